@@ -21,7 +21,8 @@ TELESCOPE_INFO, as indilib). Until a mount has said where it points, or with no 
 installed (logged once), the frame is a fixed field of random stars as before. The stars are
 as wide as the focuser its ACTIVE_DEVICES names says (that focuser's FWHM, snooped as
 indilib's CCD simulator snoops it: our focuser simulator has one, `indipysimulators.focus`);
-until a focuser says, 1.6 pixels sigma.
+until a focuser says, 1.6 pixels sigma. Seeing moves the whole field a little every frame
+(`SEEING_JITTER`, 0.3 arcsec RMS). `guidecamera` is a second, smaller camera on the same code.
 
 The hardware part is all that is written here: `SimulatedCamera.expose` returns an image of the
 frame and binning the client chose; `SimulatedCooler` moves the chip's temperature towards its
@@ -84,6 +85,9 @@ ACTIVE_DEVICES = {"ACTIVE_TELESCOPE": "Python Mount", "ACTIVE_ROTATOR": "",
 #: size, so a frame far from focus renders as fast as one near it (its stars are lost in the
 #: noise long before).
 MAX_FWHM_PIXELS = 50.0
+#: Seeing's frame-to-frame wander of the whole field (arcsec RMS, each axis): a guide star
+#: never sits still, and a guider must not chase it.
+SEEING_JITTER = 0.3
 #: A Gaussian's FWHM over its sigma, 2 sqrt(2 ln 2).
 FWHM_PER_SIGMA = 2 * math.sqrt(2 * math.log(2))
 
@@ -191,6 +195,10 @@ class SimulatedCamera:
         self.stars = [(sky.uniform(0, sensor.width), sky.uniform(0, sensor.height),
                        200000.0 * 10 ** (-0.4 * sky.uniform(0, 6))) for _ in range(stars)]
         self.sigma = 1.6  # the stars' width (pixels) while no focuser says its FWHM
+        #: Seeing's wander: the whole field moves by this much (arcsec RMS, each axis) from
+        #: one frame to the next, as a guide star does through the air.
+        self.seeing_jitter = SEEING_JITTER
+        self._air = random.Random()
         #: The stars' FWHM in arcseconds now (the snooped focuser's), None when unknown.
         self.fwhm: Callable[[], float | None] = lambda: None
         self.connected = False
@@ -227,7 +235,8 @@ class SimulatedCamera:
         pixels = array("H")
         pixels.frombytes(bytes(raw))
         if exposure.frame_type == "Light":
-            self._draw_stars(pixels, exposure, width, height, self.field_stars())
+            self._draw_stars(pixels, exposure, width, height,
+                             self.through_air(self.field_stars()))
         return Image(width, height, pixels, cards=[("OBJECT", "Simulated field", "")])
 
     def optics(self) -> Optics:
@@ -253,6 +262,15 @@ class SimulatedCamera:
         if pointing is None or catalogue is None:
             return self.stars
         return sky_stars(catalogue, pointing[0], pointing[1], self.clock(), self.optics())
+
+    def through_air(self, stars: list[tuple[float, float, float]]
+                    ) -> list[tuple[float, float, float]]:
+        """`stars` as this frame sees them: all moved together by the seeing's wander."""
+        if not self.seeing_jitter > 0:
+            return stars
+        sigma = self.seeing_jitter / self.optics().arcsec_per_pixel
+        dx, dy = self._air.gauss(0.0, sigma), self._air.gauss(0.0, sigma)
+        return [(x + dx, y + dy, flux) for x, y, flux in stars]
 
     def star_sigma(self) -> float:
         """The stars' sigma in unbinned pixels: the snooped FWHM at the plate scale (at most
@@ -305,11 +323,13 @@ class SimulatedCamera:
                 pixels[start + a:start + b] = array("H", added)
 
 
-def make_driver(device_name: str = DEVICE) -> IPyDriver:
-    """The simulated camera as an IPyDriver with one standard device (the CCD role)."""
-    camera = SimulatedCamera()
+def make_driver(device_name: str = DEVICE, *, sensor: Sensor = SENSOR,
+                driver_exec: str = EXEC) -> IPyDriver:
+    """The simulated camera as an IPyDriver with one standard device (the CCD role); a
+    `sensor` other than `SENSOR` makes another camera (`guidecamera`'s)."""
+    camera = SimulatedCamera(sensor)
     cooler = SimulatedCooler()
-    role = Camera(SENSOR, camera.expose, abort=camera.abort, cooler=cooler,
+    role = Camera(sensor, camera.expose, abort=camera.abort, cooler=cooler,
                   active_devices=ACTIVE_DEVICES,
                   extra_snoops={"ACTIVE_FOCUSER": ("FWHM",), "ACTIVE_TELESCOPE": ("EQUATORIAL_PE",)})
     scope = ScopeInfoRole()
@@ -329,7 +349,7 @@ def make_driver(device_name: str = DEVICE) -> IPyDriver:
     camera.pointing = pointing
     camera.focal_length = lambda: scope.focal_length or snooped.focal_length or FOCAL_LENGTH
     device = Device(device_name, roles=[role, scope], connect=camera.connect,
-                    disconnect=camera.disconnect, driver_exec=EXEC)
+                    disconnect=camera.disconnect, driver_exec=driver_exec)
     return IPyDriver(device, camera=camera, cooler=cooler)
 
 

@@ -25,7 +25,10 @@ true pointing as EQUATORIAL_PE (RA_PE hours, DEC_PE degrees, JNow: the name indi
 simulator snoops for the pointing it images; our camera does the same). A SYNC tells the mount
 where it truly points, as a real mount's pointing model takes it: the reported coordinates
 become the synced ones and the error what is left (none after a sync on a solved frame; a sync
-on the wrong star leaves the difference). TELESCOPE_INFO says 430 mm (80 mm aperture), the
+on the wrong star leaves the difference). Tracking errors: SIM_PE (AMPLITUDE arcsec, PERIOD s:
+the worm's periodic error in RA) and SIM_DRIFT (RA, DEC arcsec a minute: a polar axis off the
+pole), 0 by default, move the true pointing too, and no sync takes them out
+(`mountdrift`); guide pulses move it back. TELESCOPE_INFO says 430 mm (80 mm aperture), the
 focal length our and indilib's CCD simulators image the sky at.
 
 The hardware here is `SimulatedMount`: what you write for a real mount is the same few
@@ -62,6 +65,8 @@ from indipydriver.standard.vectortables import Param
 from indipydriver.standard.vectortables import VectorSpec
 from indipydriver.standard.vectortables import build
 
+from .mountdrift import DriftRole
+from .mountdrift import TrackingError
 from .serving import simulator_main
 
 DEVICE = "Python Mount"
@@ -85,12 +90,17 @@ class SimulatedMount:
         self.side: str | None = None  # the pier side of the last goto or park (a GEM's)
         #: The axes' offset from the sky (arcminutes of RA and Dec): truth = reported + error.
         self.error = (0.0, 0.0)
+        #: The tracking error now (arcminutes of RA and Dec, `mountdrift.TrackingError`'s
+        #: offset): added to `error`, the axes' wander that no sync takes out.
+        self.wander: Callable[[], tuple[float, float]] = lambda: (0.0, 0.0)
         #: Told where the mount truly points each time its position is read.
         self.on_position: Callable[[float, float], Awaitable[None]] | None = None
 
     def true_pointing(self) -> tuple[float, float]:
         """Where the mount truly points, JNow (RA hours, Dec degrees)."""
-        return true_pointing(self.motion.ra, self.motion.dec, self.error)
+        wander = self.wander()
+        return true_pointing(self.motion.ra, self.motion.dec,
+                             (self.error[0] + wander[0], self.error[1] + wander[1]))
 
     def _catch_up(self) -> None:
         now = self.clock()
@@ -126,8 +136,9 @@ class SimulatedMount:
         self._catch_up()
         true_ra, true_dec = self.true_pointing()
         self.motion.sync(ra, dec)
-        self.error = (hours_between(self.motion.ra, true_ra) * 15.0 * 60.0,
-                      (true_dec - self.motion.dec) * 60.0)
+        wander = self.wander()
+        self.error = (hours_between(self.motion.ra, true_ra) * 15.0 * 60.0 - wander[0],
+                      (true_dec - self.motion.dec) * 60.0 - wander[1])
 
     async def park(self, hour_angle: float, dec: float) -> None:
         self._catch_up()
@@ -260,7 +271,14 @@ def make_driver(slew_rate: float = 5.0) -> IPyDriver:
     # It starts at its park position (pointing at the pole), unparked, not tracking.
     motion.sync(mount.local_sidereal_time(), 90.0)
     pointing = PointingErrorRole(hardware)
-    device = Device(DEVICE, roles=[mount, pointing], driver_exec=EXEC)
+    tracking = TrackingError()
+    hardware.wander = lambda: tracking.offset(hardware.clock())
+
+    async def send_pointing() -> None:
+        await pointing.pointed(*hardware.true_pointing())
+
+    drift = DriftRole(tracking, send_pointing, clock=hardware.clock)
+    device = Device(DEVICE, roles=[mount, pointing, drift], driver_exec=EXEC)
     return IPyDriver(device)
 
 

@@ -93,7 +93,8 @@ entry points are pyproject.toml's console scripts, the simulators' among them.""
         "indipy_simulator_ccd": "indipysimulators.ccd:main",
         "indipy_simulator_telescope": "indipysimulators.telescope:main",
         "indipy_simulator_focus": "indipysimulators.focus:main",
-        "indipy_simulator_weather": "indipysimulators.weather:main"}, simulators
+        "indipy_simulator_weather": "indipysimulators.weather:main",
+        "indipy_simulator_guide": "indipysimulators.guidecamera:main"}, simulators
 
 
 @pytest.fixture(scope="module", params=["wheel", "sdist"])

@@ -1,0 +1,202 @@
+"""`GuiderFace`: the Guider Agent's vectors (``vectors``) as one `Role` of its device, and what
+a client's request on them does. Every vector is defined from the start, as our other agents'.
+AGENT_START_PROCESS GUIDING guides (calibrating first if not calibrated), CALIBRATION
+calibrates afresh and guides; AGENT_ABORT_PROCESS stops; AGENT_GUIDER_DITHER dithers by
+AGENT_GUIDER_DITHER_SETTINGS. What the session does with them is the `Commands`' (the
+`Session`): the face only says Busy, then Ok, or Alert with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
+from typing import Protocol
+from typing import TypeVar
+
+from indipycore.interface import Interface
+from indipydriver import BLOBVector
+from indipydriver import NumberVector
+from indipydriver import SwitchVector
+from indipydriver import TextVector
+from indipydriver.rxevents import ClientVectorEvent
+from indipydriver.standard.role import RoleDevice
+from indipydriver.vectors import PropertyVector
+
+from .control import ControllerSettings
+from .machine import GuiderMachine
+from .machine import Tuning
+from .phd2wire import Settle
+from .vectors import SAVED
+from .vectors import make_vectors
+
+__all__ = ["Commands", "GuiderFace"]
+
+logger = logging.getLogger(__name__)
+_V = TypeVar("_V", bound=PropertyVector)
+
+
+class Commands(Protocol):
+    """What the face's requests ask of the session (each raises with the reason)."""
+
+    async def start_guiding(self, settle: Settle, recalibrate: bool) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def dither(self, amount: float, ra_only: bool, settle: Settle) -> None: ...
+
+
+class GuiderFace:
+    """The vectors and their requests; `commands` is set by the agent."""
+
+    def __init__(self, camera: str = "Python Guide Camera", mount: str = "Python Mount") -> None:
+        made = make_vectors(camera, mount)
+        self.made = made
+        self.active = _kind(made["ACTIVE_DEVICES"], TextVector)
+        self.start = _kind(made["AGENT_START_PROCESS"], SwitchVector)
+        self.abort = _kind(made["AGENT_ABORT_PROCESS"], SwitchVector)
+        self.settings = _kind(made["AGENT_GUIDER_SETTINGS"], NumberVector)
+        self.dithering = _kind(made["AGENT_GUIDER_DITHER_SETTINGS"], NumberVector)
+        self.dither_now = _kind(made["AGENT_GUIDER_DITHER"], SwitchVector)
+        self.stats = _kind(made["AGENT_GUIDER_STATS"], NumberVector)
+        self.state = _kind(made["AGENT_GUIDER_STATE"], TextVector)
+        self.phd2 = _kind(made["AGENT_GUIDER_PHD2"], NumberVector)
+        self.last_frame = _kind(made["AGENT_LAST_FRAME"], BLOBVector)
+        self.always_names = tuple(made)
+        self.config_names = SAVED
+        self.startup_names = SAVED
+        self.commands: Commands | None = None
+        self._device: RoleDevice | None = None
+        self._shown_state = ""
+
+    # -- the Role ------------------------------------------------------------------------
+
+    @property
+    def interface(self) -> Interface:
+        return Interface.AUX
+
+    def vectors(self) -> Sequence[PropertyVector]:
+        return list(self.made.values())
+
+    def attach(self, device: RoleDevice) -> None:
+        self._device = device
+
+    async def connected(self) -> None:
+        return None
+
+    async def disconnected(self) -> None:
+        return None
+
+    async def new_vector(self, event: ClientVectorEvent[Any]) -> None:
+        name = event.vectorname
+        vector = event.vector
+        if name in ("ACTIVE_DEVICES", "AGENT_GUIDER_SETTINGS", "AGENT_GUIDER_DITHER_SETTINGS"):
+            for member, value in event.items():
+                vector[member] = value
+            await vector.send_setVector(state="Ok")
+        elif name == "AGENT_START_PROCESS":
+            recalibrate = event.get("CALIBRATION") == "On"
+            if recalibrate or event.get("GUIDING") == "On":
+                await self._run(vector, lambda c: c.start_guiding(self.settle(), recalibrate),
+                                "CALIBRATION" if recalibrate else "GUIDING")
+        elif name == "AGENT_ABORT_PROCESS":
+            await self._run(vector, lambda c: c.stop(), "ABORT", end_off=True)
+            self.start["CALIBRATION"] = self.start["GUIDING"] = "Off"
+            await self.start.send_setVector(state="Idle")
+        elif name == "AGENT_GUIDER_DITHER" and event.get("DITHER") == "On":
+            d = self.dithering
+            await self._run(vector, lambda c: c.dither(d.getfloatvalue("AMOUNT"),
+                                                       d.getfloatvalue("RA_ONLY") >= 0.5,
+                                                       self.settle()), "DITHER", end_off=True)
+
+    async def _run(self, vector: PropertyVector, call: Callable[[Commands], Awaitable[None]],
+                   member: str, end_off: bool = False) -> None:
+        if self.commands is None:
+            await vector.send_setVector(state="Alert", message="the guider is not ready")
+            return
+        vector[member] = "On"
+        await vector.send_setVector(state="Busy")
+        try:
+            await call(self.commands)
+        except Exception as exc:  # noqa: BLE001 - the reason goes to the client
+            vector[member] = "Off"
+            await vector.send_setVector(state="Alert", message=str(exc))
+            return
+        if end_off:
+            vector[member] = "Off"
+        await vector.send_setVector(state="Ok" if end_off else "Busy")
+
+    # -- what the session reads and shows ------------------------------------------------
+
+    def camera(self) -> str:
+        return str(self.active["ACTIVE_CCD"])
+
+    def mount(self) -> str:
+        return str(self.active["ACTIVE_TELESCOPE"])
+
+    def value(self, member: str) -> float:
+        return self.settings.getfloatvalue(member)
+
+    def exposure(self) -> float:
+        return self.value("EXPOSURE")
+
+    def settle(self) -> Settle:
+        d = self.dithering
+        return Settle(d.getfloatvalue("SETTLE_PIXELS"), int(d.getfloatvalue("SETTLE_TIME")),
+                      int(d.getfloatvalue("SETTLE_TIMEOUT")))
+
+    def tuning(self, step_ms: int) -> Tuning:
+        """The machine's settings from AGENT_GUIDER_SETTINGS, the calibration step given."""
+        v = self.value
+
+        def axis(name: str) -> ControllerSettings:
+            return ControllerSettings(v(f"AGGRESSIVITY_{name}") / 100, v(f"I_GAIN_{name}"),
+                                      int(v("STACK")), v("HYSTERESIS") / 100, v("MIN_ERROR"),
+                                      v("MIN_PULSE"), v("MAX_PULSE"))
+
+        step = int(v("STEP") * 1000) or step_ms
+        return Tuning(step_ms=step, cal_drift=v("MIN_CALIBRATION_DRIFT"),
+                      cal_steps=int(v("MAX_CALIBRATION_STEPS")), bl_drift=v("MIN_BL_DRIFT"),
+                      bl_steps=int(v("MAX_BL_STEPS")), ra=axis("RA"), dec=axis("DEC"))
+
+    async def show(self, machine: GuiderMachine, frame: int = 0,
+                   snr: float | None = None) -> None:
+        """The machine's state and statistics on AGENT_GUIDER_STATE and AGENT_GUIDER_STATS."""
+        state = machine.app_state
+        if state != self._shown_state:
+            self._shown_state = state
+            self.state["STATE"] = state
+            busy = state in ("Calibrating", "Guiding", "LostLock", "Looping", "Paused")
+            await self.state.send_setVector(state="Alert" if state == "LostLock"
+                                            else "Busy" if busy else "Idle")
+            if state == "Stopped" and "On" in (self.start["CALIBRATION"], self.start["GUIDING"]):
+                self.start["CALIBRATION"] = self.start["GUIDING"] = "Off"
+                await self.start.send_setVector(state="Idle")
+        rms_ra, rms_dec = machine.rms()
+        dithered = machine.rms(machine.since_dither)
+        s = self.stats
+        s["FRAME"] = float(frame)
+        s["DRIFT_X"], s["DRIFT_Y"] = machine.last_error
+        s["RMSE_RA"], s["RMSE_DEC"] = rms_ra, rms_dec
+        s["RMSE_DITHERING"] = (dithered[0] ** 2 + dithered[1] ** 2) ** 0.5
+        if snr is not None:
+            s["SNR"] = snr
+        await s.send_setVector(state="Busy" if state == "Guiding" else "Idle")
+
+    async def frame(self, data: bytes) -> None:
+        """The last guide frame, for clients that watch."""
+        self.last_frame["FRAME"] = data
+        self.last_frame.set_blobformat("FRAME", ".fits")
+        await self.last_frame.send_setVector(state="Ok")
+
+    async def show_port(self, port: int) -> None:
+        self.phd2["PORT"] = float(port)
+        await self.phd2.send_setVector(state="Ok" if port else "Idle")
+
+
+def _kind(vector: PropertyVector, kind: type[_V]) -> _V:
+    if not isinstance(vector, kind):
+        raise TypeError(f"{vector.name} is not a {kind.__name__}")
+    return vector

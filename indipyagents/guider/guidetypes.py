@@ -1,0 +1,77 @@
+"""What the guider's state machine (``machine``) takes and gives: a measured frame (`Seen`, its
+`Star`s), the settings (`Tuning`, INDIGO's names where it has them), what a frame or a command
+asks (`Step`: pulses and PHD2's events), and `Refused` (a command that cannot be done now:
+PHD2's error code 1, the reason said). Plain values, pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from .control import ControllerSettings
+
+__all__ = ["Fields", "Refused", "Seen", "Star", "Step", "Tuning"]
+
+Fields = dict[str, Any]
+
+
+class Refused(Exception):
+    """A command that cannot be done now (PHD2's error code 1), the reason said."""
+
+
+@dataclass(frozen=True, slots=True)
+class Star:
+    """A star measured on a frame: centre (pixels), flux, peak, SNR, HFD, and whether its
+    peak reached the camera's full scale."""
+
+    x: float
+    y: float
+    flux: float = 1000.0
+    snr: float = 50.0
+    hfd: float = 2.0
+    saturated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """A frame, measured: its stars (None: it could not be read), size, number, time
+    (monotonic seconds), the mount's pier side and whether it is slewing."""
+
+    stars: tuple[Star, ...] | None
+    width: int
+    height: int
+    number: int
+    now: float
+    pier_side: str | None = None
+    slewing: bool = False
+    problem: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """The calibration's and the star's settings (INDIGO's names where it has them)."""
+
+    step_ms: int = 500  # STEP: one calibration pulse
+    cal_drift: float = 12.0  # MIN_CALIBRATION_DRIFT, pixels
+    cal_steps: int = 20  # MAX_CALIBRATION_STEPS
+    bl_drift: float = 2.0  # MIN_BL_DRIFT, pixels
+    bl_steps: int = 10  # MAX_BL_STEPS
+    search: float = 20.0  # pixels from the last position a star is looked for
+    edge: float = 25.0  # pixels from the edge a guide star must keep
+    no_star_frames: int = 3  # frames without a usable star before a guide request fails
+    ra: ControllerSettings = field(default_factory=ControllerSettings)
+    dec: ControllerSettings = field(default_factory=ControllerSettings)
+
+
+@dataclass
+class Step:
+    """What one frame or command asks: pulses (direction "N", "S", "E", "W" -> ms) and
+    PHD2's events in order."""
+
+    pulses: dict[str, int] = field(default_factory=dict)
+    events: list[tuple[str, Fields]] = field(default_factory=list)
+
+    def say(self, name: str, **fields: Any) -> None:
+        self.events.append((name, fields))

@@ -1,0 +1,435 @@
+"""The guider's state machine, pure: commands and measured frames in, guide pulses and PHD2's
+events out (`Step`). Time, the random source and the frames are passed in; nothing here
+waits, so every path, failures included, is tested without a camera (hypothesis: any
+sequence of commands and frames gives steps, never an exception, and a guide request always
+ends in SettleDone or CalibrationFailed).
+
+States are PHD2's exposed states (`get_app_state`): Stopped, Looping, Calibrating, Guiding,
+LostLock, Paused. A guide request is taken while looping: the first frame with a usable star
+selects it (the brightest that does not saturate, away from the edges), then calibrates
+(unless calibrated and not asked to recalibrate) and guides. Calibration (`CalSteps`): West
+pulses until the star moved MIN_CALIBRATION_DRIFT pixels, as many East back, North pulses to
+clear the Dec backlash until it moves, North pulses measured, South back; a star that does not
+move in MAX_CALIBRATION_STEPS fails with the reason. Guiding: the error split on the
+calibrated axes, each axis's PI controller, pulses against it; a frame without the star is
+StarLost (LostLock) and pulses stop until it is found again near the lock. A dither moves the
+lock by up to `amount` pixels along the axes and settles again. A frame on the other pier side
+than the calibration's flips it (PHD2's flip_calibration), and a slewing mount pauses the
+corrections.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from .control import AxisController
+from .control import Calibration
+from .control import SettleTracker
+from .control import axes_of
+from .guidetypes import Fields
+from .guidetypes import Refused
+from .guidetypes import Seen
+from .guidetypes import Star
+from .guidetypes import Step
+from .guidetypes import Tuning
+from .phd2wire import Settle
+
+__all__ = ["GuiderMachine", "Refused", "Seen", "Star", "Step", "Tuning"]
+
+@dataclass
+class CalSteps:
+    """A calibration under way: its phase, the pulses given, where it started."""
+
+    phase: str = "West"
+    steps: int = 0
+    start: tuple[float, float] | None = None
+    west_steps: int = 0
+    ra: tuple[float, float] | None = None
+    north_steps: int = 0
+
+
+class GuiderMachine:
+    """PHD2's guider: `loop`, `guide`, `dither`, `stop`, `set_paused`, `flip`,
+    `clear_calibration` and `frame` each return a `Step`."""
+
+    def __init__(self, mount: str = "Mount", tuning: Tuning | None = None,
+                 rng: random.Random | None = None) -> None:
+        self.mount = mount
+        self.tuning = tuning or Tuning()
+        self.rng = rng or random.Random()
+        self.state = "Stopped"
+        self.calibration: Calibration | None = None
+        self.lock: tuple[float, float] | None = None
+        self.position: tuple[float, float] | None = None
+        self.star: Star | None = None
+        self.wanted: tuple[Settle, bool] | None = None  # a guide request not started yet
+        self.cal: CalSteps | None = None
+        self.settling: SettleTracker | None = None
+        self.pending_settle: Settle | None = None
+        self.no_star = 0
+        self.paused = False
+        self.axes = (AxisController(self.tuning.ra), AxisController(self.tuning.dec))
+        self.history: list[tuple[float, float]] = []  # guiding errors, RA and Dec pixels
+        self.since_dither: list[tuple[float, float]] = []
+        self.last_error = (0.0, 0.0)
+
+    # -- commands ----------------------------------------------------------------------
+
+    @property
+    def app_state(self) -> str:
+        if self.paused and self.state in ("Guiding", "LostLock", "Looping"):
+            return "Paused"
+        return self.state
+
+    @property
+    def capturing(self) -> bool:
+        return self.state != "Stopped"
+
+    def loop(self) -> Step:
+        step = Step()
+        if self.state == "Stopped":
+            self.state = "Looping"
+        return step
+
+    def guide(self, settle: Settle, recalibrate: bool = False) -> Step:
+        """Start guiding (or calibrating first); a guide while guiding only settles again."""
+        step = Step()
+        if self.state in ("Guiding", "LostLock") and not recalibrate:
+            self._settle_begin(step, settle, self.position_time)
+            return step
+        if self.state == "Calibrating":
+            raise Refused("cannot guide while calibrating")
+        self.state = "Looping"
+        self.wanted = (settle, recalibrate)
+        self.no_star = 0
+        return step
+
+    position_time = 0.0  # the last frame's time (a settle begun by a command starts there)
+
+    def dither(self, amount: float, ra_only: bool, settle: Settle) -> Step:
+        if self.state not in ("Guiding", "LostLock") or self.lock is None \
+                or self.calibration is None:
+            raise Refused("cannot dither if not guiding")
+        step = Step()
+        ra_off = self.rng.uniform(-1.0, 1.0) * amount
+        dec_off = 0.0 if ra_only else self.rng.uniform(-1.0, 1.0) * amount
+        c = self.calibration
+        rl, dl = math.hypot(*c.ra), math.hypot(*c.dec)
+        dx = ra_off * c.ra[0] / rl + dec_off * c.dec[0] / dl
+        dy = ra_off * c.ra[1] / rl + dec_off * c.dec[1] / dl
+        self.lock = (self.lock[0] + dx, self.lock[1] + dy)
+        for axis in self.axes:
+            axis.reset()
+        self.since_dither = []
+        step.say("GuidingDithered", dx=round(dx, 3), dy=round(dy, 3))
+        step.say("LockPositionSet", X=round(self.lock[0], 3), Y=round(self.lock[1], 3))
+        self._settle_begin(step, settle, self.position_time)
+        return step
+
+    def stop(self) -> Step:
+        step = Step()
+        if self.state in ("Guiding", "LostLock", "Calibrating"):
+            step.say("GuidingStopped")
+        elif self.state == "Looping":
+            step.say("LoopingExposuresStopped")
+        self._end_settle(step, "guiding stopped")
+        self.state, self.wanted, self.cal, self.paused = "Stopped", None, None, False
+        return step
+
+    def set_paused(self, paused: bool) -> Step:
+        step = Step()
+        if paused != self.paused:
+            self.paused = paused
+            step.say("Paused" if paused else "Resumed")
+        return step
+
+    def flip(self) -> Step:
+        if self.calibration is None:
+            raise Refused("could not flip calibration: not calibrated")
+        self.calibration = self.calibration.flipped()
+        step = Step()
+        step.say("CalibrationDataFlipped", Mount=self.mount)
+        return step
+
+    def clear_calibration(self) -> Step:
+        self.calibration = None
+        return Step()
+
+    def find_star(self, stars: tuple[Star, ...], width: int, height: int) -> tuple[float, float]:
+        star = self._choose(stars, width, height)
+        if isinstance(star, str):
+            raise Refused(f"could not find star: {star}")
+        self._select(Step(), star)
+        assert self.lock is not None
+        return self.lock
+
+    def pulse_failed(self, reason: str) -> Step:
+        """The mount refused a pulse: a calibration fails with `reason`; guiding says it
+        (PHD2's Alert) and goes on."""
+        step = Step()
+        if self.state == "Calibrating":
+            self._cal_fail(step, reason)
+        elif self.state in ("Guiding", "LostLock"):
+            step.say("Alert", Msg=reason, Type="error")
+        return step
+
+    # -- frames ------------------------------------------------------------------------
+
+    def frame(self, seen: Seen) -> Step:
+        """One frame measured: what to do about it."""
+        step = Step()
+        self.position_time = seen.now
+        if self.state == "Stopped":
+            return step
+        if self.calibration is not None and seen.pier_side and self.calibration.pier_side \
+                and seen.pier_side != self.calibration.pier_side:
+            self.calibration = self.calibration.flipped()
+            step.say("CalibrationDataFlipped", Mount=self.mount)
+        if self.state == "Looping":
+            self._looping(step, seen)
+        elif self.state == "Calibrating":
+            self._calibrating(step, seen)
+        elif self.state in ("Guiding", "LostLock"):
+            self._guiding(step, seen)
+        return step
+
+    def _looping(self, step: Step, seen: Seen) -> None:
+        star = None if self.position is None or seen.stars is None \
+            else self._near(seen.stars, self.position)
+        fields: Fields = {"Frame": seen.number}
+        if star is not None:
+            fields.update(StarMass=round(star.flux), SNR=round(star.snr, 2),
+                          HFD=round(star.hfd, 2))
+        step.say("LoopingExposures", **fields)
+        if self.wanted is None:
+            return
+        settle, recalibrate = self.wanted
+        if star is None:
+            chosen = self._choose(seen.stars, seen.width, seen.height)
+            if isinstance(chosen, str):
+                self.no_star += 1
+                if self.no_star >= self.tuning.no_star_frames:
+                    self._fail_guide(step, seen, chosen)
+                return
+            star = chosen
+            self._select(step, star)
+        self.wanted = None
+        if self.calibration is None or recalibrate:
+            self.state = "Calibrating"
+            self.cal = CalSteps(start=(star.x, star.y))
+            step.say("StartCalibration", Mount=self.mount)
+            self.pending_settle = settle
+            self._calibrating(step, seen)
+            return
+        self._start_guiding(step, star, settle, seen.now)
+
+    def _fail_guide(self, step: Step, seen: Seen, reason: str) -> None:
+        self.wanted = None
+        text = f"no usable guide star: {reason}"
+        if self.calibration is None:
+            step.say("CalibrationFailed", Mount=self.mount, Reason=text)
+        else:
+            step.say("StarLost", Frame=seen.number, Time=0.0, StarMass=0, SNR=0.0,
+                     AvgDist=0.0, ErrorCode=1, Status=text)
+        step.say("SettleDone", Status=1, Error=text, TotalFrames=self.no_star,
+                 DroppedFrames=self.no_star)
+
+    def _select(self, step: Step, star: Star) -> None:
+        self.position = self.lock = (star.x, star.y)
+        self.star = star
+        step.say("StarSelected", X=round(star.x, 3), Y=round(star.y, 3))
+        step.say("LockPositionSet", X=round(star.x, 3), Y=round(star.y, 3))
+
+    def _start_guiding(self, step: Step, star: Star, settle: Settle, now: float) -> None:
+        self.state = "Guiding"
+        self.lock = self.position = (star.x, star.y)
+        for axis in self.axes:
+            axis.reset()
+        self.history, self.since_dither = [], []
+        step.say("StartGuiding")
+        step.say("LockPositionSet", X=round(star.x, 3), Y=round(star.y, 3))
+        self._settle_begin(step, settle, now)
+
+    def _settle_begin(self, step: Step, settle: Settle, now: float) -> None:
+        self._end_settle(step, "a new settle began")
+        self.settling = SettleTracker(settle, now)
+        step.say("SettleBegin")
+
+    def _end_settle(self, step: Step, why: str) -> None:
+        if self.settling is not None:
+            step.say("SettleDone", **self.settling.done_fields(why))
+            self.settling = None
+        if self.pending_settle is not None:
+            step.say("SettleDone", Status=1, Error=why, TotalFrames=0, DroppedFrames=0)
+            self.pending_settle = None
+
+    # -- calibration -------------------------------------------------------------------
+
+    def _cal_fail(self, step: Step, reason: str) -> None:
+        step.say("CalibrationFailed", Mount=self.mount, Reason=reason)
+        self.cal = None
+        self.state = "Looping"
+        self._end_settle(step, f"calibration failed: {reason}")
+
+    def _calibrating(self, step: Step, seen: Seen) -> None:
+        cal = self.cal
+        assert cal is not None and cal.start is not None
+        if seen.slewing:
+            self._cal_fail(step, "the mount slewed during calibration")
+            return
+        star = None if seen.stars is None or self.position is None \
+            else self._near(seen.stars, self.position)
+        if star is None:
+            self._cal_fail(step, "the star was lost during calibration"
+                           + (f" ({seen.problem})" if seen.problem else ""))
+            return
+        pos = self.position = (star.x, star.y)
+        t = self.tuning
+
+        def moved_since_start() -> tuple[float, float, float]:
+            assert cal is not None and cal.start is not None
+            ddx, ddy = pos[0] - cal.start[0], pos[1] - cal.start[1]
+            return ddx, ddy, math.hypot(ddx, ddy)
+
+        dx, dy, moved = moved_since_start()
+        step.say("Calibrating", Mount=self.mount,
+                 dir="North" if cal.phase == "Backlash" else cal.phase, dist=round(moved, 3),
+                 dx=round(dx, 3), dy=round(dy, 3), pos=[round(pos[0], 3), round(pos[1], 3)],
+                 step=cal.steps, State=f"{cal.phase} step {cal.steps}")
+        if cal.phase == "West":
+            if cal.steps and moved >= t.cal_drift:
+                cal.ra = (dx / (cal.steps * t.step_ms), dy / (cal.steps * t.step_ms))
+                cal.west_steps, cal.phase, cal.steps = cal.steps, "East", 0
+            elif cal.steps >= t.cal_steps:
+                self._cal_fail(step, f"RA calibration failed: the star moved {moved:.1f} px "
+                               f"in {cal.steps} West pulses of {t.step_ms} ms (does the "
+                               "mount take pulses?)")
+                return
+        if cal.phase == "East" and cal.steps >= cal.west_steps:
+            cal.phase, cal.steps, cal.start = "Backlash", 0, pos
+        if cal.phase == "Backlash":
+            dx, dy, moved = moved_since_start()
+            if cal.steps and (moved >= t.bl_drift or cal.steps >= t.bl_steps):
+                cal.phase, cal.steps, cal.start = "North", 0, pos
+        if cal.phase == "North":
+            dx, dy, moved = moved_since_start()
+            if cal.steps and moved >= t.cal_drift:
+                assert cal.ra is not None
+                dec = (dx / (cal.steps * t.step_ms), dy / (cal.steps * t.step_ms))
+                self.calibration = Calibration(cal.ra, dec, seen.pier_side)
+                cal.north_steps, cal.phase, cal.steps = cal.steps, "South", 0
+            elif cal.steps >= t.cal_steps:
+                self._cal_fail(step, f"Dec calibration failed: the star moved {moved:.1f} px "
+                               f"in {cal.steps} North pulses of {t.step_ms} ms")
+                return
+        if cal.phase == "South" and cal.steps >= cal.north_steps:
+            self._cal_done(step, star, seen.now)
+            return
+        direction = {"West": "W", "East": "E", "Backlash": "N", "North": "N",
+                     "South": "S"}[cal.phase]
+        step.pulses[direction] = t.step_ms
+        cal.steps += 1
+
+    def _cal_done(self, step: Step, star: Star, now: float) -> None:
+        self.cal = None
+        step.say("CalibrationComplete", Mount=self.mount)
+        settle = self.pending_settle or Settle()
+        self.pending_settle = None
+        self._start_guiding(step, star, settle, now)
+
+    # -- guiding -----------------------------------------------------------------------
+
+    def _guiding(self, step: Step, seen: Seen) -> None:
+        assert self.lock is not None and self.calibration is not None
+        if seen.slewing:
+            return
+        star = None if seen.stars is None or self.position is None \
+            else self._near(seen.stars, self.position)
+        if star is None:
+            self.state = "LostLock"
+            reason = seen.problem or "the guide star is not within " \
+                f"{self.tuning.search:g} px of where it was"
+            step.say("StarLost", Frame=seen.number, Time=round(seen.now, 3), StarMass=0,
+                     SNR=0.0, AvgDist=0.0, ErrorCode=2, Status=reason)
+            self._settle_frame(step, seen.now, None)
+            return
+        self.state = "Guiding"
+        self.position = (star.x, star.y)
+        dx, dy = star.x - self.lock[0], star.y - self.lock[1]
+        ra_err, dec_err = axes_of(self.calibration, dx, dy)
+        self.last_error = (ra_err, dec_err)
+        self.history = (self.history + [(ra_err, dec_err)])[-100:]
+        self.since_dither.append((ra_err, dec_err))
+        fields: Fields = {"Frame": seen.number, "Time": round(seen.now, 3),
+                          "Mount": self.mount, "dx": round(dx, 3), "dy": round(dy, 3),
+                          "RADistanceRaw": round(ra_err, 3),
+                          "DECDistanceRaw": round(dec_err, 3)}
+        ra_move = self.axes[0].correction(ra_err)
+        dec_move = self.axes[1].correction(dec_err)
+        fields["RADistanceGuide"] = round(-ra_move, 3)
+        fields["DECDistanceGuide"] = round(-dec_move, 3)
+        if not self.paused:
+            c = self.calibration
+            ra_ms = self.axes[0].pulse_ms(ra_move, math.hypot(*c.ra))
+            dec_ms = self.axes[1].pulse_ms(dec_move, math.hypot(*c.dec))
+            if ra_ms:
+                ra_dir = "W" if ra_move > 0 else "E"
+                step.pulses[ra_dir] = ra_ms
+                fields.update(RADuration=ra_ms, RADirection="West" if ra_dir == "W" else "East")
+            if dec_ms:
+                dec_dir = "N" if dec_move > 0 else "S"
+                step.pulses[dec_dir] = dec_ms
+                fields.update(DECDuration=dec_ms,
+                              DECDirection="North" if dec_dir == "N" else "South")
+        distance = math.hypot(dx, dy)
+        fields.update(StarMass=round(star.flux), SNR=round(star.snr, 2),
+                      HFD=round(star.hfd, 2), AvgDist=round(distance, 2))
+        step.say("GuideStep", **fields)
+        self._settle_frame(step, seen.now, distance)
+
+    def _settle_frame(self, step: Step, now: float, distance: float | None) -> None:
+        if self.settling is None:
+            return
+        fields, error, done = self.settling.update(now, distance)
+        step.say("Settling", **fields)
+        if done:
+            step.say("SettleDone", **self.settling.done_fields(error))
+            self.settling = None
+
+    # -- stars -------------------------------------------------------------------------
+
+    def _near(self, stars: tuple[Star, ...], where: tuple[float, float]) -> Star | None:
+        best = min(stars, key=lambda s: math.hypot(s.x - where[0], s.y - where[1]),
+                   default=None)
+        if best is None or math.hypot(best.x - where[0], best.y - where[1]) > self.tuning.search:
+            return None
+        return best
+
+    def _choose(self, stars: tuple[Star, ...] | None, width: int, height: int) -> Star | str:
+        """The guide star, or why there is none."""
+        if stars is None:
+            return "the frame could not be read"
+        if not stars:
+            return "no star in the frame"
+        edge = self.tuning.edge
+        inside = [s for s in stars if edge <= s.x <= width - edge and edge <= s.y <= height - edge]
+        if not inside:
+            return "every star is too near the edge of the frame"
+        usable = [s for s in inside if not s.saturated and s.snr >= 8]
+        if not usable:
+            return "every star saturates" if all(s.saturated for s in inside) \
+                else "no star bright enough (SNR under 8)"
+        return max(usable, key=lambda s: s.flux)
+
+    # -- statistics --------------------------------------------------------------------
+
+    def rms(self, errors: list[tuple[float, float]] | None = None) -> tuple[float, float]:
+        """The RMS error along RA and Dec (pixels) over `errors` (the last 100 frames)."""
+        errors = self.history if errors is None else errors
+        if not errors:
+            return 0.0, 0.0
+        n = len(errors)
+        return (math.sqrt(sum(e[0] ** 2 for e in errors) / n),
+                math.sqrt(sum(e[1] ** 2 for e in errors) / n))

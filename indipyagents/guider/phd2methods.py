@@ -1,0 +1,193 @@
+"""`Phd2Methods`: PHD2's methods (the ones imaging programs call: Ekos, NINA, CCDciel) on the
+`Session`, for the `Phd2Server`. Names, parameters, results and error messages are PHD2's
+(``src/event_server.cpp``): a result of 0 where PHD2 answers 0, code 1 with the reason where
+an operation fails, -32602 for bad parameters, -32601 for any other method.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Mapping
+from typing import Any
+
+from ..rig.indiset import is_connected
+from ..rig.protocols import RigError
+from .machine import Refused
+from .phd2server import MethodNotFound
+from .phd2server import OperationFailed
+from .phd2wire import InvalidParams
+from .phd2wire import bool_param
+from .phd2wire import dither_params
+from .phd2wire import exposure_param
+from .phd2wire import guide_params
+from .phd2wire import param
+from .session import Session
+
+__all__ = ["Phd2Methods"]
+
+Params = list[Any] | dict[str, Any] | None
+#: The one profile this guider has (PHD2 keeps several; clients list and select them).
+PROFILE = {"id": 1, "name": "indipy"}
+
+
+class Phd2Methods:
+    """The `Phd2Handler` for `session`."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.table: dict[str, Callable[[Params], Awaitable[Any]]] = {
+            "get_app_state": self._app_state, "get_connected": self._get_connected,
+            "set_connected": self._set_connected, "get_pixel_scale": self._pixel_scale,
+            "get_exposure": self._get_exposure, "set_exposure": self._set_exposure,
+            "loop": self._loop, "find_star": self._find_star, "guide": self._guide,
+            "dither": self._dither, "stop_capture": self._stop, "set_paused": self._set_paused,
+            "get_paused": self._get_paused, "get_settling": self._settling,
+            "get_calibrated": self._calibrated, "clear_calibration": self._clear,
+            "flip_calibration": self._flip, "get_lock_position": self._lock,
+            "get_current_equipment": self._equipment, "get_profiles": self._profiles,
+            "get_profile": self._profile, "get_calibration_data": self._calibration_data,
+        }
+
+    async def call(self, method: str, params: Params) -> Any:
+        handler = self.table.get(method)
+        if handler is None:
+            raise MethodNotFound(method)
+        try:
+            return await handler(params)
+        except Refused as exc:
+            raise OperationFailed(str(exc)) from None
+        except (RigError, ConnectionError) as exc:
+            raise OperationFailed(str(exc)) from None
+
+    def app_state(self) -> str:
+        return self.session.machine.app_state
+
+    def catchup(self) -> list[tuple[str, Mapping[str, Any]]]:
+        machine = self.session.machine
+        events: list[tuple[str, Mapping[str, Any]]] = []
+        if machine.lock is not None:
+            events.append(("LockPositionSet", {"X": machine.lock[0], "Y": machine.lock[1]}))
+        if machine.position is not None:
+            events.append(("StarSelected", {"X": machine.position[0], "Y": machine.position[1]}))
+        if machine.calibration is not None:
+            events.append(("CalibrationComplete", {"Mount": machine.mount}))
+        state = machine.app_state
+        if state == "Guiding":
+            events.append(("StartGuiding", {}))
+        elif state == "Calibrating":
+            events.append(("StartCalibration", {"Mount": machine.mount}))
+        elif state == "Paused":
+            events.append(("Paused", {}))
+        return events
+
+    # -- the methods -------------------------------------------------------------------
+
+    async def _app_state(self, params: Params) -> Any:
+        return self.app_state()
+
+    async def _get_connected(self, params: Params) -> Any:
+        return await self.session.connected()
+
+    async def _set_connected(self, params: Params) -> Any:
+        value = param(params, ("connected",), "connected")
+        if value is None or not bool_param(value, "expected connected boolean param"):
+            if value is None:
+                raise InvalidParams("expected connected boolean param")
+            await self.session.stop()
+            return 0
+        await self.session.connect()
+        return 0
+
+    async def _pixel_scale(self, params: Params) -> Any:
+        return self.session.pixel_scale()
+
+    async def _get_exposure(self, params: Params) -> Any:
+        return round(self.session.face.exposure() * 1000)
+
+    async def _set_exposure(self, params: Params) -> Any:
+        ms = exposure_param(params)
+        self.session.face.settings["EXPOSURE"] = ms / 1000
+        await self.session.face.settings.send_setVector(state="Ok")
+        return 0
+
+    async def _loop(self, params: Params) -> Any:
+        await self.session.loop()
+        return 0
+
+    async def _find_star(self, params: Params) -> Any:
+        session = self.session
+        width, height = session.size
+        x, y = session.machine.find_star(tuple(session.last_stars), width, height)
+        return [round(x, 3), round(y, 3)]
+
+    async def _guide(self, params: Params) -> Any:
+        settle, recalibrate = guide_params(params)
+        await self.session.start_guiding(settle, recalibrate)
+        return 0
+
+    async def _dither(self, params: Params) -> Any:
+        amount, ra_only, settle = dither_params(params)
+        await self.session.dither(amount, ra_only, settle)
+        return 0
+
+    async def _stop(self, params: Params) -> Any:
+        await self.session.stop()
+        return 0
+
+    async def _set_paused(self, params: Params) -> Any:
+        value = param(params, ("paused", "type"), "paused")
+        if value is None:
+            raise InvalidParams("expected bool param at index 0")
+        self.session.apply(self.session.machine.set_paused(
+            bool_param(value, "expected bool param at index 0")))
+        return 0
+
+    async def _get_paused(self, params: Params) -> Any:
+        return self.session.machine.paused
+
+    async def _settling(self, params: Params) -> Any:
+        machine = self.session.machine
+        return machine.settling is not None or machine.pending_settle is not None
+
+    async def _calibrated(self, params: Params) -> Any:
+        return self.session.machine.calibration is not None
+
+    async def _clear(self, params: Params) -> Any:
+        self.session.apply(self.session.machine.clear_calibration())
+        return 0
+
+    async def _flip(self, params: Params) -> Any:
+        try:
+            self.session.apply(self.session.machine.flip())
+        except Refused:
+            raise OperationFailed("could not flip calibration") from None
+        return 0
+
+    async def _lock(self, params: Params) -> Any:
+        lock = self.session.machine.lock
+        return None if lock is None else [round(lock[0], 3), round(lock[1], 3)]
+
+    async def _equipment(self, params: Params) -> Any:
+        session = self.session
+        client = await session.client()
+        return {name: {"name": device, "connected": is_connected(client, device)}
+                for name, device in (("camera", session.face.camera()),
+                                     ("mount", session.face.mount()))}
+
+    async def _profiles(self, params: Params) -> Any:
+        return [{**PROFILE, "selected": True}]
+
+    async def _profile(self, params: Params) -> Any:
+        return dict(PROFILE)
+
+    async def _calibration_data(self, params: Params) -> Any:
+        cal = self.session.machine.calibration
+        if cal is None:
+            return {"calibrated": False}
+        return {"calibrated": True, "xAngle": round(cal.angle, 1),
+                "xRate": round(math.hypot(*cal.ra) * 1000, 3), "xParity": "+",
+                "yAngle": round(math.degrees(math.atan2(cal.dec[1], cal.dec[0])), 1),
+                "yRate": round(math.hypot(*cal.dec) * 1000, 3), "yParity": "+",
+                "declination": cal.declination}

@@ -1,0 +1,212 @@
+"""`Session`: the guider at work: frames from the guide camera (the rig's `IndiCamera`),
+measured in a thread (``stars``), handed to the `GuiderMachine`, its pulses sent to the
+mount's TELESCOPE_TIMED_GUIDE_NS/WE (indilib's, through `indiset.command`; both axes at once),
+its events to PHD2's clients and its state to the face.
+
+`run` is the agent's one long task: it sleeps until something asks for frames (loop, guide),
+then takes them back to back until the machine stops. A frame that fails (the camera lost,
+refused) counts as a frame without a star, said with the reason, and the loop waits a second
+before the next try; a refused pulse ends a calibration with the reason (CalibrationFailed)
+or is said as PHD2's Alert while guiding. The calibration step is sized from the mount's
+GUIDE_RATE, its declination and the plate scale (CCD_INFO's pixel, TELESCOPE_INFO's focal
+length) unless AGENT_GUIDER_SETTINGS.STEP fixes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable
+from collections.abc import Mapping
+from typing import Any
+
+from indipyclient import Client
+from indipycore.protocol import State
+
+from ..link import AgentLink
+from ..rig.camera import IndiCamera
+from ..rig.indiset import command
+from ..rig.indiset import connect_device
+from ..rig.indiset import is_connected
+from ..rig.protocols import RigError
+from .control import step_ms
+from .face import GuiderFace
+from .machine import GuiderMachine
+from .machine import Seen
+from .machine import Step
+from .phd2wire import Settle
+from .stars import FITSError
+from .stars import measure
+
+__all__ = ["Session"]
+
+logger = logging.getLogger(__name__)
+
+Publish = Callable[[str, Mapping[str, Any]], None]
+#: GUIDE_RATE's member and the pulse vector's member for each direction.
+PULSES = {"N": ("TELESCOPE_TIMED_GUIDE_NS", "TIMED_GUIDE_N"),
+          "S": ("TELESCOPE_TIMED_GUIDE_NS", "TIMED_GUIDE_S"),
+          "W": ("TELESCOPE_TIMED_GUIDE_WE", "TIMED_GUIDE_W"),
+          "E": ("TELESCOPE_TIMED_GUIDE_WE", "TIMED_GUIDE_E")}
+
+
+class Session:
+    """The guiding loop for `face`'s devices on `link`'s server; `publish` sends PHD2's
+    events (the `Phd2Server`'s, or nothing)."""
+
+    def __init__(self, link: AgentLink, face: GuiderFace, machine: GuiderMachine | None = None,
+                 publish: Publish | None = None) -> None:
+        self.link = link
+        self.face = face
+        self.machine = machine or GuiderMachine(face.mount())
+        self.publish: Publish = publish or (lambda name, fields: None)
+        self.frames = 0
+        self.last_stars: tuple[Any, ...] = ()
+        self.size = (0, 0)
+        self._wake = asyncio.Event()
+        self._cameras: dict[str, IndiCamera] = {}
+
+    # -- commands (PHD2's methods and the face's requests) -------------------------------
+
+    def apply(self, step: Step) -> None:
+        for name, fields in step.events:
+            self.publish(name, fields)
+
+    async def client(self) -> Client:
+        return await self.link.client()
+
+    async def connected(self) -> bool:
+        client = await self.client()
+        return all(is_connected(client, name) for name in (self.face.camera(), self.face.mount()))
+
+    async def connect(self) -> None:
+        client = await self.client()
+        for name in (self.face.camera(), self.face.mount()):
+            await connect_device(client, name)
+
+    async def loop(self) -> None:
+        await self.connect()
+        self.apply(self.machine.loop())
+        self._wake.set()
+
+    async def start_guiding(self, settle: Settle, recalibrate: bool) -> None:
+        await self.connect()
+        self.machine.mount = self.face.mount()
+        if self.machine.state in ("Stopped", "Looping") or recalibrate:
+            self.machine.tuning = self.face.tuning(await self._step_ms())
+        self.apply(self.machine.loop())
+        self.apply(self.machine.guide(settle, recalibrate))
+        self._wake.set()
+
+    async def dither(self, amount: float, ra_only: bool, settle: Settle) -> None:
+        self.apply(self.machine.dither(amount, ra_only, settle))
+
+    async def stop(self) -> None:
+        self.apply(self.machine.stop())
+        await self.face.show(self.machine, self.frames)
+
+    def pixel_scale(self) -> float | None:
+        """Arcseconds a pixel (CCD_INFO's pixel, binning 1, TELESCOPE_INFO's focal length)."""
+        client = self.link._client
+        if client is None:
+            return None
+        camera = self._camera(client)
+        pixel = camera.pixel_size()
+        focal = _number(client, self.face.mount(), "TELESCOPE_INFO", "TELESCOPE_FOCAL_LENGTH")
+        if pixel is None or not focal:
+            return None
+        return 206.264806 * pixel / focal
+
+    async def _step_ms(self) -> int:
+        client = await self.client()
+        mount = self.face.mount()
+        rate = _number(client, mount, "GUIDE_RATE", "GUIDE_RATE_WE") or 0.5
+        dec = _number(client, mount, "EQUATORIAL_EOD_COORD", "DEC") or 0.0
+        scale = self.pixel_scale() or 2.5
+        return step_ms(self.face.value("MIN_CALIBRATION_DRIFT"), scale, rate, dec)
+
+    # -- the loop --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Frames while the machine captures, forever."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self.machine.capturing:
+                await self.one_frame()
+
+    def _camera(self, client: Client) -> IndiCamera:
+        name = self.face.camera()
+        camera = self._cameras.get(name)
+        if camera is None or camera.client is not client:
+            camera = self._cameras[name] = IndiCamera(client, name)
+        return camera
+
+    async def one_frame(self) -> None:
+        client = await self.client()
+        mount = self.face.mount()
+        self.frames += 1
+        problem = ""
+        data = b""
+        try:
+            frame = await self._camera(client).expose(self.face.exposure())
+            data = frame.data
+            stars, width, height = await asyncio.to_thread(measure, data)
+        except (RigError, FITSError) as exc:
+            problem, found = str(exc), None
+            width, height = self.size
+        else:
+            found, self.size = stars, (width, height)
+            self.last_stars = stars
+        pier = _on_member(client, mount, "TELESCOPE_PIER_SIDE")
+        coord = client.devices.vector(mount, "EQUATORIAL_EOD_COORD")
+        slewing = coord is not None and coord.state is State.BUSY
+        seen = Seen(found, width, height, self.frames, time.monotonic(), pier, slewing, problem)
+        step = self.machine.frame(seen)
+        self.apply(step)
+        await self._pulses(client, mount, step.pulses)
+        best = max(found, key=lambda s: s.flux) if found else None
+        await self.face.show(self.machine, self.frames, None if best is None else best.snr)
+        if data:
+            await self.face.frame(data)
+        if problem:
+            logger.warning("guide frame %d: %s", self.frames, problem)
+            await asyncio.sleep(1.0)
+
+    async def _pulses(self, client: Client, mount: str, pulses: Mapping[str, int]) -> None:
+        async def one(direction: str, ms: int) -> str | None:
+            vector, member = PULSES[direction]
+            try:
+                await command(client, mount, vector, {member: ms}, timeout=ms / 1000 + 10,
+                              accept=(State.OK, State.IDLE))
+            except RigError as exc:
+                return str(exc)
+            return None
+
+        failures = await asyncio.gather(*(one(d, ms) for d, ms in pulses.items() if ms > 0))
+        for failure in failures:
+            if failure is not None:
+                self.apply(self.machine.pulse_failed(f"the mount refused a guide pulse: "
+                                                     f"{failure}"))
+                break
+
+
+def _number(client: Client, device: str, vector: str, member: str) -> float | None:
+    found = client.devices.vector(device, vector)
+    if found is None or member not in found:
+        return None
+    try:
+        value = float(found[member])
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _on_member(client: Client, device: str, vector: str) -> str | None:
+    found = client.devices.vector(device, vector)
+    if found is None:
+        return None
+    return next((name for name in found if found[name] == "On"), None)
+

@@ -1,0 +1,96 @@
+"""The Guider Agent's vectors, INDIGO's guider agent's names where it has them: ACTIVE_DEVICES
+(ACTIVE_CCD, ACTIVE_TELESCOPE: the guide camera and the mount that takes the pulses),
+AGENT_START_PROCESS (CALIBRATION, GUIDING), AGENT_ABORT_PROCESS, AGENT_GUIDER_SETTINGS
+(EXPOSURE, STEP, MIN_CALIBRATION_DRIFT, MAX_CALIBRATION_STEPS, MIN_BL_DRIFT, MAX_BL_STEPS,
+AGGRESSIVITY_RA/DEC %, I_GAIN_RA/DEC, STACK, MIN_ERROR, MIN_PULSE, MAX_PULSE; and PHD2's
+HYSTERESIS %), AGENT_GUIDER_DITHER_SETTINGS (AMOUNT px, RA_ONLY, SETTLE_PIXELS, SETTLE_TIME,
+SETTLE_TIMEOUT: PHD2's settle), AGENT_GUIDER_DITHER (DITHER), AGENT_GUIDER_STATS (FRAME,
+DRIFT_X, DRIFT_Y, RMSE_RA, RMSE_DEC, RMSE_DITHERING, SNR; pixels), AGENT_GUIDER_STATE (PHD2's
+state name), AGENT_GUIDER_PHD2 (PORT, 0 when off) and AGENT_LAST_FRAME (the last guide frame,
+as the sequencer's).
+"""
+
+from __future__ import annotations
+
+from indipydriver import BLOBVector
+from indipydriver import NumberMember
+from indipydriver import NumberVector
+from indipydriver import SwitchMember
+from indipydriver import SwitchVector
+from indipydriver import TextMember
+from indipydriver import TextVector
+from indipydriver.members import BLOBMember
+from indipydriver.vectors import PropertyVector
+
+__all__ = ["SAVED", "SETTINGS", "make_vectors"]
+
+MAIN = "Main Control"
+OPTIONS = "Options"
+STATS = "Statistics"
+
+#: AGENT_GUIDER_SETTINGS: (name, label, format, min, max, step, default).
+SETTINGS = (
+    ("EXPOSURE", "Exposure (s)", "%.2f", 0.01, 60, 0.1, 2.0),
+    ("STEP", "Calibration step (s, 0: from the guide rate)", "%.2f", 0, 5, 0.05, 0.0),
+    ("MIN_CALIBRATION_DRIFT", "Min calibration drift (px)", "%.1f", 2, 50, 1, 12.0),
+    ("MAX_CALIBRATION_STEPS", "Max calibration steps", "%.f", 3, 60, 1, 20.0),
+    ("MIN_BL_DRIFT", "Min clear backlash drift (px)", "%.1f", 0, 15, 0.5, 2.0),
+    ("MAX_BL_STEPS", "Max clear backlash steps", "%.f", 0, 50, 1, 10.0),
+    ("AGGRESSIVITY_RA", "RA aggressivity (%)", "%.f", 0, 200, 5, 70.0),
+    ("AGGRESSIVITY_DEC", "Dec aggressivity (%)", "%.f", 0, 200, 5, 70.0),
+    ("I_GAIN_RA", "RA integral gain", "%.2f", 0, 10, 0.05, 0.1),
+    ("I_GAIN_DEC", "Dec integral gain", "%.2f", 0, 10, 0.05, 0.1),
+    ("STACK", "Integral stack (frames)", "%.f", 1, 50, 1, 10.0),
+    ("HYSTERESIS", "Hysteresis (%)", "%.f", 0, 90, 5, 10.0),
+    ("MIN_ERROR", "Min error (px)", "%.2f", 0, 5, 0.05, 0.15),
+    ("MIN_PULSE", "Min pulse (s)", "%.3f", 0, 1, 0.01, 0.02),
+    ("MAX_PULSE", "Max pulse (s)", "%.2f", 0.05, 5, 0.05, 1.5),
+)
+
+#: What CONFIG_SAVE writes.
+SAVED = ("ACTIVE_DEVICES", "AGENT_GUIDER_SETTINGS", "AGENT_GUIDER_DITHER_SETTINGS")
+
+
+def _numbers(name: str, label: str, group: str, perm: str,
+             rows: tuple[tuple[str, str, str, float, float, float, float], ...]) -> NumberVector:
+    return NumberVector(name, label, group, perm, "Idle", [
+        NumberMember(member, text, fmt, low, high, step, value)
+        for member, text, fmt, low, high, step, value in rows])
+
+
+def make_vectors(camera: str, mount: str) -> dict[str, PropertyVector]:
+    """Every vector by name; `camera` and `mount` ACTIVE_DEVICES' first names."""
+    vectors: list[PropertyVector] = [
+        TextVector("ACTIVE_DEVICES", "Active devices", OPTIONS, "rw", "Idle", [
+            TextMember("ACTIVE_CCD", "Guide camera", camera),
+            TextMember("ACTIVE_TELESCOPE", "Mount", mount)]),
+        SwitchVector("AGENT_START_PROCESS", "Start", MAIN, "rw", "AtMostOne", "Idle", [
+            SwitchMember("CALIBRATION", "Calibrate and guide", "Off"),
+            SwitchMember("GUIDING", "Guide", "Off")]),
+        SwitchVector("AGENT_ABORT_PROCESS", "Abort", MAIN, "rw", "AtMostOne", "Idle", [
+            SwitchMember("ABORT", "Abort", "Off")]),
+        _numbers("AGENT_GUIDER_SETTINGS", "Settings", OPTIONS, "rw", SETTINGS),
+        _numbers("AGENT_GUIDER_DITHER_SETTINGS", "Dithering", OPTIONS, "rw", (
+            ("AMOUNT", "Amount (px)", "%.1f", 0, 15, 0.5, 3.0),
+            ("RA_ONLY", "RA only (1) or both axes (0)", "%.f", 0, 1, 1, 0.0),
+            ("SETTLE_PIXELS", "Settle within (px)", "%.2f", 0.1, 10, 0.1, 1.5),
+            ("SETTLE_TIME", "Settled for (s)", "%.f", 0, 120, 1, 8.0),
+            ("SETTLE_TIMEOUT", "Give up after (s)", "%.f", 1, 600, 1, 40.0))),
+        SwitchVector("AGENT_GUIDER_DITHER", "Dither", MAIN, "rw", "AtMostOne", "Idle", [
+            SwitchMember("DITHER", "Dither now", "Off")]),
+        _numbers("AGENT_GUIDER_STATS", "Statistics", STATS, "ro", (
+            ("FRAME", "Frame", "%.f", 0, 1e9, 1, 0.0),
+            ("DRIFT_X", "Drift X (px)", "%.2f", -1e4, 1e4, 0, 0.0),
+            ("DRIFT_Y", "Drift Y (px)", "%.2f", -1e4, 1e4, 0, 0.0),
+            ("RMSE_RA", "RMSE RA (px)", "%.3f", 0, 1e4, 0, 0.0),
+            ("RMSE_DEC", "RMSE Dec (px)", "%.3f", 0, 1e4, 0, 0.0),
+            ("RMSE_DITHERING", "RMSE since dither (px)", "%.3f", 0, 1e4, 0, 0.0),
+            ("SNR", "SNR", "%.1f", 0, 1e6, 0, 0.0))),
+        TextVector("AGENT_GUIDER_STATE", "State", STATS, "ro", "Idle", [
+            TextMember("STATE", "PHD2 state", "Stopped")]),
+        _numbers("AGENT_GUIDER_PHD2", "PHD2 server", OPTIONS, "ro", (
+            ("PORT", "TCP port (0: off)", "%.f", 0, 65535, 1, 0.0),)),
+        BLOBVector("AGENT_LAST_FRAME", "Last guide frame", STATS, "ro", "Idle", [
+            BLOBMember("FRAME", "Frame")]),
+    ]
+    return {vector.name: vector for vector in vectors}

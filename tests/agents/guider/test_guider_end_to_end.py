@@ -1,0 +1,126 @@
+"""Issue 81 items 2, 3 and 5 end to end: our server with our mount (15" of periodic error over
+60 s, 3"/min of drift in Dec) and guide camera simulators and the Guider Agent in-process; a
+PHD2 client of our own over TCP: connect (Version, AppState), guide with settle (calibrating
+first), SettleDone, dither, SettleDone, bad lines answered with PHD2's codes while guiding goes
+on, stop_capture. Where the mount truly points (EQUATORIAL_PE) stays much nearer the lock
+guided than unguided."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import socket
+import time
+
+import pytest
+from phd2client import Phd2Client
+from serverkit import running
+from serverkit import server
+from waiting import until
+
+import indipyclient
+from indipyagents.guider import make_driver
+from indipysimulators import guidecamera
+from indipysimulators import telescope
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def spread(client: indipyclient.Client, seconds: float) -> float:
+    """The RMS (arcsec) of the true pointing about its mean over `seconds`."""
+    mount = telescope.DEVICE
+    points = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        ra = float(client.get(mount, "EQUATORIAL_PE", "RA_PE")) * 15 * 3600
+        dec = float(client.get(mount, "EQUATORIAL_PE", "DEC_PE")) * 3600
+        points.append((ra * math.cos(math.radians(24.3)), dec))
+        await asyncio.sleep(0.25)
+    mx = sum(p[0] for p in points) / len(points)
+    my = sum(p[1] for p in points) / len(points)
+    return math.sqrt(sum((p[0] - mx) ** 2 + (p[1] - my) ** 2 for p in points) / len(points))
+
+
+@pytest.mark.timeout(600)
+async def test_a_phd2_client_guides_dithers_and_stops() -> None:
+    port = free_port()
+    guider = make_driver(phd2_port=port, phd2_host="127.0.0.1")
+    async with running(server(telescope.make_driver(50.0), guidecamera.make_driver(),
+                              guider)) as ours, \
+            indipyclient.connect("127.0.0.1", ours.port) as client:
+        mount = telescope.DEVICE
+        await client.set(mount, "CONNECTION", {"CONNECT": "On"}, timeout=10)
+        await client.set(mount, "ON_COORD_SET", {"TRACK": "On"}, timeout=10)
+        await client.set(mount, "EQUATORIAL_EOD_COORD", {"RA": 3.8, "DEC": 24.3}, timeout=30)
+        await client.set(mount, "SIM_PE", {"AMPLITUDE": 15.0, "PERIOD": 60.0}, timeout=10)
+        await client.set(mount, "SIM_DRIFT", {"DEC": 3.0}, timeout=10)
+        await until(lambda: float(client.get("Guider Agent", "AGENT_GUIDER_PHD2", "PORT"))
+                    == port, timeout=20)
+
+        phd2 = await Phd2Client.connect(port)
+        version = await phd2.wait_event("Version", 10)
+        assert version["MsgVersion"] == 1 and {"Timestamp", "Host", "Inst"} <= set(version)
+        assert (await phd2.wait_event("AppState", 10))["State"] == "Stopped"
+        assert (await phd2.call("get_app_state"))["result"] == "Stopped"
+        assert (await phd2.call("set_exposure", {"exposure": 1000}))["result"] == 0
+        assert (await phd2.call("get_exposure", nina=True))["result"] == 1000
+        assert (await phd2.call("set_connected", [True]))["result"] == 0
+        assert (await phd2.call("get_connected"))["result"] is True
+        assert (await phd2.call("get_calibrated"))["result"] is False
+        scale = (await phd2.call("get_pixel_scale"))["result"]
+        assert math.isclose(scale, 2.494, abs_tol=0.01)
+
+        reply = await phd2.call("guide", {"settle": {"pixels": 1.5, "time": 5, "timeout": 90},
+                                          "recalibrate": False}, nina=True)
+        assert reply["result"] == 0, reply
+        started = time.monotonic()
+        await phd2.wait_event("StartCalibration", 30)
+        calibrating = await phd2.wait_event("Calibrating", 30)
+        assert {"Mount", "dir", "dist", "dx", "dy", "pos", "step", "State"} <= set(calibrating)
+        await phd2.wait_event("CalibrationComplete", 180)
+        calibration_seconds = time.monotonic() - started
+        await phd2.wait_event("StartGuiding", 10)
+        await phd2.wait_event("SettleBegin", 10)
+        done = await phd2.wait_event("SettleDone", 120)
+        assert done["Status"] == 0, done
+        step = await phd2.wait_event("GuideStep", 20)
+        assert {"Frame", "Time", "Mount", "dx", "dy", "RADistanceRaw", "DECDistanceRaw",
+                "RADistanceGuide", "DECDistanceGuide", "StarMass", "SNR", "HFD",
+                "AvgDist"} <= set(step)
+        assert (await phd2.call("get_app_state"))["result"] == "Guiding"
+        assert calibration_seconds < 120, calibration_seconds
+
+        # Bad input: answered with PHD2's codes, and guiding goes on.
+        await phd2.send_raw(b"this is not json\r\n")
+        assert (await phd2.reply(None))["error"]["code"] == -32700
+        assert (await phd2.call("no_such_method"))["error"]["code"] == -32601
+        bad = await phd2.call("guide", {"settle": {"pixels": 1.5}})
+        assert bad["error"] == {"code": -32602, "message": "invalid settle params"}
+        assert (await phd2.call("dither", {"amount": 3}))["error"]["code"] == -32602
+        await phd2.wait_event("GuideStep", 20)
+
+        guided = await spread(client, 30.0)
+
+        reply = await phd2.call("dither", {"amount": 3, "raOnly": False,
+                                           "settle": {"pixels": 1.5, "time": 5,
+                                                      "timeout": 90}})
+        assert reply["result"] == 0, reply
+        dithered = await phd2.wait_event("GuidingDithered", 10)
+        assert 0 < math.hypot(dithered["dx"], dithered["dy"]) <= 3 * math.sqrt(2) + 1e-6
+        done = await phd2.wait_event("SettleDone", 120)
+        assert done["Status"] == 0, done
+        assert float(client.get("Guider Agent", "AGENT_GUIDER_STATS", "RMSE_RA")) < 2.0
+
+        assert (await phd2.call("stop_capture"))["result"] == 0
+        await phd2.wait_event("GuidingStopped", 10)
+        await until(lambda: client.get("Guider Agent", "AGENT_GUIDER_STATE", "STATE")
+                    == "Stopped", timeout=30)
+        unguided = await spread(client, 30.0)
+        print(f"calibration {calibration_seconds:.0f} s, true pointing RMS guided "
+              f"{guided:.2f}\", unguided {unguided:.2f}\"")
+        assert guided < unguided / 3, (guided, unguided)
+        await phd2.close()

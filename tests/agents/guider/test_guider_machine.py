@@ -1,0 +1,234 @@
+"""Issue 81 items 2 and 5, the pure part: the guider's state machine (indipyagents.guider.
+machine) on a little sky of its own: calibrates both axes (backlash cleared), guides a
+drifting star to a fraction of its drift, dithers and settles, loses the star and finds it,
+flips its calibration with the pier side; a star that does not move, no star, a saturated
+one fail with the reason. Any sequence of commands and frames gives steps, never an
+exception, and every guide request ends in SettleDone."""
+
+from __future__ import annotations
+
+import math
+import random
+
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from indipyagents.guider.control import Calibration
+from indipyagents.guider.control import axes_of
+from indipyagents.guider.machine import GuiderMachine
+from indipyagents.guider.machine import Refused
+from indipyagents.guider.machine import Seen
+from indipyagents.guider.machine import Star
+from indipyagents.guider.phd2wire import Settle
+
+SETTLE = Settle(1.0, 3, 60)
+
+
+class Sky:
+    """A star on a 640 x 512 frame: a West pulse moves it +x at `rate` px/ms rotated by
+    `angle`, North +y; it drifts `drift` px a second along Dec; Dec has `backlash` ms."""
+
+    def __init__(self, rate: float = 0.004, angle: float = 20.0, drift: float = 0.0,
+                 backlash: int = 0, moves: bool = True) -> None:
+        self.x, self.y = 320.0, 256.0
+        self.rate, self.angle, self.drift = rate, math.radians(angle), drift
+        self.backlash, self.moves = backlash, moves
+        self.dec_dir = "N"
+        self.pending_bl = 0
+        self.now = 0.0
+        self.number = 0
+        self.pier = "PIER_WEST"
+        self.visible = True
+
+    def pulse(self, direction: str, ms: int) -> None:
+        if not self.moves:
+            return
+        if direction in "NS":
+            if direction != self.dec_dir:
+                self.dec_dir, self.pending_bl = direction, self.backlash
+            taken = min(ms, self.pending_bl)
+            self.pending_bl -= taken
+            ms -= taken
+        sign = 1 if direction in "WN" else -1
+        flip = -1 if self.pier == "PIER_EAST" and direction in "WE" else 1
+        along = sign * flip * ms * self.rate
+        a = self.angle if direction in "WE" else self.angle + math.pi / 2
+        self.x += along * math.cos(a)
+        self.y += along * math.sin(a)
+
+    def seen(self, seconds: float = 1.0) -> Seen:
+        self.now += seconds
+        self.number += 1
+        dec = self.angle + math.pi / 2
+        self.x += self.drift * seconds * math.cos(dec)
+        self.y += self.drift * seconds * math.sin(dec)
+        stars = (Star(self.x, self.y), Star(100, 100, flux=10)) if self.visible else ()
+        return Seen(stars, 640, 512, self.number, self.now, pier_side=self.pier)
+
+
+def run(machine: GuiderMachine, sky: Sky, frames: int) -> list[tuple[str, dict[str, object]]]:
+    events = []
+    for _ in range(frames):
+        step = machine.frame(sky.seen())
+        for direction, ms in step.pulses.items():
+            sky.pulse(direction, ms)
+        events += step.events
+    return events
+
+
+def names(events: list[tuple[str, dict[str, object]]]) -> list[str]:
+    return [name for name, _ in events]
+
+
+def test_calibrates_both_axes_clears_backlash_and_guides_a_drift_away() -> None:
+    sky = Sky(drift=0.3, backlash=800)
+    machine = GuiderMachine("Python Mount")
+    machine.loop()
+    machine.guide(SETTLE)
+    events = run(machine, sky, 80)
+    said = names(events)
+    assert said.index("StartCalibration") < said.index("CalibrationComplete") \
+        < said.index("StartGuiding") < said.index("SettleDone")
+    assert {f["dir"] for n, f in events if n == "Calibrating"} >= {"West", "East", "North",
+                                                                   "South"}
+    cal = machine.calibration
+    assert cal is not None
+    assert math.isclose(cal.angle, 20.0, abs_tol=12.0)  # the drift during the West steps
+    assert math.isclose(math.hypot(*cal.ra), 0.004, rel_tol=0.1)
+    # Dec was measured after the backlash was taken up: the rate is the mount's, not less.
+    assert math.isclose(math.hypot(*cal.dec), 0.004, rel_tol=0.25)
+    done = [f for n, f in events if n == "SettleDone"]
+    assert done[0]["Status"] == 0
+    steps = [f for n, f in events if n == "GuideStep"]
+    assert {"Frame", "Time", "Mount", "dx", "dy", "RADistanceRaw", "DECDistanceRaw",
+            "RADistanceGuide", "DECDistanceGuide", "StarMass", "SNR", "HFD",
+            "AvgDist"} <= set(steps[-1])
+    # 0.3 px/s of drift for 40 s unguided would be 12 px; guided it stays near the lock.
+    assert machine.rms()[1] < 0.5 and machine.app_state == "Guiding"
+
+
+def test_dither_settles_and_a_lost_star_is_found_again() -> None:
+    sky = Sky()
+    machine = GuiderMachine()
+    machine.loop()
+    machine.guide(SETTLE)
+    run(machine, sky, 60)
+    assert machine.app_state == "Guiding"
+    lock = machine.lock
+    step = machine.dither(3.0, False, Settle(1.0, 2, 30))
+    assert names(step.events)[:1] == ["GuidingDithered"] and "SettleBegin" in names(step.events)
+    assert machine.lock != lock
+    events = run(machine, sky, 20)
+    assert [f["Status"] for n, f in events if n == "SettleDone"] == [0]
+    sky.visible = False
+    events = run(machine, sky, 2)
+    assert names(events).count("StarLost") == 2 and machine.app_state == "LostLock"
+    assert not any(n == "GuideStep" for n in names(events))
+    sky.visible = True
+    events = run(machine, sky, 2)
+    assert "GuideStep" in names(events) and machine.app_state == "Guiding"
+
+
+def test_a_flip_turns_the_ra_calibration_round() -> None:
+    sky = Sky(drift=0.2)
+    machine = GuiderMachine()
+    machine.loop()
+    machine.guide(SETTLE)
+    run(machine, sky, 60)
+    before = machine.calibration
+    assert before is not None and before.pier_side == "PIER_WEST"
+    sky.pier = "PIER_EAST"
+    events = run(machine, sky, 30)
+    assert names(events).count("CalibrationDataFlipped") == 1
+    after = machine.calibration
+    assert after is not None and after.ra == (-before.ra[0], -before.ra[1])
+    assert machine.rms([e for e in machine.history[-10:]])[0] < 0.5
+
+
+def test_what_cannot_be_guided_fails_with_the_reason() -> None:
+    still = GuiderMachine()
+    still.loop()
+    still.guide(SETTLE)
+    events = run(still, Sky(moves=False), 40)
+    failed = [f for n, f in events if n == "CalibrationFailed"]
+    assert failed and "does the mount take pulses" in str(failed[0]["Reason"])
+    assert [f["Status"] for n, f in events if n == "SettleDone"] == [1]
+    assert still.app_state == "Looping"
+
+    for stars, why in (((), "no star in the frame"),
+                       ((Star(300, 300, saturated=True),), "every star saturates"),
+                       (None, "the frame could not be read")):
+        machine = GuiderMachine()
+        machine.loop()
+        machine.guide(SETTLE)
+        events = []
+        for number in range(4):
+            events += machine.frame(Seen(stars, 640, 512, number, float(number))).events
+        assert [n for n, _ in events if n in ("CalibrationFailed", "SettleDone")] \
+            == ["CalibrationFailed", "SettleDone"]
+        assert why in str(dict(events)["CalibrationFailed"]["Reason"])
+    try:
+        GuiderMachine().dither(3, False, SETTLE)
+    except Refused as exc:
+        assert "not guiding" in str(exc)
+    else:
+        raise AssertionError("a dither while not guiding was taken")
+
+
+def test_the_error_splits_on_skewed_axes() -> None:
+    ra, dec = (0.004, 0.0), (0.001, 0.004)  # Dec 14 degrees off square
+    cal = Calibration(ra, dec)
+    dx, dy = 100 * ra[0] + 50 * dec[0], 100 * ra[1] + 50 * dec[1]
+    along_ra, along_dec = axes_of(cal, dx, dy)
+    assert math.isclose(along_ra, 100 * math.hypot(*ra), rel_tol=1e-9)
+    assert math.isclose(along_dec, 50 * math.hypot(*dec), rel_tol=1e-9)
+
+
+commands = st.sampled_from(["loop", "guide", "recal", "dither", "stop", "pause", "resume",
+                            "flip", "clear", "frame", "frame", "frame", "lose", "show"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(commands, max_size=80), st.integers(0, 2**32))
+def test_any_commands_and_frames_give_steps_and_every_guide_ends(plan: list[str],
+                                                                  seed: int) -> None:
+    sky = Sky(drift=0.2)
+    machine = GuiderMachine(rng=random.Random(seed))
+    open_requests = 0
+    for command in plan + ["frame"] * 200:
+        try:
+            if command == "loop":
+                step = machine.loop()
+            elif command in ("guide", "recal"):
+                step = machine.guide(Settle(1.0, 2, 20), command == "recal")
+                open_requests += 1
+            elif command == "dither":
+                step = machine.dither(2.0, False, Settle(1.0, 2, 20))
+                open_requests += 1
+            elif command == "stop":
+                step = machine.stop()
+            elif command in ("pause", "resume"):
+                step = machine.set_paused(command == "pause")
+            elif command == "flip":
+                step = machine.flip()
+            elif command == "clear":
+                step = machine.clear_calibration()
+            elif command in ("lose", "show"):
+                sky.visible = command == "show"
+                continue
+            else:
+                step = machine.frame(sky.seen())
+                for direction, ms in step.pulses.items():
+                    sky.pulse(direction, ms)
+        except Refused:
+            if command in ("guide", "recal", "dither"):
+                open_requests -= 1
+            continue
+        open_requests -= sum(1 for n, _ in step.events if n in ("SettleDone",))
+        if command == "frame" and not sky.visible:
+            sky.visible = True
+    assert machine.state in ("Stopped", "Looping", "Calibrating", "Guiding", "LostLock")
+    # Every guide or dither was answered by a SettleDone (or superseded by one).
+    assert machine.settling is None or machine.state in ("Guiding", "LostLock")
+    assert machine.wanted is None or machine.state == "Looping"

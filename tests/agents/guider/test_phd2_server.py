@@ -1,0 +1,98 @@
+"""Issue 81 items 3 and 5, the transport: indipyagents.guider.phd2server over real TCP.
+Several clients get Version, the catch-up events and AppState on connect, and every event;
+a client that connects and never reads is dropped when its bounded queue fills, and the
+others get every event without waiting for it; a bad line and a method that fails answer
+with PHD2's codes and the connection goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from phd2client import Phd2Client
+from waiting import until
+
+from indipyagents.guider.phd2server import OperationFailed
+from indipyagents.guider.phd2server import Phd2Server
+from indipyagents.guider.phd2wire import InvalidParams
+
+
+class Handler:
+    """The guider's side, as small as the transport needs: one method that works, one that
+    fails, one with bad params."""
+
+    async def call(self, method: str, params: list[Any] | dict[str, Any] | None) -> Any:
+        if method == "get_app_state":
+            return "Guiding"
+        if method == "loop":
+            raise OperationFailed("could not start looping")
+        if method == "set_exposure":
+            raise InvalidParams("expected exposure param")
+        if method == "boom":
+            raise RuntimeError("a bug")
+        from indipyagents.guider.phd2server import MethodNotFound
+
+        raise MethodNotFound(method)
+
+    def catchup(self) -> list[tuple[str, Mapping[str, Any]]]:
+        return [("CalibrationComplete", {"Mount": "Python Mount"}), ("StartGuiding", {})]
+
+    def app_state(self) -> str:
+        return "Guiding"
+
+
+async def test_clients_get_the_catchup_and_a_silent_one_is_dropped() -> None:
+    server = Phd2Server(Handler(), 0, "127.0.0.1", queue_size=64)
+    port = await server.start()
+    try:
+        first = await Phd2Client.connect(port)
+        names = [(await first.wait_event(name, 5))["Event"]
+                 for name in ("Version", "CalibrationComplete", "StartGuiding", "AppState")]
+        assert names == ["Version", "CalibrationComplete", "StartGuiding", "AppState"]
+        # A client that never reads, with a tiny receive buffer.
+        silent_reader, silent_writer = await asyncio.open_connection("127.0.0.1", port)
+        second = await Phd2Client.connect(port)
+        await second.wait_event("AppState", 5)
+        await until(lambda: len(server.clients) == 3, timeout=5)
+        payload = {"Note": "x" * 4000}
+
+        async def read_all(client: Phd2Client) -> None:
+            while not any(e.get("Frame") == 2999 for e in client.events[-3:]):
+                await client._read_one()
+
+        readers = [asyncio.create_task(read_all(client)) for client in (first, second)]
+        for number in range(3000):
+            server.publish("GuideStep", {"Frame": number, **payload})
+            if number % 20 == 0:
+                await asyncio.sleep(0.001)  # the writers and the readers run
+        await until(lambda: len(server.clients) == 2, timeout=10)  # the silent one went
+        async with asyncio.timeout(30):
+            await asyncio.gather(*readers)
+        for client in (first, second):  # every event, in order, to the clients that read
+            frames = [e["Frame"] for e in client.events if e["Event"] == "GuideStep"]
+            assert frames == list(range(3000))
+        # The others answer as before, bad lines included.
+        assert (await first.call("get_app_state"))["result"] == "Guiding"
+        await first.send_raw(b"{not json\r\n")
+        assert (await first.reply(None))["error"]["code"] == -32700
+        assert (await first.call("loop"))["error"] == {"code": 1,
+                                                       "message": "could not start looping"}
+        assert (await first.call("set_exposure", [0]))["error"]["code"] == -32602
+        assert (await first.call("boom"))["error"]["code"] == 1
+        assert (await second.call("nothing", nina=True))["error"]["code"] == -32601
+        batch = b'[{"method":"get_app_state","id":1},{"method":"loop"},{"id":2}]\r\n'
+        await second.send_raw(batch)
+        line = await second.reader.readline()
+        while b'"Event"' in line:
+            line = await second.reader.readline()
+        replies = json.loads(line)
+        assert [r.get("result", r.get("error", {}).get("code")) for r in replies] \
+            == ["Guiding", -32600]
+        silent_writer.close()
+        for client in (first, second):
+            await client.close()
+        del silent_reader
+    finally:
+        await server.close()
