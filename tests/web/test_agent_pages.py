@@ -53,6 +53,16 @@ WATCHDOG = "WatchDog"
 #: Where the docs' pictures go when asked (INDIPYWEB_SCREENSHOTS, as tests/web/test_browser.py).
 PICTURES = "INDIPYWEB_SCREENSHOTS"
 
+#: The colour of a good state (the page's --ok, as a badge "Ok" is drawn).
+OK_GREEN = """() => {
+    const probe = document.createElement("span");
+    probe.className = "badge state-ok";
+    document.body.append(probe);
+    const colour = getComputedStyle(probe).backgroundColor;
+    probe.remove();
+    return colour;
+}"""
+
 #: Four frames of 2 s through two filters: a night longer than the page's wait for an answer
 #: (WebThread's set_timeout, 5 s), so START is still Busy when the page stops waiting.
 PLAN = f"""\
@@ -213,9 +223,7 @@ def test_the_watchdog_page_opens_on_its_status_lights(
         disconnect = page.locator(f"#{vector_id(WATCHDOG, 'CONNECTION')} "
                                   "button.swbtn[value=DISCONNECT]")
         expect(disconnect).to_have_attribute("aria-pressed", "true")
-        ok_badge = page.locator(".badge.state-ok").first
-        green = page.evaluate("e => getComputedStyle(e).backgroundColor",
-                              ok_badge.element_handle())
+        green = page.evaluate(OK_GREEN)
         drawn = page.evaluate("e => getComputedStyle(e).backgroundColor",
                               disconnect.element_handle())
         assert drawn != green, (drawn, green)
