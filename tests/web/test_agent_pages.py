@@ -63,8 +63,9 @@ OK_GREEN = """() => {
     return colour;
 }"""
 
-#: Four frames of 2 s through two filters: a night longer than the page's wait for an answer
-#: (WebThread's set_timeout, 5 s), so START is still Busy when the page stops waiting.
+#: Six frames of 3 s through two filters: a night longer than the page's wait for an answer
+#: (WebThread's set_timeout, 5 s), so START is still Busy when the page stops waiting, and
+#: still running when the test makes it unsafe.
 PLAN = f"""\
 name = "Phone night"
 folder = "plan"
@@ -82,17 +83,17 @@ name = "M42"
 
 [[targets.batches]]
 filter = "Red"
-count = 3
-exposure = 2
+count = 4
+exposure = 3
 
 [[targets.batches]]
 filter = "Green"
-count = 1
-exposure = 2
+count = 2
+exposure = 3
 """
 
 #: A plan whose batch has no count: refused at load with the line and the reason.
-BAD_PLAN = PLAN.replace("count = 3\n", "count = -3\n")
+BAD_PLAN = PLAN.replace("count = 4\n", "count = -4\n")
 
 
 @pytest.fixture
@@ -191,7 +192,7 @@ def test_a_night_from_the_agents_page_says_what_it_is_doing(
         image = page.locator(f"#img-{vector_id(AGENT, 'AGENT_LAST_FRAME')}")
         expect(image.locator("img.latest")).to_have_count(1, timeout=15000)
         caption = image.locator("figcaption")
-        expect(caption).to_contain_text("M42_Green_Light_001.fits")
+        expect(caption).to_contain_text("M42_Green_Light_002.fits")
         saved = page.evaluate("img => img.dataset.image", image.locator("a.open-viewer")
                               .element_handle())
         expect(caption).not_to_contain_text(saved)
