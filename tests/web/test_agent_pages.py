@@ -220,6 +220,8 @@ def test_the_watchdog_page_opens_on_its_status_lights(
         lights = page.locator(f"#{vector_id(WATCHDOG, 'WATCHDOG_STATUS')}")
         expect(lights).to_be_visible()
         expect(lights).to_be_in_viewport()
+        keep_picture(page, tmp_path, f"web_watchdog_{size}.png")
+        fits_the_viewport(page)
         tab(page, "Main Control")
         disconnect = page.locator(f"#{vector_id(WATCHDOG, 'CONNECTION')} "
                                   "button.swbtn[value=DISCONNECT]")
@@ -228,6 +230,4 @@ def test_the_watchdog_page_opens_on_its_status_lights(
         drawn = page.evaluate("e => getComputedStyle(e).backgroundColor",
                               disconnect.element_handle())
         assert drawn != green, (drawn, green)
-        keep_picture(page, tmp_path, f"web_watchdog_{size}.png")
-        fits_the_viewport(page)
         close_pages(browser)
