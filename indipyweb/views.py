@@ -178,23 +178,27 @@ def main_group(groups: Sequence[tuple[str, Sequence[VectorView]]]) -> str:
     CONNECTION's group or the first.
 
     Before all that, a device's status lights (the first group holding a light vector of its
-    own): the watchdog agent guards with CONNECTION off, as indilib's does, and its page
-    opened on Connect and its settings, the lights saying whether the sky is safe three tabs
-    away. A standard device defines its lights once connected (indilib's weather station's
-    WEATHER_STATUS, in Main Control), so for it nothing changes."""
+    own), when it is connected or works without it: the watchdog agent guards with
+    CONNECTION off, as indilib's does, its settings beside Connect, and its page opened there,
+    the lights saying whether the sky is safe three tabs away. A standard device defines its
+    lights once connected (indilib's weather station's WEATHER_STATUS, in Main Control), and
+    a disconnected one with CONNECTION alone in its group (the thermostat) still opens there."""
     if not groups:
         return ""
-    for group, views in groups:
-        if any(view.is_light and view.name not in HOUSEKEEPING for view in views):
-            return group
     home: str | None = None
     connected = True
+    works_disconnected = False
     for group, views in groups:
         for view in views:
             if view.name == "CONNECTION" and home is None:
                 home = group
                 connect = view.member("CONNECT")
                 connected = connect is None or connect.is_on
+                works_disconnected = any(v.name not in HOUSEKEEPING for v in views)
+    if connected or works_disconnected:
+        for group, views in groups:
+            if any(view.is_light and view.name not in HOUSEKEEPING for view in views):
+                return group
     if home is not None and not connected:
         return home
     for group, views in groups:
