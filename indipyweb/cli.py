@@ -7,8 +7,10 @@
     indipyweb adduser NAME --role viewer|operator|admin [--dbfolder DIR]
 
 `adduser` prompts for the password on a terminal and reads one line from standard input
-otherwise (for scripts). The first start with an empty database creates ``admin`` with a random
-password and prints it once. The database is in the user's data folder unless ``--dbfolder``
+otherwise (for scripts; it says so on standard error, so a script that forgot to give one is
+not left waiting in silence). A start that finds no admin in the database (empty, or only the
+users ``adduser`` made) creates ``admin`` with a random password and prints it once; later
+starts say how to reset the admins' passwords, by name. The database is in the user's data folder unless ``--dbfolder``
 names another (`users.default_dbfolder`); the command says where. The web port is bound before
 anything else starts, and "open http://..." printed once it listens (`listen`): a port that
 cannot be had is said in one line, exit status 1. With the extra ``[discovery]`` it is
@@ -118,7 +120,15 @@ def _adduser(argv: list[str]) -> int:
             print("the passwords differ", file=sys.stderr)
             return 1
     else:
-        password = sys.stdin.readline().rstrip("\r\n")
+        print(f"indipyweb adduser: reading the password for {args.name} from standard input "
+              f"(one line; no terminal to ask on)", file=sys.stderr, flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            print("indipyweb adduser: standard input ended before a password: give it one "
+                  "line, e.g. printf '%s\\n' \"$PASSWORD\" | indipyweb adduser NAME --role ROLE",
+                  file=sys.stderr)
+            return 1
+        password = line.rstrip("\r\n")
     db = UserDB(args.dbfolder)
     try:
         db.set_user(args.name, password, args.role)
@@ -129,6 +139,24 @@ def _adduser(argv: list[str]) -> int:
         db.close()
     print(f"user {args.name} ({args.role}) saved in {db.path}")
     return 0
+
+
+def admin_lines(password: str | None, admins: list[str], folder: str) -> list[str]:
+    """What a start says of the admins: the first one's password, made now (shown once);
+    else how to reset the password of the admins there are, by name; else (a user named
+    ``admin`` of another role holds the name) how to make one. Only an admin sees the Users
+    page and the servers found on the network."""
+    where = f"--dbfolder {shlex.quote(folder)}"
+    if password is not None:
+        return ["no admin yet: created the user 'admin' with the password " + password,
+                "it is shown only this once: log in as admin to manage users and see the "
+                "servers found on the network (change it on the Users page, or: indipyweb "
+                f"adduser admin --role admin {where})"]
+    if admins:
+        return [f"to reset the password of {name} (admin): indipyweb adduser "
+                f"{shlex.quote(name)} --role admin {where}" for name in admins]
+    return ["there is no admin (only an admin manages users and sees the servers found on "
+            f"the network): create one with: indipyweb adduser NAME --role admin {where}"]
 
 
 async def _serve(args: argparse.Namespace, sockets: list[socket.socket]) -> None:
@@ -245,13 +273,11 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(logging.INFO)
     db = UserDB(args.dbfolder)
     password = db.ensure_admin()
+    admins = db.admins()
     db.close()
     print(f"indipyweb: users and settings are in {db.path.resolve()}", flush=True)
-    if password is not None:
-        print(f"indipyweb: created the user 'admin' with the password {password}\n"
-              f"indipyweb: it is shown only this once (change it on the Users page)", flush=True)
-    print(f"indipyweb: to reset the admin password: indipyweb adduser admin --role admin "
-          f"--dbfolder {shlex.quote(str(db.folder.resolve()))}", flush=True)
+    for line in admin_lines(password, admins, str(db.folder.resolve())):
+        print(f"indipyweb: {line}", flush=True)
     # SIGTERM stops the command as Ctrl-C does, so the finally clauses run (the demo's server
     # stopped, its folder removed): uvicorn restores this handler after its graceful shutdown
     # and raises the signal again, which would otherwise kill the process at that point.

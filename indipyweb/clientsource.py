@@ -29,6 +29,7 @@ from .source import SetResult
 from .source import Snapshot
 from .source import VectorDict
 from .source import client_values
+from .source import current_message
 from .source import model_vector
 
 __all__ = ["ClientSource"]
@@ -86,7 +87,11 @@ class ClientSource:
             raise InvalidValue(str(exc)) from None
         except indipyclient.UnknownVector as exc:
             raise InvalidValue(str(exc)) from None
-        return SetResult(str(result.state), result.message, result.timed_out)
+        # the answer's own message: the model's may be an earlier update's (`current_message`)
+        answered = self.vector(device, vector)
+        message = result.message if answered is None else current_message(
+            {**answered, "state": str(result.state), "message": result.message})
+        return SetResult(str(result.state), message, result.timed_out)
 
     async def __aenter__(self) -> Self:
         self._events = self.client.events()  # before connecting: nothing is missed

@@ -40,7 +40,8 @@ from indipyclient.model.snapshot import vector_dict
 from indipyclient.model.tree import Model
 
 __all__ = ["BlobUpload", "Change", "ChangeKind", "ChangeQueue", "DeviceSource", "InvalidValue",
-           "SetResult", "Snapshot", "VectorDict", "client_values", "model_vector"]
+           "SetResult", "Snapshot", "VectorDict", "client_values", "current_message",
+           "model_vector"]
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,21 @@ def model_vector(model: Model, device: str, name: str) -> VectorDict | None:
     """`DeviceSource.vector` read from a client library `Model`."""
     found = model.vector(device, name)
     return None if found is None else vector_dict(found)
+
+
+def current_message(vec: Mapping[str, Any]) -> str:
+    """The vector's message as news of its present state: the one its last update carried.
+
+    INDI 1.7 p.4: a message is commentary sent with one define or set; the client library's
+    model keeps the last one received (``message_timestamp``) across the updates that carry
+    none. Shown beside the state as it was, an old plan's refusal stayed beside a new plan's
+    Ok. An earlier message is kept only while the vector is still Alert (its reason: a driver
+    updating an Alert vector's numbers every second sends it once)."""
+    message = str(vec.get("message") or "")
+    carried = vec.get("message_timestamp")
+    if not message or carried is None or carried == vec.get("timestamp"):
+        return message
+    return message if vec.get("state") == "Alert" else ""
 
 
 def client_values(members: Mapping[str, object]) -> dict[str, object]:

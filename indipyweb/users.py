@@ -4,8 +4,9 @@ by default the user's data folder: `default_dbfolder`).
 Passwords are hashed with scrypt (the standard library's `hashlib.scrypt`, n=2**14, r=8, p=1)
 and a random 16-byte salt per user; they are compared in constant time. Sessions are random
 tokens stored hashed (a stolen database gives no live session), each with its own CSRF token.
-There is no default password: `ensure_admin` creates an admin with a random password the first
-time, which the command prints once.
+There is no default password: `ensure_admin` creates an admin with a random password when the
+database has none (empty, or holding only the users a guide's ``adduser`` made before the first
+start), which the command prints once.
 
 A hash costs tens of milliseconds of CPU, so code on an event loop calls the ``a``-prefixed
 methods (`acheck_password`, `aset_user`, `aensure_admin`): they hash in the database's own
@@ -203,10 +204,22 @@ class UserDB:
                                (name,)).fetchone()
         return (row[0], row[1], row[2]) if row else (_NO_SALT, _NO_HASH, None)
 
+    def admins(self) -> list[str]:
+        """The names of the users who may manage users and servers."""
+        return [name for name, role in self.users() if role is Role.ADMIN]
+
+    def _needs_admin(self) -> bool:
+        """No admin, and the name ``admin`` free: the guide's first steps add an operator
+        before the first start, and an empty-database rule then made no admin at all, while
+        only an admin sees the Users page and the servers found on the network."""
+        return not self.admins() and not self._db.execute(
+            "SELECT 1 FROM users WHERE name = 'admin'").fetchone()
+
     def ensure_admin(self) -> str | None:
-        """With no user at all, create ``admin`` with a random password and return it (to be
-        printed once); otherwise None."""
-        if self._db.execute("SELECT 1 FROM users LIMIT 1").fetchone():
+        """With no admin at all, create ``admin`` with a random password and return it (to be
+        printed once); otherwise None. A user already named ``admin`` with another role is
+        left as it is (the command then says how to make an admin)."""
+        if not self._needs_admin():
             return None
         password = secrets.token_urlsafe(12)
         self.set_user("admin", password, Role.ADMIN)
@@ -214,7 +227,7 @@ class UserDB:
 
     async def aensure_admin(self) -> str | None:
         """`ensure_admin`, hashing off the event loop."""
-        if self._db.execute("SELECT 1 FROM users LIMIT 1").fetchone():
+        if not self._needs_admin():
             return None
         password = secrets.token_urlsafe(12)
         await self.aset_user("admin", password, Role.ADMIN)

@@ -24,6 +24,7 @@ from indipycore.protocol.acceptance import vector_shape
 
 from .blobfolder import BlobFile
 from .imaging.decoding import viewable
+from .source import current_message
 
 __all__ = ["HOUSEKEEPING", "DeviceSummary", "MemberView", "VectorView", "device_summary",
            "main_group", "vector_id", "vector_view"]
@@ -41,7 +42,8 @@ def vector_id(device: str, vector: str) -> str:
 class MemberView:
     """One member as the pages show it. ``value`` is the device's text (a BLOB's is "");
     numbers add their format, limits (as the device sent them) and values read and formatted;
-    BLOBs the saved file's name (not its folder), its size and whether it can be shown."""
+    BLOBs the saved file's name (not its folder), its size, its format (``.fits``) in
+    ``format`` and whether it can be shown."""
 
     name: str
     label: str
@@ -141,6 +143,16 @@ class VectorView:
     def member(self, name: str) -> MemberView | None:
         return self._by_name.get(name)
 
+    def frame_name(self, member: MemberView) -> str:
+        """What a BLOB's caption names: the file the device says it sent, when its update's
+        message names one of the BLOB's format (the imager agent's AGENT_LAST_FRAME says
+        "M42_Red_Light_003.fits": target, filter, number), else the copy the web saved."""
+        said = self.message.strip()
+        suffix = member.format.lower().removesuffix(".z")
+        if said and suffix and said.lower().endswith(suffix):
+            return said
+        return member.filename
+
 
 
 #: The vectors indilib's base classes give every device (DefaultDevice, its logger, its serial
@@ -163,17 +175,30 @@ def main_group(groups: Sequence[tuple[str, Sequence[VectorView]]]) -> str:
     its group (connecting is what there is to do, as KStars' first tab offers); otherwise the
     first group, in definition order, holding a vector that is not housekeeping (indilib's
     "Main Control" once connected, where CONNECTION sits beside the controls); failing that,
-    CONNECTION's group or the first."""
+    CONNECTION's group or the first.
+
+    Before all that, a device's status lights (the first group holding a light vector of its
+    own), when it is connected or works without it: the watchdog agent guards with
+    CONNECTION off, as indilib's does, its settings beside Connect, and its page opened there,
+    the lights saying whether the sky is safe three tabs away. A standard device defines its
+    lights once connected (indilib's weather station's WEATHER_STATUS, in Main Control), and
+    a disconnected one with CONNECTION alone in its group (the thermostat) still opens there."""
     if not groups:
         return ""
     home: str | None = None
     connected = True
+    works_disconnected = False
     for group, views in groups:
         for view in views:
             if view.name == "CONNECTION" and home is None:
                 home = group
                 connect = view.member("CONNECT")
                 connected = connect is None or connect.is_on
+                works_disconnected = any(v.name not in HOUSEKEEPING for v in views)
+    if connected or works_disconnected:
+        for group, views in groups:
+            if any(view.is_light and view.name not in HOUSEKEEPING for view in views):
+                return group
     if home is not None and not connected:
         return home
     for group, views in groups:
@@ -184,13 +209,16 @@ def main_group(groups: Sequence[tuple[str, Sequence[VectorView]]]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class DeviceSummary:
-    """One device on the instruments page: its vectors counted by state, worst first."""
+    """One device on the instruments page: its vectors counted by state, worst first; its
+    newest message; and ``news``: what its vectors in the worst state say now (label and
+    message, newest first), e.g. the imager agent's "Sequence: held: unsafe (rain)"."""
 
     name: str
     nvectors: int
     counts: tuple[tuple[str, int], ...]
     worst: str
     lastmessage: tuple[str, str] | None
+    news: tuple[tuple[str, str], ...] = ()
 
 
 def vector_view(vec: Mapping[str, Any], blobs: bool = False) -> VectorView:
@@ -205,7 +233,7 @@ def vector_view(vec: Mapping[str, Any], blobs: bool = False) -> VectorView:
         label=str(vec.get("label", "")), group=str(vec.get("group") or ""),
         kind=kind, state=str(vec.get("state") or "Idle"), perm=str(vec.get("perm") or "ro"),
         rule=rule if isinstance(rule, str) and rule else None,
-        timestamp=str(vec.get("timestamp") or ""), message=str(vec.get("message") or ""),
+        timestamp=str(vec.get("timestamp") or ""), message=current_message(vec),
         members=members, vid=vector_id(str(vec["devicename"]), str(vec["name"])))
 
 
@@ -223,7 +251,7 @@ def _member_view(kind: str, name: str, m: Mapping[str, Any], blobs: bool) -> Mem
         path = m.get("filename")
         filename = PurePath(path).name if path else ""
         size = m.get("blobsize")
-        return MemberView(name, label, filename=filename,
+        return MemberView(name, label, filename=filename, format=str(m.get("blobformat") or ""),
                           blobsize=size if isinstance(size, int) else 0,
                           previewable=bool(path) and BlobFile(filename, 0, 0).previewable,
                           viewable=bool(filename) and blobs and viewable(filename))
@@ -231,13 +259,30 @@ def _member_view(kind: str, name: str, m: Mapping[str, Any], blobs: bool) -> Mem
     return MemberView(name, label, "" if value is None else str(value))
 
 
+#: At most this many vectors' words under a device on the instruments page.
+MAX_NEWS = 3
+
+
 def device_summary(name: str, dev: Mapping[str, Any]) -> DeviceSummary:
-    """A device of the snapshot as the instruments page lists it."""
+    """A device of the snapshot as the instruments page lists it. Its messages are kept
+    newest first (the client library's model); the newest is found by time, whatever the
+    order. A device Busy or Alert says why in the words of its vectors in that state: a night
+    held for safety is Busy like a night at work, its SEQUENCE_STATE's message is the
+    difference (the device's own messages had only the oldest of its last eight)."""
     counts: dict[str, int] = {}
     for vec in dev["vectors"].values():
         counts[vec["state"]] = counts.get(vec["state"], 0) + 1
     worst = max(counts, key=lambda s: STATE_ORDER.get(s, 0), default="Idle")
     ordered = tuple(sorted(counts.items(), key=lambda item: -STATE_ORDER.get(item[0], 0)))
-    last = dev["messages"][-1] if dev["messages"] else None
+    last = max(dev["messages"], key=lambda m: str(m[0]), default=None)
+    news: list[tuple[str, str, str]] = []
+    if STATE_ORDER.get(worst, 0) >= STATE_ORDER["Busy"]:
+        for vec in dev["vectors"].values():
+            message = current_message(vec)
+            if vec["state"] == worst and message:
+                news.append((str(vec.get("timestamp") or ""),
+                             str(vec.get("label") or vec["name"]), message))
+    news.sort(reverse=True)
     return DeviceSummary(name, len(dev["vectors"]), ordered, worst,
-                         (str(last[0]), str(last[1])) if last else None)
+                         (str(last[0]), str(last[1])) if last else None,
+                         tuple((label, text) for _, label, text in news[:MAX_NEWS]))

@@ -25,9 +25,10 @@ from ..values import check_members
 from ..values import form_members
 from ..views import vector_view
 
-__all__ = ["ROUTES", "send"]
+__all__ = ["ROUTES", "answer_text", "send"]
 
-_RESULT = '<span class="result state-{{ s|lower }}">{{ t }}</span>'
+_RESULT = ('<span class="result state-{{ s|lower }}"{% if follow %} data-follow="busy"{% endif %}>'
+           '{{ t }}</span>')
 
 
 @requires(SET)
@@ -49,12 +50,23 @@ async def set_vector(request: Request) -> Response:
     except InvalidValue as exc:
         raise HTTPException(400, str(exc)) from None
     result = await send(site, device, name, members, site.set_timeout)
-    text = f"{result.state}{' (timed out)' if result.timed_out else ''}"
-    if result.message:
-        text += f": {result.message}"
+    text, follow = answer_text(result)
     if request.headers.get("hx-request"):
-        return HTMLResponse(site.renderer.env.from_string(_RESULT).render(s=result.state, t=text))
+        return HTMLResponse(site.renderer.env.from_string(_RESULT).render(
+            s=result.state, t=text, follow=follow))
     return RedirectResponse(f"{site.base}/device/{quoted(device)}", 303)
+
+
+def answer_text(result: SetResult) -> tuple[str, bool]:
+    """What the page says under the form, and whether it is a Busy that the vector's live
+    state takes over (indipyweb.js clears it once the vector leaves Busy). A driver still Busy
+    when the page stops waiting is at work, not failing: the imager agent's START stays Busy
+    for the whole night, and "Busy (timed out)" under the button read as a failure."""
+    if result.timed_out and result.state == "Busy":
+        text = "Busy: under way; the state above shows when it ends"
+        return (f"{text} ({result.message})" if result.message else text), True
+    text = result.state if not result.timed_out else f"{result.state} (no answer in time)"
+    return (f"{text}: {result.message}" if result.message else text), False
 
 
 async def send(site: Site, device: str, name: str, members: dict[str, object],

@@ -229,6 +229,17 @@
     });
   });
 
+  // A Set answered "Busy: under way" (the driver still at work when the server stopped
+  // waiting: the imager agent's START, all night) is the vector's live state's to follow:
+  // once that state is no longer Busy, the answer goes, so no stale Busy stays under a button.
+  function settleAnswers(section) {
+    var badge = section.querySelector(".live .badge");
+    if (!badge || badge.classList.contains("state-busy")) return;
+    section.querySelectorAll("output.result .result[data-follow=busy]").forEach(function (a) {
+      a.remove();
+    });
+  }
+
   // Every element htmx puts into the page (the first load, each SSE part swapped in).
   htmx.onLoad(function (elt) {
     if (elt === document.body || elt.id === "device-body" || (elt.querySelector && elt.querySelector("#device-body"))) {
@@ -241,8 +252,9 @@
     }
     if (elt.classList && elt.classList.contains("live") && elt.closest) {
       var owner = elt.closest(".vector");
-      if (owner) { markSwitches(owner); hintNumbers(owner); followTexts(owner); followChecks(owner); }
+      if (owner) { markSwitches(owner); hintNumbers(owner); followTexts(owner); followChecks(owner); settleAnswers(owner); }
     }
+    if (elt.closest && elt.closest("output.result") && elt.closest(".vector")) settleAnswers(elt.closest(".vector"));
     if (elt.classList && elt.classList.contains("plotdata")) drawPlot(elt);
     else if (elt.querySelectorAll) drawPlots(elt);
   });

@@ -96,3 +96,29 @@ def test_a_direct_connection_shows_the_tabs_in_definition_order_and_opens_on_the
                               status) == ["TEMPERATURE", "HEATER", "LOG"]
     finally:
         server.stop()
+
+
+def _lights(name: str, group: str) -> VectorView:
+    return vector_view({"devicename": "D", "name": name, "group": group, "label": name,
+                        "vectortype": "LightVector", "state": "Idle", "perm": "ro",
+                        "members": {"SAFE": {"label": "Safe", "value": "Idle"}}})
+
+
+def test_a_device_opens_on_its_status_lights_when_it_works_disconnected() -> None:
+    """The watchdog agent guards with CONNECTION off, its settings beside Connect: its page
+    opens on its lights' tab (issue 79), not on Connect; so does a connected device with
+    lights. A disconnected device with CONNECTION alone in its group still opens on Connect,
+    lights or not."""
+    watchdog = _grouped(_switch("CONNECTION", "Main Control", on=False),
+                        _switch("WATCHDOG_HEARTBEAT", "Main Control"),
+                        _switch("DRIVER_INFO", "General Info"), _switch("DEBUG", "Options"),
+                        _lights("WATCHDOG_STATUS", "Status"))
+    assert main_group(watchdog) == "Status"
+    thermostat = _grouped(_switch("CONNECTION", "Main Control", on=False),
+                          _switch("DRIVER_INFO", "General Info"), _switch("DEBUG", "Options"),
+                          _lights("HEATER", "Status"), _switch("TARGET", "Control"))
+    assert main_group(thermostat) == "Main Control"
+    connected = _grouped(_switch("CONNECTION", "Main Control", on=True),
+                         _switch("DRIVER_INFO", "General Info"), _switch("TARGET", "Control"),
+                         _lights("HEATER", "Status"))
+    assert main_group(connected) == "Status"

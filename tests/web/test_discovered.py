@@ -142,3 +142,49 @@ def test_the_listing_keeps_to_the_interfaces_given(indi: ServerThread, dbfolder:
         assert answer["services"] == [] and "nosuch0" in answer["note"], answer
         assert "lo" in answer["note"] and "Type the host and port" in answer["note"]
         assert web.get("/users").status_code == 200
+
+
+@pytest.mark.parametrize("size", ["phone", "desk"])
+def test_the_users_page_with_servers_found_fits_a_phone(
+        avahi: Avahi, demo: OurServer, indi: ServerThread, dbfolder: Path,
+        blobfolder: Path, tmp_path: Path, size: str) -> None:
+    """The Users page with two servers found (ours announcing itself, an INDIGO one) is no
+    wider than a 390 px phone (it was 537 px: the table's five columns side by side), each
+    server's Connect button within the screen; at a desk's 1100 px the table keeps its
+    columns (each row one line of cells side by side)."""
+    viewport = {"phone": {"width": 390, "height": 844}, "desk": {"width": 1100, "height": 900}}
+    name = instance_name("INDI", demo.port)
+    with avahi.publish("Observatory dome", "_indigo._tcp", indi.port), \
+            WebThread(indi.port, dbfolder, blobfolder) as site, sync_playwright() as p:
+        site.app.state.web.discovered.fresh = 0.5
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu",
+                                          "--disable-background-networking",
+                                          "--disable-dev-shm-usage"])
+        try:
+            page = browser.new_context(viewport=viewport[size]).new_page()
+            page.goto(f"{site.url}/login")
+            page.fill("input[name=username]", "admin")
+            page.fill("input[name=password]", PASSWORDS["admin"])
+            page.click("form.login button[type=submit]")
+            page.goto(f"{site.url}/users")
+            row = page.locator("#discovered tr", has_text=name)
+            expect(row).to_contain_text("Thermostat", timeout=30000)
+            expect(page.locator("#discovered tr", has_text="Observatory dome")).to_have_count(1)
+            page.locator("#discovered").scroll_into_view_if_needed()
+            picture = f"web_users_{size}.png"
+            page.screenshot(path=str(tmp_path / picture), full_page=True)
+            if SCREENSHOTS:
+                shutil.copyfile(tmp_path / picture, Path(SCREENSHOTS) / picture)
+            width = viewport[size]["width"]
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= width, f"the Users page is {wide} px wide in a {width} px viewport"
+            button = row.get_by_role("button", name="Connect").bounding_box()
+            assert button is not None and button["x"] + button["width"] <= width, button
+            cells = row.locator("td")
+            tops = {round(box["y"]) for box in (cells.nth(i).bounding_box()
+                                                 for i in range(cells.count())) if box}
+            # a phone stacks a server's cells; a desk keeps them in one line
+            assert (len(tops) > 1) if size == "phone" else (len(tops) == 1), tops
+        finally:
+            browser.close()

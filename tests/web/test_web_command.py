@@ -16,6 +16,7 @@ from typing import Any
 from peers import free_port
 from waiting import wait_for
 
+from indipyweb.cli import admin_lines
 from indipyweb.users import UserDB
 
 
@@ -37,10 +38,85 @@ def test_adduser_reads_the_password_from_standard_input(tmp_path: Path) -> None:
         assert db.check_password("alice", "wrong-password") is None
     finally:
         db.close()
+    assert "reading the password for alice from standard input" in done.stderr, done.stderr
     short = subprocess.run([sys.executable, "-m", "indipyweb", "adduser", "bob", "--role",
                             "viewer", "--dbfolder", str(tmp_path)], input="short\n", text=True,
                            capture_output=True, env=_env(), timeout=60, check=False)
     assert short.returncode == 1 and "8 characters" in short.stderr
+
+
+def test_adduser_with_nothing_on_standard_input_says_where_it_reads(tmp_path: Path) -> None:
+    """Run from a script with no terminal and nothing on standard input (``< /dev/null``), it
+    says the password is read from standard input and that none came, exit 1, no user."""
+    done = subprocess.run([sys.executable, "-m", "indipyweb", "adduser", "alice", "--role",
+                           "operator", "--dbfolder", str(tmp_path)], stdin=subprocess.DEVNULL,
+                          text=True, capture_output=True, env=_env(), timeout=60, check=False)
+    assert done.returncode == 1, done
+    assert "reading the password for alice from standard input" in done.stderr, done.stderr
+    assert "standard input ended before a password" in done.stderr, done.stderr
+    db = UserDB(tmp_path)
+    try:
+        assert db.users() == []
+    finally:
+        db.close()
+
+
+def test_the_guides_web_steps_give_a_first_admin(tmp_path: Path) -> None:
+    """The unattended-night guide's web steps: ``adduser alice --role operator`` (from a
+    script), then the first start. That start creates ``admin`` and prints its password once
+    (it had made no admin: the database was not empty), and never speaks of resetting an
+    admin's password that does not exist; the admin logs in with it and sees the servers
+    found on the network (admins only). The next start names the admin to reset."""
+    added = subprocess.run([sys.executable, "-m", "indipyweb", "adduser", "alice", "--role",
+                            "operator", "--dbfolder", str(tmp_path)], input="alice-password\n",
+                           text=True, capture_output=True, env=_env(), timeout=60, check=False)
+    assert added.returncode == 0, added.stderr
+    port = free_port()
+    command = ["--port", str(port), "--indiport", str(free_port()), "--dbfolder",
+               str(tmp_path), "--no-announce"]
+    first = _start(command, tmp_path, _env())
+    try:
+        lines = _lines_until(first, "indipyweb: open http://")
+        made = [re.search(r"created the user 'admin' with the password (\S+)", line)
+                for line in lines]
+        found = [m.group(1) for m in made if m]
+        assert len(found) == 1, lines
+        assert not any("reset" in line and "password" in line and "shown only" not in line
+                       for line in lines), lines
+        cookie = _login(port, found[0])
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/discovered",
+                                         headers={"Cookie": cookie})
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            assert answer.status == 200
+    finally:
+        first.terminate()
+        first.communicate(timeout=20)
+    again = _start(command, tmp_path, _env())
+    try:
+        lines = _lines_until(again, "indipyweb: open http://")
+    finally:
+        again.terminate()
+        again.communicate(timeout=20)
+    assert not any("created the user" in line for line in lines), lines
+    assert ("indipyweb: to reset the password of admin (admin): indipyweb adduser admin "
+            f"--role admin --dbfolder {tmp_path.resolve()}") in lines, lines
+
+
+def test_a_database_with_no_admin_and_the_name_taken_says_how_to_make_one(
+        tmp_path: Path) -> None:
+    """A user named ``admin`` who is only a viewer keeps the name: no admin is made, and the
+    start says there is none and how to create one (not how to reset a password)."""
+    db = UserDB(tmp_path)
+    try:
+        db.set_user("admin", "viewer-password", "viewer")
+        assert db.ensure_admin() is None
+        assert db.admins() == []
+    finally:
+        db.close()
+    lines = admin_lines(None, [], str(tmp_path))
+    assert lines == ["there is no admin (only an admin manages users and sees the servers "
+                     "found on the network): create one with: indipyweb adduser NAME --role "
+                     f"admin --dbfolder {tmp_path}"]
 
 
 def _login(port: int, password: str) -> str:
@@ -69,10 +145,9 @@ def test_demo_prints_the_admin_password_once_and_serves_the_thermostat(tmp_path:
         found = re.search(r"the password (\S+)", line)
         assert found, line
         password = found.group(1)
-        process.stdout.readline()  # "shown only this once"
-        reset = process.stdout.readline()
-        assert reset.strip() == ("indipyweb: to reset the admin password: indipyweb adduser "
-                                 f"admin --role admin --dbfolder {tmp_path.resolve()}")
+        once = process.stdout.readline()
+        assert "shown only this once" in once and once.strip().endswith(
+            f"indipyweb adduser admin --role admin --dbfolder {tmp_path.resolve()})"), once
 
         def thermostat_served() -> dict[str, Any] | None:
             try:
@@ -101,7 +176,8 @@ def test_demo_prints_the_admin_password_once_and_serves_the_thermostat(tmp_path:
                 break
             before.append(line)
         assert not any("created the user" in line for line in before), before
-        assert any("to reset the admin password" in line for line in before), before
+        assert ("indipyweb: to reset the password of admin (admin): indipyweb adduser admin "
+                f"--role admin --dbfolder {tmp_path.resolve()}\n") in before, before
     finally:
         again.terminate()
         again.communicate(timeout=20)

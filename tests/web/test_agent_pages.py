@@ -1,0 +1,233 @@
+"""The agents' pages as a user meets them through a night, in Debian's chromium at a phone's
+390 x 844 and at a desk's 1100 x 900 (issue 79 item 5): our server hosts the imager agent
+beside our simulated camera and filter wheel, and the watchdog agent.
+
+- a plan refused, then a good one loaded: the refusal's words go once the plan is Ok;
+- SEQUENCE pressed: the answer under the button says the night is under way while it runs
+  (longer than the page waits for an answer), not "timed out", and goes when it ends;
+- the night held for safety (AGENT_SAFETY UNSAFE) says so on the Instruments page;
+- the last frame's caption names the frame (target, filter, number), not the web's copy;
+- the WatchDog page opens where its status lights are, Disconnect not lit as a good state;
+- no page is wider than the phone.
+
+"Screenshots compared": each page's layout is measured (nothing wider than the viewport, the
+named parts in view) and the pictures are kept in the test's folder, and in docs/images with
+INDIPYWEB_SCREENSHOTS=docs/images (the pictures docs/web_client.rst shows).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from peers import free_port
+from playwright.sync_api import Browser
+from playwright.sync_api import Page
+from playwright.sync_api import expect
+from test_agent_page import AGENT
+from test_agent_page import set_values
+from test_agent_page import tab
+from test_browser import browser  # noqa: F401
+from test_browser import chromium  # noqa: F401
+from test_browser import close_pages
+from test_browser import log_in
+from test_browser import open_device
+from webpeers import ServerThread
+from webpeers import WebThread
+from webpeers import wait_for
+
+from indipyagents.imager import make_driver as make_agent
+from indipyagents.watchdog import make_driver as make_watchdog
+from indipysimulators.ccd import DEVICE as CAMERA
+from indipysimulators.ccd import make_driver as make_camera
+from indipysimulators.focus import WHEEL
+from indipysimulators.focus import make_driver as make_focus
+from indipyweb.render import vector_id
+
+PHONE = {"width": 390, "height": 844}
+DESK = {"width": 1100, "height": 900}
+VIEWPORTS = {"phone": PHONE, "desk": DESK}
+WATCHDOG = "WatchDog"
+#: Where the docs' pictures go when asked (INDIPYWEB_SCREENSHOTS, as tests/web/test_browser.py).
+PICTURES = "INDIPYWEB_SCREENSHOTS"
+
+#: The colour of a good state (the page's --ok, as a badge "Ok" is drawn).
+OK_GREEN = """() => {
+    const probe = document.createElement("span");
+    probe.className = "badge state-ok";
+    document.body.append(probe);
+    const colour = getComputedStyle(probe).backgroundColor;
+    probe.remove();
+    return colour;
+}"""
+
+#: Six frames of 3 s through two filters: a night longer than the page's wait for an answer
+#: (WebThread's set_timeout, 5 s), so START is still Busy when the page stops waiting, and
+#: still running when the test makes it unsafe.
+PLAN = f"""\
+name = "Phone night"
+folder = "plan"
+
+[devices]
+camera = "{CAMERA}"
+wheel = "{WHEEL}"
+
+[end]
+park = false
+warm = false
+
+[[targets]]
+name = "M42"
+
+[[targets.batches]]
+filter = "Red"
+count = 4
+exposure = 3
+
+[[targets.batches]]
+filter = "Green"
+count = 2
+exposure = 3
+"""
+
+#: A plan whose batch has no count: refused at load with the line and the reason.
+BAD_PLAN = PLAN.replace("count = 4\n", "count = -4\n")
+
+
+@pytest.fixture
+def rig(tmp_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        ) -> Iterator[ServerThread]:
+    """Our server with the imager agent, our simulated camera and wheel, and the watchdog
+    (its saved settings in the test's HOME: none, it guards nothing)."""
+    monkeypatch.setenv("INDIPY_AGENT_STATE", str(tmp_path / "agent-state"))
+    server = ServerThread(free_port(), make_agent(),
+                          others=(make_camera(), make_focus(seconds_per_slot=0.1),
+                                  make_watchdog())).start()
+    yield server
+    server.stop()
+
+
+def fits_the_viewport(page: Page) -> None:
+    """Nothing on the page is wider than the viewport: no sideways scrolling on a phone."""
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= width, f"the page is {wide} px wide in a {width} px viewport"
+
+
+def keep_picture(page: Page, tmp_path: Path, name: str) -> None:
+    """The page's picture in the test's folder, and in the docs' folder when asked."""
+    import os
+
+    page.screenshot(path=str(tmp_path / name), full_page=True)
+    folder = os.environ.get(PICTURES)
+    if folder:
+        shutil.copyfile(tmp_path / name, Path(folder) / name)
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("size", sorted(VIEWPORTS))
+def test_a_night_from_the_agents_page_says_what_it_is_doing(
+        browser: Browser, rig: ServerThread, dbfolder: Path, blobfolder: Path,  # noqa: F811
+        tmp_path: Path, size: str) -> None:
+    """A refused plan, then a good one: AGENT_PLAN and PLAN_STATUS Ok without the refusal's
+    words. SEQUENCE pressed: after the page's wait, the answer under Start says the night is
+    under way, never "timed out". Held for safety: the Instruments page says "held" and why.
+    Safe again, it ends Ok, the answer under Start gone; the last frame's caption names the
+    frame. Nothing wider than the viewport."""
+    frames = tmp_path / "frames"
+    bad, good = tmp_path / "bad.toml", tmp_path / "night.toml"
+    bad.write_text(BAD_PLAN, encoding="utf-8")
+    good.write_text(PLAN, encoding="utf-8")
+    with WebThread(rig.port, dbfolder, blobfolder) as web:
+        source = web.app.state.web.source
+        wait_for(lambda: source.vector(AGENT, "AGENT_SAFETY"), timeout=15, what="the agent")
+        page = log_in(browser, web, "op")
+        page.set_viewport_size(VIEWPORTS[size])
+        open_device(page, web, AGENT)
+        tab(page, "Options")
+        set_values(page.locator(f"#{vector_id(AGENT, 'IMAGE_NAME')}"), "Idle",
+                   IMAGE_FOLDER=frames)
+        tab(page, "Sequence")
+        plan = page.locator(f"#{vector_id(AGENT, 'AGENT_PLAN')}")
+        set_values(plan, "Alert", FILE=bad)
+        refusal = plan.locator(".live .msg")
+        expect(refusal).to_contain_text("bad.toml")
+        set_values(plan, "Ok", FILE=good)
+        status = page.locator(f"#live-{vector_id(AGENT, 'PLAN_STATUS')}")
+        expect(status.locator("tr[data-member=NAME] td.value")).to_have_text("Phone night")
+        expect(plan.locator(".live .badge")).to_have_text("Ok")
+        expect(refusal).to_have_count(0)
+        expect(status.locator(".msg")).to_have_count(0)
+        keep_picture(page, tmp_path, f"web_agent_plan_{size}.png")
+        fits_the_viewport(page)
+
+        state = page.locator(f"#live-{vector_id(AGENT, 'SEQUENCE_STATE')}")
+        start = page.locator(f"#{vector_id(AGENT, 'AGENT_START_PROCESS')}")
+        start.locator("button.swbtn[value=SEQUENCE]").click()
+        expect(state.locator(".badge")).to_have_text("Busy", timeout=15000)
+        answer = start.locator("output.result")
+        expect(answer).to_contain_text("Busy", timeout=15000)  # the page's wait is over
+        expect(answer).not_to_contain_text("timed out")
+        expect(answer).to_contain_text("under way")
+
+        web_page = page.context.new_page()  # a second tab: the Instruments page
+        web_page.set_viewport_size(VIEWPORTS[size])
+        web_page.goto(f"{web.url}/")
+        safety = page.locator(f"#{vector_id(AGENT, 'AGENT_SAFETY')}")
+        set_values(page.locator(f"#{vector_id(AGENT, 'AGENT_SAFETY_CAUSE')}"), "Ok",
+                   CAUSE="rain")
+        safety.locator("button.swbtn[value=UNSAFE]").click()
+        expect(state.locator(".msg")).to_contain_text("held", timeout=30000)
+        agent_row = web_page.locator("ul.devices li", has_text=AGENT)
+        expect(agent_row).to_contain_text("held: unsafe (rain)", timeout=15000)
+        keep_picture(web_page, tmp_path, f"web_instruments_held_{size}.png")
+        fits_the_viewport(web_page)
+        safety.locator("button.swbtn[value=SAFE]").click()
+        expect(agent_row).not_to_contain_text("held", timeout=15000)
+
+        expect(state.locator(".badge")).to_have_text("Ok", timeout=90000)
+        expect(answer.locator(".result")).to_have_count(0)  # the night is over: nothing stale
+        image = page.locator(f"#img-{vector_id(AGENT, 'AGENT_LAST_FRAME')}")
+        expect(image.locator("img.latest")).to_have_count(1, timeout=15000)
+        caption = image.locator("figcaption")
+        expect(caption).to_contain_text("M42_Green_Light_002.fits")
+        saved = page.evaluate("img => img.dataset.image", image.locator("a.open-viewer")
+                              .element_handle())
+        expect(caption).not_to_contain_text(saved)
+        image.scroll_into_view_if_needed()
+        keep_picture(page, tmp_path, f"web_agent_night_{size}.png")
+        fits_the_viewport(page)
+        close_pages(browser)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("size", sorted(VIEWPORTS))
+def test_the_watchdog_page_opens_on_its_status_lights(
+        browser: Browser, rig: ServerThread, dbfolder: Path, blobfolder: Path,  # noqa: F811
+        tmp_path: Path, size: str) -> None:
+    """The watchdog guards with CONNECTION off (as indilib's): its page opens on the tab of
+    its status lights (WATCHDOG_STATUS in view), and its pressed Disconnect is not drawn in
+    the green of a good state."""
+    with WebThread(rig.port, dbfolder, blobfolder) as web:
+        source = web.app.state.web.source
+        wait_for(lambda: source.vector(WATCHDOG, "WATCHDOG_STEPS"), timeout=15,
+                 what="the watchdog")
+        page = log_in(browser, web, "op")
+        page.set_viewport_size(VIEWPORTS[size])
+        open_device(page, web, WATCHDOG)
+        lights = page.locator(f"#{vector_id(WATCHDOG, 'WATCHDOG_STATUS')}")
+        expect(lights).to_be_visible()
+        expect(lights).to_be_in_viewport()
+        keep_picture(page, tmp_path, f"web_watchdog_{size}.png")
+        fits_the_viewport(page)
+        tab(page, "Main Control")
+        disconnect = page.locator(f"#{vector_id(WATCHDOG, 'CONNECTION')} "
+                                  "button.swbtn[value=DISCONNECT]")
+        expect(disconnect).to_have_attribute("aria-pressed", "true")
+        green = page.evaluate(OK_GREEN)
+        drawn = page.evaluate("e => getComputedStyle(e).backgroundColor",
+                              disconnect.element_handle())
+        assert drawn != green, (drawn, green)
+        close_pages(browser)
