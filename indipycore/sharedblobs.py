@@ -39,7 +39,8 @@ from collections.abc import Sequence
 from .protocol.frames import decode_attrs
 from .protocol.wellformed import xml_error
 
-__all__ = ["BLOB_FD_ENV", "CAN_ATTACH", "STDOUT_PIPE", "MAX_ATTACHED", "RECV_FDS_SPACE", "RECV_FLAGS", "AttachedMember",
+__all__ = ["BLOB_FD_ENV", "CAN_ATTACH", "MAX_ATTACHED", "RECV_FDS_SPACE", "RECV_FLAGS", "STDOUT_PIPE",
+           "AttachedMember",
            "attachable", "check", "check_xml", "claim", "close_all", "duplicates", "encode",
            "glue", "inline", "inline_attached", "memory_files", "one_member", "pass_fd",
            "pass_pipe", "received_fds", "rights"]

@@ -9,7 +9,7 @@ Which stdout a driver gets (``ExDriverConnection(shared_blobs=...)``, ``--shared
   socket, PLUS this side channel, a ``socketpair(AF_UNIX, SOCK_SEQPACKET)`` whose child end the
   driver inherits, its number in the environment as `BLOB_FD_ENV`. The driver chooses: one
   that writes on the socket keeps it (a script writing its BLOBs inline as base64: the socket
-  costs the server about half the CPU a byte of a pipe, ``bench/blobspeed.py``); one that
+  costs the server a third to a half less CPU than a pipe, ``bench/blobspeed.py``); one that
   sends, as its first message on the side channel, `STDOUT_PIPE` with the read end of a pipe
   (``indipycore.sharedblobs.pass_pipe``; an ``IPyDriver``'s ``StdioLink`` does) writes its XML
   on that pipe instead, whose round trip costs about 3 us less than the socket's (driver's

@@ -1,7 +1,7 @@
 """Under ``--shared-blobs auto`` a script chooses its stdout: the socket it is given, or a pipe.
 
 Protects (``indipyserver.drivers.fdchannel``, issue 79 item 7): a script that writes its BLOBs
-inline keeps the socket (on a pipe the server spent about twice the CPU a byte), and an
+inline keeps the socket (on a pipe the server spent 1.5 to 2 times the CPU), and an
 ``IPyDriver`` run as an executable asks for a pipe on the side channel, writes its XML there
 and passes its BLOBs' memfds beside it. Both deliver a BLOB of several MB whole and byte-exact
 to a client that reads 64 KiB at a time, in one server under the default. The side channel's
