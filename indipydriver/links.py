@@ -64,11 +64,14 @@ class StdioLink:
       and writes in a worker thread.
 
     The fds are duplicated, so closing the link never closes stdin/stdout themselves.
+    `ask_for_pipe` False keeps an offered socket (a driver whose BLOBs go inline: the server
+    reads large writes from a socket with less CPU than from a pipe).
     """
 
-    def __init__(self, infd: int = 0, outfd: int = 1) -> None:
+    def __init__(self, infd: int = 0, outfd: int = 1, *, ask_for_pipe: bool = True) -> None:
         self.infd = infd
         self.outfd = outfd
+        self.ask_for_pipe = ask_for_pipe
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._read_thread_fd: int | None = None
@@ -114,6 +117,8 @@ class StdioLink:
         asked for there before anything is written, and put on stdout's fd in the socket's
         place (a stray print goes where it went on a pipe). Kept as it is if the side channel
         refuses."""
+        if not self.ask_for_pipe:
+            return
         try:
             if _unix_socket_type(self.outfd) != socket.SOCK_STREAM or os.path.samestat(
                     os.fstat(self.infd), os.fstat(self.outfd)):

@@ -205,9 +205,10 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="ask remote servers for BLOBs always, not only when a client does")
     parser.add_argument("--shared-blobs", choices=list(SHARED_BLOBS), default="auto",
                         help="how executable drivers pass BLOBs as shared memory: auto "
-                             "(default: a Unix socket stdout, and for scripts a side channel "
-                             "where an IPyDriver asks for a pipe), on (the socket alone), off "
-                             "(pipes, BLOBs inline; see above)")
+                             "(default: a Unix socket stdout, and for scripts, not ELF "
+                             "programs, a side channel too, where an IPyDriver asks for a "
+                             "pipe), on (the socket alone), off (pipes, BLOBs inline; see "
+                             "above)")
     _add_alpaca_options(parser)
     _add_discovery_options(parser)
     parser.add_argument("--acl", metavar="FILE", default=None,

@@ -38,7 +38,8 @@ REPO = Path(__file__).resolve().parents[3]
 SIZE = 5_000_003  # several MB, not a multiple of 3, 4 or any read size
 SEED = 79
 
-# An IPyDriver sending a BLOB of SIZE seeded random bytes, then what it sees of its stdout.
+# An IPyDriver sending a BLOB of SIZE seeded random bytes (as a memfd unless SHARED is
+# False), then what it sees of its stdout.
 IPY_DRIVER = """\
 import asyncio, os, random, stat, sys
 sys.path.insert(0, REPO)
@@ -46,6 +47,8 @@ from indipydriver import (BLOBMember, BLOBVector, Device, IPyDriver, TextMember,
                           newTextVector)
 
 class Cam(IPyDriver):
+    shared_blobs = SHARED
+
     async def rxevent(self, event):
         if isinstance(event, newTextVector):
             vector = self["Cam"]["IMAGE"]
@@ -114,7 +117,7 @@ async def test_auto_gives_a_script_the_socket_and_an_ipydriver_the_pipe_it_asks_
     member carries ``len``), arrives byte-exact; no memfd stays open in the server."""
     expected = random.Random(SEED).randbytes(SIZE)
     ipy = ExDriverConnection(str(executable(
-        tmp_path / "cam.py", script_constants(REPO=str(REPO), SEED=SEED, SIZE=SIZE)
+        tmp_path / "cam.py", script_constants(REPO=str(REPO), SEED=SEED, SIZE=SIZE, SHARED=True)
         + IPY_DRIVER)))
     raw = ExDriverConnection(str(executable(tmp_path / "raw.py", INLINE_DRIVER)))
     async with running(IPyServer(ipy, raw, port=0, handle_signals=False)) as srv:
@@ -140,6 +143,26 @@ async def test_auto_gives_a_script_the_socket_and_an_ipydriver_the_pipe_it_asks_
         assert b'len="%d"' % SIZE in attrs and b"attached" not in attrs
         assert data == expected
         assert open_memfds("self", "indipydriver-blob") == []
+
+
+async def test_an_ipydriver_sending_its_blobs_inline_keeps_the_socket(tmp_path: Path) -> None:
+    """``shared_blobs = False``: the IPyDriver asks for no pipe, writes its BLOB as base64 on
+    the socket (the cheaper for the server), and it arrives byte-exact, without ``len``."""
+    ipy = ExDriverConnection(str(executable(
+        tmp_path / "cam.py", script_constants(REPO=str(REPO), SEED=SEED, SIZE=SIZE, SHARED=False)
+        + IPY_DRIVER)))
+    async with running(IPyServer(ipy, port=0, handle_signals=False)) as srv:
+        client = await RawClient.connect(srv.port)
+        await client.send(hello(blobs_from="Cam"))
+        await client.wait_for("defTextVector", device="Cam", name="REPORT")
+        assert ipy.stdout_kind == "socket"
+        await client.send(go("Cam"))
+        report = await client.wait_for("setTextVector", 60, device="Cam", name="REPORT")
+        assert b"fifo=False attaches=False" in report.data
+        (inline,) = [f for f in client.frames if f.tag == "setBLOBVector"]
+        attrs, data = blob_bytes(inline.data)
+        assert b"len=" not in attrs
+        assert data == random.Random(SEED).randbytes(SIZE)
 
 
 def memfd(payload: bytes) -> int:
