@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from peers import hello
+from serverkit import ASK_FOR_PIPE
 from serverkit import RawClient
 from serverkit import attached_member
 from serverkit import blob_set_around
@@ -57,18 +58,6 @@ asyncio.run(Cam(Device("Cam", [
     TextVector("GO", "Go", "G", "rw", "Idle", [TextMember("GO", "GO")]),
     TextVector("REPORT", "Report", "G", "ro", "Idle", [TextMember("T", "T")]),
 ])).asyncrun())
-"""
-
-# What an IPyDriver's StdioLink does first under our server: a pipe for stdout, asked for on
-# the side channel (indipycore.sharedblobs.pass_pipe), put on fd 1.
-ASK_FOR_PIPE = """\
-import array, socket
-side = socket.socket(fileno=int(os.environ["INDIPY_BLOB_FD"]))
-read_end, write_end = os.pipe()
-side.sendmsg([b"p"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [read_end]).tobytes())])
-os.close(read_end)
-os.dup2(write_end, 1)
-os.close(write_end)
 """
 
 GO = ("<newTextVector device='Cam' name='GO'><oneText name='GO'>x</oneText>"

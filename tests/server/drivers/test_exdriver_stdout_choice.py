@@ -21,6 +21,7 @@ import textwrap
 from pathlib import Path
 
 from peers import hello
+from serverkit import ASK_FOR_PIPE
 from serverkit import RawClient
 from serverkit import blob_set_around
 from serverkit import open_memfds
@@ -28,6 +29,8 @@ from serverkit import running
 from serverkit import script_constants
 from serverkit import stdio_driver
 
+from indipycore.protocol.framing import Frame
+from indipycore.retrypolicy import ExponentialBackoff
 from indipycore.sharedblobs import pass_fd
 from indipycore.sharedblobs import pass_pipe
 from indipyserver import IPyServer
@@ -163,6 +166,37 @@ async def test_an_ipydriver_sending_its_blobs_inline_keeps_the_socket(tmp_path: 
         attrs, data = blob_bytes(inline.data)
         assert b"len=" not in attrs
         assert data == random.Random(SEED).randbytes(SIZE)
+
+
+async def test_a_driver_on_the_pipe_it_asked_for_that_dies_is_restarted_and_asks_again(
+    tmp_path: Path,
+) -> None:
+    """A driver that asked for a pipe and dies after its definitions is restarted as any
+    driver, and the new process, on a pipe again, defines its device."""
+    mark = tmp_path / "died"
+    script = executable(tmp_path / "dies.py", stdio_driver(
+        setup=ASK_FOR_PIPE + script_constants(MARK=str(mark)),
+        on_get_properties="""
+        os.write(1, b"<defTextVector device='Once' name='PID' perm='ro' state='Idle'>"
+                 b"<defText name='P'>%d</defText></defTextVector>" % os.getpid())
+        if not os.path.exists(MARK):
+            with open(MARK + ".new", "w") as f:
+                f.write(str(os.getpid()))
+            os.rename(MARK + ".new", MARK)  # whole when seen
+            os._exit(3)
+        """))
+    conn = ExDriverConnection(str(script), backoff=ExponentialBackoff(0.01, 0.05))
+
+    def defined_again(frames: list[Frame]) -> bool:
+        return mark.exists() and any(
+            f.tag == "defTextVector" and b">%s<" % mark.read_bytes() not in f.data
+            for f in frames)
+
+    async with running(IPyServer(conn, port=0, handle_signals=False)) as srv:
+        client = await RawClient.connect(srv.port)
+        await client.send(hello())
+        await client.read_until(defined_again)
+        assert conn.stdout_kind == "pipe+fdchannel"
 
 
 def memfd(payload: bytes) -> int:
