@@ -20,6 +20,9 @@ import sys
 import textwrap
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from peers import hello
 from serverkit import ASK_FOR_PIPE
 from serverkit import RawClient
@@ -255,3 +258,45 @@ def test_a_request_for_a_pipe_without_a_pipe_is_refused_and_its_descriptors_clos
         assert channel.pop() is None
         assert len(set(os.listdir("/proc/self/fd")) - before) == 0
     channel.close_all()
+
+
+def open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([b"p", b"\0", b"x"]),
+       st.lists(st.sampled_from(["pipe", "memfd"]), max_size=3))
+def test_only_a_request_with_one_pipe_gives_a_pipe_and_nothing_leaks(
+    byte: bytes, kinds: list[str],
+) -> None:
+    """Any first message: a pipe only for `STDOUT_PIPE` with exactly one pipe; the
+    descriptors of any other are held for members (a BLOB's) or closed (a bad request), and
+    once the channel is closed no descriptor of the message is left open."""
+    before = open_fds()
+    channel = FdChannel()
+    with socket.socket(fileno=channel.child_fd) as child:
+        channel.child_fd = -1
+        sent: list[int] = []
+        for kind in kinds:
+            if kind == "pipe":
+                read_end, write_end = os.pipe()
+                os.close(write_end)
+                sent.append(read_end)
+            else:
+                sent.append(memfd(b"x"))
+        child.sendmsg([byte], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                array.array("i", sent).tobytes())] if sent else [])
+        for fd in sent:
+            os.close(fd)
+        got = channel.take_stdout_pipe()
+        assert (got is not None) == (byte == b"p" and kinds == ["pipe"])
+        if got is not None:
+            os.close(got)
+        held = 0
+        while (fd := channel.pop()) is not None:
+            os.close(fd)
+            held += 1
+        assert held == (len(kinds) if byte != b"p" else 0)
+    channel.close_all()
+    assert open_fds() == before
