@@ -12,12 +12,15 @@ server's own CPU, which moves less than the speed on a shared machine. Each rep 
 library once, in alternating order, on fresh servers as `run.py`'s blob scenario does (same
 driver, BLOBs and -m). Standard library only.
 
-The traffic driver stands for an indilib driver, so ours gives it what it gives one, its
-stdout on a socketpair (``--shared-blobs on``), as indiserver and sockfloor give every driver:
-the servers then relay the same bytes from the same kind of descriptor. Ours gives a script
-a pipe and a side channel by default (``--shared-blobs auto``); a pipe costs the server and
-the driver more kernel time a byte than the socket (RESULTS.md, "BLOBs back where they were"),
-so ``auto`` measures a script writing its BLOBs inline, not the server against indiserver.
+The traffic driver is a script that writes its BLOBs as base64 itself, and stands for an
+indilib driver too: ours gives it by default (``--shared-blobs auto``) its stdout on a
+socketpair, as it gives an indilib driver and indiserver every driver, the servers then
+relaying the same bytes from the same kind of descriptor (and the side channel beside it, on
+which an ``IPyDriver`` would ask for a pipe; this driver does not). ``on`` gives it the same
+socket without the side channel, as ``auto`` did before ``31241fb`` and does for an ELF
+program; ``off`` a pipe, which costs the server and the driver more kernel time a byte
+(RESULTS.md, "BLOBs back where they were"). Checkouts from ``31241fb`` to issue 79 gave a
+script under ``auto`` a pipe: ``--shared-blobs on`` measures them on the socket.
 
 ``--writes libindi`` makes the driver write each BLOB in the pieces a libindi driver writes
 (4096 bytes on a pipe, 64 KiB on the socketpair; `trafficdriver.py`; ``--shared-blobs off``
@@ -89,10 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--count", type=int, default=run.Config.blob_count, help="BLOBs a stream")
     ap.add_argument("--writes", choices=("whole", "libindi"), default="whole",
                     help="the driver writes a BLOB at once, or in libindi's pieces")
-    ap.add_argument("--shared-blobs", choices=("auto", "on", "off"), default="on",
-                    help="ours: the driver's stdout a socketpair (on, the default: what ours "
-                    "gives the indilib driver it stands for, and indiserver every driver), a "
-                    "pipe and the side channel (auto: what ours gives a script) or a pipe (off)")
+    ap.add_argument("--shared-blobs", choices=("auto", "on", "off"), default="auto",
+                    help="ours: the driver's stdout a socketpair and a side channel where it "
+                    "could ask for a pipe (auto, the default: what ours gives a script; "
+                    "before issue 79, a pipe), a socketpair alone (on: what ours gives an "
+                    "indilib driver, and indiserver every driver) or a pipe (off)")
     ap.add_argument("--read-size", type=int, default=rawclient.READ_SIZE,
                     help="bytes the client asks for per recv (default 1 MiB)")
     args = ap.parse_args(argv)

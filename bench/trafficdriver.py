@@ -25,10 +25,10 @@ Commands (``cmd`` text, space separated ``key=value``):
   one ``os.write``: on a pipe stdio's 4096-byte ``write(2)``s (glibc's buffer is the pipe's
   ``st_blksize``); on an AF_UNIX socket (indiserver gives every driver a socketpair, ours
   gives one to indilib's ELF drivers) ``driverio``'s ``sendmsg`` of each 64 KiB it gathered.
-  Under our server this script has a pipe and the side channel for BLOB descriptors
-  (``INDIPY_BLOB_FD``, ``indipyserver/drivers/fdchannel.py``), which tells it that libindi
-  would be on a socket there: it writes the 64 KiB pieces (its BLOBs are inline base64,
-  never memfds, under every server).
+  Under our server this script has the socket too (beside it the side channel for BLOB
+  descriptors, ``INDIPY_BLOB_FD``, ``indipyserver/drivers/fdchannel.py``, where it asks for
+  no pipe) and writes the 64 KiB pieces (its BLOBs are inline base64, never memfds, under
+  every server).
 * ``prepare id=ID kind=clock rate=R seconds=S``  a paced stream (for ``term_latency.py``):
   R setNumberVector a second for S seconds, each ``NUM.v`` the wall-clock time
   (``time.time()``) at which it is written, so a client on this machine can tell how late it

@@ -16,9 +16,11 @@ the descriptors out of ``recvmsg`` the same way: `RECV_FDS_SPACE`, `RECV_FLAGS`,
 The other way, a driver whose stdout is a Unix socket puts each of its own BLOBs' data in a
 fresh memory file (`memory_files`) and sends the element with the descriptors
 (``links.AttachingLink``), as libindi's drivers do with ``IDSharedBlobAlloc``; `attachable`
-says when a vector's BLOBs can go so. Under our server a driver that is not an ELF program has
-stdout on a pipe and passes them on a side channel instead (`BLOB_FD_ENV`; its protocol:
-``indipyserver.drivers.fdchannel``), each with `pass_fd`.
+says when a vector's BLOBs can go so. Under our server a driver that is not an ELF program is
+offered a side channel beside its stdout socket (`BLOB_FD_ENV`; its protocol:
+``indipyserver.drivers.fdchannel``): one that asks for a pipe instead (`pass_pipe`, as an
+``IPyDriver`` does) writes its XML there and passes its memfds on the side channel, each with
+`pass_fd`.
 """
 
 from __future__ import annotations
@@ -37,10 +39,11 @@ from collections.abc import Sequence
 from .protocol.frames import decode_attrs
 from .protocol.wellformed import xml_error
 
-__all__ = ["BLOB_FD_ENV", "CAN_ATTACH", "MAX_ATTACHED", "RECV_FDS_SPACE", "RECV_FLAGS", "AttachedMember",
+__all__ = ["BLOB_FD_ENV", "CAN_ATTACH", "MAX_ATTACHED", "RECV_FDS_SPACE", "RECV_FLAGS", "STDOUT_PIPE",
+           "AttachedMember",
            "attachable", "check", "check_xml", "claim", "close_all", "duplicates", "encode",
            "glue", "inline", "inline_attached", "memory_files", "one_member", "pass_fd",
-           "received_fds", "rights"]
+           "pass_pipe", "received_fds", "rights"]
 
 #: Whether this system has memory files to pass (``memfd_create``: Linux); else BLOBs go inline.
 CAN_ATTACH = hasattr(os, "memfd_create")
@@ -54,8 +57,11 @@ RECV_FDS_SPACE = (socket.CMSG_SPACE(MAX_ATTACHED * array.array("i").itemsize)
                   if hasattr(socket, "CMSG_SPACE") else 0)
 RECV_FLAGS: int = getattr(socket, "MSG_CMSG_CLOEXEC", 0)
 #: Names, in an executable driver's environment under our server, its end of the side channel
-#: for BLOB descriptors (a SOCK_SEQPACKET Unix socket) when its stdout is a pipe.
+#: for BLOB descriptors (a SOCK_SEQPACKET Unix socket), offered beside its stdout socket.
 BLOB_FD_ENV = "INDIPY_BLOB_FD"
+#: The byte of a driver's first message on the side channel when it asks for its stdout on a
+#: pipe: the message passes the pipe's read end (`pass_pipe`); a BLOB's message has ``\0``.
+STDOUT_PIPE = b"p"
 
 _ATTRS = rb"""((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)"""
 #: A oneBLOB start tag (attributes in group 1, "/" in group 2 if self-closing).
@@ -274,6 +280,12 @@ def rights(fds: Sequence[int]) -> list[tuple[int, int, bytes]]:
 def pass_fd(side: socket.socket, fd: int) -> None:
     """Send `fd` on a side channel (`BLOB_FD_ENV`): one message, one byte, one descriptor."""
     side.sendmsg([b"\0"], rights([fd]))
+
+
+def pass_pipe(side: socket.socket, read_end: int) -> None:
+    """Ask, on a side channel offered beside a stdout socket, for stdout on a pipe: the first
+    message on it, `STDOUT_PIPE` and the pipe's read end (``indipyserver.drivers.fdchannel``)."""
+    side.sendmsg([STDOUT_PIPE], rights([read_end]))
 
 
 def close_all(fds: list[int]) -> None:

@@ -363,7 +363,9 @@ class IPyDriver(Driver3x, ByName[Device]):
         if reads_nothing(0):
             logger.error(NOTHING_ON_STDIN, ", ".join(self.devices) or type(self).__name__)
             return
-        await self.serve(StdioLink())
+        # Under our server, a pipe for its XML where its BLOBs go aside as memory files; the
+        # socket where they go inline (`StdioLink`, ``indipyserver.drivers.fdchannel``).
+        await self.serve(StdioLink(ask_for_pipe=self.shared_blobs and sharedblobs.CAN_ATTACH))
 
     async def serve(self, link: Link) -> None:
         """Run the driver on `link` until the peer closes it (EOF) or `shutdown()` is called."""

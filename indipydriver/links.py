@@ -5,7 +5,7 @@
 Three kinds of link do more than move bytes, and say so by their type: a `FramedLink` (an
 in-process server's) exchanges elements framed, a `DescriptorLink` (`StdioLink`) passes on the
 descriptors indiserver sends with snooped BLOBs, and an `AttachingLink` (`StdioLink` whose
-stdout is a Unix socket, or a pipe beside our server's side channel for descriptors, and an
+stdout is a Unix socket, or the pipe it asked our server's side channel for, and an
 in-process server's link while a client on its Unix socket wants the driver's BLOBs) sends
 descriptors with the driver's own BLOBs, as libindi does.
 """
@@ -24,6 +24,7 @@ from indipycore.links import DescriptorLink
 from indipycore.links import FramedLink
 from indipycore.links import Link
 from indipycore.sharedblobs import BLOB_FD_ENV
+from indipycore.sharedblobs import pass_pipe
 
 from .fdlinks import READ_SIZE
 from .fdlinks import SideChannelLink
@@ -49,10 +50,13 @@ class StdioLink:
       drivers' stdin is a pipe): written by `SocketLink`, which sends BLOBs' memfds with
       ``sendmsg`` (`write_attached`, `attaches_blobs`), as libindi does when
       ``getsockopt(1, SO_DOMAIN)`` says AF_UNIX.
-    * stdout a pipe and ``INDIPY_BLOB_FD`` naming a SOCK_SEQPACKET Unix socket (our server's
-      side channel, ``indipyserver.drivers.fdchannel``): written as a pipe, through
-      `SideChannelLink`, which passes each BLOB's memfd on the side channel before the
-      element (`write_attached`, `attaches_blobs`).
+    * stdout a Unix socket and ``INDIPY_BLOB_FD`` naming a SOCK_SEQPACKET Unix socket (our
+      server's side channel, ``indipyserver.drivers.fdchannel``): before anything is written,
+      a pipe is asked for there (`pass_pipe`, its write end put on stdout's fd), its round
+      trip the quicker; the driver's BLOBs go as memfds on the side channel, so the pipe
+      carries XML only. Then, as for stdout a pipe beside the side channel: written as a
+      pipe, through `SideChannelLink`, which passes each BLOB's memfd on the side channel
+      before the element (`write_attached`, `attaches_blobs`).
     * pipes, sockets, ttys: asyncio pipe transports, which buffer a large write and send it as
       the peer reads, so a 13 MB BLOB never surfaces EAGAIN even though the fds are non-blocking.
     * regular files, and devices the event loop cannot wait on (``/dev/null``: epoll refuses
@@ -60,11 +64,14 @@ class StdioLink:
       and writes in a worker thread.
 
     The fds are duplicated, so closing the link never closes stdin/stdout themselves.
+    `ask_for_pipe` False keeps an offered socket (a driver whose BLOBs go inline: the server
+    reads large writes from a socket with less CPU than from a pipe).
     """
 
-    def __init__(self, infd: int = 0, outfd: int = 1) -> None:
+    def __init__(self, infd: int = 0, outfd: int = 1, *, ask_for_pipe: bool = True) -> None:
         self.infd = infd
         self.outfd = outfd
+        self.ask_for_pipe = ask_for_pipe
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._read_thread_fd: int | None = None
@@ -84,6 +91,7 @@ class StdioLink:
             if self._opened:
                 return
             loop = asyncio.get_running_loop()
+            self._ask_for_pipe()
             in_stat = os.fstat(self.infd)
             out_stat = os.fstat(self.outfd)
             same = (in_stat.st_dev, in_stat.st_ino) == (out_stat.st_dev, out_stat.st_ino)
@@ -103,6 +111,35 @@ class StdioLink:
                         assert self._side_fd is not None
                         self._side = SideChannelLink(self._writer, os.dup(self._side_fd))
             self._opened = True
+
+    def _ask_for_pipe(self) -> None:
+        """stdout a socket our server offered beside its side channel (class doc): a pipe
+        asked for there before anything is written, and put on stdout's fd in the socket's
+        place (a stray print goes where it went on a pipe). Kept as it is if the side channel
+        refuses."""
+        if not self.ask_for_pipe:
+            return
+        try:
+            if _unix_socket_type(self.outfd) != socket.SOCK_STREAM or os.path.samestat(
+                    os.fstat(self.infd), os.fstat(self.outfd)):
+                return
+        except OSError:
+            return
+        side = _side_channel_fd()
+        if side == -1:
+            return
+        read_end, write_end = os.pipe()
+        try:
+            with socket.socket(fileno=os.dup(side)) as channel:
+                pass_pipe(channel, read_end)
+        except OSError:
+            os.close(write_end)
+            return
+        finally:
+            os.close(read_end)  # the server holds its copy
+        os.dup2(write_end, self.outfd)
+        os.close(write_end)
+        self._unix_out = None  # asked again: stdout is the pipe now
 
     @property
     def attaches_blobs(self) -> bool:
@@ -282,10 +319,17 @@ def _unix_socket_type(fd: int) -> int | None:
 def _side_channel(outfd: int) -> int:
     """Our server's side channel for BLOB descriptors (``BLOB_FD_ENV``), when stdout `outfd`
     is a pipe and the variable names a Unix SOCK_SEQPACKET socket; else -1."""
-    value = os.environ.get(BLOB_FD_ENV, "")
     try:
-        if not (value.isdigit() and stat.S_ISFIFO(os.fstat(outfd).st_mode)):
+        if not stat.S_ISFIFO(os.fstat(outfd).st_mode):
             return -1
     except OSError:
+        return -1
+    return _side_channel_fd()
+
+
+def _side_channel_fd() -> int:
+    """The fd ``BLOB_FD_ENV`` names if it is a Unix SOCK_SEQPACKET socket, else -1."""
+    value = os.environ.get(BLOB_FD_ENV, "")
+    if not value.isdigit():
         return -1
     return int(value) if _unix_socket_type(int(value)) == socket.SOCK_SEQPACKET else -1

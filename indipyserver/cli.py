@@ -2,8 +2,8 @@
 
 Same positional driver arguments, ``-p``, ``-m``, ``-r``, ``-v`` and ``-f`` FIFO as indiserver, so
 scripts and indiwebmanager can use it; plus in-process Python drivers, a built-in demo and
-``--shared-blobs`` (how executable drivers pass BLOBs as memfds: a Unix socket stdout, or a
-pipe and a side channel).
+``--shared-blobs`` (how executable drivers pass BLOBs as memfds: a Unix socket stdout, or the
+pipe a script asks for on a side channel).
 """
 
 from __future__ import annotations
@@ -70,10 +70,10 @@ A positional DRIVER is one of
 
 Shared BLOBs (--shared-blobs): drivers pass their BLOBs as shared memory (memfds), which the
 server sends clients as one line of base64 (and clients on -u as they are). "auto" (the
-default): an ELF program (indilib's C drivers) gets a Unix socket as stdout, as under
-indiserver 1.9.9, any other (a script) a pipe, quicker, and a side channel for its memfds
-(INDIPY_BLOB_FD, which IPyDriver uses); "on": the socket for every driver (a shell script
-around an indilib driver); "off": a pipe for every driver and no side channel (BLOBs inline).
+default): every driver gets a Unix socket as stdout, as under indiserver 1.9.9, and any but an
+ELF program (a script) a side channel too (INDIPY_BLOB_FD), on which a Python IPyDriver asks
+for a pipe, quicker for small messages, and passes its memfds; "on": the socket alone; "off": a
+pipe for every driver and no side channel (BLOBs inline).
 It applies to the drivers given here and to those started through the FIFO.
 
 In-process Python drivers (--driver-script FILE, --module NAME): the file or module is imported
@@ -205,9 +205,10 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="ask remote servers for BLOBs always, not only when a client does")
     parser.add_argument("--shared-blobs", choices=list(SHARED_BLOBS), default="auto",
                         help="how executable drivers pass BLOBs as shared memory: auto "
-                             "(default: a Unix socket stdout for ELF programs, a pipe and a "
-                             "side channel for scripts), on (the socket for all), off (pipes, "
-                             "BLOBs inline; see above)")
+                             "(default: a Unix socket stdout, and for scripts, not ELF "
+                             "programs, a side channel too, where an IPyDriver asks for a "
+                             "pipe), on (the socket alone), off (pipes, BLOBs inline; see "
+                             "above)")
     _add_alpaca_options(parser)
     _add_discovery_options(parser)
     parser.add_argument("--acl", metavar="FILE", default=None,

@@ -110,6 +110,20 @@ def stdio_driver(on_get_properties: str, on_new: str = "", setup: str = "") -> s
     )
 
 
+#: `setup` for a `stdio_driver` that does first what an IPyDriver's StdioLink does under our
+#: server's ``--shared-blobs auto``: asks for a pipe for stdout on the side channel
+#: (``indipycore.sharedblobs.pass_pipe``) and puts it on fd 1 in the socket's place.
+ASK_FOR_PIPE = """\
+import array, socket
+side = socket.socket(fileno=int(os.environ["INDIPY_BLOB_FD"]))
+read_end, write_end = os.pipe()
+side.sendmsg([b"p"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [read_end]).tobytes())])
+os.close(read_end)
+os.dup2(write_end, 1)
+os.close(write_end)
+"""
+
+
 # ---------------------------------------------------------------- elements the tests send
 # Built by the protocol's serialiser (tests/test_xml_writers.py): a test that needs a peer's
 # own spelling writes it as a literal constant.

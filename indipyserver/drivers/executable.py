@@ -1,9 +1,10 @@
 """Executable (third-party) drivers run as child processes, restarted with backoff.
 
-stdin and stderr are pipes. stdout is, for an indilib C/C++ driver (an ELF program), one end
-of an AF_UNIX socketpair, as indiserver gives every driver; any other program (a script) gets
-a pipe and a side channel for its BLOBs' descriptors (``drivers.fdchannel``: which stdout
-when, ``shared_blobs``/``--shared-blobs``, and the side channel's protocol). An indilib driver
+stdin and stderr are pipes. stdout is one end of an AF_UNIX socketpair, as indiserver gives
+every driver; any program but an ELF one (a script) also gets a side channel for its BLOBs'
+descriptors, on which it may ask for stdout on a pipe instead, as an ``IPyDriver`` does
+(``drivers.fdchannel``: which stdout when, ``shared_blobs``/``--shared-blobs``, and the side
+channel's protocol). An indilib driver
 checks fd 1 with ``getsockopt(SO_DOMAIN)`` and, on a Unix socket, passes each BLOB's data as a
 memfd (SCM_RIGHTS) instead of writing it as 72-column base64 with ``enclen``, which
 libindiclient miscounts (``bloblen`` about 1.4 % too large). We take the descriptors
@@ -86,10 +87,10 @@ class ExDriverConnection(DriverConnection):
     ``name``, ``config``, ``skel`` and ``prefix`` become ``INDIDEV``, ``INDICONFIG``, ``INDISKEL``
     and ``INDIPREFIX``, as indiserver's FIFO options do; ``INDIDEV`` pins the device name an
     indilib driver would otherwise take from the first ``getProperties`` it sees.
-    ``shared_blobs``: None (the default) gives an ELF program stdout on a Unix socket (BLOBs
-    attached as descriptors taken) and any other a pipe plus the side channel for them
-    (``drivers.fdchannel``); True the socket to any program (a shell script around an indilib
-    driver); False a pipe alone (every BLOB inline).
+    ``shared_blobs``: None (the default) gives every program stdout on a Unix socket (BLOBs
+    attached as descriptors taken) and any but an ELF one the side channel beside it, on
+    which it may ask for a pipe (``drivers.fdchannel``); True the socket alone to any program;
+    False a pipe alone (every BLOB inline).
     ``retry`` (a ``Retry``, ``indipycore.retrypolicy``) replaces the restart policy (give it
     a ``stable_after``: with 0 every spawn counts as a success, so its limit is never reached);
     ``backoff`` replaces only its delays, ``max_restarts`` only its limit.
@@ -139,7 +140,8 @@ class ExDriverConnection(DriverConnection):
         self.grace = grace
         self.shared_blobs = shared_blobs
         self.pid: int | None = None
-        #: The last start's stdout: "socket", "pipe+fdchannel" or "pipe" (None until started).
+        #: The last start's stdout: "socket", "pipe+fdchannel" or "pipe" (None until started;
+        #: "socket+fdchannel" until the driver's first word says which it chose).
         self.stdout_kind: str | None = None
         self.exited_for_good = False
         #: Set when the program could not be executed before it ever ran (`_spawn`).
@@ -229,10 +231,9 @@ class ExDriverConnection(DriverConnection):
         spawned, its reader and writer run, everything closed and reaped after."""
         env = dict(os.environ)
         env.update(self.env)
-        shared = self.shared_blobs
-        if shared is None:  # auto: an indilib driver the socket, a script the fast pipe
-            shared = is_elf(self.program, env.get("PATH"))
-        stdio = DriverStdio(shared, side=self.shared_blobs is None and not shared)
+        # auto: the socket, and a script the side channel too, where it may ask for a pipe
+        offer = self.shared_blobs is None and not is_elf(self.program, env.get("PATH"))
+        stdio = DriverStdio(self.shared_blobs is not False, side=offer)
         process = await self._spawn(stdio, env)
         if process is None:
             return
@@ -288,7 +289,7 @@ class ExDriverConnection(DriverConnection):
             self.label,
             process.pid,
             {"socket": "", "pipe": ", stdout on a pipe",
-             "pipe+fdchannel": ", stdout on a pipe, BLOBs' memfds on a side channel"}[stdio.kind],
+             "socket+fdchannel": ", a side channel beside its stdout"}[stdio.kind],
         )
         self._restarting = False
         return process
@@ -358,7 +359,6 @@ class ExDriverConnection(DriverConnection):
         loop = asyncio.get_running_loop()
         gate = WriteGate()
         write_pipe = os.fdopen(stdio.write_fd, "wb", buffering=0)
-        read_pipe = os.fdopen(stdio.read_fd, "rb", buffering=0) if stdio.sock is None else None
         write_transport: asyncio.WriteTransport | None = None
         read_transport: asyncio.ReadTransport | None = None
         async with asyncio.TaskGroup() as tg:
@@ -371,16 +371,19 @@ class ExDriverConnection(DriverConnection):
                 # its first definitions arrive; early output just waits in the pipe.
                 self.discard_outgoing()
                 tell_ready()
-                if stdio.sock is not None:
-                    read_transport = SocketReader(loop, stdio.sock, inbound, buffers.push)
-                else:
-                    assert read_pipe is not None
-                    read_transport = PipeReader(loop, read_pipe, inbound)
-                inbound.start()
-                self.reader_now = read_transport.read_now  # the shortcut: a quick answer, read at once
                 assert process.stderr is not None
                 tg.create_task(log_stderr(process.stderr, self))
                 pumping = tg.create_task(pump(self, write_transport, gate))
+                # A script's stdout: the socket, or the pipe it asks for (its first word).
+                await stdio.settle()
+                self.stdout_kind = stdio.kind
+                if stdio.sock is not None:
+                    read_transport = SocketReader(loop, stdio.sock, inbound, buffers.push)
+                else:
+                    read_transport = PipeReader(
+                        loop, os.fdopen(stdio.read_fd, "rb", buffering=0), inbound)
+                inbound.start()
+                self.reader_now = read_transport.read_now  # the shortcut: a quick answer, read at once
                 await inbound.closed.wait()
                 if attached is not None:
                     await attached.finished()  # its last image is delivered all the same
@@ -399,11 +402,8 @@ class ExDriverConnection(DriverConnection):
                     write_transport.close()
                 if read_transport is not None:
                     read_transport.close()
-                elif stdio.sock is not None:
-                    stdio.sock.close()
                 else:
-                    assert read_pipe is not None
-                    read_pipe.close()
+                    stdio.close_read()
                 if attached is not None:
                     attached.close()  # a BLOB being converted: given up, its fds closed
                 await self._reap(process)

@@ -1,19 +1,27 @@
-"""The side channel for BLOB descriptors of an executable driver whose stdout is a pipe.
+"""The side channel for BLOB descriptors of an executable driver, and its choice of stdout.
 
 Which stdout a driver gets (``ExDriverConnection(shared_blobs=...)``, ``--shared-blobs``):
 
 * an ELF program (an indilib C/C++ driver; ``auto``, or ``on`` for any program): one end of an
   AF_UNIX stream socketpair, as indiserver gives it. libindi asks ``getsockopt(1, SO_DOMAIN)``
   and only on a Unix socket passes each BLOB's data as a memfd beside its element;
-* any other program under ``auto`` (a script: an ``IPyDriver``, a shell script): a pipe, which
-  costs a round trip about 3 us less than the socket (driver's write, server's ``recvmsg``:
-  ``bench/RESULTS.md``), PLUS this side channel: a ``socketpair(AF_UNIX, SOCK_SEQPACKET)``
-  whose child end the driver inherits, its number in the environment as `BLOB_FD_ENV`;
+* any other program under ``auto`` (a script: an ``IPyDriver``, a shell script): the same
+  socket, PLUS this side channel, a ``socketpair(AF_UNIX, SOCK_SEQPACKET)`` whose child end the
+  driver inherits, its number in the environment as `BLOB_FD_ENV`. The driver chooses: one
+  that writes on the socket keeps it (a script writing its BLOBs inline as base64: the socket
+  costs the server a third to a half less CPU than a pipe, ``bench/blobspeed.py``); one that
+  sends, as its first message on the side channel, `STDOUT_PIPE` with the read end of a pipe
+  (``indipycore.sharedblobs.pass_pipe``; an ``IPyDriver``'s ``StdioLink`` does) writes its XML
+  on that pipe instead, whose round trip costs about 3 us less than the socket's (driver's
+  write, server's ``recvmsg``: ``bench/RESULTS.md``), and passes its BLOBs' memfds on the side
+  channel. The server reads neither until the driver's first word (`DriverStdio.settle`): the
+  first of its stdout or the side channel to be readable; the driver asks before it writes
+  anything, so its request is always there first;
 * ``off``: a pipe and no side channel (every BLOB inline).
 
-The protocol of the side channel: before a driver writes on stdout a ``<oneBLOB ...
-attached="true"/>`` member (``len``/``size`` as on the socket, no body), it sends that
-BLOB's memfd on the side channel as one SEQPACKET message of one byte whose ancillary data
+The protocol of the side channel, once stdout is a pipe: before a driver writes on stdout a
+``<oneBLOB ... attached="true"/>`` member (``len``/``size`` as on the socket, no body), it sends
+that BLOB's memfd on the side channel as one SEQPACKET message of one byte whose ancillary data
 passes the one descriptor (SCM_RIGHTS), one message per member, in the order the members
 come on stdout. The server never watches the side channel: when its reader reaches an
 attached member (``blobs.attached``, as for a socket driver), it takes the next descriptor
@@ -30,10 +38,12 @@ import logging
 import os
 import shutil
 import socket
+import stat
 
 from indipycore.sharedblobs import BLOB_FD_ENV
 from indipycore.sharedblobs import RECV_FDS_SPACE
 from indipycore.sharedblobs import RECV_FLAGS
+from indipycore.sharedblobs import STDOUT_PIPE
 from indipycore.sharedblobs import close_all
 from indipycore.sharedblobs import received_fds
 from indipyserver.blobs.sharedbuffers import SharedBuffers
@@ -82,8 +92,35 @@ class FdChannel(SharedBuffers):
     def _receive(self) -> int | None:
         """The next descriptor the driver sent, or None (nothing there: logged by the
         caller, which has no descriptor for its member)."""
+        message = self._message()
+        if message is None or not message[1]:
+            return None
+        fds = message[1]
+        self.push(fds[1:])  # one a message is the protocol; more are taken in order
+        return fds[0]
+
+    def take_stdout_pipe(self) -> int | None:
+        """The read end of the pipe a driver asks for as its stdout (its first message,
+        `STDOUT_PIPE`: module doc), or None. A descriptor sent otherwise is held for the
+        attached member it was sent for."""
+        message = self._message()
+        if message is None:
+            return None
+        data, fds = message
+        if data == STDOUT_PIPE and len(fds) == 1 and _is_pipe(fds[0]):
+            return fds[0]
+        if data == STDOUT_PIPE:
+            logger.error("side channel: a request for a pipe without one; ignored")
+            close_all(fds)
+        else:
+            self.push(fds)
+        return None
+
+    def _message(self) -> tuple[bytes, list[int]] | None:
+        """The next message's byte and descriptors, or None (nothing there, or too many
+        descriptors, which are closed)."""
         try:
-            _, ancdata, flags, _ = self.sock.recvmsg(1, RECV_FDS_SPACE, RECV_FLAGS)
+            data, ancdata, flags, _ = self.sock.recvmsg(1, RECV_FDS_SPACE, RECV_FLAGS)
         except (BlockingIOError, InterruptedError):
             return None
         except OSError as exc:
@@ -94,13 +131,17 @@ class FdChannel(SharedBuffers):
             logger.error("side channel: too many descriptors in one message; %d closed", len(fds))
             close_all(fds)
             return None
-        if not fds:
-            return None
-        self.push(fds[1:])  # one a message is the protocol; more are taken in order
-        return fds[0]
+        return data, fds
 
     def close_all(self) -> None:
         """What is held, and the socket (the kernel closes what the driver sent unclaimed)."""
         super().close_all()
         self.close_child()
         self.sock.close()
+
+
+def _is_pipe(fd: int) -> bool:
+    try:
+        return stat.S_ISFIFO(os.fstat(fd).st_mode)
+    except OSError:
+        return False

@@ -1,6 +1,6 @@
 """An executable driver's stdio, made before it is spawned: its stdin pipe, and its stdout as
 a Unix socketpair (BLOBs attached as descriptors) or a pipe, with ``drivers.fdchannel``'s
-side channel beside it.
+side channel beside the socket, on which the driver may ask for a pipe instead (`settle`).
 
 It is apart from ``drivers.executable``, which decides which stdout a driver gets and serves
 it, because making the descriptors and sizing them is plain OS work: pipes (stdin, and a pipe
@@ -10,6 +10,7 @@ given as much room, so a multi-megabyte FITS image written inline crosses in few
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import logging
 import os
@@ -59,11 +60,12 @@ class DriverStdio:
     and the child's ends until it has them."""
 
     def __init__(self, shared: bool, side: bool = False) -> None:
-        self.shared = shared
         self.side = FdChannel() if side else None
         self.child_in, self.write_fd = os.pipe()
         grow_pipe(self.write_fd)
         self.sock: socket.socket | None = None
+        #: A socket offered beside the side channel, the driver's choice not yet seen.
+        self.offered = shared and side
         if shared:
             self.sock, child_out = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             grow_socket(child_out)
@@ -74,8 +76,43 @@ class DriverStdio:
 
     @property
     def kind(self) -> str:
-        """`ExDriverConnection.stdout_kind`."""
-        return "socket" if self.shared else "pipe+fdchannel" if self.side is not None else "pipe"
+        """`ExDriverConnection.stdout_kind`: "socket+fdchannel" until `settle` has seen which
+        the driver chose."""
+        if self.sock is not None:
+            return "socket+fdchannel" if self.offered else "socket"
+        return "pipe+fdchannel" if self.side is not None else "pipe"
+
+    async def settle(self) -> None:
+        """A socket offered beside the side channel: wait for the driver's first word, the
+        first of the two readable, then read stdout on the pipe it asked for if it did
+        (``drivers.fdchannel``), else on the socket (the side channel kept: a driver there
+        passes descriptors on the socket, so it stays empty). At once for any other stdio."""
+        if not self.offered or self.sock is None or self.side is None:
+            return
+        side = self.side
+        loop = asyncio.get_running_loop()
+        woken = loop.create_future()
+
+        def wake() -> None:
+            if not woken.done():
+                woken.set_result(None)
+
+        watched = (self.sock.fileno(), side.sock.fileno())
+        for fd in watched:
+            loop.add_reader(fd, wake)
+        try:
+            await woken
+        finally:
+            for fd in watched:
+                loop.remove_reader(fd)
+        self.offered = False
+        pipe = side.take_stdout_pipe()  # sent before the driver's stdout had anything
+        if pipe is None:
+            return
+        self.sock.close()
+        self.sock = None
+        self.read_fd = pipe
+        grow_pipe(pipe)
 
     def close_childs(self) -> None:
         """The child's ends, once it holds its own copies (or could not be started)."""
@@ -87,9 +124,13 @@ class DriverStdio:
     def close_ours(self) -> None:
         """Our ends, when the child could not be started."""
         os.close(self.write_fd)
+        self.close_read()
+        if self.side is not None:
+            self.side.close_all()
+
+    def close_read(self) -> None:
+        """Our end of stdout, when no reader took it."""
         if self.sock is not None:
             self.sock.close()
         else:
             os.close(self.read_fd)
-        if self.side is not None:
-            self.side.close_all()

@@ -27,8 +27,8 @@ def test_the_command_streams_through_indiserver_and_two_libraries(tmp_path: Path
     """One rep of three short streams for indiserver, this checkout and a library by folder:
     one row each with a positive speed. CPU times are read in clock ticks of 10 ms, so a
     process that did little in three BLOBs (the pre-encoded driver) may show 0; never less.
-    Unasked, ours gives the driver the socketpair indiserver gives it (``--shared-blobs
-    on``), not a script's pipe, and the title says so."""
+    Unasked, ours runs with its own default (``--shared-blobs auto``), which gives the
+    script driver the socketpair indiserver gives it, and the title says so."""
     other = library_elsewhere(tmp_path)
     done = subprocess.run(
         [sys.executable, str(BENCH), "indiserver", "ours", f"ours={other}", "-r", "1",
@@ -36,7 +36,7 @@ def test_the_command_streams_through_indiserver_and_two_libraries(tmp_path: Path
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "ours --shared-blobs on," in done.stdout
+    assert "ours --shared-blobs auto," in done.stdout
     rows = {line.split("|")[1].strip(): line for line in done.stdout.splitlines()
             if line.startswith("| ") and not line.startswith("| server")}
     assert set(rows) == {"indiserver", "ours", f"ours={other}"}

@@ -171,14 +171,14 @@ def test_help_documents_shared_blobs() -> None:
     assert "ELF programs" in text and "side channel" in text and "FIFO" in text
 
 
-@pytest.mark.parametrize(("value", "stdout"), [("auto", "False side"), ("on", "True none"),
+@pytest.mark.parametrize(("value", "stdout"), [("auto", "True side"), ("on", "True none"),
                                               ("off", "False none")])
 async def test_shared_blobs_option_chooses_the_drivers_stdout(
     tmp_path: Path, value: str, stdout: str
 ) -> None:
-    """End to end: a script driver (not an ELF program) gets a pipe and the side channel for
-    its BLOBs' memfds (auto, the default), the socket indiserver gives every driver (on), or a
-    pipe alone (off)."""
+    """End to end: a script driver (not an ELF program) that asks for no pipe keeps the
+    socket indiserver gives every driver, with the side channel beside it (auto, the
+    default), the socket alone (on), or a pipe alone (off)."""
     from serverkit import RawClient
     from serverkit import running
 

@@ -1,11 +1,12 @@
 """A script run as an executable driver: stdout on a pipe, its BLOBs' memfds on the side channel.
 
 Protects (``indipyserver.drivers.fdchannel``): a Python ``IPyDriver`` run by our server as an
-executable (a script, not an ELF program) has stdout on a pipe and still sends its BLOB as a
-memfd, passed on the side channel (``INDIPY_BLOB_FD``) before its element, and a client gets
-exactly its bytes; a driver that writes an attached member without passing a descriptor gets
-an error logged, the element dropped and nothing else lost. (indilib's ELF simulator keeps
-its socket: tests/interop/test_shared_blobs.py.)
+executable (a script, not an ELF program) asks for stdout on a pipe on the side channel
+(``INDIPY_BLOB_FD``) and still sends its BLOB as a memfd, passed there before its element, and
+a client gets exactly its bytes; a driver on such a pipe that writes an attached member without
+passing a descriptor gets an error logged, the element dropped and nothing else lost. (A script
+that does not ask keeps its socket: test_exdriver_stdout_choice.py; indilib's ELF simulator
+has no side channel: tests/interop/test_shared_blobs.py.)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from peers import hello
+from serverkit import ASK_FOR_PIPE
 from serverkit import RawClient
 from serverkit import attached_member
 from serverkit import blob_set_around
@@ -106,9 +108,9 @@ async def test_a_python_driver_on_a_pipe_sends_its_blob_as_a_memfd_on_the_side_c
 async def test_an_attached_member_without_its_descriptor_is_dropped_and_said(
     tmp_path: Path, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A broken script on the side channel writes an attached member but passes no
-    descriptor: the element is dropped with an error naming the missing shared buffer, and
-    what it sends before and after still reaches the client."""
+    """A broken script on the side channel (it asks for a pipe as an IPyDriver does) writes
+    an attached member but passes no descriptor: the element is dropped with an error naming
+    the missing shared buffer, and what it sends before and after still reaches the client."""
     before, after = blob_set_around("Bad", "IMAGE", "I", 100)
     bad = before[: before.rindex(b"<oneBLOB")] + attached_member("I", 100).encode() + after[
         after.index(b"</oneBLOB>") + len(b"</oneBLOB>"):]
@@ -119,7 +121,8 @@ async def test_an_attached_member_without_its_descriptor_is_dropped_and_said(
                                     b"state='Idle'><defBLOB name='I'/></defBLOBVector>"
                                     b"<defNumberVector device='Bad' name='N' perm='ro' "
                                     b"state='Idle'><defNumber name='V' format='%g' min='0' "
-                                    b"max='9' step='1'>0</defNumber></defNumberVector>"),
+                                    b"max='9' step='1'>0</defNumber></defNumberVector>")
+              + ASK_FOR_PIPE,
         on_get_properties="os.write(1, DEFS)",
         on_new="os.write(1, FIRST + BAD + THEN)"))
     conn = ExDriverConnection(str(script))

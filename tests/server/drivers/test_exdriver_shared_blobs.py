@@ -88,15 +88,16 @@ async def test_attached_blobs_reach_client_inline(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("shared", "kinds", "stdout"), [
-    (None, b">True False<", "pipe+fdchannel"), (True, b">True True<", "socket"),
+    (None, b">True True<", "socket"), (True, b">True True<", "socket"),
     (False, b">True False<", "pipe")])
-async def test_a_script_gets_a_pipe_and_the_side_channel_unless_told_otherwise(
+async def test_a_script_keeps_the_socket_unless_it_asks_for_a_pipe_or_is_told_otherwise(
     tmp_path: Path, shared: bool | None, kinds: bytes, stdout: str
 ) -> None:
-    """A script (not an ELF program: no indilib driver) gets stdout on a pipe, the cheaper
-    round trip, and the side channel for its BLOBs' descriptors, by default;
-    ``shared_blobs=True`` (``--shared-blobs on``) gives it the socket indiserver gives every
-    driver, ``shared_blobs=False`` (``off``) a pipe alone. stdin is a pipe either way."""
+    """A script (not an ELF program: no indilib driver) that does not ask for a pipe on the
+    side channel (as an IPyDriver does: test_exdriver_stdout_choice.py) keeps the socket
+    indiserver gives every driver by default, as with ``shared_blobs=True`` (``--shared-blobs
+    on``); ``shared_blobs=False`` (``off``) gives it a pipe alone. stdin is a pipe either
+    way."""
     script = tmp_path / "fake_c_driver.py"
     script.write_text(f"#!{sys.executable}\n" + FAKE_C_DRIVER)
     script.chmod(0o755)
