@@ -313,7 +313,9 @@ class IndiCamera:
                         asked = True
                     yield frame
         finally:
-            if asked:
+            # A camera whose driver died has no exposure to abort: its restarted driver
+            # (defined again a moment later) would only be kept waiting for an abort.
+            if asked and self._vector("CCD_EXPOSURE") is not None:
                 with contextlib.suppress(Exception):
                     async with asyncio.timeout(10):
                         await self.abort()
