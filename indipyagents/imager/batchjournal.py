@@ -5,9 +5,9 @@ client needed, and ends with exactly its frames: none repeated, none missing, no
 
 Why not a `Plan` run by the sequencer's engine: indilib's batch differs from a plan in what
 a client sees of it. Its names (``PREFIX_G_NNN.fits``), the wheel by slot (0: left alone), the
-camera's own headers untouched, a file of a previous batch overwritten in place, a lost device
-ending the batch with BATCH Alert (no retry, no pause) and PROGRESS counting group and image
-are all the face's, and the engine would need each as an option. What the two share is the
+camera's own headers untouched, a file of a previous batch overwritten in place, a device that
+does not come back ending the batch with BATCH Alert (no pause to START again) and PROGRESS
+counting group and image are all the face's, and the engine would need each as an option. What the two share is the
 bookkeeping, and that is all this module takes: a batch is a list of frame steps
 (``G/NNN`` -> ``PREFIX_G_NNN.fits``) recorded in a `Journal` whose start record holds the
 batch's description (`BatchSpec` as JSON: folder, prefix, devices, groups), each frame saved
@@ -25,7 +25,7 @@ at a restart a file still matching its note is left out of the frames `reconcile
 as saved before the crash.
 
 A batch ends finished, aborted (ABORT, or the agent DISCONNECTed: indilib's agent aborts
-then) or failed (a device lost: journalled as paused with the reason). Only the first two
+then) or failed (a device lost past the retries: journalled as paused with the reason). Only the first two
 are final: a batch that failed, or was cut by a kill or a power cut, is continued at the next
 start, since a dying server takes its devices with it.
 """

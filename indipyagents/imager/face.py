@@ -17,8 +17,10 @@ On purpose unlike indilib's: the frame comes to the agent as a BLOB and is writt
 agent, whole or not at all (`files.write_atomically`); before exposing, the camera's
 ACTIVE_DEVICES.ACTIVE_FILTER is set to the wheel the agent drives, so the frame's FITS FILTER
 card is that wheel's filter (indilib's CCD simulator otherwise reads its own built-in wheel);
-and a controlled device that disconnects or dies turns its STATUS light and the vector Alert,
-and a batch then ends with BATCH and PROGRESS Alert naming it, where indilib's waits forever.
+and a controlled device that disconnects or dies turns its STATUS light and the vector Alert
+(where indilib's waits forever); a batch then takes the frame again once the device is back
+(its driver restarted by the server), by the project's retry policy, and ends with BATCH and
+PROGRESS Alert naming the device only when it does not come back.
 
 Given a `BatchLog` (the agent's state folder), a batch is journalled (``batchjournal``): each
 frame saved whole and then recorded, so that a batch the server or the agent was running when
@@ -41,6 +43,7 @@ from typing import TypeVar
 
 from indipyclient import Client
 from indipycore.interface import Interface
+from indipycore.retrypolicy import Retry
 from indipydriver import BLOBVector
 from indipydriver import LightVector
 from indipydriver import NumberVector
@@ -63,6 +66,7 @@ from .batchjournal import BatchLog
 from .batchjournal import BatchSpec
 from .batchjournal import Group
 from .batchjournal import RunningBatch
+from .batchrun import BATCH_RETRY
 from .batchrun import BatchRun
 from .batchrun import RigOpener
 from .download import send_frame
@@ -94,8 +98,11 @@ class ImagerFace:
     `link` (the agent's client of its own server)."""
 
     def __init__(self, link: AgentLink, *, rig: RigOpener = _open_camera_and_wheel,
-                 batches: BatchLog | None = None, runner: Runner | None = None) -> None:
+                 batches: BatchLog | None = None, runner: Runner | None = None,
+                 retry: Retry = BATCH_RETRY) -> None:
         self.link = link
+        #: How a batch retries a frame whose device was lost (`batchrun.BATCH_RETRY`).
+        self.retry = retry
         self.open_rig = rig
         #: Where batches are journalled (None: not journalled, as indilib's agent).
         self.batches = batches
@@ -117,8 +124,7 @@ class ImagerFace:
                              *(vector.name for vector in self.group_vectors))
         self.config_names = self.always_names
         self.report = ProgressReport(self.progress)
-        self.lights = StatusLights(link, self.status, self.devices, self._lost,
-                                   lambda: self.log)
+        self.lights = StatusLights(link, self.status, self.devices, lambda: self.log)
         self._device: RoleDevice | None = None
         self._run: BatchRun | None = None
         self._monitor_task: asyncio.Task[None] | None = None
@@ -221,11 +227,6 @@ class ImagerFace:
 
     # -- the batch -----------------------------------------------------------------------
 
-    def _lost(self, failure: RigError) -> None:
-        """A controlled device is gone (`StatusLights`): the batch that uses it stops."""
-        if self._run is not None:
-            self._run.lost(failure)
-
     async def _start(self) -> None:
         try:
             claim = self.runner.claim(BATCH_RUNS)
@@ -254,7 +255,8 @@ class ImagerFace:
     def _launch(self, spec: BatchSpec, record: RunningBatch | None, claim: Claim, *,
                 resumed: bool) -> None:
         self._run = BatchRun(spec, record, claim, link=self.link, open_rig=self.open_rig,
-                             progress=self.report, failed=self._failed, log=self.log)
+                             progress=self.report, failed=self._failed, log=self.log,
+                             retry=self.retry)
         self._run.start(resumed=resumed)
 
     async def _failed(self, failure: RigError, group: int, image: int) -> None:

@@ -1,7 +1,8 @@
 """`StatusLights`: indilib's STATUS (a light for the CCD and one for the wheel), kept true while
 the agent is connected: the controlled devices connected on CONNECT (Busy, then Ok or Alert),
-then followed, a device deleted, disconnected or unreachable turning its light Alert and
-reported to whoever runs on it (`lost`). indilib's agent notices none of that.
+then followed, a device deleted, disconnected or unreachable turning its light Alert (and Ok
+again once connected again). indilib's agent notices none of that; a batch watches its own
+devices (`BatchRun`), these lights are what a client sees.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from indipydriver import TextVector
 
 from ..link import AgentLink
 from ..rig.connect import connect_device
-from ..rig.protocols import DeviceLost
 from ..rig.protocols import RigError
 
 __all__ = ["LIGHTS", "StatusLights"]
@@ -28,15 +28,13 @@ LIGHTS = ("CCD", "FILTER")
 
 
 class StatusLights:
-    """STATUS over DEVICES' CCD and FILTER, through `link`; `lost` is told each device that
-    goes away (the batch that uses it stops, naming it)."""
+    """STATUS over DEVICES' CCD and FILTER, through `link`."""
 
     def __init__(self, link: AgentLink, status: LightVector, devices: TextVector,
-                 lost: Callable[[RigError], None], log: Callable[[], logging.Logger]) -> None:
+                 log: Callable[[], logging.Logger]) -> None:
         self.link = link
         self.status = status
         self.devices = devices
-        self.lost = lost
         self._log = log
 
     def light_of(self, device: str) -> str | None:
@@ -88,7 +86,6 @@ class StatusLights:
         if isinstance(event, ConnectionLost):
             for light in LIGHTS:
                 await self.light(light, "Alert")
-            self.lost(DeviceLost(self.devices["CCD"], "the INDI server connection was lost"))
             return
         if not isinstance(event, Event) or event.devicename is None:
             return
@@ -98,9 +95,6 @@ class StatusLights:
             return
         if isinstance(event, delProperty) and event.vectorname is None:
             await self.light(which, "Alert")
-            self.lost(DeviceLost(device, "its driver deleted it (gone, or its driver died)"))
         elif isinstance(event, setSwitchVector) and event.vectorname == "CONNECTION":
             on = dict(event).get("CONNECT") == "On"
             await self.light(which, "Ok" if on else "Alert")
-            if not on:
-                self.lost(DeviceLost(device, "it was disconnected"))

@@ -19,6 +19,7 @@ from indipydriver import IPyDriver
 from indipydriver.standard.role import Role
 
 from ..imager.batchjournal import BatchLog
+from ..imager.batchrun import BATCH_RETRY
 from ..imager.face import ImagerFace
 from ..link import AgentLink
 from ..plan.toml import parse_plan
@@ -127,12 +128,14 @@ def make_driver(host: str | None = None, port: int | None = None, *,
     (`night.state_folder`). `plan` (else ``INDIPY_AGENT_PLAN``) is a plan file loaded at
     start, and run at once with `start` (else ``INDIPY_AGENT_START=1``), unless a night the
     agent was running when it stopped is resumed instead; `retry` replaces the sequencer's
-    retry of a lost device's step (`Night`)."""
+    retry of a lost device's step (`Night`) and the batch's of a lost device's frame
+    (`ImagerFace`)."""
     plan = plan or os.environ.get(ENV_PLAN) or None
     start = start or os.environ.get(ENV_START, "") in ("1", "yes", "true")
     link = AgentLink(host, port)
     runner = Runner()  # one runner at a time on the camera, whichever face starts it
-    imager = ImagerFace(link, batches=BatchLog(state_folder(state)), runner=runner)
+    imager = ImagerFace(link, batches=BatchLog(state_folder(state)), runner=runner,
+                        retry=BATCH_RETRY if retry is None else retry)
     night = Night(link, imager, state) if retry is None else Night(link, imager, state,
                                                                      retry=retry)
     sequencer = SequencerFace(night, parse_plan, focusing=night.focusing, runner=runner)

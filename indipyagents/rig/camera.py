@@ -57,6 +57,10 @@ TAKEN = "_TAKEN_"
 #: before the camera counts as lost.
 READOUT_MARGIN = 60.0
 
+#: Seconds a camera just connected is given to define UPLOAD_SETTINGS (one without it, a
+#: camera of another kind, costs this once a connect).
+UPLOAD_SETTINGS_WAIT = 3.0
+
 #: The plan's frame types -> CCD_FRAME_TYPE's members.
 FRAME_SWITCHES: Mapping[FrameType, str] = {
     "Light": "FRAME_LIGHT", "Dark": "FRAME_DARK", "Flat": "FRAME_FLAT", "Bias": "FRAME_BIAS"}
@@ -149,11 +153,18 @@ class IndiCamera:
         devices `name_devices` named in ACTIVE_DEVICES again (a restarted driver forgot).
         CCD_BINNING, which `expose` sets, is waited for too: a client connected a moment ago
         (the agent started again mid-batch) may hold CCD_EXPOSURE before the rest."""
-        if await connect_device(self.client, self.name):
+        connected_now = await connect_device(self.client, self.name)
+        if connected_now:
             logger.warning("%s was not connected (its driver restarted?): connected again",
                            self.name)
         await require(self.client, self.name, "CCD_EXPOSURE")
         await require(self.client, self.name, "CCD_BINNING")
+        if connected_now and self._local is not None and not self._local_off:
+            # Just connected, its definitions still coming: UPLOAD_SETTINGS (after
+            # UPLOAD_MODE) waited for a moment, or a restarted camera would send BLOBs.
+            with contextlib.suppress(TimeoutError):
+                await self.client.wait_for(self.name, "UPLOAD_SETTINGS",
+                                           timeout=UPLOAD_SETTINGS_WAIT)
         if not self._blobs_asked:  # the client repeats it after a reconnect
             await self.client.send_enableBLOB("Also", self.name, "CCD1")
             self._blobs_asked = True
@@ -313,7 +324,9 @@ class IndiCamera:
                         asked = True
                     yield frame
         finally:
-            if asked:
+            # A camera whose driver died has no exposure to abort: its restarted driver
+            # (defined again a moment later) would only be kept waiting for an abort.
+            if asked and self._vector("CCD_EXPOSURE") is not None:
                 with contextlib.suppress(Exception):
                     async with asyncio.timeout(10):
                         await self.abort()

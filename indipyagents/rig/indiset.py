@@ -14,13 +14,18 @@ agent that parks (the sequencer's End, the watchdog's shutdown) parks through it
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 from collections.abc import Collection
 from collections.abc import Mapping
 from typing import Any
 
 from indipyclient import Client
 from indipyclient import NotConnected
+from indipyclient import SetResult
 from indipyclient import UnknownVector
+from indipyclient import setVector
 from indipycore.protocol import State
 
 from .protocols import DeviceLost
@@ -49,15 +54,44 @@ async def command(client: Client, device: str, vector: str, values: Mapping[str,
     """Set `values` on `device`.`vector` and return once the driver answers Ok (or another
     of the `accept` states: indilib ends a guide pulse Idle); raises `DeviceRefused` (Alert,
     with the driver's message), `DeviceLost` (no such device or vector after
-    `DEFINITION_WAIT`, the server gone, or no answer within `timeout`)."""
+    `DEFINITION_WAIT`, the server gone, or no answer within `timeout`). A set Idle that
+    `accept` does not name is a report, not the answer: the answer is waited for after it."""
     if not client.connected:
         raise DeviceLost(device, "the INDI server is not reachable")
-    try:
-        result = await client.set(device, vector, values, wait=True, timeout=timeout)
-    except UnknownVector as exc:
-        raise DeviceLost(device, str(exc)) from None
-    except NotConnected as exc:
-        raise DeviceLost(device, str(exc)) from None
+    ending = {*accept, State.ALERT}
+    ended: list[SetResult] = []
+
+    def ends(event: object) -> bool:
+        if not (isinstance(event, setVector) and event.devicename == device
+                and event.vectorname == vector):
+            return False
+        state = event.state if event.state is not None else event.vector.state
+        if state not in ending:
+            return False
+        ended.append(SetResult(device, vector, state, event.message or ""))
+        return True
+
+    started = time.monotonic()
+    # Watched from before the send: an answer that follows a driver's own report at once is
+    # not missed (see below).
+    with client.waiters.watching(ends) as answered:
+        try:
+            result = await client.set(device, vector, values, wait=True, timeout=timeout)
+        except UnknownVector as exc:
+            raise DeviceLost(device, str(exc)) from None
+        except NotConnected as exc:
+            raise DeviceLost(device, str(exc)) from None
+        if result.state == State.IDLE and State.IDLE not in ending and not result.timed_out:
+            # indilib answers a set Ok or Alert (Idle only where `accept` says: a park done,
+            # a cooler off); a set Idle is then the driver's own report, not the answer:
+            # indilib's CCD reports CCD_BINNING Idle a moment after its CONNECT, and a
+            # binning sent in that moment took that report as its refusal.
+            left = max(0.0, timeout - (time.monotonic() - started))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(left):
+                    await answered
+            if ended:
+                result = ended[0]
     if result.timed_out:
         raise DeviceLost(device, f"{vector} did not answer within {timeout:g} s")
     if result.state not in accept:
