@@ -106,7 +106,9 @@ def test_the_guides_script_runs_a_night_and_reports_a_refused_plan(tmp_path: Pat
     with agent_server(tmp_path) as server:
         refused = run_script(server.port, str(bad), "--folder", str(frames))
         assert refused.returncode == 1, refused.stdout + refused.stderr
-        assert "bad.toml, line 15: " in refused.stdout and "-3" in refused.stdout, refused.stdout
+        # Every error of the plan, each at its line (issue 79 item 6), the file named.
+        assert "bad.toml: 2 errors: line 15: " in refused.stdout, refused.stdout
+        assert "line 20: " in refused.stdout and "-3" in refused.stdout, refused.stdout
         done = run_script(server.port, str(plan), "--folder", str(frames))
         assert done.returncode == 0, done.stdout + done.stderr + server.log_tail()
         assert "Ok: 3 of 3 frames" in done.stdout, done.stdout

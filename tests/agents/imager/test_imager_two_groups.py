@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from agentkit import AGENT
 from serverkit import running
 from serverkit import server
 from waiting import until
@@ -17,7 +18,7 @@ from waiting import until
 import indipyclient
 from indipyagents.imager import make_driver
 
-AGENT, CCD, WHEEL = "Imager Agent", "CCD Simulator", "Filter Simulator"
+CCD, WHEEL = "CCD Simulator", "Filter Simulator"
 RUNS = int(os.environ.get("TWO_GROUP_RUNS", "6"))
 
 

@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from agentplans import darks_plan
+from agentkit import AGENT
+from agentkit import darks_plan
 from serverkit import running
 from serverkit import server
 from waiting import until
@@ -20,7 +21,7 @@ from indipyagents.imager import make_driver
 from indipyclient import Client
 from indipycore.fits import read_header
 
-AGENT, CCD, WHEEL = "Imager Agent", "CCD Simulator", "Filter Simulator"
+CCD, WHEEL = "CCD Simulator", "Filter Simulator"
 BATCH_FRAMES = ["IMG_1_001.fits", "IMG_1_002.fits", "IMG_1_003.fits"]
 
 
