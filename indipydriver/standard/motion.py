@@ -113,6 +113,9 @@ class EquatorialMotion:
             raise ValueError("directions are -1, 0 or +1")
         if rate < 0 or seconds < 0:
             raise ValueError("a pulse's rate and length are not negative")
+        # A pulse under a nanosecond is none: its remainder could otherwise outlive every
+        # step `advance` can take (a subnormal float), leaving the axis guiding for ever.
+        seconds = seconds if seconds >= 1e-9 else 0.0
         if north_south:
             self._guide_ns, self._guide_ns_left = north_south * rate, seconds
         if west_east:

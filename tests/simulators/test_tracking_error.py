@@ -63,8 +63,10 @@ def test_seeing_moves_the_star_a_little_every_frame() -> None:
     spread = max(xs) - min(xs)
     assert 0.005 < spread < 1.0, spots  # 0.3" RMS at 2.49"/px: a tenth of a pixel or so
     camera.seeing_jitter = 0.0
-    still = {tuple(round(v, 2) for v in brightest(camera)) for _ in range(3)}
-    assert len(still) == 1, still
+    # Without seeing only the noise moves the measured centre: hundredths of a pixel.
+    still = [brightest(camera) for _ in range(3)]
+    still_spread = max(abs(a - b) for p in still for q in still for a, b in zip(p, q))
+    assert still_spread < 0.05, still
 
 
 async def test_drift_pe_and_pulses_move_the_true_pointing_and_the_guide_star() -> None:

@@ -107,7 +107,9 @@ async def test_a_camera_that_does_not_come_back_pauses_naming_it_then_start_cont
         # Two retries 1 s apart, each waiting at most 10 s for the camera to be defined.
         state, message = await sequence_ends(night.client, 45, ("Alert",))
         assert CCD in message and "tried 3 times" in message, message
-        assert night.client.get(AGENT, "AGENT_START_PROCESS", "SEQUENCE") == "Off"
+        # START goes Off as the run returns, just after its last SEQUENCE_STATE.
+        await until(lambda: night.client.get(AGENT, "AGENT_START_PROCESS", "SEQUENCE") == "Off",
+                    5, "AGENT_START_PROCESS.SEQUENCE Off")
         answered = await asyncio.to_thread(getprop, night.server.port, f"{AGENT}.SEQUENCE_STATE.*")
         assert answered.get(f"{AGENT}.SEQUENCE_STATE.PROGRESS") == "1", answered
         assert fits_files(night.frames / "night") == FRAMES[:1]
