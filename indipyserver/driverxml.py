@@ -52,7 +52,8 @@ DEFAULT_GROUP = "Auxiliary"
 #: watchdog AUX as indi_watchdog): indilib's drivers.xml lists its imager agent under devGroup
 #: "Agent", and ours beside it.
 AGENT_GROUP = "Agent"
-AGENTS = frozenset({"indi_imager_agent", "indipy_agent_imager", "indipy_agent_watchdog"})
+AGENTS = frozenset({"indi_imager_agent", "indipy_agent_imager", "indipy_agent_watchdog",
+                    "indipy_agent_astrometry"})
 #: Seconds a driver has to define DRIVER_INFO after being asked.
 READ_TIMEOUT = 10.0
 
