@@ -52,12 +52,13 @@ class AstrometryDriver(IPyDriver):
 
 def make_driver(host: str | None = None, port: int | None = None, *, name: str = DEVICE,
                 config_dir: str | None = None, solver: str = "solve-field",
-                index_dir: str = INDEX_DIR) -> AstrometryDriver:
+                index_dir: str = INDEX_DIR, workdir: str | None = None) -> AstrometryDriver:
     """The agent (what ``indipyserver indipyagents.astrometry`` serves), its client on
     `host`:`port`, else ``INDIPY_AGENT_SERVER``, else the server hosting it, else
-    localhost:7624; `solver` the program and `index_dir` the index files it uses."""
+    localhost:7624; `solver` the program and `index_dir` the index files it uses, its
+    temporary folders under `workdir` (None: the system's)."""
     link = AgentLink(host, port)
-    face = AstrometryFace(link, Solver(solver, index_dir))
+    face = AstrometryFace(link, Solver(solver, index_dir, workdir))
     options = {} if config_dir is None else {"config_dir": config_dir}
     device = make_device(face, name=name, **options)
     return AstrometryDriver(device, link=link, face=face)

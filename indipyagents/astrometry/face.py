@@ -195,6 +195,10 @@ class AstrometryFace:
         if vector is self.start:
             for member in PROCESSES:
                 self.start[member] = "Off"
+        else:
+            # An upload's answer is a BLOB vector, which a client not taking BLOBs never
+            # receives: WCS, a number vector, says it too.
+            await self.wcs.send_setVector(state=state, message=message[:MESSAGE])
         await vector.send_setVector(state=state, message=message[:MESSAGE])
 
     async def _abort(self) -> None:

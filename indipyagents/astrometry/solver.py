@@ -43,11 +43,15 @@ class SolveFailed(Exception):
 
 
 class Solver:
-    """Runs `program` (``solve-field``) with the index files of `index_dir`."""
+    """Runs `program` (``solve-field``) with the index files of `index_dir`, in temporary
+    folders under `workdir`."""
 
-    def __init__(self, program: str = "solve-field", index_dir: str = INDEX_DIR) -> None:
+    def __init__(self, program: str = "solve-field", index_dir: str = INDEX_DIR,
+                 workdir: str | None = None) -> None:
         self.program = program
         self.index_dir = index_dir
+        #: Where the temporary folders go (None: the system's).
+        self.workdir = workdir
         #: The last solve's wall time, seconds.
         self.last_seconds = 0.0
 
@@ -81,7 +85,7 @@ class Solver:
         if not report.usable or not self.installed():
             raise SolveFailed(f"no index file for this field in {self.index_dir}: "
                               f"{report.text()}")
-        folder = tempfile.mkdtemp(prefix="indipy-solve-")
+        folder = tempfile.mkdtemp(prefix="indipy-solve-", dir=self.workdir)
         try:
             frame = Path(folder, "frame" + (suffix if suffix.startswith(".") else ".fits"))
             frame.write_bytes(image)
