@@ -44,6 +44,7 @@ from ..rig.protocols import RigError
 from .centring import Offset
 from .hints import Hints
 from .hints import plate_scale
+from .processes import Alignment
 from .processes import Centring
 from .processes import Processes
 from .solver import SolveFailed
@@ -89,6 +90,7 @@ class AstrometryFace:
         self.start = _kind(made["AGENT_START_PROCESS"], SwitchVector)
         self.abort = _kind(made["AGENT_ABORT_PROCESS"], SwitchVector)
         self.pa_state = _kind(made["AGENT_PLATESOLVER_PA_STATE"], NumberVector)
+        self.pa_settings = _kind(made["AGENT_PLATESOLVER_PA_SETTINGS"], NumberVector)
         self.index_state = _kind(made["AGENT_PLATESOLVER_INDEX_STATE"], TextVector)
         self.active = _kind(made["ACTIVE_DEVICES"], TextVector)
         self.always_names = tuple(made)
@@ -98,6 +100,7 @@ class AstrometryFace:
         self._device: RoleDevice | None = None
         self._task: asyncio.Task[Any] | None = None
         self._hands: dict[tuple[str, str], Any] = {}
+        self._alignment: Alignment | None = None
 
     # -- the Role ------------------------------------------------------------------------
 
@@ -249,7 +252,7 @@ class AstrometryFace:
             await self.show_indexes(plate_scale(camera.pixel_size(), mount.focal_length()),
                                     camera)
         return Processes(self.solver, camera, mount, show_step=self.show_step,
-                         show_solution=self.show_solution)
+                         show_solution=self.show_solution, clock=self.clock)
 
     async def _process(self, process: str) -> str:
         seconds = self.exposure.getfloatvalue("EXPOSURE")
@@ -278,7 +281,21 @@ class AstrometryFace:
                 raise
             await self.centring_state.send_setVector(state="Ok")
             return f"centred: {off.total:.1f}\" off the target"
-        raise SolveFailed(f"{process} is not done by this agent yet")
+        if process == "CALCULATE_PA_ERROR" or self._alignment is None:
+            if process != "CALCULATE_PA_ERROR":
+                raise SolveFailed("RECALCULATE_PA_ERROR needs a CALCULATE_PA_ERROR first")
+            self._alignment = None
+            done = await (await self.processes(need_mount=True)).calculate_polar(
+                hints, self.pa_settings.getfloatvalue("EXPOSURE"),
+                self.pa_settings.getfloatvalue("HA_MOVE"), self.show_alignment)
+        else:
+            await self.show_alignment(4, None)
+            done = await (await self.processes(need_mount=True)).recalculate_polar(
+                hints, self.pa_settings.getfloatvalue("EXPOSURE"), self._alignment)
+        self._alignment = done
+        await self.show_alignment(5, done)
+        return (f"polar error {done.error.total * 60:.2f}' (altitude "
+                f"{done.error.altitude * 60:+.2f}', azimuth {done.error.azimuth * 60:+.2f}')")
 
     async def _solve_upload(self, data: bytes, suffix: str) -> str:
         processes = Processes(self.solver, None, None, show_step=self.show_step,
@@ -305,6 +322,22 @@ class AstrometryFace:
                                     "DEC_OFFSET": off.dec})
         await self.centring_state.send_setVector(
             state="Busy", message=f"try {number}: {off.total:.1f}\" off the target")
+
+    async def show_alignment(self, state: int, done: Alignment | None) -> None:
+        """AGENT_PLATESOLVER_PA_STATE: STATE 1-3 the frame being taken, 4 recalculating, 5
+        done (the errors in degrees, INDIGO's units)."""
+        self.pa_state["STATE"] = state
+        if done is not None:
+            error = done.error
+            first = done.points[0]
+            self.pa_state.update({
+                "DEC_DRIFT_2": done.points[1][1] - first[1],
+                "DEC_DRIFT_3": done.points[2][1] - first[1],
+                "CURRENT_RA": done.solved[0], "CURRENT_DEC": done.solved[1],
+                "ALT_POLAR_ERROR": error.altitude, "AZ_POLAR_ERROR": error.azimuth,
+                "POLAR_ERROR": error.total, "ALT_CORRECTION_UP": int(error.up),
+                "AZ_CORRECTION_CW": int(error.cw)})
+        await self.pa_state.send_setVector(state="Ok" if done is not None else "Busy")
 
     async def show_indexes(self, scale: float, camera: IndiCamera | None, *,
                            width: float = 0.0) -> None:

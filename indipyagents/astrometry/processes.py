@@ -15,6 +15,13 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import replace
+from datetime import UTC
+from datetime import datetime
+
+from indipycore.astro import hour_angle
+from indipycore.astro import local_sidereal_time
+from indipycore.astro import precess_from_j2000
+from indipycore.astro import precess_to_j2000
 
 from ..rig.protocols import Camera
 from ..rig.protocols import Mount
@@ -24,12 +31,20 @@ from .centring import judge
 from .centring import offset
 from .hints import Hints
 from .hints import plate_scale
+from .polar import PolarError
+from .polar import fit_axis
+from .polar import from_vector
+from .polar import knob_turns
+from .polar import mount_to_sky
+from .polar import polar_error
+from .polar import to_vector
+from .polar import tracked
 from .solver import SolveFailed
 from .solver import Solver
 from .wcs import Solution
 from .wcs import read_cards
 
-__all__ = ["Centring", "Processes", "scale_from_header"]
+__all__ = ["Alignment", "Centring", "Processes", "scale_from_header"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +68,20 @@ class Centring:
     tries: int = 5
 
 
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """A polar alignment's state: the mount's axis and its `error`, the last point solved
+    (hour angle, dec of date) and when, the site's latitude, and the points (for the face)."""
+
+    axis: tuple[float, float]
+    error: PolarError
+    point: tuple[float, float]
+    when: datetime
+    latitude: float
+    points: tuple[tuple[float, float], ...]
+    solved: tuple[float, float]  # the last frame's centre, J2000
+
+
 #: What the face shows of a try: (try number, the solution, its offset from the target).
 ShowTry = Callable[[int, Solution, Offset], Awaitable[None]]
 #: What the face shows of a step: "SOLVING", "SYNCING", "CENTERING" (WCS' STATE names).
@@ -69,12 +98,14 @@ class Processes:
 
     def __init__(self, solver: Solver, camera: Camera | None, mount: Mount | None, *,
                  show_step: ShowStep = _nothing,
-                 show_solution: Callable[[Solution], Awaitable[None]] | None = None) -> None:
+                 show_solution: Callable[[Solution], Awaitable[None]] | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.solver = solver
         self.camera = camera
         self.mount = mount
         self.show_step = show_step
         self.show_solution = show_solution
+        self.clock = clock
 
     async def hinted(self, hints: Hints, *, use_mount: bool = True) -> Hints:
         """`hints` with the mount's position (J2000) when it is there and the radius is
@@ -150,3 +181,68 @@ class Processes:
             await mount.sync(found.ra, found.dec)
             await self.show_step("CENTERING")
             await mount.slew_to(ra, dec)
+
+    async def _point(self, hints: Hints, seconds: float,
+                     longitude: float) -> tuple[tuple[float, float], datetime, Solution]:
+        """A frame solved where the mount points: (hour angle, dec of date), when, the
+        solution."""
+        found = await self.expose_and_solve(hints, seconds)
+        when = self.clock()
+        ra, dec = precess_from_j2000(found.ra, found.dec, when)
+        return (hour_angle(local_sidereal_time(when, longitude), ra), dec), when, found
+
+    async def _site(self) -> tuple[float, float]:
+        site = await self._the_mount().site()
+        if site is None:
+            raise SolveFailed("the mount says no site (GEOGRAPHIC_COORD): polar alignment "
+                              "needs its latitude")
+        return site.latitude, site.longitude
+
+    async def calculate_polar(self, hints: Hints, seconds: float, ha_move: float,
+                              show: Callable[[int, Alignment | None], Awaitable[None]]
+                              ) -> Alignment:
+        """CALCULATE_PA_ERROR: three frames solved, the mount turned `ha_move` degrees in RA
+        (eastwards) between them; the axis through them and its error."""
+        mount = self._the_mount()
+        latitude, longitude = await self._site()
+        # Turned in RA alone, its declination axis kept: the move is made in the mount's
+        # coordinates (JNow), where J2000's declination would change with the RA.
+        ra0, dec0 = precess_from_j2000(*await mount.pointing(), self.clock())
+        points, when, found = [], self.clock(), None
+        for number in range(3):
+            if number:
+                await self.show_step("CENTERING")
+                await mount.slew_to(*precess_to_j2000((ra0 + number * ha_move / 15.0) % 24.0,
+                                                      dec0, self.clock()))
+            point, when, found = await self._point(hints, seconds, longitude)
+            points.append(point)
+            await show(number + 1, None)
+        assert found is not None
+        try:
+            axis = fit_axis(points)
+        except ValueError as exc:
+            raise SolveFailed(str(exc)) from None
+        done = Alignment(axis, polar_error(axis, latitude), points[-1], when, latitude,
+                         tuple(points), (found.ra, found.dec))
+        logger.info("polar error: %.2f' (altitude %+.2f', azimuth %+.2f')",
+                    done.error.total * 60, done.error.altitude * 60, done.error.azimuth * 60)
+        return done
+
+    async def recalculate_polar(self, hints: Hints, seconds: float,
+                                last: Alignment) -> Alignment:
+        """RECALCULATE_PA_ERROR: a frame solved where the mount still points (the knobs
+        turned since): the turns that moved it, and the axis moved by them."""
+        _, longitude = await self._site()
+        seen, when, found = await self._point(hints, seconds, longitude)
+        expected = tracked(last.point, last.axis, (when - last.when).total_seconds())
+        try:
+            turns = knob_turns(expected, seen, last.latitude, last.error)
+        except ValueError as exc:
+            raise SolveFailed(str(exc)) from None
+        axis = from_vector(mount_to_sky(to_vector(0.0, 90.0), last.error.altitude + turns[0],
+                                        last.error.azimuth + turns[1], last.latitude))
+        done = Alignment(axis, polar_error(axis, last.latitude), seen, when, last.latitude,
+                         last.points, (found.ra, found.dec))
+        logger.info("polar error now: %.2f' (altitude %+.2f', azimuth %+.2f')",
+                    done.error.total * 60, done.error.altitude * 60, done.error.azimuth * 60)
+        return done
