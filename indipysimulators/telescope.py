@@ -25,7 +25,9 @@ true pointing as EQUATORIAL_PE (RA_PE hours, DEC_PE degrees, JNow: the name indi
 simulator snoops for the pointing it images; our camera does the same). A SYNC tells the mount
 where it truly points, as a real mount's pointing model takes it: the reported coordinates
 become the synced ones and the error what is left (none after a sync on a solved frame; a sync
-on the wrong star leaves the difference). TELESCOPE_INFO says 430 mm (80 mm aperture), the
+on the wrong star leaves the difference). SIM_POLAR_ERROR (ALT, AZ, arcminutes) tilts the RA
+axis off the pole (above it, east of it): the true pointing then drifts as the mount tracks,
+and three frames turned in RA find the tilt (the Astrometry Agent's CALCULATE_PA_ERROR). TELESCOPE_INFO says 430 mm (80 mm aperture), the
 focal length our and indilib's CCD simulators image the sky at.
 
 The hardware here is `SimulatedMount`: what you write for a real mount is the same few
