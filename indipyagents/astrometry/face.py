@@ -101,6 +101,7 @@ class AstrometryFace:
         self._task: asyncio.Task[Any] | None = None
         self._hands: dict[tuple[str, str], Any] = {}
         self._alignment: Alignment | None = None
+        self._running: str | None = None
 
     # -- the Role ------------------------------------------------------------------------
 
@@ -158,10 +159,16 @@ class AstrometryFace:
         if self.running:
             if asyncio.iscoroutine(work):
                 work.close()
+            # Refused, and said, in the state of the process that goes on (not Alert: that
+            # would read as the running process failing).
             vector = self.start if process is not None else self.image
-            await vector.send_setVector(state="Alert",
+            if process is not None:
+                for member in PROCESSES:
+                    self.start[member] = "On" if member == self._running else "Off"
+            await vector.send_setVector(state="Busy",
                                         message="busy: abort the running process first")
             return
+        self._running = process
         if process is not None:
             for member in PROCESSES:
                 self.start[member] = "On" if member == process else "Off"

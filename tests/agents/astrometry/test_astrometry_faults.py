@@ -6,6 +6,7 @@ refuses the slew or the SYNC (named)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from datetime import UTC
 from datetime import datetime
@@ -113,5 +114,37 @@ async def test_a_mount_refusing_the_slew_or_the_sync_is_named() -> None:
         state, message = await rig.start("SYNC")
         assert state == "Alert" and message.startswith(f"{MOUNT}: refused the SYNC: "), message
         assert "parked" in message
+        assert (await rig.client.set(AGENT, "AGENT_PLATESOLVER_EXPOSURE_SETTINGS",
+                                     {"EXPOSURE": 1}, timeout=10)).state.value == "Ok"
+
+
+@pytest.mark.timeout(300)
+async def test_abort_ends_the_process_at_once_and_the_agent_answers() -> None:
+    """AGENT_ABORT_PROCESS during a 60 s exposure: AGENT_START_PROCESS Alert "aborted" within
+    seconds, a start while one runs refused as busy, and the next request answered."""
+    async with sky() as rig:
+        await rig.client.set(AGENT, "AGENT_PLATESOLVER_EXPOSURE_SETTINGS", {"EXPOSURE": 60},
+                             timeout=10)
+        said: list[tuple[str, str]] = []
+
+        def watch(event: object) -> bool:
+            if getattr(event, "devicename", None) == AGENT \
+                    and getattr(event, "vectorname", None) == "AGENT_START_PROCESS":
+                state = getattr(event, "state", None)
+                said.append((state.value if state is not None else "",
+                             str(getattr(event, "message", "") or "")))
+                return said[-1] == ("Alert", "aborted")
+            return False
+
+        with rig.client.waiters.watching(watch) as done:
+            await rig.client.set(AGENT, "AGENT_START_PROCESS", {"SOLVE": "On"}, wait=False)
+            await until(lambda: ("Busy", "SOLVE started") in said, timeout=10)
+            await rig.client.set(AGENT, "AGENT_START_PROCESS", {"SYNC": "On"}, wait=False)
+            await until(lambda: ("Busy", "busy: abort the running process first") in said,
+                        timeout=10)
+            await rig.client.set(AGENT, "AGENT_ABORT_PROCESS", {"ABORT": "On"}, timeout=10)
+            await asyncio.wait_for(done, 10)
+        assert ("Alert", "aborted") == said[-1]
+        assert rig.client.get(AGENT, "AGENT_START_PROCESS", "SOLVE") == "Off"
         assert (await rig.client.set(AGENT, "AGENT_PLATESOLVER_EXPOSURE_SETTINGS",
                                      {"EXPOSURE": 1}, timeout=10)).state.value == "Ok"
