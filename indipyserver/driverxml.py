@@ -53,7 +53,7 @@ DEFAULT_GROUP = "Auxiliary"
 #: "Agent", and ours beside it.
 AGENT_GROUP = "Agent"
 AGENTS = frozenset({"indi_imager_agent", "indipy_agent_imager", "indipy_agent_watchdog",
-                    "indipy_agent_guider"})
+                    "indipy_agent_guider", "indipy_agent_astrometry"})
 #: Seconds a driver has to define DRIVER_INFO after being asked.
 READ_TIMEOUT = 10.0
 

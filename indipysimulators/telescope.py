@@ -28,7 +28,10 @@ become the synced ones and the error what is left (none after a sync on a solved
 on the wrong star leaves the difference). Tracking errors: SIM_PE (AMPLITUDE arcsec, PERIOD s:
 the worm's periodic error in RA) and SIM_DRIFT (RA, DEC arcsec a minute: a polar axis off the
 pole), 0 by default, move the true pointing too, and no sync takes them out
-(`mountdrift`); guide pulses move it back. TELESCOPE_INFO says 430 mm (80 mm aperture), the
+(`mountdrift`); guide pulses move it back. SIM_POLAR_ERROR (ALT, AZ, arcminutes) tilts the RA
+axis off the pole (above it, east of it): the true pointing then drifts as the mount tracks,
+and three frames turned in RA find the tilt (the Astrometry Agent's CALCULATE_PA_ERROR).
+TELESCOPE_INFO says 430 mm (80 mm aperture), the
 focal length our and indilib's CCD simulators image the sky at.
 
 The hardware here is `SimulatedMount`: what you write for a real mount is the same few
@@ -39,6 +42,7 @@ coroutines talking to its controller instead of to `EquatorialMotion`
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Awaitable
 from collections.abc import Callable
@@ -93,14 +97,20 @@ class SimulatedMount:
         #: The tracking error now (arcminutes of RA and Dec, `mountdrift.TrackingError`'s
         #: offset): added to `error`, the axes' wander that no sync takes out.
         self.wander: Callable[[], tuple[float, float]] = lambda: (0.0, 0.0)
+        #: The RA axis' altitude above the pole and azimuth east of it (arcminutes).
+        self.polar = (0.0, 0.0)
+        #: The site's latitude (degrees): the polar error turns about its horizon.
+        self.latitude: Callable[[], float] = lambda: LATITUDE
         #: Told where the mount truly points each time its position is read.
         self.on_position: Callable[[float, float], Awaitable[None]] | None = None
 
     def true_pointing(self) -> tuple[float, float]:
-        """Where the mount truly points, JNow (RA hours, Dec degrees)."""
+        """Where the mount truly points, JNow (RA hours, Dec degrees): the axes' offset and
+        the tracking error's wander, then the axis' tilt from the pole."""
         wander = self.wander()
-        return true_pointing(self.motion.ra, self.motion.dec,
-                             (self.error[0] + wander[0], self.error[1] + wander[1]))
+        ra, dec = true_pointing(self.motion.ra, self.motion.dec,
+                                (self.error[0] + wander[0], self.error[1] + wander[1]))
+        return polar_tilted(ra, dec, self.lst(), self.latitude(), self.polar)
 
     def _catch_up(self) -> None:
         now = self.clock()
@@ -134,7 +144,8 @@ class SimulatedMount:
         """The client says where the mount truly points: the reported coordinates become
         these, the error what is left between them and the truth."""
         self._catch_up()
-        true_ra, true_dec = self.true_pointing()
+        true_ra, true_dec = polar_tilted(*self.true_pointing(), self.lst(), self.latitude(),
+                                         self.polar, undo=True)
         self.motion.sync(ra, dec)
         wander = self.wander()
         self.error = (hours_between(self.motion.ra, true_ra) * 15.0 * 60.0 - wander[0],
@@ -186,11 +197,51 @@ def true_pointing(ra: float, dec: float, error: tuple[float, float]) -> tuple[fl
     return wrap_hours(true_ra), true_dec
 
 
+def _turned(v: tuple[float, float, float], axis: tuple[float, float, float],
+            degrees: float) -> tuple[float, float, float]:
+    """`v` turned by `degrees` about the unit `axis` (right hand, Rodrigues' formula)."""
+    t = math.radians(degrees)
+    c, s = math.cos(t), math.sin(t)
+    kx, ky, kz = axis
+    x, y, z = v
+    cross = (ky * z - kz * y, kz * x - kx * z, kx * y - ky * x)
+    dot = (kx * x + ky * y + kz * z) * (1 - c)
+    return (x * c + cross[0] * s + kx * dot, y * c + cross[1] * s + ky * dot,
+            z * c + cross[2] * s + kz * dot)
+
+
+def polar_tilted(ra: float, dec: float, lst: float, latitude: float,
+                 polar: tuple[float, float], *, undo: bool = False) -> tuple[float, float]:
+    """Where a direction (`ra` hours, `dec` degrees) of a mount whose RA axis is `polar`
+    (arcminutes above the pole, east of it) off the pole truly points, at sidereal time
+    `lst` (`undo`: the other way). The altitude error turns the sky about the east point of
+    the horizon (the pole towards the zenith), the azimuth error about the zenith (north
+    towards east). Frame: x hour angle 0 on the equator, y east, z the pole."""
+    if polar == (0.0, 0.0):
+        return ra, dec
+    h, d, phi = math.radians((lst - ra) * 15.0), math.radians(dec), math.radians(latitude)
+    v = (math.cos(d) * math.cos(h), -math.cos(d) * math.sin(h), math.sin(d))
+    east = (0.0, 1.0, 0.0)
+    down = (-math.cos(phi), 0.0, -math.sin(phi))  # the nadir: north turns towards east
+    alt, az = polar[0] / 60.0, polar[1] / 60.0
+    if undo:
+        v = _turned(_turned(v, down, -az), east, -alt)
+    else:
+        v = _turned(_turned(v, east, alt), down, az)
+    true_h = math.atan2(-v[1], v[0])
+    true_dec = math.degrees(math.asin(max(-1.0, min(1.0, v[2]))))
+    return wrap_hours(lst - math.degrees(true_h) / 15.0), true_dec
+
+
 #: Our simulation's pointing error, and indilib's name for the pointing a camera images.
 POINTING_VECTORS = (
     VectorSpec("SIM_POINTING_ERROR", "Pointing error", "Simulation", "rw", (
         NumberSpec("RA_ERROR", "RA error (arcmin)", "%.2f", -600, 600, 0, Param("ra_error")),
         NumberSpec("DEC_ERROR", "Dec error (arcmin)", "%.2f", -600, 600, 0, Param("dec_error")),
+    ), state="Ok", timeout=60),
+    VectorSpec("SIM_POLAR_ERROR", "Polar error", "Simulation", "rw", (
+        NumberSpec("ALT", "Axis above the pole (arcmin)", "%.2f", -600, 600, 0, Param("alt")),
+        NumberSpec("AZ", "Axis east of the pole (arcmin)", "%.2f", -600, 600, 0, Param("az")),
     ), state="Ok", timeout=60),
     VectorSpec("EQUATORIAL_PE", "True pointing", "Simulation", "ro", (
         NumberSpec("RA_PE", "RA (hh:mm:ss)", "%010.6m", 0, 24, 0, Param("ra")),
@@ -209,13 +260,15 @@ class PointingErrorRole:
         self.hardware = hardware
         self.device: RoleDevice | None = None
         ra, dec = hardware.true_pointing()
-        made = build(POINTING_VECTORS, ra_error=0.0, dec_error=0.0, ra=ra, dec=dec)
+        made = build(POINTING_VECTORS, ra_error=0.0, dec_error=0.0, ra=ra, dec=dec, alt=0.0,
+                     az=0.0)
         self.error = made.vector("SIM_POINTING_ERROR", NumberVector)
+        self.polar = made.vector("SIM_POLAR_ERROR", NumberVector)
         self.pe = made.vector("EQUATORIAL_PE", NumberVector)
         hardware.on_position = self.pointed
 
     def vectors(self) -> Sequence[PropertyVector]:
-        return (self.error, self.pe)
+        return (self.error, self.polar, self.pe)
 
     def attach(self, device: RoleDevice) -> None:
         self.device = device
@@ -229,6 +282,19 @@ class PointingErrorRole:
     async def new_vector(self, event: ClientVectorEvent[Any]) -> None:
         if not isinstance(event, newNumberVector):
             raise TypeError(f"{event.vectorname} takes numbers")
+        if event.vectorname == "SIM_POLAR_ERROR":
+            alt, az = self.hardware.polar
+            alt = event.getfloatvalue("ALT") if "ALT" in event else alt
+            az = event.getfloatvalue("AZ") if "AZ" in event else az
+            if not (abs(alt) <= 600 and abs(az) <= 600):
+                await self.polar.send_setVector(
+                    message="a polar error is at most 600 arcminutes", state="Alert")
+                return
+            self.hardware.polar = (alt, az)
+            self.polar["ALT"], self.polar["AZ"] = alt, az
+            await self.polar.send_setVector(state="Ok")
+            await self.pointed(*self.hardware.true_pointing())
+            return
         ra_error, dec_error = self.hardware.error
         if "RA_ERROR" in event:
             ra_error = event.getfloatvalue("RA_ERROR")
@@ -268,6 +334,7 @@ def make_driver(slew_rate: float = 5.0) -> IPyDriver:
                   limits=MountLimits(min_altitude=0.0), park_position=(0.0, 90.0),
                   guider=hardware, aperture=80.0, focal_length=430.0)
     hardware.lst = mount.local_sidereal_time
+    hardware.latitude = lambda: mount.site.getfloatvalue("LAT")
     # It starts at its park position (pointing at the pole), unparked, not tracking.
     motion.sync(mount.local_sidereal_time(), 90.0)
     pointing = PointingErrorRole(hardware)

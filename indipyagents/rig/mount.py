@@ -138,6 +138,28 @@ class IndiMount:
         return precess_to_j2000(coord.getfloatvalue("RA"), coord.getfloatvalue("DEC"),
                                 self.clock())
 
+    async def sync(self, ra: float, dec: float) -> None:
+        """Tell the mount it points at J2000 `ra`, `dec` (a solved frame's centre):
+        ON_COORD_SET SYNC, EQUATORIAL_EOD_COORD at the date, then TRACK again. A refusal is
+        `DeviceRefused` saying "refused the SYNC" and the mount's reason."""
+        if not (0.0 <= ra < 24.0 and -90.0 <= dec <= 90.0):
+            raise ValueError(f"RA {ra!r} h, Dec {dec!r} deg: not a position on the sky")
+        await require(self.client, self.name, "EQUATORIAL_EOD_COORD")
+        if self._vector("ON_COORD_SET") is None or "SYNC" not in self._vector("ON_COORD_SET"):
+            raise DeviceRefused(self.name, "refused the SYNC: it has no ON_COORD_SET.SYNC")
+        ra_now, dec_now = precess_from_j2000(ra, dec, self.clock())
+        try:
+            await self._command("ON_COORD_SET", {"SYNC": "On"})
+            await self._command("EQUATORIAL_EOD_COORD", {"RA": ra_now, "DEC": dec_now},
+                                accept=(State.OK, State.IDLE))
+        except DeviceRefused as exc:
+            raise DeviceRefused(self.name, f"refused the SYNC: {exc.reason}") from None
+        finally:
+            on_set = self._vector("ON_COORD_SET")
+            if on_set is not None and on_set["TRACK"] != "On" and self.client.connected:
+                await self._command("ON_COORD_SET", {"TRACK": "On"})
+        logger.info("%s: synced on RA %.5f h, Dec %.4f deg (J2000)", self.name, ra, dec)
+
     async def pier_side(self) -> str | None:
         await require(self.client, self.name, "EQUATORIAL_EOD_COORD")
         side = self._vector("TELESCOPE_PIER_SIDE")

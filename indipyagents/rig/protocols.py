@@ -166,6 +166,10 @@ class Mount(Protocol):
         """Where it points, J2000."""
         ...
 
+    async def sync(self, ra: float, dec: float) -> None:
+        """Tell the mount it points at J2000 `ra`, `dec` (a solved frame's centre)."""
+        ...
+
     async def pier_side(self) -> str | None:
         """"EAST", "WEST", or None where the mount does not say (TELESCOPE_PIER_SIDE)."""
         ...

@@ -1,0 +1,29 @@
+"""bench/astrometry_solve.py (issue 80 item 7): a hinted solve, a blind one and one CENTER
+from a pointing error, each figure printed with its target and the verdict."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "astrometry_solve.py"
+
+
+@pytest.mark.timeout(600)
+def test_one_of_each_is_measured_and_judged() -> None:
+    done = subprocess.run([sys.executable, str(BENCH), "--hinted", "1", "--blind", "1",
+                           "--targets", "1", "--max-error", "30", "--seed", "3"],
+                          capture_output=True, text=True, timeout=540, check=False,
+                          env={**os.environ, "PYTHONPATH": str(BENCH.parents[1])})
+    out = done.stdout
+    assert re.search(r"^hinted: median [\d.]+ s, .* \(target: median <= 5 s\)$", out, re.MULTILINE), out
+    assert re.search(r"^blind: median [\d.]+ s, .* \(target: each <= 60 s\)$", out, re.MULTILINE), out
+    assert re.search(r"^center: \d+% within 30\" in at most 3 tries", out, re.MULTILINE), out
+    last = out.rstrip().splitlines()[-1]
+    assert last == "all targets met" or last.startswith("missed: "), last
+    assert done.returncode == (0 if last == "all targets met" else 1), done.stderr
