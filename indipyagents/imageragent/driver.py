@@ -22,10 +22,10 @@ from ..imager.batchjournal import BatchLog
 from ..imager.batchrun import BATCH_RETRY
 from ..imager.face import ImagerFace
 from ..link import AgentLink
-from ..plan.toml import parse_plan
 from ..runner import Runner
 from ..sequencer.face import SequencerFace
 from .night import Night
+from .night import parse_for_install
 from .night import state_folder
 
 __all__ = ["DEVICE", "DRIVER_EXEC", "DRIVER_VERSION", "NIGHT_RESUME_RETRY", "AgentDriver",
@@ -138,6 +138,8 @@ def make_driver(host: str | None = None, port: int | None = None, *,
                         retry=BATCH_RETRY if retry is None else retry)
     night = Night(link, imager, state) if retry is None else Night(link, imager, state,
                                                                      retry=retry)
-    sequencer = SequencerFace(night, parse_plan, focusing=night.focusing, runner=runner)
+    # A plan is read for this install: one asking for what it cannot do is refused at load.
+    sequencer = SequencerFace(night, parse_for_install, focusing=night.focusing,
+                              runner=runner)
     return AgentDriver(make_device([imager, sequencer]), link=link, night=night,
                        sequencer=sequencer, plan=plan, start=start, imager=imager)

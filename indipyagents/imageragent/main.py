@@ -3,7 +3,8 @@
 It runs under indilib's ``indiserver`` or ours, or serves itself (`indipyserver.standalone`).
 ``--indi-host`` and ``--indi-port`` (or ``INDIPY_AGENT_SERVER=host:port``) say which server
 it drives; serving itself, it drives its own port unless told otherwise; under a server,
-localhost:7624."""
+localhost:7624. A ``--plan`` the agent would refuse (a bad file, autofocus asked for without
+the extra ``[agents]``) is said at once and the command exits, before anything serves."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from indipyserver.standalone import serving_parser
 from ..link import ENV_SERVER
 from ..link import add_server_options
 from ..link import server_option
+from ..plan.toml import PlanError
 from .driver import make_driver
+from .night import check_plan_file
 
 __all__ = ["main"]
 
@@ -32,6 +35,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.start and not args.plan:
         parser.error("--start needs --plan FILE")
+    if args.plan:
+        try:
+            check_plan_file(args.plan)
+        except PlanError as refused:
+            parser.error(f"--plan refused: {refused}")
     host, port = server_option(parser, args)
     run_driver(make_driver(host, port, state=args.state_dir, plan=args.plan,
                            start=args.start), args)

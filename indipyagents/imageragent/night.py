@@ -1,11 +1,16 @@
 """`Night`: what the sequencer's face needs from the agent it sits in, and the resume after a
 restart.
 
+- The plan read for this install (`parse_for_install`, the face's parse and the command
+  line's): a plan asking for autofocus runs where the extra ``[agents]`` (numpy and sep) is
+  missing is refused at load, saying which extra to install, and again at START.
 - The factory (`SequenceFactory`): a loaded plan's run on the agent's link, its devices opened
   (`open_rig`, with the INDI focuser and mount), the plan checked against them before anything
-  moves, its frames in ``IMAGE_FOLDER/<plan folder>`` and its journal beside them
-  (``.journal/<plan>.journal``, hidden, so no frame name can meet it). A journal already there
-  of the very same plan is continued (no frame taken twice); one of another plan is refused.
+  moves, its frames in ``IMAGE_FOLDER/<plan folder>`` (a plan without ``folder``: a folder of
+  its own, ``<plan name>-<date of the night's evening, local time>``, never loose in
+  IMAGE_FOLDER) and its journal beside them (``.journal/<plan>.journal``, hidden, so no frame
+  name can meet it). A journal already there of the very same plan is continued (no frame
+  taken twice); one of another plan is refused.
 - Autofocus alone (AGENT_START_PROCESS.FOCUSING) on DEVICES' CCD and FOCUSER, numpy and sep
   (the extra ``[agents]``) imported only then.
 - The state folder (``--state-dir``, ``INDIPY_AGENT_STATE``, else ``$XDG_STATE_HOME/indipy/
@@ -13,8 +18,8 @@ restart.
   night that was running when the server or the agent died (no finished, aborted or
   client-paused record last) is started again as soon as the agent is up, with no client: the
   journal says where. The restarted agent's IMAGE_FOLDER is its default (a client set it), so
-  the resumed run is pinned to the recorded journal and its folder, and IMAGE_FOLDER is shown
-  as it was.
+  the resumed run is pinned to the recorded journal and its folder (after midnight too), and
+  IMAGE_FOLDER is shown as it was.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ import json
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +42,18 @@ from ..journal import Journal
 from ..journal import JournalError
 from ..journal.durable import write_whole
 from ..link import AgentLink
+from ..plan.check import AUTOFOCUS_EXTRA
 from ..plan.check import RigFacts
 from ..plan.check import check_against
+from ..plan.check import check_install
 from ..plan.model import Autofocus
 from ..plan.model import Devices
 from ..plan.model import Plan
+from ..plan.steps import frames_folder
+from ..plan.steps import night_of
 from ..plan.toml import PlanError
+from ..plan.toml import load_plan
+from ..plan.toml import parse_plan
 from ..rig.connect import open_rig
 from ..rig.focuser import IndiFocuser
 from ..rig.mount import IndiMount
@@ -51,7 +64,8 @@ from ..sequencer.engine import CLIENT_PAUSE
 from ..sequencer.engine import DEFAULT_RETRY
 from ..sequencer.engine import Sequencer
 
-__all__ = ["CLIENT_PAUSE", "ENV_STATE", "Night", "Unfinished", "state_folder"]
+__all__ = ["CLIENT_PAUSE", "ENV_STATE", "Night", "Unfinished", "can_autofocus",
+           "check_plan_file", "parse_for_install", "state_folder"]
 
 logger = logging.getLogger(__name__)
 
@@ -83,19 +97,53 @@ def _journal_name(plan: Plan) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", plan.name).strip("_") or "plan"
 
 
+def _local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def can_autofocus() -> bool:
+    """Whether this install can run autofocus: the extra ``[agents]`` (numpy and sep)."""
+    return _autofocus_or_none() is not None
+
+
+def _refuse_for_install(plan: Plan, text: str, source: str) -> None:
+    problems = check_install(plan, can_autofocus, text=text, source=source)
+    if problems:
+        raise PlanError.every(problems)
+
+
+def parse_for_install(text: str, source: str = "<plan>") -> Plan:
+    """`parse_plan`, and the plan refused (`PlanError`, each problem at its line) when it asks
+    for what this install cannot do: autofocus without the extra ``[agents]``."""
+    plan = parse_plan(text, source)
+    _refuse_for_install(plan, text, source)
+    return plan
+
+
+def check_plan_file(path: str | os.PathLike[str]) -> Plan:
+    """The plan in the file `path` as `parse_for_install` reads it (the command line's
+    ``--plan``, refused before the agent serves); `PlanError` naming the file."""
+    plan = load_plan(Path(path))
+    _refuse_for_install(plan, Path(path).read_text(encoding="utf-8"), Path(path).name)
+    return plan
+
+
 class Night:
     """The sequencer's factory and autofocus on `link`, reading the folder and the devices
     from the indilib face `imager` (IMAGE_NAME, DEVICES), and `state` for the resume.
     `retry` is how each run retries a step whose device was lost before it pauses naming the
-    device (the engine's `DEFAULT_RETRY`: 2, 4, 8, 16 s)."""
+    device (the engine's `DEFAULT_RETRY`: 2, 4, 8, 16 s); `clock` the local time that names a
+    plan's own folder by its night (`steps.night_of`)."""
 
     def __init__(self, link: AgentLink, imager: ImagerFace,
                  state: str | os.PathLike[str] | None = None, *,
-                 retry: Retry = DEFAULT_RETRY) -> None:
+                 retry: Retry = DEFAULT_RETRY,
+                 clock: Callable[[], datetime] = _local_now) -> None:
         self.link = link
         self.imager = imager
         self.state = state_folder(state)
         self.retry = retry
+        self.clock = clock
         #: The night being resumed: its plan's run goes on in its journal's folder.
         self._pinned: Unfinished | None = None
 
@@ -106,12 +154,12 @@ class Night:
         rig = await open_rig(client, plan.devices, focuser=IndiFocuser, mount=IndiMount)
         if rig.focuser is not None and isinstance(rig.focuser, IndiFocuser):
             await rig.focuser.ready()
-        problems = check_against(plan, RigFacts.of(rig), text=plan_text,
-                                 source=plan.name)
+        problems = check_install(plan, can_autofocus, text=plan_text, source=plan.name)
+        problems += check_against(plan, RigFacts.of(rig), text=plan_text, source=plan.name)
         if problems:  # every one, each at its line (the face names the plan's file)
             raise PlanError.every(problems)
         image_folder = str(self.imager.image_name["IMAGE_FOLDER"])
-        folder = Path(image_folder) / plan.folder
+        folder = Path(image_folder) / frames_folder(plan, night_of(self.clock()))
         journal_path = folder / ".journal" / f"{_journal_name(plan)}.journal"
         pinned = self._pinned
         if pinned is not None and pinned.plan_text == plan_text:
@@ -136,7 +184,7 @@ class Night:
         default settings (`Autofocus()`)."""
         run = _autofocus_or_none()
         if run is None:
-            raise OSError("autofocus needs numpy and sep: pip install '.[agents]'")
+            raise OSError(f"autofocus needs {AUTOFOCUS_EXTRA}")
         client = await self.link.client()
         devices = Devices(camera=str(self.imager.devices["CCD"]),
                           focuser=str(self.imager.devices["FOCUSER"]))
@@ -194,7 +242,7 @@ class Night:
 
 def _autofocus_or_none() -> FocusRun | None:
     """`focus.autofocus.autofocus` when numpy and sep are installed, else None (a plan
-    asking for autofocus then pauses saying so)."""
+    asking for autofocus is then refused: `parse_for_install`, the factory's check)."""
     try:
         from ..focus.autofocus import autofocus
     except ImportError:

@@ -3,7 +3,8 @@
 A frame is written by `durable.write_whole`: a temporary file beside its final name (hidden,
 ``.NAME.partial-PID-...``, a name no frame can have), fsynced, then its final name in one step
 and the folder fsynced, so after a crash or a power cut a frame's name holds the whole frame or
-nothing. The leftover partials of a killed writer are removed by `FrameStore.sweep`. A frame
+nothing. The leftover partials of a killed writer are removed by `FrameStore.sweep`, which looks
+in the frames' own folders only, never through a folder's tree. A frame
 is saved once: a second save of one name is a defect of the caller (a frame repeated), refused
 unless asked for.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from pathlib import PurePosixPath
 
@@ -60,30 +62,43 @@ class FrameStore:
         except NameTaken:
             raise FrameExists(errno.EEXIST, "frame already saved", str(final)) from None
 
-    def sweep(self) -> list[str]:
+    def sweep(self, names: Iterable[str] = ()) -> list[str]:
         """Remove the temporary files a killed writer left (call it before saving again, after
-        a crash); returns their names, relative to the folder."""
+        a crash): in the folder itself, and beside each frame of `names` below a subfolder.
+        Never a walk of the folder's tree: a plan's folder may sit in a shared one (``/tmp``)
+        whose other files are none of its business. Returns their names, relative to the
+        folder."""
+        folders = {self.folder} | {self.path(name).parent for name in names}
         removed = []
-        for path in self._walk():
-            if is_partial(path.name):
-                path.unlink(missing_ok=True)
-                removed.append(path.relative_to(self.folder).as_posix())
-                log.info("removed the partly written %s", path)
-        for parent in {self.folder.joinpath(name).parent for name in removed}:
-            fsync_folder(parent)
+        for folder in sorted(folders):
+            swept = False
+            for path in _files_in(folder):
+                if is_partial(path.name):
+                    path.unlink(missing_ok=True)
+                    removed.append(path.relative_to(self.folder).as_posix())
+                    log.info("removed the partly written %s", path)
+                    swept = True
+            if swept:
+                fsync_folder(folder)
         return sorted(removed)
 
     def frames(self) -> set[str]:
-        """The names of the frames on disk: every file below the folder whose path has no
-        hidden part (so no partial, nor a dotfile beside the frames)."""
+        """The names of the files below the folder whose path has no hidden part (so no
+        partial, nor a dotfile beside the frames): a walk of the folder's tree, for a tool or
+        a test to list what is there; a resume never calls it (it asks by name)."""
         found = set()
-        for path in self._walk():
-            relative = path.relative_to(self.folder)
-            if not any(part.startswith(".") for part in relative.parts):
-                found.add(relative.as_posix())
+        if self.folder.is_dir():
+            for path in self.folder.rglob("*"):
+                relative = path.relative_to(self.folder)
+                if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+                    found.add(relative.as_posix())
         return found
 
-    def _walk(self) -> list[Path]:
-        if not self.folder.is_dir():
-            return []
-        return [path for path in self.folder.rglob("*") if path.is_file()]
+
+def _files_in(folder: Path) -> list[Path]:
+    """The files directly in `folder` (none when it is not there)."""
+    try:
+        with os.scandir(folder) as entries:
+            return [Path(entry.path) for entry in entries if entry.is_file(follow_symlinks=False)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []

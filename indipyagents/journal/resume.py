@@ -3,7 +3,9 @@
 The sequencer saves a frame (an atomic rename) and then journals it. A kill between the two
 leaves a whole frame the journal lacks; since a frame's name is fixed by the plan, the file
 itself proves the step done, and the journal gains the record it missed (marked recovered).
-Partial files are swept; a file the plan does not name is left alone and logged.
+Partial files are swept. Only the files the plan names (and the journal records) are looked
+at, each by its name: a file the plan does not name is left alone and unsaid, and the folder is
+never walked (it may hold a shared folder's hundreds of files, or sit in one).
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ def reconcile(state: JournalState, store: FrameStore, frame_steps: Sequence[tupl
     """The ids of the steps done: the journal's, where a frame step counts only with its frame
     journalled or on disk. `frame_steps` are the plan's frame steps as (step id, file name).
     Writes to `journal` what it lacked: a frame found on disk (recovered), a step done."""
-    store.sweep()
-    planned = {file for _, file in frame_steps}
+    store.sweep([file for _, file in frame_steps]
+                + [saved.file for saved in state.saved.values()])
     done = set(state.done) - {step for step, _ in frame_steps}
     for step, file in frame_steps:
         saved = state.saved.get(step)
@@ -41,7 +43,6 @@ def reconcile(state: JournalState, store: FrameStore, frame_steps: Sequence[tupl
         if step not in state.done:
             journal.done(step)
         done.add(step)
-    _log_strangers(store, planned, journal)
     return done
 
 
@@ -67,12 +68,3 @@ def _recover(store: FrameStore, journal: Journal, step: str, file: str) -> None:
     log.info("recovered frame %s of step %s (saved, not journalled before the stop)", file,
              step)
 
-
-def _log_strangers(store: FrameStore, planned: set[str], journal: Journal) -> None:
-    """Files in the frames' folder the plan does not name: not ours to touch."""
-    try:
-        own = journal.path.resolve().relative_to(store.folder.resolve()).as_posix()
-    except ValueError:
-        own = ""
-    for name in sorted(store.frames() - planned - {own}):
-        log.info("%s in %s is not a frame of this plan: left alone", name, store.folder)

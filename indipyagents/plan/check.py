@@ -3,10 +3,15 @@ moves: a filter the wheel does not have, gain on a camera without CCD_GAIN, auto
 focuser, a slew or dithering without a mount. Each problem is a `PlanError` at the plan line
 that asks for it. Pure: the rig is seen through `RigFacts`, which `RigFacts.of` reads from a
 `rig.protocols.Rig` (or anything shaped like one).
+
+And against this install (`check_install`): autofocus asked for where the optional extra
+``[agents]`` (numpy and sep, which measure the stars) is missing is refused, saying which
+extra to install, rather than a night that never focuses.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -123,3 +128,21 @@ def check_against(plan: Plan, facts: RigFacts, *, text: str | None = None,
         if reason is not None:
             problems.append(located(source, text, need.path, reason))
     return problems
+
+
+#: What autofocus needs, said where it is missing.
+AUTOFOCUS_EXTRA = ('the extra [agents] (numpy and sep), not installed here: '
+                   'pip install ".[agents]" in the toolkit\'s clone')
+
+
+def check_install(plan: Plan, can_autofocus: Callable[[], bool], *, text: str | None = None,
+                  source: str = "<plan>") -> list[PlanError]:
+    """Every problem of `plan` on this install (empty: it can run): autofocus runs asked for
+    (at a target's start, on a filter change, every N minutes, on a temperature change) when
+    `can_autofocus()` says no; asked only when the plan asks for autofocus at all (it imports
+    numpy and sep). With the plan's `text` each problem names its line."""
+    asking = [need for need in needs(plan) if need.kind == "focuser"]  # autofocus's need
+    if not asking or can_autofocus():
+        return []
+    return [located(source, text, need.path, f"{format_path(need.path)} asks for autofocus "
+                    f"runs: they need {AUTOFOCUS_EXTRA}") for need in asking]

@@ -15,12 +15,17 @@ The journal records step ids, so the same plan text always gives the same ids: a
 ``M42/2/Red/Light/007`` (target, batch index, filter, frame type, number) and its file name
 ``M42_Red_Light_007.fits``, the number counting per target, filter and frame type across the
 batches (and across targets of one name), so no two frames of a plan share a file name.
+A plan without a ``folder`` keeps its frames in a folder of its own, named for the plan and
+its night (`frames_folder`), never loose in the agent's image folder.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import ClassVar
 from typing import Protocol
 from typing import TypeVar
@@ -168,3 +173,17 @@ def place_in_batch(frames: list[FrameStep], step: FrameStep) -> int:
 def frame_steps(steps: list[Step]) -> list[tuple[str, str]]:
     """(id, file name) of each frame step: what the journal's `reconcile` matches files by."""
     return [(step.id, step.file_name) for step in frames(steps)]
+
+
+
+def night_of(moment: datetime) -> date:
+    """The night `moment` belongs to, named by the date of its evening in `moment`'s own time
+    (the agent gives local time): the hours before noon count with the evening before, so a
+    night from 21:00 to 05:00, resumed after midnight or loaded again at 02:00, is one date."""
+    return (moment - timedelta(hours=12)).date()
+
+
+def frames_folder(plan: Plan, night: date) -> str:
+    """Where `plan`'s frames go, below the agent's image folder: its ``folder``, else a folder
+    of its own named for the plan and its `night` (``M42_and_flats-2026-11-27``)."""
+    return plan.folder or f"{sanitise(plan.name)}-{night.isoformat()}"

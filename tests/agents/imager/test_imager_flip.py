@@ -61,7 +61,7 @@ def flip_plan(camera: str, mount: str, ra: float, dec: float) -> Plan:
     (hour-angle limit 0), 2 s of settling after the flip; nothing parked or warmed."""
     return night(f"flip {mount}", target("East", Batch(COUNT, EXPOSURE), ra=round(ra, 6),
                                          dec=round(dec, 6)),
-                 folder="", camera=camera, mount=mount, flip=Flip(hour_angle_limit=0.0,
+                 folder="flip", camera=camera, mount=mount, flip=Flip(hour_angle_limit=0.0,
                                                                   settle=2.0))
 
 
@@ -205,7 +205,7 @@ async def test_a_target_crossing_the_meridian_is_imaged_on_after_the_flip(
     await asyncio.gather(*(run_plan(rig, ra, dec) for rig in rigs))
     limit = Flip(hour_angle_limit=0.0)
     for rig in rigs:
-        taken = frames(rig.folder)
+        taken = frames(rig.folder / "flip")
         assert len(taken) == COUNT, (rig.mount, [frame.name for frame in taken])
         sides = [frame.side for frame in taken]
         flipped = sides.index("EAST") if "EAST" in sides else len(sides)

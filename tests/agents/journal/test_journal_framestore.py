@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,8 +106,9 @@ def test_the_folder_is_fsynced_after_the_rename(tmp_path: Path,
 
 
 def test_sweep_removes_partials_only(tmp_path: Path) -> None:
-    """After a crash, `sweep` removes the temporary files a killed writer left, in subfolders
-    too, and nothing else: frames and other files stay."""
+    """After a crash, `sweep` removes the temporary files a killed writer left in the folder,
+    and beside the frames it is told of in a subfolder, and nothing else: frames and other
+    files stay."""
     store = FrameStore(tmp_path)
     store.save("a.fits", b"a")
     (tmp_path / ".b.fits.partial-4242").write_bytes(b"half")
@@ -114,11 +116,36 @@ def test_sweep_removes_partials_only(tmp_path: Path) -> None:
     (tmp_path / "T" / ".c.fits.partial-17").write_bytes(b"half")
     (tmp_path / "notes.txt").write_text("mine")
     (tmp_path / ".hidden").write_text("mine too")
-    assert store.sweep() == [".b.fits.partial-4242", "T/.c.fits.partial-17"]
+    assert store.sweep(["a.fits", "T/c.fits"]) == [".b.fits.partial-4242",
+                                                   "T/.c.fits.partial-17"]
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
         ".hidden", "T", "a.fits", "notes.txt"]
     assert store.frames() == {"a.fits", "notes.txt"}
     assert store.sweep() == []
+
+
+def test_sweep_never_walks_the_folders_tree(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plan's folder may sit in a shared one (``/tmp``): `sweep` reads the folder itself and
+    the subfolders of the frames named, never the rest of the tree, whose partial-looking
+    files (another program's) stay."""
+    store = FrameStore(tmp_path)
+    for sub in ("other", "other/deeper", "T"):
+        (tmp_path / sub).mkdir()
+    (tmp_path / "other" / "deeper" / ".x.fits.partial-1").write_bytes(b"not ours")
+    (tmp_path / "T" / ".c.fits.partial-17").write_bytes(b"half")
+    read: list[str] = []
+    real_scandir = os.scandir
+
+    def recording(path: Any = ".") -> Any:
+        read.append(Path(path).relative_to(tmp_path).as_posix())
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", recording)
+    assert store.sweep() == []
+    assert store.sweep(["T/c.fits"]) == ["T/.c.fits.partial-17"]
+    assert set(read) == {".", "T"}
+    assert (tmp_path / "other" / "deeper" / ".x.fits.partial-1").exists()
 
 
 @pytest.mark.parametrize("name", ["", "/etc/passwd", "../up.fits", "a/../b.fits", ".a.fits",

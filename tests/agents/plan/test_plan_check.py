@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from indipyagents.plan.check import RigFacts
 from indipyagents.plan.check import check_against
+from indipyagents.plan.check import check_install
 from indipyagents.plan.toml import parse_plan
 
 TEXT = """\
@@ -144,3 +145,31 @@ def test_facts_are_read_from_a_rig() -> None:
     rig = Rig(Camera(), Wheel(), None, Named("Mount"))
     assert RigFacts.of(rig) == RigFacts(camera="Cam", filters=("Red", "Green"), wheel="Wheel",
                                         gain=True, offset=False, focuser="", mount="Mount")
+
+
+def test_autofocus_without_the_extra_is_refused_saying_which_to_install() -> None:
+    """Issue 79 item 4: on an install without the extra [agents] (numpy and sep), each place
+    that asks for autofocus runs is a refusal at its line naming the extra and how to install
+    it; with the extra, or in a plan that asks for no autofocus run, nothing; whether the
+    install can is asked only of a plan that asks for autofocus (it imports numpy and sep)."""
+    asked: list[str] = []
+
+    def lacking() -> bool:
+        asked.append("asked")
+        return False
+
+    found = check_install(PLAN, lacking, text=TEXT, source="night.toml")
+    assert [(error.line, error.reason) for error in found] == [(
+        line_of("[autofocus]"), 'autofocus asks for autofocus runs: they need the extra '
+        '[agents] (numpy and sep), not installed here: pip install ".[agents]" in the '
+        "toolkit's clone")]
+    assert str(found[0]).startswith(f"night.toml, line {line_of('[autofocus]')}: ")
+    assert check_install(PLAN, lambda: True, text=TEXT) == []
+    asked.clear()
+    quiet = parse_plan(TEXT.replace("at_start = true", "at_start = false"))
+    assert check_install(quiet, lacking) == [] and asked == []
+    override = TEXT.replace("dec = -5.4", "dec = -5.4\n[targets.autofocus]\non_filter_change "
+                            "= true").replace("at_start = true", "at_start = false")
+    (error,) = check_install(parse_plan(override), lacking, text=override)
+    assert error.reason.startswith("targets[0].autofocus asks for autofocus runs")
+    assert error.line == override.splitlines().index("[targets.autofocus]") + 1

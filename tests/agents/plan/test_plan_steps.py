@@ -5,9 +5,13 @@ a whole plan (so a resumed night never overwrites a frame)."""
 from __future__ import annotations
 
 from datetime import UTC
+from datetime import date
 from datetime import datetime
+from datetime import time
+from datetime import timedelta
 
 from hypothesis import given
+from hypothesis import strategies as st
 from planstrategies import plans
 
 from indipyagents.plan.model import Batch
@@ -20,6 +24,8 @@ from indipyagents.plan.steps import SlewStep
 from indipyagents.plan.steps import WaitStep
 from indipyagents.plan.steps import expand
 from indipyagents.plan.steps import frame_steps
+from indipyagents.plan.steps import frames_folder
+from indipyagents.plan.steps import night_of
 from indipyagents.plan.toml import parse_plan
 from indipyagents.plan.toml import plan_to_toml
 
@@ -83,3 +89,25 @@ def test_ids_are_stable_and_file_names_unique(plan: Plan) -> None:
     assert len(set(names)) == len(names) == plan.frames_total
     assert all(name.endswith(".fits") and name[:-5].replace("_", "").replace("-", "").isalnum()
                and name.isascii() for name in names)
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)))
+def test_a_night_is_named_by_its_evenings_date(moment: datetime) -> None:
+    """Issue 79 item 10: `night_of` is the date whose noon starts the 24 hours `moment` is in,
+    so a night's hours after midnight (a resume, the plan loaded again) keep its evening's
+    date, and a new date begins at noon."""
+    night = night_of(moment)
+    noon = datetime.combine(night, time(12))
+    assert noon <= moment < noon + timedelta(days=1)
+
+
+def test_a_plan_without_folder_gets_one_of_its_own() -> None:
+    """No ``folder``: the plan's name made safe for a path and the night's date; a folder
+    given is kept as it is."""
+    night = date(2026, 11, 27)
+    assert frames_folder(Plan("M42 & flats/2", ()), night) == "M42___flats_2-2026-11-27"
+    assert frames_folder(Plan("..", ()), night) == "__-2026-11-27"
+    assert frames_folder(Plan("M42", (), folder="mine"), night) == "mine"
+    assert night_of(datetime(2026, 11, 28, 2, 30)) == night
+    assert night_of(datetime(2026, 11, 27, 12, 0)) == night
+    assert night_of(datetime(2026, 11, 27, 11, 59)) == date(2026, 11, 26)
