@@ -32,9 +32,12 @@ from .model import Site
 from .model import Target
 from .model import Wait
 from .needs import needs
+from .scheduling import check_scheduled
+from .scheduling import read_constraints
+from .scheduling import read_schedule
 
 PLAN_KEYS = ("name", "folder", "devices", "dither", "autofocus", "flip", "end", "site", "safety",
-             "targets")
+             "targets", "schedule")
 DEVICE_KEYS = ("camera", "wheel", "focuser", "mount")
 DITHER_KEYS = ("every", "pixels", "method", "settle")
 AUTOFOCUS_KEYS = ("at_start", "on_filter_change", "every_minutes", "temperature_delta",
@@ -43,7 +46,8 @@ FLIP_KEYS = ("enabled", "hour_angle_limit", "settle")
 END_KEYS = ("park", "warm")
 SITE_KEYS = ("latitude", "longitude", "elevation")
 SAFETY_KEYS = ("sky_free_while_unsafe", "night_end")
-TARGET_KEYS = ("name", "ra", "dec", "slew", "wait", "dither", "autofocus", "flip", "batches")
+TARGET_KEYS = ("name", "ra", "dec", "slew", "wait", "dither", "autofocus", "flip", "batches",
+               "constraints")
 WAIT_KEYS = ("until", "altitude")
 BATCH_KEYS = ("count", "exposure", "filter", "binning", "type", "gain", "offset")
 MAX_BINNING = 16
@@ -69,12 +73,14 @@ def read_plan(data: Table) -> Plan:
         end=_end(fields.table(data, (), "end") or {}),
         site=_site(fields.table(data, (), "site")),
         safety=_safety(fields.table(data, (), "safety") or {}),
+        schedule=read_schedule(fields.table(data, (), "schedule")),
         targets=tuple(_target(item, ("targets", index), dither, autofocus, flip)
                       for index, item in enumerate(fields.tables(data, (), "targets"))),
     )
     if not plan.targets:
         raise Invalid(("targets",), "the plan has no targets: add a [[targets]] table")
     _devices_named(plan)
+    check_scheduled(plan)
     return plan
 
 
@@ -219,6 +225,8 @@ def _target(data: Table, path: KeyPath, dither: Dither, autofocus: Autofocus,
         flip=None if own_flip is None else _flip(own_flip, path + ("flip",), flip),
         batches=tuple(_batch(item, path + ("batches", index))
                       for index, item in enumerate(fields.tables(data, path, "batches"))),
+        constraints=read_constraints(fields.table(data, path, "constraints"),
+                                     path + ("constraints",)),
     )
     if not target.batches:
         raise Invalid(path + ("batches",),
