@@ -21,7 +21,9 @@ from indipyagents.schedule.constraints import AltitudeConstraint
 from indipyagents.schedule.constraints import AtNightConstraint
 from indipyagents.schedule.constraints import MoonSeparationConstraint
 from indipyagents.schedule.windows import NightSky
+from indipyagents.schedule.windows import Placed
 from indipyagents.schedule.windows import windows
+from indipycore import astro
 
 # Sites north and south, east and west, a winter and a summer night, within the span
 # astropy-iers-data covers (2026-2027).
@@ -76,11 +78,10 @@ def test_altitudes_moon_and_separation_agree_with_astropy(
         moon_alt, moon_az = sky.altaz(moon_ra, moon_dec, when, place)
         assert moon_alt == pytest.approx(ref_moon_alt, abs=0.1)
         assert (moon_az - ref_moon_az + 180.0) % 360.0 - 180.0 == pytest.approx(0.0, abs=0.2)
+        night = NightSky.sample(place, when - timedelta(minutes=3), when + timedelta(minutes=4))
         for ra, dec in TARGETS:
-            night = NightSky.sample(place, when, when)
-            from indipycore import astro
-            ra_now, dec_now = astro.precess_from_j2000(ra, dec, when)
-            at = night.sky_at(0, ra_now, dec_now)
+            # Between samples (the Sun and the Moon interpolated) as at a window's edge.
+            at = night.sky_when(when, Placed.of(*astro.precess_from_j2000(ra, dec, when)))
             ref_alt, ref_az = target_altaz(obs, ra, dec, when)
             assert at.altitude == pytest.approx(ref_alt, abs=0.05)
             if abs(ref_alt) < 85:
