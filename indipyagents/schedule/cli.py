@@ -3,6 +3,7 @@
 ::
 
     indipy-schedule PLAN.toml [--night YYYY-MM-DD] [--nights N] [--site LAT,LON[,ELEV]] [--json]
+                    [--svg FILE.svg]
     indipy-schedule --import-esq FILE.esq|FILE.esl [-o PLAN.toml]
 
 Prints each night's dusk, dawn and blocks (target, start, end, frames; UTC) as a table, or
@@ -36,6 +37,7 @@ from indipycore.commandline import toolkit_version
 from .ekosimport import EkosError
 from .ekosimport import import_ekos
 from .greedy import schedule
+from .picture import night_svg
 from .report import as_json
 from .report import as_table
 from .sky import Place
@@ -57,6 +59,9 @@ def parser() -> argparse.ArgumentParser:
                    help="degrees north, degrees east, metres (default: the plan's [site]); "
                         "south or west with =: --site=-35,149,600")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--svg", type=Path, metavar="FILE.svg",
+                   help="also draw the first night as a picture (altitudes, blocks, twilight, "
+                        "the Moon; the block in hand if it is under way)")
     p.add_argument("--import-esq", metavar="FILE", type=Path,
                    help="write a plan from Ekos's .esq (capture sequence) or .esl "
                         "(scheduler list) instead")
@@ -120,6 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     first = args.night or tonight(datetime.now(UTC), place)
     result = schedule(plan, place, first, args.nights)
+    if args.svg is not None:
+        now = datetime.now(UTC)
+        night = result.nights[0]
+        in_hand = next((b for b in night.blocks if b.start <= now < b.end), None)
+        args.svg.write_text(night_svg(plan, place, night, now=now, in_hand=in_hand),
+                            encoding="utf-8")
     if args.json:
         sys.stdout.write(json.dumps(as_json(result), indent=2) + "\n")
     else:

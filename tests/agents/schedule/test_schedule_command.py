@@ -187,3 +187,12 @@ def test_a_file_that_is_not_ekoss_is_refused(tmp_path: Path) -> None:
                     "</Job></SchedulerList>", encoding="utf-8")
     done = run("--import-esq", lost)
     assert done.returncode == 2 and "is not there, nor beside z.esl" in done.stderr
+
+
+def test_svg_draws_the_first_night(tmp_path: Path, plan_file: Path) -> None:
+    picture = tmp_path / "night.svg"
+    done = run(plan_file, "--night", "2026-12-03", "--nights", "2", "--svg", picture)
+    assert done.returncode == 0, done.stderr
+    svg = picture.read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and "Night of 2026-12-03" in svg
+    assert "M42 " in svg and "(in hand)" not in svg  # 2026 is not now
