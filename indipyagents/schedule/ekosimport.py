@@ -11,9 +11,12 @@ Pure but for reading the files (`import_ekos`); the XML is parsed with the stand
 from __future__ import annotations
 
 import math
+import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +37,7 @@ from indipyagents.plan.toml import parse_plan
 from indipyagents.plan.toml import plan_to_toml
 
 PLACEHOLDER_MOUNT = "Telescope Simulator"
+PLACEHOLDER_WHEEL = "Filter Simulator"
 MAX_FILE = 4 * 1024 * 1024
 
 
@@ -60,12 +64,7 @@ def _text(element: ET.Element | None, path: str, default: str = "") -> str:
 
 def _number(element: ET.Element, path: str, default: float, where: str) -> float:
     text = _text(element, path)
-    if not text:
-        return default
-    try:
-        return float(text)
-    except ValueError:
-        raise EkosError(f"{where}: <{path}> is not a number: {text!r}") from None
+    return default if not text else _float(text, f"{where}: <{path}>")
 
 
 def read_sequence(root: ET.Element, where: str) -> Sequence:
@@ -118,8 +117,13 @@ def _batch(job: ET.Element, where: str, notes: list[str]) -> Batch:
         notes.append(f"{where}: a sub-frame (the whole sensor is read)")
     if kind == "Flat" and _text(job, "Calibration/FlatDuration/Type") not in ("", "Manual"):
         notes.append(f"{where}: flats by ADU (taken at the exposure given)")
-    gain = _text(job, "Gain")
-    offset = _text(job, "Offset")
+    gain = _text(job, "Gain") or _property(job, (("CCD_GAIN", "GAIN"), ("CCD_CONTROLS", "Gain")))
+    offset = _text(job, "Offset") or _property(job, (("CCD_OFFSET", "OFFSET"),
+                                                     ("CCD_CONTROLS", "Offset")))
+    dither = _text(job, "GuideDitherPerJob")
+    if _is_number(dither) and float(dither) > 0:
+        notes.append(f"{where}: dither every {dither} frames (by the guider in Ekos): set "
+                     "[dither] every with a mount named")
     filter_name = _text(job, "Filter") or None
     return Batch(count=max(1, int(_number(job, "Count", 1, where))),
                  exposure=max(0.0, _number(job, "Exposure", 1.0, where)),
@@ -129,21 +133,42 @@ def _batch(job: ET.Element, where: str, notes: list[str]) -> Batch:
                  offset=float(offset) if _is_number(offset) else None)
 
 
+def _property(job: ET.Element, names: tuple[tuple[str, str], ...]) -> str:
+    """A value Ekos 3.6+ keeps among a job's INDI properties (``<Properties><PropertyVector
+    name='CCD_GAIN'><OneElement name='GAIN'>``), the first of `names` found."""
+    for vector, member in names:
+        for element in job.findall("Properties/PropertyVector"):
+            if element.get("name") == vector:
+                for one in element.findall("OneElement"):
+                    if one.get("name") == member and one.text:
+                        return one.text.strip()
+    return ""
+
+
 def _is_number(text: str) -> bool:
     try:
-        float(text)
+        return math.isfinite(float(text))
     except ValueError:
         return False
-    return True
+
+
+# KStars 3.8 writes a path's "&" as it is (schedulerprocess.cpp), which XML refuses.
+_BARE_AMPERSAND = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)")
 
 
 def _parse(path: Path) -> ET.Element:
     try:
         if path.stat().st_size > MAX_FILE:
             raise EkosError(f"{path}: larger than {MAX_FILE} bytes: not an Ekos file")
-        return ET.fromstring(path.read_bytes())
+        data = path.read_bytes()
     except OSError as exc:
         raise EkosError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return ET.fromstring(data)
+    except ET.ParseError:
+        pass
+    try:
+        return ET.fromstring(_BARE_AMPERSAND.sub(b"&amp;", data))
     except ET.ParseError as exc:
         raise EkosError(f"{path}: not XML ({exc})") from None
 
@@ -168,11 +193,28 @@ def import_ekos(path: Path) -> tuple[str, list[str]]:
     return "\n".join(header) + "\n\n" + text, notes
 
 
+def _devices(sequence: Sequence, batches: Iterable[Batch], where: str, notes: list[str],
+             mount: str = "") -> Devices:
+    """The camera and wheel the sequence names; Ekos 3.7+ names them in its optical train,
+    not in the file: then the simulators' names, and said."""
+    camera, wheel = sequence.camera, sequence.wheel
+    if not camera:
+        camera = Devices().camera
+        notes.append(f"{where}: the camera is named {camera!r} (Ekos names it in its optical "
+                     "train): name yours in [devices]")
+    if not wheel and any(batch.filter is not None for batch in batches):
+        wheel = PLACEHOLDER_WHEEL
+        notes.append(f"{where}: the wheel is named {wheel!r} (Ekos names it in its optical "
+                     "train): name yours in [devices]")
+    return Devices(camera=camera, wheel=wheel, mount=mount)
+
+
 def _from_sequence(sequence: Sequence, path: Path) -> tuple[Plan, list[str]]:
     target = Target(path.stem or "sequence", batches=tuple(sequence.batches), slew=False)
-    devices = Devices(camera=sequence.camera or Devices().camera, wheel=sequence.wheel)
+    notes = list(sequence.notes)
+    devices = _devices(sequence, target.batches, path.name, notes)
     return Plan(name=path.stem or "sequence", targets=(target,), devices=devices,
-                flip=sequence.flip), sequence.notes
+                flip=sequence.flip), notes
 
 
 def _from_list(root: ET.Element, path: Path) -> tuple[Plan, list[str]]:
@@ -190,13 +232,22 @@ def _from_list(root: ET.Element, path: Path) -> tuple[Plan, list[str]]:
         if sequence_path not in sequences:
             sequences[sequence_path] = read_sequence(_parse(sequence_path), sequence_path.name)
             notes.extend(sequences[sequence_path].notes)
+        kind = job.find("JobType")
+        if kind is not None and kind.get("lead", "true").lower() == "false":
+            # Ekos 3.7+: a follower job images its lead's target with its own sequence.
+            if not targets:
+                raise EkosError(f"{where}: a follower job with no lead job before it")
+            lead = targets[-1]
+            targets[-1] = replace(lead, batches=lead.batches + tuple(
+                sequences[sequence_path].batches))
+            continue
         constraints, enforced, repeat = _job_constraints(job, where, notes)
         twilight_everywhere = twilight_everywhere and enforced
         name = _text(job, "Name") or f"job {index}"
         names[name] = names.get(name, 0) + 1
         if names[name] > 1:
             name = f"{name} ({names[name]})"
-        batches = tuple(Batch(**{**batch.__dict__, "count": batch.count * repeat})
+        batches = tuple(replace(batch, count=batch.count * repeat)
                         for batch in sequences[sequence_path].batches)
         targets.append(Target(name, _number(job, "Coordinates/J2000RA", 0.0, where) % 24.0,
                               max(-90.0, min(90.0, _number(job, "Coordinates/J2000DE", 0.0,
@@ -212,8 +263,8 @@ def _from_list(root: ET.Element, path: Path) -> tuple[Plan, list[str]]:
     for procedure in sorted(procedures - {"ParkMount", "UnparkMount", "WarmCCD"}):
         notes.append(f"{path.name}: the {procedure} procedure")
     return Plan(name=path.stem or "scheduler list", targets=tuple(targets),
-                devices=Devices(camera=first.camera or Devices().camera, wheel=first.wheel,
-                                mount=PLACEHOLDER_MOUNT),
+                devices=_devices(first, (b for t in targets for b in t.batches), path.name,
+                                 notes, PLACEHOLDER_MOUNT),
                 flip=first.flip, end=End(park="ParkMount" in procedures,
                                          warm="WarmCCD" in procedures),
                 schedule=Schedule(twilight="astronomical" if twilight_everywhere

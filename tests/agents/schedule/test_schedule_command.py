@@ -196,3 +196,20 @@ def test_svg_draws_the_first_night(tmp_path: Path, plan_file: Path) -> None:
     svg = picture.read_text(encoding="utf-8")
     assert svg.startswith("<svg") and "Night of 2026-12-03" in svg
     assert "M42 " in svg and "(in hand)" not in svg  # 2026 is not now
+
+
+def test_an_esl_of_ekos_3_7_with_a_follower_job_and_a_bare_ampersand() -> None:
+    """Version 2.2 lists: a follower job (JobType lead='false') images its lead's target
+    with its own sequence; KStars 3.8 writes a path's "&" bare; gain and offset are among the
+    job's INDI properties; the camera and wheel are named in Ekos's optical train."""
+    done = run("--import-esq", EKOS / "lead_follower.esl")
+    assert done.returncode == 0, done.stderr
+    plan = parse_plan(done.stdout)
+    target, = plan.targets
+    assert target.name == "Andromeda & friends"
+    assert [(b.count, b.exposure, b.filter, b.gain, b.offset) for b in target.batches] == [
+        (30, 180.0, "L", 120.0, 30.0), (20, 60.0, "Luminance", None, None)]
+    assert plan.devices.wheel == "Filter Simulator"
+    for words in ("dither every 3 frames", "the camera is named 'CCD Simulator'",
+                  "the wheel is named 'Filter Simulator'"):
+        assert words in done.stderr
