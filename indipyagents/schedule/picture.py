@@ -75,9 +75,24 @@ def night_svg(plan: Plan, place: Place, night: Night, *, now: datetime | None = 
                'stroke-width="1.5" stroke-dasharray="4 3"/>')
     out.append(f'<text x="{WIDTH - RIGHT - 30}" y="{TOP + PLOT - 4}" fill="#f2ecd0" '
                'font-size="11">Moon</text>')
-    for index in targets:
+    out += _curves(plan, place, night, times, x, y, colour, in_hand)
+    if now is not None and start <= now <= end:
+        out.append(f'<line x1="{x(now)}" x2="{x(now)}" y1="{TOP}" y2="{TOP + PLOT}" '
+                   'stroke="#ff5252" stroke-width="2"/>')
+    out += _legend(night, colour, in_hand)
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _curves(plan: Plan, place: Place, night: Night, times: list[datetime],
+            x: Callable[[datetime], float], y: Callable[[float], float],
+            colour: dict[int, str], in_hand: Block | None) -> list[str]:
+    """Each scheduled target's altitude through the night, its blocks thick on it (the one in
+    hand ringed in white), its name over each block."""
+    out = []
+    for index in sorted(colour):
         target = plan.targets[index]
-        ra, dec = astro.precess_from_j2000(target.ra or 0.0, target.dec or 0.0, start)
+        ra, dec = astro.precess_from_j2000(target.ra or 0.0, target.dec or 0.0, times[0])
 
         def altitude(moment: datetime, ra: float = ra, dec: float = dec) -> float:
             return sky.altaz(ra, dec, moment, place)[0]
@@ -100,12 +115,7 @@ def night_svg(plan: Plan, place: Place, night: Night, *, now: datetime | None = 
             out.append(f'<text x="{x(middle)}" y="{max(TOP + 11, y(altitude(middle)) - 7)}" '
                        f'fill="{colour[index]}" text-anchor="middle" font-weight="bold">'
                        f'{escape(block.target)}</text>')
-    if now is not None and start <= now <= end:
-        out.append(f'<line x1="{x(now)}" x2="{x(now)}" y1="{TOP}" y2="{TOP + PLOT}" '
-                   'stroke="#ff5252" stroke-width="2"/>')
-    out += _legend(night, colour, in_hand)
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+    return out
 
 
 def _dusk_dawn(night: Night) -> str:
