@@ -4,10 +4,13 @@ frame takes its exposure plus the schedule's overhead. Pure."""
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from collections.abc import Sequence
 
 from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Target
+from indipyagents.plan.steps import FrameStep
+from indipyagents.plan.steps import expand
 
 #: Each target's frames left, batch by batch (the plan's order).
 Remaining = tuple[tuple[int, ...], ...]
@@ -19,6 +22,16 @@ def remaining_of(plan: Plan, done: Sequence[Sequence[int]] | None = None) -> Rem
         tuple(max(0, batch.count - (done[t][b] if done is not None else 0))
               for b, batch in enumerate(target.batches))
         for t, target in enumerate(plan.targets))
+
+
+def remaining_after(plan: Plan, done: Collection[str]) -> Remaining:
+    """What is left once the frame steps whose ids are in `done` are taken: the journal's
+    record of a night (held, or its agent restarted) turned into what a re-plan schedules."""
+    counts = [[0] * len(target.batches) for target in plan.targets]
+    for step in expand(plan):
+        if isinstance(step, FrameStep) and step.id in done:
+            counts[step.target_index][step.batch_index] += 1
+    return remaining_of(plan, counts)
 
 
 def seconds_left(target: Target, counts: Sequence[int], overhead: float) -> float:

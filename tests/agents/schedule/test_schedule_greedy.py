@@ -189,3 +189,20 @@ targets_ = st.builds(
 def test_any_targets_are_scheduled_by_the_rules(targets: list[Target]) -> None:
     plan = plan_of(*targets, moon_separation=20)
     _check(plan, schedule(plan, PARIS, NIGHT, 2))
+
+
+def test_the_frames_a_journal_says_are_done_are_not_scheduled_again() -> None:
+    """`remaining_after` turns the frame steps done (their ids, as the journal keeps them)
+    into what a re-plan schedules: nothing taken twice."""
+    from indipyagents.plan.steps import FrameStep
+    from indipyagents.plan.steps import expand
+    from indipyagents.schedule.frames import remaining_after
+
+    plan = plan_of(target("M42", 5.588, -5.39, 12, min_altitude=30),
+                   Target("M31", 0.712, 41.27, batches=(Batch(4, 60.0), Batch(6, 120.0))))
+    frames = [step for step in expand(plan) if isinstance(step, FrameStep)]
+    done = {step.id for step in frames if step.target_index == 0 and step.number <= 5}
+    done |= {step.id for step in frames if step.target_index == 1 and step.batch_index == 0}
+    assert remaining_after(plan, done) == ((7,), (0, 6))
+    assert remaining_after(plan, set()) == remaining_of(plan)
+    assert remaining_after(plan, {step.id for step in frames}) == ((0,), (0, 0))
