@@ -10,6 +10,9 @@ from datetime import timezone
 
 from hypothesis import strategies as st
 
+from indipyagents.plan.constraints import Constraints
+from indipyagents.plan.constraints import Schedule
+from indipyagents.plan.constraints import Twilight
 from indipyagents.plan.model import FRAME_TYPES
 from indipyagents.plan.model import Autofocus
 from indipyagents.plan.model import Batch
@@ -90,3 +93,38 @@ def plans(draw: st.DrawFn) -> Plan:
         wheel=plan.devices.wheel or ("Wheel" if "wheel" in kinds else ""),
         focuser="Focuser" if "focuser" in kinds else "",
         mount="Mount" if kinds & {"mount", "site"} else draw(st.just("") | names)))
+
+
+# --- scheduled plans ([schedule] and [targets.constraints]) ---------------------------------
+
+twilights: st.SearchStrategy[Twilight] = st.sampled_from(("civil", "nautical", "astronomical"))
+horizons = st.lists(st.tuples(_number(0, 359.999), _number(0, 90)), max_size=6,
+                    unique_by=lambda point: point[0]).map(tuple)
+schedules = st.builds(Schedule, twilight=twilights, horizon=horizons,
+                      min_altitude=_number(0, 90), moon_separation=_number(0, 180),
+                      min_minutes=_number(0, 1440), frame_overhead=_number(0, 600))
+
+
+@st.composite
+def constraints(draw: st.DrawFn) -> Constraints:
+    after = draw(st.none() | moments)
+    before = draw(st.none() | moments)
+    if after is not None and before is not None and after >= before:
+        after = None
+    return Constraints(min_altitude=draw(st.none() | _number(0, 90)),
+                       moon_separation=draw(st.none() | _number(0, 180)),
+                       twilight=draw(st.none() | twilights), priority=draw(st.integers(1, 20)),
+                       min_minutes=draw(st.none() | _number(0, 1440)),
+                       after=after, before=before)
+
+
+@st.composite
+def scheduled_plans(draw: st.DrawFn) -> Plan:
+    """A plan `parse_plan` accepts with a [schedule]: every target placed, none waiting."""
+    plan = draw(plans())
+    placed = tuple(
+        replace(target, ra=draw(_number(0, 23.999)), dec=draw(_number(-90, 90)), slew=True,
+                wait=Wait(), constraints=draw(st.none() | constraints()))
+        for target in plan.targets)
+    plan = replace(plan, targets=placed, schedule=draw(schedules))
+    return replace(plan, devices=replace(plan.devices, mount=plan.devices.mount or "Mount"))

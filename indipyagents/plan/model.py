@@ -14,6 +14,9 @@ from dataclasses import field
 from datetime import datetime
 from typing import Literal
 
+from .constraints import Constraints
+from .constraints import Schedule
+
 FrameType = Literal["Light", "Dark", "Flat", "Bias"]
 FRAME_TYPES: tuple[FrameType, ...] = ("Light", "Dark", "Flat", "Bias")
 DitherMethod = Literal["pulse", "offset"]
@@ -98,7 +101,8 @@ class Wait:
 @dataclass(frozen=True)
 class Target:
     """A target by `name` at J2000 `ra` (hours) and `dec` (degrees); `slew` False images where
-    the mount points (darks, flats). `dither`, `autofocus`, `flip` override the plan's."""
+    the mount points (darks, flats). `dither`, `autofocus`, `flip` override the plan's;
+    `constraints` say when a scheduled plan may image it."""
 
     name: str
     ra: float | None = None
@@ -109,6 +113,7 @@ class Target:
     dither: Dither | None = None
     autofocus: Autofocus | None = None
     flip: Flip | None = None
+    constraints: Constraints | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +147,8 @@ class Safety:
 @dataclass(frozen=True)
 class Plan:
     """A whole night. `folder` is where frames are saved on the server (relative: to the
-    agent's image folder); `name` names the journal."""
+    agent's image folder); `name` names the journal; with a `schedule`, the targets are
+    imaged as the sky allows (`indipyagents.schedule`), not in order."""
 
     name: str
     targets: tuple[Target, ...]
@@ -154,6 +160,7 @@ class Plan:
     end: End = field(default_factory=End)
     site: Site | None = None
     safety: Safety = field(default_factory=Safety)
+    schedule: Schedule | None = None
 
     def dither_for(self, target: Target) -> Dither:
         return target.dither or self.dither

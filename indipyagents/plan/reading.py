@@ -32,9 +32,12 @@ from .model import Site
 from .model import Target
 from .model import Wait
 from .needs import needs
+from .scheduling import check_scheduled
+from .scheduling import read_constraints
+from .scheduling import read_schedule
 
 PLAN_KEYS = ("name", "folder", "devices", "dither", "autofocus", "flip", "end", "site", "safety",
-             "targets")
+             "targets", "schedule")
 DEVICE_KEYS = ("camera", "wheel", "focuser", "mount")
 DITHER_KEYS = ("every", "pixels", "method", "settle")
 AUTOFOCUS_KEYS = ("at_start", "on_filter_change", "every_minutes", "temperature_delta",
@@ -43,7 +46,8 @@ FLIP_KEYS = ("enabled", "hour_angle_limit", "settle")
 END_KEYS = ("park", "warm")
 SITE_KEYS = ("latitude", "longitude", "elevation")
 SAFETY_KEYS = ("sky_free_while_unsafe", "night_end")
-TARGET_KEYS = ("name", "ra", "dec", "slew", "wait", "dither", "autofocus", "flip", "batches")
+TARGET_KEYS = ("name", "ra", "dec", "slew", "wait", "dither", "autofocus", "flip", "batches",
+               "constraints")
 WAIT_KEYS = ("until", "altitude")
 BATCH_KEYS = ("count", "exposure", "filter", "binning", "type", "gain", "offset")
 MAX_BINNING = 16
@@ -75,6 +79,7 @@ def read_plan(data: Table) -> Plan:
     end = problems.take(lambda: _end(table("end")), End())
     site = problems.take(lambda: _site(fields.table(data, (), "site")), None)
     safety = problems.take(lambda: _safety(table("safety")), Safety())
+    schedule = problems.take(lambda: read_schedule(fields.table(data, (), "schedule")), None)
     items: list[Table] = problems.take(lambda: fields.tables(data, (), "targets"), [])
     targets = [problems.take(lambda item=item, index=index: _target(  # type: ignore[misc]
         item, ("targets", index), dither, autofocus, flip, problems), None)
@@ -84,9 +89,10 @@ def read_plan(data: Table) -> Plan:
             Invalid(("targets",), "the plan has no targets: add a [[targets]] table"))
     problems.check()
     plan = Plan(name=name, folder=folder, devices=devices, dither=dither,
-                autofocus=autofocus, flip=flip, end=end, site=site, safety=safety,
+                autofocus=autofocus, flip=flip, end=end, site=site, safety=safety, schedule=schedule,
                 targets=tuple(target for target in targets if target is not None))
     _devices_named(plan)
+    check_scheduled(plan)
     return plan
 
 
@@ -234,6 +240,8 @@ def _target(data: Table, path: KeyPath, dither: Dither, autofocus: Autofocus,
         else _autofocus(own_focus, path + ("autofocus",), autofocus),
         flip=None if own_flip is None else _flip(own_flip, path + ("flip",), flip),
         batches=tuple(batch for batch in batches if batch is not None),
+        constraints=problems.take(lambda: read_constraints(
+            fields.table(data, path, "constraints"), path + ("constraints",)), None),
     )
     if not items:
         raise Invalid(path + ("batches",),

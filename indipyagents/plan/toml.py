@@ -26,6 +26,9 @@ from .model import Flip
 from .model import Plan
 from .model import Target
 from .reading import read_plan
+from .scheduling import constraints_pairs
+from .scheduling import horizon_line
+from .scheduling import schedule_pairs
 
 _TOML_PLACE = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
 
@@ -188,6 +191,8 @@ def _target(target: Target) -> list[str]:
         lines += ["[targets.autofocus]", *_keys(_autofocus(target.autofocus))]
     if target.flip is not None:
         lines += ["[targets.flip]", *_keys(_flip(target.flip))]
+    if target.constraints is not None:
+        lines += ["[targets.constraints]", *_keys(constraints_pairs(target.constraints))]
     for batch in target.batches:
         lines += ["[[targets.batches]]", *_keys(_batch(batch))]
     return lines
@@ -209,6 +214,9 @@ def plan_to_toml(plan: Plan) -> str:
                                     "elevation": plan.site.elevation})]
     lines += ["[safety]", *_keys({"sky_free_while_unsafe": plan.safety.sky_free_while_unsafe,
                                   "night_end": plan.safety.night_end})]
+    if plan.schedule is not None:
+        lines += ["[schedule]", *_keys(schedule_pairs(plan.schedule)),
+                  horizon_line(plan.schedule)]
     for target in plan.targets:
         lines += _target(target)
     return "\n".join(lines) + "\n"

@@ -1,0 +1,231 @@
+"""The schedule: a scheduled plan's targets placed in its nights, greedy as Ekos's.
+
+At each moment the target taken is the one of highest priority (1 first; ties: the one whose
+window closes first, then the plan's order) whose constraints hold and which still has frames
+to take, and which can keep the telescope `min_minutes` (or for what its frames left take);
+it keeps it until its window closes, its frames are done, or, `min_minutes` on, a target of
+higher priority can begin. When none can, the schedule skips to the first moment one can, so
+the telescope is busy whenever some target may be imaged. A block ends on a frame's end.
+Night after night, each target's frames left are carried forward; what is left after the
+last night is `Unschedulable`, with the reason. Pure: the site, the nights and what is left
+are given (`replan` is the same from a moment of the night, after a hold or a restart).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+
+from indipyagents.plan.constraints import TWILIGHT_SUN_ALTITUDE
+from indipyagents.plan.constraints import Constraints
+from indipyagents.plan.constraints import Schedule
+from indipyagents.plan.constraints import effective
+from indipyagents.plan.model import Plan
+
+from . import sky
+from .constraints import Constraint
+from .constraints import constraints_of
+from .frames import Remaining
+from .frames import fit
+from .frames import remaining_of
+from .frames import seconds_left
+from .sky import Place
+from .windows import NightSky
+from .windows import Span
+from .windows import Tally
+from .windows import windows
+
+
+@dataclass(frozen=True)
+class Block:
+    """`frames` frames of target number `index` (in the plan), named `target`."""
+
+    target: str
+    start: datetime
+    end: datetime
+    frames: int
+    index: int
+
+
+@dataclass(frozen=True)
+class Night:
+    """The night that begins on the evening of `date` at the site: dusk and dawn of the
+    schedule's twilight (None: no such night, as a summer night too short for it)."""
+
+    date: date
+    dusk: datetime | None
+    dawn: datetime | None
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class Unschedulable:
+    target: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Result:
+    nights: tuple[Night, ...]
+    unschedulable: tuple[Unschedulable, ...]
+    remaining: Remaining
+
+
+@dataclass
+class _Job:
+    """A target while the nights are scheduled."""
+
+    index: int
+    name: str
+    ra: float
+    dec: float
+    constraints: Constraints
+    rules: tuple[Constraint, ...]
+    tally: Tally
+    spans: list[Span]
+
+
+def schedule(plan: Plan, place: Place, first: date, nights: int = 1, *,
+             remaining: Remaining | None = None, start: datetime | None = None) -> Result:
+    """The nights from the one beginning on the evening of `first`; `remaining` frames of
+    each target's batches (all of them unless given), from `start` (none earlier)."""
+    settings = plan.schedule or Schedule()
+    left = [list(counts) for counts in (remaining or remaining_of(plan))]
+    jobs = [_Job(index, target.name, target.ra or 0.0, target.dec or 0.0, constraints,
+                 constraints_of(constraints, settings.horizon), Tally(), [])
+            for index, target in enumerate(plan.targets)
+            for constraints in [effective(settings, target.constraints)]]
+    brightest = max(TWILIGHT_SUN_ALTITUDE[job.constraints.twilight or "astronomical"]
+                    for job in jobs)
+    done = []
+    for number in range(nights):
+        day = first + timedelta(days=number)
+        noon = sky.local_noon(datetime(day.year, day.month, day.day), place)
+        dark = sky.dark_spans(place, noon, noon + timedelta(days=1),
+                              TWILIGHT_SUN_ALTITUDE[settings.twilight])
+        blocks: list[Block] = []
+        usable = sky.dark_spans(place, noon, noon + timedelta(days=1), brightest)
+        begin = usable[0][0] if usable else None
+        if start is not None and begin is not None:
+            begin = max(begin, start)
+        if begin is not None and begin < usable[-1][1]:
+            blocks = _night(plan, settings, jobs, left, NightSky.sample(place, begin,
+                                                                        usable[-1][1]))
+        done.append(Night(day, dark[0][0] if dark else None, dark[-1][1] if dark else None,
+                          tuple(blocks)))
+    result = tuple(tuple(counts) for counts in left)
+    return Result(tuple(done), _unschedulable(plan, jobs, result), result)
+
+
+def replan(plan: Plan, place: Place, now: datetime, remaining: Remaining,
+           nights: int = 1) -> Result:
+    """The schedule again from `now` with what is left (after a hold, a restart): tonight is
+    the night that began on the evening of `now`'s date at the site, or the day before."""
+    local = now + timedelta(hours=place.longitude / 15.0)
+    day = local.date() if local.hour >= 12 else local.date() - timedelta(days=1)
+    return schedule(plan, place, day, nights, remaining=remaining, start=now)
+
+
+def _night(plan: Plan, settings: Schedule, jobs: list[_Job], left: list[list[int]],
+           night: NightSky) -> list[Block]:
+    for job in jobs:
+        job.spans = windows(night, job.ra, job.dec, job.rules, job.tally) \
+            if any(left[job.index]) else []
+    blocks: list[Block] = []
+    now, end = night.times[0], night.times[-1]
+    while now < end:
+        ready = [(job, span) for job in jobs
+                 for span in [_span_at(job, now, _need(plan, settings, job, left))]
+                 if span is not None and any(left[job.index])]
+        if not ready:
+            later = [moment for job in jobs if any(left[job.index])
+                     for moment in [_first_ready(job, now, _need(plan, settings, job, left))]
+                     if moment is not None]
+            if not later:
+                break
+            now = min(later)
+            continue
+        job, span = min(ready, key=lambda pair: (pair[0].constraints.priority, pair[1][1],
+                                                 pair[0].index))
+        going_on = bool(blocks) and blocks[-1].index == job.index and blocks[-1].end == now
+        since = blocks[-1].start if going_on else now
+        frames, seconds = _block(plan, settings, jobs, left, job, span, now, since)
+        if going_on:
+            last = blocks.pop()
+            blocks.append(Block(job.name, last.start, now + timedelta(seconds=seconds),
+                                last.frames + frames, job.index))
+        else:
+            blocks.append(Block(job.name, now, now + timedelta(seconds=seconds), frames,
+                                job.index))
+        now += timedelta(seconds=seconds)
+    return blocks
+
+
+def _block(plan: Plan, settings: Schedule, jobs: list[_Job], left: list[list[int]],
+           job: _Job, span: Span, now: datetime, since: datetime) -> tuple[int, float]:
+    """The frames `job` takes from `now` (chosen at `since`): until its window closes, or the
+    frame in hand when a target of higher priority can begin, `min_minutes` after `since`;
+    its frames left updated."""
+    stop = span[1]
+    guard = since + timedelta(minutes=job.constraints.min_minutes or 0.0)
+    for other in jobs:
+        if other.constraints.priority < job.constraints.priority and any(left[other.index]):
+            moment = _first_ready(other, max(guard, now), _need(plan, settings, other, left))
+            if moment is not None and moment < stop:
+                stop = moment
+    target = plan.targets[job.index]
+    frames, seconds, left[job.index] = fit(target, left[job.index],
+                                           (stop - now).total_seconds(),
+                                           settings.frame_overhead)
+    if stop < span[1] and now + timedelta(seconds=seconds) < stop:
+        # The frame under way when the other can begin is finished first.
+        more, extra, left[job.index] = fit(target, left[job.index],
+                                           (span[1] - now).total_seconds() - seconds,
+                                           settings.frame_overhead, most=1)
+        frames, seconds = frames + more, seconds + extra
+    return frames, seconds
+
+
+def _need(plan: Plan, settings: Schedule, job: _Job, left: list[list[int]]) -> float:
+    """The seconds a target's window must still last for it to be begun: `min_minutes`, or
+    what its frames left take, and at least its next frame."""
+    target = plan.targets[job.index]
+    total = seconds_left(target, left[job.index], settings.frame_overhead)
+    first = fit(target, left[job.index], float("inf"), settings.frame_overhead, most=1)[1]
+    return max(first, min((job.constraints.min_minutes or 0.0) * 60.0, total))
+
+
+def _span_at(job: _Job, now: datetime, need: float) -> Span | None:
+    for start, end in job.spans:
+        if start <= now < end:
+            return (start, end) if (end - now).total_seconds() >= need else None
+    return None
+
+
+def _first_ready(job: _Job, after: datetime, need: float) -> datetime | None:
+    """The first moment from `after` when the target can begin."""
+    for start, end in job.spans:
+        moment = max(start, after)
+        if (end - moment).total_seconds() >= need:
+            return moment
+    return None
+
+
+def _unschedulable(plan: Plan, jobs: Sequence[_Job], left: Remaining) -> tuple[
+        Unschedulable, ...]:
+    found = []
+    for job in jobs:
+        counts = left[job.index]
+        if not any(counts):
+            continue
+        reason = job.tally.never(job.rules)
+        if reason is None:
+            total = sum(batch.count for batch in plan.targets[job.index].batches)
+            reason = (f"{sum(counts)} of its {total} frames left: its windows are too short "
+                      f"(min_minutes {job.constraints.min_minutes:g}) or taken by targets "
+                      "of higher priority")
+        found.append(Unschedulable(job.name, reason))
+    return tuple(found)

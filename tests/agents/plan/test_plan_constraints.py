@@ -1,0 +1,139 @@
+"""A scheduled plan's ``[schedule]`` and ``[targets.constraints]`` (issue 82, item 1): read,
+every wrong value refused at its own line, written back equal (hypothesis)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import settings
+from planstrategies import scheduled_plans
+
+from indipyagents.plan.constraints import Constraints
+from indipyagents.plan.constraints import Schedule
+from indipyagents.plan.constraints import effective
+from indipyagents.plan.constraints import horizon_altitude
+from indipyagents.plan.model import Plan
+from indipyagents.plan.toml import PlanError
+from indipyagents.plan.toml import parse_plan
+from indipyagents.plan.toml import plan_to_toml
+
+PLAN = """\
+name = "many"
+[devices]
+mount = "Telescope Simulator"
+[schedule]
+twilight = "nautical"
+horizon = [[0, 20], [90, 10], [180, 15.5], [270, 30]]
+min_altitude = 25
+[[targets]]
+name = "M42"
+ra = "05 35 17.3"
+dec = "-05 23 28"
+[targets.constraints]
+min_altitude = 30
+moon_separation = 40
+twilight = "astronomical"
+priority = 1
+min_minutes = 45
+after = 2026-11-27T22:00:00+01:00
+before = 2026-11-28T04:00:00Z
+[[targets.batches]]
+count = 10
+exposure = 60
+[[targets]]
+name = "M31"
+ra = 0.712
+dec = 41.27
+[[targets.batches]]
+count = 5
+exposure = 120
+"""
+
+
+def test_a_scheduled_plan_reads_its_constraints_and_schedule() -> None:
+    plan = parse_plan(PLAN)
+    assert plan.schedule == Schedule(twilight="nautical", horizon=(
+        (0.0, 20.0), (90.0, 10.0), (180.0, 15.5), (270.0, 30.0)), min_altitude=25.0)
+    m42, m31 = plan.targets
+    assert m42.constraints == Constraints(
+        min_altitude=30.0, moon_separation=40.0, twilight="astronomical", priority=1,
+        min_minutes=45.0, after=datetime(2026, 11, 27, 21, 0, tzinfo=UTC),
+        before=datetime(2026, 11, 28, 4, 0, tzinfo=UTC))
+    assert m31.constraints is None
+    # What M31 leaves out is the schedule's.
+    assert effective(plan.schedule, m31.constraints) == Constraints(
+        min_altitude=25.0, moon_separation=0.0, twilight="nautical", priority=10,
+        min_minutes=30.0)
+    assert parse_plan(plan_to_toml(plan)) == plan
+
+
+def _line(text: str, needle: str) -> int:
+    return next(number for number, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+@pytest.mark.parametrize(("old", "new", "words"), [
+    ("min_altitude = 30", "min_altitude = 95", "from 0 to 90"),
+    ("moon_separation = 40", "moon_separation = -1", "from 0 to 180"),
+    ('twilight = "astronomical"', 'twilight = "dark"', '"civil", "nautical", "astronomical"'),
+    ("priority = 1", "priority = 0", "from 1 to 20"),
+    ("priority = 1", "priority = 1.5", "whole number"),
+    ("min_minutes = 45", "min_minutes = 2000", "from 0 to 1440"),
+    ("min_minutes = 45", "min_minutse = 45", "did you mean min_minutes"),
+    ("after = 2026-11-27T22:00:00+01:00", "after = 2026-11-27T22:00:00", "with its zone"),
+    ("before = 2026-11-28T04:00:00Z", "before = 2026-11-27T20:00:00Z", "must come after"),
+    ('twilight = "nautical"', 'twilight = 3', '"civil"'),
+    ("min_altitude = 25", "min_altitude = 90.5", "from 0 to 90"),
+    ("horizon = [[0, 20]", "horizon = [[400, 20]", "azimuth from 0 to 360"),
+    ("horizon = [[0, 20]", "horizon = [[0, 95]", "altitude from 0 to 90"),
+    ("horizon = [[0, 20]", "horizon = [[90, 20]", "repeats azimuth 90"),
+    ("horizon = [[0, 20]", "horizon = [[0, 20, 1]", "pair"),
+    ("min_altitude = 25", "min_altitud = 25", "did you mean min_altitude"),
+])
+def test_a_wrong_constraint_is_refused_at_its_line(old: str, new: str, words: str) -> None:
+    text = PLAN.replace(old, new, 1)
+    assert text != PLAN
+    with pytest.raises(PlanError) as caught:
+        parse_plan(text, "many.toml")
+    assert words in caught.value.reason
+    assert caught.value.line == _line(text, new)
+
+
+def test_constraints_without_a_schedule_are_refused() -> None:
+    """A plan taken in order would ignore them: said, not dropped."""
+    text = PLAN.replace("[schedule]\ntwilight = \"nautical\"\n", "").replace(
+        "horizon = [[0, 20], [90, 10], [180, 15.5], [270, 30]]\nmin_altitude = 25\n", "")
+    with pytest.raises(PlanError) as caught:
+        parse_plan(text)
+    assert "needs a [schedule] table" in caught.value.reason
+    assert caught.value.line == _line(text, "[targets.constraints]")
+
+
+def test_a_scheduled_target_needs_its_place_and_no_wait() -> None:
+    no_place = PLAN.replace('ra = 0.712\ndec = 41.27\n', "slew = false\n")
+    with pytest.raises(PlanError, match="has no ra and dec"):
+        parse_plan(no_place)
+    waiting = PLAN.replace('[[targets.batches]]\ncount = 5',
+                           '[targets.wait]\naltitude = 30\n[[targets.batches]]\ncount = 5')
+    with pytest.raises(PlanError, match="belongs to a plan taken in order") as caught:
+        parse_plan(waiting)
+    assert caught.value.line == _line(waiting, "[targets.wait]")
+
+
+def test_the_horizon_is_joined_by_straight_lines_around_north() -> None:
+    horizon = ((90.0, 10.0), (270.0, 30.0))
+    assert horizon_altitude(horizon, 90.0) == 10.0
+    assert horizon_altitude(horizon, 180.0) == 20.0
+    assert horizon_altitude(horizon, 0.0) == pytest.approx(20.0)
+    assert horizon_altitude(horizon, 315.0) == pytest.approx(25.0)
+    assert horizon_altitude(horizon, 45.0) == pytest.approx(15.0)
+    assert horizon_altitude(((10.0, 12.0),), 200.0) == 12.0
+    assert horizon_altitude((), 200.0) == 0.0
+
+
+@settings(max_examples=150)
+@given(scheduled_plans())
+def test_a_scheduled_plan_written_as_toml_reads_back_equal(plan: Plan) -> None:
+    assert parse_plan(plan_to_toml(plan)) == plan

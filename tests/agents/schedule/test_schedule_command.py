@@ -1,0 +1,215 @@
+"""``indipy-schedule`` run as a command (issue 82, items 3 and 6): the table, the JSON of the
+issue exactly, the targets not imaged with their reasons, refusals with status 2; Ekos's .esq
+and .esl written as plans, saying what was not carried over."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from indipyagents.plan.constraints import Constraints
+from indipyagents.plan.constraints import Schedule
+from indipyagents.plan.model import Batch
+from indipyagents.plan.model import Devices
+from indipyagents.plan.model import Plan
+from indipyagents.plan.model import Site
+from indipyagents.plan.model import Target
+from indipyagents.plan.toml import parse_plan
+from indipyagents.plan.toml import plan_to_toml
+from indipyagents.schedule.greedy import schedule
+from indipyagents.schedule.report import iso
+from indipyagents.schedule.sky import Place
+
+EKOS = Path(__file__).resolve().parents[2] / "data" / "ekos"
+ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+
+def five_targets() -> Plan:
+    """The guide's plan: five targets, one (M13, a summer object) never high in December."""
+    def target(name: str, ra: float, dec: float, priority: int, count: int,
+               filter_: str) -> Target:
+        return Target(name, ra, dec, batches=(Batch(count, 300.0, filter=filter_),),
+                      constraints=Constraints(priority=priority))
+    return Plan(
+        "five", (target("M42", 5.588, -5.39, 1, 60, "Red"),
+                 target("M31", 0.712, 41.27, 2, 40, "Lum"),
+                 target("M81", 9.926, 69.07, 3, 80, "Lum"),
+                 target("M51", 13.498, 47.2, 4, 30, "Lum"),
+                 target("M13", 16.695, 36.46, 5, 20, "Lum")),
+        devices=Devices(wheel="Filter Simulator", mount="Telescope Simulator"),
+        site=Site(48.0, 2.0, 100.0),
+        schedule=Schedule(min_altitude=30.0, moon_separation=30.0))
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "indipyagents.schedule", *map(str, args)],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.fixture
+def plan_file(tmp_path: Path) -> Path:
+    path = tmp_path / "five.toml"
+    path.write_text(plan_to_toml(five_targets()), encoding="utf-8")
+    return path
+
+
+def test_the_json_is_the_issues_shape_and_the_schedules_blocks(plan_file: Path) -> None:
+    done = run(plan_file, "--night", "2026-12-03", "--nights", "2", "--json")
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert set(found) == {"nights", "unschedulable"}
+    assert [night["date"] for night in found["nights"]] == ["2026-12-03", "2026-12-04"]
+    for night in found["nights"]:
+        assert set(night) == {"date", "dusk", "dawn", "blocks"}
+        assert ISO.match(night["dusk"]) and ISO.match(night["dawn"])
+        for block in night["blocks"]:
+            assert set(block) == {"target", "start", "end", "frames"}
+            assert ISO.match(block["start"]) and ISO.match(block["end"])
+            assert isinstance(block["frames"], int) and block["frames"] > 0
+    assert found["unschedulable"] == [
+        {"target": "M13", "reason": "never 30 degrees high while dark"}]
+    # The command's blocks are the pure schedule's, for the plan's [site].
+    expected = schedule(five_targets(), Place(48.0, 2.0, 100.0), date(2026, 12, 3), 2)
+    assert [[(b["target"], b["start"], b["end"], b["frames"]) for b in night["blocks"]]
+            for night in found["nights"]] == [
+        [(b.target, iso(b.start), iso(b.end), b.frames) for b in night.blocks]
+        for night in expected.nights]
+
+
+def test_the_table_shows_dusk_dawn_blocks_and_what_is_not_imaged(plan_file: Path) -> None:
+    done = run(plan_file, "--night", "2026-12-03")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert re.fullmatch(r"Night of 2026-12-03: astronomical dusk 17:5\d, dawn 05:3\d UTC",
+                        lines[0]), lines[0]
+    assert lines[1].split() == ["TARGET", "START", "END", "FRAMES"]
+    assert lines[2].split()[0] == "M31"
+    assert "Not imaged in these nights:" in lines
+    assert lines[-1].split(None, 1) == ["M13", "never 30 degrees high while dark"]
+
+
+def test_the_site_given_replaces_the_plans(plan_file: Path) -> None:
+    """From 35 S, M42 is high and M81 never 30 degrees up (a south latitude joined with =,
+    as argparse reads "-35" as an option otherwise)."""
+    done = run(plan_file, "--night", "2026-12-03", "--site=-35,149,600", "--json")
+    assert done.returncode == 0, done.stderr
+    reasons = {u["target"]: u["reason"] for u in json.loads(done.stdout)["unschedulable"]}
+    assert reasons["M81"] == "never 30 degrees high while dark"
+
+
+def test_refusals_say_why_with_status_2(tmp_path: Path, plan_file: Path) -> None:
+    no_site = tmp_path / "nosite.toml"
+    no_site.write_text(plan_to_toml(replace(five_targets(), site=None)), encoding="utf-8")
+    done = run(no_site, "--night", "2026-12-03")
+    assert done.returncode == 2 and "has no [site]: give --site" in done.stderr
+    in_order = tmp_path / "inorder.toml"
+    in_order.write_text(plan_to_toml(replace(
+        five_targets(), schedule=None,
+        targets=tuple(replace(t, constraints=None) for t in five_targets().targets))),
+        encoding="utf-8")
+    done = run(in_order)
+    assert done.returncode == 2 and "has no [schedule] table" in done.stderr
+    bad = tmp_path / "bad.toml"
+    text = plan_to_toml(five_targets()).replace("min_altitude = 30.0", "min_altitude = 95")
+    bad.write_text(text, encoding="utf-8")
+    done = run(bad)
+    line = text.splitlines().index("min_altitude = 95") + 1
+    assert done.returncode == 2
+    assert f"bad.toml, line {line}: schedule.min_altitude must be a number from 0 to 90" \
+        in done.stderr
+    assert run(plan_file, "--site", "91,0").returncode == 2
+    assert run(plan_file, "--night", "tomorrow").returncode == 2
+
+
+def test_an_esq_becomes_a_plan_taken_in_order(tmp_path: Path) -> None:
+    out = tmp_path / "narrow.toml"
+    done = run("--import-esq", EKOS / "rgb_narrow.esq", "-o", out)
+    assert done.returncode == 0, done.stderr
+    plan = parse_plan(out.read_text(encoding="utf-8"))
+    assert plan.schedule is None
+    target, = plan.targets
+    assert not target.slew
+    assert [(b.count, b.exposure, b.filter, b.binning, b.frame_type)
+            for b in target.batches] == [(12, 120.0, "Red", 2, "Light"),
+                                         (6, 300.5, "Ha", 1, "Light"),
+                                         (9, 2.0, "Ha", 1, "Flat")]
+    assert plan.devices.camera == "CCD Simulator"
+    assert plan.devices.wheel == "Filter Simulator"
+    assert plan.flip.enabled and plan.flip.hour_angle_limit == pytest.approx(3.0)
+    said = done.stderr
+    for words in ("cooler set point -10 C", "a delay of 3 s", "a sub-frame",
+                  "flats by ADU", "refocus every N (45)", "guide deviation limit (2.5)"):
+        assert words in said
+        assert words in out.read_text(encoding="utf-8")  # in the plan's comments too
+
+
+def test_an_esl_becomes_a_scheduled_plan(tmp_path: Path) -> None:
+    """The jobs' sequences are found beside the list when the written path is gone."""
+    done = run("--import-esq", EKOS / "three_targets.esl")
+    assert done.returncode == 0, done.stderr
+    plan = parse_plan(done.stdout)
+    assert plan.schedule is not None and plan.schedule.twilight == "astronomical"
+    assert [t.name for t in plan.targets] == ["Pleiades", "Double Cluster", "Pleiades (2)"]
+    pleiades, double, again = plan.targets
+    assert (pleiades.ra, pleiades.dec) == (3.7914, 24.1053)
+    assert pleiades.constraints == Constraints(min_altitude=25.0, moon_separation=30.0,
+                                               priority=3)
+    assert [b.count for b in pleiades.batches] == [60]  # Repeat 3 of 20 frames
+    assert double.constraints is not None and double.constraints.priority == 1
+    assert double.constraints.after is not None and double.constraints.before is not None
+    assert double.constraints.after.isoformat() == "2026-12-03T20:00:00+00:00"
+    assert [b.filter for b in double.batches] == ["Red", "Ha", "Ha"]
+    assert again.constraints == Constraints(min_altitude=20.0, priority=10)
+    assert plan.end.park and plan.end.warm
+    for words in ("the site", "EnforceWeather", "Ekos's steps Focus, Guide",
+                  "the artificial horizon", "startup Culmination", "completion Loop",
+                  "the ParkDome procedure", "has no time zone: taken as UTC"):
+        assert words in done.stderr
+
+
+def test_a_file_that_is_not_ekoss_is_refused(tmp_path: Path) -> None:
+    not_xml = tmp_path / "x.esq"
+    not_xml.write_text("<SequenceQueue><Job>", encoding="utf-8")
+    done = run("--import-esq", not_xml)
+    assert done.returncode == 2 and "not XML" in done.stderr
+    other = tmp_path / "y.esl"
+    other.write_text("<Other/>", encoding="utf-8")
+    assert "neither a capture sequence" in run("--import-esq", other).stderr
+    lost = tmp_path / "z.esl"
+    lost.write_text("<SchedulerList><Job><Name>a</Name><Sequence>/no/such.esq</Sequence>"
+                    "</Job></SchedulerList>", encoding="utf-8")
+    done = run("--import-esq", lost)
+    assert done.returncode == 2 and "is not there, nor beside z.esl" in done.stderr
+
+
+def test_svg_draws_the_first_night(tmp_path: Path, plan_file: Path) -> None:
+    picture = tmp_path / "night.svg"
+    done = run(plan_file, "--night", "2026-12-03", "--nights", "2", "--svg", picture)
+    assert done.returncode == 0, done.stderr
+    svg = picture.read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and "Night of 2026-12-03" in svg
+    assert "M42 " in svg and "(in hand)" not in svg  # 2026 is not now
+
+
+def test_an_esl_of_ekos_3_7_with_a_follower_job_and_a_bare_ampersand() -> None:
+    """Version 2.2 lists: a follower job (JobType lead='false') images its lead's target
+    with its own sequence; KStars 3.8 writes a path's "&" bare; gain and offset are among the
+    job's INDI properties; the camera and wheel are named in Ekos's optical train."""
+    done = run("--import-esq", EKOS / "lead_follower.esl")
+    assert done.returncode == 0, done.stderr
+    plan = parse_plan(done.stdout)
+    target, = plan.targets
+    assert target.name == "Andromeda & friends"
+    assert [(b.count, b.exposure, b.filter, b.gain, b.offset) for b in target.batches] == [
+        (30, 180.0, "L", 120.0, 30.0), (20, 60.0, "Luminance", None, None)]
+    assert plan.devices.wheel == "Filter Simulator"
+    for words in ("dither every 3 frames", "the camera is named 'CCD Simulator'",
+                  "the wheel is named 'Filter Simulator'"):
+        assert words in done.stderr
