@@ -427,23 +427,16 @@ def targets(settings: Settings, figures: Figures) -> dict[tuple[str, str, str], 
     the simulators' slews are short); where indilib parked, also within 5 s of its median."""
     a = settings.threshold + 10
     b = settings.stale + settings.threshold + 10
-    wanted = {("a", "ours", "weather Alert -> mount park asked"): a,
-              ("a", "ours", "weather Alert -> dome park asked"): a,
-              ("a", "ours", "weather Alert -> mount parked"): a,
-              ("a", "ours", "weather Alert -> dome parked"): a,
-              ("b", "ours", "weather SIGKILL -> mount park asked"): b,
-              ("b", "ours", "weather SIGKILL -> dome park asked"): b,
-              ("b", "ours", "weather SIGKILL -> mount parked"): b,
-              ("b", "ours", "weather SIGKILL -> dome parked"): b,
-              ("s", "ours", "weather SIGSTOP -> mount park asked"): b,
-              ("s", "ours", "weather SIGSTOP -> dome park asked"): b,
-              ("k", "ours", "weather SIGKILL, restarted -> mount park asked"): a,
-              ("k", "ours", "weather SIGKILL, restarted -> dome park asked"): a,
-              ("k", "ours", "weather SIGKILL, restarted -> mount parked"): a,
-              ("k", "ours", "weather SIGKILL, restarted -> dome parked"): a,
-              ("k", "ours", "reconnected, Ok -> SAFE Ok"): settings.resume + 10,
-              ("c", "ours", "weather Alert -> sequence held"): settings.threshold + 30,
-              ("c", "ours", "weather safe -> frames counted again"): settings.resume + 60}
+    parks = ("mount park asked", "dome park asked", "mount parked", "dome parked")
+    # part, its cause, the bound, the park's steps it measures (SIGSTOP: only the asking)
+    runs = (("a", "weather Alert", a, parks), ("b", "weather SIGKILL", b, parks),
+            ("s", "weather SIGSTOP", b, parks[:2]),
+            ("k", "weather SIGKILL, restarted", a, parks))
+    wanted = {(part, "ours", f"{cause} -> {step}"): bound
+              for part, cause, bound, steps in runs for step in steps}
+    wanted |= {("k", "ours", "reconnected, Ok -> SAFE Ok"): settings.resume + 10,
+               ("c", "ours", "weather Alert -> sequence held"): settings.threshold + 30,
+               ("c", "ours", "weather safe -> frames counted again"): settings.resume + 60}
     for (part, kind, what), values in figures.seen.items():
         known = [v for v in values if v is not None]
         if kind == "indilib" and what.endswith("parked") and known and part != "k":

@@ -9,7 +9,6 @@ opened when the agent first needs it and kept up by indipyclient's retry policy.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import os
@@ -17,8 +16,7 @@ import os
 import indipyclient
 from indipyclient import Client
 
-__all__ = ["DEFAULT_SERVER", "ENV_SERVER", "AgentLink", "add_server_options", "parse_address",
-           "server_option"]
+__all__ = ["DEFAULT_SERVER", "ENV_SERVER", "AgentLink", "parse_address"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,28 +40,6 @@ def parse_address(text: str) -> tuple[str, int]:
     if not 0 < number < 65536:
         raise ValueError(f"{text!r}: the port must be 1..65535")
     return host, number
-
-
-def add_server_options(parser: argparse.ArgumentParser, host_help: str) -> None:
-    """An agent executable's ``--indi-host`` / ``--indi-port``: the server it is a client of."""
-    parser.add_argument("--indi-host", default=None, help=host_help)
-    parser.add_argument("--indi-port", type=int, default=None,
-                        help="that server's port (default 7624)")
-
-
-def server_option(parser: argparse.ArgumentParser,
-                  args: argparse.Namespace) -> tuple[str | None, int | None]:
-    """The (host, port) `add_server_options` gave, else ``INDIPY_AGENT_SERVER``'s; None where
-    neither says (the agent then asks the hosting server); a bad value stops the command."""
-    host, port = args.indi_host, args.indi_port
-    if host is None and port is None and os.environ.get(ENV_SERVER):
-        try:
-            host, port = parse_address(os.environ[ENV_SERVER])
-        except ValueError as exc:
-            parser.error(f"{ENV_SERVER}: {exc}")
-    if port is not None and not 0 < port < 65536:
-        parser.error(f"--indi-port {port}: must be 1..65535")
-    return host, port
 
 
 class AgentLink:

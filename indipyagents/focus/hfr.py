@@ -24,8 +24,9 @@ try:
     import numpy as np
     import sep  # type: ignore[import-not-found]
 except ImportError as exc:  # pragma: no cover - the message is tested in a subprocess
-    raise ImportError(f"autofocus measures stars with numpy and sep, the optional extra "
-                      f"[agents] ({exc}): {install_hint('agents')}") from exc
+    # The one guard for both star measurers: the guider's `stars` imports this module first.
+    raise ImportError(f"measuring stars (autofocus, the guider) needs numpy and sep, the "
+                      f"optional extra [agents] ({exc}): {install_hint('agents')}") from exc
 
 __all__ = ["MAX_ELONGATION", "Measurement", "measure"]
 

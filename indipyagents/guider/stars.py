@@ -12,12 +12,11 @@ from indipycore.fits import FITSError
 from ..focus.hfr import image
 from .machine import Star
 
-try:
-    import numpy as np
-    import sep  # type: ignore[import-not-found]
-except ImportError as exc:  # pragma: no cover - the extra is missing
-    raise ImportError(f"the guider measures stars with numpy and sep, the optional extra "
-                      f"[agents] ({exc})") from None
+# isort: split
+# After `focus.hfr`, whose import raises the ImportError that names the extra when either
+# is missing.
+import numpy as np
+import sep  # type: ignore[import-not-found]
 
 __all__ = ["FITSError", "measure", "stars_in"]
 

@@ -9,11 +9,10 @@ the extra ``[agents]``) is said at once and the command exits, before anything s
 from __future__ import annotations
 
 from indipyserver.standalone import run_driver
-from indipyserver.standalone import serving_parser
 
+from ..commandline import agent_parser
+from ..commandline import server_option
 from ..link import ENV_SERVER
-from ..link import add_server_options
-from ..link import server_option
 from ..plan.toml import PlanError
 from .driver import make_driver
 from .night import check_plan_file
@@ -22,9 +21,8 @@ __all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = serving_parser(__doc__)
-    add_server_options(parser, f"the INDI server the agent drives (default: ${ENV_SERVER}, "
-                           "else the server it serves on, else localhost)")
+    parser = agent_parser(__doc__, f"the INDI server the agent drives (default: ${ENV_SERVER}, "
+                                   "else the server it serves on, else localhost)")
     parser.add_argument("--state-dir", default=None,
                         help="where the agent keeps what a restart resumes (default: "
                              "$INDIPY_AGENT_STATE, else ~/.local/state/indipy/imager-agent)")

@@ -15,6 +15,7 @@ import bisect
 import logging
 import string
 import tomllib
+from collections.abc import Iterator
 
 logger = logging.getLogger(__name__)
 
@@ -182,28 +183,27 @@ class _Walk:
         self.pos += 1
 
     def array(self, path: KeyPath) -> None:
+        for index in self.items("]"):
+            self.remember(path + (index,), self.line(self.pos))
+            self.value(path + (index,))
+
+    def inline_table(self, path: KeyPath) -> None:
+        for _ in self.items("}"):
+            self.key_value(path)
+
+    def items(self, closing: str) -> Iterator[int]:
+        """Past the opening bracket, up to and past `closing` (``]`` or ``}``): each item's
+        index, with `pos` at its start, once blanks, newlines and commas are passed over (the
+        caller reads the item before asking for the next)."""
         self.pos += 1
         index = 0
         while True:
             self.blank(newlines=True)
-            if self.text[self.pos] == "]":
+            if self.text[self.pos] == closing:
                 self.pos += 1
                 return
             if self.text[self.pos] == ",":
                 self.pos += 1
                 continue
-            self.remember(path + (index,), self.line(self.pos))
-            self.value(path + (index,))
+            yield index
             index += 1
-
-    def inline_table(self, path: KeyPath) -> None:
-        self.pos += 1
-        while True:
-            self.blank(newlines=True)
-            if self.text[self.pos] == "}":
-                self.pos += 1
-                return
-            if self.text[self.pos] == ",":
-                self.pos += 1
-                continue
-            self.key_value(path)

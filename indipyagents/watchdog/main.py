@@ -9,14 +9,12 @@ watchdogs can run side by side."""
 
 from __future__ import annotations
 
-import os
-
 from indipyserver.standalone import run_driver
-from indipyserver.standalone import serving_parser
 
+from ..commandline import agent_parser
+from ..commandline import device_name
+from ..commandline import server_option
 from ..link import ENV_SERVER
-from ..link import add_server_options
-from ..link import server_option
 from .agent import DEVICE
 from .agent import make_driver
 
@@ -24,17 +22,15 @@ __all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = serving_parser(__doc__)
-    add_server_options(parser, f"the INDI server the watchdog watches (default: ${ENV_SERVER}, "
-                           "else WATCHDOG_SETTINGS, else the server it serves on)")
-    parser.add_argument("--device", default=None,
-                        help=f"the device's name (default: $INDIDEV, else {DEVICE})")
+    parser = agent_parser(__doc__, f"the INDI server the watchdog watches (default: "
+                                   f"${ENV_SERVER}, else WATCHDOG_SETTINGS, else the server "
+                                   "it serves on)", device=DEVICE)
     parser.add_argument("--config-dir", default=None,
                         help="where CONFIG_SAVE writes (default ~/.indi, as indilib's)")
     args = parser.parse_args(argv)
     host, port = server_option(parser, args)
-    name = args.device or os.environ.get("INDIDEV") or DEVICE
-    run_driver(make_driver(host, port, name=name, config_dir=args.config_dir), args)
+    run_driver(make_driver(host, port, name=device_name(args, DEVICE),
+                           config_dir=args.config_dir), args)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from httpkit import QuietHandler
 from peers import REPO
 from peers import free_port
 from waiting import wait_for
@@ -113,7 +114,7 @@ class SlowPuts:
     def __init__(self, port: int, slow: tuple[str, ...], delay: float) -> None:
         target = f"http://{HOST}:{port}"
 
-        class Relay(http.server.BaseHTTPRequestHandler):
+        class Relay(QuietHandler):
             def do_GET(self) -> None:
                 self.relay()
 
@@ -124,24 +125,8 @@ class SlowPuts:
 
             def relay(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                request = urllib.request.Request(
-                    target + self.path, data=self.rfile.read(length) if length else None,
-                    method=self.command,
-                    headers={"Content-Type": self.headers.get("Content-Type",
-                                                              "application/x-www-form-urlencoded")})
-                try:
-                    with urllib.request.urlopen(request, timeout=30) as reply:
-                        status, body = reply.status, reply.read()
-                except urllib.error.HTTPError as exc:
-                    status, body = exc.code, exc.read()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
+                status, body = self.passed_on(target, self.rfile.read(length) if length else None)
+                self.answer(status, body, "application/json")
 
         self.server = http.server.ThreadingHTTPServer((HOST, 0), Relay)
         self.port = int(self.server.server_address[1])
@@ -171,7 +156,7 @@ class FaultyRelay:
         self.released = threading.Event()
         relay_self = self
 
-        class Relay(http.server.BaseHTTPRequestHandler):
+        class Relay(QuietHandler):
             def do_GET(self) -> None:
                 self.relay()
 
@@ -199,31 +184,11 @@ class FaultyRelay:
                     else:
                         self.answer(200, b"<html>not Alpaca</html>", "text/html")
                         return
-                request = urllib.request.Request(
-                    target + self.path, data=body, method=self.command,
-                    headers={"Content-Type": self.headers.get(
-                        "Content-Type", "application/x-www-form-urlencoded")})
                 try:
-                    with urllib.request.urlopen(request, timeout=30) as reply:
-                        status, data = reply.status, reply.read()
-                except urllib.error.HTTPError as exc:
-                    status, data = exc.code, exc.read()
+                    status, data = self.passed_on(target, body)
                 except OSError:
                     return  # the server behind is gone: no answer either
                 self.answer(status, data, "application/json")
-
-            def answer(self, status: int, data: bytes, kind: str) -> None:
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", kind)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:
-                    pass  # the client gave up (its timeout) before the answer
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
 
         self.server = http.server.ThreadingHTTPServer((HOST, 0), Relay)
         self.server.daemon_threads = True

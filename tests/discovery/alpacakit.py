@@ -11,6 +11,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from httpkit import QuietHandler
+
 
 def free_udp_port() -> int:
     """A UDP port free a moment ago (tests never take the real discovery port, 32227)."""
@@ -62,16 +64,9 @@ def failing_api(status: int = 500, body: bytes = b"boom", host: str = "127.0.0.1
     """An HTTP server on `host` answering every GET with `status` and `body`; yields its
     port."""
 
-    class Failing(http.server.BaseHTTPRequestHandler):
+    class Failing(QuietHandler):
         def do_GET(self) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
+            self.answer(status, body, "text/plain")
 
     server = http.server.ThreadingHTTPServer((host, 0), Failing)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -18,6 +18,28 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 
+#: A second interface: the veth pair v0 (10.9.0.1/24) and v1, both up.
+VETH = ("ip link add v0 type veth peer name v1 && "
+        "ip addr add 10.9.0.1/24 brd 10.9.0.255 dev v0 && ip link set v0 up && "
+        "ip link set v1 up")
+
+
+def in_namespace(setup: str, child: str, interfaces: str | None,
+                 timeout: float) -> subprocess.CompletedProcess[str]:
+    """`child` (Python source) run in a network namespace of its own that the shell commands
+    `setup` make, with INDIPY_MDNS_INTERFACES `interfaces` (None: unset); it must exit 0."""
+    unshare = shutil.which("unshare")
+    assert unshare is not None, "unshare (util-linux) is needed to make the namespace"
+    script = f"{setup} && exec {sys.executable} -c \"$CHILD\""
+    env = {k: v for k, v in os.environ.items() if k != "INDIPY_MDNS_INTERFACES"}
+    env.update(CHILD=child, PYTHONPATH=str(REPO))
+    if interfaces is not None:
+        env["INDIPY_MDNS_INTERFACES"] = interfaces
+    out = subprocess.run([unshare, "-n", "sh", "-c", script], capture_output=True, text=True,
+                         timeout=timeout, env=env, check=False)
+    assert out.returncode == 0, out.stderr
+    return out
+
 CHILD = f"""
 import sys
 sys.path[:0] = [{str(HERE)!r}, {str(REPO / "tests")!r}]
@@ -33,15 +55,7 @@ def test_without_multicast_dns_sd_says_so_and_alpaca_is_still_listed() -> None:
     """In a namespace where lo has multicast off: ``indipy-discover`` (lo chosen by
     INDIPY_MDNS_INTERFACES) says DNS-SD cannot browse there and why, lists the Alpaca server
     its probe found, and exits 0."""
-    unshare = shutil.which("unshare")
-    assert unshare is not None, "unshare (util-linux) is needed to make the namespace"
-    script = ("ip link set lo up && ip link set lo multicast off && "
-              f"exec {sys.executable} -c \"$CHILD\"")
-    env = {**os.environ, "CHILD": CHILD, "INDIPY_MDNS_INTERFACES": "lo",
-           "PYTHONPATH": str(REPO)}
-    out = subprocess.run([unshare, "-n", "sh", "-c", script], capture_output=True, text=True,
-                         timeout=60, env=env, check=False)
-    assert out.returncode == 0, out.stderr
+    out = in_namespace("ip link set lo up && ip link set lo multicast off", CHILD, "lo", 60)
     api = int(out.stderr.split("api ", 1)[1].split()[0])
     found = json.loads(out.stdout)
     assert [(s["kind"], s["port"], s["interfaces"]) for s in found] == [("alpaca", api, ["lo"])]
@@ -67,16 +81,7 @@ def test_the_probe_broadcasts_only_on_the_chosen_interfaces() -> None:
     """With lo and v0 (10.9.0.1/24) up, the responder hears the probe only from the chosen
     interfaces' addresses, and each server found is on the interface it answered on; the
     default choice (no names) is the interfaces with multicast on: v0, not lo."""
-    unshare = shutil.which("unshare")
-    assert unshare is not None, "unshare (util-linux) is needed to make the namespace"
-    script = ("ip link set lo up && ip link add v0 type veth peer name v1 && "
-              "ip addr add 10.9.0.1/24 brd 10.9.0.255 dev v0 && ip link set v0 up && "
-              f"ip link set v1 up && exec {sys.executable} -c \"$CHILD\"")
-    env = {k: v for k, v in os.environ.items() if k != "INDIPY_MDNS_INTERFACES"}
-    env.update(CHILD=PROBE_CHILD, PYTHONPATH=str(REPO))
-    out = subprocess.run([unshare, "-n", "sh", "-c", script], capture_output=True, text=True,
-                         timeout=60, env=env, check=False)
-    assert out.returncode == 0, out.stderr
+    out = in_namespace(f"ip link set lo up && {VETH}", PROBE_CHILD, None, 60)
     rows = [ast.literal_eval(line) for line in out.stdout.splitlines()]
     assert rows == [
         (["lo"], ["127.0.0.1"], [("lo",)]),
@@ -115,16 +120,7 @@ finally:
 def test_an_alpaca_server_answering_on_two_interfaces_is_listed_once() -> None:
     """Our server's face on 0.0.0.0 answers the probe on lo and on v0: one entry (the same
     port and the same devices' UniqueIDs) with both addresses and both interfaces."""
-    unshare = shutil.which("unshare")
-    assert unshare is not None, "unshare (util-linux) is needed to make the namespace"
-    script = ("ip link set lo up && ip link add v0 type veth peer name v1 && "
-              "ip addr add 10.9.0.1/24 brd 10.9.0.255 dev v0 && ip link set v0 up && "
-              f"ip link set v1 up && exec {sys.executable} -c \"$CHILD\"")
-    env = {**os.environ, "CHILD": TWO_ADDRESSES_CHILD, "PYTHONPATH": str(REPO),
-           "INDIPY_MDNS_INTERFACES": "lo,v0"}
-    out = subprocess.run([unshare, "-n", "sh", "-c", script], capture_output=True, text=True,
-                         timeout=120, env=env, check=False)
-    assert out.returncode == 0, out.stderr
+    out = in_namespace(f"ip link set lo up && {VETH}", TWO_ADDRESSES_CHILD, "lo,v0", 120)
     listed = ast.literal_eval(out.stdout.strip().splitlines()[-1])
     assert listed == [(True, ("127.0.0.1", "10.9.0.1"), ("lo", "v0"), ("Focuser Simulator",))] \
         or listed == [(True, ("10.9.0.1", "127.0.0.1"), ("v0", "lo"), ("Focuser Simulator",))], \
@@ -157,16 +153,7 @@ finally:
 def test_our_server_announced_on_two_interfaces_is_listed_once_with_both() -> None:
     """Our server on 0.0.0.0 announcing on lo and v0 (both with multicast on), listed on
     both: one entry, both addresses, both interfaces, nothing wrong."""
-    unshare = shutil.which("unshare")
-    assert unshare is not None, "unshare (util-linux) is needed to make the namespace"
-    script = ("ip link set lo up && ip link set lo multicast on && "
-              "ip link add v0 type veth peer name v1 && "
-              "ip addr add 10.9.0.1/24 brd 10.9.0.255 dev v0 && ip link set v0 up && "
-              f"ip link set v1 up && exec {sys.executable} -c \"$CHILD\"")
-    env = {**os.environ, "CHILD": DNS_SD_CHILD, "PYTHONPATH": str(REPO),
-           "INDIPY_MDNS_INTERFACES": "lo,v0"}
-    out = subprocess.run([unshare, "-n", "sh", "-c", script], capture_output=True, text=True,
-                         timeout=120, env=env, check=False)
-    assert out.returncode == 0, out.stderr
+    out = in_namespace(f"ip link set lo up && ip link set lo multicast on && {VETH}",
+                       DNS_SD_CHILD, "lo,v0", 120)
     assert ast.literal_eval(out.stdout.strip().splitlines()[-1]) == [
         (["10.9.0.1", "127.0.0.1"], ["lo", "v0"], ())], out.stdout + out.stderr

@@ -46,3 +46,14 @@ async def number(client: DriverHarness, device: str, vector: str, **values: floa
 def value(event: Any, member: str) -> Any:
     """A member's value in a received set or def event."""
     return event[member].value
+
+
+async def definitions(client: DriverHarness, count: int) -> dict[str, Any]:
+    """The next `count` definitions received (what `connected` left queued), by vector name;
+    other events passed over."""
+    defs: dict[str, Any] = {}
+    while len(defs) < count:
+        event = await client.receive()
+        if type(event).__name__.startswith("Def"):
+            defs[event.name] = event
+    return defs

@@ -27,6 +27,7 @@ from indipydriver.standard.weather import Weather
 from indipydriver.standard.weather import WeatherParameter
 from indipydriver.standard.weather import parameter_state
 from indipydriver.standard.weather import worst_state
+from indipydriver.testing import DriverHarness
 
 
 class FakeFocuser:
@@ -246,6 +247,12 @@ class FailingStation(Station):
         return await super().read()
 
 
+async def refreshed_status(client: DriverHarness) -> SetLightVector:
+    """Meteo's WEATHER_REFRESH pressed: the WEATHER_STATUS that follows."""
+    await switch(client, "Meteo", "WEATHER_REFRESH", REFRESH="On")
+    return await client.expect(SetLightVector, name="WEATHER_STATUS")
+
+
 async def test_weather_fail_closed_makes_a_failed_read_alert() -> None:
     """With fail_closed, a read that raises turns every light and WEATHER_STATUS Alert, the
     reason in the first such set only; widening an OK range meanwhile does not make it Ok;
@@ -274,14 +281,11 @@ async def test_weather_fail_closed_makes_a_failed_read_alert() -> None:
             assert {status[name].value for name in ("WEATHER_TEMPERATURE", "WEATHER_WIND_SPEED")} \
                 == {State.ALERT}
             assert "station unplugged" in (status.message or "")
-            await switch(client, "Meteo", "WEATHER_REFRESH", REFRESH="On")
-            status = await client.expect(SetLightVector, name="WEATHER_STATUS")
+            status = await refreshed_status(client)
             assert status.state == State.ALERT and not status.message
             await number(client, "Meteo", "WEATHER_WIND_SPEED", MIN_OK=0, MAX_OK=30,
                          PERC_WARN=10)
             status = await client.expect(SetLightVector, name="WEATHER_STATUS")
             assert status.state == State.ALERT
             station.broken = ""
-            await switch(client, "Meteo", "WEATHER_REFRESH", REFRESH="On")
-            status = await client.expect(SetLightVector, name="WEATHER_STATUS")
-            assert status.state == State.OK
+            assert (await refreshed_status(client)).state == State.OK

@@ -8,6 +8,7 @@ import asyncio
 
 import pytest
 from rolekit import connected
+from rolekit import definitions
 from rolekit import number
 from rolekit import switch
 from waiting import until
@@ -96,11 +97,7 @@ async def test_properties_follow_indilib_and_come_with_connect() -> None:
     defined with indilib 1.9.9's labels, groups, perms, rules and formats."""
     _, mount = make_mount()
     async with connected(DEV, mount) as client:
-        defs = {}
-        while len(defs) < len(mount.vectors()):
-            event = await client.receive()
-            if type(event).__name__.startswith("Def"):
-                defs[event.name] = event
+        defs = await definitions(client, len(mount.vectors()))
     coord = defs["EQUATORIAL_EOD_COORD"]
     assert isinstance(coord, DefNumberVector)
     assert (coord.label, coord.group, coord.perm.value) == ("Eq. Coordinates", "Main Control", "rw")

@@ -11,6 +11,7 @@ from datetime import datetime
 
 import pytest
 from rolekit import connected
+from rolekit import definitions
 from rolekit import number
 from rolekit import switch
 
@@ -76,11 +77,7 @@ async def test_a_guided_mount_has_indilibs_timed_guide_vectors_and_guide_rate() 
     _, mount = make_mount()
     assert int(mount.interface) == 5
     async with connected(DEV, mount) as client:
-        defs = {}
-        while len(defs) < len(mount.vectors()):
-            event = await client.receive()
-            if type(event).__name__.startswith("Def"):
-                defs[event.name] = event
+        defs = await definitions(client, len(mount.vectors()))
     ns, rate = defs["TELESCOPE_TIMED_GUIDE_NS"], defs["GUIDE_RATE"]
     assert isinstance(ns, DefNumberVector) and isinstance(rate, DefNumberVector)
     assert (ns.group, [(m.name, m.format, m.max) for m in ns.members]) == (
