@@ -7,14 +7,12 @@ else to the server it serves on, else localhost:7624."""
 
 from __future__ import annotations
 
-import os
-
 from indipyserver.standalone import run_driver
-from indipyserver.standalone import serving_parser
 
+from ..commandline import agent_parser
+from ..commandline import device_name
+from ..commandline import server_option
 from ..link import ENV_SERVER
-from ..link import add_server_options
-from ..link import server_option
 from .agent import DEVICE
 from .agent import make_driver
 from .solver import INDEX_DIR
@@ -23,11 +21,9 @@ __all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = serving_parser(__doc__)
-    add_server_options(parser, f"the INDI server whose camera and mount the agent drives "
-                               f"(default: ${ENV_SERVER}, else the server it serves on)")
-    parser.add_argument("--device", default=None,
-                        help=f"the device's name (default: $INDIDEV, else {DEVICE})")
+    parser = agent_parser(__doc__, f"the INDI server whose camera and mount the agent drives "
+                                   f"(default: ${ENV_SERVER}, else the server it serves on)",
+                          device=DEVICE)
     parser.add_argument("--config-dir", default=None,
                         help="where CONFIG_SAVE writes (default ~/.indi, as indilib's)")
     parser.add_argument("--solver", default="solve-field",
@@ -36,8 +32,7 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"the index files' folder (default {INDEX_DIR})")
     args = parser.parse_args(argv)
     host, port = server_option(parser, args)
-    name = args.device or os.environ.get("INDIDEV") or DEVICE
-    run_driver(make_driver(host, port, name=name, config_dir=args.config_dir,
+    run_driver(make_driver(host, port, name=device_name(args, DEVICE), config_dir=args.config_dir,
                            solver=args.solver, index_dir=args.index_dir), args)
 
 
