@@ -25,13 +25,14 @@ AGENT = "Imager Agent"
 
 
 def night(name: str, *targets: Target, folder: str = "night", camera: str,
-          wheel: str = "", focuser: str = "", mount: str = "", park: bool = False,
-          warm: bool = False, **settings: Any) -> Plan:
-    """A plan of `targets` on the devices named; by default its end parks and warms nothing
-    (a test's night leaves its rig as it was). `settings`: the plan's other parts (dither,
-    autofocus, flip, safety, site)."""
-    return Plan(name, targets, Devices(camera, wheel, focuser, mount), folder,
-                end=End(park=park, warm=warm), **settings)
+          wheel: str = "", focuser: str = "", mount: str = "", dome: str = "",
+          park: bool = False, warm: bool = False, close_dome: bool = False,
+          **settings: Any) -> Plan:
+    """A plan of `targets` on the devices named; by default its end parks, closes and warms
+    nothing (a test's night leaves its rig as it was). `settings`: the plan's other parts
+    (dither, autofocus, flip, safety, site)."""
+    return Plan(name, targets, Devices(camera, wheel, focuser, mount, dome), folder,
+                end=End(park=park, warm=warm, close_dome=close_dome), **settings)
 
 
 def target(name: str, *batches: Batch, ra: float | None = None, dec: float | None = None,

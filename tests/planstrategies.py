@@ -18,6 +18,7 @@ from indipyagents.plan.model import Autofocus
 from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Devices
 from indipyagents.plan.model import Dither
+from indipyagents.plan.model import End
 from indipyagents.plan.model import Flip
 from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Safety
@@ -83,7 +84,10 @@ def plans(draw: st.DrawFn) -> Plan:
                     night_end=draw(st.none() | moments))
     plan = Plan(name=draw(names), folder=folder, safety=safety,
                 targets=tuple(draw(st.lists(targets(), min_size=1, max_size=4))),
-                devices=Devices(camera=draw(names), wheel=draw(st.just("") | names)),
+                devices=Devices(camera=draw(names), wheel=draw(st.just("") | names),
+                                dome=draw(st.just("") | names)),
+                end=End(park=draw(st.booleans()), warm=draw(st.booleans()),
+                        close_dome=draw(st.booleans())),
                 dither=draw(dithers), autofocus=draw(autofocuses), flip=draw(flips),
                 site=draw(st.none() | st.builds(Site, _number(-90, 90), _number(-180, 180),
                                                 _number(-500, 10000))))

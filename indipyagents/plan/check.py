@@ -1,7 +1,7 @@
 """A plan checked against the instruments as they are, once they are seen and before anything
 moves: a filter the wheel does not have, gain on a camera without CCD_GAIN, autofocus without a
-focuser, a slew or dithering without a mount. Each problem is a `PlanError` at the plan line
-that asks for it. Pure: the rig is seen through `RigFacts`, which `RigFacts.of` reads from a
+focuser, a slew or dithering without a mount, a dome named that the rig has not opened. Each
+problem is a `PlanError` at the plan line that asks for it. Pure: the rig is seen through `RigFacts`, which `RigFacts.of` reads from a
 `rig.protocols.Rig` (or anything shaped like one).
 
 And against this install (`check_install`): autofocus asked for where the optional extra
@@ -59,6 +59,9 @@ class _RigView(Protocol):
     @property
     def mount(self) -> _Named | None: ...
 
+    @property
+    def dome(self) -> _Named | None: ...
+
 
 @dataclass(frozen=True)
 class RigFacts:
@@ -73,6 +76,7 @@ class RigFacts:
     offset: bool = False
     focuser: str = ""
     mount: str = ""
+    dome: str = ""
 
     @classmethod
     def of(cls, rig: _RigView) -> RigFacts:
@@ -82,7 +86,8 @@ class RigFacts:
                    wheel="" if wheel is None else wheel.name,
                    gain=rig.camera.has_gain(), offset=rig.camera.has_offset(),
                    focuser="" if rig.focuser is None else rig.focuser.name,
-                   mount="" if rig.mount is None else rig.mount.name)
+                   mount="" if rig.mount is None else rig.mount.name,
+                   dome="" if rig.dome is None else rig.dome.name)
 
 
 def _problem(plan: Plan, need: Need, facts: RigFacts) -> str | None:
@@ -123,6 +128,10 @@ def check_against(plan: Plan, facts: RigFacts, *, text: str | None = None,
     """Every problem of `plan` on these devices (empty: it can run). With the plan's `text`
     each problem names its line."""
     problems = []
+    dome = plan.devices.dome
+    if dome and facts.dome != dome:  # open_rig refuses a device that is no dome
+        problems.append(located(source, text, ("devices", "dome"),
+                                f"the dome {dome!r} is not a dome of the rig"))
     for need in needs(plan):
         reason = _problem(plan, need, facts)
         if reason is not None:

@@ -24,12 +24,14 @@ DitherMethod = Literal["pulse", "offset"]
 
 @dataclass(frozen=True)
 class Devices:
-    """The devices the plan drives, by INDI device name ("" = none of that kind)."""
+    """The devices the plan drives, by INDI device name ("" = none of that kind). A `dome`
+    named is opened before the frames that need the sky and closed at the end (`End`)."""
 
     camera: str = "CCD Simulator"
     wheel: str = ""
     focuser: str = ""
     mount: str = ""
+    dome: str = ""
 
 
 @dataclass(frozen=True)
@@ -127,11 +129,13 @@ class Site:
 
 @dataclass(frozen=True)
 class End:
-    """After the last frame (or an abort by the plan's end): park the mount, warm the camera
+    """After the last frame (or an abort by the plan's end): park the mount, close the
+    plan's dome (after the mount: a dome may wait for its mount to park), warm the camera
     (cooler off)."""
 
     park: bool = True
     warm: bool = True
+    close_dome: bool = True
 
 
 @dataclass(frozen=True)

@@ -38,12 +38,12 @@ from .scheduling import read_schedule
 
 PLAN_KEYS = ("name", "folder", "devices", "dither", "autofocus", "flip", "end", "site", "safety",
              "targets", "schedule")
-DEVICE_KEYS = ("camera", "wheel", "focuser", "mount")
+DEVICE_KEYS = ("camera", "wheel", "focuser", "mount", "dome")
 DITHER_KEYS = ("every", "pixels", "method", "settle")
 AUTOFOCUS_KEYS = ("at_start", "on_filter_change", "every_minutes", "temperature_delta",
                   "exposure", "step", "points", "binning", "filter")
 FLIP_KEYS = ("enabled", "hour_angle_limit", "settle")
-END_KEYS = ("park", "warm")
+END_KEYS = ("park", "warm", "close_dome")
 SITE_KEYS = ("latitude", "longitude", "elevation")
 SAFETY_KEYS = ("sky_free_while_unsafe", "night_end")
 TARGET_KEYS = ("name", "ra", "dec", "slew", "wait", "dither", "autofocus", "flip", "batches",
@@ -116,6 +116,7 @@ def _devices(data: Table) -> Devices:
         wheel=fields.text(data, path, "wheel", default.wheel),
         focuser=fields.text(data, path, "focuser", default.focuser),
         mount=fields.text(data, path, "mount", default.mount),
+        dome=fields.text(data, path, "dome", default.dome),
     )
 
 
@@ -173,7 +174,8 @@ def _flip(data: Table, path: KeyPath, base: Flip) -> Flip:
 def _end(data: Table) -> End:
     fields.only_known(data, ("end",), END_KEYS)
     return End(park=fields.boolean(data, ("end",), "park", True),
-               warm=fields.boolean(data, ("end",), "warm", True))
+               warm=fields.boolean(data, ("end",), "warm", True),
+               close_dome=fields.boolean(data, ("end",), "close_dome", True))
 
 
 def _safety(data: Table) -> Safety:

@@ -203,11 +203,13 @@ def plan_to_toml(plan: Plan) -> str:
     devices = plan.devices
     lines = [*_keys({"name": plan.name, "folder": plan.folder}), "",
              "[devices]", *_keys({"camera": devices.camera, "wheel": devices.wheel,
-                                  "focuser": devices.focuser, "mount": devices.mount}),
+                                  "focuser": devices.focuser, "mount": devices.mount,
+                                  "dome": devices.dome}),
              "[dither]", *_keys(_dither(plan.dither)),
              "[autofocus]", *_keys(_autofocus(plan.autofocus)),
              "[flip]", *_keys(_flip(plan.flip)),
-             "[end]", *_keys({"park": plan.end.park, "warm": plan.end.warm})]
+             "[end]", *_keys({"park": plan.end.park, "warm": plan.end.warm,
+                              "close_dome": plan.end.close_dome})]
     if plan.site is not None:
         lines += ["[site]", *_keys({"latitude": plan.site.latitude,
                                     "longitude": plan.site.longitude,

@@ -1,7 +1,8 @@
 """`open_rig`: the instruments a plan names, each device connected (CONNECTION.CONNECT, as
 indilib's agent does when it is connected itself), built on one indipyclient connection.
 
-The camera and the wheel are built here; the focuser and the mount are built by the factories
+The camera, the wheel and the dome are built here (and the read-only view of the domes a
+watchdog guards, `IndiGuardedDomes`, which every rig carries); the focuser and the mount are built by the factories
 given (`IndiFocuser`, `IndiMount` of this folder once they exist), so this module does not
 depend on them. `connect_device` lives in ``indiset.py`` (the instruments connect again a
 device whose driver was restarted) and is named here too.
@@ -16,6 +17,8 @@ from indipyclient import Client
 
 from ..plan.model import Devices
 from .camera import IndiCamera
+from .dome import IndiDome
+from .dome import IndiGuardedDomes
 from .indiset import CONNECT_WAIT
 from .indiset import connect_device
 from .protocols import Focuser
@@ -35,7 +38,8 @@ async def open_rig(client: Client, devices: Devices, *,
                    local: str | os.PathLike[str] | None = None) -> Rig:
     """The `Rig` of `devices`: each named device connected, the camera prepared (its BLOBs
     asked for, UPLOAD_MODE Client; or Local into the folder `local` of this machine, see
-    `IndiCamera`), the wheel's FILTER_SLOT known. A focuser or mount named
+    `IndiCamera`), the wheel's FILTER_SLOT known, the dome's DOME_PARK or DOME_SHUTTER
+    (`DeviceRefused` when it has neither: it is no dome). A focuser or mount named
     without its factory is refused (ValueError), not silently left out."""
     if not devices.camera:
         raise ValueError("a rig needs a camera")
@@ -44,7 +48,7 @@ async def open_rig(client: Client, devices: Devices, *,
         if name and factory is None:
             raise ValueError(f"the plan names the {kind} {name!r}, but no {kind} factory "
                              "was given to open_rig")
-    for name in (devices.camera, devices.wheel, devices.focuser, devices.mount):
+    for name in (devices.camera, devices.wheel, devices.focuser, devices.mount, devices.dome):
         if name:
             await connect_device(client, name)
     camera = IndiCamera(client, devices.camera, local=local)
@@ -53,6 +57,11 @@ async def open_rig(client: Client, devices: Devices, *,
     if devices.wheel:
         wheel = IndiWheel(client, devices.wheel)
         await wheel.prepare()
+    dome = None
+    if devices.dome:
+        dome = IndiDome(client, devices.dome)
+        await dome.ready()
     return Rig(camera=camera, wheel=wheel,
                focuser=focuser(client, devices.focuser) if focuser and devices.focuser else None,
-               mount=mount(client, devices.mount) if mount and devices.mount else None)
+               mount=mount(client, devices.mount) if mount and devices.mount else None,
+               dome=dome, guarded=IndiGuardedDomes(client))

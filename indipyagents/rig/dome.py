@@ -9,10 +9,17 @@ DOME_SHUTTER closed (a roof that only opens and shuts). Opening is the reverse: 
 it parks, then its shutter opened where it has one. indilib's dome simulator answers a
 shutter's move Ok once the move is done (some seconds, even for a shutter already there),
 and a park or unpark already done Ok at once.
+
+Whether a dome is open is `closed_reason`, pure: open only when it says so (unparked and not
+moving, its shutter open and not moving); a dome that says neither is closed. `IndiGuardedDomes`
+finds, read-only, the domes a watchdog on the server guards (ours and indilib's
+``indi_watchdog`` name theirs in ACTIVE_DEVICES.ACTIVE_DOME), so a night that names no dome
+still never images through one the watchdog closed.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from indipyclient import Client
@@ -24,10 +31,39 @@ from .indiset import park_switch
 from .protocols import DeviceLost
 from .protocols import DeviceRefused
 
-__all__ = ["DOME_WAIT", "IndiDome"]
+__all__ = ["DOME_WAIT", "IndiDome", "IndiGuardedDomes", "Seen", "closed_reason"]
 
 #: Seconds a dome's park, unpark or shutter move may take before the dome counts as lost.
 DOME_WAIT = 180.0
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """A switch vector as last seen: its state and the member that is On ("" none)."""
+
+    state: State
+    on: str
+
+
+def closed_reason(park: Seen | None, shutter: Seen | None) -> str | None:
+    """Why a dome whose DOME_PARK is `park` and DOME_SHUTTER `shutter` (None: it has none)
+    is closed to the sky, None when open. A move under way (Busy) is not open yet, and a
+    dome with neither vector does not say: closed (safety fails closed)."""
+    if park is None and shutter is None:
+        return "it says neither DOME_PARK nor DOME_SHUTTER (is it connected?)"
+    why = []
+    if park is not None:
+        if park.state is State.BUSY:
+            why.append("parking" if park.on == "PARK" else "its park moving")
+        elif park.on != "UNPARK":
+            why.append("parked" if park.on == "PARK" else "neither parked nor unparked")
+    if shutter is not None:
+        if shutter.state is State.BUSY:
+            why.append("its shutter moving")
+        elif shutter.on != "SHUTTER_OPEN":
+            why.append("its shutter closed" if shutter.on == "SHUTTER_CLOSE"
+                       else "its shutter neither open nor closed")
+    return ", ".join(why) or None
 
 
 class IndiDome:
@@ -61,6 +97,25 @@ class IndiDome:
         """Whether DOME_SHUTTER says SHUTTER_CLOSE (None for a dome without a shutter)."""
         shutter = self._vector("DOME_SHUTTER")
         return None if shutter is None else shutter["SHUTTER_CLOSE"] == "On"
+
+    def closed(self) -> str | None:
+        """Why it is closed to the sky now (`closed_reason`), None when open."""
+        return closed_reason(self._seen("DOME_PARK"), self._seen("DOME_SHUTTER"))
+
+    def _seen(self, name: str) -> Seen | None:
+        vector = self._vector(name)
+        if vector is None:
+            return None
+        on = [member for member in vector if vector[member] == "On"]
+        return Seen(vector.state, on[0] if len(on) == 1 else "")
+
+    async def ready(self) -> None:
+        """Wait until it defines DOME_PARK or DOME_SHUTTER: `DeviceRefused` (not a dome)
+        when it does not within `appear` seconds."""
+        try:
+            await self._defined()
+        except DeviceLost as lost:
+            raise DeviceRefused(self.name, f"is not a dome: {lost.reason}") from None
 
     async def _defined(self) -> None:
         """Wait until the dome defines DOME_PARK or DOME_SHUTTER; `DeviceLost` otherwise."""
@@ -114,3 +169,26 @@ class IndiDome:
             raise DeviceRefused(self.name, f"DOME_SHUTTER went {shutter.state.value} "
                                            f"without {member} on")
 
+
+
+class IndiGuardedDomes:
+    """The domes a watchdog on `client`'s server guards: each device that has WATCHDOG_SHUTDOWN
+    (ours and indilib's ``indi_watchdog``) names its dome in ACTIVE_DEVICES.ACTIVE_DOME; a name
+    the server does not hold is no dome (indilib's default names "Dome Simulator" everywhere).
+    Read from the client's copy at each call: a watchdog set up mid-night counts at once."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def domes(self) -> list[IndiDome]:
+        devices = self.client.devices
+        found: list[IndiDome] = []
+        for device in list(self.client):
+            active = devices.vector(device, "ACTIVE_DEVICES")
+            shutdown = devices.vector(device, "WATCHDOG_SHUTDOWN")
+            if active is None or shutdown is None or "ACTIVE_DOME" not in active:
+                continue
+            name = str(active["ACTIVE_DOME"]).strip()
+            if name and name in self.client and name not in (d.name for d in found):
+                found.append(IndiDome(self.client, name))
+        return found

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncGenerator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -211,12 +212,29 @@ class Dome(Protocol):
         """Open to the sky: unparked where it parks, its shutter opened where it has one."""
         ...
 
+    def closed(self) -> str | None:
+        """Why it is closed to the sky now, in words (parked, its shutter closed, moving, or
+        saying neither: a dome that does not say is closed), None when it is open."""
+        ...
+
+
+class GuardedDomes(Protocol):
+    """The domes a watchdog on the server guards (its ACTIVE_DEVICES.ACTIVE_DOME), whether
+    or not a plan names them: no frame that needs the sky starts while one is closed."""
+
+    def domes(self) -> Sequence[Dome]:
+        """Each guarded dome the server holds now."""
+        ...
+
 
 @dataclass
 class Rig:
-    """The instruments of one night; None where the plan names no device of that kind."""
+    """The instruments of one night; None where the plan names no device of that kind.
+    `guarded` sees, read-only, the domes a watchdog guards (None: none looked for)."""
 
     camera: Camera
     wheel: Wheel | None = None
     focuser: Focuser | None = None
     mount: Mount | None = None
+    dome: Dome | None = None
+    guarded: GuardedDomes | None = None

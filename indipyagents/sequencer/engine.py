@@ -4,9 +4,10 @@ restart (the server killed, the power gone) continues exactly where the run stop
 The plan is expanded into steps with stable ids (a slew, a wait, one step per frame, the end);
 a run skips the steps the journal (and the frames on disk: `reconcile`) say are done. Where the
 run stands is `control.py`'s table; this class carries out what its phase asks (a step, a hold,
-the abort's park and warm) and feeds it what happened. The steps are carried out by
-`stepwork.py`; between frames the triggers (`triggers/`: re-point, meridian flip, dither,
-autofocus) each decide and act with their own memory, restored from the journal's notes.
+the abort's park, dome close and warm) and feeds it what happened. The steps are carried out
+by `stepwork.py`; between frames the triggers (`triggers/`: the dome opened, re-point,
+meridian flip, dither, autofocus) each decide and act with their own memory, restored from
+the journal's notes.
 
 Failures: a `DeviceLost` retries the step by the project's retry policy (a frame not saved is
 simply taken again); once the retries are used up, or on a `DeviceRefused`, the run pauses
@@ -387,13 +388,10 @@ class Sequencer:
         await self._report()
 
     async def _wind_up(self) -> None:
-        """The abort carried out: park and warm as the plan's End says, each failure logged."""
+        """The abort carried out: park, close the dome and warm as the plan's End says, each
+        failure logged."""
         self.reason = self._ending
-        end, mount = self.plan.end, self.rig.mount
-        if end.park and mount is not None:
-            await self.hands.quietly(mount.park(), mount.name, "park")
-        if end.warm:
-            await self.hands.quietly(self.rig.camera.warm(), self.rig.camera.name, "warm")
+        await self.work.close_night(quietly=True)
         self.control.feed(Event.ABORT_DONE)
         await self._report()
 

@@ -138,14 +138,26 @@ class StepWork:
         return Done((step.file_name, data))
 
     async def end(self, step: EndStep) -> Done | None:
-        """Park and warm as the plan's End says."""
-        hands = self.hands
-        end, mount = hands.plan.end, hands.rig.mount
-        if end.park and mount is not None:
-            await hands.move(mount.park(), mount.name)
-        if end.warm:
-            await hands.move(hands.rig.camera.warm(), hands.rig.camera.name)
+        """Park, close the dome and warm as the plan's End says."""
+        await self.close_night(quietly=False)
         return Done()
+
+    async def close_night(self, *, quietly: bool) -> None:
+        """The End's park, the plan's dome closed after it (a dome may wait for its mount),
+        the warm; `quietly` (an abort's): each failure logged and the next done anyway."""
+        hands, rig, end = self.hands, self.hands.rig, self.hands.plan.end
+        acts: list[tuple[Callable[[], Awaitable[None]], str, str]] = []
+        if end.park and rig.mount is not None:
+            acts.append((rig.mount.park, rig.mount.name, "park"))
+        if end.close_dome and rig.dome is not None:
+            acts.append((rig.dome.close, rig.dome.name, "close"))
+        if end.warm:
+            acts.append((rig.camera.warm, rig.camera.name, "warm"))
+        for act, device, what in acts:
+            if quietly:
+                await hands.quietly(act(), device, what)
+            else:
+                await hands.move(act(), device)
 
     def cards(self, step: FrameStep) -> list[Card]:
         """The agent's cards: the target, the plan, the step, and the triggers' (AFHFR...)."""

@@ -1,7 +1,8 @@
 """The behaviours between frames, one small object each with its own memory (`trigger.py`
-says what a trigger is): pointing the mount again after a restart or a hold, the meridian
-flip, the dither, autofocus. They are asked in the order of `KINDS` before each frame: the
-mount pointed first, a flip before a dither (a flip resets the dither's count), autofocus last,
+says what a trigger is): the dome opened (or the night paused while a guarded dome is
+closed), pointing the mount again after a restart or a hold, the meridian flip, the dither,
+autofocus. They are asked in the order of `KINDS` before each frame: the dome first (nothing
+else is worth doing through a closed one), then the mount pointed, a flip before a dither (a flip resets the dither's count), autofocus last,
 where the mount will stay. A new trigger is a new module and a line in `KINDS`.
 """
 
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from ..hands import Hands
 from .autofocus import Autofocus
 from .dither import Dither
+from .dome import OpenDome
 from .flip import MeridianFlip
 from .repoint import Repoint
 from .trigger import Due
@@ -21,7 +23,8 @@ from .trigger import Trigger
 __all__ = ["KINDS", "Due", "FrameAt", "Trigger", "triggers"]
 
 #: Every trigger, in the order they are asked before a frame.
-KINDS: tuple[Callable[[Hands], Trigger], ...] = (Repoint, MeridianFlip, Dither, Autofocus)
+KINDS: tuple[Callable[[Hands], Trigger], ...] = (OpenDome, Repoint, MeridianFlip, Dither,
+                                                 Autofocus)
 
 
 def triggers(hands: Hands) -> list[Trigger]:

@@ -137,6 +137,7 @@ class Rig:
     wheel: Wheel | None = None
     focuser: Named | None = None
     mount: Named | None = None
+    dome: Named | None = None
 
 
 def test_facts_are_read_from_a_rig() -> None:
@@ -173,3 +174,18 @@ def test_autofocus_without_the_extra_is_refused_saying_which_to_install() -> Non
     (error,) = check_install(parse_plan(override), lacking, text=override)
     assert error.reason.startswith("targets[0].autofocus asks for autofocus runs")
     assert error.line == override.splitlines().index("[targets.autofocus]") + 1
+    assert RigFacts.of(replace(rig, dome=Named("Dome"))).dome == "Dome"
+
+
+def test_a_dome_named_must_be_the_rigs_dome() -> None:
+    """A plan naming a dome the rig did not open as one (open_rig refuses a device with
+    neither DOME_PARK nor DOME_SHUTTER) is refused at [devices] dome's line; a plan naming
+    no dome needs none."""
+    text = TEXT.replace('mount = "Telescope Simulator"\n',
+                        'mount = "Telescope Simulator"\ndome = "Dome Simulator"\n')
+    plan = parse_plan(text, "night.toml")
+    assert plan.devices.dome == "Dome Simulator"
+    found = [(error.line, error.reason) for error in check_against(plan, ALL, text=text)]
+    assert found == [(7, "the dome 'Dome Simulator' is not a dome of the rig")]
+    assert check_against(plan, replace(ALL, dome="Dome Simulator"), text=text) == []
+    assert problems(ALL) == []

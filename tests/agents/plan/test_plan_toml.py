@@ -351,3 +351,26 @@ def test_a_refusal_named_again_keeps_every_error() -> None:
     assert str(named) == "night.toml: 2 errors: line 3: one; line 9: two"
     assert [(p.source, p.line, p.reason) for p in named.problems] == [
         ("night.toml", 3, "one"), ("night.toml", 9, "two")]
+
+
+def test_the_dome_and_its_close_at_the_end() -> None:
+    """Issue 79 item 1: [devices] dome names the dome the night opens (none by default), and
+    [end] close_dome (true by default) closes it after the mount's park; a bad value or a
+    misspelt key is refused at its own line."""
+    plan = parse_plan(NIGHT)
+    assert plan.devices.dome == "" and plan.end.close_dome is True
+    mount = 'mount = "Telescope Simulator"\n'
+    text = changed(mount, mount + 'dome = "Dome Simulator"\n')
+    text = text.replace("[dither]", "[end]\nclose_dome = false\n\n[dither]", 1)
+    plan = parse_plan(text)
+    assert plan.devices.dome == "Dome Simulator" and plan.end.close_dome is False
+    assert plan.end.park and plan.end.warm
+    for wrong, bad, reason in [
+            (changed("[dither]", "[end]\nclose_dome = 1\n\n[dither]"), "close_dome = 1",
+             "close_dome must be true or false"),
+            (changed("[dither]", "[end]\nclose_the_dome = true\n\n[dither]"),
+             "close_the_dome", "did you mean close_dome?"),
+            (changed(mount, mount + "dome = 3\n"), "dome = 3", "dome must be")]:
+        error = refusal(wrong)
+        assert reason in error.reason, (bad, error.reason)
+        assert error.line == line_with(wrong, bad), bad

@@ -28,10 +28,13 @@ from indipyagents.plan.model import FrameType
 from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Site
 from indipyagents.plan.model import Target
+from indipyagents.rig.dome import Seen
+from indipyagents.rig.dome import closed_reason
 from indipyagents.rig.protocols import DeviceRefused
 from indipyagents.rig.protocols import Frame
 from indipycore import astro
 from indipycore.fits import fits_bytes
+from indipycore.protocol import State
 
 T0 = datetime(2026, 1, 15, 21, 0, 0, tzinfo=UTC)
 #: Where the doubles' telescope stands (the mount's GEOGRAPHIC_COORD).
@@ -274,6 +277,49 @@ class MountDouble:
     async def unpark(self) -> None:
         self.parked = False
         self.sky.note("unpark")
+
+
+class DomeDouble:
+    """A dome that parks and has a shutter (as indilib's simulator): `open` unparks it and
+    opens the shutter, `close` parks it (the shutter left as it is: indilib's default park
+    policy); its state is said by the rig's own `closed_reason`. `stuck` leaves it closed
+    whatever it is asked (a shutter that does not move)."""
+
+    def __init__(self, sky: Sky, name: str = "Dome Simulator") -> None:
+        self.sky = sky
+        self.name = name
+        self.parked = True
+        self.shutter_open = False
+        self.stuck = False
+        self.failing = Failing()
+
+    def closed(self) -> str | None:
+        return closed_reason(Seen(State.OK, "PARK" if self.parked else "UNPARK"),
+                             Seen(State.OK, "SHUTTER_OPEN" if self.shutter_open
+                                  else "SHUTTER_CLOSE"))
+
+    async def open(self) -> None:
+        self.failing.check()
+        await self.sky.pass_time(6.0)
+        if not self.stuck:
+            self.parked, self.shutter_open = False, True
+        self.sky.note("dome open")
+
+    async def close(self) -> None:
+        self.failing.check()
+        await self.sky.pass_time(6.0)
+        self.parked = True
+        self.sky.note("dome close")
+
+
+class GuardedDouble:
+    """The domes a watchdog guards, as the rig's `GuardedDomes` sees them."""
+
+    def __init__(self, *domes: DomeDouble) -> None:
+        self.list = list(domes)
+
+    def domes(self) -> list[DomeDouble]:
+        return list(self.list)
 
 
 @dataclass
