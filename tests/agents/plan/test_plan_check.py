@@ -146,6 +146,7 @@ def test_facts_are_read_from_a_rig() -> None:
     rig = Rig(Camera(), Wheel(), None, Named("Mount"))
     assert RigFacts.of(rig) == RigFacts(camera="Cam", filters=("Red", "Green"), wheel="Wheel",
                                         gain=True, offset=False, focuser="", mount="Mount")
+    assert RigFacts.of(replace(rig, dome=Named("Dome"))).dome == "Dome"
 
 
 def test_autofocus_without_the_extra_is_refused_saying_which_to_install() -> None:
@@ -174,7 +175,6 @@ def test_autofocus_without_the_extra_is_refused_saying_which_to_install() -> Non
     (error,) = check_install(parse_plan(override), lacking, text=override)
     assert error.reason.startswith("targets[0].autofocus asks for autofocus runs")
     assert error.line == override.splitlines().index("[targets.autofocus]") + 1
-    assert RigFacts.of(replace(rig, dome=Named("Dome"))).dome == "Dome"
 
 
 def test_a_dome_named_must_be_the_rigs_dome() -> None:
