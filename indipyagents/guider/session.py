@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from indipyclient import Client
+from indipycore.fits import FITSError
 from indipycore.protocol import State
 
 from ..link import AgentLink
@@ -35,10 +36,9 @@ from .control import step_ms
 from .face import GuiderFace
 from .machine import GuiderMachine
 from .machine import Seen
+from .machine import Star
 from .machine import Step
 from .phd2wire import Settle
-from .stars import FITSError
-from .stars import measure
 
 __all__ = ["Session"]
 
@@ -153,8 +153,8 @@ class Session:
         try:
             frame = await self._camera(client).expose(self.face.exposure())
             data = frame.data
-            stars, width, height = await asyncio.to_thread(measure, data)
-        except (RigError, FITSError) as exc:
+            stars, width, height = await asyncio.to_thread(_measure, data)
+        except (RigError, FITSError, ImportError) as exc:
             problem, found = str(exc), None
             width, height = self.size
         else:
@@ -210,3 +210,10 @@ def _on_member(client: Client, device: str, vector: str) -> str | None:
         return None
     return next((name for name in found if found[name] == "On"), None)
 
+
+def _measure(data: bytes) -> tuple[tuple[Star, ...], int, int]:
+    """The frame's stars (`stars.measure`), imported on first use: without the extra
+    [agents] the agent still starts and answers, and each frame says what to install."""
+    from .stars import measure
+
+    return measure(data)
