@@ -43,6 +43,7 @@ from ..plan.model import Plan
 from ..plan.toml import PlanError
 from ..rig.connect import open_rig
 from ..rig.focuser import IndiFocuser
+from ..rig.guider import IndiGuider
 from ..rig.mount import IndiMount
 from ..sequencer.contracts import FocusResult
 from ..sequencer.contracts import FocusRun
@@ -103,7 +104,8 @@ class Night:
 
     async def __call__(self, plan: Plan, plan_text: str, observer: Observer) -> Sequencer:
         client = await self.link.client()
-        rig = await open_rig(client, plan.devices, focuser=IndiFocuser, mount=IndiMount)
+        rig = await open_rig(client, plan.devices, focuser=IndiFocuser, mount=IndiMount,
+                             guider=IndiGuider)
         if rig.focuser is not None and isinstance(rig.focuser, IndiFocuser):
             await rig.focuser.ready()
         problems = check_against(plan, RigFacts.of(rig), text=plan_text,

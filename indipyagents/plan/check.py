@@ -54,6 +54,9 @@ class _RigView(Protocol):
     @property
     def mount(self) -> _Named | None: ...
 
+    @property
+    def guider(self) -> _Named | None: ...
+
 
 @dataclass(frozen=True)
 class RigFacts:
@@ -68,6 +71,7 @@ class RigFacts:
     offset: bool = False
     focuser: str = ""
     mount: str = ""
+    guider: str = ""
 
     @classmethod
     def of(cls, rig: _RigView) -> RigFacts:
@@ -77,7 +81,8 @@ class RigFacts:
                    wheel="" if wheel is None else wheel.name,
                    gain=rig.camera.has_gain(), offset=rig.camera.has_offset(),
                    focuser="" if rig.focuser is None else rig.focuser.name,
-                   mount="" if rig.mount is None else rig.mount.name)
+                   mount="" if rig.mount is None else rig.mount.name,
+                   guider="" if rig.guider is None else rig.guider.name)
 
 
 def _problem(plan: Plan, need: Need, facts: RigFacts) -> str | None:
@@ -93,7 +98,8 @@ def _problem(plan: Plan, need: Need, facts: RigFacts) -> str | None:
         vector = "CCD_GAIN" if need.kind == "gain" else "CCD_OFFSET"
         return f"{where}: the camera {facts.camera!r} has no {need.kind} ({vector})"
     present = {"wheel": facts.wheel or facts.filters is not None,
-               "focuser": facts.focuser, "mount": facts.mount}[need.kind]
+               "focuser": facts.focuser, "mount": facts.mount,
+               "guider": facts.guider}[need.kind]
     if not present:
         return f"{where} needs a {need.kind}, and the rig has none"
     if need.kind == "wheel" and need.filter is not None:

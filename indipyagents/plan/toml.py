@@ -154,7 +154,8 @@ def _keys(pairs: dict[str, object]) -> list[str]:
 
 def _dither(value: Dither) -> dict[str, object]:
     return {"every": value.every, "pixels": value.pixels, "method": value.method,
-            "settle": value.settle}
+            "settle": value.settle, "settle_pixels": value.settle_pixels,
+            "settle_timeout": value.settle_timeout}
 
 
 def _autofocus(value: Autofocus) -> dict[str, object]:
@@ -198,7 +199,8 @@ def plan_to_toml(plan: Plan) -> str:
     devices = plan.devices
     lines = [*_keys({"name": plan.name, "folder": plan.folder}), "",
              "[devices]", *_keys({"camera": devices.camera, "wheel": devices.wheel,
-                                  "focuser": devices.focuser, "mount": devices.mount}),
+                                  "focuser": devices.focuser, "mount": devices.mount,
+                                  "guider": devices.guider}),
              "[dither]", *_keys(_dither(plan.dither)),
              "[autofocus]", *_keys(_autofocus(plan.autofocus)),
              "[flip]", *_keys(_flip(plan.flip)),
@@ -209,6 +211,7 @@ def plan_to_toml(plan: Plan) -> str:
                                     "elevation": plan.site.elevation})]
     lines += ["[safety]", *_keys({"sky_free_while_unsafe": plan.safety.sky_free_while_unsafe,
                                   "night_end": plan.safety.night_end})]
+    lines += ["[guiding]", *_keys({"lost_wait": plan.guiding.lost_wait})]
     for target in plan.targets:
         lines += _target(target)
     return "\n".join(lines) + "\n"

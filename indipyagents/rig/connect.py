@@ -1,8 +1,8 @@
 """`open_rig`: the instruments a plan names, each device connected (CONNECTION.CONNECT, as
 indilib's agent does when it is connected itself), built on one indipyclient connection.
 
-The camera and the wheel are built here; the focuser and the mount are built by the factories
-given (`IndiFocuser`, `IndiMount` of this folder once they exist), so this module does not
+The camera and the wheel are built here; the focuser, the mount and the guider are built by
+the factories given (`IndiFocuser`, `IndiMount` of this folder once they exist), so this module does not
 depend on them. `connect_device` lives in ``indiset.py`` (the instruments connect again a
 device whose driver was restarted) and is named here too.
 """
@@ -19,6 +19,7 @@ from .camera import IndiCamera
 from .indiset import CONNECT_WAIT
 from .indiset import connect_device
 from .protocols import Focuser
+from .protocols import Guider
 from .protocols import Mount
 from .protocols import Rig
 from .wheel import IndiWheel
@@ -27,11 +28,13 @@ __all__ = ["CONNECT_WAIT", "connect_device", "open_rig"]
 
 FocuserFactory = Callable[[Client, str], Focuser]
 MountFactory = Callable[[Client, str], Mount]
+GuiderFactory = Callable[[Client, str], Guider]
 
 
 async def open_rig(client: Client, devices: Devices, *,
                    focuser: FocuserFactory | None = None,
                    mount: MountFactory | None = None,
+                   guider: GuiderFactory | None = None,
                    local: str | os.PathLike[str] | None = None) -> Rig:
     """The `Rig` of `devices`: each named device connected, the camera prepared (its BLOBs
     asked for, UPLOAD_MODE Client; or Local into the folder `local` of this machine, see
@@ -40,11 +43,13 @@ async def open_rig(client: Client, devices: Devices, *,
     if not devices.camera:
         raise ValueError("a rig needs a camera")
     for kind, name, factory in (("focuser", devices.focuser, focuser),
-                                ("mount", devices.mount, mount)):
+                                ("mount", devices.mount, mount),
+                                ("guider", devices.guider, guider)):
         if name and factory is None:
             raise ValueError(f"the plan names the {kind} {name!r}, but no {kind} factory "
                              "was given to open_rig")
-    for name in (devices.camera, devices.wheel, devices.focuser, devices.mount):
+    for name in (devices.camera, devices.wheel, devices.focuser, devices.mount,
+                 devices.guider):
         if name:
             await connect_device(client, name)
     camera = IndiCamera(client, devices.camera, local=local)
@@ -55,4 +60,5 @@ async def open_rig(client: Client, devices: Devices, *,
         await wheel.prepare()
     return Rig(camera=camera, wheel=wheel,
                focuser=focuser(client, devices.focuser) if focuser and devices.focuser else None,
-               mount=mount(client, devices.mount) if mount and devices.mount else None)
+               mount=mount(client, devices.mount) if mount and devices.mount else None,
+               guider=guider(client, devices.guider) if guider and devices.guider else None)

@@ -13,6 +13,7 @@ from ..hands import Hands
 from .autofocus import Autofocus
 from .dither import Dither
 from .flip import MeridianFlip
+from .guiding import Guiding
 from .repoint import Repoint
 from .trigger import Due
 from .trigger import FrameAt
@@ -21,7 +22,7 @@ from .trigger import Trigger
 __all__ = ["KINDS", "Due", "FrameAt", "Trigger", "triggers"]
 
 #: Every trigger, in the order they are asked before a frame.
-KINDS: tuple[Callable[[Hands], Trigger], ...] = (Repoint, MeridianFlip, Dither, Autofocus)
+KINDS: tuple[Callable[[Hands], Trigger], ...] = (Repoint, MeridianFlip, Guiding, Dither, Autofocus)
 
 
 def triggers(hands: Hands) -> list[Trigger]:

@@ -136,6 +136,7 @@ class Rig:
     wheel: Wheel | None = None
     focuser: Named | None = None
     mount: Named | None = None
+    guider: Named | None = None
 
 
 def test_facts_are_read_from_a_rig() -> None:

@@ -60,11 +60,12 @@ def notes(hands: Hands, kind: str) -> list[dict[str, Any]]:
 
 
 def test_the_triggers_are_one_of_each_kind_in_their_order() -> None:
-    """The mount pointed first, a flip before a dither (it resets the count), autofocus
-    last: adding a trigger is a module and a line in `KINDS`."""
+    """The mount pointed first, a flip before a dither (it resets the count), the guider
+    guiding before a dither through it, autofocus last: adding a trigger is a module and a
+    line in `KINDS`."""
     r = rigged()
     made = triggers(hands_on(r, Plan("p", (Target("T", 1.0, 10.0, (Batch(1, 1.0),)),))))
-    assert [type(t) for t in made] == [Repoint, MeridianFlip, Dither, Autofocus]
+    assert [type(t) for t in made] == [Repoint, MeridianFlip, Guiding, Dither, Autofocus]
     assert [type(t) for t in made] == list(KINDS)
 
 
