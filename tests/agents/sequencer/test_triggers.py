@@ -39,6 +39,7 @@ from indipyagents.sequencer.triggers import triggers
 from indipyagents.sequencer.triggers.autofocus import Autofocus
 from indipyagents.sequencer.triggers.dither import Dither
 from indipyagents.sequencer.triggers.flip import MeridianFlip
+from indipyagents.sequencer.triggers.guiding import Guiding
 from indipyagents.sequencer.triggers.repoint import Repoint
 
 
