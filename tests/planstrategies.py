@@ -20,6 +20,7 @@ from indipyagents.plan.model import Devices
 from indipyagents.plan.model import Dither
 from indipyagents.plan.model import End
 from indipyagents.plan.model import Flip
+from indipyagents.plan.model import Guiding
 from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Safety
 from indipyagents.plan.model import Site
@@ -36,7 +37,9 @@ def _number(low: float, high: float, *, above: bool = False) -> st.SearchStrateg
 
 
 dithers = st.builds(Dither, every=st.integers(0, 50), pixels=_number(0, 100, above=True),
-                    method=st.sampled_from(("pulse", "offset")), settle=_number(0, 600))
+                    method=st.sampled_from(("pulse", "offset", "guider")),
+                    settle=_number(0, 600), settle_pixels=_number(0, 100, above=True),
+                    settle_timeout=_number(1, 3600))
 autofocuses = st.builds(
     Autofocus, at_start=st.booleans(), on_filter_change=st.booleans(),
     every_minutes=_number(0, 600), temperature_delta=_number(0, 20),
@@ -83,6 +86,7 @@ def plans(draw: st.DrawFn) -> Plan:
     safety = Safety(sky_free_while_unsafe=draw(st.booleans()),
                     night_end=draw(st.none() | moments))
     plan = Plan(name=draw(names), folder=folder, safety=safety,
+                guiding=Guiding(lost_wait=draw(_number(0, 86_400))),
                 targets=tuple(draw(st.lists(targets(), min_size=1, max_size=4))),
                 devices=Devices(camera=draw(names), wheel=draw(st.just("") | names),
                                 dome=draw(st.just("") | names)),
@@ -96,7 +100,8 @@ def plans(draw: st.DrawFn) -> Plan:
         plan.devices,
         wheel=plan.devices.wheel or ("Wheel" if "wheel" in kinds else ""),
         focuser="Focuser" if "focuser" in kinds else "",
-        mount="Mount" if kinds & {"mount", "site"} else draw(st.just("") | names)))
+        mount="Mount" if kinds & {"mount", "site"} else draw(st.just("") | names),
+        guider="Guider Agent" if "guider" in kinds else draw(st.just("") | names)))
 
 
 # --- scheduled plans ([schedule] and [targets.constraints]) ---------------------------------

@@ -29,6 +29,7 @@ from .control import ControllerSettings
 from .machine import GuiderMachine
 from .machine import Tuning
 from .phd2wire import Settle
+from .settlewatch import Watch
 from .vectors import SAVED
 from .vectors import make_vectors
 
@@ -41,11 +42,13 @@ _V = TypeVar("_V", bound=PropertyVector)
 class Commands(Protocol):
     """What the face's requests ask of the session (each raises with the reason)."""
 
-    async def start_guiding(self, settle: Settle, recalibrate: bool) -> None: ...
+    async def start_guiding(self, settle: Settle, recalibrate: bool,
+                            watch: Watch | None = None) -> None: ...
 
     async def stop(self) -> None: ...
 
-    async def dither(self, amount: float, ra_only: bool, settle: Settle) -> None: ...
+    async def dither(self, amount: float, ra_only: bool, settle: Settle,
+                     watch: Watch | None = None) -> None: ...
 
 
 class GuiderFace:
@@ -99,17 +102,20 @@ class GuiderFace:
         elif name == "AGENT_START_PROCESS":
             recalibrate = event.get("CALIBRATION") == "On"
             if recalibrate or event.get("GUIDING") == "On":
-                await self._run(vector, lambda c: c.start_guiding(self.settle(), recalibrate),
-                                "CALIBRATION" if recalibrate else "GUIDING")
+                member = "CALIBRATION" if recalibrate else "GUIDING"
+                watch = Watch(member)
+                await self._run(vector, lambda c: c.start_guiding(self.settle(), recalibrate,
+                                                                  watch), member)
         elif name == "AGENT_ABORT_PROCESS":
             await self._run(vector, lambda c: c.stop(), "ABORT", end_off=True)
             self.start["CALIBRATION"] = self.start["GUIDING"] = "Off"
             await self.start.send_setVector(state="Idle")
         elif name == "AGENT_GUIDER_DITHER" and event.get("DITHER") == "On":
             d = self.dithering
+            watch = Watch("DITHER")
             await self._run(vector, lambda c: c.dither(d.getfloatvalue("AMOUNT"),
                                                        d.getfloatvalue("RA_ONLY") >= 0.5,
-                                                       self.settle()), "DITHER", end_off=True)
+                                                       self.settle(), watch), "DITHER")
 
     async def _run(self, vector: PropertyVector, call: Callable[[Commands], Awaitable[None]],
                    member: str, end_off: bool = False) -> None:
@@ -127,6 +133,19 @@ class GuiderFace:
         if end_off:
             vector[member] = "Off"
         await vector.send_setVector(state="Ok" if end_off else "Busy")
+
+    async def settled(self, watch: Watch) -> None:
+        """A request's settle is done: its vector Ok, or Alert with the reason (the dither's
+        switch and a failed start's Off)."""
+        vector = self.dither_now if watch.name == "DITHER" else self.start
+        if vector[watch.name] != "On":
+            return  # stopped or asked again meanwhile: nothing to say
+        if watch.name == "DITHER" or not watch.ok:
+            vector[watch.name] = "Off"
+        if watch.ok:
+            await vector.send_setVector(state="Ok", message="settled")
+        else:
+            await vector.send_setVector(state="Alert", message=f"not settled: {watch.reason}")
 
     # -- what the session reads and shows ------------------------------------------------
 

@@ -39,6 +39,8 @@ from .machine import Seen
 from .machine import Star
 from .machine import Step
 from .phd2wire import Settle
+from .settlewatch import SettleWatches
+from .settlewatch import Watch
 
 __all__ = ["Session"]
 
@@ -67,12 +69,23 @@ class Session:
         self.size = (0, 0)
         self._wake = asyncio.Event()
         self._cameras: dict[str, IndiCamera] = {}
+        #: The INDI requests waiting for their settle (`settlewatch`), and those ended.
+        self.watches = SettleWatches()
+        self._ended: list[Watch] = []
 
     # -- commands (PHD2's methods and the face's requests) -------------------------------
 
-    def apply(self, step: Step) -> None:
+    def apply(self, step: Step, watch: Watch | None = None) -> None:
+        """`step`'s events to PHD2's clients; `watch` waits for the settle it begins."""
         for name, fields in step.events:
             self.publish(name, fields)
+        self._ended += self.watches.feed(step.events, watch)
+
+    async def tell_face(self) -> None:
+        """The watches ended since last time, to the face (their vectors Ok or Alert)."""
+        ended, self._ended = self._ended, []
+        for watch in ended:
+            await self.face.settled(watch)
 
     async def client(self) -> Client:
         return await self.link.client()
@@ -91,20 +104,23 @@ class Session:
         self.apply(self.machine.loop())
         self._wake.set()
 
-    async def start_guiding(self, settle: Settle, recalibrate: bool) -> None:
+    async def start_guiding(self, settle: Settle, recalibrate: bool,
+                            watch: Watch | None = None) -> None:
         await self.connect()
         self.machine.mount = self.face.mount()
         if self.machine.state in ("Stopped", "Looping") or recalibrate:
             self.machine.tuning = self.face.tuning(await self._step_ms())
         self.apply(self.machine.loop())
-        self.apply(self.machine.guide(settle, recalibrate))
+        self.apply(self.machine.guide(settle, recalibrate), watch)
         self._wake.set()
 
-    async def dither(self, amount: float, ra_only: bool, settle: Settle) -> None:
-        self.apply(self.machine.dither(amount, ra_only, settle))
+    async def dither(self, amount: float, ra_only: bool, settle: Settle,
+                     watch: Watch | None = None) -> None:
+        self.apply(self.machine.dither(amount, ra_only, settle), watch)
 
     async def stop(self) -> None:
         self.apply(self.machine.stop())
+        await self.tell_face()
         await self.face.show(self.machine, self.frames)
 
     def pixel_scale(self) -> float | None:
@@ -167,6 +183,7 @@ class Session:
         step = self.machine.frame(seen)
         self.apply(step)
         await self._pulses(client, mount, step.pulses)
+        await self.tell_face()
         best = max(found, key=lambda s: s.flux) if found else None
         await self.face.show(self.machine, self.frames, None if best is None else best.snr)
         if data:

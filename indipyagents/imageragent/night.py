@@ -56,6 +56,7 @@ from ..plan.toml import load_plan
 from ..plan.toml import parse_plan
 from ..rig.connect import open_rig
 from ..rig.focuser import IndiFocuser
+from ..rig.guider import IndiGuider
 from ..rig.mount import IndiMount
 from ..sequencer.contracts import FocusResult
 from ..sequencer.contracts import FocusRun
@@ -151,7 +152,8 @@ class Night:
 
     async def __call__(self, plan: Plan, plan_text: str, observer: Observer) -> Sequencer:
         client = await self.link.client()
-        rig = await open_rig(client, plan.devices, focuser=IndiFocuser, mount=IndiMount)
+        rig = await open_rig(client, plan.devices, focuser=IndiFocuser, mount=IndiMount,
+                             guider=IndiGuider)
         if rig.focuser is not None and isinstance(rig.focuser, IndiFocuser):
             await rig.focuser.ready()
         problems = check_install(plan, can_autofocus, text=plan_text, source=plan.name)

@@ -62,6 +62,9 @@ class _RigView(Protocol):
     @property
     def dome(self) -> _Named | None: ...
 
+    @property
+    def guider(self) -> _Named | None: ...
+
 
 @dataclass(frozen=True)
 class RigFacts:
@@ -77,6 +80,7 @@ class RigFacts:
     focuser: str = ""
     mount: str = ""
     dome: str = ""
+    guider: str = ""
 
     @classmethod
     def of(cls, rig: _RigView) -> RigFacts:
@@ -87,7 +91,8 @@ class RigFacts:
                    gain=rig.camera.has_gain(), offset=rig.camera.has_offset(),
                    focuser="" if rig.focuser is None else rig.focuser.name,
                    mount="" if rig.mount is None else rig.mount.name,
-                   dome="" if rig.dome is None else rig.dome.name)
+                   dome="" if rig.dome is None else rig.dome.name,
+                   guider="" if rig.guider is None else rig.guider.name)
 
 
 def _problem(plan: Plan, need: Need, facts: RigFacts) -> str | None:
@@ -103,7 +108,8 @@ def _problem(plan: Plan, need: Need, facts: RigFacts) -> str | None:
         vector = "CCD_GAIN" if need.kind == "gain" else "CCD_OFFSET"
         return f"{where}: the camera {facts.camera!r} has no {need.kind} ({vector})"
     present = {"wheel": facts.wheel or facts.filters is not None,
-               "focuser": facts.focuser, "mount": facts.mount}[need.kind]
+               "focuser": facts.focuser, "mount": facts.mount,
+               "guider": facts.guider}[need.kind]
     if not present:
         return f"{where} needs a {need.kind}, and the rig has none"
     if need.kind == "wheel" and need.filter is not None:

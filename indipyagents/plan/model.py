@@ -19,7 +19,7 @@ from .constraints import Schedule
 
 FrameType = Literal["Light", "Dark", "Flat", "Bias"]
 FRAME_TYPES: tuple[FrameType, ...] = ("Light", "Dark", "Flat", "Bias")
-DitherMethod = Literal["pulse", "offset"]
+DitherMethod = Literal["pulse", "offset", "guider"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class Devices:
     focuser: str = ""
     mount: str = ""
     dome: str = ""
+    guider: str = ""  # a guider agent ("Guider Agent"): the night guides through it
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,28 @@ class Batch:
 class Dither:
     """After every `every` light frames, move the pointing by up to `pixels` (random, both
     axes): timed guide pulses where the mount has them (`method` "pulse"), else a small slew
-    ("offset"); then wait `settle` seconds. `every` 0: no dithering."""
+    ("offset"); then wait `settle` seconds. `every` 0: no dithering.
+
+    `method` "guider": the plan's guider agent dithers by `pixels` of its guide camera (PHD2's
+    dither amount) and the next frame waits until it settled as PHD2's settle says: within
+    `settle_pixels` of the new lock for `settle` seconds, given up after `settle_timeout`."""
 
     every: int = 0
     pixels: float = 5.0
     method: DitherMethod = "pulse"
     settle: float = 2.0
+    settle_pixels: float = 1.5
+    settle_timeout: float = 40.0
+
+
+@dataclass(frozen=True)
+class Guiding:
+    """With a guider named in [devices]: light frames of a slewed target wait until it guides
+    (it is started where it is not: the first frame, after a slew, a flip or a hold), and wait
+    while it has lost its star; after `lost_wait` seconds without guiding the night pauses,
+    naming the guider."""
+
+    lost_wait: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -165,6 +182,7 @@ class Plan:
     site: Site | None = None
     safety: Safety = field(default_factory=Safety)
     schedule: Schedule | None = None
+    guiding: Guiding = field(default_factory=Guiding)
 
     def dither_for(self, target: Target) -> Dither:
         return target.dither or self.dither

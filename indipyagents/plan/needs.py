@@ -14,7 +14,7 @@ from .model import Autofocus
 from .model import Plan
 from .model import Target
 
-NeedKind = Literal["wheel", "focuser", "mount", "gain", "offset", "site"]
+NeedKind = Literal["wheel", "focuser", "mount", "guider", "gain", "offset", "site"]
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,11 @@ def _target_needs(plan: Plan, index: int, target: Target) -> list[Need]:
     if not any(batch.frame_type == "Light" for batch in target.batches):
         return found  # dithering and focus are for light frames only
     base = here if target.dither is not None else ()
-    if plan.dither_for(target).every > 0:
+    dither = plan.dither_for(target)
+    if dither.every > 0:
         found.append(Need(base + ("dither", "every"), "mount", "dithering"))
+        if dither.method == "guider":
+            found.append(Need(base + ("dither", "method"), "guider", "dithering by the guider"))
     settings = plan.autofocus_for(target)
     base = here if target.autofocus is not None else ()
     if _autofocus_on(settings):

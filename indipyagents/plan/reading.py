@@ -26,6 +26,7 @@ from .model import Devices
 from .model import Dither
 from .model import End
 from .model import Flip
+from .model import Guiding
 from .model import Plan
 from .model import Safety
 from .model import Site
@@ -37,9 +38,10 @@ from .scheduling import read_constraints
 from .scheduling import read_schedule
 
 PLAN_KEYS = ("name", "folder", "devices", "dither", "autofocus", "flip", "end", "site", "safety",
-             "targets", "schedule")
-DEVICE_KEYS = ("camera", "wheel", "focuser", "mount", "dome")
-DITHER_KEYS = ("every", "pixels", "method", "settle")
+             "targets", "schedule", "guiding")
+DEVICE_KEYS = ("camera", "wheel", "focuser", "mount", "dome", "guider")
+DITHER_KEYS = ("every", "pixels", "method", "settle", "settle_pixels", "settle_timeout")
+GUIDING_KEYS = ("lost_wait",)
 AUTOFOCUS_KEYS = ("at_start", "on_filter_change", "every_minutes", "temperature_delta",
                   "exposure", "step", "points", "binning", "filter")
 FLIP_KEYS = ("enabled", "hour_angle_limit", "settle")
@@ -80,6 +82,7 @@ def read_plan(data: Table) -> Plan:
     site = problems.take(lambda: _site(fields.table(data, (), "site")), None)
     safety = problems.take(lambda: _safety(table("safety")), Safety())
     schedule = problems.take(lambda: read_schedule(fields.table(data, (), "schedule")), None)
+    guiding = problems.take(lambda: _guiding(table("guiding")), Guiding())
     items: list[Table] = problems.take(lambda: fields.tables(data, (), "targets"), [])
     targets = [problems.take(lambda item=item, index=index: _target(  # type: ignore[misc]
         item, ("targets", index), dither, autofocus, flip, problems), None)
@@ -90,6 +93,7 @@ def read_plan(data: Table) -> Plan:
     problems.check()
     plan = Plan(name=name, folder=folder, devices=devices, dither=dither,
                 autofocus=autofocus, flip=flip, end=end, site=site, safety=safety, schedule=schedule,
+                guiding=guiding,
                 targets=tuple(target for target in targets if target is not None))
     _devices_named(plan)
     check_scheduled(plan)
@@ -117,6 +121,7 @@ def _devices(data: Table) -> Devices:
         focuser=fields.text(data, path, "focuser", default.focuser),
         mount=fields.text(data, path, "mount", default.mount),
         dome=fields.text(data, path, "dome", default.dome),
+        guider=fields.text(data, path, "guider", default.guider),
     )
 
 
@@ -125,9 +130,20 @@ def _dither(data: Table, path: KeyPath, base: Dither) -> Dither:
     return Dither(
         every=fields.whole(data, path, "every", base.every, low=0, cap=MAX_COUNT),
         pixels=fields.number(data, path, "pixels", base.pixels, low=0, cap=1000, above=True),
-        method=fields.choice(data, path, "method", base.method, ("pulse", "offset")),
+        method=fields.choice(data, path, "method", base.method, ("pulse", "offset", "guider")),
         settle=fields.number(data, path, "settle", base.settle, low=0, cap=MAX_SETTLE),
+        settle_pixels=fields.number(data, path, "settle_pixels", base.settle_pixels, low=0,
+                                    cap=100, above=True),
+        settle_timeout=fields.number(data, path, "settle_timeout", base.settle_timeout,
+                                     low=1, cap=MAX_SETTLE),
     )
+
+
+def _guiding(data: Table) -> Guiding:
+    path: KeyPath = ("guiding",)
+    fields.only_known(data, path, GUIDING_KEYS)
+    return Guiding(lost_wait=fields.number(data, path, "lost_wait", Guiding().lost_wait,
+                                           low=0, cap=MAX_EXPOSURE))
 
 
 def _never_or_number(data: Table, path: KeyPath, key: str, default: float) -> float:
@@ -301,7 +317,7 @@ def _devices_named(plan: Plan) -> None:
     """What the plan asks for needs its device named in [devices] (the rig is opened from
     there); whether that device can do it is `check.check_against`'s, once it is seen."""
     named = {"wheel": plan.devices.wheel, "focuser": plan.devices.focuser,
-             "mount": plan.devices.mount}
+             "mount": plan.devices.mount, "guider": plan.devices.guider}
     for need in needs(plan):
         if need.kind == "site":
             if plan.site is None and not plan.devices.mount:

@@ -157,7 +157,8 @@ def _keys(pairs: dict[str, object]) -> list[str]:
 
 def _dither(value: Dither) -> dict[str, object]:
     return {"every": value.every, "pixels": value.pixels, "method": value.method,
-            "settle": value.settle}
+            "settle": value.settle, "settle_pixels": value.settle_pixels,
+            "settle_timeout": value.settle_timeout}
 
 
 def _autofocus(value: Autofocus) -> dict[str, object]:
@@ -204,7 +205,8 @@ def plan_to_toml(plan: Plan) -> str:
     lines = [*_keys({"name": plan.name, "folder": plan.folder}), "",
              "[devices]", *_keys({"camera": devices.camera, "wheel": devices.wheel,
                                   "focuser": devices.focuser, "mount": devices.mount,
-                                  "dome": devices.dome}),
+                                  "dome": devices.dome,
+                                  "guider": devices.guider}),
              "[dither]", *_keys(_dither(plan.dither)),
              "[autofocus]", *_keys(_autofocus(plan.autofocus)),
              "[flip]", *_keys(_flip(plan.flip)),
@@ -216,6 +218,7 @@ def plan_to_toml(plan: Plan) -> str:
                                     "elevation": plan.site.elevation})]
     lines += ["[safety]", *_keys({"sky_free_while_unsafe": plan.safety.sky_free_while_unsafe,
                                   "night_end": plan.safety.night_end})]
+    lines += ["[guiding]", *_keys({"lost_wait": plan.guiding.lost_wait})]
     if plan.schedule is not None:
         lines += ["[schedule]", *_keys(schedule_pairs(plan.schedule)),
                   horizon_line(plan.schedule)]

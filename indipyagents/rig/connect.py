@@ -2,8 +2,8 @@
 indilib's agent does when it is connected itself), built on one indipyclient connection.
 
 The camera, the wheel and the dome are built here (and the read-only view of the domes a
-watchdog guards, `IndiGuardedDomes`, which every rig carries); the focuser and the mount are built by the factories
-given (`IndiFocuser`, `IndiMount` of this folder once they exist), so this module does not
+watchdog guards, `IndiGuardedDomes`, which every rig carries); the focuser, the mount and the
+guider are built by the factories given (`IndiFocuser`, `IndiMount` of this folder once they exist), so this module does not
 depend on them. `connect_device` lives in ``indiset.py`` (the instruments connect again a
 device whose driver was restarted) and is named here too.
 """
@@ -22,6 +22,7 @@ from .dome import IndiGuardedDomes
 from .indiset import CONNECT_WAIT
 from .indiset import connect_device
 from .protocols import Focuser
+from .protocols import Guider
 from .protocols import Mount
 from .protocols import Rig
 from .wheel import IndiWheel
@@ -30,11 +31,13 @@ __all__ = ["CONNECT_WAIT", "connect_device", "open_rig"]
 
 FocuserFactory = Callable[[Client, str], Focuser]
 MountFactory = Callable[[Client, str], Mount]
+GuiderFactory = Callable[[Client, str], Guider]
 
 
 async def open_rig(client: Client, devices: Devices, *,
                    focuser: FocuserFactory | None = None,
                    mount: MountFactory | None = None,
+                   guider: GuiderFactory | None = None,
                    local: str | os.PathLike[str] | None = None) -> Rig:
     """The `Rig` of `devices`: each named device connected, the camera prepared (its BLOBs
     asked for, UPLOAD_MODE Client; or Local into the folder `local` of this machine, see
@@ -44,11 +47,13 @@ async def open_rig(client: Client, devices: Devices, *,
     if not devices.camera:
         raise ValueError("a rig needs a camera")
     for kind, name, factory in (("focuser", devices.focuser, focuser),
-                                ("mount", devices.mount, mount)):
+                                ("mount", devices.mount, mount),
+                                ("guider", devices.guider, guider)):
         if name and factory is None:
             raise ValueError(f"the plan names the {kind} {name!r}, but no {kind} factory "
                              "was given to open_rig")
-    for name in (devices.camera, devices.wheel, devices.focuser, devices.mount, devices.dome):
+    for name in (devices.camera, devices.wheel, devices.focuser, devices.mount, devices.dome,
+                 devices.guider):
         if name:
             await connect_device(client, name)
     camera = IndiCamera(client, devices.camera, local=local)
@@ -64,4 +69,5 @@ async def open_rig(client: Client, devices: Devices, *,
     return Rig(camera=camera, wheel=wheel,
                focuser=focuser(client, devices.focuser) if focuser and devices.focuser else None,
                mount=mount(client, devices.mount) if mount and devices.mount else None,
-               dome=dome, guarded=IndiGuardedDomes(client))
+               dome=dome, guarded=IndiGuardedDomes(client),
+               guider=guider(client, devices.guider) if guider and devices.guider else None)

@@ -227,6 +227,40 @@ class GuardedDomes(Protocol):
         ...
 
 
+class Guider(Protocol):
+    """A guider agent (our "Guider Agent", INDIGO's names) that holds a star with its own
+    camera and pulses: the night starts it, dithers through it, waits while it has lost its
+    star, and writes its RMS into the frames."""
+
+    name: str
+
+    async def state(self) -> str:
+        """PHD2's state name: Stopped, Looping, Calibrating, Guiding, LostLock, Paused."""
+        ...
+
+    async def guide(self, pixels: float, seconds: float, timeout: float) -> None:
+        """Start guiding (calibrating first where it must) and return once it guides."""
+        ...
+
+    async def dither(self, amount: float, pixels: float, seconds: float,
+                     timeout: float) -> None:
+        """Dither by up to `amount` guide pixels and return once settled (within `pixels`
+        for `seconds`); `DeviceRefused` with the guider's reason when it did not settle
+        within `timeout`."""
+        ...
+
+    async def stop(self) -> None: ...
+
+    def mark(self) -> None:
+        """Start a new record of the guide errors (a frame's exposure begins)."""
+        ...
+
+    def rms(self) -> float | None:
+        """The RMS guide error (pixels, RA and Dec together) since `mark`; None: no
+        guided frame seen."""
+        ...
+
+
 @dataclass
 class Rig:
     """The instruments of one night; None where the plan names no device of that kind.
@@ -238,3 +272,4 @@ class Rig:
     mount: Mount | None = None
     dome: Dome | None = None
     guarded: GuardedDomes | None = None
+    guider: Guider | None = None

@@ -239,6 +239,7 @@ class WatchdogFace:
             dome=str(self.active["ACTIVE_DOME"]).strip(),
             ccd=str(self.active["ACTIVE_CCD"]).strip(),
             sequencer=str(self.active["ACTIVE_SEQUENCER"]).strip(),
+            guider=str(self.active["ACTIVE_GUIDER"]).strip(),
             script=str(self.server["SHUTDOWN_SCRIPT"]).strip(),
             mount_locks=self.policy["MOUNT_LOCKS"] == "On",
             enabled=frozenset(step for step in STEPS if self.shutdown[step] == "On"))

@@ -5,7 +5,9 @@ retried by the project's retry policy, and then Ok or Alert; a step that fails l
 run.
 
 In order: PAUSE_SEQUENCE (the sequencer's AGENT_SAFETY_CAUSE, then AGENT_SAFETY.UNSAFE, done
-when the sequencer answers Ok with UNSAFE on), ABORT_EXPOSURE (CCD_ABORT_EXPOSURE), PARK_MOUNT
+when the sequencer answers Ok with UNSAFE on), STOP_GUIDING (the guider agent's
+AGENT_ABORT_PROCESS: no pulses while the mount parks; the night starts it again after the
+hold), ABORT_EXPOSURE (CCD_ABORT_EXPOSURE), PARK_MOUNT
 (TELESCOPE_PARK.PARK) and PARK_DOME (DOME_PARK.PARK, or DOME_SHUTTER.SHUTTER_CLOSE on a dome
 without DOME_PARK) side by side as indilib's do with MOUNT_IGNORED, the dome after the mount
 with MOUNT_LOCKS, then WARM_CAMERA (CCD_COOLER.COOLER_OFF) and EXECUTE_SCRIPT (SHUTDOWN_SCRIPT,
@@ -51,7 +53,7 @@ logger = logging.getLogger(__name__)
 #: A failed step is tried again after 2 s, then 4 s; then it is Alert and the rest go on.
 STEP_RETRY = Retry(ExponentialBackoff(initial=2.0, cap=8.0), retries=2)
 #: Seconds each step may take, per try (the sequencer's 10 s is the contract's).
-BOUNDS = {"PAUSE_SEQUENCE": 10.0, "ABORT_EXPOSURE": 10.0, "PARK_MOUNT": 180.0,
+BOUNDS = {"PAUSE_SEQUENCE": 10.0, "STOP_GUIDING": 10.0, "ABORT_EXPOSURE": 10.0, "PARK_MOUNT": 180.0,
           "PARK_DOME": 180.0, "WARM_CAMERA": 30.0, "EXECUTE_SCRIPT": 120.0}
 #: Seconds a device's CONNECTION is waited for before a step says it is not on the server.
 APPEAR = 5.0
@@ -79,13 +81,15 @@ class Targets:
     dome: str = ""
     ccd: str = ""
     sequencer: str = ""
+    guider: str = ""
     script: str = ""
     mount_locks: bool = False
     enabled: frozenset[str] = frozenset()
 
     def device_of(self, step: str) -> str | None:
         """The device `step` acts on ("" none), None for the script."""
-        return {"PAUSE_SEQUENCE": self.sequencer, "ABORT_EXPOSURE": self.ccd,
+        return {"PAUSE_SEQUENCE": self.sequencer, "STOP_GUIDING": self.guider,
+                "ABORT_EXPOSURE": self.ccd,
                 "WARM_CAMERA": self.ccd, "PARK_MOUNT": self.mount,
                 "PARK_DOME": self.dome}.get(step)
 
@@ -130,6 +134,7 @@ class Shutdown:
                 results[step] = done
 
         await one("PAUSE_SEQUENCE")
+        await one("STOP_GUIDING")
         await one("ABORT_EXPOSURE")
         if targets.mount_locks:
             await one("PARK_MOUNT")
@@ -184,6 +189,7 @@ class Shutdown:
                 cause: Cause) -> Callable[[], Awaitable[None]]:
         actions: dict[str, Callable[[], Awaitable[None]]] = {
             "PAUSE_SEQUENCE": lambda: self.pause_sequence(targets.sequencer, cause),
+            "STOP_GUIDING": lambda: self.stop_guiding(targets.guider),
             "ABORT_EXPOSURE": lambda: self.abort_exposure(targets.ccd),
             "PARK_MOUNT": lambda: self.park_mount(targets.mount),
             "PARK_DOME": lambda: self.park_dome(targets.dome),
@@ -229,6 +235,16 @@ class Shutdown:
             await command(client, sequencer, "AGENT_SAFETY", {"SAFE": "On"}, timeout=bound)
 
         await self.retry.call_with_retry(attempt, errors=(RigError, TimeoutError, OSError))
+
+    async def stop_guiding(self, guider: str) -> None:
+        """The guider agent's AGENT_ABORT_PROCESS, answered Ok (the agent not CONNECTed:
+        it needs no connection to stop)."""
+        client = await self.client()
+        if client.connected and guider not in client:
+            raise DeviceAbsent(guider, f"not on the server at {client.host}:{client.port}")
+        await require(client, guider, "AGENT_ABORT_PROCESS", timeout=APPEAR)
+        await command(client, guider, "AGENT_ABORT_PROCESS", {"ABORT": "On"},
+                      timeout=self.bounds["STOP_GUIDING"])
 
     async def abort_exposure(self, ccd: str) -> None:
         client = await self._ready(ccd)

@@ -7,8 +7,9 @@ WATCHDOG_SETTINGS (INDISERVER_HOST, INDISERVER_PORT, SHUTDOWN_SCRIPT), WATCHDOG_
 PARK_DOME, EXECUTE_SCRIPT), WATCHDOG_MOUNT_POLICY (OneOfMany: MOUNT_IGNORED, MOUNT_LOCKS),
 ACTIVE_DEVICES (ACTIVE_TELESCOPE, ACTIVE_DOME, ACTIVE_WEATHER); every one rw, Idle, timeout 60.
 
-Ours: WATCHDOG_STALE and WATCHDOG_RESUME (seconds), ACTIVE_DEVICES' ACTIVE_CCD and
-ACTIVE_SEQUENCER, WATCHDOG_SHUTDOWN's PAUSE_SEQUENCE, ABORT_EXPOSURE and WARM_CAMERA, and the
+Ours: WATCHDOG_STALE and WATCHDOG_RESUME (seconds), ACTIVE_DEVICES' ACTIVE_CCD,
+ACTIVE_SEQUENCER and ACTIVE_GUIDER (a guider agent, "" none), WATCHDOG_SHUTDOWN's
+PAUSE_SEQUENCE, STOP_GUIDING, ABORT_EXPOSURE and WARM_CAMERA, and the
 read-only WATCHDOG_STATUS (lights), WATCHDOG_CAUSE (text) and WATCHDOG_STEPS (lights).
 """
 
@@ -32,9 +33,10 @@ STATUS = "Status"
 
 #: The shutdown's steps in the order they run (WATCHDOG_STEPS' lights, WATCHDOG_SHUTDOWN's
 #: switches of the same names).
-STEPS = ("PAUSE_SEQUENCE", "ABORT_EXPOSURE", "PARK_MOUNT", "PARK_DOME", "WARM_CAMERA",
-         "EXECUTE_SCRIPT")
-STEP_LABELS = {"PAUSE_SEQUENCE": "Pause sequence", "ABORT_EXPOSURE": "Abort exposure",
+STEPS = ("PAUSE_SEQUENCE", "STOP_GUIDING", "ABORT_EXPOSURE", "PARK_MOUNT", "PARK_DOME",
+         "WARM_CAMERA", "EXECUTE_SCRIPT")
+STEP_LABELS = {"PAUSE_SEQUENCE": "Pause sequence", "STOP_GUIDING": "Stop guiding",
+               "ABORT_EXPOSURE": "Abort exposure",
                "PARK_MOUNT": "Park Mount", "PARK_DOME": "Park Dome",
                "WARM_CAMERA": "Warm camera", "EXECUTE_SCRIPT": "Execute Script"}
 
@@ -73,6 +75,7 @@ def make_vectors(host: str = "localhost", port: int = 7624) -> dict[str, Propert
             SwitchMember("PARK_DOME", "Park Dome", "Off"),
             SwitchMember("EXECUTE_SCRIPT", "Execute Script", "Off"),
             SwitchMember("PAUSE_SEQUENCE", "Pause sequence", "On"),
+            SwitchMember("STOP_GUIDING", "Stop guiding", "On"),
             SwitchMember("ABORT_EXPOSURE", "Abort exposure", "Off"),
             SwitchMember("WARM_CAMERA", "Warm camera", "Off")]),
         SwitchVector("WATCHDOG_MOUNT_POLICY", "Mount Policy", OPTIONS, "rw", "OneOfMany",
@@ -83,7 +86,8 @@ def make_vectors(host: str = "localhost", port: int = 7624) -> dict[str, Propert
             TextMember("ACTIVE_DOME", "Dome", "Dome Simulator"),
             TextMember("ACTIVE_WEATHER", "Weather", "Weather Simulator"),
             TextMember("ACTIVE_CCD", "Camera", ""),
-            TextMember("ACTIVE_SEQUENCER", "Sequencer", "Imager Agent")]),
+            TextMember("ACTIVE_SEQUENCER", "Sequencer", "Imager Agent"),
+            TextMember("ACTIVE_GUIDER", "Guider", "")]),
         _seconds("WATCHDOG_STALE", "Stale weather", "WATCHDOG_STALE_VALUE", MAIN, 120, 10,
                  3600),
         _seconds("WATCHDOG_RESUME", "Safe before resuming", "WATCHDOG_RESUME_VALUE", MAIN, 600,

@@ -15,6 +15,7 @@ from .autofocus import Autofocus
 from .dither import Dither
 from .dome import OpenDome
 from .flip import MeridianFlip
+from .guiding import Guiding
 from .repoint import Repoint
 from .trigger import Due
 from .trigger import FrameAt
@@ -23,7 +24,7 @@ from .trigger import Trigger
 __all__ = ["KINDS", "Due", "FrameAt", "Trigger", "triggers"]
 
 #: Every trigger, in the order they are asked before a frame.
-KINDS: tuple[Callable[[Hands], Trigger], ...] = (OpenDome, Repoint, MeridianFlip, Dither,
+KINDS: tuple[Callable[[Hands], Trigger], ...] = (OpenDome, Repoint, MeridianFlip, Guiding, Dither,
                                                  Autofocus)
 
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 from indipyagents.plan.check import RigFacts
 from indipyagents.plan.check import check_against
 from indipyagents.plan.check import check_install
+from indipyagents.plan.toml import PlanError
 from indipyagents.plan.toml import parse_plan
 
 TEXT = """\
@@ -138,6 +139,7 @@ class Rig:
     focuser: Named | None = None
     mount: Named | None = None
     dome: Named | None = None
+    guider: Named | None = None
 
 
 def test_facts_are_read_from_a_rig() -> None:
@@ -189,3 +191,32 @@ def test_a_dome_named_must_be_the_rigs_dome() -> None:
     assert found == [(7, "the dome 'Dome Simulator' is not a dome of the rig")]
     assert check_against(plan, replace(ALL, dome="Dome Simulator"), text=text) == []
     assert problems(ALL) == []
+
+
+def test_dithering_by_the_guider_needs_a_guider_named_and_there() -> None:
+    """Issue 81 item 4: [dither] method = "guider" without [devices] guider is refused at its
+    line; named but not on the rig, `check_against` says so; with it, the plan runs, and its
+    settle and [guiding] lost_wait read back."""
+    text = TEXT.replace("[dither]\nevery = 2\n",
+                        '[dither]\nevery = 2\nmethod = "guider"\nsettle = 8\n'
+                        "settle_pixels = 1.5\nsettle_timeout = 40\n[guiding]\nlost_wait = 120\n")
+    try:
+        parse_plan(text, "night.toml")
+    except PlanError as error:
+        assert "dither.method (dithering by the guider) needs a guider: name one in " \
+               '[devices] guider = "..."' in str(error)
+    else:
+        raise AssertionError("a guider's dither without a guider was taken")
+    named = text.replace('mount = "Telescope Simulator"\n',
+                         'mount = "Telescope Simulator"\nguider = "Guider Agent"\n')
+    plan = parse_plan(named, "night.toml")
+    assert plan.devices.guider == "Guider Agent" and plan.guiding.lost_wait == 120
+    dither = plan.dither
+    assert (dither.method, dither.settle, dither.settle_pixels, dither.settle_timeout) == \
+        ("guider", 8, 1.5, 40)
+    [problem] = check_against(plan, ALL, text=named, source="night.toml")
+    assert problem.line == next(i for i, line in enumerate(named.splitlines(), 1)
+                                if line.startswith("method"))
+    assert problem.reason == "dither.method (dithering by the guider) needs a guider, and " \
+                             "the rig has none"
+    assert check_against(plan, replace(ALL, guider="Guider Agent")) == []

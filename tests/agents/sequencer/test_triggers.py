@@ -40,6 +40,7 @@ from indipyagents.sequencer.triggers.autofocus import Autofocus
 from indipyagents.sequencer.triggers.dither import Dither
 from indipyagents.sequencer.triggers.dome import OpenDome
 from indipyagents.sequencer.triggers.flip import MeridianFlip
+from indipyagents.sequencer.triggers.guiding import Guiding
 from indipyagents.sequencer.triggers.repoint import Repoint
 
 
@@ -62,11 +63,12 @@ def notes(hands: Hands, kind: str) -> list[dict[str, Any]]:
 
 def test_the_triggers_are_one_of_each_kind_in_their_order() -> None:
     """The dome opened first (issue 79 item 1), then the mount pointed, a flip before a
-    dither (it resets the count), autofocus last: adding a trigger is a module and a line in
-    `KINDS`."""
+    dither (it resets the count), the guider guiding before a dither through it, autofocus
+    last: adding a trigger is a module and a line in `KINDS`."""
     r = rigged()
     made = triggers(hands_on(r, Plan("p", (Target("T", 1.0, 10.0, (Batch(1, 1.0),)),))))
-    assert [type(t) for t in made] == [OpenDome, Repoint, MeridianFlip, Dither, Autofocus]
+    assert [type(t) for t in made] == [OpenDome, Repoint, MeridianFlip, Guiding, Dither,
+                                      Autofocus]
     assert [type(t) for t in made] == list(KINDS)
 
 

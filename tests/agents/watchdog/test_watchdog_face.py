@@ -84,8 +84,10 @@ async def test_indilibs_vectors_and_ours(tmp_path: Path) -> None:
                 shutdown["WARM_CAMERA"]) == ("On", "Off", "Off")
         assert set(client.vector("WatchDog", "WATCHDOG_STATUS")) == {"WEATHER", "CLIENT", "SAFE"}
         assert client.vector("WatchDog", "WATCHDOG_CAUSE").perm == "ro"
+        assert client.get("WatchDog", "ACTIVE_DEVICES", "ACTIVE_GUIDER") == ""
+        assert shutdown["STOP_GUIDING"] == "On"
         assert list(client.vector("WatchDog", "WATCHDOG_STEPS")) == [
-            "PAUSE_SEQUENCE", "ABORT_EXPOSURE", "PARK_MOUNT", "PARK_DOME", "WARM_CAMERA",
+            "PAUSE_SEQUENCE", "STOP_GUIDING", "ABORT_EXPOSURE", "PARK_MOUNT", "PARK_DOME", "WARM_CAMERA",
             "EXECUTE_SCRIPT"]
         assert client.get("WatchDog", "DRIVER_INFO", "DRIVER_INTERFACE") == "32768"
         assert client.get("WatchDog", "DRIVER_INFO", "DRIVER_EXEC") == "indipy_agent_watchdog"

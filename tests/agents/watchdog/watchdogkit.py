@@ -39,8 +39,8 @@ ROOF = "Test Roof"
 CAMERA = "Test Camera"
 #: Fast enough for a test: two retries 0.2 s apart, short bounds.
 FAST = Retry(ConstantBackoff(0.2), retries=2)
-BOUNDS = {"PAUSE_SEQUENCE": 3.0, "ABORT_EXPOSURE": 3.0, "PARK_MOUNT": 3.0, "PARK_DOME": 3.0,
-          "WARM_CAMERA": 3.0, "EXECUTE_SCRIPT": 10.0}
+BOUNDS = {"PAUSE_SEQUENCE": 3.0, "STOP_GUIDING": 3.0, "ABORT_EXPOSURE": 3.0, "PARK_MOUNT": 3.0,
+          "PARK_DOME": 3.0, "WARM_CAMERA": 3.0, "EXECUTE_SCRIPT": 10.0}
 
 
 def _switches(name: str, members: list[tuple[str, str]], rule: str = "OneOfMany"
