@@ -47,6 +47,8 @@ class Solution:
     height: float = 0.0
     index: int = 0
     problems: tuple[str, ...] = field(default_factory=tuple)
+    #: The WCS as solve-field wrote it: CRVAL1/2 (degrees), CRPIX1/2, CD1_1...CD2_2.
+    wcs: tuple[tuple[str, float], ...] = ()
 
     @property
     def solved(self) -> bool:
@@ -146,9 +148,11 @@ def solution(data: bytes) -> Solution:
         found = _INDEX_ID.search(line)
         if found:
             index = int(found.group(1))
+    wcs = (("CRVAL1", ra0), ("CRVAL2", dec0), ("CRPIX1", px), ("CRPIX2", py),
+           *zip(("CD1_1", "CD1_2", "CD2_1", "CD2_2"), cd, strict=True))
     return Solution(ra=ra / 15.0, dec=dec, angle=angle, scale=scale, parity=parity,
                     width=width_px * scale / 3600.0, height=height_px * scale / 3600.0,
-                    index=index)
+                    index=index, wcs=wcs)
 
 
 def _deproject(xi: float, eta: float, ra0: float, dec0: float) -> tuple[float, float]:

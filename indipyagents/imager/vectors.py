@@ -31,6 +31,8 @@ DEFAULT_FILTER = "Filter Simulator"
 #: slews, indilib's simulators by default.
 DEFAULT_FOCUSER = "Focuser Simulator"
 DEFAULT_MOUNT = "Telescope Simulator"
+#: The plate-solver agent (INDIGO's name) a client finds beside the imager.
+DEFAULT_ASTROMETRY = "Astrometry Agent"
 
 
 def _timed(vector: NumberVector | SwitchVector | TextVector | BLOBVector
@@ -69,7 +71,8 @@ def make_vectors() -> dict[str, NumberVector | SwitchVector | TextVector | BLOBV
             TextMember("CCD", "CCD", DEFAULT_CCD),
             TextMember("FILTER", "Filter wheel", DEFAULT_FILTER),
             TextMember("FOCUSER", "Focuser", DEFAULT_FOCUSER),
-            TextMember("MOUNT", "Mount", DEFAULT_MOUNT)])),
+            TextMember("MOUNT", "Mount", DEFAULT_MOUNT),
+            TextMember("ASTROMETRY", "Astrometry agent", DEFAULT_ASTROMETRY)])),
         "IMAGE_NAME": _timed(TextVector("IMAGE_NAME", "Image name", OPTIONS, "rw", "Idle", [
             TextMember("IMAGE_FOLDER", "Image folder", "/tmp"),
             TextMember("IMAGE_PREFIX", "Image prefix", "IMG")])),

@@ -14,6 +14,7 @@ from dataclasses import field
 from datetime import datetime
 from typing import Literal
 
+from .centring import Centre
 from .constraints import Constraints
 from .constraints import Schedule
 
@@ -121,7 +122,8 @@ class Wait:
 class Target:
     """A target by `name` at J2000 `ra` (hours) and `dec` (degrees); `slew` False images where
     the mount points (darks, flats). `dither`, `autofocus`, `flip` override the plan's;
-    `constraints` say when a scheduled plan may image it."""
+    `constraints` say when a scheduled plan may image it; `centre` whether it is centred by
+    plate solving and its frames solved (`centring.py`)."""
 
     name: str
     ra: float | None = None
@@ -133,6 +135,7 @@ class Target:
     autofocus: Autofocus | None = None
     flip: Flip | None = None
     constraints: Constraints | None = None
+    centre: Centre = field(default_factory=Centre)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from . import fields
+from .centring import CENTRE_KEYS
+from .centring import read_centre
 from .coords import parse_dec
 from .coords import parse_ra
 from .fields import Invalid
@@ -49,7 +51,7 @@ END_KEYS = ("park", "warm", "close_dome")
 SITE_KEYS = ("latitude", "longitude", "elevation")
 SAFETY_KEYS = ("sky_free_while_unsafe", "night_end")
 TARGET_KEYS = ("name", "ra", "dec", "slew", "wait", "dither", "autofocus", "flip", "batches",
-               "constraints")
+               "constraints", *CENTRE_KEYS)
 WAIT_KEYS = ("until", "altitude")
 BATCH_KEYS = ("count", "exposure", "filter", "binning", "type", "gain", "offset")
 MAX_BINNING = 16
@@ -260,6 +262,7 @@ def _target(data: Table, path: KeyPath, dither: Dither, autofocus: Autofocus,
         batches=tuple(batch for batch in batches if batch is not None),
         constraints=problems.take(lambda: read_constraints(
             fields.table(data, path, "constraints"), path + ("constraints",)), None),
+        centre=read_centre(data, path),
     )
     if not items:
         raise Invalid(path + ("batches",),

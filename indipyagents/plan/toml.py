@@ -15,6 +15,7 @@ from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
+from .centring import centre_pairs
 from .fields import Invalid
 from .locate import KeyPath
 from .locate import key_lines
@@ -182,7 +183,8 @@ def _batch(value: Batch) -> dict[str, object]:
 
 def _target(target: Target) -> list[str]:
     lines = ["", "[[targets]]", *_keys({"name": target.name, "ra": target.ra, "dec": target.dec,
-                                          "slew": target.slew})]
+                                          "slew": target.slew}),
+             *_keys(centre_pairs(target.centre))]
     if target.wait.until is not None or target.wait.altitude is not None:
         lines += ["[targets.wait]",
                   *_keys({"until": target.wait.until, "altitude": target.wait.altitude})]

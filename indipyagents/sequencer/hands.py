@@ -19,6 +19,7 @@ from typing import Protocol
 from typing import TypeVar
 
 from indipycore import astro
+from indipycore.fits import Card
 
 from ..journal import Journal
 from ..plan.model import Plan
@@ -83,6 +84,15 @@ class Listener(Protocol):
     def hear(self, news: News) -> None: ...
 
 
+class SkipFrame(Exception):
+    """A trigger's word that the frame in hand is not taken (a target the plan skips when
+    its centring failed): the step is done, nothing saved; the message says why."""
+
+
+#: What looks at a frame before it is saved (the centring's solve): its cards for the header.
+FrameReader = Callable[[FrameStep, bytes], Awaitable[list[Card]]]
+
+
 class Hands:
     """The rig, bounded; `move_bound` and `camera_margin` are real seconds; `clock` (an aware
     datetime), `sleep` and `rng` are injected so tests run a night in a moment."""
@@ -102,6 +112,8 @@ class Hands:
         #: Set by a client's pause: a pausable nap ends at once.
         self.pause_asked = asyncio.Event()
         self.listeners: Sequence[Listener] = ()
+        #: Each reads a frame (FITS) before it is saved; a trigger registers its own.
+        self.frame_readers: list[FrameReader] = []
         self._site: Site | None = None
 
     def tell(self, news: News) -> None:

@@ -29,6 +29,7 @@ from ..rig.protocols import DeviceRefused
 from .hands import Framed
 from .hands import Framing
 from .hands import Hands
+from .hands import SkipFrame
 from .hands import Slewed
 from .headers import with_cards
 from .triggers import FrameAt
@@ -116,10 +117,15 @@ class StepWork:
         target, batch, rig = hands.plan.targets[step.target_index], step.batch, hands.rig
         hands.tell(Framing(step))
         at = FrameAt(step, target, self.unsafe())
-        for trigger in self.triggers:
-            due = await trigger.due(at)
-            if due is not None:
-                await trigger.carry_out(at, due)
+        try:
+            for trigger in self.triggers:
+                due = await trigger.due(at)
+                if due is not None:
+                    await trigger.carry_out(at, due)
+        except SkipFrame as skip:
+            logger.warning("%s: skipped: %s", step.id, skip)
+            hands.journal.note("skipped", step=step.id, why=str(skip))
+            return Done()
         if batch.filter is not None and rig.wheel is not None:
             await hands.move(rig.wheel.select(batch.filter), rig.wheel.name)
         await self.report()
@@ -130,7 +136,8 @@ class StepWork:
             batch.exposure + hands.camera_margin, rig.camera.name)
         data = frame.data
         if frame.format.lower().startswith(".fits"):
-            data = with_cards(data, self.cards(step))
+            read = [card for reader in hands.frame_readers for card in await reader(step, data)]
+            data = with_cards(data, [*self.cards(step), *read])
         self.store.save(step.file_name, data)
         hands.journal.frame_saved(step.id, step.file_name, len(data),
                                   hashlib.sha256(data).hexdigest())

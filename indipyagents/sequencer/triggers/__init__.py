@@ -2,7 +2,8 @@
 says what a trigger is): the dome opened (or the night paused while a guarded dome is
 closed), pointing the mount again after a restart or a hold, the meridian flip, the dither,
 autofocus. They are asked in the order of `KINDS` before each frame: the dome first (nothing
-else is worth doing through a closed one), then the mount pointed, a flip before a dither (a flip resets the dither's count), autofocus last,
+else is worth doing through a closed one), then the mount pointed, a flip before a dither (a flip resets the dither's count), the centring after
+both moves and before the dither, autofocus last,
 where the mount will stay. A new trigger is a new module and a line in `KINDS`.
 """
 
@@ -12,6 +13,7 @@ from collections.abc import Callable
 
 from ..hands import Hands
 from .autofocus import Autofocus
+from .centre import CentreTarget
 from .dither import Dither
 from .dome import OpenDome
 from .flip import MeridianFlip
@@ -24,8 +26,8 @@ from .trigger import Trigger
 __all__ = ["KINDS", "Due", "FrameAt", "Trigger", "triggers"]
 
 #: Every trigger, in the order they are asked before a frame.
-KINDS: tuple[Callable[[Hands], Trigger], ...] = (OpenDome, Repoint, MeridianFlip, Guiding, Dither,
-                                                 Autofocus)
+KINDS: tuple[Callable[[Hands], Trigger], ...] = (OpenDome, Repoint, MeridianFlip, CentreTarget,
+                                                 Guiding, Dither, Autofocus)
 
 
 def triggers(hands: Hands) -> list[Trigger]:

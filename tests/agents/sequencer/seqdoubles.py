@@ -230,6 +230,7 @@ class MountDouble:
         self.rates = (0.5, 0.5)
         #: A mount whose flip does not happen: its pier side stays what the first slew chose.
         self.keeps_side = False
+        self.synced: list[tuple[float, float]] = []
 
     async def slew_to(self, ra: float, dec: float) -> None:
         self.failing.check()
@@ -249,6 +250,11 @@ class MountDouble:
 
     async def pointing(self) -> tuple[float, float]:
         return self.at
+
+    async def sync(self, ra: float, dec: float) -> None:
+        """A solved frame's centre: the double keeps each (the centring's tests)."""
+        self.synced.append((ra, dec))
+        self.sky.note("sync")
 
     async def pier_side(self) -> str | None:
         return self.side

@@ -37,6 +37,7 @@ from indipyagents.sequencer.triggers import KINDS
 from indipyagents.sequencer.triggers import FrameAt
 from indipyagents.sequencer.triggers import triggers
 from indipyagents.sequencer.triggers.autofocus import Autofocus
+from indipyagents.sequencer.triggers.centre import CentreTarget
 from indipyagents.sequencer.triggers.dither import Dither
 from indipyagents.sequencer.triggers.dome import OpenDome
 from indipyagents.sequencer.triggers.flip import MeridianFlip
@@ -62,13 +63,13 @@ def notes(hands: Hands, kind: str) -> list[dict[str, Any]]:
 
 
 def test_the_triggers_are_one_of_each_kind_in_their_order() -> None:
-    """The dome opened first (issue 79 item 1), then the mount pointed, a flip before a
-    dither (it resets the count), the guider guiding before a dither through it, autofocus
-    last: adding a trigger is a module and a line in `KINDS`."""
+    """The dome opened first (issue 79 item 1), then the mount pointed, a flip before the
+    centring (issue 80 item 4), the guider guiding before a dither through it (a flip resets
+    the count), autofocus last: adding a trigger is a module and a line in `KINDS`."""
     r = rigged()
     made = triggers(hands_on(r, Plan("p", (Target("T", 1.0, 10.0, (Batch(1, 1.0),)),))))
-    assert [type(t) for t in made] == [OpenDome, Repoint, MeridianFlip, Guiding, Dither,
-                                      Autofocus]
+    assert [type(t) for t in made] == [OpenDome, Repoint, MeridianFlip, CentreTarget, Guiding,
+                                      Dither, Autofocus]
     assert [type(t) for t in made] == list(KINDS)
 
 
