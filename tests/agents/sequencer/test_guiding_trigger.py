@@ -89,7 +89,7 @@ def guided(r: Rigged, guider: GuiderDouble, *, lost_wait: float = 60.0,
                 dither=DitherSettings(every=every, pixels=3.0, method="guider", settle=8.0,
                                       settle_pixels=1.5, settle_timeout=40.0),
                 flip=Flip(enabled=False), guiding=GuidingSettings(lost_wait=lost_wait))
-    hands = Hands(plan, Rig(r.camera, r.wheel, r.focuser, r.mount, guider), MemoryJournal(),
+    hands = Hands(plan, Rig(r.camera, r.wheel, r.focuser, r.mount, guider=guider), MemoryJournal(),
                   focus=None, clock=r.sky.clock, sleep=r.sky.sleep, rng=random.Random(3),
                   move_bound=600.0, camera_margin=120.0)
     return hands, plan
