@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 
 from indipyclient import Client
+from indipycore.protocol import State
 
 from .indiset import command
 from .indiset import connect_device
@@ -15,8 +16,10 @@ from .protocols import DeviceRefused
 
 __all__ = ["WHEEL_WAIT", "IndiWheel"]
 
-#: Seconds a wheel may take to turn (a large wheel, the far slot) before it counts as lost.
-WHEEL_WAIT = 120.0
+#: Seconds a wheel may take to turn (a large wheel, the far slot) before it counts as lost:
+#: a wheel silent that long is lost, and a batch's or a plan's retry policy asks again (a
+#: wheel's answer missed would otherwise hold the batch, its face still Busy, for minutes).
+WHEEL_WAIT = 60.0
 
 
 #: Seconds `prepare` waits for a wheel's FILTER_NAME.
@@ -73,11 +76,13 @@ class IndiWheel:
         raise DeviceRefused(self.name, f"no filter named {filter!r} (it has {', '.join(names)})")
 
     async def select(self, filter: str | int) -> int:
-        """Turn to `filter` and return its slot; at once when the wheel is there and still."""
+        """Turn to `filter` and return its slot; at once when the wheel is there and still
+        (Ok or Idle: one whose last turn went Alert, or that still turns, is asked again)."""
         await self.prepare()
         wanted = self.slot_of(filter)
         vector = self.client.devices.vector(self.name, "FILTER_SLOT")
-        if wanted == self._current() and vector is not None and vector.state.value != "Busy":
+        if wanted == self._current() and vector is not None \
+                and vector.state in (State.OK, State.IDLE):
             return wanted
         await command(self.client, self.name, "FILTER_SLOT", {"FILTER_SLOT_VALUE": wanted},
                       timeout=WHEEL_WAIT)

@@ -402,22 +402,17 @@ class Client:
         if not self.connected:
             raise NotConnected(f"not connected to {self.connection.label}")
 
-        async def send() -> None:
-            await self.connection.send(event)
-            self.model.mark_busy(device, vector)
-            self.connection.expect_answer(device, vector, target.timeout)
-
-        return await self.waiters.send_and_wait(self.model, target, send, wait=wait,
-                                                timeout=timeout)
+        return await self.waiters.send_and_wait(
+            self.model, target, lambda: self.connection.send_values(event, target.timeout),
+            wait=wait, timeout=timeout)
 
     async def send_newVector(self, devicename: str, vectorname: str,
                              timestamp: str | None = None,
                              members: Mapping[str, Any] | None = None) -> None:
         """0.9.4's way to send values: checked as ``set`` does, not waited for."""
         target = self.vector(devicename, vectorname)
-        await self.connection.send(new_vector(target, members or {}, timestamp))
-        self.model.mark_busy(devicename, vectorname)
-        self.connection.expect_answer(devicename, vectorname, target.timeout)
+        await self.connection.send_values(new_vector(target, members or {}, timestamp),
+                                          target.timeout)
 
     async def send_getProperties(self, devicename: str | None = None,
                                  vectorname: str | None = None) -> None:

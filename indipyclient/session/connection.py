@@ -64,6 +64,7 @@ from indipyclient.model.blobstream import Sink
 from indipyclient.model.incoming import MAX_ELEMENT_SIZE
 from indipyclient.model.incoming import Incoming
 from indipyclient.model.incoming import Item
+from indipyclient.model.outgoing import NewVector
 from indipyclient.model.properties import BLOBVector
 from indipyclient.model.tree import Model
 from indipycore import retrypolicy
@@ -79,6 +80,7 @@ from indipycore.protocol import GetProperties
 from indipycore.protocol import PingReply
 from indipycore.protocol import ProtocolError
 from indipycore.protocol import SetBLOBVector
+from indipycore.protocol import State
 from indipycore.protocol import parse_element
 from indipycore.protocol import serialise
 from indipycore.protocol.frames import FrameChunk
@@ -268,6 +270,25 @@ class Connection:
         self.blob_modes[(device, vector)] = value
         if self.connected:
             await self.send(EnableBLOB(device, value, vector))
+
+    async def send_values(self, event: NewVector, timeout: float) -> None:
+        """Send a program's new values of a vector (`event`, a new*Vector): the model's
+        vector is marked Busy and its answer expected (`expect_answer`) before the bytes go,
+        so that an answer read while they are still being sent (the write paused, a large
+        value) ends the Busy instead of being overwritten by it. Not sent (``NotConnected``):
+        the vector is left as it was."""
+        device, name = event.device, event.name
+        vector = self.model.vector(device, name)
+        before = vector.state if vector is not None else None
+        self.model.mark_busy(device, name)
+        self.expect_answer(device, name, timeout)
+        try:
+            await self.send(event)
+        except NotConnected:
+            if vector is not None and before is not None and vector.state == State.BUSY:
+                vector.state = before
+            self._pending.pop((device, name), None)
+            raise
 
     def expect_answer(self, device: str, vector: str, timeout: float) -> None:
         """The program set this vector: deliver ``VectorTimeOut`` if it does not answer."""

@@ -231,9 +231,8 @@ class IPyClient(ByName[Device]):
                            "unknown" if vector is None else "not connected")
             return
         stamp = format_timestamp(timestamp) if isinstance(timestamp, datetime) else timestamp
-        await self.connection.send(new_vector(vector, members or {}, stamp))
-        self.model.mark_busy(devicename, vectorname)
-        self.connection.expect_answer(devicename, vectorname, vector.timeout)
+        await self.connection.send_values(new_vector(vector, members or {}, stamp),
+                                          vector.timeout)
 
     async def send_getProperties(self, devicename: str | None = None,
                                  vectorname: str | None = None) -> None:

@@ -5,12 +5,17 @@ for one. `Waiters.send_and_wait` is the one set-and-wait: the library's ``Client
 web client's sources use it, whatever carries the values (a connection, a redis channel).
 Only a set answers: a def with the old values may be a replay for some getProperties
 (indiserver forwards every one to the driver), and a set still Busy is progress, not an answer.
+Each set is judged by the state it carries, and the answer is what that set said (its state,
+its message): the model, read later, may hold a later update of the same read (indilib's CCD
+answers a first binning Idle, then Ok a millisecond later), or a message an earlier update
+left.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -26,13 +31,16 @@ from .connection import NotConnected
 
 __all__ = ["SetResult", "Waiters"]
 
+logger = logging.getLogger(__name__)
+
 Check = Callable[[ev.Event], bool]
 
 
 @dataclass(frozen=True, slots=True)
 class SetResult:
-    """How a ``set`` ended: the vector's ``state`` and ``message`` after the driver answered,
-    or ``timed_out`` (state then Busy, as the client left it)."""
+    """How a ``set`` ended: the ``state`` and ``message`` the driver's answer carried (""
+    when it carried none), or ``timed_out`` (the state the client then holds, Busy as it left
+    it)."""
 
     device: str
     vector: str
@@ -54,8 +62,19 @@ class Waiters:
         self.checks: list[Check] = []
 
     def feed(self, event: ev.Event) -> None:
+        """Every check sees `event`; those that return True are done. One that raises is
+        dropped (logged): the others still see the event, or one of them could wait for an
+        answer it was never shown."""
         if self.checks:
-            self.checks = [check for check in self.checks if not check(event)]
+            self.checks = [check for check in self.checks if not self._done(check, event)]
+
+    @staticmethod
+    def _done(check: Check, event: ev.Event) -> bool:
+        try:
+            return check(event)
+        except Exception:
+            logger.exception("a check waiting for %r raised: dropped", event)
+            return True
 
     def _add(self, check: Check) -> None:
         self.checks.append(check)
@@ -108,8 +127,7 @@ class Waiters:
         lost meanwhile raises `NotConnected`."""
         device, vector = target.devicename, target.name
         seconds = timeout if timeout is not None else max(10.0, target.timeout)
-        answered: asyncio.Future[PropertyVector] = asyncio.get_running_loop().create_future()
-        refused: list[str] = []
+        answered: asyncio.Future[SetResult] = asyncio.get_running_loop().create_future()
 
         def answer(event: ev.Event) -> bool:
             if answered.done():
@@ -119,14 +137,18 @@ class Waiters:
                     f"connection lost waiting for {device}.{vector}: {event.reason}"))
                 return True
             if (isinstance(event, ev.setVector)
-                    and event.devicename == device and event.vectorname == vector
-                    and event.vector.state != State.BUSY):
-                answered.set_result(event.vector)
+                    and event.devicename == device and event.vectorname == vector):
+                # This set's own state (one that carries none leaves the vector's as it was);
+                # the result is taken now, from the set: the model may change again before
+                # the waiting task runs.
+                state = event.state if event.state is not None else event.vector.state
+                if state == State.BUSY:
+                    return False
+                answered.set_result(SetResult(device, vector, state, event.message or ""))
                 return True
             if isinstance(event, ev.Message) and refuses(event.message, device, vector):
                 # The server would not pass it on (access rules, audit): no set will come.
-                refused.append(event.message)
-                answered.set_result(target)
+                answered.set_result(SetResult(device, vector, State.ALERT, event.message))
                 return True
             return False
 
@@ -138,13 +160,10 @@ class Waiters:
                 return SetResult(device, vector, State.BUSY, "")
             try:
                 async with asyncio.timeout(seconds):
-                    found = await answered
+                    return await answered
             except TimeoutError:
                 current = model.vector(device, vector)
                 return SetResult(device, vector, current.state if current else State.BUSY,
                                  current.message if current else "", timed_out=True)
-            if refused:
-                return SetResult(device, vector, State.ALERT, refused[0])
-            return SetResult(device, vector, found.state, found.message)
         finally:
             self._remove(answer)

@@ -2,7 +2,14 @@
 1 frame binned 2x2 with slot 2, 1 s each) through indilib's face, indilib's CCD and wheel
 simulators under our server, each run on a fresh server, repeated (``TWO_GROUP_RUNS``, 6 by
 default: the report saw 1 failure in 6). Every run must end Ok with all three frames, within
-40 s (a wheel answer missed would hold the batch for WHEEL_WAIT, 120 s)."""
+40 s (a wheel answer missed would hold the batch for WHEEL_WAIT, 60 s).
+
+The second group is the batch's first binning change, which indilib's CCD answers Idle (the
+new values) then Ok a millisecond later, in one read or in two: the client's set took the Idle
+as its answer and read the state from the model when its task ran -- Ok when both had come,
+Idle otherwise, and the rig refused "CCD_BINNING went Idle". Proven each way, deterministically,
+in tests/client/test_set_answers.py and tests/agents/rig/test_command_answer.py; the wheel's
+answers in tests/agents/rig/test_wheel_answers.py."""
 
 from __future__ import annotations
 

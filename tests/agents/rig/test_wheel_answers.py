@@ -1,0 +1,126 @@
+"""`IndiWheel.select` ends however a wheel's answer comes (issue 79 item 8: a batch's second
+group, its wheel turned to slot 2, was not taken).
+
+A scripted wheel driver under our server answers each FILTER_SLOT in one of the orders real
+drivers use: indilib's (Busy with the old slot, then Ok 0.5 s later), Busy and Ok in one write,
+Ok alone, an Idle report before the Ok; each select ends with the wheel's answer, a second
+select of the same slot at once. A wheel that never answers is lost after `WHEEL_WAIT`
+(`DeviceLost`, which the batch's retry policy retries), never a silent wait; one whose turn
+went Alert is refused, and asked again at the next select.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from serverkit import running
+from serverkit import server
+from serverkit import stdio_driver
+
+import indipyclient
+from indipyagents.rig import wheel as wheel_module
+from indipyagents.rig.protocols import DeviceLost
+from indipyagents.rig.protocols import DeviceRefused
+from indipyagents.rig.wheel import IndiWheel
+from indipycore.protocol import State
+
+DEVICE = "Scripted Wheel"
+
+#: How each kind of wheel answers a turn from `old` to `new` (Python expressions of the
+#: driver's: `update(state, slot)` is the bytes of one FILTER_SLOT set).
+ANSWERS = {
+    "indilib": "[update('Busy', old), 0.5, update('Ok', new)]",
+    "one write": "[update('Busy', old) + update('Ok', new)]",
+    "ok alone": "[update('Ok', new)]",
+    "idle report first": "[update('Idle', new), 0.05, update('Ok', new)]",
+    "alert": "[update('Busy', old), 0.1, update('Alert', old)]",
+    "silent": "[]",
+}
+
+
+def wheel_driver(folder: Path, kind: str) -> str:
+    """An executable driver of `DEVICE`, connected, at slot 1 of 5, answering as `kind`."""
+    header = f"<setNumberVector device='{DEVICE}' name='FILTER_SLOT' state='%s'>"
+    define = (
+        f"<defSwitchVector device='{DEVICE}' name='CONNECTION' state='Ok' perm='rw' "
+        "rule='OneOfMany'><defSwitch name='CONNECT'>On</defSwitch>"
+        "<defSwitch name='DISCONNECT'>Off</defSwitch></defSwitchVector>"
+        f"<defNumberVector device='{DEVICE}' name='FILTER_SLOT' state='Idle' perm='rw'>"
+        "<defNumber name='FILTER_SLOT_VALUE' format='%3.0f' min='1' max='5' step='1'>1"
+        "</defNumber></defNumberVector>"
+        f"<defTextVector device='{DEVICE}' name='FILTER_NAME' state='Idle' perm='rw'>"
+        + "".join(f"<defText name='FILTER_SLOT_NAME_{n}'>F{n}</defText>" for n in range(1, 6))
+        + "</defTextVector>")
+    setup = f"""
+        import re, time
+        current = 1
+        def update(state, slot):
+            return ({header!r} % state + "<oneNumber name='FILTER_SLOT_VALUE'>%d</oneNumber>"
+                    "</setNumberVector>" % slot).encode()
+    """
+    on_new = f"""
+        found = re.search(rb"FILTER_SLOT_VALUE['\\"]\\s*>\\s*([0-9.]+)", chunk)
+        if found:
+            old, new = current, round(float(found.group(1)))
+            for step in {ANSWERS[kind]}:
+                if isinstance(step, float):
+                    time.sleep(step)
+                else:
+                    os.write(1, step)
+            if {kind!r} != "alert":
+                current = new
+    """
+    path = folder / f"wheel_{kind.replace(' ', '_')}.py"
+    path.write_text(f"#!{sys.executable}\n" + stdio_driver(
+        f"os.write(1, {define!r}.encode())", on_new, setup))
+    path.chmod(0o755)
+    return str(path)
+
+
+@contextlib.asynccontextmanager
+async def wheel_of(folder: Path, kind: str) -> AsyncIterator[IndiWheel]:
+    served = server()
+    served.add_exdriver(wheel_driver(folder, kind), max_restarts=0)
+    async with running(served), indipyclient.connect("127.0.0.1", served.port) as client:
+        await client.wait_for(DEVICE, "FILTER_NAME", timeout=10)
+        yield IndiWheel(client, DEVICE)
+
+
+@pytest.mark.parametrize("kind", ["indilib", "one write", "ok alone", "idle report first"])
+async def test_each_way_of_answering_ends_the_turn(tmp_path: Path, kind: str) -> None:
+    async with wheel_of(tmp_path, kind) as wheel:
+        for wanted in (2, 3, 1, 2):
+            assert await asyncio.wait_for(wheel.select(wanted), 5) == wanted
+            vector = wheel.client.vector(DEVICE, "FILTER_SLOT")
+            assert (vector.state, await wheel.slot()) == (State.OK, wanted)
+            started = time.monotonic()
+            assert await wheel.select(f"F{wanted}") == wanted  # there and still: at once
+            assert time.monotonic() - started < 0.5
+
+
+async def test_a_wheel_that_never_answers_is_lost_after_wheel_wait(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bounded, and said: `DeviceLost` (the batch retries it), not a silent wait."""
+    assert wheel_module.WHEEL_WAIT <= 60  # under the 75 s in which the report saw nothing
+    monkeypatch.setattr(wheel_module, "WHEEL_WAIT", 1.5)
+    async with wheel_of(tmp_path, "silent") as wheel:
+        started = time.monotonic()
+        with pytest.raises(DeviceLost, match="FILTER_SLOT did not answer within 1.5 s"):
+            await wheel.select(2)
+        assert time.monotonic() - started < 5
+
+
+async def test_a_turn_gone_alert_is_refused_and_asked_again(tmp_path: Path) -> None:
+    async with wheel_of(tmp_path, "alert") as wheel:
+        with pytest.raises(DeviceRefused, match="FILTER_SLOT went Alert"):
+            await wheel.select(2)
+        # Still at slot 1, but Alert: selecting slot 1 asks the wheel, not the model.
+        with pytest.raises(DeviceRefused, match="FILTER_SLOT went Alert"):
+            await wheel.select(1)
+
