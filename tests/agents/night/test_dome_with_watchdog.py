@@ -20,20 +20,21 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from dataclasses import field
-from datetime import UTC
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from agentkit import AGENT
 from agentkit import night
-from agentkit import target
 from nightkit import CCD
 from nightkit import CCD_PROGRAM
 from nightkit import FOCUS_PROGRAM
 from nightkit import TELESCOPE_PROGRAM
+from nightkit import WEATHER
 from nightkit import fits_files
+from nightkit import high_target
 from nightkit import load_and_start
+from nightkit import rain
+from nightkit import sequence
 from nightkit import sequence_ends
 from serverkit import running
 from serverkit import server
@@ -41,15 +42,12 @@ from waiting import until
 
 import indipyclient
 from indipyagents.imageragent.driver import make_driver as make_agent
-from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Plan
 from indipyagents.rig.dome import IndiDome
 from indipyagents.watchdog.agent import make_driver as make_watchdog
 from indipyclient import events
-from indipycore import astro
 
 WATCHDOG = "WatchDog"
-WEATHER = "Weather Simulator"
 DOME = "Dome Simulator"
 MOUNT = "Python Mount"
 WHEEL = "Python Filter Wheel"
@@ -128,20 +126,7 @@ async def watching(client: indipyclient.Client) -> AsyncIterator[Watcher]:
 
 def plan(dome: str) -> Plan:
     """Three light frames of a target high now at our mount's site (Greenwich)."""
-    ra = astro.local_sidereal_time(datetime.now(UTC), 0.0)
-    return night("domed", target("High", Batch(3, 2.0, "Red"), ra=round(ra, 4), dec=80.0),
-                 camera=CCD, wheel=WHEEL, mount=MOUNT, dome=dome, close_dome=bool(dome))
-
-
-async def rain(client: indipyclient.Client, falling: bool) -> None:
-    """indilib's weather simulator made wet (or dry), then asked to say so at once."""
-    await client.set(WEATHER, "WEATHER_CONTROL", {"Precip": 5 if falling else 0}, timeout=10)
-    await client.set(WEATHER, "WEATHER_REFRESH", {"REFRESH": "On"}, wait=False)
-
-
-def sequence(client: indipyclient.Client) -> tuple[str, str]:
-    vector = client.devices.vector(AGENT, "SEQUENCE_STATE")
-    return (vector.state.value, vector.message or "") if vector is not None else ("", "")
+    return night("domed", high_target(), camera=CCD, wheel=WHEEL, mount=MOUNT, dome=dome, close_dome=bool(dome))
 
 
 def dome_closed(client: indipyclient.Client) -> bool:
