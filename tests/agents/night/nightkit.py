@@ -25,6 +25,7 @@ from indipyagents.imageragent.driver import make_driver
 from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Target
+from indipyagents.watchdog.agent import make_driver as make_watchdog
 from indipycore import astro
 from indipycore.fits import read_header
 from indipycore.retrypolicy import ConstantBackoff
@@ -125,3 +126,13 @@ def sequence(client: indipyclient.Client) -> tuple[str, str]:
     """SEQUENCE_STATE's state and message, as the client last saw them ("" before)."""
     vector = client.devices.vector(AGENT, "SEQUENCE_STATE")
     return (vector.state.value, vector.message or "") if vector is not None else ("", "")
+
+
+def watched(tmp_path: Path, *indilib: str) -> IPyServer:
+    """One server with the imager agent and the watchdog (their state and configuration under
+    `tmp_path`), our camera, focuser and mount simulators, and indilib's programs `indilib`."""
+    served = server(make_driver(state=tmp_path / "state"),
+                    make_watchdog(config_dir=str(tmp_path / "indi")))
+    for program in (CCD_PROGRAM, FOCUS_PROGRAM, TELESCOPE_PROGRAM, *indilib):
+        served.add_exdriver(program)
+    return served

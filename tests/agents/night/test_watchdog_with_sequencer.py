@@ -13,9 +13,6 @@ import pytest
 from agentkit import AGENT
 from agentkit import night
 from nightkit import CCD
-from nightkit import CCD_PROGRAM
-from nightkit import FOCUS_PROGRAM
-from nightkit import TELESCOPE_PROGRAM
 from nightkit import WEATHER
 from nightkit import fits_files
 from nightkit import high_target
@@ -23,15 +20,13 @@ from nightkit import load_and_start
 from nightkit import rain
 from nightkit import sequence
 from nightkit import sequence_ends
+from nightkit import watched
 from serverkit import running
-from serverkit import server
 from waiting import until
 
 import indipyclient
-from indipyagents.imageragent.driver import make_driver as make_agent
 from indipyagents.journal import Journal
 from indipyagents.plan.model import Plan
-from indipyagents.watchdog.agent import make_driver as make_watchdog
 
 WATCHDOG = "WatchDog"
 MOUNT = "Python Mount"
@@ -50,11 +45,7 @@ async def test_rain_holds_the_night_and_parks_and_dry_weather_lets_it_finish(
     hold the night ("held: unsafe (weather 'Weather Simulator': ...)", the exposure cut) and
     park the mount; dry again, 3 s later (WATCHDOG_RESUME_VALUE) the watchdog says SAFE, and
     the night slews back and ends Ok with exactly its three frames, the cut one begun twice."""
-    agent = make_agent(state=tmp_path / "state")
-    watchdog = make_watchdog(config_dir=str(tmp_path / "indi"))
-    served = server(agent, watchdog)
-    for program in (CCD_PROGRAM, FOCUS_PROGRAM, TELESCOPE_PROGRAM, "indi_simulator_weather"):
-        served.add_exdriver(program)
+    served = watched(tmp_path, "indi_simulator_weather")
     async with running(served), indipyclient.connect("127.0.0.1", served.port) as client:
         await client.set(WEATHER, "CONNECTION", {"CONNECT": "On"}, timeout=20)
         await rain(client, False)
