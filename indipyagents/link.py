@@ -15,8 +15,10 @@ import os
 
 import indipyclient
 from indipyclient import Client
+from indipydriver import Device
+from indipydriver import IPyDriver
 
-__all__ = ["DEFAULT_SERVER", "ENV_SERVER", "AgentLink", "parse_address"]
+__all__ = ["DEFAULT_SERVER", "ENV_SERVER", "AgentLink", "LinkedDriver", "parse_address"]
 
 logger = logging.getLogger(__name__)
 
@@ -100,3 +102,16 @@ class AgentLink:
         client, self._client = self._client, None
         if client is not None:
             await client.close()
+
+
+class LinkedDriver(IPyDriver):
+    """An agent's driver: its devices and the `link` its parts drive the server through.
+    `IPyServer` calls `server_listening` when it listens (the `ServedDriver` protocol of
+    ``indipyserver.drivers.served``), so an agent hosted in-process needs no address."""
+
+    def __init__(self, *devices: Device, link: AgentLink) -> None:
+        super().__init__(*devices)
+        self.link = link
+
+    def server_listening(self, host: str, port: int) -> None:
+        self.link.server_listening(host, port)

@@ -193,6 +193,45 @@ def script_constants(**values: object) -> str:
     return "".join(f"{name} = {value!r}\n" for name, value in values.items())
 
 
+#: A Python driver run as an executable: device Cam sends IMAGE's BLOB (member I) when a
+#: client sets GO, then REPORT says whether its stdout is a pipe and whether its link
+#: attaches BLOBs (`blob_cam_script` fills in its constants and its BLOB's bytes).
+_BLOB_CAM = """\
+import asyncio, os, random, stat, sys
+sys.path.insert(0, REPO)
+from indipydriver import (BLOBMember, BLOBVector, Device, IPyDriver, TextMember, TextVector,
+                          newTextVector)
+
+class Cam(IPyDriver):
+    shared_blobs = SHARED
+
+    async def rxevent(self, event):
+        if isinstance(event, newTextVector):
+            vector = self["Cam"]["IMAGE"]
+            vector["I"] = PAYLOAD_EXPRESSION
+            vector.set_blobformat("I", ".bin")
+            await vector.send_setVector()
+            report = self["Cam"]["REPORT"]
+            report["T"] = "fifo=%s attaches=%s" % (stat.S_ISFIFO(os.fstat(1).st_mode),
+                                                   self.attaches_blobs)
+            await report.send_setVector()
+
+asyncio.run(Cam(Device("Cam", [
+    BLOBVector("IMAGE", "Image", "G", "ro", "Idle", [BLOBMember("I", "I")]),
+    TextVector("GO", "Go", "G", "rw", "Idle", [TextMember("GO", "GO")]),
+    TextVector("REPORT", "Report", "G", "ro", "Idle", [TextMember("T", "T")]),
+])).asyncrun())
+"""
+
+
+def blob_cam_script(repo: Path, payload: str, *, shared: bool = True, **constants: object) -> str:
+    """The `_BLOB_CAM` driver's script, importing indipydriver from `repo`: its BLOB the
+    Python expression `payload` (of `constants`, or of ``random``), its ``shared_blobs``
+    `shared`."""
+    return (script_constants(REPO=str(repo), SHARED=shared, **constants)
+            + _BLOB_CAM.replace("PAYLOAD_EXPRESSION", payload))
+
+
 async def recv_with_fds(sock: socket.socket, size: int = 1 << 20) -> tuple[bytes, list[int]]:
     """The next read (at most `size` bytes) of the non-blocking Unix socket `sock` with
     ``recvmsg``, as libindiclient reads a server's Unix socket: the bytes, and the descriptors

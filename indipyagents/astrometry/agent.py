@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 
 from indipydriver import Device
-from indipydriver import IPyDriver
 
 from ..link import AgentLink
+from ..link import LinkedDriver
 from .face import AstrometryFace
 from .solver import INDEX_DIR
 from .solver import Solver
@@ -30,17 +30,13 @@ def make_device(face: AstrometryFace, *, name: str = DEVICE, **options: object) 
                   driver_version=DRIVER_VERSION, **options)  # type: ignore[arg-type]
 
 
-class AstrometryDriver(IPyDriver):
+class AstrometryDriver(LinkedDriver):
     """The agent's driver: its device and the `link` its processes drive the server
     through, closed when the driver stops."""
 
     def __init__(self, device: Device, *, link: AgentLink, face: AstrometryFace) -> None:
-        super().__init__(device)
-        self.link = link
+        super().__init__(device, link=link)
         self.face = face
-
-    def server_listening(self, host: str, port: int) -> None:
-        self.link.server_listening(host, port)
 
     async def hardware(self) -> None:
         try:

@@ -17,11 +17,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from collections.abc import Callable
-from collections.abc import Sequence
 from datetime import UTC
 from datetime import datetime
 from typing import Any
-from typing import TypeVar
 
 from indipycore.astro import precess_to_j2000
 from indipycore.interface import Interface
@@ -31,11 +29,11 @@ from indipydriver import TextVector
 from indipydriver.rxevents import ClientVectorEvent
 from indipydriver.rxevents import newBLOBVector
 from indipydriver.rxevents import newSwitchVector
-from indipydriver.standard.role import RoleDevice
-from indipydriver.standard.role import RoleTasks
 from indipydriver.vectors import BLOBVector
 from indipydriver.vectors import PropertyVector
 
+from ..agentrole import AgentRole
+from ..agentrole import of_kind
 from ..link import AgentLink
 from ..rig.camera import IndiCamera
 from ..rig.indiset import connect_device
@@ -58,7 +56,6 @@ from .wcs import Solution
 __all__ = ["AstrometryFace"]
 
 logger = logging.getLogger(__name__)
-_V = TypeVar("_V", bound=PropertyVector)
 #: INDI messages are short: a reason is cut here.
 MESSAGE = 480
 _SETTINGS = ("AGENT_PLATESOLVER_HINTS", "AGENT_PLATESOLVER_GOTO_SETTINGS",
@@ -70,7 +67,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class AstrometryFace:
+class AstrometryFace(AgentRole):
     """The vectors, their requests, and the process running (at most one)."""
 
     def __init__(self, link: AgentLink, solver: Solver | None = None, *,
@@ -79,25 +76,20 @@ class AstrometryFace:
         self.solver = solver or Solver()
         self.clock = clock
         made = make_vectors()
-        self.made = made
-        self.hints = _kind(made["AGENT_PLATESOLVER_HINTS"], NumberVector)
-        self.wcs = _kind(made["AGENT_PLATESOLVER_WCS"], NumberVector)
-        self.goto = _kind(made["AGENT_PLATESOLVER_GOTO_SETTINGS"], NumberVector)
-        self.exposure = _kind(made["AGENT_PLATESOLVER_EXPOSURE_SETTINGS"], NumberVector)
-        self.centring = _kind(made["AGENT_PLATESOLVER_CENTERING"], NumberVector)
-        self.centring_state = _kind(made["AGENT_PLATESOLVER_CENTERING_STATE"], NumberVector)
-        self.image = _kind(made["AGENT_PLATESOLVER_IMAGE"], BLOBVector)
-        self.start = _kind(made["AGENT_START_PROCESS"], SwitchVector)
-        self.abort = _kind(made["AGENT_ABORT_PROCESS"], SwitchVector)
-        self.pa_state = _kind(made["AGENT_PLATESOLVER_PA_STATE"], NumberVector)
-        self.pa_settings = _kind(made["AGENT_PLATESOLVER_PA_SETTINGS"], NumberVector)
-        self.index_state = _kind(made["AGENT_PLATESOLVER_INDEX_STATE"], TextVector)
-        self.active = _kind(made["ACTIVE_DEVICES"], TextVector)
-        self.always_names = tuple(made)
-        self.config_names = SAVED
-        self.startup_names = SAVED
-        self.tasks = RoleTasks()
-        self._device: RoleDevice | None = None
+        super().__init__(made, SAVED)
+        self.hints = of_kind(made["AGENT_PLATESOLVER_HINTS"], NumberVector)
+        self.wcs = of_kind(made["AGENT_PLATESOLVER_WCS"], NumberVector)
+        self.goto = of_kind(made["AGENT_PLATESOLVER_GOTO_SETTINGS"], NumberVector)
+        self.exposure = of_kind(made["AGENT_PLATESOLVER_EXPOSURE_SETTINGS"], NumberVector)
+        self.centring = of_kind(made["AGENT_PLATESOLVER_CENTERING"], NumberVector)
+        self.centring_state = of_kind(made["AGENT_PLATESOLVER_CENTERING_STATE"], NumberVector)
+        self.image = of_kind(made["AGENT_PLATESOLVER_IMAGE"], BLOBVector)
+        self.start = of_kind(made["AGENT_START_PROCESS"], SwitchVector)
+        self.abort = of_kind(made["AGENT_ABORT_PROCESS"], SwitchVector)
+        self.pa_state = of_kind(made["AGENT_PLATESOLVER_PA_STATE"], NumberVector)
+        self.pa_settings = of_kind(made["AGENT_PLATESOLVER_PA_SETTINGS"], NumberVector)
+        self.index_state = of_kind(made["AGENT_PLATESOLVER_INDEX_STATE"], TextVector)
+        self.active = of_kind(made["ACTIVE_DEVICES"], TextVector)
         self._task: asyncio.Task[Any] | None = None
         self._hands: dict[tuple[str, str], Any] = {}
         self._alignment: Alignment | None = None
@@ -108,23 +100,6 @@ class AstrometryFace:
     @property
     def interface(self) -> Interface:
         return Interface.GENERAL
-
-    def vectors(self) -> Sequence[PropertyVector]:
-        return list(self.made.values())
-
-    def attach(self, device: RoleDevice) -> None:
-        self._device = device
-        self.tasks.logger = device.logger
-
-    @property
-    def log(self) -> logging.Logger:
-        return self._device.logger if self._device is not None else logger
-
-    async def connected(self) -> None:
-        return None
-
-    async def disconnected(self) -> None:
-        return None
 
     async def new_vector(self, event: ClientVectorEvent[Any]) -> None:
         name = event.vectorname
@@ -371,9 +346,3 @@ class AstrometryFace:
 def _said(found: Solution) -> str:
     return (f"solved: RA {found.ra:.5f} h, Dec {found.dec:.4f} deg (J2000), "
             f"{found.scale:.3f}\"/px, angle {found.angle:.2f} deg, index {found.index}")
-
-
-def _kind(vector: PropertyVector, kind: type[_V]) -> _V:
-    if not isinstance(vector, kind):
-        raise TypeError(f"{vector.name} is not a {kind.__name__}")
-    return vector

@@ -15,13 +15,13 @@ from collections.abc import Iterable
 from indipycore.retrypolicy import ExponentialBackoff
 from indipycore.retrypolicy import Retry
 from indipydriver import Device
-from indipydriver import IPyDriver
 from indipydriver.standard.role import Role
 
 from ..imager.batchjournal import BatchLog
 from ..imager.batchrun import BATCH_RETRY
 from ..imager.face import ImagerFace
 from ..link import AgentLink
+from ..link import LinkedDriver
 from ..runner import Runner
 from ..sequencer.face import SequencerFace
 from .night import Night
@@ -55,26 +55,20 @@ def make_device(parts: Iterable[Role], *, name: str = DEVICE, **options: object)
                   driver_version=DRIVER_VERSION, **options)  # type: ignore[arg-type]
 
 
-class AgentDriver(IPyDriver):
-    """The agent's driver: its devices, and the `link` its parts drive the server through.
-    `IPyServer` calls `server_listening` when it listens (the `ServedDriver` protocol of
-    ``indipyserver.drivers.served``), so an agent hosted in-process needs no address. With a
+class AgentDriver(LinkedDriver):
+    """The agent's driver (`LinkedDriver`: its devices and their `link`). With a
     `night` and its `sequencer` face, a night the agent was running when it stopped (a power
     cut, SIGKILL) is started again at once, no client needed."""
 
     def __init__(self, *devices: Device, link: AgentLink, night: Night | None = None,
                  sequencer: SequencerFace | None = None, plan: str | None = None,
                  start: bool = False, imager: ImagerFace | None = None) -> None:
-        super().__init__(*devices)
-        self.link = link
+        super().__init__(*devices, link=link)
         self.night = night
         self.sequencer = sequencer
         self.plan = plan
         self.start = start
         self.imager = imager
-
-    def server_listening(self, host: str, port: int) -> None:
-        self.link.server_listening(host, port)
 
     async def hardware(self) -> None:
         """Resumes an unfinished night, then holds the link for the driver's life and closes

@@ -66,24 +66,27 @@ class Doer(Protocol[T_co]):
 
 
 @dataclass(frozen=True)
-class SlewStep:
+class _TargetStep:
+    """What a target's steps before its frames have: its index, the sky needed, no frame."""
+
     id: str
     target_index: int
     needs_sky: ClassVar[bool] = True
     closing: ClassVar[bool] = False
     as_frame: ClassVar[None] = None
+
+
+@dataclass(frozen=True)
+class SlewStep(_TargetStep):
+    """The slew to target `target_index`."""
 
     def by(self, doer: Doer[T_co]) -> T_co:
         return doer.slew(self)
 
 
 @dataclass(frozen=True)
-class WaitStep:
-    id: str
-    target_index: int
-    needs_sky: ClassVar[bool] = True
-    closing: ClassVar[bool] = False
-    as_frame: ClassVar[None] = None
+class WaitStep(_TargetStep):
+    """The wait of target `target_index` (its time, or its altitude)."""
 
     def by(self, doer: Doer[T_co]) -> T_co:
         return doer.wait(self)

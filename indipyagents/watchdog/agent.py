@@ -11,9 +11,9 @@ import logging
 
 from indipycore.retrypolicy import Retry
 from indipydriver import Device
-from indipydriver import IPyDriver
 
 from ..link import AgentLink
+from ..link import LinkedDriver
 from .face import WatchdogFace
 from .guard import REPARK_AFTER
 from .guard import Guard
@@ -38,19 +38,18 @@ def make_device(face: WatchdogFace, *, name: str = DEVICE, **options: object) ->
                   driver_version=DRIVER_VERSION, **options)  # type: ignore[arg-type]
 
 
-class WatchdogDriver(IPyDriver):
+class WatchdogDriver(LinkedDriver):
     """The watchdog's driver: its device, the `link` its guard reads the server through,
     and the `guard` run for the driver's life."""
 
     def __init__(self, device: Device, *, link: AgentLink, face: WatchdogFace,
                  guard: Guard) -> None:
-        super().__init__(device)
-        self.link = link
+        super().__init__(device, link=link)
         self.face = face
         self.guard = guard
 
     def server_listening(self, host: str, port: int) -> None:
-        self.link.server_listening(host, port)
+        super().server_listening(host, port)
         self.face.server_listening(host, port)
 
     async def hardware(self) -> None:

@@ -17,9 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from collections.abc import Sequence
 from typing import Any
-from typing import TypeVar
 
 from indipycore.interface import Interface
 from indipydriver import LightVector
@@ -27,10 +25,9 @@ from indipydriver import NumberVector
 from indipydriver import SwitchVector
 from indipydriver import TextVector
 from indipydriver.rxevents import ClientVectorEvent
-from indipydriver.standard.role import RoleDevice
-from indipydriver.standard.role import RoleTasks
-from indipydriver.vectors import PropertyVector
 
+from ..agentrole import AgentRole
+from ..agentrole import of_kind
 from ..link import AgentLink
 from .shutdown import Targets
 from .shutdown import script_problem
@@ -44,7 +41,6 @@ from .verdict import Settings
 __all__ = ["WatchdogFace"]
 
 logger = logging.getLogger(__name__)
-_V = TypeVar("_V", bound=PropertyVector)
 
 #: Seconds a name in ACTIVE_DEVICES is waited for before it is said to be missing.
 APPEAR_WAIT = 3.0
@@ -52,33 +48,28 @@ _ACTIVE = ("ACTIVE_TELESCOPE", "ACTIVE_DOME", "ACTIVE_WEATHER", "ACTIVE_CCD",
            "ACTIVE_SEQUENCER")
 
 
-class WatchdogFace:
+class WatchdogFace(AgentRole):
     """The vectors and their requests; `settings()` and `targets()` are what they say, and
     `on_change` (the guard's) is called after each change."""
 
     def __init__(self, link: AgentLink) -> None:
         self.link = link
         made = make_vectors(link.host, link.port)
-        self.made = made
-        self.heartbeat = _kind(made["WATCHDOG_HEARTBEAT"], NumberVector)
-        self.weather = _kind(made["WATCHDOG_WEATHER"], NumberVector)
-        self.server = _kind(made["WATCHDOG_SETTINGS"], TextVector)
-        self.trigger = _kind(made["WATCHDOG_Trigger"], SwitchVector)
-        self.shutdown = _kind(made["WATCHDOG_SHUTDOWN"], SwitchVector)
-        self.policy = _kind(made["WATCHDOG_MOUNT_POLICY"], SwitchVector)
-        self.active = _kind(made["ACTIVE_DEVICES"], TextVector)
-        self.stale = _kind(made["WATCHDOG_STALE"], NumberVector)
-        self.resume = _kind(made["WATCHDOG_RESUME"], NumberVector)
-        self.status = _kind(made["WATCHDOG_STATUS"], LightVector)
-        self.cause = _kind(made["WATCHDOG_CAUSE"], TextVector)
-        self.steps = _kind(made["WATCHDOG_STEPS"], LightVector)
-        self.always_names = tuple(made)
-        self.config_names = SAVED
-        #: Taken from the saved file when the device is made: a watchdog restarted after a
-        #: power cut guards with its saved settings, no client needed.
-        self.startup_names = SAVED
-        self.tasks = RoleTasks()
-        self._device: RoleDevice | None = None
+        # The saved settings are taken from the file when the device is made: a watchdog
+        # restarted after a power cut guards with its saved settings, no client needed.
+        super().__init__(made, SAVED)
+        self.heartbeat = of_kind(made["WATCHDOG_HEARTBEAT"], NumberVector)
+        self.weather = of_kind(made["WATCHDOG_WEATHER"], NumberVector)
+        self.server = of_kind(made["WATCHDOG_SETTINGS"], TextVector)
+        self.trigger = of_kind(made["WATCHDOG_Trigger"], SwitchVector)
+        self.shutdown = of_kind(made["WATCHDOG_SHUTDOWN"], SwitchVector)
+        self.policy = of_kind(made["WATCHDOG_MOUNT_POLICY"], SwitchVector)
+        self.active = of_kind(made["ACTIVE_DEVICES"], TextVector)
+        self.stale = of_kind(made["WATCHDOG_STALE"], NumberVector)
+        self.resume = of_kind(made["WATCHDOG_RESUME"], NumberVector)
+        self.status = of_kind(made["WATCHDOG_STATUS"], LightVector)
+        self.cause = of_kind(made["WATCHDOG_CAUSE"], TextVector)
+        self.steps = of_kind(made["WATCHDOG_STEPS"], LightVector)
         #: Called (no arguments) after any setting changed, and with a heartbeat.
         self.on_change: Callable[[], None] | None = None
         self.on_heartbeat: Callable[[], None] | None = None
@@ -92,26 +83,9 @@ class WatchdogFace:
     def interface(self) -> Interface:
         return Interface.AUX  # indi_watchdog says 32768
 
-    def vectors(self) -> Sequence[PropertyVector]:
-        return list(self.made.values())
-
-    def attach(self, device: RoleDevice) -> None:
-        self._device = device
-        self.tasks.logger = device.logger
-
-    @property
-    def log(self) -> logging.Logger:
-        return self._device.logger if self._device is not None else logger
-
     async def started(self) -> None:
         """The saved settings taken at start name the server to watch, if they do."""
         self.point_link()
-
-    async def connected(self) -> None:
-        return None
-
-    async def disconnected(self) -> None:
-        return None
 
     async def new_vector(self, event: ClientVectorEvent[Any]) -> None:
         name = event.vectorname
@@ -281,9 +255,3 @@ def _take(event: ClientVectorEvent[Any]) -> None:
     vector = event.vector
     for member, value in event.items():
         vector[member] = value
-
-
-def _kind(vector: PropertyVector, kind: type[_V]) -> _V:
-    if not isinstance(vector, kind):
-        raise TypeError(f"{vector.name} is not a {kind.__name__}")
-    return vector

@@ -89,6 +89,19 @@ class Sky:
         return self.state(AGENT, "AGENT_START_PROCESS"), messages[-1] if messages else ""
 
 
+async def aim(client: indipyclient.Client, camera: str) -> float:
+    """The agent told to take `camera`'s frames (1 s) and point our mount; the mount tracking,
+    sent to `TARGET` at JNow: the declination it was sent to."""
+    await client.set(AGENT, "ACTIVE_DEVICES", {"ACTIVE_CCD": camera,
+                                                "ACTIVE_TELESCOPE": MOUNT}, timeout=10)
+    await client.set(AGENT, "AGENT_PLATESOLVER_EXPOSURE_SETTINGS", {"EXPOSURE": 1.0},
+                     timeout=10)
+    await client.set(MOUNT, "ON_COORD_SET", {"TRACK": "On"}, timeout=10)
+    ra, dec = precess_from_j2000(*TARGET, datetime.now(UTC))
+    await client.set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": ra, "DEC": dec}, timeout=60)
+    return dec
+
+
 @contextlib.asynccontextmanager
 async def sky(*, error: tuple[float, float] = (0.0, 0.0), extra: tuple[object, ...] = (),
               **agent: Any) -> AsyncIterator[Sky]:
@@ -102,13 +115,7 @@ async def sky(*, error: tuple[float, float] = (0.0, 0.0), extra: tuple[object, .
         for device in (MOUNT, CAMERA):
             await client.set(device, "CONNECTION", {"CONNECT": "On"}, timeout=10)
         await client.wait_for(AGENT, "AGENT_START_PROCESS", timeout=10)
-        await client.set(AGENT, "ACTIVE_DEVICES", {"ACTIVE_CCD": CAMERA,
-                                                    "ACTIVE_TELESCOPE": MOUNT}, timeout=10)
-        await client.set(AGENT, "AGENT_PLATESOLVER_EXPOSURE_SETTINGS", {"EXPOSURE": 1.0},
-                         timeout=10)
-        await client.set(MOUNT, "ON_COORD_SET", {"TRACK": "On"}, timeout=10)
-        ra, dec = precess_from_j2000(*TARGET, datetime.now(UTC))
-        await client.set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": ra, "DEC": dec}, timeout=60)
+        dec = await aim(client, CAMERA)
         await client.set(MOUNT, "SIM_POINTING_ERROR",
                          {"RA_ERROR": error[0], "DEC_ERROR": error[1]}, timeout=10)
         await until(lambda: math.isclose(rig.number(MOUNT, "EQUATORIAL_PE", "DEC_PE"),

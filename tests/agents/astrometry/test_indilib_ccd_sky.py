@@ -23,6 +23,7 @@ from astrokit import AGENT
 from astrokit import MOUNT
 from astrokit import TARGET
 from astrokit import Sky
+from astrokit import aim
 from peers import driver_path
 from peers import find_binary
 from serverkit import running
@@ -32,7 +33,6 @@ from waiting import until
 import indipyclient
 from indipyagents import astrometry
 from indipyagents.astrometry.wcs import separation
-from indipycore.astro import precess_from_j2000
 from indipycore.astro import precess_to_j2000
 from indipycore.retrypolicy import ExponentialBackoff
 from indipysimulators import telescope
@@ -54,13 +54,7 @@ async def test_indilibs_ccd_simulator_with_our_gsc_shows_the_real_sky(
         for device in (MOUNT, INDILIB_CCD):
             await client.set(device, "CONNECTION", {"CONNECT": "On"}, timeout=10)
         await client.wait_for(AGENT, "ACTIVE_DEVICES", timeout=10)
-        await client.set(AGENT, "ACTIVE_DEVICES", {"ACTIVE_CCD": INDILIB_CCD,
-                                                    "ACTIVE_TELESCOPE": MOUNT}, timeout=10)
-        await client.set(AGENT, "AGENT_PLATESOLVER_EXPOSURE_SETTINGS", {"EXPOSURE": 1.0},
-                         timeout=10)
-        await client.set(MOUNT, "ON_COORD_SET", {"TRACK": "On"}, timeout=10)
-        ra, dec = precess_from_j2000(*TARGET, datetime.now(UTC))
-        await client.set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": ra, "DEC": dec}, timeout=60)
+        dec = await aim(client, INDILIB_CCD)
 
         state, message = await rig.start("SOLVE")
         assert state == "Ok", message

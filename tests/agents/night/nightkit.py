@@ -8,9 +8,12 @@ import contextlib
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 from agentkit import AGENT
+from agentkit import target
 from agentkit import write_plan
 from serverkit import running
 from serverkit import server
@@ -19,7 +22,11 @@ from waiting import until
 import indipyclient
 from indipyagents.imageragent.driver import AgentDriver
 from indipyagents.imageragent.driver import make_driver
+from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Plan
+from indipyagents.plan.model import Target
+from indipyagents.watchdog.agent import make_driver as make_watchdog
+from indipycore import astro
 from indipycore.fits import read_header
 from indipycore.retrypolicy import ConstantBackoff
 from indipycore.retrypolicy import Retry
@@ -27,6 +34,7 @@ from indipyserver import IPyServer
 from indipyserver.drivers.executable import ExDriverConnection
 
 CCD = "Python CCD Simulator"
+WEATHER = "Weather Simulator"
 BIN = Path(sys.executable).parent
 #: Our simulators as executables, beside this interpreter.
 CCD_PROGRAM = str(BIN / "indipy_simulator_ccd")
@@ -100,3 +108,31 @@ def fits_files(folder: Path) -> list[str]:
 def header(path: Path) -> dict[str, object]:
     """A saved frame's primary header, keyword -> value."""
     return dict(read_header(path.read_bytes()).values)
+
+
+def high_target() -> Target:
+    """Three light frames (2 s, Red) of a target high now at our mount's site (Greenwich)."""
+    ra = astro.local_sidereal_time(datetime.now(UTC), 0.0)
+    return target("High", Batch(3, 2.0, "Red"), ra=round(ra, 4), dec=80.0)
+
+
+async def rain(client: indipyclient.Client, falling: bool) -> None:
+    """indilib's weather simulator made wet (or dry), then asked to say so at once."""
+    await client.set(WEATHER, "WEATHER_CONTROL", {"Precip": 5 if falling else 0}, timeout=10)
+    await client.set(WEATHER, "WEATHER_REFRESH", {"REFRESH": "On"}, wait=False)
+
+
+def sequence(client: indipyclient.Client) -> tuple[str, str]:
+    """SEQUENCE_STATE's state and message, as the client last saw them ("" before)."""
+    vector = client.devices.vector(AGENT, "SEQUENCE_STATE")
+    return (vector.state.value, vector.message or "") if vector is not None else ("", "")
+
+
+def watched(tmp_path: Path, *indilib: str) -> IPyServer:
+    """One server with the imager agent and the watchdog (their state and configuration under
+    `tmp_path`), our camera, focuser and mount simulators, and indilib's programs `indilib`."""
+    served = server(make_driver(state=tmp_path / "state"),
+                    make_watchdog(config_dir=str(tmp_path / "indi")))
+    for program in (CCD_PROGRAM, FOCUS_PROGRAM, TELESCOPE_PROGRAM, *indilib):
+        served.add_exdriver(program)
+    return served

@@ -17,6 +17,7 @@ from pathlib import Path
 from agentkit import AGENT
 from agentkit import night
 from agentkit import target
+from agentkit import write_plan
 from peers import OurServer
 from peers import free_port
 from peers import getprop
@@ -39,6 +40,8 @@ AGENT_EXECUTABLE = str(BIN / "indipy_agent_imager")
 LONGITUDE = 0.0
 DEC = 80.0
 EXPOSURE = 0.5
+#: The exposures of a night a kill must land inside a frame of (`long_night_at_first_frame`).
+LONG = 3.0
 
 
 def night_plan(folder: str, *, count: int = 5, dither: bool = True,
@@ -251,3 +254,22 @@ def check_night(folder: Path, expected: list[str], exposure: float = EXPOSURE
         assert record["size"] == len(data), (name, record)
         assert record["sha256"] == hashlib.sha256(data).hexdigest(), name
     return frames
+
+
+def wait_frames(folder: Path, count: int, rig: Rig) -> None:
+    wait_for(lambda: len(frames_on_disk(folder)) >= count, 90,
+             lambda: f"{count} frames in {folder}: {frames_on_disk(folder)}\n{rig.log_tail()}",
+             interval=0.005)
+
+
+def long_night_at_first_frame(rig: Rig) -> tuple[Path, Path]:
+    """A night of two `LONG` frames through Red, then Green, undithered: written as the rig's
+    plan, the rig started, the plan loaded and started, its first frame on disk. Returns the
+    plan file and the frames' folder."""
+    plan = write_plan(rig.root / "plan.toml",
+                      night_plan("night", count=2, dither=False, exposure=LONG))
+    folder = rig.images / "night"
+    rig.start()
+    rig.load_and_start(plan)
+    wait_frames(folder, 1, rig)
+    return plan, folder

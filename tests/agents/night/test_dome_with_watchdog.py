@@ -20,36 +20,29 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from dataclasses import field
-from datetime import UTC
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from agentkit import AGENT
 from agentkit import night
-from agentkit import target
 from nightkit import CCD
-from nightkit import CCD_PROGRAM
-from nightkit import FOCUS_PROGRAM
-from nightkit import TELESCOPE_PROGRAM
+from nightkit import WEATHER
 from nightkit import fits_files
+from nightkit import high_target
 from nightkit import load_and_start
+from nightkit import rain
+from nightkit import sequence
 from nightkit import sequence_ends
+from nightkit import watched
 from serverkit import running
-from serverkit import server
 from waiting import until
 
 import indipyclient
-from indipyagents.imageragent.driver import make_driver as make_agent
-from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Plan
 from indipyagents.rig.dome import IndiDome
-from indipyagents.watchdog.agent import make_driver as make_watchdog
 from indipyclient import events
-from indipycore import astro
 
 WATCHDOG = "WatchDog"
-WEATHER = "Weather Simulator"
 DOME = "Dome Simulator"
 MOUNT = "Python Mount"
 WHEEL = "Python Filter Wheel"
@@ -128,20 +121,7 @@ async def watching(client: indipyclient.Client) -> AsyncIterator[Watcher]:
 
 def plan(dome: str) -> Plan:
     """Three light frames of a target high now at our mount's site (Greenwich)."""
-    ra = astro.local_sidereal_time(datetime.now(UTC), 0.0)
-    return night("domed", target("High", Batch(3, 2.0, "Red"), ra=round(ra, 4), dec=80.0),
-                 camera=CCD, wheel=WHEEL, mount=MOUNT, dome=dome, close_dome=bool(dome))
-
-
-async def rain(client: indipyclient.Client, falling: bool) -> None:
-    """indilib's weather simulator made wet (or dry), then asked to say so at once."""
-    await client.set(WEATHER, "WEATHER_CONTROL", {"Precip": 5 if falling else 0}, timeout=10)
-    await client.set(WEATHER, "WEATHER_REFRESH", {"REFRESH": "On"}, wait=False)
-
-
-def sequence(client: indipyclient.Client) -> tuple[str, str]:
-    vector = client.devices.vector(AGENT, "SEQUENCE_STATE")
-    return (vector.state.value, vector.message or "") if vector is not None else ("", "")
+    return night("domed", high_target(), camera=CCD, wheel=WHEEL, mount=MOUNT, dome=dome, close_dome=bool(dome))
 
 
 def dome_closed(client: indipyclient.Client) -> bool:
@@ -174,12 +154,7 @@ async def test_the_plans_dome_is_opened_after_the_rain_and_every_light_sees_the_
     shutter closed with it). Dry: the night opens the dome and ends Ok with exactly its three
     frames; every exposure (the cut one too) began with the dome unparked and its shutter
     open, one of them after the watchdog's park; at the end the night closes the dome."""
-    agent = make_agent(state=tmp_path / "state")
-    watchdog = make_watchdog(config_dir=str(tmp_path / "indi"))
-    served = server(agent, watchdog)
-    for program in (CCD_PROGRAM, FOCUS_PROGRAM, TELESCOPE_PROGRAM, "indi_simulator_weather",
-                    "indi_simulator_dome"):
-        served.add_exdriver(program)
+    served = watched(tmp_path, "indi_simulator_weather", "indi_simulator_dome")
     async with running(served), indipyclient.connect("127.0.0.1", served.port) as client:
         await client.set(WEATHER, "CONNECTION", {"CONNECT": "On"}, timeout=20)
         await client.set(DOME, "CONNECTION", {"CONNECT": "On"}, timeout=20)
@@ -234,11 +209,7 @@ async def test_a_closed_guarded_dome_the_plan_does_not_name_holds_the_night_with
     SEQUENCE_STATE and AGENT_START_PROCESS Alert naming the dome and saying it is closed, no
     exposure begun, no frame saved. The user opens the dome and presses START: the three
     frames are taken, each begun with the dome open."""
-    agent = make_agent(state=tmp_path / "state")
-    watchdog = make_watchdog(config_dir=str(tmp_path / "indi"))
-    served = server(agent, watchdog)
-    for program in (CCD_PROGRAM, FOCUS_PROGRAM, TELESCOPE_PROGRAM, "indi_simulator_dome"):
-        served.add_exdriver(program)
+    served = watched(tmp_path, "indi_simulator_dome")
     async with running(served), indipyclient.connect("127.0.0.1", served.port) as client:
         await client.set(DOME, "CONNECTION", {"CONNECT": "On"}, timeout=20)
         await client.wait_for(DOME, "DOME_SHUTTER", timeout=20)

@@ -17,19 +17,19 @@ from pathlib import Path
 import pytest
 from agentkit import AGENT
 from agentkit import write_plan
+from powercutkit import LONG
 from powercutkit import Rig
 from powercutkit import check_night
 from powercutkit import frames_on_disk
+from powercutkit import long_night_at_first_frame
 from powercutkit import night_plan
 from powercutkit import planned_files
-from waiting import wait_for
+from powercutkit import wait_frames
 
 #: Frames on disk after which each kill comes: the first while the night starts (the slew,
 #: the wheel, the first exposure), then four spread over the night, alternately the moment
 #: a frame lands and a moment into the next exposure.
 SEED = 71
-#: The pause test's exposures: long enough that the kill lands in the frame in hand.
-LONG = 3.0
 
 
 def kill_points(rng: random.Random, frames: int) -> list[tuple[str, int, float]]:
@@ -41,12 +41,6 @@ def kill_points(rng: random.Random, frames: int) -> list[tuple[str, int, float]]
         else:
             points.append(("an exposure", after, rng.uniform(0.1, 0.4)))
     return points
-
-
-def wait_frames(folder: Path, count: int, rig: Rig) -> None:
-    wait_for(lambda: len(frames_on_disk(folder)) >= count, 90,
-             lambda: f"{count} frames in {folder}: {frames_on_disk(folder)}\n{rig.log_tail()}",
-             interval=0.005)
 
 
 def run_killed_night(tmp_path: Path, *, agent_only: bool) -> None:
@@ -105,13 +99,8 @@ def test_a_night_paused_by_a_client_stays_paused_through_a_kill(tmp_path: Path) 
     resume a night a client paused, shows nothing running (SEQUENCE_STATE Idle, PROGRESS 0)
     and takes no frame; the client's load and START then continue it to exactly its frames."""
     rig = Rig(tmp_path)
-    plan = write_plan(tmp_path / "plan.toml",
-                      night_plan("night", count=2, dither=False, exposure=LONG))
-    folder = rig.images / "night"
     try:
-        rig.start()
-        rig.load_and_start(plan)
-        wait_frames(folder, 1, rig)
+        plan, folder = long_night_at_first_frame(rig)
         time.sleep(0.5)  # the moment of the pause: into the second frame's exposure
         rig.set(f"{AGENT}.AGENT_PAUSE_PROCESS.PAUSE=On")
         rig.wait_state("AGENT_PAUSE_PROCESS", ("Busy", "Ok"))  # the agent has it

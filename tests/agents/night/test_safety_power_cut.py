@@ -10,15 +10,13 @@ from pathlib import Path
 
 import pytest
 from agentkit import AGENT
-from agentkit import write_plan
 from peers import getprop
+from powercutkit import LONG
 from powercutkit import Rig
 from powercutkit import check_night
 from powercutkit import frames_on_disk
-from powercutkit import night_plan
+from powercutkit import long_night_at_first_frame
 from powercutkit import planned_files
-from test_power_cut import LONG
-from test_power_cut import wait_frames
 
 
 @pytest.mark.timeout(240)
@@ -31,13 +29,8 @@ def test_a_night_held_unsafe_stays_held_through_a_kill_then_safe_finishes_it(
     SAFE then ends it Ok with exactly the four planned frames, each whole, each journalled
     once."""
     rig = Rig(tmp_path)
-    plan = write_plan(tmp_path / "plan.toml",
-                      night_plan("night", count=2, dither=False, exposure=LONG))
-    folder = rig.images / "night"
     try:
-        rig.start()
-        rig.load_and_start(plan)
-        wait_frames(folder, 1, rig)
+        _, folder = long_night_at_first_frame(rig)
         rig.set(f"{AGENT}.AGENT_SAFETY_CAUSE.CAUSE=rain")
         rig.set(f"{AGENT}.AGENT_SAFETY.UNSAFE=On")
         assert rig.server.wait_for_log("held: unsafe (rain)", 30), rig.log_tail()

@@ -7,55 +7,35 @@ night go on, pointed at its target again, to exactly its frames."""
 
 from __future__ import annotations
 
-from datetime import UTC
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from agentkit import AGENT
 from agentkit import night
-from agentkit import target
 from nightkit import CCD
-from nightkit import CCD_PROGRAM
-from nightkit import FOCUS_PROGRAM
-from nightkit import TELESCOPE_PROGRAM
+from nightkit import WEATHER
 from nightkit import fits_files
+from nightkit import high_target
 from nightkit import load_and_start
+from nightkit import rain
+from nightkit import sequence
 from nightkit import sequence_ends
+from nightkit import watched
 from serverkit import running
-from serverkit import server
 from waiting import until
 
 import indipyclient
-from indipyagents.imageragent.driver import make_driver as make_agent
 from indipyagents.journal import Journal
-from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Plan
-from indipyagents.watchdog.agent import make_driver as make_watchdog
-from indipycore import astro
 
 WATCHDOG = "WatchDog"
-WEATHER = "Weather Simulator"
 MOUNT = "Python Mount"
 LIGHTS = ["High_Red_Light_001.fits", "High_Red_Light_002.fits", "High_Red_Light_003.fits"]
 
 
 def plan() -> Plan:
     """Three light frames of a target high now at our mount's site (Greenwich)."""
-    ra = astro.local_sidereal_time(datetime.now(UTC), 0.0)
-    return night("watched", target("High", Batch(3, 2.0, "Red"), ra=round(ra, 4), dec=80.0),
-                 camera=CCD, wheel="Python Filter Wheel", mount=MOUNT)
-
-
-async def rain(client: indipyclient.Client, falling: bool) -> None:
-    """indilib's weather simulator made wet (or dry), then asked to say so at once."""
-    await client.set(WEATHER, "WEATHER_CONTROL", {"Precip": 5 if falling else 0}, timeout=10)
-    await client.set(WEATHER, "WEATHER_REFRESH", {"REFRESH": "On"}, wait=False)
-
-
-def sequence(client: indipyclient.Client) -> tuple[str, str]:
-    vector = client.devices.vector(AGENT, "SEQUENCE_STATE")
-    return (vector.state.value, vector.message or "") if vector is not None else ("", "")
+    return night("watched", high_target(), camera=CCD, wheel="Python Filter Wheel", mount=MOUNT)
 
 
 @pytest.mark.timeout(180)
@@ -65,11 +45,7 @@ async def test_rain_holds_the_night_and_parks_and_dry_weather_lets_it_finish(
     hold the night ("held: unsafe (weather 'Weather Simulator': ...)", the exposure cut) and
     park the mount; dry again, 3 s later (WATCHDOG_RESUME_VALUE) the watchdog says SAFE, and
     the night slews back and ends Ok with exactly its three frames, the cut one begun twice."""
-    agent = make_agent(state=tmp_path / "state")
-    watchdog = make_watchdog(config_dir=str(tmp_path / "indi"))
-    served = server(agent, watchdog)
-    for program in (CCD_PROGRAM, FOCUS_PROGRAM, TELESCOPE_PROGRAM, "indi_simulator_weather"):
-        served.add_exdriver(program)
+    served = watched(tmp_path, "indi_simulator_weather")
     async with running(served), indipyclient.connect("127.0.0.1", served.port) as client:
         await client.set(WEATHER, "CONNECTION", {"CONNECT": "On"}, timeout=20)
         await rain(client, False)

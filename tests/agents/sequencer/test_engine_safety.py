@@ -59,17 +59,26 @@ def held(recorder: Recorder) -> bool:
     return bool(recorder.reports) and recorder.reports[-1].held
 
 
+async def held_in_second_frame(cause: str) -> tuple[
+        Rigged, MemoryJournal, MemoryStore, Recorder, Sequencer, asyncio.Task[RunState]]:
+    """`night()` run on a fresh rig until its second frame is exposed, then UNSAFE for
+    `cause` until the run says it is held: the rig, journal, store, recorder, the sequencer
+    and its run."""
+    r, journal, store, recorder = rigged(), MemoryJournal(), MemoryStore(), Recorder()
+    seq = sequencer(night(), r, journal, store, observer=recorder)
+    run = asyncio.create_task(seq.run())
+    await into_second_frame(r)
+    await seq.set_safety(False, cause)
+    await until(lambda: held(recorder), 10, "the hold")
+    return r, journal, store, recorder, seq, run
+
+
 async def test_unsafe_aborts_the_frame_in_hand_and_it_is_taken_again_once_safe() -> None:
     """UNSAFE during the second light frame: the camera is aborted, that frame is not saved
     nor journalled, the run holds (Busy, held, the cause said) taking nothing; SAFE: the
     mount is pointed at the target again and the plan ends with exactly its frames, each
     saved and journalled once."""
-    r, journal, store, recorder = rigged(), MemoryJournal(), MemoryStore(), Recorder()
-    seq = sequencer(night(), r, journal, store, observer=recorder)
-    run = asyncio.create_task(seq.run())
-    await into_second_frame(r)
-    await seq.set_safety(False, "weather 'Weather Simulator': rain")
-    await until(lambda: held(recorder), 10, "the hold")
+    r, journal, store, recorder, seq, run = await held_in_second_frame("weather 'Weather Simulator': rain")
     report = recorder.reports[-1]
     assert (report.state, report.unsafe, report.cause) == (
         RunState.RUNNING, True, "weather 'Weather Simulator': rain")
@@ -130,12 +139,7 @@ async def test_still_unsafe_past_night_end_parks_warms_and_ends() -> None:
 async def test_a_clients_pause_during_a_hold_stands_after_safe() -> None:
     """A pause while held stops the run PAUSED (journalled as a client's); SAFE then starts
     nothing; the client's run() continues to exactly the plan's frames."""
-    r, journal, store, recorder = rigged(), MemoryJournal(), MemoryStore(), Recorder()
-    seq = sequencer(night(), r, journal, store, observer=recorder)
-    run = asyncio.create_task(seq.run())
-    await into_second_frame(r)
-    await seq.set_safety(False, "rain")
-    await until(lambda: held(recorder), 10, "the hold")
+    r, journal, store, _, seq, run = await held_in_second_frame("rain")
     seq.pause()
     assert await run is RunState.PAUSED
     r.camera.shutter = None

@@ -22,6 +22,7 @@ from peers import hello
 from serverkit import ASK_FOR_PIPE
 from serverkit import RawClient
 from serverkit import attached_member
+from serverkit import blob_cam_script
 from serverkit import blob_set_around
 from serverkit import number_set
 from serverkit import open_memfds
@@ -35,30 +36,6 @@ from indipyserver.drivers.executable import ExDriverConnection
 REPO = Path(__file__).resolve().parents[3]
 PAYLOAD = bytes(range(256)) * 1200 + b"end"  # more than one encoding step of the server
 
-IPY_DRIVER = """\
-import asyncio, os, stat, sys
-sys.path.insert(0, REPO)
-from indipydriver import (BLOBMember, BLOBVector, Device, IPyDriver, TextMember, TextVector,
-                          newTextVector)
-
-class Cam(IPyDriver):
-    async def rxevent(self, event):
-        if isinstance(event, newTextVector):
-            vector = self["Cam"]["IMAGE"]
-            vector["I"] = PAYLOAD
-            vector.set_blobformat("I", ".bin")
-            await vector.send_setVector()
-            report = self["Cam"]["REPORT"]
-            report["T"] = "fifo=%s attaches=%s" % (stat.S_ISFIFO(os.fstat(1).st_mode),
-                                                   self.attaches_blobs)
-            await report.send_setVector()
-
-asyncio.run(Cam(Device("Cam", [
-    BLOBVector("IMAGE", "Image", "G", "ro", "Idle", [BLOBMember("I", "I")]),
-    TextVector("GO", "Go", "G", "rw", "Idle", [TextMember("GO", "GO")]),
-    TextVector("REPORT", "Report", "G", "ro", "Idle", [TextMember("T", "T")]),
-])).asyncrun())
-"""
 
 GO = ("<newTextVector device='Cam' name='GO'><oneText name='GO'>x</oneText>"
       "</newTextVector>")
@@ -88,8 +65,7 @@ async def test_a_python_driver_on_a_pipe_sends_its_blob_as_a_memfd_on_the_side_c
     fstat), its link attaches, and the TCP client gets the BLOB with ``len`` (only an
     attached member carries it: inline ones never do) decoding to exactly its bytes; no
     memfd stays open in the server."""
-    script = executable(tmp_path / "cam.py", script_constants(REPO=str(REPO), PAYLOAD=PAYLOAD)
-                        + IPY_DRIVER)
+    script = executable(tmp_path / "cam.py", blob_cam_script(REPO, "PAYLOAD", PAYLOAD=PAYLOAD))
     conn = ExDriverConnection(str(script))
     async with running(IPyServer(conn, port=0, handle_signals=False)) as srv:
         client = await defined(conn, srv.port, "Cam", "defTextVector", "REPORT")

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from peers import hello
 from serverkit import ASK_FOR_PIPE
 from serverkit import RawClient
+from serverkit import blob_cam_script
 from serverkit import blob_set_around
 from serverkit import open_memfds
 from serverkit import running
@@ -44,34 +45,6 @@ REPO = Path(__file__).resolve().parents[3]
 SIZE = 5_000_003  # several MB, not a multiple of 3, 4 or any read size
 SEED = 79
 
-# An IPyDriver sending a BLOB of SIZE seeded random bytes (as a memfd unless SHARED is
-# False), then what it sees of its stdout.
-IPY_DRIVER = """\
-import asyncio, os, random, stat, sys
-sys.path.insert(0, REPO)
-from indipydriver import (BLOBMember, BLOBVector, Device, IPyDriver, TextMember, TextVector,
-                          newTextVector)
-
-class Cam(IPyDriver):
-    shared_blobs = SHARED
-
-    async def rxevent(self, event):
-        if isinstance(event, newTextVector):
-            vector = self["Cam"]["IMAGE"]
-            vector["I"] = random.Random(SEED).randbytes(SIZE)
-            vector.set_blobformat("I", ".bin")
-            await vector.send_setVector()
-            report = self["Cam"]["REPORT"]
-            report["T"] = "fifo=%s attaches=%s" % (stat.S_ISFIFO(os.fstat(1).st_mode),
-                                                   self.attaches_blobs)
-            await report.send_setVector()
-
-asyncio.run(Cam(Device("Cam", [
-    BLOBVector("IMAGE", "Image", "G", "ro", "Idle", [BLOBMember("I", "I")]),
-    TextVector("GO", "Go", "G", "rw", "Idle", [TextMember("GO", "GO")]),
-    TextVector("REPORT", "Report", "G", "ro", "Idle", [TextMember("T", "T")]),
-])).asyncrun())
-"""
 
 # A script writing the same BLOB as base64 itself, in pieces of odd sizes, and then whether
 # its stdout is a socket.
@@ -123,8 +96,8 @@ async def test_auto_gives_a_script_the_socket_and_an_ipydriver_the_pipe_it_asks_
     member carries ``len``), arrives byte-exact; no memfd stays open in the server."""
     expected = random.Random(SEED).randbytes(SIZE)
     ipy = ExDriverConnection(str(executable(
-        tmp_path / "cam.py", script_constants(REPO=str(REPO), SEED=SEED, SIZE=SIZE, SHARED=True)
-        + IPY_DRIVER)))
+        tmp_path / "cam.py", blob_cam_script(REPO, "random.Random(SEED).randbytes(SIZE)", shared=True,
+                                        SEED=SEED, SIZE=SIZE))))
     raw = ExDriverConnection(str(executable(tmp_path / "raw.py", INLINE_DRIVER)))
     async with running(IPyServer(ipy, raw, port=0, handle_signals=False)) as srv:
         client = await RawClient.connect(srv.port)
@@ -155,8 +128,8 @@ async def test_an_ipydriver_sending_its_blobs_inline_keeps_the_socket(tmp_path: 
     """``shared_blobs = False``: the IPyDriver asks for no pipe, writes its BLOB as base64 on
     the socket (the cheaper for the server), and it arrives byte-exact, without ``len``."""
     ipy = ExDriverConnection(str(executable(
-        tmp_path / "cam.py", script_constants(REPO=str(REPO), SEED=SEED, SIZE=SIZE, SHARED=False)
-        + IPY_DRIVER)))
+        tmp_path / "cam.py", blob_cam_script(REPO, "random.Random(SEED).randbytes(SIZE)", shared=False,
+                                        SEED=SEED, SIZE=SIZE))))
     async with running(IPyServer(ipy, port=0, handle_signals=False)) as srv:
         client = await RawClient.connect(srv.port)
         await client.send(hello(blobs_from="Cam"))
