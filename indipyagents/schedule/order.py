@@ -1,8 +1,9 @@
 """A scheduled plan's order of steps, pure: given tonight's blocks (`replan` from now with
 what the journal says is left), the plan's steps, the steps done and the moment, what to do
 next: a slew at a block's start, the block's target's next frame while it fits in the block,
-a wait until the next block, a re-plan when the block in hand cannot take its next frame, or
-the night's end once no block is left.
+a wait until the next block, a re-plan once a block has ended (whatever it took: a slew or
+frames slower than planned leave frames the next schedule places) or when the block in hand
+cannot take its next frame, or the night's end once no block is left.
 
 A frame is taken only inside a block (it starts at or after the block's start and ends by its
 end), and a block lies inside its target's window, so no frame falls outside its target's
@@ -75,9 +76,9 @@ def choose(blocks: Sequence[Block], steps: Sequence[Step], done: Collection[str]
     """What to do at `now`; `pointed` the target the mount was last slewed to in this run."""
     frames = [frame for step in steps if (frame := step.as_frame) is not None
               and frame.id not in done]
+    if any(block.end <= now for block in blocks):
+        return Replan()  # a block ended (its frames taken or not: a slow slew, a frame late)
     for block in blocks:
-        if block.end <= now:
-            continue
         pending = [frame for frame in frames if frame.target_index == block.index]
         if not pending:
             continue  # done early: the next block
