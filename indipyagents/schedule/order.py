@@ -26,11 +26,12 @@ from indipyagents.plan.steps import Step
 
 from .frames import remaining_after
 from .greedy import Block
+from .greedy import Night
 from .greedy import replan
 from .sky import Place
 
 __all__ = ["BlockWait", "Finished", "Replan", "Take", "blocks_text", "choose", "in_hand",
-           "tonight"]
+           "the_night", "tonight"]
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,12 @@ Choice = Take | BlockWait | Replan | Finished
 
 def tonight(plan: Plan, place: Place, now: datetime, done: Collection[str]) -> tuple[Block, ...]:
     """Tonight's blocks from `now`, for the frames the steps `done` leave."""
-    result = replan(plan, place, now, remaining_after(plan, done))
-    return result.nights[0].blocks if result.nights else ()
+    return the_night(plan, place, now, done).blocks
+
+
+def the_night(plan: Plan, place: Place, now: datetime, done: Collection[str]) -> Night:
+    """Tonight (its dusk, dawn and blocks) from `now`, for the frames `done` leave."""
+    return replan(plan, place, now, remaining_after(plan, done)).nights[0]
 
 
 def slew_of(block: Block) -> SlewStep:

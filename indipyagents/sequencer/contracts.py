@@ -76,6 +76,7 @@ class Progress:
     cause: str = ""             # why unsafe (AGENT_SAFETY_CAUSE), "" when safe
     block: str = ""             # a scheduled plan's block in hand and the next
     schedule: str = ""          # a scheduled plan's blocks tonight, a line each
+    picture: str = ""           # tonight as SVG (schedule/picture.py)
 
 
 class Observer(Protocol):

@@ -434,7 +434,8 @@ class Sequencer:
             reason=self.reason, unsafe=self.control.unsafe,
             held=self.control.phase is Phase.HELD, cause=self._cause,
             block=self.order.in_hand() if self.order else "",
-            schedule=self.order.listing() if self.order else "")))
+            schedule=self.order.listing() if self.order else "",
+            picture=self.order.picture() if self.order else "")))
 
     def _hfd(self) -> float:
         """2 x the HFR of the last autofocus, as the frames' AFHFR says it; 0: none."""

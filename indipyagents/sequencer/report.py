@@ -69,6 +69,9 @@ class SequenceReport:
         made.schedule.update({"BLOCKS": progress.schedule, "IN_HAND": progress.block})
         await made.schedule.send_setVector(state="Ok")
         await made.status.send_setVector(message=(progress.block or "between blocks")[:MESSAGE])
+        if progress.picture and made.picture["SVG"] != progress.picture:
+            made.picture["SVG"] = progress.picture
+            await made.picture.send_setVector(state="Ok")
 
     async def frame(self, name: str, data: bytes) -> None:
         """The frame just saved, for clients that watch (AGENT_LAST_FRAME)."""

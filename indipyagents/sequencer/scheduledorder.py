@@ -22,6 +22,7 @@ from ..plan.steps import EndStep
 from ..plan.steps import SlewStep
 from ..plan.steps import Step
 from ..schedule.greedy import Block
+from ..schedule.greedy import Night
 from ..schedule.order import BlockWait
 from ..schedule.order import Finished
 from ..schedule.order import Replan
@@ -29,7 +30,8 @@ from ..schedule.order import block_line
 from ..schedule.order import blocks_text
 from ..schedule.order import choose
 from ..schedule.order import in_hand
-from ..schedule.order import tonight
+from ..schedule.order import the_night
+from ..schedule.picture import night_svg
 from ..schedule.sky import Place
 from .control import Control
 from .control import Hold
@@ -78,6 +80,9 @@ class ScheduledOrder:
         self.control = control
         self.hands = hands
         self.blocks: tuple[Block, ...] | None = None
+        self.night: Night | None = None
+        self.place: Place | None = None
+        self._picture: tuple[object, str] = (None, "")
         self._pointed: int | None = None     # the target the last slew of this run reached
         self._slewing: tuple[str, int] | None = None
         self._ids = itertools.count(1)
@@ -131,7 +136,8 @@ class ScheduledOrder:
         return BlockWaitStep(f"wait/{moment.isoformat()}/{next(self._ids)}", moment)
 
     def _schedule(self, place: Place, now: datetime) -> None:
-        self.blocks = tonight(self.plan, place, now, self.control.done)
+        self.night = the_night(self.plan, place, now, self.control.done)
+        self.blocks, self.place = self.night.blocks, place
         logger.info("tonight's schedule from %s: %s", now.isoformat(),
                     blocks_text(self.blocks).replace("\n", "; "))
 
@@ -144,6 +150,19 @@ class ScheduledOrder:
         if coming is not None:
             parts.append(f"next {block_line(coming)}")
         return "; ".join(parts)
+
+    def picture(self) -> str:
+        """Tonight as SVG (`picture.night_svg`), drawn again when the schedule or the block
+        in hand changes; "" before it is made."""
+        night, place = self.night, self.place
+        if night is None or place is None:
+            return ""
+        now = self.hands.clock()
+        current = in_hand(night.blocks, now)[0]
+        key = (id(night), current)
+        if self._picture[0] != key:
+            self._picture = (key, night_svg(self.plan, place, night, now=now, in_hand=current))
+        return self._picture[1]
 
     def listing(self) -> str:
         """Tonight's blocks, a line each (AGENT_SCHEDULE); "" before it is made."""
