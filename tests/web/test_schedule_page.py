@@ -115,6 +115,9 @@ def test_tonight_is_drawn_readable_on_a_phone_and_a_desktop(
         blocks = str(source.vector(AGENT, "AGENT_SCHEDULE")["members"]["BLOCKS"]["value"])
         assert "M81" in blocks and "M42" in blocks, blocks
         page = log_in(browser, web, "op")
+        page.goto(f"{web.url}/device/{AGENT}")  # the agent's page leads to its schedule
+        page.click("p.schedule-link a")
+        expect(page.locator("img#tonight")).to_be_visible(timeout=15000)
         for size in (PHONE, DESKTOP):
             page.set_viewport_size(size)
             page.goto(f"{web.url}/schedule/{AGENT}")
