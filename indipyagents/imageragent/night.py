@@ -29,6 +29,7 @@ import logging
 import os
 import re
 from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -134,13 +135,16 @@ class Night:
     from the indilib face `imager` (IMAGE_NAME, DEVICES), and `state` for the resume.
     `retry` is how each run retries a step whose device was lost before it pauses naming the
     device (the engine's `DEFAULT_RETRY`: 2, 4, 8, 16 s); `clock` the local time that names a
-    plan's own folder by its night (`steps.night_of`)."""
+    plan's own folder by its night (`steps.night_of`); `timing` (``clock``, ``sleep``) is
+    handed to each run (a test's simulated night, the schedule's time), the real ones else."""
 
     def __init__(self, link: AgentLink, imager: ImagerFace,
                  state: str | os.PathLike[str] | None = None, *,
                  retry: Retry = DEFAULT_RETRY,
-                 clock: Callable[[], datetime] = _local_now) -> None:
+                 clock: Callable[[], datetime] = _local_now,
+                 timing: Mapping[str, Any] | None = None) -> None:
         self.link = link
+        self.timing = dict(timing or {})
         self.imager = imager
         self.state = state_folder(state)
         self.retry = retry
@@ -177,7 +181,8 @@ class Night:
         self._remember(journal_path, plan_text, image_folder)
         self._pinned = None
         return Sequencer(plan, rig, journal, FrameStore(folder), plan_text=plan_text,
-                         focus=_autofocus_or_none(), observer=observer, retry=self.retry)
+                         focus=_autofocus_or_none(), observer=observer, retry=self.retry,
+                         **self.timing)
 
     # -- autofocus alone -----------------------------------------------------------------
 

@@ -10,6 +10,8 @@ import enum
 from collections.abc import Awaitable
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
 from typing import Protocol
 
 from ..plan.model import Autofocus
@@ -72,6 +74,9 @@ class Progress:
     unsafe: bool = False        # told the sky is unsafe (AGENT_SAFETY.UNSAFE)
     held: bool = False          # waiting for safe before a step that needs the sky
     cause: str = ""             # why unsafe (AGENT_SAFETY_CAUSE), "" when safe
+    block: str = ""             # a scheduled plan's block in hand and the next
+    schedule: str = ""          # a scheduled plan's blocks tonight, a line each
+    picture: str = ""           # tonight as SVG (schedule/picture.py)
 
 
 class Observer(Protocol):
@@ -81,3 +86,18 @@ class Observer(Protocol):
     async def progress(self, progress: Progress) -> None: ...
 
     async def frame(self, name: str, data: bytes) -> None: ...
+
+
+class Silent:
+    """The observer of a run nobody watches."""
+
+    async def progress(self, progress: Progress) -> None:
+        """Nobody to tell."""
+
+    async def frame(self, name: str, data: bytes) -> None:
+        """Nobody to show it to."""
+
+
+def utcnow() -> datetime:
+    """The engine's clock unless one is injected."""
+    return datetime.now(UTC)

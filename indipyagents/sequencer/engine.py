@@ -27,7 +27,8 @@ plan's ``sky_free_while_unsafe`` the darks and bias go first. The hold is journa
 "safety"), so a run resumed after a restart is held again. Safe again: the run goes on, the
 mount pointed at the target again; a client's pause or abort meanwhile stands. Still unsafe
 once the plan's ``night_end`` passed: the End's park and warm, and the run ends ABORTED,
-`ENDED_UNSAFE`.
+`ENDED_UNSAFE`. A plan with a [schedule] runs by tonight's schedule (`ScheduledOrder`), made
+again at a restart and after a hold.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ import logging
 import random
 from collections.abc import Awaitable
 from collections.abc import Callable
-from datetime import UTC
 from datetime import datetime
 from typing import Any
 
@@ -65,6 +65,8 @@ from .contracts import FocusRun
 from .contracts import Observer
 from .contracts import Progress
 from .contracts import RunState
+from .contracts import Silent
+from .contracts import utcnow
 from .control import Control
 from .control import Event
 from .control import Hold
@@ -73,6 +75,8 @@ from .hands import Framing
 from .hands import Hands
 from .hands import Held
 from .hands import News
+from .scheduledorder import AnyStep
+from .scheduledorder import ScheduledOrder
 from .stepwork import Done
 from .stepwork import StepWork
 from .triggers import triggers
@@ -97,20 +101,6 @@ MOVE_BOUND = 600.0
 NAP = 30.0
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class _Silent:
-    """The observer of a run nobody watches."""
-
-    async def progress(self, progress: Progress) -> None:
-        """Nobody to tell."""
-
-    async def frame(self, name: str, data: bytes) -> None:
-        """Nobody to show it to."""
-
-
 class Sequencer:
     """Runs `plan` on `rig`, journalled in `journal`, frames saved in `store`.
 
@@ -125,7 +115,7 @@ class Sequencer:
     def __init__(self, plan: Plan, rig: Rig, journal: Journal, store: FrameStore, *,
                  plan_text: str = "", focus: FocusRun | None = None,
                  observer: Observer | None = None,
-                 clock: Callable[[], datetime] = _utcnow,
+                 clock: Callable[[], datetime] = utcnow,
                  sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
                  rng: random.Random | None = None, retry: Retry = DEFAULT_RETRY,
                  move_bound: float = MOVE_BOUND, camera_margin: float = CAMERA_MARGIN) -> None:
@@ -133,11 +123,12 @@ class Sequencer:
         self.plan_text = plan_text
         self.journal = journal
         self.store = store
-        self.observer: Observer = observer or _Silent()
+        self.observer: Observer = observer or Silent()
         self.retry = retry
         self.steps: list[Step] = expand(plan)
         self.frame_steps = frames(self.steps)
-        self.control: Control[Step] = Control(self.steps, sky_free=plan.safety.sky_free_while_unsafe)
+        self.control: Control[AnyStep] = Control(self.steps,
+                                                 sky_free=plan.safety.sky_free_while_unsafe)
         self.hands = Hands(plan, rig, journal, focus=focus, clock=clock, sleep=sleep,
                            rng=rng or random.Random(), move_bound=move_bound,
                            camera_margin=camera_margin)
@@ -145,6 +136,8 @@ class Sequencer:
         self.hands.listeners = (*self.triggers, self)
         self.work = StepWork(self.hands, store, self.triggers,
                              unsafe=lambda: self.control.unsafe, report=self._report)
+        self.order = None if plan.schedule is None else \
+            ScheduledOrder(plan, self.steps, self.control, self.hands)
         self.reason = ""
         self._cause = ""
         self._told = False  # a client said safe or unsafe (else the journal's hold stands)
@@ -264,6 +257,8 @@ class Sequencer:
             trigger.restore(state.notes)
         self._journal_safety(state)
         control.feed(Event.RESTART if state.plan_text else Event.START)
+        if self.order is not None:
+            self.order.again(moved=True)
         await self._report()
         await self._ended(*await self._attempt(None))
         carry_out = {Phase.RUNNING: self._next, Phase.PAUSING: self._next,
@@ -280,7 +275,7 @@ class Sequencer:
             self.reason = ""
             await self._report()
             return
-        chosen = control.choose()
+        chosen = control.choose() if self.order is None else await self.order.next()
         if chosen is None:
             control.feed(Event.ALL_DONE)
             self.journal.finished()
@@ -293,7 +288,7 @@ class Sequencer:
             await self._report()
             await self._ended(*await self._attempt(step))
 
-    async def _attempt(self, step: Step | None) -> tuple[Event, Done | None]:
+    async def _attempt(self, step: AnyStep | None) -> tuple[Event, Done | None]:
         """One step (None: the run's preparation) in a task an abort or unsafe may cancel,
         retried by the retry policy while its device is lost; its outcome as an event."""
         if step is not None and not self.control.take(step):
@@ -385,6 +380,8 @@ class Sequencer:
                     waiter.cancel()
         if not self.control.unsafe:
             logger.info("safe again: the sequence goes on")
+        if self.order is not None:
+            self.order.again(moved=True)
         await self._report()
 
     async def _wind_up(self) -> None:
@@ -435,7 +432,10 @@ class Sequencer:
             frames_in_batch=current.batch.count if current else 0,
             hfd=self._hfd(),
             reason=self.reason, unsafe=self.control.unsafe,
-            held=self.control.phase is Phase.HELD, cause=self._cause)))
+            held=self.control.phase is Phase.HELD, cause=self._cause,
+            block=self.order.in_hand() if self.order else "",
+            schedule=self.order.listing() if self.order else "",
+            picture=self.order.picture() if self.order else "")))
 
     def _hfd(self) -> float:
         """2 x the HFR of the last autofocus, as the frames' AFHFR says it; 0: none."""

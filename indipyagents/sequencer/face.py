@@ -210,6 +210,8 @@ class SequencerFace:
             await vector.send_setVector(state="Alert", message=str(exc)[:MESSAGE])
             await self.status.send_setVector(state="Alert", message=str(exc)[:MESSAGE])
             return
+        if self.sequencer is not None:  # its journal's lock released for the next run's
+            self.sequencer.journal.close()
         self.plan, self.plan_text, self.plan_source, self.sequencer = plan, text, source, None
         self.status.update({"NAME": plan.name, "SOURCE": source,
                             "TARGETS": ", ".join(t.name for t in plan.targets)[:MESSAGE],

@@ -47,7 +47,10 @@ class SequenceReport:
         else:
             state = _STATES[progress.state]
             message = progress.reason or ("done" if progress.state is RunState.DONE else "")
+        if progress.block:
+            message = f"{message}; {progress.block}" if message else progress.block
         await made.state.send_setVector(state=state, message=message[:MESSAGE])
+        await self._show_schedule(progress)
         sequencer = self._sequencer()
         if sequencer is not None:
             await self._show_safety(sequencer)
@@ -55,6 +58,20 @@ class SequenceReport:
                            "FRAME": progress.frame, "FRAMES": progress.frames_in_batch,
                            "HFD": progress.hfd})
         await made.stats.send_setVector(state=state if state != "Alert" else "Idle")
+
+    async def _show_schedule(self, progress: Progress) -> None:
+        """A scheduled plan's blocks tonight (AGENT_SCHEDULE), and the block in hand and the
+        next as PLAN_STATUS's message, sent when they change."""
+        made = self.vectors
+        if not progress.schedule or (made.schedule["BLOCKS"], made.schedule["IN_HAND"]) == (
+                progress.schedule, progress.block):
+            return
+        made.schedule.update({"BLOCKS": progress.schedule, "IN_HAND": progress.block})
+        await made.schedule.send_setVector(state="Ok")
+        await made.status.send_setVector(message=(progress.block or "between blocks")[:MESSAGE])
+        if progress.picture and made.picture["SVG"] != progress.picture:
+            made.picture["SVG"] = progress.picture
+            await made.picture.send_setVector(state="Ok")
 
     async def frame(self, name: str, data: bytes) -> None:
         """The frame just saved, for clients that watch (AGENT_LAST_FRAME)."""

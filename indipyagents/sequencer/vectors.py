@@ -7,6 +7,11 @@ with no client and the agent not connected).
   loaded (name, source, targets, frames, seconds of exposure).
 - SEQUENCE_STATE (STEP, PROGRESS, PROGRESS_TOTAL, EXPOSURE, EXPOSURE_TOTAL): Busy while it
   runs, Ok once done, Alert with the reason, Idle when a client paused it.
+- AGENT_SCHEDULE (ro text BLOCKS: a scheduled plan's blocks tonight, "HH:MM-HH:MM target
+  (N frames)" a line each, UTC; IN_HAND: the block in hand and the next, also PLAN_STATUS's
+  and SEQUENCE_STATE's message while it runs); AGENT_SCHEDULE_PICTURE (SVG: tonight drawn,
+  the altitudes, the blocks, the twilight, the Moon, the block in hand; the web client's
+  schedule page shows it).
 - AGENT_START_PROCESS (AtMostOne: SEQUENCE, FOCUSING), AGENT_PAUSE_PROCESS (PAUSE),
   AGENT_ABORT_PROCESS (ABORT).
 - AGENT_IMAGER_STATS (TARGET, BATCH, FRAME, FRAMES, HFD) and AGENT_LAST_FRAME (the last frame
@@ -102,6 +107,16 @@ def _safety_cause() -> TextVector:
         TextMember("CAUSE", "Cause", "")])
 
 
+def _schedule() -> TextVector:
+    return TextVector("AGENT_SCHEDULE", "Tonight's schedule", GROUP, "ro", "Idle", [
+        TextMember("BLOCKS", "Blocks (UTC)", ""), TextMember("IN_HAND", "Block in hand", "")])
+
+
+def _picture() -> TextVector:
+    return TextVector("AGENT_SCHEDULE_PICTURE", "Tonight as a picture", GROUP, "ro", "Idle", [
+        TextMember("SVG", "SVG", "")])
+
+
 @dataclass
 class SequencerVectors:
     """One face's vectors, each made afresh."""
@@ -117,8 +132,11 @@ class SequencerVectors:
     last_frame: BLOBVector = field(default_factory=_last_frame)
     safety: SwitchVector = field(default_factory=_safety)
     safety_cause: TextVector = field(default_factory=_safety_cause)
+    schedule: TextVector = field(default_factory=_schedule)
+    picture: TextVector = field(default_factory=_picture)
 
     def all(self) -> list[PropertyVector]:
         """In the order they are defined."""
         return [self.plan_file, self.upload, self.status, self.state, self.start, self.pause,
-                self.abort, self.stats, self.last_frame, self.safety, self.safety_cause]
+                self.abort, self.stats, self.last_frame, self.safety, self.safety_cause,
+                self.schedule, self.picture]

@@ -23,6 +23,7 @@ from . import files
 from . import images
 from . import login
 from . import pages
+from . import schedule
 from . import setvector
 from . import stream
 
@@ -34,7 +35,7 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 def web_routes(max_upload: int) -> list[BaseRoute]:
     """Every route (under the base path), in matching order: ``/api/login`` and
     ``/api/session`` before ``/api/{device}``."""
-    routes = [*pages.ROUTES, *login.ROUTES, *account.ROUTES, *setvector.ROUTES, *files.ROUTES, *images.ROUTES, *admin.ROUTES,
+    routes = [*pages.ROUTES, *login.ROUTES, *account.ROUTES, *setvector.ROUTES, *files.ROUTES, *images.ROUTES, *admin.ROUTES, *schedule.ROUTES,
               *stream.ROUTES, *api.ROUTES]
     return [*guard(routes, max_upload),
             Mount("/static", StaticFiles(directory=STATIC), name="static")]

@@ -42,7 +42,8 @@ async def device(request: Request) -> Response:
     return site.html(request, "device.html", title=name, page="device", device=name,
                      groups=site.renderer.groups(name),
                      devmessages=site.renderer.device_messages(name),
-                     stream_url=site.stream_url("device", name))
+                     stream_url=site.stream_url("device", name),
+                     schedule=site.source.vector(name, "AGENT_SCHEDULE_PICTURE") is not None)
 
 
 async def favicon(request: Request) -> Response:

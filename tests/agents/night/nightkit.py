@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from agentkit import AGENT
 from agentkit import target
@@ -63,10 +64,14 @@ class Hosted:
 
 @contextlib.asynccontextmanager
 async def hosted(folder: Path, *programs: str, retry: Retry | None = None,
-                 max_restarts: int = 10) -> AsyncIterator[Hosted]:
+                 max_restarts: int = 10,
+                 timing: dict[str, Any] | None = None) -> AsyncIterator[Hosted]:
     """Our server in-process with the agent (its state in `folder`/state) and `programs` as
-    executable drivers; a client connected; IMAGE_FOLDER set to `folder`/frames."""
+    executable drivers; a client connected; IMAGE_FOLDER set to `folder`/frames. `timing`
+    (``clock``, ``sleep``): the agent's runs' own (a simulated night)."""
     agent = make_driver(state=folder / "state", retry=retry)
+    if timing is not None and agent.night is not None:
+        agent.night.timing = dict(timing)
     served = server(agent)
     drivers = [served.add_exdriver(program, max_restarts=max_restarts) for program in programs]
     assert all(isinstance(d, ExDriverConnection) for d in drivers)
