@@ -27,7 +27,10 @@ import pytest
 import indipyclient
 from indipyclient import ConnectionMade
 from indipyclient.session.setwait import Waiters
+from indipycore.protocol import Number
+from indipycore.protocol import SetNumberVector
 from indipycore.protocol import State
+from indipycore.protocol import serialise
 
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -39,10 +42,9 @@ DEF_TEXT = (b'<defTextVector device="Wheel" name="NOTE" state="Idle" perm="rw">'
 
 
 def slot(state: str, value: int, message: str | None = None) -> bytes:
-    said = f' message="{message}"' if message is not None else ""
-    return (f'<setNumberVector device="Wheel" name="FILTER_SLOT" state="{state}"{said}>'
-            f'<oneNumber name="FILTER_SLOT_VALUE">{value}</oneNumber></setNumberVector>\n'
-            ).encode()
+    """One FILTER_SLOT update of the peer's, as the protocol's serialiser writes it."""
+    return serialise(SetNumberVector("Wheel", "FILTER_SLOT", (
+        Number("FILTER_SLOT_VALUE", str(value)),), state=State(state), message=message))
 
 
 @asynccontextmanager

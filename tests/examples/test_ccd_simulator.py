@@ -44,14 +44,17 @@ def test_a_light_frame_has_stars_and_a_dark_frame_none() -> None:
 
 def star_width(light: Sequence[int], blank: Sequence[int], width: int, x: float, y: float,
                box: int) -> float:
-    """The flux-weighted rms radius (pixels) of the star at `x`, `y` over a square `box`
-    pixels either side: its light alone, the frame less a `blank` one with the same noise."""
-    total = moment = 0.0
-    for r in range(int(y) - box, int(y) + box + 1):
-        for c in range(int(x) - box, int(x) + box + 1):
-            signal = light[r * width + c] - blank[r * width + c]
-            total += signal
-            moment += signal * ((c + 0.5 - x) ** 2 + (r + 0.5 - y) ** 2)
+    """The flux-weighted rms radius (pixels) of the star near `x`, `y`, about its own centre,
+    over a square `box` pixels either side: its light alone, the frame less a `blank` one with
+    the same noise. About its centre, not `x`, `y`: the seeing's wander (`SEEING_JITTER`)
+    moves the whole field between frames, which must not read as a wider star."""
+    pixels = [(c + 0.5, r + 0.5, light[r * width + c] - blank[r * width + c])
+              for r in range(int(y) - box, int(y) + box + 1)
+              for c in range(int(x) - box, int(x) + box + 1)]
+    total = sum(signal for _, _, signal in pixels)
+    cx = sum(c * signal for c, _, signal in pixels) / total
+    cy = sum(r * signal for _, r, signal in pixels) / total
+    moment = sum(signal * ((c - cx) ** 2 + (r - cy) ** 2) for c, r, signal in pixels)
     return math.sqrt(moment / total)
 
 
@@ -82,6 +85,20 @@ def test_the_stars_are_as_wide_as_the_focuser_says() -> None:
         assert sizes[fwhm] == pytest.approx(fwhm / FWHM_PER_SIGMA, rel=0.05)
     camera.fwhm = lambda: 200.0
     assert camera.star_sigma() == pytest.approx(50 / FWHM_PER_SIGMA)
+
+
+def test_the_seeing_moves_the_whole_field_between_frames() -> None:
+    """`SEEING_JITTER` shifts every star of a frame by one offset (a guide star wandering
+    through the air), another each frame; it never spreads the stars of one frame apart."""
+    camera = SimulatedCamera()
+    frames = [camera.through_air(camera.stars) for _ in range(3)]
+    offsets = []
+    for frame in frames:
+        dx, dy = frame[0][0] - camera.stars[0][0], frame[0][1] - camera.stars[0][1]
+        for (mx, my, mflux), (x, y, flux) in zip(frame, camera.stars, strict=True):
+            assert (mx - x, my - y, mflux) == pytest.approx((dx, dy, flux), abs=1e-9)
+        offsets.append((dx, dy))
+    assert len(set(offsets)) == 3
 
 
 def test_a_saturated_star_is_clipped_not_wrapped() -> None:

@@ -15,7 +15,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from serverkit import number_set
 from serverkit import running
+from serverkit import script_constants
 from serverkit import server
 from serverkit import stdio_driver
 
@@ -23,26 +25,28 @@ import indipyclient
 from indipyagents.rig.indiset import command
 from indipyagents.rig.indiset import connect_device
 from indipyagents.rig.protocols import DeviceRefused
+from indipycore.protocol import DefNumberVector
+from indipycore.protocol import Number
+from indipycore.protocol import Perm
 from indipycore.protocol import State
+from indipycore.protocol import serialise
 
 DEVICE = "Reporter"
 
 
 def reporter(folder: Path, answer: str) -> str:
     """An executable driver of device `DEVICE`: VALUE.V, whose every set is first reported
-    Idle with the old value, then, 0.3 s later, answered `answer` (Ok, Alert) with V 2."""
-    define = (f"<defNumberVector device='{DEVICE}' name='VALUE' state='Idle' perm='rw'>"
-              "<defNumber name='V' format='%.0f' min='0' max='9' step='1'>1</defNumber>"
-              "</defNumberVector>")
-    report = (f"<setNumberVector device='{DEVICE}' name='VALUE' state='Idle'>"
-              "<oneNumber name='V'>1</oneNumber></setNumberVector>")
-    answers = (f"<setNumberVector device='{DEVICE}' name='VALUE' state='{answer}'>"
-               "<oneNumber name='V'>2</oneNumber></setNumberVector>")
+    Idle with the old value, then, 0.3 s later, answered `answer` (Ok, Alert) with V 2. Its
+    XML is the protocol's serialiser's (tests/test_xml_writers.py), passed in as constants."""
+    define = serialise(DefNumberVector(DEVICE, "VALUE", State.IDLE, Perm.RW, (
+        Number("V", "1", format="%.0f", min="0", max="9", step="1"),)))
+    report = number_set(DEVICE, "VALUE", {"V": 1}, state=State.IDLE)
+    answers = number_set(DEVICE, "VALUE", {"V": 2}, state=State(answer))
     path = folder / f"reporter_{answer.lower()}.py"
     path.write_text(f"#!{sys.executable}\n" + stdio_driver(
-        f"os.write(1, {define!r}.encode())",
-        f"os.write(1, {report!r}.encode()); time.sleep(0.3); os.write(1, {answers!r}.encode())",
-        "import time"))
+        "os.write(1, DEFINE)",
+        "os.write(1, REPORT); time.sleep(0.3); os.write(1, ANSWER)",
+        "import time\n" + script_constants(DEFINE=define, REPORT=report, ANSWER=answers)))
     path.chmod(0o755)
     return str(path)
 

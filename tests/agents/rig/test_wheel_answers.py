@@ -19,7 +19,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from serverkit import number_set
 from serverkit import running
+from serverkit import script_constants
 from serverkit import server
 from serverkit import stdio_driver
 
@@ -28,9 +30,20 @@ from indipyagents.rig import wheel as wheel_module
 from indipyagents.rig.protocols import DeviceLost
 from indipyagents.rig.protocols import DeviceRefused
 from indipyagents.rig.wheel import IndiWheel
+from indipycore.protocol import DefNumberVector
+from indipycore.protocol import DefSwitchVector
+from indipycore.protocol import DefTextVector
+from indipycore.protocol import Number
+from indipycore.protocol import Perm
+from indipycore.protocol import Rule
 from indipycore.protocol import State
+from indipycore.protocol import Switch
+from indipycore.protocol import SwitchState
+from indipycore.protocol import Text
+from indipycore.protocol import serialise
 
 DEVICE = "Scripted Wheel"
+SLOTS = range(1, 6)  # the wheel's five slots
 
 #: How each kind of wheel answers a turn from `old` to `new` (Python expressions of the
 #: driver's: `update(state, slot)` is the bytes of one FILTER_SLOT set).
@@ -46,24 +59,22 @@ ANSWERS = {
 
 def wheel_driver(folder: Path, kind: str) -> str:
     """An executable driver of `DEVICE`, connected, at slot 1 of 5, answering as `kind`."""
-    header = f"<setNumberVector device='{DEVICE}' name='FILTER_SLOT' state='%s'>"
-    define = (
-        f"<defSwitchVector device='{DEVICE}' name='CONNECTION' state='Ok' perm='rw' "
-        "rule='OneOfMany'><defSwitch name='CONNECT'>On</defSwitch>"
-        "<defSwitch name='DISCONNECT'>Off</defSwitch></defSwitchVector>"
-        f"<defNumberVector device='{DEVICE}' name='FILTER_SLOT' state='Idle' perm='rw'>"
-        "<defNumber name='FILTER_SLOT_VALUE' format='%3.0f' min='1' max='5' step='1'>1"
-        "</defNumber></defNumberVector>"
-        f"<defTextVector device='{DEVICE}' name='FILTER_NAME' state='Idle' perm='rw'>"
-        + "".join(f"<defText name='FILTER_SLOT_NAME_{n}'>F{n}</defText>" for n in range(1, 6))
-        + "</defTextVector>")
-    setup = f"""
-        import re, time
-        current = 1
-        def update(state, slot):
-            return ({header!r} % state + "<oneNumber name='FILTER_SLOT_VALUE'>%d</oneNumber>"
-                    "</setNumberVector>" % slot).encode()
-    """
+    connection = DefSwitchVector(DEVICE, "CONNECTION", State.OK, Perm.RW, Rule.ONE_OF_MANY, (
+        Switch("CONNECT", SwitchState.ON), Switch("DISCONNECT", SwitchState.OFF)))
+    slot = DefNumberVector(DEVICE, "FILTER_SLOT", State.IDLE, Perm.RW, (
+        Number("FILTER_SLOT_VALUE", "1", format="%3.0f", min="1", max="5", step="1"),))
+    names = DefTextVector(DEVICE, "FILTER_NAME", State.IDLE, Perm.RW, tuple(
+        Text(f"FILTER_SLOT_NAME_{n}", f"F{n}") for n in SLOTS))
+    define = b"".join(serialise(event) for event in (connection, slot, names))
+    # Every FILTER_SLOT set the driver may write, by (state, slot): the serialiser's XML.
+    updates = {(state.value, n): number_set(DEVICE, "FILTER_SLOT", {"FILTER_SLOT_VALUE": n},
+                                             state=state)
+               for state in (State.IDLE, State.OK, State.BUSY, State.ALERT) for n in SLOTS}
+    setup = script_constants(DEFINE=define, UPDATES=updates) + (
+        "import re, time\n"
+        "current = 1\n"
+        "def update(state, slot):\n"
+        "    return UPDATES[(state, slot)]\n")
     on_new = f"""
         found = re.search(rb"FILTER_SLOT_VALUE['\\"]\\s*>\\s*([0-9.]+)", chunk)
         if found:
@@ -78,7 +89,7 @@ def wheel_driver(folder: Path, kind: str) -> str:
     """
     path = folder / f"wheel_{kind.replace(' ', '_')}.py"
     path.write_text(f"#!{sys.executable}\n" + stdio_driver(
-        f"os.write(1, {define!r}.encode())", on_new, setup))
+        "os.write(1, DEFINE)", on_new, setup))
     path.chmod(0o755)
     return str(path)
 

@@ -33,6 +33,9 @@ from serverkit import running
 from serverkit import script_constants
 from serverkit import stdio_driver
 
+from indipycore.protocol import NewTextVector
+from indipycore.protocol import Text
+from indipycore.protocol import serialise
 from indipycore.protocol.framing import Frame
 from indipycore.retrypolicy import ExponentialBackoff
 from indipycore.sharedblobs import pass_fd
@@ -74,9 +77,9 @@ def executable(path: Path, text: str) -> Path:
     return path
 
 
-def go(device: str) -> str:
-    return (f"<newTextVector device='{device}' name='GO'><oneText name='GO'>x</oneText>"
-            "</newTextVector>")
+def go(device: str) -> bytes:
+    """The client's set of GO that makes `device` send its BLOB (the serialiser's XML)."""
+    return serialise(NewTextVector(device, "GO", (Text("GO", "x"),)))
 
 
 def blob_bytes(data: bytes) -> tuple[bytes, bytes]:
