@@ -5,7 +5,8 @@ executables, its pointing off by 20 arcminutes (SIM_POINTING_ERROR); astrometry.
 before its first light frame (the mount's true pointing, EQUATORIAL_PE, JNow, within the
 tolerance of the J2000 target), its solved frame carries its WCS, and the journal says so; a
 solver that fails follows the target's ``centre_policy`` ("skip", "uncentred") and the
-night ends, never hangs. The trigger's decisions are tested on doubles in
+night ends, never hangs; a scheduled plan's target is centred after its block's slew (issue
+82 item 4). The trigger's decisions are tested on doubles in
 tests/agents/sequencer/test_centre_trigger.py."""
 
 from __future__ import annotations
@@ -26,12 +27,15 @@ from nightkit import header
 from nightkit import hosted
 from nightkit import load_and_start
 from nightkit import sequence_ends
+from test_night_schedule import NightClock
 
 import indipyclient
 from indipyagents.astrometry.solver import Solver
 from indipyagents.astrometry.wcs import separation
 from indipyagents.journal import Journal
 from indipyagents.plan.centring import Centre
+from indipyagents.plan.constraints import Constraints
+from indipyagents.plan.constraints import Schedule
 from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Target
@@ -131,3 +135,29 @@ async def test_a_failing_solver_skips_or_images_uncentred_by_the_policy(
                 assert names == ["Double", "Double", "Plain"], saved
                 # Uncentred, the mount truly points where its error puts it: 20' off.
                 assert separation(*DOUBLE, *true_pointing(client)) > 15 * 60
+
+
+@pytest.mark.timeout(240)
+async def test_a_scheduled_target_is_centred_after_its_blocks_slew(tmp_path: Path) -> None:
+    """The schedule's night (from 19:00 UTC on 3 December, its sleeps passed at once): the
+    block's slew lands 20' off, the centring brings the mount within the tolerance before
+    the block's frames."""
+    times = NightClock()
+    async with hosted(tmp_path, CCD_PROGRAM, TELESCOPE_PROGRAM,
+                      timing={"clock": times.clock, "sleep": times.sleep}) as agent:
+        client = agent.client
+        await mount_off(client)
+        double = replace(centred("Double", 2, tolerance=30.0),
+                         constraints=Constraints(priority=1))
+        plan = night("scheduled", double, camera=CCD, mount=MOUNT,
+                     schedule=Schedule(min_altitude=15, frame_overhead=10.0))
+        await load_and_start(client, tmp_path, plan)
+        state, message = await sequence_ends(client, 200)
+        assert state == "Ok", message
+        frames = agent.frames / "night"
+        assert [name.split("_")[0] for name in fits_files(frames)] == ["Double", "Double"]
+        note = centre_note(frames, plan)
+        assert note["ok"] is True and note["why"] == "after its slew", note
+        assert separation(*DOUBLE, *true_pointing(client)) <= 30.0
+        blocks = str(client.get("Imager Agent", "AGENT_SCHEDULE", "BLOCKS"))
+        assert "Double" in blocks, blocks
