@@ -37,6 +37,7 @@ from typing import Any
 
 from indipycore.retrypolicy import Retry
 
+from ..astrometry.solver import Solver
 from ..imager.face import ImagerFace
 from ..journal import FrameStore
 from ..journal import Journal
@@ -136,14 +137,17 @@ class Night:
     `retry` is how each run retries a step whose device was lost before it pauses naming the
     device (the engine's `DEFAULT_RETRY`: 2, 4, 8, 16 s); `clock` the local time that names a
     plan's own folder by its night (`steps.night_of`); `timing` (``clock``, ``sleep``) is
-    handed to each run (a test's simulated night, the schedule's time), the real ones else."""
+    handed to each run (a test's simulated night, the schedule's time), the real ones else;
+    `solver` is the plate solver a target's centring runs (None: ``solve-field``)."""
 
     def __init__(self, link: AgentLink, imager: ImagerFace,
                  state: str | os.PathLike[str] | None = None, *,
                  retry: Retry = DEFAULT_RETRY,
                  clock: Callable[[], datetime] = _local_now,
-                 timing: Mapping[str, Any] | None = None) -> None:
+                 timing: Mapping[str, Any] | None = None,
+                 solver: Solver | None = None) -> None:
         self.link = link
+        self.solver = solver
         self.timing = dict(timing or {})
         self.imager = imager
         self.state = state_folder(state)
@@ -182,6 +186,7 @@ class Night:
         self._pinned = None
         return Sequencer(plan, rig, journal, FrameStore(folder), plan_text=plan_text,
                          focus=_autofocus_or_none(), observer=observer, retry=self.retry,
+                         solver=self.solver,
                          **self.timing)
 
     # -- autofocus alone -----------------------------------------------------------------

@@ -46,6 +46,7 @@ from indipycore.retrypolicy import ExponentialBackoff
 from indipycore.retrypolicy import RetriesExhausted
 from indipycore.retrypolicy import Retry
 
+from ..astrometry.solver import Solver
 from ..journal import FrameStore
 from ..journal import Journal
 from ..journal import JournalState
@@ -107,7 +108,8 @@ class Sequencer:
     `run()` runs (or continues) the plan and returns how it ended: DONE, PAUSED (`reason`
     names the device when a failure paused it) or ABORTED; call it again to resume. `clock`
     (an aware datetime), `sleep` and `rng` are injected so tests run a night in a moment;
-    `move_bound` and `camera_margin` (real seconds) bound every call on the rig.
+    `move_bound` and `camera_margin` (real seconds) bound every call on the rig; `solver`
+    is the centring's plate solver (`Hands`).
 
     Where the run stands is `control` (control.py's table); this class carries out what its
     phase says and feeds it what happened."""
@@ -118,7 +120,8 @@ class Sequencer:
                  clock: Callable[[], datetime] = utcnow,
                  sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
                  rng: random.Random | None = None, retry: Retry = DEFAULT_RETRY,
-                 move_bound: float = MOVE_BOUND, camera_margin: float = CAMERA_MARGIN) -> None:
+                 move_bound: float = MOVE_BOUND, camera_margin: float = CAMERA_MARGIN,
+                 solver: Solver | None = None) -> None:
         self.plan = plan
         self.plan_text = plan_text
         self.journal = journal
@@ -131,7 +134,7 @@ class Sequencer:
                                                  sky_free=plan.safety.sky_free_while_unsafe)
         self.hands = Hands(plan, rig, journal, focus=focus, clock=clock, sleep=sleep,
                            rng=rng or random.Random(), move_bound=move_bound,
-                           camera_margin=camera_margin)
+                           camera_margin=camera_margin, solver=solver)
         self.triggers = triggers(self.hands)
         self.hands.listeners = (*self.triggers, self)
         self.work = StepWork(self.hands, store, self.triggers,

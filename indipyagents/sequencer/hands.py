@@ -21,6 +21,7 @@ from typing import TypeVar
 from indipycore import astro
 from indipycore.fits import Card
 
+from ..astrometry.solver import Solver
 from ..journal import Journal
 from ..plan.model import Plan
 from ..plan.model import Site
@@ -95,11 +96,13 @@ FrameReader = Callable[[FrameStep, bytes], Awaitable[list[Card]]]
 
 class Hands:
     """The rig, bounded; `move_bound` and `camera_margin` are real seconds; `clock` (an aware
-    datetime), `sleep` and `rng` are injected so tests run a night in a moment."""
+    datetime), `sleep` and `rng` are injected so tests run a night in a moment; `solver` is
+    the plate solver the centring runs (astrometry.net's ``solve-field`` by default)."""
 
     def __init__(self, plan: Plan, rig: Rig, journal: Journal, *, focus: FocusRun | None,
                  clock: Callable[[], datetime], sleep: Callable[[float], Awaitable[object]],
-                 rng: random.Random, move_bound: float, camera_margin: float) -> None:
+                 rng: random.Random, move_bound: float, camera_margin: float,
+                 solver: Solver | None = None) -> None:
         self.plan = plan
         self.rig = rig
         self.journal = journal
@@ -109,6 +112,7 @@ class Hands:
         self.rng = rng
         self.move_bound = move_bound
         self.camera_margin = camera_margin
+        self.solver = solver or Solver()
         #: Set by a client's pause: a pausable nap ends at once.
         self.pause_asked = asyncio.Event()
         self.listeners: Sequence[Listener] = ()

@@ -58,7 +58,7 @@ CPULIMIT = 60.0
 class CentreTarget:
     def __init__(self, hands: Hands, solver: Solver | None = None) -> None:
         self.hands = hands
-        self.solver = solver or Solver()
+        self.solver = solver or hands.solver
         self.centred: set[int] = set()
         self.skipped: set[int] = set()
         self.why: dict[int, str] = {}

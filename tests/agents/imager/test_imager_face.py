@@ -79,6 +79,8 @@ async def test_indilibs_definitions_before_and_after_connect(rigged: Rigged) -> 
         "indipy_agent_imager", "1.2", "0")
     assert client.get(AGENT, "DEVICES", "CCD") == CCD
     assert client.get(AGENT, "DEVICES", "FILTER") == WHEEL
+    # Beside indilib's: the plate solver a client finds, by INDIGO's name (issue 80 item 4).
+    assert client.get(AGENT, "DEVICES", "ASTROMETRY") == "Astrometry Agent"
     assert client.get(AGENT, "IMAGE_NAME", "IMAGE_PREFIX") == "IMG"
     group = client.vector(AGENT, "GROUP_01")
     assert group.member("FILTER_SLOT").format == "%2.f" and group.group == "Image group 1"

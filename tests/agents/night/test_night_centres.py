@@ -1,0 +1,163 @@
+"""Issue 80 item 4 (and item 5's night part) with the real peers: the Imager Agent our server
+hosts beside our camera simulator (the real sky, Tycho-2) and our telescope simulator, as
+executables, its pointing off by 20 arcminutes (SIM_POINTING_ERROR); astrometry.net's
+``solve-field`` with Debian's index files. A target that says ``centre = true`` is centred
+before its first light frame (the mount's true pointing, EQUATORIAL_PE, JNow, within the
+tolerance of the J2000 target), its solved frame carries its WCS, and the journal says so; a
+solver that fails follows the target's ``centre_policy`` ("skip", "uncentred") and the
+night ends, never hangs; a scheduled plan's target is centred after its block's slew (issue
+82 item 4). The trigger's decisions are tested on doubles in
+tests/agents/sequencer/test_centre_trigger.py."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from agentkit import night
+from agentkit import target
+from nightkit import CCD
+from nightkit import CCD_PROGRAM
+from nightkit import TELESCOPE_PROGRAM
+from nightkit import fits_files
+from nightkit import header
+from nightkit import hosted
+from nightkit import load_and_start
+from nightkit import sequence_ends
+from test_night_schedule import NightClock
+
+import indipyclient
+from indipyagents.astrometry.solver import Solver
+from indipyagents.astrometry.wcs import separation
+from indipyagents.journal import Journal
+from indipyagents.plan.centring import Centre
+from indipyagents.plan.constraints import Constraints
+from indipyagents.plan.constraints import Schedule
+from indipyagents.plan.model import Batch
+from indipyagents.plan.model import Plan
+from indipyagents.plan.model import Target
+from indipycore.astro import precess_to_j2000
+
+MOUNT = "Python Mount"
+#: The Double Cluster (J2000): rich in Tycho-2 stars and always above Greenwich's horizon.
+DOUBLE = (2.35, 57.14)
+#: The mount's pointing error, arcminutes (RA, Dec): the target would land 20' off.
+ERROR = (12.0, 16.0)
+
+pytestmark = pytest.mark.skipif(Solver().found() is None or not Solver().installed(),
+                                reason="astrometry.net's solve-field and index files")
+
+
+def centred(name: str, count: int, **centre: object) -> Target:
+    """`count` light frames of 1 s of the Double Cluster, centred as `centre` says (1 s
+    frames to solve)."""
+    made = target(name, Batch(count, 1.0), ra=DOUBLE[0], dec=DOUBLE[1])
+    return replace(made, centre=replace(Centre(enabled=True, exposure=1.0), **centre))  # type: ignore[arg-type]
+
+
+def true_pointing(client: indipyclient.Client) -> tuple[float, float]:
+    """Where our mount truly points (EQUATORIAL_PE, JNow), as J2000."""
+    return precess_to_j2000(float(client.get(MOUNT, "EQUATORIAL_PE", "RA_PE")),
+                            float(client.get(MOUNT, "EQUATORIAL_PE", "DEC_PE")),
+                            datetime.now(UTC))
+
+
+async def mount_off(client: indipyclient.Client) -> None:
+    """Our mount connected, its pointing off by `ERROR`."""
+    await client.set(MOUNT, "CONNECTION", {"CONNECT": "On"}, timeout=10)
+    await client.set(MOUNT, "SIM_POINTING_ERROR", {"RA_ERROR": ERROR[0],
+                                                   "DEC_ERROR": ERROR[1]}, timeout=10)
+
+
+def centre_note(folder: Path, plan: Plan) -> dict[str, object]:
+    return Journal(folder / ".journal" / f"{plan.name}.journal").state().notes["centre"]
+
+
+@pytest.mark.timeout(240)
+async def test_a_target_is_centred_before_its_first_frame_and_its_frames_solved(
+        tmp_path: Path) -> None:
+    async with hosted(tmp_path, CCD_PROGRAM, TELESCOPE_PROGRAM) as agent:
+        client = agent.client
+        await mount_off(client)
+        plan = night("centres", centred("Double", 1, tolerance=30.0, solve_frames=True),
+                     camera=CCD, mount=MOUNT)
+        await load_and_start(client, tmp_path, plan)
+        state, message = await sequence_ends(client, 200)
+        assert state == "Ok", message
+        frames = agent.frames / "night"
+        # The mount truly points at the target (it stayed there: the plan parks nothing).
+        pointing = true_pointing(client)
+        assert separation(*DOUBLE, *pointing) <= 30.0, pointing
+        # The frame's own sky says where the mount pointed while it was taken.
+        [name] = fits_files(frames)
+        cards = header(frames / name)
+        assert cards["CTYPE1"] == "RA---TAN" and cards["EQUINOX"] == 2000.0
+        assert {"CD1_1", "CD1_2", "CD2_1", "CD2_2", "CRPIX1", "CRPIX2"} <= set(cards)
+        crval = (float(cards["CRVAL1"]) / 15.0, float(cards["CRVAL2"]))  # type: ignore[arg-type]
+        assert separation(*DOUBLE, *crval) <= 30.0, crval
+        assert separation(*pointing, *crval) <= 5.0, (pointing, crval)
+        note = centre_note(frames, plan)
+        assert note["ok"] is True and note["why"] == "after its slew", note
+        assert float(note["off_arcsec"]) <= 30.0  # type: ignore[arg-type]
+
+
+@pytest.mark.timeout(240)
+async def test_a_failing_solver_skips_or_images_uncentred_by_the_policy(
+        tmp_path: Path) -> None:
+    async with hosted(tmp_path, CCD_PROGRAM, TELESCOPE_PROGRAM) as agent:
+        assert agent.agent.night is not None
+        agent.agent.night.solver = Solver("false")  # a solver that always fails
+        client = agent.client
+        await mount_off(client)
+        for policy, folder in (("skip", "skipped"), ("uncentred", "uncentred")):
+            plan = night(policy, centred("Double", 2, policy=policy),
+                         target("Plain", Batch(1, 1.0), ra=DOUBLE[0], dec=DOUBLE[1]),
+                         folder=folder, camera=CCD, mount=MOUNT)
+            await load_and_start(client, tmp_path, plan)
+            state, message = await sequence_ends(client, 120)
+            assert state == "Ok", message
+            frames = agent.frames / folder
+            saved = fits_files(frames)
+            note = centre_note(frames, plan)
+            assert note["ok"] is False and note["policy"] == policy, note
+            assert "no solution" in str(note["reason"]), note
+            names = [name.split("_")[0] for name in saved]
+            if policy == "skip":
+                assert names == ["Plain"], saved
+                assert note["skipped"] is True
+                skipped = Journal(frames / ".journal" / f"{plan.name}.journal").state() \
+                    .notes["skipped"]
+                assert "Double" in str(skipped["step"]) and "skip" in str(skipped["why"])
+            else:
+                assert names == ["Double", "Double", "Plain"], saved
+                # Uncentred, the mount truly points where its error puts it: 20' off.
+                assert separation(*DOUBLE, *true_pointing(client)) > 15 * 60
+
+
+@pytest.mark.timeout(240)
+async def test_a_scheduled_target_is_centred_after_its_blocks_slew(tmp_path: Path) -> None:
+    """The schedule's night (from 19:00 UTC on 3 December, its sleeps passed at once): the
+    block's slew lands 20' off, the centring brings the mount within the tolerance before
+    the block's frames."""
+    times = NightClock()
+    async with hosted(tmp_path, CCD_PROGRAM, TELESCOPE_PROGRAM,
+                      timing={"clock": times.clock, "sleep": times.sleep}) as agent:
+        client = agent.client
+        await mount_off(client)
+        double = replace(centred("Double", 2, tolerance=30.0),
+                         constraints=Constraints(priority=1))
+        plan = night("scheduled", double, camera=CCD, mount=MOUNT,
+                     schedule=Schedule(min_altitude=15, frame_overhead=10.0))
+        await load_and_start(client, tmp_path, plan)
+        state, message = await sequence_ends(client, 200)
+        assert state == "Ok", message
+        frames = agent.frames / "night"
+        assert [name.split("_")[0] for name in fits_files(frames)] == ["Double", "Double"]
+        note = centre_note(frames, plan)
+        assert note["ok"] is True and note["why"] == "after its slew", note
+        assert separation(*DOUBLE, *true_pointing(client)) <= 30.0
+        blocks = str(client.get("Imager Agent", "AGENT_SCHEDULE", "BLOCKS"))
+        assert "Double" in blocks, blocks
