@@ -245,10 +245,9 @@ def child_pids(pid: int) -> list[int]:
 def test_our_face_weather_driver_killed_then_face_killed(our_server: object,
                                                          tmp_path: Path) -> None:
     """Our weather simulator served by our Alpaca face (A) and taken back by alpaca:// (B):
-    Ok while A's station is safe; A's weather driver killed with SIGKILL (A starts it again,
-    disconnected): B's SafetyMonitor (IsSafe false) and ObservingConditions (no readings)
-    turn Alert within their bounds; A's station connected again: both Ok; then A itself
-    killed with SIGKILL: both Alert within their bounds, each said once in B's log."""
+    Ok while A's station is safe; A's weather driver killed with SIGKILL (A starts it again):
+    B's SafetyMonitor turns Alert within its bound; A's station connected again: both Ok;
+    then A itself killed with SIGKILL: both Alert within their bounds, said once in B's log."""
     a, b, conditions, safety = face_and_bridge(our_server, tmp_path)
     try:
         assert a.process is not None
@@ -268,12 +267,19 @@ def test_our_face_weather_driver_killed_then_face_killed(our_server: object,
         def kill_driver() -> None:
             os.kill(driver, signal.SIGKILL)
 
-        both_alert_within_bounds(kill_driver)
-        until(a.port, f'"{WEATHER}.CONNECTION.DISCONNECT"==1', tmp_path)  # restarted
-        assert setprop(a.port, f"{WEATHER}.CONNECTION.CONNECT=On", cwd=tmp_path).returncode == 0
+        # The driver killed: B's SafetyMonitor fails closed within its bound. A restarts the
+        # driver within a second; B connects a device it finds again (`AlpacaDriver`), so
+        # whether B also saw the gap (and its ObservingConditions, read every 10 s, a failed
+        # read) depends on when its watch asked: only the first Alert is certain.
+        took = alert_after(b.port, safety, kill_driver, SAFETY_BOUND, more=0)
+        assert took < SAFETY_BOUND
+        wait_for(lambda: setprop(a.port, f"{WEATHER}.CONNECTION.CONNECT=On",
+                                 cwd=tmp_path).returncode == 0,
+                 timeout=30, what="A's weather driver started again and connected", interval=0.5)
         for name in (safety, conditions):
             until(b.port, f'"{name}.WEATHER_STATUS._STATE"==1', tmp_path,
                   timeout=CONDITIONS_BOUND * 2)
+        said_before = b.log_text().count("IsSafe (unsafe until it answers) failed")
 
         def kill_face() -> None:
             assert a.process is not None
@@ -283,7 +289,9 @@ def test_our_face_weather_driver_killed_then_face_killed(our_server: object,
         wait_for(lambda: "IsSafe (unsafe until it answers) failed" in b.log_text(),
                  timeout=5, what="the safety monitor's failure in B's log")
         log = b.log_text()
-        assert log.count("IsSafe (unsafe until it answers) failed") == 1, log[-3000:]
+        # Said once for the face's death (the driver's gap, if B saw it, was said before).
+        assert log.count("IsSafe (unsafe until it answers) failed") == said_before + 1, \
+            log[-3000:]
         assert f"indipydriver.devices.{safety}: Reading" in log
         assert b.running
     finally:
