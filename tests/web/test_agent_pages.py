@@ -11,7 +11,9 @@ beside our simulated camera and filter wheel, and the watchdog agent.
 - no page is wider than the phone.
 
 "Screenshots compared": each page's layout is measured (nothing wider than the viewport, the
-named parts in view) and the pictures are kept in the test's folder, and in docs/images with
+named parts in view), and each fixed part's screenshot is compared with the stored one in
+tests/data/web (tests/web/pictures.py: clocks and paths masked; INDIPY_UPDATE_PICTURES=1 after
+a deliberate change). The whole pages are kept in the test's folder, and in docs/images with
 INDIPYWEB_SCREENSHOTS=docs/images (the pictures docs/web_client.rst shows).
 """
 
@@ -23,6 +25,9 @@ from pathlib import Path
 
 import pytest
 from peers import free_port
+from pictures import element_picture
+from pictures import same_picture
+from pictures import still_clocks
 from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import expect
@@ -161,6 +166,12 @@ def test_a_night_from_the_agents_page_says_what_it_is_doing(
         expect(refusal).to_have_count(0)
         expect(status.locator(".msg")).to_have_count(0)
         keep_picture(page, tmp_path, f"web_agent_plan_{size}.png")
+        # the plan's state alone, the refusal gone; the plan as loaded
+        same_picture(element_picture(plan.locator(".live .meta"), [plan.locator("time")]),
+                     f"agent_plan_state_{size}.png", tmp_path)
+        loaded = page.locator(f"#{vector_id(AGENT, 'PLAN_STATUS')}")
+        same_picture(element_picture(loaded, [loaded.locator("time")]),
+                     f"agent_plan_loaded_{size}.png", tmp_path)
         fits_the_viewport(page)
 
         state = page.locator(f"#live-{vector_id(AGENT, 'SEQUENCE_STATE')}")
@@ -171,6 +182,8 @@ def test_a_night_from_the_agents_page_says_what_it_is_doing(
         expect(answer).to_contain_text("Busy", timeout=15000)  # the page's wait is over
         expect(answer).not_to_contain_text("timed out")
         expect(answer).to_contain_text("under way")
+        # the answer alone: the section around it is redrawn as the night goes
+        same_picture(element_picture(answer), f"agent_start_answer_{size}.png", tmp_path)
 
         web_page = page.context.new_page()  # a second tab: the Instruments page
         web_page.set_viewport_size(VIEWPORTS[size])
@@ -183,6 +196,11 @@ def test_a_night_from_the_agents_page_says_what_it_is_doing(
         agent_row = web_page.locator("ul.devices li", has_text=AGENT)
         expect(agent_row).to_contain_text("held: unsafe (rain)", timeout=15000)
         keep_picture(web_page, tmp_path, f"web_instruments_held_{size}.png")
+        # how many vectors are Busy at that moment is the night's, not the page's
+        expect(agent_row.locator(".lastmsg")).to_contain_text("the sequence holds")
+        same_picture(element_picture(agent_row, [agent_row.locator(".counts"),
+                                                 agent_row.locator(".lastmsg time")]),
+                     f"instruments_held_{size}.png", tmp_path)
         fits_the_viewport(web_page)
         safety.locator("button.swbtn[value=SAFE]").click()
         expect(agent_row).not_to_contain_text("held", timeout=15000)
@@ -197,6 +215,9 @@ def test_a_night_from_the_agents_page_says_what_it_is_doing(
                               .element_handle())
         expect(caption).not_to_contain_text(saved)
         image.scroll_into_view_if_needed()
+        still_clocks(caption)  # its time wraps on a phone: not masked, set
+        same_picture(element_picture(caption),
+                     f"agent_last_frame_caption_{size}.png", tmp_path)
         keep_picture(page, tmp_path, f"web_agent_night_{size}.png")
         fits_the_viewport(page)
         close_pages(browser)
@@ -221,6 +242,10 @@ def test_the_watchdog_page_opens_on_its_status_lights(
         expect(lights).to_be_visible()
         expect(lights).to_be_in_viewport()
         keep_picture(page, tmp_path, f"web_watchdog_{size}.png")
+        same_picture(element_picture(page.locator("nav.tabs")), f"watchdog_tabs_{size}.png",
+                     tmp_path)
+        same_picture(element_picture(lights, [lights.locator("time")]),
+                     f"watchdog_status_{size}.png", tmp_path)
         fits_the_viewport(page)
         tab(page, "Main Control")
         disconnect = page.locator(f"#{vector_id(WATCHDOG, 'CONNECTION')} "
@@ -230,4 +255,7 @@ def test_the_watchdog_page_opens_on_its_status_lights(
         drawn = page.evaluate("e => getComputedStyle(e).backgroundColor",
                               disconnect.element_handle())
         assert drawn != green, (drawn, green)
+        connection = page.locator(f"#{vector_id(WATCHDOG, 'CONNECTION')}")
+        same_picture(element_picture(connection, [connection.locator("time")]),
+                     f"watchdog_connection_{size}.png", tmp_path)
         close_pages(browser)

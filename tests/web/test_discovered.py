@@ -19,6 +19,9 @@ from typing import Any
 import pytest
 from discoverykit import Avahi
 from peers import OurServer
+from pictures import element_picture
+from pictures import same_picture
+from playwright.sync_api import Page
 from playwright.sync_api import expect
 from playwright.sync_api import sync_playwright
 from starlette.testclient import TestClient
@@ -186,5 +189,28 @@ def test_the_users_page_with_servers_found_fits_a_phone(
                                                  for i in range(cells.count())) if box}
             # a phone stacks a server's cells; a desk keeps them in one line
             assert (len(tops) > 1) if size == "phone" else (len(tops) == 1), tops
+            same_picture(discovered_picture(page, name), f"users_discovered_{size}.png",
+                         tmp_path)
         finally:
             browser.close()
+
+
+def discovered_picture(page: Page, name: str) -> bytes:
+    """The table of servers found holding only this test's two (the machine's avahi may
+    announce others'), its refresh stopped so that it holds still; ports, the name that holds
+    one and our server's version masked."""
+    page.evaluate("""([ours, theirs]) => {
+        const listing = document.getElementById("discovered");
+        const still = listing.cloneNode(true);  // not htmx's: no refresh every 5 s
+        listing.replaceWith(still);
+        for (const row of still.querySelectorAll("tr:not(.heads)")) {
+            if (!row.textContent.includes(ours) && !row.textContent.includes(theirs)) row.remove();
+        }
+    }""", [name, "Observatory dome"])
+    table = page.locator("#discovered table.discovered")
+    ours = table.locator("tr", has_text=name)
+    theirs = table.locator("tr", has_text="Observatory dome")
+    return element_picture(table, [ours.locator("td[data-label=Server]"),
+                                   ours.locator("td[data-label=Kind]"),
+                                   ours.locator("td[data-label=Address]"),
+                                   theirs.locator("td[data-label=Address]")])
