@@ -21,6 +21,7 @@ from pathlib import Path
 import peers
 from peers import IndiServer
 from peers import OurServer
+from waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
@@ -78,8 +79,10 @@ def test_the_lamp_runs_under_indiserver_as_the_readme_says(tmp_path: Path) -> No
     with IndiServer(str(program), workdir=tmp_path, env=env) as server:
         assert peers.setprop(server.port, "Lamp.POWER.ON=On", timeout=10).returncode == 0, \
             server.log_tail()
-        result = peers.getprop(server.port, "Lamp.POWER.ON", timeout=5)
-        assert result.get("Lamp.POWER.ON") == "On", server.log_tail()
+        # indi_setprop returns once it has sent; the driver answers a moment later.
+        wait_for(lambda: peers.getprop(server.port, "Lamp.POWER.ON",
+                                       timeout=5).get("Lamp.POWER.ON") == "On",
+                 timeout=20, what=server.log_tail, interval=0.5)
 
 
 def test_the_lamp_on_a_busy_port_says_so_in_one_line(tmp_path: Path) -> None:

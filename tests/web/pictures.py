@@ -27,6 +27,9 @@ def element_picture(element: Locator, masks: Sequence[Locator] = ()) -> bytes:
     Playwright scrolls it into view and finds it again if the page redrew it (the
     Instruments list does, as its counts change)."""
     page = element.page
+    # A vector's box takes its own height, not its grid row's: the row grows with whatever
+    # a neighbouring box says at that moment (a message, a wrapped line).
+    page.add_style_tag(content="section.vector { align-self: start !important; }")
     page.mouse.move(0, 0)
     page.evaluate("document.activeElement && document.activeElement.blur && "
                   "document.activeElement.blur()")
