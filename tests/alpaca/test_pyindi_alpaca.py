@@ -69,7 +69,11 @@ def test_pyindi_drives_alpaca_focuser(our_server: object, alpaca_sim: AlpacaSimu
                 return (target, PyIndi.IPS_OK) in client.positions
 
         wait_for(arrived, 60, lambda: f"position {target}; saw {client.positions[-5:]}")
-        assert position[0].getValue() == target and position.getState() == PyIndi.IPS_OK
+        # The live property settles there too (a poll of the moving focuser may follow the
+        # Ok the callbacks saw).
+        wait_for(lambda: position[0].getValue() == target
+                 and position.getState() == PyIndi.IPS_OK, 10,
+                 lambda: f"{position[0].getValue()} {position.getState()}")
         assert alpaca_sim.get("focuser/0/position") == target
     finally:
         client.disconnectServer()

@@ -40,6 +40,7 @@ from indipycore import astro
 from indipysimulators import ccd
 from indipysimulators import focus
 from indipysimulators import telescope
+from indipysimulators.starcatalogue import default_catalogue
 
 
 def plan(camera: str, wheel: str, focuser: str, mount: str, ra: float, dec: float) -> Plan:
@@ -87,8 +88,14 @@ async def test_a_nights_frames_carry_the_target_filter_pointing_and_focus(
         await client.wait_for(telescope.DEVICE, "GEOGRAPHIC_COORD", timeout=10)
         latitude = float(client.get(telescope.DEVICE, "GEOGRAPHIC_COORD", "LAT"))
         longitude = float(client.get(telescope.DEVICE, "GEOGRAPHIC_COORD", "LONG"))
-        ra = astro.wrap_hours(astro.local_sidereal_time(datetime.now(UTC), longitude) + 0.5)
-        dec = latitude - 10.0
+        # High in the sky, in the richest of a few fields there: the camera draws the real
+        # sky, and autofocus needs stars bright enough to measure out of focus.
+        lst = astro.local_sidereal_time(datetime.now(UTC), longitude)
+        catalogue = default_catalogue()
+        ra, dec = max(((astro.wrap_hours(lst + hours), latitude + degrees)
+                       for hours in (-0.5, 0.0, 0.5, 1.0) for degrees in (-20.0, -10.0, 0.0)),
+                      key=lambda field: len(catalogue.cone(field[0] * 15.0, field[1], 0.4,
+                                                           mag_limit=9.0)))
         await client.set(focus.FOCUSER, "CONNECTION", {"CONNECT": "On"}, timeout=10)
         await client.wait_for(focus.FOCUSER, "ABS_FOCUS_POSITION", timeout=10)
         here = round(float(client.get(focus.FOCUSER, "ABS_FOCUS_POSITION",
