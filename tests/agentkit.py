@@ -6,9 +6,15 @@ is made once, in `plan/toml.py`."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from typing import cast
+
+from peers import HOST
+from serverkit import running
+from serverkit import server
 
 import indipyclient
 from indipyagents.plan.model import Batch
@@ -69,3 +75,18 @@ async def run_plan(port: int, plan: Path, images: Path, timeout: float = 120) ->
         vector = await client.wait_for(AGENT, "SEQUENCE_STATE", state=("Ok", "Alert"),
                                        timeout=timeout)
         return f"{vector.state} {vector.message}".strip()
+
+
+@asynccontextmanager
+async def simulator_served(program: str, device: str, *vectors: str
+                           ) -> AsyncIterator[tuple[indipyclient.Client, int]]:
+    """indilib's simulator `program` under our server, its `device` connected and its
+    `vectors` defined; a client of it and the server's port. indilib's simulators write
+    ~/.indi: the test takes `tmp_home`."""
+    ipy = server()
+    ipy.add_exdriver(program, max_restarts=0)
+    async with running(ipy), indipyclient.connect(HOST, ipy.port) as client:
+        await client.set(device, "CONNECTION", {"CONNECT": "On"}, timeout=20)
+        for vector in vectors:
+            await client.wait_for(device, vector, timeout=20)
+        yield client, ipy.port

@@ -12,10 +12,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from peers import HOST
+from agentkit import simulator_served
 from peers import setprop
-from serverkit import running
-from serverkit import server
 
 import indipyclient
 from indipyagents.rig.dome import IndiDome
@@ -33,13 +31,9 @@ MOVE = 60.0
 @pytest.fixture
 async def served(tmp_home: Path) -> AsyncIterator[tuple[indipyclient.Client, int]]:
     """indilib's dome simulator under our server, connected; a client of it."""
-    ipy = server()
-    ipy.add_exdriver("indi_simulator_dome", max_restarts=0)
-    async with running(ipy), indipyclient.connect(HOST, ipy.port) as client:
-        await client.set(DOME, "CONNECTION", {"CONNECT": "On"}, timeout=20)
-        await client.wait_for(DOME, "DOME_PARK", timeout=20)
-        await client.wait_for(DOME, "DOME_SHUTTER", timeout=20)
-        yield client, ipy.port
+    async with simulator_served("indi_simulator_dome", DOME, "DOME_PARK",
+                                "DOME_SHUTTER") as (client, port):
+        yield client, port
 
 
 def state(client: indipyclient.Client, vector: str, member: str) -> tuple[str, str]:

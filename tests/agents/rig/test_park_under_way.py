@@ -12,10 +12,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from peers import HOST
+from agentkit import simulator_served
 from peers import setprop
-from serverkit import running
-from serverkit import server
 
 import indipyclient
 from indipyagents.rig.mount import IndiMount
@@ -32,13 +30,10 @@ PARK_BOUND = 120.0
 @pytest.fixture
 async def served(tmp_home: Path) -> AsyncIterator[tuple[indipyclient.Client, int]]:
     """indilib's telescope simulator under our server, connected, not parked; a client."""
-    ipy = server()
-    ipy.add_exdriver("indi_simulator_telescope", max_restarts=0)
-    async with running(ipy), indipyclient.connect(HOST, ipy.port) as client:
-        await client.set(MOUNT, "CONNECTION", {"CONNECT": "On"}, timeout=20)
-        await client.wait_for(MOUNT, "TELESCOPE_PARK", timeout=20)
+    async with simulator_served("indi_simulator_telescope", MOUNT,
+                                "TELESCOPE_PARK") as (client, port):
         await IndiMount(client, MOUNT).unpark()
-        yield client, ipy.port
+        yield client, port
 
 
 async def test_the_end_of_night_park_waits_for_a_park_under_way(
