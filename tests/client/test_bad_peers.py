@@ -15,13 +15,13 @@ import hashlib
 import logging
 import zlib
 from collections.abc import AsyncIterator
-from collections.abc import Awaitable
-from collections.abc import Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 from peers import free_port
+from rawpeer import raw_server
+from rawpeer import read_until
+from rawpeer import stay_connected
 from waiting import until
 
 import indipyclient
@@ -29,8 +29,6 @@ from indipyclient import ConnectionLost
 from indipyclient import ConnectionMade
 from indipyclient import ExponentialBackoff
 from indipyclient import setBLOBVector
-
-Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 DEF_TEXT = (b'<defTextVector device="Dev" name="TEXT" state="Idle" perm="rw">'
             b'<defText name="t">start</defText></defTextVector>\n')
@@ -44,45 +42,6 @@ def set_blob(data: bytes, fmt: str, size: int | None = None) -> bytes:
     return (b'<setBLOBVector device="Dev" name="IMAGE" state="Ok"><oneBLOB name="img" size="'
             + str(size).encode() + b'" format="' + fmt.encode() + b'">' + body
             + b"</oneBLOB></setBLOBVector>\n")
-
-
-@asynccontextmanager
-async def raw_server(script: Script, port: int = 0) -> AsyncIterator[int]:
-    """A TCP server on 127.0.0.1 that runs ``script`` for each connection; yields its port."""
-    handlers: set[asyncio.Task[None]] = set()
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        handlers.add(asyncio.current_task())  # type: ignore[arg-type]
-        try:
-            await script(reader, writer)
-        except (ConnectionError, asyncio.CancelledError):
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", port)
-    try:
-        yield server.sockets[0].getsockname()[1]
-    finally:
-        server.close()
-        for task in handlers:
-            task.cancel()
-        await server.wait_closed()
-
-
-async def stay_connected() -> None:
-    """Keep the connection open until the test ends (`raw_server` cancels its handlers)."""
-    await asyncio.Event().wait()
-
-
-async def read_until(reader: asyncio.StreamReader, needle: bytes) -> bytes:
-    seen = b""
-    while needle not in seen:
-        chunk = await reader.read(65536)
-        if not chunk:
-            raise ConnectionError("client went away")
-        seen += chunk
-    return seen
 
 
 async def test_garbage_is_skipped_and_what_follows_is_learnt(

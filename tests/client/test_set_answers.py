@@ -18,11 +18,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from collections.abc import Awaitable
-from collections.abc import Callable
 from contextlib import asynccontextmanager
 
 import pytest
+from rawpeer import Script
+from rawpeer import raw_server
+from rawpeer import read_until
+from rawpeer import stay_connected
 
 import indipyclient
 from indipyclient import ConnectionMade
@@ -31,8 +33,6 @@ from indipycore.protocol import Number
 from indipycore.protocol import SetNumberVector
 from indipycore.protocol import State
 from indipycore.protocol import serialise
-
-Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 DEF_SLOT = (b'<defNumberVector device="Wheel" name="FILTER_SLOT" state="Idle" perm="rw" '
             b'timeout="60" message="Wheel ready"><defNumber name="FILTER_SLOT_VALUE" '
@@ -51,38 +51,14 @@ def slot(state: str, value: int, message: str | None = None) -> bytes:
 async def peer(script: Script) -> AsyncIterator[int]:
     """A TCP server on 127.0.0.1 that defines the wheel and runs ``script`` for the rest of
     each connection; yields its port."""
-    handlers: set[asyncio.Task[None]] = set()
+    async def defining(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_until(reader, b"getProperties")
+        writer.write(DEF_SLOT + DEF_TEXT)
+        await script(reader, writer)
+        await stay_connected()
 
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        handlers.add(asyncio.current_task())  # type: ignore[arg-type]
-        try:
-            await read_until(reader, b"getProperties")
-            writer.write(DEF_SLOT + DEF_TEXT)
-            await script(reader, writer)
-            await asyncio.Event().wait()
-        except (ConnectionError, asyncio.CancelledError):
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    try:
-        yield server.sockets[0].getsockname()[1]
-    finally:
-        server.close()
-        for task in handlers:
-            task.cancel()
-        await server.wait_closed()
-
-
-async def read_until(reader: asyncio.StreamReader, needle: bytes) -> bytes:
-    seen = b""
-    while needle not in seen:
-        chunk = await reader.read(65536)
-        if not chunk:
-            raise ConnectionError("client went away")
-        seen += chunk
-    return seen
+    async with raw_server(defining) as port:
+        yield port
 
 
 def answering(*writes: bytes, apart: float = 0.05) -> Script:
