@@ -112,12 +112,11 @@ elements = st.one_of(definitions(), updates(), deletes, message_events)
 
 
 def stamp(text: str | None) -> datetime:
-    if text:
-        try:
-            return parse_timestamp(text)
-        except ValueError:
-            pass
-    return NOW
+    """The event's own time; NOW where it has none or an unreadable one."""
+    try:
+        return parse_timestamp(text) if text else NOW
+    except ValueError:
+        return NOW
 
 
 def seconds(text: str | None) -> float | None:
