@@ -13,6 +13,8 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from peers import OurServer
 from pictures import element_picture
 from pictures import same_picture
 from playwright.sync_api import Page
+from playwright.sync_api import ViewportSize
 from playwright.sync_api import expect
 from playwright.sync_api import sync_playwright
 from starlette.testclient import TestClient
@@ -45,6 +48,29 @@ def listed(web: TestClient, name: str) -> dict[str, Any] | None:
         if service["name"] == name and service["devices"]:
             return dict(service)
     return None
+
+
+@contextmanager
+def users_page(indi: ServerThread, dbfolder: Path, blobfolder: Path,
+               viewport: ViewportSize) -> Iterator[tuple[WebThread, Page]]:
+    """Our web app on `indi` (its list of servers found refreshed every 0.5 s) and Debian's
+    chromium, headless, logged in as admin on its Users page in a `viewport`."""
+    with WebThread(indi.port, dbfolder, blobfolder) as site, sync_playwright() as p:
+        site.app.state.web.discovered.fresh = 0.5
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu",
+                                          "--disable-background-networking",
+                                          "--disable-dev-shm-usage"])
+        try:
+            page = browser.new_context(viewport=viewport).new_page()
+            page.goto(f"{site.url}/login")
+            page.fill("input[name=username]", "admin")
+            page.fill("input[name=password]", PASSWORDS["admin"])
+            page.click("form.login button[type=submit]")
+            page.goto(f"{site.url}/users")
+            yield site, page
+        finally:
+            browser.close()
 
 
 def test_the_settings_list_the_servers_found_and_a_pick_connects(
@@ -103,34 +129,20 @@ def test_in_a_browser_the_list_appears_and_connect_moves_the_app(
     its Connect button connects (the page says so) and the app's pages follow."""
     assert shutil.which("chromium") or Path(CHROMIUM).exists(), "chromium is missing"
     name = instance_name("INDI", demo.port)
-    with WebThread(indi.port, dbfolder, blobfolder) as site, sync_playwright() as p:
-        site.app.state.web.discovered.fresh = 0.5
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu",
-                                          "--disable-background-networking",
-                                          "--disable-dev-shm-usage"])
-        try:
-            page = browser.new_context(viewport={"width": 1100, "height": 1300}).new_page()
-            page.goto(f"{site.url}/login")
-            page.fill("input[name=username]", "admin")
-            page.fill("input[name=password]", PASSWORDS["admin"])
-            page.click("form.login button[type=submit]")
-            page.goto(f"{site.url}/users")
-            row = page.locator("#discovered tr", has_text=name)
-            expect(row).to_contain_text("Thermostat", timeout=30000)  # htmx's 5 s refresh
-            expect(row).to_contain_text(f"127.0.0.1:{demo.port}")
-            page.locator("#discovered").scroll_into_view_if_needed()
-            page.screenshot(path=str(tmp_path / "discovered.png"), full_page=True)
-            if SCREENSHOTS:
-                page.screenshot(path=str(Path(SCREENSHOTS) / "web_discovered.png"),
-                                full_page=True)
-            row.get_by_role("button", name="Connect").click()
-            expect(page.locator("p.done")).to_contain_text(
-                f"Connecting to the INDI server 127.0.0.1:{demo.port}")
-            source = site.app.state.web.source
-            wait_for(lambda: source.vector("Thermostat", "TEMPERATURE"), what="the pick")
-        finally:
-            browser.close()
+    with users_page(indi, dbfolder, blobfolder, {"width": 1100, "height": 1300}) as (site, page):
+        row = page.locator("#discovered tr", has_text=name)
+        expect(row).to_contain_text("Thermostat", timeout=30000)  # htmx's 5 s refresh
+        expect(row).to_contain_text(f"127.0.0.1:{demo.port}")
+        page.locator("#discovered").scroll_into_view_if_needed()
+        page.screenshot(path=str(tmp_path / "discovered.png"), full_page=True)
+        if SCREENSHOTS:
+            page.screenshot(path=str(Path(SCREENSHOTS) / "web_discovered.png"),
+                            full_page=True)
+        row.get_by_role("button", name="Connect").click()
+        expect(page.locator("p.done")).to_contain_text(
+            f"Connecting to the INDI server 127.0.0.1:{demo.port}")
+        source = site.app.state.web.source
+        wait_for(lambda: source.vector("Thermostat", "TEMPERATURE"), what="the pick")
 
 
 def test_the_listing_keeps_to_the_interfaces_given(indi: ServerThread, dbfolder: Path) -> None:
@@ -158,41 +170,27 @@ def test_the_users_page_with_servers_found_fits_a_phone(
     viewport = {"phone": {"width": 390, "height": 844}, "desk": {"width": 1100, "height": 900}}
     name = instance_name("INDI", demo.port)
     with avahi.publish("Observatory dome", "_indigo._tcp", indi.port), \
-            WebThread(indi.port, dbfolder, blobfolder) as site, sync_playwright() as p:
-        site.app.state.web.discovered.fresh = 0.5
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu",
-                                          "--disable-background-networking",
-                                          "--disable-dev-shm-usage"])
-        try:
-            page = browser.new_context(viewport=viewport[size]).new_page()
-            page.goto(f"{site.url}/login")
-            page.fill("input[name=username]", "admin")
-            page.fill("input[name=password]", PASSWORDS["admin"])
-            page.click("form.login button[type=submit]")
-            page.goto(f"{site.url}/users")
-            row = page.locator("#discovered tr", has_text=name)
-            expect(row).to_contain_text("Thermostat", timeout=30000)
-            expect(page.locator("#discovered tr", has_text="Observatory dome")).to_have_count(1)
-            page.locator("#discovered").scroll_into_view_if_needed()
-            picture = f"web_users_{size}.png"
-            page.screenshot(path=str(tmp_path / picture), full_page=True)
-            if SCREENSHOTS:
-                shutil.copyfile(tmp_path / picture, Path(SCREENSHOTS) / picture)
-            width = viewport[size]["width"]
-            wide = page.evaluate("document.documentElement.scrollWidth")
-            assert wide <= width, f"the Users page is {wide} px wide in a {width} px viewport"
-            button = row.get_by_role("button", name="Connect").bounding_box()
-            assert button is not None and button["x"] + button["width"] <= width, button
-            cells = row.locator("td")
-            tops = {round(box["y"]) for box in (cells.nth(i).bounding_box()
-                                                 for i in range(cells.count())) if box}
-            # a phone stacks a server's cells; a desk keeps them in one line
-            assert (len(tops) > 1) if size == "phone" else (len(tops) == 1), tops
-            same_picture(discovered_picture(page, name), f"users_discovered_{size}.png",
-                         tmp_path)
-        finally:
-            browser.close()
+            users_page(indi, dbfolder, blobfolder, viewport[size]) as (_site, page):
+        row = page.locator("#discovered tr", has_text=name)
+        expect(row).to_contain_text("Thermostat", timeout=30000)
+        expect(page.locator("#discovered tr", has_text="Observatory dome")).to_have_count(1)
+        page.locator("#discovered").scroll_into_view_if_needed()
+        picture = f"web_users_{size}.png"
+        page.screenshot(path=str(tmp_path / picture), full_page=True)
+        if SCREENSHOTS:
+            shutil.copyfile(tmp_path / picture, Path(SCREENSHOTS) / picture)
+        width = viewport[size]["width"]
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= width, f"the Users page is {wide} px wide in a {width} px viewport"
+        button = row.get_by_role("button", name="Connect").bounding_box()
+        assert button is not None and button["x"] + button["width"] <= width, button
+        cells = row.locator("td")
+        tops = {round(box["y"]) for box in (cells.nth(i).bounding_box()
+                                             for i in range(cells.count())) if box}
+        # a phone stacks a server's cells; a desk keeps them in one line
+        assert (len(tops) > 1) if size == "phone" else (len(tops) == 1), tops
+        same_picture(discovered_picture(page, name), f"users_discovered_{size}.png",
+                     tmp_path)
 
 
 def discovered_picture(page: Page, name: str) -> bytes:
