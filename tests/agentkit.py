@@ -23,6 +23,8 @@ from indipyagents.plan.model import End
 from indipyagents.plan.model import FrameType
 from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Target
+from indipyagents.plan.toml import PlanError
+from indipyagents.plan.toml import parse_plan
 from indipyagents.plan.toml import plan_to_toml
 
 #: The agent's device, as indilib's ``indi_imager_agent`` names it: what a client of either
@@ -62,6 +64,28 @@ def darks_plan(camera: str, wheel: str = "", *, folder: str = "night", filter: s
                   frame_type=cast(FrameType, kind or ("Light" if wheel else "Dark")))
     return plan_to_toml(night("anywhere", target("Here", batch), folder=folder, camera=camera,
                               wheel=wheel, warm=True))
+
+
+def line_of(text: str, fragment: str, after: int = 0) -> int:
+    """The number (from 1) of the first line of `text` past line `after` that holds
+    `fragment`."""
+    return next(number for number, line in enumerate(text.splitlines(), 1)
+                if number > after and fragment in line)
+
+
+def refused_at_line(plan: str, old: str, new: str, source: str = "night.toml",
+                    at: str | None = None) -> PlanError:
+    """The refusal of the plan text `plan` with its first `old` made `new` (which must
+    change it), said at the line that holds `at`, by default `new`'s last line: a plan-key
+    refusal table's one check."""
+    text = plan.replace(old, new, 1)
+    assert text != plan, f"{old!r} is not in the plan"
+    try:
+        parse_plan(text, source)
+    except PlanError as error:
+        assert error.line == line_of(text, at or new.splitlines()[-1]), (error.line, str(error))
+        return error
+    raise AssertionError(f"the plan with {new!r} was taken")
 
 
 async def run_plan(port: int, plan: Path, images: Path, timeout: float = 120) -> str:

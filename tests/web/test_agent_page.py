@@ -46,39 +46,31 @@ SEQUENCE_PICTURE = Path("/tmp/web71-sequence.png")
 PLAN = night("Web sequence", target("Field", Batch(2, 1, "Red"), Batch(1, 1, "Green")),
              folder="plan", camera=CAMERA, wheel=WHEEL)
 
-# Every PROGRESS the page shows, as [state, GROUP, IMAGE, REMAINING_TIME] (texts), each time
-# its live part is swapped in: what the operator saw, not what the server sent.
-WATCH_PROGRESS = """vid => {
-    window.__progress = [];
+# Every state of a vector the page shows, as [state, then the texts of the members named],
+# each time its live part is swapped in: what the operator saw, not what the server sent.
+WATCH = """({vid, members}) => {
+    const seen = window.__watched = [];
     const read = () => {
         const live = document.getElementById("live-" + vid);
         if (!live) return;
         const cell = name => (live.querySelector(`tr[data-member=${name}] td.value`) || {}).textContent;
-        const seen = [live.querySelector(".badge").textContent,
-                      cell("GROUP"), cell("IMAGE"), cell("REMAINING_TIME")];
-        const last = window.__progress[window.__progress.length - 1];
-        if (!last || last.join() !== seen.join()) window.__progress.push(seen);
+        const now = [live.querySelector(".badge").textContent, ...members.map(cell)];
+        const last = seen[seen.length - 1];
+        if (!last || last.join() !== now.join()) seen.push(now);
     };
     new MutationObserver(read).observe(document.body, {childList: true, subtree: true});
     read();
 }"""
 
 
-# Every SEQUENCE_STATE the page shows, as [state, STEP, PROGRESS, PROGRESS_TOTAL] (texts).
-WATCH_SEQUENCE = """vid => {
-    window.__sequence = [];
-    const read = () => {
-        const live = document.getElementById("live-" + vid);
-        if (!live) return;
-        const cell = name => (live.querySelector(`tr[data-member=${name}] td.value`) || {}).textContent;
-        const seen = [live.querySelector(".badge").textContent,
-                      cell("STEP"), cell("PROGRESS"), cell("PROGRESS_TOTAL")];
-        const last = window.__sequence[window.__sequence.length - 1];
-        if (!last || last.join() !== seen.join()) window.__sequence.push(seen);
-    };
-    new MutationObserver(read).observe(document.body, {childList: true, subtree: true});
-    read();
-}"""
+def watch(page: Page, vector: str, *members: str) -> None:
+    """From now on, keep each state of the agent's `vector` the page shows (`watched`)."""
+    page.evaluate(WATCH, {"vid": vector_id(AGENT, vector), "members": list(members)})
+
+
+def watched(page: Page) -> list[list[str]]:
+    """What `watch` saw so far, in order."""
+    return list(page.evaluate("window.__watched"))
 
 
 @pytest.fixture
@@ -144,7 +136,7 @@ def test_a_batch_started_from_the_page_shows_its_progress_and_last_frame(
         set_values(page.locator(f"#{vector_id(AGENT, 'GROUP_02')}"), IMAGE_COUNT=1,
                    CCD_BINNING=2, FILTER_SLOT=3, CCD_EXPOSURE_VALUE=1)
         tab(page, "Main Control")
-        page.evaluate(WATCH_PROGRESS, vector_id(AGENT, "PROGRESS"))
+        watch(page, "PROGRESS", "GROUP", "IMAGE", "REMAINING_TIME")
         batch = page.locator(f"#{vector_id(AGENT, 'BATCH')}")
         batch.locator("label.toggle", has_text="Start batch").click()
         batch.locator("button.setbtn").click()
@@ -155,7 +147,7 @@ def test_a_batch_started_from_the_page_shows_its_progress_and_last_frame(
         expect(progress.locator(".msg")).to_have_text("Batch done")
         # the push button answered Off is unticked: the next Set will not start another batch
         expect(batch.locator("input[name='m.START']")).not_to_be_checked()
-        seen = page.evaluate("window.__progress")
+        seen = watched(page)
         busy = [(int(g), int(i), float(r)) for state, g, i, r in seen if state == "Busy"]
         images = [(g, i) for g, i, _ in busy]
         assert [pair for n, pair in enumerate(images) if pair not in images[:n]] == [
@@ -225,13 +217,13 @@ def test_a_plan_loaded_and_started_from_the_page_shows_its_progress_and_last_fra
         expect(status.locator("tr[data-member=FRAMES] td.value")).to_have_text("3")
         state = page.locator(f"#live-{vector_id(AGENT, 'SEQUENCE_STATE')}")
         expect(state.locator("tr[data-member=PROGRESS_TOTAL] td.value")).to_have_text("3")
-        page.evaluate(WATCH_SEQUENCE, vector_id(AGENT, "SEQUENCE_STATE"))
+        watch(page, "SEQUENCE_STATE", "STEP", "PROGRESS", "PROGRESS_TOTAL")
         start = page.locator(f"#{vector_id(AGENT, 'AGENT_START_PROCESS')}")
         start.locator("button.swbtn[value=SEQUENCE]").click()
         expect(state.locator(".badge")).to_have_text("Busy", timeout=15000)
         expect(state.locator(".badge")).to_have_text("Ok", timeout=60000)
         expect(state.locator("tr[data-member=PROGRESS] td.value")).to_have_text("3")
-        seen = page.evaluate("window.__sequence")
+        seen = watched(page)
         # seen: [badge, STEP, PROGRESS, PROGRESS_TOTAL] as drawn, e.g. Idle 0 0 3, Busy 1 0 3,
         # Busy 2 1 3, ..., Ok 4 3 3: the count goes up one frame at a time while Busy
         busy = [int(done) for badge, _step, done, total in seen if badge == "Busy"]

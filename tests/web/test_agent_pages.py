@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from agentkit import night
+from agentkit import target
 from peers import free_port
 from pictures import element_picture
 from pictures import same_picture
@@ -44,6 +46,8 @@ from webpeers import WebThread
 from webpeers import wait_for
 
 from indipyagents.imager import make_driver as make_agent
+from indipyagents.plan.model import Batch
+from indipyagents.plan.toml import plan_to_toml
 from indipyagents.watchdog import make_driver as make_watchdog
 from indipysimulators.ccd import DEVICE as CAMERA
 from indipysimulators.ccd import make_driver as make_camera
@@ -71,31 +75,8 @@ OK_GREEN = """() => {
 #: Six frames of 3 s through two filters: a night longer than the page's wait for an answer
 #: (WebThread's set_timeout, 5 s), so START is still Busy when the page stops waiting, and
 #: still running when the test makes it unsafe.
-PLAN = f"""\
-name = "Phone night"
-folder = "plan"
-
-[devices]
-camera = "{CAMERA}"
-wheel = "{WHEEL}"
-
-[end]
-park = false
-warm = false
-
-[[targets]]
-name = "M42"
-
-[[targets.batches]]
-filter = "Red"
-count = 4
-exposure = 3
-
-[[targets.batches]]
-filter = "Green"
-count = 2
-exposure = 3
-"""
+PLAN = plan_to_toml(night("Phone night", target("M42", Batch(4, 3, "Red"), Batch(2, 3, "Green")),
+                         folder="plan", camera=CAMERA, wheel=WHEEL, close_dome=True))
 
 #: A plan whose batch has no count: refused at load with the line and the reason.
 BAD_PLAN = PLAN.replace("count = 4\n", "count = -4\n")

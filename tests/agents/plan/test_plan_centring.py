@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from agentkit import line_of
+from agentkit import refused_at_line
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -41,10 +43,6 @@ dec = 41.27
 count = 1
 exposure = 30
 """
-
-
-def _line(text: str, needle: str) -> int:
-    return next(number for number, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
 def test_a_target_reads_its_centring_and_writes_it_back_equal() -> None:
@@ -84,14 +82,10 @@ def test_any_centring_is_written_back_equal(centre: Centre) -> None:
     ("centre = true", "centre = false", "add centre = true"),
 ])
 def test_a_wrong_centring_key_is_refused_at_its_line(old: str, new: str, words: str) -> None:
-    text = PLAN.replace(old, new, 1)
-    assert text != PLAN
-    with pytest.raises(PlanError) as caught:
-        parse_plan(text, "centred.toml")
-    assert words in caught.value.reason, caught.value.reason
-    if new == "centre = false":  # said at the first centring key the target cannot use
-        new = "centre_tolerance"
-    assert caught.value.line == _line(text, new)
+    # centre = false: said at the first centring key the target cannot use
+    at = "centre_tolerance" if new == "centre = false" else None
+    error = refused_at_line(PLAN, old, new, "centred.toml", at)
+    assert words in error.reason, error.reason
 
 
 def test_centring_needs_the_targets_place() -> None:
@@ -99,4 +93,4 @@ def test_centring_needs_the_targets_place() -> None:
     with pytest.raises(PlanError) as caught:
         parse_plan(text)
     assert "needs the target's ra and dec" in caught.value.reason
-    assert caught.value.line == _line(text, "centre = true")
+    assert caught.value.line == line_of(text, "centre = true")

@@ -7,6 +7,8 @@ from datetime import UTC
 from datetime import datetime
 
 import pytest
+from agentkit import line_of
+from agentkit import refused_at_line
 from hypothesis import given
 from hypothesis import settings
 from planstrategies import scheduled_plans
@@ -70,10 +72,6 @@ def test_a_scheduled_plan_reads_its_constraints_and_schedule() -> None:
     assert parse_plan(plan_to_toml(plan)) == plan
 
 
-def _line(text: str, needle: str) -> int:
-    return next(number for number, line in enumerate(text.splitlines(), 1) if needle in line)
-
-
 @pytest.mark.parametrize(("old", "new", "words"), [
     ("min_altitude = 30", "min_altitude = 95", "from 0 to 90"),
     ("moon_separation = 40", "moon_separation = -1", "from 0 to 180"),
@@ -93,12 +91,7 @@ def _line(text: str, needle: str) -> int:
     ("min_altitude = 25", "min_altitud = 25", "did you mean min_altitude"),
 ])
 def test_a_wrong_constraint_is_refused_at_its_line(old: str, new: str, words: str) -> None:
-    text = PLAN.replace(old, new, 1)
-    assert text != PLAN
-    with pytest.raises(PlanError) as caught:
-        parse_plan(text, "many.toml")
-    assert words in caught.value.reason
-    assert caught.value.line == _line(text, new)
+    assert words in refused_at_line(PLAN, old, new, "many.toml").reason
 
 
 def test_constraints_without_a_schedule_are_refused() -> None:
@@ -108,7 +101,7 @@ def test_constraints_without_a_schedule_are_refused() -> None:
     with pytest.raises(PlanError) as caught:
         parse_plan(text)
     assert "needs a [schedule] table" in caught.value.reason
-    assert caught.value.line == _line(text, "[targets.constraints]")
+    assert caught.value.line == line_of(text, "[targets.constraints]")
 
 
 def test_a_scheduled_target_needs_its_place_and_no_wait() -> None:
@@ -119,7 +112,7 @@ def test_a_scheduled_target_needs_its_place_and_no_wait() -> None:
                            '[targets.wait]\naltitude = 30\n[[targets.batches]]\ncount = 5')
     with pytest.raises(PlanError, match="belongs to a plan taken in order") as caught:
         parse_plan(waiting)
-    assert caught.value.line == _line(waiting, "[targets.wait]")
+    assert caught.value.line == line_of(waiting, "[targets.wait]")
 
 
 def test_the_horizon_is_joined_by_straight_lines_around_north() -> None:

@@ -10,6 +10,8 @@ from datetime import timezone
 from pathlib import Path
 
 import pytest
+from agentkit import line_of
+from agentkit import refused_at_line
 
 from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Dither
@@ -77,11 +79,6 @@ def changed(old: str, new: str) -> str:
     return NIGHT.replace(old, new, 1)
 
 
-def line_with(text: str, fragment: str, after: int = 0) -> int:
-    lines = text.splitlines()
-    return next(i for i, line in enumerate(lines, 1) if i > after and fragment in line)
-
-
 def test_the_example_layout_reads_into_the_plan() -> None:
     """The layout of the docs reads whole: sexagesimal RA/Dec into hours/degrees, the wait,
     batches in order, frame types case-insensitive, a filter by slot, and a target with no
@@ -104,7 +101,7 @@ def test_a_refusal_reads_source_line_and_reason() -> None:
     line of the offending key, and the parts are attributes."""
     text = changed("count = 10\nexposure = 60\n", "count = 10\nexposure = -3\n")
     error = refusal(text)
-    line = line_with(text, "exposure = -3")
+    line = line_of(text, "exposure = -3")
     assert str(error) == (f"night.toml, line {line}: targets[0].batches[0].exposure must be "
                           "a number > 0, not -3")
     assert (error.source, error.line) == ("night.toml", line)
@@ -115,7 +112,7 @@ def test_toml_syntax_errors_carry_tomllibs_line() -> None:
     """A text that is not TOML is refused at the line tomllib names, with its column."""
     text = changed('pixels = 5\n', 'pixels = = 5\n')
     error = refusal(text)
-    assert error.line == line_with(text, "pixels = = 5")
+    assert error.line == line_of(text, "pixels = = 5")
     assert error.reason.startswith("not TOML: ") and "column" in error.reason
 
 
@@ -124,7 +121,7 @@ def test_an_unknown_key_is_refused_with_did_you_mean() -> None:
     refused with the known ones listed."""
     text = changed("exposure = 0.5", "exposre = 0.5")
     error = refusal(text)
-    assert error.line == line_with(text, "exposre")
+    assert error.line == line_of(text, "exposre")
     assert error.reason == "targets[1].batches[0].exposre is not a key here: did you mean exposure?"
     error = refusal(changed('folder = "2026-11-27"', 'zzz = 1'))
     assert error.line == 2 and "known: name, folder" in error.reason
@@ -157,10 +154,7 @@ def test_an_unknown_key_is_refused_with_did_you_mean() -> None:
 def test_each_value_is_checked_at_its_line(old: str, new: str, reason: str) -> None:
     """A value of the wrong type or out of range is refused at the line of its key, the
     reason naming the key path, what it must be and what it was."""
-    text = changed(old, new)
-    error = refusal(text)
-    assert reason in error.reason
-    assert error.line == line_with(text, new.splitlines()[-1])
+    assert reason in refused_at_line(NIGHT, old, new).reason
 
 
 @pytest.mark.parametrize("folder", ["/etc", "../up", "a/../../b", "\\\\server\\share", "a\\..\\b"])
@@ -179,7 +173,7 @@ def test_missing_keys_are_refused_at_their_table() -> None:
     the header of the table that lacks it, saying what to give."""
     text = changed("count = 5\n", "")
     error = refusal(text)
-    assert error.line == line_with(text, "[[targets.batches]]", after=line_with(text, "Flats"))
+    assert error.line == line_of(text, "[[targets.batches]]", after=line_of(text, "Flats"))
     assert error.reason.startswith("targets[1].batches[0].count is missing: how many frames")
     error = refusal(changed('name = "M42 and flats"\n', ""))
     assert error.line == 1 and "name is missing" in error.reason
@@ -199,7 +193,7 @@ def test_wait_until_needs_a_time_zone() -> None:
     with "give the time zone", since the night's clock must not depend on the server's."""
     text = changed("altitude = 30", "until = 2026-11-27T22:30:00")
     error = refusal(text)
-    assert error.line == line_with(text, "until")
+    assert error.line == line_of(text, "until")
     assert "give the time zone" in error.reason
     zone = timezone(timedelta(hours=1))
     for value in ("2026-11-27T22:30:00+01:00", '"2026-11-27T22:30:00+01:00"'):
@@ -213,15 +207,15 @@ def test_coordinates_and_slewing_must_agree() -> None:
     target's coordinates: each at the line of the key that asks."""
     text = changed('name = "Flats"', 'name = "Flats"\nslew = true')
     error = refusal(text)
-    assert error.line == line_with(text, "slew = true")
+    assert error.line == line_of(text, "slew = true")
     assert "slews (slew = true) but has no ra and dec" in error.reason
     text = changed('dec = "-05 23 28"\n', "")
     error = refusal(text)
-    assert error.line == line_with(text, 'ra = "05')
+    assert error.line == line_of(text, 'ra = "05')
     assert error.reason.endswith("has ra but no dec: give both")
     text = changed('name = "Flats"', 'name = "Flats"\nwait = { altitude = 20 }')
     error = refusal(text)
-    assert error.line == line_with(text, "wait = {")
+    assert error.line == line_of(text, "wait = {")
     assert error.reason == "targets[1].wait.altitude needs the target's ra and dec"
 
 
@@ -231,7 +225,7 @@ def test_a_plan_needs_targets_and_a_target_batches() -> None:
     assert error.reason.startswith("the plan has no targets")
     text = NIGHT.split("[[targets.batches]]")[0]
     error = refusal(text)
-    assert error.line == line_with(text, "[[targets]]")
+    assert error.line == line_of(text, "[[targets]]")
     assert error.reason.startswith("targets[0] has no batches")
 
 
@@ -250,7 +244,7 @@ def test_what_the_plan_asks_needs_its_device_named(old: str, new: str, fragment:
     text = changed(old, new)
     error = refusal(text)
     assert error.reason.startswith(reason)
-    assert error.line == line_with(text, fragment)
+    assert error.line == line_of(text, fragment)
 
 
 def test_dithering_without_a_mount_is_refused_at_its_line() -> None:
@@ -258,7 +252,7 @@ def test_dithering_without_a_mount_is_refused_at_its_line() -> None:
     text = NIGHT.replace('mount = "Telescope Simulator"\n', "").replace(
         'ra = "05 35 17.3"\ndec = "-05 23 28"\n', "").replace("[targets.wait]\naltitude = 30\n", "")
     error = refusal(text)
-    assert error.line == line_with(text, "every = 3")
+    assert error.line == line_of(text, "every = 3")
     assert error.reason.startswith("dither.every (dithering) needs a mount")
 
 
@@ -315,7 +309,7 @@ def test_the_safety_table_reads_and_each_value_is_checked_at_its_line() -> None:
         text = changed("[[targets]]", f"[safety]\n{bad}\n\n[[targets]]")
         error = refusal(text)
         assert reason in error.reason, (bad, error.reason)
-        assert error.line == line_with(text, bad), bad
+        assert error.line == line_of(text, bad), bad
 
 
 def test_every_error_is_listed_each_at_its_line() -> None:
@@ -328,8 +322,8 @@ def test_every_error_is_listed_each_at_its_line() -> None:
     text = text.replace("pixels = 5\n", "pixels = -5\n", 1)
     text = text.replace("exposure = 0.5\n", "exposure = -1\n", 1)
     error = refusal(text)
-    lines = [line_with(text, "foldr"), line_with(text, "pixels = -5"),
-             line_with(text, "exposure = -1")]
+    lines = [line_of(text, "foldr"), line_of(text, "pixels = -5"),
+             line_of(text, "exposure = -1")]
     assert [problem.line for problem in error.problems] == lines
     assert [problem.source for problem in error.problems] == ["night.toml"] * 3
     assert (error.source, error.line) == ("night.toml", lines[0])
@@ -373,4 +367,4 @@ def test_the_dome_and_its_close_at_the_end() -> None:
             (changed(mount, mount + "dome = 3\n"), "dome = 3", "dome must be")]:
         error = refusal(wrong)
         assert reason in error.reason, (bad, error.reason)
-        assert error.line == line_with(wrong, bad), bad
+        assert error.line == line_of(wrong, bad), bad
