@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,17 @@ def watched(page: Page) -> list[list[str]]:
     return list(page.evaluate("window.__watched"))
 
 
+@contextmanager
+def logged_in(browser: Browser, rig: ServerThread, dbfolder: Path,  # noqa: F811
+              blobfolder: Path, device: str, vector: str) -> Iterator[tuple[WebThread, Page]]:
+    """The web client on `rig`'s server, once it has `device`'s `vector`, and a page of
+    `browser` logged in as the operator."""
+    with WebThread(rig.port, dbfolder, blobfolder) as web:
+        source = web.app.state.web.source
+        wait_for(lambda: source.vector(device, vector), timeout=15, what=device)
+        yield web, log_in(browser, web, "op")
+
+
 @pytest.fixture
 def rig(tmp_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         ) -> Iterator[ServerThread]:
@@ -109,10 +121,7 @@ def test_a_batch_started_from_the_page_shows_its_progress_and_last_frame(
     a DOWNLOAD then shows the frame sent as IMAGE as a picture beside the controls, and a
     second DOWNLOAD replaces it."""
     frames = tmp_path / "frames"
-    with WebThread(rig.port, dbfolder, blobfolder) as web:
-        source = web.app.state.web.source
-        wait_for(lambda: source.vector(AGENT, "GROUP_01"), timeout=15, what="the agent")
-        page = log_in(browser, web, "op")
+    with logged_in(browser, rig, dbfolder, blobfolder, AGENT, "GROUP_01") as (web, page):
         open_device(page, web, AGENT)
         tab(page, "Main Control")
         devices = page.locator(f"#{vector_id(AGENT, 'DEVICES')}")
@@ -201,10 +210,7 @@ def test_a_plan_loaded_and_started_from_the_page_shows_its_progress_and_last_fra
     frames = tmp_path / "frames"
     plan = tmp_path / "web.toml"
     write_plan(plan, PLAN)
-    with WebThread(rig.port, dbfolder, blobfolder) as web:
-        source = web.app.state.web.source
-        wait_for(lambda: source.vector(AGENT, "AGENT_PLAN"), timeout=15, what="the agent")
-        page = log_in(browser, web, "op")
+    with logged_in(browser, rig, dbfolder, blobfolder, AGENT, "AGENT_PLAN") as (web, page):
         open_device(page, web, AGENT)
         tab(page, "Options")
         set_values(page.locator(f"#{vector_id(AGENT, 'IMAGE_NAME')}"), "Idle",

@@ -34,16 +34,14 @@ from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 from test_agent_page import AGENT
+from test_agent_page import logged_in
 from test_agent_page import set_values
 from test_agent_page import tab
 from test_browser import browser  # noqa: F401
 from test_browser import chromium  # noqa: F401
 from test_browser import close_pages
-from test_browser import log_in
 from test_browser import open_device
 from webpeers import ServerThread
-from webpeers import WebThread
-from webpeers import wait_for
 
 from indipyagents.imager import make_driver as make_agent
 from indipyagents.plan.model import Batch
@@ -126,10 +124,7 @@ def test_a_night_from_the_agents_page_says_what_it_is_doing(
     bad, good = tmp_path / "bad.toml", tmp_path / "night.toml"
     bad.write_text(BAD_PLAN, encoding="utf-8")
     good.write_text(PLAN, encoding="utf-8")
-    with WebThread(rig.port, dbfolder, blobfolder) as web:
-        source = web.app.state.web.source
-        wait_for(lambda: source.vector(AGENT, "AGENT_SAFETY"), timeout=15, what="the agent")
-        page = log_in(browser, web, "op")
+    with logged_in(browser, rig, dbfolder, blobfolder, AGENT, "AGENT_SAFETY") as (web, page):
         page.set_viewport_size(VIEWPORTS[size])
         open_device(page, web, AGENT)
         tab(page, "Options")
@@ -212,11 +207,7 @@ def test_the_watchdog_page_opens_on_its_status_lights(
     """The watchdog guards with CONNECTION off (as indilib's): its page opens on the tab of
     its status lights (WATCHDOG_STATUS in view), and its pressed Disconnect is not drawn in
     the green of a good state."""
-    with WebThread(rig.port, dbfolder, blobfolder) as web:
-        source = web.app.state.web.source
-        wait_for(lambda: source.vector(WATCHDOG, "WATCHDOG_STEPS"), timeout=15,
-                 what="the watchdog")
-        page = log_in(browser, web, "op")
+    with logged_in(browser, rig, dbfolder, blobfolder, WATCHDOG, "WATCHDOG_STEPS") as (web, page):
         page.set_viewport_size(VIEWPORTS[size])
         open_device(page, web, WATCHDOG)
         lights = page.locator(f"#{vector_id(WATCHDOG, 'WATCHDOG_STATUS')}")
