@@ -45,14 +45,19 @@ def _grouped(*views: VectorView) -> list[tuple[str, list[VectorView]]]:
     return list(groups.items())
 
 
+def _standard(connected: bool, *views: VectorView) -> list[tuple[str, list[VectorView]]]:
+    """A device's groups as indilib's drivers define them: CONNECTION (on when `connected`) on
+    Main Control, DRIVER_INFO on General Info and DEBUG on Options, then its own `views`."""
+    return _grouped(_switch("CONNECTION", "Main Control", on=connected),
+                    _switch("DRIVER_INFO", "General Info"), _switch("DEBUG", "Options"), *views)
+
+
 def test_the_main_tab_is_where_the_devices_own_controls_are() -> None:
     """Connected, a device whose CONNECTION is alone in its group (the thermostat) opens on
     its first group of its own, past General Info and Options; indilib's connected devices
     keep Main Control, where CONNECTION sits beside the controls; a disconnected device opens
     where Connect is; a device without CONNECTION on its first group."""
-    thermostat = _grouped(_switch("CONNECTION", "Main Control", on=True),
-                          _switch("DRIVER_INFO", "General Info"), _switch("DEBUG", "Options"),
-                          _switch("TEMPERATURE", "Status"), _switch("TARGET", "Control"))
+    thermostat = _standard(True, _switch("TEMPERATURE", "Status"), _switch("TARGET", "Control"))
     assert main_group(thermostat) == "Status"
     mount = _grouped(_switch("CONNECTION", "Main Control", on=True),
                      _switch("DRIVER_INFO", "Connection"), _switch("DEVICE_PORT", "Connection"),
@@ -109,14 +114,10 @@ def test_a_device_opens_on_its_status_lights_when_it_works_disconnected() -> Non
     opens on its lights' tab (issue 79), not on Connect; so does a connected device with
     lights. A disconnected device with CONNECTION alone in its group still opens on Connect,
     lights or not."""
-    watchdog = _grouped(_switch("CONNECTION", "Main Control", on=False),
-                        _switch("WATCHDOG_HEARTBEAT", "Main Control"),
-                        _switch("DRIVER_INFO", "General Info"), _switch("DEBUG", "Options"),
-                        _lights("WATCHDOG_STATUS", "Status"))
+    watchdog = _standard(False, _switch("WATCHDOG_HEARTBEAT", "Main Control"),
+                         _lights("WATCHDOG_STATUS", "Status"))
     assert main_group(watchdog) == "Status"
-    thermostat = _grouped(_switch("CONNECTION", "Main Control", on=False),
-                          _switch("DRIVER_INFO", "General Info"), _switch("DEBUG", "Options"),
-                          _lights("HEATER", "Status"), _switch("TARGET", "Control"))
+    thermostat = _standard(False, _lights("HEATER", "Status"), _switch("TARGET", "Control"))
     assert main_group(thermostat) == "Main Control"
     connected = _grouped(_switch("CONNECTION", "Main Control", on=True),
                          _switch("DRIVER_INFO", "General Info"), _switch("TARGET", "Control"),

@@ -68,6 +68,14 @@ async def _groups(client: Client, folder: Path, *groups: tuple[int, int, int, fl
             "CCD_EXPOSURE_VALUE": seconds})
 
 
+async def _exposing(client: Client, folder: Path, *groups: tuple[int, int, int, float]) -> None:
+    """The agent connected, its `groups` set, BATCH started and the CCD's exposure under way."""
+    await _connect(client)
+    await _groups(client, folder, *groups)
+    await client.set(AGENT, "BATCH", {"START": "On"})
+    await client.wait_for(CCD, "CCD_EXPOSURE", state="Busy", timeout=15)
+
+
 async def test_indilibs_definitions_before_and_after_connect(rigged: Rigged) -> None:
     """Before CONNECT: DRIVER_INFO (exec indipy_agent_imager, version 1.2, interface 0),
     GROUPS, DEVICES (indilib's defaults), IMAGE_NAME, GROUP_01, and no BATCH; CONNECT defines
@@ -151,10 +159,7 @@ async def test_abort_stops_the_batch_and_the_exposure(rigged: Rigged, tmp_path: 
     """ABORT during a 30 s exposure: PROGRESS Alert "Batch aborted", BATCH Ok with both
     switches Off, the CCD's exposure aborted (not Busy), and no file at all (none partial)."""
     client = rigged.client
-    await _connect(client)
-    await _groups(client, tmp_path, (2, 1, 0, 30))
-    await client.set(AGENT, "BATCH", {"START": "On"})
-    await client.wait_for(CCD, "CCD_EXPOSURE", state="Busy", timeout=15)
+    await _exposing(client, tmp_path, (2, 1, 0, 30))
     result = await client.set(AGENT, "BATCH", {"ABORT": "On"})
     assert result.state == "Ok"
     assert client.vector(AGENT, "BATCH")["START"] == "Off"
@@ -173,10 +178,7 @@ async def test_a_device_killed_mid_batch_turns_status_and_batch_alert_naming_it(
     Alert, their message naming it; indilib's agent waits forever there."""
     client = rigged.client
     device, driver = (CCD, rigged.ccd) if lost == "CCD" else (WHEEL, rigged.wheel)
-    await _connect(client)
-    await _groups(client, tmp_path, (1, 1, 1, 30))
-    await client.set(AGENT, "BATCH", {"START": "On"})
-    await client.wait_for(CCD, "CCD_EXPOSURE", state="Busy", timeout=15)
+    await _exposing(client, tmp_path, (1, 1, 1, 30))
     assert driver.pid is not None
     os.kill(driver.pid, signal.SIGKILL)
     await until(lambda: client.get(AGENT, "STATUS", lost) == "Alert", 5, "its light Alert")
@@ -198,10 +200,7 @@ async def test_a_device_disconnected_mid_batch_is_connected_again_and_the_batch_
     frame, as a plan's step would (issue 79 item 3)."""
     client = rigged.client
     device = CCD if lost == "CCD" else WHEEL
-    await _connect(client)
-    await _groups(client, tmp_path, (1, 1, 1, 3))
-    await client.set(AGENT, "BATCH", {"START": "On"})
-    await client.wait_for(CCD, "CCD_EXPOSURE", state="Busy", timeout=15)
+    await _exposing(client, tmp_path, (1, 1, 1, 3))
     await client.set(device, "CONNECTION", {"DISCONNECT": "On"})
     await until(lambda: client.get(AGENT, "STATUS", lost) == "Alert", 5, "its light Alert")
     done = await client.wait_for(AGENT, "PROGRESS", state=("Ok", "Alert"), timeout=45)
@@ -216,10 +215,7 @@ async def test_a_wheel_the_batch_does_not_use_may_go(rigged: Rigged, tmp_path: P
     """A batch with every FILTER_SLOT 0 does not drive the wheel: the wheel disconnected
     meanwhile turns its light Alert, and the batch ends Ok all the same."""
     client = rigged.client
-    await _connect(client)
-    await _groups(client, tmp_path, (1, 1, 0, 2))
-    await client.set(AGENT, "BATCH", {"START": "On"})
-    await client.wait_for(CCD, "CCD_EXPOSURE", state="Busy", timeout=15)
+    await _exposing(client, tmp_path, (1, 1, 0, 2))
     await client.set(WHEEL, "CONNECTION", {"DISCONNECT": "On"})
     done = await client.wait_for(AGENT, "PROGRESS", state=("Ok", "Alert"), timeout=30)
     assert (done.state, done.message) == ("Ok", "Batch done")
@@ -260,10 +256,7 @@ async def test_disconnect_stops_a_running_batch(rigged: Rigged, tmp_path: Path) 
     """DISCONNECT of the agent mid-batch deletes its connected vectors and stops the batch:
     the CCD is no longer exposing for it, nothing is saved."""
     client = rigged.client
-    await _connect(client)
-    await _groups(client, tmp_path, (1, 1, 0, 30))
-    await client.set(AGENT, "BATCH", {"START": "On"})
-    await client.wait_for(CCD, "CCD_EXPOSURE", state="Busy", timeout=15)
+    await _exposing(client, tmp_path, (1, 1, 0, 30))
     await client.set(AGENT, "CONNECTION", {"DISCONNECT": "On"})
     await until(lambda: client.devices.vector(AGENT, "BATCH") is None, 10, "BATCH deleted")
     await client.wait_for(CCD, "CCD_EXPOSURE", state=("Idle", "Ok", "Alert"), timeout=10)

@@ -11,6 +11,7 @@ from indipyagents.plan.check import check_against
 from indipyagents.plan.check import check_install
 from indipyagents.plan.toml import PlanError
 from indipyagents.plan.toml import parse_plan
+from indipyagents.rig.protocols import Rig
 
 TEXT = """\
 name = "night"
@@ -132,19 +133,9 @@ class Named:
     name: str
 
 
-@dataclass
-class Rig:
-    camera: Camera
-    wheel: Wheel | None = None
-    focuser: Named | None = None
-    mount: Named | None = None
-    dome: Named | None = None
-    guider: Named | None = None
-
-
 def test_facts_are_read_from_a_rig() -> None:
     """RigFacts.of reads a rig's camera capabilities, the wheel's filters and which devices
-    are there (the sequencer passes its `rig.protocols.Rig`)."""
+    are there (the sequencer passes its `rig.protocols.Rig`: here one of doubles)."""
     rig = Rig(Camera(), Wheel(), None, Named("Mount"))
     assert RigFacts.of(rig) == RigFacts(camera="Cam", filters=("Red", "Green"), wheel="Wheel",
                                         gain=True, offset=False, focuser="", mount="Mount")
