@@ -47,6 +47,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
+from pageprobes import CHANGES
 from processes import stop_group
 from web_sse import DEVICE
 from web_sse import PASSWORD
@@ -57,23 +58,6 @@ from web_sse import login
 LOGINS = 10
 TARGET_MS = 100.0  # issue 69 item 7: the longest gap may grow by this much while ten log in
 CHROMIUM = "/usr/bin/chromium"
-
-# Each change of the number on the page, as epoch milliseconds.
-PROBE = """
-() => {
-  window.__changes = [];
-  let last = null;
-  new MutationObserver(() => {
-    const cell = document.querySelector('tr[data-member="T"] td.value');
-    const text = cell ? cell.textContent : null;
-    if (text !== null && text !== last) {
-      last = text;
-      window.__changes.push(Date.now());
-    }
-  }).observe(document.body, {subtree: true, childList: true, characterData: true});
-}
-"""
-
 
 @dataclass
 class Run:
@@ -196,7 +180,7 @@ async def measure(browser: Any, port: int, quiet: float, landing: str) -> tuple[
         page = await context.new_page()
         await page.goto(f"http://127.0.0.1:{port}/device/{DEVICE}")
         await page.wait_for_selector("body[data-stream=open]")
-        await page.evaluate(PROBE)
+        await page.evaluate(CHANGES, "T")  # each change of the number, epoch ms
         forms = (await login_forms(browser, port) if landing == "browser" else
                  await logged_in_pages(browser, port) if landing == "open" else [])
         await asyncio.sleep(1.0 + quiet)  # settle, then the quiet stretch

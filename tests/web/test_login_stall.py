@@ -17,12 +17,16 @@ import asyncio
 import itertools
 import re
 import shutil
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))  # its probe
+
 import httpx2 as httpx
 import pytest
+from pageprobes import CHANGES
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 from playwright.sync_api import sync_playwright
@@ -38,23 +42,6 @@ MORE_MS = 100.0  # issue 69 item 7: the longest gap may grow by this much while 
 ATTEMPTS = 3
 QUIET_S = 2.0
 PERIOD_S = 0.02  # the driver sets READING this often
-
-# Each new value of READING on the page, as epoch milliseconds (the clock the test reads too).
-PROBE = """
-() => {
-  window.__changes = [];
-  let last = null;
-  new MutationObserver(() => {
-    const cell = document.querySelector('tr[data-member="VALUE"] td.value');
-    const text = cell ? cell.textContent : null;
-    if (text !== null && text !== last) {
-      last = text;
-      window.__changes.push(Date.now());
-    }
-  }).observe(document.body, {subtree: true, childList: true, characterData: true});
-}
-"""
-
 
 @pytest.fixture
 def ticking(indi: ServerThread) -> Iterator[None]:
@@ -139,7 +126,7 @@ def measure(page: Page, url: str) -> tuple[float, float, list[int]]:
     """(quiet longest gap, longest gap during ten log-ins, their answers), ms."""
     import time
 
-    page.evaluate(PROBE)
+    page.evaluate(CHANGES, "VALUE")  # each new value of READING on the page, epoch ms
     time.sleep(QUIET_S)  # the quiet stretch, recorded by the page itself
     start, end, answers = ten_log_ins(url)
     wait_for(lambda: page.evaluate("() => window.__changes.length && "
