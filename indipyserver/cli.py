@@ -20,6 +20,7 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import fields
 from typing import TYPE_CHECKING
 
 from indipycore.commandline import configure_logging
@@ -152,6 +153,10 @@ class Options:
     remote_tls_key: str | None = None
     announce: bool = True  # --no-announce: no DNS-SD (announcehost)
     mdns_interfaces: list[str] = field(default_factory=list)  # --mdns-interface, repeated
+
+
+# The fields of `Options` that `_parse` works out from the arguments rather than copies.
+_WORKED_OUT = frozenset({"shared_blobs", "exdrivers", "remotes", "scripts", "modules", "alpacas"})
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -310,41 +315,16 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         parser.error("-u needs a path")
     _check_alpaca_options(parser, ns)
     _check_mdns(parser, ns)
+    # Every other field is the option of the same name as argparse parsed it.
+    parsed = {f.name: getattr(ns, f.name) for f in fields(Options) if f.name not in _WORKED_OUT}
     return Options(
-        port=ns.port,
-        host=ns.host,
-        max_client_mb=ns.max_client_mb,
-        max_stream_mb=ns.max_stream_mb,
-        maxconnections=ns.maxconnections,
-        unix_path=ns.unix_path,
-        log_dir=ns.log_dir,
-        max_restarts=ns.max_restarts,
-        verbosity=ns.verbosity,
-        fifo=ns.fifo,
-        demo=ns.demo,
-        remote_blobs=ns.remote_blobs,
+        **parsed,
         shared_blobs=SHARED_BLOBS[ns.shared_blobs],
         exdrivers=exdrivers,
         remotes=remotes,
         scripts=scripts,
-        alpaca=ns.alpaca,
-        alpaca_discovery=ns.alpaca_discovery,
-        alpaca_devices=ns.alpaca_devices,
-        alpaca_process=ns.alpaca_process,
         modules=modules,
         alpacas=alpacas,
-        acl=ns.acl,
-        audit=ns.audit,
-        tls_port=ns.tls_port,
-        tls_cert=ns.tls_cert,
-        tls_key=ns.tls_key,
-        tls_client_ca=ns.tls_client_ca,
-        tls_host=ns.tls_host,
-        remote_tls_ca=ns.remote_tls_ca,
-        remote_tls_cert=ns.remote_tls_cert,
-        remote_tls_key=ns.remote_tls_key,
-        announce=ns.announce,
-        mdns_interfaces=ns.mdns_interfaces,
     )
 
 

@@ -70,18 +70,8 @@ class NumberSpec:
 
 
 @dataclass(frozen=True)
-class SwitchSpec:
-    """A switch member and its first value."""
-
-    name: str
-    label: str
-    value: Cell = "Off"
-    when: str = ""
-
-
-@dataclass(frozen=True)
-class TextSpec:
-    """A text member and its first value."""
+class _ValueSpec:
+    """A member and its first value: switches, texts and lights alike, but for the default."""
 
     name: str
     label: str
@@ -90,13 +80,22 @@ class TextSpec:
 
 
 @dataclass(frozen=True)
-class LightSpec:
+class SwitchSpec(_ValueSpec):
+    """A switch member and its first value."""
+
+    value: Cell = "Off"
+
+
+@dataclass(frozen=True)
+class TextSpec(_ValueSpec):
+    """A text member and its first value."""
+
+
+@dataclass(frozen=True)
+class LightSpec(_ValueSpec):
     """A light member and its first value."""
 
-    name: str
-    label: str
     value: Cell = "Idle"
-    when: str = ""
 
 
 @dataclass(frozen=True)

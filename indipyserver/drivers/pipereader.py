@@ -107,14 +107,18 @@ class PipeReader(asyncio.ReadTransport):
         except (BlockingIOError, InterruptedError):
             return False
         except OSError as exc:
-            logger.debug("reading %r failed: %s", self._pipe, exc)
-            self._end.abort(exc)
-            return True
+            return self._read_failed(exc)
         self._eof()
         return True
 
     def _stop_reading(self) -> None:
         self._watch(False)
+
+    def _read_failed(self, exc: OSError) -> bool:
+        """A read error ends the pipe, with that error; True, as for any read that ended it."""
+        logger.debug("reading %r failed: %s", self._pipe, exc)
+        self._end.abort(exc)
+        return True
 
     def _eof(self) -> None:
         """The writer closed its end (the driver exited). As asyncio's pipe transport,
@@ -210,9 +214,7 @@ class SocketReader(PipeReader):
         except (BlockingIOError, InterruptedError):
             return False
         except OSError as exc:
-            logger.debug("reading %r failed: %s", self._pipe, exc)
-            self._end.abort(exc)
-            return True
+            return self._read_failed(exc)
         if ancdata:
             self._take_fds(ancdata, flags)
         if data:
