@@ -30,6 +30,11 @@ __all__ = ["Phd2Methods"]
 Params = list[Any] | dict[str, Any] | None
 #: The one profile this guider has (PHD2 keeps several; clients list and select them).
 PROFILE = {"id": 1, "name": "indipy"}
+#: The exposures offered (ms, PHD2's menu of them; AGENT_GUIDER_SETTINGS takes any).
+EXPOSURE_DURATIONS = (10, 100, 200, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 4500, 5000,
+                      6000, 7000, 8000, 9000, 10000, 15000)
+#: PHD2's Dec guide modes (Scope::DecGuideModeStr); this guider guides Dec both ways, "Auto".
+DEC_GUIDE_MODES = ("Off", "Auto", "North", "South")
 
 
 class Phd2Methods:
@@ -48,6 +53,8 @@ class Phd2Methods:
             "flip_calibration": self._flip, "get_lock_position": self._lock,
             "get_current_equipment": self._equipment, "get_profiles": self._profiles,
             "get_profile": self._profile, "get_calibration_data": self._calibration_data,
+            "get_exposure_durations": self._exposure_durations,
+            "get_dec_guide_mode": self._get_dec_mode, "set_dec_guide_mode": self._set_dec_mode,
         }
 
     async def call(self, method: str, params: Params) -> Any:
@@ -110,6 +117,26 @@ class Phd2Methods:
         ms = exposure_param(params)
         self.session.face.settings["EXPOSURE"] = ms / 1000
         await self.session.face.settings.send_setVector(state="Ok")
+        return 0
+
+    async def _exposure_durations(self, params: Params) -> Any:
+        return list(EXPOSURE_DURATIONS)
+
+    async def _get_dec_mode(self, params: Params) -> Any:
+        return "Auto"
+
+    async def _set_dec_mode(self, params: Params) -> Any:
+        """Ekos sends it when its Dec guiding options change. PHD2's errors are code 1 (not
+        -32602) for a missing or unknown mode; a mode other than Auto is refused plainly."""
+        mode = param(params, ("mode",), "mode")
+        if not isinstance(mode, str):
+            raise OperationFailed("expected mode param")
+        known = {m.lower(): m for m in DEC_GUIDE_MODES}
+        if mode.lower() not in known:
+            raise OperationFailed("invalid dec guide mode param")
+        if known[mode.lower()] != "Auto":
+            raise OperationFailed(f"dec guide mode {known[mode.lower()]} not supported: "
+                                  f"this guider guides Dec both ways (Auto)")
         return 0
 
     async def _loop(self, params: Params) -> Any:
