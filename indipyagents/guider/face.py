@@ -155,6 +155,11 @@ class GuiderFace:
     def mount(self) -> str:
         return str(self.active["ACTIVE_TELESCOPE"])
 
+    def guider(self) -> str:
+        """The device that takes the pulses: ACTIVE_GUIDER (a camera's ST4 port), else the
+        mount."""
+        return str(self.active["ACTIVE_GUIDER"] or "").strip() or self.mount()
+
     def value(self, member: str) -> float:
         return self.settings.getfloatvalue(member)
 

@@ -1,14 +1,15 @@
 """`Session`: the guider at work: frames from the guide camera (the rig's `IndiCamera`),
 measured in a thread (``stars``), handed to the `GuiderMachine`, its pulses sent to the
-mount's TELESCOPE_TIMED_GUIDE_NS/WE (indilib's, through `indiset.command`; both axes at once),
-its events to PHD2's clients and its state to the face.
+TELESCOPE_TIMED_GUIDE_NS/WE of the mount or of the camera's ST4 port, as ACTIVE_GUIDER says
+(indilib's vectors, through `indiset.command`; both axes at once), its events to PHD2's
+clients and its state to the face.
 
 `run` is the agent's one long task: it sleeps until something asks for frames (loop, guide),
 then takes them back to back until the machine stops. A frame that fails (the camera lost,
 refused) counts as a frame without a star, said with the reason, and the loop waits a second
 before the next try; a refused pulse ends a calibration with the reason (CalibrationFailed)
 or is said as PHD2's Alert while guiding. The calibration step is sized from the mount's
-GUIDE_RATE, its declination and the plate scale (CCD_INFO's pixel, TELESCOPE_INFO's focal
+GUIDE_RATE (the pulse device's if it has one), its declination and the plate scale (CCD_INFO's pixel, TELESCOPE_INFO's focal
 length) unless AGENT_GUIDER_SETTINGS.STEP fixes it.
 """
 
@@ -90,13 +91,17 @@ class Session:
     async def client(self) -> Client:
         return await self.link.client()
 
+    def devices(self) -> tuple[str, ...]:
+        """The camera, the mount and the pulse device (once each)."""
+        return tuple(dict.fromkeys((self.face.camera(), self.face.mount(), self.face.guider())))
+
     async def connected(self) -> bool:
         client = await self.client()
-        return all(is_connected(client, name) for name in (self.face.camera(), self.face.mount()))
+        return all(is_connected(client, name) for name in self.devices())
 
     async def connect(self) -> None:
         client = await self.client()
-        for name in (self.face.camera(), self.face.mount()):
+        for name in self.devices():
             await connect_device(client, name)
 
     async def loop(self) -> None:
@@ -138,7 +143,8 @@ class Session:
     async def _step_ms(self) -> int:
         client = await self.client()
         mount = self.face.mount()
-        rate = _number(client, mount, "GUIDE_RATE", "GUIDE_RATE_WE") or 0.5
+        rate = _number(client, self.face.guider(), "GUIDE_RATE", "GUIDE_RATE_WE") \
+            or _number(client, mount, "GUIDE_RATE", "GUIDE_RATE_WE") or 0.5
         dec = _number(client, mount, "EQUATORIAL_EOD_COORD", "DEC") or 0.0
         scale = self.pixel_scale() or 2.5
         return step_ms(self.face.value("MIN_CALIBRATION_DRIFT"), scale, rate, dec)
@@ -182,7 +188,7 @@ class Session:
         seen = Seen(found, width, height, self.frames, time.monotonic(), pier, slewing, problem)
         step = self.machine.frame(seen)
         self.apply(step)
-        await self._pulses(client, mount, step.pulses)
+        await self._pulses(client, self.face.guider(), step.pulses)
         await self.tell_face()
         best = max(found, key=lambda s: s.flux) if found else None
         await self.face.show(self.machine, self.frames, None if best is None else best.snr)
@@ -192,21 +198,24 @@ class Session:
             logger.warning("guide frame %d: %s", self.frames, problem)
             await asyncio.sleep(1.0)
 
-    async def _pulses(self, client: Client, mount: str, pulses: Mapping[str, int]) -> None:
+    async def _pulses(self, client: Client, device: str, pulses: Mapping[str, int]) -> None:
+        """`pulses` to `device`'s TELESCOPE_TIMED_GUIDE_NS/WE (the mount's or a camera's ST4
+        port); a refusal told to the machine with the device named."""
         async def one(direction: str, ms: int) -> str | None:
             vector, member = PULSES[direction]
             try:
-                await command(client, mount, vector, {member: ms}, timeout=ms / 1000 + 10,
+                await command(client, device, vector, {member: ms}, timeout=ms / 1000 + 10,
                               accept=(State.OK, State.IDLE))
             except RigError as exc:
                 return str(exc)
             return None
 
         failures = await asyncio.gather(*(one(d, ms) for d, ms in pulses.items() if ms > 0))
+        who = f"the mount ({device})" if device == self.face.mount() \
+            else f"the ST4 port of {device}"
         for failure in failures:
             if failure is not None:
-                self.apply(self.machine.pulse_failed(f"the mount refused a guide pulse: "
-                                                     f"{failure}"))
+                self.apply(self.machine.pulse_failed(f"{who} refused a guide pulse: {failure}"))
                 break
 
 

@@ -1,5 +1,7 @@
 """The Guider Agent's vectors, INDIGO's guider agent's names where it has them: ACTIVE_DEVICES
-(ACTIVE_CCD, ACTIVE_TELESCOPE: the guide camera and the mount that takes the pulses),
+(ACTIVE_CCD, ACTIVE_TELESCOPE: the guide camera and the mount; ACTIVE_GUIDER: the device whose
+TELESCOPE_TIMED_GUIDE_NS/WE take the pulses, empty for the mount, a camera's name for its ST4
+port: INDIGO's agent picks it from FILTER_GUIDER_LIST, PHD2 calls it "on-camera ST4"),
 AGENT_START_PROCESS (CALIBRATION, GUIDING), AGENT_ABORT_PROCESS, AGENT_GUIDER_SETTINGS
 (EXPOSURE, STEP, MIN_CALIBRATION_DRIFT, MAX_CALIBRATION_STEPS, MIN_BL_DRIFT, MAX_BL_STEPS,
 AGGRESSIVITY_RA/DEC %, I_GAIN_RA/DEC, STACK, MIN_ERROR, MIN_PULSE, MAX_PULSE; and PHD2's
@@ -63,7 +65,8 @@ def make_vectors(camera: str, mount: str) -> dict[str, PropertyVector]:
     vectors: list[PropertyVector] = [
         TextVector("ACTIVE_DEVICES", "Active devices", OPTIONS, "rw", "Idle", [
             TextMember("ACTIVE_CCD", "Guide camera", camera),
-            TextMember("ACTIVE_TELESCOPE", "Mount", mount)]),
+            TextMember("ACTIVE_TELESCOPE", "Mount", mount),
+            TextMember("ACTIVE_GUIDER", "Guide pulses to (empty: the mount)", "")]),
         SwitchVector("AGENT_START_PROCESS", "Start", MAIN, "rw", "AtMostOne", "Idle", [
             SwitchMember("CALIBRATION", "Calibrate and guide", "Off"),
             SwitchMember("GUIDING", "Guide", "Off")]),

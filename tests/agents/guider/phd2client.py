@@ -65,10 +65,14 @@ class Phd2Client:
 
     async def wait_event(self, name: str, timeout: float) -> dict[str, Any]:
         """The next event `name` after those already handed out."""
+        return await self.wait_any((name,), timeout)
+
+    async def wait_any(self, names: tuple[str, ...], timeout: float) -> dict[str, Any]:
+        """The next event of one of `names` after those already handed out."""
         async with asyncio.timeout(timeout):
             while True:
                 for index in range(self.seen, len(self.events)):
-                    if self.events[index]["Event"] == name:
+                    if self.events[index]["Event"] in names:
                         self.seen = index + 1
                         return self.events[index]
                 await self._read_one()

@@ -101,10 +101,19 @@ async def test_a_night_dithers_through_the_guider_and_holds_while_the_star_is_lo
                          timeout=60)
         await until(lambda: client.get(GUIDER, "AGENT_GUIDER_STATE", "STATE") == "LostLock",
                     60, "the guider says its star is lost")
-        await asyncio.sleep(8)  # a frame under way when it went ends; then nothing
-        held = frames_in(folder)
-        await asyncio.sleep(15)
+        def started() -> int:
+            return sum(what == "exposing" for _t, what in seen)
+
+        # A frame under way when it went ends and is saved (every exposure begun is a file);
+        # then nothing while six more guide frames find no star.
+        await until(lambda: client.vector(ccd.DEVICE, "CCD_EXPOSURE").state.value != "Busy"
+                    and len(frames_in(folder)) == started(), 60, "the frame under way saved")
+        held, begun = frames_in(folder), started()
+        guided = float(client.get(GUIDER, "AGENT_GUIDER_STATS", "FRAME"))
+        await until(lambda: float(client.get(GUIDER, "AGENT_GUIDER_STATS", "FRAME"))
+                    >= guided + 6, 120, "six guide frames with the star lost")
         assert frames_in(folder) == held, "a light frame was taken while the star was lost"
+        assert started() == begun, "an exposure began while the star was lost"
         assert client.get(GUIDER, "AGENT_GUIDER_STATE", "STATE") == "LostLock"
 
         # Back where it was: the star found again, the night goes on to its end.

@@ -1,0 +1,91 @@
+"""Issue 81 item 2, "the executable ``indipy_agent_guider`` (under indilib's ``indiserver``
+too)": indilib's ``indiserver`` (on a free port) runs our executable beside indilib's
+telescope and CCD simulators (the CCD drawing the real sky with our ``gsc``); told its INDI
+server by INDIPY_AGENT_SERVER and its PHD2 port by INDIPY_PHD2_PORT, as indiserver passes no
+arguments. A PHD2 client has it calibrate and guide on indilib's CCD (pulses through its ST4
+port, the one indilib's CCD simulator renders) with indilib's mount for the pier side and the
+guide rate."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from peers import IndiServer
+from peers import driver_path
+from peers import free_port
+from phd2client import Phd2Client
+from waiting import until
+
+import indipyclient
+from indipycore.astro import precess_from_j2000
+
+EXECUTABLE = "indipy_agent_guider"
+AGENT = "Guider Agent"
+MOUNT = "Telescope Simulator"
+CCD = "CCD Simulator"
+#: The Double Cluster (J2000): rich in stars, above Greenwich's horizon at any hour.
+TARGET = (2.35, 57.14)
+
+
+def executable_folder(tmp_path: Path) -> str:
+    """The folder holding ``indipy_agent_guider``: this interpreter's (a console script of
+    pyproject.toml), else a launcher written for this test that runs the same `main`."""
+    here = Path(sys.executable).with_name(EXECUTABLE)
+    if here.exists():
+        return str(here.parent)
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    launcher = folder / EXECUTABLE
+    launcher.write_text(f"#!{sys.executable}\nfrom indipyagents.guider.main import main\n"
+                        "main()\n")
+    launcher.chmod(0o755)
+    return str(folder)
+
+
+@pytest.mark.timeout(600)
+async def test_the_executable_under_indiserver_guides_indilibs_ccd(
+        indiserver_factory: Callable[..., IndiServer], tmp_path: Path) -> None:
+    port, phd2_port = free_port(), free_port()
+    env = {"PATH": executable_folder(tmp_path) + os.pathsep + driver_path(),
+           "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+           "INDIPY_AGENT_SERVER": f"127.0.0.1:{port}", "INDIPY_PHD2_PORT": str(phd2_port)}
+    indiserver = indiserver_factory(EXECUTABLE, "indi_simulator_telescope",
+                                    "indi_simulator_ccd", port=port, env=env)
+    async with indipyclient.connect("127.0.0.1", indiserver.port) as client:
+        for device in (MOUNT, CCD):
+            await client.wait_for(device, "CONNECTION", timeout=30)
+            await client.set(device, "CONNECTION", {"CONNECT": "On"}, timeout=10)
+        await client.wait_for(AGENT, "AGENT_GUIDER_PHD2", timeout=30)
+        await until(lambda: float(client.get(AGENT, "AGENT_GUIDER_PHD2", "PORT"))
+                    == phd2_port, timeout=30)
+        await client.set(AGENT, "ACTIVE_DEVICES", {"ACTIVE_CCD": CCD, "ACTIVE_TELESCOPE": MOUNT,
+                                                   "ACTIVE_GUIDER": CCD}, timeout=10)
+        await client.set(AGENT, "AGENT_GUIDER_SETTINGS", {"EXPOSURE": 1.0}, timeout=10)
+        await client.set(MOUNT, "ON_COORD_SET", {"TRACK": "On"}, timeout=10)
+        ra, dec = precess_from_j2000(*TARGET, datetime.now(UTC))
+        await client.set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": ra, "DEC": dec}, timeout=10)
+        await until(lambda: client.devices.vector(MOUNT, "EQUATORIAL_EOD_COORD") is not None
+                    and client.devices.vector(MOUNT, "EQUATORIAL_EOD_COORD").state.value == "Ok",
+                    timeout=120)
+
+        phd2 = await Phd2Client.connect(phd2_port)
+        assert (await phd2.wait_event("AppState", 10))["State"] == "Stopped"
+        reply = await phd2.call("guide", {"settle": {"pixels": 1.5, "time": 3, "timeout": 60},
+                                          "recalibrate": True})
+        assert reply["result"] == 0, reply
+        await phd2.wait_event("StartCalibration", 60)
+        ended = await phd2.wait_any(("CalibrationComplete", "CalibrationFailed"), 400)
+        assert ended["Event"] == "CalibrationComplete", ended
+        done = await phd2.wait_event("SettleDone", 120)
+        assert done["Status"] == 0, done
+        await phd2.wait_event("GuideStep", 30)
+        assert client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Guiding"
+        assert (await phd2.call("stop_capture"))["result"] == 0
+        await phd2.wait_event("GuidingStopped", 10)
+        await phd2.close()

@@ -1,0 +1,61 @@
+"""Issue 81 item 4, "the watchdog's shutdown stops guiding", with the real guider: our server
+with our mount and guide camera simulators, our Guider Agent guiding, and our watchdog
+(indipyagents.watchdog) naming it in ACTIVE_DEVICES.ACTIVE_GUIDER with only STOP_GUIDING in its
+shutdown. The client's heartbeat stops: the watchdog's STOP_GUIDING step ends Ok and the
+Guider Agent has stopped (AGENT_GUIDER_STATE Stopped, AGENT_START_PROCESS Off)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from serverkit import running
+from serverkit import server
+from waiting import until
+
+import indipyclient
+from indipyagents.guider import make_driver
+from indipysimulators import guidecamera
+from indipysimulators import telescope
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "watchdog"))
+from watchdogkit import configure
+from watchdogkit import heartbeat_shutdown
+from watchdogkit import steps_done
+from watchdogkit import watchdog
+
+AGENT = "Guider Agent"
+MOUNT = telescope.DEVICE
+
+
+@pytest.mark.timeout(600)
+async def test_the_watchdogs_shutdown_stops_our_guider(tmp_path: Path) -> None:
+    async with running(server(telescope.make_driver(50.0), guidecamera.make_driver(),
+                              make_driver(phd2_port=0), watchdog(tmp_path))) as ours, \
+            indipyclient.connect("127.0.0.1", ours.port) as client:
+        await client.set(MOUNT, "CONNECTION", {"CONNECT": "On"}, timeout=10)
+        await client.set(MOUNT, "ON_COORD_SET", {"TRACK": "On"}, timeout=10)
+        await client.set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": 3.8, "DEC": 24.3}, timeout=60)
+        await client.set(AGENT, "AGENT_GUIDER_SETTINGS", {"EXPOSURE": 1.0}, timeout=10)
+        result = await client.set(AGENT, "AGENT_START_PROCESS", {"CALIBRATION": "On"},
+                                  timeout=10)
+        assert result.state == "Busy", result
+        await until(lambda: client.vector(AGENT, "AGENT_START_PROCESS").state == "Ok",
+                    300, "guiding, settled")
+        assert client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Guiding"
+
+        await client.wait_for("WatchDog", "WATCHDOG_STEPS", timeout=10)
+        await configure(client, ACTIVE_DEVICES={
+            "ACTIVE_TELESCOPE": MOUNT, "ACTIVE_DOME": "", "ACTIVE_WEATHER": "",
+            "ACTIVE_CCD": "", "ACTIVE_SEQUENCER": "", "ACTIVE_GUIDER": AGENT},
+            WATCHDOG_SHUTDOWN={"STOP_GUIDING": "On", "PAUSE_SEQUENCE": "Off",
+                               "ABORT_EXPOSURE": "Off", "PARK_MOUNT": "Off",
+                               "PARK_DOME": "Off", "WARM_CAMERA": "Off",
+                               "EXECUTE_SCRIPT": "Off"})
+        await heartbeat_shutdown(client)
+        steps = await steps_done(client)
+        assert steps["STOP_GUIDING"] == "Ok", steps
+        await until(lambda: client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Stopped",
+                    10, "the guider stopped")
+        assert client.get(AGENT, "AGENT_START_PROCESS", "CALIBRATION") == "Off"
