@@ -102,6 +102,8 @@ class StarSizeRole:
     connected as indilib defines SEEING_SETTINGS and FWHM): a client's new seeing or focus
     simulation is taken and FWHM sent again; `moved` sends FWHM for a new position."""
 
+    interface = Interface.GENERAL
+
     def __init__(self, size: StarSize, position: float,
                  max_position: int = MAX_POSITION) -> None:
         self.size = size
@@ -113,10 +115,6 @@ class StarSizeRole:
         self.seeing = made.vector("SEEING_SETTINGS", NumberVector)
         self.fwhm = made.vector("FWHM", NumberVector)
         self.simulation = made.vector("FOCUS_SIMULATION", NumberVector)
-
-    @property
-    def interface(self) -> Interface:
-        return Interface.GENERAL
 
     def vectors(self) -> Sequence[PropertyVector]:
         return (self.seeing, self.fwhm, self.simulation)

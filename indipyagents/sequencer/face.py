@@ -292,8 +292,15 @@ class SequencerFace:
             await self.start.send_setVector(state="Alert", message=str(busy)[:MESSAGE])
             return None
 
-    def _launch(self, work: Coroutine[Any, Any, None], claim: Claim, name: str) -> None:
-        """`work` as the face's task, `claim` released however it ends."""
+    async def _launch(self, work: Coroutine[Any, Any, None], claim: Claim, name: str) -> None:
+        """AGENT_START_PROCESS Busy, then `work` as the face's task; `claim` released however
+        it ends, also when Busy could not be said (then `work` never starts)."""
+        try:
+            await self.start.send_setVector(state="Busy")
+        except BaseException:
+            work.close()
+            claim.release()
+            raise
         self._task = asyncio.get_running_loop().create_task(work, name=name)
         self._task.add_done_callback(lambda _task: claim.release())
 
@@ -323,12 +330,11 @@ class SequencerFace:
             if self._safety_told:
                 await self.sequencer.set_safety(self.safety["SAFE"] == "On",
                                                 str(self.safety_cause["CAUSE"]))
-            self.start.update({"SEQUENCE": "On", "FOCUSING": "Off"})
-            await self.start.send_setVector(state="Busy")
         except BaseException:
             claim.release()
             raise
-        self._launch(self._run(self.sequencer, claim), claim, "sequence")
+        self.start.update({"SEQUENCE": "On", "FOCUSING": "Off"})
+        await self._launch(self._run(self.sequencer, claim), claim, "sequence")
 
     async def _run(self, sequencer: Sequencer, claim: Claim) -> None:
         try:
@@ -357,12 +363,7 @@ class SequencerFace:
         if claim is None:
             return
         self.start.update({"SEQUENCE": "Off", "FOCUSING": "On"})
-        try:
-            await self.start.send_setVector(state="Busy")
-        except BaseException:
-            claim.release()
-            raise
-        self._launch(self._focus(self.focusing, claim), claim, "autofocus")
+        await self._launch(self._focus(self.focusing, claim), claim, "autofocus")
 
     async def _focus(self, focusing: Focusing, claim: Claim) -> None:
         """Autofocus alone: AGENT_START_PROCESS Ok saying where it focused, else Alert."""

@@ -22,9 +22,6 @@ with no client and the agent not connected).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from dataclasses import field
-
 from indipydriver.members import BLOBMember
 from indipydriver.members import NumberMember
 from indipydriver.members import SwitchMember
@@ -42,98 +39,56 @@ GROUP = "Sequence"
 MESSAGE = 250
 
 
-def _plan_file() -> TextVector:
-    return TextVector("AGENT_PLAN", "Plan", GROUP, "rw", "Idle", [
-        TextMember("FILE", "Plan file on the server", "")])
+def _count(name: str, label: str, most: float = 1e6) -> NumberMember:
+    """A whole number counted from 0 (steps, frames, targets)."""
+    return NumberMember(name, label, "%.0f", 0, most, 1, 0)
 
 
-def _upload() -> BLOBVector:
-    return BLOBVector("AGENT_PLAN_UPLOAD", "Upload a plan", GROUP, "wo", "Idle", [
-        BLOBMember("PLAN", "Plan (.toml)")])
+def _seconds(name: str, label: str) -> NumberMember:
+    """Seconds of exposure, to a tenth."""
+    return NumberMember(name, label, "%.1f", 0, 1e9, 0, 0)
 
 
-def _status() -> TextVector:
-    return TextVector("PLAN_STATUS", "Loaded plan", GROUP, "ro", "Idle", [
-        TextMember("NAME", "Name", ""), TextMember("SOURCE", "From", ""),
-        TextMember("TARGETS", "Targets", ""), TextMember("FRAMES", "Frames", "0"),
-        TextMember("EXPOSURE", "Exposure (s)", "0")])
+def _process(what: str, label: str, *members: SwitchMember) -> SwitchVector:
+    """INDIGO's AGENT_<what>_PROCESS: a client starts, pauses or aborts by turning one On."""
+    return SwitchVector(f"AGENT_{what}_PROCESS", label, GROUP, "rw", "AtMostOne", "Idle",
+                        list(members))
 
 
-def _state() -> NumberVector:
-    return NumberVector("SEQUENCE_STATE", "Sequence", GROUP, "ro", "Idle", [
-        NumberMember("STEP", "Step", "%.0f", 0, 1e6, 1, 0),
-        NumberMember("PROGRESS", "Frames done", "%.0f", 0, 1e6, 1, 0),
-        NumberMember("PROGRESS_TOTAL", "Frames", "%.0f", 0, 1e6, 1, 0),
-        NumberMember("EXPOSURE", "Exposure done (s)", "%.1f", 0, 1e9, 0, 0),
-        NumberMember("EXPOSURE_TOTAL", "Exposure (s)", "%.1f", 0, 1e9, 0, 0)])
-
-
-def _start() -> SwitchVector:
-    return SwitchVector("AGENT_START_PROCESS", "Start", GROUP, "rw", "AtMostOne", "Idle", [
-        SwitchMember("SEQUENCE", "Sequence"), SwitchMember("FOCUSING", "Autofocus")])
-
-
-def _pause() -> SwitchVector:
-    return SwitchVector("AGENT_PAUSE_PROCESS", "Pause", GROUP, "rw", "AtMostOne", "Idle", [
-        SwitchMember("PAUSE", "Pause")])
-
-
-def _abort() -> SwitchVector:
-    return SwitchVector("AGENT_ABORT_PROCESS", "Abort", GROUP, "rw", "AtMostOne", "Idle", [
-        SwitchMember("ABORT", "Abort")])
-
-
-def _stats() -> NumberVector:
-    return NumberVector("AGENT_IMAGER_STATS", "Statistics", GROUP, "ro", "Idle", [
-        NumberMember("TARGET", "Target", "%.0f", 0, 1e4, 1, 0),
-        NumberMember("BATCH", "Batch", "%.0f", 0, 1e4, 1, 0),
-        NumberMember("FRAME", "Frame", "%.0f", 0, 1e6, 1, 0),
-        NumberMember("FRAMES", "Frames in batch", "%.0f", 0, 1e6, 1, 0),
-        NumberMember("HFD", "HFD (px)", "%.2f", 0, 1e3, 0, 0)])
-
-
-def _last_frame() -> BLOBVector:
-    return BLOBVector("AGENT_LAST_FRAME", "Last frame", GROUP, "ro", "Idle", [
-        BLOBMember("FRAME", "Frame")])
-
-
-def _safety() -> SwitchVector:
-    return SwitchVector("AGENT_SAFETY", "Safety", GROUP, "rw", "OneOfMany", "Idle", [
-        SwitchMember("SAFE", "Safe", "On"), SwitchMember("UNSAFE", "Unsafe", "Off")])
-
-
-def _safety_cause() -> TextVector:
-    return TextVector("AGENT_SAFETY_CAUSE", "Unsafe because", GROUP, "rw", "Idle", [
-        TextMember("CAUSE", "Cause", "")])
-
-
-def _schedule() -> TextVector:
-    return TextVector("AGENT_SCHEDULE", "Tonight's schedule", GROUP, "ro", "Idle", [
-        TextMember("BLOCKS", "Blocks (UTC)", ""), TextMember("IN_HAND", "Block in hand", "")])
-
-
-def _picture() -> TextVector:
-    return TextVector("AGENT_SCHEDULE_PICTURE", "Tonight as a picture", GROUP, "ro", "Idle", [
-        TextMember("SVG", "SVG", "")])
-
-
-@dataclass
 class SequencerVectors:
     """One face's vectors, each made afresh."""
 
-    plan_file: TextVector = field(default_factory=_plan_file)
-    upload: BLOBVector = field(default_factory=_upload)
-    status: TextVector = field(default_factory=_status)
-    state: NumberVector = field(default_factory=_state)
-    start: SwitchVector = field(default_factory=_start)
-    pause: SwitchVector = field(default_factory=_pause)
-    abort: SwitchVector = field(default_factory=_abort)
-    stats: NumberVector = field(default_factory=_stats)
-    last_frame: BLOBVector = field(default_factory=_last_frame)
-    safety: SwitchVector = field(default_factory=_safety)
-    safety_cause: TextVector = field(default_factory=_safety_cause)
-    schedule: TextVector = field(default_factory=_schedule)
-    picture: TextVector = field(default_factory=_picture)
+    def __init__(self) -> None:
+        self.plan_file = TextVector("AGENT_PLAN", "Plan", GROUP, "rw", "Idle", [
+            TextMember("FILE", "Plan file on the server", "")])
+        self.upload = BLOBVector("AGENT_PLAN_UPLOAD", "Upload a plan", GROUP, "wo", "Idle", [
+            BLOBMember("PLAN", "Plan (.toml)")])
+        self.status = TextVector("PLAN_STATUS", "Loaded plan", GROUP, "ro", "Idle", [
+            TextMember("NAME", "Name", ""), TextMember("SOURCE", "From", ""),
+            TextMember("TARGETS", "Targets", ""), TextMember("FRAMES", "Frames", "0"),
+            TextMember("EXPOSURE", "Exposure (s)", "0")])
+        self.state = NumberVector("SEQUENCE_STATE", "Sequence", GROUP, "ro", "Idle", [
+            _count("STEP", "Step"), _count("PROGRESS", "Frames done"),
+            _count("PROGRESS_TOTAL", "Frames"), _seconds("EXPOSURE", "Exposure done (s)"),
+            _seconds("EXPOSURE_TOTAL", "Exposure (s)")])
+        self.start = _process("START", "Start", SwitchMember("SEQUENCE", "Sequence"),
+                              SwitchMember("FOCUSING", "Autofocus"))
+        self.pause = _process("PAUSE", "Pause", SwitchMember("PAUSE", "Pause"))
+        self.abort = _process("ABORT", "Abort", SwitchMember("ABORT", "Abort"))
+        self.stats = NumberVector("AGENT_IMAGER_STATS", "Statistics", GROUP, "ro", "Idle", [
+            _count("TARGET", "Target", 1e4), _count("BATCH", "Batch", 1e4),
+            _count("FRAME", "Frame"), _count("FRAMES", "Frames in batch"),
+            NumberMember("HFD", "HFD (px)", "%.2f", 0, 1e3, 0, 0)])
+        self.last_frame = BLOBVector("AGENT_LAST_FRAME", "Last frame", GROUP, "ro", "Idle", [
+            BLOBMember("FRAME", "Frame")])
+        self.safety = SwitchVector("AGENT_SAFETY", "Safety", GROUP, "rw", "OneOfMany", "Idle", [
+            SwitchMember("SAFE", "Safe", "On"), SwitchMember("UNSAFE", "Unsafe", "Off")])
+        self.safety_cause = TextVector("AGENT_SAFETY_CAUSE", "Unsafe because", GROUP, "rw",
+                                       "Idle", [TextMember("CAUSE", "Cause", "")])
+        self.schedule = TextVector("AGENT_SCHEDULE", "Tonight's schedule", GROUP, "ro", "Idle", [
+            TextMember("BLOCKS", "Blocks (UTC)", ""), TextMember("IN_HAND", "Block in hand", "")])
+        self.picture = TextVector("AGENT_SCHEDULE_PICTURE", "Tonight as a picture", GROUP, "ro",
+                                  "Idle", [TextMember("SVG", "SVG", "")])
 
     def all(self) -> list[PropertyVector]:
         """In the order they are defined."""

@@ -39,6 +39,10 @@ STEP_LABELS = {"PAUSE_SEQUENCE": "Pause sequence", "STOP_GUIDING": "Stop guiding
                "ABORT_EXPOSURE": "Abort exposure",
                "PARK_MOUNT": "Park Mount", "PARK_DOME": "Park Dome",
                "WARM_CAMERA": "Warm camera", "EXECUTE_SCRIPT": "Execute Script"}
+#: WATCHDOG_SHUTDOWN's switches as first defined: indilib's three in its order, then ours.
+SHUTDOWN_DEFAULTS = {"PARK_MOUNT": "Off", "PARK_DOME": "Off", "EXECUTE_SCRIPT": "Off",
+                     "PAUSE_SEQUENCE": "On", "STOP_GUIDING": "On", "ABORT_EXPOSURE": "Off",
+                     "WARM_CAMERA": "Off"}
 
 #: What CONFIG_SAVE writes (and the device takes at start: a restarted watchdog guards at once).
 SAVED = ("WATCHDOG_HEARTBEAT", "WATCHDOG_WEATHER", "WATCHDOG_SETTINGS", "WATCHDOG_Trigger",
@@ -71,13 +75,8 @@ def make_vectors(host: str = "localhost", port: int = 7624) -> dict[str, Propert
             SwitchMember("TRIGGER_CLIENT", "Client", "Off"),
             SwitchMember("TRIGGER_WEATHER", "Weather", "Off")]),
         SwitchVector("WATCHDOG_SHUTDOWN", "Shutdown", MAIN, "rw", "AnyOfMany", "Idle", [
-            SwitchMember("PARK_MOUNT", "Park Mount", "Off"),
-            SwitchMember("PARK_DOME", "Park Dome", "Off"),
-            SwitchMember("EXECUTE_SCRIPT", "Execute Script", "Off"),
-            SwitchMember("PAUSE_SEQUENCE", "Pause sequence", "On"),
-            SwitchMember("STOP_GUIDING", "Stop guiding", "On"),
-            SwitchMember("ABORT_EXPOSURE", "Abort exposure", "Off"),
-            SwitchMember("WARM_CAMERA", "Warm camera", "Off")]),
+            SwitchMember(step, STEP_LABELS[step], value)
+            for step, value in SHUTDOWN_DEFAULTS.items()]),
         SwitchVector("WATCHDOG_MOUNT_POLICY", "Mount Policy", OPTIONS, "rw", "OneOfMany",
                      "Idle", [SwitchMember("MOUNT_IGNORED", "Mount ignored", "On"),
                               SwitchMember("MOUNT_LOCKS", "Mount locks", "Off")]),

@@ -3,9 +3,9 @@
 A member is a method: ``get_<member>`` answers a GET with the value, ``put_<member>`` a PUT
 (both async, both given the request's `Params`) -- or, where it is no more than one INDI
 element read or written, a row of the type's `TABLE` (`table` of `Number`, `Switch`,
-`Toggle`, `Setting`, `Limit`), so that each such member is a line rather than a method. A member of the
-type with neither for a verb is not implemented (0x400) -- never a made-up value; a name that
-is no member of the type is a bad request (400). Members that need the device connected say
+`Toggle`, `Setting`, `Limit`, `Offered`, `Press`), so that each such member is a line rather
+than a method. A member of the type with neither for a verb is not implemented (0x400) --
+never a made-up value; a name that is no member of the type is a bad request (400). Members that need the device connected say
 so with 0x407 rather than reading a property the INDI device has not defined yet.
 """
 
@@ -58,6 +58,12 @@ class Entry(Protocol):
     one INDI element of `device`."""
 
     async def get(self, device: AlpacaDevice, name: str, params: Params) -> Any: ...
+
+
+class Action(Protocol):
+    """A row of `AlpacaDevice.TABLE` for a member that only acts (a PUT, no GET)."""
+
+    async def put(self, device: AlpacaDevice, name: str, params: Params) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -136,7 +142,38 @@ class Toggle(Switch):
         await device.indi.send_and_see(device.name, self.vector, {member: "On"})
 
 
-def table(**rows: Entry) -> Mapping[str, Entry]:
+def _offers(device: AlpacaDevice, vector: str, member: str) -> bool:
+    found = device.indi.vector(device.name, vector)
+    return found is not None and member in found
+
+
+@dataclass(frozen=True)
+class Offered:
+    """A read-only boolean member: whether the device's `vector` has switch `member` (a
+    capability, such as CanSetPark: a PARK_OPTION vector with PARK_CURRENT)."""
+
+    vector: str
+    member: str
+
+    async def get(self, device: AlpacaDevice, name: str, params: Params) -> bool:
+        return _offers(device, self.vector, self.member)
+
+
+@dataclass(frozen=True)
+class Press:
+    """A member that only acts (SetPark): switch `member` of `vector` set On, 0x400 where the
+    device does not offer it (the `Offered` row of the same switch says whether it does)."""
+
+    vector: str
+    member: str
+
+    async def put(self, device: AlpacaDevice, name: str, params: Params) -> None:
+        if not _offers(device, self.vector, self.member):
+            raise AlpacaError.not_implemented(f"{name} (no {self.vector}.{self.member})")
+        await device.indi.send(device.name, self.vector, {self.member: "On"})
+
+
+def table(**rows: Entry | Action) -> Mapping[str, Entry | Action]:
     """A type's `AlpacaDevice.TABLE`, by the members' Alpaca names, read-only (it is shared by
     every device of the type)."""
     return MappingProxyType(rows)
@@ -153,9 +190,9 @@ class AlpacaDevice:
     #: Members of this type that answer whether or not the device is connected.
     ALWAYS: frozenset[str] = frozenset()
     #: Members that are one INDI element each: Alpaca name (as the interface spells it) -> row.
-    TABLE: ClassVar[Mapping[str, Entry]] = MappingProxyType({})
+    TABLE: ClassVar[Mapping[str, Entry | Action]] = MappingProxyType({})
     #: `TABLE` by lower-case member (as on the URL), made for each subclass.
-    _ROWS: ClassVar[dict[str, tuple[str, Entry]]] = {}
+    _ROWS: ClassVar[dict[str, tuple[str, Entry | Action]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -14,6 +14,8 @@ from indipycore.protocol import State
 
 from .common import AlpacaDevice
 from .common import Number
+from .common import Offered
+from .common import Press
 from .common import table
 
 POSITION = "ABS_DOME_POSITION"
@@ -30,7 +32,9 @@ class Dome(AlpacaDevice):
         "shutterstatus", "slaved", "slewing", "slewtoaltitude", "slewtoazimuth",
         "synctoazimuth"})
     STATE = ("Altitude", "AtHome", "AtPark", "Azimuth", "ShutterStatus", "Slewing")
-    TABLE = table(Azimuth=Number(POSITION, "DOME_ABSOLUTE_POSITION", lambda v: v % 360.0))
+    TABLE = table(Azimuth=Number(POSITION, "DOME_ABSOLUTE_POSITION", lambda v: v % 360.0),
+                  CanSetPark=Offered("DOME_PARK_OPTION", "PARK_CURRENT"),
+                  SetPark=Press("DOME_PARK_OPTION", "PARK_CURRENT"))
 
     def _rw(self, vector: str) -> bool:
         found = self.indi.vector(self.name, vector)
@@ -101,19 +105,6 @@ class Dome(AlpacaDevice):
         if self.at_park():
             return
         await self.indi.send(self.name, "DOME_PARK", {"PARK": "On"})
-
-    async def get_cansetpark(self, params: Params) -> bool:
-        return self.can_set_park()
-
-    def can_set_park(self) -> bool:
-        """DOME_PARK_OPTION with PARK_CURRENT."""
-        option = self.indi.vector(self.name, "DOME_PARK_OPTION")
-        return option is not None and "PARK_CURRENT" in option
-
-    async def put_setpark(self, params: Params) -> None:
-        if not self.can_set_park():
-            raise AlpacaError.not_implemented("SetPark (no DOME_PARK_OPTION.PARK_CURRENT)")
-        await self.indi.send(self.name, "DOME_PARK_OPTION", {"PARK_CURRENT": "On"})
 
     async def get_canslave(self, params: Params) -> bool:
         return self._rw("DOME_AUTOSYNC")

@@ -30,6 +30,8 @@ from indipycore.astro import local_sidereal_time
 from indipycore.protocol import State
 
 from .common import AlpacaDevice
+from .common import Offered
+from .common import Press
 from .common import Switch
 from .common import table
 from .slewrates import member_for
@@ -71,7 +73,9 @@ class Telescope(AlpacaDevice):
     MEMBERS = MEMBERS
     STATE = ("Altitude", "AtHome", "AtPark", "Azimuth", "Declination", "IsPulseGuiding",
              "RightAscension", "SideOfPier", "SiderealTime", "Slewing", "Tracking", "UTCDate")
-    TABLE = table(Tracking=Switch("TELESCOPE_TRACK_STATE", "TRACK_ON"))
+    TABLE = table(Tracking=Switch("TELESCOPE_TRACK_STATE", "TRACK_ON"),
+                  CanSetPark=Offered("TELESCOPE_PARK_OPTION", "PARK_CURRENT"),
+                  SetPark=Press("TELESCOPE_PARK_OPTION", "PARK_CURRENT"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -199,14 +203,6 @@ class Telescope(AlpacaDevice):
         return self._rw("TELESCOPE_PARK")
 
     get_canunpark = get_canpark
-
-    async def get_cansetpark(self, params: Params) -> bool:
-        return self.can_set_park()
-
-    def can_set_park(self) -> bool:
-        """TELESCOPE_PARK_OPTION with PARK_CURRENT."""
-        option = self.indi.vector(self.name, "TELESCOPE_PARK_OPTION")
-        return option is not None and "PARK_CURRENT" in option
 
     async def get_cansettracking(self, params: Params) -> bool:
         return self._rw("TELESCOPE_TRACK_STATE")
@@ -367,11 +363,6 @@ class Telescope(AlpacaDevice):
         if str(park.get("UNPARK")) == "On" and park.state != State.BUSY:
             return
         await self.indi.send_and_see(self.name, "TELESCOPE_PARK", {"UNPARK": "On"})
-
-    async def put_setpark(self, params: Params) -> None:
-        if not self.can_set_park():
-            raise AlpacaError.not_implemented("SetPark (no TELESCOPE_PARK_OPTION.PARK_CURRENT)")
-        await self.indi.send(self.name, "TELESCOPE_PARK_OPTION", {"PARK_CURRENT": "On"})
 
     async def put_tracking(self, params: Params) -> None:
         wanted = params.as_bool("Tracking")
