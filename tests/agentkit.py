@@ -6,6 +6,7 @@ is made once, in `plan/toml.py`."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -114,3 +115,18 @@ async def simulator_served(program: str, device: str, *vectors: str
         for vector in vectors:
             await client.wait_for(device, vector, timeout=20)
         yield client, ipy.port
+
+
+def executable_folder(tmp_path: Path, executable: str, module: str) -> str:
+    """The folder holding an agent's console script `executable`: this interpreter's (a
+    console script of pyproject.toml, once the project is installed again), else a launcher
+    written for the test that runs `module`'s `main`, so indiserver finds it on PATH."""
+    here = Path(sys.executable).with_name(executable)
+    if here.exists():
+        return str(here.parent)
+    folder = tmp_path / "bin"
+    folder.mkdir(exist_ok=True)
+    launcher = folder / executable
+    launcher.write_text(f"#!{sys.executable}\nfrom {module} import main\nmain()\n")
+    launcher.chmod(0o755)
+    return str(folder)

@@ -7,13 +7,13 @@ it under Agent."""
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from agentkit import executable_folder
 from astrokit import AGENT
 from astrokit import TARGET
 from astrokit import Sky
@@ -32,27 +32,13 @@ from indipyserver.driverxml import read_driver_info
 EXECUTABLE = "indipy_agent_astrometry"
 
 
-def executable_folder(tmp_path: Path) -> str:
-    """The folder holding ``indipy_agent_astrometry``: this interpreter's (once the project
-    is installed again: it is a console script of pyproject.toml), else a launcher written
-    for this test that runs the same `main`."""
-    here = Path(sys.executable).with_name(EXECUTABLE)
-    if here.exists():
-        return str(here.parent)
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    launcher = folder / EXECUTABLE
-    launcher.write_text(f"#!{sys.executable}\nfrom indipyagents.astrometry.main import main\n"
-                        "main()\n")
-    launcher.chmod(0o755)
-    return str(folder)
-
 
 @pytest.mark.timeout(600)
 async def test_the_executable_under_indiserver_solves_indilibs_ccd(
         indiserver_factory: Callable[..., IndiServer], tmp_path: Path) -> None:
     port = free_port()
-    env = {"PATH": executable_folder(tmp_path) + os.pathsep + driver_path(),
+    folder = executable_folder(tmp_path, EXECUTABLE, "indipyagents.astrometry.main")
+    env = {"PATH": folder + os.pathsep + driver_path(),
            "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
            "INDIPY_AGENT_SERVER": f"127.0.0.1:{port}"}
     indiserver = indiserver_factory(EXECUTABLE, "indi_simulator_telescope",
@@ -63,6 +49,7 @@ async def test_the_executable_under_indiserver_solves_indilibs_ccd(
             await client.wait_for(device, "CONNECTION", timeout=30)
             await client.set(device, "CONNECTION", {"CONNECT": "On"}, timeout=10)
         await client.wait_for(AGENT, "AGENT_START_PROCESS", timeout=30)
+        await client.wait_for(AGENT, "ACTIVE_DEVICES", timeout=30)  # defined after it
         # indilib's defaults: ACTIVE_DEVICES names indilib's simulators.
         assert client.get(AGENT, "ACTIVE_DEVICES", "ACTIVE_CCD") == "CCD Simulator"
         assert client.get(AGENT, "ACTIVE_DEVICES", "ACTIVE_TELESCOPE") == "Telescope Simulator"
@@ -92,7 +79,7 @@ async def test_the_executable_under_indiserver_solves_indilibs_ccd(
 
 
 async def test_driverxml_lists_it_under_agent(tmp_path: Path) -> None:
-    path = Path(executable_folder(tmp_path)) / EXECUTABLE
+    path = Path(executable_folder(tmp_path, EXECUTABLE, 'indipyagents.astrometry.main')) / EXECUTABLE
     entries = await read_driver_info(str(path))
     assert [(e.label, e.name) for e in entries] == [(AGENT, AGENT)]
     assert group_of(entries[0].interface, entries[0].exec) == "Agent"

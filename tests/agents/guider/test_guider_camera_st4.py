@@ -7,7 +7,6 @@ CCD Simulator's TELESCOPE_TIMED_GUIDE_NS/WE, none to the mount's."""
 
 from __future__ import annotations
 
-import socket
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 from peers import driver_path
 from peers import find_binary
+from peers import free_port
 from phd2client import Phd2Client
 from serverkit import running
 from serverkit import server
@@ -34,12 +34,6 @@ AGENT = "Guider Agent"
 PULSE_VECTORS = ("TELESCOPE_TIMED_GUIDE_NS", "TELESCOPE_TIMED_GUIDE_WE")
 #: The Double Cluster (J2000): rich in stars, above Greenwich's horizon at any hour.
 TARGET = (2.35, 57.14)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.mark.timeout(600)

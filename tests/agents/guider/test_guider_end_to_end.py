@@ -9,25 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import math
-import socket
 import time
 
 import pytest
+from guiderkit import guided_sky
+from peers import free_port
 from phd2client import Phd2Client
-from serverkit import running
-from serverkit import server
 from waiting import until
 
 import indipyclient
-from indipyagents.guider import make_driver
-from indipysimulators import guidecamera
 from indipysimulators import telescope
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def spread(client: indipyclient.Client, seconds: float) -> float:
@@ -48,12 +39,8 @@ async def spread(client: indipyclient.Client, seconds: float) -> float:
 @pytest.mark.timeout(600)
 async def test_a_phd2_client_guides_dithers_and_stops() -> None:
     port = free_port()
-    guider = make_driver(phd2_port=port, phd2_host="127.0.0.1")
-    async with running(server(telescope.make_driver(50.0), guidecamera.make_driver(),
-                              guider)) as ours, \
-            indipyclient.connect("127.0.0.1", ours.port) as client:
+    async with guided_sky(phd2_port=port) as (_ours, client):
         mount = telescope.DEVICE
-        await client.set(mount, "CONNECTION", {"CONNECT": "On"}, timeout=10)
         await client.set(mount, "ON_COORD_SET", {"TRACK": "On"}, timeout=10)
         await client.set(mount, "EQUATORIAL_EOD_COORD", {"RA": 3.8, "DEC": 24.3}, timeout=30)
         await client.set(mount, "SIM_PE", {"AMPLITUDE": 15.0, "PERIOD": 60.0}, timeout=10)

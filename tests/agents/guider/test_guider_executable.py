@@ -9,13 +9,13 @@ guide rate."""
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from agentkit import executable_folder
 from peers import IndiServer
 from peers import driver_path
 from peers import free_port
@@ -33,26 +33,13 @@ CCD = "CCD Simulator"
 TARGET = (2.35, 57.14)
 
 
-def executable_folder(tmp_path: Path) -> str:
-    """The folder holding ``indipy_agent_guider``: this interpreter's (a console script of
-    pyproject.toml), else a launcher written for this test that runs the same `main`."""
-    here = Path(sys.executable).with_name(EXECUTABLE)
-    if here.exists():
-        return str(here.parent)
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    launcher = folder / EXECUTABLE
-    launcher.write_text(f"#!{sys.executable}\nfrom indipyagents.guider.main import main\n"
-                        "main()\n")
-    launcher.chmod(0o755)
-    return str(folder)
-
 
 @pytest.mark.timeout(600)
 async def test_the_executable_under_indiserver_guides_indilibs_ccd(
         indiserver_factory: Callable[..., IndiServer], tmp_path: Path) -> None:
     port, phd2_port = free_port(), free_port()
-    env = {"PATH": executable_folder(tmp_path) + os.pathsep + driver_path(),
+    folder = executable_folder(tmp_path, EXECUTABLE, "indipyagents.guider.main")
+    env = {"PATH": folder + os.pathsep + driver_path(),
            "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
            "INDIPY_AGENT_SERVER": f"127.0.0.1:{port}", "INDIPY_PHD2_PORT": str(phd2_port)}
     indiserver = indiserver_factory(EXECUTABLE, "indi_simulator_telescope",

@@ -12,15 +12,11 @@ import time
 from typing import Any
 
 import pytest
+from guiderkit import guided_sky
 from peers import getprop
 from peers import setprop
-from serverkit import running
-from serverkit import server
 
-import indipyclient
-from indipyagents.guider import make_driver
 from indipyclient import setVector
-from indipysimulators import guidecamera
 from indipysimulators import telescope
 
 AGENT = "Guider Agent"
@@ -51,9 +47,7 @@ async def until_getprop(port: int, spec: str, wanted: str, timeout: float) -> No
 
 @pytest.mark.timeout(600)
 async def test_indi_setprop_calibrates_guides_dithers_aborts_and_guides_again() -> None:
-    async with running(server(telescope.make_driver(50.0), guidecamera.make_driver(),
-                              make_driver(phd2_port=0))) as ours, \
-            indipyclient.connect("127.0.0.1", ours.port) as client:
+    async with guided_sky() as (ours, client):
         port = ours.port
         states: list[str] = []
         dither: list[tuple[str, str]] = []

@@ -8,25 +8,21 @@ Busy then Idle, measured here with indiserver; so the refusing peer is ours.)"""
 
 from __future__ import annotations
 
-import socket
 import time
 from datetime import UTC
 from datetime import datetime
 from typing import Any
 
 import pytest
+from guiderkit import guided_sky
+from peers import free_port
 from phd2client import Phd2Client
-from serverkit import running
-from serverkit import server
 from waiting import until
 
-import indipyclient
-from indipyagents.guider import make_driver
 from indipyclient import setVector
 from indipycore.astro import hour_angle
 from indipycore.astro import local_sidereal_time
 from indipycore.astro import precess_from_j2000
-from indipysimulators import guidecamera
 from indipysimulators import telescope
 
 AGENT = "Guider Agent"
@@ -35,20 +31,10 @@ MOUNT = telescope.DEVICE
 TARGET = (2.35, 57.14)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.mark.timeout(300)
 async def test_a_parked_mount_ends_the_calibration_with_its_refusal() -> None:
     phd2_port = free_port()
-    guider = make_driver(phd2_port=phd2_port, phd2_host="127.0.0.1")
-    async with running(server(telescope.make_driver(50.0), guidecamera.make_driver(),
-                              guider)) as ours, \
-            indipyclient.connect("127.0.0.1", ours.port) as client:
-        await client.set(MOUNT, "CONNECTION", {"CONNECT": "On"}, timeout=10)
+    async with guided_sky(phd2_port=phd2_port) as (_ours, client):
         # Parked where the sky is rich (the Double Cluster), not at the pole: the guider
         # must find a star before it pulses.
         ra, dec = precess_from_j2000(*TARGET, datetime.now(UTC))

@@ -10,13 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from serverkit import running
-from serverkit import server
+from guiderkit import guided_sky
 from waiting import until
 
-import indipyclient
-from indipyagents.guider import make_driver
-from indipysimulators import guidecamera
 from indipysimulators import telescope
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "watchdog"))
@@ -31,10 +27,7 @@ MOUNT = telescope.DEVICE
 
 @pytest.mark.timeout(600)
 async def test_the_watchdogs_shutdown_stops_our_guider(tmp_path: Path) -> None:
-    async with running(server(telescope.make_driver(50.0), guidecamera.make_driver(),
-                              make_driver(phd2_port=0), watchdog(tmp_path))) as ours, \
-            indipyclient.connect("127.0.0.1", ours.port) as client:
-        await client.set(MOUNT, "CONNECTION", {"CONNECT": "On"}, timeout=10)
+    async with guided_sky(watchdog(tmp_path)) as (_ours, client):
         await client.set(MOUNT, "ON_COORD_SET", {"TRACK": "On"}, timeout=10)
         await client.set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": 3.8, "DEC": 24.3}, timeout=60)
         await client.set(AGENT, "AGENT_GUIDER_SETTINGS", {"EXPOSURE": 1.0}, timeout=10)
