@@ -50,6 +50,26 @@ WATCHDOG = "WatchDog"
 LIGHTS = [f"Pleiades_NoFilter_Light_00{n}.fits" for n in (1, 2, 3)]
 
 
+#: Labels of a change the test does not need in its list (an exposure's or a slew's end).
+QUIET = ("idle", "still")
+
+
+def label(event: events.setVector) -> tuple[str, str] | None:
+    """What `event` says, for the list of what happened: (what it is about, its label)."""
+    device, name, vector = event.devicename, event.vectorname, event.vector
+    if device == ccd.DEVICE and name == "CCD_EXPOSURE":
+        return "ccd", "exposing" if vector.state.value == "Busy" else "idle"
+    if device == MOUNT and name == "TELESCOPE_PARK":
+        return "park", "parked" if vector["PARK"] == "On" else "unparked"
+    if device == MOUNT and name == "EQUATORIAL_EOD_COORD":
+        return "slew", "slewing" if vector.state.value == "Busy" else "still"
+    if device == GUIDER and name == "AGENT_GUIDER_STATE":
+        return "state", f"guider {vector['STATE']}"
+    if device == GUIDER and name == "AGENT_START_PROCESS":
+        return "start", f"start {vector.state.value}"
+    return None
+
+
 @pytest.mark.timeout(600)
 async def test_the_watchdog_stops_the_guider_and_the_night_starts_it_again_after_the_hold(
         tmp_path: Path, tmp_home: Path) -> None:
@@ -61,30 +81,19 @@ async def test_the_watchdog_stops_the_guider_and_the_night_starts_it_again_after
             indipyclient.connect("127.0.0.1", served.port) as client, \
             indipyclient.connect("127.0.0.1", served.port) as watcher:
         # What happened, in order: each light exposure begun (CCD_EXPOSURE going Busy), the
-        # guider's state and AGENT_START_PROCESS' state as they changed.
+        # mount parked or unparked and each slew begun, the guider's state and
+        # AGENT_START_PROCESS' state as they changed.
         seen: list[str] = []
 
         async def watch() -> None:
-            exposing, last = False, {"state": "", "start": ""}
+            last: dict[str, str] = {}
             async with watcher.events(maxsize=8192) as stream:
                 async for event in stream:
-                    if not isinstance(event, events.setVector):
-                        continue
-                    if event.devicename == ccd.DEVICE and event.vectorname == "CCD_EXPOSURE":
-                        busy = event.vector.state.value == "Busy"
-                        if busy and not exposing:
-                            seen.append("exposing")
-                        exposing = busy
-                    elif event.devicename == GUIDER:
-                        if event.vectorname == "AGENT_GUIDER_STATE":
-                            now, key = f"guider {event.vector['STATE']}", "state"
-                        elif event.vectorname == "AGENT_START_PROCESS":
-                            now, key = f"start {event.vector.state.value}", "start"
-                        else:
-                            continue
-                        if now != last[key]:
-                            seen.append(now)
-                            last[key] = now
+                    found = isinstance(event, events.setVector) and label(event)
+                    if found and last.get(found[0]) != found[1]:
+                        last[found[0]] = found[1]
+                        if found[1] not in QUIET:
+                            seen.append(found[1])
 
         await watcher.wait_for(GUIDER, "AGENT_GUIDER_STATE", timeout=20)
         watching = asyncio.create_task(watch())
@@ -149,11 +158,12 @@ async def test_the_watchdog_stops_the_guider_and_the_night_starts_it_again_after
         assert fits_files(folder) == LIGHTS
         watching.cancel()
 
-    # After the hold: the guider started (Busy, then Ok: settled) and guiding before the
-    # next light exposure began.
+    # After the hold: the mount unparked and pointed again, then the guider started (Busy,
+    # then Ok: settled) and guiding before the next light exposure began.
     after = seen[held:]
     first = after.index("exposing")
-    assert after.index("start Busy") < after.index("start Ok") < first, after
+    assert after.index("unparked") < after.index("slewing") < after.index("start Busy") \
+        < after.index("start Ok") < first, after
     assert "guider Guiding" in after[:first], after
     # No light exposure begun while the guider was not guiding, before or after the hold.
     state = ""
@@ -162,4 +172,4 @@ async def test_the_watchdog_stops_the_guider_and_the_night_starts_it_again_after
             state = what
         elif what == "exposing":
             assert state == "guider Guiding", seen
-    assert "guider Stopped" in seen[:held], seen
+    assert "guider Stopped" in seen[:held] and "parked" in seen[:held], seen
