@@ -1,8 +1,8 @@
 """Issue 81 item 4 on the doubles: the `Guiding` trigger (the guider started before the
 night's first light frame, after the mount moved and after a hold in which the watchdog
-stopped it, lights held while the star is lost, the
-night paused naming the guider past [guiding] lost_wait, GUIDERMS) and the dither through the
-guider (PHD2's settle asked for, a settle that failed journalled and the frame going on)."""
+stopped it; lights held while the star is lost, the night paused naming the guider past
+[guiding] lost_wait, GUIDERMS) and the dither through the guider (PHD2's settle asked for, a
+settle that failed journalled and the frame going on)."""
 
 from __future__ import annotations
 
