@@ -1,7 +1,8 @@
 """Issue 81 item 4 on the doubles: the `Guiding` trigger (the guider started before the
-night's first light frame and after the mount moved, lights held while the star is lost, the
-night paused naming the guider past [guiding] lost_wait, GUIDERMS) and the dither through the
-guider (PHD2's settle asked for, a settle that failed journalled and the frame going on)."""
+night's first light frame, after the mount moved and after a hold in which the watchdog
+stopped it; lights held while the star is lost, the night paused naming the guider past
+[guiding] lost_wait, GUIDERMS) and the dither through the guider (PHD2's settle asked for, a
+settle that failed journalled and the frame going on)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from indipyagents.sequencer.hands import Framed
 from indipyagents.sequencer.hands import Framing
 from indipyagents.sequencer.hands import Hands
 from indipyagents.sequencer.hands import Held
+from indipyagents.sequencer.hands import Pointed
 from indipyagents.sequencer.hands import Slewed
 from indipyagents.sequencer.triggers import Due
 from indipyagents.sequencer.triggers.dither import Dither
@@ -136,6 +138,28 @@ async def test_the_guider_is_started_before_the_first_light_frame_and_after_a_mo
         guider.calls.clear()
         await trigger.carry_out(light, due)
         assert guider.calls == [("stop",), ("guide", 1.5, 8.0, 40.0), ("mark",)]
+
+
+async def test_a_guider_stopped_by_the_watchdog_during_a_hold_is_started_again() -> None:
+    """The watchdog's STOP_GUIDING during a hold, then the mount pointed again: the next light
+    frame starts the guider with the plan's settle (no stop first: it is Stopped) before the
+    lights go; once guiding, it is not due again."""
+    r = rigged()
+    guider = GuiderDouble(r.sky)
+    hands, plan = guided(r, guider)
+    trigger = Guiding(hands)
+    light = at(plan, 1)
+    await trigger.carry_out(light, due_of(await trigger.due(light)))
+    trigger.hear(Held())
+    await guider.stop()  # the watchdog's STOP_GUIDING
+    trigger.hear(Pointed(0))  # the night's Repoint after the hold
+    guider.calls.clear()
+    due = await trigger.due(light)
+    assert due is not None and "Stopped" in due.why and "moved" in due.why
+    await trigger.carry_out(light, due)
+    assert guider.calls == [("guide", 1.5, 8.0, 40.0), ("mark",)]
+    assert [n["started"] for n in notes(hands, "guiding")] == [True, True]
+    assert await trigger.due(light) is None
 
 
 async def test_a_lost_star_holds_the_lights_until_it_is_found() -> None:
