@@ -33,6 +33,7 @@ from indipyagents.sequencer.hands import Held
 from indipyagents.sequencer.hands import Pointed
 from indipyagents.sequencer.hands import Slewed
 from indipyagents.sequencer.triggers import Due
+from indipyagents.sequencer.triggers import FrameAt
 from indipyagents.sequencer.triggers.dither import Dither
 from indipyagents.sequencer.triggers.guiding import LOOK
 from indipyagents.sequencer.triggers.guiding import Guiding
@@ -108,6 +109,27 @@ def notes(hands: Hands, kind: str) -> list[dict[str, object]]:
     return [n["data"] for n in journal.kinds("note") if n["kind"] == kind]
 
 
+@dataclass
+class Guided:
+    """A night's light frame with the guider started on it (by the trigger itself)."""
+
+    r: Rigged
+    guider: GuiderDouble
+    hands: Hands
+    trigger: Guiding
+    light: FrameAt
+
+
+async def guiding_on(index: int, *, lost_wait: float = 60.0) -> Guided:
+    r = rigged()
+    guider = GuiderDouble(r.sky)
+    hands, plan = guided(r, guider, lost_wait=lost_wait)
+    trigger = Guiding(hands)
+    light = at(plan, index)
+    await trigger.carry_out(light, due_of(await trigger.due(light)))
+    return Guided(r, guider, hands, trigger, light)
+
+
 async def test_the_guider_is_started_before_the_first_light_frame_and_after_a_move() -> None:
     """Stopped before the first light: started with the plan's settle (1.5 px, 8 s, 40 s),
     then the lights go (the errors marked); guiding: not due, its GUIDERMS in the cards; a
@@ -144,12 +166,8 @@ async def test_a_guider_stopped_by_the_watchdog_during_a_hold_is_started_again()
     """The watchdog's STOP_GUIDING during a hold, then the mount pointed again: the next light
     frame starts the guider with the plan's settle (no stop first: it is Stopped) before the
     lights go; once guiding, it is not due again."""
-    r = rigged()
-    guider = GuiderDouble(r.sky)
-    hands, plan = guided(r, guider)
-    trigger = Guiding(hands)
-    light = at(plan, 1)
-    await trigger.carry_out(light, due_of(await trigger.due(light)))
+    g = await guiding_on(1)
+    guider, hands, trigger, light = g.guider, g.hands, g.trigger, g.light
     trigger.hear(Held())
     await guider.stop()  # the watchdog's STOP_GUIDING
     trigger.hear(Pointed(0))  # the night's Repoint after the hold
@@ -164,12 +182,8 @@ async def test_a_guider_stopped_by_the_watchdog_during_a_hold_is_started_again()
 
 async def test_a_lost_star_holds_the_lights_until_it_is_found() -> None:
     """LostLock: the lights wait, looking every LOOK seconds, and go on once it guides."""
-    r = rigged()
-    guider = GuiderDouble(r.sky)
-    hands, plan = guided(r, guider)
-    trigger = Guiding(hands)
-    light = at(plan, 0)
-    await trigger.carry_out(light, due_of(await trigger.due(light)))
+    g = await guiding_on(0)
+    r, guider, trigger, light = g.r, g.guider, g.trigger, g.light
     guider.current, guider.lost_for = "LostLock", 5
     guider.calls.clear()
     due = await trigger.due(light)
@@ -184,12 +198,8 @@ async def test_a_lost_star_holds_the_lights_until_it_is_found() -> None:
 async def test_a_star_lost_past_lost_wait_pauses_the_night_naming_the_guider() -> None:
     """Still lost after [guiding] lost_wait: DeviceRefused naming the guider and the bound,
     journalled (the engine pauses the night with it: Alert)."""
-    r = rigged()
-    guider = GuiderDouble(r.sky)
-    hands, plan = guided(r, guider, lost_wait=20.0)
-    trigger = Guiding(hands)
-    light = at(plan, 0)
-    await trigger.carry_out(light, due_of(await trigger.due(light)))
+    g = await guiding_on(0, lost_wait=20.0)
+    guider, hands, trigger, light = g.guider, g.hands, g.trigger, g.light
     guider.current, guider.lost_for = "LostLock", 1000
     due = await trigger.due(light)
     assert due is not None
