@@ -24,6 +24,9 @@ from .phd2wire import exposure_param
 from .phd2wire import guide_params
 from .phd2wire import param
 from .session import Session
+from .starimage import DEFAULT_SIZE
+from .starimage import FITSError
+from .starimage import star_image
 
 __all__ = ["Phd2Methods"]
 
@@ -55,6 +58,7 @@ class Phd2Methods:
             "get_profile": self._profile, "get_calibration_data": self._calibration_data,
             "get_exposure_durations": self._exposure_durations,
             "get_dec_guide_mode": self._get_dec_mode, "set_dec_guide_mode": self._set_dec_mode,
+            "get_star_image": self._star_image,
         }
 
     async def call(self, method: str, params: Params) -> Any:
@@ -208,6 +212,23 @@ class Phd2Methods:
 
     async def _profile(self, params: Params) -> Any:
         return dict(PROFILE)
+
+    async def _star_image(self, params: Params) -> Any:
+        """Ekos asks it after every GuideStep. PHD2: size an integer of 15 or more (-32602
+        otherwise), code 2 "no star selected" before a star and a frame."""
+        size = param(params, ("size",), "size")
+        if size is None:
+            size = DEFAULT_SIZE
+        elif isinstance(size, bool) or not isinstance(size, int) or size < DEFAULT_SIZE:
+            raise InvalidParams("invalid image size param")
+        session = self.session
+        star, frame = session.machine.position, session.last_frame
+        if star is None or frame is None:
+            raise OperationFailed("no star selected", code=2)
+        try:
+            return star_image(frame[1], frame[0], star, size)
+        except FITSError as exc:
+            raise OperationFailed(f"no star selected: {exc}", code=2) from None
 
     async def _calibration_data(self, params: Params) -> Any:
         cal = self.session.machine.calibration

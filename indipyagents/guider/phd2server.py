@@ -49,7 +49,12 @@ Fields = Mapping[str, Any]
 
 
 class OperationFailed(Exception):
-    """A method understood that could not be done: code 1 with this message."""
+    """A method understood that could not be done: code 1 with this message (PHD2 answers
+    a few with another code: get_star_image's "no star selected" is 2)."""
+
+    def __init__(self, message: str, code: int = OPERATION_FAILED) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class MethodNotFound(Exception):
@@ -203,7 +208,7 @@ class Phd2Server:
         except InvalidParams as exc:
             reply = error_reply(item.id, INVALID_PARAMS, str(exc))
         except OperationFailed as exc:
-            reply = error_reply(item.id, OPERATION_FAILED, str(exc))
+            reply = error_reply(item.id, exc.code, str(exc))
         except Exception as exc:  # a bug answers code 1, logged; the server goes on
             logger.exception("PHD2 method %s failed", item.method)
             reply = error_reply(item.id, OPERATION_FAILED, f"{type(exc).__name__}: {exc}")

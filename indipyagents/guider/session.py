@@ -67,6 +67,8 @@ class Session:
         self.publish: Publish = publish or (lambda name, fields: None)
         self.frames = 0
         self.last_stars: tuple[Any, ...] = ()
+        #: The last guide frame read (its number and FITS bytes), for get_star_image.
+        self.last_frame: tuple[int, bytes] | None = None
         self.size = (0, 0)
         self._wake = asyncio.Event()
         self._cameras: dict[str, IndiCamera] = {}
@@ -182,6 +184,7 @@ class Session:
         else:
             found, self.size = stars, (width, height)
             self.last_stars = stars
+            self.last_frame = (self.frames, data)
         pier = _on_member(client, mount, "TELESCOPE_PIER_SIDE")
         coord = client.devices.vector(mount, "EQUATORIAL_EOD_COORD")
         slewing = coord is not None and coord.state is State.BUSY
