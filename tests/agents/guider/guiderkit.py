@@ -6,18 +6,30 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC
+from datetime import datetime
 
 from serverkit import running
 from serverkit import server
 
 import indipyclient
 from indipyagents.guider import make_driver
+from indipycore.astro import precess_from_j2000
 from indipyserver import IPyServer
 from indipysimulators import guidecamera
 from indipysimulators import telescope
 
 AGENT = "Guider Agent"
 MOUNT = telescope.DEVICE
+#: The Double Cluster (J2000 hours, degrees): rich in stars in the guide camera's 26' x 21',
+#: and above the horizon of our mount simulator's site (Greenwich) at any hour, which the
+#: Pleiades are not (they set for seven hours a day: a test pointed there fails by the clock).
+FIELD = (2.35, 57.14)
+
+
+def field_now() -> tuple[float, float]:
+    """FIELD now (JNow), as EQUATORIAL_EOD_COORD takes it."""
+    return precess_from_j2000(*FIELD, datetime.now(UTC))
 
 
 @asynccontextmanager

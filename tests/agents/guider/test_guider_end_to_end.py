@@ -12,6 +12,8 @@ import math
 import time
 
 import pytest
+from guiderkit import FIELD
+from guiderkit import field_now
 from guiderkit import guided_sky
 from peers import free_port
 from phd2client import Phd2Client
@@ -29,7 +31,7 @@ async def spread(client: indipyclient.Client, seconds: float) -> float:
     while time.monotonic() < end:
         ra = float(client.get(mount, "EQUATORIAL_PE", "RA_PE")) * 15 * 3600
         dec = float(client.get(mount, "EQUATORIAL_PE", "DEC_PE")) * 3600
-        points.append((ra * math.cos(math.radians(24.3)), dec))
+        points.append((ra * math.cos(math.radians(FIELD[1])), dec))
         await asyncio.sleep(0.25)
     mx = sum(p[0] for p in points) / len(points)
     my = sum(p[1] for p in points) / len(points)
@@ -42,7 +44,8 @@ async def test_a_phd2_client_guides_dithers_and_stops() -> None:
     async with guided_sky(phd2_port=port) as (_ours, client):
         mount = telescope.DEVICE
         await client.set(mount, "ON_COORD_SET", {"TRACK": "On"}, timeout=10)
-        await client.set(mount, "EQUATORIAL_EOD_COORD", {"RA": 3.8, "DEC": 24.3}, timeout=30)
+        ra, dec = field_now()
+        await client.set(mount, "EQUATORIAL_EOD_COORD", {"RA": ra, "DEC": dec}, timeout=30)
         await client.set(mount, "SIM_PE", {"AMPLITUDE": 15.0, "PERIOD": 60.0}, timeout=10)
         await client.set(mount, "SIM_DRIFT", {"DEC": 3.0}, timeout=10)
         await until(lambda: float(client.get("Guider Agent", "AGENT_GUIDER_PHD2", "PORT"))

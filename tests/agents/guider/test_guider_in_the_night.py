@@ -19,6 +19,7 @@ from agentkit import AGENT
 from agentkit import night
 from agentkit import target
 from agentkit import write_plan
+from guiderkit import FIELD
 from serverkit import running
 from serverkit import server
 from waiting import until
@@ -78,7 +79,7 @@ async def test_a_night_dithers_through_the_guider_and_holds_while_the_star_is_lo
         await client.wait_for(AGENT, "IMAGE_NAME", timeout=10)
         await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(tmp_path / "frames")},
                          timeout=10)
-        plan = night("guided", target("Pleiades", Batch(5, 4.0), ra=3.79, dec=24.3),
+        plan = night("guided", target("DoubleCluster", Batch(5, 4.0), ra=FIELD[0], dec=FIELD[1]),
                      camera=ccd.DEVICE, mount=MOUNT,
                      dither=Dither(every=1, pixels=3.0, method="guider", settle=3.0,
                                    settle_pixels=1.5, settle_timeout=60.0),

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import pytest
+from guiderkit import field_now
 from guiderkit import guided_sky
 from peers import getprop
 from peers import setprop
@@ -63,8 +64,8 @@ async def test_indi_setprop_calibrates_guides_dithers_aborts_and_guides_again() 
         with client.waiters.watching(record):
             await indi_setprop(port, f"{MOUNT}.CONNECTION.CONNECT=On")
             await indi_setprop(port, f"{MOUNT}.ON_COORD_SET.TRACK=On")
-            await client.set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": 3.8, "DEC": 24.3},
-                             timeout=60)
+            ra, dec = field_now()
+            await client.set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": ra, "DEC": dec}, timeout=60)
             await indi_setprop(port, f"{AGENT}.AGENT_GUIDER_SETTINGS.EXPOSURE=1")
             await indi_setprop(port, f"{AGENT}.AGENT_GUIDER_DITHER_SETTINGS.AMOUNT=3;"
                                      "SETTLE_PIXELS=1.5;SETTLE_TIME=3;SETTLE_TIMEOUT=60")

@@ -18,6 +18,7 @@ import pytest
 from agentkit import AGENT
 from agentkit import night
 from agentkit import target
+from guiderkit import FIELD
 from serverkit import running
 from serverkit import server
 from waiting import until
@@ -47,7 +48,7 @@ from watchdogkit import watchdog
 GUIDER = "Guider Agent"
 MOUNT = telescope.DEVICE
 WATCHDOG = "WatchDog"
-LIGHTS = [f"Pleiades_NoFilter_Light_00{n}.fits" for n in (1, 2, 3)]
+LIGHTS = [f"DoubleCluster_NoFilter_Light_00{n}.fits" for n in (1, 2, 3)]
 
 
 #: Labels of a change the test does not need in its list (an exposure's or a slew's end).
@@ -125,7 +126,7 @@ async def test_the_watchdog_stops_the_guider_and_the_night_starts_it_again_after
         # The night: three guided light frames of 2 s, no dither, no flip.
         await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(tmp_path / "frames")},
                          timeout=10)
-        plan = night("guided", target("Pleiades", Batch(3, 2.0), ra=3.79, dec=24.3),
+        plan = night("guided", target("DoubleCluster", Batch(3, 2.0), ra=FIELD[0], dec=FIELD[1]),
                      camera=ccd.DEVICE, mount=MOUNT, flip=Flip(enabled=False))
         await load_and_start(client, tmp_path,
                              replace(plan, devices=replace(plan.devices, guider=GUIDER)))

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from guiderkit import field_now
 from guiderkit import guided_sky
 from waiting import until
 
@@ -29,7 +30,8 @@ MOUNT = telescope.DEVICE
 async def test_the_watchdogs_shutdown_stops_our_guider(tmp_path: Path) -> None:
     async with guided_sky(watchdog(tmp_path)) as (_ours, client):
         await client.set(MOUNT, "ON_COORD_SET", {"TRACK": "On"}, timeout=10)
-        await client.set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": 3.8, "DEC": 24.3}, timeout=60)
+        ra, dec = field_now()
+        await client.set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": ra, "DEC": dec}, timeout=60)
         await client.set(AGENT, "AGENT_GUIDER_SETTINGS", {"EXPOSURE": 1.0}, timeout=10)
         result = await client.set(AGENT, "AGENT_START_PROCESS", {"CALIBRATION": "On"},
                                   timeout=10)

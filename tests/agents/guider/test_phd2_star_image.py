@@ -11,6 +11,7 @@ import socket
 import struct
 
 import pytest
+from guiderkit import field_now
 from hypothesis import given
 from hypothesis import strategies as st
 from phd2client import Phd2Client
@@ -102,7 +103,8 @@ async def test_ekos_gets_the_guide_star_image_over_tcp() -> None:
         mount = telescope.DEVICE
         await client.set(mount, "CONNECTION", {"CONNECT": "On"}, timeout=10)
         await client.set(mount, "ON_COORD_SET", {"TRACK": "On"}, timeout=10)
-        await client.set(mount, "EQUATORIAL_EOD_COORD", {"RA": 3.8, "DEC": 24.3}, timeout=30)
+        ra, dec = field_now()
+        await client.set(mount, "EQUATORIAL_EOD_COORD", {"RA": ra, "DEC": dec}, timeout=30)
         await until(lambda: float(client.get("Guider Agent", "AGENT_GUIDER_PHD2", "PORT"))
                     == port, timeout=20)
         ekos = await Phd2Client.connect(port)
