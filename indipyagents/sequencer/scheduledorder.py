@@ -136,7 +136,7 @@ class ScheduledOrder:
         return BlockWaitStep(f"wait/{moment.isoformat()}/{next(self._ids)}", moment)
 
     def _schedule(self, place: Place, now: datetime) -> None:
-        self.night = the_night(self.plan, place, now, self.control.done)
+        self.night = the_night(self.plan, place, now, self.control.done, self._pointed)
         self.blocks, self.place = self.night.blocks, place
         logger.info("tonight's schedule from %s: %s", now.isoformat(),
                     blocks_text(self.blocks).replace("\n", "; "))
