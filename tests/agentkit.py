@@ -6,6 +6,10 @@ is made once, in `plan/toml.py`."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from typing import cast
@@ -69,3 +73,29 @@ async def run_plan(port: int, plan: Path, images: Path, timeout: float = 120) ->
         vector = await client.wait_for(AGENT, "SEQUENCE_STATE", state=("Ok", "Alert"),
                                        timeout=timeout)
         return f"{vector.state} {vector.message}".strip()
+
+
+class NightClock:
+    """A night of the agent's runs' own (issue 82's tests): real time from `start`, plus every
+    sleep's seconds at once, so a wait between two blocks or two nights passes in a moment
+    while exposures and slews take theirs. From `hold_from` on (a moment of the night), a
+    sleep waits for `release` first (`held` is set then): a test looks at the agent between
+    two nights, then lets the day pass or aborts."""
+
+    def __init__(self, start: datetime, hold_from: datetime | None = None) -> None:
+        self.start = start
+        self.began = time.monotonic()
+        self.skipped = 0.0
+        self.hold_from = hold_from
+        self.held = asyncio.Event()
+        self.release = asyncio.Event()
+
+    def clock(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self.began + self.skipped)
+
+    async def sleep(self, seconds: float) -> None:
+        if self.hold_from is not None and self.clock() >= self.hold_from:
+            self.held.set()
+            await self.release.wait()
+        self.skipped += max(0.0, seconds)
+        await asyncio.sleep(0)

@@ -186,6 +186,7 @@ class ScheduledOrder:
             logger.info("tonight's blocks are spent: parked until %s, the night of %s",
                         decision.until.isoformat(), decision.night.date.isoformat())
             self._pointed, self._slewing = None, None
+            self.blocks = None  # made again once awake: that night's
             return NightWaitStep(f"night/{decision.night.date.isoformat()}/{next(self._ids)}",
                                  decision.until)
         if isinstance(decision, GiveUp):

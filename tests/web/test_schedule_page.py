@@ -8,19 +8,18 @@ and on a desktop. The SVG is served as an image only, under a policy that runs n
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from agentkit import AGENT
+from agentkit import NightClock
 from agentkit import night
 from agentkit import target
 from agentkit import write_plan
@@ -51,21 +50,6 @@ DESKTOP = {"width": 1280, "height": 800}
 PICTURE_FILE = Path("/tmp/web82-schedule-phone.png")
 
 
-class NightClock:
-    """Real time from START, plus every sleep's seconds at once."""
-
-    def __init__(self) -> None:
-        self.began = time.monotonic()
-        self.skipped = 0.0
-
-    def clock(self) -> datetime:
-        return START + timedelta(seconds=time.monotonic() - self.began + self.skipped)
-
-    async def sleep(self, seconds: float) -> None:
-        self.skipped += max(0.0, seconds)
-        await asyncio.sleep(0)
-
-
 def scheduled(folder: str, where: Path) -> str:
     def constrained(name: str, ra: float, dec: float, count: int, priority: int) -> Target:
         made = target(name, Batch(count, 1.0, "Red"), ra=ra, dec=dec)
@@ -89,7 +73,7 @@ def rig(tmp_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     # frames in the agent's default image folder (/tmp), in a folder of the test's own
     folder = f"web82-{tmp_path.name}-{time.time_ns()}"
     agent = make_agent(plan=scheduled(folder, tmp_path), start=True)
-    times = NightClock()
+    times = NightClock(START)
     assert agent.night is not None
     agent.night.timing = {"clock": times.clock, "sleep": times.sleep}
     server = ServerThread(free_port(), agent,
