@@ -6,9 +6,13 @@ is made once, in `plan/toml.py`."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from typing import cast
@@ -130,3 +134,29 @@ def executable_folder(tmp_path: Path, executable: str, module: str) -> str:
     launcher.write_text(f"#!{sys.executable}\nfrom {module} import main\nmain()\n")
     launcher.chmod(0o755)
     return str(folder)
+
+
+class NightClock:
+    """A night of the agent's runs' own (issue 82's tests): real time from `start`, plus every
+    sleep's seconds at once, so a wait between two blocks or two nights passes in a moment
+    while exposures and slews take theirs. From `hold_from` on (a moment of the night), a
+    sleep waits for `release` first (`held` is set then): a test looks at the agent between
+    two nights, then lets the day pass or aborts."""
+
+    def __init__(self, start: datetime, hold_from: datetime | None = None) -> None:
+        self.start = start
+        self.began = time.monotonic()
+        self.skipped = 0.0
+        self.hold_from = hold_from
+        self.held = asyncio.Event()
+        self.release = asyncio.Event()
+
+    def clock(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self.began + self.skipped)
+
+    async def sleep(self, seconds: float) -> None:
+        if self.hold_from is not None and self.clock() >= self.hold_from:
+            self.held.set()
+            await self.release.wait()
+        self.skipped += max(0.0, seconds)
+        await asyncio.sleep(0)

@@ -23,6 +23,13 @@ TWILIGHTS: tuple[Twilight, ...] = ("civil", "nautical", "astronomical")
 #: Ekos's default priority; 1 is imaged first.
 DEFAULT_PRIORITY = 10
 LOWEST_PRIORITY = 20
+#: A mount's slew in degrees a second and the seconds it settles after one: indilib's
+#: telescope simulator and most goto mounts slew at 2-4 deg/s; NINA's and Ekos's settle
+#: times are of tens of seconds.
+DEFAULT_SLEW_RATE = 2.0
+DEFAULT_SETTLE = 30.0
+#: The nights a scheduled plan is run over by default: the month of an observer's project.
+DEFAULT_NIGHTS = 30
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,11 @@ class Schedule:
     """The plan is scheduled. `twilight`, `min_altitude`, `moon_separation` and `min_minutes`
     are every target's unless it says otherwise; `horizon` is the site's artificial horizon,
     (azimuth, altitude) pairs joined by straight lines around the sky, which every target
-    must clear; a frame takes its exposure plus `frame_overhead` seconds (download, dither)."""
+    must clear; a frame takes its exposure plus `frame_overhead` seconds (download, dither).
+    A block of another target than the last begins after the slew to it: the angle between
+    the two at `slew_rate` degrees a second, plus `settle` seconds (the first of a night slews
+    from the park, taken at the pole). The agent runs `nights` nights from the one it began
+    on, each taking up what the last left, before it gives up on the frames left."""
 
     twilight: Twilight = "astronomical"
     horizon: tuple[tuple[float, float], ...] = ()
@@ -56,6 +67,9 @@ class Schedule:
     moon_separation: float = 0.0
     min_minutes: float = 30.0
     frame_overhead: float = 5.0
+    slew_rate: float = DEFAULT_SLEW_RATE
+    settle: float = DEFAULT_SETTLE
+    nights: int = DEFAULT_NIGHTS
 
 
 def effective(schedule: Schedule, constraints: Constraints | None) -> Constraints:

@@ -23,12 +23,17 @@ from .locate import format_path
 from .model import Plan
 
 SCHEDULE_KEYS = ("twilight", "horizon", "min_altitude", "moon_separation", "min_minutes",
-                 "frame_overhead")
+                 "frame_overhead", "slew_rate", "settle", "nights")
 CONSTRAINT_KEYS = ("min_altitude", "moon_separation", "twilight", "priority", "min_minutes",
                    "after", "before")
 MAX_MINUTES = 24 * 60.0
 MAX_OVERHEAD = 600.0
 MAX_HORIZON_POINTS = 360
+#: The fastest slew of sense (degrees a second) and the longest settle (seconds).
+MAX_SLEW_RATE = 90.0
+MAX_SETTLE = 600.0
+#: The most nights a plan is run over (a year: the command's --nights too).
+MAX_NIGHTS = 366
 
 
 def read_schedule(data: Table | None) -> Schedule | None:
@@ -48,7 +53,11 @@ def read_schedule(data: Table | None) -> Schedule | None:
         min_minutes=fields.number(data, path, "min_minutes", default.min_minutes,
                                   low=0, high=MAX_MINUTES),
         frame_overhead=fields.number(data, path, "frame_overhead", default.frame_overhead,
-                                     low=0, high=MAX_OVERHEAD))
+                                     low=0, high=MAX_OVERHEAD),
+        slew_rate=fields.number(data, path, "slew_rate", default.slew_rate, low=0,
+                                cap=MAX_SLEW_RATE, above=True),
+        settle=fields.number(data, path, "settle", default.settle, low=0, high=MAX_SETTLE),
+        nights=fields.whole(data, path, "nights", default.nights, low=1, high=MAX_NIGHTS))
 
 
 def _horizon(value: object, path: KeyPath) -> tuple[tuple[float, float], ...]:
@@ -139,7 +148,8 @@ def schedule_pairs(schedule: Schedule) -> dict[str, object]:
     """The ``[schedule]`` table's keys but the horizon (`horizon_line`), every one written."""
     return {"twilight": schedule.twilight, "min_altitude": schedule.min_altitude,
             "moon_separation": schedule.moon_separation, "min_minutes": schedule.min_minutes,
-            "frame_overhead": schedule.frame_overhead}
+            "frame_overhead": schedule.frame_overhead, "slew_rate": schedule.slew_rate,
+            "settle": schedule.settle, "nights": schedule.nights}
 
 
 def horizon_line(schedule: Schedule) -> str:

@@ -29,6 +29,7 @@ from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
+from indipyagents.plan.scheduling import MAX_NIGHTS
 from indipyagents.plan.toml import PlanError
 from indipyagents.plan.toml import load_plan
 from indipycore.commandline import configure_logging
@@ -43,7 +44,6 @@ from .report import as_table
 from .sky import Place
 
 logger = logging.getLogger("indipy-schedule")
-MAX_NIGHTS = 366
 
 
 def parser() -> argparse.ArgumentParser:

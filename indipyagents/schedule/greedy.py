@@ -6,6 +6,10 @@ to take, and which can keep the telescope `min_minutes` (or for what its frames 
 it keeps it until its window closes, its frames are done, or, `min_minutes` on, a target of
 higher priority can begin. When none can, the schedule skips to the first moment one can, so
 the telescope is busy whenever some target may be imaged. A block ends on a frame's end.
+A block of another target than the last one begins once the mount has slewed there
+(`slewing.slew_seconds`: its `slewing` seconds lie between the last block's end and its start,
+or before its start when it waits for its window), so no frame is counted into a slew; the
+night's first block slews from the park.
 Night after night, each target's frames left are carried forward; what is left after the
 last night is `Unschedulable`, with the reason. Pure: the site, the nights and what is left
 are given (`replan` is the same from a moment of the night, after a hold or a restart).
@@ -33,6 +37,7 @@ from .frames import fit
 from .frames import remaining_of
 from .frames import seconds_left
 from .sky import Place
+from .slewing import slew_seconds
 from .windows import NightSky
 from .windows import Span
 from .windows import Tally
@@ -41,13 +46,16 @@ from .windows import windows
 
 @dataclass(frozen=True)
 class Block:
-    """`frames` frames of target number `index` (in the plan), named `target`."""
+    """`frames` frames of target number `index` (in the plan), named `target`, from `start`
+    (the first frame's) to `end`; the slew to it takes the `slewing` seconds before `start`
+    (0: the mount is already there)."""
 
     target: str
     start: datetime
     end: datetime
     frames: int
     index: int
+    slewing: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -89,9 +97,11 @@ class _Job:
 
 
 def schedule(plan: Plan, place: Place, first: date, nights: int = 1, *,
-             remaining: Remaining | None = None, start: datetime | None = None) -> Result:
+             remaining: Remaining | None = None, start: datetime | None = None,
+             pointed: int | None = None) -> Result:
     """The nights from the one beginning on the evening of `first`; `remaining` frames of
-    each target's batches (all of them unless given), from `start` (none earlier)."""
+    each target's batches (all of them unless given), from `start` (none earlier), the mount
+    pointed at target `pointed` then (None: parked; every later night begins parked)."""
     settings = plan.schedule or Schedule()
     left = [list(counts) for counts in (remaining or remaining_of(plan))]
     jobs = [_Job(index, target.name, target.ra or 0.0, target.dec or 0.0, constraints,
@@ -113,7 +123,8 @@ def schedule(plan: Plan, place: Place, first: date, nights: int = 1, *,
             begin = max(begin, start)
         if begin is not None and begin < usable[-1][1]:
             blocks = _night(plan, settings, jobs, left, NightSky.sample(place, begin,
-                                                                        usable[-1][1]))
+                                                                        usable[-1][1]),
+                            pointed if number == 0 else None, place.latitude)
         done.append(Night(day, dark[0][0] if dark else None, dark[-1][1] if dark else None,
                           tuple(blocks)))
     result = tuple(tuple(counts) for counts in left)
@@ -121,28 +132,42 @@ def schedule(plan: Plan, place: Place, first: date, nights: int = 1, *,
 
 
 def replan(plan: Plan, place: Place, now: datetime, remaining: Remaining,
-           nights: int = 1) -> Result:
+           nights: int = 1, pointed: int | None = None) -> Result:
     """The schedule again from `now` with what is left (after a hold, a restart): tonight is
     the night that began on the evening of `now`'s date at the site, or the day before."""
+    return schedule(plan, place, night_of(place, now), nights, remaining=remaining, start=now,
+                    pointed=pointed)
+
+
+def night_of(place: Place, now: datetime) -> date:
+    """The date of the evening the night of `now` began on at the site (local noon to noon)."""
     local = now + timedelta(hours=place.longitude / 15.0)
-    day = local.date() if local.hour >= 12 else local.date() - timedelta(days=1)
-    return schedule(plan, place, day, nights, remaining=remaining, start=now)
+    return local.date() if local.hour >= 12 else local.date() - timedelta(days=1)
 
 
 def _night(plan: Plan, settings: Schedule, jobs: list[_Job], left: list[list[int]],
-           night: NightSky) -> list[Block]:
+           night: NightSky, pointed: int | None, latitude: float) -> list[Block]:
+    """One night's blocks; `now` is when the mount is free (the last block's end), each
+    target begun `slew` seconds later."""
     for job in jobs:
         job.spans = windows(night, job.ra, job.dec, job.rules, job.tally) \
             if any(left[job.index]) else []
     blocks: list[Block] = []
     now, end = night.times[0], night.times[-1]
     while now < end:
-        ready = [(job, span) for job in jobs
-                 for span in [_span_at(job, now, _need(plan, settings, job, left))]
-                 if span is not None and any(left[job.index])]
+        origin = None if pointed is None else (jobs[pointed].ra, jobs[pointed].dec)
+        slews = {job.index: 0.0 if job.index == pointed else
+                 slew_seconds(settings, origin, (job.ra, job.dec), latitude)
+                 for job in jobs if any(left[job.index])}
+        ready = [(job, span) for job in jobs if job.index in slews
+                 for span in [_span_at(job, now + timedelta(seconds=slews[job.index]),
+                                       _need(plan, settings, job, left))]
+                 if span is not None]
         if not ready:
-            later = [moment for job in jobs if any(left[job.index])
-                     for moment in [_first_ready(job, now, _need(plan, settings, job, left))]
+            later = [moment - timedelta(seconds=slews[job.index])
+                     for job in jobs if job.index in slews
+                     for moment in [_first_ready(job, now + timedelta(seconds=slews[job.index]),
+                                                 _need(plan, settings, job, left))]
                      if moment is not None]
             if not later:
                 break
@@ -151,16 +176,18 @@ def _night(plan: Plan, settings: Schedule, jobs: list[_Job], left: list[list[int
         job, span = min(ready, key=lambda pair: (pair[0].constraints.priority, pair[1][1],
                                                  pair[0].index))
         going_on = bool(blocks) and blocks[-1].index == job.index and blocks[-1].end == now
-        since = blocks[-1].start if going_on else now
-        frames, seconds = _block(plan, settings, jobs, left, job, span, now, since)
+        begin = now + timedelta(seconds=slews[job.index])
+        since = blocks[-1].start if going_on else begin
+        frames, seconds = _block(plan, settings, jobs, left, job, span, begin, since)
         if going_on:
             last = blocks.pop()
-            blocks.append(Block(job.name, last.start, now + timedelta(seconds=seconds),
-                                last.frames + frames, job.index))
+            blocks.append(Block(job.name, last.start, begin + timedelta(seconds=seconds),
+                                last.frames + frames, job.index, last.slewing))
         else:
-            blocks.append(Block(job.name, now, now + timedelta(seconds=seconds), frames,
-                                job.index))
-        now += timedelta(seconds=seconds)
+            blocks.append(Block(job.name, begin, begin + timedelta(seconds=seconds), frames,
+                                job.index, slews[job.index]))
+        pointed = job.index
+        now = begin + timedelta(seconds=seconds)
     return blocks
 
 
@@ -180,8 +207,9 @@ def _block(plan: Plan, settings: Schedule, jobs: list[_Job], left: list[list[int
     frames, seconds, left[job.index] = fit(target, left[job.index],
                                            (stop - now).total_seconds(),
                                            settings.frame_overhead)
-    if stop < span[1] and now + timedelta(seconds=seconds) < stop:
-        # The frame under way when the other can begin is finished first.
+    if stop < span[1] and (now + timedelta(seconds=seconds) < stop or not frames):
+        # The frame under way when the other can begin is finished first (and a block
+        # begun takes one at least: the other may begin during this one's slew).
         more, extra, left[job.index] = fit(target, left[job.index],
                                            (span[1] - now).total_seconds() - seconds,
                                            settings.frame_overhead, most=1)

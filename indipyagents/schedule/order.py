@@ -1,6 +1,7 @@
 """A scheduled plan's order of steps, pure: given tonight's blocks (`replan` from now with
 what the journal says is left), the plan's steps, the steps done and the moment, what to do
-next: a slew at a block's start, the block's target's next frame while it fits in the block,
+next: a slew before a block's start (the block's `slewing` seconds before it, as the schedule
+allowed for it), the block's target's next frame while it fits in the block,
 a wait until the next block, a re-plan once a block has ended (whatever it took: a slew or
 frames slower than planned leave frames the next schedule places) or when the block in hand
 cannot take its next frame, or the night's end once no block is left.
@@ -61,14 +62,17 @@ class Finished:
 Choice = Take | BlockWait | Replan | Finished
 
 
-def tonight(plan: Plan, place: Place, now: datetime, done: Collection[str]) -> tuple[Block, ...]:
+def tonight(plan: Plan, place: Place, now: datetime, done: Collection[str],
+            pointed: int | None = None) -> tuple[Block, ...]:
     """Tonight's blocks from `now`, for the frames the steps `done` leave."""
-    return the_night(plan, place, now, done).blocks
+    return the_night(plan, place, now, done, pointed).blocks
 
 
-def the_night(plan: Plan, place: Place, now: datetime, done: Collection[str]) -> Night:
-    """Tonight (its dusk, dawn and blocks) from `now`, for the frames `done` leave."""
-    return replan(plan, place, now, remaining_after(plan, done)).nights[0]
+def the_night(plan: Plan, place: Place, now: datetime, done: Collection[str],
+              pointed: int | None = None) -> Night:
+    """Tonight (its dusk, dawn and blocks) from `now`, for the frames `done` leave, the mount
+    pointed at target `pointed` (None: parked, or not known)."""
+    return replan(plan, place, now, remaining_after(plan, done), pointed=pointed).nights[0]
 
 
 def slew_of(block: Block) -> SlewStep:
@@ -88,7 +92,12 @@ def choose(blocks: Sequence[Block], steps: Sequence[Step], done: Collection[str]
         if not pending:
             continue  # done early: the next block
         if block.start > now:
-            return BlockWait(block.start)
+            if pointed == block.index:
+                return BlockWait(block.start)
+            slew_start = block.start - timedelta(seconds=block.slewing)
+            if slew_start > now:
+                return BlockWait(slew_start)
+            return Take(slew_of(block))  # the slew the schedule allowed for
         if not _fits(pending[0], now, block):
             return Replan()
         if pointed != block.index:

@@ -7,6 +7,13 @@ run, and its START is a restart); and when the block in hand cannot take its nex
 block's start the mount slews to its target; between blocks the run waits (`BlockWaitStep`, a
 step a pause or an abort cuts short, and unsafe cuts as any step needing the sky). While
 unsafe the control's own choice stands (darks and bias, or the hold).
+
+Once tonight's blocks are spent with frames left, `nights.after_tonight` decides: the mount
+parks (and the dome closes) as the plan's end says and the run sleeps until the slew before
+the next night's first block (`NightWaitStep`; a pause or an abort cuts it as any wait), or
+the targets no night left can take are named and the plan's end follows. The nights are
+counted from the one the run began on (the journal's note "schedule", so a restart counts
+the same).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import itertools
 import logging
 from dataclasses import dataclass
+from datetime import date
 from datetime import datetime
 from typing import ClassVar
 
@@ -21,8 +29,13 @@ from ..plan.model import Plan
 from ..plan.steps import EndStep
 from ..plan.steps import SlewStep
 from ..plan.steps import Step
+from ..schedule.frames import remaining_after
 from ..schedule.greedy import Block
 from ..schedule.greedy import Night
+from ..schedule.greedy import night_of
+from ..schedule.nights import GiveUp
+from ..schedule.nights import NextNight
+from ..schedule.nights import after_tonight
 from ..schedule.order import BlockWait
 from ..schedule.order import Finished
 from ..schedule.order import Replan
@@ -58,15 +71,36 @@ class BlockWaitStep:
     as_frame: ClassVar[None] = None
 
     async def by(self, work: StepWork) -> Done | None:
-        hands = work.hands
-        while hands.clock() < self.until:
-            left = (self.until - hands.clock()).total_seconds()
-            if not await hands.nap(min(NAP, left), pausable=True):
-                return None
-        return Done()
+        return await _sleep_until(work, self.until)
 
 
-AnyStep = Step | BlockWaitStep
+@dataclass(frozen=True)
+class NightWaitStep:
+    """Tonight is spent, frames are left: park (and close the dome) as the plan's end says,
+    then sleep until `until`, the slew before the next night's first block."""
+
+    id: str
+    until: datetime
+    needs_sky: ClassVar[bool] = True
+    closing: ClassVar[bool] = False
+    as_frame: ClassVar[None] = None
+
+    async def by(self, work: StepWork) -> Done | None:
+        await work.close_night(quietly=False, warm=False)
+        return await _sleep_until(work, self.until)
+
+
+async def _sleep_until(work: StepWork, until: datetime) -> Done | None:
+    """Naps until `until` (None: a pause cut them short)."""
+    hands = work.hands
+    while hands.clock() < until:
+        if not await hands.nap(min(NAP, (until - hands.clock()).total_seconds()),
+                               pausable=True):
+            return None
+    return Done()
+
+
+AnyStep = Step | BlockWaitStep | NightWaitStep
 
 
 class ScheduledOrder:
@@ -86,6 +120,9 @@ class ScheduledOrder:
         self._pointed: int | None = None     # the target the last slew of this run reached
         self._slewing: tuple[str, int] | None = None
         self._ids = itertools.count(1)
+        self._first: date | None = None     # the night the run began on (the journal's)
+        self.coming: NextNight | None = None  # tonight spent: the night waited for
+        self.given_up: GiveUp | None = None
 
     def again(self, *, moved: bool) -> None:
         """Schedule again at the next step (`moved`: the mount may point elsewhere now)."""
@@ -121,6 +158,9 @@ class ScheduledOrder:
         if isinstance(choice, BlockWait):
             return 0, self._wait(choice.until.timestamp(), now)
         if isinstance(choice, Finished):
+            waiting = self._tomorrow(place, now)
+            if waiting is not None:
+                return 0, waiting
             end = next(step for step in self.steps if isinstance(step, EndStep))
             return None if end.id in control.done else (len(self.steps), end)
         step = choice.step
@@ -135,14 +175,55 @@ class ScheduledOrder:
         moment = datetime.fromtimestamp(until, now.tzinfo)
         return BlockWaitStep(f"wait/{moment.isoformat()}/{next(self._ids)}", moment)
 
+    def _tomorrow(self, place: Place, now: datetime) -> NightWaitStep | None:
+        """Tonight spent: the wait for the next night's first block, or None (the plan's
+        end: nothing left, or what is left given up, and said)."""
+        decision = after_tonight(self.plan, place, now, self._first_night(place, now),
+                                 remaining_after(self.plan, self.control.done))
+        self.coming, self.given_up = None, None
+        if isinstance(decision, NextNight):
+            self.coming = decision
+            logger.info("tonight's blocks are spent: parked until %s, the night of %s",
+                        decision.until.isoformat(), decision.night.date.isoformat())
+            self._pointed, self._slewing = None, None
+            self.blocks = None  # made again once awake: that night's
+            return NightWaitStep(f"night/{decision.night.date.isoformat()}/{next(self._ids)}",
+                                 decision.until)
+        if isinstance(decision, GiveUp):
+            self.given_up = decision
+            for item in decision.unschedulable:
+                logger.warning("not imaged: %s (%s)", item.target, item.reason)
+        return None
+
+    def _first_night(self, place: Place, now: datetime) -> date:
+        """The night the run began on: the journal's note, else tonight (noted)."""
+        if self._first is None:
+            noted = self.hands.journal.state().notes.get("schedule", {}).get("first")
+            if isinstance(noted, str):
+                self._first = date.fromisoformat(noted)
+            else:
+                self._first = night_of(place, now)
+                self.hands.journal.note("schedule", first=self._first.isoformat())
+        return self._first
+
     def _schedule(self, place: Place, now: datetime) -> None:
-        self.night = the_night(self.plan, place, now, self.control.done)
+        self._first_night(place, now)
+        self.coming = None
+        self.night = the_night(self.plan, place, now, self.control.done, self._pointed)
         self.blocks, self.place = self.night.blocks, place
         logger.info("tonight's schedule from %s: %s", now.isoformat(),
                     blocks_text(self.blocks).replace("\n", "; "))
 
     def in_hand(self) -> str:
-        """The block in hand and the next, for SEQUENCE_STATE's and PLAN_STATUS's message."""
+        """The block in hand and the next, for SEQUENCE_STATE's and PLAN_STATUS's message;
+        between two nights, the night waited for; at the end, what was given up."""
+        if self.coming is not None:
+            first = self.coming.night.blocks[0]
+            return (f"tonight's blocks done, parked until the night of "
+                    f"{self.coming.night.date.isoformat()}: next {block_line(first)}")
+        if self.given_up is not None and self.given_up.unschedulable:
+            return "not imaged: " + "; ".join(f"{item.target} ({item.reason})"
+                                              for item in self.given_up.unschedulable)
         if not self.blocks:
             return ""
         current, coming = in_hand(self.blocks, self.hands.clock())
@@ -154,7 +235,7 @@ class ScheduledOrder:
     def picture(self) -> str:
         """Tonight as SVG (`picture.night_svg`), drawn again when the schedule or the block
         in hand changes; "" before it is made."""
-        night, place = self.night, self.place
+        night, place = self.coming.night if self.coming else self.night, self.place
         if night is None or place is None:
             return ""
         now = self.hands.clock()
@@ -166,4 +247,6 @@ class ScheduledOrder:
 
     def listing(self) -> str:
         """Tonight's blocks, a line each (AGENT_SCHEDULE); "" before it is made."""
+        if self.coming is not None:
+            return blocks_text(self.coming.night.blocks)
         return "" if self.blocks is None else blocks_text(self.blocks)

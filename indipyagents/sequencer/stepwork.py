@@ -149,16 +149,18 @@ class StepWork:
         await self.close_night(quietly=False)
         return Done()
 
-    async def close_night(self, *, quietly: bool) -> None:
+    async def close_night(self, *, quietly: bool, warm: bool = True) -> None:
         """The End's park, the plan's dome closed after it (a dome may wait for its mount),
-        the warm; `quietly` (an abort's): each failure logged and the next done anyway."""
+        the warm (unless not `warm`: a day between two nights of a schedule, when nothing
+        would cool the camera again); `quietly` (an abort's): each failure logged and the
+        next done anyway."""
         hands, rig, end = self.hands, self.hands.rig, self.hands.plan.end
         acts: list[tuple[Callable[[], Awaitable[None]], str, str]] = []
         if end.park and rig.mount is not None:
             acts.append((rig.mount.park, rig.mount.name, "park"))
         if end.close_dome and rig.dome is not None:
             acts.append((rig.dome.close, rig.dome.name, "close"))
-        if end.warm:
+        if end.warm and warm:
             acts.append((rig.camera.warm, rig.camera.name, "warm"))
         for act, device, what in acts:
             if quietly:

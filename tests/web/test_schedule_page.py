@@ -8,23 +8,24 @@ and on a desktop. The SVG is served as an image only, under a policy that runs n
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from agentkit import AGENT
+from agentkit import NightClock
 from agentkit import night
 from agentkit import target
 from agentkit import write_plan
 from peers import free_port
+from pictures import element_picture
+from pictures import same_picture
 from playwright.sync_api import Browser
 from playwright.sync_api import expect
 from test_browser import browser  # noqa: F401
@@ -51,21 +52,6 @@ DESKTOP = {"width": 1280, "height": 800}
 PICTURE_FILE = Path("/tmp/web82-schedule-phone.png")
 
 
-class NightClock:
-    """Real time from START, plus every sleep's seconds at once."""
-
-    def __init__(self) -> None:
-        self.began = time.monotonic()
-        self.skipped = 0.0
-
-    def clock(self) -> datetime:
-        return START + timedelta(seconds=time.monotonic() - self.began + self.skipped)
-
-    async def sleep(self, seconds: float) -> None:
-        self.skipped += max(0.0, seconds)
-        await asyncio.sleep(0)
-
-
 def scheduled(folder: str, where: Path) -> str:
     def constrained(name: str, ra: float, dec: float, count: int, priority: int) -> Target:
         made = target(name, Batch(count, 1.0, "Red"), ra=ra, dec=dec)
@@ -76,7 +62,10 @@ def scheduled(folder: str, where: Path) -> str:
                  constrained("M81", 9.926, 69.07, 30, 1),
                  folder=folder, camera=CAMERA, wheel=WHEEL,
                  site=Site(48.0, 2.0, 100.0),
-                 schedule=Schedule(min_altitude=30, frame_overhead=60.0))
+                 # a quick slew: the first block begins seconds after the run, its minute the
+                 # same from run to run (the pictures compared)
+                 schedule=Schedule(min_altitude=30, frame_overhead=60.0, slew_rate=90.0,
+                                   settle=0.0))
     return str(write_plan(where / "tonight.toml", plan))
 
 
@@ -89,7 +78,7 @@ def rig(tmp_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     # frames in the agent's default image folder (/tmp), in a folder of the test's own
     folder = f"web82-{tmp_path.name}-{time.time_ns()}"
     agent = make_agent(plan=scheduled(folder, tmp_path), start=True)
-    times = NightClock()
+    times = NightClock(START)
     assert agent.night is not None
     agent.night.timing = {"clock": times.clock, "sleep": times.sleep}
     server = ServerThread(free_port(), agent,
@@ -102,7 +91,7 @@ def rig(tmp_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 @pytest.mark.timeout(120)
 def test_tonight_is_drawn_readable_on_a_phone_and_a_desktop(
         browser: Browser, rig: ServerThread, dbfolder: Path, blobfolder: Path,  # noqa: F811
-        ) -> None:
+        tmp_path: Path) -> None:
     with WebThread(rig.port, dbfolder, blobfolder) as web:
         source = web.app.state.web.source
 
@@ -118,7 +107,7 @@ def test_tonight_is_drawn_readable_on_a_phone_and_a_desktop(
         page.goto(f"{web.url}/device/{AGENT}")  # the agent's page leads to its schedule
         page.click("p.schedule-link a")
         expect(page.locator("img#tonight")).to_be_visible(timeout=15000)
-        for size in (PHONE, DESKTOP):
+        for name, size in (("phone", PHONE), ("desk", DESKTOP)):
             page.set_viewport_size(size)
             page.goto(f"{web.url}/schedule/{AGENT}")
             picture = page.locator("img#tonight")
@@ -138,6 +127,11 @@ def test_tonight_is_drawn_readable_on_a_phone_and_a_desktop(
             assert page.locator("ul.schedule-blocks li").count() == len(blocks.splitlines())
             if size is PHONE:
                 picture.screenshot(path=str(PICTURE_FILE))
+            # the page as drawn (the picture of tonight, its caption, the blocks), compared
+            # with the stored one; the picture is drawn once the schedule is made and kept
+            # while the block in hand stays, so it is the same throughout
+            same_picture(element_picture(page.locator("main"), [page.locator("main time")]),
+                         f"schedule_tonight_{name}.png", tmp_path)
         # the picture is an image only, under a policy that runs no script
         request = urllib.request.Request(f"{web.url}/schedule/{quote(AGENT)}/tonight.svg",
                                          headers={"Cookie": "; ".join(

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from agentkit import NightClock
 from agentkit import night
 from agentkit import target
 from nightkit import CCD
@@ -27,7 +28,7 @@ from nightkit import header
 from nightkit import hosted
 from nightkit import load_and_start
 from nightkit import sequence_ends
-from test_night_schedule import NightClock
+from test_night_schedule import START
 
 import indipyclient
 from indipyagents.astrometry.solver import Solver
@@ -142,7 +143,7 @@ async def test_a_scheduled_target_is_centred_after_its_blocks_slew(tmp_path: Pat
     """The schedule's night (from 19:00 UTC on 3 December, its sleeps passed at once): the
     block's slew lands 20' off, the centring brings the mount within the tolerance before
     the block's frames."""
-    times = NightClock()
+    times = NightClock(START)
     async with hosted(tmp_path, CCD_PROGRAM, TELESCOPE_PROGRAM,
                       timing={"clock": times.clock, "sleep": times.sleep}) as agent:
         client = agent.client

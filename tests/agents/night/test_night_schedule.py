@@ -8,14 +8,15 @@ Sequencer on the same journal) takes nothing twice."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
 from agentkit import AGENT
+from agentkit import NightClock
 from agentkit import night
 from agentkit import target
 from nightkit import CCD
@@ -31,24 +32,12 @@ from waiting import until
 from indipyagents.plan.constraints import Constraints
 from indipyagents.plan.constraints import Schedule
 from indipyagents.plan.model import Batch
+from indipyagents.plan.model import Flip
 from indipyagents.plan.model import Plan
+from indipyagents.schedule.greedy import schedule
+from indipyagents.schedule.sky import Place
 
 START = datetime(2026, 12, 3, 19, 0, tzinfo=UTC)
-
-
-class NightClock:
-    """Real time from START, plus every sleep's seconds at once."""
-
-    def __init__(self) -> None:
-        self.began = time.monotonic()
-        self.skipped = 0.0
-
-    def clock(self) -> datetime:
-        return START + timedelta(seconds=time.monotonic() - self.began + self.skipped)
-
-    async def sleep(self, seconds: float) -> None:
-        self.skipped += max(0.0, seconds)
-        await asyncio.sleep(0)
 
 
 def scheduled() -> Plan:
@@ -87,7 +76,7 @@ def order_of(files: list[str]) -> list[str]:
 
 async def test_the_agent_runs_the_schedule_replans_after_a_hold_and_a_restart(
         tmp_path: Path) -> None:
-    times = NightClock()
+    times = NightClock(START)
     async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, TELESCOPE_PROGRAM,
                       timing={"clock": times.clock, "sleep": times.sleep}) as agent:
         client, frames = agent.client, agent.frames / "night"
@@ -126,3 +115,92 @@ async def test_the_agent_runs_the_schedule_replans_after_a_hold_and_a_restart(
         by_time = sorted(saved, key=lambda name: (frames / name).stat().st_mtime_ns)
         assert order_of(by_time) == ["High", "Low", "Late"]
         assert times.clock() > START + timedelta(hours=1)  # waited for Late's block
+
+
+# --- tonight spent, frames left: the next night (issue 82, items 2 and 4) ---------------------
+
+GREENWICH = Place(51.4769, 0.0, 0.0)  # our mount simulator's site
+MOUNT = "Python Mount"
+
+
+def two_nights(nights: int = 3) -> Plan:
+    """"Pole" (always high) with more frames than the end of tonight can take, and "South",
+    never high from Greenwich: a quick mount, frames counted as their exposure; the plan's
+    end parks."""
+    def constrained(name: str, ra: float, dec: float, count: int) -> object:
+        made = target(name, Batch(count, 0.5, "Red"), ra=ra, dec=dec)
+        return type(made)(made.name, made.ra, made.dec, made.batches, slew=True,
+                          constraints=Constraints(priority=1, min_minutes=0))
+
+    return night("two nights",
+                 constrained("Pole", 2.0, 80.0, 50),  # type: ignore[arg-type]
+                 constrained("South", 18.0, -70.0, 2),  # type: ignore[arg-type]
+                 camera=CCD, wheel="Python Filter Wheel", mount=MOUNT, park=True,
+                 flip=Flip(enabled=False),  # the pole's target crosses; no flip here
+                 schedule=Schedule(min_altitude=20, frame_overhead=0.0, slew_rate=90.0,
+                                   settle=0.0, nights=nights))
+
+
+def dawn() -> datetime:
+    first, = schedule(two_nights(), GREENWICH, date(2026, 12, 3)).nights
+    assert first.dawn is not None
+    return first.dawn
+
+
+async def held_between_nights(client: object, times: NightClock, frames: Path) -> list[str]:
+    """The run past tonight's dawn, parked and asleep until the next night: what it says."""
+    await until(times.held.is_set, 90, lambda: f"the wait for the next night: {said(client)}")
+    taken = fits_files(frames)
+    assert 0 < len(taken) < 50, taken  # tonight ended with frames left
+    message = "tonight's blocks done, parked until the night of 2026-12-04: next "
+
+    def shown() -> bool:
+        state = client.devices.vector(AGENT, "SEQUENCE_STATE")  # type: ignore[attr-defined]
+        return state is not None and message in (state.message or "")
+
+    await until(shown, 10, lambda: f"SEQUENCE_STATE says so: {said(client)}")
+    status = client.devices.vector(AGENT, "PLAN_STATUS")  # type: ignore[attr-defined]
+    assert status is not None and message in (status.message or "")
+    assert str(client.get(AGENT, "AGENT_SCHEDULE", "IN_HAND")).startswith(  # type: ignore[attr-defined]
+        message)
+    assert "Pole" in str(client.get(AGENT, "AGENT_SCHEDULE", "BLOCKS"))  # type: ignore[attr-defined]
+    # parked as the plan's end says
+    assert client.get(MOUNT, "TELESCOPE_PARK", "PARK") == "On"  # type: ignore[attr-defined]
+    return taken
+
+
+async def test_frames_left_at_dawn_are_taken_the_next_night_and_never_high_is_named(
+        tmp_path: Path) -> None:
+    """The night starts 20 s before dawn: "Pole" takes what it can, the agent parks and
+    sleeps through the day (the clock held there while the test looks), then the next night
+    takes the rest; "South" is named, not waited for: the night ends done."""
+    times = NightClock(dawn() - timedelta(seconds=20), hold_from=dawn())
+    async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, TELESCOPE_PROGRAM,
+                      timing={"clock": times.clock, "sleep": times.sleep}) as agent:
+        client, frames = agent.client, agent.frames / "night"
+        await load_and_start(client, tmp_path, two_nights())
+        tonight = await held_between_nights(client, times, frames)
+        times.hold_from = None
+        times.release.set()
+        state, message = await sequence_ends(client, 120)
+        assert state == "Ok", message
+        saved = fits_files(frames)
+        assert set(tonight) < set(saved) and len(saved) == 50, (message, len(saved))
+        assert all(name.startswith("Pole") for name in saved)
+        assert "not imaged: South (never 20 degrees high while dark)" in message
+        assert times.clock() > dawn() + timedelta(hours=10)  # the next night's
+
+
+async def test_an_abort_stops_the_wait_for_the_next_night_at_once(tmp_path: Path) -> None:
+    times = NightClock(dawn() - timedelta(seconds=20), hold_from=dawn())
+    async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, TELESCOPE_PROGRAM,
+                      timing={"clock": times.clock, "sleep": times.sleep}) as agent:
+        client, frames = agent.client, agent.frames / "night"
+        await load_and_start(client, tmp_path, two_nights())
+        taken = await held_between_nights(client, times, frames)
+        began = time.monotonic()
+        await client.set(AGENT, "AGENT_ABORT_PROCESS", {"ABORT": "On"}, wait=False)
+        _, message = await sequence_ends(client, 30, ("Alert", "Idle"))
+        assert time.monotonic() - began < 10, message
+        assert "abort" in message, message
+        assert fits_files(frames) == taken

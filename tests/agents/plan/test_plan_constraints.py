@@ -72,6 +72,17 @@ def test_a_scheduled_plan_reads_its_constraints_and_schedule() -> None:
     assert parse_plan(plan_to_toml(plan)) == plan
 
 
+def test_the_slew_and_the_nights_are_read_with_observers_defaults() -> None:
+    """2 degrees a second, 30 s to settle, a month of nights unless the plan says."""
+    assert (Schedule().slew_rate, Schedule().settle, Schedule().nights) == (2.0, 30.0, 30)
+    text = PLAN.replace("min_altitude = 25", "slew_rate = 4.5\nsettle = 12\nnights = 3", 1)
+    plan = parse_plan(text)
+    assert plan.schedule is not None
+    assert (plan.schedule.slew_rate, plan.schedule.settle, plan.schedule.nights) == (
+        4.5, 12.0, 3)
+    assert parse_plan(plan_to_toml(plan)) == plan
+
+
 @pytest.mark.parametrize(("old", "new", "words"), [
     ("min_altitude = 30", "min_altitude = 95", "from 0 to 90"),
     ("moon_separation = 40", "moon_separation = -1", "from 0 to 180"),
@@ -89,6 +100,12 @@ def test_a_scheduled_plan_reads_its_constraints_and_schedule() -> None:
     ("horizon = [[0, 20]", "horizon = [[90, 20]", "repeats azimuth 90"),
     ("horizon = [[0, 20]", "horizon = [[0, 20, 1]", "pair"),
     ("min_altitude = 25", "min_altitud = 25", "did you mean min_altitude"),
+    ("min_altitude = 25", "slew_rate = 0", "> 0"),
+    ("min_altitude = 25", "slew_rate = 100", "at most 90"),
+    ("min_altitude = 25", "settle = -5", "from 0 to 600"),
+    ("min_altitude = 25", 'settle = "long"', "from 0 to 600"),
+    ("min_altitude = 25", "nights = 0", "from 1 to 366"),
+    ("min_altitude = 25", "nights = 2.5", "whole number"),
 ])
 def test_a_wrong_constraint_is_refused_at_its_line(old: str, new: str, words: str) -> None:
     assert words in refused_at_line(PLAN, old, new, "many.toml").reason

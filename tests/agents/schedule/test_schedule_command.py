@@ -4,12 +4,14 @@ and .esl written as plans, saying what was not carried over."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
 import sys
 from dataclasses import replace
 from datetime import date
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -213,3 +215,33 @@ def test_an_esl_of_ekos_3_7_with_a_follower_job_and_a_bare_ampersand() -> None:
     for words in ("dither every 3 frames", "the camera is named 'CCD Simulator'",
                   "the wheel is named 'Filter Simulator'"):
         assert words in done.stderr
+
+
+def test_the_json_blocks_begin_after_the_slew_between_them(tmp_path: Path) -> None:
+    """Issue 82, the slew: with a slow mount (0.5 degree a second, 2 minutes to settle) each
+    block of another target begins in the JSON that long after the last one ends; no frame
+    is counted into it (a block is its frames' time)."""
+    from indipyagents.schedule.slewing import slew_seconds
+
+    plan = replace(five_targets(), schedule=Schedule(min_altitude=30.0, moon_separation=30.0,
+                                                     slew_rate=0.5, settle=120.0))
+    path = tmp_path / "slow.toml"
+    path.write_text(plan_to_toml(plan), encoding="utf-8")
+    done = run(path, "--night", "2026-12-03", "--json")
+    assert done.returncode == 0, done.stderr
+    blocks = json.loads(done.stdout)["nights"][0]["blocks"]
+    by_name = {target.name: target for target in plan.targets}
+    assert len({block["target"] for block in blocks}) >= 3
+    assert plan.schedule is not None
+    for last, block in itertools.pairwise(blocks):
+        gap = (datetime.fromisoformat(block["start"]) -
+               datetime.fromisoformat(last["end"])).total_seconds()
+        a, b = by_name[last["target"]], by_name[block["target"]]
+        assert a.ra is not None and a.dec is not None and b.ra is not None and b.dec is not None
+        slew = slew_seconds(plan.schedule, (a.ra, a.dec), (b.ra, b.dec), 48.0)
+        assert slew > 120.0
+        assert gap >= slew - 1.0, (last, block, slew)  # the times are to the second
+    for block in blocks:
+        length = (datetime.fromisoformat(block["end"]) -
+                  datetime.fromisoformat(block["start"])).total_seconds()
+        assert abs(length - block["frames"] * (300.0 + 5.0)) <= 1.0

@@ -10,6 +10,7 @@ from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -29,6 +30,9 @@ from indipyagents.schedule.greedy import Result
 from indipyagents.schedule.greedy import replan
 from indipyagents.schedule.greedy import schedule
 from indipyagents.schedule.sky import Place
+from indipyagents.schedule.slewing import separation
+from indipyagents.schedule.slewing import slew_seconds
+from indipyagents.schedule.windows import EDGE
 from indipyagents.schedule.windows import NightSky
 from indipyagents.schedule.windows import windows
 
@@ -53,7 +57,10 @@ def test_the_highest_priority_target_is_taken_when_both_may_be() -> None:
                    target("M81", 9.926, 69.07, 10, priority=2), min_altitude=20)
     first, = schedule(plan, PARIS, NIGHT).nights
     assert [block.target for block in first.blocks] == ["M81", "M82"]
-    assert first.blocks[0].end == first.blocks[1].start
+    # M82 begins once the mount has come from M81 (0.6 degree) and settled
+    assert first.blocks[0].end + timedelta(seconds=first.blocks[1].slewing) == \
+        first.blocks[1].start
+    assert 30.0 < first.blocks[1].slewing < 31.0
     assert first.blocks[0].frames == 10
 
 
@@ -66,7 +73,7 @@ def test_a_target_is_kept_min_minutes_then_yields_to_a_higher_priority() -> None
     names = [block.target for block in night.blocks]
     assert names[:2] == ["M31", "M42"]
     m31, m42 = night.blocks[:2]
-    assert m31.end == m42.start
+    assert m31.end + timedelta(seconds=m42.slewing) == m42.start  # the slew between
     # M42 begins within one frame of the moment it reached 30 degrees.
     rules = constraints_of(effective(plan.schedule or Schedule(), plan.targets[0].constraints),
                            ())
@@ -125,12 +132,26 @@ def test_a_replan_after_a_hold_starts_from_now_with_what_is_left() -> None:
     again = replan(plan, PARIS, now, left)
     night, = again.nights
     assert night.date == NIGHT
-    assert night.blocks[0].start == now
+    assert night.blocks[0].start == now + timedelta(seconds=night.blocks[0].slewing)
+    assert night.blocks[0].slewing > 30.0  # from the park: nothing said of the mount
+    pointed = replan(plan, PARIS, now, left, pointed=night.blocks[0].index).nights[0]
+    assert pointed.blocks[0].start == now and pointed.blocks[0].slewing == 0.0
     assert sum(b.frames for b in night.blocks if b.target == "M31") <= 40
     assert sum(b.frames for b in night.blocks if b.target == "M42") <= 35
 
 
 # --- properties over any targets -------------------------------------------------------------
+
+def _slew(plan: Plan, pointed: int | None, index: int) -> float:
+    """The seconds the schedule must allow to slew from target `pointed` to `index`."""
+    if index == pointed:
+        return 0.0
+    targets = plan.targets
+    origin = None if pointed is None else (targets[pointed].ra or 0.0,
+                                           targets[pointed].dec or 0.0)
+    return slew_seconds(plan.schedule or Schedule(), origin,
+                        (targets[index].ra or 0.0, targets[index].dec or 0.0), PARIS.latitude)
+
 
 def _check(plan: Plan, result: Result) -> None:
     settings_ = plan.schedule or Schedule()
@@ -144,13 +165,18 @@ def _check(plan: Plan, result: Result) -> None:
         sky = NightSky.sample(PARIS, start, end + timedelta(hours=6))
         spans = [windows(sky, t.ra or 0, t.dec or 0, r) for t, r in zip(plan.targets, rules,
                                                                          strict=True)]
-        moment = night.blocks[0].start
+        moment = night.blocks[0].start - timedelta(seconds=night.blocks[0].slewing)
+        pointed: int | None = None  # each night begins parked
         for block in night.blocks:
-            assert block.start >= moment  # ordered, no overlap
-            # Every block lies in one of its target's windows.
-            assert any(a <= block.start and block.end <= b + timedelta(seconds=1)
+            # ordered, no overlap, and the slew from the last block's target before it
+            assert block.slewing == _slew(plan, pointed, block.index)
+            assert block.start >= moment + timedelta(seconds=_slew(plan, pointed, block.index))
+            # Every block lies in one of its target's windows (to their precision, EDGE: the
+            # windows here are sampled from another moment than the schedule's).
+            assert any(a - EDGE <= block.start and block.end <= b + EDGE
                        for a, b in spans[block.index])
-            # Busy whenever a target could have begun: none could in the gap before it.
+            # Busy whenever a target could have begun: none could in the gap before it (its
+            # slew begun before this block's).
             for index, own in enumerate(spans):
                 if not any(left[index]):
                     continue
@@ -161,15 +187,18 @@ def _check(plan: Plan, result: Result) -> None:
                                seconds_left(plan.targets[index], left[index],
                                             settings_.frame_overhead)))
                 for a, b in own:
-                    begin = max(a, moment)
+                    begin = max(a, moment + timedelta(seconds=_slew(plan, pointed, index)))
                     if (b - begin).total_seconds() >= need:
-                        assert begin >= block.start - timedelta(seconds=1)
+                        assert begin - timedelta(seconds=_slew(plan, pointed, index)) >= \
+                            block.start - timedelta(seconds=block.slewing) - EDGE
                         break
-            frames, _, left[block.index] = fit(plan.targets[block.index], left[block.index],
-                                               float("inf"), settings_.frame_overhead,
-                                               most=block.frames)
+            frames, used, left[block.index] = fit(plan.targets[block.index], left[block.index],
+                                                  float("inf"), settings_.frame_overhead,
+                                                  most=block.frames)
             assert frames == block.frames
-            moment = block.end
+            # the block is its frames' time, all of it: none counted into the slew before it
+            assert abs((block.end - block.start).total_seconds() - used) < 1e-3
+            moment, pointed = block.end, block.index
     assert tuple(tuple(counts) for counts in left) == result.remaining
     assert sorted(u.target for u in result.unschedulable) == sorted(
         t.name for t, counts in zip(plan.targets, result.remaining, strict=True) if any(counts))
@@ -206,3 +235,60 @@ def test_the_frames_a_journal_says_are_done_are_not_scheduled_again() -> None:
     assert remaining_after(plan, done) == ((7,), (0, 6))
     assert remaining_after(plan, set()) == remaining_of(plan)
     assert remaining_after(plan, {step.id for step in frames}) == ((0,), (0, 0))
+
+
+# --- the slew between two blocks (a block's start allows for it) ------------------------------
+
+def test_the_separation_is_the_angle_on_the_sky() -> None:
+    assert separation(0.0, 0.0, 6.0, 0.0) == pytest.approx(90.0)
+    assert separation(5.0, 89.0, 17.0, 89.0) == pytest.approx(2.0)
+    assert separation(3.0, -20.0, 3.0, 40.0) == pytest.approx(60.0)
+    assert separation(1.0, 10.0, 1.0, 10.0) == 0.0
+
+
+@given(st.floats(0, 24), st.floats(-90, 90), st.floats(0, 24), st.floats(-90, 90))
+def test_the_separation_is_symmetric_and_within_180(ra1: float, dec1: float, ra2: float,
+                                                    dec2: float) -> None:
+    angle = separation(ra1, dec1, ra2, dec2)
+    assert 0.0 <= angle <= 180.0 + 1e-9
+    assert angle == pytest.approx(separation(ra2, dec2, ra1, dec1), abs=1e-9)
+    # never more than the declinations' difference plus the way round the pole
+    assert angle >= abs(dec1 - dec2) - 1e-9
+
+
+def test_a_slew_takes_the_angle_at_the_rate_plus_the_settle() -> None:
+    settings_ = Schedule(slew_rate=2.0, settle=30.0)
+    assert slew_seconds(settings_, (0.0, 0.0), (6.0, 0.0), 48.0) == pytest.approx(75.0)
+    # from the park: the pole of the site's hemisphere
+    assert slew_seconds(settings_, None, (5.0, 60.0), 48.0) == pytest.approx(45.0)
+    assert slew_seconds(settings_, None, (5.0, -60.0), -35.0) == pytest.approx(45.0)
+
+
+def test_the_next_block_begins_after_the_slew_from_the_last_one() -> None:
+    """M31 then M42 (priority 1 once it is 30 degrees high): M42's first frame starts once
+    the mount has come the 81 degrees from M31 at 1 degree a second and settled 40 s; the
+    first block of the night waits for its slew from the pole too."""
+    plan = plan_of(target("M42", 5.588, -5.39, 30, priority=1),
+                   target("M31", 0.712, 41.27, 200, priority=5), min_altitude=30,
+                   slew_rate=1.0, settle=40.0)
+    night, = schedule(plan, PARIS, NIGHT).nights
+    m31, m42 = night.blocks[:2]
+    angle = separation(0.712, 41.27, 5.588, -5.39)
+    assert 80 < angle < 82
+    assert m42.slewing == pytest.approx(angle + 40.0)
+    assert m42.start == m31.end + timedelta(seconds=m42.slewing)
+    assert m31.slewing == pytest.approx(90.0 - 41.27 + 40.0)
+    quick = schedule(replace(plan, schedule=Schedule(min_altitude=30, slew_rate=90.0,
+                                                     settle=0.0)), PARIS, NIGHT).nights[0]
+    # the slew's time is not taken from the frames: as many of M42's in both
+    assert sum(b.frames for b in quick.blocks if b.target == "M42") == sum(
+        b.frames for b in night.blocks if b.target == "M42") == 30
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(targets_, min_size=1, max_size=5), st.sampled_from([0.5, 2.0, 10.0]),
+       st.sampled_from([0.0, 30.0, 300.0]))
+def test_any_slew_rate_and_settle_keep_the_rules(targets: list[Target], rate: float,
+                                                 settle: float) -> None:
+    plan = plan_of(*targets, moon_separation=20, slew_rate=rate, settle=settle)
+    _check(plan, schedule(plan, PARIS, NIGHT, 2))

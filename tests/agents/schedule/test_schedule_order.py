@@ -39,6 +39,7 @@ from indipyagents.schedule.sky import Place
 from indipyagents.schedule.sky import local_noon
 from indipyagents.schedule.windows import NightSky
 from indipyagents.schedule.windows import Placed
+from indipycore import astro
 
 PARIS = Place(48.0, 2.0, 100.0)
 NIGHT = date(2026, 12, 3)
@@ -59,6 +60,7 @@ def the_plan() -> Plan:
 
 
 PLAN = the_plan()
+SLEWS: list[tuple[datetime, datetime | None]] = []
 STEPS = expand(PLAN)
 DUSK = schedule(PLAN, PARIS, NIGHT).nights[0].dusk
 
@@ -67,7 +69,9 @@ def run_night(holds: list[tuple[int, int]], first: datetime) -> tuple[
         list[tuple[FrameStep, datetime, datetime]], set[str]]:
     """The night from `first`, frames taking their exposure and the overhead; at the frames
     numbered in `holds`, the clock jumps that many minutes and tonight is made again (a hold
-    or a restart: only the journal's done steps are known)."""
+    or a restart: only the journal's done steps are known). A slew takes what the schedule
+    allowed for it; `SLEWS` gets each slew's end and the start of the frame after it."""
+    SLEWS.clear()
     done: set[str] = set()
     taken: list[tuple[FrameStep, datetime, datetime]] = []
     now, pointed = first, None
@@ -81,7 +85,7 @@ def run_night(holds: list[tuple[int, int]], first: datetime) -> tuple[
             assert choice.until > now
             now = choice.until
         elif isinstance(choice, Replan):
-            blocks = tonight(PLAN, PARIS, now, done)
+            blocks = tonight(PLAN, PARIS, now, done, pointed)
             again = choose(blocks, STEPS, done, now, pointed)
             assert not isinstance(again, Replan)
         else:
@@ -90,9 +94,18 @@ def run_night(holds: list[tuple[int, int]], first: datetime) -> tuple[
             frame = step.as_frame
             if frame is None:
                 pointed = step.target_index  # type: ignore[union-attr]
-                now += timedelta(seconds=60)
+                block = next(b for b in blocks if b.index == pointed and b.end > now)
+                # begun no earlier than the schedule's slew before the block
+                assert now >= block.start - timedelta(seconds=block.slewing)
+                now += timedelta(seconds=block.slewing or 60.0)
+                SLEWS.append((now, None))
                 continue
             assert frame.id not in done, f"{frame.id} taken twice"
+            current = in_hand(blocks, now)[0]
+            assert current is not None and current.index == frame.target_index
+            assert current.start <= now  # no frame in the time allowed for the slew
+            if SLEWS and SLEWS[-1][1] is None:
+                SLEWS[-1] = (SLEWS[-1][0], now)
             end = now + timedelta(seconds=frame.batch.exposure)
             taken.append((frame, now, end))
             done.add(frame.id)
@@ -122,9 +135,11 @@ def inside_constraints(frame: FrameStep, start: datetime, end: datetime) -> bool
     target = PLAN.targets[frame.target_index]
     assert target.ra is not None and target.dec is not None and DUSK is not None
     rules = constraints_of(effective(PLAN.schedule or Schedule(), target.constraints), ())
-    sky = the_sky()
-    placed = Placed.of(target.ra, target.dec)
+    # the target where it is that night (J2000 precessed, as the schedule's windows take it:
+    # 26 years move M31 a third of a degree, two minutes of its setting)
+    placed = Placed.of(*astro.precess_from_j2000(target.ra, target.dec, start))
     margin = timedelta(seconds=1)
+    sky = the_sky()
     return all(all(rule(sky.sky_when(moment, placed)) for rule in rules)
                for moment in (start + margin, end - margin))
 
@@ -140,6 +155,9 @@ def test_a_night_without_holds_follows_the_schedule() -> None:
             order.append(frame.target_index)
     assert order == [block.index for block in blocks if block.frames]
     assert all(inside_constraints(*each) for each in taken)
+    # the schedule allowed for each slew: the first frame follows it at once
+    assert len(SLEWS) == len(order)
+    assert all(slewed == first for slewed, first in SLEWS), SLEWS
 
 
 @settings(max_examples=15, deadline=None)

@@ -56,7 +56,7 @@ def test_the_picture_names_every_block_and_the_one_in_hand() -> None:
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
     for block in night.blocks:
         assert f">{block.target}</text>" in svg
-    assert "M42 22:37–01:51 UTC, 50 frames (in hand)" in svg
+    assert "M42 22:34–01:48 UTC, 50 frames (in hand)" in svg
     assert svg.count("(in hand)") == 1
     assert "Moon" in svg and "dusk 17:52, dawn 05:31 UTC" in svg
 
