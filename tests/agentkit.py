@@ -1,7 +1,8 @@
 """The agents' tests' one kit: the agent's device name, plans built from the model (`Plan`,
 `Target`, `Batch`) and written with the package's own `plan_to_toml`, and a plan run on an
 agent through its vectors. A test that is about the TOML text itself (a parse error and its
-line) keeps its text; every other test builds its plan here, so a change to the plan's format
+line) changes a key of one of the two plan texts here (`NIGHT_TOML`, `SCHEDULED_TOML`, with
+`refused_at_line`); every other test builds its plan here, so a change to the plan's format
 is made once, in `plan/toml.py`."""
 
 from __future__ import annotations
@@ -35,6 +36,98 @@ from indipyagents.plan.toml import plan_to_toml
 #: The agent's device, as indilib's ``indi_imager_agent`` names it: what a client of either
 #: asks for, so the tests spell it out rather than take it from our code.
 AGENT = "Imager Agent"
+
+
+#: A plan taken in order, in the layout of the docs, naming every device of the simulators'
+#: rig: the text whose keys the plan's reading tests change one at a time.
+NIGHT_TOML = """\
+name = "M42 and flats"
+folder = "2026-11-27"
+
+[devices]
+camera = "CCD Simulator"
+wheel = "Filter Simulator"
+focuser = "Focuser Simulator"
+mount = "Telescope Simulator"
+
+[dither]
+every = 3
+pixels = 5
+method = "pulse"
+settle = 2
+
+[autofocus]
+at_start = true
+every_minutes = 60
+
+[[targets]]
+name = "M42"
+ra = "05 35 17.3"
+dec = "-05 23 28"
+
+[targets.wait]
+altitude = 30
+
+[[targets.batches]]
+filter = "Red"
+count = 10
+exposure = 60
+
+[[targets.batches]]
+filter = "Green"
+count = 10
+exposure = 60
+
+[[targets]]
+name = "Flats"
+
+[[targets.batches]]
+type = "flat"
+filter = 1
+count = 5
+exposure = 0.5
+"""
+
+#: A scheduled plan (its [schedule], M42's constraints) whose M42 is centred and its frames
+#: solved, M31 neither: the text of the schedule's and the centring's reading tests.
+SCHEDULED_TOML = """\
+name = "many"
+[devices]
+mount = "Telescope Simulator"
+[schedule]
+twilight = "nautical"
+horizon = [[0, 20], [90, 10], [180, 15.5], [270, 30]]
+min_altitude = 25
+[[targets]]
+name = "M42"
+ra = "05 35 17.3"
+dec = "-05 23 28"
+centre = true
+centre_tolerance = 20
+centre_drift = 90
+centre_tries = 3
+centre_exposure = 2.5
+centre_policy = "skip"
+solve_frames = true
+[targets.constraints]
+min_altitude = 30
+moon_separation = 40
+twilight = "astronomical"
+priority = 1
+min_minutes = 45
+after = 2026-11-27T22:00:00+01:00
+before = 2026-11-28T04:00:00Z
+[[targets.batches]]
+count = 10
+exposure = 60
+[[targets]]
+name = "M31"
+ra = 0.712
+dec = 41.27
+[[targets.batches]]
+count = 5
+exposure = 120
+"""
 
 
 def night(name: str, *targets: Target, folder: str = "night", camera: str,

@@ -23,17 +23,12 @@ from typing import Any
 
 from indipycore.astro import precess_to_j2000
 from indipycore.interface import Interface
-from indipydriver import NumberVector
-from indipydriver import SwitchVector
-from indipydriver import TextVector
 from indipydriver.rxevents import ClientVectorEvent
 from indipydriver.rxevents import newBLOBVector
 from indipydriver.rxevents import newSwitchVector
-from indipydriver.vectors import BLOBVector
 from indipydriver.vectors import PropertyVector
 
 from ..agentrole import AgentRole
-from ..agentrole import of_kind
 from ..link import AgentLink
 from ..rig.camera import IndiCamera
 from ..rig.indiset import connect_device
@@ -50,7 +45,7 @@ from .solver import Solver
 from .vectors import PROCESSES
 from .vectors import SAVED
 from .vectors import WCS_STATES
-from .vectors import make_vectors
+from .vectors import AstrometryVectors
 from .wcs import Solution
 
 __all__ = ["AstrometryFace"]
@@ -75,21 +70,14 @@ class AstrometryFace(AgentRole):
         self.link = link
         self.solver = solver or Solver()
         self.clock = clock
-        made = make_vectors()
-        super().__init__(made, SAVED)
-        self.hints = of_kind(made["AGENT_PLATESOLVER_HINTS"], NumberVector)
-        self.wcs = of_kind(made["AGENT_PLATESOLVER_WCS"], NumberVector)
-        self.goto = of_kind(made["AGENT_PLATESOLVER_GOTO_SETTINGS"], NumberVector)
-        self.exposure = of_kind(made["AGENT_PLATESOLVER_EXPOSURE_SETTINGS"], NumberVector)
-        self.centring = of_kind(made["AGENT_PLATESOLVER_CENTERING"], NumberVector)
-        self.centring_state = of_kind(made["AGENT_PLATESOLVER_CENTERING_STATE"], NumberVector)
-        self.image = of_kind(made["AGENT_PLATESOLVER_IMAGE"], BLOBVector)
-        self.start = of_kind(made["AGENT_START_PROCESS"], SwitchVector)
-        self.abort = of_kind(made["AGENT_ABORT_PROCESS"], SwitchVector)
-        self.pa_state = of_kind(made["AGENT_PLATESOLVER_PA_STATE"], NumberVector)
-        self.pa_settings = of_kind(made["AGENT_PLATESOLVER_PA_SETTINGS"], NumberVector)
-        self.index_state = of_kind(made["AGENT_PLATESOLVER_INDEX_STATE"], TextVector)
-        self.active = of_kind(made["ACTIVE_DEVICES"], TextVector)
+        made = AstrometryVectors()
+        super().__init__(made.by_name(), SAVED)
+        self.hints, self.wcs, self.goto = made.hints, made.wcs, made.goto
+        self.exposure, self.image, self.active = made.exposure, made.image, made.active
+        self.centring, self.centring_state = made.centring, made.centring_state
+        self.start, self.abort = made.start, made.abort
+        self.pa_settings, self.pa_state = made.pa_settings, made.pa_state
+        self.index_state = made.index_state
         self._task: asyncio.Task[Any] | None = None
         self._hands: dict[tuple[str, str], Any] = {}
         self._alignment: Alignment | None = None

@@ -30,7 +30,7 @@ from indipydriver.members import BLOBMember
 from indipydriver.vectors import BLOBVector
 from indipydriver.vectors import PropertyVector
 
-__all__ = ["PROCESSES", "SAVED", "WCS_STATES", "make_vectors"]
+__all__ = ["PROCESSES", "SAVED", "WCS_STATES", "AstrometryVectors", "make_vectors"]
 
 MAIN = "Plate solver"
 OPTIONS = "Options"
@@ -55,11 +55,13 @@ def _numbers(name: str, label: str, group: str, perm: str,
     return vector
 
 
-def make_vectors(ccd: str = "CCD Simulator",
-                 telescope: str = "Telescope Simulator") -> dict[str, PropertyVector]:
-    """Every vector by name; ACTIVE_DEVICES names `ccd` and `telescope` at first."""
-    vectors: list[PropertyVector] = [
-        _numbers("AGENT_PLATESOLVER_HINTS", "Hints", MAIN, "rw", [
+class AstrometryVectors:
+    """One face's vectors, each made afresh and typed by what it is; ACTIVE_DEVICES names
+    `ccd` and `telescope` at first."""
+
+    def __init__(self, ccd: str = "CCD Simulator",
+                 telescope: str = "Telescope Simulator") -> None:
+        self.hints = _numbers("AGENT_PLATESOLVER_HINTS", "Hints", MAIN, "rw", [
             ("RADIUS", "Search radius (deg, 0 = blind)", "%m", 0, 360, 1, 2.0),
             ("RA", "RA (h)", "%m", 0, 24, 1, 0.0),
             ("DEC", "Dec (deg)", "%m", -90, 90, 1, 0.0),
@@ -68,8 +70,8 @@ def make_vectors(ccd: str = "CCD Simulator",
             ("PARITY", "Parity (-1, 0, 1)", "%g", -1, 1, 1, 0),
             ("DOWNSAMPLE", "Downsample", "%g", 0, 16, 1, 0),
             ("DEPTH", "Depth (0 = default)", "%g", 0, 1000, 10, 0),
-            ("CPULIMIT", "Time limit (s)", "%g", 1, 3600, 10, 60)]),
-        _numbers("AGENT_PLATESOLVER_WCS", "WCS solution", MAIN, "ro", [
+            ("CPULIMIT", "Time limit (s)", "%g", 1, 3600, 10, 60)])
+        self.wcs = _numbers("AGENT_PLATESOLVER_WCS", "WCS solution", MAIN, "ro", [
             ("STATE", "State", "%g", 0, 10, 1, 0),
             ("RA", "Frame centre RA (h)", "%m", 0, 24, 0, 0),
             ("DEC", "Frame centre Dec (deg)", "%m", -90, 90, 0, 0),
@@ -79,32 +81,38 @@ def make_vectors(ccd: str = "CCD Simulator",
             ("HEIGHT", "Frame height (deg)", "%.4f", 0, 360, 0, 0),
             ("SCALE", "Pixel scale (arcsec/px)", "%.4f", 0, 3600, 0, 0),
             ("PARITY", "Parity (1 normal, -1 flipped)", "%g", -1, 1, 0, 0),
-            ("INDEX", "Index used", "%g", 0, 10000, 0, 0)]),
-        _numbers("AGENT_PLATESOLVER_GOTO_SETTINGS", "Precise goto", MAIN, "rw", [
+            ("INDEX", "Index used", "%g", 0, 10000, 0, 0)])
+        self.goto = _numbers("AGENT_PLATESOLVER_GOTO_SETTINGS", "Precise goto", MAIN, "rw", [
             ("RA", "RA (h, J2000)", "%m", 0, 24, 1, 0.0),
-            ("DEC", "Dec (deg, J2000)", "%m", -90, 90, 1, 0.0)]),
-        _numbers("AGENT_PLATESOLVER_EXPOSURE_SETTINGS", "Exposure", MAIN, "rw", [
-            ("EXPOSURE", "Exposure (s)", "%g", 0, 3600, 1, 2.0)]),
-        _numbers("AGENT_PLATESOLVER_CENTERING", "Centring", MAIN, "rw", [
+            ("DEC", "Dec (deg, J2000)", "%m", -90, 90, 1, 0.0)])
+        self.exposure = _numbers("AGENT_PLATESOLVER_EXPOSURE_SETTINGS", "Exposure", MAIN,
+                                 "rw", [
+            ("EXPOSURE", "Exposure (s)", "%g", 0, 3600, 1, 2.0)])
+        self.centring = _numbers("AGENT_PLATESOLVER_CENTERING", "Centring", MAIN, "rw", [
             ("TOLERANCE", "Tolerance (arcsec)", "%g", 1, 36000, 5, 30.0),
-            ("TRIES", "Tries", "%g", 1, 50, 1, 5)]),
-        _numbers("AGENT_PLATESOLVER_CENTERING_STATE", "Centring state", MAIN, "ro", [
+            ("TRIES", "Tries", "%g", 1, 50, 1, 5)])
+        self.centring_state = _numbers("AGENT_PLATESOLVER_CENTERING_STATE", "Centring state",
+                                       MAIN, "ro", [
             ("TRY", "Try", "%g", 0, 50, 1, 0),
             ("OFFSET", "Off the target (arcsec)", "%.1f", 0, 1e6, 0, 0),
             ("RA_OFFSET", "RA offset (arcsec)", "%.1f", -1e6, 1e6, 0, 0),
-            ("DEC_OFFSET", "Dec offset (arcsec)", "%.1f", -1e6, 1e6, 0, 0)]),
-        BLOBVector("AGENT_PLATESOLVER_IMAGE", "Image", MAIN, "rw", "Idle", [
-            BLOBMember("IMAGE", "Image")]),
-        SwitchVector("AGENT_START_PROCESS", "Start", MAIN, "rw", "AtMostOne", "Idle", [
+            ("DEC_OFFSET", "Dec offset (arcsec)", "%.1f", -1e6, 1e6, 0, 0)])
+        self.image = BLOBVector("AGENT_PLATESOLVER_IMAGE", "Image", MAIN, "rw", "Idle", [
+            BLOBMember("IMAGE", "Image")])
+        self.start = SwitchVector("AGENT_START_PROCESS", "Start", MAIN, "rw", "AtMostOne",
+                                  "Idle", [
             SwitchMember(name, name.replace("_", " ").capitalize(), "Off")
-            for name in PROCESSES]),
-        SwitchVector("AGENT_ABORT_PROCESS", "Abort", MAIN, "rw", "AtMostOne", "Idle", [
-            SwitchMember("ABORT", "Abort", "Off")]),
-        _numbers("AGENT_PLATESOLVER_PA_SETTINGS", "Polar alignment settings", MAIN, "rw", [
+            for name in PROCESSES])
+        self.abort = SwitchVector("AGENT_ABORT_PROCESS", "Abort", MAIN, "rw", "AtMostOne",
+                                  "Idle", [
+            SwitchMember("ABORT", "Abort", "Off")])
+        self.pa_settings = _numbers("AGENT_PLATESOLVER_PA_SETTINGS", "Polar alignment settings",
+                                    MAIN, "rw", [
             ("EXPOSURE", "Exposure (s)", "%g", 0, 3600, 1, 2.0),
             ("HA_MOVE", "Hour angle move (deg)", "%m", -50, 50, 5, 20.0),
-            ("COMPENSATE_REFRACTION", "Compensate refraction (1/0)", "%.0f", 0, 1, 1, 0)]),
-        _numbers("AGENT_PLATESOLVER_PA_STATE", "Polar alignment state", MAIN, "ro", [
+            ("COMPENSATE_REFRACTION", "Compensate refraction (1/0)", "%.0f", 0, 1, 1, 0)])
+        self.pa_state = _numbers("AGENT_PLATESOLVER_PA_STATE", "Polar alignment state", MAIN,
+                                 "ro", [
             ("STATE", "Polar alignment state", "%g", 0, 10, 0, 0),
             ("DEC_DRIFT_2", "Declination drift at point 2 (deg)", "%m", -45, 45, 0, 0),
             ("DEC_DRIFT_3", "Declination drift at point 3 (deg)", "%m", -45, 45, 0, 0),
@@ -116,13 +124,22 @@ def make_vectors(ccd: str = "CCD Simulator",
             ("AZ_POLAR_ERROR", "Azimuth error (deg)", "%m", -45, 45, 0, 0),
             ("POLAR_ERROR", "Polar error (deg)", "%m", -45, 45, 0, 0),
             ("ALT_CORRECTION_UP", "Altitude correction (1=Up/0=Down)", "%.0f", 0, 1, 0, 0),
-            ("AZ_CORRECTION_CW", "Azimuth correction (1=C.W./0=C.C.W.)", "%.0f", 0, 1, 0, 0)]),
-        TextVector("AGENT_PLATESOLVER_INDEX_STATE", "Index files", MAIN, "ro", "Idle", [
+            ("AZ_CORRECTION_CW", "Azimuth correction (1=C.W./0=C.C.W.)", "%.0f", 0, 1, 0, 0)])
+        self.index_state = TextVector("AGENT_PLATESOLVER_INDEX_STATE", "Index files", MAIN, "ro",
+                                      "Idle", [
             TextMember("NEEDED", "Needed by the field", ""),
             TextMember("INSTALLED", "Installed", ""),
-            TextMember("MISSING", "Missing (Debian packages)", "")]),
-        TextVector("ACTIVE_DEVICES", "Active devices", OPTIONS, "rw", "Idle", [
+            TextMember("MISSING", "Missing (Debian packages)", "")])
+        self.active = TextVector("ACTIVE_DEVICES", "Active devices", OPTIONS, "rw", "Idle", [
             TextMember("ACTIVE_CCD", "Camera", ccd),
-            TextMember("ACTIVE_TELESCOPE", "Telescope", telescope)]),
-    ]
-    return {vector.name: vector for vector in vectors}
+            TextMember("ACTIVE_TELESCOPE", "Telescope", telescope)])
+
+    def by_name(self) -> dict[str, PropertyVector]:
+        """Every vector by name, in the order they are made (each attribute is one)."""
+        return {vector.name: vector for vector in vars(self).values()}
+
+
+def make_vectors(ccd: str = "CCD Simulator",
+                 telescope: str = "Telescope Simulator") -> dict[str, PropertyVector]:
+    """Every vector by name; ACTIVE_DEVICES names `ccd` and `telescope` at first."""
+    return AstrometryVectors(ccd, telescope).by_name()

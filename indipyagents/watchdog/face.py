@@ -20,20 +20,15 @@ from collections.abc import Callable
 from typing import Any
 
 from indipycore.interface import Interface
-from indipydriver import LightVector
-from indipydriver import NumberVector
-from indipydriver import SwitchVector
-from indipydriver import TextVector
 from indipydriver.rxevents import ClientVectorEvent
 
 from ..agentrole import AgentRole
-from ..agentrole import of_kind
 from ..link import AgentLink
 from .shutdown import Targets
 from .shutdown import script_problem
 from .vectors import SAVED
 from .vectors import STEPS
-from .vectors import make_vectors
+from .vectors import WatchdogVectors
 from .verdict import Judgement
 from .verdict import Light
 from .verdict import Settings
@@ -54,22 +49,14 @@ class WatchdogFace(AgentRole):
 
     def __init__(self, link: AgentLink) -> None:
         self.link = link
-        made = make_vectors(link.host, link.port)
+        made = WatchdogVectors(link.host, link.port)
         # The saved settings are taken from the file when the device is made: a watchdog
         # restarted after a power cut guards with its saved settings, no client needed.
-        super().__init__(made, SAVED)
-        self.heartbeat = of_kind(made["WATCHDOG_HEARTBEAT"], NumberVector)
-        self.weather = of_kind(made["WATCHDOG_WEATHER"], NumberVector)
-        self.server = of_kind(made["WATCHDOG_SETTINGS"], TextVector)
-        self.trigger = of_kind(made["WATCHDOG_Trigger"], SwitchVector)
-        self.shutdown = of_kind(made["WATCHDOG_SHUTDOWN"], SwitchVector)
-        self.policy = of_kind(made["WATCHDOG_MOUNT_POLICY"], SwitchVector)
-        self.active = of_kind(made["ACTIVE_DEVICES"], TextVector)
-        self.stale = of_kind(made["WATCHDOG_STALE"], NumberVector)
-        self.resume = of_kind(made["WATCHDOG_RESUME"], NumberVector)
-        self.status = of_kind(made["WATCHDOG_STATUS"], LightVector)
-        self.cause = of_kind(made["WATCHDOG_CAUSE"], TextVector)
-        self.steps = of_kind(made["WATCHDOG_STEPS"], LightVector)
+        super().__init__(made.by_name(), SAVED)
+        self.heartbeat, self.weather, self.server = made.heartbeat, made.weather, made.server
+        self.trigger, self.shutdown, self.policy = made.trigger, made.shutdown, made.policy
+        self.active, self.stale, self.resume = made.active, made.stale, made.resume
+        self.status, self.cause, self.steps = made.status, made.cause, made.steps
         #: Called (no arguments) after any setting changed, and with a heartbeat.
         self.on_change: Callable[[], None] | None = None
         self.on_heartbeat: Callable[[], None] | None = None

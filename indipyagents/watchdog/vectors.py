@@ -25,7 +25,7 @@ from indipydriver import TextMember
 from indipydriver import TextVector
 from indipydriver.vectors import PropertyVector
 
-__all__ = ["SAVED", "STEPS", "make_vectors"]
+__all__ = ["SAVED", "STEPS", "WatchdogVectors", "make_vectors"]
 
 MAIN = "Main Control"
 OPTIONS = "Options"
@@ -60,48 +60,60 @@ def _seconds(name: str, label: str, member: str, group: str, default: float,
     return vector
 
 
-def make_vectors(host: str = "localhost", port: int = 7624) -> dict[str, PropertyVector]:
-    """Every vector by name, indilib's first in its order; `host`:`port` WATCHDOG_SETTINGS'
-    first address."""
-    vectors: list[PropertyVector] = [
-        _seconds("WATCHDOG_HEARTBEAT", "Heart beat", "WATCHDOG_HEARTBEAT_VALUE", MAIN, 0, 0,
-                 3600),
-        _seconds("WATCHDOG_WEATHER", "Weather", "WATCHDOG_WEATHER_VALUE", MAIN, 0, 0, 3600),
-        TextVector("WATCHDOG_SETTINGS", "Settings", MAIN, "rw", "Idle", [
+class WatchdogVectors:
+    """One face's vectors, each made afresh and typed by what it is, indilib's first in its
+    order; `host`:`port` WATCHDOG_SETTINGS' first address."""
+
+    def __init__(self, host: str = "localhost", port: int = 7624) -> None:
+        self.heartbeat = _seconds("WATCHDOG_HEARTBEAT", "Heart beat", "WATCHDOG_HEARTBEAT_VALUE",
+                                  MAIN, 0, 0, 3600)
+        self.weather = _seconds("WATCHDOG_WEATHER", "Weather", "WATCHDOG_WEATHER_VALUE", MAIN, 0,
+                                0, 3600)
+        self.server = TextVector("WATCHDOG_SETTINGS", "Settings", MAIN, "rw", "Idle", [
             TextMember("INDISERVER_HOST", "indiserver host", host),
             TextMember("INDISERVER_PORT", "indiserver port", str(port)),
-            TextMember("SHUTDOWN_SCRIPT", "shutdown script", "")]),
-        SwitchVector("WATCHDOG_Trigger", "Trigger", MAIN, "rw", "AnyOfMany", "Idle", [
+            TextMember("SHUTDOWN_SCRIPT", "shutdown script", "")])
+        self.trigger = SwitchVector("WATCHDOG_Trigger", "Trigger", MAIN, "rw", "AnyOfMany",
+                                    "Idle", [
             SwitchMember("TRIGGER_CLIENT", "Client", "Off"),
-            SwitchMember("TRIGGER_WEATHER", "Weather", "Off")]),
-        SwitchVector("WATCHDOG_SHUTDOWN", "Shutdown", MAIN, "rw", "AnyOfMany", "Idle", [
+            SwitchMember("TRIGGER_WEATHER", "Weather", "Off")])
+        self.shutdown = SwitchVector("WATCHDOG_SHUTDOWN", "Shutdown", MAIN, "rw", "AnyOfMany",
+                                     "Idle", [
             SwitchMember(step, STEP_LABELS[step], value)
-            for step, value in SHUTDOWN_DEFAULTS.items()]),
-        SwitchVector("WATCHDOG_MOUNT_POLICY", "Mount Policy", OPTIONS, "rw", "OneOfMany",
-                     "Idle", [SwitchMember("MOUNT_IGNORED", "Mount ignored", "On"),
-                              SwitchMember("MOUNT_LOCKS", "Mount locks", "Off")]),
-        TextVector("ACTIVE_DEVICES", "Active devices", OPTIONS, "rw", "Idle", [
+            for step, value in SHUTDOWN_DEFAULTS.items()])
+        self.policy = SwitchVector("WATCHDOG_MOUNT_POLICY", "Mount Policy", OPTIONS, "rw",
+                                   "OneOfMany", "Idle", [
+            SwitchMember("MOUNT_IGNORED", "Mount ignored", "On"),
+            SwitchMember("MOUNT_LOCKS", "Mount locks", "Off")])
+        self.active = TextVector("ACTIVE_DEVICES", "Active devices", OPTIONS, "rw", "Idle", [
             TextMember("ACTIVE_TELESCOPE", "Telescope", "Telescope Simulator"),
             TextMember("ACTIVE_DOME", "Dome", "Dome Simulator"),
             TextMember("ACTIVE_WEATHER", "Weather", "Weather Simulator"),
             TextMember("ACTIVE_CCD", "Camera", ""),
             TextMember("ACTIVE_SEQUENCER", "Sequencer", "Imager Agent"),
-            TextMember("ACTIVE_GUIDER", "Guider", "")]),
-        _seconds("WATCHDOG_STALE", "Stale weather", "WATCHDOG_STALE_VALUE", MAIN, 120, 10,
-                 3600),
-        _seconds("WATCHDOG_RESUME", "Safe before resuming", "WATCHDOG_RESUME_VALUE", MAIN, 600,
-                 0, 86400),
-        LightVector("WATCHDOG_STATUS", "Status", STATUS, "Idle", [
+            TextMember("ACTIVE_GUIDER", "Guider", "")])
+        self.stale = _seconds("WATCHDOG_STALE", "Stale weather", "WATCHDOG_STALE_VALUE", MAIN,
+                              120, 10, 3600)
+        self.resume = _seconds("WATCHDOG_RESUME", "Safe before resuming",
+                               "WATCHDOG_RESUME_VALUE", MAIN, 600, 0, 86400)
+        self.status = LightVector("WATCHDOG_STATUS", "Status", STATUS, "Idle", [
             LightMember("WEATHER", "Weather", "Idle"),
             LightMember("CLIENT", "Client heartbeat", "Idle"),
-            LightMember("SAFE", "Safe", "Idle")]),
-        TextVector("WATCHDOG_CAUSE", "Cause", STATUS, "ro", "Idle", [
-            TextMember("CAUSE", "Why unsafe", "")]),
-        LightVector("WATCHDOG_STEPS", "Shutdown steps", STATUS, "Idle", [
-            LightMember(step, STEP_LABELS[step], "Idle") for step in STEPS]),
-    ]
-    for vector in vectors:
-        if vector.name in ("WATCHDOG_SETTINGS", "WATCHDOG_Trigger", "WATCHDOG_SHUTDOWN",
-                           "WATCHDOG_MOUNT_POLICY", "ACTIVE_DEVICES", "WATCHDOG_CAUSE"):
+            LightMember("SAFE", "Safe", "Idle")])
+        self.cause = TextVector("WATCHDOG_CAUSE", "Cause", STATUS, "ro", "Idle", [
+            TextMember("CAUSE", "Why unsafe", "")])
+        self.steps = LightVector("WATCHDOG_STEPS", "Shutdown steps", STATUS, "Idle", [
+            LightMember(step, STEP_LABELS[step], "Idle") for step in STEPS])
+        for vector in (self.server, self.trigger, self.shutdown, self.policy, self.active,
+                       self.cause):
             vector.timeout = "60"
-    return {vector.name: vector for vector in vectors}
+
+    def by_name(self) -> dict[str, PropertyVector]:
+        """Every vector by name, in the order they are made (each attribute is one)."""
+        return {vector.name: vector for vector in vars(self).values()}
+
+
+def make_vectors(host: str = "localhost", port: int = 7624) -> dict[str, PropertyVector]:
+    """Every vector by name, indilib's first in its order; `host`:`port` WATCHDOG_SETTINGS'
+    first address."""
+    return WatchdogVectors(host, port).by_name()

@@ -1,5 +1,6 @@
 """The plan file read from TOML: what it accepts, and each kind of refusal with its line and
-reason (issue 71 item 3: "a bad plan is refused with its line and the reason")."""
+reason (issue 71 item 3: "a bad plan is refused with its line and the reason"); each key's
+wrong values are in test_plan_refusals' table."""
 
 from __future__ import annotations
 
@@ -10,62 +11,14 @@ from datetime import timezone
 from pathlib import Path
 
 import pytest
+from agentkit import NIGHT_TOML
 from agentkit import line_of
-from agentkit import refused_at_line
 
 from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Dither
 from indipyagents.plan.toml import PlanError
 from indipyagents.plan.toml import load_plan
 from indipyagents.plan.toml import parse_plan
-
-NIGHT = """\
-name = "M42 and flats"
-folder = "2026-11-27"
-
-[devices]
-camera = "CCD Simulator"
-wheel = "Filter Simulator"
-focuser = "Focuser Simulator"
-mount = "Telescope Simulator"
-
-[dither]
-every = 3
-pixels = 5
-method = "pulse"
-settle = 2
-
-[autofocus]
-at_start = true
-every_minutes = 60
-
-[[targets]]
-name = "M42"
-ra = "05 35 17.3"
-dec = "-05 23 28"
-
-[targets.wait]
-altitude = 30
-
-[[targets.batches]]
-filter = "Red"
-count = 10
-exposure = 60
-
-[[targets.batches]]
-filter = "Green"
-count = 10
-exposure = 60
-
-[[targets]]
-name = "Flats"
-
-[[targets.batches]]
-type = "flat"
-filter = 1
-count = 5
-exposure = 0.5
-"""
 
 
 def refusal(text: str) -> PlanError:
@@ -75,15 +28,15 @@ def refusal(text: str) -> PlanError:
 
 
 def changed(old: str, new: str) -> str:
-    assert old in NIGHT
-    return NIGHT.replace(old, new, 1)
+    assert old in NIGHT_TOML
+    return NIGHT_TOML.replace(old, new, 1)
 
 
 def test_the_example_layout_reads_into_the_plan() -> None:
     """The layout of the docs reads whole: sexagesimal RA/Dec into hours/degrees, the wait,
     batches in order, frame types case-insensitive, a filter by slot, and a target with no
     coordinates images where the mount points (slew false)."""
-    plan = parse_plan(NIGHT, "night.toml")
+    plan = parse_plan(NIGHT_TOML, "night.toml")
     m42, flats = plan.targets
     assert plan.name == "M42 and flats" and plan.folder == "2026-11-27"
     assert m42.ra == pytest.approx(5 + 35 / 60 + 17.3 / 3600)
@@ -125,36 +78,6 @@ def test_an_unknown_key_is_refused_with_did_you_mean() -> None:
     assert error.reason == "targets[1].batches[0].exposre is not a key here: did you mean exposure?"
     error = refusal(changed('folder = "2026-11-27"', 'zzz = 1'))
     assert error.line == 2 and "known: name, folder" in error.reason
-
-
-@pytest.mark.parametrize(("old", "new", "reason"), [
-    ("count = 10", "count = 0", "targets[0].batches[0].count must be a whole number >= 1, not 0"),
-    ("count = 10", 'count = "10"', 'targets[0].batches[0].count must be a whole number >= 1, '
-                                    'not "10"'),
-    ("count = 10", "count = 2.5", "must be a whole number >= 1, not 2.5"),
-    ("count = 10", "count = true", "must be a whole number >= 1, not true"),
-    ("exposure = 60", "exposure = nan", "must be a number > 0, not nan"),
-    ("count = 10", "count = 10\nbinning = 17", "binning must be a whole number from 1 to 16"),
-    ('type = "flat"', 'type = "science"',
-     'targets[1].batches[0].type must be one of "Light", "Dark", "Flat", "Bias", not "science"'),
-    ("filter = 1", "filter = 0", "filter must be a filter's name or a slot number from 1 to 100"),
-    ("count = 10", "count = 100001", "count must be at most 100000, not 100001"),
-    ("settle = 2", "settle = 1e9", "dither.settle must be at most 3600, not 1000000000.0"),
-    ('method = "pulse"', 'method = "wiggle"', 'dither.method must be one of "pulse", "offset"'),
-    ("altitude = 30", "altitude = 95", "targets[0].wait.altitude must be a number from -90 to 90"),
-    ('ra = "05 35 17.3"', "ra = 24", "targets[0].ra must be hours from 0 to 24"),
-    ('ra = "05 35 17.3"', 'ra = "5h61m"', "targets[0].ra must be hours from 0 to 24, as a "
-                                            'number or "05 35 17.3"'),
-    ('dec = "-05 23 28"', 'dec = "-95d"', "targets[0].dec must be degrees from -90 to 90"),
-    ('dec = "-05 23 28"', "dec = [1]", "targets[0].dec must be degrees from -90 to 90"),
-    ("every_minutes = 60", "every_minutes = -1", "autofocus.every_minutes must be a number >= 0"),
-    ("every = 3", "every = -1", "dither.every must be a whole number >= 0, not -1"),
-    ('camera = "CCD Simulator"', 'camera = ""', "devices.camera must be a name (a string)"),
-])
-def test_each_value_is_checked_at_its_line(old: str, new: str, reason: str) -> None:
-    """A value of the wrong type or out of range is refused at the line of its key, the
-    reason naming the key path, what it must be and what it was."""
-    assert reason in refused_at_line(NIGHT, old, new).reason
 
 
 @pytest.mark.parametrize("folder", ["/etc", "../up", "a/../../b", "\\\\server\\share", "a\\..\\b"])
@@ -223,7 +146,7 @@ def test_a_plan_needs_targets_and_a_target_batches() -> None:
     """A plan with no target, or a target with no batch, is refused (it would do nothing)."""
     error = refusal('name = "empty"\n')
     assert error.reason.startswith("the plan has no targets")
-    text = NIGHT.split("[[targets.batches]]")[0]
+    text = NIGHT_TOML.split("[[targets.batches]]")[0]
     error = refusal(text)
     assert error.line == line_of(text, "[[targets]]")
     assert error.reason.startswith("targets[0] has no batches")
@@ -249,7 +172,7 @@ def test_what_the_plan_asks_needs_its_device_named(old: str, new: str, fragment:
 
 def test_dithering_without_a_mount_is_refused_at_its_line() -> None:
     """Dithering moves the mount: with none named, refused at dither.every."""
-    text = NIGHT.replace('mount = "Telescope Simulator"\n', "").replace(
+    text = NIGHT_TOML.replace('mount = "Telescope Simulator"\n', "").replace(
         'ra = "05 35 17.3"\ndec = "-05 23 28"\n', "").replace("[targets.wait]\naltitude = 30\n", "")
     error = refusal(text)
     assert error.line == line_of(text, "every = 3")
@@ -278,38 +201,28 @@ def test_load_plan_names_the_file(tmp_path: Path) -> None:
     """load_plan reads UTF-8 and its refusals name the file; bytes that are not UTF-8, or a
     file that is not there, are a refusal too, not a UnicodeDecodeError or an OSError."""
     path = tmp_path / "night.toml"
-    path.write_text(NIGHT.replace("count = 10", "count = -1", 1))
+    path.write_text(NIGHT_TOML.replace("count = 10", "count = -1", 1))
     with pytest.raises(PlanError, match=r"^night\.toml, line \d+: targets\[0\]"):
         load_plan(path)
     path.write_bytes(b'name = "\xff"\n')
     with pytest.raises(PlanError, match="not UTF-8"):
         load_plan(path)
-    path.write_text(NIGHT)
-    assert load_plan(path) == parse_plan(NIGHT)
+    path.write_text(NIGHT_TOML)
+    assert load_plan(path) == parse_plan(NIGHT_TOML)
     with pytest.raises(PlanError, match=r"absent\.toml: cannot read it: No such file"):
         load_plan(tmp_path / "absent.toml")
 
 
-def test_the_safety_table_reads_and_each_value_is_checked_at_its_line() -> None:
+def test_the_safety_table_reads() -> None:
     """[safety] (issue 72 item 4): sky_free_while_unsafe a boolean, night_end a date-time
-    with its zone; absent, the defaults (no sky-free frames while unsafe, no end); a bad value,
-    a local time or an unknown key is refused at its own line."""
-    assert parse_plan(NIGHT).safety.sky_free_while_unsafe is False
-    assert parse_plan(NIGHT).safety.night_end is None
+    with its zone; absent, the defaults (no sky-free frames while unsafe, no end). A bad value,
+    a local time or an unknown key is refused at its own line: test_plan_refusals."""
+    assert parse_plan(NIGHT_TOML).safety.sky_free_while_unsafe is False
+    assert parse_plan(NIGHT_TOML).safety.night_end is None
     table = "[safety]\nsky_free_while_unsafe = true\nnight_end = 2026-11-28T06:30:00Z\n\n"
     plan = parse_plan(changed("[[targets]]", table + "[[targets]]"))
     assert plan.safety.sky_free_while_unsafe is True
     assert plan.safety.night_end == datetime(2026, 11, 28, 6, 30, tzinfo=UTC)
-    for bad, reason in [("sky_free_while_unsafe = 1", "sky_free_while_unsafe must be true or "
-                         "false"),
-                        ("night_end = 2026-11-28T06:30:00", "give the time zone"),
-                        ('night_end = "dawn"', "night_end must be a date and time with its zone"),
-                        ("sky_free_when_unsafe = true",
-                         "did you mean sky_free_while_unsafe?")]:
-        text = changed("[[targets]]", f"[safety]\n{bad}\n\n[[targets]]")
-        error = refusal(text)
-        assert reason in error.reason, (bad, error.reason)
-        assert error.line == line_of(text, bad), bad
 
 
 def test_every_error_is_listed_each_at_its_line() -> None:
@@ -349,9 +262,9 @@ def test_a_refusal_named_again_keeps_every_error() -> None:
 
 def test_the_dome_and_its_close_at_the_end() -> None:
     """Issue 79 item 1: [devices] dome names the dome the night opens (none by default), and
-    [end] close_dome (true by default) closes it after the mount's park; a bad value or a
-    misspelt key is refused at its own line."""
-    plan = parse_plan(NIGHT)
+    [end] close_dome (true by default) closes it after the mount's park. A bad value or a
+    misspelt key is refused at its own line: test_plan_refusals."""
+    plan = parse_plan(NIGHT_TOML)
     assert plan.devices.dome == "" and plan.end.close_dome is True
     mount = 'mount = "Telescope Simulator"\n'
     text = changed(mount, mount + 'dome = "Dome Simulator"\n')
@@ -359,12 +272,3 @@ def test_the_dome_and_its_close_at_the_end() -> None:
     plan = parse_plan(text)
     assert plan.devices.dome == "Dome Simulator" and plan.end.close_dome is False
     assert plan.end.park and plan.end.warm
-    for wrong, bad, reason in [
-            (changed("[dither]", "[end]\nclose_dome = 1\n\n[dither]"), "close_dome = 1",
-             "close_dome must be true or false"),
-            (changed("[dither]", "[end]\nclose_the_dome = true\n\n[dither]"),
-             "close_the_dome", "did you mean close_dome?"),
-            (changed(mount, mount + "dome = 3\n"), "dome = 3", "dome must be")]:
-        error = refusal(wrong)
-        assert reason in error.reason, (bad, error.reason)
-        assert error.line == line_of(wrong, bad), bad

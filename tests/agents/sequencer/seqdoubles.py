@@ -436,7 +436,7 @@ class PlanErrorDouble(ValueError):
 
 def parse_plan_double(text: str, source: str = "<plan>") -> Plan:
     """A small reader of the plan's TOML (name, [[targets]] with ra/dec/slew and
-    [[targets.batches]] with count/exposure/filter/frame_type) standing in for plan/toml.py's
+    [[targets.batches]] with count/exposure/filter/type) standing in for plan/toml.py's
     `parse_plan` in the face's tests; a negative exposure is refused with its line."""
     try:
         doc = tomllib.loads(text)
@@ -452,7 +452,7 @@ def parse_plan_double(text: str, source: str = "<plan>") -> Plan:
                 raise PlanErrorDouble(source, line, "targets[0].batches[0].exposure must be a "
                                       f"number >= 0, not {b['exposure']}")
             batches.append(Batch(b.get("count", 1), float(b["exposure"]), b.get("filter"),
-                                 frame_type=b.get("frame_type", "Light")))
+                                 frame_type=b.get("type", "Light")))
         targets.append(Target(t["name"], t.get("ra"), t.get("dec"), tuple(batches),
                               slew=t.get("slew", True)))
     return Plan(doc["name"], tuple(targets), flip=Flip(enabled=False))

@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 from agentkit import AGENT
+from agentkit import line_of
+from agentkit import night
+from agentkit import target
 from seqdoubles import FocusDouble
 from seqdoubles import FocusResultDouble
 from seqdoubles import MemoryJournal
@@ -30,8 +33,10 @@ import indipyclient
 from indipyagents.plan.check import RigFacts
 from indipyagents.plan.check import check_against
 from indipyagents.plan.model import Autofocus
+from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Plan
 from indipyagents.plan.toml import PlanError
+from indipyagents.plan.toml import plan_to_toml
 from indipyagents.rig.protocols import DeviceLost
 from indipyagents.rig.protocols import Rig
 from indipyagents.sequencer.contracts import Observer
@@ -44,30 +49,13 @@ from indipycore.retrypolicy import Retry
 from indipydriver import Device
 from indipydriver import IPyDriver
 
-GOOD = """\
-name = "two targets"
-
-[[targets]]
-name = "M42"
-ra = 5.58
-dec = -5.39
-
-[[targets.batches]]
-filter = "Red"
-count = 2
-exposure = 30
-
-[[targets]]
-name = "Darks"
-slew = false
-
-[[targets.batches]]
-frame_type = "Dark"
-count = 1
-exposure = 10
-"""
-
-BAD = GOOD.replace("exposure = 30", "exposure = -3")
+#: A plan of two targets (M42 slewed to, darks where the mount points), written as a user
+#: would (the kit's `night`, the package's `plan_to_toml`).
+M42 = target("M42", Batch(2, 30.0, "Red"), ra=5.58, dec=-5.39)
+DARKS = target("Darks", Batch(1, 10.0, frame_type="Dark"))
+GOOD = plan_to_toml(night("two targets", M42, DARKS, camera="CCD Simulator"))
+BAD = GOOD.replace("exposure = 30.0", "exposure = -3")
+BAD_LINE = line_of(BAD, "exposure = -3")
 
 
 @dataclass
@@ -145,13 +133,13 @@ async def test_a_bad_plan_is_refused_with_its_line_before_anything_moves(
     night.write_text(BAD)
     result = await agent.set("AGENT_PLAN", {"FILE": str(night)})
     assert result.state == "Alert"
-    assert result.message.startswith("night.toml, line 11: ")
+    assert result.message.startswith(f"night.toml, line {BAD_LINE}: ")
     status = await agent.until("PLAN_STATUS", "Alert")
-    assert status.message.startswith("night.toml, line 11: ")
+    assert status.message.startswith(f"night.toml, line {BAD_LINE}: ")
     assert agent.client.get(AGENT, "SEQUENCE_STATE", "PROGRESS_TOTAL") == 0
     upload = await agent.set("AGENT_PLAN_UPLOAD", {"PLAN": (BAD.encode(), len(BAD), ".toml")})
     assert upload.state == "Alert"
-    assert upload.message.startswith("the uploaded plan, line 11: ")
+    assert upload.message.startswith(f"the uploaded plan, line {BAD_LINE}: ")
     start = await agent.set("AGENT_START_PROCESS", {"SEQUENCE": "On"})
     assert start.state == "Alert" and "load a plan first" in start.message
     assert agent.factory.calls == []
@@ -167,16 +155,15 @@ async def test_a_plan_refused_at_start_names_its_file_and_lists_every_error(
     `check_against`, as the agent's): START and SEQUENCE_STATE Alert naming the plan's file
     and its three errors with their lines (as much as indilib's 255 characters hold), each
     error said whole as a message of the agent, and nothing moves."""
-    text = GOOD.replace('filter = "Red"', 'filter = "Ha"').replace(
-        "exposure = 30\n", 'exposure = 30\n\n[[targets.batches]]\nfilter = "OIII"\ncount = 1\n'
-        "exposure = 5\n", 1)
-    night = tmp_path / "night.toml"
-    night.write_text(text)
-    assert (await agent.set("AGENT_PLAN", {"FILE": str(night)})).ok
+    m42 = target("M42", Batch(2, 30.0, "Ha"), Batch(1, 5.0, "OIII"), ra=5.58, dec=-5.39)
+    text = plan_to_toml(night("two targets", m42, DARKS, camera="CCD Simulator"))
+    path = tmp_path / "night.toml"
+    path.write_text(text)
+    assert (await agent.set("AGENT_PLAN", {"FILE": str(path)})).ok
     agent.factory.facts = RigFacts(camera="CCD", filters=("Red", "Green"), wheel="Wheel")
     start = await agent.set("AGENT_START_PROCESS", {"SEQUENCE": "On"})
     slew, ha, oiii = (next(i for i, line in enumerate(text.splitlines(), 1) if key in line)
-                      for key in ("[[targets]]", '"Ha"', '"OIII"'))
+                      for key in ("slew = true", '"Ha"', '"OIII"'))
     errors = [f"night.toml, line {slew}: targets[0].slew (slewing to M42) needs a mount, and "
               "the rig has none",
               f"night.toml, line {ha}: targets[0].batches[0].filter (a filter): the wheel "
