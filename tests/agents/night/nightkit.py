@@ -63,17 +63,19 @@ class Hosted:
 
 
 @contextlib.asynccontextmanager
-async def hosted(folder: Path, *programs: str, retry: Retry | None = None,
+async def hosted(folder: Path, *programs: str | tuple[str, ...], retry: Retry | None = None,
                  max_restarts: int = 10,
                  timing: dict[str, Any] | None = None) -> AsyncIterator[Hosted]:
     """Our server in-process with the agent (its state in `folder`/state) and `programs` as
-    executable drivers; a client connected; IMAGE_FOLDER set to `folder`/frames. `timing`
+    executable drivers (a program, or a tuple of a program and its arguments); a client
+    connected; IMAGE_FOLDER set to `folder`/frames. `timing`
     (``clock``, ``sleep``): the agent's runs' own (a simulated night)."""
     agent = make_driver(state=folder / "state", retry=retry)
     if timing is not None and agent.night is not None:
         agent.night.timing = dict(timing)
     served = server(agent)
-    drivers = [served.add_exdriver(program, max_restarts=max_restarts) for program in programs]
+    drivers = [served.add_exdriver(*((program,) if isinstance(program, str) else program),
+                                   max_restarts=max_restarts) for program in programs]
     assert all(isinstance(d, ExDriverConnection) for d in drivers)
     async with running(served), indipyclient.connect("127.0.0.1", served.port) as client:
         await client.wait_for(AGENT, "IMAGE_NAME", timeout=10)

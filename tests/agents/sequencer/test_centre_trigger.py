@@ -3,7 +3,8 @@ solver double that sees the sky off the mount by a pointing error a SYNC removes
 the slew, the flip, a pointing again and a drift past the limit; each policy on a failed
 solve (retry: `DeviceLost`; skip: `SkipFrame` for the target's frames; uncentred: on);
 a solved frame's WCS cards. The solver itself and the real sky are proved with the real
-peers (tests/agents/astrometry, tests/agents/night/test_night_centres.py)."""
+peers (tests/agents/astrometry, tests/agents/night/test_night_centres.py), and so are the
+re-centring after a flip and after a drift (tests/agents/night/test_night_recentres.py)."""
 
 from __future__ import annotations
 
