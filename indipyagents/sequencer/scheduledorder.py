@@ -4,16 +4,16 @@ schedule instead of the plan's order (schedule/order.py decides, pure; this is i
 Tonight's blocks are made (`replan` from now with what the journal says is left) at the run's
 start, so at a restart after a crash; after a hold (unsafe weather; a lost device pauses the
 run, and its START is a restart); and when the block in hand cannot take its next frame. At a
-block's start the mount slews to its target; between blocks the run waits (`BlockWaitStep`, a
+block's start the mount slews to its target; between blocks the run waits (`WaitStep`, a
 step a pause or an abort cuts short, and unsafe cuts as any step needing the sky). While
 unsafe the control's own choice stands (darks and bias, or the hold).
 
 Once tonight's blocks are spent with frames left, `nights.after_tonight` decides: the mount
 parks (and the dome closes) as the plan's end says and the run sleeps until the slew before
-the next night's first block (`NightWaitStep`; a pause or an abort cuts it as any wait), or
-the targets no night left can take are named and the plan's end follows. The nights are
-counted from the one the run began on (the journal's note "schedule", so a restart counts
-the same).
+the next night's first block (`WaitStep` with `night_over`; a pause or an abort cuts it as
+any wait), or the targets no night left can take are named and the plan's end follows.
+The nights are counted from the one the run began on (the journal's note "schedule", so a
+restart counts the same).
 """
 
 from __future__ import annotations
@@ -61,32 +61,21 @@ NAP = 30.0
 
 
 @dataclass(frozen=True)
-class BlockWaitStep:
-    """Wait until `until`, the next block's start; needs the sky (unsafe cuts it)."""
+class WaitStep:
+    """Wait until `until`: the next block's start; or, `night_over` (tonight spent, frames
+    left), the slew before the next night's first block, parked first (and the dome closed)
+    as the plan's end says. Needs the sky (unsafe cuts it)."""
 
     id: str
     until: datetime
+    night_over: bool = False
     needs_sky: ClassVar[bool] = True
     closing: ClassVar[bool] = False
     as_frame: ClassVar[None] = None
 
     async def by(self, work: StepWork) -> Done | None:
-        return await _sleep_until(work, self.until)
-
-
-@dataclass(frozen=True)
-class NightWaitStep:
-    """Tonight is spent, frames are left: park (and close the dome) as the plan's end says,
-    then sleep until `until`, the slew before the next night's first block."""
-
-    id: str
-    until: datetime
-    needs_sky: ClassVar[bool] = True
-    closing: ClassVar[bool] = False
-    as_frame: ClassVar[None] = None
-
-    async def by(self, work: StepWork) -> Done | None:
-        await work.close_night(quietly=False, warm=False)
+        if self.night_over:
+            await work.close_night(quietly=False, warm=False)
         return await _sleep_until(work, self.until)
 
 
@@ -100,7 +89,7 @@ async def _sleep_until(work: StepWork, until: datetime) -> Done | None:
     return Done()
 
 
-AnyStep = Step | BlockWaitStep | NightWaitStep
+AnyStep = Step | WaitStep
 
 
 class ScheduledOrder:
@@ -171,11 +160,11 @@ class ScheduledOrder:
                       if known.id == step.id), 0)
         return index, step
 
-    def _wait(self, until: float, now: datetime) -> BlockWaitStep:
+    def _wait(self, until: float, now: datetime) -> WaitStep:
         moment = datetime.fromtimestamp(until, now.tzinfo)
-        return BlockWaitStep(f"wait/{moment.isoformat()}/{next(self._ids)}", moment)
+        return WaitStep(f"wait/{moment.isoformat()}/{next(self._ids)}", moment)
 
-    def _tomorrow(self, place: Place, now: datetime) -> NightWaitStep | None:
+    def _tomorrow(self, place: Place, now: datetime) -> WaitStep | None:
         """Tonight spent: the wait for the next night's first block, or None (the plan's
         end: nothing left, or what is left given up, and said)."""
         decision = after_tonight(self.plan, place, now, self._first_night(place, now),
@@ -187,8 +176,8 @@ class ScheduledOrder:
                         decision.until.isoformat(), decision.night.date.isoformat())
             self._pointed, self._slewing = None, None
             self.blocks = None  # made again once awake: that night's
-            return NightWaitStep(f"night/{decision.night.date.isoformat()}/{next(self._ids)}",
-                                 decision.until)
+            return WaitStep(f"night/{decision.night.date.isoformat()}/{next(self._ids)}",
+                            decision.until, night_over=True)
         if isinstance(decision, GiveUp):
             self.given_up = decision
             for item in decision.unschedulable:

@@ -9,11 +9,14 @@ Sequencer on the same journal) takes nothing twice."""
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from agentkit import AGENT
 from agentkit import NightClock
@@ -169,17 +172,25 @@ async def held_between_nights(client: object, times: NightClock, frames: Path) -
     return taken
 
 
-async def test_frames_left_at_dawn_are_taken_the_next_night_and_never_high_is_named(
-        tmp_path: Path) -> None:
-    """The night starts 20 s before dawn: "Pole" takes what it can, the agent parks and
-    sleeps through the day (the clock held there while the test looks), then the next night
-    takes the rest; "South" is named, not waited for: the night ends done."""
+@asynccontextmanager
+async def between_nights(tmp_path: Path
+                         ) -> AsyncIterator[tuple[Any, Path, NightClock, list[str]]]:
+    """`two_nights` started 20 s before dawn on our simulators, the agent's clock held past
+    dawn: the client, the frames' folder, the clock and the frames taken before the day."""
     times = NightClock(dawn() - timedelta(seconds=20), hold_from=dawn())
     async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, TELESCOPE_PROGRAM,
                       timing={"clock": times.clock, "sleep": times.sleep}) as agent:
         client, frames = agent.client, agent.frames / "night"
         await load_and_start(client, tmp_path, two_nights())
-        tonight = await held_between_nights(client, times, frames)
+        yield client, frames, times, await held_between_nights(client, times, frames)
+
+
+async def test_frames_left_at_dawn_are_taken_the_next_night_and_never_high_is_named(
+        tmp_path: Path) -> None:
+    """The night starts 20 s before dawn: "Pole" takes what it can, the agent parks and
+    sleeps through the day (the clock held there while the test looks), then the next night
+    takes the rest; "South" is named, not waited for: the night ends done."""
+    async with between_nights(tmp_path) as (client, frames, times, tonight):
         times.hold_from = None
         times.release.set()
         state, message = await sequence_ends(client, 120)
@@ -192,12 +203,7 @@ async def test_frames_left_at_dawn_are_taken_the_next_night_and_never_high_is_na
 
 
 async def test_an_abort_stops_the_wait_for_the_next_night_at_once(tmp_path: Path) -> None:
-    times = NightClock(dawn() - timedelta(seconds=20), hold_from=dawn())
-    async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, TELESCOPE_PROGRAM,
-                      timing={"clock": times.clock, "sleep": times.sleep}) as agent:
-        client, frames = agent.client, agent.frames / "night"
-        await load_and_start(client, tmp_path, two_nights())
-        taken = await held_between_nights(client, times, frames)
+    async with between_nights(tmp_path) as (client, frames, _times, taken):
         began = time.monotonic()
         await client.set(AGENT, "AGENT_ABORT_PROCESS", {"ABORT": "On"}, wait=False)
         _, message = await sequence_ends(client, 30, ("Alert", "Idle"))
