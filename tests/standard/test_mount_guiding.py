@@ -130,11 +130,18 @@ async def test_the_pier_side_is_chosen_at_the_goto_and_kept_past_the_meridian() 
     PIER_WEST; once the target is west of the meridian (the site's longitude moved two
     hours, as time would) it stays PIER_WEST while tracking; a goto to the same target then
     flips it to PIER_EAST."""
-    _, mount = make_mount()
+    hardware, mount = make_mount()
+    lst = local_sidereal_time(datetime.now(UTC), 0.0)
+    # Standing three hours west of the meridian before the goto (PIER_EAST), whatever the
+    # hour: the goto must change the side (the pole at RA 0 gave either side by the clock).
+    hardware.ra, hardware.dec = (lst - 3.0) % 24, 40.0
     async with connected(DEV, mount) as client:
-        ra = (local_sidereal_time(datetime.now(UTC), 0.0) + 1.0) % 24  # an hour east
+        ra = (lst + 1.0) % 24  # an hour east
         await number(client, DEV, "EQUATORIAL_EOD_COORD", RA=ra, DEC=40)
         side = await client.expect(SetSwitchVector, name="TELESCOPE_PIER_SIDE")
+        if side["PIER_WEST"].value != "On":  # the side it stood on before, said first
+            assert side["PIER_EAST"].value == "On"
+            side = await client.expect(SetSwitchVector, name="TELESCOPE_PIER_SIDE")
         assert side["PIER_WEST"].value == "On"
         await client.expect(SetNumberVector, name="EQUATORIAL_EOD_COORD", state=State.OK)
         await number(client, DEV, "GEOGRAPHIC_COORD", LAT=51.5, LONG=30.0, ELEV=0)
