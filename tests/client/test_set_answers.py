@@ -167,10 +167,11 @@ async def test_an_answer_while_the_values_are_still_being_sent() -> None:
             return False
 
         with client.waiters.watching(noted):
-            task = asyncio.ensure_future(client.set("Wheel", "NOTE", {"t": big}, timeout=10))
-            await asyncio.wait_for(sending.wait(), 10)
+            # The timeouts only bound a failure (8 MB through a loaded CI machine took > 10 s).
+            task = asyncio.ensure_future(client.set("Wheel", "NOTE", {"t": big}, timeout=30))
+            await asyncio.wait_for(sending.wait(), 30)
             assert not task.done()  # the answer came while the send was under way
-            result = await asyncio.wait_for(task, 10)
+            result = await asyncio.wait_for(task, 30)
         assert (result.state, result.message, result.timed_out) == (State.OK, "Noted", False)
         assert client.vector("Wheel", "NOTE").state == State.OK
 
