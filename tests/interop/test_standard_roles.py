@@ -122,7 +122,9 @@ async def test_driver_info_has_the_role_bits(served: Served) -> None:
     indilib's simulators say."""
     specs = [f"{device}.DRIVER_INFO.{member}" for device in (MOUNT, FOCUSER, WHEEL, WEATHER)
              for member in ("DRIVER_INTERFACE", "DRIVER_EXEC")]
-    values = await _getprop(served.port, *specs)
+    # The first question of the run: under indiserver the three Python drivers may still be
+    # starting (a loaded CI machine took over 5 s); indi_getprop ends once all have answered.
+    values = await _getprop(served.port, *specs, timeout=30.0)
     assert values[f"{MOUNT}.DRIVER_INFO.DRIVER_INTERFACE"] == "5"
     assert values[f"{FOCUSER}.DRIVER_INFO.DRIVER_INTERFACE"] == "8"
     assert values[f"{WHEEL}.DRIVER_INFO.DRIVER_INTERFACE"] == "16"
