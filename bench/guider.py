@@ -56,10 +56,10 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from processes import cpu_seconds  # noqa: E402
-from processes import stop_group  # noqa: E402
+from processes import cpu_seconds
+from processes import stop_group
 
-import indipyclient  # noqa: E402
+import indipyclient
 
 MOUNT = "Python Mount"
 CAMERA = "Python Guide Camera"
@@ -250,8 +250,9 @@ async def _figures(args: argparse.Namespace, phd2: Phd2, truth: Truth,
     at, event = await phd2.event("CalibrationComplete", "CalibrationFailed", timeout=600)
     calibration = at - asked
     ok = event["Event"] == "CalibrationComplete" and calibration <= CALIBRATION_TARGET
-    print(f"calibration: {calibration:.1f} s{'' if event['Event'] == 'CalibrationComplete' else ' (FAILED: ' + str(event.get('Reason')) + ')'}"
-          f" (target <= {CALIBRATION_TARGET:g} s) {verdict(ok)}", flush=True)
+    failed = "" if event["Event"] == "CalibrationComplete" else f" (failed: {event.get('Reason')})"
+    print(f"calibration: {calibration:.1f} s{failed} (target <= {CALIBRATION_TARGET:g} s) "
+          f"{verdict(ok)}", flush=True)
     if not ok:
         missed.append("calibration")
         if event["Event"] != "CalibrationComplete":

@@ -8,9 +8,11 @@ States are PHD2's exposed states (`get_app_state`): Stopped, Looping, Calibratin
 LostLock, Paused. A guide request is taken while looping: the first frame with a usable star
 selects it (the brightest that does not saturate, away from the edges), then calibrates
 (unless calibrated and not asked to recalibrate) and guides. Calibration (`CalSteps`): West
-pulses until the star moved MIN_CALIBRATION_DRIFT pixels, as many East back, North pulses to
-clear the Dec backlash until it moves, North pulses measured, South back; a star that does not
-move in MAX_CALIBRATION_STEPS fails with the reason. Guiding: the error split on the
+pulses until the star moved MIN_CALIBRATION_DRIFT pixels, East back, North pulses to clear the
+Dec backlash until it moves, North pulses measured, South back; a star that does not move in
+MAX_CALIBRATION_STEPS fails with the reason. The way back is not measured, so it is one pulse
+as long as the leg's (at most RETURN_PULSE_MS a frame), not a frame a step: with 2 s frames
+the returns were half the calibration's two minutes (bench/guider.py). Guiding: the error split on the
 calibrated axes, each axis's PI controller, pulses against it; a frame without the star is
 StarLost (LostLock) and pulses stop until it is found again near the lock. A dither moves the
 lock by up to `amount` pixels along the axes and settles again. A frame on the other pier side
@@ -38,6 +40,9 @@ from .phd2wire import Settle
 
 __all__ = ["GuiderMachine", "Refused", "Seen", "Star", "Step", "Tuning"]
 
+#: The longest pulse a frame of calibration's way back (East, South) sends, ms.
+RETURN_PULSE_MS = 5000
+
 @dataclass
 class CalSteps:
     """A calibration under way: its phase, the pulses given, where it started."""
@@ -48,6 +53,7 @@ class CalSteps:
     west_steps: int = 0
     ra: tuple[float, float] | None = None
     north_steps: int = 0
+    back_ms: int = 0  # the way back (East, South) still to pulse
 
 
 class GuiderMachine:
@@ -302,12 +308,13 @@ class GuiderMachine:
             if cal.steps and moved >= t.cal_drift:
                 cal.ra = (dx / (cal.steps * t.step_ms), dy / (cal.steps * t.step_ms))
                 cal.west_steps, cal.phase, cal.steps = cal.steps, "East", 0
+                cal.back_ms = cal.west_steps * t.step_ms
             elif cal.steps >= t.cal_steps:
                 self._cal_fail(step, f"RA calibration failed: the star moved {moved:.1f} px "
                                f"in {cal.steps} West pulses of {t.step_ms} ms (does the "
                                "mount take pulses?)")
                 return
-        if cal.phase == "East" and cal.steps >= cal.west_steps:
+        if cal.phase == "East" and cal.back_ms <= 0:
             cal.phase, cal.steps, cal.start = "Backlash", 0, pos
         if cal.phase == "Backlash":
             dx, dy, moved = moved_since_start()
@@ -320,16 +327,21 @@ class GuiderMachine:
                 dec = (dx / (cal.steps * t.step_ms), dy / (cal.steps * t.step_ms))
                 self.calibration = Calibration(cal.ra, dec, seen.pier_side)
                 cal.north_steps, cal.phase, cal.steps = cal.steps, "South", 0
+                cal.back_ms = cal.north_steps * t.step_ms
             elif cal.steps >= t.cal_steps:
                 self._cal_fail(step, f"Dec calibration failed: the star moved {moved:.1f} px "
                                f"in {cal.steps} North pulses of {t.step_ms} ms")
                 return
-        if cal.phase == "South" and cal.steps >= cal.north_steps:
+        if cal.phase == "South" and cal.back_ms <= 0:
             self._cal_done(step, star, seen.now)
             return
         direction = {"West": "W", "East": "E", "Backlash": "N", "North": "N",
                      "South": "S"}[cal.phase]
-        step.pulses[direction] = t.step_ms
+        ms = t.step_ms
+        if cal.phase in ("East", "South"):
+            ms = min(cal.back_ms, RETURN_PULSE_MS)
+            cal.back_ms -= ms
+        step.pulses[direction] = ms
         cal.steps += 1
 
     def _cal_done(self, step: Step, star: Star, now: float) -> None:

@@ -232,3 +232,61 @@ def test_any_commands_and_frames_give_steps_and_every_guide_ends(plan: list[str]
     # Every guide or dither was answered by a SettleDone (or superseded by one).
     assert machine.settling is None or machine.state in ("Guiding", "LostLock")
     assert machine.wanted is None or machine.state == "Looping"
+
+
+def test_the_way_back_is_one_pulse_as_long_as_the_leg() -> None:
+    """East after West and South after North are not measured: each is one pulse of the leg's
+    length (a frame, not a frame a step: with 2 s frames the returns were half of
+    bench/guider.py's calibration time), and the star is back where it started."""
+    sky = Sky()
+    machine = GuiderMachine()
+    machine.loop()
+    machine.guide(SETTLE)
+    pulses: list[tuple[str, int]] = []
+    events: list[tuple[str, dict[str, object]]] = []
+    start = (sky.x, sky.y)
+    for _ in range(80):
+        step = machine.frame(sky.seen())
+        events += step.events
+        if machine.calibration is not None and "CalibrationComplete" in names(events):
+            break
+        for direction, ms in step.pulses.items():
+            sky.pulse(direction, ms)
+            pulses.append((direction, ms))
+    assert "CalibrationComplete" in names(events)
+    step_ms = machine.tuning.step_ms
+    west = sum(ms for d, ms in pulses if d == "W")
+    north = sum(ms for d, ms in pulses if d == "N")
+    assert [ms for d, ms in pulses if d == "E"] == [west] and west > step_ms
+    south = [ms for d, ms in pulses if d == "S"]
+    # The backlash's North pulses come back with guiding, as PHD2's: South returns the
+    # measured leg, at least one step less than every North pulse.
+    assert len(south) == 1 and south[0] % step_ms == 0 and 0 < south[0] <= north - step_ms
+    dirs = [f["dir"] for n, f in events if n == "Calibrating"]
+    assert dirs.count("East") == 1 and dirs.count("South") == 1
+    along_ra = (sky.x - start[0]) * math.cos(sky.angle) + (sky.y - start[1]) * math.sin(sky.angle)
+    assert abs(along_ra) < 1e-6
+
+
+def test_a_long_way_back_is_cut_into_pulses_of_at_most_five_seconds() -> None:
+    """A slow mount's leg of more than RETURN_PULSE_MS goes back in several frames, each pulse
+    at most that long, all of it."""
+    from indipyagents.guider.guidetypes import Tuning
+    from indipyagents.guider.machine import RETURN_PULSE_MS
+
+    sky = Sky(rate=0.0005)
+    machine = GuiderMachine(tuning=Tuning(step_ms=1500))
+    machine.loop()
+    machine.guide(SETTLE)
+    pulses = []
+    for _ in range(120):
+        step = machine.frame(sky.seen())
+        for direction, ms in step.pulses.items():
+            sky.pulse(direction, ms)
+            pulses.append((direction, ms))
+        if machine.calibration is not None and machine.state == "Guiding":
+            break
+    east = [ms for d, ms in pulses if d == "E"]
+    west = sum(ms for d, ms in pulses if d == "W")
+    assert west > RETURN_PULSE_MS and len(east) > 1
+    assert max(east) <= RETURN_PULSE_MS and sum(east) == west
