@@ -10,14 +10,13 @@ selects it (the brightest that does not saturate, away from the edges), then cal
 (unless calibrated and not asked to recalibrate) and guides. Calibration (`CalSteps`): West
 pulses until the star moved MIN_CALIBRATION_DRIFT pixels, East back, North pulses to clear the
 Dec backlash until it moves, North pulses measured, South back; a star that does not move in
-MAX_CALIBRATION_STEPS fails with the reason. The way back is not measured, so it is one pulse
-as long as the leg's (at most RETURN_PULSE_MS a frame), not a frame a step: with 2 s frames
-the returns were half the calibration's two minutes (bench/guider.py). Guiding: the error split on the
-calibrated axes, each axis's PI controller, pulses against it; a frame without the star is
-StarLost (LostLock) and pulses stop until it is found again near the lock. A dither moves the
-lock by up to `amount` pixels along the axes and settles again. A frame on the other pier side
-than the calibration's flips it (PHD2's flip_calibration), and a slewing mount pauses the
-corrections.
+MAX_CALIBRATION_STEPS fails with the reason; the way back, not measured, is one pulse (at most
+RETURN_PULSE_MS a frame); an RA rate far from the mount's guide rate is said and scaled to it
+(`control.trusted_rate`). Guiding: the error split on the calibrated axes, each axis's PI
+controller, pulses against it; a frame without the star is StarLost (LostLock) and pulses
+stop until it is found again near the lock. A dither moves the lock by up to `amount` pixels
+along the axes and settles again. A frame on the other pier side than the calibration's flips
+it (PHD2's flip_calibration), and a slewing mount pauses the corrections.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from .control import AxisController
 from .control import Calibration
 from .control import SettleTracker
 from .control import axes_of
+from .control import trusted_rate
 from .guidetypes import Fields
 from .guidetypes import Refused
 from .guidetypes import Seen
@@ -306,7 +306,10 @@ class GuiderMachine:
                  step=cal.steps, State=f"{cal.phase} step {cal.steps}")
         if cal.phase == "West":
             if cal.steps and moved >= t.cal_drift:
-                cal.ra = (dx / (cal.steps * t.step_ms), dy / (cal.steps * t.step_ms))
+                cal.ra, why = trusted_rate((dx / (cal.steps * t.step_ms),
+                                            dy / (cal.steps * t.step_ms)), t.expected_ra)
+                if why:
+                    step.say("Alert", Msg=why, Type="warning")
                 cal.west_steps, cal.phase, cal.steps = cal.steps, "East", 0
                 cal.back_ms = cal.west_steps * t.step_ms
             elif cal.steps >= t.cal_steps:
