@@ -25,7 +25,7 @@ from dataclasses import replace
 from .phd2wire import Settle
 
 __all__ = ["AxisController", "Calibration", "ControllerSettings", "SettleTracker",
-           "axes_of", "step_ms"]
+           "axes_of", "expected_rate", "step_ms", "trusted_rate"]
 
 #: The sidereal rate, arcseconds a second.
 SIDEREAL_ARCSEC_PER_S = 15.041
@@ -74,6 +74,38 @@ def step_ms(distance_px: float, scale_arcsec: float, guide_rate: float, declinat
     speed = max(guide_rate, 0.05) * SIDEREAL_ARCSEC_PER_S \
         * max(math.cos(math.radians(declination)), 0.2)
     return int(min(2000, max(50, distance_px * scale_arcsec / speed / steps * 1000)))
+
+
+def expected_rate(scale_arcsec: float, guide_rate: float, declination: float) -> float:
+    """Pixels a millisecond a West pulse moves the star, from what the mount says: its guide
+    rate (a fraction of sidereal) at `declination`, at `scale_arcsec` a pixel."""
+    return guide_rate * SIDEREAL_ARCSEC_PER_S * math.cos(math.radians(declination)) \
+        / scale_arcsec / 1000
+
+
+#: How far a measured RA rate may stray from the mount's own before it is not believed.
+RATE_TOLERANCE = 0.25
+
+
+def trusted_rate(measured: tuple[float, float],
+                 expected: float) -> tuple[tuple[float, float], str]:
+    """The RA calibration vector to use, and why it is not the measured one ("" when it is).
+
+    The mount's tracking error moves the star during the West leg as much as the pulses may
+    (15" of periodic error over 60 s: up to 0.6 px/s, against 2.7 px/s of pulse at 0.5x
+    sidereal, pulsing a sixth of the time), so the leg's length can be off by 2x either way;
+    PHD2's calibration sanity check says so. Where the mount's guide rate is known (`expected`
+    > 0, px/ms) and the measured length strays more than RATE_TOLERANCE from it, the measured
+    direction is kept at the expected length: a controller whose rate is 1.7x too high
+    corrects 0.4 of each error and fell 5 px behind (bench/guider.py)."""
+    length = math.hypot(*measured)
+    if expected <= 0 or length <= 0 or abs(length / expected - 1) <= RATE_TOLERANCE:
+        return measured, ""
+    k = expected / length
+    return (measured[0] * k, measured[1] * k), (
+        f"the RA calibration measured {length * 1000:.2f} px/s, the mount's guide rate says "
+        f"{expected * 1000:.2f}: the tracking error moved the star during it; the guide "
+        "rate's is used")
 
 
 @dataclass(frozen=True, slots=True)

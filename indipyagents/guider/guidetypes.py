@@ -61,6 +61,7 @@ class Tuning:
     search: float = 20.0  # pixels from the last position a star is looked for
     edge: float = 25.0  # pixels from the edge a guide star must keep
     no_star_frames: int = 3  # frames without a usable star before a guide request fails
+    expected_ra: float = 0.0  # px/ms a West pulse should move the star (0: unknown)
     ra: ControllerSettings = field(default_factory=ControllerSettings)
     dec: ControllerSettings = field(default_factory=ControllerSettings)
 

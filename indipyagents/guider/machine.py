@@ -8,14 +8,15 @@ States are PHD2's exposed states (`get_app_state`): Stopped, Looping, Calibratin
 LostLock, Paused. A guide request is taken while looping: the first frame with a usable star
 selects it (the brightest that does not saturate, away from the edges), then calibrates
 (unless calibrated and not asked to recalibrate) and guides. Calibration (`CalSteps`): West
-pulses until the star moved MIN_CALIBRATION_DRIFT pixels, as many East back, North pulses to
-clear the Dec backlash until it moves, North pulses measured, South back; a star that does not
-move in MAX_CALIBRATION_STEPS fails with the reason. Guiding: the error split on the
-calibrated axes, each axis's PI controller, pulses against it; a frame without the star is
-StarLost (LostLock) and pulses stop until it is found again near the lock. A dither moves the
-lock by up to `amount` pixels along the axes and settles again. A frame on the other pier side
-than the calibration's flips it (PHD2's flip_calibration), and a slewing mount pauses the
-corrections.
+pulses until the star moved MIN_CALIBRATION_DRIFT pixels, East back, North pulses to clear the
+Dec backlash until it moves, North pulses measured, South back; a star that does not move in
+MAX_CALIBRATION_STEPS fails with the reason; the way back, not measured, is one pulse (at most
+RETURN_PULSE_MS a frame); an RA rate far from the mount's guide rate is said and scaled to it
+(`control.trusted_rate`). Guiding: the error split on the calibrated axes, each axis's PI
+controller, pulses against it; a frame without the star is StarLost (LostLock) and pulses
+stop until it is found again near the lock. A dither moves the lock by up to `amount` pixels
+along the axes and settles again. A frame on the other pier side than the calibration's flips
+it (PHD2's flip_calibration), and a slewing mount pauses the corrections.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .control import AxisController
 from .control import Calibration
 from .control import SettleTracker
 from .control import axes_of
+from .control import trusted_rate
 from .guidetypes import Fields
 from .guidetypes import Refused
 from .guidetypes import Seen
@@ -37,6 +39,9 @@ from .guidetypes import Tuning
 from .phd2wire import Settle
 
 __all__ = ["GuiderMachine", "Refused", "Seen", "Star", "Step", "Tuning"]
+
+#: The longest pulse a frame of calibration's way back (East, South) sends, ms.
+RETURN_PULSE_MS = 5000
 
 @dataclass
 class CalSteps:
@@ -48,6 +53,7 @@ class CalSteps:
     west_steps: int = 0
     ra: tuple[float, float] | None = None
     north_steps: int = 0
+    back_ms: int = 0  # the way back (East, South) still to pulse
 
 
 class GuiderMachine:
@@ -300,14 +306,18 @@ class GuiderMachine:
                  step=cal.steps, State=f"{cal.phase} step {cal.steps}")
         if cal.phase == "West":
             if cal.steps and moved >= t.cal_drift:
-                cal.ra = (dx / (cal.steps * t.step_ms), dy / (cal.steps * t.step_ms))
+                cal.ra, why = trusted_rate((dx / (cal.steps * t.step_ms),
+                                            dy / (cal.steps * t.step_ms)), t.expected_ra)
+                if why:
+                    step.say("Alert", Msg=why, Type="warning")
                 cal.west_steps, cal.phase, cal.steps = cal.steps, "East", 0
+                cal.back_ms = cal.west_steps * t.step_ms
             elif cal.steps >= t.cal_steps:
                 self._cal_fail(step, f"RA calibration failed: the star moved {moved:.1f} px "
                                f"in {cal.steps} West pulses of {t.step_ms} ms (does the "
                                "mount take pulses?)")
                 return
-        if cal.phase == "East" and cal.steps >= cal.west_steps:
+        if cal.phase == "East" and cal.back_ms <= 0:
             cal.phase, cal.steps, cal.start = "Backlash", 0, pos
         if cal.phase == "Backlash":
             dx, dy, moved = moved_since_start()
@@ -320,16 +330,21 @@ class GuiderMachine:
                 dec = (dx / (cal.steps * t.step_ms), dy / (cal.steps * t.step_ms))
                 self.calibration = Calibration(cal.ra, dec, seen.pier_side)
                 cal.north_steps, cal.phase, cal.steps = cal.steps, "South", 0
+                cal.back_ms = cal.north_steps * t.step_ms
             elif cal.steps >= t.cal_steps:
                 self._cal_fail(step, f"Dec calibration failed: the star moved {moved:.1f} px "
                                f"in {cal.steps} North pulses of {t.step_ms} ms")
                 return
-        if cal.phase == "South" and cal.steps >= cal.north_steps:
+        if cal.phase == "South" and cal.back_ms <= 0:
             self._cal_done(step, star, seen.now)
             return
         direction = {"West": "W", "East": "E", "Backlash": "N", "North": "N",
                      "South": "S"}[cal.phase]
-        step.pulses[direction] = t.step_ms
+        ms = t.step_ms
+        if cal.phase in ("East", "South"):
+            ms = min(cal.back_ms, RETURN_PULSE_MS)
+            cal.back_ms -= ms
+        step.pulses[direction] = ms
         cal.steps += 1
 
     def _cal_done(self, step: Step, star: Star, now: float) -> None:

@@ -21,6 +21,7 @@ import math
 import time
 from collections.abc import Callable
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from indipyclient import Client
@@ -33,6 +34,7 @@ from ..rig.indiset import command
 from ..rig.indiset import connect_device
 from ..rig.indiset import is_connected
 from ..rig.protocols import RigError
+from .control import expected_rate
 from .control import step_ms
 from .face import GuiderFace
 from .machine import GuiderMachine
@@ -116,7 +118,8 @@ class Session:
         await self.connect()
         self.machine.mount = self.face.mount()
         if self.machine.state in ("Stopped", "Looping") or recalibrate:
-            self.machine.tuning = self.face.tuning(await self._step_ms())
+            self.machine.tuning = replace(self.face.tuning(await self._step_ms()),
+                                          expected_ra=await self._expected_rate())
         self.apply(self.machine.loop())
         self.apply(self.machine.guide(settle, recalibrate), watch)
         self._wake.set()
@@ -141,6 +144,17 @@ class Session:
         if pixel is None or not focal:
             return None
         return 206.264806 * pixel / focal
+
+    async def _expected_rate(self) -> float:
+        """Pixels a millisecond a West pulse should move the star (0.0: unknown)."""
+        client = await self.client()
+        mount = self.face.mount()
+        rate = _number(client, mount, "GUIDE_RATE", "GUIDE_RATE_WE")
+        dec = _number(client, mount, "EQUATORIAL_EOD_COORD", "DEC")
+        scale = self.pixel_scale()
+        if not rate or dec is None or not scale:
+            return 0.0
+        return expected_rate(scale, rate, dec)
 
     async def _step_ms(self) -> int:
         client = await self.client()

@@ -232,3 +232,115 @@ def test_any_commands_and_frames_give_steps_and_every_guide_ends(plan: list[str]
     # Every guide or dither was answered by a SettleDone (or superseded by one).
     assert machine.settling is None or machine.state in ("Guiding", "LostLock")
     assert machine.wanted is None or machine.state == "Looping"
+
+
+def test_the_way_back_is_one_pulse_as_long_as_the_leg() -> None:
+    """East after West and South after North are not measured: each is one pulse of the leg's
+    length (a frame, not a frame a step: with 2 s frames the returns were half of
+    bench/guider.py's calibration time), and the star is back where it started."""
+    sky = Sky()
+    machine = GuiderMachine()
+    machine.loop()
+    machine.guide(SETTLE)
+    pulses: list[tuple[str, int]] = []
+    events: list[tuple[str, dict[str, object]]] = []
+    start = (sky.x, sky.y)
+    for _ in range(80):
+        step = machine.frame(sky.seen())
+        events += step.events
+        if machine.calibration is not None and "CalibrationComplete" in names(events):
+            break
+        for direction, ms in step.pulses.items():
+            sky.pulse(direction, ms)
+            pulses.append((direction, ms))
+    assert "CalibrationComplete" in names(events)
+    step_ms = machine.tuning.step_ms
+    west = sum(ms for d, ms in pulses if d == "W")
+    north = sum(ms for d, ms in pulses if d == "N")
+    assert [ms for d, ms in pulses if d == "E"] == [west] and west > step_ms
+    south = [ms for d, ms in pulses if d == "S"]
+    # The backlash's North pulses come back with guiding, as PHD2's: South returns the
+    # measured leg, at least one step less than every North pulse.
+    assert len(south) == 1 and south[0] % step_ms == 0 and 0 < south[0] <= north - step_ms
+    dirs = [f["dir"] for n, f in events if n == "Calibrating"]
+    assert dirs.count("East") == 1 and dirs.count("South") == 1
+    along_ra = (sky.x - start[0]) * math.cos(sky.angle) + (sky.y - start[1]) * math.sin(sky.angle)
+    assert abs(along_ra) < 1e-6
+
+
+def test_a_long_way_back_is_cut_into_pulses_of_at_most_five_seconds() -> None:
+    """A slow mount's leg of more than RETURN_PULSE_MS goes back in several frames, each pulse
+    at most that long, all of it."""
+    from indipyagents.guider.guidetypes import Tuning
+    from indipyagents.guider.machine import RETURN_PULSE_MS
+
+    sky = Sky(rate=0.0005)
+    machine = GuiderMachine(tuning=Tuning(step_ms=1500))
+    machine.loop()
+    machine.guide(SETTLE)
+    pulses = []
+    for _ in range(120):
+        step = machine.frame(sky.seen())
+        for direction, ms in step.pulses.items():
+            sky.pulse(direction, ms)
+            pulses.append((direction, ms))
+        if machine.calibration is not None and machine.state == "Guiding":
+            break
+    east = [ms for d, ms in pulses if d == "E"]
+    west = sum(ms for d, ms in pulses if d == "W")
+    assert west > RETURN_PULSE_MS and len(east) > 1
+    assert max(east) <= RETURN_PULSE_MS and sum(east) == west
+
+
+def _calibrate_in_a_westward_wander(expected_ra: float) -> tuple[GuiderMachine, list[str]]:
+    from indipyagents.guider.guidetypes import Tuning
+
+    sky = Sky(rate=0.004, angle=20.0)
+    machine = GuiderMachine(tuning=Tuning(expected_ra=expected_ra))
+    machine.loop()
+    machine.guide(SETTLE)
+    said: list[str] = []
+    for _ in range(80):
+        # The worm pushes the star West 1.5 px a frame, as much as a calibration step.
+        sky.x += 1.5 * math.cos(sky.angle)
+        sky.y += 1.5 * math.sin(sky.angle)
+        step = machine.frame(sky.seen())
+        for direction, ms in step.pulses.items():
+            sky.pulse(direction, ms)
+        said += [str(f["Msg"]) for n, f in step.events if n == "Alert"]
+        if machine.state == "Guiding":
+            break
+    return machine, said
+
+
+def test_a_rate_spoiled_by_the_tracking_error_is_scaled_to_the_mounts_guide_rate() -> None:
+    """bench/guider.py's miss: periodic error during the West leg made the RA rate 1.7x too
+    high, and guiding fell 5 px behind. Told the mount's guide rate, the machine keeps the
+    measured direction at that rate and says why; untold, it keeps what it measured."""
+    machine, said = _calibrate_in_a_westward_wander(0.004)
+    cal = machine.calibration
+    assert cal is not None
+    assert math.isclose(math.hypot(*cal.ra), 0.004, rel_tol=1e-6)
+    assert math.isclose(cal.angle, 20.0, abs_tol=1.0)
+    assert len(said) == 1 and "guide rate" in said[0]
+    machine, said = _calibrate_in_a_westward_wander(0.0)
+    assert machine.calibration is not None and not said
+    assert math.hypot(*machine.calibration.ra) > 0.004 * 1.25
+
+
+@given(st.floats(-1, 1), st.floats(-1, 1), st.floats(1e-4, 1e-2))
+def test_trusted_rate_keeps_a_plausible_rate_and_scales_an_implausible_one(
+        x: float, y: float, expected: float) -> None:
+    from indipyagents.guider.control import RATE_TOLERANCE
+    from indipyagents.guider.control import trusted_rate
+
+    measured = (x * 0.01, y * 0.01)
+    length = math.hypot(*measured)
+    used, why = trusted_rate(measured, expected)
+    if length == 0 or abs(length / expected - 1) <= RATE_TOLERANCE:
+        assert used == measured and why == ""
+    else:
+        assert math.isclose(math.hypot(*used), expected, rel_tol=1e-9) and why
+        assert math.isclose(used[0] * measured[1], used[1] * measured[0], abs_tol=1e-12)
+        assert used[0] * measured[0] + used[1] * measured[1] > 0
+    assert trusted_rate(measured, 0.0) == (measured, "")

@@ -1,0 +1,42 @@
+"""bench/guider.py (issue 81 item 6) at a tiny size: our server and the Guider Agent as
+processes of their own, short windows and two dithers; each figure is printed with its target
+and its verdict, and the exit status says whether one was missed."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "guider.py"
+
+
+@pytest.mark.timeout(600)
+def test_each_figure_is_measured_and_judged() -> None:
+    done = subprocess.run([sys.executable, str(BENCH), "--window", "20", "--dithers", "2"],
+                          capture_output=True, text=True, timeout=540, check=False,
+                          env={**os.environ, "PYTHONPATH": str(BENCH.parents[1])})
+    out = done.stdout
+    verdict = r"(PASS|FAIL)$"
+    calibration = re.search(r"^calibration: ([\d.]+) s \(target <= 120 s\) " + verdict, out,
+                            re.MULTILINE)
+    assert calibration, out + done.stderr
+    rms = re.search(r"^true pointing RMS against the lock over 20 s: unguided ([\d.]+)\", "
+                    r"guided ([\d.]+)\" .* guided/unguided ([\d.]+) \(target <= 0.333\) "
+                    + verdict, out, re.MULTILINE)
+    assert rms, out
+    assert float(rms[1]) > 3, "15\" of periodic error barely moved the unguided mount"
+    cpu = re.search(r"^agent CPU while guiding 2 s frames: ([\d.]+) s over [\d.]+ s = "
+                    r"[\d.]+% of a core \(target < 5%\) " + verdict, out, re.MULTILINE)
+    assert cpu and float(cpu[1]) > 0, "the agent's process took no CPU: not measured"
+    assert re.search(r"^dithers of 3 px settled \(1.5 px, 8 s, 40 s timeout\): \d of 2, .* "
+                     r"\(target >= 2 of 2\) " + verdict, out, re.MULTILINE), out
+    assert re.search(r"^load average: ", out, re.MULTILINE)
+    last = out.rstrip().splitlines()[-1]
+    assert last == "all targets met" or last.startswith("missed: "), last
+    assert ("FAIL" in out) == (last != "all targets met")
+    assert done.returncode == (0 if last == "all targets met" else 1), done.stderr
