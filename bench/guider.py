@@ -11,7 +11,9 @@ client on our server, served on a port of its own, PHD2's event server on a free
 its CPU time is its own. The bench is a PHD2 client over that port (JSON-RPC lines, events read
 and time-stamped as they arrive) and an INDI client of our server, where it reads where the
 mount truly points (EQUATORIAL_PE, sent four times a second while the mount wanders). The
-mount tracks ``--ra``/``--dec`` (JNow; the default is the Pleiades, as the end-to-end test).
+mount tracks ``--ra``/``--dec`` (JNow; by default the Double Cluster precessed to now, above
+the simulator's horizon at Greenwich at any hour, as the guider tests; the first figures were
+measured on the Pleiades, ``--ra 3.8 --dec 24.3``, which set for seven hours a day).
 Guide frames are ``--exposure`` seconds (2).
 
 - unguided: nothing guides; for ``--window`` seconds (120) the RMS, arcseconds on the sky
@@ -48,6 +50,8 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +64,13 @@ from processes import cpu_seconds
 from processes import stop_group
 
 import indipyclient
+from indipycore.astro import precess_from_j2000
 
 MOUNT = "Python Mount"
 CAMERA = "Python Guide Camera"
 AGENT = "Guider Agent"
+#: The Double Cluster, J2000 hours and degrees: rich, and circumpolar at Greenwich.
+DOUBLE_CLUSTER = (2.35, 57.14)
 PE_AMPLITUDE, PE_PERIOD, DRIFT_DEC = 15.0, 60.0, 3.0
 CALIBRATION_TARGET = 120.0
 RMS_RATIO_TARGET = 1 / 3
@@ -333,9 +340,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds of guided and unguided pointing (default 120)")
     parser.add_argument("--exposure", type=float, default=2.0,
                         help="guide frames, seconds (default 2)")
-    parser.add_argument("--ra", type=float, default=3.8, help="the target, JNow hours")
-    parser.add_argument("--dec", type=float, default=24.3, help="the target, JNow degrees")
+    parser.add_argument("--ra", type=float, default=None,
+                        help="the target, JNow hours (default: the Double Cluster's)")
+    parser.add_argument("--dec", type=float, default=None,
+                        help="the target, JNow degrees (default: the Double Cluster's)")
     args = parser.parse_args(argv)
+    if args.ra is None or args.dec is None:
+        ra, dec = precess_from_j2000(*DOUBLE_CLUSTER, datetime.now(UTC))
+        args.ra = ra if args.ra is None else args.ra
+        args.dec = dec if args.dec is None else args.dec
     logging.basicConfig(level=logging.WARNING)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     server_port, phd2_port = free_port(), free_port()

@@ -9,8 +9,8 @@ then takes them back to back until the machine stops. A frame that fails (the ca
 refused) counts as a frame without a star, said with the reason, and the loop waits a second
 before the next try; a refused pulse ends a calibration with the reason (CalibrationFailed)
 or is said as PHD2's Alert while guiding. The calibration step is sized from the mount's
-GUIDE_RATE (the pulse device's if it has one), its declination and the plate scale (CCD_INFO's pixel, TELESCOPE_INFO's focal
-length) unless AGENT_GUIDER_SETTINGS.STEP fixes it.
+GUIDE_RATE (the pulse device's if it has one), its declination and the plate scale
+(CCD_INFO's pixel, TELESCOPE_INFO's focal length) unless AGENT_GUIDER_SETTINGS.STEP fixes it.
 """
 
 from __future__ import annotations
@@ -146,10 +146,12 @@ class Session:
         return 206.264806 * pixel / focal
 
     async def _expected_rate(self) -> float:
-        """Pixels a millisecond a West pulse should move the star (0.0: unknown)."""
+        """Pixels a millisecond a West pulse should move the star (0.0: unknown): from the
+        GUIDE_RATE of the device that takes the pulses only (a camera's ST4 port without one,
+        as indilib's CCD simulator, moves the star at a rate of its own: unknown)."""
         client = await self.client()
         mount = self.face.mount()
-        rate = _number(client, mount, "GUIDE_RATE", "GUIDE_RATE_WE")
+        rate = _number(client, self.face.guider(), "GUIDE_RATE", "GUIDE_RATE_WE")
         dec = _number(client, mount, "EQUATORIAL_EOD_COORD", "DEC")
         scale = self.pixel_scale()
         if not rate or dec is None or not scale:
