@@ -144,3 +144,23 @@ def frame(ra: float | None = TARGET[0], dec: float = TARGET[1], seconds: float =
     hdu.header["PIXSIZE1"], hdu.header["FOCALLEN"] = 5.2, 430.0
     hdu.writeto(out)
     return out.getvalue()
+
+
+def hopeless_frame() -> bytes:
+    """`frame()` cut in squares of 128 px and shuffled, without its scale cards: stars, but no
+    quad of the index scales (22' and up, 530 px and more here) left whole, and no scale to
+    narrow the search: a blind solve searches for seconds (8.6 s here) and finds nothing,
+    where the real sky's blind solve takes under one."""
+    from astropy.io import fits
+
+    data = fits.getdata(io.BytesIO(frame()))
+    size = 128
+    rows, cols = data.shape[0] // size, data.shape[1] // size
+    squares = [data[r * size:(r + 1) * size, c * size:(c + 1) * size].copy()
+               for r in range(rows) for c in range(cols)]
+    for place, taken in enumerate(np.random.default_rng(1).permutation(len(squares))):
+        r, c = divmod(place, cols)
+        data[r * size:(r + 1) * size, c * size:(c + 1) * size] = squares[taken]
+    out = io.BytesIO()
+    fits.PrimaryHDU(data).writeto(out)
+    return out.getvalue()
