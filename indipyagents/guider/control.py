@@ -99,7 +99,10 @@ def trusted_rate(measured: tuple[float, float],
     direction is kept at the expected length: a controller whose rate is 1.7x too high
     corrects 0.4 of each error and fell 5 px behind (bench/guider.py)."""
     length = math.hypot(*measured)
-    if expected <= 0 or length <= 0 or abs(length / expected - 1) <= RATE_TOLERANCE:
+    # A leg that hardly moved the star (a millionth of the rate) is no direction to keep:
+    # the calibration's own check refuses it ("the star did not move").
+    if expected <= 0 or length <= expected * 1e-6 or \
+            abs(length / expected - 1) <= RATE_TOLERANCE:
         return measured, ""
     k = expected / length
     return (measured[0] * k, measured[1] * k), (
