@@ -37,8 +37,8 @@ def test_the_guide_field_is_high_and_rich_at_any_hour(check_ekos: ModuleType) ->
         check_ekos._guide_field = None
         said = check_ekos.choose_guide_field(51.4769, longitude)
         ra, dec = check_ekos.SLEW_RA, check_ekos.SLEW_DEC
-        assert 60 <= dec <= 80 and check_ekos._hours_apart(
-            ra, check_ekos.sidereal_time(longitude)) <= 1.01
+        assert 50 <= dec <= 80 and check_ekos._hours_apart(
+            ra, check_ekos.sidereal_time(longitude)) <= 2.01
         assert len(catalogue.cone(ra * 15, dec, 0.25, mag_limit=11.0)) >= 3, said
         assert f"RA {ra} DEC {dec}" in said
         # chosen once a run: both servers slew alike, whatever the hour or site later
@@ -46,7 +46,7 @@ def test_the_guide_field_is_high_and_rich_at_any_hour(check_ekos: ModuleType) ->
         assert (check_ekos.SLEW_RA, check_ekos.SLEW_DEC) == (ra, dec)
     check_ekos._guide_field = None
     check_ekos.choose_guide_field(-33.9, 18.4)  # south: the fields about the south pole
-    assert -80 <= check_ekos.SLEW_DEC <= -60
+    assert -80 <= check_ekos.SLEW_DEC <= -50
 
 
 def test_the_phd2_client_sees_the_end_of_hope(check_ekos: ModuleType) -> None:
