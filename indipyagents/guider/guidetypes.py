@@ -61,6 +61,7 @@ class Tuning:
     search: float = 20.0  # pixels from the last position a star is looked for
     edge: float = 25.0  # pixels from the edge a guide star must keep
     no_star_frames: int = 3  # frames without a usable star before a guide request fails
+    flip_dec: bool = True  # FLIP_REVERSES_DEC: a flip turns the Dec calibration round too
     ra: ControllerSettings = field(default_factory=ControllerSettings)
     dec: ControllerSettings = field(default_factory=ControllerSettings)
 
