@@ -8,7 +8,8 @@ no calibration again (no
 StartCalibration, Calibrating, no Calibrating state); the calibration flipped
 (CalibrationDataFlipped); the star chosen again on the turned field (StarSelected), and the
 guide steps' error back under 1.5 px within a few frames, without any command from a client
-(PHD2 would wait for its client to call guide again)."""
+(PHD2 would wait for its client to call guide again); a dither then settles on both axes, with
+the mount drifting on both (20"/min)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,9 @@ async def test_guiding_pauses_through_a_flip_and_resumes_on_the_flipped_calibrat
                     timeout=10)
         await client.set(AGENT, "AGENT_GUIDER_SETTINGS", {"MIN_CALIBRATION_DRIFT": 8},
                          timeout=10)
+        # A polar axis off the pole: the star drifts on both axes, so only a calibration with
+        # the right signs holds it.
+        await client.set(MOUNT, "SIM_DRIFT", {"RA": 20.0, "DEC": 20.0}, timeout=10)
         await until(lambda: float(client.get(AGENT, "AGENT_GUIDER_PHD2", "PORT")) == port,
                     timeout=20)
         phd2 = await Phd2Client.connect(port)
@@ -118,6 +122,14 @@ async def test_guiding_pauses_through_a_flip_and_resumes_on_the_flipped_calibrat
         assert all(d < 1.5 for d in distances[-3:]), distances
         assert len(distances) <= 8, distances  # back within a few frames
         assert client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Guiding"
+        # The flipped calibration steers both axes the right way: a dither of up to 4 px on
+        # each settles (a wrong sign on either axis would push the star away from the lock).
+        reply = await phd2.call("dither", {"amount": 4, "raOnly": False, "settle": {
+            "pixels": 1.0, "time": 2, "timeout": 40}})
+        assert reply["result"] == 0, reply
+        dithered = await phd2.wait_event("GuidingDithered", 10)
+        done = await phd2.wait_event("SettleDone", 60)
+        assert done["Status"] == 0, (dithered, done)
         print(f"slew {slew_end - slewing[0]:.1f} s, {len(pulses)} pulses after its start, "
               f"errors after it (px): {distances}")
         assert (await phd2.call("stop_capture"))["result"] == 0
