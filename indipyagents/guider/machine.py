@@ -35,6 +35,8 @@ from .guidetypes import Seen
 from .guidetypes import Star
 from .guidetypes import Step
 from .guidetypes import Tuning
+from .guidetypes import guide_star
+from .guidetypes import nearest
 from .phd2wire import Settle
 
 __all__ = ["GuiderMachine", "Refused", "Seen", "Star", "Step", "Tuning"]
@@ -416,27 +418,10 @@ class GuiderMachine:
     # -- stars -------------------------------------------------------------------------
 
     def _near(self, stars: tuple[Star, ...], where: tuple[float, float]) -> Star | None:
-        best = min(stars, key=lambda s: math.hypot(s.x - where[0], s.y - where[1]),
-                   default=None)
-        if best is None or math.hypot(best.x - where[0], best.y - where[1]) > self.tuning.search:
-            return None
-        return best
+        return nearest(stars, where, self.tuning.search)
 
     def _choose(self, stars: tuple[Star, ...] | None, width: int, height: int) -> Star | str:
-        """The guide star, or why there is none."""
-        if stars is None:
-            return "the frame could not be read"
-        if not stars:
-            return "no star in the frame"
-        edge = self.tuning.edge
-        inside = [s for s in stars if edge <= s.x <= width - edge and edge <= s.y <= height - edge]
-        if not inside:
-            return "every star is too near the edge of the frame"
-        usable = [s for s in inside if not s.saturated and s.snr >= 8]
-        if not usable:
-            return "every star saturates" if all(s.saturated for s in inside) \
-                else "no star bright enough (SNR under 8)"
-        return max(usable, key=lambda s: s.flux)
+        return guide_star(stars, width, height, self.tuning.edge)
 
     # -- statistics --------------------------------------------------------------------
 
