@@ -31,9 +31,12 @@ from indipyclient import setVector
 from indipycore.astro import local_sidereal_time
 
 LAT = 51.4769
-#: Pulses whose Busy came this soon after the slew's Busy were decided on a frame read before
-#: the agent heard of the slew (its frame, then its pulses, run without a pause between).
-HEARD = 0.25
+#: The guide exposure (s).
+EXPOSURE = 0.5
+#: Pulses whose Busy came this soon after the slew's Busy were decided on the frame read before
+#: the agent heard of the slew (it reads the mount's state, then pulses at once); the next
+#: frame comes at least an exposure later, so any pulse after this was decided while slewing.
+HEARD = EXPOSURE
 
 
 def longitude_for(hour_angle: float, ra: float) -> float:
@@ -62,7 +65,7 @@ async def test_guiding_pauses_through_a_flip_and_resumes_on_the_flipped_calibrat
         await until(lambda: float(client.get(AGENT, "AGENT_GUIDER_PHD2", "PORT")) == port,
                     timeout=20)
         phd2 = await Phd2Client.connect(port)
-        assert (await phd2.call("set_exposure", {"exposure": 500}))["result"] == 0
+        assert (await phd2.call("set_exposure", {"exposure": int(EXPOSURE * 1000)}))["result"] == 0
         reply = await phd2.call("guide", {"settle": {"pixels": 1.5, "time": 2, "timeout": 60},
                                           "recalibrate": True})
         assert reply["result"] == 0, reply
