@@ -22,7 +22,9 @@ installed (logged once), the frame is a fixed field of random stars as before. T
 as wide as the focuser its ACTIVE_DEVICES names says (that focuser's FWHM, snooped as
 indilib's CCD simulator snoops it: our focuser simulator has one, `indipysimulators.focus`);
 until a focuser says, 1.6 pixels sigma. Seeing moves the whole field a little every frame
-(`SEEING_JITTER`, 0.3 arcsec RMS). `guidecamera` is a second, smaller camera on the same code.
+(`SEEING_JITTER`, 0.3 arcsec RMS). With the mount on PIER_EAST (its TELESCOPE_PIER_SIDE,
+snooped) the field is turned half round, as indilib's CCD simulator turns it: a German
+mount's camera turns with the tube at a meridian flip. `guidecamera` is a second, smaller camera on the same code.
 
 The hardware part is all that is written here: `SimulatedCamera.expose` returns an image of the
 frame and binning the client chose; `SimulatedCooler` moves the chip's temperature towards its
@@ -201,6 +203,9 @@ class SimulatedCamera:
         self._air = random.Random()
         #: The stars' FWHM in arcseconds now (the snooped focuser's), None when unknown.
         self.fwhm: Callable[[], float | None] = lambda: None
+        #: The snooped mount's pier side ("EAST", "WEST", None): on the east side the camera
+        #: has turned half round with the tube, as indilib's CCD simulator draws it.
+        self.pier_side: Callable[[], str | None] = lambda: None
         self.connected = False
 
     async def connect(self) -> None:
@@ -261,7 +266,11 @@ class SimulatedCamera:
         catalogue = self.catalogue() if pointing is not None else None
         if pointing is None or catalogue is None:
             return self.stars
-        return sky_stars(catalogue, pointing[0], pointing[1], self.clock(), self.optics())
+        optics = self.optics()
+        stars = sky_stars(catalogue, pointing[0], pointing[1], self.clock(), optics)
+        if self.pier_side() == "EAST":  # a meridian flip turns the camera half round
+            return [(optics.width - x, optics.height - y, f) for x, y, f in stars]
+        return stars
 
     def through_air(self, stars: list[tuple[float, float, float]]
                     ) -> list[tuple[float, float, float]]:
@@ -335,6 +344,7 @@ def make_driver(device_name: str = DEVICE, *, sensor: Sensor = SENSOR,
     scope = ScopeInfoRole()
     snooped = role.active.values
     camera.fwhm = lambda: snooped.number("FWHM", "SIM_FWHM")
+    camera.pier_side = lambda: snooped.pier_side
 
     def pointing() -> tuple[float, float] | None:
         # indilib's CCD simulator: EQUATORIAL_PE (the true pointing) first, else the

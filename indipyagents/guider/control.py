@@ -41,12 +41,15 @@ class Calibration:
     pier_side: str | None = None
     declination: float = 0.0
 
-    def flipped(self) -> Calibration:
+    def flipped(self, dec_too: bool = True) -> Calibration:
         """After a meridian flip, as PHD2's flip_calibration: the camera turned half round
-        with the tube, so a West pulse moves the star the other way; Dec is measured again
-        by the controller's sign (a GEM flips Dec too, which the turned camera undoes)."""
+        with the tube, so a West pulse moves the star the other way on the frame. A North
+        pulse does too on a mount that still moves north after the flip (`dec_too`: ours
+        and indilib's simulators, PHD2's "decFlipRequired"); on one whose Dec reverses with
+        the pier side the turned camera undoes it, and Dec stays (PHD2's default)."""
         side = {"PIER_EAST": "PIER_WEST", "PIER_WEST": "PIER_EAST"}.get(self.pier_side or "")
-        return replace(self, ra=(-self.ra[0], -self.ra[1]), pier_side=side)
+        dec = (-self.dec[0], -self.dec[1]) if dec_too else self.dec
+        return replace(self, ra=(-self.ra[0], -self.ra[1]), dec=dec, pier_side=side)
 
     @property
     def angle(self) -> float:

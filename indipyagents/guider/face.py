@@ -183,7 +183,8 @@ class GuiderFace:
         step = int(v("STEP") * 1000) or step_ms
         return Tuning(step_ms=step, cal_drift=v("MIN_CALIBRATION_DRIFT"),
                       cal_steps=int(v("MAX_CALIBRATION_STEPS")), bl_drift=v("MIN_BL_DRIFT"),
-                      bl_steps=int(v("MAX_BL_STEPS")), ra=axis("RA"), dec=axis("DEC"))
+                      bl_steps=int(v("MAX_BL_STEPS")), ra=axis("RA"), dec=axis("DEC"),
+                      flip_dec=v("FLIP_REVERSES_DEC") >= 0.5)
 
     async def show(self, machine: GuiderMachine, frame: int = 0,
                    snr: float | None = None) -> None:

@@ -1,18 +1,20 @@
 """What the guider's state machine (``machine``) takes and gives: a measured frame (`Seen`, its
 `Star`s), the settings (`Tuning`, INDIGO's names where it has them), what a frame or a command
 asks (`Step`: pulses and PHD2's events), and `Refused` (a command that cannot be done now:
-PHD2's error code 1, the reason said). Plain values, pure.
+PHD2's error code 1, the reason said). Plain values, pure; and the two choices made among a
+frame's stars (`guide_star`, `nearest`).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
 from .control import ControllerSettings
 
-__all__ = ["Fields", "Refused", "Seen", "Star", "Step", "Tuning"]
+__all__ = ["Fields", "Refused", "Seen", "Star", "Step", "Tuning", "guide_star", "nearest"]
 
 Fields = dict[str, Any]
 
@@ -62,6 +64,7 @@ class Tuning:
     edge: float = 25.0  # pixels from the edge a guide star must keep
     no_star_frames: int = 3  # frames without a usable star before a guide request fails
     expected_ra: float = 0.0  # px/ms a West pulse should move the star (0: unknown)
+    flip_dec: bool = True  # FLIP_REVERSES_DEC: a flip turns the Dec calibration round too
     ra: ControllerSettings = field(default_factory=ControllerSettings)
     dec: ControllerSettings = field(default_factory=ControllerSettings)
 
@@ -76,3 +79,29 @@ class Step:
 
     def say(self, name: str, **fields: Any) -> None:
         self.events.append((name, fields))
+
+
+def nearest(stars: tuple[Star, ...], where: tuple[float, float], search: float) -> Star | None:
+    """The star nearest `where`, if within `search` pixels of it."""
+    best = min(stars, key=lambda s: math.hypot(s.x - where[0], s.y - where[1]), default=None)
+    if best is None or math.hypot(best.x - where[0], best.y - where[1]) > search:
+        return None
+    return best
+
+
+def guide_star(stars: tuple[Star, ...] | None, width: int, height: int,
+               edge: float) -> Star | str:
+    """The guide star (the brightest that does not saturate, `edge` pixels in from the
+    frame's edges), or why there is none."""
+    if stars is None:
+        return "the frame could not be read"
+    if not stars:
+        return "no star in the frame"
+    inside = [s for s in stars if edge <= s.x <= width - edge and edge <= s.y <= height - edge]
+    if not inside:
+        return "every star is too near the edge of the frame"
+    usable = [s for s in inside if not s.saturated and s.snr >= 8]
+    if not usable:
+        return "every star saturates" if all(s.saturated for s in inside) \
+            else "no star bright enough (SNR under 8)"
+    return max(usable, key=lambda s: s.flux)

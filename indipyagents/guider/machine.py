@@ -1,22 +1,23 @@
 """The guider's state machine, pure: commands and measured frames in, guide pulses and PHD2's
-events out (`Step`). Time, the random source and the frames are passed in; nothing here
-waits, so every path, failures included, is tested without a camera (hypothesis: any
-sequence of commands and frames gives steps, never an exception, and a guide request always
-ends in SettleDone or CalibrationFailed).
+events out (`Step`). Time, the random source and the frames are passed in; nothing waits, so
+every path is tested without a camera (hypothesis: any sequence of commands and frames gives
+steps, never an exception; a guide request ends in SettleDone or CalibrationFailed).
 
-States are PHD2's exposed states (`get_app_state`): Stopped, Looping, Calibrating, Guiding,
-LostLock, Paused. A guide request is taken while looping: the first frame with a usable star
-selects it (the brightest that does not saturate, away from the edges), then calibrates
-(unless calibrated and not asked to recalibrate) and guides. Calibration (`CalSteps`): West
-pulses until the star moved MIN_CALIBRATION_DRIFT pixels, East back, North pulses to clear the
-Dec backlash until it moves, North pulses measured, South back; a star that does not move in
-MAX_CALIBRATION_STEPS fails with the reason; the way back, not measured, is one pulse (at most
-RETURN_PULSE_MS a frame); an RA rate far from the mount's guide rate is said and scaled to it
-(`control.trusted_rate`). Guiding: the error split on the calibrated axes, each axis's PI
-controller, pulses against it; a frame without the star is StarLost (LostLock) and pulses
-stop until it is found again near the lock. A dither moves the lock by up to `amount` pixels
-along the axes and settles again. A frame on the other pier side than the calibration's flips
-it (PHD2's flip_calibration), and a slewing mount pauses the corrections.
+States are PHD2's (`get_app_state`): Stopped, Looping, Calibrating, Guiding, LostLock, Paused.
+A guide request is taken while looping: the first frame with a usable star selects it (the
+brightest that does not saturate, away from the edges), then calibrates (unless calibrated and
+not asked to recalibrate) and guides. Calibration (`CalSteps`): West pulses until the star
+moved MIN_CALIBRATION_DRIFT pixels, East back, North pulses to clear the Dec backlash until it
+moves, North pulses measured, South back; a star that does not move in MAX_CALIBRATION_STEPS
+fails with the reason; the way back, not measured, is one pulse (at most RETURN_PULSE_MS a
+frame); an RA rate far from the guide rate is said and scaled (`control.trusted_rate`).
+Guiding: the error split on the calibrated axes, each axis's PI controller, pulses against it;
+a frame without the star is StarLost (LostLock), no pulse until it is found near the lock. A dither moves the lock by up to `amount` pixels along
+the axes and settles again. A slewing mount pauses the corrections; a frame on the other pier
+side than the calibration's flips it (PHD2's flip_calibration: RA, and Dec as
+FLIP_REVERSES_DEC says). After a slew the star (and the lock) is chosen again if the field
+turned or the star is not near: guiding goes on by itself on the calibration kept (PHD2 waits
+for its client to call guide again).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from .guidetypes import Seen
 from .guidetypes import Star
 from .guidetypes import Step
 from .guidetypes import Tuning
+from .guidetypes import guide_star
+from .guidetypes import nearest
 from .phd2wire import Settle
 
 __all__ = ["GuiderMachine", "Refused", "Seen", "Star", "Step", "Tuning"]
@@ -76,6 +79,7 @@ class GuiderMachine:
         self.pending_settle: Settle | None = None
         self.no_star = 0
         self.paused = False
+        self.moved = self.turned = False  # slewed, flipped since the last frame guided
         self.axes = (AxisController(self.tuning.ra), AxisController(self.tuning.dec))
         self.history: list[tuple[float, float]] = []  # guiding errors, RA and Dec pixels
         self.since_dither: list[tuple[float, float]] = []
@@ -107,9 +111,7 @@ class GuiderMachine:
             return step
         if self.state == "Calibrating":
             raise Refused("cannot guide while calibrating")
-        self.state = "Looping"
-        self.wanted = (settle, recalibrate)
-        self.no_star = 0
+        self.state, self.wanted, self.no_star = "Looping", (settle, recalibrate), 0
         return step
 
     position_time = 0.0  # the last frame's time (a settle begun by a command starts there)
@@ -125,10 +127,9 @@ class GuiderMachine:
         rl, dl = math.hypot(*c.ra), math.hypot(*c.dec)
         dx = ra_off * c.ra[0] / rl + dec_off * c.dec[0] / dl
         dy = ra_off * c.ra[1] / rl + dec_off * c.dec[1] / dl
-        self.lock = (self.lock[0] + dx, self.lock[1] + dy)
+        self.lock, self.since_dither = (self.lock[0] + dx, self.lock[1] + dy), []
         for axis in self.axes:
             axis.reset()
-        self.since_dither = []
         step.say("GuidingDithered", dx=round(dx, 3), dy=round(dy, 3))
         step.say("LockPositionSet", X=round(self.lock[0], 3), Y=round(self.lock[1], 3))
         self._settle_begin(step, settle, self.position_time)
@@ -154,7 +155,7 @@ class GuiderMachine:
     def flip(self) -> Step:
         if self.calibration is None:
             raise Refused("could not flip calibration: not calibrated")
-        self.calibration = self.calibration.flipped()
+        self.calibration = self.calibration.flipped(self.tuning.flip_dec)
         step = Step()
         step.say("CalibrationDataFlipped", Mount=self.mount)
         return step
@@ -191,7 +192,8 @@ class GuiderMachine:
             return step
         if self.calibration is not None and seen.pier_side and self.calibration.pier_side \
                 and seen.pier_side != self.calibration.pier_side:
-            self.calibration = self.calibration.flipped()
+            self.calibration = self.calibration.flipped(self.tuning.flip_dec)
+            self.turned = True
             step.say("CalibrationDataFlipped", Mount=self.mount)
         if self.state == "Looping":
             self._looping(step, seen)
@@ -245,11 +247,13 @@ class GuiderMachine:
     def _select(self, step: Step, star: Star) -> None:
         self.position = self.lock = (star.x, star.y)
         self.star = star
+        for axis in self.axes:
+            axis.reset()
         step.say("StarSelected", X=round(star.x, 3), Y=round(star.y, 3))
         step.say("LockPositionSet", X=round(star.x, 3), Y=round(star.y, 3))
 
     def _start_guiding(self, step: Step, star: Star, settle: Settle, now: float) -> None:
-        self.state = "Guiding"
+        self.state, self.moved, self.turned = "Guiding", False, False
         self.lock = self.position = (star.x, star.y)
         for axis in self.axes:
             axis.reset()
@@ -359,9 +363,12 @@ class GuiderMachine:
     def _guiding(self, step: Step, seen: Seen) -> None:
         assert self.lock is not None and self.calibration is not None
         if seen.slewing:
+            self.moved = True
             return
         star = None if seen.stars is None or self.position is None \
             else self._near(seen.stars, self.position)
+        if self.moved or self.turned:
+            star = self._after_slew(step, seen, None if self.turned else star)
         if star is None:
             self.state = "LostLock"
             reason = seen.problem or "the guide star is not within " \
@@ -404,6 +411,16 @@ class GuiderMachine:
         step.say("GuideStep", **fields)
         self._settle_frame(step, seen.now, distance)
 
+    def _after_slew(self, step: Step, seen: Seen, star: Star | None) -> Star | None:
+        """After a slew: `star`, else a guide star chosen and locked on, else None."""
+        chosen = star or self._choose(seen.stars, seen.width, seen.height)
+        if isinstance(chosen, str):
+            return None
+        if star is None:
+            self._select(step, chosen)
+        self.moved = self.turned = False
+        return chosen
+
     def _settle_frame(self, step: Step, now: float, distance: float | None) -> None:
         if self.settling is None:
             return
@@ -416,27 +433,10 @@ class GuiderMachine:
     # -- stars -------------------------------------------------------------------------
 
     def _near(self, stars: tuple[Star, ...], where: tuple[float, float]) -> Star | None:
-        best = min(stars, key=lambda s: math.hypot(s.x - where[0], s.y - where[1]),
-                   default=None)
-        if best is None or math.hypot(best.x - where[0], best.y - where[1]) > self.tuning.search:
-            return None
-        return best
+        return nearest(stars, where, self.tuning.search)
 
     def _choose(self, stars: tuple[Star, ...] | None, width: int, height: int) -> Star | str:
-        """The guide star, or why there is none."""
-        if stars is None:
-            return "the frame could not be read"
-        if not stars:
-            return "no star in the frame"
-        edge = self.tuning.edge
-        inside = [s for s in stars if edge <= s.x <= width - edge and edge <= s.y <= height - edge]
-        if not inside:
-            return "every star is too near the edge of the frame"
-        usable = [s for s in inside if not s.saturated and s.snr >= 8]
-        if not usable:
-            return "every star saturates" if all(s.saturated for s in inside) \
-                else "no star bright enough (SNR under 8)"
-        return max(usable, key=lambda s: s.flux)
+        return guide_star(stars, width, height, self.tuning.edge)
 
     # -- statistics --------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 
+import pytest
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -20,6 +21,7 @@ from indipyagents.guider.machine import GuiderMachine
 from indipyagents.guider.machine import Refused
 from indipyagents.guider.machine import Seen
 from indipyagents.guider.machine import Star
+from indipyagents.guider.machine import Tuning
 from indipyagents.guider.phd2wire import Settle
 
 SETTLE = Settle(1.0, 3, 60)
@@ -27,10 +29,13 @@ SETTLE = Settle(1.0, 3, 60)
 
 class Sky:
     """A star on a 640 x 512 frame: a West pulse moves it +x at `rate` px/ms rotated by
-    `angle`, North +y; it drifts `drift` px a second along Dec; Dec has `backlash` ms."""
+    `angle`, North +y; it drifts `drift` px a second along Dec; Dec has `backlash` ms. On
+    PIER_EAST the camera has turned half round (a meridian flip): the sky moves the other way
+    on the frame, and so does a North pulse unless the mount's Dec reverses with the side
+    (`north_stays` False)."""
 
     def __init__(self, rate: float = 0.004, angle: float = 20.0, drift: float = 0.0,
-                 backlash: int = 0, moves: bool = True) -> None:
+                 backlash: int = 0, moves: bool = True, north_stays: bool = True) -> None:
         self.x, self.y = 320.0, 256.0
         self.rate, self.angle, self.drift = rate, math.radians(angle), drift
         self.backlash, self.moves = backlash, moves
@@ -40,6 +45,18 @@ class Sky:
         self.number = 0
         self.pier = "PIER_WEST"
         self.visible = True
+        self.north_stays = north_stays
+
+    def flip(self) -> None:
+        """A meridian flip: PIER_EAST, the camera turned half round about the frame's centre."""
+        self.pier = "PIER_EAST"
+        self.x, self.y = 640 - self.x, 512 - self.y
+
+    def turned(self, direction: str = "W") -> int:
+        """-1 where the turned camera sees `direction` (or the sky's drift) reversed."""
+        if self.pier != "PIER_EAST" or (direction in "NS" and not self.north_stays):
+            return 1
+        return -1
 
     def pulse(self, direction: str, ms: int) -> None:
         if not self.moves:
@@ -51,8 +68,7 @@ class Sky:
             self.pending_bl -= taken
             ms -= taken
         sign = 1 if direction in "WN" else -1
-        flip = -1 if self.pier == "PIER_EAST" and direction in "WE" else 1
-        along = sign * flip * ms * self.rate
+        along = sign * self.turned(direction) * ms * self.rate
         a = self.angle if direction in "WE" else self.angle + math.pi / 2
         self.x += along * math.cos(a)
         self.y += along * math.sin(a)
@@ -61,8 +77,8 @@ class Sky:
         self.now += seconds
         self.number += 1
         dec = self.angle + math.pi / 2
-        self.x += self.drift * seconds * math.cos(dec)
-        self.y += self.drift * seconds * math.sin(dec)
+        self.x += self.turned() * self.drift * seconds * math.cos(dec)
+        self.y += self.turned() * self.drift * seconds * math.sin(dec)
         stars = (Star(self.x, self.y), Star(100, 100, flux=10)) if self.visible else ()
         return Seen(stars, 640, 512, self.number, self.now, pier_side=self.pier)
 
@@ -130,20 +146,28 @@ def test_dither_settles_and_a_lost_star_is_found_again() -> None:
     assert "GuideStep" in names(events) and machine.app_state == "Guiding"
 
 
-def test_a_flip_turns_the_ra_calibration_round() -> None:
-    sky = Sky(drift=0.2)
-    machine = GuiderMachine()
+@pytest.mark.parametrize("north_stays", [True, False])
+def test_a_flip_turns_the_ra_calibration_round(north_stays: bool) -> None:
+    """The camera turned half round: RA turned round, Dec too on a mount whose North stays
+    north (FLIP_REVERSES_DEC 1, ours and indilib's simulators), not on one whose Dec reverses
+    with the side (0, PHD2's default); the star chosen again where the turn put it, the
+    calibration kept (no StartCalibration), both axes guided again."""
+    sky = Sky(drift=0.2, north_stays=north_stays)
+    machine = GuiderMachine(tuning=Tuning(flip_dec=north_stays))
     machine.loop()
     machine.guide(SETTLE)
     run(machine, sky, 60)
     before = machine.calibration
     assert before is not None and before.pier_side == "PIER_WEST"
-    sky.pier = "PIER_EAST"
+    sky.flip()
     events = run(machine, sky, 30)
     assert names(events).count("CalibrationDataFlipped") == 1
+    assert "StarSelected" in names(events) and "StartCalibration" not in names(events)
     after = machine.calibration
     assert after is not None and after.ra == (-before.ra[0], -before.ra[1])
-    assert machine.rms([e for e in machine.history[-10:]])[0] < 0.5
+    assert after.dec == ((-before.dec[0], -before.dec[1]) if north_stays else before.dec)
+    assert machine.app_state == "Guiding"
+    assert max(machine.rms(machine.history[-10:])) < 0.5
 
 
 def test_what_cannot_be_guided_fails_with_the_reason() -> None:
