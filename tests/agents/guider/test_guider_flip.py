@@ -40,10 +40,10 @@ HEARD = EXPOSURE
 
 
 def longitude_for(hour_angle: float, ra: float) -> float:
-    """The site's longitude (degrees east) at which `ra` (hours) stands at `hour_angle` now."""
+    """The site's longitude (degrees east, 0 to 360 as GEOGRAPHIC_COORD takes it) at which
+    `ra` (hours) stands at `hour_angle` now."""
     lst0 = local_sidereal_time(datetime.now(UTC), 0.0)
-    degrees = ((ra + hour_angle - lst0) * 15.0) % 360.0
-    return degrees - 360.0 if degrees > 180.0 else degrees
+    return ((ra + hour_angle - lst0) * 15.0) % 360.0
 
 
 @pytest.mark.timeout(300)
