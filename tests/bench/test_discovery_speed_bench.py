@@ -14,8 +14,10 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "discovery_speed.py"
 
 def test_each_rep_lists_every_server_and_the_medians_are_printed() -> None:
     """Two avahi-publish'd services and the Alpaca face: each rep complete, medians said."""
+    # Listings of 5 s: at load 8.7 a fresh-clone run saw one of 2 s miss a server (the
+    # bench's figures are its own business; this test is about its output).
     done = subprocess.run([sys.executable, str(BENCH), "--reps", "2", "--avahi", "2",
-                           "--ours", "0", "--timeout", "2"], capture_output=True, text=True,
+                           "--ours", "0", "--timeout", "5"], capture_output=True, text=True,
                           timeout=280, check=False,
                           env={**os.environ, "INDIPY_MDNS_INTERFACES": "lo"})
     assert done.returncode == 0, done.stderr
