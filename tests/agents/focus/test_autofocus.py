@@ -106,6 +106,9 @@ class RenderingCamera:
         self.sky = SimulatedCamera(Sensor(640, 512, 5.2), stars=60)
         self.blank = SimulatedCamera(Sensor(640, 512, 5.2), stars=0)
         self.sky.fwhm = lambda: self.size.fwhm(self.focuser.here)
+        # No seeing wander: these runs are about star sizes, and a field that jumps frame to
+        # frame (issue 81's guide-star seeing) once made noise look like a shallow V.
+        self.sky.seeing_jitter = 0.0
         self.clouds = clouds or (lambda position: False)
         self.taken: list[tuple[int, int]] = []  # (position, moves made before the frame)
 
