@@ -71,7 +71,7 @@ def first_exposure_definition(port: int, request: bytes, timeout: float = 5.0) -
     pytest.fail(f"no defNumberVector of CCD_EXPOSURE within {timeout} s")
 
 
-async def check_answers_follow_the_command(port: int) -> None:
+async def check_answers_follow_the_command(port: int, across_clients: bool = True) -> None:
     await connected_ccd(port)
     # The command and the request on one connection, in one write: the answer must be Busy.
     answer = await asyncio.to_thread(
@@ -82,6 +82,8 @@ async def check_answers_follow_the_command(port: int) -> None:
     assert answer.attrs.get("state") == "Busy", answer.data[:300]
     done = await asyncio.to_thread(indi_eval, port, f'"{EXPOSURE}._STATE"==1', timeout=10)
     assert done.returncode == 0, done.describe()
+    if not across_clients:
+        return
 
     # The user's script: set, then wait for the exposure to finish.
     sent = await asyncio.to_thread(setprop, port, f"{EXPOSURE}.CCD_EXPOSURE_VALUE=2")
@@ -101,6 +103,9 @@ async def test_our_server_answers_getproperties_behind_a_command(ours: int) -> N
 async def test_indiserver_answers_getproperties_behind_a_command(
     indiserver_factory: Callable[..., IndiServer],
 ) -> None:
-    """The reference behaviour the test above holds us to."""
+    """The reference behaviour the test above holds us to, on one connection. Across two
+    clients (indi_setprop, then indi_eval) indiserver promises no order: in one CI run under
+    load its driver answered indi_eval's getProperties with the Ok from before indi_setprop's
+    command, so that part is held to our server alone (the test above)."""
     server = indiserver_factory("indi_simulator_ccd")
-    await check_answers_follow_the_command(server.port)
+    await check_answers_follow_the_command(server.port, across_clients=False)

@@ -9,6 +9,8 @@ import importlib.util
 import json
 import socket
 import time
+from datetime import UTC
+from datetime import datetime
 from importlib.machinery import SourceFileLoader
 from pathlib import Path
 from types import ModuleType
@@ -17,6 +19,7 @@ import pytest
 from waiting import wait_for
 
 from indipysimulators.starcatalogue import default_catalogue
+from indipysimulators.starcatalogue import jnow_to_j2000
 
 SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "check-ekos"
 
@@ -39,7 +42,11 @@ def test_the_guide_field_is_high_and_rich_at_any_hour(check_ekos: ModuleType) ->
         ra, dec = check_ekos.SLEW_RA, check_ekos.SLEW_DEC
         assert 50 <= dec <= 80 and check_ekos._hours_apart(
             ra, check_ekos.sidereal_time(longitude)) <= 2.01
-        assert len(catalogue.cone(ra * 15, dec, 0.25, mag_limit=11.0)) >= 3, said
+        # counted as the camera draws it: the mount's JNow pointing in the catalogue's J2000
+        # (26 years of precession move a field at DEC 65 by more than the cone)
+        drawn = catalogue.cone(*jnow_to_j2000(ra, dec, datetime.now(UTC)), check_ekos.GUIDE_CONE,
+                               mag_limit=check_ekos.GUIDE_MAG)
+        assert len(drawn) >= check_ekos.GUIDE_STARS, said
         assert f"RA {ra} DEC {dec}" in said
         # chosen once a run: both servers slew alike, whatever the hour or site later
         check_ekos.choose_guide_field(-30.0, longitude + 45.0)
