@@ -11,10 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable
 from collections.abc import Callable
-from collections.abc import Sequence
 from typing import Any
 from typing import Protocol
-from typing import TypeVar
 
 from indipycore.interface import Interface
 from indipydriver import BLOBVector
@@ -22,9 +20,10 @@ from indipydriver import NumberVector
 from indipydriver import SwitchVector
 from indipydriver import TextVector
 from indipydriver.rxevents import ClientVectorEvent
-from indipydriver.standard.role import RoleDevice
 from indipydriver.vectors import PropertyVector
 
+from ..agentrole import AgentRole
+from ..agentrole import of_kind
 from .control import ControllerSettings
 from .machine import GuiderMachine
 from .machine import Tuning
@@ -36,7 +35,6 @@ from .vectors import make_vectors
 __all__ = ["Commands", "GuiderFace"]
 
 logger = logging.getLogger(__name__)
-_V = TypeVar("_V", bound=PropertyVector)
 
 
 class Commands(Protocol):
@@ -51,27 +49,23 @@ class Commands(Protocol):
                      watch: Watch | None = None) -> None: ...
 
 
-class GuiderFace:
+class GuiderFace(AgentRole):
     """The vectors and their requests; `commands` is set by the agent."""
 
     def __init__(self, camera: str = "Python Guide Camera", mount: str = "Python Mount") -> None:
         made = make_vectors(camera, mount)
-        self.made = made
-        self.active = _kind(made["ACTIVE_DEVICES"], TextVector)
-        self.start = _kind(made["AGENT_START_PROCESS"], SwitchVector)
-        self.abort = _kind(made["AGENT_ABORT_PROCESS"], SwitchVector)
-        self.settings = _kind(made["AGENT_GUIDER_SETTINGS"], NumberVector)
-        self.dithering = _kind(made["AGENT_GUIDER_DITHER_SETTINGS"], NumberVector)
-        self.dither_now = _kind(made["AGENT_GUIDER_DITHER"], SwitchVector)
-        self.stats = _kind(made["AGENT_GUIDER_STATS"], NumberVector)
-        self.state = _kind(made["AGENT_GUIDER_STATE"], TextVector)
-        self.phd2 = _kind(made["AGENT_GUIDER_PHD2"], NumberVector)
-        self.last_frame = _kind(made["AGENT_LAST_FRAME"], BLOBVector)
-        self.always_names = tuple(made)
-        self.config_names = SAVED
-        self.startup_names = SAVED
+        super().__init__(made, SAVED)
+        self.active = of_kind(made["ACTIVE_DEVICES"], TextVector)
+        self.start = of_kind(made["AGENT_START_PROCESS"], SwitchVector)
+        self.abort = of_kind(made["AGENT_ABORT_PROCESS"], SwitchVector)
+        self.settings = of_kind(made["AGENT_GUIDER_SETTINGS"], NumberVector)
+        self.dithering = of_kind(made["AGENT_GUIDER_DITHER_SETTINGS"], NumberVector)
+        self.dither_now = of_kind(made["AGENT_GUIDER_DITHER"], SwitchVector)
+        self.stats = of_kind(made["AGENT_GUIDER_STATS"], NumberVector)
+        self.state = of_kind(made["AGENT_GUIDER_STATE"], TextVector)
+        self.phd2 = of_kind(made["AGENT_GUIDER_PHD2"], NumberVector)
+        self.last_frame = of_kind(made["AGENT_LAST_FRAME"], BLOBVector)
         self.commands: Commands | None = None
-        self._device: RoleDevice | None = None
         self._shown_state = ""
 
     # -- the Role ------------------------------------------------------------------------
@@ -79,18 +73,6 @@ class GuiderFace:
     @property
     def interface(self) -> Interface:
         return Interface.AUX
-
-    def vectors(self) -> Sequence[PropertyVector]:
-        return list(self.made.values())
-
-    def attach(self, device: RoleDevice) -> None:
-        self._device = device
-
-    async def connected(self) -> None:
-        return None
-
-    async def disconnected(self) -> None:
-        return None
 
     async def new_vector(self, event: ClientVectorEvent[Any]) -> None:
         name = event.vectorname
@@ -220,8 +202,3 @@ class GuiderFace:
         self.phd2["PORT"] = float(port)
         await self.phd2.send_setVector(state="Ok" if port else "Idle")
 
-
-def _kind(vector: PropertyVector, kind: type[_V]) -> _V:
-    if not isinstance(vector, kind):
-        raise TypeError(f"{vector.name} is not a {kind.__name__}")
-    return vector
