@@ -47,26 +47,23 @@ from collections.abc import Callable
 from collections.abc import Sequence
 from datetime import UTC
 from datetime import datetime
-from typing import Any
 
-from indipycore.interface import Interface
 from indipydriver import Device
 from indipydriver import IPyDriver
 from indipydriver import NumberVector
 from indipydriver import PropertyVector
-from indipydriver.rxevents import ClientVectorEvent
 from indipydriver.rxevents import newNumberVector
 from indipydriver.standard.camera import Camera
 from indipydriver.standard.camera import Exposure
 from indipydriver.standard.camera import Image
 from indipydriver.standard.camera import Sensor
-from indipydriver.standard.role import RoleDevice
 from indipydriver.standard.vectortables import NumberSpec
 from indipydriver.standard.vectortables import Param
 from indipydriver.standard.vectortables import VectorSpec
 from indipydriver.standard.vectortables import build
 
 from .serving import simulator_main
+from .siderole import SideRole
 from .skyview import FOCAL_LENGTH
 from .skyview import Optics
 from .skyview import sky_stars
@@ -139,15 +136,13 @@ SCOPE_INFO = (VectorSpec("SCOPE_INFO", "Scope", "Options", "rw", (
 ), state="Ok", timeout=60),)
 
 
-class ScopeInfoRole:
+class ScopeInfoRole(SideRole):
     """SCOPE_INFO beside the camera role: a client's focal length and aperture, kept."""
 
-    interface = Interface.GENERAL
-
     def __init__(self, focal_length: float = FOCAL_LENGTH, aperture: float = 80.0) -> None:
+        super().__init__()
         made = build(SCOPE_INFO, focal_length=focal_length, aperture=aperture)
         self.vector = made.vector("SCOPE_INFO", NumberVector)
-        self.device: RoleDevice | None = None
 
     @property
     def focal_length(self) -> float:
@@ -156,18 +151,7 @@ class ScopeInfoRole:
     def vectors(self) -> Sequence[PropertyVector]:
         return (self.vector,)
 
-    def attach(self, device: RoleDevice) -> None:
-        self.device = device
-
-    async def connected(self) -> None:
-        return None
-
-    async def disconnected(self) -> None:
-        return None
-
-    async def new_vector(self, event: ClientVectorEvent[Any]) -> None:
-        if not isinstance(event, newNumberVector):
-            raise TypeError(f"{event.vectorname} takes numbers")
+    async def new_numbers(self, event: newNumberVector) -> None:
         for member in ("FOCAL_LENGTH", "APERTURE"):
             if member in event:
                 value = event.getfloatvalue(member)

@@ -30,25 +30,22 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from indipycore.interface import Interface
 from indipydriver import Device
 from indipydriver import IPyDriver
 from indipydriver import NumberVector
 from indipydriver import PropertyVector
-from indipydriver.rxevents import ClientVectorEvent
 from indipydriver.rxevents import newNumberVector
 from indipydriver.standard import FilterWheel
 from indipydriver.standard import Focuser
 from indipydriver.standard import LinearMotion
-from indipydriver.standard.role import RoleDevice
 from indipydriver.standard.vectortables import NumberSpec
 from indipydriver.standard.vectortables import Param
 from indipydriver.standard.vectortables import VectorSpec
 from indipydriver.standard.vectortables import build
 
 from .serving import simulator_main
+from .siderole import SideRole
 
 FOCUSER = "Python Focuser"
 WHEEL = "Python Filter Wheel"
@@ -97,18 +94,16 @@ STAR_SIZE_VECTORS = (
 )
 
 
-class StarSizeRole:
+class StarSizeRole(SideRole):
     """The focuser device's star-size vectors (a role beside `Focuser`, defined while
     connected as indilib defines SEEING_SETTINGS and FWHM): a client's new seeing or focus
     simulation is taken and FWHM sent again; `moved` sends FWHM for a new position."""
 
-    interface = Interface.GENERAL
-
     def __init__(self, size: StarSize, position: float,
                  max_position: int = MAX_POSITION) -> None:
+        super().__init__()
         self.size = size
         self.position = position
-        self.device: RoleDevice | None = None
         made = build(STAR_SIZE_VECTORS, seeing=size.seeing, fwhm=size.fwhm(position),
                      max_position=max_position, best_position=size.best_position,
                      steps_to_double=size.steps_to_double)
@@ -119,18 +114,10 @@ class StarSizeRole:
     def vectors(self) -> Sequence[PropertyVector]:
         return (self.seeing, self.fwhm, self.simulation)
 
-    def attach(self, device: RoleDevice) -> None:
-        self.device = device
-
     async def connected(self) -> None:
         await self._send_fwhm()
 
-    async def disconnected(self) -> None:
-        return None
-
-    async def new_vector(self, event: ClientVectorEvent[Any]) -> None:
-        if not isinstance(event, newNumberVector):
-            raise TypeError(f"{event.vectorname} takes numbers")
+    async def new_numbers(self, event: newNumberVector) -> None:
         if event.vectorname == "SEEING_SETTINGS":
             self.size.seeing = event.getfloatvalue("SIM_SEEING")
             self.seeing["SIM_SEEING"] = self.size.seeing

@@ -24,12 +24,9 @@ from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
-from typing import Any
 
-from indipycore.interface import Interface
 from indipydriver import NumberVector
 from indipydriver import PropertyVector
-from indipydriver.rxevents import ClientVectorEvent
 from indipydriver.rxevents import newNumberVector
 from indipydriver.standard.role import RoleDevice
 from indipydriver.standard.role import RoleTasks
@@ -37,6 +34,8 @@ from indipydriver.standard.vectortables import NumberSpec
 from indipydriver.standard.vectortables import Param
 from indipydriver.standard.vectortables import VectorSpec
 from indipydriver.standard.vectortables import build
+
+from .siderole import SideRole
 
 __all__ = ["DRIFT_VECTORS", "PE_SEND_SECONDS", "DriftRole", "TrackingError"]
 
@@ -101,18 +100,16 @@ _RANGES = {"AMPLITUDE": (0.0, 600.0), "PERIOD": (1.0, 3600.0), "RA": (-600.0, 60
            "DEC": (-600.0, 600.0)}
 
 
-class DriftRole:
+class DriftRole(SideRole):
     """SIM_PE and SIM_DRIFT beside the mount role: the client's values taken into
     `error`, and EQUATORIAL_PE sent through `send_pointing` while the mount wanders."""
 
-    interface = Interface.GENERAL
-
     def __init__(self, error: TrackingError, send_pointing: Callable[[], Awaitable[None]],
                  clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
         self.error = error
         self.send_pointing = send_pointing
         self.clock = clock
-        self.device: RoleDevice | None = None
         made = build(DRIFT_VECTORS, amplitude=error.amplitude, period=error.period,
                      ra_rate=error.ra_rate, dec_rate=error.dec_rate)
         self.pe = made.vector("SIM_PE", NumberVector)
@@ -123,7 +120,7 @@ class DriftRole:
         return (self.pe, self.drift)
 
     def attach(self, device: RoleDevice) -> None:
-        self.device = device
+        super().attach(device)
         self._tasks.logger = device.logger
 
     async def connected(self) -> None:
@@ -138,9 +135,7 @@ class DriftRole:
                 await self.send_pointing()
             await asyncio.sleep(PE_SEND_SECONDS)
 
-    async def new_vector(self, event: ClientVectorEvent[Any]) -> None:
-        if not isinstance(event, newNumberVector):
-            raise TypeError(f"{event.vectorname} takes numbers")
+    async def new_numbers(self, event: newNumberVector) -> None:
         vector = self.pe if event.vectorname == "SIM_PE" else self.drift
         values = {name: vector.getfloatvalue(name) for name in vector}
         for name in values:

@@ -47,23 +47,19 @@ import time
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Sequence
-from typing import Any
 
 from indipycore.astro import hour_angle
 from indipycore.astro import hours_between
 from indipycore.astro import wrap_hours
-from indipycore.interface import Interface
 from indipydriver import Device
 from indipydriver import IPyDriver
 from indipydriver import NumberVector
 from indipydriver import PropertyVector
-from indipydriver.rxevents import ClientVectorEvent
 from indipydriver.rxevents import newNumberVector
 from indipydriver.standard import EquatorialMotion
 from indipydriver.standard import Mount
 from indipydriver.standard import MountLimits
 from indipydriver.standard.mounttypes import pier_side_for
-from indipydriver.standard.role import RoleDevice
 from indipydriver.standard.vectortables import NumberSpec
 from indipydriver.standard.vectortables import Param
 from indipydriver.standard.vectortables import VectorSpec
@@ -72,6 +68,7 @@ from indipydriver.standard.vectortables import build
 from .mountdrift import DriftRole
 from .mountdrift import TrackingError
 from .serving import simulator_main
+from .siderole import SideRole
 
 DEVICE = "Python Mount"
 EXEC = "indipy_simulator_telescope"
@@ -250,15 +247,13 @@ POINTING_VECTORS = (
 )
 
 
-class PointingErrorRole:
+class PointingErrorRole(SideRole):
     """SIM_POINTING_ERROR and EQUATORIAL_PE beside the mount role: a client's error taken,
     the true pointing sent as the mount's position is read."""
 
-    interface = Interface.GENERAL
-
     def __init__(self, hardware: SimulatedMount) -> None:
+        super().__init__()
         self.hardware = hardware
-        self.device: RoleDevice | None = None
         ra, dec = hardware.true_pointing()
         made = build(POINTING_VECTORS, ra_error=0.0, dec_error=0.0, ra=ra, dec=dec, alt=0.0,
                      az=0.0)
@@ -270,18 +265,10 @@ class PointingErrorRole:
     def vectors(self) -> Sequence[PropertyVector]:
         return (self.error, self.polar, self.pe)
 
-    def attach(self, device: RoleDevice) -> None:
-        self.device = device
-
     async def connected(self) -> None:
         await self._send_error()
 
-    async def disconnected(self) -> None:
-        return None
-
-    async def new_vector(self, event: ClientVectorEvent[Any]) -> None:
-        if not isinstance(event, newNumberVector):
-            raise TypeError(f"{event.vectorname} takes numbers")
+    async def new_numbers(self, event: newNumberVector) -> None:
         if event.vectorname == "SIM_POLAR_ERROR":
             alt, az = self.hardware.polar
             alt = event.getfloatvalue("ALT") if "ALT" in event else alt
