@@ -52,6 +52,7 @@ from indipydriver import TextVector
 from indipydriver import newNumberVector
 from indipydriver.rxevents import ClientVectorEvent
 from indipydriver.standard.role import RoleDevice
+from indipydriver.standard.role import run_chosen
 from indipydriver.vectors import PropertyVector
 
 from ..link import AgentLink
@@ -164,12 +165,7 @@ class ImagerFace:
                 self.status.data["FILTER"].label = self.devices["FILTER"]
             await vector.send_setVector()
         elif name == "BATCH":
-            if event.get("ABORT") == "On":
-                await self._abort()
-            elif event.get("START") == "On":
-                await self._start()
-            else:
-                await self.batch.send_setVector()
+            await run_chosen(event, {"ABORT": self._abort, "START": self._start})
         elif name == "DOWNLOAD":
             await send_frame(str(self.image_name["IMAGE_FOLDER"]),
                              str(self.image_name["IMAGE_PREFIX"]),

@@ -44,6 +44,7 @@ from indipydriver.rxevents import newBLOBVector
 from indipydriver.rxevents import newSwitchVector
 from indipydriver.rxevents import newTextVector
 from indipydriver.standard.role import RoleDevice
+from indipydriver.standard.role import run_chosen
 from indipydriver.vectors import PropertyVector
 
 from ..plan.model import Plan
@@ -151,12 +152,8 @@ class SequencerFace:
             await self._load_upload(event)
         elif isinstance(event, newSwitchVector):
             if event.vectorname == "AGENT_START_PROCESS":
-                if event.get("SEQUENCE") == "On":
-                    await self._start_sequence()
-                elif event.get("FOCUSING") == "On":
-                    await self._start_focusing()
-                else:
-                    await self.start.send_setVector()
+                await run_chosen(event, {"SEQUENCE": self._start_sequence,
+                                         "FOCUSING": self._start_focusing})
             elif event.vectorname == "AGENT_PAUSE_PROCESS" and event.get("PAUSE") == "On":
                 await self._pause()
             elif event.vectorname == "AGENT_ABORT_PROCESS" and event.get("ABORT") == "On":
