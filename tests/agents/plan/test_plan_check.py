@@ -6,6 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import replace
 
+import pytest
+from agentkit import NIGHT_TOML
+from agentkit import line_of
+
 from indipyagents.plan.check import RigFacts
 from indipyagents.plan.check import check_against
 from indipyagents.plan.check import check_install
@@ -13,42 +17,21 @@ from indipyagents.plan.toml import PlanError
 from indipyagents.plan.toml import parse_plan
 from indipyagents.rig.protocols import Rig
 
-TEXT = """\
-name = "night"
-[devices]
-camera = "CCD Simulator"
-wheel = "Filter Simulator"
-focuser = "Focuser Simulator"
-mount = "Telescope Simulator"
-[dither]
-every = 2
-[autofocus]
-at_start = true
-[[targets]]
-name = "M42"
-ra = 5.5
-dec = -5.4
-[targets.wait]
-altitude = 30
-[[targets.batches]]
-filter = "Red"
-count = 2
-exposure = 60
-gain = 100
-[[targets.batches]]
-filter = 6
-count = 2
-exposure = 60
-offset = 10
-"""
+#: The kit's plan taken in order, M42's first batch with a gain and its second's filter a
+#: slot number, with an offset: a plan asking the rig for everything it can lack.
+TEXT = NIGHT_TOML.replace('filter = "Red"', 'filter = "Red"\ngain = 100').replace(
+    'filter = "Green"', "filter = 6\noffset = 10")
 PLAN = parse_plan(TEXT, "night.toml")
+#: What asks for autofocus runs in TEXT: at its start, and every hour.
+AUTOFOCUS_RUNS = "at_start = true\nevery_minutes = 60"
 ALL = RigFacts(camera="CCD Simulator", filters=("Red", "Green", "Blue", "L", "Ha", "OIII"),
                wheel="Filter Simulator", gain=True, offset=True,
                focuser="Focuser Simulator", mount="Telescope Simulator")
 
 
-def line_of(fragment: str) -> int:
-    return next(i for i, line in enumerate(TEXT.splitlines(), 1) if line.startswith(fragment))
+def at(fragment: str) -> int:
+    """The line of TEXT holding `fragment` first."""
+    return line_of(TEXT, fragment)
 
 
 def problems(facts: RigFacts) -> list[tuple[int | None, str]]:
@@ -62,44 +45,45 @@ def test_a_rig_that_has_everything_passes() -> None:
     assert problems(replace(ALL, filters=("red", "g", "b", "l", "ha", "o"))) == []
 
 
-def test_a_filter_the_wheel_lacks_is_refused_at_its_line() -> None:
-    """A filter name the wheel does not have, and a slot past its last, each at their line."""
-    found = problems(replace(ALL, filters=("Luminance", "Green")))
-    assert found == [
-        (line_of('filter = "Red"'), "targets[0].batches[0].filter (a filter): the wheel "
+#: What a rig lacks, and the refusals at the plan lines that ask for it.
+LACKING = [
+    pytest.param(replace(ALL, filters=("Luminance", "Green")), [
+        (at('filter = "Red"'), "targets[0].batches[0].filter (a filter): the wheel "
          "'Filter Simulator' has no filter 'Red' (it has Luminance, Green)"),
-        (line_of("filter = 6"), "targets[0].batches[1].filter (a filter): slot 6, but the "
+        (at("filter = 6"), "targets[0].batches[1].filter (a filter): slot 6, but the "
          "wheel 'Filter Simulator' has 2"),
-    ]
-
-
-def test_gain_and_offset_need_the_cameras_vectors() -> None:
-    """gain without CCD_GAIN, offset without CCD_OFFSET: refused at their lines."""
-    found = problems(replace(ALL, gain=False, offset=False))
-    assert found == [
-        (line_of("gain"), "targets[0].batches[0].gain (gain): the camera 'CCD Simulator' has "
+    ], id="a filter name the wheel lacks, a slot past its last"),
+    pytest.param(replace(ALL, gain=False, offset=False), [
+        (at("gain"), "targets[0].batches[0].gain (gain): the camera 'CCD Simulator' has "
          "no gain (CCD_GAIN)"),
-        (line_of("offset"), "targets[0].batches[1].offset (offset): the camera "
+        (at("offset"), "targets[0].batches[1].offset (offset): the camera "
          "'CCD Simulator' has no offset (CCD_OFFSET)"),
-    ]
-
-
-def test_missing_devices_are_refused_where_the_plan_asks_for_them() -> None:
-    """No focuser for autofocus, no mount for the slew, the dithering and the site of a wait
-    on altitude, no wheel for the filters."""
-    found = problems(RigFacts(camera="CCD Simulator", gain=True, offset=True))
-    assert found == [
-        (line_of("name = \"M42\"") - 1, "targets[0].slew (slewing to M42) needs a mount, and "
+    ], id="gain without CCD_GAIN, offset without CCD_OFFSET"),
+    pytest.param(RigFacts(camera="CCD Simulator", gain=True, offset=True), [
+        (at('name = "M42"') - 1, "targets[0].slew (slewing to M42) needs a mount, and "
          "the rig has none"),
-        (line_of("altitude"), "targets[0].wait.altitude needs the site: no mount tells it, "
+        (at("altitude"), "targets[0].wait.altitude needs the site: no mount tells it, "
          "add [site]"),
-        (line_of('filter = "Red"'), "targets[0].batches[0].filter (a filter) needs a wheel, "
+        (at('filter = "Red"'), "targets[0].batches[0].filter (a filter) needs a wheel, "
          "and the rig has none"),
-        (line_of("filter = 6"), "targets[0].batches[1].filter (a filter) needs a wheel, and "
+        (at("filter = 6"), "targets[0].batches[1].filter (a filter) needs a wheel, and "
          "the rig has none"),
-        (line_of("every = 2"), "dither.every (dithering) needs a mount, and the rig has none"),
-        (line_of("[autofocus]"), "autofocus (autofocus) needs a focuser, and the rig has none"),
-    ]
+        (at("every = 3"), "dither.every (dithering) needs a mount, and the rig has none"),
+        (at("[autofocus]"), "autofocus (autofocus) needs a focuser, and the rig has none"),
+        (at("filter = 1"), "targets[1].batches[0].filter (a filter) needs a wheel, and "
+         "the rig has none"),
+    ], id="no focuser, mount or wheel"),
+]
+
+
+@pytest.mark.parametrize(("facts", "refusals"), LACKING)
+def test_what_the_rig_lacks_is_refused_where_the_plan_asks_for_it(
+        facts: RigFacts, refusals: list[tuple[int, str]]) -> None:
+    """Each thing the rig lacks is refused at the line that asks for it: a filter name the
+    wheel does not have and a slot past its last; gain without CCD_GAIN, offset without
+    CCD_OFFSET; no focuser for autofocus, no mount for the slew, the dithering and the site
+    of a wait on altitude, no wheel for the filters."""
+    assert problems(facts) == refusals
 
 
 def test_without_the_text_the_problems_have_no_line() -> None:
@@ -155,16 +139,16 @@ def test_autofocus_without_the_extra_is_refused_saying_which_to_install() -> Non
 
     found = check_install(PLAN, lacking, text=TEXT, source="night.toml")
     assert [(error.line, error.reason) for error in found] == [(
-        line_of("[autofocus]"), 'autofocus asks for autofocus runs: they need the extra '
+        at("[autofocus]"), 'autofocus asks for autofocus runs: they need the extra '
         '[agents] (numpy and sep), not installed here: pip install ".[agents]" in the '
         "toolkit's clone")]
-    assert str(found[0]).startswith(f"night.toml, line {line_of('[autofocus]')}: ")
+    assert str(found[0]).startswith(f"night.toml, line {at('[autofocus]')}: ")
     assert check_install(PLAN, lambda: True, text=TEXT) == []
     asked.clear()
-    quiet = parse_plan(TEXT.replace("at_start = true", "at_start = false"))
+    quiet = parse_plan(TEXT.replace(AUTOFOCUS_RUNS, "at_start = false"))
     assert check_install(quiet, lacking) == [] and asked == []
-    override = TEXT.replace("dec = -5.4", "dec = -5.4\n[targets.autofocus]\non_filter_change "
-                            "= true").replace("at_start = true", "at_start = false")
+    override = TEXT.replace('dec = "-05 23 28"', 'dec = "-05 23 28"\n[targets.autofocus]\n'
+                            "on_filter_change = true").replace(AUTOFOCUS_RUNS, "at_start = false")
     (error,) = check_install(parse_plan(override), lacking, text=override)
     assert error.reason.startswith("targets[0].autofocus asks for autofocus runs")
     assert error.line == override.splitlines().index("[targets.autofocus]") + 1
@@ -179,7 +163,7 @@ def test_a_dome_named_must_be_the_rigs_dome() -> None:
     plan = parse_plan(text, "night.toml")
     assert plan.devices.dome == "Dome Simulator"
     found = [(error.line, error.reason) for error in check_against(plan, ALL, text=text)]
-    assert found == [(7, "the dome 'Dome Simulator' is not a dome of the rig")]
+    assert found == [(line_of(text, "dome ="), "the dome 'Dome Simulator' is not a dome of the rig")]
     assert check_against(plan, replace(ALL, dome="Dome Simulator"), text=text) == []
     assert problems(ALL) == []
 
@@ -188,8 +172,8 @@ def test_dithering_by_the_guider_needs_a_guider_named_and_there() -> None:
     """Issue 81 item 4: [dither] method = "guider" without [devices] guider is refused at its
     line; named but not on the rig, `check_against` says so; with it, the plan runs, and its
     settle and [guiding] lost_wait read back."""
-    text = TEXT.replace("[dither]\nevery = 2\n",
-                        '[dither]\nevery = 2\nmethod = "guider"\nsettle = 8\n'
+    text = TEXT.replace('method = "pulse"\nsettle = 2\n',
+                        'method = "guider"\nsettle = 8\n'
                         "settle_pixels = 1.5\nsettle_timeout = 40\n[guiding]\nlost_wait = 120\n")
     try:
         parse_plan(text, "night.toml")
