@@ -61,6 +61,10 @@ from indipycore.protocol import SwitchState
 from indipycore.protocol import serialise
 from indipyserver.clients.unixsocket import unix_address
 
+# How long a test grants a Python executable to start and define its device: seconds on a
+# quiet machine, more than 10 with eight test workers on two cores (seen in a loaded run).
+LOADED = 30.0
+
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parents[1]
 INSTALL_HINT = (

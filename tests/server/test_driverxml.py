@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from peers import LOADED
 
 from indipycore.interface import Interface
 from indipyserver.driverxml import drivers_xml
@@ -97,7 +98,8 @@ async def test_several_devices_of_one_driver_are_all_listed() -> None:
     assert group_of(Interface.CCD | Interface.GUIDER | Interface.FILTER) == "CCDs"
     assert group_of(Interface.TELESCOPE | Interface.GUIDER) == "Telescopes"
     assert group_of(Interface.AUX) == "Auxiliary"
-    entries = await read_driver_info(str(Path(sys.executable).parent / "indipy_simulator_focus"))
+    entries = await read_driver_info(str(Path(sys.executable).parent / "indipy_simulator_focus"),
+                                     timeout=LOADED)
     assert sorted((e.label, group_of(e.interface)) for e in entries) == [
         ("Python Filter Wheel", "Filter Wheels"), ("Python Focuser", "Focusers")]
     written = drivers_xml(entries)

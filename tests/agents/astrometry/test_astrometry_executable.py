@@ -17,6 +17,7 @@ from agentkit import executable_folder
 from astrokit import AGENT
 from astrokit import TARGET
 from astrokit import Sky
+from peers import LOADED
 from peers import IndiServer
 from peers import driver_path
 from peers import free_port
@@ -80,6 +81,6 @@ async def test_the_executable_under_indiserver_solves_indilibs_ccd(
 
 async def test_driverxml_lists_it_under_agent(tmp_path: Path) -> None:
     path = Path(executable_folder(tmp_path, EXECUTABLE, 'indipyagents.astrometry.main')) / EXECUTABLE
-    entries = await read_driver_info(str(path))
+    entries = await read_driver_info(str(path), timeout=LOADED)
     assert [(e.label, e.name) for e in entries] == [(AGENT, AGENT)]
     assert group_of(entries[0].interface, entries[0].exec) == "Agent"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from agentkit import AGENT
+from peers import LOADED
 from peers import ServingProgram
 from peers import free_port
 from serverkit import running
@@ -105,7 +106,7 @@ def test_indipyserver_loads_a_module_named_on_its_command_line() -> None:
 async def test_driverxml_lists_the_agent_under_agent() -> None:
     """indipy-driverxml reads the executable's DRIVER_INFO (Imager Agent, 1.2, interface 0)
     and lists it in devGroup Agent, as indilib's drivers.xml lists indi_imager_agent."""
-    entries = await read_driver_info(EXECUTABLE)
+    entries = await read_driver_info(EXECUTABLE, timeout=LOADED)
     assert [(e.label, e.name, e.version) for e in entries] == [(AGENT, AGENT, "1.2")]
     assert group_of(entries[0].interface, entries[0].exec) == "Agent"
     assert group_of(entries[0].interface, "indi_imager_agent") == "Agent"

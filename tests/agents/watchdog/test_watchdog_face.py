@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from peers import LOADED
 from peers import OurServer
 from peers import free_port
 from peers import getprop
@@ -158,7 +159,7 @@ async def test_config_save_and_load_and_the_saved_settings_at_start(tmp_path: Pa
 async def test_driverxml_lists_the_watchdog_under_agent() -> None:
     """indipy-driverxml reads the executable's DRIVER_INFO (WatchDog, interface 32768) and
     lists it in devGroup Agent, label WatchDog."""
-    entries = await read_driver_info(EXECUTABLE)
+    entries = await read_driver_info(EXECUTABLE, timeout=LOADED)
     assert [(e.label, e.name) for e in entries] == [("WatchDog", "WatchDog")]
     assert group_of(entries[0].interface, entries[0].exec) == "Agent"
 
@@ -168,7 +169,7 @@ async def test_the_executable_takes_its_name_from_device_or_indidev(
     """INDIDEV, as indiserver's -n sets it, names the device (``--device`` does the same on
     the command line), so two watchdogs can share a server."""
     monkeypatch.setenv("INDIDEV", "Our WatchDog")
-    entries = await read_driver_info(EXECUTABLE)
+    entries = await read_driver_info(EXECUTABLE, timeout=LOADED)
     assert [entry.label for entry in entries] == ["Our WatchDog"]
 
 
