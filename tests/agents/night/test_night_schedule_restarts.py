@@ -33,6 +33,8 @@ from nightkit import fits_files
 from nightkit import hosted
 from nightkit import load_and_start
 from nightkit import sequence_ends
+from powercutkit import DEC
+from powercutkit import LONGITUDE
 from powercutkit import Rig
 from powercutkit import check_night
 from powercutkit import frames_on_disk
@@ -49,6 +51,7 @@ from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Target
 from indipyagents.schedule.skyclock import ENV_SKY_CLOCK
 from indipyagents.schedule.skyclock import SkyClock
+from indipycore import astro
 
 SKY = datetime(2026, 12, 3, 19, 0, tzinfo=UTC)
 EXPOSURE = 1.0
@@ -57,14 +60,17 @@ HIGH, LOW = 4, 3
 
 def scheduled(camera: str = CCD) -> Plan:
     """"High" (priority 1, `HIGH` frames) then "Low" (priority 2, `LOW` frames), both at
-    Dec 80 (check_night's), near the pole; Red, `EXPOSURE` s; no flip (they cross)."""
+    Dec 80 (check_night's), circumpolar at Greenwich (up in the sky time and the real one),
+    at the real sidereal time and an hour east: short slews for our mount simulator
+    whatever the hour; Red, `EXPOSURE` s; no flip (they cross)."""
     def constrained(name: str, ra: float, count: int, priority: int) -> Target:
-        made = target(name, Batch(count, EXPOSURE, "Red"), ra=ra, dec=80.0)
+        made = target(name, Batch(count, EXPOSURE, "Red"), ra=round(ra % 24, 4), dec=DEC)
         return Target(made.name, made.ra, made.dec, made.batches, slew=True,
                       constraints=Constraints(priority=priority, min_minutes=0))
 
-    return night("scheduled restarts", constrained("Low", 2.0, LOW, 2),
-                 constrained("High", 10.0, HIGH, 1), camera=camera,
+    ra = astro.local_sidereal_time(datetime.now(UTC), LONGITUDE)
+    return night("scheduled restarts", constrained("Low", ra + 1.0, LOW, 2),
+                 constrained("High", ra, HIGH, 1), camera=camera,
                  wheel="Python Filter Wheel", mount="Python Mount", flip=Flip(enabled=False),
                  schedule=Schedule(min_altitude=20, frame_overhead=1.0, slew_rate=5.0,
                                    settle=1.0))
