@@ -11,6 +11,9 @@ import asyncio
 import logging
 import os
 from collections.abc import Iterable
+from datetime import UTC
+from datetime import datetime
+from typing import Any
 
 from indipycore.retrypolicy import ExponentialBackoff
 from indipycore.retrypolicy import Retry
@@ -23,13 +26,16 @@ from ..imager.face import ImagerFace
 from ..link import AgentLink
 from ..link import LinkedDriver
 from ..runner import Runner
+from ..schedule.skyclock import ENV_SKY_CLOCK
+from ..schedule.skyclock import SkyClock
+from ..schedule.skyclock import parse_sky_clock
 from ..sequencer.face import SequencerFace
 from .night import Night
 from .night import parse_for_install
 from .night import state_folder
 
 __all__ = ["DEVICE", "DRIVER_EXEC", "DRIVER_VERSION", "NIGHT_RESUME_RETRY", "AgentDriver",
-           "make_device", "make_driver"]
+           "make_device", "make_driver", "sky_timing"]
 
 logger = logging.getLogger(__name__)
 
@@ -113,9 +119,37 @@ class AgentDriver(LinkedDriver):
         record.journal.close()
 
 
+def sky_timing(clock: SkyClock) -> dict[str, Any]:
+    """The runs' ``clock`` and ``sleep`` on `clock` (`Night`'s `timing`): the sky time at
+    the wall's now, a sleep of sky seconds lasting their wall seconds."""
+    def now() -> datetime:
+        return clock.at(datetime.now(UTC))
+
+    async def sleep(seconds: float) -> None:
+        await asyncio.sleep(clock.wall_seconds(seconds))
+
+    return {"clock": now, "sleep": sleep}
+
+
+def _sky_clock(given: SkyClock | str | None) -> SkyClock | None:
+    """`given`, else ``INDIPY_AGENT_SKY_CLOCK`` read now (a bad one refused: `ValueError`,
+    the agent never runs a rehearsal on the real sky's hours by mistake), else None."""
+    if isinstance(given, SkyClock):
+        return given
+    text = given or os.environ.get(ENV_SKY_CLOCK) or None
+    if text is None:
+        return None
+    try:
+        return parse_sky_clock(text, datetime.now(UTC))
+    except ValueError as exc:
+        raise ValueError(f"{ENV_SKY_CLOCK if given is None else '--sky-clock'}: {exc}") \
+            from None
+
+
 def make_driver(host: str | None = None, port: int | None = None, *,
                 state: str | os.PathLike[str] | None = None, plan: str | None = None,
-                start: bool = False, retry: Retry | None = None) -> AgentDriver:
+                start: bool = False, retry: Retry | None = None,
+                sky_clock: SkyClock | str | None = None) -> AgentDriver:
     """The imager agent (what ``indipyserver indipyagents.imager`` serves): indilib's face
     and the sequencer's, driving the server at `host`:`port`, else ``INDIPY_AGENT_SERVER``,
     else the server hosting it; `state` is where it keeps what a restart resumes
@@ -123,7 +157,9 @@ def make_driver(host: str | None = None, port: int | None = None, *,
     start, and run at once with `start` (else ``INDIPY_AGENT_START=1``), unless a night the
     agent was running when it stopped is resumed instead; `retry` replaces the sequencer's
     retry of a lost device's step (`Night`) and the batch's of a lost device's frame
-    (`ImagerFace`)."""
+    (`ImagerFace`). `sky_clock` (else ``INDIPY_AGENT_SKY_CLOCK``) is the runs' sky time
+    (`schedule.skyclock`: a night rehearsed with simulators, the same night after a
+    restart given the same setting); the real time else."""
     plan = plan or os.environ.get(ENV_PLAN) or None
     start = start or os.environ.get(ENV_START, "") in ("1", "yes", "true")
     link = AgentLink(host, port)
@@ -132,6 +168,13 @@ def make_driver(host: str | None = None, port: int | None = None, *,
                         retry=BATCH_RETRY if retry is None else retry)
     night = Night(link, imager, state) if retry is None else Night(link, imager, state,
                                                                      retry=retry)
+    sky = _sky_clock(sky_clock)
+    if sky is not None:
+        timing = sky_timing(sky)
+        night.timing = timing
+        night.clock = lambda: timing["clock"]().astimezone()  # a plan's folder: its night
+        logger.warning("the runs' sky time is %s, not the real time (sky clock %s)",
+                       timing["clock"]().isoformat(), sky.text())
     # A plan is read for this install: one asking for what it cannot do is refused at load.
     sequencer = SequencerFace(night, parse_for_install, focusing=night.focusing,
                               runner=runner)

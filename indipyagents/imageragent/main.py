@@ -4,7 +4,9 @@ It runs under indilib's ``indiserver`` or ours, or serves itself (`indipyserver.
 ``--indi-host`` and ``--indi-port`` (or ``INDIPY_AGENT_SERVER=host:port``) say which server
 it drives; serving itself, it drives its own port unless told otherwise; under a server,
 localhost:7624. A ``--plan`` the agent would refuse (a bad file, autofocus asked for without
-the extra ``[agents]``) is said at once and the command exits, before anything serves."""
+the extra ``[agents]``) is said at once and the command exits, before anything serves.
+``--sky-clock`` (or ``INDIPY_AGENT_SKY_CLOCK``) rehearses a night: the runs follow a sky time
+of their own (`schedule.skyclock`), the same night again after a restart."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from ..commandline import agent_parser
 from ..commandline import server_option
 from ..link import ENV_SERVER
 from ..plan.toml import PlanError
+from ..schedule.skyclock import ENV_SKY_CLOCK
 from .driver import make_driver
 from .night import check_plan_file
 
@@ -30,6 +33,11 @@ def main(argv: list[str] | None = None) -> None:
                         help="a plan file (TOML) loaded at start (default: $INDIPY_AGENT_PLAN)")
     parser.add_argument("--start", action="store_true",
                         help="run the --plan at once, no client needed")
+    parser.add_argument("--sky-clock", default=None, metavar="SKY[@WALL][xRATE]",
+                        help="rehearse a night: the runs' sky time is SKY at the wall time "
+                             "WALL (ISO 8601 with a zone; default: now), passing RATE times "
+                             "as fast (default 1); a restart given the same setting "
+                             f"continues the same night (default: ${ENV_SKY_CLOCK})")
     args = parser.parse_args(argv)
     if args.start and not args.plan:
         parser.error("--start needs --plan FILE")
@@ -39,8 +47,12 @@ def main(argv: list[str] | None = None) -> None:
         except PlanError as refused:
             parser.error(f"--plan refused: {refused}")
     host, port = server_option(parser, args)
-    run_driver(make_driver(host, port, state=args.state_dir, plan=args.plan,
-                           start=args.start), args)
+    try:
+        driver = make_driver(host, port, state=args.state_dir, plan=args.plan,
+                             start=args.start, sky_clock=args.sky_clock)
+    except ValueError as refused:
+        parser.error(str(refused))
+    run_driver(driver, args)
 
 
 if __name__ == "__main__":

@@ -75,15 +75,16 @@ class Seen:
 class Rig:
     """Our server (`python -m indipyserver`) with the imager agent and our simulators, its
     state folder, image folder and plan under `root`; started again on the same port with
-    the same command after each kill."""
+    the same command after each kill; `env` more of the agent's environment."""
 
-    def __init__(self, root: Path, *, agent_as_executable: bool = False) -> None:
+    def __init__(self, root: Path, *, agent_as_executable: bool = False,
+                 env: dict[str, str] | None = None) -> None:
         self.root = root
         self.state = root / "state"
         self.images = root / "images"
         self.images.mkdir(parents=True)
         self.port = free_port()
-        env = {"INDIPY_AGENT_STATE": str(self.state)}
+        env = {"INDIPY_AGENT_STATE": str(self.state), **(env or {})}
         agent = "indipyagents.imager"
         if agent_as_executable:
             agent = AGENT_EXECUTABLE
