@@ -19,6 +19,7 @@ the test removed in 316bddf failed both ways.)
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -100,6 +101,17 @@ def flip_begun(event: object) -> bool:
         getattr(event, "data", {}).get("PIER_EAST") == "On"
 
 
+def exposing(seen: list[object]) -> Callable[[object], bool]:
+    """A watcher noting in `seen` each time the camera says it exposes (CCD_EXPOSURE Busy)."""
+    def check(event: object) -> bool:
+        if getattr(event, "devicename", "") == CCD and \
+                getattr(event, "vectorname", "") == "CCD_EXPOSURE" and \
+                str(getattr(event, "state", "")) == "Busy":
+            seen.append(event)
+        return False
+    return check
+
+
 async def first_frame(frames: Path, plan: Plan) -> None:
     """Until the night journalled its first saved frame."""
     await until(lambda: any(record["kind"] == "frame" for record in records(frames, plan)),
@@ -122,8 +134,9 @@ async def test_a_centred_target_is_centred_again_after_its_meridian_flip(
     """The Double Cluster 10 minutes east of the meridian, centred after its slew (its
     pointing off by 20'), its 1 s frames solved. Once its first frame is saved the sky turns
     it 30 s past the meridian: the night flips before its next frame, and while the flip slews
-    (the mount already said PIER_EAST) the pointing error changes to 10' (another side,
-    another pointing model). The journal says: frames on the west side within the tolerance,
+    (the mount already said PIER_EAST; the settle of 4 s gives the test time, and it
+    checks the camera did not expose before) the pointing error changes to 10' (another
+    side, another pointing model). The journal says: frames on the west side within the tolerance,
     the flip (EAST), a centring "after the meridian flip" within the tolerance, then the next
     frame, which (pier side EAST) solved within the tolerance."""
     async with hosted(tmp_path, CCD_PROGRAM, FAST_MOUNT) as agent:
@@ -131,16 +144,18 @@ async def test_a_centred_target_is_centred_again_after_its_meridian_flip(
         await mount_off(client)
         await site_east_of(client, *DOUBLE, 600.0)
         plan = night("flips", centred("Double", 6, tolerance=TOLERANCE, solve_frames=True),
-                     camera=CCD, mount=MOUNT, flip=Flip(hour_angle_limit=0.0, settle=2.0))
+                     camera=CCD, mount=MOUNT, flip=Flip(hour_angle_limit=0.0, settle=4.0))
         await load_and_start(client, tmp_path, plan)
         frames = agent.frames / "night"
         await first_frame(frames, plan)
+        exposed: list[object] = []  # the camera exposing between the flip and the error set
         with client.waiters.watching(flip_begun) as flipping:
             await site_east_of(client, *DOUBLE, -30.0)
             await asyncio.wait_for(flipping, 120)
-        await client.set(MOUNT, "SIM_POINTING_ERROR", {"RA_ERROR": FLIPPED_ERROR[0],
-                                                       "DEC_ERROR": FLIPPED_ERROR[1]},
-                         timeout=10)
+            with client.waiters.watching(exposing(exposed)):
+                await client.set(MOUNT, "SIM_POINTING_ERROR", {
+                    "RA_ERROR": FLIPPED_ERROR[0], "DEC_ERROR": FLIPPED_ERROR[1]}, timeout=10)
+        assert not exposed, "the new pointing error came after the flip's centring began"
         state, message = await sequence_ends(client, 200)
         assert state == "Ok", message
         journal = records(frames, plan)
