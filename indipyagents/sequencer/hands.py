@@ -168,14 +168,16 @@ class Hands:
         return True
 
     async def site(self) -> Site | None:
-        """Where the telescope stands: the mount's GEOGRAPHIC_COORD, else the plan's."""
-        if self._site is None:
-            mount = self.rig.mount
-            if mount is not None:
-                self._site = await self.move(mount.site(), mount.name)
-            if self._site is None:
-                self._site = self.plan.site
-        return self._site
+        """Where the telescope stands: the mount's GEOGRAPHIC_COORD as it says it now, else
+        the last it said, else the plan's. Read at each call, never kept from the first: a
+        GPS fix or a client moves the mount's site mid-night, and the mount chooses its pier
+        side by its own site, so a flip decided by a stale one would not flip (or too late)."""
+        mount = self.rig.mount
+        if mount is not None:
+            said = await self.move(mount.site(), mount.name)
+            if said is not None:
+                self._site = said
+        return self._site or self.plan.site
 
     def altitude(self, target: Target, site: Site) -> float:
         """The target's altitude now, degrees."""

@@ -7,13 +7,19 @@ next light frame once a solved frame shows it.
 
 Our mount simulator's pointing error is one offset whatever its pier side (SIM_POINTING_ERROR),
 so the flip's different pointing model is simulated by setting a new error while the flip
-slews. The target crosses the meridian a few seconds into the night by choosing the site's
-longitude (GEOGRAPHIC_COORD.LONG) for it; the camera images the sky wherever the site is.
+slews. The sky is turned by the site's longitude (GEOGRAPHIC_COORD.LONG; the camera images the
+sky wherever the site is): the target starts well east of the meridian and is put past it
+once the night saved its first frame, so the flip comes a known way into the night however
+loaded the machine is (the night reckons the meridian by the site the mount says now, as the
+mount chooses its pier side by it). (A crossing set in seconds of wall time came before the first frame
+when the centring was slow under load, or after the last frame when the frames were quick:
+the test removed in 316bddf failed both ways.)
 """
 
 from __future__ import annotations
 
-import time
+import asyncio
+from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +39,7 @@ from test_night_centres import DOUBLE
 from test_night_centres import MOUNT
 from test_night_centres import centred
 from test_night_centres import mount_off
+from test_night_centres import true_pointing
 from waiting import until
 
 import indipyclient
@@ -85,27 +92,30 @@ async def site_east_of(client: indipyclient.Client, ra: float, dec: float,
                                                  "ELEV": 0}, timeout=10)
 
 
-async def error_at_next_slew(client: indipyclient.Client, frames: Path,
-                             error: tuple[float, float]) -> None:
-    """Once the first frame is saved (the target centred), the mount's pointing error made
-    `error` as soon as the mount slews again. Every Busy is noted with its time as it comes
-    (a flip's slew to where the mount points is Busy for a moment, and a loaded machine
-    notices the frame's file late): the first Busy after the file was written counts."""
-    busy: list[float] = []
+def flip_begun(event: object) -> bool:
+    """Whether `event` is our mount saying it stands on the east of the pier: said as a goto
+    starts, before it slews, so the flip's slew (over the pole, 3 s at 20 degrees a second)
+    is still under way when the test hears it."""
+    return getattr(event, "devicename", "") == MOUNT and \
+        getattr(event, "vectorname", "") == "TELESCOPE_PIER_SIDE" and \
+        getattr(event, "data", {}).get("PIER_EAST") == "On"
 
-    def note(event: object) -> bool:
-        if getattr(event, "devicename", "") == MOUNT and \
-                getattr(event, "vectorname", "") == "EQUATORIAL_EOD_COORD" and \
+
+def exposing(seen: list[object]) -> Callable[[object], bool]:
+    """A watcher noting in `seen` each time the camera says it exposes (CCD_EXPOSURE Busy)."""
+    def check(event: object) -> bool:
+        if getattr(event, "devicename", "") == CCD and \
+                getattr(event, "vectorname", "") == "CCD_EXPOSURE" and \
                 str(getattr(event, "state", "")) == "Busy":
-            busy.append(time.time())
+            seen.append(event)
         return False
+    return check
 
-    with client.waiters.watching(note):
-        await until(lambda: frames.is_dir() and fits_files(frames), 60, "the first frame")
-        written = min((frames / name).stat().st_mtime for name in fits_files(frames))
-        await until(lambda: any(at > written for at in busy), 60, "the mount slewing again")
-    await client.set(MOUNT, "SIM_POINTING_ERROR", {"RA_ERROR": error[0],
-                                                   "DEC_ERROR": error[1]}, timeout=10)
+
+async def first_frame(frames: Path, plan: Plan) -> None:
+    """Until the night journalled its first saved frame."""
+    await until(lambda: any(record["kind"] == "frame" for record in records(frames, plan)),
+                120, "the night's first frame", interval=0.1)
 
 
 def centred_before(journal: list[dict[str, Any]], start: int) -> tuple[dict[str, Any], str]:
@@ -116,6 +126,55 @@ def centred_before(journal: list[dict[str, Any]], start: int) -> tuple[dict[str,
     centring = [record for record in later[:frame] if is_note(record, "centre")]
     assert centring, ("no centring before the frame", later[:frame + 1])
     return centring[-1], later[frame]["file"]
+
+
+@pytest.mark.timeout(240)
+async def test_a_centred_target_is_centred_again_after_its_meridian_flip(
+        tmp_path: Path) -> None:
+    """The Double Cluster 10 minutes east of the meridian, centred after its slew (its
+    pointing off by 20'), its 1 s frames solved. Once its first frame is saved the sky turns
+    it 30 s past the meridian: the night flips before its next frame, and while the flip slews
+    (the mount already said PIER_EAST; the settle of 4 s gives the test time, and it
+    checks the camera did not expose before) the pointing error changes to 10' (another
+    side, another pointing model). The journal says: frames on the west side within the tolerance,
+    the flip (EAST), a centring "after the meridian flip" within the tolerance, then the next
+    frame, which (pier side EAST) solved within the tolerance."""
+    async with hosted(tmp_path, CCD_PROGRAM, FAST_MOUNT) as agent:
+        client = agent.client
+        await mount_off(client)
+        await site_east_of(client, *DOUBLE, 600.0)
+        plan = night("flips", centred("Double", 6, tolerance=TOLERANCE, solve_frames=True),
+                     camera=CCD, mount=MOUNT, flip=Flip(hour_angle_limit=0.0, settle=4.0))
+        await load_and_start(client, tmp_path, plan)
+        frames = agent.frames / "night"
+        await first_frame(frames, plan)
+        exposed: list[object] = []  # the camera exposing between the flip and the error set
+        with client.waiters.watching(flip_begun) as flipping:
+            await site_east_of(client, *DOUBLE, -30.0)
+            await asyncio.wait_for(flipping, 120)
+            with client.waiters.watching(exposing(exposed)):
+                await client.set(MOUNT, "SIM_POINTING_ERROR", {
+                    "RA_ERROR": FLIPPED_ERROR[0], "DEC_ERROR": FLIPPED_ERROR[1]}, timeout=10)
+        assert not exposed, "the new pointing error came after the flip's centring began"
+        state, message = await sequence_ends(client, 200)
+        assert state == "Ok", message
+        journal = records(frames, plan)
+        flips = [n for n, record in enumerate(journal) if is_note(record, "flip")]
+        assert len(flips) == 1, journal
+        flip = flips[0]
+        west = [record["file"] for record in journal[:flip] if record["kind"] == "frame"]
+        assert west and all(header(frames / name)["PIERSIDE"] == "WEST" for name in west)
+        assert all(off(frames / name) <= TOLERANCE for name in west), [
+            (name, off(frames / name)) for name in west]
+        assert journal[flip]["data"]["pier_side"] == "EAST", journal[flip]
+        centring, first = centred_before(journal, flip)
+        assert centring["data"]["ok"] is True, centring
+        assert centring["data"]["why"] == "after the meridian flip", centring
+        assert float(centring["data"]["off_arcsec"]) <= TOLERANCE, centring
+        assert header(frames / first)["PIERSIDE"] == "EAST", header(frames / first)
+        assert off(frames / first) <= TOLERANCE, crval(frames / first)
+        # The mount's new error was found and synced away: it truly points at the target.
+        assert separation(*DOUBLE, *true_pointing(client)) <= TOLERANCE
 
 
 @pytest.mark.timeout(240)

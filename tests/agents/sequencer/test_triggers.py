@@ -6,10 +6,12 @@ memory it restores from a journal's notes (as the old engine wrote them)."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from seqdoubles import SITE
 from seqdoubles import FocusDouble
 from seqdoubles import MemoryJournal
 from seqdoubles import Rigged
@@ -21,6 +23,7 @@ from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Dither as DitherSettings
 from indipyagents.plan.model import Flip
 from indipyagents.plan.model import Plan
+from indipyagents.plan.model import Site
 from indipyagents.plan.model import Target
 from indipyagents.plan.steps import FrameStep
 from indipyagents.plan.steps import expand
@@ -131,6 +134,31 @@ async def test_the_flip_once_past_the_limit_and_its_memory_restored() -> None:
     again.restore({"slew": {"target": 0, "pier_side": "WEST"},
                    "flip": {"target": 0, "hour_angle": 0.8, "pier_side": "EAST"}})
     assert await again.due(light) is None
+
+
+async def test_the_flip_follows_the_site_the_mount_says_now() -> None:
+    """The mount's site moved mid-night (a GPS fix, a client's GEOGRAPHIC_COORD) so that the
+    target, east of the old meridian, is past the new one: the flip is due at once, by the
+    site the mount chooses its pier side by, and the flip's slew changes the side; the plan's
+    own site only where the mount says none."""
+    r = rigged()
+    plan = Plan("p", (Target("M42", east_of_meridian(2.0), 20.0, (Batch(2, 60.0),)),),
+                flip=Flip(hour_angle_limit=0.0), site=Site(0.0, -150.0))
+    hands = hands_on(r, plan)
+    flip = MeridianFlip(hands)
+    await r.mount.slew_to(plan.targets[0].ra or 0, 20.0)
+    flip.hear(Slewed(0, r.mount.side))
+    light = at(plan, 0)
+    assert r.mount.side == "WEST" and await flip.due(light) is None
+    assert r.mount.where is not None
+    r.mount.where = replace(r.mount.where, longitude=r.mount.where.longitude + 1.0)
+    due = await flip.due(light)  # 4 minutes past the meridian, no time passed
+    assert due is not None and due.reading is not None and due.reading > 0
+    await flip.carry_out(light, due)
+    assert r.mount.side == "EAST"
+    r.mount.where = None  # the mount says none: the last it said, not the plan's
+    assert await hands.site() == replace(SITE, longitude=SITE.longitude + 1.0)
+    assert await hands_on(r, plan).site() == plan.site
 
 
 async def test_a_flip_that_leaves_the_side_is_refused_naming_the_mount() -> None:
