@@ -39,7 +39,8 @@ class Star:
 @dataclass(frozen=True, slots=True)
 class Seen:
     """A frame, measured: its stars (None: it could not be read), size, number, time
-    (monotonic seconds), the mount's pier side and whether it is slewing."""
+    (monotonic seconds), the mount's pier side and whether the mount slewed while it was
+    exposed and read (the frame is not judged then: the star is not where it was)."""
 
     stars: tuple[Star, ...] | None
     width: int

@@ -25,6 +25,7 @@ from dataclasses import replace
 from typing import Any
 
 from indipyclient import Client
+from indipyclient.model import events as ev
 from indipycore.fits import FITSError
 from indipycore.protocol import State
 
@@ -190,20 +191,22 @@ class Session:
         self.frames += 1
         problem = ""
         data = b""
-        try:
-            frame = await self._camera(client).expose(self.face.exposure())
-            data = frame.data
-            stars, width, height = await asyncio.to_thread(_measure, data)
-        except (RigError, FITSError, ImportError) as exc:
-            problem, found = str(exc), None
-            width, height = self.size
-        else:
-            found, self.size = stars, (width, height)
-            self.last_stars = stars
-            self.last_frame = (self.frames, data)
+        motion = Motion(mount, _slewing(client, mount), _on_member(client, mount,
+                                                                   "TELESCOPE_PIER_SIDE"))
+        with client.waiters.watching(motion.hear):
+            try:
+                frame = await self._camera(client).expose(self.face.exposure())
+                data = frame.data
+                stars, width, height = await asyncio.to_thread(_measure, data)
+            except (RigError, FITSError, ImportError) as exc:
+                problem, found = str(exc), None
+                width, height = self.size
+            else:
+                found, self.size = stars, (width, height)
+                self.last_stars = stars
+                self.last_frame = (self.frames, data)
         pier = _on_member(client, mount, "TELESCOPE_PIER_SIDE")
-        coord = client.devices.vector(mount, "EQUATORIAL_EOD_COORD")
-        slewing = coord is not None and coord.state is State.BUSY
+        slewing = motion.moved(_slewing(client, mount), pier)
         seen = Seen(found, width, height, self.frames, time.monotonic(), pier, slewing, problem)
         step = self.machine.frame(seen)
         self.apply(step)
@@ -236,6 +239,34 @@ class Session:
             if failure is not None:
                 self.apply(self.machine.pulse_failed(f"{who} refused a guide pulse: {failure}"))
                 break
+
+
+class Motion:
+    """Whether the mount moved while a frame was exposed and read, PHD2's way of dropping a
+    frame taken while the mount slewed: Busy when the exposure was asked for, Busy heard
+    meanwhile (`hear`, on the client's events), Busy when read, or another pier side. The
+    state when the frame is read alone is not enough: a frame begun before a slew (or during
+    it) and read after it (a long exposure, a loaded machine) was drawn while the mount moved,
+    and judged as a frame of the still mount its missing star looked lost (StarLost)."""
+
+    def __init__(self, mount: str, slewing: bool, pier: str | None) -> None:
+        self.mount, self.pier, self.slewed = mount, pier, slewing
+
+    def hear(self, event: ev.Event) -> bool:
+        """Notes a Busy EQUATORIAL_EOD_COORD of the mount; never done (watches to the end)."""
+        if isinstance(event, ev.setVector) and event.devicename == self.mount \
+                and event.vectorname == "EQUATORIAL_EOD_COORD" and event.state is State.BUSY:
+            self.slewed = True
+        return False
+
+    def moved(self, slewing: bool, pier: str | None) -> bool:
+        """With the mount's state when the frame is read: did it move during the frame?"""
+        return self.slewed or slewing or pier != self.pier
+
+
+def _slewing(client: Client, mount: str) -> bool:
+    coord = client.devices.vector(mount, "EQUATORIAL_EOD_COORD")
+    return coord is not None and coord.state is State.BUSY
 
 
 def _number(client: Client, device: str, vector: str, member: str) -> float | None:

@@ -1,11 +1,15 @@
 """A small PHD2 client in PHD2's documented style (JSON-RPC 2.0 lines over TCP, events read
 as they come), the way NINA and Ekos talk to PHD2: a method call waits for the reply with its
-id while events pile up; `wait_event` waits for one by name."""
+id while events pile up; `wait_event` waits for one by name. `connect` is a context: the
+connection is closed when the block ends, a failing test's too (else its socket is collected in
+a later test, a ResourceWarning failing that one)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 
@@ -18,13 +22,21 @@ class Phd2Client:
         self.seen = 0  # events already handed out by wait_event
 
     @classmethod
-    async def connect(cls, port: int) -> Phd2Client:
+    @contextlib.asynccontextmanager
+    async def connect(cls, port: int) -> AsyncIterator[Phd2Client]:
+        """A client of 127.0.0.1:`port` for the block, closed when it ends however it ends."""
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        return cls(reader, writer)
+        client = cls(reader, writer)
+        try:
+            yield client
+        finally:
+            await client.close()
 
     async def close(self) -> None:
+        """Closed (again: no harm); a peer already gone is no error here."""
         self.writer.close()
-        await self.writer.wait_closed()
+        with contextlib.suppress(ConnectionError):
+            await self.writer.wait_closed()
 
     async def _read_one(self) -> None:
         line = await self.reader.readline()

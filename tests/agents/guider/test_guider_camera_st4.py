@@ -72,27 +72,26 @@ async def test_the_agent_calibrates_and_guides_through_the_cameras_st4_port(
                         == phd2_port, timeout=20)
             pulses.update({CCD: 0, MOUNT: 0})  # the connections' own reports set aside
 
-            phd2 = await Phd2Client.connect(phd2_port)
-            reply = await phd2.call("guide", {"settle": {"pixels": 1.5, "time": 3,
-                                                         "timeout": 60},
-                                              "recalibrate": True})
-            assert reply["result"] == 0, reply
-            await phd2.wait_event("StartCalibration", 60)
-            west = await phd2.wait_event("Calibrating", 60)
-            assert west["dir"] == "West", west
-            complete_or_failed = await phd2.wait_any(("CalibrationComplete",
-                                                      "CalibrationFailed"), 400)
-            assert complete_or_failed["Event"] == "CalibrationComplete", complete_or_failed
-            await phd2.wait_event("StartGuiding", 10)
-            done = await phd2.wait_event("SettleDone", 120)
-            assert done["Status"] == 0, done
-            for _ in range(3):
-                step = await phd2.wait_event("GuideStep", 30)
-                assert abs(step["RADistanceRaw"]) < 1.5 and abs(step["DECDistanceRaw"]) < 1.5, \
-                    step
-            assert (await phd2.call("stop_capture"))["result"] == 0
-            await phd2.wait_event("GuidingStopped", 10)
-            await phd2.close()
+            async with Phd2Client.connect(phd2_port) as phd2:
+                reply = await phd2.call("guide", {"settle": {"pixels": 1.5, "time": 3,
+                                                             "timeout": 60},
+                                                  "recalibrate": True})
+                assert reply["result"] == 0, reply
+                await phd2.wait_event("StartCalibration", 60)
+                west = await phd2.wait_event("Calibrating", 60)
+                assert west["dir"] == "West", west
+                complete_or_failed = await phd2.wait_any(("CalibrationComplete",
+                                                          "CalibrationFailed"), 400)
+                assert complete_or_failed["Event"] == "CalibrationComplete", complete_or_failed
+                await phd2.wait_event("StartGuiding", 10)
+                done = await phd2.wait_event("SettleDone", 120)
+                assert done["Status"] == 0, done
+                for _ in range(3):
+                    step = await phd2.wait_event("GuideStep", 30)
+                    assert abs(step["RADistanceRaw"]) < 1.5 and abs(step["DECDistanceRaw"]) < 1.5, \
+                        step
+                assert (await phd2.call("stop_capture"))["result"] == 0
+                await phd2.wait_event("GuidingStopped", 10)
 
         # Calibration alone pulses West, East, North and South a few times each.
         assert pulses[CCD] >= 8, pulses

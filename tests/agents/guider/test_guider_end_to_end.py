@@ -51,66 +51,65 @@ async def test_a_phd2_client_guides_dithers_and_stops() -> None:
         await until(lambda: float(client.get("Guider Agent", "AGENT_GUIDER_PHD2", "PORT"))
                     == port, timeout=20)
 
-        phd2 = await Phd2Client.connect(port)
-        version = await phd2.wait_event("Version", 10)
-        assert version["MsgVersion"] == 1 and {"Timestamp", "Host", "Inst"} <= set(version)
-        assert (await phd2.wait_event("AppState", 10))["State"] == "Stopped"
-        assert (await phd2.call("get_app_state"))["result"] == "Stopped"
-        assert (await phd2.call("set_exposure", {"exposure": 1000}))["result"] == 0
-        assert (await phd2.call("get_exposure", nina=True))["result"] == 1000
-        assert (await phd2.call("set_connected", [True]))["result"] == 0
-        assert (await phd2.call("get_connected"))["result"] is True
-        assert (await phd2.call("get_calibrated"))["result"] is False
-        scale = (await phd2.call("get_pixel_scale"))["result"]
-        assert math.isclose(scale, 2.494, abs_tol=0.01)
+        async with Phd2Client.connect(port) as phd2:
+            version = await phd2.wait_event("Version", 10)
+            assert version["MsgVersion"] == 1 and {"Timestamp", "Host", "Inst"} <= set(version)
+            assert (await phd2.wait_event("AppState", 10))["State"] == "Stopped"
+            assert (await phd2.call("get_app_state"))["result"] == "Stopped"
+            assert (await phd2.call("set_exposure", {"exposure": 1000}))["result"] == 0
+            assert (await phd2.call("get_exposure", nina=True))["result"] == 1000
+            assert (await phd2.call("set_connected", [True]))["result"] == 0
+            assert (await phd2.call("get_connected"))["result"] is True
+            assert (await phd2.call("get_calibrated"))["result"] is False
+            scale = (await phd2.call("get_pixel_scale"))["result"]
+            assert math.isclose(scale, 2.494, abs_tol=0.01)
 
-        reply = await phd2.call("guide", {"settle": {"pixels": 1.5, "time": 5, "timeout": 90},
-                                          "recalibrate": False}, nina=True)
-        assert reply["result"] == 0, reply
-        started = time.monotonic()
-        await phd2.wait_event("StartCalibration", 30)
-        calibrating = await phd2.wait_event("Calibrating", 30)
-        assert {"Mount", "dir", "dist", "dx", "dy", "pos", "step", "State"} <= set(calibrating)
-        await phd2.wait_event("CalibrationComplete", 180)
-        calibration_seconds = time.monotonic() - started
-        await phd2.wait_event("StartGuiding", 10)
-        await phd2.wait_event("SettleBegin", 10)
-        done = await phd2.wait_event("SettleDone", 120)
-        assert done["Status"] == 0, done
-        step = await phd2.wait_event("GuideStep", 20)
-        assert {"Frame", "Time", "Mount", "dx", "dy", "RADistanceRaw", "DECDistanceRaw",
-                "RADistanceGuide", "DECDistanceGuide", "StarMass", "SNR", "HFD",
-                "AvgDist"} <= set(step)
-        assert (await phd2.call("get_app_state"))["result"] == "Guiding"
-        assert calibration_seconds < 120, calibration_seconds
+            reply = await phd2.call("guide", {"settle": {"pixels": 1.5, "time": 5, "timeout": 90},
+                                              "recalibrate": False}, nina=True)
+            assert reply["result"] == 0, reply
+            started = time.monotonic()
+            await phd2.wait_event("StartCalibration", 30)
+            calibrating = await phd2.wait_event("Calibrating", 30)
+            assert {"Mount", "dir", "dist", "dx", "dy", "pos", "step", "State"} <= set(calibrating)
+            await phd2.wait_event("CalibrationComplete", 180)
+            calibration_seconds = time.monotonic() - started
+            await phd2.wait_event("StartGuiding", 10)
+            await phd2.wait_event("SettleBegin", 10)
+            done = await phd2.wait_event("SettleDone", 120)
+            assert done["Status"] == 0, done
+            step = await phd2.wait_event("GuideStep", 20)
+            assert {"Frame", "Time", "Mount", "dx", "dy", "RADistanceRaw", "DECDistanceRaw",
+                    "RADistanceGuide", "DECDistanceGuide", "StarMass", "SNR", "HFD",
+                    "AvgDist"} <= set(step)
+            assert (await phd2.call("get_app_state"))["result"] == "Guiding"
+            assert calibration_seconds < 120, calibration_seconds
 
-        # Bad input: answered with PHD2's codes, and guiding goes on.
-        await phd2.send_raw(b"this is not json\r\n")
-        assert (await phd2.reply(None))["error"]["code"] == -32700
-        assert (await phd2.call("no_such_method"))["error"]["code"] == -32601
-        bad = await phd2.call("guide", {"settle": {"pixels": 1.5}})
-        assert bad["error"] == {"code": -32602, "message": "invalid settle params"}
-        assert (await phd2.call("dither", {"amount": 3}))["error"]["code"] == -32602
-        await phd2.wait_event("GuideStep", 20)
+            # Bad input: answered with PHD2's codes, and guiding goes on.
+            await phd2.send_raw(b"this is not json\r\n")
+            assert (await phd2.reply(None))["error"]["code"] == -32700
+            assert (await phd2.call("no_such_method"))["error"]["code"] == -32601
+            bad = await phd2.call("guide", {"settle": {"pixels": 1.5}})
+            assert bad["error"] == {"code": -32602, "message": "invalid settle params"}
+            assert (await phd2.call("dither", {"amount": 3}))["error"]["code"] == -32602
+            await phd2.wait_event("GuideStep", 20)
 
-        guided = await spread(client, 30.0)
+            guided = await spread(client, 30.0)
 
-        reply = await phd2.call("dither", {"amount": 3, "raOnly": False,
-                                           "settle": {"pixels": 1.5, "time": 5,
-                                                      "timeout": 90}})
-        assert reply["result"] == 0, reply
-        dithered = await phd2.wait_event("GuidingDithered", 10)
-        assert 0 < math.hypot(dithered["dx"], dithered["dy"]) <= 3 * math.sqrt(2) + 1e-6
-        done = await phd2.wait_event("SettleDone", 120)
-        assert done["Status"] == 0, done
-        assert float(client.get("Guider Agent", "AGENT_GUIDER_STATS", "RMSE_RA")) < 2.0
+            reply = await phd2.call("dither", {"amount": 3, "raOnly": False,
+                                               "settle": {"pixels": 1.5, "time": 5,
+                                                          "timeout": 90}})
+            assert reply["result"] == 0, reply
+            dithered = await phd2.wait_event("GuidingDithered", 10)
+            assert 0 < math.hypot(dithered["dx"], dithered["dy"]) <= 3 * math.sqrt(2) + 1e-6
+            done = await phd2.wait_event("SettleDone", 120)
+            assert done["Status"] == 0, done
+            assert float(client.get("Guider Agent", "AGENT_GUIDER_STATS", "RMSE_RA")) < 2.0
 
-        assert (await phd2.call("stop_capture"))["result"] == 0
-        await phd2.wait_event("GuidingStopped", 10)
-        await until(lambda: client.get("Guider Agent", "AGENT_GUIDER_STATE", "STATE")
-                    == "Stopped", timeout=30)
-        unguided = await spread(client, 30.0)
-        print(f"calibration {calibration_seconds:.0f} s, true pointing RMS guided "
-              f"{guided:.2f}\", unguided {unguided:.2f}\"")
-        assert guided < unguided / 3, (guided, unguided)
-        await phd2.close()
+            assert (await phd2.call("stop_capture"))["result"] == 0
+            await phd2.wait_event("GuidingStopped", 10)
+            await until(lambda: client.get("Guider Agent", "AGENT_GUIDER_STATE", "STATE")
+                        == "Stopped", timeout=30)
+            unguided = await spread(client, 30.0)
+            print(f"calibration {calibration_seconds:.0f} s, true pointing RMS guided "
+                  f"{guided:.2f}\", unguided {unguided:.2f}\"")
+            assert guided < unguided / 3, (guided, unguided)

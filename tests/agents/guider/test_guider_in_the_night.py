@@ -95,11 +95,10 @@ async def test_a_night_dithers_through_the_guider_and_holds_while_the_star_is_lo
         await until(lambda: len(frames_in(folder)) >= 2, 300, "two guided frames")
         assert client.get(GUIDER, "AGENT_GUIDER_STATE", "STATE") == "Guiding"
 
-        # The mount moved away under the guider: its star lost, the lights held.
-        here = (float(client.get(MOUNT, "EQUATORIAL_EOD_COORD", "RA")),
-                float(client.get(MOUNT, "EQUATORIAL_EOD_COORD", "DEC")))
-        await client.set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": here[0], "DEC": here[1] + 3},
-                         timeout=60)
+        # The mount moved away under the guider (3 degrees its true pointing, no slew said: a
+        # slew said is a pause, the star chosen again after it): its star lost, the lights held.
+        await client.set(MOUNT, "SIM_POINTING_ERROR", {"RA_ERROR": 0.0, "DEC_ERROR": 180.0},
+                         timeout=10)
         await until(lambda: client.get(GUIDER, "AGENT_GUIDER_STATE", "STATE") == "LostLock",
                     60, "the guider says its star is lost")
         def started() -> int:
@@ -118,8 +117,8 @@ async def test_a_night_dithers_through_the_guider_and_holds_while_the_star_is_lo
         assert client.get(GUIDER, "AGENT_GUIDER_STATE", "STATE") == "LostLock"
 
         # Back where it was: the star found again, the night goes on to its end.
-        await client.set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": here[0], "DEC": here[1]},
-                         timeout=60)
+        await client.set(MOUNT, "SIM_POINTING_ERROR", {"RA_ERROR": 0.0, "DEC_ERROR": 0.0},
+                         timeout=10)
         await until(lambda: client.vector(AGENT, "SEQUENCE_STATE").state.value
                     in ("Ok", "Alert"), 300, "the night ends")
         sequence = client.vector(AGENT, "SEQUENCE_STATE")

@@ -47,36 +47,35 @@ async def test_a_parked_mount_ends_the_calibration_with_its_refusal() -> None:
         await client.set(AGENT, "AGENT_GUIDER_SETTINGS", {"EXPOSURE": 1.0}, timeout=10)
         await until(lambda: float(client.get(AGENT, "AGENT_GUIDER_PHD2", "PORT"))
                     == phd2_port, timeout=20)
-        phd2 = await Phd2Client.connect(phd2_port)
+        async with Phd2Client.connect(phd2_port) as phd2:
 
-        ended: list[tuple[str, str]] = []
+            ended: list[tuple[str, str]] = []
 
-        def start_ends(event: Any) -> bool:
-            if isinstance(event, setVector) and event.devicename == AGENT \
-                    and event.vectorname == "AGENT_START_PROCESS" \
-                    and event.state is not None and event.state.value in ("Ok", "Alert"):
-                ended.append((event.state.value, str(event.message or "")))
-                return True
-            return False
+            def start_ends(event: Any) -> bool:
+                if isinstance(event, setVector) and event.devicename == AGENT \
+                        and event.vectorname == "AGENT_START_PROCESS" \
+                        and event.state is not None and event.state.value in ("Ok", "Alert"):
+                    ended.append((event.state.value, str(event.message or "")))
+                    return True
+                return False
 
-        started = time.monotonic()
-        with client.waiters.watching(start_ends) as done:
-            await client.set(AGENT, "AGENT_START_PROCESS", {"CALIBRATION": "On"}, wait=False)
-            await phd2.wait_event("StartCalibration", 60)
-            failed = await phd2.wait_any(("CalibrationFailed", "CalibrationComplete"), 60)
-            assert failed["Event"] == "CalibrationFailed", failed
-            assert "the mount (Python Mount) refused a guide pulse" in failed["Reason"], failed
-            assert "parked" in failed["Reason"], failed
-            await until(lambda: done.done(), timeout=30)
-        seconds = time.monotonic() - started
-        state, message = ended[-1]
-        assert state == "Alert", ended
-        assert "refused a guide pulse" in message and "parked" in message, message
-        assert client.get(AGENT, "AGENT_START_PROCESS", "CALIBRATION") == "Off"
-        assert seconds < 60, seconds
-        # Not a hang: the agent answers and stops cleanly.
-        assert (await phd2.call("get_calibrated"))["result"] is False
-        assert (await phd2.call("stop_capture"))["result"] == 0
-        await until(lambda: client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Stopped",
-                    timeout=30)
-        await phd2.close()
+            started = time.monotonic()
+            with client.waiters.watching(start_ends) as done:
+                await client.set(AGENT, "AGENT_START_PROCESS", {"CALIBRATION": "On"}, wait=False)
+                await phd2.wait_event("StartCalibration", 60)
+                failed = await phd2.wait_any(("CalibrationFailed", "CalibrationComplete"), 60)
+                assert failed["Event"] == "CalibrationFailed", failed
+                assert "the mount (Python Mount) refused a guide pulse" in failed["Reason"], failed
+                assert "parked" in failed["Reason"], failed
+                await until(lambda: done.done(), timeout=30)
+            seconds = time.monotonic() - started
+            state, message = ended[-1]
+            assert state == "Alert", ended
+            assert "refused a guide pulse" in message and "parked" in message, message
+            assert client.get(AGENT, "AGENT_START_PROCESS", "CALIBRATION") == "Off"
+            assert seconds < 60, seconds
+            # Not a hang: the agent answers and stops cleanly.
+            assert (await phd2.call("get_calibrated"))["result"] is False
+            assert (await phd2.call("stop_capture"))["result"] == 0
+            await until(lambda: client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Stopped",
+                        timeout=30)

@@ -46,53 +46,53 @@ class Handler:
 async def test_clients_get_the_catchup_and_a_silent_one_is_dropped() -> None:
     server = Phd2Server(Handler(), 0, "127.0.0.1", queue_size=64)
     port = await server.start()
+    silent: asyncio.StreamWriter | None = None
     try:
-        first = await Phd2Client.connect(port)
-        names = [(await first.wait_event(name, 5))["Event"]
-                 for name in ("Version", "CalibrationComplete", "StartGuiding", "AppState")]
-        assert names == ["Version", "CalibrationComplete", "StartGuiding", "AppState"]
-        # A client that never reads, with a tiny receive buffer.
-        silent_reader, silent_writer = await asyncio.open_connection("127.0.0.1", port)
-        second = await Phd2Client.connect(port)
-        await second.wait_event("AppState", 5)
-        await until(lambda: len(server.clients) == 3, timeout=5)
-        payload = {"Note": "x" * 4000}
+        async with Phd2Client.connect(port) as first:
+            names = [(await first.wait_event(name, 5))["Event"]
+                     for name in ("Version", "CalibrationComplete", "StartGuiding", "AppState")]
+            assert names == ["Version", "CalibrationComplete", "StartGuiding", "AppState"]
+            # A client that never reads, with a tiny receive buffer.
+            _, silent = await asyncio.open_connection("127.0.0.1", port)
+            async with Phd2Client.connect(port) as second:
+                await second.wait_event("AppState", 5)
+                await until(lambda: len(server.clients) == 3, timeout=5)
+                payload = {"Note": "x" * 4000}
 
-        async def read_all(client: Phd2Client) -> None:
-            while not any(e.get("Frame") == 2999 for e in client.events[-3:]):
-                await client._read_one()
+                async def read_all(client: Phd2Client) -> None:
+                    while not any(e.get("Frame") == 2999 for e in client.events[-3:]):
+                        await client._read_one()
 
-        readers = [asyncio.create_task(read_all(client)) for client in (first, second)]
-        for number in range(3000):
-            server.publish("GuideStep", {"Frame": number, **payload})
-            if number % 20 == 0:
-                await asyncio.sleep(0.001)  # the writers and the readers run
-        await until(lambda: len(server.clients) == 2, timeout=10)  # the silent one went
-        async with asyncio.timeout(30):
-            await asyncio.gather(*readers)
-        for client in (first, second):  # every event, in order, to the clients that read
-            frames = [e["Frame"] for e in client.events if e["Event"] == "GuideStep"]
-            assert frames == list(range(3000))
-        # The others answer as before, bad lines included.
-        assert (await first.call("get_app_state"))["result"] == "Guiding"
-        await first.send_raw(b"{not json\r\n")
-        assert (await first.reply(None))["error"]["code"] == -32700
-        assert (await first.call("loop"))["error"] == {"code": 1,
-                                                       "message": "could not start looping"}
-        assert (await first.call("set_exposure", [0]))["error"]["code"] == -32602
-        assert (await first.call("boom"))["error"]["code"] == 1
-        assert (await second.call("nothing", nina=True))["error"]["code"] == -32601
-        batch = b'[{"method":"get_app_state","id":1},{"method":"loop"},{"id":2}]\r\n'
-        await second.send_raw(batch)
-        line = await second.reader.readline()
-        while b'"Event"' in line:
-            line = await second.reader.readline()
-        replies = json.loads(line)
-        assert [r.get("result", r.get("error", {}).get("code")) for r in replies] \
-            == ["Guiding", -32600]
-        silent_writer.close()
-        for client in (first, second):
-            await client.close()
-        del silent_reader
+                readers = [asyncio.create_task(read_all(client)) for client in (first, second)]
+                for number in range(3000):
+                    server.publish("GuideStep", {"Frame": number, **payload})
+                    if number % 20 == 0:
+                        await asyncio.sleep(0.001)  # the writers and the readers run
+                await until(lambda: len(server.clients) == 2, timeout=10)  # the silent one went
+                async with asyncio.timeout(30):
+                    await asyncio.gather(*readers)
+                # Every event, in order, to the clients that read.
+                for client in (first, second):
+                    frames = [e["Frame"] for e in client.events if e["Event"] == "GuideStep"]
+                    assert frames == list(range(3000))
+                # The others answer as before, bad lines included.
+                assert (await first.call("get_app_state"))["result"] == "Guiding"
+                await first.send_raw(b"{not json\r\n")
+                assert (await first.reply(None))["error"]["code"] == -32700
+                assert (await first.call("loop"))["error"] == {
+                    "code": 1, "message": "could not start looping"}
+                assert (await first.call("set_exposure", [0]))["error"]["code"] == -32602
+                assert (await first.call("boom"))["error"]["code"] == 1
+                assert (await second.call("nothing", nina=True))["error"]["code"] == -32601
+                batch = b'[{"method":"get_app_state","id":1},{"method":"loop"},{"id":2}]\r\n'
+                await second.send_raw(batch)
+                line = await second.reader.readline()
+                while b'"Event"' in line:
+                    line = await second.reader.readline()
+                replies = json.loads(line)
+                assert [r.get("result", r.get("error", {}).get("code")) for r in replies] \
+                    == ["Guiding", -32600]
     finally:
+        if silent is not None:
+            silent.close()
         await server.close()

@@ -107,25 +107,24 @@ async def test_ekos_gets_the_guide_star_image_over_tcp() -> None:
         await client.set(mount, "EQUATORIAL_EOD_COORD", {"RA": ra, "DEC": dec}, timeout=30)
         await until(lambda: float(client.get("Guider Agent", "AGENT_GUIDER_PHD2", "PORT"))
                     == port, timeout=20)
-        ekos = await Phd2Client.connect(port)
-        await ekos.wait_event("AppState", 10)
-        none = await ekos.call("get_star_image", [15])
-        assert none["error"] == {"code": 2, "message": "no star selected"}
-        small = await ekos.call("get_star_image", [14])
-        assert small["error"] == {"code": -32602, "message": "invalid image size param"}
-        assert (await ekos.call("set_exposure", [1000]))["result"] == 0
-        assert (await ekos.call("loop"))["result"] == 0
-        await ekos.wait_event("LoopingExposures", 30)
-        await ekos.wait_event("LoopingExposures", 30)  # a second frame: the first measured
-        x, y = (await ekos.call("find_star"))["result"]
-        got = (await ekos.call("get_star_image", {"size": 31}))["result"]
-        assert (got["width"], got["height"]) == (31, 31) and got["frame"] >= 1
-        values = decoded(got)
-        sx, sy = got["star_pos"]
-        assert (sx, sy) == pytest.approx([x - (round(x) - 15), y - (round(y) - 15)], abs=0.01)
-        # the brightest pixel of the square is the star's (seeing moves it a pixel or two)
-        brightest = max(range(len(values)), key=values.__getitem__)
-        assert abs(brightest % 31 - sx) <= 3 and abs(brightest // 31 - sy) <= 3
-        assert values[brightest] > 3 * sorted(values)[len(values) // 2]
-        assert (await ekos.call("stop_capture"))["result"] == 0
-        await ekos.close()
+        async with Phd2Client.connect(port) as ekos:
+            await ekos.wait_event("AppState", 10)
+            none = await ekos.call("get_star_image", [15])
+            assert none["error"] == {"code": 2, "message": "no star selected"}
+            small = await ekos.call("get_star_image", [14])
+            assert small["error"] == {"code": -32602, "message": "invalid image size param"}
+            assert (await ekos.call("set_exposure", [1000]))["result"] == 0
+            assert (await ekos.call("loop"))["result"] == 0
+            await ekos.wait_event("LoopingExposures", 30)
+            await ekos.wait_event("LoopingExposures", 30)  # a second frame: the first measured
+            x, y = (await ekos.call("find_star"))["result"]
+            got = (await ekos.call("get_star_image", {"size": 31}))["result"]
+            assert (got["width"], got["height"]) == (31, 31) and got["frame"] >= 1
+            values = decoded(got)
+            sx, sy = got["star_pos"]
+            assert (sx, sy) == pytest.approx([x - (round(x) - 15), y - (round(y) - 15)], abs=0.01)
+            # the brightest pixel of the square is the star's (seeing moves it a pixel or two)
+            brightest = max(range(len(values)), key=values.__getitem__)
+            assert abs(brightest % 31 - sx) <= 3 and abs(brightest // 31 - sy) <= 3
+            assert values[brightest] > 3 * sorted(values)[len(values) // 2]
+            assert (await ekos.call("stop_capture"))["result"] == 0
