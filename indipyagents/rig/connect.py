@@ -2,7 +2,8 @@
 indilib's agent does when it is connected itself), built on one indipyclient connection.
 
 The camera, the wheel and the dome are built here (and the read-only view of the domes a
-watchdog guards, `IndiGuardedDomes`, which every rig carries); the focuser, the mount and the
+watchdog guards, `IndiGuardedDomes`, and when a lost device is back, `IndiPresence`, which
+every rig carries); the focuser, the mount and the
 guider are built by the factories given (`IndiFocuser`, `IndiMount` of this folder once they exist), so this module does not
 depend on them. `connect_device` lives in ``indiset.py`` (the instruments connect again a
 device whose driver was restarted) and is named here too.
@@ -21,6 +22,7 @@ from .dome import IndiDome
 from .dome import IndiGuardedDomes
 from .indiset import CONNECT_WAIT
 from .indiset import connect_device
+from .presence import IndiPresence
 from .protocols import Focuser
 from .protocols import Guider
 from .protocols import Mount
@@ -70,4 +72,5 @@ async def open_rig(client: Client, devices: Devices, *,
                focuser=focuser(client, devices.focuser) if focuser and devices.focuser else None,
                mount=mount(client, devices.mount) if mount and devices.mount else None,
                dome=dome, guarded=IndiGuardedDomes(client),
-               guider=guider(client, devices.guider) if guider and devices.guider else None)
+               guider=guider(client, devices.guider) if guider and devices.guider else None,
+               presence=IndiPresence(client))

@@ -261,10 +261,23 @@ class Guider(Protocol):
         ...
 
 
+class Presence(Protocol):
+    """Whether a device is there: the sequencer waits on it for a device lost past its
+    retries, so that the night goes on by itself once the device is back."""
+
+    async def back(self, device: str) -> None:
+        """Return once the server defines `device` again and it is connected (connected
+        here when it comes back disconnected, as a restarted driver does); cancelled by the
+        caller when it stops waiting, never raising otherwise."""
+        ...
+
+
 @dataclass
 class Rig:
     """The instruments of one night; None where the plan names no device of that kind.
-    `guarded` sees, read-only, the domes a watchdog guards (None: none looked for)."""
+    `guarded` sees, read-only, the domes a watchdog guards (None: none looked for);
+    `presence` tells when a lost device is back (None: a rig that cannot tell, whose lost
+    device pauses the run for a client's START)."""
 
     camera: Camera
     wheel: Wheel | None = None
@@ -273,3 +286,4 @@ class Rig:
     dome: Dome | None = None
     guarded: GuardedDomes | None = None
     guider: Guider | None = None
+    presence: Presence | None = None

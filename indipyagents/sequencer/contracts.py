@@ -73,6 +73,7 @@ class Progress:
     reason: str = ""            # why it paused or aborted, naming the device
     unsafe: bool = False        # told the sky is unsafe (AGENT_SAFETY.UNSAFE)
     held: bool = False          # waiting for safe before a step that needs the sky
+    waiting: str = ""           # the device lost past the retries the run waits for
     cause: str = ""             # why unsafe (AGENT_SAFETY_CAUSE), "" when safe
     block: str = ""             # a scheduled plan's block in hand and the next
     schedule: str = ""          # a scheduled plan's blocks tonight, a line each

@@ -5,8 +5,9 @@ ledger of steps (done, in hand) and chooses the next step, holding while unsafe.
 The engine (`engine.py`) only carries out what the phase says: RUNNING or PAUSING, the step
 boundary (`NEXT`) then a step; HELD, a wait for safe; ABORTING, the park and warm. A step's
 outcome comes back as an event: STEP_DONE, STEP_CUT (a pause cut a wait short, unsafe or an
-abort cut the step: it stays pending and is taken again), STEP_FAILED (a device lost past the
-retries, or refusing). An event a phase has no row for changes nothing: a second PAUSE, SAFE
+abort cut the step: it stays pending and is taken again), DEVICE_LOST (a device lost past the
+retries, on a rig that can tell when it is back), STEP_FAILED (a device refusing, or lost on a
+rig that cannot tell). An event a phase has no row for changes nothing: a second PAUSE, SAFE
 while not held, a step's outcome once aborting.
 
 Rules the table keeps (tests/agents/sequencer/test_control.py, with hypothesis):
@@ -15,6 +16,10 @@ Rules the table keeps (tests/agents/sequencer/test_control.py, with hypothesis):
   while held pauses at once, and stands through SAFE (only a client's START runs again).
 - UNSAFE never loses a step: the step cut is still pending, and chosen again once safe
   (`choose` lets only steps needing no sky go while unsafe, the close only once it is last).
+- A device lost past the retries holds the run (WAITING, the step cut still pending) until
+  DEVICE_BACK (the device defined again and connected), then it runs on as a RESTART would:
+  the journal says what is done. A client's PAUSE or ABORT meanwhile stands (no resume after
+  them); a device refusing (STEP_FAILED) waits for a human's START.
 - ABORT ends: from any phase, ABORT then ABORT_DONE (the park and warm carried out) reaches a
   final phase. A run held past the plan's night_end aborts the same way (NIGHT_OVER).
 
@@ -40,10 +45,11 @@ class Phase(enum.Enum):
     PAUSING = "pausing"      # a pause asked: the step in hand ends first
     PAUSED = "paused"        # by a client; START runs on
     HELD = "held"            # unsafe, nothing the plan lets go on: waiting for safe
+    WAITING = "waiting"      # a device lost past the retries: waiting for it to be back
     ABORTING = "aborting"    # the step in hand cut; the park and warm to carry out
     DONE = "done"
     ABORTED = "aborted"
-    FAILED = "failed"        # a device lost past the retries or refusing; START retries
+    FAILED = "failed"        # a device refusing (or lost, unwatched); START retries
 
 
 class Event(enum.Enum):
@@ -56,7 +62,9 @@ class Event(enum.Enum):
     SAFE = "safe"
     STEP_DONE = "step done"
     STEP_CUT = "step cut"        # not done: stays pending
-    STEP_FAILED = "step failed"  # a device lost past the retries, or refusing
+    STEP_FAILED = "step failed"  # a device refusing (or lost, on a rig that cannot tell)
+    DEVICE_LOST = "device lost"  # a device lost past the retries: wait for it
+    DEVICE_BACK = "device back"  # the device waited for is defined again and connected
     HOLD = "hold"                # unsafe, and no pending step may go on
     ALL_DONE = "all done"
     NIGHT_OVER = "night over"    # held past the plan's night_end
@@ -71,11 +79,15 @@ TABLE: dict[Phase, dict[Event, Phase]] = {
     Phase.IDLE: _BEGIN,
     Phase.RUNNING: {Event.NEXT: Phase.RUNNING, Event.PAUSE: Phase.PAUSING,
                     Event.ABORT: Phase.ABORTING, Event.STEP_FAILED: Phase.FAILED,
+                    Event.DEVICE_LOST: Phase.WAITING,
                     Event.HOLD: Phase.HELD, Event.ALL_DONE: Phase.DONE},
+    # A client's pause asked: nobody waits for the device, a human's START retries.
     Phase.PAUSING: {Event.NEXT: Phase.PAUSED, Event.ABORT: Phase.ABORTING,
-                    Event.STEP_FAILED: Phase.FAILED},
+                    Event.STEP_FAILED: Phase.FAILED, Event.DEVICE_LOST: Phase.FAILED},
     Phase.HELD: {Event.SAFE: Phase.RUNNING, Event.PAUSE: Phase.PAUSED,
                  Event.ABORT: Phase.ABORTING, Event.NIGHT_OVER: Phase.ABORTING},
+    Phase.WAITING: {Event.DEVICE_BACK: Phase.RUNNING, Event.PAUSE: Phase.PAUSED,
+                    Event.ABORT: Phase.ABORTING, Event.NIGHT_OVER: Phase.ABORTING},
     Phase.ABORTING: {Event.ABORT_DONE: Phase.ABORTED},
     Phase.PAUSED: _BEGIN,
     Phase.FAILED: _BEGIN,
@@ -90,6 +102,7 @@ FINAL = frozenset({Phase.IDLE, Phase.PAUSED, Phase.FAILED, Phase.ABORTED, Phase.
 RUN_STATE: dict[Phase, RunState] = {
     Phase.IDLE: RunState.IDLE, Phase.RUNNING: RunState.RUNNING,
     Phase.PAUSING: RunState.RUNNING, Phase.HELD: RunState.RUNNING,
+    Phase.WAITING: RunState.RUNNING,
     Phase.ABORTING: RunState.RUNNING, Phase.PAUSED: RunState.PAUSED,
     Phase.FAILED: RunState.PAUSED, Phase.ABORTED: RunState.ABORTED, Phase.DONE: RunState.DONE}
 
@@ -147,7 +160,8 @@ class Control(Generic[S]):
             self.unsafe = True
         elif event is Event.SAFE:
             self.unsafe = False
-        elif event in (Event.STEP_DONE, Event.STEP_CUT, Event.STEP_FAILED):
+        elif event in (Event.STEP_DONE, Event.STEP_CUT, Event.STEP_FAILED,
+                       Event.DEVICE_LOST):
             # Whatever the phase: a frame saved while an abort came is still done.
             if event is Event.STEP_DONE and self.in_hand is not None:
                 self.done.add(self.in_hand.id)

@@ -10,8 +10,10 @@ meridian flip, dither, autofocus) each decide and act with their own memory, res
 the journal's notes.
 
 Failures: a `DeviceLost` retries the step by the project's retry policy (a frame not saved is
-simply taken again); once the retries are used up, or on a `DeviceRefused`, the run pauses
-with the reason naming the device (the journal says so); a later `run()` retries that step.
+simply taken again); past the retries the run waits for the device (Alert naming it) and goes
+on by itself once the rig's `Presence` says it is back, as a restart would. On a
+`DeviceRefused` (or a lost device on a rig without a `Presence`) the run pauses naming the
+device (journalled); a later `run()` retries that step.
 Every call on the rig is bounded (`Hands`), so a silent device is a `DeviceLost`, never a hang.
 
 Pause and abort, at any time: `pause()` lets the step in hand end (a frame being exposed is
@@ -20,15 +22,9 @@ then the run returns PAUSED. `abort()` stops at once: the step's task is cancell
 camera aborted (that frame is not saved), then the End's park and warm, and the run returns
 ABORTED.
 
-Safety (`set_safety`, the face's AGENT_SAFETY, a watchdog's verdict): unsafe cuts the step in
-hand unless it needs no sky and the plan lets such steps go on (the frame is aborted, not saved,
-and taken again later), then the run holds before the next step that needs the sky; with the
-plan's ``sky_free_while_unsafe`` the darks and bias go first. The hold is journalled (a note
-"safety"), so a run resumed after a restart is held again. Safe again: the run goes on, the
-mount pointed at the target again; a client's pause or abort meanwhile stands. Still unsafe
-once the plan's ``night_end`` passed: the End's park and warm, and the run ends ABORTED,
-`ENDED_UNSAFE`. A plan with a [schedule] runs by tonight's schedule (`ScheduledOrder`), made
-again at a restart and after a hold.
+Safety (`set_safety`, the face's AGENT_SAFETY, a watchdog's verdict): see ``holding.py``.
+A plan with a [schedule] runs by tonight's schedule (`ScheduledOrder`), made again at a
+restart, after a hold and once a lost device is back.
 """
 
 from __future__ import annotations
@@ -58,13 +54,11 @@ from ..plan.steps import Step
 from ..plan.steps import expand
 from ..plan.steps import frame_steps
 from ..plan.steps import frames
-from ..plan.steps import place_in_batch
 from ..rig.protocols import DeviceLost
 from ..rig.protocols import Rig
 from ..rig.protocols import RigError
 from .contracts import FocusRun
 from .contracts import Observer
-from .contracts import Progress
 from .contracts import RunState
 from .contracts import Silent
 from .contracts import utcnow
@@ -76,6 +70,9 @@ from .hands import Framing
 from .hands import Hands
 from .hands import Held
 from .hands import News
+from .holding import Woke
+from .holding import wait_held
+from .progressof import progress_of
 from .scheduledorder import AnyStep
 from .scheduledorder import ScheduledOrder
 from .stepwork import Done
@@ -98,8 +95,6 @@ DEFAULT_RETRY = Retry(ExponentialBackoff(initial=2.0, cap=30.0), retries=4)
 CAMERA_MARGIN = 120.0
 #: Seconds a move (slew, park, wheel, focuser) or a question may take before its device is lost.
 MOVE_BOUND = 600.0
-#: The longest sleep of a hold between two looks at the clock (the plan's night_end).
-NAP = 30.0
 
 
 class Sequencer:
@@ -145,8 +140,9 @@ class Sequencer:
         self._cause = ""
         self._told = False  # a client said safe or unsafe (else the journal's hold stands)
         self._ending = ""   # the abort's reason, which the run ends with
-        self._step_index = 0
-        self._current: FrameStep | None = None
+        self.lost = ""      # the device lost past the retries that the run waits for
+        self.step_index = 0  # these three as `progressof.Running` reads them
+        self.current: FrameStep | None = None
         self._task: asyncio.Task[Done | None] | None = None
         self._stir = asyncio.Event()
 
@@ -183,7 +179,7 @@ class Sequencer:
     def pause(self) -> None:
         """Stop after the step in hand (a frame is finished and saved first). Journalled at
         once: a restart before that frame ends must not resume a night its user paused."""
-        if self.control.phase in (Phase.RUNNING, Phase.HELD):
+        if self.control.phase in (Phase.RUNNING, Phase.HELD, Phase.WAITING):
             self.control.feed(Event.PAUSE)
             self.hands.pause_asked.set()
             self._stir.set()
@@ -195,7 +191,7 @@ class Sequencer:
         a restart before the run has stopped must not resume it)."""
         phase = self.control.phase
         if phase not in (Phase.IDLE, Phase.PAUSED, Phase.FAILED, Phase.RUNNING,
-                         Phase.PAUSING, Phase.HELD):
+                         Phase.PAUSING, Phase.HELD, Phase.WAITING):
             return
         self.journal.aborted(reason)
         self._ending = reason
@@ -232,7 +228,7 @@ class Sequencer:
     def hear(self, news: News) -> None:
         """The frame in hand, for the reports."""
         if isinstance(news, Framing):
-            self._current = news.step
+            self.current = news.step
 
     # -- the run: what each phase asks ------------------------------------------------------
 
@@ -265,7 +261,8 @@ class Sequencer:
         await self._report()
         await self._ended(*await self._attempt(None))
         carry_out = {Phase.RUNNING: self._next, Phase.PAUSING: self._next,
-                     Phase.HELD: self._hold, Phase.ABORTING: self._wind_up}
+                     Phase.HELD: self._hold, Phase.WAITING: self._wait_device,
+                     Phase.ABORTING: self._wind_up}
         while control.active:
             await carry_out[control.phase]()
         return self.state
@@ -287,7 +284,7 @@ class Sequencer:
             control.feed(Event.HOLD)
             self.hands.tell(Held())
         else:
-            self._step_index, step = chosen
+            self.step_index, step = chosen
             await self._report()
             await self._ended(*await self._attempt(step))
 
@@ -325,7 +322,11 @@ class Sequencer:
                 raise
             return Event.STEP_CUT, None  # an abort or unsafe cut it
         except RetriesExhausted as exhausted:
-            self.reason = f"{exhausted.__cause__} (tried {exhausted.failures + 1} times)"
+            lost = exhausted.__cause__
+            self.reason = f"{lost} (tried {exhausted.failures + 1} times)"
+            if isinstance(lost, DeviceLost) and self.rig.presence is not None:
+                self.lost = lost.device
+                return Event.DEVICE_LOST, None
             return Event.STEP_FAILED, None
         except RigError as refused:
             self.reason = str(refused)
@@ -345,8 +346,11 @@ class Sequencer:
     async def _ended(self, event: Event, done: Done | None) -> None:
         """A step's outcome fed to the control; a frame shown, a failure journalled."""
         pausing = self.control.phase is Phase.PAUSING
-        self.control.feed(event)
-        if event is Event.STEP_FAILED:
+        if self.control.feed(event) is Phase.WAITING:
+            self.journal.note("device", lost=self.lost, reason=self.reason)
+            logger.warning("waiting for %s: %s", self.lost, self.reason)
+            self.hands.tell(Held())  # a device started again may point elsewhere
+        elif event in (Event.STEP_FAILED, Event.DEVICE_LOST):
             self.journal.paused(self.reason)
             logger.warning("the sequence paused: %s", self.reason)
             if pausing:  # the client's pause stays the journal's last word
@@ -362,30 +366,52 @@ class Sequencer:
         self.reason = ""
         logger.warning("held: unsafe (%s)", self._cause or "no cause given")
         await self._report()
-        while self.control.phase is Phase.HELD:
-            self._stir.clear()
-            end = self.plan.safety.night_end
-            left = None if end is None else (end - self.hands.clock()).total_seconds()
-            if left is not None and left <= 0:
-                logger.warning("still unsafe past the end of the night (%s)",
-                               end.isoformat() if end else "")
-                self.journal.aborted(ENDED_UNSAFE)
-                self._ending = ENDED_UNSAFE
-                self.control.feed(Event.NIGHT_OVER)
-                return
-            waiters: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._stir.wait())}
-            if left is not None:
-                waiters.add(asyncio.ensure_future(self.hands.sleep(min(NAP, left))))
-            try:
-                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in waiters:
-                    waiter.cancel()
+        if await self._held(Phase.HELD) is Woke.NIGHT_OVER:
+            self._night_over(ENDED_UNSAFE)
+            return
         if not self.control.unsafe:
             logger.info("safe again: the sequence goes on")
         if self.order is not None:
             self.order.again(moved=True)
         await self._report()
+
+    async def _wait_device(self) -> None:
+        """Wait for the device lost past the retries (the rig's `Presence`), a pause, an
+        abort, or the night_end. Back: journalled, and on as a restart would: the camera
+        prepared again, a schedule made again from what remains, the step taken again."""
+        device, why = self.lost, self.reason
+        self.reason = f"{why}; waiting for {device} to come back"
+        await self._report()
+        presence = self.rig.presence
+        woke = await self._held(Phase.WAITING,
+                                None if presence is None else presence.back(device))
+        self.reason = why  # a client's pause meanwhile: paused naming the device
+        if woke is Woke.NIGHT_OVER:
+            self._night_over(f"ended: waiting for {device} past the end of the night")
+        elif woke is Woke.BACK:
+            self.journal.note("device", back=device, at=self.hands.clock().isoformat())
+            logger.info("%s is back: the sequence goes on", device)
+            self.control.feed(Event.DEVICE_BACK)
+            self.lost = self.reason = ""
+            if self.order is not None:
+                self.order.again(moved=True)
+            await self._report()
+            await self._ended(*await self._attempt(None))
+        elif self.control.phase is Phase.PAUSED:
+            await self._report()
+
+    async def _held(self, phase: Phase, back: Awaitable[None] | None = None) -> Woke:
+        return await wait_held(lambda: self.control.phase is phase, self._stir,
+                               night_end=self.plan.safety.night_end, clock=self.hands.clock,
+                               sleep=self.hands.sleep, back=back)
+
+    def _night_over(self, reason: str) -> None:
+        """Still held once the plan's night_end passed: the night ends (park and warm)."""
+        end = self.plan.safety.night_end
+        logger.warning("%s (%s)", reason, end.isoformat() if end else "")
+        self.journal.aborted(reason)
+        self._ending = reason
+        self.control.feed(Event.NIGHT_OVER)
 
     async def _wind_up(self) -> None:
         """The abort carried out: park, close the dome and warm as the plan's End says, each
@@ -420,30 +446,4 @@ class Sequencer:
             logger.exception("the sequencer's observer failed")
 
     async def _report(self) -> None:
-        done = [step for step in self.frame_steps if step.id in self.control.done]
-        current = self._current
-        target = self.plan.targets[current.target_index] if current else None
-        await self._tell(self.observer.progress(Progress(
-            state=self.state, step=self._step_index, steps=len(self.steps),
-            frames_done=len(done), frames_total=len(self.frame_steps),
-            exposure_done=sum(step.batch.exposure for step in done),
-            exposure_total=sum(step.batch.exposure for step in self.frame_steps),
-            target=target.name if target else "",
-            target_index=current.target_index + 1 if current else 0,
-            batch=current.batch_index + 1 if current else 0,
-            frame=place_in_batch(self.frame_steps, current) if current else 0,
-            frames_in_batch=current.batch.count if current else 0,
-            hfd=self._hfd(),
-            reason=self.reason, unsafe=self.control.unsafe,
-            held=self.control.phase is Phase.HELD, cause=self._cause,
-            block=self.order.in_hand() if self.order else "",
-            schedule=self.order.listing() if self.order else "",
-            picture=self.order.picture() if self.order else "")))
-
-    def _hfd(self) -> float:
-        """2 x the HFR of the last autofocus, as the frames' AFHFR says it; 0: none."""
-        for trigger in self.triggers:
-            for keyword, value, _comment in trigger.cards():
-                if keyword == "AFHFR" and isinstance(value, int | float):
-                    return 2.0 * value
-        return 0.0
+        await self._tell(self.observer.progress(progress_of(self, len(self.steps))))

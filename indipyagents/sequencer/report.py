@@ -1,7 +1,7 @@
 """`SequenceReport`: the run's `Observer`, told each `Progress` and each frame saved by the
 engine, shown on the face's vectors: SEQUENCE_STATE (Busy while it runs, Ok once done, Alert
 with the reason, Idle when a client paused it, Busy "held: unsafe (<cause>)" while held for
-safety), AGENT_IMAGER_STATS, AGENT_LAST_FRAME, and AGENT_SAFETY as the run has it (a run
+safety, Alert "<device>: ...; waiting for <device> to come back" while a lost device is awaited), AGENT_IMAGER_STATS, AGENT_LAST_FRAME, and AGENT_SAFETY as the run has it (a run
 resumed after a restart holds by its journal, and shows it)."""
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ class SequenceReport:
         if progress.state is RunState.PAUSED:
             state = "Alert" if progress.reason else "Idle"
             message = progress.reason or "paused"
+        elif progress.state is RunState.RUNNING and progress.waiting:
+            state, message = "Alert", progress.reason
         elif progress.state is RunState.RUNNING and progress.unsafe and not progress.reason:
             state = "Busy"
             why = f"unsafe ({progress.cause})" if progress.cause else "unsafe"

@@ -4,9 +4,9 @@ Our server hosts the agent in-process and our simulated camera as an executable 
 (``indipy_simulator_ccd``, restarted by the server after 0.5 s when it dies). A camera killed
 with SIGKILL mid-exposure is restarted by the server, the agent's step is retried by its retry
 policy (the frame in hand taken again, the camera connected again) and the plan ends with
-exactly its frames. A camera that does not come back pauses the plan with SEQUENCE_STATE Alert
-naming it, in a bounded time, the agent still answering; once the camera is back, START
-continues. And every client may leave right after START: the plan still runs to its end,
+exactly its frames. A camera that does not come back holds the plan with SEQUENCE_STATE Alert
+naming it, in a bounded time, the agent still answering; once the camera is back, the plan
+goes on by itself (issue 82 item 4). And every client may leave right after START: the plan still runs to its end,
 seen only afterwards (the files, then indi_getprop).
 """
 
@@ -92,12 +92,14 @@ async def test_a_camera_killed_mid_exposure_is_restarted_and_the_plan_ends_whole
 
 
 @pytest.mark.timeout(120)
-async def test_a_camera_that_does_not_come_back_pauses_naming_it_then_start_continues(
+async def test_a_camera_that_does_not_come_back_holds_naming_it_then_goes_on_once_back(
         tmp_path: Path) -> None:
     """The camera's driver killed and not restarted (max_restarts 0): once the retries are
-    spent the plan pauses, SEQUENCE_STATE Alert naming the camera, within a bound; the agent
-    still answers a new client's getProperties. The camera's driver started again, START
-    continues the plan from its journal to exactly its frames."""
+    spent the plan is held, SEQUENCE_STATE Alert naming the camera and waiting for it, within
+    a bound; the run is still under way (AGENT_START_PROCESS On) and the agent still answers
+    a new client's getProperties. The camera's driver started again well after the retries
+    gave up, and no client pressing anything: the plan goes on by itself from its journal to
+    exactly its frames, none twice, the journal saying the camera came back."""
     async with hosted(tmp_path, CCD_PROGRAM, retry=QUICK_RETRY, max_restarts=0) as night:
         camera = night.drivers[0]
         await load_and_start(night.client, tmp_path, plan(CCD))
@@ -107,22 +109,26 @@ async def test_a_camera_that_does_not_come_back_pauses_naming_it_then_start_cont
         # Two retries 1 s apart, each waiting at most 10 s for the camera to be defined.
         state, message = await sequence_ends(night.client, 45, ("Alert",))
         assert CCD in message and "tried 3 times" in message, message
-        # START goes Off as the run returns, just after its last SEQUENCE_STATE.
-        await until(lambda: night.client.get(AGENT, "AGENT_START_PROCESS", "SEQUENCE") == "Off",
-                    5, "AGENT_START_PROCESS.SEQUENCE Off")
+        assert f"waiting for {CCD} to come back" in message, message
         answered = await asyncio.to_thread(getprop, night.server.port, f"{AGENT}.SEQUENCE_STATE.*")
         assert answered.get(f"{AGENT}.SEQUENCE_STATE.PROGRESS") == "1", answered
+        states = await asyncio.to_thread(getprop, night.server.port,
+                                         f"{AGENT}.SEQUENCE_STATE._STATE")
+        assert states.get(f"{AGENT}.SEQUENCE_STATE._STATE") == "Alert", states
+        await asyncio.sleep(3)  # later than the retries allow: still held, nothing taken
+        assert night.client.get(AGENT, "AGENT_START_PROCESS", "SEQUENCE") == "On"
+        assert night.client.devices.vector(AGENT, "SEQUENCE_STATE").state.value == "Alert"
         assert fits_files(night.frames / "night") == FRAMES[:1]
 
         night.server.remove_connection(camera)
         night.server.add_exdriver(CCD_PROGRAM, max_restarts=0)
-        await night.client.wait_for(CCD, "CONNECTION", timeout=20)
-        await night.client.set(AGENT, "AGENT_START_PROCESS", {"SEQUENCE": "On"}, wait=False)
-        await until(lambda: night.client.devices.vector(AGENT, "SEQUENCE_STATE").state.value
-                    == "Busy", 20, "the sequence running again")
-        state, message = await sequence_ends(night.client, 60)
+        state, message = await sequence_ends(night.client, 60, ("Ok",))
         assert (state, message) == ("Ok", "done")
-        assert fits_files(night.frames / "night") == FRAMES
+        folder = night.frames / "night"
+        assert fits_files(folder) == FRAMES
+        records = (folder / ".journal" / "deaths.journal").read_text()
+        assert records.count('"kind":"frame"') == 3, records
+        assert records.count(f'"back":"{CCD}"') == 1, records
 
 
 @pytest.mark.timeout(120)

@@ -1,5 +1,6 @@
 """Issue 82 item 4 with real peers: a scheduled plan re-planned from what remains after the
-agent's process is killed (SIGKILL) and after a lost camera, nothing taken twice.
+agent's process is killed (SIGKILL) and after a lost camera (by itself once it is back),
+nothing taken twice.
 
 The agent's runs follow a sky clock (`schedule.skyclock`: ``INDIPY_AGENT_SKY_CLOCK``), 19:00
 UTC on 3 December at the moment the test begins, so the night is dark and its targets (near
@@ -173,10 +174,11 @@ async def test_a_lost_camera_holds_the_schedule_and_once_back_it_is_made_again_f
         tmp_path: Path) -> None:
     """The agent in our server, our simulators as executables, the runs on a sky clock: the
     camera's driver SIGKILLed during High's second frame and not restarted: the retries
-    spent, the plan stops (SEQUENCE_STATE Alert naming the camera), tonight's blocks as they
-    were; the camera's driver started again and START: tonight made again from the journal
-    (High's 3 frames left, from the sky time of the restart on, Low next), and the night
-    ends with exactly 4 + 3 frames, none twice."""
+    spent, the plan is held (SEQUENCE_STATE Alert naming the camera, waiting for it),
+    tonight's blocks as they were; the camera's driver started again, and no client
+    presses anything: tonight made again from the journal by itself (High's 3 frames left,
+    from the sky time the camera came back on, Low next), and the night ends with exactly
+    4 + 3 frames, none twice."""
     clock = SkyClock(SKY, datetime.now(UTC))
     async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, TELESCOPE_PROGRAM,
                       retry=QUICK_RETRY, max_restarts=0, timing=sky_timing(clock)) as agent:
@@ -191,16 +193,15 @@ async def test_a_lost_camera_holds_the_schedule_and_once_back_it_is_made_again_f
         assert camera.pid is not None
         os.kill(camera.pid, signal.SIGKILL)
         state, said = await sequence_ends(client, 60, ("Alert",))
-        assert CCD in said, said
+        assert CCD in said and f"waiting for {CCD} to come back" in said, said
+        assert client.get(AGENT, "AGENT_START_PROCESS", "SEQUENCE") == "On"
         assert fits_files(frames) == ["High_Red_Light_001.fits"]
         assert str(client.get(AGENT, "AGENT_SCHEDULE", "BLOCKS")) == before
-        # the camera back, START: tonight from what remains
+        # the camera back, nothing pressed: tonight from what remains, by itself
+        back_at = clock.at(datetime.now(UTC)) - timedelta(seconds=1)
         agent.server.remove_connection(camera)
         agent.server.add_exdriver(CCD_PROGRAM, max_restarts=0)
-        await client.wait_for(CCD, "CONNECTION", timeout=20)
-        back_at = clock.at(datetime.now(UTC)) - timedelta(seconds=1)
-        await client.set(AGENT, "AGENT_START_PROCESS", {"SEQUENCE": "On"}, wait=False)
-        await until(lambda: says_in_hand(client, "High (3 frames)", "Low (3 frames)"), 30,
+        await until(lambda: says_in_hand(client, "High (3 frames)", "Low (3 frames)"), 60,
                     lambda: f"made again: {message(client, 'SEQUENCE_STATE')!r}")
         after = str(client.get(AGENT, "AGENT_SCHEDULE", "BLOCKS"))
         assert after != before
@@ -210,3 +211,12 @@ async def test_a_lost_camera_holds_the_schedule_and_once_back_it_is_made_again_f
         assert state == "Ok", said
         assert fits_files(frames) == EXPECTED
         assert journal_frames(frames) == {"High": HIGH, "Low": LOW}
+        assert journal_backs(frames) == [CCD]
+
+
+def journal_backs(folder: Path) -> list[str]:
+    """The devices the journal says came back (its "device" notes with "back")."""
+    journal, = (folder / ".journal").iterdir()
+    records = [json.loads(line) for line in journal.read_bytes().splitlines()]
+    return [str(r["data"]["back"]) for r in records
+            if r["kind"] == "note" and r["note"] == "device" and "back" in r["data"]]

@@ -2,7 +2,9 @@
 Any sequence of events gives a legal phase and ledger; a hold never loses the step in hand (cut
 by UNSAFE, it is still pending and taken again once safe); ABORT always ends; a client's pause
 stands through a hold; a pause lets the step in hand end; while unsafe only the steps that may
-go on are chosen, the close last."""
+go on are chosen, the close last. Issue 82 item 4: a device lost past the retries holds the run
+(WAITING) and its return (DEVICE_BACK) resumes it, unless a client paused or aborted meanwhile;
+a device refusing stays a failure for a human's START."""
 
 from __future__ import annotations
 
@@ -119,8 +121,10 @@ def test_a_hold_never_loses_the_step_in_hand(before: list[Event | str],
         play(control, move)
         assert control.in_hand is None or not control.in_hand.needs_sky
         assert "light0" not in control.done
-    for move in (Event.STEP_DONE, Event.SAFE, Event.ABORT_DONE, Event.START):
-        control.feed(move)  # a dark in hand ends; the abort's end and a client's START
+    for move in (Event.STEP_DONE, Event.SAFE, Event.DEVICE_BACK, Event.ABORT_DONE,
+                 Event.START):
+        control.feed(move)  # a dark in hand ends; a lost device back; the abort's end and
+        # a client's START
 
     assert control.choose() == (2, frame)
     assert control.take(frame)
@@ -207,8 +211,9 @@ def test_while_unsafe_the_sky_free_steps_go_first_and_the_close_last() -> None:
 
 
 def test_a_failure_pauses_with_the_step_pending_and_start_retries_it() -> None:
-    """STEP_FAILED (a device lost past the retries, or refusing): FAILED, which a client sees
-    as PAUSED; the step is still pending, and START takes it again."""
+    """STEP_FAILED (a device refusing, or lost on a rig that cannot tell when it is back):
+    FAILED, which a client sees as PAUSED; the step is still pending, and START takes it
+    again; DEVICE_BACK does not resume it."""
     control = Control(night())
     control.feed(Event.START)
     chosen = control.choose()
@@ -216,6 +221,7 @@ def test_a_failure_pauses_with_the_step_pending_and_start_retries_it() -> None:
     control.take(chosen[1])
     assert control.feed(Event.STEP_FAILED) is Phase.FAILED
     assert control.state is RunState.PAUSED and not control.active
+    assert control.feed(Event.DEVICE_BACK) is Phase.FAILED
     assert control.feed(Event.START) is Phase.RUNNING
     assert control.choose() == chosen
 
@@ -231,3 +237,85 @@ def test_a_restart_takes_what_the_journal_says() -> None:
     control.feed(Event.HOLD)
     assert control.feed(Event.SAFE) is Phase.RUNNING
     assert control.choose() == (3, control.steps[2])
+
+
+def lost_in_hand(control: Control[S]) -> S:
+    """The run brought to light0 in hand, then its device lost past the retries."""
+    control.begin({"slew"})
+    control.feed(Event.START)
+    chosen = control.choose()
+    assert chosen is not None and not isinstance(chosen, Hold)
+    _, frame = chosen
+    assert frame.id == "light0" and control.take(frame)
+    assert control.feed(Event.DEVICE_LOST) is Phase.WAITING
+    return frame
+
+
+#: What may come while a run waits for its device, but neither the device nor a client.
+NOT_MOVING = [event for event in Event if event not in (
+    Event.DEVICE_BACK, Event.PAUSE, Event.ABORT, Event.NIGHT_OVER)]
+
+
+@given(st.lists(st.one_of(st.sampled_from(NOT_MOVING), st.just(TAKE)), max_size=30))
+def test_a_lost_device_holds_the_run_and_its_return_resumes_it(during: list[Event | str]) -> None:
+    """DEVICE_LOST with a frame in hand: the run WAITS (still running to a client, never
+    returning), the frame not done and nothing taken, whatever comes (unsafe, safe, a step's
+    outcome, a START); DEVICE_BACK then runs it on and the lost frame is chosen first (once
+    safe), as a restart would."""
+    control = Control(night())
+    frame = lost_in_hand(control)
+    for move in during:
+        play(control, move)
+        assert control.phase is Phase.WAITING and control.active
+        assert control.state is RunState.RUNNING
+        assert control.in_hand is None and "light0" not in control.done
+    assert control.feed(Event.DEVICE_BACK) is Phase.RUNNING
+    control.feed(Event.SAFE)
+    assert control.choose() == (2, frame)
+    assert control.take(frame)
+
+
+@given(st.sampled_from([Event.PAUSE, Event.ABORT]), moves)
+def test_a_clients_pause_or_abort_while_waiting_for_a_device_stands(
+        client: Event, after: list[Event | str]) -> None:
+    """PAUSE while waiting for a lost device pauses at once, ABORT aborts: the device coming
+    back afterwards (or anything but a new START or an abort) resumes nothing."""
+    control = Control(night())
+    lost_in_hand(control)
+    control.feed(client)
+    if client is Event.ABORT:
+        assert control.phase is Phase.ABORTING
+        assert control.feed(Event.DEVICE_BACK) is Phase.ABORTING
+        control.feed(Event.ABORT_DONE)
+    assert control.phase in (Phase.PAUSED, Phase.ABORTED)
+    stopped = control.phase
+    for move in after:
+        if move in (Event.START, Event.RESTART, Event.ABORT):
+            return
+        play(control, move)
+        assert control.phase is stopped and not control.active
+
+
+def test_a_device_lost_while_a_pause_is_asked_fails_for_a_human() -> None:
+    """A client's pause asked (PAUSING), then the frame's device lost past the retries: the
+    run stops FAILED (paused, the reason the device's), not waiting: nobody resumes what a
+    client paused; START takes the frame again."""
+    control = Control(night())
+    control.begin({"slew"})
+    control.feed(Event.START)
+    chosen = control.choose()
+    assert chosen is not None and not isinstance(chosen, Hold)
+    control.take(chosen[1])
+    control.feed(Event.PAUSE)
+    assert control.feed(Event.DEVICE_LOST) is Phase.FAILED
+    assert control.feed(Event.DEVICE_BACK) is Phase.FAILED
+    assert control.feed(Event.START) is Phase.RUNNING and control.choose() == chosen
+
+
+def test_waiting_for_a_device_past_the_night_end_ends_the_night() -> None:
+    """Still waiting once the plan's night_end passed (NIGHT_OVER): the abort's park and
+    warm, then ABORTED."""
+    control = Control(night())
+    lost_in_hand(control)
+    assert control.feed(Event.NIGHT_OVER) is Phase.ABORTING
+    assert control.feed(Event.ABORT_DONE) is Phase.ABORTED
