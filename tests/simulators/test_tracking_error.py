@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from serverkit import running
 from serverkit import server
+from skykit import longitude_for
 from waiting import until
 
 import indipyclient
@@ -85,8 +86,13 @@ async def test_drift_pe_and_pulses_move_the_true_pointing_and_the_guide_star() -
             await client.set(device, "CONNECTION", {"CONNECT": "On"}, timeout=10)
         assert number("SIM_PE", "AMPLITUDE") == 0.0 and number("SIM_DRIFT", "DEC") == 0.0
         assert number("GUIDE_RATE", "GUIDE_RATE_NS") == 0.5
+        # An hour east of the meridian, whatever the hour: the mount on PIER_WEST, the camera
+        # north up (on PIER_EAST it turns the field half round, as after a meridian flip).
+        await client.set(mount, "GEOGRAPHIC_COORD",
+                         {"LAT": 51.48, "LONG": longitude_for(-1.0, 3.8), "ELEV": 0}, timeout=10)
         await client.set(mount, "ON_COORD_SET", {"TRACK": "On"}, timeout=10)
         await client.set(mount, "EQUATORIAL_EOD_COORD", {"RA": 3.8, "DEC": 24.3}, timeout=30)
+        assert client.get(mount, "TELESCOPE_PIER_SIDE", "PIER_WEST") == "On"
         await until(lambda: camera.pointing() is not None
                     and math.isclose(camera.pointing()[1], 24.3, abs_tol=1e-6), timeout=10)
         x0, y0 = brightest(camera)

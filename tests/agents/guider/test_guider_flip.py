@@ -14,8 +14,6 @@ the mount drifting on both (20"/min)."""
 from __future__ import annotations
 
 import time
-from datetime import UTC
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -25,12 +23,12 @@ from guiderkit import field_now
 from guiderkit import guided_sky
 from peers import free_port
 from phd2client import Phd2Client
+from skykit import longitude_for
 from waiting import until
 
 from indipyagents.guider import session
 from indipyagents.guider.guidetypes import Star
 from indipyclient import setVector
-from indipycore.astro import local_sidereal_time
 
 LAT = 51.4769
 #: The guide exposure (s).
@@ -39,13 +37,6 @@ EXPOSURE = 0.5
 #: the agent heard of the slew (it reads the mount's state, then pulses at once); the next
 #: frame comes at least an exposure later, so any pulse after this was decided while slewing.
 HEARD = EXPOSURE
-
-
-def longitude_for(hour_angle: float, ra: float) -> float:
-    """The site's longitude (degrees east, 0 to 360 as GEOGRAPHIC_COORD takes it) at which
-    `ra` (hours) stands at `hour_angle` now."""
-    lst0 = local_sidereal_time(datetime.now(UTC), 0.0)
-    return ((ra + hour_angle - lst0) * 15.0) % 360.0
 
 
 @pytest.mark.timeout(300)
