@@ -32,7 +32,12 @@ async def test_the_watchdogs_shutdown_stops_our_guider(tmp_path: Path) -> None:
         await client.set(MOUNT, "ON_COORD_SET", {"TRACK": "On"}, timeout=10)
         ra, dec = field_now()
         await client.set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": ra, "DEC": dec}, timeout=60)
-        await client.set(AGENT, "AGENT_GUIDER_SETTINGS", {"EXPOSURE": 1.0}, timeout=10)
+        # Guide frames of 0.5 s, a calibration of 6 pixels an axis and a settle of 2 s: the
+        # test is about the stop, not about calibrating or settling (a quicker way to
+        # "guiding, settled").
+        await client.set(AGENT, "AGENT_GUIDER_SETTINGS",
+                         {"EXPOSURE": 0.5, "MIN_CALIBRATION_DRIFT": 6.0}, timeout=10)
+        await client.set(AGENT, "AGENT_GUIDER_DITHER_SETTINGS", {"SETTLE_TIME": 2}, timeout=10)
         result = await client.set(AGENT, "AGENT_START_PROCESS", {"CALIBRATION": "On"},
                                   timeout=10)
         assert result.state == "Busy", result
