@@ -294,7 +294,8 @@ def test_a_ticked_box_follows_the_driver_again_once_its_set_is_answered(
     expect(guide).not_to_be_checked()
     section.locator("label.toggle", has_text="Dither").click()
     section.locator("button[type=submit]").click()
-    expect(section.locator("output.result")).to_contain_text("Ok")
+    # the first Set's "Ok" is still under the button: wait for the second Set itself
+    wait_for(lambda: len(received(indi)) == 2 or None, timeout=15, what="the second Set")
     assert received(indi)[-1] == ("OPTIONS", {"DITHER": "On", "GUIDE": "Off"})
 
 
