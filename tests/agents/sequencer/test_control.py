@@ -37,6 +37,18 @@ def night(lights: int = 3, darks: int = 2) -> list[S]:
             S("end", needs_sky=False, closing=True)]
 
 
+def first_in_hand(control: Control[S]) -> tuple[int, S]:
+    """A run begun on a fresh journal (the slew done) and started, its first frame taken in
+    hand, as the engine would."""
+    control.begin({"slew"})
+    control.feed(Event.START)
+    assert control.phase is Phase.RUNNING
+    chosen = control.choose()
+    assert chosen is not None and not isinstance(chosen, Hold)
+    assert control.take(chosen[1])
+    return chosen
+
+
 # What the engine can do to the control: feed an event, or take the step chosen.
 TAKE = "take"
 moves = st.lists(st.one_of(st.sampled_from(list(Event)), st.just(TAKE)), max_size=40)
@@ -104,13 +116,8 @@ def test_a_hold_never_loses_the_step_in_hand(before: list[Event | str],
     # Bring the run to a light frame in hand, as the engine would.
     for move in (Event.SAFE, Event.ABORT, Event.ABORT_DONE):
         control.feed(move)
-    control.begin({"slew"})
-    control.feed(Event.START)
-    assert control.phase is Phase.RUNNING
-    chosen = control.choose()
-    assert not isinstance(chosen, Hold) and chosen is not None
-    _, frame = chosen
-    assert frame.id == "light0" and control.take(frame)
+    _, frame = first_in_hand(control)
+    assert frame.id == "light0"
     control.feed(Event.UNSAFE)
     assert control.cuts()
     control.feed(Event.STEP_CUT)
@@ -172,11 +179,7 @@ def test_a_pause_lets_the_step_in_hand_end(outcome: Event, meanwhile: list[Event
     """PAUSE with a frame in hand: the run is PAUSING (still RUNNING to a client) until the
     frame ends, done or cut; the next step boundary pauses it; a frame done stays done."""
     control = Control(night())
-    control.begin({"slew"})
-    control.feed(Event.START)
-    chosen = control.choose()
-    assert chosen is not None and not isinstance(chosen, Hold)
-    control.take(chosen[1])
+    first_in_hand(control)
     control.feed(Event.PAUSE)
     for event in meanwhile:
         control.feed(event)
@@ -241,12 +244,8 @@ def test_a_restart_takes_what_the_journal_says() -> None:
 
 def lost_in_hand(control: Control[S]) -> S:
     """The run brought to light0 in hand, then its device lost past the retries."""
-    control.begin({"slew"})
-    control.feed(Event.START)
-    chosen = control.choose()
-    assert chosen is not None and not isinstance(chosen, Hold)
-    _, frame = chosen
-    assert frame.id == "light0" and control.take(frame)
+    _, frame = first_in_hand(control)
+    assert frame.id == "light0"
     assert control.feed(Event.DEVICE_LOST) is Phase.WAITING
     return frame
 
@@ -301,11 +300,7 @@ def test_a_device_lost_while_a_pause_is_asked_fails_for_a_human() -> None:
     run stops FAILED (paused, the reason the device's), not waiting: nobody resumes what a
     client paused; START takes the frame again."""
     control = Control(night())
-    control.begin({"slew"})
-    control.feed(Event.START)
-    chosen = control.choose()
-    assert chosen is not None and not isinstance(chosen, Hold)
-    control.take(chosen[1])
+    chosen = first_in_hand(control)
     control.feed(Event.PAUSE)
     assert control.feed(Event.DEVICE_LOST) is Phase.FAILED
     assert control.feed(Event.DEVICE_BACK) is Phase.FAILED
