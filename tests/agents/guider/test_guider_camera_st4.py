@@ -67,7 +67,7 @@ async def test_the_agent_calibrates_and_guides_through_the_cameras_st4_port(
             await client.set(AGENT, "ACTIVE_DEVICES", {"ACTIVE_CCD": CCD,
                                                        "ACTIVE_TELESCOPE": MOUNT,
                                                        "ACTIVE_GUIDER": CCD}, timeout=10)
-            await client.set(AGENT, "AGENT_GUIDER_SETTINGS", {"EXPOSURE": 0.5}, timeout=10)
+            await client.set(AGENT, "AGENT_GUIDER_SETTINGS", {"EXPOSURE": 1.0}, timeout=10)
             await until(lambda: float(client.get(AGENT, "AGENT_GUIDER_PHD2", "PORT"))
                         == phd2_port, timeout=20)
             pulses.update({CCD: 0, MOUNT: 0})  # the connections' own reports set aside

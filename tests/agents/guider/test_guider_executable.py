@@ -53,7 +53,7 @@ async def test_the_executable_under_indiserver_guides_indilibs_ccd(
                     == phd2_port, timeout=30)
         await client.set(AGENT, "ACTIVE_DEVICES", {"ACTIVE_CCD": CCD, "ACTIVE_TELESCOPE": MOUNT,
                                                    "ACTIVE_GUIDER": CCD}, timeout=10)
-        await client.set(AGENT, "AGENT_GUIDER_SETTINGS", {"EXPOSURE": 0.5}, timeout=10)
+        await client.set(AGENT, "AGENT_GUIDER_SETTINGS", {"EXPOSURE": 1.0}, timeout=10)
         await client.set(MOUNT, "ON_COORD_SET", {"TRACK": "On"}, timeout=10)
         ra, dec = precess_from_j2000(*TARGET, datetime.now(UTC))
         await client.set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": ra, "DEC": dec}, timeout=10)
