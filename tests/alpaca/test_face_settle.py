@@ -14,6 +14,7 @@ reason by either member; the two Alpaca devices of one INDI weather station shar
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -89,6 +90,7 @@ class SlowDriver(IPyDriver):
         super().__init__(slow_device(LATE), slow_device(RESTLESS), slow_device(DEAD),
                          slow_device(WEATHER, Interface.WEATHER))
         self.defining: dict[str, asyncio.Task[None]] = {}
+        self.restless_sent: list[float] = []  # when RESTLESS's definitions went (monotonic)
 
     async def rxevent(self, event: Any) -> None:
         if (not isinstance(event, newSwitchVector) or event.vectorname != "CONNECTION"
@@ -126,6 +128,7 @@ class SlowDriver(IPyDriver):
         while True:
             await asyncio.sleep(STEP)
             await device["LATE_1"].send_defVector()
+            self.restless_sent.append(time.monotonic())
 
 
 def late_names(device: Device) -> list[str]:
@@ -134,10 +137,26 @@ def late_names(device: Device) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def slow_driver() -> SlowDriver:
+    return SlowDriver()
+
+
+@pytest.fixture(scope="module")
+def address(tmp_path_factory: pytest.TempPathFactory, slow_driver: SlowDriver) -> Iterator[str]:
     registry = tmp_path_factory.mktemp("settle") / "ids.json"
-    with serving(alpaca_server(SlowDriver(), registry=registry)) as server:
+    with serving(alpaca_server(slow_driver, registry=registry)) as server:
         yield f"127.0.0.1:{server.alpaca_port}"
+
+
+def settled_in_bound(took: float, start: float, sent: list[float]) -> bool:
+    """The wait ended SETTLE_LIMIT after the connect, or earlier only because the restless
+    driver itself fell quiet for QUIET_PERIOD (a loaded host can stall its 0.1 s timer)."""
+    if SETTLE_LIMIT <= took < SETTLE_LIMIT + 1.5:
+        return True
+    times = [start] + [t for t in sent if start <= t <= start + took]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    return took < SETTLE_LIMIT and (start + took - times[-1] >= QUIET_PERIOD * 0.9
+                                    or any(gap >= QUIET_PERIOD * 0.9 for gap in gaps))
 
 
 def disconnected(device: Focuser) -> None:
@@ -172,7 +191,8 @@ def test_connecting_stays_true_until_the_device_has_settled(address: str) -> Non
         disconnected(late)
 
 
-def test_a_device_that_never_stops_defining_settles_within_the_bound(address: str) -> None:
+def test_a_device_that_never_stops_defining_settles_within_the_bound(
+        address: str, slow_driver: SlowDriver) -> None:
     """A driver that re-defines a vector every 0.1 s forever: PUT Connected still returns,
     SETTLE_LIMIT after CONNECTION Ok (not at once, not never), and Connecting turns False
     after the same bound."""
@@ -181,7 +201,7 @@ def test_a_device_that_never_stops_defining_settles_within_the_bound(address: st
         start = time.monotonic()
         restless.Connected = True
         took = time.monotonic() - start
-        assert SETTLE_LIMIT <= took < SETTLE_LIMIT + 1.5, took
+        assert settled_in_bound(took, start, slow_driver.restless_sent), took
         assert restless.Connecting is False
         disconnected(restless)
         start = time.monotonic()
@@ -189,7 +209,7 @@ def test_a_device_that_never_stops_defining_settles_within_the_bound(address: st
         assert restless.Connecting is True
         wait_for(lambda: not restless.Connecting, 20, "Connecting False")
         took = time.monotonic() - start
-        assert SETTLE_LIMIT <= took < SETTLE_LIMIT + 1.5, took
+        assert settled_in_bound(took, start, slow_driver.restless_sent), took
     finally:
         disconnected(restless)
 
