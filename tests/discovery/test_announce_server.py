@@ -31,7 +31,8 @@ def test_avahi_sees_our_server_and_its_tls_port_with_the_txt_record_and_the_good
     on lo, and ``avahi-browse -rpt`` lists them with txtvers, protovers, software, version,
     tls= and the demo's device. A clean stop (SIGTERM) puts one goodbye (TTL 0) on the wire
     at once, and avahi, which waits the one second RFC 6762 10.1 asks of a querier after the
-    goodbye, drops both services within 1 s of the server having stopped."""
+    goodbye, drops both services about a second after it (avahi-browse's line is read here
+    within 1.5 s of the goodbye)."""
     tls_port = free_port()
     server = OurServer("--demo", workdir=tmp_path, extra_args=[
         "--tls-port", str(tls_port), "--tls-cert", str(tls_pki.server_cert),
@@ -65,7 +66,9 @@ def test_avahi_sees_our_server_and_its_tls_port_with_the_txt_record_and_the_good
                  "avahi dropping both services after the goodbye")
         gone = max(watch.removed_name(plain[0].name, stopping)[0],
                    watch.removed_name(secure[0].name, stopping)[0])
-        assert gone - stopped < 1.0, (gone - stopping, stopped - stopping)
+        # avahi's second after the goodbye, and the time avahi-browse's line takes to reach
+        # this test: 1.16 s after the stop in one loaded run (eight workers on two cores)
+        assert gone - goodbyes[0][0] < 1.5, (gone - stopping, stopped - stopping)
         # One goodbye packet: each repeat would restart avahi's second.
         assert len({r[0] for r in sniffer.records(plain[0].name, stopping) if r[2] == 0}) == 1
     assert not ours(avahi, server.port) and not ours(avahi, tls_port)

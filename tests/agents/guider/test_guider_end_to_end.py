@@ -101,7 +101,12 @@ async def test_a_phd2_client_guides_dithers_and_stops() -> None:
                                                           "timeout": 90}})
             assert reply["result"] == 0, reply
             dithered = await phd2.wait_event("GuidingDithered", 10)
-            assert 0 < math.hypot(dithered["dx"], dithered["dy"]) <= 3 * math.sqrt(2) + 1e-6
+            # Up to 3 px along each calibrated axis (as PHD2): at most 3 * sqrt(2) on the
+            # sensor when the axes are square to each other, a little more when the calibration
+            # found them a few degrees off square (seen: 4.28 px).
+            axes = (await phd2.call("get_calibration_data", {"which": "Mount"}))["result"]
+            skew = abs(math.cos(math.radians(axes["xAngle"] - axes["yAngle"]))) + 0.01
+            assert 0 < math.hypot(dithered["dx"], dithered["dy"]) <= 3 * math.sqrt(2 + 2 * skew)
             done = await phd2.wait_event("SettleDone", 120)
             assert done["Status"] == 0, done
             assert float(client.get("Guider Agent", "AGENT_GUIDER_STATS", "RMSE_RA")) < 2.0
