@@ -23,16 +23,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from processes import stop_group
+from rawclient import Hub
+from rawclient import RawClient
 
 # Multicast DNS and UDP broadcasts on the loopback only: this machine's other interfaces
 # lead to networks that are not ours (a server started here announces on lo at most).
@@ -40,7 +42,6 @@ os.environ["INDIPY_MDNS_INTERFACES"] = "lo"
 
 ROOT = Path(__file__).resolve().parents[1]
 DOME = b"Dome Simulator"
-CLOSING = re.compile(rb"</(?:def|set|new)\w+Vector>|<delProperty|<message|<pingReply")
 
 
 def free_port() -> int:
@@ -61,42 +62,54 @@ def server(workdir: Path, port: int, *args: str) -> subprocess.Popen[bytes]:
         start_new_session=True, cwd=workdir)
 
 
-class Client:
-    """A raw client of a server: everything it received, and counts of elements in it."""
+#: The elements counted: each closing tag of a vector and each one-tag element.
+ELEMENTS = {f"{verb}{kind}": f"</{verb}{kind}Vector>".encode()
+            for verb in ("def", "set", "new")
+            for kind in ("Text", "Number", "Switch", "Light", "BLOB")}
+ELEMENTS |= {"del": b"<delProperty", "message": b"<message", "ping": b"<pingReply"}
+
+
+class Client(RawClient):
+    """A raw client of a server (bench/rawclient.py) counting the elements it receives, and
+    the dome's name."""
 
     def __init__(self, port: int) -> None:
         deadline = time.monotonic() + 20
         while True:
             try:
-                self.sock = socket.create_connection(("127.0.0.1", port), timeout=0.1)
+                super().__init__("127.0.0.1", port)
                 break
             except OSError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        self.data = bytearray()
-        self.sock.sendall(b'<getProperties version="1.7"/>')
+        for key, pattern in (*ELEMENTS.items(), ("dome", DOME)):
+            self.watch(key, pattern)
+        self.focus(*ELEMENTS, "dome")
+        self.send(b'<getProperties version="1.7"/>')
+
+    def elements(self) -> int:
+        return sum(self.counts[key] for key in ELEMENTS)
 
     def pump(self, seconds: float) -> int:
         """Read for `seconds`; the elements that came meanwhile."""
-        before = len(CLOSING.findall(self.data))
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                chunk = self.sock.recv(65536)
-            except TimeoutError:
-                continue
-            if not chunk:
-                raise SystemExit("the server closed the connection")
-            self.data += chunk
-        return len(CLOSING.findall(self.data)) - before
+        before = self.elements()
+        self._read_until(lambda: False, seconds)
+        return self.elements() - before
 
-    def pump_until(self, needle: bytes, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while needle not in self.data:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"no {needle!r} in {timeout} s")
-            self.pump(0.1)
+    def pump_until_dome(self, timeout: float = 30) -> None:
+        if not self._read_until(lambda: self.counts["dome"] > 0, timeout):
+            raise SystemExit(f"no {DOME!r} in {timeout} s")
+
+    def _read_until(self, done: Callable[[], bool], timeout: float) -> bool:
+        hub = Hub([self])
+        try:
+            met = hub.run_until(lambda: done() or self.eof, timeout)
+        finally:
+            hub.close()
+        if self.eof:
+            raise SystemExit("the server closed the connection")
+        return met
 
 
 def rep(window: float) -> tuple[int, int]:
@@ -106,17 +119,17 @@ def rep(window: float) -> tuple[int, int]:
     b = server(workdir, port_b, "indi_simulator_dome", f"@127.0.0.1:{port_a}")
     try:
         client = Client(port_a)
-        client.pump_until(DOME)
+        client.pump_until_dome()
         client.pump(1.0)  # the definitions from both
-        client.sock.sendall(b'<newSwitchVector device="Dome Simulator" name="CONNECTION">'
-                            b'<oneSwitch name="CONNECT">On</oneSwitch></newSwitchVector>')
+        client.send(b'<newSwitchVector device="Dome Simulator" name="CONNECTION">'
+                    b'<oneSwitch name="CONNECT">On</oneSwitch></newSwitchVector>')
         after_set = client.pump(window)
-        client.sock.sendall(
+        client.send(
             b'<getProperties device="*" version="1.7"/><enableBLOB>Also</enableBLOB>'
             b'<getProperties device="Nowhere" version="1.7"/>')
         client.pump(1.0)  # the cache replay and any hops
         quiet = client.pump(window)
-        client.sock.close()
+        client.close()
         return after_set, quiet
     finally:
         stop_group(a)
