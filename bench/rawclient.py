@@ -41,6 +41,8 @@ BODY_ONLY = 1024
 class Counter:
     """Counts byte patterns in a stream fed chunk by chunk (see module doc)."""
 
+    counts: dict[str, int]
+
     def __init__(self, name: str = "stream") -> None:
         self.name = name
         self.patterns: dict[str, bytes] = dict(CLOSE_TAGS)
