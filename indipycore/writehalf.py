@@ -22,7 +22,11 @@ reader) holds one for its end alone, with nothing ever written. An object held, 
 class: composition is the house rule, and it costs the hot path nothing that the transports
 paid before (the TLS transport's write called its own send method as it now calls `write`; a
 write that the descriptor takes whole is one ``os.write`` and two tests either way; a small
-write through either transport was measured as fast as before), so a mixin would buy nothing. Pieces
+write through either transport was measured as fast as before), so a mixin holding the state
+would buy nothing. Two stateless mixins only spare the transports the calls they would each
+write alike: `WriteHalfCalls`, the transport calls the held `WriteHalf` answers alone (the
+writing transports'), and `ReadPausing`, pausing and resuming the reads of a transport that
+reads until it ends (the client's Unix socket and the pipe reader). Pieces
 are kept as they are given (a TLS transport's encrypted bytes, a BLOB's 256 KiB chunks) rather
 than copied into one buffer, so what a full socket makes wait is never copied; a mutable
 piece is copied once, as the caller may reuse it. Standard library only, no asyncio import:
@@ -40,7 +44,8 @@ from typing import Protocol
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["HIGH_WATER", "Closable", "WriteHalf", "WritingProtocol"]
+__all__ = ["HIGH_WATER", "Closable", "ReadPausing", "WriteHalf", "WriteHalfCalls",
+           "WritingProtocol"]
 
 #: Bytes waiting past which the protocol is paused, unless set otherwise (asyncio's default).
 HIGH_WATER = 64 * 1024
@@ -207,3 +212,67 @@ class WriteHalf:
             self.protocol.connection_lost(exc)
         finally:
             self._resource.close()
+
+
+# -- what the transports would each write alike ----------------------------------------------
+
+
+class WriteHalfCalls:
+    """The asyncio transport calls a writing transport's `WriteHalf`, held as `_writes`,
+    answers alone (a mixin before ``asyncio.Transport``; the state stays in the `WriteHalf`)."""
+
+    __slots__ = ()
+    _writes: WriteHalf
+
+    def get_write_buffer_size(self) -> int:
+        return self._writes.buffered
+
+    def get_write_buffer_limits(self) -> tuple[int, int]:
+        return self._writes.limits()
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        self._writes.set_limits(high, low)
+
+    def is_closing(self) -> bool:
+        return self._writes.closing
+
+    def close(self) -> None:
+        """Stop reading; end once what waits is written (`WriteHalf.close`: the TLS
+        transport's close_notify goes then)."""
+        self._writes.close()
+
+    def abort(self) -> None:
+        self._writes.abort()
+
+
+class _Pausable(Protocol):
+    """What `ReadPausing` asks of its transport."""
+
+    _paused: bool
+
+    def is_closing(self) -> bool: ...
+    def _watch(self, on: bool) -> None: ...
+
+
+class ReadPausing:
+    """``is_reading``, ``pause_reading`` and ``resume_reading`` of a transport that reads until
+    it is paused or ends (a mixin before ``asyncio.Transport``): `_paused` is its flag,
+    ``is_closing`` its end, and ``_watch(on)`` adds or removes its reader. Neither call does
+    anything once the transport is closing, as asyncio's own transports."""
+
+    __slots__ = ()
+
+    def is_reading(self: _Pausable) -> bool:
+        return not (self._paused or self.is_closing())
+
+    def pause_reading(self: _Pausable) -> None:
+        if self.is_closing() or self._paused:
+            return
+        self._paused = True
+        self._watch(False)
+
+    def resume_reading(self: _Pausable) -> None:
+        if self.is_closing() or not self._paused:
+            return
+        self._paused = False
+        self._watch(True)

@@ -205,10 +205,13 @@ class delProperty(RxEvent):
 
 
 class _SnoopVectorEvent(VectorEvent):
+    """A snooped def or set vector: its message, state and timeout as 3.x gave them."""
+
     def __init__(self, raw: Any, values: dict[str, Any]) -> None:
         super().__init__(raw, values)
         self.message = raw.message or ""
         self.state: str | None = raw.state.value if raw.state is not None else None
+        self.timeout: str = getattr(raw, "timeout", None) or "0"  # (lights have none)
 
 
 class _DefEvent(_SnoopVectorEvent):
@@ -218,7 +221,6 @@ class _DefEvent(_SnoopVectorEvent):
         self.group = raw.group or ""
         perm = getattr(raw, "perm", None)
         self.perm: str = perm.value if perm is not None else "ro"
-        self.timeout: str = getattr(raw, "timeout", None) or "0"
         self.memberlabels = {m.name: (m.label or m.name) for m in raw.members}
 
 
@@ -257,29 +259,23 @@ class defBLOBVector(_DefEvent):
     pass
 
 
-class _SetEvent(_SnoopVectorEvent):
-    def __init__(self, raw: Any, values: dict[str, Any]) -> None:
-        super().__init__(raw, values)
-        self.timeout: str = getattr(raw, "timeout", None) or "0"
-
-
-class setSwitchVector(_SetEvent):
+class setSwitchVector(_SnoopVectorEvent):
     pass
 
 
-class setTextVector(_SetEvent):
+class setTextVector(_SnoopVectorEvent):
     pass
 
 
-class setNumberVector(_SnoopedNumbers, _SetEvent):
+class setNumberVector(_SnoopedNumbers):
     pass
 
 
-class setLightVector(_SetEvent):
+class setLightVector(_SnoopVectorEvent):
     pass
 
 
-class setBLOBVector(_SetEvent):
+class setBLOBVector(_SnoopVectorEvent):
     def __init__(self, raw: Any, values: dict[str, Any]) -> None:
         super().__init__(raw, values)
         self.sizeformat = {m.name: (m.size, m.format) for m in raw.members}

@@ -37,7 +37,9 @@ from indipycore.sharedblobs import RECV_FLAGS
 from indipycore.sharedblobs import close_all
 from indipycore.sharedblobs import received_fds
 from indipycore.writehalf import HIGH_WATER
+from indipycore.writehalf import ReadPausing
 from indipycore.writehalf import WriteHalf
+from indipycore.writehalf import WriteHalfCalls
 
 from .unixaddress import shown
 from .unixaddress import unix_address
@@ -64,10 +66,11 @@ class FdProtocol(Protocol):
     def resume_writing(self) -> None: ...
 
 
-class UnixTransport(asyncio.Transport):
+class UnixTransport(WriteHalfCalls, ReadPausing, asyncio.Transport):
     """A connected, non-blocking AF_UNIX stream socket read into `protocol` with its
     descriptors (see the module docstring); owns the socket. Its writes, flow control and
-    end are the core's `WriteHalf`; this is the read half."""
+    end are the core's `WriteHalf` (and its calls, `WriteHalfCalls`); this is the read half,
+    paused and resumed as `ReadPausing` does."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket,
                  protocol: FdProtocol) -> None:
@@ -80,7 +83,7 @@ class UnixTransport(asyncio.Transport):
         sock.setblocking(False)
         self._writes = WriteHalf(loop, self._fd, protocol, sock, self._stop_reading)
         protocol.connection_made(self)
-        loop.add_reader(self._fd, self._read_ready)
+        self._watch(True)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -116,47 +119,20 @@ class UnixTransport(asyncio.Transport):
     def _stop_reading(self) -> None:
         self._loop.remove_reader(self._fd)
 
-    def is_reading(self) -> bool:
-        return not (self._paused or self._writes.closing)
+    def _watch(self, on: bool) -> None:
+        """Read the socket from now on, or no more (`ReadPausing`)."""
+        if on:
+            self._loop.add_reader(self._fd, self._read_ready)
+        else:
+            self._stop_reading()
 
-    def pause_reading(self) -> None:
-        if self._writes.closing or self._paused:
-            return
-        self._paused = True
-        self._stop_reading()
-
-    def resume_reading(self) -> None:
-        if self._writes.closing or not self._paused:
-            return
-        self._paused = False
-        self._loop.add_reader(self._fd, self._read_ready)
-
-    # -- writing and closing: the core's `WriteHalf` -------------------------------------------
+    # -- writing and closing: the core's `WriteHalf` (`WriteHalfCalls`) ------------------------
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         self._writes.write(data)
 
-    def get_write_buffer_size(self) -> int:
-        return self._writes.buffered
-
-    def get_write_buffer_limits(self) -> tuple[int, int]:
-        return self._writes.limits()
-
-    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
-        self._writes.set_limits(high, low)
-
     def can_write_eof(self) -> bool:
         return False
-
-    def is_closing(self) -> bool:
-        return self._writes.closing
-
-    def close(self) -> None:
-        """Stop reading; close once what waits is written."""
-        self._writes.close()
-
-    def abort(self) -> None:
-        self._writes.abort()
 
     def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
         raise NotImplementedError("a UnixTransport keeps its protocol")

@@ -38,6 +38,7 @@ import ssl
 from typing import Any
 
 from indipycore.writehalf import WriteHalf
+from indipycore.writehalf import WriteHalfCalls
 from indipyserver.loop.eventloop import inline_selector
 from indipyserver.loop.readsizes import SMALL_READ_SIZE
 
@@ -55,9 +56,11 @@ _RECORD = 16 * 1024
 _OVERHEAD_SHIFT = 6
 
 
-class TLSSocketTransport(asyncio.Transport):
+class TLSSocketTransport(WriteHalfCalls, asyncio.Transport):
     """A handshaken TLS connection -- a non-blocking socket and the `ssl.SSLObject` that
-    handshook over it -- as an asyncio transport (module doc)."""
+    handshook over it -- as an asyncio transport (module doc). Its write half's plain calls
+    (buffer size and limits, ``is_closing``, ``close``: close_notify once drained, ``abort``)
+    are `WriteHalfCalls`."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket,
                  tls: ssl.SSLObject, incoming: ssl.MemoryBIO, outgoing: ssl.MemoryBIO,
@@ -205,23 +208,11 @@ class TLSSocketTransport(asyncio.Transport):
             return
         self._send(self._outgoing.read())
 
-    def get_write_buffer_size(self) -> int:
-        return self._writes.buffered
-
-    def get_write_buffer_limits(self) -> tuple[int, int]:
-        return self._writes.limits()
-
-    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
-        self._writes.set_limits(high, low)
-
     def can_write_eof(self) -> bool:
         return False  # TLS: close_notify ends both directions
 
     def write_eof(self) -> None:
         raise NotImplementedError("a TLS connection cannot half-close")
-
-    def is_closing(self) -> bool:
-        return self._writes.closing
 
     def get_protocol(self) -> asyncio.BaseProtocol:
         return self._protocol
@@ -229,13 +220,6 @@ class TLSSocketTransport(asyncio.Transport):
     def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
         assert isinstance(protocol, asyncio.Protocol)
         self._protocol = self._writes.protocol = protocol
-
-    def close(self) -> None:
-        """Close once what is buffered is written, with close_notify."""
-        self._writes.close()
-
-    def abort(self) -> None:
-        self._writes.abort()
 
     def _fatal(self, exc: BaseException) -> None:
         logger.debug("TLS connection %s: %s", self.get_extra_info("peername"), exc)

@@ -26,6 +26,7 @@ from indipycore.sharedblobs import RECV_FDS_SPACE
 from indipycore.sharedblobs import RECV_FLAGS
 from indipycore.sharedblobs import close_all
 from indipycore.sharedblobs import received_fds
+from indipycore.writehalf import ReadPausing
 from indipycore.writehalf import WriteHalf
 from indipyserver.loop.eventloop import inline_selector
 
@@ -37,12 +38,12 @@ logger = logging.getLogger("indipyserver.pipereader")  # the name users' logs kn
 SMALL_READ = 1 << 16
 
 
-class PipeReader(asyncio.ReadTransport):
+class PipeReader(ReadPausing, asyncio.ReadTransport):
     """Reads `pipe` (non-blocking) into `protocol` until EOF, an error or `close`.
 
     `protocol` is an `asyncio.Protocol` that also has ``get_buffer(sizehint) -> bytearray``
     and ``buffer_updated(nbytes)`` (as `drivers.inbound.InboundProtocol`), used once ``max_size`` is
-    raised above `SMALL_READ`.
+    raised above `SMALL_READ`. Paused and resumed as `ReadPausing` does (its end: `_end`).
     """
 
     max_size = SMALL_READ  # bytes per read; the protocol may change it between reads
@@ -71,7 +72,7 @@ class PipeReader(asyncio.ReadTransport):
         # and lost in the order the writing transports' are.
         self._end = WriteHalf(loop, self._fd, protocol, pipe, self._stop_reading)
         protocol.connection_made(self)
-        if not (self._paused or self._end.closing):
+        if self.is_reading():
             self._watch(True)
 
     def _watch(self, on: bool) -> None:
@@ -148,21 +149,6 @@ class PipeReader(asyncio.ReadTransport):
 
     def _read_into(self, buf: bytearray) -> int:
         return os.readv(self._fd, [buf])
-
-    def is_reading(self) -> bool:
-        return not (self._paused or self._end.closing)
-
-    def pause_reading(self) -> None:
-        if self._end.closing or self._paused:
-            return
-        self._paused = True
-        self._watch(False)
-
-    def resume_reading(self) -> None:
-        if self._end.closing or not self._paused:
-            return
-        self._paused = False
-        self._watch(True)
 
     def is_closing(self) -> bool:
         return self._end.closing
