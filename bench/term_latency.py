@@ -102,7 +102,7 @@ def run_child(port: int, out: Path) -> None:
 
         def measure(self, drawn: list[VectorInfo]) -> None:
             for info in drawn:
-                if info.device == DEVICE and info.name == "NUM":
+                if info.devicename == DEVICE and info.name == "NUM":
                     member = info.member("v")
                     if member is None:
                         continue

@@ -329,7 +329,7 @@ class TermApp(App[None]):
         removed = [name for dev, name in gone if dev == device]
         if removed:
             await screen.remove_vectors(removed)
-        mine = [info for info in drawn if info.device == device]
+        mine = [info for info in drawn if info.devicename == device]
         if mine:
             await screen.update_vectors(
                 mine, {info.name: history.get((device, info.name), {}) for info in mine}

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from indipyclient.model.vectorheading import VectorHeading
+from indipyclient.model.vectorheading import vector_kind
 from indipycore.protocol.acceptance import Limits
 from indipycore.protocol.acceptance import VectorShape
 from indipycore.protocol.acceptance import parse_limit
@@ -19,8 +21,6 @@ from indipycore.protocol.acceptance import vector_shape
 from indipycore.protocol.numbers import parse_number
 
 __all__ = ["MemberInfo", "VectorInfo", "float_or_none"]
-
-KINDS = ("Text", "Number", "Switch", "Light", "BLOB")
 
 
 def float_or_none(text: object) -> float | None:
@@ -66,17 +66,10 @@ class MemberInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class VectorInfo:
-    """One vector as the screen shows it; ``kind`` is Text, Number, Switch, Light or BLOB."""
+class VectorInfo(VectorHeading):
+    """One vector as the screen shows it: the heading every face has (``kind`` is Text,
+    Number, Switch, Light or BLOB), its timestamp, message and members."""
 
-    device: str
-    name: str
-    label: str
-    group: str
-    kind: str
-    state: str
-    perm: str
-    rule: str | None
     timestamp: datetime | None
     message: str
     members: tuple[MemberInfo, ...]
@@ -84,14 +77,13 @@ class VectorInfo:
     @classmethod
     def from_vector(cls, vector: Any) -> VectorInfo:
         """Copy a client vector (``indipyclient``'s ``PropertyVector``)."""
-        kind = str(vector.vectortype).removesuffix("Vector")
         rule = getattr(vector, "rule", None)
         return cls(
-            device=vector.devicename,
+            devicename=vector.devicename,
             name=vector.name,
             label=vector.label or vector.name,
             group=vector.group or "",
-            kind=kind if kind in KINDS else "Text",
+            kind=vector_kind(vector.vectortype),
             state=str(vector.state),
             perm=str(vector.perm),
             rule=None if rule is None else str(rule),
@@ -106,7 +98,7 @@ class VectorInfo:
         `vector_shape` (the limits copied are the model's, read by the same `parse_limit`)."""
         limits: dict[str, Limits] = {m.name: (m.minimum, m.maximum, m.step)
                                      for m in self.members}
-        return vector_shape(self.device, self.name, self.kind, self.perm, self.rule,
+        return vector_shape(self.devicename, self.name, self.kind, self.perm, self.rule,
                             (m.name for m in self.members), limits)
 
     def member(self, name: str) -> MemberInfo | None:

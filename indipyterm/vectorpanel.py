@@ -131,7 +131,7 @@ class VectorPanel(Vertical):
     def __init__(self, info: VectorInfo) -> None:
         super().__init__(classes="vector")
         self.info = info
-        self.key = (info.device, info.name)
+        self.key = (info.devicename, info.name)
         self.signature = info.signature()
         self.tracker = EditTracker()
         self.rows: dict[str, MemberRow] = {}

@@ -18,6 +18,8 @@ from dataclasses import field
 from pathlib import PurePath
 from typing import Any
 
+from indipyclient.model.vectorheading import VectorHeading
+from indipyclient.model.vectorheading import vector_kind
 from indipycore.protocol.acceptance import Limits
 from indipycore.protocol.acceptance import VectorShape
 from indipycore.protocol.acceptance import vector_shape
@@ -29,7 +31,6 @@ from .source import current_message
 __all__ = ["HOUSEKEEPING", "DeviceSummary", "MemberView", "VectorView", "device_summary",
            "main_group", "vector_id", "vector_view"]
 
-KINDS = ("Text", "Number", "Switch", "Light", "BLOB")
 STATE_ORDER = {"Alert": 3, "Busy": 2, "Ok": 1, "Idle": 0}
 
 
@@ -82,19 +83,12 @@ class _KindTest:
 
 
 @dataclass(frozen=True, slots=True)
-class VectorView:
-    """One vector as the pages show it and the form check reads it. ``kind`` is Text, Number,
-    Switch, Light or BLOB; ``vid`` its HTML id; ``history`` its plot's data (numbers) and
-    ``plot_open`` whether the plot starts open, filled in by the renderer."""
+class VectorView(VectorHeading):
+    """One vector as the pages show it and the form check reads it: the heading every face has
+    (``kind`` is Text, Number, Switch, Light or BLOB), then ``vid`` its HTML id; ``history``
+    its plot's data (numbers) and ``plot_open`` whether the plot starts open, filled in by the
+    renderer."""
 
-    devicename: str
-    name: str
-    label: str
-    group: str
-    kind: str
-    state: str
-    perm: str
-    rule: str | None
     timestamp: str
     message: str
     members: tuple[MemberView, ...]
@@ -224,8 +218,7 @@ class DeviceSummary:
 def vector_view(vec: Mapping[str, Any], blobs: bool = False) -> VectorView:
     """The view of a vector in the snapshot shape (`DeviceSource.vector`); ``blobs``: the app
     keeps a BLOB folder, so a saved image can be shown."""
-    kind = str(vec["vectortype"]).removesuffix("Vector")
-    kind = kind if kind in KINDS else "Text"
+    kind = vector_kind(vec["vectortype"])
     members = tuple(_member_view(kind, name, m, blobs) for name, m in vec["members"].items())
     rule = vec.get("rule")
     return VectorView(

@@ -3,7 +3,8 @@
 `Model` (tree.py: devices -> vectors -> members) and the objects it hands out (properties.py),
 the client events it makes (events.py) and the change notices they carry (changes.py), the
 value history (history.py), the rules a new value keeps before it is sent (outgoing.py), the
-0.9.4 snapshot (snapshot.py); reading a server's bytes into it (incoming.py, setshapes.py,
+0.9.4 snapshot (snapshot.py), the heading of the front ends' copies of a vector
+(vectorheading.py); reading a server's bytes into it (incoming.py, setshapes.py,
 blobstream.py, attachedblobs.py) and saving BLOBs (blobfiles.py, partfiles.py). It may import
 `indipycore` and itself only: the session and the front ends stand on it.
 """
