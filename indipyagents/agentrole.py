@@ -8,22 +8,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TypeVar
 
 from indipydriver.propertyvector import PropertyVector
 from indipydriver.standard.role import RoleDevice
 from indipydriver.standard.role import RoleTasks
 
-__all__ = ["AgentRole", "of_kind"]
-
-_V = TypeVar("_V", bound=PropertyVector)
+__all__ = ["AgentRole", "FaceVectors"]
 
 
-def of_kind(vector: PropertyVector, kind: type[_V]) -> _V:
-    """`vector`, checked to be a `kind` (a face keeps its vectors typed by what they are)."""
-    if not isinstance(vector, kind):
-        raise TypeError(f"{vector.name} is not a {kind.__name__}")
-    return vector
+class FaceVectors:
+    """A face's vectors as attributes, each made afresh in the subclass's ``__init__`` and
+    typed by what it is (a face keeps its vectors typed), nothing else among them."""
+
+    def by_name(self) -> dict[str, PropertyVector]:
+        """Every vector by name, in the order they are made (each attribute is one)."""
+        return {vector.name: vector for vector in vars(self).values()}
 
 
 class AgentRole:

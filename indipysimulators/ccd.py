@@ -44,14 +44,12 @@ import sys
 import time
 from array import array
 from collections.abc import Callable
-from collections.abc import Sequence
 from datetime import UTC
 from datetime import datetime
 
 from indipydriver import Device
 from indipydriver import IPyDriver
 from indipydriver import NumberVector
-from indipydriver import PropertyVector
 from indipydriver.rxevents import newNumberVector
 from indipydriver.standard.camera import Camera
 from indipydriver.standard.camera import Exposure
@@ -140,16 +138,13 @@ class ScopeInfoRole(SideRole):
     """SCOPE_INFO beside the camera role: a client's focal length and aperture, kept."""
 
     def __init__(self, focal_length: float = FOCAL_LENGTH, aperture: float = 80.0) -> None:
-        super().__init__()
         made = build(SCOPE_INFO, focal_length=focal_length, aperture=aperture)
+        super().__init__(made)
         self.vector = made.vector("SCOPE_INFO", NumberVector)
 
     @property
     def focal_length(self) -> float:
         return self.vector.getfloatvalue("FOCAL_LENGTH")
-
-    def vectors(self) -> Sequence[PropertyVector]:
-        return (self.vector,)
 
     async def new_numbers(self, event: newNumberVector) -> None:
         for member in ("FOCAL_LENGTH", "APERTURE"):

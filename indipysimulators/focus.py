@@ -28,13 +28,11 @@ import math
 import time
 from collections.abc import Awaitable
 from collections.abc import Callable
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from indipydriver import Device
 from indipydriver import IPyDriver
 from indipydriver import NumberVector
-from indipydriver import PropertyVector
 from indipydriver.rxevents import newNumberVector
 from indipydriver.standard import FilterWheel
 from indipydriver.standard import Focuser
@@ -101,18 +99,15 @@ class StarSizeRole(SideRole):
 
     def __init__(self, size: StarSize, position: float,
                  max_position: int = MAX_POSITION) -> None:
-        super().__init__()
         self.size = size
         self.position = position
         made = build(STAR_SIZE_VECTORS, seeing=size.seeing, fwhm=size.fwhm(position),
                      max_position=max_position, best_position=size.best_position,
                      steps_to_double=size.steps_to_double)
+        super().__init__(made)
         self.seeing = made.vector("SEEING_SETTINGS", NumberVector)
         self.fwhm = made.vector("FWHM", NumberVector)
         self.simulation = made.vector("FOCUS_SIMULATION", NumberVector)
-
-    def vectors(self) -> Sequence[PropertyVector]:
-        return (self.seeing, self.fwhm, self.simulation)
 
     async def connected(self) -> None:
         await self._send_fwhm()

@@ -21,12 +21,10 @@ import math
 import time
 from collections.abc import Awaitable
 from collections.abc import Callable
-from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 
 from indipydriver import NumberVector
-from indipydriver import PropertyVector
 from indipydriver.rxevents import newNumberVector
 from indipydriver.standard.role import RoleDevice
 from indipydriver.standard.role import RoleTasks
@@ -106,18 +104,15 @@ class DriftRole(SideRole):
 
     def __init__(self, error: TrackingError, send_pointing: Callable[[], Awaitable[None]],
                  clock: Callable[[], float] = time.monotonic) -> None:
-        super().__init__()
         self.error = error
         self.send_pointing = send_pointing
         self.clock = clock
         made = build(DRIFT_VECTORS, amplitude=error.amplitude, period=error.period,
                      ra_rate=error.ra_rate, dec_rate=error.dec_rate)
+        super().__init__(made)
         self.pe = made.vector("SIM_PE", NumberVector)
         self.drift = made.vector("SIM_DRIFT", NumberVector)
         self._tasks = RoleTasks()
-
-    def vectors(self) -> Sequence[PropertyVector]:
-        return (self.pe, self.drift)
 
     def attach(self, device: RoleDevice) -> None:
         super().attach(device)

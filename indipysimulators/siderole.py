@@ -9,24 +9,31 @@ unless they say so, and a request of any kind but numbers refused before `new_nu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from indipycore.interface import Interface
+from indipydriver.propertyvector import PropertyVector
 from indipydriver.rxevents import ClientVectorEvent
 from indipydriver.rxevents import newNumberVector
 from indipydriver.standard.role import RoleDevice
+from indipydriver.standard.vectortables import BuiltVectors
 
 __all__ = ["SideRole"]
 
 
 class SideRole:
-    """The `Role`'s common part of a simulator's side role; a role adds its `vectors` and
-    `new_numbers`."""
+    """The `Role`'s common part of a simulator's side role: its vectors are all those it
+    built (`made`, in the table's order); a role adds its `new_numbers`."""
 
     interface = Interface.GENERAL
 
-    def __init__(self) -> None:
+    def __init__(self, made: BuiltVectors) -> None:
         self.device: RoleDevice | None = None
+        self._vectors = tuple(made.values())
+
+    def vectors(self) -> Sequence[PropertyVector]:
+        return self._vectors
 
     def attach(self, device: RoleDevice) -> None:
         self.device = device

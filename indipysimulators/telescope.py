@@ -46,7 +46,6 @@ import math
 import time
 from collections.abc import Awaitable
 from collections.abc import Callable
-from collections.abc import Sequence
 
 from indipycore.astro import hour_angle
 from indipycore.astro import hours_between
@@ -54,7 +53,6 @@ from indipycore.astro import wrap_hours
 from indipydriver import Device
 from indipydriver import IPyDriver
 from indipydriver import NumberVector
-from indipydriver import PropertyVector
 from indipydriver.rxevents import newNumberVector
 from indipydriver.standard import EquatorialMotion
 from indipydriver.standard import Mount
@@ -252,18 +250,15 @@ class PointingErrorRole(SideRole):
     the true pointing sent as the mount's position is read."""
 
     def __init__(self, hardware: SimulatedMount) -> None:
-        super().__init__()
         self.hardware = hardware
         ra, dec = hardware.true_pointing()
         made = build(POINTING_VECTORS, ra_error=0.0, dec_error=0.0, ra=ra, dec=dec, alt=0.0,
                      az=0.0)
+        super().__init__(made)
         self.error = made.vector("SIM_POINTING_ERROR", NumberVector)
         self.polar = made.vector("SIM_POLAR_ERROR", NumberVector)
         self.pe = made.vector("EQUATORIAL_PE", NumberVector)
         hardware.on_position = self.pointed
-
-    def vectors(self) -> Sequence[PropertyVector]:
-        return (self.error, self.polar, self.pe)
 
     async def connected(self) -> None:
         await self._send_error()

@@ -30,6 +30,8 @@ from indipydriver.members import BLOBMember
 from indipydriver.vectors import BLOBVector
 from indipydriver.vectors import PropertyVector
 
+from ..agentrole import FaceVectors
+
 __all__ = ["PROCESSES", "SAVED", "WCS_STATES", "AstrometryVectors", "make_vectors"]
 
 MAIN = "Plate solver"
@@ -55,7 +57,7 @@ def _numbers(name: str, label: str, group: str, perm: str,
     return vector
 
 
-class AstrometryVectors:
+class AstrometryVectors(FaceVectors):
     """One face's vectors, each made afresh and typed by what it is; ACTIVE_DEVICES names
     `ccd` and `telescope` at first."""
 
@@ -133,10 +135,6 @@ class AstrometryVectors:
         self.active = TextVector("ACTIVE_DEVICES", "Active devices", OPTIONS, "rw", "Idle", [
             TextMember("ACTIVE_CCD", "Camera", ccd),
             TextMember("ACTIVE_TELESCOPE", "Telescope", telescope)])
-
-    def by_name(self) -> dict[str, PropertyVector]:
-        """Every vector by name, in the order they are made (each attribute is one)."""
-        return {vector.name: vector for vector in vars(self).values()}
 
 
 def make_vectors(ccd: str = "CCD Simulator",

@@ -15,22 +15,17 @@ from typing import Any
 from typing import Protocol
 
 from indipycore.interface import Interface
-from indipydriver import BLOBVector
-from indipydriver import NumberVector
-from indipydriver import SwitchVector
-from indipydriver import TextVector
 from indipydriver.rxevents import ClientVectorEvent
 from indipydriver.vectors import PropertyVector
 
 from ..agentrole import AgentRole
-from ..agentrole import of_kind
 from .control import ControllerSettings
 from .machine import GuiderMachine
 from .machine import Tuning
 from .phd2wire import Settle
 from .settlewatch import Watch
 from .vectors import SAVED
-from .vectors import make_vectors
+from .vectors import GuiderVectors
 
 __all__ = ["Commands", "GuiderFace"]
 
@@ -53,18 +48,12 @@ class GuiderFace(AgentRole):
     """The vectors and their requests; `commands` is set by the agent."""
 
     def __init__(self, camera: str = "Python Guide Camera", mount: str = "Python Mount") -> None:
-        made = make_vectors(camera, mount)
-        super().__init__(made, SAVED)
-        self.active = of_kind(made["ACTIVE_DEVICES"], TextVector)
-        self.start = of_kind(made["AGENT_START_PROCESS"], SwitchVector)
-        self.abort = of_kind(made["AGENT_ABORT_PROCESS"], SwitchVector)
-        self.settings = of_kind(made["AGENT_GUIDER_SETTINGS"], NumberVector)
-        self.dithering = of_kind(made["AGENT_GUIDER_DITHER_SETTINGS"], NumberVector)
-        self.dither_now = of_kind(made["AGENT_GUIDER_DITHER"], SwitchVector)
-        self.stats = of_kind(made["AGENT_GUIDER_STATS"], NumberVector)
-        self.state = of_kind(made["AGENT_GUIDER_STATE"], TextVector)
-        self.phd2 = of_kind(made["AGENT_GUIDER_PHD2"], NumberVector)
-        self.last_frame = of_kind(made["AGENT_LAST_FRAME"], BLOBVector)
+        made = GuiderVectors(camera, mount)
+        super().__init__(made.by_name(), SAVED)
+        self.active, self.start, self.abort = made.active, made.start, made.abort
+        self.settings, self.dithering = made.settings, made.dithering
+        self.dither_now, self.stats, self.state = made.dither_now, made.stats, made.state
+        self.phd2, self.last_frame = made.phd2, made.last_frame
         self.commands: Commands | None = None
         self._shown_state = ""
 

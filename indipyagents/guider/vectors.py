@@ -25,7 +25,9 @@ from indipydriver import TextVector
 from indipydriver.members import BLOBMember
 from indipydriver.vectors import PropertyVector
 
-__all__ = ["SAVED", "SETTINGS", "make_vectors"]
+from ..agentrole import FaceVectors
+
+__all__ = ["SAVED", "SETTINGS", "GuiderVectors", "make_vectors"]
 
 MAIN = "Main Control"
 OPTIONS = "Options"
@@ -62,40 +64,48 @@ def _numbers(name: str, label: str, group: str, perm: str,
         for member, text, fmt, low, high, step, value in rows])
 
 
-def make_vectors(camera: str, mount: str) -> dict[str, PropertyVector]:
-    """Every vector by name; `camera` and `mount` ACTIVE_DEVICES' first names."""
-    vectors: list[PropertyVector] = [
-        TextVector("ACTIVE_DEVICES", "Active devices", OPTIONS, "rw", "Idle", [
+def _switches(name: str, label: str, rows: tuple[tuple[str, str], ...]) -> SwitchVector:
+    """A command switch of the main group: at most one member On, each Off at first."""
+    return SwitchVector(name, label, MAIN, "rw", "AtMostOne", "Idle", [
+        SwitchMember(member, text, "Off") for member, text in rows])
+
+
+class GuiderVectors(FaceVectors):
+    """One face's vectors, each made afresh and typed by what it is; `camera` and `mount`
+    ACTIVE_DEVICES' first names."""
+
+    def __init__(self, camera: str, mount: str) -> None:
+        self.active = TextVector("ACTIVE_DEVICES", "Active devices", OPTIONS, "rw", "Idle", [
             TextMember("ACTIVE_CCD", "Guide camera", camera),
             TextMember("ACTIVE_TELESCOPE", "Mount", mount),
-            TextMember("ACTIVE_GUIDER", "Guide pulses to (empty: the mount)", "")]),
-        SwitchVector("AGENT_START_PROCESS", "Start", MAIN, "rw", "AtMostOne", "Idle", [
-            SwitchMember("CALIBRATION", "Calibrate and guide", "Off"),
-            SwitchMember("GUIDING", "Guide", "Off")]),
-        SwitchVector("AGENT_ABORT_PROCESS", "Abort", MAIN, "rw", "AtMostOne", "Idle", [
-            SwitchMember("ABORT", "Abort", "Off")]),
-        _numbers("AGENT_GUIDER_SETTINGS", "Settings", OPTIONS, "rw", SETTINGS),
-        _numbers("AGENT_GUIDER_DITHER_SETTINGS", "Dithering", OPTIONS, "rw", (
+            TextMember("ACTIVE_GUIDER", "Guide pulses to (empty: the mount)", "")])
+        self.start = _switches("AGENT_START_PROCESS", "Start", (
+            ("CALIBRATION", "Calibrate and guide"), ("GUIDING", "Guide")))
+        self.abort = _switches("AGENT_ABORT_PROCESS", "Abort", (("ABORT", "Abort"),))
+        self.settings = _numbers("AGENT_GUIDER_SETTINGS", "Settings", OPTIONS, "rw", SETTINGS)
+        self.dithering = _numbers("AGENT_GUIDER_DITHER_SETTINGS", "Dithering", OPTIONS, "rw", (
             ("AMOUNT", "Amount (px)", "%.1f", 0, 15, 0.5, 3.0),
             ("RA_ONLY", "RA only (1) or both axes (0)", "%.f", 0, 1, 1, 0.0),
             ("SETTLE_PIXELS", "Settle within (px)", "%.2f", 0.1, 10, 0.1, 1.5),
             ("SETTLE_TIME", "Settled for (s)", "%.f", 0, 120, 1, 8.0),
-            ("SETTLE_TIMEOUT", "Give up after (s)", "%.f", 1, 600, 1, 40.0))),
-        SwitchVector("AGENT_GUIDER_DITHER", "Dither", MAIN, "rw", "AtMostOne", "Idle", [
-            SwitchMember("DITHER", "Dither now", "Off")]),
-        _numbers("AGENT_GUIDER_STATS", "Statistics", STATS, "ro", (
+            ("SETTLE_TIMEOUT", "Give up after (s)", "%.f", 1, 600, 1, 40.0)))
+        self.dither_now = _switches("AGENT_GUIDER_DITHER", "Dither", (("DITHER", "Dither now"),))
+        self.stats = _numbers("AGENT_GUIDER_STATS", "Statistics", STATS, "ro", (
             ("FRAME", "Frame", "%.f", 0, 1e9, 1, 0.0),
             ("DRIFT_X", "Drift X (px)", "%.2f", -1e4, 1e4, 0, 0.0),
             ("DRIFT_Y", "Drift Y (px)", "%.2f", -1e4, 1e4, 0, 0.0),
             ("RMSE_RA", "RMSE RA (px)", "%.3f", 0, 1e4, 0, 0.0),
             ("RMSE_DEC", "RMSE Dec (px)", "%.3f", 0, 1e4, 0, 0.0),
             ("RMSE_DITHERING", "RMSE since dither (px)", "%.3f", 0, 1e4, 0, 0.0),
-            ("SNR", "SNR", "%.1f", 0, 1e6, 0, 0.0))),
-        TextVector("AGENT_GUIDER_STATE", "State", STATS, "ro", "Idle", [
-            TextMember("STATE", "PHD2 state", "Stopped")]),
-        _numbers("AGENT_GUIDER_PHD2", "PHD2 server", OPTIONS, "ro", (
-            ("PORT", "TCP port (0: off)", "%.f", 0, 65535, 1, 0.0),)),
-        BLOBVector("AGENT_LAST_FRAME", "Last guide frame", STATS, "ro", "Idle", [
-            BLOBMember("FRAME", "Frame")]),
-    ]
-    return {vector.name: vector for vector in vectors}
+            ("SNR", "SNR", "%.1f", 0, 1e6, 0, 0.0)))
+        self.state = TextVector("AGENT_GUIDER_STATE", "State", STATS, "ro", "Idle", [
+            TextMember("STATE", "PHD2 state", "Stopped")])
+        self.phd2 = _numbers("AGENT_GUIDER_PHD2", "PHD2 server", OPTIONS, "ro", (
+            ("PORT", "TCP port (0: off)", "%.f", 0, 65535, 1, 0.0),))
+        self.last_frame = BLOBVector("AGENT_LAST_FRAME", "Last guide frame", STATS, "ro", "Idle",
+                                     [BLOBMember("FRAME", "Frame")])
+
+
+def make_vectors(camera: str, mount: str) -> dict[str, PropertyVector]:
+    """Every vector by name; `camera` and `mount` ACTIVE_DEVICES' first names."""
+    return GuiderVectors(camera, mount).by_name()

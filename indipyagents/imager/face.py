@@ -39,16 +39,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from typing import TypeVar
 
 from indipyclient import Client
 from indipycore.interface import Interface
 from indipycore.retrypolicy import Retry
-from indipydriver import BLOBVector
-from indipydriver import LightVector
-from indipydriver import NumberVector
-from indipydriver import SwitchVector
-from indipydriver import TextVector
 from indipydriver import newNumberVector
 from indipydriver.rxevents import ClientVectorEvent
 from indipydriver.standard.role import RoleDevice
@@ -74,12 +68,10 @@ from .download import send_frame
 from .progress import ProgressReport
 from .status import StatusLights
 from .vectors import MAX_GROUPS
+from .vectors import ImagerVectors
 from .vectors import group_vector
-from .vectors import make_vectors
 
 __all__ = ["BATCH_RUNS", "ImagerFace", "RigOpener"]
-
-_V = TypeVar("_V", bound=PropertyVector)
 
 logger = logging.getLogger(__name__)
 
@@ -109,15 +101,10 @@ class ImagerFace:
         self.batches = batches
         #: One runner at a time on the agent's camera: shared with the sequencer's face.
         self.runner = runner if runner is not None else Runner()
-        made = make_vectors()
-        self.groups = _kind(made["GROUPS"], NumberVector)
-        self.devices = _kind(made["DEVICES"], TextVector)
-        self.image_name = _kind(made["IMAGE_NAME"], TextVector)
-        self.status = _kind(made["STATUS"], LightVector)
-        self.progress = _kind(made["PROGRESS"], NumberVector)
-        self.batch = _kind(made["BATCH"], SwitchVector)
-        self.download = _kind(made["DOWNLOAD"], NumberVector)
-        self.image = _kind(made["IMAGE"], BLOBVector)
+        made = ImagerVectors()
+        self.groups, self.devices, self.image_name = made.groups, made.devices, made.image_name
+        self.status, self.progress, self.batch = made.status, made.progress, made.batch
+        self.download, self.image = made.download, made.image
         self.group_vectors = [group_vector(group) for group in range(1, MAX_GROUPS + 1)]
         for vector in self.group_vectors[1:]:
             vector.enable = False  # defined when GROUP_COUNT grows
@@ -325,8 +312,3 @@ def _number(event: ClientVectorEvent[Any], member: str) -> float:
     """A number a client sent (checked and parsed by the framework: sexagesimal too)."""
     assert isinstance(event, newNumberVector)
     return event.getfloatvalue(member)
-
-
-def _kind(vector: object, kind: type[_V]) -> _V:
-    assert isinstance(vector, kind)
-    return vector

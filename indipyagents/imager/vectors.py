@@ -7,6 +7,8 @@ on CONNECT: STATUS, PROGRESS, BATCH, DOWNLOAD, IMAGE.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from indipydriver import BLOBMember
 from indipydriver import BLOBVector
 from indipydriver import LightMember
@@ -17,8 +19,11 @@ from indipydriver import SwitchMember
 from indipydriver import SwitchVector
 from indipydriver import TextMember
 from indipydriver import TextVector
+from indipydriver.vectors import PropertyVector
 
-__all__ = ["MAX_GROUPS", "group_name", "group_vector", "make_vectors"]
+from ..agentrole import FaceVectors
+
+__all__ = ["MAX_GROUPS", "ImagerVectors", "group_name", "group_vector", "make_vectors"]
 
 MAIN = "Main Control"
 OPTIONS = "Options"
@@ -35,8 +40,10 @@ DEFAULT_MOUNT = "Telescope Simulator"
 DEFAULT_ASTROMETRY = "Astrometry Agent"
 
 
-def _timed(vector: NumberVector | SwitchVector | TextVector | BLOBVector
-           ) -> NumberVector | SwitchVector | TextVector | BLOBVector:
+_V = TypeVar("_V", bound=PropertyVector)
+
+
+def _timed(vector: _V) -> _V:
     vector.timeout = "60"
     return vector
 
@@ -58,36 +65,42 @@ def group_vector(group: int) -> NumberVector:
     return vector
 
 
-def make_vectors() -> dict[str, NumberVector | SwitchVector | TextVector | BLOBVector
-                           | LightVector]:
-    """Every vector but the groups', by name, in indilib's order."""
-    status = LightVector("STATUS", "Controlled devices", MAIN, "Idle", [
-        LightMember("CCD", DEFAULT_CCD, "Alert"),
-        LightMember("FILTER", DEFAULT_FILTER, "Alert")])
-    return {
-        "GROUPS": _timed(NumberVector("GROUPS", "Image groups", MAIN, "rw", "Idle", [
-            NumberMember("GROUP_COUNT", "Image group count", "%3.0f", 1, MAX_GROUPS, 1, 1)])),
-        "DEVICES": _timed(TextVector("DEVICES", "Controlled devices", MAIN, "rw", "Idle", [
+class ImagerVectors(FaceVectors):
+    """The face's vectors but the groups', each made afresh and typed by what it is, in
+    indilib's order."""
+
+    def __init__(self) -> None:
+        self.groups = _timed(NumberVector("GROUPS", "Image groups", MAIN, "rw", "Idle", [
+            NumberMember("GROUP_COUNT", "Image group count", "%3.0f", 1, MAX_GROUPS, 1, 1)]))
+        self.devices = _timed(TextVector("DEVICES", "Controlled devices", MAIN, "rw", "Idle", [
             TextMember("CCD", "CCD", DEFAULT_CCD),
             TextMember("FILTER", "Filter wheel", DEFAULT_FILTER),
             TextMember("FOCUSER", "Focuser", DEFAULT_FOCUSER),
             TextMember("MOUNT", "Mount", DEFAULT_MOUNT),
-            TextMember("ASTROMETRY", "Astrometry agent", DEFAULT_ASTROMETRY)])),
-        "IMAGE_NAME": _timed(TextVector("IMAGE_NAME", "Image name", OPTIONS, "rw", "Idle", [
+            TextMember("ASTROMETRY", "Astrometry agent", DEFAULT_ASTROMETRY)]))
+        self.image_name = _timed(TextVector("IMAGE_NAME", "Image name", OPTIONS, "rw", "Idle", [
             TextMember("IMAGE_FOLDER", "Image folder", "/tmp"),
-            TextMember("IMAGE_PREFIX", "Image prefix", "IMG")])),
-        "STATUS": status,
-        "PROGRESS": _timed(NumberVector(
+            TextMember("IMAGE_PREFIX", "Image prefix", "IMG")]))
+        self.status = LightVector("STATUS", "Controlled devices", MAIN, "Idle", [
+            LightMember("CCD", DEFAULT_CCD, "Alert"),
+            LightMember("FILTER", DEFAULT_FILTER, "Alert")])
+        self.progress = _timed(NumberVector(
             "PROGRESS", "Batch execution progress", MAIN, "ro", "Idle", [
                 NumberMember("GROUP", "Current group", "%3.0f", 1, MAX_GROUPS, 1, 0),
                 NumberMember("IMAGE", "Current image", "%3.0f", 1, 100, 1, 0),
-                NumberMember("REMAINING_TIME", "Remaining time", "%5.2f", 0, 36000, 0, 0)])),
-        "BATCH": _timed(SwitchVector("BATCH", "Batch control", MAIN, "rw", "AnyOfMany", "Idle", [
+                NumberMember("REMAINING_TIME", "Remaining time", "%5.2f", 0, 36000, 0, 0)]))
+        self.batch = _timed(SwitchVector("BATCH", "Batch control", MAIN, "rw", "AnyOfMany",
+                                         "Idle", [
             SwitchMember("START", "Start batch", "Off"),
-            SwitchMember("ABORT", "Abort batch", "Off")])),
-        "DOWNLOAD": _timed(NumberVector("DOWNLOAD", "Download image", DOWNLOADS, "rw", "Idle", [
+            SwitchMember("ABORT", "Abort batch", "Off")]))
+        self.download = _timed(NumberVector("DOWNLOAD", "Download image", DOWNLOADS, "rw",
+                                            "Idle", [
             NumberMember("GROUP", "Group", "%3.0f", 1, MAX_GROUPS, 1, 0),
-            NumberMember("IMAGE", "Image", "%3.0f", 1, 100, 1, 0)])),
-        "IMAGE": _timed(BLOBVector("IMAGE", "Image Data", DOWNLOADS, "ro", "Idle", [
-            BLOBMember("IMAGE", "Image")])),
-    }
+            NumberMember("IMAGE", "Image", "%3.0f", 1, 100, 1, 0)]))
+        self.image = _timed(BLOBVector("IMAGE", "Image Data", DOWNLOADS, "ro", "Idle", [
+            BLOBMember("IMAGE", "Image")]))
+
+
+def make_vectors() -> dict[str, PropertyVector]:
+    """Every vector but the groups', by name, in indilib's order."""
+    return ImagerVectors().by_name()

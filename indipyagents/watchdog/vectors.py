@@ -25,6 +25,8 @@ from indipydriver import TextMember
 from indipydriver import TextVector
 from indipydriver.vectors import PropertyVector
 
+from ..agentrole import FaceVectors
+
 __all__ = ["SAVED", "STEPS", "WatchdogVectors", "make_vectors"]
 
 MAIN = "Main Control"
@@ -60,7 +62,7 @@ def _seconds(name: str, label: str, member: str, group: str, default: float,
     return vector
 
 
-class WatchdogVectors:
+class WatchdogVectors(FaceVectors):
     """One face's vectors, each made afresh and typed by what it is, indilib's first in its
     order; `host`:`port` WATCHDOG_SETTINGS' first address."""
 
@@ -107,10 +109,6 @@ class WatchdogVectors:
         for vector in (self.server, self.trigger, self.shutdown, self.policy, self.active,
                        self.cause):
             vector.timeout = "60"
-
-    def by_name(self) -> dict[str, PropertyVector]:
-        """Every vector by name, in the order they are made (each attribute is one)."""
-        return {vector.name: vector for vector in vars(self).values()}
 
 
 def make_vectors(host: str = "localhost", port: int = 7624) -> dict[str, PropertyVector]:
