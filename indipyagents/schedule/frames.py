@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Target
-from indipyagents.plan.steps import FrameStep
 from indipyagents.plan.steps import expand
+from indipyagents.plan.steps import frames
 
 #: Each target's frames left, batch by batch (the plan's order).
 Remaining = tuple[tuple[int, ...], ...]
@@ -28,9 +28,9 @@ def remaining_after(plan: Plan, done: Collection[str]) -> Remaining:
     """What is left once the frame steps whose ids are in `done` are taken: the journal's
     record of a night (held, or its agent restarted) turned into what a re-plan schedules."""
     counts = [[0] * len(target.batches) for target in plan.targets]
-    for step in expand(plan):
-        if isinstance(step, FrameStep) and step.id in done:
-            counts[step.target_index][step.batch_index] += 1
+    for frame in frames(expand(plan)):
+        if frame.id in done:
+            counts[frame.target_index][frame.batch_index] += 1
     return remaining_of(plan, counts)
 
 

@@ -26,7 +26,6 @@ from datetime import datetime
 from typing import ClassVar
 
 from ..plan.model import Plan
-from ..plan.steps import EndStep
 from ..plan.steps import SlewStep
 from ..plan.steps import Step
 from ..schedule.frames import remaining_after
@@ -150,7 +149,7 @@ class ScheduledOrder:
             waiting = self._tomorrow(place, now)
             if waiting is not None:
                 return 0, waiting
-            end = next(step for step in self.steps if isinstance(step, EndStep))
+            end = next(step for step in self.steps if step.closing)
             return None if end.id in control.done else (len(self.steps), end)
         step = choice.step
         if isinstance(step, SlewStep):  # the block's slew: an id of its own each time
