@@ -63,7 +63,7 @@ def server(workdir: Path, port: int, *args: str) -> subprocess.Popen[bytes]:
 
 
 #: The elements counted: each closing tag of a vector and each one-tag element.
-ELEMENTS = {f"{verb}{kind}": f"</{verb}{kind}Vector>".encode()
+ELEMENTS = {f"{verb}{kind}": b"</" + f"{verb}{kind}Vector".encode() + b">"  # a byte pattern
             for verb in ("def", "set", "new")
             for kind in ("Text", "Number", "Switch", "Light", "BLOB")}
 ELEMENTS |= {"del": b"<delProperty", "message": b"<message", "ping": b"<pingReply"}
