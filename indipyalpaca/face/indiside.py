@@ -52,9 +52,21 @@ QUIET_PERIOD = 0.3
 # CONNECTION went Ok: PUT Connected then still answers within the 5 s that clients such as
 # alpyca allow a request, with room for the INDI device's own answer.
 SETTLE_LIMIT = 3.0
+# A wait that wakes this much past its time found the host stalled (a loaded Raspberry Pi):
+# the silence it saw was not heard, since what the device sent meanwhile may still be on its
+# way through the server and the socket.
+STALL = 0.05
 # How long a property write waits to read back what it set: under the 5 s clients such as
 # alpyca allow a request, over ConformU's 1 s target for a write.
 WRITE_TIMEOUT = 4.0
+
+
+def after_stall(last: float, due: float, now: float) -> float:
+    """The last thing heard, as a quiet period counts it once a wait due at `due` woke at
+    `now`: after a stall (a wake more than STALL late) the quiet period starts again, so
+    what the stall held up has time to arrive; SETTLE_LIMIT still bounds the wait. A wake
+    on time changes nothing."""
+    return max(last, now) if now - due > STALL else last
 
 
 def roles_of(device: Any) -> list[DeviceType]:
@@ -139,6 +151,8 @@ class IndiSide:
                 heard.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(heard.wait(), until - loop.time())
+                if last is not None:
+                    last = after_stall(last, until, loop.time())
 
     def settle(self, device: str) -> None:
         """Start waiting for `device` to settle after the connect just sent, unless a wait
@@ -210,10 +224,11 @@ class IndiSide:
                                    return_when=asyncio.FIRST_COMPLETED)
                 waiting.cancel()
             while since is not None and not over.done():
-                quiet = min(max(last, since) + QUIET_PERIOD, since + SETTLE_LIMIT) - loop.time()
-                if quiet <= 0:
+                due = min(max(last, since) + QUIET_PERIOD, since + SETTLE_LIMIT)
+                if due <= loop.time():
                     return
-                await asyncio.wait({over}, timeout=quiet)
+                await asyncio.wait({over}, timeout=due - loop.time())
+                last = after_stall(last, due, loop.time())
 
     def vector(self, device: str, name: str) -> PropertyVector | None:
         vector = self.client.model.vector(device, name)

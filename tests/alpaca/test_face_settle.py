@@ -8,7 +8,8 @@ their properties one by one after the connect: ``Connected = True`` returns only
 device has settled, so an immediate read of a late-defined member answers; ``Connect()``
 leaves ``Connecting`` True until then; a device that never stops defining still settles
 within the bound (`SETTLE_LIMIT`); a device whose connect goes Alert is reported with its
-reason by either member; the two Alpaca devices of one INDI weather station share one wait.
+reason by either member; the two Alpaca devices of one INDI weather station share one wait;
+a host that stalls (a loaded Raspberry Pi) is not taken for a device that fell quiet.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from indipydriver import SwitchVector
 from indipydriver import newSwitchVector
 
 LATE, RESTLESS, DEAD = "Late Focuser", "Restless Focuser", "Dead Focuser"
+STALLED = "Stalled Focuser"
 WEATHER = "Late Weather"
 REASON = "the focuser has no power"
 # The late devices define one vector every STEP after CONNECTION Ok, the ones the tests
@@ -88,7 +90,7 @@ class SlowDriver(IPyDriver):
 
     def __init__(self) -> None:
         super().__init__(slow_device(LATE), slow_device(RESTLESS), slow_device(DEAD),
-                         slow_device(WEATHER, Interface.WEATHER))
+                         slow_device(STALLED), slow_device(WEATHER, Interface.WEATHER))
         self.defining: dict[str, asyncio.Task[None]] = {}
         self.restless_sent: list[float] = []  # when RESTLESS's definitions went (monotonic)
 
@@ -108,7 +110,9 @@ class SlowDriver(IPyDriver):
                 return
             connection["CONNECT"] = "On"
             await connection.send_setVector(state="Ok")
-            define = self.define_forever if device.devicename == RESTLESS else self.define_late
+            define = {RESTLESS: self.define_forever,
+                      STALLED: self.define_after_a_stall}.get(device.devicename,
+                                                              self.define_late)
             self.defining[device.devicename] = asyncio.create_task(define(device))
         elif event.get("DISCONNECT") == "On":
             connection["DISCONNECT"] = "On"
@@ -119,6 +123,18 @@ class SlowDriver(IPyDriver):
 
     async def define_late(self, device: Device) -> None:
         for name in late_names(device):
+            await asyncio.sleep(STEP)
+            device[name].enable = True
+            await device[name].send_defVector()
+
+    async def define_after_a_stall(self, device: Device) -> None:
+        """As `define_late`, but STEP after ABS_FOCUS_POSITION went out the whole server
+        process stalls (a blocking sleep, as a loaded host stalls it) for twice the quiet
+        period, with nothing on its way; FOCUS_TEMPERATURE then comes STEP after the stall."""
+        for name in late_names(device):
+            if name == "FOCUS_TEMPERATURE":
+                await asyncio.sleep(STEP)
+                time.sleep(2 * QUIET_PERIOD)  # noqa: ASYNC251 - the stall is the point
             await asyncio.sleep(STEP)
             device[name].enable = True
             await device[name].send_defVector()
@@ -175,6 +191,21 @@ def test_connected_true_returns_once_the_late_properties_are_defined(address: st
         assert late.Connecting is False
     finally:
         disconnected(late)
+
+
+def test_a_stalled_host_is_not_taken_for_a_quiet_device(address: str) -> None:
+    """The server process stalls for twice the quiet period between two of the device's
+    definitions: the face's wait wakes late and has heard nothing, but that silence was not
+    heard; the quiet period starts again, so the definition that comes STEP after the stall
+    is seen and the read right after PUT Connected answers (before: NotImplemented)."""
+    stalled = Focuser(address, number_of(address, STALLED, "Focuser"))
+    try:
+        start = time.monotonic()
+        stalled.Connected = True
+        assert stalled.Temperature == 21.5 and stalled.Position == 1234
+        assert time.monotonic() - start < SETTLE_LIMIT + 2 * QUIET_PERIOD + 1.5
+    finally:
+        disconnected(stalled)
 
 
 def test_connecting_stays_true_until_the_device_has_settled(address: str) -> None:
