@@ -235,7 +235,7 @@ class GuiderMachine:
 
     def _fail_guide(self, step: Step, seen: Seen, reason: str) -> None:
         self.wanted = None
-        text = f"no usable guide star: {reason}"
+        text = f"no usable guide star: {reason}" + (f" ({seen.problem})" if seen.problem else "")
         if self.calibration is None:
             step.say("CalibrationFailed", Mount=self.mount, Reason=text)
         else:

@@ -180,15 +180,20 @@ def test_what_cannot_be_guided_fails_with_the_reason() -> None:
     assert [f["Status"] for n, f in events if n == "SettleDone"] == [1]
     assert still.app_state == "Looping"
 
-    for stars, why in (((), "no star in the frame"),
-                       ((Star(300, 300, saturated=True),), "every star saturates"),
-                       (None, "the frame could not be read")):
+    # A frame that could not be read says why (the session's problem: a bad FITS, the
+    # extra [agents] missing) in the reason too.
+    missing = "needs numpy and sep, the optional extra [agents]"
+    for stars, why, problem in (((), "no star in the frame", ""),
+                                ((Star(300, 300, saturated=True),), "every star saturates", ""),
+                                (None, "the frame could not be read", ""),
+                                (None, f"the frame could not be read ({missing})", missing)):
         machine = GuiderMachine()
         machine.loop()
         machine.guide(SETTLE)
         events = []
         for number in range(4):
-            events += machine.frame(Seen(stars, 640, 512, number, float(number))).events
+            seen = Seen(stars, 640, 512, number, float(number), problem=problem)
+            events += machine.frame(seen).events
         assert [n for n, _ in events if n in ("CalibrationFailed", "SettleDone")] \
             == ["CalibrationFailed", "SettleDone"]
         assert why in str(dict(events)["CalibrationFailed"]["Reason"])
