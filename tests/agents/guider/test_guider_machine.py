@@ -373,3 +373,28 @@ def test_trusted_rate_keeps_a_plausible_rate_and_scales_an_implausible_one(
         assert math.isclose(used[0] * measured[1], used[1] * measured[0], abs_tol=1e-12)
         assert used[0] * measured[0] + used[1] * measured[1] > 0
     assert trusted_rate(measured, 0.0) == (measured, "")
+
+
+def test_each_axis_is_a_pi_controller_with_hysteresis_and_a_minimum_move() -> None:
+    """Issue 81 item 2's controller, one axis: an error under MIN_ERROR moves nothing; above it
+    the move is AGGRESSIVITY x (the error blended with the last move by PHD2's HYSTERESIS) plus
+    I_GAIN x the mean of the last STACK errors, against the error; a pulse shorter than
+    MIN_PULSE is none, one longer than MAX_PULSE is cut to it."""
+    from indipyagents.guider.control import AxisController
+    from indipyagents.guider.control import ControllerSettings
+
+    axis = AxisController(ControllerSettings(aggressivity=0.5, i_gain=0.2, stack=2,
+                                             hysteresis=0.25, min_error=0.3,
+                                             min_pulse=0.05, max_pulse=1.0))
+    assert axis.correction(0.2) == 0.0  # under MIN_ERROR
+    first = axis.correction(1.0)  # last move 0; errors 0.2, 1.0
+    assert math.isclose(first, -(0.5 * 0.75 * 1.0 + 0.2 * 0.6))
+    second = axis.correction(2.0)  # the last move (-first) kept at 25 %; errors 1.0, 2.0
+    assert math.isclose(second, -(0.5 * (0.75 * 2.0 + 0.25 * -first) + 0.2 * 1.5))
+    assert axis.correction(-1.0) > 0  # the other way: the move turns round
+    rate = 0.01  # pixels a millisecond
+    assert axis.pulse_ms(0.4, rate) == 0  # 40 ms: under MIN_PULSE (50 ms)
+    assert axis.pulse_ms(-0.6, rate) == 60
+    assert axis.pulse_ms(20.0, rate) == 1000  # 2 s cut to MAX_PULSE
+    axis.reset()
+    assert math.isclose(axis.correction(1.0), -(0.5 * 0.75 + 0.2 * 1.0))
