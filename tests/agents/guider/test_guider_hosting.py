@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from agentkit import executable_folder
 from guiderkit import field_now
+from guiderkit import phd2_guides_once
 from peers import ServingProgram
 from peers import free_port
-from phd2client import Phd2Client
 from serverkit import running
 from serverkit import server
 from waiting import until
@@ -108,16 +108,4 @@ async def test_the_executable_under_our_server_guides_for_a_phd2_client(
                     timeout=30)
         await point_at_the_field(client)
         await client.set(AGENT, "AGENT_GUIDER_SETTINGS", QUICK, timeout=10)
-        async with Phd2Client.connect(phd2_port) as phd2:
-            assert (await phd2.wait_event("AppState", 10))["State"] == "Stopped"
-            reply = await phd2.call("guide", {"settle": {"pixels": 1.5, "time": 3, "timeout": 60},
-                                              "recalibrate": True})
-            assert reply["result"] == 0, reply
-            ended = await phd2.wait_any(("CalibrationComplete", "CalibrationFailed"), 300)
-            assert ended["Event"] == "CalibrationComplete", ended
-            done = await phd2.wait_event("SettleDone", 120)
-            assert done["Status"] == 0, done
-            await phd2.wait_event("GuideStep", 30)
-            assert client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Guiding"
-            assert (await phd2.call("stop_capture"))["result"] == 0
-            await phd2.wait_event("GuidingStopped", 10)
+        await phd2_guides_once(phd2_port, client, calibration=300)

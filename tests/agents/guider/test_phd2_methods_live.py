@@ -2,7 +2,8 @@
 to the real Guider Agent (our server, our mount and guide camera simulators, the agent
 in-process): get_profiles, get_profile, get_current_equipment, get_lock_position, loop
 (LoopingExposures with its Frame), find_star, get_settling while and after a settle (Settling's
-fields), set_paused and get_paused (Paused, Resumed, the state Paused), flip_calibration
+fields), set_paused and get_paused (Paused, Resumed, the state Paused), StarLost with its
+fields and reason when the mount truly points elsewhere (LostLock), flip_calibration
 (CalibrationDataFlipped, the RA axis turned round; refused with PHD2's code 1 "could not flip
 calibration" when not calibrated), clear_calibration, and set_paused's bad parameters (-32602).
 Results and events are PHD2's (``event_server.cpp``)."""
@@ -96,6 +97,19 @@ async def test_the_rest_of_phd2s_methods_answer_as_phd2s() -> None:
             await phd2.wait_event("Resumed", 10)
             assert (await phd2.call("get_paused"))["result"] is False
             await phd2.wait_event("GuideStep", 30)
+            assert (await phd2.call("get_app_state"))["result"] == "Guiding"
+
+            # The mount truly pointing 3 degrees away with no slew said: StarLost with PHD2's
+            # fields and the reason, LostLock; back again, the star found and guided.
+            await client.set(MOUNT, "SIM_POINTING_ERROR", {"RA_ERROR": 0.0, "DEC_ERROR": 180.0},
+                             timeout=10)
+            lost = await phd2.wait_event("StarLost", 30)
+            assert {"Frame", "Time", "StarMass", "SNR", "AvgDist", "ErrorCode"} <= set(lost)
+            assert "guide star" in lost["Status"], lost
+            assert (await phd2.call("get_app_state"))["result"] == "LostLock"
+            await client.set(MOUNT, "SIM_POINTING_ERROR", {"RA_ERROR": 0.0, "DEC_ERROR": 0.0},
+                             timeout=10)
+            await phd2.wait_event("GuideStep", 60)
             assert (await phd2.call("get_app_state"))["result"] == "Guiding"
 
             # flip_calibration: the RA axis turned half round, said by CalibrationDataFlipped.
