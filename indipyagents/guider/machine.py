@@ -223,6 +223,13 @@ class GuiderMachine:
                 return
             star = chosen
             self._select(step, star)
+        if (self.calibration is None or recalibrate) and seen.slewing:
+            # No start for a calibration (the mount moved, or was heard to late on a loaded
+            # machine): the next still frame is, within no_star_frames.
+            self.no_star += 1
+            if self.no_star >= self.tuning.no_star_frames:
+                self._fail_guide(step, seen, "the mount slewed")
+            return
         self.wanted = None
         if self.calibration is None or recalibrate:
             self.state = "Calibrating"

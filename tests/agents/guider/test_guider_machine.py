@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
@@ -398,3 +399,29 @@ def test_each_axis_is_a_pi_controller_with_hysteresis_and_a_minimum_move() -> No
     assert axis.pulse_ms(20.0, rate) == 1000  # 2 s cut to MAX_PULSE
     axis.reset()
     assert math.isclose(axis.correction(1.0), -(0.5 * 0.75 + 0.2 * 1.0))
+
+
+def test_a_calibration_starts_on_a_still_frame_not_one_the_mount_moved_in() -> None:
+    """A guide asked as a slew ends: the frame the agent judged drawn while the mount moved
+    (its client heard the slew's last Busy late, under load) is no start for a calibration,
+    and calibration starts on the next still frame (it once failed at once, "the mount slewed
+    during calibration"); a mount still moving for no_star_frames frames fails the guide with
+    the reason, never a hang."""
+    sky = Sky()
+    machine = GuiderMachine()
+    machine.loop()
+    machine.guide(SETTLE)
+    moving = machine.frame(replace(sky.seen(), slewing=True)).events
+    assert "StartCalibration" not in names(moving) and "CalibrationFailed" not in names(moving)
+    events = run(machine, sky, 80)
+    assert "CalibrationComplete" in names(events) and "CalibrationFailed" not in names(events)
+
+    restless = GuiderMachine()
+    restless.loop()
+    restless.guide(SETTLE)
+    events = []
+    for _ in range(restless.tuning.no_star_frames):
+        events += restless.frame(replace(sky.seen(), slewing=True)).events
+    failed = [f for n, f in events if n == "CalibrationFailed"]
+    assert failed and "the mount slewed" in str(failed[0]["Reason"]), events
+    assert [f["Status"] for n, f in events if n == "SettleDone"] == [1]
