@@ -223,6 +223,13 @@ class GuiderMachine:
                 return
             star = chosen
             self._select(step, star)
+        if (self.calibration is None or recalibrate) and seen.slewing:
+            # No start for a calibration (the mount moved, or was heard to late on a loaded
+            # machine): the next still frame is, within no_star_frames.
+            self.no_star += 1
+            if self.no_star >= self.tuning.no_star_frames:
+                self._fail_guide(step, seen, "the mount slewed")
+            return
         self.wanted = None
         if self.calibration is None or recalibrate:
             self.state = "Calibrating"
@@ -235,7 +242,7 @@ class GuiderMachine:
 
     def _fail_guide(self, step: Step, seen: Seen, reason: str) -> None:
         self.wanted = None
-        text = f"no usable guide star: {reason}"
+        text = f"no usable guide star: {reason}" + (f" ({seen.problem})" if seen.problem else "")
         if self.calibration is None:
             step.say("CalibrationFailed", Mount=self.mount, Reason=text)
         else:

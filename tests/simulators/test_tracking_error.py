@@ -4,6 +4,7 @@ follows the truth and wanders a little with the seeing, through our server and a
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 import numpy as np
@@ -129,3 +130,33 @@ async def test_drift_pe_and_pulses_move_the_true_pointing_and_the_guide_star() -
 
         await until(lambda: offset() > 40.0, timeout=12, interval=0.1)
         assert max(abs(s) for s in swings) <= 30.5
+
+        # Drift in RA (SIM_DRIFT RA, 120" a minute of the RA axis): the truth runs ahead of
+        # the report. Then no periodic error nor drift, and a 2 s west pulse at GUIDE_RATE_WE
+        # (0.5x sidereal) takes the true pointing 15" of the RA axis down (the axis moves: the
+        # report moves with it, as the NS pulse's does).
+        await client.set(mount, "SIM_PE", {"AMPLITUDE": 0.0}, timeout=10)
+
+        def ahead() -> float:
+            """Where the mount truly points past where it says, arcseconds of RA axis."""
+            diff = number("EQUATORIAL_PE", "RA_PE") - number("EQUATORIAL_EOD_COORD", "RA")
+            return diff * 15 * 3600
+
+        await asyncio.sleep(1.5)  # EQUATORIAL_PE sent again without the periodic error
+        still = ahead()
+        await client.set(mount, "SIM_DRIFT", {"RA": 120.0, "DEC": 0.0}, timeout=10)
+        await until(lambda: ahead() > still + 4.0, timeout=10)
+        await client.set(mount, "SIM_DRIFT", {"RA": 0.0}, timeout=10)
+        await asyncio.sleep(1.5)  # sent again after the drift stopped
+        assert ahead() > still + 4.0
+
+        def true_ra() -> float:
+            """RA_PE, arcseconds of RA axis."""
+            return number("EQUATORIAL_PE", "RA_PE") * 15 * 3600
+
+        drifted_ra = true_ra()
+        assert number("GUIDE_RATE", "GUIDE_RATE_WE") == 0.5
+        result = await client.set(mount, "TELESCOPE_TIMED_GUIDE_WE", {"TIMED_GUIDE_W": 2000},
+                                  timeout=10)
+        assert result.state.value == "Ok"
+        await until(lambda: math.isclose(true_ra(), drifted_ra - 15.04, abs_tol=1.0), timeout=5)

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC
 from datetime import datetime
 
+from phd2client import Phd2Client
 from serverkit import running
 from serverkit import server
 
@@ -43,3 +44,25 @@ async def guided_sky(*more: object, phd2_port: int = 0
             indipyclient.connect("127.0.0.1", ours.port) as client:
         await client.set(MOUNT, "CONNECTION", {"CONNECT": "On"}, timeout=10)
         yield ours, client
+
+
+async def phd2_guides_once(phd2_port: int, client: indipyclient.Client,
+                           calibration: float = 400) -> None:
+    """A PHD2 client of the agent on `phd2_port` has it calibrate afresh and guide (the state
+    Stopped at connect, StartCalibration, CalibrationComplete within `calibration` seconds, a
+    settle that ends Ok, a GuideStep, AGENT_GUIDER_STATE Guiding at `client`), then stops it
+    (GuidingStopped): how the executable's tests prove it guides wherever it is hosted."""
+    async with Phd2Client.connect(phd2_port) as phd2:
+        assert (await phd2.wait_event("AppState", 10))["State"] == "Stopped"
+        reply = await phd2.call("guide", {"settle": {"pixels": 1.5, "time": 3, "timeout": 60},
+                                          "recalibrate": True})
+        assert reply["result"] == 0, reply
+        await phd2.wait_event("StartCalibration", 60)
+        ended = await phd2.wait_any(("CalibrationComplete", "CalibrationFailed"), calibration)
+        assert ended["Event"] == "CalibrationComplete", ended
+        done = await phd2.wait_event("SettleDone", 120)
+        assert done["Status"] == 0, done
+        await phd2.wait_event("GuideStep", 30)
+        assert client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Guiding"
+        assert (await phd2.call("stop_capture"))["result"] == 0
+        await phd2.wait_event("GuidingStopped", 10)

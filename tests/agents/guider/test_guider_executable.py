@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 from agentkit import executable_folder
+from guiderkit import phd2_guides_once
 from peers import IndiServer
 from peers import driver_path
 from peers import free_port
-from phd2client import Phd2Client
 from waiting import until
 
 import indipyclient
@@ -61,17 +61,4 @@ async def test_the_executable_under_indiserver_guides_indilibs_ccd(
                     and client.devices.vector(MOUNT, "EQUATORIAL_EOD_COORD").state.value == "Ok",
                     timeout=120)
 
-        async with Phd2Client.connect(phd2_port) as phd2:
-            assert (await phd2.wait_event("AppState", 10))["State"] == "Stopped"
-            reply = await phd2.call("guide", {"settle": {"pixels": 1.5, "time": 3, "timeout": 60},
-                                              "recalibrate": True})
-            assert reply["result"] == 0, reply
-            await phd2.wait_event("StartCalibration", 60)
-            ended = await phd2.wait_any(("CalibrationComplete", "CalibrationFailed"), 400)
-            assert ended["Event"] == "CalibrationComplete", ended
-            done = await phd2.wait_event("SettleDone", 120)
-            assert done["Status"] == 0, done
-            await phd2.wait_event("GuideStep", 30)
-            assert client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Guiding"
-            assert (await phd2.call("stop_capture"))["result"] == 0
-            await phd2.wait_event("GuidingStopped", 10)
+        await phd2_guides_once(phd2_port, client)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
@@ -180,15 +181,20 @@ def test_what_cannot_be_guided_fails_with_the_reason() -> None:
     assert [f["Status"] for n, f in events if n == "SettleDone"] == [1]
     assert still.app_state == "Looping"
 
-    for stars, why in (((), "no star in the frame"),
-                       ((Star(300, 300, saturated=True),), "every star saturates"),
-                       (None, "the frame could not be read")):
+    # A frame that could not be read says why (the session's problem: a bad FITS, the
+    # extra [agents] missing) in the reason too.
+    missing = "needs numpy and sep, the optional extra [agents]"
+    for stars, why, problem in (((), "no star in the frame", ""),
+                                ((Star(300, 300, saturated=True),), "every star saturates", ""),
+                                (None, "the frame could not be read", ""),
+                                (None, f"the frame could not be read ({missing})", missing)):
         machine = GuiderMachine()
         machine.loop()
         machine.guide(SETTLE)
         events = []
         for number in range(4):
-            events += machine.frame(Seen(stars, 640, 512, number, float(number))).events
+            seen = Seen(stars, 640, 512, number, float(number), problem=problem)
+            events += machine.frame(seen).events
         assert [n for n, _ in events if n in ("CalibrationFailed", "SettleDone")] \
             == ["CalibrationFailed", "SettleDone"]
         assert why in str(dict(events)["CalibrationFailed"]["Reason"])
@@ -368,3 +374,54 @@ def test_trusted_rate_keeps_a_plausible_rate_and_scales_an_implausible_one(
         assert math.isclose(used[0] * measured[1], used[1] * measured[0], abs_tol=1e-12)
         assert used[0] * measured[0] + used[1] * measured[1] > 0
     assert trusted_rate(measured, 0.0) == (measured, "")
+
+
+def test_each_axis_is_a_pi_controller_with_hysteresis_and_a_minimum_move() -> None:
+    """Issue 81 item 2's controller, one axis: an error under MIN_ERROR moves nothing; above it
+    the move is AGGRESSIVITY x (the error blended with the last move by PHD2's HYSTERESIS) plus
+    I_GAIN x the mean of the last STACK errors, against the error; a pulse shorter than
+    MIN_PULSE is none, one longer than MAX_PULSE is cut to it."""
+    from indipyagents.guider.control import AxisController
+    from indipyagents.guider.control import ControllerSettings
+
+    axis = AxisController(ControllerSettings(aggressivity=0.5, i_gain=0.2, stack=2,
+                                             hysteresis=0.25, min_error=0.3,
+                                             min_pulse=0.05, max_pulse=1.0))
+    assert axis.correction(0.2) == 0.0  # under MIN_ERROR
+    first = axis.correction(1.0)  # last move 0; errors 0.2, 1.0
+    assert math.isclose(first, -(0.5 * 0.75 * 1.0 + 0.2 * 0.6))
+    second = axis.correction(2.0)  # the last move (-first) kept at 25 %; errors 1.0, 2.0
+    assert math.isclose(second, -(0.5 * (0.75 * 2.0 + 0.25 * -first) + 0.2 * 1.5))
+    assert axis.correction(-1.0) > 0  # the other way: the move turns round
+    rate = 0.01  # pixels a millisecond
+    assert axis.pulse_ms(0.4, rate) == 0  # 40 ms: under MIN_PULSE (50 ms)
+    assert axis.pulse_ms(-0.6, rate) == 60
+    assert axis.pulse_ms(20.0, rate) == 1000  # 2 s cut to MAX_PULSE
+    axis.reset()
+    assert math.isclose(axis.correction(1.0), -(0.5 * 0.75 + 0.2 * 1.0))
+
+
+def test_a_calibration_starts_on_a_still_frame_not_one_the_mount_moved_in() -> None:
+    """A guide asked as a slew ends: the frame the agent judged drawn while the mount moved
+    (its client heard the slew's last Busy late, under load) is no start for a calibration,
+    and calibration starts on the next still frame (it once failed at once, "the mount slewed
+    during calibration"); a mount still moving for no_star_frames frames fails the guide with
+    the reason, never a hang."""
+    sky = Sky()
+    machine = GuiderMachine()
+    machine.loop()
+    machine.guide(SETTLE)
+    moving = machine.frame(replace(sky.seen(), slewing=True)).events
+    assert "StartCalibration" not in names(moving) and "CalibrationFailed" not in names(moving)
+    events = run(machine, sky, 80)
+    assert "CalibrationComplete" in names(events) and "CalibrationFailed" not in names(events)
+
+    restless = GuiderMachine()
+    restless.loop()
+    restless.guide(SETTLE)
+    events = []
+    for _ in range(restless.tuning.no_star_frames):
+        events += restless.frame(replace(sky.seen(), slewing=True)).events
+    failed = [f for n, f in events if n == "CalibrationFailed"]
+    assert failed and "the mount slewed" in str(failed[0]["Reason"]), events
+    assert [f["Status"] for n, f in events if n == "SettleDone"] == [1]
