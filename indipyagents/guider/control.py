@@ -57,6 +57,19 @@ class Calibration:
         return math.degrees(math.atan2(self.ra[1], self.ra[0]))
 
 
+@dataclass
+class CalSteps:
+    """A calibration under way: its phase, the pulses given, where it started."""
+
+    phase: str = "West"
+    steps: int = 0
+    start: tuple[float, float] | None = None
+    west_steps: int = 0
+    ra: tuple[float, float] | None = None
+    north_steps: int = 0
+    back_ms: int = 0  # the way back (East, South) still to pulse
+
+
 def axes_of(calibration: Calibration, dx: float, dy: float) -> tuple[float, float]:
     """The error (`dx`, `dy` pixels) along the RA and Dec axes, pixels: (a, b) with
     a * ra_unit + b * dec_unit = (dx, dy)."""

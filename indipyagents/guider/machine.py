@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
 
 from .control import AxisController
 from .control import Calibration
+from .control import CalSteps
 from .control import SettleTracker
 from .control import axes_of
 from .control import trusted_rate
@@ -45,18 +45,6 @@ __all__ = ["GuiderMachine", "Refused", "Seen", "Star", "Step", "Tuning"]
 
 #: The longest pulse a frame of calibration's way back (East, South) sends, ms.
 RETURN_PULSE_MS = 5000
-
-@dataclass
-class CalSteps:
-    """A calibration under way: its phase, the pulses given, where it started."""
-
-    phase: str = "West"
-    steps: int = 0
-    start: tuple[float, float] | None = None
-    west_steps: int = 0
-    ra: tuple[float, float] | None = None
-    north_steps: int = 0
-    back_ms: int = 0  # the way back (East, South) still to pulse
 
 
 class GuiderMachine:
