@@ -71,3 +71,17 @@ def test_the_long_function_guard_sees_a_long_function(tmp_path: Path) -> None:
               + "\n\ndef short() -> None:\n    pass\n")
     (tmp_path / "m.py").write_text(source)
     assert list(long_functions(tmp_path / "m.py", LIMIT)) == [("C.f", LIMIT + 1)]
+
+
+#: The agents' modules stay small enough to take in (issue 78 item 2: engine.py was 814 lines,
+#: one class of 45 attributes, before its control and triggers moved out).
+AGENT_MODULE_LINES = 450
+
+
+def test_no_module_of_the_agents_is_longer_than_the_limit() -> None:
+    """Every module of `indipyagents` is at most `AGENT_MODULE_LINES` lines: the next
+    between-frames behaviour is a file of its own, not more lines on the engine or a face."""
+    long = {path.relative_to(REPO).as_posix(): lines
+            for path in sorted((REPO / "indipyagents").rglob("*.py"))
+            if (lines := len(path.read_text().splitlines())) > AGENT_MODULE_LINES}
+    assert long == {}
