@@ -308,8 +308,10 @@ class PointingErrorRole(SideRole):
             await self.pe.send_setVector(state="Ok")
 
 
-def make_driver(slew_rate: float = 5.0) -> IPyDriver:
-    """The mount simulator: one device, "Python Mount", slewing at `slew_rate` deg/s."""
+def make_driver(slew_rate: float = 5.0, device_name: str = DEVICE) -> IPyDriver:
+    """The mount simulator: one device, `device_name` ("Python Mount"), slewing at
+    `slew_rate` deg/s; another name makes a second mount beside the first on one server
+    (as `ccd.make_driver`'s name makes a second camera)."""
     motion = EquatorialMotion(slew_rate=slew_rate)
     hardware = SimulatedMount(motion, lst=lambda: 0.0)
     mount = Mount(hardware, latitude=LATITUDE, longitude=LONGITUDE,
@@ -327,7 +329,7 @@ def make_driver(slew_rate: float = 5.0) -> IPyDriver:
         await pointing.pointed(*hardware.true_pointing())
 
     drift = DriftRole(tracking, send_pointing, clock=hardware.clock)
-    device = Device(DEVICE, roles=[mount, pointing, drift], driver_exec=EXEC)
+    device = Device(device_name, roles=[mount, pointing, drift], driver_exec=EXEC)
     return IPyDriver(device)
 
 

@@ -8,9 +8,10 @@ A guide request is taken while looping: the first frame with a usable star selec
 brightest that does not saturate, away from the edges), then calibrates (unless calibrated and
 not asked to recalibrate) and guides. Calibration (`CalSteps`): West pulses until the star
 moved MIN_CALIBRATION_DRIFT pixels, East back, North pulses to clear the Dec backlash until it
-moves, North pulses measured, South back; a star that does not move in MAX_CALIBRATION_STEPS
-fails with the reason; the way back, not measured, is one pulse (at most RETURN_PULSE_MS a
-frame); an RA rate far from the guide rate is said and scaled (`control.trusted_rate`).
+moves, North pulses measured, South back; a star that does not move MIN_CALIBRATION_DRIFT in
+MAX_CALIBRATION_STEPS fails with the reason (PHD2's "star did not move enough"); the way back,
+not measured, is one pulse (at most RETURN_PULSE_MS a frame); an RA rate far from the guide
+rate is said and scaled (`control.trusted_rate`).
 Guiding: the error split on the calibrated axes, each axis's PI controller, pulses against it;
 a frame without the star is StarLost (LostLock), no pulse until it is found near the lock. A dither moves the lock by up to `amount` pixels along
 the axes and settles again. A slewing mount pauses the corrections; a frame on the other pier
@@ -312,9 +313,9 @@ class GuiderMachine:
                 cal.west_steps, cal.phase, cal.steps = cal.steps, "East", 0
                 cal.back_ms = cal.west_steps * t.step_ms
             elif cal.steps >= t.cal_steps:
-                self._cal_fail(step, f"RA calibration failed: the star moved {moved:.1f} px "
-                               f"in {cal.steps} West pulses of {t.step_ms} ms (does the "
-                               "mount take pulses?)")
+                self._cal_fail(step, "RA calibration failed: the star did not move enough "
+                               f"({moved:.1f} of {t.cal_drift:g} px in {cal.steps} West "
+                               f"pulses of {t.step_ms} ms; does the mount take pulses?)")
                 return
         if cal.phase == "East" and cal.back_ms <= 0:
             cal.phase, cal.steps, cal.start = "Backlash", 0, pos
@@ -331,8 +332,9 @@ class GuiderMachine:
                 cal.north_steps, cal.phase, cal.steps = cal.steps, "South", 0
                 cal.back_ms = cal.north_steps * t.step_ms
             elif cal.steps >= t.cal_steps:
-                self._cal_fail(step, f"Dec calibration failed: the star moved {moved:.1f} px "
-                               f"in {cal.steps} North pulses of {t.step_ms} ms")
+                self._cal_fail(step, "Dec calibration failed: the star did not move enough "
+                               f"({moved:.1f} of {t.cal_drift:g} px in {cal.steps} North "
+                               f"pulses of {t.step_ms} ms)")
                 return
         if cal.phase == "South" and cal.back_ms <= 0:
             self._cal_done(step, star, seen.now)

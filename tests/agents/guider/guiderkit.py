@@ -4,17 +4,21 @@ guider test starts from, written once."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC
 from datetime import datetime
+from typing import Any
 
 from phd2client import Phd2Client
 from serverkit import running
 from serverkit import server
+from waiting import until
 
 import indipyclient
 from indipyagents.guider import make_driver
+from indipyclient import setVector
 from indipycore.astro import precess_from_j2000
 from indipyserver import IPyServer
 from indipysimulators import guidecamera
@@ -28,9 +32,17 @@ MOUNT = telescope.DEVICE
 FIELD = (2.35, 57.14)
 
 
-def field_now() -> tuple[float, float]:
-    """FIELD now (JNow), as EQUATORIAL_EOD_COORD takes it."""
-    return precess_from_j2000(*FIELD, datetime.now(UTC))
+def field_now(field: tuple[float, float] = FIELD) -> tuple[float, float]:
+    """`field` (J2000) now (JNow), as EQUATORIAL_EOD_COORD takes it."""
+    return precess_from_j2000(*field, datetime.now(UTC))
+
+
+async def track_at(client: indipyclient.Client, field: tuple[float, float] = FIELD,
+                   mount: str = MOUNT) -> None:
+    """`mount` tracking, its goto to `field` (J2000) done."""
+    await client.set(mount, "ON_COORD_SET", {"TRACK": "On"}, timeout=10)
+    ra, dec = field_now(field)
+    await client.set(mount, "EQUATORIAL_EOD_COORD", {"RA": ra, "DEC": dec}, timeout=30)
 
 
 @asynccontextmanager
@@ -66,3 +78,37 @@ async def phd2_guides_once(phd2_port: int, client: indipyclient.Client,
         assert client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Guiding"
         assert (await phd2.call("stop_capture"))["result"] == 0
         await phd2.wait_event("GuidingStopped", 10)
+
+
+async def calibration_fails(client: indipyclient.Client, phd2: Phd2Client,
+                            within: float) -> tuple[dict[str, Any], str]:
+    """A calibration asked through INDI (AGENT_START_PROCESS CALIBRATION) that cannot be done
+    ends within `within` seconds in PHD2's CalibrationFailed and the vector's Alert (its
+    CALIBRATION Off): never a hang nor a CalibrationComplete. Then the agent still answers
+    (get_calibrated false, stop_capture, AGENT_GUIDER_STATE Stopped). The event and the
+    Alert's message, for the caller to find the reason in."""
+    ended: list[tuple[str, str]] = []
+
+    def start_ends(event: Any) -> bool:
+        if isinstance(event, setVector) and event.devicename == AGENT \
+                and event.vectorname == "AGENT_START_PROCESS" \
+                and event.state is not None and event.state.value in ("Ok", "Alert"):
+            ended.append((event.state.value, str(event.message or "")))
+            return True
+        return False
+
+    started = time.monotonic()
+    with client.waiters.watching(start_ends) as done:
+        await client.set(AGENT, "AGENT_START_PROCESS", {"CALIBRATION": "On"}, wait=False)
+        failed = await phd2.wait_any(("CalibrationFailed", "CalibrationComplete"), within)
+        assert failed["Event"] == "CalibrationFailed", failed
+        await until(lambda: done.done(), timeout=max(1.0, within - (time.monotonic() - started)))
+    state, message = ended[-1]
+    assert state == "Alert", ended
+    assert client.get(AGENT, "AGENT_START_PROCESS", "CALIBRATION") == "Off"
+    assert time.monotonic() - started < within
+    assert (await phd2.call("get_calibrated"))["result"] is False
+    assert (await phd2.call("stop_capture"))["result"] == 0
+    await until(lambda: client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Stopped",
+                timeout=30)
+    return failed, message
