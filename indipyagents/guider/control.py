@@ -64,10 +64,24 @@ class CalSteps:
     phase: str = "West"
     steps: int = 0
     start: tuple[float, float] | None = None
-    west_steps: int = 0
     ra: tuple[float, float] | None = None
-    north_steps: int = 0
     back_ms: int = 0  # the way back (East, South) still to pulse
+
+    def measured(self, dx: float, dy: float, step_ms: int, back: str) -> tuple[float, float]:
+        """The phase's pulses measured (the star moved `dx`, `dy` pixels): its rate, pixels
+        a millisecond of pulse along x and y; the phase turned to `back` (East after West,
+        South after North), as many milliseconds to pulse back as were pulsed."""
+        rate = dx / (self.steps * step_ms), dy / (self.steps * step_ms)
+        self.back_ms, self.phase, self.steps = self.steps * step_ms, back, 0
+        return rate
+
+
+def did_not_move(axis: str, moved: float, wanted: float, steps: int, step_ms: int) -> str:
+    """PHD2's reason for a calibration whose star did not move `wanted` pixels in `steps`
+    pulses: RA's West ones (perhaps no pulse reaches the mount), or Dec's North ones."""
+    direction, hint = ("West", "; does the mount take pulses?") if axis == "RA" else ("North", "")
+    return (f"{axis} calibration failed: the star did not move enough ({moved:.1f} of "
+            f"{wanted:g} px in {steps} {direction} pulses of {step_ms} ms{hint})")
 
 
 def axes_of(calibration: Calibration, dx: float, dy: float) -> tuple[float, float]:

@@ -31,6 +31,7 @@ from .control import Calibration
 from .control import CalSteps
 from .control import SettleTracker
 from .control import axes_of
+from .control import did_not_move
 from .control import trusted_rate
 from .guidetypes import Fields
 from .guidetypes import Refused
@@ -306,16 +307,12 @@ class GuiderMachine:
                  step=cal.steps, State=f"{cal.phase} step {cal.steps}")
         if cal.phase == "West":
             if cal.steps and moved >= t.cal_drift:
-                cal.ra, why = trusted_rate((dx / (cal.steps * t.step_ms),
-                                            dy / (cal.steps * t.step_ms)), t.expected_ra)
+                cal.ra, why = trusted_rate(cal.measured(dx, dy, t.step_ms, "East"),
+                                           t.expected_ra)
                 if why:
                     step.say("Alert", Msg=why, Type="warning")
-                cal.west_steps, cal.phase, cal.steps = cal.steps, "East", 0
-                cal.back_ms = cal.west_steps * t.step_ms
             elif cal.steps >= t.cal_steps:
-                self._cal_fail(step, "RA calibration failed: the star did not move enough "
-                               f"({moved:.1f} of {t.cal_drift:g} px in {cal.steps} West "
-                               f"pulses of {t.step_ms} ms; does the mount take pulses?)")
+                self._cal_fail(step, did_not_move("RA", moved, t.cal_drift, cal.steps, t.step_ms))
                 return
         if cal.phase == "East" and cal.back_ms <= 0:
             cal.phase, cal.steps, cal.start = "Backlash", 0, pos
@@ -327,14 +324,10 @@ class GuiderMachine:
             dx, dy, moved = moved_since_start()
             if cal.steps and moved >= t.cal_drift:
                 assert cal.ra is not None
-                dec = (dx / (cal.steps * t.step_ms), dy / (cal.steps * t.step_ms))
+                dec = cal.measured(dx, dy, t.step_ms, "South")
                 self.calibration = Calibration(cal.ra, dec, seen.pier_side)
-                cal.north_steps, cal.phase, cal.steps = cal.steps, "South", 0
-                cal.back_ms = cal.north_steps * t.step_ms
             elif cal.steps >= t.cal_steps:
-                self._cal_fail(step, "Dec calibration failed: the star did not move enough "
-                               f"({moved:.1f} of {t.cal_drift:g} px in {cal.steps} North "
-                               f"pulses of {t.step_ms} ms)")
+                self._cal_fail(step, did_not_move("Dec", moved, t.cal_drift, cal.steps, t.step_ms))
                 return
         if cal.phase == "South" and cal.back_ms <= 0:
             self._cal_done(step, star, seen.now)
