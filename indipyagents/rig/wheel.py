@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 
 from indipyclient import Client
+from indipyclient.model.properties import PropertyVector
 from indipycore.protocol import State
 
 from .indiset import command
@@ -50,6 +51,21 @@ class IndiWheel:
         names = self.client.devices.vector(self.name, "FILTER_NAME")
         return [] if names is None else [str(names[member]) for member in names]
 
+    async def _still(self) -> PropertyVector | None:
+        """FILTER_SLOT once the wheel is not turning: a turn under way (asked for by an agent
+        killed mid-batch and started again, or by another client) is waited for, within
+        WHEEL_WAIT, since a wheel refuses a new turn until it stops ("still turning: try
+        again"); `DeviceLost` when it never stops."""
+        vector = self.client.devices.vector(self.name, "FILTER_SLOT")
+        if vector is None or vector.state != State.BUSY:
+            return vector
+        try:
+            return await self.client.wait_for(self.name, "FILTER_SLOT", timeout=WHEEL_WAIT,
+                                              state=(State.OK, State.IDLE, State.ALERT))
+        except TimeoutError:
+            raise DeviceLost(self.name, f"FILTER_SLOT still turning after {WHEEL_WAIT:g} s") \
+                from None
+
     def _current(self) -> int:
         if self.client.devices.vector(self.name, "FILTER_SLOT") is None:
             raise DeviceLost(self.name, "FILTER_SLOT is not defined")
@@ -80,7 +96,7 @@ class IndiWheel:
         (Ok or Idle: one whose last turn went Alert, or that still turns, is asked again)."""
         await self.prepare()
         wanted = self.slot_of(filter)
-        vector = self.client.devices.vector(self.name, "FILTER_SLOT")
+        vector = await self._still()
         if wanted == self._current() and vector is not None \
                 and vector.state in (State.OK, State.IDLE):
             return wanted

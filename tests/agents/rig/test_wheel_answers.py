@@ -135,3 +135,22 @@ async def test_a_turn_gone_alert_is_refused_and_asked_again(tmp_path: Path) -> N
         with pytest.raises(DeviceRefused, match="FILTER_SLOT went Alert"):
             await wheel.select(1)
 
+
+
+async def test_a_turn_under_way_is_waited_for_not_refused() -> None:
+    """Our wheel simulator (half a second a slot) refuses a new turn while it turns ("still
+    turning: try again"), as the agent started again under indiserver met it after its process
+    was killed mid-turn (a batch failed, 2026-11-28): a select while another client's turn is
+    under way waits for the wheel to stop, then turns it, instead of being refused."""
+    from indipysimulators import focus
+
+    async with running(server(focus.make_driver())) as served, \
+            indipyclient.connect("127.0.0.1", served.port) as client:
+        await client.set(focus.WHEEL, "CONNECTION", {"CONNECT": "On"}, timeout=10)
+        await client.wait_for(focus.WHEEL, "FILTER_NAME", timeout=10)
+        wheel = IndiWheel(client, focus.WHEEL)
+        await client.send_newVector(focus.WHEEL, "FILTER_SLOT", members={"FILTER_SLOT_VALUE": 5})
+        await client.wait_for(focus.WHEEL, "FILTER_SLOT", state=State.BUSY, timeout=5)
+        assert await asyncio.wait_for(wheel.select(3), 10) == 3
+        vector = client.vector(focus.WHEEL, "FILTER_SLOT")
+        assert (vector.state, await wheel.slot()) == (State.OK, 3)
