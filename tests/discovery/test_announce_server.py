@@ -88,10 +88,16 @@ def test_two_servers_on_one_host_and_a_name_taken_get_distinct_names(
         (tmp_path / "a").mkdir()
         (tmp_path / "b").mkdir()
         with first, second:
-            names = wait_for(lambda: {r.name for r in avahi.browse("_indi._tcp")}
-                             >= {f"{taken} (2)", instance_name("INDI", second.port)} and
-                             {r.name for r in avahi.browse("_indi._tcp")}, 10,
-                             lambda: f"renamed service; log:\n{first.log_tail()}")
+            wanted = {f"{taken} (2)", instance_name("INDI", second.port)}
+
+            def renamed() -> set[str] | None:
+                found = {r.name for r in avahi.browse("_indi._tcp")}  # about a second each
+                return found if found >= wanted else None
+
+            # Two servers' starts, each probe and the rename's second probe: 10 s ran out
+            # once with eight workers and a benchmark on two cores (the first server had not
+            # logged yet); the bound says "it happens", not how fast.
+            names = wait_for(renamed, 30, lambda: f"renamed service; log:\n{first.log_tail()}")
             assert taken in names  # avahi-publish's, untouched
             assert "is taken on the network" in first.log_text()
             assert first.running and second.running
