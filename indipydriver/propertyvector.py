@@ -8,6 +8,7 @@ driver's hot path, is a join of pieces it made, kept from one send to the next (
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from collections.abc import Iterable
 from collections.abc import MutableMapping
 from datetime import datetime
@@ -367,7 +368,7 @@ class PropertyVector(ByName[Any], MutableMapping[str, Any]):
         data = self._set_bytes(members, message, None, state=State.ALERT, mark_sent=False)
         await driver._send(data)
 
-    def _ordered(self, members: Iterable[PropertyMember]) -> Iterable[PropertyMember]:
+    def _ordered(self, members: Collection[PropertyMember]) -> Collection[PropertyMember]:
         return members
 
     async def send_defVector(
@@ -403,13 +404,17 @@ class PropertyVector(ByName[Any], MutableMapping[str, Any]):
         driver = self._sending_driver()
         if driver is None:
             return
+        members = self._set_members(allvalues)
+        if not allvalues and not members and not message and not state:
+            return
+        await self._send_set(driver, members, message, timestamp)
+
+    def _set_members(self, allvalues: bool) -> Collection[PropertyMember]:
+        """The members `send_setVector` sends, in the order sent (`_ordered`'s): all of them,
+        or only the changed ones."""
         if allvalues:
-            members: Iterable[PropertyMember] = self.data.values()
-        else:
-            members = [m for m in self.data.values() if m.changed]
-            if not members and not message and not state:
-                return
-        await self._send_set(driver, self._ordered(members), message, timestamp)
+            return self.data.values()
+        return [m for m in self.data.values() if m.changed]
 
     async def send_setVectorMembers(
         self,
@@ -429,10 +434,6 @@ class PropertyVector(ByName[Any], MutableMapping[str, Any]):
         if unknown:
             raise KeyError(f"vector {self.name!r} has no member(s) {sorted(unknown)}")
         chosen = [m for m in self.data.values() if m.name in wanted]
-        await self._send_members(driver, chosen, message, timestamp)
-
-    async def _send_members(self, driver: DriverPort, chosen: list[PropertyMember],
-                            message: str, timestamp: datetime | None) -> None:
         await self._send_set(driver, self._ordered(chosen), message, timestamp)
 
     async def send_delProperty(self, message: str = "", timestamp: datetime | None = None) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -144,13 +145,16 @@ class SwitchVector(_PermVector):
     def _extra_def_attrs(self) -> str:
         return attribute("perm", self._perm.value) + attribute("rule", self._rule.value)
 
-    def _ordered(self, members: Iterable[PropertyMember]) -> Iterable[PropertyMember]:
+    def _ordered(self, members: Collection[PropertyMember]) -> list[PropertyMember]:
         # SPEC pp.9-10: for OneOfMany the device reports the switch going Off before the one
         # going On, so a client never sees two On at once.
-        members = list(members)
         return [m for m in members if m.membervalue == "Off"] + [
             m for m in members if m.membervalue == "On"
         ]
+
+    def _set_members(self, allvalues: bool) -> list[PropertyMember]:
+        """Off before On, as `_ordered` has them."""
+        return self._ordered(super()._set_members(allvalues))
 
 
 class LightVector(PropertyVector):
@@ -263,27 +267,15 @@ class BLOBVector(_PermVector):
         """Format (file suffix such as '.fits' or '.fits.z') of this member's BLOBs."""
         self._member(membername, BLOBMember).blobformat = blobformat
 
-    async def send_setVector(
-        self,
-        message: str = "",
-        timestamp: datetime | None = None,
-        timeout: Any = None,
-        state: str | None = None,
-        allvalues: bool = True,
-    ) -> None:
-        """Send members that hold data (all of them, or only changed ones)."""
-        names = [
-            m.name for m in self.data.values()
-            if m.membervalue is not None and (allvalues or m.changed)
-        ]
-        if not names and not allvalues and not message and not state:
-            return
-        await self.send_setVectorMembers(message, timestamp, timeout, state, names)
+    def _set_members(self, allvalues: bool) -> list[PropertyMember]:
+        """Only members that hold data: one never given any has nothing to send."""
+        return [m for m in self.data.values()
+                if m.membervalue is not None and (allvalues or m.changed)]
 
-    async def _send_members(self, driver: DriverPort, chosen: list[PropertyMember],
-                            message: str, timestamp: datetime | None) -> None:
+    async def _send_set(self, driver: DriverPort, members: Iterable[PropertyMember], message: str,
+                        timestamp: datetime | None) -> None:
         # The chosen BLOB members with their current data; none makes a state-only set.
-        blobs = [self._member(m.name, BLOBMember) for m in chosen]
+        blobs = [self._member(m.name, BLOBMember) for m in members]
         payloads = [(m, m.read_value()) for m in blobs]
         fds: list[int] = []
         if driver.attaches_blobs and attachable([(m.blobsize, raw) for m, raw in payloads]):

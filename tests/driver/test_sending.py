@@ -37,6 +37,31 @@ async def test_send_setvector_sends_all_members_or_only_changed_ones() -> None:
         assert not [e for e in client.pending() if isinstance(e, pe.SetNumberVector)]
 
 
+@pytest.mark.parametrize(("name", "kind"), [
+    ("NUM", pe.SetNumberVector), ("TXT", pe.SetTextVector), ("ONE", pe.SetSwitchVector),
+    ("BLOB", pe.SetBLOBVector)])
+async def test_a_changed_only_set_with_nothing_changed_is_the_same_for_every_kind(
+    name: str, kind: type,
+) -> None:
+    """`send_setVector(allvalues=False)` with no member changed applies its timeout even
+    when it sends nothing, and a message assigned since the last send goes out in a set of
+    no members, for a BLOB vector as for the others (it once returned before either)."""
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        vector = driver[DEV][name]
+        await vector.send_defVector()  # every member sent: none changed
+        await client.round_trip()
+        client.pending()
+        await vector.send_setVector(allvalues=False, timeout=7)
+        await client.round_trip()
+        assert vector.timeout == "7"
+        assert not [e for e in client.pending() if isinstance(e, kind)]
+        vector.message = "cooling down"
+        await vector.send_setVector(allvalues=False)
+        event = await client.expect(kind)
+        assert (event.name, event.members, event.message) == (name, (), "cooling down")
+
+
 async def test_a_message_goes_with_one_send_only() -> None:
     driver = make_driver()
     async with DriverHarness(driver) as client:
