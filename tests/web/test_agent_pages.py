@@ -158,6 +158,11 @@ def test_a_night_from_the_agents_page_says_what_it_is_doing(
         expect(answer).to_contain_text("Busy", timeout=15000)  # the page's wait is over
         expect(answer).not_to_contain_text("timed out")
         expect(answer).to_contain_text("under way")
+        # The night's first frame beside the controls first: on a desk they stand in two
+        # columns beside it and in three before it comes (the answer 320 px wide, not 303).
+        # It comes about 1.5 s before the page stops waiting; on a loaded machine, after.
+        image = page.locator(f"#img-{vector_id(AGENT, 'AGENT_LAST_FRAME')}")
+        expect(image.locator("img.latest")).to_be_visible(timeout=30000)
         # the answer alone: the section around it is redrawn as the night goes
         same_picture(element_picture(answer), f"agent_start_answer_{size}.png", tmp_path)
 
@@ -183,7 +188,6 @@ def test_a_night_from_the_agents_page_says_what_it_is_doing(
 
         expect(state.locator(".badge")).to_have_text("Ok", timeout=90000)
         expect(answer.locator(".result")).to_have_count(0)  # the night is over: nothing stale
-        image = page.locator(f"#img-{vector_id(AGENT, 'AGENT_LAST_FRAME')}")
         expect(image.locator("img.latest")).to_have_count(1, timeout=15000)
         caption = image.locator("figcaption")
         expect(caption).to_contain_text("M42_Green_Light_002.fits")
