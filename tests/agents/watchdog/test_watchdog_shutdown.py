@@ -2,7 +2,7 @@
 WATCHDOG_STEPS; the sequencer paused by the contract (AGENT_SAFETY_CAUSE, then
 AGENT_SAFETY.UNSAFE) and told SAFE once safe for WATCHDOG_RESUME_VALUE; the script given the
 cause; a refusing mount retried, then Alert while the rest go on, and parked again later; a
-mount unparked while unsafe parked again. In-process, against small devices of the test's
+mount unparked while unsafe parked again, and asked again when it loses that park. In-process, against small devices of the test's
 own (watchdogkit)."""
 
 from __future__ import annotations
@@ -143,6 +143,26 @@ async def test_a_mount_unparked_while_unsafe_is_parked_again(tmp_path: Path) -> 
         assert rig.of(MOUNT, "TELESCOPE_PARK")[-1] == {"PARK": "On"}
         await until(lambda: rig.of(ROOF, "DOME_SHUTTER")[-1] == {"SHUTTER_CLOSE": "On"}, 10)
         await said(client, "unparked while unsafe")
+
+
+async def test_a_re_park_the_mount_loses_is_asked_again(tmp_path: Path) -> None:
+    """A re-park answered as indi_watchdog's lost one is (Idle, the mount still unparked:
+    "Telescope already unparked.") is not taken for done: the mount is asked again and
+    parked, where indi_watchdog, acting on the change to unparked only, leaves it unparked."""
+    rig = Rig()
+    async with served(tmp_path, rig) as (_driver, client):
+        await point_at_doubles(client)
+        await configure(client, WATCHDOG_SHUTDOWN={"PARK_MOUNT": "On", "PARK_DOME": "Off",
+                                                   "PAUSE_SEQUENCE": "Off"})
+        await heartbeat_shutdown(client)
+        await steps_done(client)
+        rig.lose_parks = 1
+        await client.set(MOUNT, "TELESCOPE_PARK", {"UNPARK": "On"})
+        await until(lambda: len(rig.of(MOUNT, "TELESCOPE_PARK")) == 4, 10, "the park again")
+        await until(lambda: client.get(MOUNT, "TELESCOPE_PARK", "PARK") == "On", 5)
+        assert rig.lose_parks == 0
+        assert rig.of(MOUNT, "TELESCOPE_PARK")[1:] == [{"UNPARK": "On"}, {"PARK": "On"},
+                                                      {"PARK": "On"}]
 
 
 async def test_a_step_whose_device_is_missing_is_alert_at_once(tmp_path: Path) -> None:

@@ -2,9 +2,10 @@
 ``indiserver`` with indilib's weather, telescope and dome simulators (ours as the executable
 ``indipy_agent_watchdog``), both driven by the same indi_setprop commands. Both park the mount
 and the dome after a weather Alert (WEATHER_CONTROL.Precip > 0, then WEATHER_REFRESH), both
-park a mount unparked while the weather is still Alert, and both park the mount and then the
-dome (MOUNT_LOCKS) after a heartbeat that stops. The figures are measured for both and
-asserted as bounds: parked within the threshold plus 10 s."""
+park a mount unparked while the weather is still Alert (indi_watchdog unless its own race
+loses the park: `THEIRS_LOST`), and both park the mount and then the dome (MOUNT_LOCKS) after
+a heartbeat that stops. The figures are measured for both and asserted as bounds: parked
+within the threshold plus 10 s."""
 
 from __future__ import annotations
 
@@ -32,6 +33,18 @@ pytestmark = [pytest.mark.interop, pytest.mark.timeout(300)]
 #: indi_watchdog's figures in the notes were measured with a 5 s threshold and heartbeat.
 THRESHOLD = 5
 HEARTBEAT = 5
+#: indi_watchdog 1.9.9 re-parks through its client's copy of TELESCOPE_PARK, which the client's
+#: reader thread writes at the same moment (the simulator's unpark sends two Ok sets): now and
+#: then the switch on when it sends is UNPARK (indilib's client sends only the switch that is
+#: on), the simulator answers "Telescope already unparked." (Idle) and, acting only on the
+#: change to unparked, indi_watchdog never asks again: the mount stays unparked in the rain.
+#: Measured on this rig (one watchdog, the mount unparked again and again, four busy loops on
+#: two cores): indi_watchdog lost 4 re-parks in 550 (none in 60 without the loops), ours none
+#: in 300; a full run under load lost one of indi_watchdog's. Ours parks again whenever a tick
+#: finds the mount unparked while unsafe, so it is held to the park itself.
+THEIRS_LOST = "Telescope already unparked."
+#: indi_watchdog's word that it parks the mount again (said before it sends the park).
+THEIRS_DECIDED = "Mount unparked while weather alert is active"
 
 
 def _set(port: int, *specs: str) -> None:
@@ -86,12 +99,32 @@ def _weather(port: int) -> dict[str, object]:
         unpark = time.monotonic()
         _set(port, f"{MOUNT}.TELESCOPE_PARK.UNPARK=On")
         unparked = wait_for(lambda: watcher.unparked_at(MOUNT, unpark), 10, "the unpark")
-        again = wait_for(lambda: watcher.parked_at(MOUNT, unparked), 60,
-                         lambda: f"parked again on {port}: {watcher.records()[-6:]}")
-        seen["repark"] = again - unparked
+        seen.update(_parked_again(watcher, port, unparked))
     finally:
         watcher.close()
     return seen
+
+
+def _parked_again(watcher: ParkWatcher, port: int, unparked: float) -> dict[str, float]:
+    """Seconds from the unpark until the mount was seen parked again ("repark"); or, when the
+    simulator answered a park that said UNPARK (`THEIRS_LOST`), until the watchdog said it
+    parks again ("repark lost")."""
+    def outcome() -> tuple[str, float] | None:
+        again = watcher.parked_at(MOUNT, unparked)
+        if again is not None:
+            return "repark", again
+        lost = watcher.said_at(THEIRS_LOST, unparked)
+        return None if lost is None else ("repark lost", lost)
+
+    def last() -> str:
+        return f"on {port}: {watcher.records()[-6:]}, {[m.text for m in watcher.messages[-6:]]}"
+
+    how, at = wait_for(outcome, 60, lambda: f"parked again {last()}")
+    if how == "repark lost":
+        # Its message and its client's command reach the server by different sockets.
+        at = wait_for(lambda: watcher.said_at(THEIRS_DECIDED, unparked), 10,
+                      lambda: f"the decision to park again {last()}")
+    return {how: at - unparked}
 
 
 def _heartbeat(port: int) -> dict[str, object]:
@@ -126,7 +159,9 @@ def test_both_park_after_a_weather_alert_and_park_again(
         indiserver_factory: Callable[..., IndiServer]) -> None:
     """After the weather simulator's Alert both watchdogs have the mount and the dome parked
     within the threshold plus 10 s (not before the threshold); a mount unparked while it still
-    rains is parked again by both within 10 s."""
+    rains is parked again within 10 s by ours, and by indi_watchdog unless its own race sent
+    UNPARK instead (`THEIRS_LOST`: then its decision to park again, within 10 s, is what it
+    is held to)."""
     seen = _side_by_side(indiserver_factory, _weather)
     print(seen)  # the figures, for the report (pytest -s)
     for who, figures in seen.items():
@@ -134,7 +169,8 @@ def test_both_park_after_a_weather_alert_and_park_again(
         assert isinstance(weather, dict)
         assert THRESHOLD - 1 <= weather["mount"] <= THRESHOLD + 10, (who, seen)
         assert THRESHOLD - 1 <= weather["dome"] <= THRESHOLD + 10, (who, seen)
-        repark = figures["repark"]
+        key = "repark lost" if who == "indi_watchdog" and "repark lost" in figures else "repark"
+        repark = figures.get(key)
         assert isinstance(repark, float) and repark <= 10, (who, seen)
 
 

@@ -60,6 +60,9 @@ class Rig:
     #: as indilib's telescope simulator does, counted in `aborted`.
     slow_park: float = 0.0
     aborted: int = 0
+    #: PARKs still to answer as indilib's telescope simulator answers indi_watchdog's lost
+    #: re-park (an UNPARK reached it): Idle, UNPARK on, "Telescope already unparked.".
+    lose_parks: int = 0
 
     def of(self, device: str, vector: str) -> list[dict[str, str]]:
         return [values for dev, vec, values, _ in self.requests
@@ -96,6 +99,11 @@ class Doubles(IPyDriver):
         vector = event.vector
         if name == "TELESCOPE_PARK" and self.rig.refuse_park and values.get("PARK") == "On":
             await vector.send_setVector(state="Alert", message="park refused (a test)")
+            return
+        if name == "TELESCOPE_PARK" and self.rig.lose_parks and values.get("PARK") == "On":
+            self.rig.lose_parks -= 1
+            vector["PARK"], vector["UNPARK"] = "Off", "On"
+            await vector.send_setVector(state="Idle", message="Telescope already unparked.")
             return
         if name == "TELESCOPE_PARK" and self.rig.slow_park and values.get("PARK") == "On":
             await self._slow_park(vector)
