@@ -1,0 +1,94 @@
+"""A TXT record announced again (a server's devices changed) is what the link ends with: an
+answer python-zeroconf held back from before the update (RFC 6762 section 14: records that went
+out in the last second wait a second more) goes out after it carrying the new record, not the
+one replaced; before, that late answer put a starting server's ``ndev=0`` back into every cache
+with its cache-flush bit, and a listing right after showed the server without its devices."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+import time
+from typing import Any
+
+import pytest
+from discoverykit import Avahi
+from discoverykit import sniffing
+from waiting import until
+
+from indipydiscovery.announce import INDI_SERVICE
+from indipydiscovery.announce import Announcement
+from indipydiscovery.announce import Announcer
+
+NAME = "txt update test INDI 7"
+
+
+def ptr_question(service_type: str) -> bytes:
+    """A multicast DNS query (QM) for `service_type`'s PTR records, as a browser asks it."""
+    labels = b"".join(bytes([len(part)]) + part.encode()
+                      for part in service_type.rstrip(".").split("."))
+    return struct.pack("!6H", 0, 0, 1, 0, 0, 0) + labels + b"\0" + struct.pack("!2H", 12, 1)
+
+
+def ask(question: bytes) -> None:
+    """Send `question` on lo from port 5353 (a question from another port is legacy unicast,
+    answered at once and to the asker only)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(("", 5353))
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("127.0.0.1"))
+        sock.sendto(question, ("224.0.0.251", 5353))
+
+
+def held_back(zeroconf: Any) -> list[Any]:
+    """The records of the multicast answers `zeroconf` has not sent yet (its queues)."""
+    records = []
+    for queue in (zeroconf.out_queue, zeroconf.out_delay_queue):
+        for group in queue.queue:
+            for answer, additionals in group.answers.items():
+                records += [answer, *additionals]
+    return records
+
+
+def texts(records: list[Any]) -> list[bytes]:
+    """The TXT records' strings among `records`, of our service only."""
+    return [r.text for r in records if r.name.startswith(NAME) and hasattr(r, "text")]
+
+
+@pytest.mark.asyncio
+async def test_an_answer_held_back_across_an_update_carries_the_new_txt(avahi: Avahi) -> None:
+    """Announced with v=1, asked for ``_indi._tcp`` at once (its records went out in the last
+    second: the answer is held back a second, with v=1 in it), then updated to v=2: every TXT
+    record of the service on the link after the update, the held-back answer's included, is
+    v=2, and avahi, a cache on the link, resolves v=2."""
+    from zeroconf import DNSIncoming
+
+    announcer = Announcer(["lo"], listen_host="127.0.0.1", hostname="vm")
+    with sniffing() as sniffer:
+        await announcer.start([Announcement(NAME, INDI_SERVICE, 7, {"v": "1"})])
+        try:
+            assert announcer._zeroconf is not None
+            zeroconf = announcer._zeroconf.zeroconf
+            ask(ptr_question(INDI_SERVICE))
+            await until(lambda: b"\x03v=1" in texts(held_back(zeroconf)), 10,
+                        "the answer to the question held back with v=1")
+            updated = time.monotonic()
+            await announcer.update(NAME, {"v": "2"})
+
+            def since_update() -> list[bytes] | None:
+                """The TXT records of the service in the responses read since the update:
+                once there are the update's three announcements and the answer held back."""
+                read = [DNSIncoming(data) for when, _, data in list(sniffer.packets)
+                        if when >= updated]
+                found = texts([r for m in read if m.is_response() for r in m.answers()])
+                return found if len(found) >= 4 else None
+
+            sent = await until(since_update, 10, "four TXT records since the update")
+            assert not held_back(zeroconf)
+            assert set(sent) == {b"\x03v=2"}, sent
+            found = [r.txt for r in await asyncio.to_thread(avahi.browse) if r.name == NAME]
+            assert found == [("v=2",)], found
+        finally:
+            await announcer.stop()
