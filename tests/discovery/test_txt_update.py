@@ -1,8 +1,10 @@
-"""A TXT record announced again (a server's devices changed) is what the link ends with: an
-answer python-zeroconf held back from before the update (RFC 6762 section 14: records that went
-out in the last second wait a second more) goes out after it carrying the new record, not the
-one replaced; before, that late answer put a starting server's ``ndev=0`` back into every cache
-with its cache-flush bit, and a listing right after showed the server without its devices."""
+"""A TXT record announced again (a server's devices changed) is what the link and a listing end
+with. The announcer: an answer python-zeroconf held back from before the update (RFC 6762
+section 14: records that went out in the last second wait a second more) goes out after it
+carrying the new record, not the one replaced; before, that late answer put a starting server's
+``ndev=0`` back into every cache with its cache-flush bit, and a listing right after showed the
+server without its devices. The listing: a record that changes while its service is being
+resolved is read again; before, the change was dropped and the listing kept the old one."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import asyncio
 import socket
 import struct
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -17,9 +20,11 @@ from discoverykit import Avahi
 from discoverykit import sniffing
 from waiting import until
 
+from indipydiscovery import browse
 from indipydiscovery.announce import INDI_SERVICE
 from indipydiscovery.announce import Announcement
 from indipydiscovery.announce import Announcer
+from indipydiscovery.txt import server_txt
 
 NAME = "txt update test INDI 7"
 
@@ -92,3 +97,50 @@ async def test_an_answer_held_back_across_an_update_carries_the_new_txt(avahi: A
             assert found == [("v=2",)], found
         finally:
             await announcer.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_txt_changed_while_its_service_is_resolved_is_read_again(
+        avahi: Avahi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A listing has resolved our service (device A) and is checking its address when the
+    record changes to devices A and B (zeroconf's browser tells it so): the listing returns
+    A and B."""
+    checking, checked = asyncio.Event(), asyncio.Event()
+    port = 3  # nobody else's service: the one whose check is held
+    real = browse._refuses
+
+    async def held(addresses: Sequence[str], to: int) -> str | None:
+        if to != port:
+            return await real(addresses, to)
+        checking.set()
+        await checked.wait()
+        return None
+
+    monkeypatch.setattr(browse, "_refuses", held)
+    heard: list[tuple[str, str]] = []
+    handler = browse.Browse._changed
+
+    def spied(self: browse.Browse, zeroconf: Any) -> Any:
+        changed = handler(self, zeroconf)
+
+        def spy(service_type: str, name: str, state_change: Any, **rest: object) -> None:
+            heard.append((name, state_change.name))
+            changed(service_type, name, state_change, **rest)
+
+        return spy
+
+    monkeypatch.setattr(browse.Browse, "_changed", spied)
+    announcer = Announcer(["lo"], listen_host="127.0.0.1", hostname="vm")
+    await announcer.start([Announcement(NAME, INDI_SERVICE, port,
+                                        server_txt(version="1", devices=["A"]))])
+    try:
+        listing = asyncio.create_task(browse.discover_async(6.0, kinds=("indi",)))
+        await until(checking.is_set, 6, "the listing checking our service's address")
+        await announcer.update(NAME, server_txt(version="1", devices=["A", "B"]))
+        await until(lambda: (f"{NAME}.{INDI_SERVICE}", "Updated") in heard, 6,
+                    lambda: f"the listing told of the change: {heard}")
+        checked.set()
+        services = await listing
+    finally:
+        await announcer.stop()
+    assert [s.devices for s in services if s.name == NAME] == [("A", "B")]
