@@ -31,11 +31,13 @@ from indipydiscovery.interfaces import Interface
 from indipydiscovery.interfaces import chosen_interfaces
 
 if TYPE_CHECKING:
+    from zeroconf import Zeroconf
+    from zeroconf._dns import DNSRecord
     from zeroconf.asyncio import AsyncServiceInfo
     from zeroconf.asyncio import AsyncZeroconf
 
 __all__ = ["HTTP_SERVICE", "INDI_SERVICE", "Announcement", "Announcer", "NotAnnounced",
-           "extra_missing", "instance_name", "reachable_addresses"]
+           "extra_missing", "instance_name", "reachable_addresses", "renew_queued_answers"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,9 @@ MAX_RENAMES = 32
 GOODBYE_TIMEOUT = 3.0
 #: A DNS label's limit, an instance name's.
 _LABEL = 63
+#: Where python-zeroconf keeps the multicast answers it is holding back (a leading underscore
+#: before 0.131).
+_ANSWER_QUEUES = ("out_queue", "out_delay_queue", "_out_queue", "_out_delay_queue")
 
 
 class NotAnnounced(Exception):
@@ -126,6 +131,34 @@ def reachable_addresses(interfaces: Sequence[Interface], listen_host: str) -> li
     return found
 
 
+def renew_queued_answers(zeroconf: Zeroconf, old: DNSRecord, new: DNSRecord) -> int:
+    """Make the answers `zeroconf` holds back carry `new` where they carry `old`; returns how
+    many did. Called on zeroconf's loop, right after its registry took `new`.
+
+    A multicast answer waits 20-500 ms, and one whose records went out in the last second a
+    second more (RFC 6762 section 14), holding the records of the moment it was asked: the
+    answer to a question asked just before an update would go out just after it with the TXT
+    the update replaced, cache-flush bit set, and every cache on the link (avahi's, a listing's)
+    would hold the old record again, a server's devices gone for the record's TTL."""
+    if old == new:
+        return 0
+    renewed = 0
+    for attribute in _ANSWER_QUEUES:
+        for group in getattr(getattr(zeroconf, attribute, None), "queue", ()):
+            answers = group.answers
+            if old in answers:
+                answers.setdefault(new, set()).update(answers.pop(old))
+                renewed += 1
+            for additionals in answers.values():
+                if old in additionals:
+                    additionals.discard(old)
+                    additionals.add(new)
+                    renewed += 1
+    if renewed:
+        logger.debug("%d answers held back carry the new %s", renewed, new.name)
+    return renewed
+
+
 class Announcer:
     """Announces services on the chosen interfaces (`interfaces` names, else
     ``INDIPY_MDNS_INTERFACES``, else every multicast one) for a server listening on
@@ -203,7 +236,9 @@ class Announcer:
         info = self._info(Announcement(self.names[name], old.type, old.port or 0, txt),
                           self.names[name])
         self._infos[name] = info
-        await (await self._zeroconf.async_update_service(info))
+        broadcast = await self._zeroconf.async_update_service(info)  # registry updated now
+        renew_queued_answers(self._zeroconf.zeroconf, old.dns_text(), info.dns_text())
+        await broadcast
 
     async def stop(self) -> None:
         """Send the goodbyes (bounded by `GOODBYE_TIMEOUT`) and close; idempotent."""

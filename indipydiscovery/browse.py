@@ -157,7 +157,9 @@ class Browse:
     """One browse of `types` on the `chosen` interfaces: each service heard of is resolved,
     its address checked, and handed to `found` as a `Service` (again, with True, when its
     TXT record changes: a server's devices come and go); one that says goodbye (or whose
-    records expire) meanwhile is handed to `lost` by kind and name."""
+    records expire) meanwhile is handed to `lost` by kind and name. A TXT record that
+    changes while its service is being resolved is read again once that is done: the
+    reading under way may have read the record replaced."""
 
     def __init__(self, chosen: Sequence[Interface], types: Sequence[str],
                  found: Callable[[Service, bool], None],
@@ -167,11 +169,14 @@ class Browse:
         self.found = found
         self.lost = lost
         self.pending: dict[tuple[str, str], asyncio.Task[None]] = {}
+        #: Services whose TXT changed while they were being resolved: to be read again.
+        self.reread: set[tuple[str, str]] = set()
         self.deadline = 0.0
 
     async def run(self, timeout: float) -> None:
         """Browse for `timeout` seconds, then wait for what is still resolving (within the
-        same time); a service not resolved by then is listed with that said."""
+        same time, and a reading again that a change then asked for); a service not
+        resolved by then is listed with that said."""
         from zeroconf import DNSQuestionType
         from zeroconf import Error
         from zeroconf import IPVersion
@@ -207,7 +212,8 @@ class Browse:
             await zeroconf.async_close()
 
     def _changed(self, zeroconf: AsyncZeroconf) -> Callable[..., None]:
-        """The browser's handler: each service heard of, once, resolved on a task."""
+        """The browser's handler: each service heard of, once, resolved on a task; until
+        the deadline (what is heard after it is not waited for)."""
         from zeroconf import ServiceStateChange
 
         def changed(service_type: str, name: str, state_change: ServiceStateChange,
@@ -219,18 +225,34 @@ class Browse:
                     task.cancel()
                     self.lost(_kind_of(service_type), _instance(name, service_type))
                 return
-            known = self.pending.get(key)
-            again = state_change is ServiceStateChange.Updated and known is not None \
-                and known.done()
-            if (known is not None and not again) or len(self.pending) >= MAX_SERVICES:
+            loop = asyncio.get_running_loop()
+            if loop.time() >= self.deadline:
                 return
-            self.pending[key] = asyncio.get_running_loop().create_task(
-                self._resolve(zeroconf, service_type, name, again))
+            known = self.pending.get(key)
+            if known is not None:
+                if state_change is not ServiceStateChange.Updated:
+                    return
+                if not known.done():  # it may have read the record just replaced
+                    self.reread.add(key)
+                    return
+            elif len(self.pending) >= MAX_SERVICES:
+                return
+            self.pending[key] = loop.create_task(
+                self._resolve(zeroconf, service_type, name, known is not None))
 
         return changed
 
     async def _resolve(self, zeroconf: AsyncZeroconf, service_type: str, name: str,
                        again: bool = False) -> None:
+        """`_read` the service; again while its TXT record changed during the reading."""
+        key = (service_type, name)
+        await self._read(zeroconf, service_type, name, again)
+        while key in self.reread:
+            self.reread.discard(key)
+            await self._read(zeroconf, service_type, name, True)
+
+    async def _read(self, zeroconf: AsyncZeroconf, service_type: str, name: str,
+                    again: bool) -> None:
         from zeroconf import DNSQuestionType
         from zeroconf import IPVersion
         from zeroconf.asyncio import AsyncServiceInfo

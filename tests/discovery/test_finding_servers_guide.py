@@ -13,6 +13,7 @@ from pathlib import Path
 
 from discoverykit import Avahi
 from peers import OurServer
+from waiting import wait_for
 
 from indipydiscovery import cli
 from indipydiscovery.announce import HTTP_SERVICE
@@ -40,9 +41,10 @@ def test_the_guides_listing_runs_and_its_table_is_the_commands(avahi: Avahi,
     with OurServer("--demo", workdir=tmp_path) as server:
         name = instance_name("INDI", server.port)
         # the TXT record names the device once the driver defined it: wait for that first
-        for _ in range(20):
-            if any(s.name == name and s.devices for s in discover(1.0, kinds=("indi",))):
-                break
+        # (from then on every listing shows it: no answer of the old record comes later)
+        wait_for(lambda: any(s.name == name and s.devices
+                             for s in discover(1.0, kinds=("indi",))),
+                 30, "our server listed with its device")
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             exec(compile(block, str(GUIDE), "exec"), {})  # noqa: S102 -- the guide's own code
