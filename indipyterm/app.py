@@ -140,7 +140,6 @@ class TermApp(App[None]):
         self.history = ValueHistory(HISTORY)
         self.messages: deque[str] = deque(maxlen=MAX_MESSAGES)  # newest first
         self.refreshes = 0
-        self._refreshing = False
         # Called after each refresh with the vectors it drew (the latency benchmark's hook).
         self.on_refreshed: Callable[[Sequence[VectorInfo]], None] | None = None
 
@@ -264,26 +263,23 @@ class TermApp(App[None]):
 
     # --- drawing -------------------------------------------------------------------------------
 
-    async def _refresh(self) -> None:
-        """Redraw what changed since the last refresh (never two at once)."""
+    def _refresh(self) -> None:
+        """Redraw what changed since the last refresh. It awaits nothing (a device screen
+        mounts its new panels in its own task), so a refresh is never held up by another."""
         stream = self.stream
         if stream is not None and stream.dropped != self._dropped:
             # The events stream fell behind and dropped some: redraw everything from the model.
             self._dropped = stream.dropped
             self.coalescer.put(_CONNECTION)
-        if self._refreshing or not self.coalescer.pending():
+        if not self.coalescer.pending():
             return
-        self._refreshing = True
-        try:
-            notices, overflowed = self.coalescer.take()
-            await self._draw(summarise(notices, overflowed, self._known))
-        finally:
-            self._refreshing = False
+        notices, overflowed = self.coalescer.take()
+        self._draw(summarise(notices, overflowed, self._known))
 
     def _known(self, device: str, vector: str) -> bool:
         return self._vector(device, vector) is not None
 
-    async def _draw(self, changes: Changes) -> None:
+    def _draw(self, changes: Changes) -> None:
         self.refreshes += 1
         drawn: list[VectorInfo] = []
         gone: list[tuple[str, str]] = list(changes.deleted)
@@ -310,11 +306,11 @@ class TermApp(App[None]):
             self.refresh_start_screen(start)
         for screen in self.screen_stack:
             if isinstance(screen, DeviceScreen) and screen.is_mounted:
-                await self._draw_device(screen, changes, drawn, gone, history)
+                self._draw_device(screen, changes, drawn, gone, history)
         if self.on_refreshed is not None:
             self.on_refreshed(drawn)
 
-    async def _draw_device(
+    def _draw_device(
         self,
         screen: DeviceScreen,
         changes: Changes,
@@ -322,17 +318,18 @@ class TermApp(App[None]):
         gone: Sequence[tuple[str, str]],
         history: Mapping[tuple[str, str], Mapping[str, Sequence[float]]],
     ) -> None:
+        """What changed of the screen's device: drawn at once where its panel is on screen,
+        the rest (panels to add, rebuild or remove) left to the screen's own task, so a refresh
+        never waits for a panel to mount (`DeviceScreen.draw`)."""
         device = screen.device
         if changes.connection or device in changes.deleted_devices:
-            await screen.resync(self.device_vectors(device))
+            screen.redraw_all()
             return
         removed = [name for dev, name in gone if dev == device]
-        if removed:
-            await screen.remove_vectors(removed)
         mine = [info for info in drawn if info.devicename == device]
-        if mine:
-            await screen.update_vectors(
-                mine, {info.name: history.get((device, info.name), {}) for info in mine}
+        if mine or removed:
+            screen.draw(
+                mine, {info.name: history.get((device, info.name), {}) for info in mine}, removed
             )
 
     def _start_screen(self) -> StartScreen | None:

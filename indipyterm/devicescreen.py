@@ -30,8 +30,14 @@ _pane_ids = count()
 
 
 class DeviceScreen(TermScreen):
-    """One device. The app calls :meth:`update_vectors` and :meth:`remove_vectors` with what
-    changed, and :meth:`resync` after the connection came and went."""
+    """One device. The app's refresh calls :meth:`draw` with what changed (:meth:`redraw_all`
+    after the connection came and went): a panel on screen is drawn at once, and the screen's
+    own task adds, rebuilds and removes panels from the client's vectors as they are by then,
+    so no refresh waits for a panel to mount. (A camera defines some fifty vectors on Connect;
+    on a slow machine mounting their panels takes many seconds, and a refresh that waited for
+    them left every other vector undrawn meanwhile: an exposure just started still showed
+    Idle.) :meth:`update_vectors`, :meth:`remove_vectors` and :meth:`resync` do that work with
+    the vectors given, awaited."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "revert", "Revert edit / leave field", show=False)
@@ -49,6 +55,10 @@ class DeviceScreen(TermScreen):
         self.groups: dict[str, str] = {}  # group -> pane id
         self.group_of: dict[str, str] = {}  # vector name -> group
         self._drawing = asyncio.Lock()
+        self._behind: set[str] = set()  # vectors whose panels the screen's task brings up to date
+        self._all_behind = False  # every panel and every vector the client has
+        self._woken = asyncio.Event()
+        self._wanted: str | None = None  # show_vector's, until its panel is mounted
 
     def compose(self) -> ComposeResult:
         yield self.header()
@@ -57,20 +67,81 @@ class DeviceScreen(TermScreen):
         yield self.tabs
         yield Footer()
 
-    async def on_mount(self) -> None:
+    def on_mount(self) -> None:
         self.title = self.device
         self.sub_title = self.term.server
-        await self.resync(self.term.device_vectors(self.device))
+        self.run_worker(self._catch_up(), name="panels", group="panels", exclusive=True)
+        self.redraw_all()
         self.term.refresh_status()
 
     # --- changes from the app ---------------------------------------------------------------
 
-    # The screen's own resync (as it opens) and the app's refreshes both add and remove panels,
-    # awaiting textual between steps: one at a time, or a group's tab is looked for while
-    # another call is still adding it (NoMatches, seen in a loaded full run).
+    def draw(
+        self,
+        vectors: Sequence[VectorInfo],
+        history: Mapping[str, Mapping[str, Sequence[float]]],
+        removed: Sequence[str] = (),
+    ) -> None:
+        """Draw at once the vectors whose panel is mounted as they are; leave the others (new,
+        redefined, a panel still mounting) and the `removed` ones to the screen's task."""
+        behind = set(removed)
+        for info in vectors:
+            panel = self.panels.get(info.name)
+            if panel is not None and panel.is_mounted and self._fits(panel, info):
+                panel.show(info, dict(history.get(info.name, {})))
+            else:
+                behind.add(info.name)
+        if behind:
+            self._behind |= behind
+            self._woken.set()
+
+    def redraw_all(self) -> None:
+        """Have the screen's task bring every panel up to date with the client (a panel for
+        each vector it has, none for the others)."""
+        self._all_behind = True
+        self._woken.set()
+
+    async def _catch_up(self) -> None:
+        """The screen's task: the panels left behind by `draw` and `redraw_all`, brought up to
+        date a pass at a time. A pass the screen's closing cuts short (the user left it, or
+        the app is exiting: its widgets are going) ends the task quietly."""
+        while True:
+            await self._woken.wait()
+            self._woken.clear()
+            names, everything = self._behind, self._all_behind
+            self._behind, self._all_behind = set(), False
+            try:
+                async with self._drawing:
+                    await self._bring_up_to_date(names, everything)
+            except Exception:
+                if self._leaving():
+                    return
+                raise
+            if self._wanted is not None and self._wanted not in self.panels:
+                self._wanted = None  # not a vector of the device's: nothing to show
+
+    async def _bring_up_to_date(self, names: set[str], everything: bool) -> None:
+        """The panels of these vectors (of every vector) as the client has them now, so the
+        order in which they were left behind does not matter: added, rebuilt, drawn, or
+        removed when the client no longer has the vector; a panel mounted at a time."""
+        vectors = self.term.device_vectors(self.device)
+        known = {info.name for info in vectors}
+        await self._remove([name for name in self.panels
+                            if name not in known and (everything or name in names)])
+        await self._update([info for info in vectors if everything or info.name in names],
+                           self.term.histories(self.device))
+
+    def _leaving(self) -> bool:
+        """Whether this screen is closing: no longer on the app's screens, or the app exiting."""
+        return not self.app.is_running or self not in self.app.screen_stack
+
+    # The screen's task and the methods below add and remove panels, awaiting textual between
+    # steps: one at a time, or a group's tab is looked for while another call is still adding
+    # it (NoMatches, seen in a loaded full run).
 
     async def resync(self, vectors: Sequence[VectorInfo]) -> None:
-        """Show exactly these vectors (after a reconnect, or when the screen opens)."""
+        """Show exactly these vectors, awaited (the screen itself, as it opens and after a
+        reconnect, brings its panels up to date from the client in its task: `redraw_all`)."""
         async with self._drawing:
             names = {v.name for v in vectors}
             await self._remove([n for n in self.panels if n not in names])
@@ -93,9 +164,7 @@ class DeviceScreen(TermScreen):
     ) -> None:
         for info in vectors:
             panel = self.panels.get(info.name)
-            if panel is not None and (
-                panel.signature != info.signature() or self.group_of.get(info.name) != info.group
-            ):
+            if panel is not None and not self._fits(panel, info):
                 # Redefined with other members, limits, rule or group: a new panel.
                 await self._remove([info.name])
                 panel = None
@@ -104,6 +173,10 @@ class DeviceScreen(TermScreen):
             else:
                 panel.show(info, dict(history.get(info.name, {})))
         self._show_empty()
+
+    def _fits(self, panel: VectorPanel, info: VectorInfo) -> bool:
+        """Whether `panel` can draw `info` in place (same members, limits, rule and group)."""
+        return panel.signature == info.signature() and self.group_of.get(info.name) == info.group
 
     async def _add_panel(self, info: VectorInfo) -> None:
         pane_id = self.groups.get(info.group)
@@ -117,7 +190,10 @@ class DeviceScreen(TermScreen):
         panel = VectorPanel(info)
         self.panels[info.name] = panel
         self.group_of[info.name] = info.group
+        self._show_empty()  # gone with the first panel: the panels below it stay where they are
         await scroll.mount(panel)
+        if self._wanted == info.name:
+            self.show_vector(info.name)
 
     async def _remove(self, names: Sequence[str]) -> None:
         for name in names:
@@ -140,11 +216,14 @@ class DeviceScreen(TermScreen):
     # --- navigation -----------------------------------------------------------------------------
 
     def show_vector(self, name: str) -> None:
-        """Bring a vector's tab to the front and its panel into view (the search uses this)."""
+        """Bring a vector's tab to the front and its panel into view (the search uses this);
+        a panel not mounted yet is shown once it is."""
         panel = self.panels.get(name)
         group = self.group_of.get(name)
-        if panel is None or group is None:
+        if panel is None or group is None or not panel.is_mounted:
+            self._wanted = name
             return
+        self._wanted = None
         self.tabs.active = self.groups[group]
         panel.scroll_visible()
         targets = list(panel.query("Input, RadioSet, Checkbox, Button").results())

@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 
 from indipyterm.app import TermApp
 from indipyterm.devicescreen import DeviceScreen
+from indipyterm.vectorpanel import VectorPanel
 
 
 async def wait_for(
@@ -44,13 +45,30 @@ async def settle(pilot: Pilot[None], seconds: float = 0.3) -> None:
     await asyncio.sleep(0)
 
 
+def mounted(screen: DeviceScreen, name: str) -> bool:
+    """Whether `name`'s panel is on `screen` with its widgets (a panel is in ``panels`` from
+    the moment the screen starts mounting it, its fields and switches only once mounted)."""
+    panel = screen.panels.get(name)
+    return panel is not None and panel.is_mounted
+
+
+async def show_panel(pilot: Pilot[None], screen: DeviceScreen, name: str, what: str = "",
+                     timeout: float = 20.0) -> VectorPanel:
+    """Wait until `name`'s panel is mounted (`what` says what that waits for), bring it into
+    view and let the screen deal with the switch of tab; the panel."""
+    await wait_for(pilot, lambda: mounted(screen, name), timeout, what or f"{name}'s panel")
+    screen.show_vector(name)
+    await pilot.pause()
+    return screen.panels[name]
+
+
 async def open_connection_panel(app: TermApp, pilot: Pilot[None], device: str) -> DeviceScreen:
-    """Wait until ``device`` is learnt, open its screen at CONNECTION and wait for that panel;
-    the device's screen."""
+    """Wait until ``device`` is learnt, open its screen at CONNECTION and wait for that panel
+    to be mounted; the device's screen."""
     await wait_for(pilot, lambda: device in app.device_names(), what="the simulator")
     app.open_device(device, "CONNECTION")
     await wait_for(pilot, lambda: isinstance(app.screen, DeviceScreen)
-                   and "CONNECTION" in app.screen.panels, what="CONNECTION panel")
+                   and mounted(app.screen, "CONNECTION"), what="CONNECTION panel")
     screen = app.screen
     assert isinstance(screen, DeviceScreen)
     return screen

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import waiting
 from kitdriver import KitDriver
 from serverkit import running
 from termhelpers import wait_for
@@ -512,6 +513,87 @@ async def test_sets_to_an_open_device_leave_the_start_screen_beneath_untouched(
             await set_level(value)
         assert app.refreshes - before >= 3
         assert redrawn == []
+
+
+async def test_a_set_is_drawn_while_a_new_vectors_panel_is_still_mounting(
+    kit: tuple[IPyServer, KitDriver], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A set of a vector on screen is drawn at the next refresh even while the screen is still
+    mounting the panel of a vector just defined. (A camera defines some fifty vectors when it
+    connects; on a loaded or slow machine mounting their panels takes many seconds, and the
+    refresh used to wait for every mount: the exposure the user had just started showed Idle
+    all that while, 20 s and more in a loaded run.) Here the new panel's mount is held, as a
+    slow machine holds it, until the set has been drawn; meanwhile the test waits with plain
+    sleeps (the pilot's pause waits for every widget, the held one too)."""
+    _, driver = kit
+    mounting = asyncio.Event()
+    release = asyncio.Event()
+    on_mount = VectorPanel.on_mount
+
+    async def slow_on_mount(self: VectorPanel) -> None:
+        if self.key == ("Kit", "HEALTH"):
+            mounting.set()
+            await release.wait()
+        on_mount(self)
+
+    async with term_on(kit) as (app, pilot):
+        screen = await open_kit(app, pilot)
+        readout = screen.panels["READOUT"]
+        health = driver["Kit"]["HEALTH"]
+        await health.send_delProperty()
+        await wait_for(pilot, lambda: "HEALTH" not in screen.panels, what="HEALTH removed")
+        monkeypatch.setattr(VectorPanel, "on_mount", slow_on_mount)
+        try:
+            health.enable = True  # (a vector deleted stays disabled until enabled again)
+            await health.send_defVector()
+            await waiting.until(mounting.is_set, 20, "HEALTH's new panel mounting")
+            level = driver["Kit"]["READOUT"]
+            level["LEVEL"] = 2.0
+            await level.send_setVector(state="Busy")
+            await waiting.until(lambda: readout.rows["LEVEL"].value_label.content == "2.000"
+                                and readout.has_class("-state-busy"), 20,
+                                "READOUT's set drawn while HEALTH's panel is mounting")
+            assert not screen.panels["HEALTH"].is_mounted  # the set did not wait for it
+        finally:
+            release.set()
+        await wait_for(pilot, lambda: "HEALTH" in screen.panels
+                       and screen.panels["HEALTH"].is_mounted, what="HEALTH's panel")
+        rows = screen.panels["HEALTH"].rows
+        assert str(rows["WARN"].value_label.content) == "\u25cf Alert"
+
+
+async def test_leaving_a_device_screen_while_its_panels_mount_is_quiet(
+    kit: tuple[IPyServer, KitDriver], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The user leaves a device's screen (m, the main screen) while it is still mounting its
+    panels: what was left to mount is dropped with the screen, and the app goes on (it used to
+    look for the screen's tabs as they were being taken away, and stop on NoMatches). TARGET's
+    mount is held until the screen has been left; the test waits with plain sleeps meanwhile
+    (the pilot's pause waits for every widget, the held one too)."""
+    mounting = asyncio.Event()
+    release = asyncio.Event()
+    on_mount = VectorPanel.on_mount
+
+    async def slow_on_mount(self: VectorPanel) -> None:
+        if self.key == ("Kit", "TARGET") and not release.is_set():
+            mounting.set()
+            await release.wait()
+        on_mount(self)
+
+    monkeypatch.setattr(VectorPanel, "on_mount", slow_on_mount)
+    async with term_on(kit) as (app, pilot):
+        await wait_for(pilot, lambda: "Kit" in app.device_names(), what="device Kit")
+        app.open_device("Kit")
+        try:
+            await waiting.until(mounting.is_set, 20, "TARGET's panel mounting")
+            screen = device_screen(app)
+            assert len(screen.panels) < 11  # the rest still to mount
+            app.action_main_screen()
+            await waiting.until(lambda: isinstance(app.screen, StartScreen), 20, "the main screen")
+        finally:
+            release.set()
+        await wait_for(pilot, lambda: not screen.is_attached, what="Kit's screen gone")
+        await open_kit(app, pilot)  # the app went on: Kit's screen again, all eleven panels
 
 
 async def test_a_toggled_switch_is_kept_while_the_others_follow_the_device(

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pytest
 import waiting
 from termhelpers import settle
+from termhelpers import show_panel
 from termhelpers import simulator_screen
 from termhelpers import wait_for
 from textual.widgets import Checkbox
@@ -38,12 +39,10 @@ async def test_connect_the_telescope_and_see_its_coordinates_update(
         await pilot.click(connect)
 
         # Connected, the driver defines its coordinates (in the Main Control group).
-        await wait_for(pilot, lambda: "EQUATORIAL_EOD_COORD" in screen.panels, timeout=20,
-                       what="EQUATORIAL_EOD_COORD defined after connecting")
+        coords = await show_panel(pilot, screen, "EQUATORIAL_EOD_COORD",
+                                  "EQUATORIAL_EOD_COORD defined after connecting")
         assert connection.info.member("CONNECT").value == "On"  # type: ignore[union-attr]
-        screen.show_vector("EQUATORIAL_EOD_COORD")
         await settle(pilot)
-        coords = screen.panels["EQUATORIAL_EOD_COORD"]
         dec_label = coords.rows["DEC"].value_label
 
         def shown_dec() -> float | None:
@@ -104,11 +103,8 @@ async def test_abort_motion_is_one_key_and_stops_a_slew(
     ):
         await settle(pilot)
         await pilot.click(screen.panels["CONNECTION"].switch_widgets["CONNECT"])
-        await wait_for(pilot, lambda: {"EQUATORIAL_EOD_COORD", "TELESCOPE_ABORT_MOTION"}
-                       <= set(screen.panels), timeout=20, what="the mount's vectors")
-        screen.show_vector("EQUATORIAL_EOD_COORD")
+        coords = await show_panel(pilot, screen, "EQUATORIAL_EOD_COORD", "the mount's vectors")
         await settle(pilot)
-        coords = screen.panels["EQUATORIAL_EOD_COORD"]
         ra_field, dec_field = coords.rows["RA"].field, coords.rows["DEC"].field
         assert ra_field is not None and dec_field is not None
         await pilot.click(ra_field)
@@ -121,9 +117,8 @@ async def test_abort_motion_is_one_key_and_stops_a_slew(
         await pilot.press("enter")
         await wait_for(pilot, lambda: coords.info.state == "Busy", what="slewing")
 
-        screen.show_vector("TELESCOPE_ABORT_MOTION")
+        abort = await show_panel(pilot, screen, "TELESCOPE_ABORT_MOTION")
         await settle(pilot)
-        abort = screen.panels["TELESCOPE_ABORT_MOTION"]
         assert abort.info.rule == "AtMostOne" and not abort.query(".submit")
         abort.query_one(Checkbox).focus()
         await pilot.press("space")
