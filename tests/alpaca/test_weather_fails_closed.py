@@ -129,16 +129,12 @@ def test_observing_conditions_killed_is_alert_within_the_bound(
     server killed with SIGKILL: WEATHER_STATUS Alert, every light Alert, within
     CONDITIONS_BOUND (12 s: the 2 s period, the 5 s call timeout, slack), the readings kept
     as they were but no longer a verdict; said once in the log, naming the device."""
-    server = serve(our_server, alpaca_sim, "observingconditions/0", CONDITIONS)
-    connect(server.port, CONDITIONS, tmp_path)
-    quicken(server.port, CONDITIONS, tmp_path)
-    widen_ranges(server.port, CONDITIONS, tmp_path)
+    server = conditions_ready(our_server, alpaca_sim, tmp_path)
     took = alert_after(server.port, CONDITIONS, alpaca_sim.stop, CONDITIONS_BOUND, more=1)
     assert took < CONDITIONS_BOUND
     lights = getprop(server.port, f"{CONDITIONS}.WEATHER_STATUS.*", timeout=3, cwd=tmp_path)
     assert lights and set(lights.values()) == {"Alert"}, lights
-    log = server.log_text()
-    failed = [line for line in log.splitlines() if "Reading the weather failed" in line]
+    log, failed = weather_failures(server)
     assert len(failed) == 1, log[-3000:]
     assert f"indipydriver.devices.{CONDITIONS}" in failed[0]
 
@@ -151,15 +147,11 @@ def test_observing_conditions_critical_sensor_failing_is_alert(
     status Ok, its failure logged once too; healed, Ok again."""
     relay = FaultyRelay(alpaca_sim.port)
     try:
-        server = serve(our_server, relay, "observingconditions/0", CONDITIONS)
-        connect(server.port, CONDITIONS, tmp_path)
-        quicken(server.port, CONDITIONS, tmp_path)
-        widen_ranges(server.port, CONDITIONS, tmp_path)
+        server = conditions_ready(our_server, relay, tmp_path)
         took = alert_after(server.port, CONDITIONS, lambda: relay.fail("500", "windspeed"),
                            CONDITIONS_BOUND, more=1)
         assert took < CONDITIONS_BOUND
-        log = server.log_text()
-        failed = [line for line in log.splitlines() if "Reading the weather failed" in line]
+        log, failed = weather_failures(server)
         assert len(failed) == 1 and "windspeed: HTTP 500" in failed[0], log[-3000:]
         relay.fail("500", "temperature")
         until(server.port, f'"{CONDITIONS}.WEATHER_STATUS._STATE"==1', tmp_path,
@@ -183,22 +175,34 @@ def test_observing_conditions_whose_readings_stopped_is_alert(
     simulator's own 1 s), Ok."""
     relay = FaultyRelay(alpaca_sim.port)
     try:
-        server = serve(our_server, relay, "observingconditions/0", CONDITIONS)
-        connect(server.port, CONDITIONS, tmp_path)
-        quicken(server.port, CONDITIONS, tmp_path)
-        widen_ranges(server.port, CONDITIONS, tmp_path)
+        server = conditions_ready(our_server, relay, tmp_path)
         took = alert_after(server.port, CONDITIONS,
                            lambda: relay.fail("old", "timesincelastupdate"), CONDITIONS_BOUND,
                            more=1)
         assert took < CONDITIONS_BOUND
-        log = server.log_text()
-        failed = [line for line in log.splitlines() if "Reading the weather failed" in line]
+        log, failed = weather_failures(server)
         assert len(failed) == 1 and "the readings are 999 s old" in failed[0], log[-3000:]
         relay.heal()
         until(server.port, f'"{CONDITIONS}.WEATHER_STATUS._STATE"==1', tmp_path,
               timeout=CONDITIONS_BOUND * 2)
     finally:
         relay.close()
+
+
+def conditions_ready(our_server: object, source: AlpacaSimulators | FaultyRelay, cwd: Path) -> OurServer:
+    """Our server with the ObservingConditions at `source` (the simulators, or a relay to
+    them) connected, read every CONDITIONS_PERIOD seconds, its ranges wide and its status Ok."""
+    server = serve(our_server, source, "observingconditions/0", CONDITIONS)
+    connect(server.port, CONDITIONS, cwd)
+    quicken(server.port, CONDITIONS, cwd)
+    widen_ranges(server.port, CONDITIONS, cwd)
+    return server
+
+
+def weather_failures(server: OurServer) -> tuple[str, list[str]]:
+    """The server's log, and its lines saying a weather read failed."""
+    log = server.log_text()
+    return log, [line for line in log.splitlines() if "Reading the weather failed" in line]
 
 
 def quicken(port: int, device: str, cwd: Path) -> None:

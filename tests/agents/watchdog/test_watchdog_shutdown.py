@@ -24,6 +24,8 @@ from watchdogkit import said
 from watchdogkit import served
 from watchdogkit import steps_done
 
+from indipyclient import Client
+
 ALL_STEPS = {"PAUSE_SEQUENCE": "On", "ABORT_EXPOSURE": "On", "PARK_MOUNT": "On",
              "PARK_DOME": "On", "WARM_CAMERA": "On", "EXECUTE_SCRIPT": "On"}
 
@@ -118,11 +120,7 @@ async def test_a_park_slower_than_its_bound_is_waited_for_not_asked_again(
     on indilib's telescope simulator; the step ends Ok after one PARK, none aborted."""
     rig = Rig(slow_park=5.0)
     async with served(tmp_path, rig) as (_driver, client):
-        await point_at_doubles(client)
-        await configure(client, WATCHDOG_SHUTDOWN={"PARK_MOUNT": "On", "PARK_DOME": "Off",
-                                                   "PAUSE_SEQUENCE": "Off"})
-        await heartbeat_shutdown(client)
-        steps = await steps_done(client)
+        steps = await parks_after_a_lost_heartbeat(client, dome=False)
     assert steps["PARK_MOUNT"] == "Ok", steps
     assert len(rig.of(MOUNT, "TELESCOPE_PARK")) == 1 and rig.aborted == 0
 
@@ -132,11 +130,7 @@ async def test_a_mount_unparked_while_unsafe_is_parked_again(tmp_path: Path) -> 
     again within a few ticks, and the roof opened is closed again."""
     rig = Rig()
     async with served(tmp_path, rig) as (_driver, client):
-        await point_at_doubles(client)
-        await configure(client, WATCHDOG_SHUTDOWN={"PARK_MOUNT": "On", "PARK_DOME": "On",
-                                                   "PAUSE_SEQUENCE": "Off"})
-        await heartbeat_shutdown(client)
-        await steps_done(client)
+        await parks_after_a_lost_heartbeat(client, dome=True)
         await client.set(MOUNT, "TELESCOPE_PARK", {"UNPARK": "On"})
         await client.set(ROOF, "DOME_SHUTTER", {"SHUTTER_OPEN": "On"})
         await until(lambda: len(rig.of(MOUNT, "TELESCOPE_PARK")) == 3, 10, "the re-park")
@@ -151,11 +145,7 @@ async def test_a_re_park_the_mount_loses_is_asked_again(tmp_path: Path) -> None:
     parked, where indi_watchdog, acting on the change to unparked only, leaves it unparked."""
     rig = Rig()
     async with served(tmp_path, rig) as (_driver, client):
-        await point_at_doubles(client)
-        await configure(client, WATCHDOG_SHUTDOWN={"PARK_MOUNT": "On", "PARK_DOME": "Off",
-                                                   "PAUSE_SEQUENCE": "Off"})
-        await heartbeat_shutdown(client)
-        await steps_done(client)
+        await parks_after_a_lost_heartbeat(client, dome=False)
         rig.lose_parks = 1
         await client.set(MOUNT, "TELESCOPE_PARK", {"UNPARK": "On"})
         await until(lambda: len(rig.of(MOUNT, "TELESCOPE_PARK")) == 4, 10, "the park again")
@@ -208,3 +198,14 @@ async def test_a_missing_or_unusable_script(tmp_path: Path) -> None:
         steps = await steps_done(client)
         assert steps["EXECUTE_SCRIPT"] == "Alert" and steps["PARK_MOUNT"] == "Ok", steps
         await said(client, "EXECUTE_SCRIPT failed", "not executable")
+
+
+async def parks_after_a_lost_heartbeat(client: Client, *, dome: bool) -> dict[str, str]:
+    """The watchdog pointed at the doubles, set to park the mount (and the dome if `dome`),
+    its heartbeat let lapse, and its shutdown's steps once done."""
+    await point_at_doubles(client)
+    await configure(client, WATCHDOG_SHUTDOWN={"PARK_MOUNT": "On",
+                                               "PARK_DOME": "On" if dome else "Off",
+                                               "PAUSE_SEQUENCE": "Off"})
+    await heartbeat_shutdown(client)
+    return await steps_done(client)
