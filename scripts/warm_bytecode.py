@@ -39,6 +39,8 @@ PLAIN = ("tests", "bench", "examples", "scripts")
 TEST_FILE = re.compile(r"(^|/)(test_[^/]*|[^/]*_test|conftest)\.py$")
 #: How many collecting processes (the machines of this project have two cores).
 PROCESSES = 2
+#: Seconds a collecting process may take (cold, about 30 s on a loaded two-core machine).
+COLLECT_TIMEOUT = 300
 
 
 def packages(root: Path = REPO) -> list[Path]:
@@ -55,10 +57,13 @@ def compile_plain() -> None:
 
 
 def test_files(args: list[str]) -> list[Path]:
-    """The test files under the paths among `args` (a node id counts by its file), or under
+    """The test files under the paths among `args` that lie in tests/ (a node id counts by
+    its file; an option's value that names some other folder is not a test path), or under
     tests/ when none is given."""
-    given = [Path(arg.split("::", 1)[0]) for arg in args if not arg.startswith("-")]
-    roots = [path for path in given if path.exists()] or [REPO / "tests"]
+    tests = REPO / "tests"
+    given = [(REPO / arg.split("::", 1)[0]).resolve() for arg in args if not arg.startswith("-")]
+    roots = [path for path in given if path.exists()
+             and (path == tests or path.is_relative_to(tests))] or [tests]
     found: set[Path] = set()
     for root in roots:
         candidates = [root] if root.is_file() else root.rglob("*.py")
@@ -119,7 +124,11 @@ def rewrite_tests(files: list[Path]) -> None:
          *map(str, group)], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for group in split(files, PROCESSES)]
     for process in collecting:
-        process.wait()
+        try:
+            process.wait(timeout=COLLECT_TIMEOUT)
+        except subprocess.TimeoutExpired:  # the run itself will say what hangs
+            process.kill()
+            process.wait()
 
 
 def main(argv: list[str]) -> int:
