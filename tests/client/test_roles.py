@@ -20,6 +20,9 @@ from typing import Any
 import pytest
 from peers import IndiServer
 from peers import free_port
+from peers import getprop
+from peers import indi_eval
+from peers import setprop
 from serverkit import running
 
 import indipyclient
@@ -46,6 +49,8 @@ if str(EXAMPLES) not in sys.path:
 
 SIMULATORS = ("indi_simulator_ccd", "indi_simulator_telescope", "indi_simulator_focus",
               "indi_simulator_wheel")
+#: The mount of `SIMULATORS`, as indilib names it.
+SIMULATORS_MOUNT = "Telescope Simulator"
 
 
 @pytest.fixture
@@ -169,12 +174,21 @@ def test_the_imaging_script_example_runs_a_session(indiserver_factory: Callable[
     import subprocess
 
     server = indiserver_factory(*SIMULATORS)
+    # The target: 10 degrees from the pole, on the meridian, where indilib's telescope
+    # simulator points at start (its RA the sidereal time, once its first reading replaced
+    # the 0 it defines): its goto and park take about 20 s, against 50 s for the script's
+    # default target, 95 degrees of Dec and 180 of hour angle from its park.
+    coordinate = f"{SIMULATORS_MOUNT}.EQUATORIAL_EOD_COORD.RA"
+    assert setprop(server.port, f"{SIMULATORS_MOUNT}.CONNECTION.CONNECT=On").returncode == 0
+    assert indi_eval(server.port, f'"{coordinate}">0', timeout=10).returncode == 0
+    ra = getprop(server.port, coordinate, timeout=10)[coordinate]
     out = tmp_path / "images"
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, str(EXAMPLES / "imaging_script.py"), "--port",
-                           str(server.port), "--frames", "2", "--exposure", "0.2", "--out",
-                           str(out)], capture_output=True, text=True, timeout=240,
-                          env={**os.environ, "PYTHONPATH": str(root)}, check=False)
+                           str(server.port), "--frames", "2", "--exposure", "0.2", "--ra",
+                           ra, "--dec", "80", "--out", str(out)], capture_output=True,
+                          text=True, timeout=240, env={**os.environ, "PYTHONPATH": str(root)},
+                          check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     frames = sorted(out.iterdir())
     assert [f.name for f in frames] == ["frame_001.fits", "frame_002.fits"], done.stderr
