@@ -48,8 +48,9 @@ logger = logging.getLogger(__name__)
 
 #: The DNS-SD service type of each kind browsed.
 SERVICE_TYPES: Mapping[Kind, str] = {"indi": "_indi._tcp.local.", "indigo": "_indigo._tcp.local."}
-#: How long a resolved service's address gets to accept a TCP connection.
-CONNECT_CHECK = 1.0
+#: How long a resolved service's address gets to accept a TCP connection: past Linux's first
+#: SYN retransmit (1 s), so one lost SYN on Wi-Fi, or a busy host, is not "no answer".
+CONNECT_CHECK = 3.0
 #: At most this many services from one listing (a flood of answers is not a listing).
 MAX_SERVICES = 512
 
