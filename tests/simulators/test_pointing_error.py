@@ -8,6 +8,7 @@ import math
 
 from serverkit import running
 from serverkit import server
+from skykit import longitude_for
 from waiting import until
 
 import indipyclient
@@ -37,8 +38,14 @@ async def test_the_error_moves_the_true_pointing_and_a_sync_takes_it_out() -> No
             await client.set(device, "CONNECTION", {"CONNECT": "On"}, timeout=10)
         assert number(mount, "TELESCOPE_INFO", "TELESCOPE_FOCAL_LENGTH") == 430.0
         assert number(mount, "SIM_POINTING_ERROR", "RA_ERROR") == 0.0
+        # An hour east of the meridian, whatever the hour (at a fixed site the target had set
+        # by 07:50 UTC, and the goto was refused below the horizon).
+        await client.set(mount, "GEOGRAPHIC_COORD",
+                         {"LAT": 51.48, "LONG": longitude_for(-1.0, 3.8), "ELEV": 0}, timeout=10)
         await client.set(mount, "ON_COORD_SET", {"TRACK": "On"}, timeout=10)
-        await client.set(mount, "EQUATORIAL_EOD_COORD", {"RA": 3.8, "DEC": 24.3}, timeout=30)
+        goto = await client.set(mount, "EQUATORIAL_EOD_COORD", {"RA": 3.8, "DEC": 24.3},
+                                timeout=30)
+        assert goto.ok, goto
         await until(lambda: math.isclose(number(mount, "EQUATORIAL_PE", "DEC_PE"), 24.3,
                                          abs_tol=1e-6), timeout=10)
         # An error of 30' in RA and -20' in Dec: the report stays, the truth moves.
