@@ -205,12 +205,24 @@ class Browse:
             await asyncio.sleep(max(0.0, self.deadline - loop.time()))
             if self.pending:
                 await asyncio.wait(list(self.pending.values()))
+            self._drop_unannounced(zeroconf)
         finally:
             for task in self.pending.values():
                 task.cancel()
             if browser is not None:
                 await browser.async_cancel()
             await zeroconf.async_close()
+
+    def _drop_unannounced(self, zeroconf: AsyncZeroconf) -> None:
+        """Hand to `lost` each service heard whose pointer record the cache no longer holds
+        (its goodbye came, or it expired) though no removal was seen: an answer that came
+        after a goodbye must not list a service that has left."""
+        cache = zeroconf.zeroconf.cache
+        for service_type, name in list(self.pending):
+            if cache.current_entry_with_name_and_alias(service_type, name) is None:
+                logger.debug("DNS-SD: %s is no longer announced: not listed", name)
+                self.pending.pop((service_type, name))
+                self.lost(_kind_of(service_type), _instance(name, service_type))
 
     def _changed(self, zeroconf: AsyncZeroconf) -> Callable[..., None]:
         """The browser's handler: each service heard of, once, resolved on a task; until
@@ -220,6 +232,7 @@ class Browse:
         def changed(service_type: str, name: str, state_change: ServiceStateChange,
                     **_: object) -> None:
             key = (service_type, name)
+            logger.debug("DNS-SD: %s %s", name, state_change.name)
             if state_change is ServiceStateChange.Removed:
                 task = self.pending.pop(key, None)
                 if task is not None:
@@ -287,6 +300,8 @@ class Browse:
         if refused:
             service = service.merge(Service(kind=kind, name=instance, host="", addresses=(),
                                             port=0, problems=(refused,)))
+        logger.debug("DNS-SD: %s resolved%s%s", name, " again" if again else "",
+                     f" ({'; '.join(service.problems)})" if service.problems else "")
         self.found(service, again)
 
     def _interfaces_of(self, addresses: Sequence[str]) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ a crash; Alpaca servers come in the same listing."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from alpacakit import free_udp_port
 from alpacakit import port_answer
 from alpacakit import responder
 from discoverykit import Avahi
+from discoverykit import sniffing
 from peers import IndiServer
 from peers import OurServer
 from peers import free_port
@@ -144,20 +146,22 @@ async def test_unknown_kinds_and_interfaces_are_refused_clearly() -> None:
         await discover_async(0.1, interfaces=["nosuch0"])
 
 
-async def test_a_service_that_says_goodbye_during_a_listing_is_not_listed(avahi: Avahi) -> None:
+async def test_a_service_that_says_goodbye_during_a_listing_is_not_listed(
+        avahi: Avahi, caplog: pytest.LogCaptureFixture) -> None:
     """avahi-publish stopped while a listing runs: avahi's goodbye takes that service out of
     the list the listing returns; the one still published stays. The listing runs 16 s and
-    the service is heard within 8: a goodbye is acted on a second after it comes (RFC 6762
-    s10.1). With an 8 s listing, a full run once listed the leaving service; the likely
-    cause is a service heard late on a loaded machine whose goodbye came after the end."""
+    the service is heard within 8. Two full runs listed the leaving service anyway (with an 8
+    and a 16 s listing; never reproduced alone or with the discovery tests under load): on a
+    failure the message shows Leaving's records on the wire and what the browse heard."""
     heard = asyncio.Event()
+    caplog.set_level(logging.DEBUG, logger="indipydiscovery.browse")
 
     def found(service: Service) -> None:
         if service.name == "Leaving":
             heard.set()
 
-    with failing_api(404) as port, avahi.publish("Staying", "_indi._tcp", port,
-                                                 server_txt(version="1")):
+    with sniffing() as sniffer, failing_api(404) as port, \
+            avahi.publish("Staying", "_indi._tcp", port, server_txt(version="1")):
         leaving = avahi.publish("Leaving", "_indi._tcp", port, server_txt(version="1"))
         leaving.__enter__()
         try:
@@ -167,5 +171,8 @@ async def test_a_service_that_says_goodbye_during_a_listing_is_not_listed(avahi:
         finally:
             await asyncio.to_thread(leaving.__exit__, None, None, None)
         services = await listing
+        wire = sniffer.records("Leaving")
     # Other tests' servers may announce on lo meanwhile: of this test's two, one is left.
-    assert [s.name for s in services if s.name in ("Staying", "Leaving")] == ["Staying"]
+    listed = [s for s in services if s.name in ("Staying", "Leaving")]
+    heard_of = [r.getMessage() for r in caplog.records if "Leaving" in r.getMessage()]
+    assert [s.name for s in listed] == ["Staying"], (listed, wire, heard_of)
