@@ -113,10 +113,18 @@ def test_the_batch_ends_with_no_client(our_server: Callable[..., OurServer], tmp
     _start_batch(server.port, folder)
     wait_for(lambda: _finished(agent_state), 120, f"the batch finished: {_frames(folder)}")
     _check_the_frames(folder, agent_state)
-    found = getprop(server.port, f"{AGENT}.PROGRESS.GROUP", f"{AGENT}.PROGRESS.IMAGE",
-                    f"{AGENT}.PROGRESS._STATE", timeout=5)
-    assert (found[f"{AGENT}.PROGRESS.GROUP"], found[f"{AGENT}.PROGRESS.IMAGE"]) == ("2", "5")
-    assert found[f"{AGENT}.PROGRESS._STATE"] == "Ok", found
+    # The journal's end is written before PROGRESS says "Batch done" (the record first, then
+    # the word), so a client that looks in between still sees Busy: wait for the word.
+    seen: dict[str, str] = {}
+
+    def done() -> bool:
+        seen.clear()
+        seen.update(getprop(server.port, f"{AGENT}.PROGRESS.GROUP", f"{AGENT}.PROGRESS.IMAGE",
+                            f"{AGENT}.PROGRESS._STATE", timeout=5))
+        return seen.get(f"{AGENT}.PROGRESS._STATE") == "Ok"
+
+    wait_for(done, 20, lambda: f"PROGRESS Ok after the journal's end: {seen}")
+    assert (seen[f"{AGENT}.PROGRESS.GROUP"], seen[f"{AGENT}.PROGRESS.IMAGE"]) == ("2", "5")
 
 
 def _kill(server: OurServer) -> None:
