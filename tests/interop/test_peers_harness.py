@@ -51,7 +51,13 @@ def test_setprop_connect_is_seen_by_indi_eval_and_getprop(
     assert done.returncode == 0, done.describe()
     seen = indi_eval(telescope.port, f'"{TELESCOPE}.CONNECTION.CONNECT"==1', timeout=10)
     assert seen.returncode == 0, seen.describe()
-    values = getprop(telescope.port, f"{TELESCOPE}.CONNECTION.*", timeout=2, cwd=tmp_path)
+    # Both members named, not CONNECTION.*: a wildcard waits out its whole timeout and then
+    # says what came; indiserver passes the getProperties to the driver, busy defining the
+    # mount's vectors after connecting, so its answer may come later than any fixed wait.
+    # Named, indi_getprop ends as soon as both came; the timeout only bounds a failure.
+    specs = (f"{TELESCOPE}.CONNECTION.CONNECT", f"{TELESCOPE}.CONNECTION.DISCONNECT")
+    values = getprop(telescope.port, *specs, timeout=20, cwd=tmp_path)
+    assert values.returncode == 0, values.result.describe()
     assert values[f"{TELESCOPE}.CONNECTION.CONNECT"] == "On"
     assert values[f"{TELESCOPE}.CONNECTION.DISCONNECT"] == "Off"
 
