@@ -47,7 +47,12 @@ def test_dome_receives_the_telescope_simulator_coordinates(indiserver_factory) -
 
     wait_for(dome_follows, 10, lambda: f"the dome to follow; it saw {seen}\n{server.log_tail()}",
              interval=0.2)
-    values = getprop(server.port, "Dome.*.*", f"{SCOPE}.GEOGRAPHIC_COORD.*")
+    # The members named, not wildcards (which wait out a fixed 2 s and say what came):
+    # indiserver passes the getProperties to both drivers, and indi_getprop ends once all came.
+    values = getprop(server.port, "Dome.TELESCOPE.RA", "Dome.DOME_AZIMUTH.AZ",
+                     f"{SCOPE}.GEOGRAPHIC_COORD.LAT", f"{SCOPE}.GEOGRAPHIC_COORD.LONG",
+                     timeout=20)
+    assert values.returncode == 0, values.result.describe() + server.log_tail()
     ra = float(values["Dome.TELESCOPE.RA"])
     lat = float(values[f"{SCOPE}.GEOGRAPHIC_COORD.LAT"])
     lon = float(values[f"{SCOPE}.GEOGRAPHIC_COORD.LONG"])
