@@ -9,7 +9,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import waiting
+from textual.css.query import NoMatches
+from textual.errors import NoWidget
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 from indipyterm.app import TermApp
 from indipyterm.devicescreen import DeviceScreen
@@ -22,6 +25,37 @@ async def wait_for(
     """Let the app run until `check()` is true (``waiting.until``, the app refreshing between
     looks); fail saying `what` after `timeout` seconds."""
     await waiting.until(check, timeout, what, pause=lambda: pilot.pause(0.05))
+
+
+async def click(pilot: Pilot[None], target: Widget | str, what: str = "",
+                timeout: float = 20.0) -> None:
+    """Click `target` (a widget, or a selector on the screen in front) once it is laid out and
+    nothing covers the point the pilot clicks (its top left corner), as a person clicks what
+    they see; fail if the click landed elsewhere. A screen just pushed mounts its widgets one by
+    one and lays them out later: a click on a widget not laid out lands at (0, 0), on another
+    widget, and is lost."""
+    app = pilot.app
+
+    def widget() -> Widget:
+        return app.screen.query_one(target) if isinstance(target, str) else target
+
+    def shown() -> bool:
+        try:
+            found = widget()
+        except NoMatches:  # a screen's widgets are mounted one by one
+            return False
+        region = found.region
+        if not found.is_mounted or not region.area:
+            return False
+        try:
+            under, _ = app.screen.get_widget_at(region.x, region.y)
+        except NoWidget:
+            return False
+        return under is found
+
+    said = what or str(target)
+    await wait_for(pilot, shown, timeout, f"{said} shown, to be clicked")
+    assert await pilot.click(widget()), f"the click on {said} landed on another widget"
 
 
 def record_events(app: TermApp) -> list[Any]:

@@ -17,6 +17,7 @@ import pytest
 import waiting
 from kitdriver import KitDriver
 from serverkit import running
+from termhelpers import click
 from termhelpers import wait_for
 from textual.color import Color
 from textual.command import CommandList
@@ -91,7 +92,7 @@ async def type_into(pilot: Pilot[None], vector: VectorPanel, member: str, text: 
     """Click the member's field and type `text` as keys."""
     field = vector.rows[member].field
     assert field is not None
-    await pilot.click(field)
+    await click(pilot, field)
     await pilot.press(*text)
     return field
 
@@ -101,7 +102,7 @@ async def submit(pilot: Pilot[None], vector: VectorPanel) -> None:
     (its "-active" look, 0.2 s), as a person never clicks again that fast: wait for that."""
     button = vector.query_one(".submit")
     await wait_for(pilot, lambda: not button.has_class("-active"), what="Submit ready")
-    await pilot.click(button)
+    await click(pilot, button)
 
 
 async def search(pilot: Pilot[None], text: str) -> None:
@@ -160,7 +161,7 @@ async def test_clicking_a_one_of_many_switch_sends_it_at_once(kit: tuple[IPyServ
         assert not power.query(".submit")
         on_button = power.switch_widgets["ON"]
         assert isinstance(on_button, RadioButton) and not on_button.value
-        await pilot.click(on_button)
+        await click(pilot, on_button)
         event = await driver.next_received()
         assert isinstance(event, ipd.newSwitchVector)
         assert event.vectorname == "POWER" and dict(event) == {"ON": "On"}
@@ -182,7 +183,7 @@ async def test_any_of_many_toggles_wait_for_submit_and_send_only_the_changed(
                        what="nothing to send")
         fan = options.switch_widgets["FAN"]
         assert isinstance(fan, Checkbox)
-        await pilot.click(fan)
+        await click(pilot, fan)
         assert not driver.received  # a toggle alone sends nothing
         await submit(pilot, options)
         event = await driver.next_received()
@@ -358,11 +359,11 @@ async def test_a_chosen_file_is_uploaded_to_a_writable_blob(kit: tuple[IPyServer
     upload.write_bytes(b"hello driver")
     async with term_on(kit) as (app, pilot):
         blobs = await show_group(app, pilot, "UPLOAD")
-        await pilot.click(blobs.query_one(".choose"))
+        await click(pilot, blobs.query_one(".choose"))
         await wait_for(pilot, lambda: app.screen.query("#path"), what="the file chooser")
         path_field = app.screen.query_one("#path", Input)
         path_field.value = str(upload)
-        await pilot.click("#choose")
+        await click(pilot, "#choose")
         await wait_for(pilot, lambda: "notes.txt" in str(blobs.blob_labels["FILE"].content),
                        what="the chosen file on the panel")
         await submit(pilot, blobs)
@@ -604,7 +605,7 @@ async def test_a_toggled_switch_is_kept_while_the_others_follow_the_device(
     _, driver = kit
     async with term_on(kit) as (app, pilot):
         options = await show_group(app, pilot, "OPTIONS")
-        await pilot.click(options.switch_widgets["FAN"])
+        await click(pilot, options.switch_widgets["FAN"])
         vector = driver["Kit"]["OPTIONS"]
         vector["DEW"] = "Off"
         await vector.send_setVector(state="Ok")

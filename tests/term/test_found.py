@@ -19,6 +19,7 @@ from discoverykit import lo_multicast
 from discoverykit import set_lo_multicast
 from kitdriver import KitDriver
 from peers import OurServer
+from termhelpers import click
 from termhelpers import wait_for
 from textual.widgets import Input
 
@@ -73,7 +74,7 @@ async def test_the_start_screen_lists_servers_and_a_pick_connects(
             settings = app.screen
             assert isinstance(settings, SettingsScreen)
             assert (settings.host.value, settings.port.value) == ("127.0.0.1", str(demo.port))
-            await pilot.click("#apply")
+            await click(pilot, "#apply")
             await wait_for(pilot, lambda: "Thermostat" in app.device_names(), timeout=20,
                            what="the picked server's device")
             assert app.server == f"127.0.0.1:{demo.port}"

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import pytest
 import waiting
+from termhelpers import click
 from termhelpers import settle
 from termhelpers import show_panel
 from termhelpers import simulator_screen
@@ -36,7 +37,7 @@ async def test_connect_the_telescope_and_see_its_coordinates_update(
         connect = connection.switch_widgets["CONNECT"]
         assert isinstance(connect, RadioButton)
         assert not connection.query(".submit")
-        await pilot.click(connect)
+        await click(pilot, connect)
 
         # Connected, the driver defines its coordinates (in the Main Control group).
         coords = await show_panel(pilot, screen, "EQUATORIAL_EOD_COORD",
@@ -68,11 +69,11 @@ async def test_connect_the_telescope_and_see_its_coordinates_update(
         target = start - 20.0 if start > -60 else start + 20.0
         ra_field, dec_field = coords.rows["RA"].field, coords.rows["DEC"].field
         assert ra_field is not None and dec_field is not None
-        await pilot.click(ra_field)
+        await click(pilot, ra_field)
         await pilot.press(*str(coords.info.member("RA").value))  # type: ignore[union-attr]
-        await pilot.click(dec_field)
+        await click(pilot, dec_field)
         await pilot.press(*f"{target:g}")
-        await pilot.click(coords.query_one(".submit"))
+        await click(pilot, coords.query_one(".submit"))
         await settle(pilot)
         assert str(coords.error_label.content) == ""
 
@@ -102,14 +103,14 @@ async def test_abort_motion_is_one_key_and_stops_a_slew(
         pilot, screen, _,
     ):
         await settle(pilot)
-        await pilot.click(screen.panels["CONNECTION"].switch_widgets["CONNECT"])
+        await click(pilot, screen.panels["CONNECTION"].switch_widgets["CONNECT"])
         coords = await show_panel(pilot, screen, "EQUATORIAL_EOD_COORD", "the mount's vectors")
         await settle(pilot)
         ra_field, dec_field = coords.rows["RA"].field, coords.rows["DEC"].field
         assert ra_field is not None and dec_field is not None
-        await pilot.click(ra_field)
+        await click(pilot, ra_field)
         await pilot.press(*"6")
-        await pilot.click(dec_field)
+        await click(pilot, dec_field)
         # from the pole (90): 150 degrees away, so the abort lands mid-slew even when a loaded
         # machine takes seconds to deliver it (60 degrees were once done before it came)
         await pilot.press(*"-60")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from termhelpers import click
 from termhelpers import show_panel
 from termhelpers import simulator_screen
 from termhelpers import wait_for
@@ -27,14 +28,14 @@ async def test_connect_expose_and_abort_each_take_one_key(
         connection = screen.panels["CONNECTION"]
         assert not connection.query(".submit")
         await pilot.pause()
-        assert await pilot.click(connection.switch_widgets["CONNECT"])
+        await click(pilot, connection.switch_widgets["CONNECT"])
         # The camera defines some fifty vectors on Connect; the screen mounts their panels one
         # at a time (many seconds on a loaded machine) while it goes on drawing the others.
         exposure = await show_panel(pilot, screen, "CCD_EXPOSURE",
                                     "the camera's exposure after one click on Connect")
         field = exposure.rows["CCD_EXPOSURE_VALUE"].field
         assert field is not None
-        assert await pilot.click(field)
+        await click(pilot, field)
         await pilot.press(*"30")
         assert field.value == "30"
         await pilot.press("enter")

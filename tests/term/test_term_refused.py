@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from peers import OurServer
 from peers import getprop
+from termhelpers import click
 from termhelpers import open_connection_panel
 from termhelpers import settle
 from termhelpers import wait_for
@@ -39,7 +40,7 @@ async def test_a_refused_click_turns_the_panel_alert_with_the_servers_words(
         connection = screen.panels["CONNECTION"]
         connect = connection.switch_widgets["CONNECT"]
         assert isinstance(connect, RadioButton)
-        await pilot.click(connect)
+        await click(pilot, connect)
         await wait_for(pilot, lambda: connection.has_class("-state-alert"), timeout=10,
                        what=f"CONNECTION Alert: {connection.border_subtitle}")
         denied = f"permission denied: anonymous may not set {SCOPE}.CONNECTION"
