@@ -84,7 +84,9 @@ async def test_indi_setprop_calibrates_guides_dithers_aborts_and_guides_again() 
 
             await indi_setprop(port, f"{AGENT}.AGENT_ABORT_PROCESS.ABORT=On")
             await until_getprop(port, f"{AGENT}.AGENT_GUIDER_STATE.STATE", "Stopped", 30)
-            assert await indi_getprop(port, f"{AGENT}.AGENT_START_PROCESS.CALIBRATION") == "Off"
+            # The state says Stopped before AGENT_START_PROCESS's switch is turned Off (the
+            # face's show, then the abort's end): the switch is waited for, not read once.
+            await until_getprop(port, f"{AGENT}.AGENT_START_PROCESS.CALIBRATION", "Off", 30)
 
             states.clear()
             await indi_setprop(port, f"{AGENT}.AGENT_START_PROCESS.GUIDING=On")

@@ -161,11 +161,8 @@ def test_sigkill_mid_batch_and_restart_continues_it(our_server: Callable[..., Ou
         kills += 1
         kept.update({name: (folder / name).read_bytes() for name in _saved(folder)})
         server.start()
-        port = server.port
         if kill == 0:
-            shown = wait_for(lambda port=port: _busy(port),
-                             60, f"the batch shown going on (seed {seed})")
-            assert shown[f"{AGENT}.BATCH._STATE"] == "Ok", shown
+            shown = _shown_going_on(server.port, seed)
             assert shown[f"{AGENT}.DEVICES.CCD"] == CCD, shown
             assert shown[f"{AGENT}.GROUP_02.FILTER_SLOT"] == "2", shown
     assert kills >= 2, f"only {kills} kills fell mid-batch (seed {seed})"
@@ -173,6 +170,21 @@ def test_sigkill_mid_batch_and_restart_continues_it(our_server: Callable[..., Ou
     _check_the_frames(folder, agent_state)
     for name, data in kept.items():
         assert (folder / name).read_bytes() == data, f"{name} taken again (seed {seed})"
+
+
+def _shown_going_on(port: int, seed: int) -> dict[str, str]:
+    """What indi_getprop says of the agent once it shows the batch going on again: PROGRESS
+    Busy, then BATCH Ok. The face says PROGRESS before BATCH on a resume (as on START), so a
+    look in between sees BATCH as first defined: its Ok is waited for."""
+    wait_for(lambda: _busy(port), 60, f"the batch shown going on (seed {seed})")
+    seen: list[dict[str, str] | None] = [None]
+
+    def batch_ok() -> dict[str, str] | None:
+        shown = seen[0] = _busy(port)
+        return shown if shown and shown[f"{AGENT}.BATCH._STATE"] == "Ok" else None
+
+    return wait_for(batch_ok, 20,
+                    lambda: f"BATCH Ok after PROGRESS Busy (seed {seed}): {seen[0]}")
 
 
 def _busy(port: int) -> dict[str, str] | None:

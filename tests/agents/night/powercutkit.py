@@ -156,6 +156,12 @@ class Rig:
         except (KeyError, ValueError):
             return None
 
+    def answer(self, timeout: float = 30) -> Seen:
+        """SEQUENCE_STATE as the agent first answers it: `seen` asked again while no answer
+        comes within its indi_getprop's 2 s (a loaded host), the first answer returned."""
+        return wait_for(self.seen, timeout,
+                        lambda: f"SEQUENCE_STATE answered\n{self.log_tail()}", interval=0.1)
+
     def wait_state(self, vector: str, states: tuple[str, ...], timeout: float = 30) -> str:
         """Wait until indi_getprop shows the agent's `vector` in one of `states`."""
         def check() -> str | None:

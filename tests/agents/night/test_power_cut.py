@@ -108,8 +108,8 @@ def test_a_night_paused_by_a_client_stays_paused_through_a_kill(tmp_path: Path) 
         kept = frames_on_disk(folder)
         rig.start()
         assert rig.server.wait_for_log("it was paused by a client", 30), rig.log_tail()
-        seen = rig.seen()
-        assert seen is not None and (seen.state, seen.progress) == ("Idle", 0), seen
+        seen = rig.answer()
+        assert (seen.state, seen.progress) == ("Idle", 0), seen
         assert frames_on_disk(folder) == kept
         rig.load_and_start(plan)
         rig.wait_seen("Ok", at_least=4, timeout=90)
@@ -137,8 +137,8 @@ def test_a_finished_night_runs_nothing_again_after_a_kill(tmp_path: Path) -> Non
         rig.kill_all()
         rig.start()
         assert rig.server.wait_for_log("it was finished", 30), rig.log_tail()
-        seen = rig.seen()
-        assert seen is not None and (seen.state, seen.progress) == ("Idle", 0), seen
+        seen = rig.answer()
+        assert (seen.state, seen.progress) == ("Idle", 0), seen
         after = {name: os.stat(folder / name).st_mtime_ns for name in frames_on_disk(folder)}
         assert after == before and sorted(after) == planned_files(2)
         assert journal.read_bytes() == journal_before

@@ -17,6 +17,7 @@ from powercutkit import check_night
 from powercutkit import frames_on_disk
 from powercutkit import long_night_at_first_frame
 from powercutkit import planned_files
+from waiting import wait_for
 
 
 @pytest.mark.timeout(240)
@@ -44,7 +45,10 @@ def test_a_night_held_unsafe_stays_held_through_a_kill_then_safe_finishes_it(
                   f"{AGENT}.AGENT_SAFETY_CAUSE.CAUSE": "rain"}
         found = getprop(rig.port, *wanted, timeout=5)
         assert {spec: found.get(spec) for spec in wanted} == wanted, found
-        assert rig.server.log_text().count("held: unsafe (rain)") >= 2, rig.log_tail()
+        # The resumed run shows Busy and UNSAFE before it prepares the rig (the camera's
+        # driver started again, connected); it holds, and says so, only after that: waited.
+        wait_for(lambda: rig.server.log_text().count("held: unsafe (rain)") >= 2, 60,
+                 lambda: f"the resumed night held: {rig.log_tail()}")
         assert frames_on_disk(folder) == kept
         rig.set(f"{AGENT}.AGENT_SAFETY.SAFE=On")
         rig.wait_seen("Ok", at_least=4, timeout=120)
