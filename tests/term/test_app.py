@@ -316,20 +316,33 @@ async def test_del_property_removes_the_panel_and_its_empty_tab(kit: tuple[IPySe
         assert any("health check retired" in line for line in app.messages)
 
 
-async def test_two_draws_at_once_add_a_groups_tab_once(kit: tuple[IPyServer, KitDriver]) -> None:
+async def test_two_draws_at_once_add_a_groups_tab_once(
+    kit: tuple[IPyServer, KitDriver], monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The screen's own resync and the app's refresh may draw at the same moment: two draws
     that both need a group's new tab make it once and put both panels in it (the second used
     to look the tab up while the first was still adding it: NoMatches, in a loaded run)."""
     _, driver = kit
     async with term_on(kit) as (app, pilot):
         screen = await open_kit(app, pilot)
-        status = [info for info in app.device_vectors("Kit") if info.group == "Status"]
-        assert {info.name for info in status} == {"HEALTH", "ROOF"}
-        for info in status:
-            await driver["Kit"][info.name].send_delProperty()
+        names = {"HEALTH", "ROOF"}
+        assert {i.name for i in app.device_vectors("Kit") if i.group == "Status"} == names
+        for name in sorted(names):
+            await driver["Kit"][name].send_delProperty()
         await wait_for(pilot, lambda: "Status" not in screen.groups, what="the Status tab gone")
+        # Both defined again with the app's refresh held, so that the two draws below are the
+        # ones to add the tab, and the client's model has what they draw (a later refresh of
+        # the screen, from the model, then keeps their panels rather than removing them).
+        monkeypatch.setattr(app.coalescer, "pending", lambda: False)
+        for name in sorted(names):
+            driver["Kit"][name].enable = True  # (a vector deleted stays disabled until then)
+            await driver["Kit"][name].send_defVector()
+        await wait_for(pilot, lambda: {i.name for i in app.device_vectors("Kit")} >= names,
+                       what="HEALTH and ROOF defined again in the client")
+        assert "Status" not in screen.groups  # the refresh held: no draw has added it
+        status = [info for info in app.device_vectors("Kit") if info.name in names]
         await asyncio.gather(*(screen.update_vectors([info], {}) for info in status))
-        assert set(screen.panels) >= {"HEALTH", "ROOF"}
+        assert set(screen.panels) >= names
         pane = screen.query_one(TabbedContent).get_pane(screen.groups["Status"])
         assert {p.key for p in pane.query(VectorPanel)} == {("Kit", "HEALTH"), ("Kit", "ROOF")}
 
