@@ -500,6 +500,11 @@ async def test_sets_to_an_open_device_leave_the_start_screen_beneath_untouched(
         await open_kit(app, pilot)
         start = app.screen_stack[0]
         assert isinstance(start, StartScreen)
+        # Kit's screen may be open before Weather's definitions came (one driver, one stream,
+        # Kit's first): the start screen's list then gains Weather later, a real change that
+        # is drawn. What is watched below is a start screen with nothing left to show.
+        await wait_for(pilot, lambda: app.device_names() == ["Kit", "Weather"]
+                       and start.devices.option_count == 2, what="both devices listed")
         # What the app fills (the footer is textual's: it redraws itself once the device's
         # screen has taken the keys).
         filled = (start.server, start.status, start.devices, start.messages,
