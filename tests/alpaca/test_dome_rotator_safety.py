@@ -11,12 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from alpacapeers import AlpacaSimulators
+from peers import GetpropResult
 from peers import getprop
 from peers import hello
 from peers import setprop
 from test_alpaca_telescope import until
 from test_focuser_wheel import connect
 from test_focuser_wheel import serve
+from waiting import wait_for
 
 DOME = "Simulator Dome"
 ROTATOR = "Simulator Rotator"
@@ -33,7 +35,11 @@ def test_dome_slews_opens_closes_and_parks(our_server: object, alpaca_sim: Alpac
     opens and closes (ShutterStatus 0, then 1), slaving follows DOME_AUTOSYNC, and a park
     ends DOME_PARK Ok with AtPark True."""
     server = serve(our_server, alpaca_sim, "dome/0", DOME)
-    values = getprop(server.port, f"{DOME}.DRIVER_INFO.*", timeout=3, cwd=tmp_path)
+    # Named members, not wildcards (which wait out a fixed timeout and say what came, however
+    # late the server answers): indi_getprop ends once all came; 20 s only bounds a failure.
+    values = getprop(server.port, f"{DOME}.DRIVER_INFO.DRIVER_INTERFACE", timeout=20,
+                     cwd=tmp_path)
+    assert values.returncode == 0, values.result.describe()
     assert values[f"{DOME}.DRIVER_INFO.DRIVER_INTERFACE"] == "32"
     connect(server.port, DOME, tmp_path)
     until(server.port, f'"{DOME}.DOME_PARK.PARK"==1', tmp_path)
@@ -45,8 +51,9 @@ def test_dome_slews_opens_closes_and_parks(our_server: object, alpaca_sim: Alpac
     assert alpaca_sim.get("dome/0/atpark") is True
     alpaca_sim.put("dome/0/openshutter")
     until(server.port, f'"{DOME}.DOME_SHUTTER.SHUTTER_OPEN"==1', tmp_path)
-    assert getprop(server.port, f"{DOME}.DOME_PARK.*", timeout=3, cwd=tmp_path)[
-        f"{DOME}.DOME_PARK.UNPARK"] == "On"
+    park = getprop(server.port, f"{DOME}.DOME_PARK.UNPARK", timeout=20, cwd=tmp_path)
+    assert park.returncode == 0, park.result.describe()
+    assert park[f"{DOME}.DOME_PARK.UNPARK"] == "On"
     assert setprop(server.port, f"{DOME}.DOME_MOTION.DOME_CW=On", cwd=tmp_path).returncode == 0
     until(server.port, f'"{DOME}.DOME_MOTION._STATE"==3', tmp_path)  # no free turning
 
@@ -138,7 +145,17 @@ def test_rotator_moves_reverses_and_follows(our_server: object, alpaca_sim: Alpa
     the bridge's back is shown at POLLING_PERIOD."""
     server = serve(our_server, alpaca_sim, "rotator/0", ROTATOR)
     connect(server.port, ROTATOR, tmp_path)
-    values = getprop(server.port, f"{ROTATOR}.*.*", timeout=3, cwd=tmp_path)
+    # A wildcard, as an absent vector is the point: it waits out its fixed timeout and says
+    # what came, however late the server answers; so it is asked again (bounded) until the
+    # vectors read below and the angle came.
+    wanted = (f"{ROTATOR}.DRIVER_INFO.DRIVER_INTERFACE", f"{ROTATOR}.ROTATOR_ABORT_MOTION.ABORT",
+              f"{ROTATOR}.ABS_ROTATOR_ANGLE.ANGLE")
+
+    def answered() -> GetpropResult | None:
+        got = getprop(server.port, f"{ROTATOR}.*.*", timeout=3, cwd=tmp_path)
+        return got if all(key in got for key in wanted) else None
+
+    values = wait_for(answered, 20, f"{wanted} in an answer", interval=0)
     assert values[f"{ROTATOR}.DRIVER_INFO.DRIVER_INTERFACE"] == "4096"
     assert f"{ROTATOR}.ROTATOR_ABORT_MOTION.ABORT" in values
     assert not [key for key in values if "SYNC_ROTATOR_ANGLE" in key]
@@ -165,7 +182,9 @@ def test_safety_monitor_is_a_critical_weather_parameter(
     connect(server.port, SAFETY, tmp_path)
     until(server.port, f'"{SAFETY}.WEATHER_STATUS._STATE"==1 && '
           f'"{SAFETY}.WEATHER_PARAMETERS.WEATHER_SAFETY"==0', tmp_path)
-    values = getprop(server.port, f"{SAFETY}.*.*", timeout=3, cwd=tmp_path)
+    values = getprop(server.port, f"{SAFETY}.DRIVER_INFO.DRIVER_INTERFACE",
+                     f"{SAFETY}.WEATHER_STATUS.WEATHER_SAFETY", timeout=20, cwd=tmp_path)
+    assert values.returncode == 0, values.result.describe()
     assert values[f"{SAFETY}.DRIVER_INFO.DRIVER_INTERFACE"] == "128"
     assert values[f"{SAFETY}.WEATHER_STATUS.WEATHER_SAFETY"] == "Ok"
     alpaca_sim.put("safetymonitor/0/issafe", IsSafe="false")

@@ -43,8 +43,9 @@ def test_readings_and_safety(served: tuple[str, int], name: str) -> None:
     assert weather.InterfaceVersion == 2 and safety.InterfaceVersion == 3
     weather.Connected = True
     safety.Connected = True
-    wait_for(lambda: getprop(indi_port, f"{name}.WEATHER_PARAMETERS.*"), 20, "readings")
-    indi = getprop(indi_port, f"{name}.WEATHER_PARAMETERS.*")
+    # The answer that came is the one read: a wildcard waits out its fixed timeout and says
+    # what came, so a second, separate read could be a late, empty one.
+    indi = wait_for(lambda: getprop(indi_port, f"{name}.WEATHER_PARAMETERS.*"), 20, "readings")
     assert weather.Temperature == pytest.approx(
         float(indi[f"{name}.WEATHER_PARAMETERS.WEATHER_TEMPERATURE"]), abs=1e-6)
     assert weather.WindSpeed == pytest.approx(

@@ -49,7 +49,14 @@ def test_standard_properties_and_interface_bits(our_server: object, alpaca_sim: 
     and, for the polled focuser, POLLING_PERIOD; the role's properties appear on connect with
     the Alpaca device's values (MaxStep, position, filter names)."""
     server = serve(our_server, alpaca_sim, "focuser/0,filterwheel/0", FOCUSER, WHEEL)
-    values = getprop(server.port, f"{FOCUSER}.*.*", f"{WHEEL}.*.*", timeout=3, cwd=tmp_path)
+    # The members named, not FOCUSER.*.* and WHEEL.*.* (a wildcard waits out its fixed timeout
+    # and says what came, however late the server answers): indi_getprop ends once all came,
+    # so exit 0 also says each is there.
+    values = getprop(server.port, f"{FOCUSER}.DRIVER_INFO.DRIVER_INTERFACE",
+                     f"{WHEEL}.DRIVER_INFO.DRIVER_INTERFACE", f"{FOCUSER}.CONNECTION.DISCONNECT",
+                     f"{FOCUSER}.POLLING_PERIOD.PERIOD_MS", f"{WHEEL}.CONFIG_PROCESS.CONFIG_SAVE",
+                     timeout=20, cwd=tmp_path)
+    assert values.returncode == 0, values.result.describe()
     assert values[f"{FOCUSER}.DRIVER_INFO.DRIVER_INTERFACE"] == "8"
     assert values[f"{WHEEL}.DRIVER_INFO.DRIVER_INTERFACE"] == "16"
     assert values[f"{FOCUSER}.CONNECTION.DISCONNECT"] == "On"
@@ -57,12 +64,16 @@ def test_standard_properties_and_interface_bits(our_server: object, alpaca_sim: 
     assert f"{WHEEL}.CONFIG_PROCESS.CONFIG_SAVE" in values
     connect(server.port, FOCUSER, tmp_path)
     connect(server.port, WHEEL, tmp_path)
-    values = getprop(server.port, f"{FOCUSER}.*.*", f"{WHEEL}.*.*", timeout=3, cwd=tmp_path)
+    names = alpaca_sim.get("filterwheel/0/names")
+    assert isinstance(names, list) and names
+    slots = [f"{WHEEL}.FILTER_NAME.FILTER_SLOT_NAME_{n}" for n in range(1, len(names) + 1)]
+    values = getprop(server.port, f"{FOCUSER}.FOCUS_MAX.FOCUS_MAX_VALUE",
+                     f"{FOCUSER}.ABS_FOCUS_POSITION.FOCUS_ABSOLUTE_POSITION", *slots,
+                     timeout=20, cwd=tmp_path)
+    assert values.returncode == 0, values.result.describe()
     assert values[f"{FOCUSER}.FOCUS_MAX.FOCUS_MAX_VALUE"] == str(alpaca_sim.get("focuser/0/maxstep"))
     assert values[f"{FOCUSER}.ABS_FOCUS_POSITION.FOCUS_ABSOLUTE_POSITION"] == str(
         alpaca_sim.get("focuser/0/position"))
-    names = alpaca_sim.get("filterwheel/0/names")
-    assert isinstance(names, list) and names
     assert [values[f"{WHEEL}.FILTER_NAME.FILTER_SLOT_NAME_{n}"]
             for n in range(1, len(names) + 1)] == names
     assert alpaca_sim.get("focuser/0/connected") is True

@@ -14,6 +14,7 @@ from peers import setprop
 from test_alpaca_telescope import until
 from test_round_trip import connected_on
 from test_round_trip import served_back
+from waiting import wait_for
 
 DOME = "Dome Simulator"
 ROTATOR = "Rotator Simulator"
@@ -31,8 +32,10 @@ def both_servers(our_server: object, tmp_path: Path) -> tuple[OurServer, OurServ
 
 def same(a: OurServer, b: OurServer, keys: tuple[str, ...], cwd: Path) -> None:
     """Each of `keys` reads the same number on A (indilib's driver) and B (the round trip)."""
-    ours = getprop(a.port, *keys, timeout=3, cwd=cwd)
-    theirs = getprop(b.port, *keys, timeout=3, cwd=cwd)
+    ours = getprop(a.port, *keys, timeout=20, cwd=cwd)
+    assert ours.returncode == 0, ours.result.describe()
+    theirs = getprop(b.port, *keys, timeout=20, cwd=cwd)
+    assert theirs.returncode == 0, theirs.result.describe()
     for key in keys:
         assert float(theirs[key]) == float(ours[key]), (key, theirs.get(key), ours.get(key))
 
@@ -43,8 +46,11 @@ def test_dome_round_trip(our_server: object, tmp_path: Path) -> None:
     is open (Ok) on A; a park asked of B parks A's dome, both DOME_PARK Ok with PARK On."""
     a, b = both_servers(our_server, tmp_path)
     same(a, b, (f"{DOME}.ABS_DOME_POSITION.DOME_ABSOLUTE_POSITION",), tmp_path)
-    assert getprop(b.port, f"{DOME}.DOME_PARK.*", timeout=3, cwd=tmp_path) \
-        .get(f"{DOME}.DOME_PARK.UNPARK") == "On"
+    # Named, not DOME_PARK.* (a wildcard waits out its fixed timeout and says what came,
+    # however late B answers): indi_getprop ends as soon as it came.
+    park = getprop(b.port, f"{DOME}.DOME_PARK.UNPARK", timeout=20, cwd=tmp_path)
+    assert park.returncode == 0, park.result.describe()
+    assert park[f"{DOME}.DOME_PARK.UNPARK"] == "On"
     assert setprop(b.port, f"{DOME}.ABS_DOME_POSITION.DOME_ABSOLUTE_POSITION=25",
                    cwd=tmp_path).returncode == 0
     for port in (b.port, a.port):
@@ -72,8 +78,9 @@ def test_rotator_round_trip(our_server: object, tmp_path: Path) -> None:
     a, b = both_servers(our_server, tmp_path)
     key = f"{ROTATOR}.ABS_ROTATOR_ANGLE.ANGLE"
     same(a, b, (key,), tmp_path)
-    assert f"{ROTATOR}.SYNC_ROTATOR_ANGLE.ANGLE" in getprop(
-        b.port, f"{ROTATOR}.*.*", timeout=3, cwd=tmp_path)
+    sync = getprop(b.port, f"{ROTATOR}.SYNC_ROTATOR_ANGLE.ANGLE", timeout=20, cwd=tmp_path)
+    assert sync.returncode == 0, sync.result.describe()
+    assert f"{ROTATOR}.SYNC_ROTATOR_ANGLE.ANGLE" in sync
     assert setprop(b.port, f"{key}=33", cwd=tmp_path).returncode == 0
     for port in (b.port, a.port):
         until(port, f'"{key}"==33 && "{ROTATOR}.ABS_ROTATOR_ANGLE._STATE"==1', tmp_path,
@@ -96,7 +103,11 @@ def test_safety_monitor_round_trip(our_server: object, tmp_path: Path) -> None:
     a, b = served_back(our_server, tmp_path, "--module", "indipysimulators.weather")
     connected_on(b, a, (WEATHER, f"{WEATHER} 2"), tmp_path)
     until(a.port, f'"{WEATHER}.WEATHER_STATUS._STATE"==1', tmp_path)
-    found = getprop(b.port, "*.WEATHER_PARAMETERS.WEATHER_SAFETY", timeout=3, cwd=tmp_path)
+    # A wildcard, as which of B's two devices is the safety monitor is what is found out: it
+    # waits out its whole timeout and says what came, however late B answers; so it is asked
+    # again (bounded) until an answer came, and then exactly one device must have it.
+    found = wait_for(lambda: getprop(b.port, "*.WEATHER_PARAMETERS.WEATHER_SAFETY", timeout=3,
+                                     cwd=tmp_path), 20, "WEATHER_SAFETY on B", interval=0)
     assert len(found) == 1, found
     safety = next(iter(found)).split(".")[0]
     until(b.port, f'"{safety}.WEATHER_STATUS._STATE"==1 && '

@@ -231,7 +231,11 @@ def test_a_mount_takes_its_saved_site_but_not_its_slew_rate_when_it_starts(
         port = again.port
         value(port, f"{device}.CONNECTION.CONNECT", timeout=15)
         setprop(port, f"{device}.CONNECTION.CONNECT=On")
-        got = getprop(port, f"{site}.*", timeout=10)
+        # The members named, not GEOGRAPHIC_COORD.* (a wildcard waits out its fixed timeout
+        # and says what came, while indiserver passes the getProperties on to the simulator,
+        # busy defining its vectors just after connecting): indi_getprop ends once all came.
+        got = getprop(port, *(f"{site}.{m}" for m in ("LAT", "LONG", "ELEV")), timeout=20)
+        assert got.returncode == 0, got.result.describe()
         assert [float(got[f"{site}.{m}"]) for m in ("LAT", "LONG", "ELEV")] == [45, 10, 100], \
             got.result.describe()
         assert value(port, f"{device}.TELESCOPE_SLEW_RATE.3x") == "On"

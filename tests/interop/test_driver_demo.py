@@ -7,9 +7,11 @@ stdin/stdout. Missing indi-bin binaries make these tests fail (tests/peers.py), 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from peers import GetpropResult
 from peers import getprop
 from peers import indi_eval
 from peers import setprop
@@ -32,10 +34,28 @@ def demo(indiserver_factory):  # type: ignore[no-untyped-def]
     return server.port
 
 
+def getprop_until(port: int, spec: str, enough: Callable[[GetpropResult], bool]) -> GetpropResult:
+    """indi_getprop with a wildcard ``spec``, asked again until what came is ``enough`` (20 s
+    at most). A wildcard waits out its whole timeout and says what came, and indiserver passes
+    the getProperties on to the driver, whose answer may come later than any fixed wait."""
+    seen: list[GetpropResult] = []
+
+    def came() -> GetpropResult | None:
+        seen[:] = [getprop(port, spec)]
+        return seen[0] if enough(seen[0]) else None
+
+    return wait_for(came, 20, lambda: f"{spec}; the last answer: {seen[-1].result.describe()}",
+                    interval=0)
+
+
 def test_getprop_lists_every_property_with_its_value(demo: int) -> None:
     """indi_getprop through indiserver shows every non-BLOB member with the right value, and the
     attributes (_PERM, _STATE, _LABEL, _GROUP) the driver defined."""
-    values = getprop(demo, "Thermostat.*.*")
+    # A wildcard, as every property is the point; asked until every vector read below came.
+    wanted = ("Thermostat.TARGET.TARGET", "Thermostat.TEMPERATURE.TEMPERATURE",
+              "Thermostat.HEATER_MODE.AUTO", "Thermostat.HEATER.HEATING",
+              "Thermostat.SITE.NAME")
+    values = getprop_until(demo, "Thermostat.*.*", lambda got: all(key in got for key in wanted))
     assert float(values["Thermostat.TARGET.TARGET"]) == 20.0
     assert -50 < float(values["Thermostat.TEMPERATURE.TEMPERATURE"]) < 100
     assert values["Thermostat.HEATER_MODE.AUTO"] == "On"
@@ -47,7 +67,8 @@ def test_getprop_lists_every_property_with_its_value(demo: int) -> None:
     assert values["Thermostat.SITE.FIRMWARE"] == "indipy demo thermostat 1.0"
     attrs = getprop(demo, "Thermostat.TEMPERATURE._PERM", "Thermostat.TARGET._PERM",
                     "Thermostat.TARGET._LABEL", "Thermostat.TARGET._GROUP",
-                    "Thermostat.HEATER_MODE._STATE")
+                    "Thermostat.HEATER_MODE._STATE", timeout=20)
+    assert attrs.returncode == 0, attrs.result.describe()
     assert attrs["Thermostat.TEMPERATURE._PERM"] == "ro"
     assert attrs["Thermostat.TARGET._PERM"] == "rw"
     assert attrs["Thermostat.TARGET._LABEL"] == "Target"
@@ -73,7 +94,8 @@ def test_setprop_number_including_sexagesimal_is_applied(
     assert sent.returncode == 0, sent.describe()
     evaluated = indi_eval(demo, f'"Thermostat.TARGET.TARGET"=={expected}', timeout=5)
     assert evaluated.returncode == 0, evaluated.describe()
-    values = getprop(demo, "Thermostat.TARGET.TARGET", "Thermostat.TARGET._STATE")
+    values = getprop(demo, "Thermostat.TARGET.TARGET", "Thermostat.TARGET._STATE", timeout=20)
+    assert values.returncode == 0, values.result.describe()
     assert float(values["Thermostat.TARGET.TARGET"]) == pytest.approx(expected)
     assert values["Thermostat.TARGET._STATE"] == "Ok"
 
@@ -85,7 +107,9 @@ def test_number_beyond_max_is_refused(demo: int) -> None:
     assert setprop(demo, "Thermostat.SITE.NAME=after refusal").returncode == 0
     # SITE's reply comes after any reply to the refused TARGET would have (one driver, in order)
     assert indi_eval(demo, '"Thermostat.SITE._STATE"==1', timeout=5).returncode == 0
-    assert float(getprop(demo, "Thermostat.TARGET.TARGET")["Thermostat.TARGET.TARGET"]) == 20.0
+    target = getprop(demo, "Thermostat.TARGET.TARGET", timeout=20)
+    assert target.returncode == 0, target.result.describe()
+    assert float(target["Thermostat.TARGET.TARGET"]) == 20.0
     assert setprop(demo, "Thermostat.TARGET.TARGET=40").returncode == 0
     assert indi_eval(demo, '"Thermostat.TARGET.TARGET"==40', timeout=5).returncode == 0
 
@@ -101,7 +125,9 @@ def test_setprop_switch_one_of_many_reply_seen_by_getprop_and_eval(demo: int) ->
     assert evaluated.returncode == 0, evaluated.describe()
     lit = indi_eval(demo, '"Thermostat.HEATER.HEATING"==0', timeout=5)  # 0 = Idle
     assert lit.returncode == 0, lit.describe()
-    values = getprop(demo, "Thermostat.HEATER_MODE.*")
+    # A wildcard, to see that these three are all the members; asked until the vector came
+    # (all its members come in one definition).
+    values = getprop_until(demo, "Thermostat.HEATER_MODE.*", bool)
     assert values == {
         "Thermostat.HEATER_MODE.AUTO": "Off",
         "Thermostat.HEATER_MODE.ON": "Off",
@@ -117,7 +143,9 @@ def test_setprop_text_with_spaces_round_trips(demo: int) -> None:
     assert setprop(demo, "Thermostat.SITE.NAME=North Dome 2").returncode == 0
 
     def changed() -> str | None:
-        name = getprop(demo, "Thermostat.SITE.NAME")["Thermostat.SITE.NAME"]
+        site = getprop(demo, "Thermostat.SITE.NAME", timeout=20)
+        assert site.returncode == 0, site.result.describe()
+        name = site["Thermostat.SITE.NAME"]
         return name if name != "Observatory" else None  # the demo's name before the set
 
     assert wait_for(changed, what="the site's new name") == "North Dome 2"
