@@ -385,6 +385,54 @@ def getprop(
     return GetpropResult(parse_getprop_output(result.stdout), result)
 
 
+def getprop_holding(
+    port: int,
+    spec: str,
+    *holding: str,
+    timeout: float = 2.0,
+    within: float = 20.0,
+    host: str = HOST,
+    cwd: Path | None = None,
+) -> GetpropResult:
+    """``indi_getprop -t timeout`` with a wildcard ``spec``, asked again until one answer exits
+    0 holding every key of ``holding`` (any key at all when none is named), ``within`` seconds
+    at most; that answer. The failure names the last answer.
+
+    Why: a wildcard query waits out its whole fixed timeout and then says what came, however
+    late the server (or, under indiserver, the driver it passes the getProperties on to)
+    answers; so under load one answer may be empty or partial. An answer holding these keys
+    came, so what it lacks of their vectors, or of what was defined before them, is truly
+    absent (a vector's members come in one message). Name the members instead when no
+    wildcard is needed: indi_getprop then ends as soon as all came.
+    """
+    return answer_holding(
+        lambda: getprop(port, spec, timeout=timeout, host=host, cwd=cwd), *holding,
+        within=within, what=f"an answer to {spec}")
+
+
+def answer_holding(
+    read: Callable[[], GetpropResult],
+    *holding: str,
+    within: float = 20.0,
+    what: str = "an answer",
+) -> GetpropResult:
+    """``read()`` (an indi_getprop-like wildcard query) again until one answer exits 0 holding
+    every key of ``holding`` (any key when none is named), ``within`` seconds at most; that
+    answer. :func:`getprop_holding` says why; this is its loop, for another getprop tool."""
+    last: list[GetpropResult] = []
+
+    def came() -> GetpropResult | None:
+        last[:] = [read()]
+        answer = last[0]
+        whole = answer.returncode == 0 and bool(answer) and all(key in answer for key in holding)
+        return answer if whole else None
+
+    return waiting.wait_for(
+        came, within, interval=0,
+        what=lambda: f"{what} holding {list(holding) or 'any key'}; the last answer: "
+        f"{last[-1].result.describe() if last else 'none'}")
+
+
 def setprop(
     port: int,
     *specs: str,

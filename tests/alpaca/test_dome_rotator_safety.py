@@ -11,14 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from alpacapeers import AlpacaSimulators
-from peers import GetpropResult
 from peers import getprop
+from peers import getprop_holding
 from peers import hello
 from peers import setprop
 from test_alpaca_telescope import until
 from test_focuser_wheel import connect
 from test_focuser_wheel import serve
-from waiting import wait_for
 
 DOME = "Simulator Dome"
 ROTATOR = "Simulator Rotator"
@@ -145,17 +144,12 @@ def test_rotator_moves_reverses_and_follows(our_server: object, alpaca_sim: Alpa
     the bridge's back is shown at POLLING_PERIOD."""
     server = serve(our_server, alpaca_sim, "rotator/0", ROTATOR)
     connect(server.port, ROTATOR, tmp_path)
-    # A wildcard, as an absent vector is the point: it waits out its fixed timeout and says
-    # what came, however late the server answers; so it is asked again (bounded) until the
-    # vectors read below and the angle came.
-    wanted = (f"{ROTATOR}.DRIVER_INFO.DRIVER_INTERFACE", f"{ROTATOR}.ROTATOR_ABORT_MOTION.ABORT",
-              f"{ROTATOR}.ABS_ROTATOR_ANGLE.ANGLE")
-
-    def answered() -> GetpropResult | None:
-        got = getprop(server.port, f"{ROTATOR}.*.*", timeout=3, cwd=tmp_path)
-        return got if all(key in got for key in wanted) else None
-
-    values = wait_for(answered, 20, f"{wanted} in an answer", interval=0)
+    # A wildcard, as an absent vector is the point: read in an answer holding the vectors
+    # read below and the angle.
+    values = getprop_holding(server.port, f"{ROTATOR}.*.*",
+                             f"{ROTATOR}.DRIVER_INFO.DRIVER_INTERFACE",
+                             f"{ROTATOR}.ROTATOR_ABORT_MOTION.ABORT",
+                             f"{ROTATOR}.ABS_ROTATOR_ANGLE.ANGLE", timeout=3, cwd=tmp_path)
     assert values[f"{ROTATOR}.DRIVER_INFO.DRIVER_INTERFACE"] == "4096"
     assert f"{ROTATOR}.ROTATOR_ABORT_MOTION.ABORT" in values
     assert not [key for key in values if "SYNC_ROTATOR_ANGLE" in key]

@@ -22,7 +22,7 @@ from facekit import alpaca_server
 from facekit import number_of
 from facekit import serving
 from peers import getprop
-from waiting import wait_for
+from peers import getprop_holding
 
 from indipysimulators.weather import make_driver
 
@@ -43,9 +43,7 @@ def test_readings_and_safety(served: tuple[str, int], name: str) -> None:
     assert weather.InterfaceVersion == 2 and safety.InterfaceVersion == 3
     weather.Connected = True
     safety.Connected = True
-    # The answer that came is the one read: a wildcard waits out its fixed timeout and says
-    # what came, so a second, separate read could be a late, empty one.
-    indi = wait_for(lambda: getprop(indi_port, f"{name}.WEATHER_PARAMETERS.*"), 20, "readings")
+    indi = getprop_holding(indi_port, f"{name}.WEATHER_PARAMETERS.*")  # the readings
     assert weather.Temperature == pytest.approx(
         float(indi[f"{name}.WEATHER_PARAMETERS.WEATHER_TEMPERATURE"]), abs=1e-6)
     assert weather.WindSpeed == pytest.approx(

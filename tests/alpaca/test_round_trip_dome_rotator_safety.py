@@ -10,11 +10,11 @@ from pathlib import Path
 
 from peers import OurServer
 from peers import getprop
+from peers import getprop_holding
 from peers import setprop
 from test_alpaca_telescope import until
 from test_round_trip import connected_on
 from test_round_trip import served_back
-from waiting import wait_for
 
 DOME = "Dome Simulator"
 ROTATOR = "Rotator Simulator"
@@ -103,11 +103,10 @@ def test_safety_monitor_round_trip(our_server: object, tmp_path: Path) -> None:
     a, b = served_back(our_server, tmp_path, "--module", "indipysimulators.weather")
     connected_on(b, a, (WEATHER, f"{WEATHER} 2"), tmp_path)
     until(a.port, f'"{WEATHER}.WEATHER_STATUS._STATE"==1', tmp_path)
-    # A wildcard, as which of B's two devices is the safety monitor is what is found out: it
-    # waits out its whole timeout and says what came, however late B answers; so it is asked
-    # again (bounded) until an answer came, and then exactly one device must have it.
-    found = wait_for(lambda: getprop(b.port, "*.WEATHER_PARAMETERS.WEATHER_SAFETY", timeout=3,
-                                     cwd=tmp_path), 20, "WEATHER_SAFETY on B", interval=0)
+    # A wildcard, as which of B's two devices is the safety monitor is what is found out:
+    # exactly one device must have it.
+    found = getprop_holding(b.port, "*.WEATHER_PARAMETERS.WEATHER_SAFETY", timeout=3,
+                            cwd=tmp_path)
     assert len(found) == 1, found
     safety = next(iter(found)).split(".")[0]
     until(b.port, f'"{safety}.WEATHER_STATUS._STATE"==1 && '

@@ -6,12 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from alpacapeers import AlpacaSimulators
-from peers import GetpropResult
-from peers import getprop
+from peers import getprop_holding
 from peers import indi_eval
 from test_focuser_wheel import connect
 from test_focuser_wheel import serve
-from waiting import wait_for
 
 WEATHER = "Simulator Observing Conditions"
 
@@ -27,19 +25,12 @@ def test_weather_parameters_are_the_alpaca_sensors(our_server: object,
     done = indi_eval(server.port, f'"{WEATHER}.WEATHER_STATUS._STATE"!=0', timeout=15,
                      cwd=tmp_path)
     assert done.returncode == 0, done.describe()
-    # A wildcard, as what is left out is the point: it waits out its fixed timeout and says
-    # what came, however late the server answers; so it is asked again (bounded) until the
-    # vectors read below came (a vector's members come in one message, SkyQuality's would be
-    # among WEATHER_PARAMETERS').
-    wanted = (f"{WEATHER}.DRIVER_INFO.DRIVER_INTERFACE",
-              f"{WEATHER}.WEATHER_PARAMETERS.WEATHER_TEMPERATURE",
-              f"{WEATHER}.WEATHER_STATUS.WEATHER_RAIN_RATE")
-
-    def answered() -> GetpropResult | None:
-        got = getprop(server.port, f"{WEATHER}.*.*", timeout=3, cwd=tmp_path)
-        return got if all(key in got for key in wanted) else None
-
-    values = wait_for(answered, 20, f"{wanted} in an answer", interval=0)
+    # A wildcard, as what is left out is the point: read in an answer holding the vectors read
+    # below (SkyQuality's member would be among WEATHER_PARAMETERS').
+    values = getprop_holding(server.port, f"{WEATHER}.*.*",
+                             f"{WEATHER}.DRIVER_INFO.DRIVER_INTERFACE",
+                             f"{WEATHER}.WEATHER_PARAMETERS.WEATHER_TEMPERATURE",
+                             f"{WEATHER}.WEATHER_STATUS.WEATHER_RAIN_RATE", timeout=3, cwd=tmp_path)
     assert values[f"{WEATHER}.DRIVER_INFO.DRIVER_INTERFACE"] == "128"
     parameters = f"{WEATHER}.WEATHER_PARAMETERS."
     assert float(values[parameters + "WEATHER_TEMPERATURE"]) == alpaca_sim.get(

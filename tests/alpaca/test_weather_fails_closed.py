@@ -20,7 +20,7 @@ from alpacapeers import AlpacaSimulators
 from alpacapeers import FaultyRelay
 from peers import OurServer
 from peers import free_port
-from peers import getprop
+from peers import getprop_holding
 from peers import setprop
 from test_alpaca_telescope import until
 from test_focuser_wheel import connect
@@ -132,11 +132,9 @@ def test_observing_conditions_killed_is_alert_within_the_bound(
     server = conditions_ready(our_server, alpaca_sim, tmp_path)
     took = alert_after(server.port, CONDITIONS, alpaca_sim.stop, CONDITIONS_BOUND, more=1)
     assert took < CONDITIONS_BOUND
-    # A wildcard, as every light is the point: it waits out its fixed timeout and says what
-    # came, however late the server answers; so it is asked again (bounded) until the vector
-    # came (all its lights come in one message).
-    lights = wait_for(lambda: getprop(server.port, f"{CONDITIONS}.WEATHER_STATUS.*", timeout=3,
-                                      cwd=tmp_path), 20, "WEATHER_STATUS", interval=0)
+    # A wildcard, as every light is the point.
+    lights = getprop_holding(server.port, f"{CONDITIONS}.WEATHER_STATUS.*", timeout=3,
+                             cwd=tmp_path)
     assert set(lights.values()) == {"Alert"}, lights
     log, failed = weather_failures(server)
     assert len(failed) == 1, log[-3000:]
@@ -220,10 +218,7 @@ def quicken(port: int, device: str, cwd: Path) -> None:
 def widen_ranges(port: int, device: str, cwd: Path) -> None:
     """Every critical parameter's OK range made wide (the simulator's random readings may
     fall outside the defaults, and the tests need a safe start), then WEATHER_STATUS Ok."""
-    # Every light's name, from a wildcard asked again (bounded) until the vector came: it
-    # waits out its fixed timeout and says what came, however late the server answers.
-    values = wait_for(lambda: getprop(port, f"{device}.WEATHER_STATUS.*", timeout=3, cwd=cwd),
-                      20, f"{device}.WEATHER_STATUS", interval=0)
+    values = getprop_holding(port, f"{device}.WEATHER_STATUS.*", timeout=3, cwd=cwd)  # names
     for key in values:
         name = key.rsplit(".", 1)[1]
         assert setprop(port, f"{device}.{name}.MIN_OK;MAX_OK;PERC_WARN=-1000;1000;0",
@@ -250,10 +245,9 @@ def face_and_bridge(our_server: object, tmp_path: Path) -> tuple[OurServer, OurS
     assert setprop(a.port, f"{WEATHER}.CONNECTION.CONNECT=On", cwd=tmp_path).returncode == 0
     for name in (WEATHER, f"{WEATHER} 2"):
         connect(b.port, name, tmp_path)
-    # Which device is the safety monitor, from a wildcard asked again (bounded) until an
-    # answer came: it waits out its fixed timeout and says what came, however late B answers.
-    found = wait_for(lambda: getprop(b.port, "*.WEATHER_PARAMETERS.WEATHER_SAFETY", timeout=3,
-                                     cwd=tmp_path), 20, "WEATHER_SAFETY on B", interval=0)
+    # Which device is the safety monitor: a wildcard finds out.
+    found = getprop_holding(b.port, "*.WEATHER_PARAMETERS.WEATHER_SAFETY", timeout=3,
+                            cwd=tmp_path)
     safety = next(iter(found)).split(".")[0]
     conditions = f"{WEATHER} 2" if safety == WEATHER else WEATHER
     quicken(b.port, conditions, tmp_path)

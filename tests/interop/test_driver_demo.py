@@ -7,12 +7,11 @@ stdin/stdout. Missing indi-bin binaries make these tests fail (tests/peers.py), 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from peers import GetpropResult
 from peers import getprop
+from peers import getprop_holding
 from peers import indi_eval
 from peers import setprop
 from waiting import wait_for
@@ -34,28 +33,13 @@ def demo(indiserver_factory):  # type: ignore[no-untyped-def]
     return server.port
 
 
-def getprop_until(port: int, spec: str, enough: Callable[[GetpropResult], bool]) -> GetpropResult:
-    """indi_getprop with a wildcard ``spec``, asked again until what came is ``enough`` (20 s
-    at most). A wildcard waits out its whole timeout and says what came, and indiserver passes
-    the getProperties on to the driver, whose answer may come later than any fixed wait."""
-    seen: list[GetpropResult] = []
-
-    def came() -> GetpropResult | None:
-        seen[:] = [getprop(port, spec)]
-        return seen[0] if enough(seen[0]) else None
-
-    return wait_for(came, 20, lambda: f"{spec}; the last answer: {seen[-1].result.describe()}",
-                    interval=0)
-
-
 def test_getprop_lists_every_property_with_its_value(demo: int) -> None:
     """indi_getprop through indiserver shows every non-BLOB member with the right value, and the
     attributes (_PERM, _STATE, _LABEL, _GROUP) the driver defined."""
-    # A wildcard, as every property is the point; asked until every vector read below came.
-    wanted = ("Thermostat.TARGET.TARGET", "Thermostat.TEMPERATURE.TEMPERATURE",
-              "Thermostat.HEATER_MODE.AUTO", "Thermostat.HEATER.HEATING",
-              "Thermostat.SITE.NAME")
-    values = getprop_until(demo, "Thermostat.*.*", lambda got: all(key in got for key in wanted))
+    # A wildcard, as every property is the point; in an answer holding every vector read below.
+    values = getprop_holding(demo, "Thermostat.*.*", "Thermostat.TARGET.TARGET",
+                             "Thermostat.TEMPERATURE.TEMPERATURE", "Thermostat.HEATER_MODE.AUTO",
+                             "Thermostat.HEATER.HEATING", "Thermostat.SITE.NAME")
     assert float(values["Thermostat.TARGET.TARGET"]) == 20.0
     assert -50 < float(values["Thermostat.TEMPERATURE.TEMPERATURE"]) < 100
     assert values["Thermostat.HEATER_MODE.AUTO"] == "On"
@@ -125,9 +109,8 @@ def test_setprop_switch_one_of_many_reply_seen_by_getprop_and_eval(demo: int) ->
     assert evaluated.returncode == 0, evaluated.describe()
     lit = indi_eval(demo, '"Thermostat.HEATER.HEATING"==0', timeout=5)  # 0 = Idle
     assert lit.returncode == 0, lit.describe()
-    # A wildcard, to see that these three are all the members; asked until the vector came
-    # (all its members come in one definition).
-    values = getprop_until(demo, "Thermostat.HEATER_MODE.*", bool)
+    # A wildcard, to see that these three are all the members.
+    values = getprop_holding(demo, "Thermostat.HEATER_MODE.*")
     assert values == {
         "Thermostat.HEATER_MODE.AUTO": "Off",
         "Thermostat.HEATER_MODE.ON": "Off",

@@ -17,15 +17,14 @@ from pathlib import Path
 
 import pytest
 from peers import HOST
-from peers import GetpropResult
 from peers import _seconds
 from peers import find_binary
 from peers import free_port
 from peers import getprop
+from peers import getprop_holding
 from peers import indi_eval
 from peers import setprop
 from serverkit import running
-from waiting import wait_for
 
 import indipyclient
 from indipycore.fits import read_header
@@ -71,18 +70,10 @@ def test_indi_getprop_shows_driver_info_under_indiserver(under_indiserver) -> No
     """DRIVER_INFO, defined before connect: interface 2 (CCD), name, exec, version; the
     camera's own properties are not there until a client connects."""
     check_driver_info(under_indiserver.port)
-    # Absence means something only in an answer that came: a wildcard waits out its whole
-    # timeout and says what came, and indiserver passes the getProperties on to the driver,
-    # whose answer may come later. So it is asked again (bounded) until the answer holds
-    # ACTIVE_DEVICES, the last vector the driver defines before connect; a camera vector, had
-    # one been defined, follows it in the same answer.
-    witness = f"{DEV}.ACTIVE_DEVICES.ACTIVE_TELESCOPE"
-
-    def answered() -> GetpropResult | None:
-        got = getprop(under_indiserver.port, f"{DEV}.*.*", timeout=2)
-        return got if witness in got else None
-
-    before = wait_for(answered, 20, f"{witness} in an answer to {DEV}.*.*", interval=0)
+    # An answer holding ACTIVE_DEVICES, the last vector the driver defines before connect: a
+    # camera vector, had one been defined, would follow it in the same answer.
+    before = getprop_holding(under_indiserver.port, f"{DEV}.*.*",
+                             f"{DEV}.ACTIVE_DEVICES.ACTIVE_TELESCOPE")
     assert not any(".CCD_" in key for key in before), before.stdout
 
 

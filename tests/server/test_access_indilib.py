@@ -23,6 +23,7 @@ from peers import HOST
 from peers import OurServer
 from peers import free_port
 from peers import getprop
+from peers import getprop_holding
 from peers import setprop
 from peers import switch_on
 from waiting import wait_for
@@ -136,8 +137,8 @@ def test_public_sees_only_the_weather_and_the_operator_sets_the_mount(
     mount's; the operator on the Unix socket connects the mount, and the audit trail has the
     operator's command, allowed, with its identity and the socket."""
     server, _acl, audit = _serve(our_server, tmp_path, PUBLIC)
-    seen = wait_for(lambda: (r := getprop(server.port, "*.*.*", timeout=3))
-                    and any(k.startswith(WEATHER + ".") for k in r) and r, 30)
+    seen = getprop_holding(server.port, "*.*.*", f"{WEATHER}.CONNECTION.CONNECT", timeout=3,
+                           within=30)
     assert not any(key.startswith(MOUNT) for key in seen), sorted(seen)[:10]
     _operator_connects_the_mount(server)
     again = getprop(server.port, f"{MOUNT}.CONNECTION.CONNECT", timeout=2)

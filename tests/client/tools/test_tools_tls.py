@@ -5,22 +5,23 @@ indilib's tools have no TLS, so its indi_getprop reads the same values on the pl
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from peers import GetpropResult
 from peers import OurServer
-from peers import PeerResult
+from peers import answer_holding
 from peers import free_port
 from peers import getprop
+from peers import getprop_holding
+from peers import parse_getprop_output
 from tlskit import Pki
 from toolkit import LAUNCHER
 from toolkit import STILL
 from toolkit import ours
 from toolkit import run_tool
 from toolkit import wait_defined
-from waiting import wait_for
 
 WATCH = [sys.executable, "-m", "indipyclient.frontends.tools.watch"]
 
@@ -56,25 +57,10 @@ def tls_args(pki: Pki, port: int, name: str | None = "operator",
 
 
 # One member of each vector the demo defines (its LOG BLOB is not printed).
-EVERY_VECTOR = tuple(f"Thermostat.{key}=" for key in (
+EVERY_VECTOR = tuple(f"Thermostat.{key}" for key in (
     "CONNECTION.CONNECT", "DRIVER_INFO.DRIVER_NAME", "DEBUG.ENABLE", "CONFIG_PROCESS.CONFIG_SAVE",
     "TEMPERATURE.TEMPERATURE", "TARGET.TARGET", "HEATER_MODE.AUTO", "HEATER.HEATING",
     "SITE.NAME"))
-
-
-def whole(read: Callable[[], PeerResult]) -> PeerResult:
-    """``read()`` again until it exits 0 holding every vector (20 s at most); that answer."""
-    seen: list[PeerResult] = []
-
-    def came() -> PeerResult | None:
-        seen[:] = [read()]
-        answer = seen[0]
-        if answer.returncode == 0 and all(key in answer.stdout for key in EVERY_VECTOR):
-            return answer
-        return None
-
-    return wait_for(came, 20, lambda: f"every vector; the last answer: {seen[-1].describe()}",
-                    interval=0)
 
 
 def test_getprop_over_tls_reads_what_indilibs_reads_on_the_plain_port(
@@ -83,13 +69,15 @@ def test_getprop_over_tls_reads_what_indilibs_reads_on_the_plain_port(
     """indipy-getprop with --tls-ca/--tls-cert/--tls-key on the TLS port prints the same
     Thermostat values as indilib's indi_getprop on the plain port; the server names the tool
     by its certificate."""
-    # Wildcards, as every value is the point: each waits out its fixed timeout and says what
-    # came, however late the server answers; so each is asked again (bounded) until its answer
-    # holds every vector the demo defines, and then both must be the same.
-    ours_result = whole(lambda: run_tool([*ours("indi_getprop"),
-                                          *tls_args(tls_pki, tls_server.tls_port),
-                                          "-t", "3", "Thermostat.*.*"]))
-    theirs = whole(lambda: getprop(tls_server.server.port, "Thermostat.*.*", timeout=3).result)
+    # Wildcards, as every value is the point: each side read in an answer holding every
+    # vector the demo defines, and then both must be the same.
+    def read_ours() -> GetpropResult:
+        result = run_tool([*ours("indi_getprop"), *tls_args(tls_pki, tls_server.tls_port),
+                           "-t", "3", "Thermostat.*.*"])
+        return GetpropResult(parse_getprop_output(result.stdout), result)
+
+    ours_result = answer_holding(read_ours, *EVERY_VECTOR, what="our answer over TLS")
+    theirs = getprop_holding(tls_server.server.port, "Thermostat.*.*", *EVERY_VECTOR, timeout=3)
     assert sorted(ours_result.stdout.splitlines()) == sorted(theirs.stdout.splitlines())
     assert "connected as operator" in tls_server.server.log()
 
