@@ -15,7 +15,7 @@ from alpacapeers import AlpacaSimulators
 from facekit import serving
 from peers import REPO
 from peers import free_port
-from peers import getprop
+from peers import getprop_holding
 from waiting import wait_for
 
 import indipyclient
@@ -98,5 +98,5 @@ def test_an_alpaca_server_listing_no_device_yet_is_asked_again(tmp_path: Path) -
         with serving(lambda: IPyServer(make_driver(), port=remote_port, handle_signals=False)):
             wait_for(lambda: len(management.configureddevices(address)) == 2, 30,
                      "A's face listing the focuser and the wheel")
-            wait_for(lambda: getprop(b.port, "Python Focuser.CONNECTION.*", timeout=2,
-                                     cwd=tmp_path), 60, "B serving A's focuser")
+            getprop_holding(b.port, "Python Focuser.CONNECTION.*", cwd=tmp_path,
+                            within=60)  # B serving A's focuser
