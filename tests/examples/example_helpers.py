@@ -69,10 +69,18 @@ async def serving(*servers: Any, ports: list[int]) -> AsyncIterator[None]:
             raise errors[0]
 
 
-async def getprop(port: int, *specs: str, timeout: float = 2.0,
+async def getprop(port: int, *specs: str, timeout: float = 20.0,
                   cwd: Path | None = None) -> peers.GetpropResult:
-    """``peers.getprop`` on a worker thread, so the in-process server keeps running meanwhile."""
+    """``peers.getprop`` on a worker thread, so the in-process server keeps running meanwhile.
+    For named members: indi_getprop ends once all came, the timeout only bounds a failure (a
+    wildcard would wait it all out: :func:`getprop_holding`)."""
     return await asyncio.to_thread(peers.getprop, port, *specs, timeout=timeout, cwd=cwd)
+
+
+async def getprop_holding(port: int, spec: str, *holding: str) -> peers.GetpropResult:
+    """``peers.getprop_holding`` (a wildcard asked again until an answer holds `holding`) on a
+    worker thread."""
+    return await asyncio.to_thread(peers.getprop_holding, port, spec, *holding)
 
 
 async def setprop(port: int, *specs: str, timeout: float = 5.0) -> peers.PeerResult:

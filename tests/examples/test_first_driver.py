@@ -22,6 +22,6 @@ async def test_power_level_and_heater_switch_are_applied() -> None:
         await setprop(port, "Dew Heater.HEATER.ON=On")
         await wait_for_value(port, "Dew Heater.HEATER.ON", lambda v: v == "On")
         await setprop(port, "Dew Heater.POWER.LEVEL=150")
-        values = await getprop(port, "Dew Heater.*.*")
+        values = await getprop(port, "Dew Heater.HEATER.OFF", "Dew Heater.POWER.LEVEL")
     assert values["Dew Heater.HEATER.OFF"] == "Off"
     assert float(values["Dew Heater.POWER.LEVEL"]) == 60

@@ -18,6 +18,7 @@ import pytest
 import rpi_led
 from example_helpers import free_port
 from example_helpers import getprop
+from example_helpers import getprop_holding
 from example_helpers import serving
 from example_helpers import setprop
 from example_helpers import wait_for_value
@@ -47,7 +48,7 @@ async def test_switch_on_lights_the_pin_and_off_darkens_it(mock_led: Any) -> Non
         await setprop(port, "LED.LED_SWITCH.ON=On")
         await wait_for_value(port, "LED.LED_STATE.LED", lambda v: v == "Ok")
         assert mock_led.pin.state
-        values = (await getprop(port, "LED.LED_SWITCH.*"))
+        values = await getprop_holding(port, "LED.LED_SWITCH.*", "LED.LED_SWITCH.ON")
         assert values == {"LED.LED_SWITCH.ON": "On", "LED.LED_SWITCH.OFF": "Off"}
         await setprop(port, "LED.LED_SWITCH.OFF=On")
         await wait_for_value(port, "LED.LED_STATE.LED", lambda v: v == "Idle")
