@@ -9,6 +9,7 @@ from pathlib import Path
 
 from astropy.io import fits
 from facekit import BlobCatcher
+from peers import GetpropResult
 from peers import OurServer
 from peers import free_port
 from peers import getprop
@@ -44,15 +45,10 @@ def test_alpaca_devices_listed_by_management_api_round_trip(our_server: object,
         assert setprop(b.port, f"{name}.CONNECTION.CONNECT=On", cwd=tmp_path).returncode == 0
         done = indi_eval(b.port, f'"{name}.CONNECTION._STATE"==1', timeout=15, cwd=tmp_path)
         assert done.returncode == 0, done.describe() + b.log_tail()
-    # The members named, not wildcards (which wait out a fixed timeout and say what came,
-    # however late a server answers): indi_getprop ends once all came; 20 s bounds a failure.
     keys = (f"{FOCUSER}.FOCUS_MAX.FOCUS_MAX_VALUE",
             f"{FOCUSER}.ABS_FOCUS_POSITION.FOCUS_ABSOLUTE_POSITION",
             f"{WHEEL}.FILTER_NAME.FILTER_SLOT_NAME_1", f"{WHEEL}.FILTER_NAME.FILTER_SLOT_NAME_8")
-    ours = getprop(a.port, *keys, timeout=20, cwd=tmp_path)
-    assert ours.returncode == 0, ours.result.describe()
-    theirs = getprop(b.port, *keys, timeout=20, cwd=tmp_path)
-    assert theirs.returncode == 0, theirs.result.describe()
+    ours, theirs = both_read(a, b, keys, tmp_path)
     for key in keys:
         assert float(theirs[key]) == float(ours[key]) if key.startswith(FOCUSER) \
             else theirs[key] == ours[key], (key, theirs.get(key), ours.get(key))
@@ -68,6 +64,18 @@ def test_alpaca_devices_listed_by_management_api_round_trip(our_server: object,
 
 CAMERA = "Python CCD Simulator"
 MOUNT = "Python Mount"
+
+
+def both_read(a: OurServer, b: OurServer, keys: tuple[str, ...],
+              cwd: Path) -> tuple[GetpropResult, GetpropResult]:
+    """What A and what B say of `keys` (each side's indi_getprop must find them all). The
+    members named, not wildcards, which wait out a fixed timeout and say what came however
+    late a server answers: indi_getprop ends once all came; 20 s bounds a failure."""
+    ours = getprop(a.port, *keys, timeout=20, cwd=cwd)
+    assert ours.returncode == 0, ours.result.describe()
+    theirs = getprop(b.port, *keys, timeout=20, cwd=cwd)
+    assert theirs.returncode == 0, theirs.result.describe()
+    return ours, theirs
 
 
 def connected_on(b: OurServer, a: OurServer, names: tuple[str, ...], cwd: Path) -> None:
@@ -91,13 +99,9 @@ def test_camera_round_trip_same_pixels(our_server: object, tmp_path: Path) -> No
     connected_on(b, a, (CAMERA,), tmp_path)
     done = indi_eval(a.port, f'"{CAMERA}.CONNECTION._STATE"==1', timeout=15, cwd=tmp_path)
     assert done.returncode == 0, done.describe() + a.log_tail()
-    # Named, not CCD_INFO.* (see the focuser's round trip above).
     keys = tuple(f"{CAMERA}.CCD_INFO.{member}"
                  for member in ("CCD_MAX_X", "CCD_MAX_Y", "CCD_PIXEL_SIZE", "CCD_BITSPERPIXEL"))
-    ours = getprop(a.port, *keys, timeout=20, cwd=tmp_path)
-    assert ours.returncode == 0, ours.result.describe()
-    theirs = getprop(b.port, *keys, timeout=20, cwd=tmp_path)
-    assert theirs.returncode == 0, theirs.result.describe()
+    ours, theirs = both_read(a, b, keys, tmp_path)
     for key in keys:
         assert float(theirs[key]) == float(ours[key]), (key, theirs.get(key), ours.get(key))
     assert setprop(b.port, f"{CAMERA}.CCD_BINNING.HOR_BIN;VER_BIN=2;2",
@@ -129,14 +133,10 @@ def test_mount_round_trip_same_coordinates(our_server: object, tmp_path: Path) -
         done = indi_eval(port, f'"{MOUNT}.EQUATORIAL_EOD_COORD._STATE"==1', timeout=60,
                          cwd=tmp_path)
         assert done.returncode == 0, done.describe() + b.log_tail() + a.log_tail()
-    # Named, not wildcards (see the focuser's round trip above).
     keys = (f"{MOUNT}.EQUATORIAL_EOD_COORD.RA", f"{MOUNT}.EQUATORIAL_EOD_COORD.DEC",
             *(f"{MOUNT}.GEOGRAPHIC_COORD.{member}" for member in ("LAT", "LONG", "ELEV")),
             f"{MOUNT}.TELESCOPE_TRACK_STATE.TRACK_ON", f"{MOUNT}.TELESCOPE_TRACK_STATE.TRACK_OFF")
-    ours = getprop(a.port, *keys, timeout=20, cwd=tmp_path)
-    assert ours.returncode == 0, ours.result.describe()
-    theirs = getprop(b.port, *keys, timeout=20, cwd=tmp_path)
-    assert theirs.returncode == 0, theirs.result.describe()
+    ours, theirs = both_read(a, b, keys, tmp_path)
     # The mount tracks; each side polls its own way, so allow a few seconds' drift (RA in
     # hours: 1e-3 h is 3.6 s), and the arc-second display precision for DEC.
     for key, tolerance, target in ((f"{MOUNT}.EQUATORIAL_EOD_COORD.RA", 1e-3, ra),

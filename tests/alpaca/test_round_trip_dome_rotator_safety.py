@@ -13,6 +13,7 @@ from peers import getprop
 from peers import getprop_holding
 from peers import setprop
 from test_alpaca_telescope import until
+from test_round_trip import both_read
 from test_round_trip import connected_on
 from test_round_trip import served_back
 
@@ -32,10 +33,7 @@ def both_servers(our_server: object, tmp_path: Path) -> tuple[OurServer, OurServ
 
 def same(a: OurServer, b: OurServer, keys: tuple[str, ...], cwd: Path) -> None:
     """Each of `keys` reads the same number on A (indilib's driver) and B (the round trip)."""
-    ours = getprop(a.port, *keys, timeout=20, cwd=cwd)
-    assert ours.returncode == 0, ours.result.describe()
-    theirs = getprop(b.port, *keys, timeout=20, cwd=cwd)
-    assert theirs.returncode == 0, theirs.result.describe()
+    ours, theirs = both_read(a, b, keys, cwd)
     for key in keys:
         assert float(theirs[key]) == float(ours[key]), (key, theirs.get(key), ours.get(key))
 

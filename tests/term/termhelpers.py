@@ -13,6 +13,7 @@ from textual.css.query import NoMatches
 from textual.errors import NoWidget
 from textual.pilot import Pilot
 from textual.widget import Widget
+from textual.widgets import Input
 
 from indipyterm.app import TermApp
 from indipyterm.devicescreen import DeviceScreen
@@ -56,6 +57,15 @@ async def click(pilot: Pilot[None], target: Widget | str, what: str = "",
     said = what or str(target)
     await wait_for(pilot, shown, timeout, f"{said} shown, to be clicked")
     assert await pilot.click(widget()), f"the click on {said} landed on another widget"
+
+
+async def type_into(pilot: Pilot[None], vector: VectorPanel, member: str, text: str) -> Input:
+    """Click the member's field and type `text` as keys."""
+    field = vector.rows[member].field
+    assert field is not None
+    await click(pilot, field)
+    await pilot.press(*text)
+    return field
 
 
 def record_events(app: TermApp) -> list[Any]:

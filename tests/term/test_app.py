@@ -18,6 +18,7 @@ import waiting
 from kitdriver import KitDriver
 from serverkit import running
 from termhelpers import click
+from termhelpers import type_into
 from termhelpers import wait_for
 from textual.color import Color
 from textual.command import CommandList
@@ -86,15 +87,6 @@ async def show_group(app: TermApp, pilot: Pilot[None], vector: str) -> VectorPan
     screen.show_vector(vector)
     await pilot.pause()  # until the screen has dealt with the switch of tab
     return screen.panels[vector]
-
-
-async def type_into(pilot: Pilot[None], vector: VectorPanel, member: str, text: str) -> Input:
-    """Click the member's field and type `text` as keys."""
-    field = vector.rows[member].field
-    assert field is not None
-    await click(pilot, field)
-    await pilot.press(*text)
-    return field
 
 
 async def submit(pilot: Pilot[None], vector: VectorPanel) -> None:

@@ -15,6 +15,7 @@ from termhelpers import click
 from termhelpers import settle
 from termhelpers import show_panel
 from termhelpers import simulator_screen
+from termhelpers import type_into
 from termhelpers import wait_for
 from textual.widgets import Checkbox
 from textual.widgets import RadioButton
@@ -67,12 +68,8 @@ async def test_connect_the_telescope_and_see_its_coordinates_update(
         # 20 degrees away: several steps at the simulator's slew rate, without a slew of
         # 120 degrees from the pole (20 s of the run).
         target = start - 20.0 if start > -60 else start + 20.0
-        ra_field, dec_field = coords.rows["RA"].field, coords.rows["DEC"].field
-        assert ra_field is not None and dec_field is not None
-        await click(pilot, ra_field)
-        await pilot.press(*str(coords.info.member("RA").value))  # type: ignore[union-attr]
-        await click(pilot, dec_field)
-        await pilot.press(*f"{target:g}")
+        await type_into(pilot, coords, "RA", str(coords.info.member("RA").value))  # type: ignore[union-attr]
+        await type_into(pilot, coords, "DEC", f"{target:g}")
         await click(pilot, coords.query_one(".submit"))
         await settle(pilot)
         assert str(coords.error_label.content) == ""
@@ -106,14 +103,10 @@ async def test_abort_motion_is_one_key_and_stops_a_slew(
         await click(pilot, screen.panels["CONNECTION"].switch_widgets["CONNECT"])
         coords = await show_panel(pilot, screen, "EQUATORIAL_EOD_COORD", "the mount's vectors")
         await settle(pilot)
-        ra_field, dec_field = coords.rows["RA"].field, coords.rows["DEC"].field
-        assert ra_field is not None and dec_field is not None
-        await click(pilot, ra_field)
-        await pilot.press(*"6")
-        await click(pilot, dec_field)
+        await type_into(pilot, coords, "RA", "6")
         # from the pole (90): 150 degrees away, so the abort lands mid-slew even when a loaded
         # machine takes seconds to deliver it (60 degrees were once done before it came)
-        await pilot.press(*"-60")
+        dec_field = await type_into(pilot, coords, "DEC", "-60")
         assert dec_field.value == "-60"
         await pilot.press("enter")
         await wait_for(pilot, lambda: coords.info.state == "Busy", what="slewing")

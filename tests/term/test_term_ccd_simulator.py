@@ -14,6 +14,7 @@ import pytest
 from termhelpers import click
 from termhelpers import show_panel
 from termhelpers import simulator_screen
+from termhelpers import type_into
 from termhelpers import wait_for
 
 pytestmark = pytest.mark.interop
@@ -33,10 +34,7 @@ async def test_connect_expose_and_abort_each_take_one_key(
         # at a time (many seconds on a loaded machine) while it goes on drawing the others.
         exposure = await show_panel(pilot, screen, "CCD_EXPOSURE",
                                     "the camera's exposure after one click on Connect")
-        field = exposure.rows["CCD_EXPOSURE_VALUE"].field
-        assert field is not None
-        await click(pilot, field)
-        await pilot.press(*"30")
+        field = await type_into(pilot, exposure, "CCD_EXPOSURE_VALUE", "30")
         assert field.value == "30"
         await pilot.press("enter")
         await wait_for(pilot, lambda: exposure.info.state == "Busy", what="exposing")
