@@ -29,7 +29,9 @@ async def main(port: int, topic: str, size: int, style: str) -> None:
     payload = build_blob(size, style).strip()
     async with aiomqtt.Client("127.0.0.1", port, identifier=f"bare-pub-{topic}") as client:
         await client.subscribe(f"{topic}/go", qos=2)
-        await client.publish(f"{topic}/ready", b"ready", qos=2)
+        # Retained: the bench may subscribe to ready after it was said (a loaded host starts
+        # this process faster than the bench listens), and would then wait for ever.
+        await client.publish(f"{topic}/ready", b"ready", qos=2, retain=True)
         async for message in client.messages:
             text = bytes(message.payload).decode() if isinstance(message.payload, bytes) else ""
             if not text.startswith("go "):
