@@ -367,10 +367,14 @@ def _seconds(timeout: float) -> str:
     return str(max(1, math.ceil(timeout)))
 
 
+NAMED_TIMEOUT = 20.0
+WILDCARD_TIMEOUT = 2.0
+
+
 def getprop(
     port: int,
     *specs: str,
-    timeout: float = 2.0,
+    timeout: float | None = None,
     host: str = HOST,
     cwd: Path | None = None,
     extra_args: Sequence[str] = (),
@@ -379,7 +383,15 @@ def getprop(
 
     It returns as soon as every non-wildcard spec matched, else after ``timeout`` seconds (so
     wildcard queries always take the whole timeout). ``cwd`` receives any BLOB files.
+
+    With no ``timeout``: ``NAMED_TIMEOUT`` when no spec has a ``*``, since the bound then only
+    ends a failure and a loaded host (indiserver passing the getProperties on to a busy driver)
+    may answer later than a few seconds; else ``WILDCARD_TIMEOUT``, waited out every time (read
+    wildcards with :func:`getprop_holding`). A read that expects an absence gives its own short
+    ``timeout``, or it waits the whole ``NAMED_TIMEOUT``.
     """
+    if timeout is None:
+        timeout = WILDCARD_TIMEOUT if any("*" in spec for spec in specs) else NAMED_TIMEOUT
     args = [find_binary("indi_getprop"), "-h", host, "-p", str(port), "-t", _seconds(timeout)]
     result = run_peer([*args, *extra_args, *specs], timeout=timeout + _GRACE, cwd=cwd)
     return GetpropResult(parse_getprop_output(result.stdout), result)

@@ -108,8 +108,7 @@ async def test_camera_pulse_guide_is_indilib_st4_vectors(
     PulseGuide (a client connected beforehand asks the camera the moment it sees Busy, so no
     tool's start-up eats into the pulse), Ok with 0 once it is over (not before its 1.5 s)."""
     server = serve(our_server, camera_link, "camera/0", CAMERA)
-    values = getprop(server.port, f"{CAMERA}.DRIVER_INFO.DRIVER_INTERFACE", timeout=3,
-                     cwd=tmp_path)
+    values = getprop(server.port, f"{CAMERA}.DRIVER_INFO.DRIVER_INTERFACE", cwd=tmp_path)
     assert values[f"{CAMERA}.DRIVER_INFO.DRIVER_INTERFACE"] == "6"
     connect(server.port, CAMERA, tmp_path)
     group = getprop(server.port, f"{CAMERA}.TELESCOPE_TIMED_GUIDE_WE._GROUP",

@@ -80,7 +80,7 @@ def test_watchdog_parks_the_mount_when_the_alpaca_monitor_says_unsafe_or_goes_qu
         server = watched(our_server, relay, tmp_path)
         alpaca_sim.put("safetymonitor/0/issafe", IsSafe="false")
         parked_within(server, tmp_path, THRESHOLD + PARK_SLACK)
-        cause = getprop(server.port, f"{WATCHDOG}.WATCHDOG_CAUSE.CAUSE", timeout=3,
+        cause = getprop(server.port, f"{WATCHDOG}.WATCHDOG_CAUSE.CAUSE",
                         cwd=tmp_path)[f"{WATCHDOG}.WATCHDOG_CAUSE.CAUSE"]
         assert SAFETY in cause, cause
 

@@ -289,6 +289,7 @@ async def test_subscribe_list_chooses_the_sites_a_client_side_sees(mosquitto_fac
 
 
 async def _has(port: int, spec: str) -> bool:
+    # A short bound of its own: _lacks awaits an absence with it.
     return spec in await getprop_async(port, spec, timeout=1.5)
 
 

@@ -58,7 +58,7 @@ def until(port: int, spec: str, wanted: Callable[[str], bool], timeout: float = 
 
     def value() -> str | None:
         nonlocal last
-        last = peers.getprop(port, spec, timeout=2).get(spec, "")
+        last = peers.getprop(port, spec).get(spec, "")
         return last if wanted(last) else None
 
     try:

@@ -69,11 +69,11 @@ async def serving(*servers: Any, ports: list[int]) -> AsyncIterator[None]:
             raise errors[0]
 
 
-async def getprop(port: int, *specs: str, timeout: float = 20.0,
+async def getprop(port: int, *specs: str, timeout: float | None = None,
                   cwd: Path | None = None) -> peers.GetpropResult:
-    """``peers.getprop`` on a worker thread, so the in-process server keeps running meanwhile.
-    For named members: indi_getprop ends once all came, the timeout only bounds a failure (a
-    wildcard would wait it all out: :func:`getprop_holding`)."""
+    """``peers.getprop`` on a worker thread, so the in-process server keeps running meanwhile;
+    its default bound too (long for named members, which end the read once all came; a
+    wildcard waits it all out: :func:`getprop_holding`)."""
     return await asyncio.to_thread(peers.getprop, port, *specs, timeout=timeout, cwd=cwd)
 
 
@@ -102,7 +102,7 @@ async def wait_for_value(port: int, spec: str, predicate: Any, timeout: float = 
 
     async def satisfied() -> str | None:
         nonlocal last
-        last = (await getprop(port, spec, timeout=2)).get(spec)
+        last = (await getprop(port, spec)).get(spec)
         return last if last is not None and predicate(last) else None
 
     try:

@@ -75,7 +75,7 @@ def value(port: int, spec: str, timeout: float = 10) -> str:
 
 def wait_value(port: int, spec: str, expected: str, timeout: float = 10) -> None:
     """Until indi_getprop reads `expected` for `spec`."""
-    wait_for(lambda: getprop(port, spec, timeout=2).get(spec) == expected, timeout,
+    wait_for(lambda: getprop(port, spec).get(spec) == expected, timeout,
              f"{spec} == {expected}")
 
 
@@ -219,7 +219,7 @@ def test_a_mount_takes_its_saved_site_but_not_its_slew_rate_when_it_starts(
         value(port, f"{site}.LAT")
         setprop(port, f"{site}.LAT;LONG;ELEV=45;10;100")
         setprop(port, f"{device}.TELESCOPE_SLEW_RATE.1x=On")
-        wait_for(lambda: float(getprop(port, f"{site}.ELEV", timeout=2).get(f"{site}.ELEV", 0))
+        wait_for(lambda: float(getprop(port, f"{site}.ELEV").get(f"{site}.ELEV", 0))
                  == 100, 10, "ELEV 100")
         wait_value(port, f"{device}.TELESCOPE_SLEW_RATE.1x", "On")
         setprop(port, f"{device}.CONFIG_PROCESS.CONFIG_SAVE=On")

@@ -66,6 +66,7 @@ def test_getprop_reports_a_missing_property_with_exit_code_1(
     telescope: IndiServer, tmp_path: Path
 ) -> None:
     """Results carry the peer's exit code: a query nobody answers is 1 with no values."""
+    # An absence is awaited: a short bound of its own, not the named members' long default.
     values = getprop(telescope.port, "No Such Device.PROP.ELEM", timeout=1, cwd=tmp_path)
     assert values.returncode == 1
     assert values == {}

@@ -32,11 +32,11 @@ THERMOSTAT = "Thermostat"
 
 def wait_getprop(port: int, spec: str, timeout: float = 15.0) -> dict[str, str]:
     """indi_getprop until `spec` (no wildcard) is found, for servers that are still connecting."""
-    got = getprop(port, spec, timeout=2)
+    got = getprop(port, spec)
 
     def found() -> bool:
         nonlocal got
-        got = getprop(port, spec, timeout=2)
+        got = getprop(port, spec)
         return got.returncode == 0
 
     if got.returncode != 0:
@@ -182,7 +182,7 @@ def test_a_loop_of_two_servers_is_refused_and_traffic_does_not_circulate(
     # Each device once at each server: one dome and one thermostat, not copies come round.
     for port in (port_a, port_b):
         for spec in (f"{DOME}.CONNECTION.CONNECT", f"{THERMOSTAT}.TARGET.TARGET"):
-            got = getprop(port, spec, timeout=2)
+            got = getprop(port, spec)
             assert got.stdout.count(f"{spec}=") == 1, got.result.describe()
     # The requests that used to bounce between the two (a chained server's device="*",
     # device-less enableBLOB, a request for a device nobody has) are answered: the cache

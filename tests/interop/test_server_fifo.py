@@ -29,11 +29,11 @@ def test_fifo_start_with_name_then_stop(our_server: Callable[..., OurServer], tm
     ours = our_server("-f", str(fifo))
     wait_for(fifo.exists, 10, lambda: f"the FIFO; the log:\n{ours.log()}", interval=0.05)
     write_line(fifo, 'start indi_simulator_dome -n "Roof Dome"')
-    got = getprop(ours.port, "Roof Dome.CONNECTION.CONNECT", timeout=1)
+    got = getprop(ours.port, "Roof Dome.CONNECTION.CONNECT")
 
     def roof_dome_served() -> bool:
         nonlocal got
-        got = getprop(ours.port, "Roof Dome.CONNECTION.CONNECT", timeout=1)
+        got = getprop(ours.port, "Roof Dome.CONNECTION.CONNECT")
         return got.returncode == 0
 
     wait_for(roof_dome_served, 15, lambda: got.result.describe() + ours.log(), interval=0)

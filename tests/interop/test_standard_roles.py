@@ -91,7 +91,7 @@ async def probe(probe_binary: Path, served: Served, tmp_path: Path) -> AsyncIter
         await client.close()
 
 
-async def _getprop(port: int, *specs: str, timeout: float = 5.0) -> dict[str, str]:
+async def _getprop(port: int, *specs: str, timeout: float | None = None) -> dict[str, str]:
     result = await asyncio.to_thread(getprop, port, *specs, timeout=timeout)
     missing = [spec for spec in specs if spec not in result]
     assert not missing, f"{missing} not in {dict(result)}\n{result.result.describe()}"

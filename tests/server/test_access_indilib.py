@@ -141,6 +141,7 @@ def test_public_sees_only_the_weather_and_the_operator_sets_the_mount(
                            within=30)
     assert not any(key.startswith(MOUNT) for key in seen), sorted(seen)[:10]
     _operator_connects_the_mount(server)
+    # An absence is awaited: a short bound of its own, not the named members' long default.
     again = getprop(server.port, f"{MOUNT}.CONNECTION.CONNECT", timeout=2)
     assert again == {}, "the public still sees nothing of the mount"
     (entry,) = wait_for(lambda: audit.exists() and _audit_lines(audit), 10)
@@ -160,6 +161,7 @@ def test_an_observer_is_refused_and_sighup_reloads(
     file, the line and why, keeps running and keeps the rules in force."""
     server, acl, audit = _serve(our_server, tmp_path, PUBLIC)
     _operator_connects_the_mount(server)
+    # An absence is awaited: a short bound of its own, not the named members' long default.
     assert getprop(server.port, f"{MOUNT}.CONNECTION.CONNECT", timeout=2) == {}
 
     acl.write_text(OBSERVER)

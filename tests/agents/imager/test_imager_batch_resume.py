@@ -57,7 +57,7 @@ def _start_batch(port: int, folder: Path) -> None:
     _set(port, f"{AGENT}.DEVICES.CCD;FILTER={CCD};{WHEEL}")
     _set(port, f"{AGENT}.IMAGE_NAME.IMAGE_FOLDER;IMAGE_PREFIX={folder};IMG")
     _set(port, f"{AGENT}.GROUPS.GROUP_COUNT={len(GROUPS)}")
-    wait_for(lambda: getprop(port, f"{AGENT}.GROUP_02.IMAGE_COUNT", timeout=2),
+    wait_for(lambda: getprop(port, f"{AGENT}.GROUP_02.IMAGE_COUNT"),
              20, "GROUP_02 defined")
     for number, (count, binning, slot, seconds) in enumerate(GROUPS, 1):
         _set(port, f"{AGENT}.GROUP_{number:02d}.IMAGE_COUNT;CCD_BINNING;FILTER_SLOT;"

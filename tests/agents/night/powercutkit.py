@@ -149,7 +149,7 @@ class Rig:
         not answer (being restarted)."""
         vector = f"{AGENT}.SEQUENCE_STATE"
         found = getprop(self.port, f"{vector}._STATE", f"{vector}.PROGRESS",
-                        f"{vector}.PROGRESS_TOTAL", timeout=2)
+                        f"{vector}.PROGRESS_TOTAL")
         try:
             return Seen(found[f"{vector}._STATE"], round(float(found[f"{vector}.PROGRESS"])),
                         round(float(found[f"{vector}.PROGRESS_TOTAL"])))
@@ -158,14 +158,14 @@ class Rig:
 
     def answer(self, timeout: float = 30) -> Seen:
         """SEQUENCE_STATE as the agent first answers it: `seen` asked again while no answer
-        comes within its indi_getprop's 2 s (a loaded host), the first answer returned."""
+        comes (the agent being restarted), the first answer returned."""
         return wait_for(self.seen, timeout,
                         lambda: f"SEQUENCE_STATE answered\n{self.log_tail()}", interval=0.1)
 
     def wait_state(self, vector: str, states: tuple[str, ...], timeout: float = 30) -> str:
         """Wait until indi_getprop shows the agent's `vector` in one of `states`."""
         def check() -> str | None:
-            found = getprop(self.port, f"{AGENT}.{vector}._STATE", timeout=2)
+            found = getprop(self.port, f"{AGENT}.{vector}._STATE")
             state = found.get(f"{AGENT}.{vector}._STATE")
             return state if state in states else None
 

@@ -62,8 +62,7 @@ def site_of_the_mount(port: int) -> tuple[float, float]:
     set_ok(port, f"{MOUNT}.CONNECTION.CONNECT=On")
 
     def read() -> tuple[float, float] | None:
-        found = getprop(port, f"{MOUNT}.GEOGRAPHIC_COORD.LAT", f"{MOUNT}.GEOGRAPHIC_COORD.LONG",
-                        timeout=2)
+        found = getprop(port, f"{MOUNT}.GEOGRAPHIC_COORD.LAT", f"{MOUNT}.GEOGRAPHIC_COORD.LONG")
         if found.returncode != 0:
             return None
         return float(found[f"{MOUNT}.GEOGRAPHIC_COORD.LAT"]), \
@@ -134,9 +133,9 @@ def run_night(port: int, tmp_path: Path) -> Path:
         assert header["EXPTIME"] == 1.0, (name, header.values)
         assert header["OBJECT"] == TARGET, (name, header.values)
     # The agent named the wheel it drives, so the CCD's header read that wheel's filter.
-    assert getprop(port, f"{CCD}.ACTIVE_DEVICES.ACTIVE_FILTER", timeout=2)[
+    assert getprop(port, f"{CCD}.ACTIVE_DEVICES.ACTIVE_FILTER")[
         f"{CCD}.ACTIVE_DEVICES.ACTIVE_FILTER"] == WHEEL
-    parked = getprop(port, f"{MOUNT}.TELESCOPE_PARK.PARK", timeout=2)
+    parked = getprop(port, f"{MOUNT}.TELESCOPE_PARK.PARK")
     assert parked.get(f"{MOUNT}.TELESCOPE_PARK.PARK") == "On", parked
     journal = [json.loads(line) for line in
                (night / ".journal" / "indilib_peers.journal").read_text().splitlines()]

@@ -94,7 +94,7 @@ def test_setprop_and_eval_over_tls_set_and_see_a_value(
     seen = run_tool([*ours("indi_eval"), *tls_args(tls_pki, tls_server.tls_port, "observer"),
                      "-t", "10", "-w", '"Thermostat.TARGET.TARGET"==17.5'])
     assert seen.returncode == 0, seen.describe()
-    plain = getprop(tls_server.server.port, "Thermostat.TARGET.TARGET", timeout=3)
+    plain = getprop(tls_server.server.port, "Thermostat.TARGET.TARGET")
     assert float(plain["Thermostat.TARGET.TARGET"]) == 17.5, plain
 
 
