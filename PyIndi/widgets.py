@@ -11,6 +11,7 @@ the program sends it (``sendNewNumber`` ...) and the driver answers, as in pyind
 from __future__ import annotations
 
 from typing import Any
+from typing import overload
 
 from indipycore.protocol.numbers import format_number
 from indipycore.protocol.numbers import number_to_wire
@@ -31,6 +32,36 @@ def _number(text: Any) -> float:
         return parse_number(str(text))
     except ValueError:
         return 0.0
+
+
+class _NumberField:
+    """One of ``INumber``'s float fields (``value``, ``min``, ``max``, ``step``), by its name:
+    read as a float from the client's copy of the member (0.0 when the member is gone or the
+    text is not a number); set, written to that copy as the wire's text until the program
+    sends it. One descriptor, as the four fields differ only in their names."""
+
+    __slots__ = ("_field",)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._field = name
+
+    @overload
+    def __get__(self, number: None, owner: type) -> _NumberField: ...
+
+    @overload
+    def __get__(self, number: INumber, owner: type) -> float: ...
+
+    def __get__(self, number: INumber | None, owner: type) -> float | _NumberField:
+        if number is None:
+            return self
+        member = number._member()
+        return _number(getattr(member, self._field)) if member is not None else 0.0
+
+    def __set__(self, number: INumber, value: float) -> None:
+        member = number._member()
+        if member is not None:
+            setattr(member, self._field, number_to_wire(float(value)))
+            number._live.edited()
 
 
 class Widget:
@@ -93,47 +124,10 @@ class INumber(Widget):
 
     __slots__ = ()
 
-    def _field(self, field: str) -> float:
-        member = self._member()
-        return _number(getattr(member, field)) if member is not None else 0.0
-
-    def _set(self, field: str, value: float) -> None:
-        member = self._member()
-        if member is not None:
-            setattr(member, field, number_to_wire(float(value)))
-            self._live.edited()
-
-    @property
-    def value(self) -> float:
-        return self._field("value")
-
-    @value.setter
-    def value(self, value: float) -> None:
-        self._set("value", value)
-
-    @property
-    def min(self) -> float:
-        return self._field("min")
-
-    @min.setter
-    def min(self, value: float) -> None:
-        self._set("min", value)
-
-    @property
-    def max(self) -> float:
-        return self._field("max")
-
-    @max.setter
-    def max(self, value: float) -> None:
-        self._set("max", value)
-
-    @property
-    def step(self) -> float:
-        return self._field("step")
-
-    @step.setter
-    def step(self, value: float) -> None:
-        self._set("step", value)
+    value = _NumberField()
+    min = _NumberField()
+    max = _NumberField()
+    step = _NumberField()
 
     @property
     def format(self) -> str:

@@ -210,6 +210,31 @@ async def test_a_refused_value_is_logged_and_not_sent(
         await asyncio.to_thread(client.disconnectServer)
 
 
+async def test_each_numeric_field_reads_and_edits_the_clients_copy_both_ways(
+        thermostat: int) -> None:
+    """``value``, ``min``, ``max`` and ``step`` read as floats and are set, as 1.x struct fields
+    and by the 2.x setters alike, on the client's copy of the element, each field on its own
+    (PyIndi's INumber); a field of a non-numeric text reads 0.0."""
+    client = await connected(thermostat)
+    try:
+        number = client.getDevice("Thermostat").getNumber("TARGET")[0]
+        assert (number.value, number.min, number.max, number.step) == \
+            (number.getValue(), -20.0, 40.0, 0.5)
+        number.min, number.max, number.step = -10, 30.25, 0.25
+        assert (number.getMin(), number.getMax(), number.getStep()) == (-10.0, 30.25, 0.25)
+        number.setMinMax(-5, 35)
+        number.setStep(1)
+        number.setValue(7.5)
+        assert (number.value, number.min, number.max, number.step) == (7.5, -5.0, 35.0, 1.0)
+        assert all(isinstance(field, float)
+                   for field in (number.value, number.min, number.max, number.step))
+        member = number._member()
+        member.step = "not a number"
+        assert number.getStep() == 0.0
+    finally:
+        await asyncio.to_thread(client.disconnectServer)
+
+
 async def test_invalid_lookups_are_falsy_and_indexing_past_the_end_raises(
         thermostat: int) -> None:
     """getDevice/getNumber/typed casts of the wrong kind give falsy objects, never None; a

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from agentkit import AGENT
 from agentkit import NightClock
 from agentkit import night
 from agentkit import target
@@ -155,7 +156,7 @@ async def test_a_scheduled_target_is_centred_after_its_blocks_slew(tmp_path: Pat
                      schedule=Schedule(min_altitude=15, frame_overhead=10.0))
         await load_and_start(client, tmp_path, plan)
         # Tonight's blocks while it runs (once all is done, a re-plan may find nothing left)
-        await until(lambda: "Double" in str(client.get("Imager Agent", "AGENT_SCHEDULE",
+        await until(lambda: "Double" in str(client.get(AGENT, "AGENT_SCHEDULE",
                                                        "BLOCKS")), timeout=60)
         state, message = await sequence_ends(client, 200)
         assert state == "Ok", message

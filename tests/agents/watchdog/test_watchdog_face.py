@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from agentkit import AGENT
 from peers import LOADED
 from peers import OurServer
 from peers import free_port
@@ -79,7 +80,7 @@ async def test_indilibs_vectors_and_ours(tmp_path: Path) -> None:
         assert client.get("WatchDog", "WATCHDOG_STALE", "WATCHDOG_STALE_VALUE") == 120
         assert client.get("WatchDog", "WATCHDOG_RESUME", "WATCHDOG_RESUME_VALUE") == 600
         assert client.get("WatchDog", "ACTIVE_DEVICES", "ACTIVE_CCD") == ""
-        assert client.get("WatchDog", "ACTIVE_DEVICES", "ACTIVE_SEQUENCER") == "Imager Agent"
+        assert client.get("WatchDog", "ACTIVE_DEVICES", "ACTIVE_SEQUENCER") == AGENT
         shutdown = client.vector("WatchDog", "WATCHDOG_SHUTDOWN")
         assert (shutdown["PAUSE_SEQUENCE"], shutdown["ABORT_EXPOSURE"],
                 shutdown["WARM_CAMERA"]) == ("On", "Off", "Off")
