@@ -40,6 +40,7 @@ from ..plan.model import FrameType
 from .indiset import ANSWER_WAIT
 from .indiset import command
 from .indiset import connect_device
+from .indiset import defined
 from .indiset import require
 from .protocols import DeviceLost
 from .protocols import DeviceRefused
@@ -57,9 +58,8 @@ TAKEN = "_TAKEN_"
 #: before the camera counts as lost.
 READOUT_MARGIN = 60.0
 
-#: Seconds a camera just connected is given to define UPLOAD_SETTINGS (one without it, a
-#: camera of another kind, costs this once a connect).
-UPLOAD_SETTINGS_WAIT = 3.0
+#: Seconds a vector not defined yet is waited for (`IndiCamera._has`), once a connection.
+OPTIONAL_WAIT = 5.0
 
 #: The plan's frame types -> CCD_FRAME_TYPE's members.
 FRAME_SWITCHES: Mapping[FrameType, str] = {
@@ -101,6 +101,7 @@ class IndiCamera:
         self._local_off = False  # the camera's files were not on this machine
         self._taken = 0  # frames taken from the camera's files so far
         self._blobs_asked = False
+        self._absent: set[str] = set()  # vectors waited for in vain since it was connected
         #: What `name_devices` asked for, ACTIVE_DEVICES' members -> device names.
         self._named: dict[str, str] = {}
 
@@ -159,12 +160,11 @@ class IndiCamera:
                            self.name)
         await require(self.client, self.name, "CCD_EXPOSURE")
         await require(self.client, self.name, "CCD_BINNING")
-        if connected_now and self._local is not None and not self._local_off:
-            # Just connected, its definitions still coming: UPLOAD_SETTINGS (after
-            # UPLOAD_MODE) waited for a moment, or a restarted camera would send BLOBs.
-            with contextlib.suppress(TimeoutError):
-                await self.client.wait_for(self.name, "UPLOAD_SETTINGS",
-                                           timeout=UPLOAD_SETTINGS_WAIT)
+        if connected_now:
+            self._absent.clear()
+        await self._has("UPLOAD_MODE")
+        if self._local is not None and not self._local_off:
+            await self._has("UPLOAD_SETTINGS")
         if not self._blobs_asked:  # the client repeats it after a reconnect
             await self.client.send_enableBLOB("Also", self.name, "CCD1")
             self._blobs_asked = True
@@ -188,6 +188,15 @@ class IndiCamera:
                 and self._member("UPLOAD_MODE", "UPLOAD_LOCAL") is not None
                 and self._vector("UPLOAD_SETTINGS") is not None)
 
+    async def _has(self, vector: str) -> bool:
+        """Whether the camera defines `vector`, waited for (`OPTIONAL_WAIT`, once a connection)
+        while it may be on its way: indilib's CCD defines UPLOAD_MODE, CCD_FRAME_TYPE, CCD_GAIN
+        well after CCD_EXPOSURE and CCD_BINNING, and a bias must not be taken as a Light."""
+        if (self._vector(vector) is None and vector not in self._absent
+                and not await defined(self.client, self.name, vector, OPTIONAL_WAIT)):
+            self._absent.add(vector)
+        return self._vector(vector) is not None
+
     async def _set_if_different(self, vector: str, values: Mapping[str, Any]) -> None:
         found = self._vector(vector)
         if found is None:
@@ -205,11 +214,13 @@ class IndiCamera:
         await self.prepare()
         seconds = self._within_range(seconds, frame_type)
         await self._set_if_different("CCD_BINNING", {"HOR_BIN": binning, "VER_BIN": binning})
-        if self._vector("CCD_FRAME_TYPE") is not None:
+        if await self._has("CCD_FRAME_TYPE"):
             await self._set_if_different("CCD_FRAME_TYPE", {FRAME_SWITCHES[frame_type]: "On"})
         for kind, value in (("GAIN", gain), ("OFFSET", offset)):
             if value is None:
                 continue
+            if self._control(kind) is None:
+                await self._has(f"CCD_{kind}")
             where = self._control(kind)
             if where is None:
                 raise DeviceRefused(self.name, f"has no {kind.lower()} (CCD_{kind})")
@@ -298,7 +309,7 @@ class IndiCamera:
         await self.prepare()
         seconds = self._within_range(seconds, frame_type)
         await self._set_if_different("CCD_BINNING", {"HOR_BIN": binning, "VER_BIN": binning})
-        if self._vector("CCD_FRAME_TYPE") is not None:
+        if await self._has("CCD_FRAME_TYPE"):
             await self._set_if_different("CCD_FRAME_TYPE", {FRAME_SWITCHES[frame_type]: "On"})
         bound = seconds + READOUT_MARGIN
         left = count

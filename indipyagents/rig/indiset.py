@@ -108,6 +108,15 @@ async def require(client: Client, device: str, vector: str,
         raise DeviceLost(device, f"{vector} not defined within {timeout:g} s") from None
 
 
+async def defined(client: Client, device: str, vector: str, timeout: float) -> bool:
+    """Whether `device` defines `vector`, waited for `timeout` seconds at most: a driver
+    defines its vectors one after another after a connect, so one not there yet may be on
+    its way (`require` is for one that must come)."""
+    with contextlib.suppress(TimeoutError):
+        await client.wait_for(device, vector, timeout=timeout)
+    return client.devices.vector(device, vector) is not None
+
+
 async def connect_device(client: Client, device: str, *,
                          appear: float = DEFINITION_WAIT) -> bool:
     """Connect `device` unless it is; True when it had to. `DeviceLost` naming it when the

@@ -1,0 +1,147 @@
+"""A camera's frame type and gain are set even when the camera defines them late.
+
+indilib's CCD defines CCD_FRAME_TYPE, UPLOAD_MODE and CCD_GAIN well after CCD_EXPOSURE and
+CCD_BINNING, which is all `IndiCamera.prepare` waits for. A full run once took a bias on
+indilib's CCD simulator, connected a moment before, as a "Light Frame": the frame type was not
+defined yet, so it was not set, and the camera took its default. Here a driver defines them a
+second after the rest, in the frame type an earlier run left it in (Dark), and says in each
+frame which frame type it was taken as.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from serverkit import blob_set
+from serverkit import number_set
+from serverkit import running
+from serverkit import script_constants
+from serverkit import server
+from serverkit import stdio_driver
+
+import indipyclient
+from indipyagents.rig.camera import OPTIONAL_WAIT
+from indipyagents.rig.camera import IndiCamera
+from indipycore.protocol import BLOB
+from indipycore.protocol import DefBLOBVector
+from indipycore.protocol import DefNumberVector
+from indipycore.protocol import DefSwitchVector
+from indipycore.protocol import Number
+from indipycore.protocol import Perm
+from indipycore.protocol import Rule
+from indipycore.protocol import SetSwitchVector
+from indipycore.protocol import State
+from indipycore.protocol import Switch
+from indipycore.protocol import SwitchState
+from indipycore.protocol import serialise
+
+DEVICE = "Late CCD"
+TYPES = ("FRAME_LIGHT", "FRAME_BIAS", "FRAME_DARK", "FRAME_FLAT")
+LATE = 1.0  # seconds between the camera's first definitions and its frame type and gain
+
+
+def _switches(on: str) -> tuple[Switch, ...]:
+    return tuple(Switch(name, SwitchState.ON if name == on else SwitchState.OFF)
+                 for name in TYPES)
+
+
+def late_camera(folder: Path) -> str:
+    """An executable driver of `DEVICE`, connected: at each getProperties CONNECTION,
+    CCD_EXPOSURE, CCD_BINNING and CCD1 at once, CCD_FRAME_TYPE (in the type it holds, Dark at
+    first), CCD_GAIN and UPLOAD_MODE (Client) `LATE` seconds after, and no UPLOAD_SETTINGS;
+    each set answered Ok; an exposure answered with a CCD1 BLOB whose bytes are the frame type
+    it holds."""
+    early = b"".join(serialise(vector) for vector in (
+        DefSwitchVector(DEVICE, "CONNECTION", State.OK, Perm.RW, Rule.ONE_OF_MANY, (
+            Switch("CONNECT", SwitchState.ON), Switch("DISCONNECT", SwitchState.OFF))),
+        DefNumberVector(DEVICE, "CCD_EXPOSURE", State.IDLE, Perm.RW, (
+            Number("CCD_EXPOSURE_VALUE", "0", format="%.3f", min="0.001", max="3600",
+                   step="0"),)),
+        DefNumberVector(DEVICE, "CCD_BINNING", State.IDLE, Perm.RW, (
+            Number("HOR_BIN", "1", format="%.0f", min="1", max="4", step="1"),
+            Number("VER_BIN", "1", format="%.0f", min="1", max="4", step="1"))),
+        DefBLOBVector(DEVICE, "CCD1", State.IDLE, Perm.RO, (BLOB("CCD1"),))))
+    frame_types = {name.encode(): serialise(DefSwitchVector(
+        DEVICE, "CCD_FRAME_TYPE", State.IDLE, Perm.RW, Rule.ONE_OF_MANY, _switches(name)))
+        for name in TYPES}
+    answers = {name.encode(): serialise(SetSwitchVector(
+        DEVICE, "CCD_FRAME_TYPE", _switches(name), state=State.OK)) for name in TYPES}
+    frames = {name.encode(): blob_set(DEVICE, "CCD1", "CCD1", name.encode(), fmt=".fits")
+              for name in TYPES}
+    rest = serialise(DefNumberVector(DEVICE, "CCD_GAIN", State.IDLE, Perm.RW, (
+        Number("GAIN", "0", format="%.0f", min="0", max="100", step="1"),))) + serialise(
+        DefSwitchVector(DEVICE, "UPLOAD_MODE", State.IDLE, Perm.RW, Rule.ONE_OF_MANY, (
+            Switch("UPLOAD_CLIENT", SwitchState.ON), Switch("UPLOAD_LOCAL", SwitchState.OFF),
+            Switch("UPLOAD_BOTH", SwitchState.OFF))))
+    path = folder / "late_camera.py"
+    path.write_text(f"#!{sys.executable}\n" + stdio_driver(
+        """
+        os.write(1, EARLY)
+        time.sleep(LATE)
+        os.write(1, FRAME_TYPES[held[0]] + REST)
+        """,
+        """
+        asked = re.search(rb'name="(FRAME_[A-Z]+)"[^>]*>\\s*On', chunk)
+        if b"CCD_FRAME_TYPE" in chunk and asked:
+            held[0] = asked[1]
+            os.write(1, ANSWERS[held[0]])
+        elif b"CCD_GAIN" in chunk:
+            value = re.search(rb'name="GAIN"[^>]*>\\s*([0-9.]+)', chunk)[1].decode()
+            os.write(1, GAIN_SET.replace(b"VALUE", value.encode()))
+        elif b"CCD_EXPOSURE" in chunk:
+            os.write(1, FRAMES[held[0]])
+        """,
+        "import re, time\nheld = [b'FRAME_DARK']\n" + script_constants(
+            EARLY=early, FRAME_TYPES=frame_types, ANSWERS=answers, FRAMES=frames, REST=rest,
+            GAIN_SET=number_set(DEVICE, "CCD_GAIN", {"GAIN": "VALUE"}, state=State.OK),
+            LATE=LATE)))
+    path.chmod(0o755)
+    return str(path)
+
+
+@contextlib.asynccontextmanager
+async def serving(program: str) -> AsyncIterator[indipyclient.Client]:
+    served = server()
+    served.add_exdriver(program, max_restarts=0)
+    async with running(served), indipyclient.connect("127.0.0.1", served.port) as client:
+        await client.wait_for(DEVICE, "CCD_BINNING", timeout=10)
+        yield client
+
+
+async def test_a_bias_is_a_bias_on_a_camera_that_defines_its_frame_type_late(
+        tmp_path: Path) -> None:
+    """Asked the moment CCD_EXPOSURE and CCD_BINNING are known, a bias is taken as a bias, a
+    light then as a light: CCD_FRAME_TYPE was waited for, not skipped as absent (before, the
+    frame came in the Dark the camera held, the frame type never set)."""
+    async with serving(late_camera(tmp_path)) as client:
+        assert client.devices.vector(DEVICE, "CCD_FRAME_TYPE") is None  # still on its way
+        camera = IndiCamera(client, DEVICE)
+        assert (await camera.expose(0.01, frame_type="Bias")).data == b"FRAME_BIAS"
+        assert (await camera.expose(0.01)).data == b"FRAME_LIGHT"
+
+
+async def test_a_gain_is_set_on_a_camera_that_defines_it_late(tmp_path: Path) -> None:
+    """A gain asked for the moment CCD_EXPOSURE and CCD_BINNING are known is set on the late
+    CCD_GAIN, not refused as "has no gain" (before, the frame was refused)."""
+    async with serving(late_camera(tmp_path)) as client:
+        camera = IndiCamera(client, DEVICE)
+        assert (await camera.expose(0.01, gain=40)).data == b"FRAME_LIGHT"
+        assert client.get(DEVICE, "CCD_GAIN", "GAIN") == 40
+
+
+async def test_a_vector_the_camera_lacks_costs_one_wait_a_connection(tmp_path: Path) -> None:
+    """UPLOAD_SETTINGS, which this camera never defines, is waited for once (`OPTIONAL_WAIT`)
+    for a camera given a local folder, not before every frame; its frames then come as
+    BLOBs."""
+    async with serving(late_camera(tmp_path)) as client:
+        camera = IndiCamera(client, DEVICE, local=tmp_path / "frames")
+        began = time.monotonic()
+        assert (await camera.expose(0.01, frame_type="Dark")).data == b"FRAME_DARK"
+        assert time.monotonic() - began >= OPTIONAL_WAIT
+        began = time.monotonic()
+        assert (await camera.expose(0.01, frame_type="Dark")).data == b"FRAME_DARK"
+        assert time.monotonic() - began < OPTIONAL_WAIT - 1
