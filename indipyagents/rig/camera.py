@@ -38,6 +38,7 @@ from indipycore.protocol import State
 
 from ..plan.model import FrameType
 from .indiset import ANSWER_WAIT
+from .indiset import OPTIONAL_WAIT
 from .indiset import command
 from .indiset import connect_device
 from .indiset import defined
@@ -58,8 +59,6 @@ TAKEN = "_TAKEN_"
 #: before the camera counts as lost.
 READOUT_MARGIN = 60.0
 
-#: Seconds a vector not defined yet is waited for (`IndiCamera._has`), once a connection.
-OPTIONAL_WAIT = 5.0
 
 #: The plan's frame types -> CCD_FRAME_TYPE's members.
 FRAME_SWITCHES: Mapping[FrameType, str] = {

@@ -35,6 +35,9 @@ from .protocols import DeviceRefused
 ANSWER_WAIT = 30.0
 #: Seconds a device's definitions are waited for when the rig first reaches it.
 DEFINITION_WAIT = 10.0
+#: Seconds a vector a device may define a moment after the rest is waited for (`defined`):
+#: one it lacks costs this once a connection.
+OPTIONAL_WAIT = 5.0
 #: Seconds a device's CONNECT may take (a camera's driver opening USB).
 CONNECT_WAIT = 60.0
 
@@ -108,7 +111,8 @@ async def require(client: Client, device: str, vector: str,
         raise DeviceLost(device, f"{vector} not defined within {timeout:g} s") from None
 
 
-async def defined(client: Client, device: str, vector: str, timeout: float) -> bool:
+async def defined(client: Client, device: str, vector: str,
+                  timeout: float = OPTIONAL_WAIT) -> bool:
     """Whether `device` defines `vector`, waited for `timeout` seconds at most: a driver
     defines its vectors one after another after a connect, so one not there yet may be on
     its way (`require` is for one that must come)."""

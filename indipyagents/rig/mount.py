@@ -29,6 +29,7 @@ from indipycore.protocol import State
 from ..plan.model import Site
 from .indiset import ANSWER_WAIT
 from .indiset import command
+from .indiset import defined
 from .indiset import park_switch
 from .indiset import require
 from .protocols import DeviceLost
@@ -62,6 +63,7 @@ class IndiMount:
         self.slew_timeout = slew_timeout
         self.park_timeout = park_timeout
         self.clock = clock
+        self._cannot_park = False  # TELESCOPE_PARK waited for in vain
 
     def _vector(self, name: str) -> Any:
         """The vector as the client holds it, None when the device has not (or no longer)
@@ -81,10 +83,18 @@ class IndiMount:
         park = self._vector("TELESCOPE_PARK")
         return park is not None and park["PARK"] == "On"
 
+    async def _park_known(self) -> None:
+        """TELESCOPE_PARK waited for (`OPTIONAL_WAIT`, once) while it may be on its way:
+        indilib's telescope defines it well after EQUATORIAL_EOD_COORD, and a parked mount
+        taken for an unparked one (just connected, or its driver restarted) refuses the slew."""
+        await require(self.client, self.name, "EQUATORIAL_EOD_COORD")
+        if self._vector("TELESCOPE_PARK") is None and not self._cannot_park:
+            self._cannot_park = not await defined(self.client, self.name, "TELESCOPE_PARK")
+
     async def slew_to(self, ra: float, dec: float) -> None:
         if not (0.0 <= ra < 24.0 and -90.0 <= dec <= 90.0):
             raise ValueError(f"RA {ra!r} h, Dec {dec!r} deg: not a position on the sky")
-        await require(self.client, self.name, "EQUATORIAL_EOD_COORD")
+        await self._park_known()
         if self.parked():
             logger.info("%s is parked: unparking it before the slew", self.name)
             await self.unpark()
@@ -240,7 +250,7 @@ class IndiMount:
         """A parked mount unparked; one that is not parked (or cannot park: no
         TELESCOPE_PARK) is left alone, as indilib answers an UNPARK of an unparked mount
         Idle ("already unparked"), which a command expecting Ok would take for a refusal."""
-        await require(self.client, self.name, "EQUATORIAL_EOD_COORD")
+        await self._park_known()
         if not self.parked():
             return
         await park_switch(self.client, self.name, "TELESCOPE_PARK", "UNPARK",

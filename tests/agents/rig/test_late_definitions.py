@@ -1,11 +1,14 @@
-"""A camera's frame type and gain are set even when the camera defines them late.
+"""A camera's frame type and gain are set, and a parked mount is unparked before its slew,
+even when the device defines them late.
 
 indilib's CCD defines CCD_FRAME_TYPE, UPLOAD_MODE and CCD_GAIN well after CCD_EXPOSURE and
 CCD_BINNING, which is all `IndiCamera.prepare` waits for. A full run once took a bias on
 indilib's CCD simulator, connected a moment before, as a "Light Frame": the frame type was not
 defined yet, so it was not set, and the camera took its default. Here a driver defines them a
 second after the rest, in the frame type an earlier run left it in (Dark), and says in each
-frame which frame type it was taken as.
+frame which frame type it was taken as. The same for indilib's telescope, which defines
+TELESCOPE_PARK well after EQUATORIAL_EOD_COORD: a parked mount taken for an unparked one is
+asked to slew, and refuses.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from serverkit import server
 from serverkit import stdio_driver
 
 import indipyclient
-from indipyagents.rig.camera import OPTIONAL_WAIT
 from indipyagents.rig.camera import IndiCamera
+from indipyagents.rig.indiset import OPTIONAL_WAIT
+from indipyagents.rig.mount import IndiMount
 from indipycore.protocol import BLOB
 from indipycore.protocol import DefBLOBVector
 from indipycore.protocol import DefNumberVector
@@ -40,6 +44,7 @@ from indipycore.protocol import SwitchState
 from indipycore.protocol import serialise
 
 DEVICE = "Late CCD"
+MOUNT = "Late Mount"
 TYPES = ("FRAME_LIGHT", "FRAME_BIAS", "FRAME_DARK", "FRAME_FLAT")
 LATE = 1.0  # seconds between the camera's first definitions and its frame type and gain
 
@@ -103,12 +108,67 @@ def late_camera(folder: Path) -> str:
     return str(path)
 
 
+def late_mount(folder: Path) -> str:
+    """An executable driver of `MOUNT`, connected and parked: CONNECTION, ON_COORD_SET and
+    EQUATORIAL_EOD_COORD at each getProperties, TELESCOPE_PARK `LATE` seconds after; an UNPARK
+    answered Ok, a goto while parked answered Alert (as indilib's simulator refuses it), else
+    Busy, then Ok at the coordinates asked."""
+    def park(on: str) -> tuple[Switch, ...]:
+        return tuple(Switch(name, SwitchState.ON if name == on else SwitchState.OFF)
+                     for name in ("PARK", "UNPARK"))
+
+    early = b"".join(serialise(vector) for vector in (
+        DefSwitchVector(MOUNT, "CONNECTION", State.OK, Perm.RW, Rule.ONE_OF_MANY, (
+            Switch("CONNECT", SwitchState.ON), Switch("DISCONNECT", SwitchState.OFF))),
+        DefSwitchVector(MOUNT, "ON_COORD_SET", State.OK, Perm.RW, Rule.ONE_OF_MANY, (
+            Switch("TRACK", SwitchState.ON), Switch("SLEW", SwitchState.OFF))),
+        DefNumberVector(MOUNT, "EQUATORIAL_EOD_COORD", State.OK, Perm.RW, (
+            Number("RA", "0", format="%010.6m", min="0", max="24", step="0"),
+            Number("DEC", "90", format="%010.6m", min="-90", max="90", step="0")))))
+    parked = {on: serialise(DefSwitchVector(MOUNT, "TELESCOPE_PARK", State.OK, Perm.RW,
+                                            Rule.ONE_OF_MANY, park(on)))
+              for on in ("PARK", "UNPARK")}
+    path = folder / "late_mount.py"
+    path.write_text(f"#!{sys.executable}\n" + stdio_driver(
+        """
+        os.write(1, EARLY)
+        time.sleep(LATE)
+        os.write(1, PARKED[held[0]])
+        """,
+        """
+        if b"TELESCOPE_PARK" in chunk and re.search(rb'name="UNPARK"[^>]*>\\s*On', chunk):
+            held[0] = "UNPARK"
+            os.write(1, UNPARKED)
+        elif b"EQUATORIAL_EOD_COORD" in chunk:
+            ra, dec = (re.search(rb'name="' + key + rb'"[^>]*>\\s*([-0-9.:]+)', chunk)[1]
+                       for key in (b"RA", b"DEC"))
+            if held[0] == "PARK":
+                os.write(1, REFUSED)
+            else:
+                os.write(1, BUSY)
+                os.write(1, ARRIVED.replace(b"RA_", ra).replace(b"DEC_", dec))
+        """,
+        "import re, time\nheld = ['PARK']\n" + script_constants(
+            EARLY=early, PARKED=parked, LATE=LATE,
+            UNPARKED=serialise(SetSwitchVector(MOUNT, "TELESCOPE_PARK", park("UNPARK"),
+                                               state=State.OK)),
+            REFUSED=number_set(MOUNT, "EQUATORIAL_EOD_COORD", {}, state=State.ALERT,
+                               message="the mount is parked"),
+            BUSY=number_set(MOUNT, "EQUATORIAL_EOD_COORD", {}, state=State.BUSY),
+            ARRIVED=number_set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": "RA_", "DEC": "DEC_"},
+                               state=State.OK))))
+    path.chmod(0o755)
+    return str(path)
+
+
 @contextlib.asynccontextmanager
-async def serving(program: str) -> AsyncIterator[indipyclient.Client]:
+async def serving(program: str, device: str = DEVICE,
+                  first: str = "CCD_BINNING") -> AsyncIterator[indipyclient.Client]:
+    """A client of our server running `program`, once `device` defined `first`."""
     served = server()
     served.add_exdriver(program, max_restarts=0)
     async with running(served), indipyclient.connect("127.0.0.1", served.port) as client:
-        await client.wait_for(DEVICE, "CCD_BINNING", timeout=10)
+        await client.wait_for(device, first, timeout=10)
         yield client
 
 
@@ -145,3 +205,16 @@ async def test_a_vector_the_camera_lacks_costs_one_wait_a_connection(tmp_path: P
         began = time.monotonic()
         assert (await camera.expose(0.01, frame_type="Dark")).data == b"FRAME_DARK"
         assert time.monotonic() - began < OPTIONAL_WAIT - 1
+
+
+async def test_a_parked_mount_that_defines_its_park_late_is_unparked_then_slews(
+        tmp_path: Path) -> None:
+    """A slew asked the moment EQUATORIAL_EOD_COORD is known waits for TELESCOPE_PARK, finds
+    the mount parked, unparks it and slews (before, the mount was taken for unparked and the
+    slew was refused: "the slew ... Alert")."""
+    async with serving(late_mount(tmp_path), MOUNT, "EQUATORIAL_EOD_COORD") as client:
+        assert client.devices.vector(MOUNT, "TELESCOPE_PARK") is None  # still on its way
+        mount = IndiMount(client, MOUNT)
+        await mount.slew_to(5.5, 20.0)
+        assert client.get(MOUNT, "TELESCOPE_PARK", "UNPARK") == "On"
+        assert client.vector(MOUNT, "EQUATORIAL_EOD_COORD").state == State.OK
