@@ -60,6 +60,9 @@ class AgentLink:
         #: Whether the address is final: given, or told by the hosting server.
         self.known = self.fixed
         self._client: Client | None = None
+        # One opening at a time: two parts of the agent asking at once would each open a
+        # client, and the one not kept would stay connected past `close`.
+        self._opening = asyncio.Lock()
 
     def server_listening(self, host: str, port: int) -> None:
         """The hosting server listens on `host`:`port`: the address unless one was given."""
@@ -88,15 +91,16 @@ class AgentLink:
     async def client(self) -> Client:
         """The connected client, opened at the first call (`ConnectionError` saying why when
         the server cannot be reached within indipyclient's connect timeout)."""
-        client = self._client
-        if client is not None and (client.host, client.port) != (self.host, self.port):
-            await self.close()
-            client = None
-        if client is None:
-            client = indipyclient.connect(self.host, self.port, max_events=1000)
-            await client.start()
-            self._client = client
-        return client
+        async with self._opening:
+            client = self._client
+            if client is not None and (client.host, client.port) != (self.host, self.port):
+                await self.close()
+                client = None
+            if client is None:
+                client = indipyclient.connect(self.host, self.port, max_events=1000)
+                await client.start()
+                self._client = client
+            return client
 
     async def close(self) -> None:
         client, self._client = self._client, None
