@@ -1,7 +1,6 @@
 """`AgentLink` opens one client however many parts ask at once, and `close` leaves no
-connection behind (two asking at once at an agent's start each opened a client, and the one
-not kept stayed connected past `close`: its socket was found unclosed by the garbage collector
-in a later test, a ResourceWarning failing that one)."""
+connection behind (two asking at once, as an agent's parts may at its start, each opened a
+client, and the one not kept stayed connected past `close`)."""
 
 from __future__ import annotations
 
