@@ -238,6 +238,13 @@ class Client:
             # first failed attempt, when that ends the wait).
             await asyncio.wait(waits, timeout=self.connect_timeout,
                                return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            # The caller gave up first (cancelled, or its own timeout): its `async with` never
+            # entered, so no `close` will come; the connection is not left to go on (and
+            # connect) with nobody to close it.
+            self._task = None
+            task.cancel()
+            raise
         finally:
             for waiting in waits - {task}:
                 waiting.cancel()

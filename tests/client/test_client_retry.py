@@ -76,3 +76,25 @@ async def test_backoff_alone_keeps_the_clients_stable_run(free_port: int) -> Non
                             stable_after=7.0)
     assert connection.retry.backoff is backoff and connection.retry.stable_after == 7.0
     assert connection.retry.retries is None
+
+
+async def test_a_start_given_up_by_its_caller_leaves_no_connection_going(
+        free_port: int) -> None:
+    """A program's own timeout ends ``async with connect(...)`` before the first connection:
+    the client's connection is cancelled with it, not left retrying (and, once the server is
+    up, connected) with nobody to close it; the client may be started again."""
+    backoff = rk.RecordingBackoff(0.01)
+    client = indipyclient.connect("127.0.0.1", free_port, connect_timeout=60,
+                                  retry=Retry(backoff))
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.3), client:
+            pass
+    await asyncio.sleep(0.05)  # the cancelled connection's last turn
+    asked = len(backoff.asked)
+    assert asked > 0
+    await asyncio.sleep(0.2)
+    assert len(backoff.asked) == asked  # no longer retrying
+    assert not [task for task in asyncio.all_tasks()
+                if task.get_name().startswith("indipyclient") and not task.done()]
+    async with rk.dropping_server(free_port) as received, asyncio.timeout(20), client:
+        await until(lambda: received, what="the second start's connection (started again)")
