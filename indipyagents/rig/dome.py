@@ -27,6 +27,7 @@ from indipycore.protocol import State
 
 from .indiset import DEFINITION_WAIT
 from .indiset import command
+from .indiset import defined
 from .indiset import park_switch
 from .protocols import DeviceLost
 from .protocols import DeviceRefused
@@ -77,6 +78,7 @@ class IndiDome:
         self.timeout = timeout
         #: Seconds its DOME_PARK or DOME_SHUTTER is waited for (a dome just connected).
         self.appear = appear
+        self._absent: set[str] = set()  # DOME_PARK or DOME_SHUTTER waited for in vain
 
     def _vector(self, name: str) -> Any:
         found = self.client.devices.vector(self.name, name)
@@ -128,6 +130,17 @@ class IndiDome:
             raise DeviceLost(self.name, "defines neither DOME_PARK nor DOME_SHUTTER (none "
                                         f"within {self.appear:g} s)") from None
 
+    async def _both(self) -> None:
+        """The other of DOME_PARK and DOME_SHUTTER waited for while it may be on its way
+        (`OPTIONAL_WAIT`; one it lacks, once), before an opening: indilib's dome defines
+        DOME_PARK well after DOME_SHUTTER, and a parked dome taken for one that cannot park
+        would have its shutter opened and stay parked. Not before a closing: the watchdog's
+        closes at once with what the dome has."""
+        for name in ("DOME_PARK", "DOME_SHUTTER"):
+            if (self._vector(name) is None and name not in self._absent
+                    and not await defined(self.client, self.name, name)):
+                self._absent.add(name)
+
     async def close(self) -> None:
         """Parked where it parks (DOME_PARK.PARK), else its shutter closed."""
         await self._defined()
@@ -139,6 +152,7 @@ class IndiDome:
     async def open(self) -> None:
         """Unparked where it parks, then its shutter opened where it has one."""
         await self._defined()
+        await self._both()
         if self.can_park():
             await self.unpark()
         if self.has_shutter():

@@ -8,7 +8,9 @@ defined yet, so it was not set, and the camera took its default. Here a driver d
 second after the rest, in the frame type an earlier run left it in (Dark), and says in each
 frame which frame type it was taken as. The same for indilib's telescope, which defines
 TELESCOPE_PARK well after EQUATORIAL_EOD_COORD: a parked mount taken for an unparked one is
-asked to slew, and refuses.
+asked to slew, and refuses. And for indilib's dome, which defines DOME_PARK well after
+DOME_SHUTTER: a parked dome taken for one that cannot park had its shutter opened and stayed
+parked.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from serverkit import stdio_driver
 
 import indipyclient
 from indipyagents.rig.camera import IndiCamera
+from indipyagents.rig.dome import IndiDome
 from indipyagents.rig.indiset import OPTIONAL_WAIT
 from indipyagents.rig.mount import IndiMount
 from indipycore.protocol import BLOB
@@ -45,6 +48,7 @@ from indipycore.protocol import serialise
 
 DEVICE = "Late CCD"
 MOUNT = "Late Mount"
+DOME = "Late Dome"
 TYPES = ("FRAME_LIGHT", "FRAME_BIAS", "FRAME_DARK", "FRAME_FLAT")
 LATE = 1.0  # seconds between the camera's first definitions and its frame type and gain
 
@@ -161,6 +165,50 @@ def late_mount(folder: Path) -> str:
     return str(path)
 
 
+def late_dome(folder: Path) -> str:
+    """An executable driver of `DOME`, connected, parked, its shutter closed: CONNECTION and
+    DOME_SHUTTER at each getProperties, DOME_PARK `LATE` seconds after; an UNPARK or a
+    SHUTTER_OPEN answered Ok."""
+    def switches(on: str, members: tuple[str, str]) -> tuple[Switch, ...]:
+        return tuple(Switch(name, SwitchState.ON if name == on else SwitchState.OFF)
+                     for name in members)
+
+    park, shutter = ("PARK", "UNPARK"), ("SHUTTER_OPEN", "SHUTTER_CLOSE")
+    early = b"".join(serialise(vector) for vector in (
+        DefSwitchVector(DOME, "CONNECTION", State.OK, Perm.RW, Rule.ONE_OF_MANY, (
+            Switch("CONNECT", SwitchState.ON), Switch("DISCONNECT", SwitchState.OFF))),
+        DefSwitchVector(DOME, "DOME_SHUTTER", State.OK, Perm.RW, Rule.ONE_OF_MANY,
+                        switches("SHUTTER_CLOSE", shutter))))
+    parked = {on: serialise(DefSwitchVector(DOME, "DOME_PARK", State.OK, Perm.RW,
+                                            Rule.ONE_OF_MANY, switches(on, park)))
+              for on in park}
+    path = folder / "late_dome.py"
+    path.write_text(f"#!{sys.executable}\n" + stdio_driver(
+        """
+        os.write(1, EARLY)
+        time.sleep(LATE)
+        os.write(1, PARKED[held[0]])
+        """,
+        """
+        if b"DOME_PARK" in chunk and re.search(rb'name="UNPARK"[^>]*>\\s*On', chunk):
+            held[0] = "UNPARK"
+            os.write(1, UNPARKED)
+        elif b"DOME_SHUTTER" in chunk and re.search(rb'name="SHUTTER_OPEN"[^>]*>\\s*On',
+                                                   chunk):
+            os.write(1, OPENED)
+        """,
+        "import re, time\nheld = ['PARK']\n" + script_constants(
+            EARLY=early, PARKED=parked, LATE=LATE,
+            UNPARKED=serialise(SetSwitchVector(DOME, "DOME_PARK",
+                                               switches("UNPARK", park),
+                                               state=State.OK)),
+            OPENED=serialise(SetSwitchVector(DOME, "DOME_SHUTTER",
+                                             switches("SHUTTER_OPEN", shutter),
+                                             state=State.OK)))))
+    path.chmod(0o755)
+    return str(path)
+
+
 @contextlib.asynccontextmanager
 async def serving(program: str, device: str = DEVICE,
                   first: str = "CCD_BINNING") -> AsyncIterator[indipyclient.Client]:
@@ -218,3 +266,16 @@ async def test_a_parked_mount_that_defines_its_park_late_is_unparked_then_slews(
         await mount.slew_to(5.5, 20.0)
         assert client.get(MOUNT, "TELESCOPE_PARK", "UNPARK") == "On"
         assert client.vector(MOUNT, "EQUATORIAL_EOD_COORD").state == State.OK
+
+
+async def test_a_parked_dome_that_defines_its_park_late_is_unparked_when_opened(
+        tmp_path: Path) -> None:
+    """Opened the moment DOME_SHUTTER is known, the dome waits for DOME_PARK, unparks and
+    opens its shutter: open to the sky once all is defined (before, only its shutter was
+    opened, and the dome said "parked")."""
+    async with serving(late_dome(tmp_path), DOME, "DOME_SHUTTER") as client:
+        assert client.devices.vector(DOME, "DOME_PARK") is None  # still on its way
+        dome = IndiDome(client, DOME)
+        await dome.open()
+        await client.wait_for(DOME, "DOME_PARK", timeout=10)
+        assert dome.closed() is None
