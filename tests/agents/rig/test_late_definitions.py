@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import textwrap
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -53,9 +54,9 @@ TYPES = ("FRAME_LIGHT", "FRAME_BIAS", "FRAME_DARK", "FRAME_FLAT")
 LATE = 1.0  # seconds between the camera's first definitions and its frame type and gain
 
 
-def _switches(on: str) -> tuple[Switch, ...]:
+def _switches(on: str, members: tuple[str, ...] = TYPES) -> tuple[Switch, ...]:
     return tuple(Switch(name, SwitchState.ON if name == on else SwitchState.OFF)
-                 for name in TYPES)
+                 for name in members)
 
 
 def late_camera(folder: Path) -> str:
@@ -112,38 +113,51 @@ def late_camera(folder: Path) -> str:
     return str(path)
 
 
-def late_mount(folder: Path) -> str:
-    """An executable driver of `MOUNT`, connected and parked: CONNECTION, ON_COORD_SET and
-    EQUATORIAL_EOD_COORD at each getProperties, TELESCOPE_PARK `LATE` seconds after; an UNPARK
-    answered Ok, a goto while parked answered Alert (as indilib's simulator refuses it), else
-    Busy, then Ok at the coordinates asked."""
-    def park(on: str) -> tuple[Switch, ...]:
-        return tuple(Switch(name, SwitchState.ON if name == on else SwitchState.OFF)
-                     for name in ("PARK", "UNPARK"))
-
-    early = b"".join(serialise(vector) for vector in (
-        DefSwitchVector(MOUNT, "CONNECTION", State.OK, Perm.RW, Rule.ONE_OF_MANY, (
-            Switch("CONNECT", SwitchState.ON), Switch("DISCONNECT", SwitchState.OFF))),
-        DefSwitchVector(MOUNT, "ON_COORD_SET", State.OK, Perm.RW, Rule.ONE_OF_MANY, (
-            Switch("TRACK", SwitchState.ON), Switch("SLEW", SwitchState.OFF))),
-        DefNumberVector(MOUNT, "EQUATORIAL_EOD_COORD", State.OK, Perm.RW, (
-            Number("RA", "0", format="%010.6m", min="0", max="24", step="0"),
-            Number("DEC", "90", format="%010.6m", min="-90", max="90", step="0")))))
-    parked = {on: serialise(DefSwitchVector(MOUNT, "TELESCOPE_PARK", State.OK, Perm.RW,
-                                            Rule.ONE_OF_MANY, park(on)))
-              for on in ("PARK", "UNPARK")}
-    path = folder / "late_mount.py"
+def _parked_late(folder: Path, device: str, park: str,
+                 early: tuple[DefSwitchVector | DefNumberVector, ...],
+                 otherwise: str, **constants: object) -> str:
+    """An executable driver of `device`, connected and parked: CONNECTION and `early` at each
+    getProperties, its park vector `park` `LATE` seconds after; an UNPARK answered Ok, any
+    other new vector handled by `otherwise` (script statements, `held[0]` the park's member
+    on, `constants` at hand)."""
+    members = ("PARK", "UNPARK")
+    connection = DefSwitchVector(device, "CONNECTION", State.OK, Perm.RW, Rule.ONE_OF_MANY, (
+        Switch("CONNECT", SwitchState.ON), Switch("DISCONNECT", SwitchState.OFF)))
+    parked = {on: serialise(DefSwitchVector(device, park, State.OK, Perm.RW, Rule.ONE_OF_MANY,
+                                            _switches(on, members))) for on in members}
+    path = folder / f"parked_late_{park.lower()}.py"
     path.write_text(f"#!{sys.executable}\n" + stdio_driver(
         """
         os.write(1, EARLY)
         time.sleep(LATE)
         os.write(1, PARKED[held[0]])
         """,
+        "if PARK in chunk and re.search(rb'name=\"UNPARK\"[^>]*>\\s*On', chunk):\n"
+        "    held[0] = 'UNPARK'\n"
+        "    os.write(1, UNPARKED)\n"
+        "else:\n" + textwrap.indent(textwrap.dedent(otherwise).strip(), "    "),
+        "import re, time\nheld = ['PARK']\n" + script_constants(
+            EARLY=b"".join(serialise(vector) for vector in (connection, *early)),
+            PARKED=parked, LATE=LATE, PARK=park.encode(),
+            UNPARKED=serialise(SetSwitchVector(device, park, _switches("UNPARK", members),
+                                               state=State.OK)), **constants)))
+    path.chmod(0o755)
+    return str(path)
+
+
+def late_mount(folder: Path) -> str:
+    """`MOUNT`, parked, its TELESCOPE_PARK late (`_parked_late`), ON_COORD_SET and
+    EQUATORIAL_EOD_COORD at once: a goto while parked answered Alert (as indilib's simulator
+    refuses it), else Busy, then Ok at the coordinates asked."""
+    return _parked_late(
+        folder, MOUNT, "TELESCOPE_PARK", (
+            DefSwitchVector(MOUNT, "ON_COORD_SET", State.OK, Perm.RW, Rule.ONE_OF_MANY, (
+                Switch("TRACK", SwitchState.ON), Switch("SLEW", SwitchState.OFF))),
+            DefNumberVector(MOUNT, "EQUATORIAL_EOD_COORD", State.OK, Perm.RW, (
+                Number("RA", "0", format="%010.6m", min="0", max="24", step="0"),
+                Number("DEC", "90", format="%010.6m", min="-90", max="90", step="0")))),
         """
-        if b"TELESCOPE_PARK" in chunk and re.search(rb'name="UNPARK"[^>]*>\\s*On', chunk):
-            held[0] = "UNPARK"
-            os.write(1, UNPARKED)
-        elif b"EQUATORIAL_EOD_COORD" in chunk:
+        if b"EQUATORIAL_EOD_COORD" in chunk:
             ra, dec = (re.search(rb'name="' + key + rb'"[^>]*>\\s*([-0-9.:]+)', chunk)[1]
                        for key in (b"RA", b"DEC"))
             if held[0] == "PARK":
@@ -152,61 +166,27 @@ def late_mount(folder: Path) -> str:
                 os.write(1, BUSY)
                 os.write(1, ARRIVED.replace(b"RA_", ra).replace(b"DEC_", dec))
         """,
-        "import re, time\nheld = ['PARK']\n" + script_constants(
-            EARLY=early, PARKED=parked, LATE=LATE,
-            UNPARKED=serialise(SetSwitchVector(MOUNT, "TELESCOPE_PARK", park("UNPARK"),
-                                               state=State.OK)),
-            REFUSED=number_set(MOUNT, "EQUATORIAL_EOD_COORD", {}, state=State.ALERT,
-                               message="the mount is parked"),
-            BUSY=number_set(MOUNT, "EQUATORIAL_EOD_COORD", {}, state=State.BUSY),
-            ARRIVED=number_set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": "RA_", "DEC": "DEC_"},
-                               state=State.OK))))
-    path.chmod(0o755)
-    return str(path)
+        REFUSED=number_set(MOUNT, "EQUATORIAL_EOD_COORD", {}, state=State.ALERT,
+                           message="the mount is parked"),
+        BUSY=number_set(MOUNT, "EQUATORIAL_EOD_COORD", {}, state=State.BUSY),
+        ARRIVED=number_set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": "RA_", "DEC": "DEC_"},
+                           state=State.OK))
 
 
 def late_dome(folder: Path) -> str:
-    """An executable driver of `DOME`, connected, parked, its shutter closed: CONNECTION and
-    DOME_SHUTTER at each getProperties, DOME_PARK `LATE` seconds after; an UNPARK or a
+    """`DOME`, parked, its DOME_PARK late (`_parked_late`), DOME_SHUTTER (closed) at once: a
     SHUTTER_OPEN answered Ok."""
-    def switches(on: str, members: tuple[str, str]) -> tuple[Switch, ...]:
-        return tuple(Switch(name, SwitchState.ON if name == on else SwitchState.OFF)
-                     for name in members)
-
-    park, shutter = ("PARK", "UNPARK"), ("SHUTTER_OPEN", "SHUTTER_CLOSE")
-    early = b"".join(serialise(vector) for vector in (
-        DefSwitchVector(DOME, "CONNECTION", State.OK, Perm.RW, Rule.ONE_OF_MANY, (
-            Switch("CONNECT", SwitchState.ON), Switch("DISCONNECT", SwitchState.OFF))),
-        DefSwitchVector(DOME, "DOME_SHUTTER", State.OK, Perm.RW, Rule.ONE_OF_MANY,
-                        switches("SHUTTER_CLOSE", shutter))))
-    parked = {on: serialise(DefSwitchVector(DOME, "DOME_PARK", State.OK, Perm.RW,
-                                            Rule.ONE_OF_MANY, switches(on, park)))
-              for on in park}
-    path = folder / "late_dome.py"
-    path.write_text(f"#!{sys.executable}\n" + stdio_driver(
+    shutter = ("SHUTTER_OPEN", "SHUTTER_CLOSE")
+    return _parked_late(
+        folder, DOME, "DOME_PARK", (
+            DefSwitchVector(DOME, "DOME_SHUTTER", State.OK, Perm.RW, Rule.ONE_OF_MANY,
+                            _switches("SHUTTER_CLOSE", shutter)),),
         """
-        os.write(1, EARLY)
-        time.sleep(LATE)
-        os.write(1, PARKED[held[0]])
-        """,
-        """
-        if b"DOME_PARK" in chunk and re.search(rb'name="UNPARK"[^>]*>\\s*On', chunk):
-            held[0] = "UNPARK"
-            os.write(1, UNPARKED)
-        elif b"DOME_SHUTTER" in chunk and re.search(rb'name="SHUTTER_OPEN"[^>]*>\\s*On',
-                                                   chunk):
+        if b"DOME_SHUTTER" in chunk and re.search(rb'name="SHUTTER_OPEN"[^>]*>\\s*On', chunk):
             os.write(1, OPENED)
         """,
-        "import re, time\nheld = ['PARK']\n" + script_constants(
-            EARLY=early, PARKED=parked, LATE=LATE,
-            UNPARKED=serialise(SetSwitchVector(DOME, "DOME_PARK",
-                                               switches("UNPARK", park),
-                                               state=State.OK)),
-            OPENED=serialise(SetSwitchVector(DOME, "DOME_SHUTTER",
-                                             switches("SHUTTER_OPEN", shutter),
-                                             state=State.OK)))))
-    path.chmod(0o755)
-    return str(path)
+        OPENED=serialise(SetSwitchVector(DOME, "DOME_SHUTTER", _switches("SHUTTER_OPEN", shutter),
+                                         state=State.OK)))
 
 
 @contextlib.asynccontextmanager
