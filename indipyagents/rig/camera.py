@@ -145,6 +145,16 @@ class IndiCamera:
                 return size
         return None
 
+    async def wait_pixel_size(self, timeout: float = OPTIONAL_WAIT) -> float | None:
+        """`pixel_size`, waited for by event (`timeout` s at most) while the camera has not
+        said it: indilib's CCD simulator defines CCD_INFO with zeros on a connect and sets the
+        size a moment later, so a read the moment after a connect finds none."""
+        if self.pixel_size() is None:
+            with contextlib.suppress(TimeoutError):
+                await self.client.waiters.until(lambda _event: self.pixel_size() is not None,
+                                                timeout)
+        return self.pixel_size()
+
     # -- commands ------------------------------------------------------------------------
 
     async def prepare(self) -> None:
