@@ -12,16 +12,19 @@ worker's ``lo`` is its alone; multicast on it (which the avahi fixture turns on)
 peer: a network namespace is a thread's, and children and threads made later inherit it) in a
 fresh namespace with ``lo`` up and one more interface, ``testnet0`` (one end of a veth pair
 whose other end stays in the namespace too: this kernel has no dummy interfaces; an address of
-its own and the default route), so that tests which want "an address of this
+its own, and no default route: a name to resolve fails at once, as on a machine with no
+network, instead of waiting for a name server that cannot answer), so that tests which want "an address of this
 machine besides loopback" still find one, and nothing they send leaves the namespace. It
 needs root (CAP_SYS_ADMIN), as ``scripts/run-tests`` does for its packages and as CI runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import subprocess
+from collections.abc import Iterator
 
 #: From <sched.h>.
 CLONE_NEWNET = 0x40000000
@@ -29,15 +32,15 @@ CLONE_NEWNET = 0x40000000
 INTERFACE = "testnet0"
 ADDRESS = "10.213.0.1"
 
-#: The namespace `enter` left (the machine's), None before it.
+#: The namespace `enter` left (the machine's), None before it, and a descriptor of it.
 left: str | None = None
+_left_fd: int | None = None
 
 _SETUP = (["ip", "link", "set", "lo", "up"],
           ["ip", "link", "add", INTERFACE, "type", "veth", "peer", "name", f"{INTERFACE}p"],
           ["ip", "addr", "add", f"{ADDRESS}/24", "brd", "10.213.0.255", "dev", INTERFACE],
           ["ip", "link", "set", f"{INTERFACE}p", "up"],
-          ["ip", "link", "set", INTERFACE, "up"],
-          ["ip", "route", "add", "default", "dev", INTERFACE])
+          ["ip", "link", "set", INTERFACE, "up"])
 
 
 def namespace_id() -> str:
@@ -48,8 +51,9 @@ def namespace_id() -> str:
 def enter() -> str:
     """Move the calling thread into a new network namespace set up as the module says; its
     id. `OSError` naming what to do when the kernel refuses (not root)."""
-    global left
+    global left, _left_fd
     left = namespace_id()
+    _left_fd = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(CLONE_NEWNET) != 0:
         error = ctypes.get_errno()
@@ -59,6 +63,31 @@ def enter() -> str:
     for command in _SETUP:
         subprocess.run(command, check=True, capture_output=True, timeout=10)
     return namespace_id()
+
+
+@contextlib.contextmanager
+def machines_network() -> Iterator[None]:
+    """The calling thread back in the namespace `enter` left for the block: what is started
+    meanwhile (pip fetching packages from the package index) uses the machine's network."""
+    if _left_fd is None:
+        yield
+        return
+    here = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        _setns(_left_fd)
+        try:
+            yield
+        finally:
+            _setns(here)
+    finally:
+        os.close(here)
+
+
+def _setns(fd: int) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.setns(fd, CLONE_NEWNET) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"setns(CLONE_NEWNET): {os.strerror(error)}")
 
 
 def lo_multicast() -> bool:
