@@ -45,6 +45,28 @@ settings.register_profile("thorough", settings.get_profile("ci"), max_examples=1
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--repeat", type=int, default=1, metavar="N",
+                     help="run each selected test N times (spread over the xdist workers), "
+                          "to find a flaky one: tests/README.md")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``--repeat N``: each test N times, as N parametrized copies (``[repeat-3of5]``), so
+    xdist hands them to every worker and each failure is reported with its copy."""
+    times = metafunc.config.getoption("repeat")
+    if times > 1:
+        metafunc.fixturenames.append("_repeat")
+        metafunc.parametrize("_repeat", range(times), indirect=True,
+                             ids=[f"repeat-{i + 1}of{times}" for i in range(times)])
+
+
+@pytest.fixture
+def _repeat(request: pytest.FixtureRequest) -> int:
+    """Which copy of a ``--repeat``ed test this is."""
+    return int(request.param)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Each pytest process that runs tests (every xdist worker; the only one with
     ``-n 0``) in a network namespace of its own (tests/ownnetwork.py): one worker's multicast
