@@ -60,22 +60,24 @@ def _start(spec: str) -> run.Server:
 
 @contextlib.contextmanager
 def lo_multicast() -> Iterator[None]:
-    """The loopback's multicast on for the block (``ip link``, root), the discovery tests'
-    lock (tests/discoverykit.py) held meanwhile, its state restored after."""
-    import fcntl
+    """The loopback's multicast on for the block (``ip link``, root), its state restored
+    after. ``ip`` reads and sets it in this process's network namespace (/sys/class/net shows
+    the one sysfs was mounted in). The test suite's workers each have a network of their own
+    (tests/ownnetwork.py), so nothing here disturbs them, nor they it."""
     import subprocess
-    import tempfile
 
-    flags = Path("/sys/class/net/lo/flags")
-    with (Path(tempfile.gettempdir()) / "indipy-tests-avahi.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        was_on = bool(int(flags.read_text(), 16) & 0x1000)  # read under the lock
-        subprocess.run(["ip", "link", "set", "lo", "multicast", "on"], check=True)
-        try:
-            yield
-        finally:
-            if not was_on:
-                subprocess.run(["ip", "link", "set", "lo", "multicast", "off"], check=True)
+    def multicast() -> bool:
+        shown = subprocess.run(["ip", "-o", "link", "show", "lo"], check=True, text=True,
+                               capture_output=True).stdout
+        return "MULTICAST" in shown.split("<", 1)[1].split(">", 1)[0].split(",")
+
+    was_on = multicast()
+    subprocess.run(["ip", "link", "set", "lo", "multicast", "on"], check=True)
+    try:
+        yield
+    finally:
+        if not was_on:
+            subprocess.run(["ip", "link", "set", "lo", "multicast", "off"], check=True)
 
 
 def _starter(spec: str) -> Starter:

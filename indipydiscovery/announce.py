@@ -17,9 +17,11 @@ the reason in words: the caller says it once and keeps serving.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import socket
+from collections.abc import Awaitable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,6 +47,14 @@ INDI_SERVICE = "_indi._tcp.local."
 HTTP_SERVICE = "_http._tcp.local."
 #: Renames tried after a conflict before giving up on a service.
 MAX_RENAMES = 32
+#: Milliseconds a name is asked for by multicast while zeroconf probes it (`_answered`): two
+#: questions (zeroconf spaces them a second apart), since a responder that has just announced
+#: answers no multicast question about the record within a second of it (RFC 6762 6); the
+#: probing and the announcements take longer, so this costs no time.
+TAKEN_WAIT_MS = 1300
+#: DNS's SRV type and IN class (RFC 1035, RFC 2782).
+_TYPE_SRV = 33
+_CLASS_IN = 1
 #: How long `stop` waits for the goodbyes to go out.
 GOODBYE_TIMEOUT = 3.0
 #: A DNS label's limit, an instance name's.
@@ -208,8 +218,13 @@ class Announcer:
         for attempt in range(1, MAX_RENAMES + 1):
             name = service.name if attempt == 1 else f"{service.name} ({attempt})"
             info = self._info(service, name)
+            # zeroconf probes (and then registers) while the name is asked by multicast
+            probing = asyncio.ensure_future(self._zeroconf.async_register_service(info))
             try:
-                await (await self._zeroconf.async_register_service(info))
+                if await self._answered(info):
+                    await self._withdraw(probing, info)
+                    raise NonUniqueNameException
+                await (await probing)  # the probing, then the announcements
             except NonUniqueNameException:
                 logger.info("DNS-SD name %r is taken on the network: trying another", name)
                 continue
@@ -219,6 +234,41 @@ class Announcer:
             return
         raise NotAnnounced(f"{service.name!r} and {MAX_RENAMES - 1} renames of it are all "
                            "taken on the network")
+
+    async def _answered(self, info: AsyncServiceInfo) -> bool:
+        """Whether another responder holds `info`'s name: its SRV asked by a multicast (QM)
+        question while zeroconf probes, and an SRV for that name heard that is not ours
+        (another host or port; the same record twice is no conflict, RFC 6762 8.2).
+
+        zeroconf's probes are QU questions (RFC 6762 8.1), answered by unicast to port 5353.
+        On one host every responder (avahi-daemon, a second server of ours) binds 5353 with
+        SO_REUSEPORT, and the kernel hands a unicast datagram to one of those sockets, not
+        always the prober's: the conflict went unseen now and then and two services shared a
+        name (issue 90: "our server announced the very name avahi-publish held"). A
+        multicast answer reaches every socket in the group."""
+        from zeroconf import DNSQuestionType
+        from zeroconf._dns import DNSService
+        from zeroconf.asyncio import AsyncServiceInfo
+
+        assert self._zeroconf is not None
+        zeroconf = self._zeroconf.zeroconf
+        asked = AsyncServiceInfo(info.type, info.name)
+        await asked.async_request(zeroconf, TAKEN_WAIT_MS, question_type=DNSQuestionType.QM)
+        ours = (str(info.server).lower(), info.port)
+        return any(isinstance(record, DNSService) and (record.server_key, record.port) != ours
+                   for record in zeroconf.cache.async_all_by_details(
+                       info.name.lower(), _TYPE_SRV, _CLASS_IN))
+
+    async def _withdraw(self, probing: asyncio.Future[Awaitable[None]],
+                        info: AsyncServiceInfo) -> None:
+        """Stop announcing a name found taken: the probing cancelled, or, where it was over
+        already, the service unregistered (a goodbye)."""
+        assert self._zeroconf is not None
+        probing.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await (await probing)
+        if info in self._zeroconf.zeroconf.registry.async_get_service_infos():
+            await (await self._zeroconf.async_unregister_service(info))
 
     def _info(self, service: Announcement, name: str) -> AsyncServiceInfo:
         from zeroconf.asyncio import AsyncServiceInfo

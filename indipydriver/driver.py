@@ -498,7 +498,7 @@ class IPyDriver(Driver3x, ByName[Device]):
                 pass
             for snoop in self.snoops.due(time.monotonic()):
                 snoop.unanswered += 1
-                logger.log(logging.INFO if snoop.unanswered == 1 else logging.DEBUG,
+                logger.log(logging.INFO if snoop.absent() else logging.DEBUG,
                            "repeating snoop request device=%r vector=%r (nothing heard; "
                            "asked again while it stays quiet)", snoop.devicename, snoop.vectorname)
                 await self._send(_get_properties_bytes(snoop.devicename, snoop.vectorname))

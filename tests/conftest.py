@@ -17,6 +17,7 @@ INTEROP = TESTS / "interop"
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
+import ownnetwork
 from peers import free_port as _free_port
 from peers import indiserver_factory  # noqa: F401  (re-exported as fixtures)
 from peers import our_server  # noqa: F401  (re-exported as fixtures)
@@ -30,6 +31,8 @@ from tlskit import make_pki
 # announces and browses on `lo` only; a test that exercises the default (every interface) does
 # so inside a network namespace it made, setting the variable there itself.
 os.environ["INDIPY_MDNS_INTERFACES"] = "lo"
+#: The network namespace pytest started in (the machine's), before `pytest_configure`.
+_HOST_NAMESPACE = ownnetwork.namespace_id()
 
 # One hypothesis profile for every test. No deadline and no too_slow health check: both measure
 # the wall clock, so on a loaded machine (CI, four workers on two cores) they fail tests whose
@@ -40,6 +43,38 @@ settings.register_profile(
 )
 settings.register_profile("thorough", settings.get_profile("ci"), max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--repeat", type=int, default=1, metavar="N",
+                     help="run each selected test N times (spread over the xdist workers), "
+                          "to find a flaky one: tests/README.md")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``--repeat N``: each test N times, as N parametrized copies (``[repeat-3of5]``), so
+    xdist hands them to every worker and each failure is reported with its copy."""
+    times = metafunc.config.getoption("repeat")
+    if times > 1:
+        metafunc.fixturenames.append("_repeat")
+        metafunc.parametrize("_repeat", range(times), indirect=True,
+                             ids=[f"repeat-{i + 1}of{times}" for i in range(times)])
+
+
+@pytest.fixture
+def _repeat(request: pytest.FixtureRequest) -> int:
+    """Which copy of a ``--repeat``ed test this is."""
+    return int(request.param)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each pytest process that runs tests (every xdist worker; the only one with
+    ``-n 0``) in a network namespace of its own (tests/ownnetwork.py): one worker's multicast
+    never reaches another's. The xdist controller runs no test and keeps the machine's."""
+    if not hasattr(config, "workerinput") and workers(config) > 0:
+        return
+    if ownnetwork.namespace_id() == _HOST_NAMESPACE:
+        ownnetwork.enter()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -7,12 +7,11 @@ its tools at it) and ``avahi-daemon`` restricted to ``lo`` (``allow-interfaces=l
 (``ip link set lo multicast on``; off again afterwards if it was off). Multicast never leaves
 the loopback interface.
 
-Two avahi daemons on one ``lo`` would answer each other's questions, and avahi-daemon keeps its
-pid file at a path compiled in (``/run/avahi-daemon/pid``), so the fixture holds an exclusive
-``flock`` on ``LOCK`` for its life: every test run on this machine (every worktree, every
-pytest-xdist worker) takes its turn. It is function-scoped on purpose: a module-scoped holder
-under pytest-xdist keeps the lock while its worker waits for more tests, which a worker blocked
-on the lock never frees. Starting avahi takes about a second.
+Each pytest worker has a network of its own (tests/ownnetwork.py), so this ``lo`` and what is
+announced on it are the worker's alone; avahi-daemon, which keeps its pid file and socket at a
+path compiled in (``/run/avahi-daemon``), runs in a mount namespace of its own with a tmpfs
+there. So workers run their avahi side by side, with no lock and no cross-talk (issue 90 item
+2). Starting avahi takes about a second.
 
 `Avahi.browse(type)` is ``avahi-browse -rpt`` parsed into `Record`s; `Avahi.publish(...)` is
 ``avahi-publish -s`` as a context manager that returns once avahi says the name is
@@ -21,14 +20,12 @@ established (`published_name` holds the name avahi settled on).
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -38,15 +35,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import ownnetwork
 import pytest
 from peers import OurServer
 from waiting import wait_for
 
-#: Held (flock, exclusive) by whoever runs avahi-daemon on the loopback interface.
-LOCK = Path(tempfile.gettempdir()) / "indipy-tests-avahi.lock"
-
-#: How long a test may wait for another's avahi to finish (one test's worth, bounded).
-LOCK_WAIT = 240.0
+#: Where avahi-daemon keeps its pid file and socket (compiled in), a tmpfs of its own.
+RUN = Path("/run/avahi-daemon")
 
 _BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -143,7 +138,13 @@ class Avahi:
         self._spawn(["dbus-daemon", "--config-file", str(conf), "--nofork", "--nopidfile"],
                     self.workdir / "dbus.log")
         wait_for(lambda: (self.workdir / "system_bus").exists(), 10, "the private D-Bus")
-        daemon = self._spawn(["avahi-daemon", "-f", str(self.workdir / "avahi-daemon.conf"),
+        # avahi-daemon keeps its pid file and socket at a path compiled in, /run/avahi-daemon:
+        # in a mount namespace of its own with a tmpfs there, each worker's avahi has its own
+        # (every worker has its own network already: tests/ownnetwork.py), so no lock is needed.
+        RUN.mkdir(parents=True, exist_ok=True)
+        daemon = self._spawn(["unshare", "--mount", "sh", "-c",
+                              f"mount -t tmpfs avahi-test {RUN} && exec \"$@\"", "sh",
+                              "avahi-daemon", "-f", str(self.workdir / "avahi-daemon.conf"),
                               "--no-drop-root", "--no-chroot", "--no-rlimits",
                               "--no-proc-title"], self.log)
         wait_for(lambda: "Server startup complete" in self.log.read_text()
@@ -343,9 +344,8 @@ def demo(tmp_path: Path) -> Iterator[OurServer]:
 
 
 def lo_multicast() -> bool:
-    """Whether the loopback interface has multicast on."""
-    flags = int(Path("/sys/class/net/lo/flags").read_text(), 16)
-    return bool(flags & 0x1000)
+    """Whether the loopback interface (this worker's: tests/ownnetwork.py) has multicast on."""
+    return ownnetwork.lo_multicast()
 
 
 def set_lo_multicast(on: bool) -> None:
@@ -355,49 +355,28 @@ def set_lo_multicast(on: bool) -> None:
 
 
 @contextmanager
-def avahi_lock(timeout: float = LOCK_WAIT) -> Iterator[None]:
-    """The machine-wide turn on the loopback's DNS-SD (flock on `LOCK`), waited for at most
-    `timeout` seconds."""
-    with LOCK.open("a") as lock:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{LOCK} still held after {timeout} s") from None
-                time.sleep(0.1)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-@contextmanager
 def running_avahi(workdir: Path) -> Iterator[Avahi]:
-    """avahi-daemon on ``lo`` with multicast on, under the lock, for the block."""
+    """avahi-daemon on ``lo`` (this worker's) with multicast on, for the block."""
     missing = [p for p in ("avahi-daemon", "avahi-browse", "avahi-publish", "dbus-daemon", "ip")
                if shutil.which(p) is None]
     if missing:
         raise RuntimeError(f"{', '.join(missing)} missing: scripts/run-tests installs "
                            "avahi-daemon, avahi-utils and dbus")
-    with avahi_lock():
-        was_on = lo_multicast()
-        set_lo_multicast(True)
-        daemon = Avahi(workdir)
-        try:
-            daemon.start()
-            yield daemon
-        finally:
-            daemon.stop()
-            if not was_on:
-                set_lo_multicast(False)
+    was_on = lo_multicast()
+    set_lo_multicast(True)
+    daemon = Avahi(workdir)
+    try:
+        daemon.start()
+        yield daemon
+    finally:
+        daemon.stop()
+        if not was_on:
+            set_lo_multicast(False)
 
 
 @pytest.fixture
 def avahi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Avahi]:
     """avahi-daemon on the loopback interface (multicast on) with a private system bus, for
-    one test, the machine-wide lock held meanwhile."""
+    one test."""
     with running_avahi(tmp_path_factory.mktemp("avahi")) as daemon:
         yield daemon

@@ -219,7 +219,7 @@ class AstrometryFace(AgentRole):
         if need_mount and mount is None:
             raise SolveFailed("no mount: name one in ACTIVE_DEVICES.ACTIVE_TELESCOPE")
         if camera is not None and mount is not None:
-            await self.show_indexes(plate_scale(camera.pixel_size(), mount.focal_length()),
+            await self.show_indexes(plate_scale(await camera.wait_pixel_size(), mount.focal_length()),
                                     camera)
         return Processes(self.solver, camera, mount, show_step=self.show_step,
                          show_solution=self.show_solution, clock=self.clock)

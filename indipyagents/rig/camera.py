@@ -80,22 +80,17 @@ class _NotHere(Exception):
 class IndiCamera:
     """The INDI CCD `device` on `client` (a connection to the server that holds it).
 
-    `prepare` (done by `open_rig`, and again before each frame) connects the device unless
-    it is, waits for CCD_EXPOSURE, asks for the CCD1 BLOBs, sets UPLOAD_MODE Client and the
-    ACTIVE_DEVICES named: a driver the server restarted comes back disconnected and with its
-    defaults, and the retried frame must find it as the first one did. `expose` sets only
-    what differs (binning, frame type, gain, offset), then CCD_EXPOSURE, and returns the BLOB
-    that follows.
-    """
+    `prepare` (by `open_rig`, and before each frame) connects it unless it is, asks for the
+    CCD1 BLOBs, sets UPLOAD_MODE and the ACTIVE_DEVICES named: a driver the server restarted
+    comes back disconnected with its defaults. `expose` sets only what differs (binning,
+    frame type, gain, offset), then CCD_EXPOSURE, and returns the BLOB that follows."""
 
     def __init__(self, client: Client, device: str, *,
                  local: str | os.PathLike[str] | None = None) -> None:
         self.client = client
         self.name = device
-        #: A folder of this machine the camera may write its frames to (UPLOAD_MODE Local, as
-        #: indilib's agent has it): the frame is read from the file the camera names in
-        #: CCD_FILE_PATH, and no BLOB crosses the server (which holds the camera's next
-        #: exposure until the BLOB is delivered). None: frames come as BLOBs (Client).
+        #: A folder of this machine the camera may write its frames to (UPLOAD_MODE Local,
+        #: the module says why); None: frames come as BLOBs (Client).
         self._local = Path(local) if local is not None else None
         self._local_off = False  # the camera's files were not on this machine
         self._taken = 0  # frames taken from the camera's files so far
@@ -136,14 +131,18 @@ class IndiCamera:
         """CCD_INFO's CCD_PIXEL_SIZE (um; CCD_PIXEL_SIZE_X where only that is said), None
         where the camera says none or 0 (a driver that has not read its sensor yet)."""
         for member in ("CCD_PIXEL_SIZE", "CCD_PIXEL_SIZE_X"):
-            value = self._member("CCD_INFO", member)
-            try:
-                size = float(value)
-            except (TypeError, ValueError):
-                continue
-            if size > 0:
-                return size
+            with contextlib.suppress(TypeError, ValueError):
+                if (size := float(self._member("CCD_INFO", member))) > 0:
+                    return size
         return None
+
+    async def wait_pixel_size(self, timeout: float = OPTIONAL_WAIT) -> float | None:
+        """`pixel_size`, waited for by event (`timeout` s at most): indilib's CCD defines
+        CCD_INFO with zeros on a connect and sets the size a moment later."""
+        if self.pixel_size() is None:
+            with contextlib.suppress(TimeoutError):
+                await self.client.waiters.until(lambda _: self.pixel_size() is not None, timeout)
+        return self.pixel_size()
 
     # -- commands ------------------------------------------------------------------------
 

@@ -123,6 +123,11 @@ class Camera(Protocol):
         the dither's plate scale needs it."""
         ...
 
+    async def wait_pixel_size(self) -> float | None:
+        """`pixel_size`, waited for (a bounded while) where the camera has not said it yet:
+        a driver may fill CCD_INFO a moment after its connect."""
+        ...
+
 
 class Wheel(Protocol):
     name: str

@@ -22,6 +22,7 @@ from indipydriver import defNumberVector
 from indipydriver import delProperty
 from indipydriver import getProperties
 from indipydriver import setNumberVector
+from indipydriver.snooping import Snoop
 from indipydriver.testing import DriverHarness
 
 
@@ -220,6 +221,41 @@ async def test_a_quiet_snoop_is_logged_once_at_info_then_at_debug_until_heard(
         await client.expect(pe.GetProperties, device="Mount", timeout=10.0)
         await client.expect(pe.GetProperties, device="Mount", timeout=10.0)
     assert repeats(logging.INFO) == 2
+
+
+async def test_a_quiet_device_that_answers_every_repeat_is_never_said_at_info(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A device that is there but quiet (a parked mount, a weather station between readings)
+    answers each repeated request: its routine repeats go to DEBUG, not INFO (issue 89 item 12:
+    211 INFO lines in 20 minutes of a night, one per snooped device a minute)."""
+    driver = QuickSnoop(make_device())
+    caplog.set_level(logging.DEBUG, logger="indipydriver.driver")
+
+    def repeats(level: int) -> int:
+        return sum(1 for r in caplog.records
+                   if "repeating snoop request" in r.getMessage() and r.levelno == level)
+
+    async with DriverHarness(driver) as client:
+        await driver.send_getProperties("Mount")
+        await client.expect(pe.GetProperties)
+        await client.send(pe.Message("Mount", message="here"))  # the device answers
+        for _ in range(4):
+            await client.expect(pe.GetProperties, device="Mount", timeout=10.0)
+            await client.send(pe.Message("Mount", message="still here"))
+            await client.get_properties(device=DEV, name="NUM")  # round trip: the answer read
+    assert (repeats(logging.INFO), repeats(logging.DEBUG) >= 4) == (0, True)
+
+
+def test_a_snoop_is_absent_when_never_heard_or_when_its_last_repeat_went_unanswered() -> None:
+    """`Snoop.absent`, the rule behind the log level: said once when the device goes missing."""
+    never_heard = Snoop("Mount", None)
+    heard = Snoop("Mount", None, last_heard=5.0)
+    said = []
+    for snoop in (never_heard, heard):
+        for _ in range(4):
+            snoop.unanswered += 1
+            said.append(snoop.absent())
+    assert said == [True, False, False, False, False, True, False, False]
 
 
 def test_a_snoop_is_due_after_a_quiet_period_and_hearing_the_device_puts_it_off() -> None:

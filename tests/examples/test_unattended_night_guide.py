@@ -146,3 +146,26 @@ def test_the_guides_command_lines_run_a_night(tmp_path: Path) -> None:
     assert found[f"{AGENT}.SEQUENCE_STATE.PROGRESS"] == "3"
     assert found[f"{AGENT}.SEQUENCE_STATE.PROGRESS_TOTAL"] == "3"
     assert sorted(p.name for p in (frames / "guide").glob("*.fits")) == FRAMES
+
+
+def test_the_readme_and_the_guide_name_every_simulator_with_its_device() -> None:
+    """Every ``indipy_simulator_*`` program the package installs is named in the README and in
+    the guide, and the guide gives each its device name (issue 89 item 12: the guide camera
+    simulator, which the Guider Agent's own default names, was in neither list)."""
+    import tomllib
+
+    from indipysimulators import ccd
+    from indipysimulators import guidecamera
+    from indipysimulators import telescope
+    from indipysimulators import weather
+
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    simulators = {name for name in scripts if name.startswith("indipy_simulator_")}
+    readme = (REPO / "README.md").read_text()
+    guide = " ".join(GUIDE.read_text().split())
+    assert len(simulators) >= 5
+    assert {name for name in simulators if f"`{name}`" not in readme} == set()
+    assert {name for name in simulators if f"``{name}``" not in guide} == set()
+    devices = {ccd.DEVICE, guidecamera.DEVICE, telescope.DEVICE, weather.DEVICE,
+               "Python Focuser", "Python Filter Wheel"}
+    assert {device for device in devices if f"``{device}``" not in guide} == set()

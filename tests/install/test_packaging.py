@@ -12,6 +12,7 @@ demo server and every console script's `--help` from there.
 from __future__ import annotations
 
 import configparser
+import contextlib
 import os
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import ownnetwork
 import pytest
 from peers import free_port
 
@@ -29,11 +31,15 @@ PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 SCRIPTS = sorted(PYPROJECT["project"]["scripts"])
 
 
-def _run(*args: str | Path, cwd: Path | None = None, timeout: float = 300
-         ) -> subprocess.CompletedProcess[str]:
+def _run(*args: str | Path, cwd: Path | None = None, timeout: float = 300,
+         fetches: bool = False) -> subprocess.CompletedProcess[str]:
+    """`args` run to the end; one that `fetches` (pip, build: packages from the package
+    index) in the machine's network, not the worker's own (tests/ownnetwork.py)."""
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    return subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout, check=False)
+    network = ownnetwork.machines_network() if fetches else contextlib.nullcontext()
+    with network:
+        return subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True,
+                              text=True, timeout=timeout, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +51,7 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
         ".git", ".venv*", "__pycache__", "*.egg-info", "build", "dist", "_build", ".hypothesis",
         ".pytest_cache", ".mypy_cache", ".ruff_cache", "node_modules"))
-    built = _run(sys.executable, "-m", "build", "--outdir", out, source, timeout=600)
+    built = _run(sys.executable, "-m", "build", "--outdir", out, source, timeout=600, fetches=True)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     wheels = list(out.glob("*.whl"))
     sdists = list(out.glob("*.tar.gz"))
@@ -106,7 +112,7 @@ def installed(request: pytest.FixtureRequest, dists: dict[str, Path],
     made = _run(sys.executable, "-m", "venv", venv)
     assert made.returncode == 0, made.stderr
     pip = _run(venv / "bin" / "python", "-m", "pip", "install", "--disable-pip-version-check",
-               dists[request.param], timeout=600)
+               dists[request.param], timeout=600, fetches=True)
     assert pip.returncode == 0, pip.stdout[-3000:] + pip.stderr[-3000:]
     yield venv / "bin"
 
@@ -165,7 +171,7 @@ def test_the_raspberry_pi_recipe_runs_from_the_wheel(dists: dict[str, Path], tmp
     venv = tmp_path / "venv"
     assert _run(sys.executable, "-m", "venv", venv).returncode == 0
     pip = _run(venv / "bin" / "python", "-m", "pip", "install", "--disable-pip-version-check",
-               f"{dists['wheel']}[rpi]", timeout=600)
+               f"{dists['wheel']}[rpi]", timeout=600, fetches=True)
     assert pip.returncode == 0, pip.stdout[-3000:] + pip.stderr[-3000:]
     driver = tmp_path / "rpi_led.py"
     driver.write_bytes((REPO / "examples" / "rpi_led.py").read_bytes())

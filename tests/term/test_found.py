@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from discoverykit import Avahi
-from discoverykit import avahi_lock
 from discoverykit import lo_multicast
 from discoverykit import set_lo_multicast
 from kitdriver import KitDriver
@@ -99,22 +98,21 @@ async def test_without_zeroconf_the_list_says_what_to_install_and_typing_works(
 
 
 def test_without_multicast_the_list_says_to_type_an_address() -> None:
-    """lo (the only interface chosen) with multicast off, under the avahi lock so no other
-    test's DNS-SD is disturbed: a listing finds nothing and the note says why and what to do;
-    with multicast back on the note goes."""
-    with avahi_lock():
-        was = lo_multicast()
-        set_lo_multicast(False)
-        try:
-            found = FoundServers()
-            asyncio.run(found.listen(0.3, lambda: None))
-            assert "No interface with multicast (lo)" in found.note and "s." in found.note
-            assert [s for s in found.services if s.kind != "alpaca"] == []
-            set_lo_multicast(True)
-            asyncio.run(found.listen(0.3, lambda: None))
-            assert found.note == ""
-        finally:
-            set_lo_multicast(was)
+    """lo (the only interface chosen; this worker's own, tests/ownnetwork.py, so no other
+    test's DNS-SD is disturbed) with multicast off: a listing finds nothing and the note says
+    why and what to do; with multicast back on the note goes."""
+    was = lo_multicast()
+    set_lo_multicast(False)
+    try:
+        found = FoundServers()
+        asyncio.run(found.listen(0.3, lambda: None))
+        assert "No interface with multicast (lo)" in found.note and "s." in found.note
+        assert [s for s in found.services if s.kind != "alpaca"] == []
+        set_lo_multicast(True)
+        asyncio.run(found.listen(0.3, lambda: None))
+        assert found.note == ""
+    finally:
+        set_lo_multicast(was)
 
 
 def test_a_pick_is_the_port_indipyterm_can_reach() -> None:

@@ -68,7 +68,7 @@ class Dither:
         mount = hands.rig.mount
         assert mount is not None and target.ra is not None and target.dec is not None
         dither = hands.plan.dither_for(target)
-        scale = plate_scale(hands.rig.camera.pixel_size(), mount.focal_length()) \
+        scale = plate_scale(await hands.rig.camera.wait_pixel_size(), mount.focal_length()) \
             * at.step.batch.binning
         offset = random_offset(hands.rng, dither.pixels, scale)
         pulses = dither.method == "pulse" and mount.can_pulse()

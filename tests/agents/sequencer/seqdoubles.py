@@ -184,6 +184,9 @@ class CameraDouble:
     def pixel_size(self) -> float | None:
         return self.pixel_um
 
+    async def wait_pixel_size(self) -> float | None:
+        return self.pixel_um
+
 
 class FocuserDouble:
     def __init__(self, sky: Sky, name: str = "Focuser Simulator") -> None:
