@@ -172,6 +172,7 @@ def make_driver(host: str | None = None, port: int | None = None, *,
     if sky is not None:
         timing = sky_timing(sky)
         night.timing = timing
+        night.sky_clock = True
         night.clock = lambda: timing["clock"]().astimezone()  # a plan's folder: its night
         logger.warning("the runs' sky time is %s, not the real time (sky clock %s)",
                        timing["clock"]().isoformat(), sky.text())
