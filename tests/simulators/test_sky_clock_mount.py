@@ -20,6 +20,7 @@ from serverkit import running
 from serverkit import server
 
 import indipyclient
+from indipyagents.imageragent.driver import make_driver
 from indipycore.astro import hour_angle
 from indipycore.astro import local_sidereal_time
 from indipycore.astro import wrap_hours
@@ -71,16 +72,19 @@ def mount_role(driver: object) -> Mount:
     return next(role for role in device.standard.roles if isinstance(role, Mount))
 
 
-def test_the_mount_simulators_sidereal_time_is_the_sky_clocks(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """The mount made under ``INDIPY_AGENT_SKY_CLOCK`` keeps the sky's sidereal time (the
-    agent's), not the wall's."""
+def test_the_mount_simulators_sidereal_time_is_the_imager_agents(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The mount and the imager agent made under one ``INDIPY_AGENT_SKY_CLOCK`` keep one
+    sidereal time (the agent's sky's), not the wall's."""
     sky = half_a_day_on(datetime.now(UTC))
     monkeypatch.setenv(ENV_SKY_CLOCK, sky.text())
     mount = mount_role(telescope.make_driver())
-    now = datetime.now(UTC)
-    expected = local_sidereal_time(sky.at(now), telescope.LONGITUDE)
-    assert abs(hour_angle(mount.local_sidereal_time(), expected)) < 1 / 60  # a minute
+    agent = make_driver(state=tmp_path)
+    assert agent.night is not None
+    agents = local_sidereal_time(agent.night.timing["clock"](), telescope.LONGITUDE)
+    assert abs(hour_angle(mount.local_sidereal_time(), agents)) < 1 / 60  # a minute
+    wall = local_sidereal_time(datetime.now(UTC), telescope.LONGITUDE)
+    assert abs(hour_angle(wall, agents)) > 11  # the wall's is another sky
 
 
 async def test_in_process_a_target_past_the_skys_meridian_gets_the_skys_pier_side() -> None:
