@@ -17,14 +17,19 @@ import os
 import shutil
 import signal
 import ssl
+from collections.abc import MutableMapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import fields
+from datetime import UTC
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from indipycore.commandline import configure_logging
 from indipycore.commandline import toolkit_version
+from indipycore.skyclock import ENV_SKY_CLOCK
+from indipycore.skyclock import pinned
 from indipycore.tls import client_context
 from indipyserver.drivers.remote import RemoteSpec
 from indipyserver.drivers.remote import parse_remote_spec
@@ -411,10 +416,21 @@ def fifo_control(server: IPyServer, options: Options) -> FifoControl:
                        add_remote=lambda spec: add_remote(server, spec, options))
 
 
+def pin_sky_clock(environ: MutableMapping[str, str]) -> None:
+    """A rehearsal's sky clock (``INDIPY_AGENT_SKY_CLOCK``) without its wall time gets one,
+    now: every driver, in-process or started later, then reads the very same sky (issue 89
+    item 5: the agents' and our simulators')."""
+    text = environ.get(ENV_SKY_CLOCK, "").strip()
+    if text:
+        environ[ENV_SKY_CLOCK] = pinned(text, datetime.now(UTC))
+        logger.info("the drivers' sky clock: %s=%s", ENV_SKY_CLOCK, environ[ENV_SKY_CLOCK])
+
+
 def build_server(options: Options) -> IPyServer:
     """Make the server the options describe (drivers are started by ``asyncrun``)."""
     from indipyserver.server import IPyServer
 
+    pin_sky_clock(os.environ)  # before any driver reads it, in-process or not
     drivers = load_python_drivers(options.scripts, options.modules)
     if options.demo:
         from indipyserver.demo import make_driver

@@ -38,9 +38,12 @@ from indipyserver.compat3x import Server3x
 from indipyserver.drivers.driverconnection import DriverConnection
 from indipyserver.drivers.executable import DRIVER_OF_ENV
 from indipyserver.drivers.executable import SERVES_ITSELF_STATUS
+from indipyserver.drivers.executable import ExDriverConnection
 from indipyserver.drivers.inprocess import InProcessDriverConnection
 from indipyserver.drivers.messagelog import DriverMessageLog
+from indipyserver.drivers.served import AGENT_SERVER_ENV
 from indipyserver.drivers.served import ServedDriver
+from indipyserver.drivers.served import address_text
 from indipyserver.drivers.served import reachable_host
 from indipyserver.fastpath.shortcut import Shortcut
 from indipyserver.loop.eventloop import run
@@ -236,6 +239,10 @@ class IPyServer(Server3x):
         # Its congested clients, which hold up its drivers' reads (not another server's).
         self._congestion = Congestion()
         self._connections: list[DriverConnection] = []
+        #: What every executable driver started here finds in its environment unless the
+        #: driver's env= or the server's own environment sets it: the server's address
+        #: (`AGENT_SERVER_ENV`, once listening). One dict, shared by those connections.
+        self.handed_env: dict[str, str] = {}
         self._tasks: dict[DriverConnection, asyncio.Task[None]] = {}
         self._taskgroup: asyncio.TaskGroup | None = None
         self._ready = asyncio.Event()
@@ -373,7 +380,6 @@ class IPyServer(Server3x):
         ``PATH``) raises FileNotFoundError or PermissionError saying so; one that ran and
         died later is restarted with backoff.
         """
-        from indipyserver.drivers.executable import ExDriverConnection
         from indipyserver.drivers.programs import check_program
 
         env_path = (options.get("env") or {}).get("PATH", os.environ.get("PATH", os.defpath))
@@ -412,6 +418,8 @@ class IPyServer(Server3x):
     def add_connection(self, conn: DriverConnection) -> DriverConnection:
         """Add a driver-side connection; started at once when the server is running."""
         conn.congestion = self._congestion  # held up by this server's clients only
+        if isinstance(conn, ExDriverConnection):
+            conn.handed = self.handed_env
         if not isinstance(conn, InProcessDriverConnection):
             conn.shortcut = self._shortcut  # it reads a peer: the shortcut can apply
             self._shortcut.driver_added()
@@ -598,6 +606,10 @@ class IPyServer(Server3x):
             if isinstance(conn, InProcessDriverConnection) and \
                     isinstance(conn.driver, ServedDriver):
                 conn.driver.server_listening(host, port)
+        if self.serves_tcp:
+            # Every executable driver learns it too, as INDIPY_AGENT_SERVER (issue 89 item
+            # 6): an agent started by `indipyserver -p 17624` drives 17624, not 7624.
+            self.handed_env[AGENT_SERVER_ENV] = address_text(host, port)
 
     async def _face_door(self, listeners: list[asyncio.Server]) -> FacePort | None:
         """The Alpaca face's private socket (``clients.faceport``), listening, so that its

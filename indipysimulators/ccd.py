@@ -62,6 +62,7 @@ from indipydriver.standard.vectortables import build
 
 from .serving import simulator_main
 from .siderole import SideRole
+from .skytime import sky_time
 from .skyview import FOCAL_LENGTH
 from .skyview import Optics
 from .skyview import sky_stars
@@ -336,6 +337,7 @@ def make_driver(device_name: str = DEVICE, *, sensor: Sensor = SENSOR,
             else None
 
     camera.pointing = pointing
+    camera.clock = sky_time()  # the stars drawn for the rehearsal's sky, as the mount's
     camera.focal_length = lambda: scope.focal_length or snooped.focal_length or FOCAL_LENGTH
     device = Device(device_name, roles=[role, scope], connect=camera.connect,
                     disconnect=camera.disconnect, driver_exec=driver_exec)

@@ -50,6 +50,7 @@ from collections.abc import Callable
 from indipycore.astro import hour_angle
 from indipycore.astro import hours_between
 from indipycore.astro import wrap_hours
+from indipycore.skyclock import SkyClock
 from indipydriver import Device
 from indipydriver import IPyDriver
 from indipydriver import NumberVector
@@ -67,6 +68,7 @@ from .mountdrift import DriftRole
 from .mountdrift import TrackingError
 from .serving import simulator_main
 from .siderole import SideRole
+from .skytime import sky_time
 
 DEVICE = "Python Mount"
 EXEC = "indipy_simulator_telescope"
@@ -308,15 +310,18 @@ class PointingErrorRole(SideRole):
             await self.pe.send_setVector(state="Ok")
 
 
-def make_driver(slew_rate: float = 5.0, device_name: str = DEVICE) -> IPyDriver:
+def make_driver(slew_rate: float = 5.0, device_name: str = DEVICE,
+                sky_clock: SkyClock | None = None) -> IPyDriver:
     """The mount simulator: one device, `device_name` ("Python Mount"), slewing at
     `slew_rate` deg/s; another name makes a second mount beside the first on one server
-    (as `ccd.make_driver`'s name makes a second camera)."""
+    (as `ccd.make_driver`'s name makes a second camera). Its sidereal time, meridian and
+    pier side follow `sky_clock`, else ``INDIPY_AGENT_SKY_CLOCK``, else the wall clock."""
     motion = EquatorialMotion(slew_rate=slew_rate)
     hardware = SimulatedMount(motion, lst=lambda: 0.0)
     mount = Mount(hardware, latitude=LATITUDE, longitude=LONGITUDE,
                   limits=MountLimits(min_altitude=0.0), park_position=(0.0, 90.0),
-                  guider=hardware, aperture=80.0, focal_length=430.0)
+                  guider=hardware, aperture=80.0, focal_length=430.0,
+                  clock=sky_time(sky_clock))
     hardware.lst = mount.local_sidereal_time
     hardware.latitude = lambda: mount.site.getfloatvalue("LAT")
     # It starts at its park position (pointing at the pole), unparked, not tracking.

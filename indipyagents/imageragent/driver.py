@@ -17,6 +17,9 @@ from typing import Any
 
 from indipycore.retrypolicy import ExponentialBackoff
 from indipycore.retrypolicy import Retry
+from indipycore.skyclock import ENV_SKY_CLOCK
+from indipycore.skyclock import SkyClock
+from indipycore.skyclock import parse_sky_clock
 from indipydriver import Device
 from indipydriver.standard.role import Role
 
@@ -26,9 +29,6 @@ from ..imager.face import ImagerFace
 from ..link import AgentLink
 from ..link import LinkedDriver
 from ..runner import Runner
-from ..schedule.skyclock import ENV_SKY_CLOCK
-from ..schedule.skyclock import SkyClock
-from ..schedule.skyclock import parse_sky_clock
 from ..sequencer.face import SequencerFace
 from .night import Night
 from .night import parse_for_install
@@ -158,7 +158,7 @@ def make_driver(host: str | None = None, port: int | None = None, *,
     agent was running when it stopped is resumed instead; `retry` replaces the sequencer's
     retry of a lost device's step (`Night`) and the batch's of a lost device's frame
     (`ImagerFace`). `sky_clock` (else ``INDIPY_AGENT_SKY_CLOCK``) is the runs' sky time
-    (`schedule.skyclock`: a night rehearsed with simulators, the same night after a
+    (`indipycore.skyclock`: a night rehearsed with simulators, the same night after a
     restart given the same setting); the real time else."""
     plan = plan or os.environ.get(ENV_PLAN) or None
     start = start or os.environ.get(ENV_START, "") in ("1", "yes", "true")
@@ -172,6 +172,7 @@ def make_driver(host: str | None = None, port: int | None = None, *,
     if sky is not None:
         timing = sky_timing(sky)
         night.timing = timing
+        night.sky_clock = True
         night.clock = lambda: timing["clock"]().astimezone()  # a plan's folder: its night
         logger.warning("the runs' sky time is %s, not the real time (sky clock %s)",
                        timing["clock"]().isoformat(), sky.text())

@@ -6,17 +6,17 @@ it drives; serving itself, it drives its own port unless told otherwise; under a
 localhost:7624. A ``--plan`` the agent would refuse (a bad file, autofocus asked for without
 the extra ``[agents]``) is said at once and the command exits, before anything serves.
 ``--sky-clock`` (or ``INDIPY_AGENT_SKY_CLOCK``) rehearses a night: the runs follow a sky time
-of their own (`schedule.skyclock`), the same night again after a restart."""
+of their own (`indipycore.skyclock`), the same night again after a restart."""
 
 from __future__ import annotations
 
+from indipycore.skyclock import ENV_SKY_CLOCK
 from indipyserver.standalone import run_driver
 
 from ..commandline import agent_parser
 from ..commandline import server_option
 from ..link import ENV_SERVER
 from ..plan.toml import PlanError
-from ..schedule.skyclock import ENV_SKY_CLOCK
 from .driver import make_driver
 from .night import check_plan_file
 

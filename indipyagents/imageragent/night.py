@@ -35,6 +35,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from indipyclient import Client
 from indipycore.retrypolicy import Retry
 
 from ..astrometry.solver import Solver
@@ -66,6 +67,7 @@ from ..sequencer.contracts import Observer
 from ..sequencer.engine import CLIENT_PAUSE
 from ..sequencer.engine import DEFAULT_RETRY
 from ..sequencer.engine import Sequencer
+from .mountsky import mount_sky_note
 
 __all__ = ["CLIENT_PAUSE", "ENV_STATE", "Night", "Unfinished", "can_autofocus",
            "check_plan_file", "parse_for_install", "state_folder"]
@@ -98,6 +100,18 @@ class Unfinished:
 
 def _journal_name(plan: Plan) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", plan.name).strip("_") or "plan"
+
+
+def mount_sky_said(client: Client, mount: str) -> str | None:
+    """What a night on a sky clock says at its start about `mount` (`mount_sky_note`, from
+    its DRIVER_INFO as `client` knows it): None when it follows the sky clock."""
+    info: dict[str, str | None] = {}
+    for member in ("DRIVER_EXEC", "DRIVER_NAME"):
+        try:
+            info[member] = str(client.get(mount, "DRIVER_INFO", member)).strip() or None
+        except LookupError:  # no DRIVER_INFO (or not that member): a mount not ours
+            info[member] = None
+    return mount_sky_note(mount, info["DRIVER_EXEC"], info["DRIVER_NAME"])
 
 
 def _local_now() -> datetime:
@@ -148,6 +162,11 @@ class Night:
                  solver: Solver | None = None) -> None:
         self.link = link
         self.solver = solver
+        #: Whether the runs follow a sky clock (`make_driver` sets it): a night then says at
+        #: its start when its mount keeps the wall's sky (`notes`, the log).
+        self.sky_clock = False
+        #: What the nights started said at their start (the mount's sky), newest last.
+        self.notes: list[str] = []
         self.timing = dict(timing or {})
         self.imager = imager
         self.state = state_folder(state)
@@ -164,6 +183,11 @@ class Night:
                              guider=IndiGuider)
         if rig.focuser is not None and isinstance(rig.focuser, IndiFocuser):
             await rig.focuser.ready()
+        if self.sky_clock and plan.devices.mount:
+            note = mount_sky_said(client, plan.devices.mount)
+            if note is not None:  # said at the start, not found out at the first flip
+                logger.warning("plan %r: %s", plan.name, note)
+                self.notes.append(note)
         problems = check_install(plan, can_autofocus, text=plan_text, source=plan.name)
         problems += check_against(plan, RigFacts.of(rig), text=plan_text, source=plan.name)
         if problems:  # every one, each at its line (the face names the plan's file)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from collections.abc import Sequence
 from datetime import UTC
 from datetime import datetime
@@ -100,6 +101,8 @@ class Mount:
     still (four times as often while it slews). `can_sync`/`can_park` leave out SYNC and the
     park properties for mounts that cannot; `parked` says the mount starts parked. A `guider`
     gives it timed guide pulses at `guide_rate` (a fraction of sidereal, GUIDE_RATE's start).
+    `clock` (aware UTC, the wall's by default) is the mount's sky time: a simulator's
+    rehearsal sky (``indipycore.skyclock``) turns its sidereal time, meridian and pier side.
     """
 
     def __init__(
@@ -121,10 +124,12 @@ class Mount:
         focal_length: float = 900.0,
         guider: MountGuider | None = None,
         guide_rate: float = 0.5,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         if not slew_rates:
             raise ValueError("a mount needs at least one slew rate")
         self.hardware = hardware
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.limits = limits or MountLimits()
         self.poll_interval = poll_interval
         self.can_sync = can_sync
@@ -151,7 +156,7 @@ class Mount:
             MOUNT_VECTORS, can_sync=can_sync, slew_rates=[
                 SwitchMember(rate.name, rate.label, "On" if rate.name == chosen else "Off")
                 for rate in slew_rates],
-            utc=_utc_text(datetime.now(UTC)), latitude=latitude, longitude=longitude % 360,
+            utc=_utc_text(self.clock()), latitude=latitude, longitude=longitude % 360,
             elevation=elevation, park_state="Ok" if self.status is MountStatus.PARKED else "Idle",
             park="On" if parked else "Off", unpark="Off" if parked else "On",
             park_ha=park_position[0], park_dec=park_position[1], aperture=aperture,
@@ -281,7 +286,7 @@ class Mount:
 
     def local_sidereal_time(self, when: datetime | None = None) -> float:
         """The site's local sidereal time (hours) now, or at `when`."""
-        return local_sidereal_time(when or datetime.now(UTC), self.site.getfloatvalue("LONG"))
+        return local_sidereal_time(when or self.clock(), self.site.getfloatvalue("LONG"))
 
     async def _send_coord(self, message: str = "", force: bool = False) -> None:
         state = self._coord_state()

@@ -123,6 +123,9 @@ class ExDriverConnection(DriverConnection):
         self.args = args
         self.name = name
         self.env: dict[str, str] = dict(env or {})
+        #: What the server hands every driver it starts (`IPyServer.handed_env`: its
+        #: address), under the server's own environment and `env`, which win.
+        self.handed: Mapping[str, str] = {}
         for key, value in (
             ("INDIDEV", name),
             ("INDICONFIG", config),
@@ -229,8 +232,13 @@ class ExDriverConnection(DriverConnection):
     async def _run_once(self, router: DriverSide) -> None:
         """Start the program once and serve it until it ends: its stdio made, its process
         spawned, its reader and writer run, everything closed and reaped after."""
-        env = dict(os.environ)
+        env = dict(self.handed)
+        env.update(os.environ)
         env.update(self.env)
+        for key, value in self.handed.items():
+            if env[key] != value:
+                logger.info("driver %s keeps its %s=%s (not this server's %s)",
+                            self.label, key, env[key], value)
         # auto: the socket, and a script the side channel too, where it may ask for a pipe
         offer = self.shared_blobs is None and not is_elf(self.program, env.get("PATH"))
         stdio = DriverStdio(self.shared_blobs is not False, side=offer)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 from typing import runtime_checkable
 
-__all__ = ["ServedDriver", "reachable_host"]
+__all__ = ["AGENT_SERVER_ENV", "ServedDriver", "address_text", "reachable_host"]
 
 
 @runtime_checkable
@@ -21,6 +21,17 @@ class ServedDriver(Protocol):
     def server_listening(self, host: str, port: int) -> None:
         """The server listens on `host`:`port` (called once each time it starts serving)."""
         ...
+
+
+#: The server's address handed to every executable driver it starts (``host:port``), the
+#: variable an agent's link reads (``indipyagents.link``): where it is set for the driver
+#: (its env=) or in the server's own environment, that value is kept.
+AGENT_SERVER_ENV = "INDIPY_AGENT_SERVER"
+
+
+def address_text(host: str, port: int) -> str:
+    """``host:port`` as `AGENT_SERVER_ENV` holds it (an IPv6 host in brackets)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def reachable_host(host: str) -> str:

@@ -16,7 +16,7 @@ import pytest
 
 from indipyagents.imageragent.driver import make_driver
 from indipyagents.imageragent.main import main
-from indipyagents.schedule.skyclock import ENV_SKY_CLOCK
+from indipycore.skyclock import ENV_SKY_CLOCK
 
 
 def test_the_setting_becomes_the_runs_clock_and_sleep(tmp_path: Path) -> None:

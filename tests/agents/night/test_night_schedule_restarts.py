@@ -2,7 +2,7 @@
 agent's process is killed (SIGKILL) and after a lost camera (by itself once it is back),
 nothing taken twice.
 
-The agent's runs follow a sky clock (`schedule.skyclock`: ``INDIPY_AGENT_SKY_CLOCK``), 19:00
+The agent's runs follow a sky clock (`indipycore.skyclock`: ``INDIPY_AGENT_SKY_CLOCK``), 19:00
 UTC on 3 December at the moment the test begins, so the night is dark and its targets (near
 the pole, always high at our mount simulator's Greenwich, now as in December) are up in the
 sky time whatever the hour the test runs at; a restarted agent process given the same setting
@@ -50,9 +50,9 @@ from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Flip
 from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Target
-from indipyagents.schedule.skyclock import ENV_SKY_CLOCK
-from indipyagents.schedule.skyclock import SkyClock
 from indipycore import astro
+from indipycore.skyclock import ENV_SKY_CLOCK
+from indipycore.skyclock import SkyClock
 
 SKY = datetime(2026, 12, 3, 19, 0, tzinfo=UTC)
 EXPOSURE = 1.0

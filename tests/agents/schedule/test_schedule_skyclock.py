@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipyagents.schedule.skyclock import MAX_RATE
-from indipyagents.schedule.skyclock import SkyClock
-from indipyagents.schedule.skyclock import parse_sky_clock
+from indipycore.skyclock import MAX_RATE
+from indipycore.skyclock import SkyClock
+from indipycore.skyclock import parse_sky_clock
 
 zones = st.builds(lambda minutes: timezone(timedelta(minutes=minutes)),
                   st.integers(-12 * 60, 14 * 60))

@@ -1,6 +1,8 @@
-"""`SkyClock`: the agent's sky time as a pure function of the wall clock, so a night's
+"""`SkyClock`: a rehearsal's sky time as a pure function of the wall clock, so a night's
 schedule can be rehearsed in daytime with simulators (issue 82 item 4), and a rehearsal
-survives the agent's restart: the sky time is ``SKY + RATE * (wall time - WALL)``, and a
+survives the agent's restart. One setting for the agents and our simulators (issue 89 item
+5: a mount on the wall's time put a target past the agent's meridian east of its own), so it
+lives here, below both; the server pins it (`pinned`) for every driver it starts: the sky time is ``SKY + RATE * (wall time - WALL)``, and a
 restarted agent given the same setting continues the same simulated night.
 
 The setting (``--sky-clock``, ``INDIPY_AGENT_SKY_CLOCK``) is one string,
@@ -14,11 +16,12 @@ wall time comes in, the sky time goes out; the agent's thin side sleeps `wall_se
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 
-__all__ = ["ENV_SKY_CLOCK", "SkyClock", "parse_sky_clock"]
+__all__ = ["ENV_SKY_CLOCK", "SkyClock", "parse_sky_clock", "pinned", "sky_clock_from"]
 
 ENV_SKY_CLOCK = "INDIPY_AGENT_SKY_CLOCK"
 #: The fastest sky accepted: a night in about ten wall seconds; faster, a frame's own seconds
@@ -84,3 +87,25 @@ def parse_sky_clock(text: str, now: datetime) -> SkyClock:
     if wall.tzinfo is None:
         raise ValueError("the wall time now needs a zone")
     return SkyClock(sky, wall, rate)
+
+
+def sky_clock_from(environ: Mapping[str, str], now: datetime) -> SkyClock | None:
+    """The clock `ENV_SKY_CLOCK` in `environ` says (`now` its wall time when it names none),
+    None without one; a `ValueError` naming the variable for a bad one."""
+    text = environ.get(ENV_SKY_CLOCK, "").strip()
+    if not text:
+        return None
+    try:
+        return parse_sky_clock(text, now)
+    except ValueError as exc:
+        raise ValueError(f"{ENV_SKY_CLOCK}: {exc}") from None
+
+
+def pinned(text: str, now: datetime) -> str:
+    """The setting `text` with its wall time fixed at `now` when it has none, so every
+    process that reads it later (the server's drivers, started one by one) keeps one sky;
+    `text` itself when it cannot be read (its reader says why)."""
+    try:
+        return parse_sky_clock(text, now).text()
+    except ValueError:
+        return text
