@@ -46,6 +46,8 @@ from .indiset import require
 from .protocols import DeviceLost
 from .protocols import DeviceRefused
 from .protocols import Frame
+from .protocols import GuardedDomes
+from .sky import sky_refusal
 
 __all__ = ["READOUT_MARGIN", "TAKEN", "IndiCamera"]
 
@@ -86,12 +88,18 @@ class IndiCamera:
     defaults, and the retried frame must find it as the first one did. `expose` sets only
     what differs (binning, frame type, gain, offset), then CCD_EXPOSURE, and returns the BLOB
     that follows.
+
+    `sky`: the domes a watchdog guards; no light or flat exposure is started (`expose`, each
+    of a `series`) while one is closed (`sky.sky_refusal`, `DeviceRefused` naming it), so
+    every face that takes frames through this camera is guarded in this one place.
     """
 
     def __init__(self, client: Client, device: str, *,
-                 local: str | os.PathLike[str] | None = None) -> None:
+                 local: str | os.PathLike[str] | None = None,
+                 sky: GuardedDomes | None = None) -> None:
         self.client = client
         self.name = device
+        self._sky = sky
         #: A folder of this machine the camera may write its frames to (UPLOAD_MODE Local, as
         #: indilib's agent has it): the frame is read from the file the camera names in
         #: CCD_FILE_PATH, and no BLOB crosses the server (which holds the camera's next
@@ -211,6 +219,7 @@ class IndiCamera:
         asked: gain on a camera without it), `DeviceLost` when it goes away or is silent past
         `seconds` + `READOUT_MARGIN`."""
         await self.prepare()
+        self._guard(frame_type)
         seconds = self._within_range(seconds, frame_type)
         await self._set_if_different("CCD_BINNING", {"HOR_BIN": binning, "VER_BIN": binning})
         if await self._has("CCD_FRAME_TYPE"):
@@ -224,7 +233,22 @@ class IndiCamera:
             if where is None:
                 raise DeviceRefused(self.name, f"has no {kind.lower()} (CCD_{kind})")
             await self._set_if_different(where[0], {where[1]: value})
+        self._guard(frame_type)  # the settings took a moment: read the domes again
         return await self._exposure(seconds)
+
+    def _guard(self, frame_type: FrameType) -> None:
+        """`DeviceRefused` naming a closed guarded dome when `frame_type` needs the sky."""
+        refused = self._refusal(frame_type)
+        if refused is not None:
+            raise refused
+
+    def _refusal(self, frame_type: FrameType) -> DeviceRefused | None:
+        if self._sky is None:
+            return None
+        refused = sky_refusal(frame_type, self._sky.domes())
+        if refused is not None:
+            logger.warning("%s: %s exposure refused: %s", self.name, frame_type, refused)
+        return refused
 
     def _within_range(self, seconds: float, frame_type: FrameType) -> float:
         """`seconds` checked against CCD_EXPOSURE_VALUE's min and max: a bias shorter than
@@ -315,6 +339,7 @@ class IndiCamera:
         asked = False
         try:
             async with self.client.events(maxsize=256) as stream:
+                self._guard(frame_type)
                 await self._request(seconds)
                 asked = True
                 while left:
@@ -329,10 +354,17 @@ class IndiCamera:
                         continue
                     asked = False
                     left -= 1
+                    refused = None
                     if left:
-                        await self._request(seconds)
-                        asked = True
+                        # A dome closed meanwhile (the watchdog's park): the frame taken is
+                        # handed over, the next one not started.
+                        refused = self._refusal(frame_type)
+                        if refused is None:
+                            await self._request(seconds)
+                            asked = True
                     yield frame
+                    if refused is not None:
+                        raise refused
         finally:
             # A camera whose driver died has no exposure to abort: its restarted driver
             # (defined again a moment later) would only be kept waiting for an abort.

@@ -58,7 +58,8 @@ async def open_rig(client: Client, devices: Devices, *,
                  devices.guider):
         if name:
             await connect_device(client, name)
-    camera = IndiCamera(client, devices.camera, local=local)
+    guarded = IndiGuardedDomes(client)
+    camera = IndiCamera(client, devices.camera, local=local, sky=guarded)
     await camera.prepare()
     wheel = None
     if devices.wheel:
@@ -71,6 +72,6 @@ async def open_rig(client: Client, devices: Devices, *,
     return Rig(camera=camera, wheel=wheel,
                focuser=focuser(client, devices.focuser) if focuser and devices.focuser else None,
                mount=mount(client, devices.mount) if mount and devices.mount else None,
-               dome=dome, guarded=IndiGuardedDomes(client),
+               dome=dome, guarded=guarded,
                guider=guider(client, devices.guider) if guider and devices.guider else None,
                presence=IndiPresence(client))
