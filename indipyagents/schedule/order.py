@@ -33,7 +33,7 @@ from .greedy import replan
 from .sky import Place
 
 __all__ = ["BlockWait", "Finished", "Replan", "Take", "blocks_text", "choose", "in_hand",
-           "night_and_never", "the_night", "tonight"]
+           "never_imaged", "night_and_never", "the_night", "tonight"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,15 @@ def the_night(plan: Plan, place: Place, now: datetime, done: Collection[str],
     """Tonight (its dusk, dawn and blocks) from `now`, for the frames `done` leave, the mount
     pointed at target `pointed` (None: parked, or not known)."""
     return night_and_never(plan, place, now, done, pointed)[0]
+
+
+def never_imaged(plan: Plan, place: Place, now: datetime) -> tuple[Unschedulable, ...]:
+    """The targets of a scheduled `plan` that one of their constraints keeps out of every
+    night it asks for (`[schedule] nights`, from the night of `now`), each with its reason:
+    said when the plan is loaded, before the run finds it out."""
+    nights = plan.schedule.nights if plan.schedule is not None else 1
+    result = replan(plan, place, now, remaining_after(plan, ()), nights=nights)
+    return tuple(item for item in result.unschedulable if item.never)
 
 
 def night_and_never(plan: Plan, place: Place, now: datetime, done: Collection[str],

@@ -19,7 +19,12 @@ from serverkit import server
 from test_face import Factory
 
 import indipyclient
+from indipyagents.plan.constraints import Schedule
 from indipyagents.plan.model import Batch
+from indipyagents.plan.model import Devices
+from indipyagents.plan.model import Plan
+from indipyagents.plan.model import Site
+from indipyagents.plan.model import Target
 from indipyagents.plan.toml import PlanError
 from indipyagents.plan.toml import parse_plan
 from indipyagents.plan.toml import plan_to_toml
@@ -94,3 +99,54 @@ async def test_agent_plan_refuses_naming_both_mistakes(tmp_path: Path) -> None:
         assert f"line {line_of(TWO, 'exposure = -3')}: " in message, message
         assert f"line {line_of(TWO, RED)}: " in message, message
     assert factory.calls == []
+
+
+async def _face_on_server(tmp_path: Path, *texts: tuple[str, str]) -> list[tuple[str, str]]:
+    """Each plan text loaded in turn through AGENT_PLAN (FILE) of the face with the real
+    reader on our server: (AGENT_PLAN's state, its message) for each, then PLAN_STATUS's
+    (NAME, message) and SEQUENCE_STATE's message last."""
+    face = SequencerFace(Factory(rigged()), parse_plan)
+    answers = []
+    async with running(server(IPyDriver(Device(AGENT, roles=[face])))) as ours, \
+            indipyclient.connect("127.0.0.1", ours.port) as client:
+        assert (await client.set(AGENT, "CONNECTION", {"CONNECT": "On"}, timeout=10)).ok
+        for name, text in texts:
+            path = tmp_path / name
+            path.write_text(text, encoding="utf-8")
+            result = await client.set(AGENT, "AGENT_PLAN", {"FILE": str(path)}, timeout=10)
+            answers.append((result.state.value, result.message or ""))
+        status = client.vector(AGENT, "PLAN_STATUS")
+        answers.append((str(status["NAME"]), status.message or ""))
+        answers.append(("", client.vector(AGENT, "SEQUENCE_STATE").message or ""))
+    return answers
+
+
+async def test_a_refused_plan_says_which_plan_stays_loaded(tmp_path: Path) -> None:
+    """A plan loaded, then one with two mistakes: AGENT_PLAN and PLAN_STATUS Alert say the
+    first stays loaded, then the refusal with both mistakes; PLAN_STATUS still names it."""
+    good = plan_to_toml(night("good night", target("M42", Batch(2, 30.0), ra=5.58, dec=-5.39),
+                              camera="CCD Simulator", mount="Telescope Simulator"))
+    (first, second, (name, status), _state) = await _face_on_server(
+        tmp_path, ("good.toml", good), ("night.toml", TWO))
+    assert first[0] == "Ok", first
+    assert second[0] == "Alert"
+    assert second[1].startswith("refused (good night from good.toml stays loaded): "
+                                "night.toml: 2 errors: line "), second
+    assert (name, status) == ("good night", second[1])
+
+
+async def test_a_target_never_high_is_named_at_load(tmp_path: Path) -> None:
+    """A scheduled plan (its [site] at 48 degrees north, two nights) with a target at
+    declination -80: loaded Ok, and PLAN_STATUS's and SEQUENCE_STATE's messages name it with
+    the schedule's reason, before any run."""
+    plan = Plan("south", (
+        Target("M42", 5.588, -5.39, batches=(Batch(1, 60.0),)),
+        Target("Low", 5.0, -80.0, batches=(Batch(1, 60.0),))),
+        devices=Devices(camera="CCD Simulator", mount="Telescope Simulator"),
+        site=Site(48.0, 2.0), schedule=Schedule(min_altitude=30, nights=2))
+    (loaded, (_name, status), (_, state)) = await _face_on_server(
+        tmp_path, ("south.toml", plan_to_toml(plan)))
+    assert loaded[0] == "Ok", loaded
+    said = "never imaged: Low (never 30 degrees high while dark)"
+    assert said in status and said in state, (status, state)
+    assert "M42" not in status, status
