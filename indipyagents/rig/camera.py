@@ -42,12 +42,13 @@ from .indiset import OPTIONAL_WAIT
 from .indiset import command
 from .indiset import connect_device
 from .indiset import defined
+from .indiset import holds
 from .indiset import require
 from .protocols import DeviceLost
 from .protocols import DeviceRefused
 from .protocols import Frame
 from .protocols import GuardedDomes
-from .sky import sky_refusal
+from .sky import SkyGuard
 
 __all__ = ["READOUT_MARGIN", "TAKEN", "IndiCamera"]
 
@@ -88,18 +89,14 @@ class IndiCamera:
     defaults, and the retried frame must find it as the first one did. `expose` sets only
     what differs (binning, frame type, gain, offset), then CCD_EXPOSURE, and returns the BLOB
     that follows.
-
-    `sky`: the domes a watchdog guards; no light or flat exposure is started (`expose`, each
-    of a `series`) while one is closed (`sky.sky_refusal`, `DeviceRefused` naming it), so
-    every face that takes frames through this camera is guarded in this one place.
-    """
+    `sky`: the guarded domes; no light or flat is started while one is closed (`SkyGuard`)."""
 
     def __init__(self, client: Client, device: str, *,
                  local: str | os.PathLike[str] | None = None,
                  sky: GuardedDomes | None = None) -> None:
         self.client = client
         self.name = device
-        self._sky = sky
+        self._sky = SkyGuard(sky, device)  # every face's frames pass here
         #: A folder of this machine the camera may write its frames to (UPLOAD_MODE Local, as
         #: indilib's agent has it): the frame is read from the file the camera names in
         #: CCD_FILE_PATH, and no BLOB crosses the server (which holds the camera's next
@@ -209,7 +206,7 @@ class IndiCamera:
         if found is None:
             raise DeviceRefused(self.name, f"has no {vector}")
         current = dict(found)
-        if all(_same(current.get(member), value) for member, value in values.items()):
+        if all(holds(current.get(member), value) for member, value in values.items()):
             return
         await command(self.client, self.name, vector, values)
 
@@ -219,7 +216,7 @@ class IndiCamera:
         asked: gain on a camera without it), `DeviceLost` when it goes away or is silent past
         `seconds` + `READOUT_MARGIN`."""
         await self.prepare()
-        self._guard(frame_type)
+        self._sky.check(frame_type)
         seconds = self._within_range(seconds, frame_type)
         await self._set_if_different("CCD_BINNING", {"HOR_BIN": binning, "VER_BIN": binning})
         if await self._has("CCD_FRAME_TYPE"):
@@ -233,22 +230,7 @@ class IndiCamera:
             if where is None:
                 raise DeviceRefused(self.name, f"has no {kind.lower()} (CCD_{kind})")
             await self._set_if_different(where[0], {where[1]: value})
-        self._guard(frame_type)  # the settings took a moment: read the domes again
         return await self._exposure(seconds)
-
-    def _guard(self, frame_type: FrameType) -> None:
-        """`DeviceRefused` naming a closed guarded dome when `frame_type` needs the sky."""
-        refused = self._refusal(frame_type)
-        if refused is not None:
-            raise refused
-
-    def _refusal(self, frame_type: FrameType) -> DeviceRefused | None:
-        if self._sky is None:
-            return None
-        refused = sky_refusal(frame_type, self._sky.domes())
-        if refused is not None:
-            logger.warning("%s: %s exposure refused: %s", self.name, frame_type, refused)
-        return refused
 
     def _within_range(self, seconds: float, frame_type: FrameType) -> float:
         """`seconds` checked against CCD_EXPOSURE_VALUE's min and max: a bias shorter than
@@ -339,7 +321,7 @@ class IndiCamera:
         asked = False
         try:
             async with self.client.events(maxsize=256) as stream:
-                self._guard(frame_type)
+                self._sky.check(frame_type)
                 await self._request(seconds)
                 asked = True
                 while left:
@@ -354,14 +336,10 @@ class IndiCamera:
                         continue
                     asked = False
                     left -= 1
-                    refused = None
-                    if left:
-                        # A dome closed meanwhile (the watchdog's park): the frame taken is
-                        # handed over, the next one not started.
-                        refused = self._refusal(frame_type)
-                        if refused is None:
-                            await self._request(seconds)
-                            asked = True
+                    refused = self._sky.refusal(frame_type) if left else None
+                    if left and refused is None:  # a dome closed: this frame given, no next
+                        await self._request(seconds)
+                        asked = True
                     yield frame
                     if refused is not None:
                         raise refused
@@ -454,16 +432,6 @@ class IndiCamera:
                       timeout=timeout, accept=(State.OK, State.IDLE))
         if self._member("CCD_COOLER", "COOLER_OFF") != "On":
             raise DeviceRefused(self.name, "CCD_COOLER answered without COOLER_OFF on")
-
-
-def _same(current: Any, wanted: Any) -> bool:
-    """Whether a member already holds `wanted` (numbers compared as numbers)."""
-    if isinstance(wanted, int | float) and not isinstance(wanted, bool):
-        try:
-            return float(current) == float(wanted)
-        except (TypeError, ValueError):
-            return False
-    return bool(current == wanted)
 
 
 def _remove_orphans(folder: Path) -> None:

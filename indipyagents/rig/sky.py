@@ -9,12 +9,16 @@ a shut roof, on a cloudy night), so they are never refused here.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from .protocols import DeviceRefused
 from .protocols import Dome
+from .protocols import GuardedDomes
 
-__all__ = ["SKY_FRAMES", "refusal_words", "sky_refusal"]
+__all__ = ["SKY_FRAMES", "SkyGuard", "refusal_words", "sky_refusal"]
+
+logger = logging.getLogger(__name__)
 
 #: The frame types that need the sky (the plan's and CCD_FRAME_TYPE's, without FRAME_).
 SKY_FRAMES = frozenset({"Light", "Flat"})
@@ -37,3 +41,25 @@ def sky_refusal(frame_type: str, domes: Iterable[Dome], *,
         if why is not None:
             return DeviceRefused(dome.name, refusal_words(why, then))
     return None
+
+
+class SkyGuard:
+    """`sky_refusal` on the domes `guarded` holds at each call (None: no guard), for the
+    camera named `camera`: `refusal` returns it, `check` raises it; each refusal logged."""
+
+    def __init__(self, guarded: GuardedDomes | None, camera: str) -> None:
+        self.guarded = guarded
+        self.camera = camera
+
+    def refusal(self, frame_type: str) -> DeviceRefused | None:
+        if self.guarded is None:
+            return None
+        refused = sky_refusal(frame_type, self.guarded.domes())
+        if refused is not None:
+            logger.warning("%s: %s exposure refused: %s", self.camera, frame_type, refused)
+        return refused
+
+    def check(self, frame_type: str) -> None:
+        refused = self.refusal(frame_type)
+        if refused is not None:
+            raise refused

@@ -32,8 +32,6 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Coroutine
 from collections.abc import Sequence
-from datetime import UTC
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from typing import Protocol
@@ -56,13 +54,11 @@ from ..rig.protocols import RigError
 from ..runner import Busy
 from ..runner import Claim
 from ..runner import Runner
-from ..schedule.greedy import Unschedulable
-from ..schedule.order import never_imaged
-from ..schedule.sky import Place
 from .contracts import FocusResult
 from .contracts import Observer
 from .contracts import RunState
 from .engine import Sequencer
+from .plancheck import PlanCheck
 from .report import SequenceReport
 from .vectors import GROUP
 from .vectors import MESSAGE
@@ -112,6 +108,7 @@ class SequencerFace:
         made = SequencerVectors()
         self.plan_file, self.upload, self.status = made.plan_file, made.upload, made.status
         self.state, self.start, self.pause = made.state, made.start, made.pause
+        self.check = PlanCheck(made.check)
         self.abort, self.stats, self.last_frame = made.abort, made.stats, made.last_frame
         self.safety, self.safety_cause = made.safety, made.safety_cause
         self._made = made
@@ -205,15 +202,10 @@ class SequencerFace:
         try:
             plan = self.parse(text, source)
         except ValueError as exc:
-            # Said on the vector written and on PLAN_STATUS, a text every client receives
-            # (an upload's answer is a BLOB vector, which clients not taking BLOBs miss);
-            # every error whole in the log, whose records reach clients as messages. A plan
-            # loaded before stays loaded, and the refusal says so first.
+            # Said on the vector written and on PLAN_STATUS, which every client receives (an
+            # upload's answer is a BLOB vector); every error whole in the log (messages).
             self._said_refused("plan refused", exc)
-            said = str(exc)
-            if self.plan is not None:
-                said = (f"refused ({self.plan.name} from {self.plan_source} stays loaded): "
-                        f"{said}")
+            said = await self.check.refused(exc, self.plan, self.plan_source)
             await vector.send_setVector(state="Alert", message=said[:MESSAGE])
             await self.status.send_setVector(state="Alert", message=said[:MESSAGE])
             return
@@ -228,27 +220,10 @@ class SequencerFace:
                            "EXPOSURE": 0, "EXPOSURE_TOTAL": plan.exposure_total})
         self.logger.info("plan %s loaded from %s: %d frames", plan.name, source,
                          plan.frames_total)
-        loaded = f"{plan.name} loaded from {source}"
-        never = await self._never_imaged(plan)
-        if never:
-            loaded += "; never imaged: " + "; ".join(f"{item.target} ({item.reason})"
-                                                     for item in never)
+        never = await self.check.loaded(plan)  # "; never imaged: ...", or ""
         await vector.send_setVector(state="Ok")
-        await self.status.send_setVector(state="Ok", message=loaded[:MESSAGE])
-        await self.state.send_setVector(state="Idle", message=loaded[:MESSAGE])
-
-    async def _never_imaged(self, plan: Plan) -> tuple[Unschedulable, ...]:
-        """A scheduled plan's targets no night it asks for can image (its [site]'s sky from
-        now; a plan whose site only its mount knows is checked when it runs), in a thread."""
-        if plan.schedule is None or plan.site is None:
-            return ()
-        site = plan.site
-        place = Place(site.latitude, site.longitude, site.elevation)
-        never = await asyncio.to_thread(never_imaged, plan, place, datetime.now(UTC))
-        for item in never:
-            self.logger.warning("plan %s: %s is never imaged (%s)", plan.name, item.target,
-                                item.reason)
-        return never
+        await self.status.send_setVector(state="Ok", message=never[2:MESSAGE])
+        await self.state.send_setVector(state="Idle", message=f"{plan.name} loaded{never}"[:MESSAGE])
 
     async def load_file(self, path: str, *, start: bool = False) -> None:
         """Load the plan file `path` as a client's AGENT_PLAN would (the command line's

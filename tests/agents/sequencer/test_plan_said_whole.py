@@ -118,35 +118,42 @@ async def _face_on_server(tmp_path: Path, *texts: tuple[str, str]) -> list[tuple
         status = client.vector(AGENT, "PLAN_STATUS")
         answers.append((str(status["NAME"]), status.message or ""))
         answers.append(("", client.vector(AGENT, "SEQUENCE_STATE").message or ""))
+        # What a client connecting later reads: values, not the messages it missed.
+        async with indipyclient.connect("127.0.0.1", ours.port) as later:
+            seen = await later.wait_for(AGENT, "PLAN_CHECK", timeout=10)
+            answers.append((str(seen["NEVER"]), str(seen["REFUSED"])))
     return answers
 
 
 async def test_a_refused_plan_says_which_plan_stays_loaded(tmp_path: Path) -> None:
     """A plan loaded, then one with two mistakes: AGENT_PLAN and PLAN_STATUS Alert say the
-    first stays loaded, then the refusal with both mistakes; PLAN_STATUS still names it."""
+    first stays loaded, then the refusal with both mistakes; PLAN_STATUS still names it, and
+    PLAN_CHECK.REFUSED says the refusal to a client that connects later."""
     good = plan_to_toml(night("good night", target("M42", Batch(2, 30.0), ra=5.58, dec=-5.39),
                               camera="CCD Simulator", mount="Telescope Simulator"))
-    (first, second, (name, status), _state) = await _face_on_server(
+    (first, second, (name, status), _state, (_never, refused)) = await _face_on_server(
         tmp_path, ("good.toml", good), ("night.toml", TWO))
     assert first[0] == "Ok", first
     assert second[0] == "Alert"
     assert second[1].startswith("refused (good night from good.toml stays loaded): "
                                 "night.toml: 2 errors: line "), second
     assert (name, status) == ("good night", second[1])
+    assert refused.startswith("night.toml: 2 errors: line "), refused
 
 
 async def test_a_target_never_high_is_named_at_load(tmp_path: Path) -> None:
     """A scheduled plan (its [site] at 48 degrees north, two nights) with a target at
     declination -80: loaded Ok, and PLAN_STATUS's and SEQUENCE_STATE's messages name it with
-    the schedule's reason, before any run."""
+    the schedule's reason, before any run; PLAN_CHECK.NEVER keeps it for a later client."""
     plan = Plan("south", (
         Target("M42", 5.588, -5.39, batches=(Batch(1, 60.0),)),
         Target("Low", 5.0, -80.0, batches=(Batch(1, 60.0),))),
         devices=Devices(camera="CCD Simulator", mount="Telescope Simulator"),
         site=Site(48.0, 2.0), schedule=Schedule(min_altitude=30, nights=2))
-    (loaded, (_name, status), (_, state)) = await _face_on_server(
+    (loaded, (_name, status), (_, state), (never, refused)) = await _face_on_server(
         tmp_path, ("south.toml", plan_to_toml(plan)))
     assert loaded[0] == "Ok", loaded
     said = "never imaged: Low (never 30 degrees high while dark)"
     assert said in status and said in state, (status, state)
     assert "M42" not in status, status
+    assert (never, refused) == ("Low (never 30 degrees high while dark)", "")
