@@ -31,6 +31,7 @@ from indipydriver.vectors import PropertyVector
 from ..agentrole import AgentRole
 from ..link import AgentLink
 from ..rig.camera import IndiCamera
+from ..rig.dome import IndiGuardedDomes
 from ..rig.indiset import connect_device
 from ..rig.mount import IndiMount
 from ..rig.protocols import RigError
@@ -204,7 +205,8 @@ class AstrometryFace(AgentRole):
         if ccd:
             camera = self._hands.get(("ccd", ccd))
             if camera is None:
-                camera = self._hands[("ccd", ccd)] = IndiCamera(client, ccd)
+                camera = self._hands[("ccd", ccd)] = IndiCamera(
+                    client, ccd, sky=IndiGuardedDomes(client))
         if scope:
             try:
                 await connect_device(client, scope)

@@ -6,6 +6,7 @@ plan names, `check.check_against` against the devices as they are. Pure.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -66,10 +67,13 @@ def _target_needs(plan: Plan, index: int, target: Target) -> list[Need]:
     return found
 
 
-def needs(plan: Plan) -> list[Need]:
-    """Every need of the plan, in the order of the file, each once."""
+def needs(plan: Plan, at: Sequence[int] | None = None) -> list[Need]:
+    """Every need of the plan, in the order of the file, each once. `at`: the file's index
+    of each of the plan's targets (None: their order), for a plan read without a target the
+    file has but refused, so the others' paths stay true."""
     found: dict[tuple[KeyPath, NeedKind], Need] = {}
-    for index, target in enumerate(plan.targets):
+    for index, target in zip(range(len(plan.targets)) if at is None else at, plan.targets,
+                             strict=True):
         for need in _target_needs(plan, index, target):
             found.setdefault((need.path, need.kind), need)
     return list(found.values())

@@ -10,6 +10,7 @@ order, each with its ``[targets.wait]``, its own ``[targets.dither]`` /
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from . import fields
@@ -92,13 +93,19 @@ def read_plan(data: Table) -> Plan:
     if not items and all(one.path[:1] != ("targets",) for one in problems.found):
         problems.found.append(
             Invalid(("targets",), "the plan has no targets: add a [[targets]] table"))
-    problems.check()
     plan = Plan(name=name, folder=folder, devices=devices, dither=dither,
                 autofocus=autofocus, flip=flip, end=end, site=site, safety=safety, schedule=schedule,
                 guiding=guiding,
                 targets=tuple(target for target in targets if target is not None))
-    _devices_named(plan)
-    check_scheduled(plan)
+    # The whole-plan checks run in the same pass, on the targets read (each at its index in
+    # the file), unless what they rest on was refused (it would be read as its default).
+    at = [index for index, target in enumerate(targets) if target is not None]
+    refused = {one.path[0] for one in problems.found if one.path}
+    if not refused & {"devices", "site"}:
+        problems.take(lambda: _devices_named(plan, at), None)
+    if "schedule" not in refused:
+        problems.take(lambda: check_scheduled(plan, at), None)
+    problems.check()
     return plan
 
 
@@ -316,16 +323,21 @@ def _batch(data: Table, path: KeyPath) -> Batch:
     )
 
 
-def _devices_named(plan: Plan) -> None:
+def _devices_named(plan: Plan, at: Sequence[int] | None = None) -> None:
     """What the plan asks for needs its device named in [devices] (the rig is opened from
-    there); whether that device can do it is `check.check_against`'s, once it is seen."""
+    there); whether that device can do it is `check.check_against`'s, once it is seen.
+    Every need without its device is said (`fields.Invalids`), not only the first."""
     named = {"wheel": plan.devices.wheel, "focuser": plan.devices.focuser,
              "mount": plan.devices.mount, "guider": plan.devices.guider}
-    for need in needs(plan):
+    problems = fields.Problems()
+    for need in needs(plan, at):
         if need.kind == "site":
             if plan.site is None and not plan.devices.mount:
-                raise Invalid(need.path, f"{format_path(need.path)} needs the site: name a "
-                              "mount in [devices] (it knows where it stands) or add [site]")
+                problems.found.append(Invalid(
+                    need.path, f"{format_path(need.path)} needs the site: name a mount in "
+                    "[devices] (it knows where it stands) or add [site]"))
         elif need.kind in named and not named[need.kind]:
-            raise Invalid(need.path, f"{format_path(need.path)} ({need.what}) needs a "
-                          f"{need.kind}: name one in [devices] {need.kind} = \"...\"")
+            problems.found.append(Invalid(
+                need.path, f"{format_path(need.path)} ({need.what}) needs a {need.kind}: "
+                f"name one in [devices] {need.kind} = \"...\""))
+    problems.check()

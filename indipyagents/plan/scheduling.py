@@ -9,6 +9,7 @@ cannot place (no ra and dec) and waits, which belong to plans taken in order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from . import fields
@@ -21,6 +22,7 @@ from .fields import Table
 from .locate import KeyPath
 from .locate import format_path
 from .model import Plan
+from .model import Target
 
 SCHEDULE_KEYS = ("twilight", "horizon", "min_altitude", "moon_separation", "min_minutes",
                  "frame_overhead", "slew_rate", "settle", "nights")
@@ -121,25 +123,35 @@ def _moment(data: Table, path: KeyPath, key: str) -> datetime | None:
     return moment
 
 
-def check_scheduled(plan: Plan) -> None:
-    """A plan's constraints make sense with its [schedule]: `Invalid` at the first that
-    does not."""
-    for index, target in enumerate(plan.targets):
-        path: KeyPath = ("targets", index)
-        if plan.schedule is None:
-            if target.constraints is not None:
-                raise Invalid(path + ("constraints",),
-                              f"{format_path(path + ('constraints',))} needs a [schedule] "
-                              "table: a plan taken in order has no constraints")
-            continue
-        if target.ra is None or target.dec is None:
-            raise Invalid(path, f"{format_path(path)} has no ra and dec: a scheduled plan "
-                          "places every target in the sky (darks and flats: a plan of "
-                          "their own)")
-        if target.wait.until is not None or target.wait.altitude is not None:
-            raise Invalid(path + ("wait",), f"{format_path(path + ('wait',))} belongs to a "
-                          "plan taken in order: a scheduled target's constraints say when "
-                          "(after, min_altitude)")
+def check_scheduled(plan: Plan, at: Sequence[int] | None = None) -> None:
+    """A plan's constraints make sense with its [schedule]: `Invalid` (an `fields.Invalids`
+    when there are several) naming every target that does not, so all are said at once.
+    `at`: the file's index of each target (`needs.needs`)."""
+    problems = fields.Problems()
+    for index, target in zip(range(len(plan.targets)) if at is None else at, plan.targets,
+                             strict=True):
+        problems.take(lambda index=index, target=target: _scheduled_target(  # type: ignore[misc]
+            plan, index, target), None)
+    problems.check()
+
+
+def _scheduled_target(plan: Plan, index: int, target: Target) -> None:
+    """`Invalid` when `target` does not fit the plan's [schedule] (or its lack of one)."""
+    path: KeyPath = ("targets", index)
+    if plan.schedule is None:
+        if target.constraints is not None:
+            raise Invalid(path + ("constraints",),
+                          f"{format_path(path + ('constraints',))} needs a [schedule] "
+                          "table: a plan taken in order has no constraints")
+        return
+    if target.ra is None or target.dec is None:
+        raise Invalid(path, f"{format_path(path)} has no ra and dec: a scheduled plan "
+                      "places every target in the sky (darks and flats: a plan of "
+                      "their own)")
+    if target.wait.until is not None or target.wait.altitude is not None:
+        raise Invalid(path + ("wait",), f"{format_path(path + ('wait',))} belongs to a "
+                      "plan taken in order: a scheduled target's constraints say when "
+                      "(after, min_altitude)")
 
 
 # --- writing -----------------------------------------------------------------------------------

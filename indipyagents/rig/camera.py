@@ -42,10 +42,13 @@ from .indiset import OPTIONAL_WAIT
 from .indiset import command
 from .indiset import connect_device
 from .indiset import defined
+from .indiset import holds
 from .indiset import require
 from .protocols import DeviceLost
 from .protocols import DeviceRefused
 from .protocols import Frame
+from .protocols import GuardedDomes
+from .sky import SkyGuard
 
 __all__ = ["READOUT_MARGIN", "TAKEN", "IndiCamera"]
 
@@ -83,12 +86,15 @@ class IndiCamera:
     `prepare` (by `open_rig`, and before each frame) connects it unless it is, asks for the
     CCD1 BLOBs, sets UPLOAD_MODE and the ACTIVE_DEVICES named: a driver the server restarted
     comes back disconnected with its defaults. `expose` sets only what differs (binning,
-    frame type, gain, offset), then CCD_EXPOSURE, and returns the BLOB that follows."""
+    frame type, gain, offset), then CCD_EXPOSURE, and returns the BLOB that follows.
+    `sky`: the guarded domes; no light or flat is started while one is closed (`SkyGuard`)."""
 
     def __init__(self, client: Client, device: str, *,
-                 local: str | os.PathLike[str] | None = None) -> None:
+                 local: str | os.PathLike[str] | None = None,
+                 sky: GuardedDomes | None = None) -> None:
         self.client = client
         self.name = device
+        self._sky = SkyGuard(sky, device)  # every face's frames pass here
         #: A folder of this machine the camera may write its frames to (UPLOAD_MODE Local,
         #: the module says why); None: frames come as BLOBs (Client).
         self._local = Path(local) if local is not None else None
@@ -200,7 +206,7 @@ class IndiCamera:
         if found is None:
             raise DeviceRefused(self.name, f"has no {vector}")
         current = dict(found)
-        if all(_same(current.get(member), value) for member, value in values.items()):
+        if all(holds(current.get(member), value) for member, value in values.items()):
             return
         await command(self.client, self.name, vector, values)
 
@@ -210,6 +216,7 @@ class IndiCamera:
         asked: gain on a camera without it), `DeviceLost` when it goes away or is silent past
         `seconds` + `READOUT_MARGIN`."""
         await self.prepare()
+        self._sky.check(frame_type)
         seconds = self._within_range(seconds, frame_type)
         await self._set_if_different("CCD_BINNING", {"HOR_BIN": binning, "VER_BIN": binning})
         if await self._has("CCD_FRAME_TYPE"):
@@ -314,6 +321,7 @@ class IndiCamera:
         asked = False
         try:
             async with self.client.events(maxsize=256) as stream:
+                self._sky.check(frame_type)
                 await self._request(seconds)
                 asked = True
                 while left:
@@ -328,10 +336,13 @@ class IndiCamera:
                         continue
                     asked = False
                     left -= 1
-                    if left:
+                    refused = self._sky.refusal(frame_type) if left else None
+                    if left and refused is None:  # a dome closed: this frame given, no next
                         await self._request(seconds)
                         asked = True
                     yield frame
+                    if refused is not None:
+                        raise refused
         finally:
             # A camera whose driver died has no exposure to abort: its restarted driver
             # (defined again a moment later) would only be kept waiting for an abort.
@@ -421,16 +432,6 @@ class IndiCamera:
                       timeout=timeout, accept=(State.OK, State.IDLE))
         if self._member("CCD_COOLER", "COOLER_OFF") != "On":
             raise DeviceRefused(self.name, "CCD_COOLER answered without COOLER_OFF on")
-
-
-def _same(current: Any, wanted: Any) -> bool:
-    """Whether a member already holds `wanted` (numbers compared as numbers)."""
-    if isinstance(wanted, int | float) and not isinstance(wanted, bool):
-        try:
-            return float(current) == float(wanted)
-        except (TypeError, ValueError):
-            return False
-    return bool(current == wanted)
 
 
 def _remove_orphans(folder: Path) -> None:

@@ -23,13 +23,18 @@ from .dome import IndiGuardedDomes
 from .indiset import CONNECT_WAIT
 from .indiset import connect_device
 from .presence import IndiPresence
+from .protocols import DeviceLost
 from .protocols import Focuser
 from .protocols import Guider
 from .protocols import Mount
 from .protocols import Rig
+from .protocols import RigError
 from .wheel import IndiWheel
 
-__all__ = ["CONNECT_WAIT", "connect_device", "open_rig"]
+__all__ = ["CONNECT_WAIT", "LATER_WAIT", "connect_device", "open_rig"]
+
+#: Seconds a device is waited for once another of the rig was waited for in vain.
+LATER_WAIT = 1.0
 
 FocuserFactory = Callable[[Client, str], Focuser]
 MountFactory = Callable[[Client, str], Mount]
@@ -54,11 +59,11 @@ async def open_rig(client: Client, devices: Devices, *,
         if name and factory is None:
             raise ValueError(f"the plan names the {kind} {name!r}, but no {kind} factory "
                              "was given to open_rig")
-    for name in (devices.camera, devices.wheel, devices.focuser, devices.mount, devices.dome,
-                 devices.guider):
-        if name:
-            await connect_device(client, name)
-    camera = IndiCamera(client, devices.camera, local=local)
+    await _connect_all(client, [name for name in (
+        devices.camera, devices.wheel, devices.focuser, devices.mount, devices.dome,
+        devices.guider) if name])
+    guarded = IndiGuardedDomes(client)
+    camera = IndiCamera(client, devices.camera, local=local, sky=guarded)
     await camera.prepare()
     wheel = None
     if devices.wheel:
@@ -71,6 +76,30 @@ async def open_rig(client: Client, devices: Devices, *,
     return Rig(camera=camera, wheel=wheel,
                focuser=focuser(client, devices.focuser) if focuser and devices.focuser else None,
                mount=mount(client, devices.mount) if mount and devices.mount else None,
-               dome=dome, guarded=IndiGuardedDomes(client),
+               dome=dome, guarded=guarded,
                guider=guider(client, devices.guider) if guider and devices.guider else None,
                presence=IndiPresence(client))
+
+
+async def _connect_all(client: Client, names: list[str]) -> None:
+    """Each of `names` connected in turn; one that fails does not stop the others being
+    tried, and the error names every one that failed (a plan with two devices misnamed is
+    said whole, not one START at a time), as the first's kind (`DeviceLost` is waited for
+    by a resume). Once one was waited for in vain, the others had that wait too: each is
+    then given `LATER_WAIT` to appear."""
+    failed: list[RigError] = []
+    for name in names:
+        try:
+            if any(isinstance(error, DeviceLost) for error in failed):
+                await connect_device(client, name, appear=LATER_WAIT)
+            else:
+                await connect_device(client, name)
+        except RigError as exc:
+            failed.append(exc)
+    if not failed:
+        return
+    first = failed[0]
+    if len(failed) == 1:
+        raise first
+    reason = "; ".join([first.reason, *(str(error) for error in failed[1:])])
+    raise type(first)(first.device, reason)

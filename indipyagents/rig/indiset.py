@@ -51,6 +51,17 @@ def is_connected(client: Client, device: str) -> bool:
     return vector is None or vector.member("CONNECT").value == "On"
 
 
+def holds(current: Any, wanted: Any) -> bool:
+    """Whether a member already holds `wanted` (numbers compared as numbers), so a value
+    already there is not set again."""
+    if isinstance(wanted, int | float) and not isinstance(wanted, bool):
+        try:
+            return float(current) == float(wanted)
+        except (TypeError, ValueError):
+            return False
+    return bool(current == wanted)
+
+
 async def command(client: Client, device: str, vector: str, values: Mapping[str, Any], *,
                   timeout: float = ANSWER_WAIT,
                   accept: Collection[State] = (State.OK,)) -> None:

@@ -71,8 +71,12 @@ class Night:
 
 @dataclass(frozen=True)
 class Unschedulable:
+    """A target with frames left, and why; `never`: a constraint of its never held in the
+    nights looked at (its reason says which), rather than its windows being too short."""
+
     target: str
     reason: str
+    never: bool = False
 
 
 @dataclass(frozen=True)
@@ -250,10 +254,11 @@ def _unschedulable(plan: Plan, jobs: Sequence[_Job], left: Remaining) -> tuple[
         if not any(counts):
             continue
         reason = job.tally.never(job.rules)
+        never = reason is not None
         if reason is None:
             total = sum(batch.count for batch in plan.targets[job.index].batches)
             reason = (f"{sum(counts)} of its {total} frames left: its windows are too short "
                       f"(min_minutes {job.constraints.min_minutes:g}) or taken by targets "
                       "of higher priority")
-        found.append(Unschedulable(job.name, reason))
+        found.append(Unschedulable(job.name, reason, never))
     return tuple(found)

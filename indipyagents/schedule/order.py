@@ -28,11 +28,12 @@ from indipyagents.plan.steps import Step
 from .frames import remaining_after
 from .greedy import Block
 from .greedy import Night
+from .greedy import Unschedulable
 from .greedy import replan
 from .sky import Place
 
 __all__ = ["BlockWait", "Finished", "Replan", "Take", "blocks_text", "choose", "in_hand",
-           "the_night", "tonight"]
+           "never_imaged", "night_and_never", "the_night", "tonight"]
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,25 @@ def the_night(plan: Plan, place: Place, now: datetime, done: Collection[str],
               pointed: int | None = None) -> Night:
     """Tonight (its dusk, dawn and blocks) from `now`, for the frames `done` leave, the mount
     pointed at target `pointed` (None: parked, or not known)."""
-    return replan(plan, place, now, remaining_after(plan, done), pointed=pointed).nights[0]
+    return night_and_never(plan, place, now, done, pointed)[0]
+
+
+def never_imaged(plan: Plan, place: Place, now: datetime) -> tuple[Unschedulable, ...]:
+    """The targets of a scheduled `plan` that one of their constraints keeps out of every
+    night it asks for (`[schedule] nights`, from the night of `now`), each with its reason:
+    said when the plan is loaded, before the run finds it out."""
+    nights = plan.schedule.nights if plan.schedule is not None else 1
+    result = replan(plan, place, now, remaining_after(plan, ()), nights=nights)
+    return tuple(item for item in result.unschedulable if item.never)
+
+
+def night_and_never(plan: Plan, place: Place, now: datetime, done: Collection[str],
+                    pointed: int | None = None) -> tuple[Night, tuple[Unschedulable, ...]]:
+    """`the_night`, and the targets with frames left that one of their constraints keeps out
+    of the rest of tonight (`Unschedulable.never`), each with its reason, so the run can
+    name them rather than only count them."""
+    result = replan(plan, place, now, remaining_after(plan, done), pointed=pointed)
+    return result.nights[0], tuple(item for item in result.unschedulable if item.never)
 
 
 def slew_of(block: Block) -> SlewStep:

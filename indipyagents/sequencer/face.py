@@ -58,6 +58,7 @@ from .contracts import FocusResult
 from .contracts import Observer
 from .contracts import RunState
 from .engine import Sequencer
+from .plancheck import PlanCheck
 from .report import SequenceReport
 from .vectors import GROUP
 from .vectors import MESSAGE
@@ -107,6 +108,7 @@ class SequencerFace:
         made = SequencerVectors()
         self.plan_file, self.upload, self.status = made.plan_file, made.upload, made.status
         self.state, self.start, self.pause = made.state, made.start, made.pause
+        self.check = PlanCheck(made.check)
         self.abort, self.stats, self.last_frame = made.abort, made.stats, made.last_frame
         self.safety, self.safety_cause = made.safety, made.safety_cause
         self._made = made
@@ -200,12 +202,12 @@ class SequencerFace:
         try:
             plan = self.parse(text, source)
         except ValueError as exc:
-            # Said on the vector written and on PLAN_STATUS, a text every client receives
-            # (an upload's answer is a BLOB vector, which clients not taking BLOBs miss);
-            # every error whole in the log, whose records reach clients as messages.
+            # Said on the vector written and on PLAN_STATUS, which every client receives (an
+            # upload's answer is a BLOB vector); every error whole in the log (messages).
             self._said_refused("plan refused", exc)
-            await vector.send_setVector(state="Alert", message=str(exc)[:MESSAGE])
-            await self.status.send_setVector(state="Alert", message=str(exc)[:MESSAGE])
+            said = await self.check.refused(exc, self.plan, self.plan_source)
+            await vector.send_setVector(state="Alert", message=said[:MESSAGE])
+            await self.status.send_setVector(state="Alert", message=said[:MESSAGE])
             return
         if self.sequencer is not None:  # its journal's lock released for the next run's
             self.sequencer.journal.close()
@@ -218,9 +220,10 @@ class SequencerFace:
                            "EXPOSURE": 0, "EXPOSURE_TOTAL": plan.exposure_total})
         self.logger.info("plan %s loaded from %s: %d frames", plan.name, source,
                          plan.frames_total)
+        never = await self.check.loaded(plan)  # "; never imaged: ...", or ""
         await vector.send_setVector(state="Ok")
-        await self.status.send_setVector(state="Ok")
-        await self.state.send_setVector(state="Idle", message=f"{plan.name} loaded")
+        await self.status.send_setVector(state="Ok", message=never[2:MESSAGE])
+        await self.state.send_setVector(state="Idle", message=f"{plan.name} loaded{never}"[:MESSAGE])
 
     async def load_file(self, path: str, *, start: bool = False) -> None:
         """Load the plan file `path` as a client's AGENT_PLAN would (the command line's

@@ -31,6 +31,7 @@ from ..plan.steps import Step
 from ..schedule.frames import remaining_after
 from ..schedule.greedy import Block
 from ..schedule.greedy import Night
+from ..schedule.greedy import Unschedulable
 from ..schedule.greedy import night_of
 from ..schedule.nights import GiveUp
 from ..schedule.nights import NextNight
@@ -42,7 +43,7 @@ from ..schedule.order import block_line
 from ..schedule.order import blocks_text
 from ..schedule.order import choose
 from ..schedule.order import in_hand
-from ..schedule.order import the_night
+from ..schedule.order import night_and_never
 from ..schedule.picture import night_svg
 from ..schedule.sky import Place
 from .control import Control
@@ -111,6 +112,8 @@ class ScheduledOrder:
         self._first: date | None = None     # the night the run began on (the journal's)
         self.coming: NextNight | None = None  # tonight spent: the night waited for
         self.given_up: GiveUp | None = None
+        #: Tonight's targets with frames left that a constraint keeps out of it, with why.
+        self.never: tuple[Unschedulable, ...] = ()
 
     def again(self, *, moved: bool) -> None:
         """Schedule again at the next step (`moved`: the mount may point elsewhere now)."""
@@ -197,8 +200,13 @@ class ScheduledOrder:
     def _schedule(self, place: Place, now: datetime) -> None:
         self._first_night(place, now)
         self.coming = None
-        self.night = the_night(self.plan, place, now, self.control.done, self._pointed)
+        self.night, never = night_and_never(self.plan, place, now, self.control.done,
+                                            self._pointed)
         self.blocks, self.place = self.night.blocks, place
+        if never != self.never:
+            for item in never:
+                logger.warning("not tonight: %s (%s)", item.target, item.reason)
+        self.never = never
         logger.info("tonight's schedule from %s: %s", now.isoformat(),
                     blocks_text(self.blocks).replace("\n", "; "))
 
@@ -212,12 +220,15 @@ class ScheduledOrder:
         if self.given_up is not None and self.given_up.unschedulable:
             return "not imaged: " + "; ".join(f"{item.target} ({item.reason})"
                                               for item in self.given_up.unschedulable)
-        if not self.blocks:
-            return ""
-        current, coming = in_hand(self.blocks, self.hands.clock())
-        parts = [f"block {block_line(current)}"] if current else []
-        if coming is not None:
-            parts.append(f"next {block_line(coming)}")
+        parts = []
+        if self.blocks:
+            current, coming = in_hand(self.blocks, self.hands.clock())
+            parts = [f"block {block_line(current)}"] if current else []
+            if coming is not None:
+                parts.append(f"next {block_line(coming)}")
+        if self.never:
+            parts.append("not tonight: " + "; ".join(f"{item.target} ({item.reason})"
+                                                     for item in self.never))
         return "; ".join(parts)
 
     def picture(self) -> str:

@@ -4,7 +4,9 @@ with no client and the agent not connected).
 
 - AGENT_PLAN (text FILE: a path on the server) and AGENT_PLAN_UPLOAD (BLOB PLAN, format
   ``.toml``, for a client that sends the file itself) load a plan; PLAN_STATUS says what is
-  loaded (name, source, targets, frames, seconds of exposure).
+  loaded (name, source, targets, frames, seconds of exposure); PLAN_CHECK a scheduled plan's
+  targets no night can image with why (NEVER), and the plan refused since the loaded one, with
+  why (REFUSED): values, so a client that connects later (a restart, the web page) reads them.
 - SEQUENCE_STATE (STEP, PROGRESS, PROGRESS_TOTAL, EXPOSURE, EXPOSURE_TOTAL): Busy while it
   runs, Ok once done, Alert with the reason, Idle when a client paused it.
 - AGENT_SCHEDULE (ro text BLOCKS: a scheduled plan's blocks tonight, "HH:MM-HH:MM target
@@ -67,6 +69,9 @@ class SequencerVectors:
             TextMember("NAME", "Name", ""), TextMember("SOURCE", "From", ""),
             TextMember("TARGETS", "Targets", ""), TextMember("FRAMES", "Frames", "0"),
             TextMember("EXPOSURE", "Exposure (s)", "0")])
+        self.check = TextVector("PLAN_CHECK", "Plan check", GROUP, "ro", "Idle", [
+            TextMember("NEVER", "Never imaged", ""),
+            TextMember("REFUSED", "Last refused", "")])
         self.state = NumberVector("SEQUENCE_STATE", "Sequence", GROUP, "ro", "Idle", [
             _count("STEP", "Step"), _count("PROGRESS", "Frames done"),
             _count("PROGRESS_TOTAL", "Frames"), _seconds("EXPOSURE", "Exposure done (s)"),
@@ -94,4 +99,4 @@ class SequencerVectors:
         """In the order they are defined."""
         return [self.plan_file, self.upload, self.status, self.state, self.start, self.pause,
                 self.abort, self.stats, self.last_frame, self.safety, self.safety_cause,
-                self.schedule, self.picture]
+                self.schedule, self.picture, self.check]

@@ -21,6 +21,7 @@ from indipycore.fits import Card
 
 from ...rig.protocols import DeviceRefused
 from ...rig.protocols import Dome
+from ...rig.sky import refusal_words
 from ..hands import Hands
 from ..hands import News
 from .trigger import Due
@@ -80,5 +81,4 @@ class OpenDome:
 
 def _refusal(why: str, then: str) -> str:
     """What SEQUENCE_STATE's Alert says, after the dome's name."""
-    return (f"the dome is closed ({why}): no light frame or flat is started through it; "
-            f"{then}")
+    return refusal_words(why, then)

@@ -238,3 +238,50 @@ async def test_a_closed_guarded_dome_the_plan_does_not_name_holds_the_night_with
             assert await sequence_ends(client, 180) == ("Ok", "done")
         assert fits_files(folder) == LIGHTS
     assert len(watcher.starts) == 3 and watcher.open_at_each_start(), watcher.starts
+
+
+async def test_a_batch_through_indilibs_face_starts_no_light_through_the_closed_guarded_dome(
+        tmp_path: Path, tmp_home: Path) -> None:
+    """Issue 89 item 9(a): the guard is the camera's, which every face passes, not only the
+    sequencer's dome trigger. The watchdog guards indilib's dome, parked and shut, beside
+    indilib's weather simulator. BATCH.START of two 1 s lights of our camera (indilib's face,
+    no plan): BATCH, PROGRESS and STATUS end Alert naming the dome and saying it is closed, no
+    exposure begun, no frame saved. The dome opened, the same batch takes both frames."""
+    served = watched(tmp_path, "indi_simulator_weather", "indi_simulator_dome")
+    async with running(served), indipyclient.connect("127.0.0.1", served.port) as client:
+        await client.set(WEATHER, "CONNECTION", {"CONNECT": "On"}, timeout=20)
+        await client.set(DOME, "CONNECTION", {"CONNECT": "On"}, timeout=20)
+        await client.wait_for(DOME, "DOME_SHUTTER", timeout=20)
+        await close_the_dome(client)
+        await guard(client, weather=WEATHER, steps={
+            "PAUSE_SEQUENCE": "Off", "PARK_MOUNT": "Off", "PARK_DOME": "On",
+            "EXECUTE_SCRIPT": "Off"})
+        folder = tmp_path / "frames"
+        await client.set(AGENT, "CONNECTION", {"CONNECT": "On"}, timeout=10)
+        await client.set(AGENT, "DEVICES", {"CCD": CCD}, timeout=10)
+        await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(folder),
+                                               "IMAGE_PREFIX": "IMG"}, timeout=10)
+        await client.set(AGENT, "GROUP_01", {"IMAGE_COUNT": 2, "CCD_BINNING": 1,
+                                             "FILTER_SLOT": 0, "CCD_EXPOSURE_VALUE": 1},
+                         timeout=10)
+        async with watching(client) as watcher:
+            await client.set(AGENT, "BATCH", {"START": "On"}, wait=False)
+            batch = await client.wait_for(AGENT, "BATCH", state="Alert", timeout=60)
+            said = batch.message or ""
+            assert said.startswith(f"{DOME}: the dome is closed (parked, its shutter "
+                                   "closed): no light frame or flat is started"), said
+            assert client.vector(AGENT, "PROGRESS").state.value == "Alert"
+            assert client.vector(AGENT, "STATUS").message == said
+            assert watcher.starts == []
+            assert not folder.exists() or fits_files(folder) == []
+            await IndiDome(client, DOME, timeout=MOVE).open()
+            await client.set(AGENT, "BATCH", {"START": "On"}, wait=False)
+
+            def progress() -> tuple[str, str]:
+                vector = client.vector(AGENT, "PROGRESS")
+                return vector.state.value, vector.message or ""
+
+            await until(lambda: progress() == ("Ok", "Batch done"), 60,
+                        lambda: f"the batch done, not {progress()}")
+        assert fits_files(folder) == ["IMG_1_001.fits", "IMG_1_002.fits"]
+    assert len(watcher.starts) == 2 and watcher.open_at_each_start(), watcher.starts

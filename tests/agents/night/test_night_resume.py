@@ -69,6 +69,11 @@ async def test_a_resumed_night_goes_on_in_its_own_folder(tmp_path: Path, kept: b
 
         await until(lambda: state() == "Ok", 30, lambda: f"SEQUENCE_STATE Ok, not {state()}")
         shown = client.get(AGENT, "IMAGE_NAME", "IMAGE_FOLDER")
+        plan = client.vector(AGENT, "PLAN_STATUS")
+        # Issue 89 item 10: after the restart, PLAN_STATUS says which plan runs, from where,
+        # and that none was refused.
+        assert (plan["NAME"], plan["SOURCE"]) == ("resumed", "resumed.journal (resumed)")
+        assert client.get(AGENT, "PLAN_CHECK", "REFUSED") == ""
     assert sorted(p.name for p in folder.iterdir()) == sorted([*FRAMES, ".journal"])
     for name in FRAMES:
         assert read_header((folder / name).read_bytes())["FILTER"] == "Red"

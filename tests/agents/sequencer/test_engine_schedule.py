@@ -100,3 +100,23 @@ async def test_a_restart_replans_and_takes_nothing_twice() -> None:
     assert store.order[:len(taken)] == taken
     assert len(store.order) == len(set(store.order)) == 8
     assert targets_in_order(store.order) == ["M81", "M42", "M31"]
+
+
+async def test_a_target_never_high_tonight_is_named_with_its_reason() -> None:
+    """Issue 89 item 10: a scheduled target the night can never image (dec -80 from 50
+    degrees north: never 15 degrees high) is named with the schedule's reason in the block
+    line SEQUENCE_STATE's message carries, from the first report on, not only counted at the
+    end; the others are taken."""
+    plan = scheduled()
+    low = Target("Low", 5.0, -80.0, batches=(Batch(1, 60.0, "Red"),),
+                 constraints=Constraints(priority=1))
+    plan = Plan(plan.name, (*plan.targets[:2], low), devices=plan.devices,
+                schedule=plan.schedule)
+    r, store, recorder = rigged(), MemoryStore(), Recorder()
+    seq = sequencer(plan, r, store=store, observer=recorder)
+    await seq.run()
+    said = "not tonight: Low (never 15 degrees high while dark)"
+    blocks = [report.block for report in recorder.reports if report.block]
+    assert blocks and said in blocks[0], blocks[:3]
+    assert any(line.startswith("block ") and said in line for line in blocks), blocks
+    assert targets_in_order(store.order) == ["M81", "M42"]
