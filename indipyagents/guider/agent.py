@@ -17,6 +17,7 @@ from .face import GuiderFace
 from .phd2methods import Phd2Methods
 from .phd2server import DEFAULT_PORT
 from .phd2server import Phd2Server
+from .phd2server import listen_host
 from .session import Session
 
 __all__ = ["DEVICE", "DRIVER_EXEC", "GuiderDriver", "make_driver"]
@@ -32,12 +33,14 @@ class GuiderDriver(IPyDriver):
     """The guider's driver: its device, the link, the session, PHD2's server."""
 
     def __init__(self, device: Device, *, link: AgentLink, face: GuiderFace, session: Session,
-                 phd2: Phd2Server | None) -> None:
+                 phd2: Phd2Server | None, phd2_host: str | None = None) -> None:
         super().__init__(device)
         self.link = link
         self.face = face
         self.session = session
         self.phd2 = phd2
+        #: ``--phd2-host``; None: where the INDI server is reached (`listen_host`).
+        self.phd2_host = phd2_host
 
     def server_listening(self, host: str, port: int) -> None:
         self.link.server_listening(host, port)
@@ -47,8 +50,19 @@ class GuiderDriver(IPyDriver):
         try:
             await self.link.settled()
             if self.phd2 is not None:
+                self.phd2.host = listen_host(self.phd2_host, self.link.host)
                 try:
-                    port = await self.phd2.start()
+                    try:
+                        port = await self.phd2.start()
+                    except OSError as exc:
+                        if self.phd2_host is not None or self.phd2.host == "127.0.0.1":
+                            raise
+                        # the INDI server is another machine's: this one's loopback, not all
+                        logger.warning("PHD2's event server cannot listen on %s, the INDI "
+                                       "server's address (%s): on 127.0.0.1 instead "
+                                       "(--phd2-host to choose)", self.phd2.host, exc)
+                        self.phd2.host = "127.0.0.1"
+                        port = await self.phd2.start()
                 except OSError as exc:
                     logger.error("PHD2's event server could not listen on port %d: %s",
                                  self.phd2.port, exc)
@@ -64,7 +78,7 @@ class GuiderDriver(IPyDriver):
 
 
 def make_driver(host: str | None = None, port: int | None = None, *, name: str = DEVICE,
-                phd2_port: int = DEFAULT_PORT, phd2_host: str = "",
+                phd2_port: int = DEFAULT_PORT, phd2_host: str | None = None,
                 camera: str = "Python Guide Camera", mount: str = "Python Mount",
                 config_dir: str | None = None) -> GuiderDriver:
     """The guider (what ``indipyserver indipyagents.guider`` serves), its client on
@@ -78,7 +92,8 @@ def make_driver(host: str | None = None, port: int | None = None, *, name: str =
     session = Session(link, face)
     phd2 = None
     if phd2_port:
-        phd2 = Phd2Server(Phd2Methods(session), phd2_port, phd2_host)
+        phd2 = Phd2Server(Phd2Methods(session), phd2_port, phd2_host or "")
         session.publish = phd2.publish
     face.commands = session
-    return GuiderDriver(device, link=link, face=face, session=session, phd2=phd2)
+    return GuiderDriver(device, link=link, face=face, session=session, phd2=phd2,
+                        phd2_host=phd2_host)

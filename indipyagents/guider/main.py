@@ -30,8 +30,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--phd2-port", type=int, default=None,
                         help=f"PHD2's event server's TCP port (default: ${ENV_PHD2_PORT}, else "
                              "4400; 0: none)")
-    parser.add_argument("--phd2-host", default="",
-                        help="the address PHD2's server listens on (default: all, as PHD2)")
+    parser.add_argument("--phd2-host", default=None,
+                        help="the address PHD2's server listens on (default: where the INDI "
+                             "server is reached, e.g. localhost; 0.0.0.0 for every interface, "
+                             "to guide from Ekos or NINA on another machine)")
     args = parser.parse_args(argv)
     if args.phd2_port is None:
         try:

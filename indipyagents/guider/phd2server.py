@@ -100,9 +100,22 @@ class _Client:
             self.writer.transport.abort()
 
 
+def listen_host(given: str | None, indi_host: str) -> str:
+    """Where PHD2's port listens: `given` (``--phd2-host``; "" or ``0.0.0.0``: every
+    interface), else where the agent reaches its INDI server (`indi_host`), so a server kept
+    to this machine keeps guiding to it too: PHD2's own default, every interface, let anyone
+    on the network stop the guiding (issue 89 item 8). A server on a Unix socket
+    (``localhost:/path``) is this machine's: the loopback address."""
+    if given is not None:
+        return given
+    if indi_host.startswith("localhost:") or not indi_host:
+        return "127.0.0.1"
+    return indi_host
+
+
 class Phd2Server:
     """PHD2's event server for `handler` on `host`:`port` (0: any free port; `port` says
-    which once `start` returned)."""
+    which once `start` returned; `host` "": every interface)."""
 
     def __init__(self, handler: Phd2Handler, port: int = DEFAULT_PORT, host: str = "",
                  *, queue_size: int = QUEUE_SIZE, inst: int = 1) -> None:
@@ -118,7 +131,8 @@ class Phd2Server:
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._serve, self.host or None, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
-        logger.info("PHD2 event server listening on port %d", self.port)
+        logger.info("PHD2 event server listening on %s port %d", self.host or "every interface",
+                    self.port)
         return self.port
 
     async def close(self) -> None:
