@@ -158,15 +158,16 @@ class GuiderFace(AgentRole):
                       flip_dec=v("FLIP_REVERSES_DEC") >= 0.5)
 
     async def show(self, machine: GuiderMachine, frame: int = 0,
-                   snr: float | None = None) -> None:
-        """The machine's state and statistics on AGENT_GUIDER_STATE and AGENT_GUIDER_STATS."""
+                   snr: float | None = None, reason: str = "") -> None:
+        """The machine's state and statistics on AGENT_GUIDER_STATE and AGENT_GUIDER_STATS;
+        `reason`: why the state changed, in the state's message."""
         state = machine.app_state
-        if state != self._shown_state:
+        if state != self._shown_state or reason:
             self._shown_state = state
             self.state["STATE"] = state
             busy = state in ("Calibrating", "Guiding", "LostLock", "Looping", "Paused")
             await self.state.send_setVector(state="Alert" if state == "LostLock"
-                                            else "Busy" if busy else "Idle")
+                                            else "Busy" if busy else "Idle", message=reason)
             if state == "Stopped" and "On" in (self.start["CALIBRATION"], self.start["GUIDING"]):
                 self.start["CALIBRATION"] = self.start["GUIDING"] = "Off"
                 await self.start.send_setVector(state="Idle")

@@ -135,6 +135,15 @@ class GuiderMachine:
         self.state, self.wanted, self.cal, self.paused = "Stopped", None, None, False
         return step
 
+    def mount_parked(self, reason: str) -> Step:
+        """The mount parked under guiding or calibration: stopped, `reason` said first (PHD2's
+        Alert), not pulses the parked mount refuses (issue 89 item 7)."""
+        if self.state not in ("Guiding", "LostLock", "Calibrating"):
+            return Step()
+        step = Step(events=[("Alert", {"Msg": reason, "Type": "warning"})])
+        step.events += self.stop().events
+        return step
+
     def set_paused(self, paused: bool) -> Step:
         step = Step()
         if paused != self.paused:

@@ -38,6 +38,7 @@ from ..rig.protocols import RigError
 from .control import expected_rate
 from .control import step_ms
 from .face import GuiderFace
+from .guidetypes import Refused
 from .machine import GuiderMachine
 from .machine import Seen
 from .machine import Star
@@ -117,6 +118,9 @@ class Session:
     async def start_guiding(self, settle: Settle, recalibrate: bool,
                             watch: Watch | None = None) -> None:
         await self.connect()
+        mount = self.face.mount()
+        if _on_member(await self.client(), mount, "TELESCOPE_PARK") == "PARK":
+            raise Refused(f"the mount ({mount}) is parked: unpark it, then guide")
         self.machine.mount = self.face.mount()
         if self.machine.state in ("Stopped", "Looping") or recalibrate:
             self.machine.tuning = replace(self.face.tuning(await self._step_ms()),
@@ -205,6 +209,14 @@ class Session:
                 found, self.size = stars, (width, height)
                 self.last_stars = stars
                 self.last_frame = (self.frames, data)
+        if _on_member(client, mount, "TELESCOPE_PARK") == "PARK" \
+                and self.machine.state in ("Guiding", "LostLock", "Calibrating"):
+            reason = f"the mount ({mount}) is parked: guiding stopped"
+            logger.warning("%s", reason)
+            self.apply(self.machine.mount_parked(reason))
+            await self.tell_face()
+            await self.face.show(self.machine, self.frames, reason=reason)
+            return
         pier = _on_member(client, mount, "TELESCOPE_PIER_SIDE")
         slewing = motion.moved(_slewing(client, mount), pier)
         seen = Seen(found, width, height, self.frames, time.monotonic(), pier, slewing, problem)

@@ -273,6 +273,7 @@ class Sequencer:
         control = self.control
         if control.feed(Event.NEXT) is Phase.PAUSED:
             self.reason = ""
+            await self.work.stop_guider()
             await self._report()
             return
         chosen = control.choose() if self.order is None else await self.order.next()

@@ -155,6 +155,7 @@ class StepWork:
         would cool the camera again); `quietly` (an abort's): each failure logged and the
         next done anyway."""
         hands, rig, end = self.hands, self.hands.rig, self.hands.plan.end
+        await self.stop_guider()  # before the park: a guider left on pulses a parked mount
         acts: list[tuple[Callable[[], Awaitable[None]], str, str]] = []
         if end.park and rig.mount is not None:
             acts.append((rig.mount.park, rig.mount.name, "park"))
@@ -167,6 +168,16 @@ class StepWork:
                 await hands.quietly(act(), device, what)
             else:
                 await hands.move(act(), device)
+
+    async def stop_guider(self) -> None:
+        """The plan's guider stopped, a failure only logged: the night's end, an abort and a
+        pause leave no guider pulsing a mount the night no longer images with (issue 89 item
+        7: 23 "pulse refused: parked" in two minutes). The guiding trigger starts it again
+        before the next guided light frame. A guider the plan does not name is not the
+        night's, and is left alone."""
+        guider = self.hands.rig.guider
+        if guider is not None:
+            await self.hands.quietly(guider.stop(), guider.name, "stop guiding")
 
     def cards(self, step: FrameStep) -> list[Card]:
         """The agent's cards: the target, the plan, the step, and the triggers' (AFHFR...)."""

@@ -130,6 +130,9 @@ async def test_a_night_dithers_through_the_guider_and_holds_while_the_star_is_lo
                     in ("Ok", "Alert"), 300, "the night ends")
         sequence = client.vector(AGENT, "SEQUENCE_STATE")
         assert sequence.state.value == "Ok", sequence.message
+        # The night's end stopped the guider it started, before parking (issue 89 item 7).
+        await until(lambda: client.get(GUIDER, "AGENT_GUIDER_STATE", "STATE") == "Stopped",
+                    30, "the night's end stops the guider")
         watching.cancel()
 
         saved = frames_in(folder)

@@ -6,12 +6,14 @@ settle that failed journalled and the frame going on)."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import dataclass
 from dataclasses import field
 
 import pytest
 from seqdoubles import MemoryJournal
+from seqdoubles import MemoryStore
 from seqdoubles import Rigged
 from seqdoubles import Sky
 from seqdoubles import rigged
@@ -26,6 +28,8 @@ from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Target
 from indipyagents.rig.protocols import DeviceRefused
 from indipyagents.rig.protocols import Rig
+from indipyagents.sequencer.contracts import RunState
+from indipyagents.sequencer.engine import Sequencer
 from indipyagents.sequencer.hands import Framed
 from indipyagents.sequencer.hands import Framing
 from indipyagents.sequencer.hands import Hands
@@ -229,3 +233,50 @@ async def test_the_dither_through_the_guider_waits_for_its_settle(settles: bool)
     [note] = notes(hands, "dither")
     assert note["method"] == "guider" and note["settled"] is settles
     assert await dither.due(light) is None
+
+
+def guided_night(r: Rigged, guider: GuiderDouble) -> Sequencer:
+    """The whole sequencer on the doubles, with the guider of `guided`'s plan."""
+    _hands, plan = guided(r, guider)
+    rig = Rig(r.camera, r.wheel, r.focuser, r.mount, guider=guider)
+    return Sequencer(plan, rig, MemoryJournal(), MemoryStore(), plan_text="the plan's text",
+                     clock=r.sky.clock, sleep=r.sky.sleep)
+
+
+async def test_the_nights_end_stops_its_guider_before_the_park() -> None:
+    """Issue 89 item 7: the plan done, the End stops the guider the plan names, then parks (a
+    guider left on pulsed the parked mount, 23 refusals in two minutes)."""
+    r = rigged()
+    guider = GuiderDouble(r.sky)
+    assert await guided_night(r, guider).run() is RunState.DONE
+    assert guider.current == "Stopped" and ("stop",) in guider.calls
+    assert r.mount.parked
+
+
+async def test_an_abort_stops_the_guider() -> None:
+    """An abort during a guided light frame: the guider stopped, the mount parked."""
+    r = rigged()
+    guider = GuiderDouble(r.sky)
+    seq = guided_night(r, guider)
+    run = asyncio.create_task(seq.run())
+    await r.camera.exposing.wait()
+    assert guider.current == "Guiding"
+    await seq.abort()
+    assert await run is RunState.ABORTED
+    assert guider.current == "Stopped" and r.mount.parked
+
+
+async def test_a_pause_stops_the_guider_and_the_next_start_guides_again() -> None:
+    """A pause: the frame in hand ends, then the guider is stopped (the night no longer
+    images); START again: the guider is started before the next light frame."""
+    r = rigged()
+    guider = GuiderDouble(r.sky)
+    seq = guided_night(r, guider)
+    run = asyncio.create_task(seq.run())
+    await r.camera.exposing.wait()
+    seq.pause()
+    assert await run is RunState.PAUSED
+    assert guider.current == "Stopped"
+    guides = sum(call[0] == "guide" for call in guider.calls)
+    assert await seq.run() is RunState.DONE
+    assert sum(call[0] == "guide" for call in guider.calls) > guides
