@@ -59,7 +59,7 @@ def night_svg(plan: Plan, place: Place, night: Night, *, now: datetime | None = 
     colour = {index: PALETTE[n % len(PALETTE)] for n, index in enumerate(targets)}
     height = TOP + PLOT + 22 + ROW * (len(night.blocks) + 1)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
-           f'width="100%" font-family="sans-serif" font-size="12" role="img" '
+           f'width="100%" font-family="DejaVu Sans, sans-serif" font-size="12" role="img" '
            f'aria-label="Schedule of the night of {night.date.isoformat()}">',
            f'<rect width="{WIDTH}" height="{height}" fill="#0b1320"/>',
            f'<text x="{LEFT}" y="14" fill="#ffffff" font-size="13">Night of '
