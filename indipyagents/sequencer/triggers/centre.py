@@ -7,8 +7,9 @@ The centring is the Astrometry Agent's own CENTER (`astrometry.processes.Process
 expose, solve with astrometry.net's ``solve-field``, sync the mount, slew, until within the
 tolerance or the tries are spent), run in-process on the night's own rig, bounded as every
 call of the night is: no second client, no vectors to wait on, and the camera's frames stay
-the night's. A failure follows the target's ``centre_policy``: "retry" is a `DeviceLost`
-naming the solver (the run's retry policy, then a pause saying why), "skip" skips the
+the night's. A failure follows the target's ``centre_policy``: "retry" is a `ToolLost`
+naming the solver (the run's retry policy, then a pause saying why: never a wait for a
+device of that name, which no server defines), "skip" skips the
 target's remaining frames (each step done, nothing saved, journalled "skipped"), "uncentred"
 goes on where the mount points. A mount that refuses the sync or the slew pauses the night
 naming it (`DeviceRefused`).
@@ -35,6 +36,7 @@ from ...astrometry.solver import Solver
 from ...astrometry.wcs import Solution
 from ...plan.steps import FrameStep
 from ...rig.protocols import DeviceLost
+from ...rig.protocols import ToolLost
 from ..hands import Flipped
 from ..hands import Hands
 from ..hands import News
@@ -102,6 +104,11 @@ class CentreTarget:
         except SolveFailed as failed:
             self._failed(at, str(failed))
             return
+        except DeviceLost as lost:
+            if lost.device != SOLVER:
+                raise  # the camera or the mount: a device the rig's presence sees come back
+            self._failed(at, lost.reason)
+            return
         self.centred.add(index)
         hands.journal.note("centre", target=index, ok=True, why=due.why,
                            off_arcsec=round(off.total, 1))
@@ -115,7 +122,7 @@ class CentreTarget:
         hands.journal.note("centre", target=index, ok=False, reason=reason, policy=policy,
                            skipped=policy == "skip")
         if policy == "retry":
-            raise DeviceLost(SOLVER, said)
+            raise ToolLost(SOLVER, said)
         if policy == "skip":
             self.skipped.add(index)
             raise SkipFrame(f"{said}; its remaining frames are skipped (centre_policy = skip)")
