@@ -27,6 +27,7 @@ import logging
 
 from indipycore.fits import Card
 
+from ...astrometry.centring import ladder_exposure
 from ...astrometry.centring import offset
 from ...astrometry.hints import Hints
 from ...astrometry.processes import Centring
@@ -94,8 +95,9 @@ class CentreTarget:
         assert mount is not None and target.ra is not None and target.dec is not None
         logger.info("%s: centring %s (within %g\")", target.name, due.why, centre.tolerance)
         processes = Processes(self.solver, hands.rig.camera, mount, clock=hands.clock)
-        bound = centre.tries * (centre.exposure + hands.camera_margin + CPULIMIT
-                                + 2 * hands.move_bound)
+        # Each try's solve may be tried twice more, longer (`centring.rung`).
+        bound = centre.tries * (centre.exposure + ladder_exposure(centre.exposure)
+                                + 3 * (hands.camera_margin + CPULIMIT) + 2 * hands.move_bound)
         try:
             off = await hands.bounded(processes.centre(
                 Hints(radius=RADIUS, cpulimit=CPULIMIT), centre.exposure,
