@@ -155,9 +155,11 @@ class Processes:
             try:
                 return await self.expose_and_solve(step.hints, step.seconds)
             except SolveFailed as failed:
-                failures.append(f"try {number} ({step.said}): {failed}")
+                failures.append(str(failed))
+                logger.warning("solve try %d (%s) failed: %s", number, step.said, failed)
             number += 1
-        raise SolveFailed("; ".join(failures))
+        raise SolveFailed(f"{failures[0]} (and in {len(failures) - 1} more tries: a longer "
+                          "exposure, a wider search)")
 
     def _the_mount(self) -> Mount:
         if self.mount is None:
