@@ -277,9 +277,9 @@ class AstrometryFace(AgentRole):
 
     # -- what is shown -------------------------------------------------------------------
 
-    async def show_step(self, step: str) -> None:
+    async def show_step(self, step: str, message: str = "") -> None:
         self.wcs["STATE"] = WCS_STATES[step]
-        await self.wcs.send_setVector(state="Busy")
+        await self.wcs.send_setVector(state="Busy", message=message)
 
     async def show_solution(self, found: Solution) -> None:
         self.wcs.update({"STATE": WCS_STATES["DONE"], "RA": found.ra, "DEC": found.dec,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
+from typing import Protocol
 
 from indipycore.astro import hour_angle
 from indipycore.astro import local_sidereal_time
@@ -29,6 +30,7 @@ from .centring import Offset
 from .centring import Verdict
 from .centring import judge
 from .centring import offset
+from .centring import rung
 from .hints import Hints
 from .hints import plate_scale
 from .polar import PolarError
@@ -84,11 +86,14 @@ class Alignment:
 
 #: What the face shows of a try: (try number, the solution, its offset from the target).
 ShowTry = Callable[[int, Solution, Offset], Awaitable[None]]
-#: What the face shows of a step: "SOLVING", "SYNCING", "CENTERING" (WCS' STATE names).
-ShowStep = Callable[[str], Awaitable[None]]
+class ShowStep(Protocol):
+    """What the face shows of a step: "SOLVING", "SYNCING", "CENTERING" (WCS' STATE names),
+    with what it says (a solve's retry)."""
+
+    def __call__(self, step: str, message: str = "") -> Awaitable[None]: ...
 
 
-async def _nothing(_step: str) -> None:
+async def _nothing(step: str, message: str = "") -> None:
     return None
 
 
@@ -136,6 +141,26 @@ class Processes:
         frame = await self.camera.expose(seconds)
         return await self.solve_image(frame.data, hints, frame.format or ".fits")
 
+    async def solve_laddered(self, hints: Hints, seconds: float) -> Solution:
+        """A frame solved, a failed solve tried again by `centring.rung` (a longer exposure,
+        then a wider search) before `SolveFailed` says every try."""
+        if self.camera is None:
+            raise SolveFailed("no camera: name one in ACTIVE_DEVICES.ACTIVE_CCD")
+        failures: list[str] = []
+        number = 1
+        while (step := rung(number, seconds, hints)) is not None:
+            if number > 1:
+                logger.warning("solve try %d: %s", number, step.said)
+                await self.show_step("SOLVING", f"solve try {number}: {step.said}")
+            try:
+                return await self.expose_and_solve(step.hints, step.seconds)
+            except SolveFailed as failed:
+                failures.append(str(failed))
+                logger.warning("solve try %d (%s) failed: %s", number, step.said, failed)
+            number += 1
+        raise SolveFailed(f"{failures[0]} (and in {len(failures) - 1} more tries: a longer "
+                          "exposure, a wider search)")
+
     def _the_mount(self) -> Mount:
         if self.mount is None:
             raise SolveFailed("no mount: name one in ACTIVE_DEVICES.ACTIVE_TELESCOPE")
@@ -165,7 +190,7 @@ class Processes:
         tries = 0
         while True:
             tries += 1
-            found = await self.expose_and_solve(hints, seconds)
+            found = await self.solve_laddered(hints, seconds)
             off = offset(ra, dec, found.ra, found.dec)
             logger.info("centring, try %d of %d: %.1f\" off the target (RA %+.1f\", Dec "
                         "%+.1f\")", tries, settings.tries, off.total, off.ra, off.dec)

@@ -38,6 +38,12 @@ class DeviceLost(RigError):
     The sequencer retries the step by the project's retry policy, then pauses."""
 
 
+class ToolLost(DeviceLost):
+    """A tool of the night's own that failed (the plate solver), not a device a server
+    defines: retried as a lost device, then the run pauses naming it and why; no `Presence`
+    can tell it is back, so nothing waits for it to be (issue 89 item 9(b))."""
+
+
 class Frame:
     """One exposure as the camera sent it: the file's bytes (FITS) and its format (".fits").
 

@@ -57,6 +57,7 @@ from ..plan.steps import frames
 from ..rig.protocols import DeviceLost
 from ..rig.protocols import Rig
 from ..rig.protocols import RigError
+from ..rig.protocols import ToolLost
 from .contracts import FocusRun
 from .contracts import Observer
 from .contracts import RunState
@@ -325,7 +326,8 @@ class Sequencer:
         except RetriesExhausted as exhausted:
             lost = exhausted.__cause__
             self.reason = f"{lost} (tried {exhausted.failures + 1} times)"
-            if isinstance(lost, DeviceLost) and self.rig.presence is not None:
+            if isinstance(lost, DeviceLost) and not isinstance(lost, ToolLost) \
+                    and self.rig.presence is not None:
                 self.lost = lost.device
                 return Event.DEVICE_LOST, None
             return Event.STEP_FAILED, None

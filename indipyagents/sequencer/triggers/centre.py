@@ -7,8 +7,9 @@ The centring is the Astrometry Agent's own CENTER (`astrometry.processes.Process
 expose, solve with astrometry.net's ``solve-field``, sync the mount, slew, until within the
 tolerance or the tries are spent), run in-process on the night's own rig, bounded as every
 call of the night is: no second client, no vectors to wait on, and the camera's frames stay
-the night's. A failure follows the target's ``centre_policy``: "retry" is a `DeviceLost`
-naming the solver (the run's retry policy, then a pause saying why), "skip" skips the
+the night's. A failure follows the target's ``centre_policy``: "retry" is a `ToolLost`
+naming the solver (the run's retry policy, then a pause saying why: never a wait for a
+device of that name, which no server defines), "skip" skips the
 target's remaining frames (each step done, nothing saved, journalled "skipped"), "uncentred"
 goes on where the mount points. A mount that refuses the sync or the slew pauses the night
 naming it (`DeviceRefused`).
@@ -26,6 +27,7 @@ import logging
 
 from indipycore.fits import Card
 
+from ...astrometry.centring import ladder_exposure
 from ...astrometry.centring import offset
 from ...astrometry.hints import Hints
 from ...astrometry.processes import Centring
@@ -35,6 +37,7 @@ from ...astrometry.solver import Solver
 from ...astrometry.wcs import Solution
 from ...plan.steps import FrameStep
 from ...rig.protocols import DeviceLost
+from ...rig.protocols import ToolLost
 from ..hands import Flipped
 from ..hands import Hands
 from ..hands import News
@@ -92,8 +95,9 @@ class CentreTarget:
         assert mount is not None and target.ra is not None and target.dec is not None
         logger.info("%s: centring %s (within %g\")", target.name, due.why, centre.tolerance)
         processes = Processes(self.solver, hands.rig.camera, mount, clock=hands.clock)
-        bound = centre.tries * (centre.exposure + hands.camera_margin + CPULIMIT
-                                + 2 * hands.move_bound)
+        # Each try's solve may be tried twice more, longer (`centring.rung`).
+        bound = centre.tries * (centre.exposure + ladder_exposure(centre.exposure)
+                                + 3 * (hands.camera_margin + CPULIMIT) + 2 * hands.move_bound)
         try:
             off = await hands.bounded(processes.centre(
                 Hints(radius=RADIUS, cpulimit=CPULIMIT), centre.exposure,
@@ -101,6 +105,11 @@ class CentreTarget:
                 bound, SOLVER)
         except SolveFailed as failed:
             self._failed(at, str(failed))
+            return
+        except DeviceLost as lost:
+            if lost.device != SOLVER:
+                raise  # the camera or the mount: a device the rig's presence sees come back
+            self._failed(at, lost.reason)
             return
         self.centred.add(index)
         hands.journal.note("centre", target=index, ok=True, why=due.why,
@@ -115,7 +124,7 @@ class CentreTarget:
         hands.journal.note("centre", target=index, ok=False, reason=reason, policy=policy,
                            skipped=policy == "skip")
         if policy == "retry":
-            raise DeviceLost(SOLVER, said)
+            raise ToolLost(SOLVER, said)
         if policy == "skip":
             self.skipped.add(index)
             raise SkipFrame(f"{said}; its remaining frames are skipped (centre_policy = skip)")

@@ -16,9 +16,11 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from indipyagents.astrometry.centring import LONGEST
 from indipyagents.astrometry.centring import Verdict
 from indipyagents.astrometry.centring import judge
 from indipyagents.astrometry.centring import offset
+from indipyagents.astrometry.centring import rung
 from indipyagents.astrometry.hints import Hints
 from indipyagents.astrometry.hints import arguments
 from indipyagents.astrometry.hints import index_report
@@ -175,3 +177,27 @@ def test_the_centrings_verdict(ra: float, dec: float, dra: float, ddec: float,
         assert verdict is Verdict.CENTRED
     else:
         assert verdict is (Verdict.SPENT if tries >= limit else Verdict.AGAIN)
+
+
+@given(st.floats(0.01, 120.0), st.floats(0.0, 30.0), st.floats(0.0, 20.0))
+def test_a_failed_solve_is_tried_longer_then_wider_then_given_up(
+        seconds: float, radius: float, scale: float) -> None:
+    """Issue 89 item 4: the ladder a failed solve climbs before the process ends Alert: try 1
+    as asked, try 2 with a longer exposure (twice, at most LONGEST, never shorter), try 3 with
+    it and a wider search (a hinted radius widened, at most 30 degrees; blind stays blind; any
+    scale), then none; each try says what it changed."""
+    hints = Hints(ra=1.0, dec=2.0, radius=radius, scale=scale)
+    first, second, third = (rung(n, seconds, hints) for n in (1, 2, 3))
+    assert rung(4, seconds, hints) is None
+    assert first is not None and second is not None and third is not None
+    assert (first.seconds, first.hints) == (seconds, hints)
+    assert second.hints == hints and "longer exposure" in second.said
+    assert second.seconds == min(2 * seconds, LONGEST) if seconds < LONGEST else seconds
+    assert second.seconds >= seconds
+    assert third.seconds == second.seconds and "wider search" in third.said
+    assert third.hints.scale == 0.0 and (third.hints.ra, third.hints.dec) == (1.0, 2.0)
+    if radius:
+        assert third.hints.radius >= min(radius, 30.0) and third.hints.radius <= 30.0
+        assert third.hints.radius >= min(10.0, 30.0)
+    else:
+        assert third.hints.radius == 0.0 and "blind" in third.said

@@ -23,11 +23,13 @@ from agentkit import night
 from agentkit import target
 from nightkit import CCD
 from nightkit import CCD_PROGRAM
+from nightkit import QUICK_RETRY
 from nightkit import TELESCOPE_PROGRAM
 from nightkit import fits_files
 from nightkit import header
 from nightkit import hosted
 from nightkit import load_and_start
+from nightkit import sequence
 from nightkit import sequence_ends
 from test_night_schedule import START
 from waiting import until
@@ -138,6 +140,39 @@ async def test_a_failing_solver_skips_or_images_uncentred_by_the_policy(
                 assert names == ["Double", "Double", "Plain"], saved
                 # Uncentred, the mount truly points where its error puts it: 20' off.
                 assert separation(*DOUBLE, *true_pointing(client)) > 15 * 60
+
+
+@pytest.mark.timeout(240)
+async def test_a_solver_failing_then_working_pauses_naming_it_then_the_night_goes_on(
+        tmp_path: Path) -> None:
+    """Issue 89 item 9(b): with ``centre_policy = "retry"`` (the default) a solver that fails
+    (clouds: here a solve-field that answers no solution) is retried by the run's retry
+    policy, then the run pauses naming the solver and why, as plan-reference says; it never
+    waits for a "device" called the plate solver, which no server defines. The solver working
+    again (the real solve-field), a client's START takes the frames."""
+    program = tmp_path / "solve-field"
+    program.write_text("#!/bin/sh\nexit 1\n")
+    program.chmod(0o755)
+    async with hosted(tmp_path, CCD_PROGRAM, TELESCOPE_PROGRAM, retry=QUICK_RETRY) as agent:
+        assert agent.agent.night is not None
+        agent.agent.night.solver = Solver(str(program))
+        client = agent.client
+        await mount_off(client)
+        plan = night("retried", centred("Double", 1, tries=3), camera=CCD, mount=MOUNT)
+        await load_and_start(client, tmp_path, plan)
+        state, message = await sequence_ends(client, 120)
+        assert state == "Alert", message
+        assert message.startswith("the plate solver: centring Double failed"), message
+        assert "no solution" in message and "waiting for" not in message, message
+        assert "tried 3 times" in message, message
+        assert fits_files(agent.frames / "night") == []
+        program.write_text('#!/bin/sh\nexec solve-field "$@"\n')  # the clouds gone
+        await client.set(AGENT, "AGENT_START_PROCESS", {"SEQUENCE": "On"}, wait=False)
+        await until(lambda: sequence(client)[0] == "Busy", 20, "the run going on")
+        state, message = await sequence_ends(client, 150)
+        assert state == "Ok", message
+        assert [name.split("_")[0] for name in fits_files(agent.frames / "night")] == ["Double"]
+        assert centre_note(agent.frames / "night", plan)["ok"] is True
 
 
 @pytest.mark.timeout(240)
