@@ -9,12 +9,10 @@ by `stepwork.py`; between frames the triggers (`triggers/`: the dome opened, re-
 meridian flip, dither, autofocus) each decide and act with their own memory, restored from
 the journal's notes.
 
-Failures: a `DeviceLost` retries the step by the project's retry policy (a frame not saved is
-simply taken again); past the retries the run waits for the device (Alert naming it) and goes
-on by itself once the rig's `Presence` says it is back, as a restart would. On a
-`DeviceRefused` (or a lost device on a rig without a `Presence`) the run pauses naming the
-device (journalled); a later `run()` retries that step.
-Every call on the rig is bounded (`Hands`), so a silent device is a `DeviceLost`, never a hang.
+Failures: a `DeviceLost` retries the step by the retry policy; past the retries the run waits
+for the device (Alert naming it) until the rig's `Presence` says it is back. A `DeviceRefused`,
+a `ToolLost` (no device: the plate solver) or a lost device without a `Presence` pauses the
+run naming it (journalled). Every rig call is bounded (`Hands`): a silent device is lost.
 
 Pause and abort, at any time: `pause()` lets the step in hand end (a frame being exposed is
 finished and saved, as INDIGO's pause does; a wait is cut short and waited again on resume),
