@@ -159,6 +159,13 @@ HOUSEKEEPING = frozenset({
     "DEVICE_LAN_SEARCH"})
 
 
+#: An agent's progress, which its page opens on (issue 89): the imager agent's night
+#: (SEQUENCE_STATE, with its frames beside it) and the guider agent's state and RMS. Both work
+#: with CONNECTION off, and the imager's STATUS lights sit beside Connect: without this their
+#: pages opened on Connect, the one thing a user watching a night does not need.
+PROGRESS = frozenset({"SEQUENCE_STATE", "AGENT_GUIDER_STATE"})
+
+
 def main_group(groups: Sequence[tuple[str, Sequence[VectorView]]]) -> str:
     """The tab a device page opens on: where the device's own controls are.
 
@@ -176,9 +183,14 @@ def main_group(groups: Sequence[tuple[str, Sequence[VectorView]]]) -> str:
     CONNECTION off, as indilib's does, its settings beside Connect, and its page opened there,
     the lights saying whether the sky is safe three tabs away. A standard device defines its
     lights once connected (indilib's weather station's WEATHER_STATUS, in Main Control), and
-    a disconnected one with CONNECTION alone in its group (the thermostat) still opens there."""
+    a disconnected one with CONNECTION alone in its group (the thermostat) still opens there.
+
+    Before everything, an agent's progress (`PROGRESS`): what its page is looked at for."""
     if not groups:
         return ""
+    for group, views in groups:
+        if any(view.name in PROGRESS for view in views):
+            return group
     home: str | None = None
     connected = True
     works_disconnected = False

@@ -123,3 +123,31 @@ def test_a_device_opens_on_its_status_lights_when_it_works_disconnected() -> Non
                          _switch("DRIVER_INFO", "General Info"), _switch("TARGET", "Control"),
                          _lights("HEATER", "Status"))
     assert main_group(connected) == "Status"
+
+
+def _agent_groups(driver: Any) -> list[tuple[str, list[VectorView]]]:
+    """The groups of the agent `driver`'s one device as its page lists them: as defined,
+    CONNECTION off (an agent works without it)."""
+    (device,) = driver.devices.values()
+    views = []
+    for vector in device.values():
+        members: dict[str, Any] = {}
+        if vector.name == "CONNECTION":
+            members = {"CONNECT": {"label": "Connect", "value": "Off"},
+                       "DISCONNECT": {"label": "Disconnect", "value": "On"}}
+        views.append(vector_view({
+            "devicename": device.devicename, "name": vector.name, "group": vector.group,
+            "label": vector.name, "vectortype": type(vector).__name__, "state": "Idle",
+            "perm": "ro", "rule": "AtMostOne", "members": members}))
+    return _grouped(*views)
+
+
+def test_the_imager_and_guider_agents_pages_open_on_their_progress() -> None:
+    """Issue 89: the imager agent's page opens on its night (Sequence: SEQUENCE_STATE and the
+    last frame), the guider agent's on its state and RMS (Statistics), not on Main Control's
+    Connect (the imager's STATUS lights sit there, so it opened on Connect before)."""
+    from indipyagents.guider import make_driver as make_guider
+    from indipyagents.imager import make_driver as make_imager
+
+    assert main_group(_agent_groups(make_imager())) == "Sequence"
+    assert main_group(_agent_groups(make_guider())) == "Statistics"
