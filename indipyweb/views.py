@@ -225,6 +225,7 @@ class DeviceSummary:
     worst: str
     lastmessage: tuple[str, str] | None
     news: tuple[tuple[str, str], ...] = ()
+    progress: str = ""
 
 
 def vector_view(vec: Mapping[str, Any], blobs: bool = False) -> VectorView:
@@ -264,6 +265,24 @@ def _member_view(kind: str, name: str, m: Mapping[str, Any], blobs: bool) -> Mem
     return MemberView(name, label, "" if value is None else str(value))
 
 
+def guider_progress(dev: Mapping[str, Any]) -> str:
+    """The guider agent's state and RMS for its card on the instruments page (issue 89): a
+    user watching a night from a phone wants "Guiding" or "LostLock" and how well, without
+    opening the page. Empty for any other device."""
+    state = dev["vectors"].get("AGENT_GUIDER_STATE")
+    if state is None:
+        return ""
+    words = str(state["members"].get("STATE", {}).get("value") or "")
+    stats = dev["vectors"].get("AGENT_GUIDER_STATS")
+    if stats is not None:
+        rms = [f"{axis} {stats['members'][name].get('formattedvalue', stats['members'][name].get('value'))}"
+               for axis, name in (("RA", "RMSE_RA"), ("Dec", "RMSE_DEC"))
+               if name in stats["members"]]
+        if rms:
+            words += " · RMS " + ", ".join(rms) + " px"
+    return words
+
+
 #: At most this many vectors' words under a device on the instruments page.
 MAX_NEWS = 3
 
@@ -290,4 +309,5 @@ def device_summary(name: str, dev: Mapping[str, Any]) -> DeviceSummary:
     news.sort(reverse=True)
     return DeviceSummary(name, len(dev["vectors"]), ordered, worst,
                          (str(last[0]), str(last[1])) if last else None,
-                         tuple((label, text) for _, label, text in news[:MAX_NEWS]))
+                         tuple((label, text) for _, label, text in news[:MAX_NEWS]),
+                         guider_progress(dev))

@@ -151,3 +151,25 @@ def test_the_imager_and_guider_agents_pages_open_on_their_progress() -> None:
 
     assert main_group(_agent_groups(make_imager())) == "Sequence"
     assert main_group(_agent_groups(make_guider())) == "Statistics"
+
+
+def _guider(state: str, ra: str, dec: str) -> dict[str, Any]:
+    """The guider agent as the snapshot holds it: AGENT_GUIDER_STATE and _STATS."""
+    return {"messages": [], "vectors": {
+        "AGENT_GUIDER_STATE": {"name": "AGENT_GUIDER_STATE", "state": "Ok",
+                               "members": {"STATE": {"value": state}}},
+        "AGENT_GUIDER_STATS": {"name": "AGENT_GUIDER_STATS", "state": "Ok", "members": {
+            "RMSE_RA": {"value": float(ra), "formattedvalue": ra},
+            "RMSE_DEC": {"value": float(dec), "formattedvalue": dec}}}}}
+
+
+def test_the_guiders_card_says_guiding_or_lostlock_and_its_rms() -> None:
+    """Issue 89: the guider agent's card on the instruments page says its PHD2 state
+    (Guiding, LostLock) and its RMS in RA and Dec; other devices' cards say nothing more."""
+    from indipyweb.views import device_summary
+
+    assert device_summary("Guider Agent", _guider("Guiding", "0.312", "0.250")).progress == (
+        "Guiding · RMS RA 0.312, Dec 0.250 px")
+    assert device_summary("Guider Agent", _guider("LostLock", "1.500", "2.000")).progress \
+        .startswith("LostLock")
+    assert device_summary("Mount", {"messages": [], "vectors": {}}).progress == ""
