@@ -159,6 +159,13 @@ HOUSEKEEPING = frozenset({
     "DEVICE_LAN_SEARCH"})
 
 
+#: An agent's progress, which its page opens on (issue 89): the imager agent's night
+#: (SEQUENCE_STATE, with its frames beside it) and the guider agent's state and RMS. Both work
+#: with CONNECTION off, and the imager's STATUS lights sit beside Connect: without this their
+#: pages opened on Connect, the one thing a user watching a night does not need.
+PROGRESS = frozenset({"SEQUENCE_STATE", "AGENT_GUIDER_STATE"})
+
+
 def main_group(groups: Sequence[tuple[str, Sequence[VectorView]]]) -> str:
     """The tab a device page opens on: where the device's own controls are.
 
@@ -176,9 +183,14 @@ def main_group(groups: Sequence[tuple[str, Sequence[VectorView]]]) -> str:
     CONNECTION off, as indilib's does, its settings beside Connect, and its page opened there,
     the lights saying whether the sky is safe three tabs away. A standard device defines its
     lights once connected (indilib's weather station's WEATHER_STATUS, in Main Control), and
-    a disconnected one with CONNECTION alone in its group (the thermostat) still opens there."""
+    a disconnected one with CONNECTION alone in its group (the thermostat) still opens there.
+
+    Before everything, an agent's progress (`PROGRESS`): what its page is looked at for."""
     if not groups:
         return ""
+    for group, views in groups:
+        if any(view.name in PROGRESS for view in views):
+            return group
     home: str | None = None
     connected = True
     works_disconnected = False
@@ -213,6 +225,7 @@ class DeviceSummary:
     worst: str
     lastmessage: tuple[str, str] | None
     news: tuple[tuple[str, str], ...] = ()
+    progress: str = ""
 
 
 def vector_view(vec: Mapping[str, Any], blobs: bool = False) -> VectorView:
@@ -252,6 +265,24 @@ def _member_view(kind: str, name: str, m: Mapping[str, Any], blobs: bool) -> Mem
     return MemberView(name, label, "" if value is None else str(value))
 
 
+def guider_progress(dev: Mapping[str, Any]) -> str:
+    """The guider agent's state and RMS for its card on the instruments page (issue 89): a
+    user watching a night from a phone wants "Guiding" or "LostLock" and how well, without
+    opening the page. Empty for any other device."""
+    state = dev["vectors"].get("AGENT_GUIDER_STATE")
+    if state is None:
+        return ""
+    words = str(state["members"].get("STATE", {}).get("value") or "")
+    stats = dev["vectors"].get("AGENT_GUIDER_STATS")
+    if stats is not None:
+        rms = [f"{axis} {stats['members'][name].get('formattedvalue', stats['members'][name].get('value'))}"
+               for axis, name in (("RA", "RMSE_RA"), ("Dec", "RMSE_DEC"))
+               if name in stats["members"]]
+        if rms:
+            words += " · RMS " + ", ".join(rms) + " px"
+    return words
+
+
 #: At most this many vectors' words under a device on the instruments page.
 MAX_NEWS = 3
 
@@ -278,4 +309,5 @@ def device_summary(name: str, dev: Mapping[str, Any]) -> DeviceSummary:
     news.sort(reverse=True)
     return DeviceSummary(name, len(dev["vectors"]), ordered, worst,
                          (str(last[0]), str(last[1])) if last else None,
-                         tuple((label, text) for _, label, text in news[:MAX_NEWS]))
+                         tuple((label, text) for _, label, text in news[:MAX_NEWS]),
+                         guider_progress(dev))

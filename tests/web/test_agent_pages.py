@@ -127,6 +127,11 @@ def test_a_night_from_the_agents_page_says_what_it_is_doing(
     with logged_in(browser, rig, dbfolder, blobfolder, AGENT, "AGENT_SAFETY") as (web, page):
         page.set_viewport_size(VIEWPORTS[size])
         open_device(page, web, AGENT)
+        # issue 89: the page opens on the night (SEQUENCE_STATE), not on Main Control's Connect
+        expect(page.locator(f"#{vector_id(AGENT, 'SEQUENCE_STATE')}")).to_be_visible()
+        for group in page.locator("#device-body button.tab-button").all_inner_texts():
+            tab(page, group)  # every tab of the page fits (issue 89: it was 401 px wide)
+            fits_the_viewport(page)
         tab(page, "Options")
         set_values(page.locator(f"#{vector_id(AGENT, 'IMAGE_NAME')}"), "Idle",
                    IMAGE_FOLDER=frames)

@@ -123,3 +123,53 @@ def test_a_device_opens_on_its_status_lights_when_it_works_disconnected() -> Non
                          _switch("DRIVER_INFO", "General Info"), _switch("TARGET", "Control"),
                          _lights("HEATER", "Status"))
     assert main_group(connected) == "Status"
+
+
+def _agent_groups(driver: Any) -> list[tuple[str, list[VectorView]]]:
+    """The groups of the agent `driver`'s one device as its page lists them: as defined,
+    CONNECTION off (an agent works without it)."""
+    (device,) = driver.devices.values()
+    views = []
+    for vector in device.values():
+        members: dict[str, Any] = {}
+        if vector.name == "CONNECTION":
+            members = {"CONNECT": {"label": "Connect", "value": "Off"},
+                       "DISCONNECT": {"label": "Disconnect", "value": "On"}}
+        views.append(vector_view({
+            "devicename": device.devicename, "name": vector.name, "group": vector.group,
+            "label": vector.name, "vectortype": type(vector).__name__, "state": "Idle",
+            "perm": "ro", "rule": "AtMostOne", "members": members}))
+    return _grouped(*views)
+
+
+def test_the_imager_and_guider_agents_pages_open_on_their_progress() -> None:
+    """Issue 89: the imager agent's page opens on its night (Sequence: SEQUENCE_STATE and the
+    last frame), the guider agent's on its state and RMS (Statistics), not on Main Control's
+    Connect (the imager's STATUS lights sit there, so it opened on Connect before)."""
+    from indipyagents.guider import make_driver as make_guider
+    from indipyagents.imager import make_driver as make_imager
+
+    assert main_group(_agent_groups(make_imager())) == "Sequence"
+    assert main_group(_agent_groups(make_guider())) == "Statistics"
+
+
+def _guider(state: str, ra: str, dec: str) -> dict[str, Any]:
+    """The guider agent as the snapshot holds it: AGENT_GUIDER_STATE and _STATS."""
+    return {"messages": [], "vectors": {
+        "AGENT_GUIDER_STATE": {"name": "AGENT_GUIDER_STATE", "state": "Ok",
+                               "members": {"STATE": {"value": state}}},
+        "AGENT_GUIDER_STATS": {"name": "AGENT_GUIDER_STATS", "state": "Ok", "members": {
+            "RMSE_RA": {"value": float(ra), "formattedvalue": ra},
+            "RMSE_DEC": {"value": float(dec), "formattedvalue": dec}}}}}
+
+
+def test_the_guiders_card_says_guiding_or_lostlock_and_its_rms() -> None:
+    """Issue 89: the guider agent's card on the instruments page says its PHD2 state
+    (Guiding, LostLock) and its RMS in RA and Dec; other devices' cards say nothing more."""
+    from indipyweb.views import device_summary
+
+    assert device_summary("Guider Agent", _guider("Guiding", "0.312", "0.250")).progress == (
+        "Guiding · RMS RA 0.312, Dec 0.250 px")
+    assert device_summary("Guider Agent", _guider("LostLock", "1.500", "2.000")).progress \
+        .startswith("LostLock")
+    assert device_summary("Mount", {"messages": [], "vectors": {}}).progress == ""
