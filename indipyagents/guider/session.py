@@ -157,6 +157,14 @@ class Session:
         logger.info("calibration restored (made at Dec %.1f, %s; now Dec %.1f, %s)",
                  kept.calibration.declination, kept.calibration.pier_side, dec, pier)
 
+    def forget_calibration(self) -> None:
+        """The kept calibration removed (PHD2's clear_calibration: the next guide calibrates)."""
+        if self.state is not None:
+            try:
+                (self.state / calkeep.FILE_NAME).unlink(missing_ok=True)
+            except OSError as e:
+                logger.warning("kept calibration not removed: %s", e)
+
     def _keep(self) -> None:
         """The calibration just made, kept in the state folder (a failed write logged)."""
         cal, here = self.machine.calibration, self._here

@@ -24,7 +24,7 @@ SETTLE = {"pixels": 1.5, "time": 3, "timeout": 60}
 async def test_a_restarted_guider_guides_on_its_kept_calibration(tmp_path: Path) -> None:
     """Calibrated once, the server and agent restarted: guide without recalibrate runs no
     calibration (the first thing said after the guide is the settle done, not
-    StartCalibration) and guides."""
+    StartCalibration) and guides; PHD2's clear_calibration then removes the kept one."""
     state = str(tmp_path / "guider")
     port = free_port()
     async with guided_sky(phd2_port=port, state=state) as (_ours, client):
@@ -47,3 +47,5 @@ async def test_a_restarted_guider_guides_on_its_kept_calibration(tmp_path: Path)
             assert first["Event"] == "SettleDone" and first["Status"] == 0, first
             await phd2.wait_event("GuideStep", 30)
             assert (await phd2.call("get_calibrated"))["result"] is True
+            assert (await phd2.call("clear_calibration"))["result"] == 0
+            assert not (tmp_path / "guider" / FILE_NAME).exists()
