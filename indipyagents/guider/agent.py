@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from pathlib import Path
 
 from indipydriver import Device
 from indipydriver import IPyDriver
@@ -80,16 +81,17 @@ class GuiderDriver(IPyDriver):
 def make_driver(host: str | None = None, port: int | None = None, *, name: str = DEVICE,
                 phd2_port: int = DEFAULT_PORT, phd2_host: str | None = None,
                 camera: str = "Python Guide Camera", mount: str = "Python Mount",
-                config_dir: str | None = None) -> GuiderDriver:
+                config_dir: str | None = None, state: str | None = None) -> GuiderDriver:
     """The guider (what ``indipyserver indipyagents.guider`` serves), its client on
     `host`:`port` (else ``INDIPY_AGENT_SERVER``, else the hosting server, else
-    localhost:7624); PHD2's server on `phd2_port` (0: none; the default 4400, PHD2's)."""
+    localhost:7624); PHD2's server on `phd2_port` (0: none; the default 4400, PHD2's); the
+    calibration kept in `state` (a folder; None: not kept, calibrated at every start)."""
     link = AgentLink(host, port)
     face = GuiderFace(camera, mount)
     options = {} if config_dir is None else {"config_dir": config_dir}
     device = Device(name, roles=[face], driver_exec=DRIVER_EXEC,
                     driver_version=DRIVER_VERSION, **options)  # type: ignore[arg-type]
-    session = Session(link, face)
+    session = Session(link, face, state=None if state is None else Path(state))
     phd2 = None
     if phd2_port:
         phd2 = Phd2Server(Phd2Methods(session), phd2_port, phd2_host or "")

@@ -7,6 +7,7 @@ driver with no arguments), else 4400, PHD2's; 0 for none."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from indipyserver.standalone import run_driver
 
@@ -34,7 +35,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="the address PHD2's server listens on (default: where the INDI "
                              "server is reached, e.g. localhost; 0.0.0.0 for every interface, "
                              "to guide from Ekos or NINA on another machine)")
+    parser.add_argument("--state-dir", default=None,
+                        help="where the calibration is kept across restarts (default: "
+                             "$XDG_STATE_HOME/indipy/guider-agent, ~/.local/state/...)")
     args = parser.parse_args(argv)
+    if args.state_dir is None:
+        base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        args.state_dir = str(Path(base) / "indipy" / "guider-agent")
     if args.phd2_port is None:
         try:
             args.phd2_port = int(os.environ.get(ENV_PHD2_PORT) or DEFAULT_PORT)
@@ -44,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--phd2-port {args.phd2_port}: must be 0..65535")
     host, port = server_option(parser, args)
     run_driver(make_driver(host, port, name=device_name(args, DEVICE), phd2_port=args.phd2_port,
-                           phd2_host=args.phd2_host), args)
+                           phd2_host=args.phd2_host, state=args.state_dir), args)
 
 
 if __name__ == "__main__":

@@ -187,6 +187,7 @@ class Phd2Methods:
 
     async def _clear(self, params: Params) -> Any:
         self.session.apply(self.session.machine.clear_calibration())
+        self.session.forget_calibration()
         return 0
 
     async def _flip(self, params: Params) -> Any:

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from indipyclient import Client
@@ -35,6 +36,7 @@ from ..rig.indiset import command
 from ..rig.indiset import connect_device
 from ..rig.indiset import is_connected
 from ..rig.protocols import RigError
+from . import calkeep
 from .control import expected_rate
 from .control import step_ms
 from .face import GuiderFace
@@ -64,8 +66,12 @@ class Session:
     events (the `Phd2Server`'s, or nothing)."""
 
     def __init__(self, link: AgentLink, face: GuiderFace, machine: GuiderMachine | None = None,
-                 publish: Publish | None = None) -> None:
+                 publish: Publish | None = None, state: Path | None = None) -> None:
         self.link = link
+        #: Where the calibration is kept across restarts (`calkeep`; None: not kept).
+        self.state = state
+        #: What a calibration begun now is made with: mount, camera, binning, declination.
+        self._here: tuple[str, str, int, float] | None = None
         self.face = face
         self.machine = machine or GuiderMachine(face.mount())
         self.publish: Publish = publish or (lambda name, fields: None)
@@ -85,6 +91,8 @@ class Session:
     def apply(self, step: Step, watch: Watch | None = None) -> None:
         """`step`'s events to PHD2's clients; `watch` waits for the settle it begins."""
         for name, fields in step.events:
+            if name == "CalibrationComplete":
+                self._keep()
             self.publish(name, fields)
         self._ended += self.watches.feed(step.events, watch)
 
@@ -125,9 +133,52 @@ class Session:
         if self.machine.state in ("Stopped", "Looping") or recalibrate:
             self.machine.tuning = replace(self.face.tuning(await self._step_ms()),
                                           expected_ra=await self._expected_rate())
+        await self._restore(recalibrate)
         self.apply(self.machine.loop())
         self.apply(self.machine.guide(settle, recalibrate), watch)
         self._wake.set()
+
+    async def _restore(self, recalibrate: bool) -> None:
+        """PHD2's auto restore: the calibration kept, if made with this mount, camera and
+        binning, adjusted for the declination and pier side here; else it is redone."""
+        client = await self.client()
+        mount, camera = self.face.mount(), self.face.camera()
+        binning = _number(client, camera, "CCD_BINNING", "HOR_BIN")
+        dec = _number(client, mount, "EQUATORIAL_EOD_COORD", "DEC") or 0.0
+        self._here = (mount, camera, int(binning or 1), dec)
+        if self.state is None or recalibrate or self.machine.calibration is not None:
+            return
+        kept = calkeep.load(self.state)
+        if kept is None:
+            return
+        why = calkeep.reusable(kept, mount, camera, int(binning or 1))
+        if why:
+            logger.info("calibration not restored, calibrating anew: %s", why)
+            return
+        pier = _on_member(client, mount, "TELESCOPE_PIER_SIDE")
+        self.machine.calibration = calkeep.adjusted(kept.calibration, dec, pier,
+                                                    self.machine.tuning.flip_dec)
+        logger.info("calibration restored (made at Dec %.1f, %s; now Dec %.1f, %s)",
+                 kept.calibration.declination, kept.calibration.pier_side, dec, pier)
+
+    def forget_calibration(self) -> None:
+        """The kept calibration removed (PHD2's clear_calibration: the next guide calibrates)."""
+        if self.state is not None:
+            try:
+                (self.state / calkeep.FILE_NAME).unlink(missing_ok=True)
+            except OSError as e:
+                logger.warning("kept calibration not removed: %s", e)
+
+    def _keep(self) -> None:
+        """The calibration just made, kept in the state folder (a failed write logged)."""
+        cal, here = self.machine.calibration, self._here
+        if self.state is None or cal is None or here is None:
+            return
+        try:
+            calkeep.save(self.state, calkeep.Kept(replace(cal, declination=here[3]),
+                                                  here[0], here[1], here[2]))
+        except OSError as e:
+            logger.warning("calibration not kept: %s", e)
 
     async def dither(self, amount: float, ra_only: bool, settle: Settle,
                      watch: Watch | None = None) -> None:

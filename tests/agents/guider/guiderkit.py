@@ -46,11 +46,12 @@ async def track_at(client: indipyclient.Client, field: tuple[float, float] = FIE
 
 
 @asynccontextmanager
-async def guided_sky(*more: object, phd2_port: int = 0
+async def guided_sky(*more: object, phd2_port: int = 0, state: str | None = None
                      ) -> AsyncIterator[tuple[IPyServer, indipyclient.Client]]:
     """The rig above (the mount slewing at 50 deg/s), with `more` drivers beside it; the
-    agent's PHD2 event server on `phd2_port` of 127.0.0.1 (0: none)."""
-    guider = make_driver(phd2_port=phd2_port, phd2_host="127.0.0.1")
+    agent's PHD2 event server on `phd2_port` of 127.0.0.1 (0: none); its calibration kept in
+    the folder `state` (None: not kept)."""
+    guider = make_driver(phd2_port=phd2_port, phd2_host="127.0.0.1", state=state)
     async with running(server(telescope.make_driver(50.0), guidecamera.make_driver(), guider,
                               *more)) as ours, \
             indipyclient.connect("127.0.0.1", ours.port) as client:

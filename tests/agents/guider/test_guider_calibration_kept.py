@@ -1,0 +1,51 @@
+"""Issue 89 item 3: the calibration kept across a restart (PHD2's auto restore). Real peers:
+our server with our mount and guide camera simulators and the Guider Agent in-process,
+started twice on one state folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from guiderkit import guided_sky
+from guiderkit import phd2_guides_once
+from guiderkit import track_at
+from peers import free_port
+from phd2client import Phd2Client
+from waiting import until
+
+from indipyagents.guider.calkeep import FILE_NAME
+
+SETTLE = {"pixels": 1.5, "time": 3, "timeout": 60}
+
+
+@pytest.mark.timeout(600)
+async def test_a_restarted_guider_guides_on_its_kept_calibration(tmp_path: Path) -> None:
+    """Calibrated once, the server and agent restarted: guide without recalibrate runs no
+    calibration (the first thing said after the guide is the settle done, not
+    StartCalibration) and guides; PHD2's clear_calibration then removes the kept one."""
+    state = str(tmp_path / "guider")
+    port = free_port()
+    async with guided_sky(phd2_port=port, state=state) as (_ours, client):
+        await track_at(client)
+        await until(lambda: float(client.get("Guider Agent", "AGENT_GUIDER_PHD2", "PORT"))
+                    == port, timeout=20)
+        await phd2_guides_once(port, client)
+    kept = json.loads((tmp_path / "guider" / FILE_NAME).read_bytes())
+    assert kept["camera"] and kept["mount"] and kept["binning"] == 1
+
+    port = free_port()
+    async with guided_sky(phd2_port=port, state=state) as (_ours, client):
+        await track_at(client)
+        await until(lambda: float(client.get("Guider Agent", "AGENT_GUIDER_PHD2", "PORT"))
+                    == port, timeout=20)
+        async with Phd2Client.connect(port) as phd2:
+            reply = await phd2.call("guide", {"settle": SETTLE, "recalibrate": False})
+            assert reply["result"] == 0, reply
+            first = await phd2.wait_any(("StartCalibration", "SettleDone"), 120)
+            assert first["Event"] == "SettleDone" and first["Status"] == 0, first
+            await phd2.wait_event("GuideStep", 30)
+            assert (await phd2.call("get_calibrated"))["result"] is True
+            assert (await phd2.call("clear_calibration"))["result"] == 0
+            assert not (tmp_path / "guider" / FILE_NAME).exists()
