@@ -236,12 +236,10 @@ class IPyServer(Server3x):
                                                            audited=self.audit is not None)
         self.clients: set[ClientConnection] = set()
         self._keeping_up = KeepingUp()  # its clients' progress, for fallingbehind
-        # Its congested clients, which hold up its drivers' reads (not another server's).
-        self._congestion = Congestion()
+        self._congestion = Congestion()  # its congested clients, holding up its drivers' reads
         self._connections: list[DriverConnection] = []
-        #: What every executable driver started here finds in its environment unless the
-        #: driver's env= or the server's own environment sets it: the server's address
-        #: (`AGENT_SERVER_ENV`, once listening). One dict, shared by those connections.
+        #: What each executable driver started here finds in its environment unless its env=
+        #: or the server's sets it (`AGENT_SERVER_ENV`): one dict, shared by them.
         self.handed_env: dict[str, str] = {}
         self._tasks: dict[DriverConnection, asyncio.Task[None]] = {}
         self._taskgroup: asyncio.TaskGroup | None = None
