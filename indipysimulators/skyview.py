@@ -17,6 +17,7 @@ from datetime import datetime
 
 from indipycore.astro import precess_from_j2000
 
+from . import faintstars
 from .starcatalogue import StarCatalogue
 from .starcatalogue import jnow_to_j2000
 
@@ -28,8 +29,8 @@ FOCAL_LENGTH = 430.0
 #: end (mag 12) stands well out of the background in a second, mag 6 saturates in a few.
 REFERENCE_MAG = 6.0
 REFERENCE_FLUX = 200000.0
-#: The faintest star drawn.
-MAG_LIMIT = 13.0
+#: The faintest star drawn: below Tycho-2's end (about 12) the stars are `faintstars`'.
+MAG_LIMIT = 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +81,16 @@ def sky_stars(catalogue: StarCatalogue, ra_hours: float, dec: float, when: datet
     margin = 20.0
     cx, cy = optics.width / 2, optics.height / 2
     stars = []
-    for star in catalogue.cone(ra2000, dec2000, optics.radius * 1.05 + 0.02, mag_limit):
-        ra, sdec = precess_from_j2000(star.ra / 15.0, star.dec, when)
+    radius = optics.radius * 1.05 + 0.02
+    found = [(star.ra, star.dec, star.mag)
+             for star in catalogue.cone(ra2000, dec2000, radius, mag_limit)]
+    found += faintstars.cone(ra2000, dec2000, radius, mag_limit)
+    for sra, sdec2000, mag in found:
+        ra, sdec = precess_from_j2000(sra / 15.0, sdec2000, when)
         plane = project(ra * 15.0, sdec, ra_hours * 15.0, dec)
         if plane is None:
             continue
         x, y = cx - plane[0] / scale, cy + plane[1] / scale
         if -margin <= x <= optics.width + margin and -margin <= y <= optics.height + margin:
-            stars.append((x, y, flux(star.mag)))
+            stars.append((x, y, flux(mag)))
     return stars

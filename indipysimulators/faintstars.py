@@ -1,0 +1,154 @@
+"""The faint stars the catalogue lacks: synthetic, fixed on the sky, as dense as star counts say.
+
+Index 4107 keeps Tycho-2 only to about magnitude 12 (and only the brightest ten of each 22.5'
+cell), so a small field far from the Milky Way holds few or none of its stars. This module adds
+the fainter ones: the sky is cut into fixed cells (bands `CELL` degrees of declination, each cut
+into RA cells about `CELL` degrees wide), each cell's stars drawn from a generator seeded by the
+cell's own indices, so a star is at the same place and magnitude every frame, every run and in
+every field that overlaps it, whatever the framing. A cell's mean count is its area times
+N(<FAINT_END) - N(<FAINT_START) at the cell centre's galactic latitude; magnitudes follow the
+same counts.
+
+Counts (`LOG_COUNTS`): log10 of the number of stars brighter than V per square degree at
+galactic latitude 0, 30 and 90 degrees, after the table of star numbers in Allen's
+Astrophysical Quantities (interpolated linearly in |b| and in magnitude). The values are
+approximate (entered from memory of that table, not checked against the book): treat them as
+within about a factor 1.5-2 of the published ones. Standard library only.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator
+from functools import lru_cache
+
+#: Cell size, degrees.
+CELL = 0.5
+#: The synthetic stars' magnitude range: from where index 4107's Tycho-2 thins out.
+FAINT_START = 12.0
+FAINT_END = 16.0
+
+#: Magnitudes and log10 N(<V) per square degree at |b| = 0, 30, 90 degrees.
+MAGS = (10.0, 12.0, 14.0, 16.0, 18.0)
+LATITUDES = (0.0, 30.0, 90.0)
+LOG_COUNTS = (
+    (0.80, 1.55, 2.30, 3.00, 3.60),   # b = 0
+    (0.25, 0.95, 1.55, 2.15, 2.70),   # b = 30
+    (-0.35, 0.25, 0.85, 1.40, 1.90),  # b = 90
+)
+
+# ICRS (J2000) to galactic: the IAU rotation matrix (rows: the galactic x, y, z axes).
+_GAL = ((-0.0548755604, -0.8734370902, -0.4838350155),
+        (0.4941094279, -0.4448296300, 0.7469822445),
+        (-0.8676661490, -0.1980763734, 0.4559837762))
+
+
+def galactic(ra: float, dec: float) -> tuple[float, float]:
+    """J2000 (`ra`, `dec`) degrees as galactic (l, b) degrees."""
+    a, d = math.radians(ra), math.radians(dec)
+    v = (math.cos(d) * math.cos(a), math.cos(d) * math.sin(a), math.sin(d))
+    x, y, z = (sum(r[k] * v[k] for k in range(3)) for r in _GAL)
+    return math.degrees(math.atan2(y, x)) % 360.0, math.degrees(math.asin(max(-1.0, min(1.0, z))))
+
+
+def _interp(x: float, xs: tuple[float, ...], ys: tuple[float, ...]) -> float:
+    if x <= xs[0]:
+        i = 0
+    elif x >= xs[-1]:
+        i = len(xs) - 2
+    else:
+        i = max(k for k in range(len(xs) - 1) if xs[k] <= x)
+    t = (x - xs[i]) / (xs[i + 1] - xs[i])
+    return ys[i] + t * (ys[i + 1] - ys[i])
+
+
+def log_density(mag: float, b: float) -> float:
+    """log10 of the stars brighter than `mag` per square degree at galactic latitude `b`."""
+    rows = [_interp(mag, MAGS, row) for row in LOG_COUNTS]
+    return _interp(abs(b), LATITUDES, tuple(rows))
+
+
+def density(mag: float, b: float) -> float:
+    """Stars brighter than `mag` per square degree at galactic latitude `b` (degrees)."""
+    return float(10.0 ** log_density(mag, b))
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    if mean > 30:
+        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
+    limit, k, p = math.exp(-mean), 0, rng.random()
+    while p > limit:
+        k += 1
+        p *= rng.random()
+    return k
+
+
+def _band_cells(band: int) -> int:
+    low = band * CELL
+    widest = max(math.cos(math.radians(low)), math.cos(math.radians(low + CELL)))
+    return max(1, math.ceil(360.0 * widest / CELL))
+
+
+@lru_cache(maxsize=4096)
+def cell_stars(band: int, cell: int) -> tuple[tuple[float, float, float], ...]:
+    """The synthetic stars of one cell: (ra, dec, V magnitude), J2000 degrees; always the same."""
+    cells = _band_cells(band)
+    low, high = band * CELL, band * CELL + CELL
+    width = 360.0 / cells
+    rng = random.Random(f"faintstars:{band}:{cell}")
+    s1, s2 = math.sin(math.radians(low)), math.sin(math.radians(high))
+    area = math.degrees(1.0) ** 2 * math.radians(width) * (s2 - s1)
+    _, b = galactic((cell + 0.5) * width, (low + high) / 2)
+    n1, n2 = density(FAINT_START, b), density(FAINT_END, b)
+    stars = []
+    for _ in range(_poisson(rng, area * (n2 - n1))):
+        ra = (cell + rng.random()) * width
+        dec = math.degrees(math.asin(s1 + rng.random() * (s2 - s1)))
+        target = math.log10(n1 + rng.random() * (n2 - n1))
+        lo, hi = FAINT_START, FAINT_END
+        for _ in range(25):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if log_density(mid, b) < target else (lo, mid)
+        stars.append((ra, dec, (lo + hi) / 2))
+    return tuple(stars)
+
+
+def cone(ra: float, dec: float, radius: float,
+         mag_limit: float = FAINT_END) -> Iterator[tuple[float, float, float]]:
+    """The synthetic stars within `radius` degrees of (`ra`, `dec`) (J2000 degrees), no fainter
+    than `mag_limit`: (ra, dec, mag)."""
+    a0, d0 = math.radians(ra), math.radians(dec)
+    cos_r = math.cos(math.radians(radius))
+    first = math.floor((max(-90.0, dec - radius) + 90.0) / CELL) - round(90.0 / CELL)
+    last = math.floor((min(90.0 - 1e-9, dec + radius) + 90.0) / CELL) - round(90.0 / CELL)
+    for band in range(first, last + 1):
+        cells = _band_cells(band)
+        width = 360.0 / cells
+        near = max(abs(band * CELL), abs(band * CELL + CELL))
+        if near >= 89.0 or radius >= 45.0:
+            indices: range | list[int] = range(cells)
+        else:
+            half = radius / max(1e-6, math.cos(math.radians(near))) + width
+            if half >= 180.0:
+                indices = range(cells)
+            else:
+                indices = sorted({int(((ra + k) % 360.0) // width) % cells
+                                  for k in _steps(-half, half, width / 2)})
+        for cell in indices:
+            for sra, sdec, mag in cell_stars(band, cell):
+                if mag > mag_limit:
+                    continue
+                a, d = math.radians(sra), math.radians(sdec)
+                c = (math.sin(d0) * math.sin(d)
+                     + math.cos(d0) * math.cos(d) * math.cos(a - a0))
+                if c >= cos_r:
+                    yield sra, sdec, mag
+
+
+def _steps(start: float, stop: float, step: float) -> Iterator[float]:
+    x = start
+    while x <= stop:
+        yield x
+        x += step
+    yield stop
