@@ -47,7 +47,8 @@ class Heard(Enum):
     DELETED = "deleted"  # its server deleted it (its driver died or was stopped)
     RELINKED = "relinked"  # the agent's link was lost (a server restarted, a network cut)
     ON = "on"  # CONNECTION defined or set with CONNECT On
-    OFF = "off"  # CONNECTION defined or set with CONNECT Off
+    OFF = "off"  # CONNECTION defined with CONNECT Off (or found so when first looked at)
+    TURNED_OFF = "turned off"  # CONNECTION set to CONNECT Off: a change of a defined device
 
 
 class Act(Enum):
@@ -66,9 +67,11 @@ def keep(standing: Standing, heard: Heard) -> tuple[Standing, Act]:
         return Standing.FRESH, Act.NOTHING
     if heard == Heard.ON:
         return Standing.CONNECTED, Act.NOTHING
-    if standing == Standing.FRESH:
+    if standing == Standing.FRESH and heard == Heard.OFF:
         return Standing.CONNECTING, Act.CONNECT
-    if standing == Standing.CONNECTED:
+    if standing in (Standing.FRESH, Standing.CONNECTED):
+        # Turned off while defined: a client's wish, even for a device first heard so (one
+        # named to the agent since, whose definition came before it was watched).
         return Standing.LEFT, Act.RESPECT
     return standing, Act.NOTHING  # our CONNECT under way or refused, or already said
 
@@ -124,7 +127,8 @@ class Keeper:
                 self._hear(device, Heard.DELETED)
         elif isinstance(event, ev.defVector | ev.setVector) \
                 and event.vectorname == "CONNECTION" and "CONNECT" in event:
-            self._hear(device, Heard.ON if event["CONNECT"] == "On" else Heard.OFF)
+            off = Heard.OFF if isinstance(event, ev.defVector) else Heard.TURNED_OFF
+            self._hear(device, Heard.ON if event["CONNECT"] == "On" else off)
 
     def _hear(self, device: str, heard: Heard) -> None:
         standing, act = keep(self.standings.get(device, Standing.FRESH), heard)

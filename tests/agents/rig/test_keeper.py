@@ -25,10 +25,11 @@ def run(heard: list[Heard]) -> list[Act]:
 @given(st.lists(st.sampled_from(list(Heard)), max_size=30))
 def test_connected_only_when_fresh_and_respected_only_after_connected(
         heard: list[Heard]) -> None:
-    """Against a model of the rule: CONNECT for an Off that is the first CONNECTION heard since
-    the start, a deletion or a relink; RESPECT for an Off whose last CONNECTION heard since
-    then said On; nothing else ever acts, so a user's DISCONNECT is never undone and a
-    restarted driver is never left disconnected."""
+    """Against a model of the rule: CONNECT for a definition Off that is the first CONNECTION
+    heard since the start, a deletion or a relink; RESPECT for an Off whose last CONNECTION
+    heard since then said On, and for a set to Off heard first (a device defined before it was
+    watched, turned off by a client); nothing else ever acts, so a user's DISCONNECT is never
+    undone and a restarted driver is never left disconnected."""
     last: Heard | None = None  # the last On/Off since the last reset
     for one, act in zip(heard, run(heard), strict=True):
         if one in (Heard.DELETED, Heard.RELINKED):
@@ -36,8 +37,10 @@ def test_connected_only_when_fresh_and_respected_only_after_connected(
         elif one == Heard.ON:
             expected, last = Act.NOTHING, Heard.ON
         else:
-            expected = Act.CONNECT if last is None else \
-                Act.RESPECT if last == Heard.ON else Act.NOTHING
+            if last is None:
+                expected = Act.CONNECT if one == Heard.OFF else Act.RESPECT
+            else:
+                expected = Act.RESPECT if last == Heard.ON else Act.NOTHING
             last = Heard.OFF
         assert act == expected, (heard, act)
 
@@ -51,4 +54,8 @@ def test_the_stories() -> None:
     assert run([Heard.ON, Heard.OFF, Heard.OFF]) == [Act.NOTHING, Act.RESPECT, Act.NOTHING]
     assert run([Heard.ON, Heard.OFF, Heard.RELINKED, Heard.OFF])[-1] == Act.CONNECT
     # Our own CONNECT refused (the driver answers Off again): not tried in a loop.
-    assert run([Heard.OFF, Heard.OFF, Heard.OFF]) == [Act.CONNECT, Act.NOTHING, Act.NOTHING]
+    assert run([Heard.OFF, Heard.TURNED_OFF, Heard.OFF]) == [Act.CONNECT, Act.NOTHING,
+                                                             Act.NOTHING]
+    # A device named since, already defined, turned off by a client: left so.
+    assert run([Heard.TURNED_OFF]) == [Act.RESPECT]
+    assert run([Heard.ON, Heard.TURNED_OFF]) == [Act.NOTHING, Act.RESPECT]
