@@ -2,10 +2,13 @@
 (our whole server killed with SIGKILL and started again with the same command, as the guide's
 systemd unit does) the watchdog connects the stations that came back disconnected itself, with
 no client, and shuts nothing down; a client's DISCONNECT of the weather station during the
-run is respected (not undone) and said, and the watchdog fails closed for it as before."""
+run is respected (not undone) and said, and the watchdog fails closed for it as before; a
+watchdog watching another server connects the station again when that server is started
+again under it (its link lost and made again)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import time
@@ -16,6 +19,8 @@ from peers import OurServer
 from peers import free_port
 from peers import getprop
 from peers import setprop
+from serverkit import running
+from serverkit import server
 from simrig import PARK_BOUND
 from simrig import SIMULATORS
 from simrig import STALE
@@ -27,7 +32,11 @@ from simrig import connect_simulators
 from simrig import our_rig
 from waiting import until
 from waiting import wait_for
+from watchdogkit import configure as watchdog_configure
 from watchdogkit import said
+from watchdogkit import watchdog
+
+import indipyclient
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -141,3 +150,39 @@ async def test_a_clients_disconnect_of_the_weather_is_respected_and_said(
                     lambda: f"parked ({rig.cause()!r})")
         assert client.get(WEATHER, "CONNECTION", "CONNECT") == "Off"
         assert "WEATHER_STATUS was deleted" in rig.cause()
+
+
+async def test_the_watchdog_connects_the_weather_again_when_its_link_comes_back(
+        tmp_path: Path) -> None:
+    """The watchdog in-process on one server, told to watch another (``--indi-port``'s way):
+    our server as a child process with indilib's weather simulator. That one killed whole and
+    started again with the same command, the watchdog's link is lost and made again, the
+    station comes back disconnected, and the watchdog connects it: said, and seen connected
+    by a client that only reads."""
+    (tmp_path / "remote").mkdir()
+    remote = OurServer("indi_simulator_weather", workdir=tmp_path / "remote", port=free_port())
+    remote.start()
+    try:
+        driver = watchdog(tmp_path, host="127.0.0.1", port=remote.port)
+        async with running(server(driver)) as ours, \
+                indipyclient.connect("127.0.0.1", ours.port) as client, \
+                indipyclient.connect("127.0.0.1", remote.port) as far:
+
+            def station_connected() -> bool:
+                return far.devices.vector(WEATHER, "CONNECTION") is not None \
+                    and far.get(WEATHER, "CONNECTION", "CONNECT") == "On"
+
+            await client.wait_for("WatchDog", "WATCHDOG_Trigger", timeout=10)
+            await watchdog_configure(client, WATCHDOG_Trigger={"TRIGGER_WEATHER": "On"})
+            await until(station_connected, 20, "the station connected by the watchdog")
+            before = len(client.messages)
+            await asyncio.to_thread(kill_all, remote)
+            await asyncio.to_thread(remote.start)
+            await until(lambda: any(
+                f"{WEATHER} is disconnected (its driver started or restarted): connecting it"
+                in message.message for message in list(client.messages)[before:]), 30,
+                lambda: f"the watchdog connecting it again: "
+                        f"{[m.message for m in list(client.messages)[before:]]}")
+            await until(station_connected, 20, "the station connected again by the watchdog")
+    finally:
+        remote.stop()
