@@ -11,6 +11,11 @@ before the next try; a refused pulse ends a calibration with the reason (Calibra
 or is said as PHD2's Alert while guiding. The calibration step is sized from the mount's
 GUIDE_RATE (the pulse device's if it has one), its declination and the plate scale
 (CCD_INFO's pixel, TELESCOPE_INFO's focal length) unless AGENT_GUIDER_SETTINGS.STEP fixes it.
+
+Beside it, `keep` runs the rig's `Keeper` on the link for the agent's life: the camera, the
+mount and the pulse device are connected at the start and whenever their server brings them
+back disconnected (a driver restarted, a server started again), not only when a PHD2 client
+asks for frames: a night resumed after a power cut has nobody to ask.
 """
 
 from __future__ import annotations
@@ -29,12 +34,15 @@ from indipyclient import Client
 from indipyclient.model import events as ev
 from indipycore.fits import FITSError
 from indipycore.protocol import State
+from indipycore.retrypolicy import ExponentialBackoff
+from indipycore.retrypolicy import Retry
 
 from ..link import AgentLink
 from ..rig.camera import IndiCamera
 from ..rig.indiset import command
 from ..rig.indiset import connect_device
 from ..rig.indiset import is_connected
+from ..rig.keeper import Keeper
 from ..rig.protocols import RigError
 from . import calkeep
 from .control import expected_rate
@@ -59,6 +67,8 @@ PULSES = {"N": ("TELESCOPE_TIMED_GUIDE_NS", "TIMED_GUIDE_N"),
           "S": ("TELESCOPE_TIMED_GUIDE_NS", "TIMED_GUIDE_S"),
           "W": ("TELESCOPE_TIMED_GUIDE_WE", "TIMED_GUIDE_W"),
           "E": ("TELESCOPE_TIMED_GUIDE_WE", "TIMED_GUIDE_E")}
+#: The link kept up for the keeper: 1, 2, 4... 10 s between tries, for ever.
+LINK_RETRY = Retry(ExponentialBackoff(initial=1.0, cap=10.0, jitter="equal"))
 
 
 class Session:
@@ -85,6 +95,7 @@ class Session:
         #: The INDI requests waiting for their settle (`settlewatch`), and those ended.
         self.watches = SettleWatches()
         self._ended: list[Watch] = []
+        self.keeper = Keeper(self.devices, lambda: face.log)
 
     # -- commands (PHD2's methods and the face's requests) -------------------------------
 
@@ -226,12 +237,37 @@ class Session:
     # -- the loop --------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Frames while the machine captures, forever."""
+        """Frames while the machine captures, and the devices kept connected, forever."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self.keep(), name="guider: devices kept connected")
+                group.create_task(self._frames(), name="guider: frames")
+        finally:
+            await self.keeper.close()
+
+    async def _frames(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
             while self.machine.capturing:
                 await self.one_frame()
+
+    async def keep(self) -> None:
+        """The link's events to the `Keeper`, the link opened again when it gives up."""
+        while True:
+            await LINK_RETRY.call_with_retry(self._keep_once,
+                                             errors=(ConnectionError, OSError))
+
+    async def _keep_once(self) -> None:
+        client = await self.client()
+        stream = client.events()
+        try:
+            self.keeper.attach(client)
+            async for event in stream:
+                self.keeper.event(event)
+        finally:
+            stream.close()
+        raise ConnectionError(f"the link to {client.host}:{client.port} gave up")
 
     def _camera(self, client: Client) -> IndiCamera:
         name = self.face.camera()

@@ -8,7 +8,10 @@ acts on it: WEATHER_REFRESH when the verdict asks, the `Shutdown` once unsafe pa
 threshold, a mount or dome found unparked while unsafe parked again (indilib's does so within
 0.5 s: the tick), and AGENT_SAFETY.SAFE on the sequencer once the verdict has been safe for
 WATCHDOG_RESUME_VALUE seconds after a shutdown that paused it. The link lost is the weather
-unheard: the verdict fails closed on its own.
+unheard: the verdict fails closed on its own. The devices it needs (the weather station while
+TRIGGER_WEATHER is on, the mount and dome it is to park) are kept connected by the rig's
+`Keeper`: a driver restarted, or a server started again after a power cut, leaves them
+disconnected, and a station nobody connects is a shutdown nobody asked for.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from indipycore.retrypolicy import ExponentialBackoff
 from indipycore.retrypolicy import Retry
 from indipydriver.standard.role import RoleTasks
 
+from ..rig.keeper import Keeper
 from .face import WatchdogFace
 from .shutdown import Shutdown
 from .shutdown import Targets
@@ -78,9 +82,19 @@ class Guard:
         self._park_failed: dict[str, float] = {}
         self._said: str | None = None
         self._client: Client | None = None
+        self.keeper = Keeper(self._needed, lambda: face.log)
+
+    def _needed(self) -> list[str]:
+        """The devices the watchdog reads or parks, as its settings say now."""
+        settings, targets = self.verdict.settings, self.face.targets()
+        return [name for name, needed in (
+            (settings.weather, settings.trigger_weather),
+            (targets.mount, "PARK_MOUNT" in targets.enabled),
+            (targets.dome, "PARK_DOME" in targets.enabled)) if name and needed]
 
     def _configure(self) -> None:
         self.verdict.configure(self.face.settings(), self.clock())
+        self.keeper.look()  # a device named or needed since
 
     def _heartbeat(self) -> None:
         self.verdict.feed(Heartbeat(self.clock()))
@@ -99,6 +113,7 @@ class Guard:
                 group.create_task(self._read(), name="watchdog: reading the server")
                 group.create_task(self._tick(), name="watchdog: the verdict")
         finally:
+            await self.keeper.close()
             await self.tasks.stop()
 
     def relink(self) -> None:
@@ -133,6 +148,7 @@ class Guard:
             for device in list(client):
                 if device == self.verdict.settings.weather:
                     self._known(client, device)
+            self.keeper.attach(client)
             while (client.host, client.port) == (self.face.link.host, self.face.link.port):
                 try:
                     async with asyncio.timeout(TICK):
@@ -142,6 +158,7 @@ class Guard:
                 except StopAsyncIteration:
                     raise ConnectionError(f"the link to {client.host}:{client.port} gave "
                                           "up") from None
+                self.keeper.event(event)
                 self._event(event)
         finally:
             stream.close()
