@@ -1,8 +1,9 @@
-"""Issue 81 item 5, "a mount that refuses pulses": our mount simulator parked refuses every
-guide pulse (Alert, "Guide pulse refused: The mount is parked"). A calibration asked through
-INDI (AGENT_START_PROCESS CALIBRATION) ends in PHD2's CalibrationFailed and the vector's
-Alert, each with the reason naming the mount's refusal, within a minute: never a hang; the
-agent answers after (`guiderkit.calibration_fails`).
+"""Issue 81 item 5, "a mount that refuses pulses", and issue 89 item 7: our mount simulator
+parked refuses every guide pulse (Alert, "Guide pulse refused: The mount is parked"), so the
+guider no longer starts a calibration on a parked mount: asked through PHD2 (guide) or INDI
+(AGENT_START_PROCESS CALIBRATION), it refuses at once naming the park, and stays
+uncalibrated. (A pulse refused mid-calibration by a mount that is not parked still ends the
+calibration with the refusal, `GuiderMachine.pulse_failed`; no peer of ours refuses so.)
 
 (indilib's own ``indi_simulator_telescope`` 1.9.9 does not refuse: parked, it takes a pulse,
 Busy then Idle, measured here with indiserver; so the refusing peer is ours.)"""
@@ -15,7 +16,6 @@ from datetime import datetime
 import pytest
 from guiderkit import AGENT
 from guiderkit import MOUNT
-from guiderkit import calibration_fails
 from guiderkit import field_now
 from guiderkit import guided_sky
 from peers import free_port
@@ -43,8 +43,14 @@ async def test_a_parked_mount_ends_the_calibration_with_its_refusal() -> None:
         await until(lambda: float(client.get(AGENT, "AGENT_GUIDER_PHD2", "PORT"))
                     == phd2_port, timeout=20)
         async with Phd2Client.connect(phd2_port) as phd2:
-            failed, message = await calibration_fails(client, phd2, within=60)
-            assert any(e["Event"] == "StartCalibration" for e in phd2.events), phd2.events
-        assert "the mount (Python Mount) refused a guide pulse" in failed["Reason"], failed
-        assert "parked" in failed["Reason"], failed
-        assert "refused a guide pulse" in message and "parked" in message, message
+            # Through PHD2: the guide refused at once, naming the park (issue 89 item 7: a
+            # guider asked to guide a parked mount calibrates no more, pulse after refused
+            # pulse); through INDI, AGENT_START_PROCESS ends Alert with the same reason.
+            reply = await phd2.call("guide", {"settle": {"pixels": 1.5, "time": 3,
+                                                         "timeout": 60}, "recalibrate": True})
+            assert "error" in reply and "parked" in reply["error"]["message"], reply
+            refused = await client.set(AGENT, "AGENT_START_PROCESS", {"CALIBRATION": "On"},
+                                       timeout=60)
+            assert refused.state.value == "Alert" and "parked" in refused.message, refused
+            assert not any(e["Event"] == "StartCalibration" for e in phd2.events), phd2.events
+            assert (await phd2.call("get_calibrated"))["result"] is False
