@@ -199,6 +199,12 @@ async def test_snoop_request_is_repeated_while_the_device_is_quiet_not_while_it_
         assert snoop.last_heard > heard_before and snoop.last_heard >= snoop.last_sent
 
 
+def repeats(caplog: pytest.LogCaptureFixture, level: int) -> int:
+    """The driver's "repeating snoop request" lines logged at `level`."""
+    return sum(1 for r in caplog.records
+               if "repeating snoop request" in r.getMessage() and r.levelno == level)
+
+
 async def test_a_quiet_snoop_is_logged_once_at_info_then_at_debug_until_heard(
         caplog: pytest.LogCaptureFixture) -> None:
     """A device named for snooping but absent (a camera's default ACTIVE_ROTATOR) is said once
@@ -206,21 +212,17 @@ async def test_a_quiet_snoop_is_logged_once_at_info_then_at_debug_until_heard(
     driver = QuickSnoop(make_device())
     caplog.set_level(logging.DEBUG, logger="indipydriver.driver")
 
-    def repeats(level: int) -> int:
-        return sum(1 for r in caplog.records
-                   if "repeating snoop request" in r.getMessage() and r.levelno == level)
-
     async with DriverHarness(driver) as client:
         await driver.send_getProperties("Mount")
         await client.expect(pe.GetProperties)
         for _ in range(3):
             await client.expect(pe.GetProperties, device="Mount", timeout=10.0)
-        assert (repeats(logging.INFO), repeats(logging.DEBUG) >= 2) == (1, True)
+        assert (repeats(caplog, logging.INFO), repeats(caplog, logging.DEBUG) >= 2) == (1, True)
         await client.send(pe.Message("Mount", message="alive"))
         await client.get_properties(device=DEV, name="NUM")  # round trip: the message was read
         await client.expect(pe.GetProperties, device="Mount", timeout=10.0)
         await client.expect(pe.GetProperties, device="Mount", timeout=10.0)
-    assert repeats(logging.INFO) == 2
+    assert repeats(caplog, logging.INFO) == 2
 
 
 async def test_a_quiet_device_that_answers_every_repeat_is_never_said_at_info(
@@ -231,10 +233,6 @@ async def test_a_quiet_device_that_answers_every_repeat_is_never_said_at_info(
     driver = QuickSnoop(make_device())
     caplog.set_level(logging.DEBUG, logger="indipydriver.driver")
 
-    def repeats(level: int) -> int:
-        return sum(1 for r in caplog.records
-                   if "repeating snoop request" in r.getMessage() and r.levelno == level)
-
     async with DriverHarness(driver) as client:
         await driver.send_getProperties("Mount")
         await client.expect(pe.GetProperties)
@@ -243,7 +241,7 @@ async def test_a_quiet_device_that_answers_every_repeat_is_never_said_at_info(
             await client.expect(pe.GetProperties, device="Mount", timeout=10.0)
             await client.send(pe.Message("Mount", message="still here"))
             await client.get_properties(device=DEV, name="NUM")  # round trip: the answer read
-    assert (repeats(logging.INFO), repeats(logging.DEBUG) >= 4) == (0, True)
+    assert (repeats(caplog, logging.INFO), repeats(caplog, logging.DEBUG) >= 4) == (0, True)
 
 
 def test_a_snoop_is_absent_when_never_heard_or_when_its_last_repeat_went_unanswered() -> None:
