@@ -242,7 +242,11 @@ class ExDriverConnection(DriverConnection):
         # auto: the socket, and a script the side channel too, where it may ask for a pipe
         offer = self.shared_blobs is None and not is_elf(self.program, env.get("PATH"))
         stdio = DriverStdio(self.shared_blobs is not False, side=offer)
-        process = await self._spawn(stdio, env)
+        try:
+            process = await self._spawn(stdio, env)
+        except BaseException:  # the server stopped while the program was being started
+            stdio.close_ours()  # our ends of its socketpairs and pipe, not left to the GC
+            raise
         if process is None:
             return
         buffers = stdio.side if stdio.side is not None else SharedBuffers()
