@@ -43,8 +43,9 @@ PE_SEND_SECONDS = 0.25
 
 @dataclass
 class TrackingError:
-    """Periodic error and drift at a monotonic time: `offset(now)` in arcminutes of the RA
-    and Dec axes (SIM_POINTING_ERROR's unit). Changing a rate keeps the drift gathered so
+    """Periodic error and drift at a time on its owner's clock (the simulator gives it the sky
+    clock's seconds): `offset(now)` in arcminutes of the RA and Dec axes
+    (SIM_POINTING_ERROR's unit). Changing a rate keeps the drift gathered so
     far (`set_drift`), so the truth never jumps."""
 
     amplitude: float = 0.0  # arcsec of RA axis, the sine's half swing

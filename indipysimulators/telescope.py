@@ -46,6 +46,7 @@ import math
 import time
 from collections.abc import Awaitable
 from collections.abc import Callable
+from datetime import datetime
 
 from indipycore.astro import hour_angle
 from indipycore.astro import hours_between
@@ -310,6 +311,11 @@ class PointingErrorRole(SideRole):
             await self.pe.send_setVector(state="Ok")
 
 
+def sky_seconds_of(now: Callable[[], datetime]) -> Callable[[], float]:
+    """Seconds on the clock `now` (a sky clock's, or the wall's), for `TrackingError`."""
+    return lambda: now().timestamp()
+
+
 def make_driver(slew_rate: float = 5.0, device_name: str = DEVICE,
                 sky_clock: SkyClock | None = None) -> IPyDriver:
     """The mount simulator: one device, `device_name` ("Python Mount"), slewing at
@@ -318,22 +324,28 @@ def make_driver(slew_rate: float = 5.0, device_name: str = DEVICE,
     pier side follow `sky_clock`, else ``INDIPY_AGENT_SKY_CLOCK``, else the wall clock."""
     motion = EquatorialMotion(slew_rate=slew_rate)
     hardware = SimulatedMount(motion, lst=lambda: 0.0)
+    sky_now = sky_time(sky_clock)
     mount = Mount(hardware, latitude=LATITUDE, longitude=LONGITUDE,
                   limits=MountLimits(min_altitude=0.0), park_position=(0.0, 90.0),
                   guider=hardware, aperture=80.0, focal_length=430.0,
-                  clock=sky_time(sky_clock))
+                  clock=sky_now)
     hardware.lst = mount.local_sidereal_time
     hardware.latitude = lambda: mount.site.getfloatvalue("LAT")
-    # It starts at its park position (pointing at the pole), unparked, not tracking.
+    # It starts at its park position (pointing at the pole), unparked, not tracking; the
+    # motion is told the sidereal time now, so the sky turns under it from here.
     motion.sync(mount.local_sidereal_time(), 90.0)
+    motion.advance(0.0, mount.local_sidereal_time())
     pointing = PointingErrorRole(hardware)
-    tracking = TrackingError()
-    hardware.wander = lambda: tracking.offset(hardware.clock())
+    # Periodic error and drift run on the sky's seconds (issue 90): a rehearsal at x60
+    # sees a night's worm cycles and drift, as it sees a night's sky.
+    sky_seconds = sky_seconds_of(sky_now)
+    tracking = TrackingError(phase_origin=sky_seconds())
+    hardware.wander = lambda: tracking.offset(sky_seconds())
 
     async def send_pointing() -> None:
         await pointing.pointed(*hardware.true_pointing())
 
-    drift = DriftRole(tracking, send_pointing, clock=hardware.clock)
+    drift = DriftRole(tracking, send_pointing, clock=sky_seconds)
     device = Device(device_name, roles=[mount, pointing, drift], driver_exec=EXEC)
     return IPyDriver(device)
 

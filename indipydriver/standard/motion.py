@@ -6,7 +6,8 @@ simulators in ``examples/`` run them against the wall clock and the tests agains
 
 - `EquatorialMotion`: RA/Dec slewing to a target at a slew rate on both axes, sidereal
   tracking (RA stays put while tracking; with tracking off the sky turns under the mount and
-  RA grows at the sidereal rate), slews to an hour angle (parking), manual motion, timed guide
+  RA grows with the sidereal time the owner passes, so on a rehearsal's sky clock running
+  faster than the wall an idle or parked mount keeps up with the sky), slews to an hour angle (parking), manual motion, timed guide
   pulses (each axis on its own, beside tracking), sync, stop. It knows nothing of pier sides:
   the mount role chooses one at each slew (a German equatorial's behaviour).
 - `LinearMotion`: a focuser's position (or a filter wheel's) moving to a target at a speed.
@@ -21,7 +22,7 @@ from indipycore.astro import SIDEREAL_HOURS_PER_SECOND
 from indipycore.astro import hours_between
 from indipycore.astro import wrap_hours
 
-__all__ = ["EquatorialMotion", "LinearMotion"]
+__all__ = ["EquatorialMotion", "LinearMotion", "idle_turn"]
 
 
 def _toward(value: float, target: float, delta: float, step: float) -> float:
@@ -30,6 +31,16 @@ def _toward(value: float, target: float, delta: float, step: float) -> float:
     if abs(delta) <= step:
         return target
     return value + math.copysign(step, delta)
+
+
+def idle_turn(seconds: float, before: float | None, after: float) -> float:
+    """The hours of RA the sky turns under a mount standing still while the sidereal time
+    goes from `before` to `after` (hours) in `seconds`: the sidereal time's change (the
+    short way round, so one step must stay under 12 sidereal hours), or `seconds` at the
+    sidereal rate when no earlier time is known (the first step)."""
+    if before is None:
+        return seconds * SIDEREAL_HOURS_PER_SECOND
+    return hours_between(before, after)
 
 
 @dataclass
@@ -56,6 +67,7 @@ class EquatorialMotion:
     _guide_ns_left: float = 0.0  # seconds of the pulse still to run
     _guide_we: float = 0.0  # degrees per second, west positive
     _guide_we_left: float = 0.0
+    _lst: float | None = None  # the sidereal time `advance` was last given
 
     def __post_init__(self) -> None:
         if not self.slew_rate > 0:
@@ -149,12 +161,20 @@ class EquatorialMotion:
         self._motion_ns, self._motion_we, self._motion_rate = north_south, west_east, rate
 
     def advance(self, seconds: float, lst: float) -> None:
-        """Let `seconds` pass; `lst` is the local sidereal time (hours) at their end."""
+        """Let `seconds` pass; `lst` is the local sidereal time (hours) at their end.
+
+        Slews, motions and pulses take `seconds` (the wall's: the hardware's own time); an
+        untracked mount turns with the sky by `lst`'s change since the last call, which on a
+        sky clock faster than the wall is more than `seconds` of sidereal rate (issue 90)."""
         if seconds <= 0:
+            if self._lst is None:
+                self._lst = lst
             return
+        turned = idle_turn(seconds, self._lst, lst)
+        self._lst = lst
         if not self.tracking:
             # Standing still against the ground: the sky (and the RA pointed at) turns.
-            self.ra = wrap_hours(self.ra + seconds * SIDEREAL_HOURS_PER_SECOND)
+            self.ra = wrap_hours(self.ra + turned)
         if self._target_ra is not None:
             target_ra = wrap_hours(lst - self._target_ra) if self._target_is_ha else self._target_ra
             step = self.slew_rate * seconds

@@ -1,6 +1,8 @@
 """bench/guider.py (issue 81 item 6) at a tiny size: our server and the Guider Agent as
 processes of their own, short windows, guide frames of 1 s and one dither; each figure is
-printed with its target and its verdict, and the exit status says whether one was missed."""
+printed with its target and its verdict, and the exit status says whether one was missed.
+The smoke run also holds the figures a sample this small proves (issue 90 item 8: a run that
+passed whatever the figures were could not fail)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,13 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "guider.py"
 
 @pytest.mark.timeout(600)
 def test_each_figure_is_measured_and_judged() -> None:
+    """Each figure is printed with its target and verdict, and the smallest honest targets
+    hold: calibration completes within its 120 s (it is frames and pulses, the same at any
+    window); the one dither settles (the target's 1 of 1); guided RMS is below unguided
+    (the 1/3 ratio is the full bench's over 120 s windows: 30 s of 1 s frames give too few
+    samples for it, but guiding that does not beat no guiding is broken at any size); the
+    agent's CPU under 5 % of a core (its own CPU seconds from /proc over the guided window:
+    the machine's load does not add to them, and 1 s frames cost it about 1 %)."""
     # Windows of 30 s: half the periodic error's period, the least that moves the unguided
     # mount measurably. Frames of 1 s and one dither: the same figures, a shorter run.
     done = subprocess.run([sys.executable, str(BENCH), "--window", "30", "--dithers", "1",
@@ -28,16 +37,19 @@ def test_each_figure_is_measured_and_judged() -> None:
     calibration = re.search(r"^calibration: ([\d.]+) s \(target <= 120 s\) " + verdict, out,
                             re.MULTILINE)
     assert calibration, out + done.stderr
+    assert calibration[2] == "PASS", out
     rms = re.search(r"^true pointing RMS against the lock over 30 s: unguided ([\d.]+)\", "
                     r"guided ([\d.]+)\" .* guided/unguided ([\d.]+) \(target <= 0.333\) "
                     + verdict, out, re.MULTILINE)
     assert rms, out
+    assert float(rms[2]) < float(rms[1]), f"guided RMS not below unguided: {out}"
     # Half a period of 15" (RA scaled by cos 57 degrees at the Double Cluster) moves the
     # mount about 2.3" RMS at the least; 1.70" was once seen over a 20 s window.
     assert float(rms[1]) > 1.5, "15\" of periodic error barely moved the unguided mount"
     cpu = re.search(r"^agent CPU while guiding 1 s frames: ([\d.]+) s over [\d.]+ s = "
                     r"[\d.]+% of a core \(target < 5%\) " + verdict, out, re.MULTILINE)
     assert cpu and float(cpu[1]) > 0, "the agent's process took no CPU: not measured"
+    assert cpu[2] == "PASS", out
     assert re.search(r"^dithers of 3 px settled \(1.5 px, 8 s, 40 s timeout\): \d of 1, .* "
                      r"\(target >= 1 of 1\) " + verdict, out, re.MULTILINE), out
     assert re.search(r"^load average: ", out, re.MULTILINE)

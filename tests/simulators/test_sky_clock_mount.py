@@ -8,6 +8,8 @@ gets the pier side the sky says."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -22,6 +24,7 @@ from serverkit import server
 import indipyclient
 from indipyagents.imageragent.driver import make_driver
 from indipycore.astro import hour_angle
+from indipycore.astro import hours_between
 from indipycore.astro import local_sidereal_time
 from indipycore.astro import wrap_hours
 from indipycore.skyclock import ENV_SKY_CLOCK
@@ -32,6 +35,7 @@ from indipydriver.standard import Mount
 from indipydriver.standard.mounttypes import pier_side_for
 from indipyserver.cli import pin_sky_clock
 from indipysimulators import telescope
+from indipysimulators.mountdrift import DriftRole
 
 MOUNT = telescope.DEVICE
 #: Circumpolar at the simulator's latitude: a goto is never refused below the horizon, on
@@ -125,3 +129,61 @@ def test_the_server_pins_a_sky_clock_without_a_wall_time() -> None:
     pin_sky_clock(environ)
     assert "@" in environ[ENV_SKY_CLOCK]
     assert pinned("not a time", now) == "not a time"  # its reader says what is wrong
+
+
+async def hour_angles(client: indipyclient.Client, sky: SkyClock,
+                      wall_seconds: float) -> list[tuple[float, float]]:
+    """(RA, hour angle of the mount's RA on `sky` as the client received it) for each
+    EQUATORIAL_EOD_COORD the mount sends during `wall_seconds`."""
+    seen: list[tuple[float, float]] = []
+    async with client.events() as stream:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wall_seconds):
+                async for event in stream:
+                    if getattr(event, "vectorname", None) == "EQUATORIAL_EOD_COORD":
+                        ra = client.get(MOUNT, "EQUATORIAL_EOD_COORD", "RA")
+                        lst = local_sidereal_time(sky.at(datetime.now(UTC)), telescope.LONGITUDE)
+                        seen.append((ra, hour_angle(lst, ra)))
+    return seen
+
+
+@pytest.mark.timeout(120)
+async def test_an_idle_or_parked_mount_turns_with_a_fast_sky_clock(tmp_path: Path) -> None:
+    """Issue 90 item 6: on a sky clock at x60 our mount simulator under our server, idle
+    (not tracking) and then parked, points at a fixed hour angle of the sky's sidereal time
+    (astro's, the clock's sky): its RA turns 60 times as fast as the wall's sidereal rate.
+    On the old code it turned with the wall's seconds and fell 59 sky seconds behind each
+    wall second (0.16 h in 10 s)."""
+    now = datetime.now(UTC)
+    sky = SkyClock(sky=now + timedelta(hours=12), wall=now, rate=60.0)
+    env = {ENV_SKY_CLOCK: sky.text()}
+    #: The mount's poll (a second) and the client's reading lag the sky by at most about
+    #: a wall second, a minute of RA at x60; the old code's lag grows 59 s a second.
+    lag = 1.5 / 60
+    with OurServer("indipysimulators.telescope", workdir=tmp_path, port=free_port(), env=env,
+                   extra_args=["--no-announce"]) as ours:
+        async with indipyclient.connect("127.0.0.1", ours.port) as client:
+            await client.wait_for(MOUNT, "CONNECTION", timeout=30)
+            await client.set(MOUNT, "CONNECTION", {"CONNECT": "On"}, timeout=10)
+            idle = await hour_angles(client, sky, 6.0)
+            await client.set(MOUNT, "TELESCOPE_PARK", {"PARK": "On"}, timeout=30)
+            parked = await hour_angles(client, sky, 6.0)
+    for name, seen in (("idle", idle), ("parked", parked)):
+        assert len(seen) >= 3, f"{name}: the mount sent {len(seen)} positions"
+        assert all(abs(ha) < lag for _, ha in seen), f"{name}: {seen}"
+        # The sky turned under it: RA grew by about 5 sky minutes (6 s at x60) or more.
+        assert hours_between(seen[0][0], seen[-1][0]) > 4 * 60 / 3600, f"{name}: {seen}"
+
+
+def test_the_mounts_periodic_error_and_drift_run_on_the_sky_clocks_seconds() -> None:
+    """Issue 90 item 6: SIM_PE and SIM_DRIFT follow the sky clock's seconds (a rehearsal at
+    x60 sees 60 s of drift and worm each wall second), as the sky does: the drift role's
+    clock and the periodic error's origin are the sky's seconds, not the wall's monotonic
+    ones they were on the old code."""
+    sky = SkyClock(sky=datetime.now(UTC) + timedelta(hours=12), wall=datetime.now(UTC),
+                   rate=60.0)
+    device = telescope.make_driver(sky_clock=sky)[MOUNT]  # type: ignore[index]
+    drift = next(role for role in device.standard.roles if isinstance(role, DriftRole))
+    sky_now = sky.at(datetime.now(UTC)).timestamp()
+    assert abs(drift.clock() - sky_now) < 5.0
+    assert abs(drift.error.phase_origin - sky_now) < 5.0

@@ -22,6 +22,7 @@ from indipycore.astro import local_sidereal_time
 from indipycore.astro import wrap_hours
 from indipydriver.standard.motion import EquatorialMotion
 from indipydriver.standard.motion import LinearMotion
+from indipydriver.standard.motion import idle_turn
 
 hours = st.floats(0, 24, exclude_max=True, allow_nan=False)
 decs = st.floats(-90, 90, allow_nan=False)
@@ -185,3 +186,30 @@ def test_linear_motion_limits_and_stop() -> None:
         LinearMotion(speed=0)
     with pytest.raises(ValueError, match="above maximum"):
         LinearMotion(minimum=2, maximum=1)
+
+
+@given(hours, decs, hours, st.floats(1.0, 3600.0),
+       st.lists(st.floats(0.01, 2.0), min_size=1, max_size=30), st.booleans())
+def test_an_idle_mount_keeps_its_hour_angle_on_a_sky_clock_of_any_rate(
+        ra: float, dec: float, lst0: float, rate: float, dts: list[float], parked: bool) -> None:
+    """Issue 90 item 6: untracked (idle, or parked at an hour angle), the mount stands still
+    on the ground whatever the sky clock's rate, so its hour angle (LST - RA) stays put while
+    the sidereal time runs `rate` times faster than the wall's seconds it is given; on the
+    old code RA grew by the wall's seconds and fell behind the sky."""
+    mount = EquatorialMotion(ra=ra, dec=dec, tracking=False)
+    lst = lst0
+    mount.advance(0.0, lst)  # the owner's first look: the sky time now
+    if parked:
+        mount.slew_to_hour_angle(hours_between(ra, lst0), dec)
+    ha = hours_between(ra, lst0)
+    for dt in dts:
+        lst = wrap_hours(lst + dt * rate * SIDEREAL_HOURS_PER_SECOND)
+        mount.advance(dt, lst)
+        assert hours_between(ha, hours_between(mount.ra, lst)) == pytest.approx(0.0, abs=1e-6)
+
+
+@given(st.floats(0.0, 1e5), hours)
+def test_the_first_step_turns_at_the_sidereal_rate(seconds: float, lst: float) -> None:
+    """Without an earlier sidereal time the sky turns by `seconds` at the sidereal rate
+    (what a lone `advance` always did)."""
+    assert idle_turn(seconds, None, lst) == seconds * SIDEREAL_HOURS_PER_SECOND
