@@ -21,7 +21,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "guider.py"
 def test_each_figure_is_measured_and_judged() -> None:
     """Each figure is printed with its target and verdict, and the smallest honest targets
     hold: calibration completes within its 120 s (it is frames and pulses, the same at any
-    window); the one dither settles (the target's 1 of 1); guided RMS is below unguided
+    window); guided RMS is below unguided
     (the 1/3 ratio is the full bench's over 120 s windows: 30 s of 1 s frames give too few
     samples for it, but guiding that does not beat no guiding is broken at any size); the
     agent's CPU under 5 % of a core (its own CPU seconds from /proc over the guided window:
