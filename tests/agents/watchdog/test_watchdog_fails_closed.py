@@ -44,6 +44,7 @@ from watchdogkit import messages
 from watchdogkit import said
 
 import indipyclient
+from indipyclient import delProperty
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -198,10 +199,18 @@ async def killed_and_restarted(rig: OurRig) -> None:
         status = client.devices.vector(WEATHER, "WEATHER_STATUS")
         return status is not None and status.state == "Ok" and not safe()
 
-    killed = time.monotonic()
-    os.kill(rig.pids["indi_simulator_weather"], signal.SIGKILL)
-    await until(lambda: client.devices.vector(WEATHER, "WEATHER_STATUS") is None, 10,
-                "the weather driver's device deleted")
+    def deleted(event: object) -> bool:
+        return isinstance(event, delProperty) and event.devicename == WEATHER \
+            and event.vectorname in (None, "WEATHER_STATUS")
+
+    # The deletion is waited for as an event, watched from before the kill: with the
+    # watchdog connecting the restarted station at once (issue 89 item 1), WEATHER_STATUS is
+    # defined again so soon that a look at the client's copy missed its absence (a CI run).
+    with client.waiters.watching(deleted) as gone:
+        killed = time.monotonic()
+        os.kill(rig.pids["indi_simulator_weather"], signal.SIGKILL)
+        async with asyncio.timeout(10):
+            await gone
     await said(client, f"{WEATHER} is disconnected (its driver started or restarted): "
                        "connecting it")
     await until(reporting_ok, 10, "the station, connected again by the watchdog, reporting Ok")
