@@ -23,6 +23,7 @@ from serverkit import server
 
 import indipyclient
 from indipyagents.imageragent.driver import make_driver
+from indipyclient import setVector
 from indipycore.astro import hour_angle
 from indipycore.astro import hours_between
 from indipycore.astro import local_sidereal_time
@@ -134,13 +135,16 @@ def test_the_server_pins_a_sky_clock_without_a_wall_time() -> None:
 async def hour_angles(client: indipyclient.Client, sky: SkyClock,
                       wall_seconds: float) -> list[tuple[float, float]]:
     """(RA, hour angle of the mount's RA on `sky` as the client received it) for each
-    EQUATORIAL_EOD_COORD the mount sends during `wall_seconds`."""
+    EQUATORIAL_EOD_COORD the mount sets during `wall_seconds` (sets only: the definition a
+    connect brings holds the driver's starting RA, 0 h, before its first poll; a CI run read
+    it as the mount's position)."""
     seen: list[tuple[float, float]] = []
     async with client.events() as stream:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wall_seconds):
                 async for event in stream:
-                    if getattr(event, "vectorname", None) == "EQUATORIAL_EOD_COORD":
+                    if isinstance(event, setVector) \
+                            and event.vectorname == "EQUATORIAL_EOD_COORD":
                         ra = client.get(MOUNT, "EQUATORIAL_EOD_COORD", "RA")
                         lst = local_sidereal_time(sky.at(datetime.now(UTC)), telescope.LONGITUDE)
                         seen.append((ra, hour_angle(lst, ra)))
