@@ -10,6 +10,7 @@ from pathlib import Path
 import indipyagents
 from indipyagents import defaults
 from indipyagents.astrometry.vectors import make_vectors as astrometry_vectors
+from indipyagents.guider.face import GuiderFace
 from indipyagents.imager.vectors import make_vectors as imager_vectors
 from indipyagents.plan.model import Devices
 from indipyagents.watchdog.vectors import make_vectors as watchdog_vectors
@@ -35,6 +36,9 @@ def test_each_agents_defaults_are_the_tables() -> None:
     active = dict(watchdog_vectors()["ACTIVE_DEVICES"])
     assert (active["ACTIVE_TELESCOPE"], active["ACTIVE_DOME"], active["ACTIVE_WEATHER"]) == (
         table["mount"], table["dome"], table["weather"])
+    guider = dict(GuiderFace().active)
+    assert (guider["ACTIVE_CCD"], guider["ACTIVE_TELESCOPE"]) == (table["guide camera"],
+                                                                table["mount"])
     assert Settings().weather == table["weather"]
     assert Devices().camera == table["camera"]
 
