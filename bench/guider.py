@@ -180,14 +180,14 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def agent_command(server_port: int, phd2_port: int) -> list[str]:
+def agent_command(server_port: int, phd2_port: int, agent_port: int) -> list[str]:
     """``indipy_agent_guider`` beside this interpreter (the venv's), else its module."""
     script = Path(sys.executable).parent / "indipy_agent_guider"
     head = [str(script)] if script.exists() else \
         [sys.executable, "-m", "indipyagents.guider.main"]
     if not script.exists() and shutil.which("indipy_agent_guider"):
         head = [str(shutil.which("indipy_agent_guider"))]
-    return head + ["--host", "127.0.0.1", "--port", str(free_port()), "--indi-host",
+    return head + ["--host", "127.0.0.1", "--port", str(agent_port), "--indi-host",
                    "127.0.0.1", "--indi-port", str(server_port), "--phd2-port",
                    str(phd2_port), "--phd2-host", "127.0.0.1"]
 
@@ -200,10 +200,19 @@ async def until(check: Any, timeout: float, what: str) -> None:
         await asyncio.sleep(0.2)
 
 
+async def name_devices(agent_port: int) -> None:
+    """The agent told our simulators' names (its defaults are indilib's simulators')."""
+    async with indipyclient.connect("127.0.0.1", agent_port) as agent:
+        await agent.wait_for(AGENT, "ACTIVE_DEVICES", timeout=60)
+        await agent.set(AGENT, "ACTIVE_DEVICES", {"ACTIVE_CCD": CAMERA,
+                                                  "ACTIVE_TELESCOPE": MOUNT}, timeout=10)
+
+
 async def measure(args: argparse.Namespace, server_port: int, phd2_port: int,
-                  agent: subprocess.Popen[bytes]) -> list[str]:
+                  agent: subprocess.Popen[bytes], agent_port: int) -> list[str]:
     """The figures, printed; the names of those missed."""
     missed: list[str] = []
+    await name_devices(agent_port)
     async with indipyclient.connect("127.0.0.1", server_port) as client:
         await client.wait_for(MOUNT, "CONNECTION", timeout=20)
         await client.set(MOUNT, "CONNECTION", {"CONNECT": "On"}, timeout=10)
@@ -351,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         args.dec = dec if args.dec is None else args.dec
     logging.basicConfig(level=logging.WARNING)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    server_port, phd2_port = free_port(), free_port()
+    server_port, phd2_port, agent_port = free_port(), free_port(), free_port()
     logs = Path(os.environ.get("TMPDIR", "/tmp"))
     with open(logs / f"bench-guider-server-{server_port}.log", "wb") as server_log, \
             open(logs / f"bench-guider-agent-{server_port}.log", "wb") as agent_log:
@@ -360,11 +369,11 @@ def main(argv: list[str] | None = None) -> int:
              str(server_port), "--no-announce", "--module", "indipysimulators.telescope",
              "--module", "indipysimulators.guidecamera"],
             env=env, stdout=server_log, stderr=server_log, start_new_session=True)
-        agent = subprocess.Popen(agent_command(server_port, phd2_port), env=env,
+        agent = subprocess.Popen(agent_command(server_port, phd2_port, agent_port), env=env,
                                  stdin=subprocess.DEVNULL, stdout=agent_log, stderr=agent_log,
                                  start_new_session=True)
         try:
-            missed = asyncio.run(measure(args, server_port, phd2_port, agent))
+            missed = asyncio.run(measure(args, server_port, phd2_port, agent, agent_port))
         finally:
             stop_group(agent)
             stop_group(server)

@@ -20,6 +20,7 @@ camera's field needs, those installed, those missing and their Debian packages).
 
 from __future__ import annotations
 
+from indipyagents import defaults
 from indipydriver import NumberMember
 from indipydriver import NumberVector
 from indipydriver import SwitchMember
@@ -61,8 +62,8 @@ class AstrometryVectors(FaceVectors):
     """One face's vectors, each made afresh and typed by what it is; ACTIVE_DEVICES names
     `ccd` and `telescope` at first."""
 
-    def __init__(self, ccd: str = "CCD Simulator",
-                 telescope: str = "Telescope Simulator") -> None:
+    def __init__(self, ccd: str = defaults.CAMERA,
+                 telescope: str = defaults.MOUNT) -> None:
         self.hints = _numbers("AGENT_PLATESOLVER_HINTS", "Hints", MAIN, "rw", [
             ("RADIUS", "Search radius (deg, 0 = blind)", "%m", 0, 360, 1, 2.0),
             ("RA", "RA (h)", "%m", 0, 24, 1, 0.0),
@@ -137,7 +138,7 @@ class AstrometryVectors(FaceVectors):
             TextMember("ACTIVE_TELESCOPE", "Telescope", telescope)])
 
 
-def make_vectors(ccd: str = "CCD Simulator",
-                 telescope: str = "Telescope Simulator") -> dict[str, PropertyVector]:
+def make_vectors(ccd: str = defaults.CAMERA,
+                 telescope: str = defaults.MOUNT) -> dict[str, PropertyVector]:
     """Every vector by name; ACTIVE_DEVICES names `ccd` and `telescope` at first."""
     return AstrometryVectors(ccd, telescope).by_name()

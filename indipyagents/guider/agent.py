@@ -10,6 +10,7 @@ import contextlib
 import logging
 from pathlib import Path
 
+from indipyagents import defaults
 from indipydriver import Device
 from indipydriver import IPyDriver
 
@@ -80,7 +81,7 @@ class GuiderDriver(IPyDriver):
 
 def make_driver(host: str | None = None, port: int | None = None, *, name: str = DEVICE,
                 phd2_port: int = DEFAULT_PORT, phd2_host: str | None = None,
-                camera: str = "Python Guide Camera", mount: str = "Python Mount",
+                camera: str = defaults.GUIDE_CAMERA, mount: str = defaults.MOUNT,
                 config_dir: str | None = None, state: str | None = None) -> GuiderDriver:
     """The guider (what ``indipyserver indipyagents.guider`` serves), its client on
     `host`:`port` (else ``INDIPY_AGENT_SERVER``, else the hosting server, else

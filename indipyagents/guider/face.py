@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 from typing import Protocol
 
+from indipyagents import defaults
 from indipycore.interface import Interface
 from indipydriver.rxevents import ClientVectorEvent
 from indipydriver.vectors import PropertyVector
@@ -47,7 +48,8 @@ class Commands(Protocol):
 class GuiderFace(AgentRole):
     """The vectors and their requests; `commands` is set by the agent."""
 
-    def __init__(self, camera: str = "Python Guide Camera", mount: str = "Python Mount") -> None:
+    def __init__(self, camera: str = defaults.GUIDE_CAMERA,
+                 mount: str = defaults.MOUNT) -> None:
         made = GuiderVectors(camera, mount)
         super().__init__(made.by_name(), SAVED)
         self.active, self.start, self.abort = made.active, made.start, made.abort

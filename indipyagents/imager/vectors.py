@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from indipyagents import defaults
 from indipydriver import BLOBMember
 from indipydriver import BLOBVector
 from indipydriver import LightMember
@@ -30,12 +31,12 @@ OPTIONS = "Options"
 DOWNLOADS = "Download images"
 #: GROUP_COUNT's maximum, as indilib's.
 MAX_GROUPS = 16
-DEFAULT_CCD = "CCD Simulator"
-DEFAULT_FILTER = "Filter Simulator"
+DEFAULT_CCD = defaults.CAMERA
+DEFAULT_FILTER = defaults.WHEEL
 #: Beyond indilib's DEVICES (CCD, FILTER): the focuser autofocus drives and the mount a plan
 #: slews, indilib's simulators by default.
-DEFAULT_FOCUSER = "Focuser Simulator"
-DEFAULT_MOUNT = "Telescope Simulator"
+DEFAULT_FOCUSER = defaults.FOCUSER
+DEFAULT_MOUNT = defaults.MOUNT
 #: The plate-solver agent (INDIGO's name) a client finds beside the imager.
 DEFAULT_ASTROMETRY = "Astrometry Agent"
 

@@ -14,6 +14,8 @@ from dataclasses import field
 from datetime import datetime
 from typing import Literal
 
+from indipyagents import defaults
+
 from .centring import Centre
 from .constraints import Constraints
 from .constraints import Schedule
@@ -28,7 +30,7 @@ class Devices:
     """The devices the plan drives, by INDI device name ("" = none of that kind). A `dome`
     named is opened before the frames that need the sky and closed at the end (`End`)."""
 
-    camera: str = "CCD Simulator"
+    camera: str = defaults.CAMERA
     wheel: str = ""
     focuser: str = ""
     mount: str = ""

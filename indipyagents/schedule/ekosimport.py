@@ -21,6 +21,7 @@ from datetime import UTC
 from datetime import datetime
 from pathlib import Path
 
+from indipyagents import defaults
 from indipyagents.plan.constraints import LOWEST_PRIORITY
 from indipyagents.plan.constraints import Constraints
 from indipyagents.plan.constraints import Schedule
@@ -36,8 +37,8 @@ from indipyagents.plan.toml import PlanError
 from indipyagents.plan.toml import parse_plan
 from indipyagents.plan.toml import plan_to_toml
 
-PLACEHOLDER_MOUNT = "Telescope Simulator"
-PLACEHOLDER_WHEEL = "Filter Simulator"
+PLACEHOLDER_MOUNT = defaults.MOUNT
+PLACEHOLDER_WHEEL = defaults.WHEEL
 MAX_FILE = 4 * 1024 * 1024
 
 

@@ -15,6 +15,7 @@ read-only WATCHDOG_STATUS (lights), WATCHDOG_CAUSE (text) and WATCHDOG_STEPS (li
 
 from __future__ import annotations
 
+from indipyagents import defaults
 from indipydriver import LightMember
 from indipydriver import LightVector
 from indipydriver import NumberMember
@@ -88,9 +89,9 @@ class WatchdogVectors(FaceVectors):
             SwitchMember("MOUNT_IGNORED", "Mount ignored", "On"),
             SwitchMember("MOUNT_LOCKS", "Mount locks", "Off")])
         self.active = TextVector("ACTIVE_DEVICES", "Active devices", OPTIONS, "rw", "Idle", [
-            TextMember("ACTIVE_TELESCOPE", "Telescope", "Telescope Simulator"),
-            TextMember("ACTIVE_DOME", "Dome", "Dome Simulator"),
-            TextMember("ACTIVE_WEATHER", "Weather", "Weather Simulator"),
+            TextMember("ACTIVE_TELESCOPE", "Telescope", defaults.MOUNT),
+            TextMember("ACTIVE_DOME", "Dome", defaults.DOME),
+            TextMember("ACTIVE_WEATHER", "Weather", defaults.WEATHER),
             TextMember("ACTIVE_CCD", "Camera", ""),
             TextMember("ACTIVE_SEQUENCER", "Sequencer", "Imager Agent"),
             TextMember("ACTIVE_GUIDER", "Guider", "")])

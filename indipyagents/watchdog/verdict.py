@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from dataclasses import replace
 from enum import Enum
 
+from indipyagents import defaults
+
 __all__ = ["DEFINING", "Cause", "Event", "Heartbeat", "Judgement", "Light", "Settings", "Tick", "Verdict",
            "WeatherDefined", "WeatherDeleted", "WeatherDisconnected", "WeatherHeard",
            "WeatherStatus"]
@@ -127,7 +129,7 @@ class Settings:
     triggers, WATCHDOG_WEATHER_VALUE, WATCHDOG_HEARTBEAT_VALUE (0 off), WATCHDOG_STALE_VALUE,
     WATCHDOG_RESUME_VALUE (how long Ok must last after a lapse)."""
 
-    weather: str = "Weather Simulator"
+    weather: str = defaults.WEATHER
     trigger_weather: bool = False
     trigger_client: bool = False
     threshold: float = 0.0

@@ -18,6 +18,7 @@ from waiting import until
 
 import indipyclient
 from indipyagents.guider import make_driver
+from indipyagents.guider.agent import GuiderDriver
 from indipyclient import setVector
 from indipycore.astro import precess_from_j2000
 from indipyserver import IPyServer
@@ -26,10 +27,17 @@ from indipysimulators import telescope
 
 AGENT = "Guider Agent"
 MOUNT = telescope.DEVICE
+CAMERA = guidecamera.DEVICE
 #: The Double Cluster (J2000 hours, degrees): rich in stars in the guide camera's 26' x 21',
 #: and above the horizon of our mount simulator's site (Greenwich) at any hour, which the
 #: Pleiades are not (they set for seven hours a day: a test pointed there fails by the clock).
 FIELD = (2.35, 57.14)
+
+
+def make_guider(**options: Any) -> GuiderDriver:
+    """The Guider Agent on our simulators, named here (its defaults are indilib's
+    simulators', `indipyagents.defaults`): every guider test's devices in one place."""
+    return make_driver(camera=CAMERA, mount=MOUNT, **options)
 
 
 def field_now(field: tuple[float, float] = FIELD) -> tuple[float, float]:
@@ -51,7 +59,7 @@ async def guided_sky(*more: object, phd2_port: int = 0, state: str | None = None
     """The rig above (the mount slewing at 50 deg/s), with `more` drivers beside it; the
     agent's PHD2 event server on `phd2_port` of 127.0.0.1 (0: none); its calibration kept in
     the folder `state` (None: not kept)."""
-    guider = make_driver(phd2_port=phd2_port, phd2_host="127.0.0.1", state=state)
+    guider = make_guider(phd2_port=phd2_port, phd2_host="127.0.0.1", state=state)
     async with running(server(telescope.make_driver(50.0), guidecamera.make_driver(), guider,
                               *more)) as ours, \
             indipyclient.connect("127.0.0.1", ours.port) as client:

@@ -43,7 +43,8 @@ async def test_the_agent_calibrates_and_guides_through_the_cameras_st4_port(
     monkeypatch.setenv("PATH", driver_path())  # our gsc, before anything else named so
     phd2_port = free_port()
     ours = server(telescope.make_driver(50.0),
-                  make_driver(phd2_port=phd2_port, phd2_host="127.0.0.1", camera=CCD))
+                  make_driver(phd2_port=phd2_port, phd2_host="127.0.0.1", camera=CCD,
+                              mount=telescope.DEVICE))
     ours.add_exdriver("indi_simulator_ccd", backoff=ExponentialBackoff(0.2, 30.0))
     async with running(ours), indipyclient.connect("127.0.0.1", ours.port) as client:
         pulses: dict[str, int] = {CCD: 0, MOUNT: 0}

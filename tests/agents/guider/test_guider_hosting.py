@@ -26,6 +26,7 @@ from serverkit import server
 from waiting import until
 
 import indipyclient
+from indipyagents import defaults
 from indipyserver.cli import parse_args
 from indipysimulators import guidecamera
 from indipysimulators import telescope
@@ -49,6 +50,10 @@ def port_free(port: int) -> bool:
 
 
 async def point_at_the_field(client: indipyclient.Client) -> None:
+    """The agent told our simulators' names, the mount tracking the field."""
+    await client.wait_for(AGENT, "ACTIVE_DEVICES", timeout=30)
+    await client.set(AGENT, "ACTIVE_DEVICES", {"ACTIVE_CCD": guidecamera.DEVICE,
+                                               "ACTIVE_TELESCOPE": MOUNT}, timeout=10)
     await client.wait_for(MOUNT, "CONNECTION", timeout=30)
     await client.set(MOUNT, "CONNECTION", {"CONNECT": "On"}, timeout=10)
     await client.set(MOUNT, "ON_COORD_SET", {"TRACK": "On"}, timeout=10)
@@ -73,8 +78,10 @@ async def test_indipyserver_serves_the_guider_by_module_name_and_it_guides(
         await asyncio.to_thread(program.wait_listening, 30)
         async with indipyclient.connect("127.0.0.1", port) as client:
             await client.wait_for(AGENT, "ACTIVE_DEVICES", timeout=30)
-            assert client.get(AGENT, "ACTIVE_DEVICES", "ACTIVE_CCD") == guidecamera.DEVICE
-            assert client.get(AGENT, "ACTIVE_DEVICES", "ACTIVE_TELESCOPE") == MOUNT
+            # its defaults are indilib's simulators' (the one table); ours are named below,
+            # as the night guide names them
+            assert client.get(AGENT, "ACTIVE_DEVICES", "ACTIVE_CCD") == defaults.GUIDE_CAMERA
+            assert client.get(AGENT, "ACTIVE_DEVICES", "ACTIVE_TELESCOPE") == defaults.MOUNT
             await point_at_the_field(client)
             if phd2_was_free:  # PHD2's own port, as PHD2 (else another program holds it)
                 await until(lambda: float(client.get(AGENT, "AGENT_GUIDER_PHD2", "PORT"))

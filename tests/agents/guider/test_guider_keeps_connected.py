@@ -12,17 +12,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from guiderkit import CAMERA
+from guiderkit import MOUNT
+from guiderkit import make_guider
 from serverkit import running
 from serverkit import server
 from waiting import until
 
 import indipyclient
-from indipyagents.guider import make_driver
 
 pytestmark = pytest.mark.timeout(60)
 
-CAMERA = "Python Guide Camera"
-MOUNT = "Python Mount"
 BIN = Path(sys.executable).parent
 PROGRAMS = {CAMERA: str(BIN / "indipy_simulator_guide"),
             MOUNT: str(BIN / "indipy_simulator_telescope")}
@@ -32,7 +32,7 @@ async def test_the_guider_connects_its_camera_and_mount_again_after_their_driver
 ) -> None:
     """Both connected from the start by the guider; both drivers SIGKILLed: once the server
     has restarted them, the guider says it connects each and both are connected again."""
-    ours = server(make_driver(phd2_port=0))
+    ours = server(make_guider(phd2_port=0))
     drivers = {device: ours.add_exdriver(program, max_restarts=2)
                for device, program in PROGRAMS.items()}
     async with running(ours), indipyclient.connect("127.0.0.1", ours.port) as client:

@@ -12,6 +12,7 @@ import struct
 
 import pytest
 from guiderkit import field_now
+from guiderkit import make_guider
 from hypothesis import given
 from hypothesis import strategies as st
 from phd2client import Phd2Client
@@ -20,7 +21,6 @@ from serverkit import server
 from waiting import until
 
 import indipyclient
-from indipyagents.guider import make_driver
 from indipyagents.guider.starimage import FITSError
 from indipyagents.guider.starimage import star_image
 from indipycore.fits import fits_bytes
@@ -96,7 +96,7 @@ def free_port() -> int:
 @pytest.mark.timeout(120)
 async def test_ekos_gets_the_guide_star_image_over_tcp() -> None:
     port = free_port()
-    guider = make_driver(phd2_port=port, phd2_host="127.0.0.1")
+    guider = make_guider(phd2_port=port, phd2_host="127.0.0.1")
     async with running(server(telescope.make_driver(50.0), guidecamera.make_driver(),
                               guider)) as ours, \
             indipyclient.connect("127.0.0.1", ours.port) as client:

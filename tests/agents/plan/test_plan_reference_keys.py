@@ -6,7 +6,9 @@ The keys are the reader's own lists, so a key added to the reader without a row 
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,3 +70,69 @@ def test_every_table_of_a_plan_has_its_section() -> None:
     """Each table the reader knows at the top of a plan has a section of its own."""
     tables = {f"[{key}]" for key in reading.PLAN_KEYS if key not in ("name", "folder", "targets")}
     assert tables - set(sections()) == set()
+
+
+GUIDE = REFERENCE.parent / "guides" / "unattended_night.rst"
+
+
+def guide_plan_keys() -> set[tuple[str, str]]:
+    """(section title, key) of every key the guide's literal blocks set in a plan table: a
+    line ``[table]``/``[[table]]`` opens one, ``key = value`` under it is its key; a block's
+    keys before any table are the plan's top level."""
+    found: set[tuple[str, str]] = set()
+    title = ""
+    for line in GUIDE.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("    "):
+            if line.strip():
+                title = ""  # prose ends a literal block
+            continue
+        text = line.strip()
+        if re.fullmatch(r"\[\[?[a-z_.]+\]\]?", text):
+            title = text
+        elif title and (key := re.match(r"([a-z_]+) *= ", text)):
+            found.add((title, key.group(1)))
+    for name in re.findall(r"\.\. literalinclude:: (\S+\.toml)", GUIDE.read_text("utf-8")):
+        found |= toml_keys(tomllib.loads((GUIDE.parent / name).read_text(encoding="utf-8")))
+    return found
+
+
+def toml_keys(data: dict[str, Any], prefix: str = "") -> set[tuple[str, str]]:
+    """(section title, key) of a plan the guide includes: its tables' keys by the titles
+    plan-reference.rst gives them (``[dither]``, ``[[targets]]``, ``[[targets.batches]]``)."""
+    found: set[tuple[str, str]] = set()
+    for key, value in data.items():
+        name = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            found |= {(f"[{name}]", inner) for inner in value
+                      if not isinstance(value[inner], (dict, list))}
+            found |= toml_keys({k: v for k, v in value.items() if isinstance(v, (dict, list))},
+                               name)
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for item in value:
+                found |= {(f"[[{name}]]", inner) for inner, v in item.items()
+                          if not (isinstance(v, dict)
+                                  or (isinstance(v, list) and v and isinstance(v[0], dict)))}
+                found |= toml_keys({k: v for k, v in item.items()
+                                    if isinstance(v, dict)
+                                    or (isinstance(v, list) and v and isinstance(v[0], dict))},
+                                   name)
+        else:
+            found.add(("Top level" if not prefix else f"[{prefix}]", key))
+    return found
+
+
+def test_every_key_the_guide_sets_is_in_the_reference() -> None:
+    """The guide's plan examples use no key plan-reference.rst does not list under its table
+    (issue 89 item 12: the guide used ``settle_pixels`` and others the reference lacked)."""
+    keys = guide_plan_keys()
+    # the extraction reads the guide's own blocks and the plans it includes
+    assert {("[devices]", "guider"), ("[[targets.batches]]", "count")} <= keys
+    table = sections()
+    centring = table["Centring by plate solving"]
+    # a target's own [targets.dither], [targets.autofocus], [targets.flip] take the keys of
+    # the plan's (the reference says so under [[targets]])
+    own = {f"[targets.{name}]": f"[{name}]" for name in ("dither", "autofocus", "flip")}
+    missing = {(title, key) for title, key in keys
+               if key not in table.get(own.get(title, title), set())
+               and not (title == "[[targets]]" and key in centring)}
+    assert missing == set()
