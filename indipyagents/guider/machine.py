@@ -39,6 +39,7 @@ from .guidetypes import guide_star
 from .guidetypes import nearest
 from .phd2wire import Settle
 from .reasons import Reason
+from .reasons import said
 
 __all__ = ["GuiderMachine", "Refused", "Seen", "Star", "Step", "Tuning"]
 
@@ -288,8 +289,8 @@ class GuiderMachine(Calibrating):
             star = self._after_slew(step, seen, None if self.turned else star)
         if star is None:
             self.state = "LostLock"
-            reason = seen.problem or "the guide star is not within " \
-                f"{self.tuning.search:g} px of where it was"
+            reason = seen.problem or said(Reason.STAR_LOST,
+                                          f" {self.tuning.search:g} px of where it was")
             step.say("StarLost", Frame=seen.number, Time=round(seen.now, 3), StarMass=0,
                      SNR=0.0, AvgDist=0.0, ErrorCode=2, Status=reason)
             self._settle_frame(step, seen.now, None)

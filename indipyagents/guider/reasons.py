@@ -37,7 +37,8 @@ class Reason(Enum):
                        "does the mount take pulses? check ACTIVE_DEVICES and the ST4 cable")
     DEC_DID_NOT_MOVE = ("Dec calibration failed: the star did not move enough",
                         "raise STEP or MAX_CALIBRATION_STEPS; check the Dec clutch holds")
-    PULSE_REFUSED = ("refused a guide pulse", "see the mount's own message; unpark it")
+    PULSE_REFUSED = ("refused a guide pulse",
+                     "see the mount's own message; a parked mount is unparked first")
     PARKED = ("is parked: guiding stopped", "unpark the mount and guide again")
     STAR_LOST = ("the guide star is not within",
                  "clouds or a slew: the guider looks for it again near where it was")
@@ -51,6 +52,6 @@ class Reason(Enum):
         return self.value[1]
 
 
-def said(reason: Reason, detail: str = "") -> str:
-    """`reason`'s text, `detail` after it, then what to do (in parentheses)."""
-    return f"{reason.text}{detail} ({reason.todo})"
+def said(reason: Reason, detail: str = "", before: str = "") -> str:
+    """`reason`'s text, `before` and `detail` around it, then what to do (in parentheses)."""
+    return f"{before}{reason.text}{detail} ({reason.todo})"

@@ -54,6 +54,8 @@ from .machine import Seen
 from .machine import Star
 from .machine import Step
 from .phd2wire import Settle
+from .reasons import Reason
+from .reasons import said
 from .settlewatch import SettleWatches
 from .settlewatch import Watch
 
@@ -313,7 +315,7 @@ class Session:
                 self.last_frame = (self.frames, data)
         if _on_member(client, mount, "TELESCOPE_PARK") == "PARK" \
                 and self.machine.state in ("Guiding", "LostLock", "Calibrating"):
-            reason = f"the mount ({mount}) is parked: guiding stopped"
+            reason = said(Reason.PARKED, before=f"the mount ({mount}) ")
             logger.warning("%s", reason)
             self.apply(self.machine.mount_parked(reason))
             await self.tell_face()
@@ -329,10 +331,10 @@ class Session:
         await self._pulses(client, self.face.guider(), step.pulses)
         await self.tell_face()
         best = max(found, key=lambda s: s.flux) if found else None
-        said = next((str(f.get("Msg") or f.get("Reason")) for name, f in step.events
+        told = next((str(f.get("Msg") or f.get("Reason")) for name, f in step.events
                      if name in ("Alert", "CalibrationFailed")), "")
         await self.face.show(self.machine, self.frames, None if best is None else best.snr,
-                             reason=said)
+                             reason=told)
         if data:
             await self.face.frame(data)
         if problem:
@@ -356,7 +358,8 @@ class Session:
             else f"the ST4 port of {device}"
         for failure in failures:
             if failure is not None:
-                self.apply(self.machine.pulse_failed(f"{who} refused a guide pulse: {failure}"))
+                self.apply(self.machine.pulse_failed(
+                    said(Reason.PULSE_REFUSED, f": {failure}", before=f"{who} ")))
                 break
 
 
