@@ -25,7 +25,8 @@ from .reasons import said
 
 __all__ = ["RETURN_PULSE_MS", "Calibrating"]
 
-#: The longest pulse a frame of calibration's way back (East, South) sends, ms.
+#: The longest pulse a frame of calibration's way back (East, South) sends, ms (shorter when
+#: the star would move more than 3/4 of the search radius: `_stays_near`).
 RETURN_PULSE_MS = 5000
 
 
@@ -139,7 +140,7 @@ class Calibrating:
                      "South": "S"}[cal.phase]
         ms = t.step_ms
         if cal.phase in ("East", "South"):
-            ms = min(cal.back_ms, RETURN_PULSE_MS)
+            ms = min(cal.back_ms, RETURN_PULSE_MS, self._stays_near(cal))
             cal.back_ms -= ms
         step.pulses[direction] = ms
         cal.steps += 1
@@ -161,6 +162,14 @@ class Calibrating:
         self._select(step, chosen)
         self.cal = CalSteps(start=(chosen.x, chosen.y), lost=lost)
         self._calibrating(step, seen)
+
+    def _stays_near(self, cal: CalSteps) -> int:
+        """The longest return pulse that moves the star 3/4 of the search radius at the rate
+        measured: a longer one (a fast guide rate in Dec) jumps it out of sight."""
+        rate = cal.ra if cal.phase == "East" else \
+            None if self.calibration is None else self.calibration.dec
+        speed = 0.0 if rate is None else math.hypot(*rate)
+        return max(1, int(0.75 * self.tuning.search / speed)) if speed > 0 else RETURN_PULSE_MS
 
     def _cal_done(self, step: Step, star: Star, now: float) -> None:
         self.cal = None

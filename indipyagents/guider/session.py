@@ -303,7 +303,7 @@ class Session:
         binning = int(_number(client, self.face.camera(), "CCD_BINNING", "HOR_BIN") or 1)
         with client.waiters.watching(motion.hear):
             try:
-                frame = await self._camera(client).expose(self.face.exposure())
+                frame = await self._camera(client).expose(self.face.exposure(), binning=binning)
                 data = frame.data
                 stars, width, height = await asyncio.to_thread(_measure, data)
             except (RigError, FITSError, ImportError) as exc:
