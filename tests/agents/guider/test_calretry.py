@@ -141,8 +141,8 @@ def test_a_binning_change_while_guiding_scales_lock_and_calibration() -> None:
 
 def test_the_way_back_keeps_the_star_in_sight() -> None:
     """A fast Dec (0.04 px/ms, a 1x guide rate at a long focal length): the return pulses
-    each move the star at most 3/4 of the search radius, so the calibration completes (a 5 s
-    return pulse of the 800 ms leg jumped it 32 px: 'lost during calibration' on the old code)."""
+    each move the star at most 3/4 of the search radius, so the calibration completes (the
+    one return pulse of the 800 ms leg jumped it 32 px: 'lost during calibration' on the old code)."""
     sky = Sky(rate=0.04, angle=0.0)
     machine = GuiderMachine(tuning=Tuning(step_ms=200, cal_drift=30.0))
     machine.loop()
