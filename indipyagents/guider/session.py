@@ -107,7 +107,8 @@ class Session:
             if name == "CalibrationComplete":
                 self._keep()
             elif name in ("Alert", "CalibrationFailed"):
-                logger.warning("%s", fields.get("Msg") or fields.get("Reason"))
+                logger.log(logging.INFO if fields.get("Type") == "info" else logging.WARNING,
+                           "%s", fields.get("Msg") or fields.get("Reason"))
             self.publish(name, fields)
         self._ended += self.watches.feed(step.events, watch)
 
