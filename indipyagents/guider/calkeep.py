@@ -14,13 +14,14 @@ import json
 import logging
 import math
 from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 from ..journal.durable import write_whole
 from .control import Calibration
 
 __all__ = ["DEC_COMP_LIMIT", "FILE_NAME", "BadCalibrationFile", "Kept", "adjusted", "from_json",
-           "load", "reusable", "save", "to_json"]
+           "load", "rebinned", "reusable", "save", "to_json"]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,13 @@ def adjusted(cal: Calibration, declination: float, pier_side: str | None,
     k = _cos(declination) / _cos(cal.declination)
     return Calibration(ra=(cal.ra[0] * k, cal.ra[1] * k), dec=cal.dec,
                        pier_side=cal.pier_side, declination=declination)
+
+
+def rebinned(cal: Calibration, old: int, new: int) -> Calibration:
+    """`cal` (made at binning `old`) at binning `new`: a pulse moves the star as far on the
+    sky, over `old`/`new` times as many pixels (PHD2 scales its calibration so too)."""
+    k = old / new
+    return replace(cal, ra=(cal.ra[0] * k, cal.ra[1] * k), dec=(cal.dec[0] * k, cal.dec[1] * k))
 
 
 def to_json(kept: Kept) -> bytes:

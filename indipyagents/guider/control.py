@@ -24,8 +24,17 @@ from dataclasses import replace
 
 from .phd2wire import Settle
 
-__all__ = ["AxisController", "Calibration", "ControllerSettings", "SettleTracker",
-           "axes_of", "expected_rate", "step_ms", "trusted_rate"]
+__all__ = [
+    "AxisController",
+    "Calibration",
+    "ControllerSettings",
+    "SettleTracker",
+    "axes_of",
+    "expected_rate",
+    "rms",
+    "step_ms",
+    "trusted_rate",
+]
 
 #: The sidereal rate, arcseconds a second.
 SIDEREAL_ARCSEC_PER_S = 15.041
@@ -66,6 +75,7 @@ class CalSteps:
     start: tuple[float, float] | None = None
     ra: tuple[float, float] | None = None
     back_ms: int = 0  # the way back (East, South) still to pulse
+    lost: tuple[tuple[float, float], ...] = ()  # where the stars lost so far were last seen
 
     def measured(self, dx: float, dy: float, step_ms: int, back: str) -> tuple[float, float]:
         """The phase's pulses measured (the star moved `dx`, `dy` pixels): its rate, pixels
@@ -229,3 +239,12 @@ class SettleTracker:
             fields["Error"] = error
         fields.update({"TotalFrames": self.frames, "DroppedFrames": self.dropped})
         return fields
+
+
+def rms(errors: list[tuple[float, float]]) -> tuple[float, float]:
+    """The RMS of `errors` along RA and Dec (pixels); (0, 0) when there are none."""
+    if not errors:
+        return 0.0, 0.0
+    n = len(errors)
+    return (math.sqrt(sum(e[0] ** 2 for e in errors) / n),
+            math.sqrt(sum(e[1] ** 2 for e in errors) / n))

@@ -13,6 +13,7 @@ from dataclasses import field
 from typing import Any
 
 from .control import ControllerSettings
+from .reasons import Reason
 
 __all__ = ["Fields", "Refused", "Seen", "Star", "Step", "Tuning", "guide_star", "nearest"]
 
@@ -95,14 +96,14 @@ def guide_star(stars: tuple[Star, ...] | None, width: int, height: int,
     """The guide star (the brightest that does not saturate, `edge` pixels in from the
     frame's edges), or why there is none."""
     if stars is None:
-        return "the frame could not be read"
+        return Reason.NO_FRAME.text
     if not stars:
-        return "no star in the frame"
+        return Reason.NO_STAR.text
     inside = [s for s in stars if edge <= s.x <= width - edge and edge <= s.y <= height - edge]
     if not inside:
-        return "every star is too near the edge of the frame"
+        return Reason.AT_EDGE.text
     usable = [s for s in inside if not s.saturated and s.snr >= 8]
     if not usable:
-        return "every star saturates" if all(s.saturated for s in inside) \
-            else "no star bright enough (SNR under 8)"
+        return Reason.SATURATED.text if all(s.saturated for s in inside) \
+            else Reason.FAINT.text
     return max(usable, key=lambda s: s.flux)

@@ -6,12 +6,8 @@ steps, never an exception; a guide request ends in SettleDone or CalibrationFail
 States are PHD2's (`get_app_state`): Stopped, Looping, Calibrating, Guiding, LostLock, Paused.
 A guide request is taken while looping: the first frame with a usable star selects it (the
 brightest that does not saturate, away from the edges), then calibrates (unless calibrated and
-not asked to recalibrate) and guides. Calibration (`CalSteps`): West pulses until the star
-moved MIN_CALIBRATION_DRIFT pixels, East back, North pulses to clear the Dec backlash until it
-moves, North pulses measured, South back; a star that does not move MIN_CALIBRATION_DRIFT in
-MAX_CALIBRATION_STEPS fails with the reason (PHD2's "star did not move enough"); the way back,
-not measured, is one pulse (at most RETURN_PULSE_MS a frame); an RA rate far from the guide
-rate is said and scaled (`control.trusted_rate`).
+not asked to recalibrate) and guides. Calibration is `calibrating`'s (a star lost during it
+goes on with the next best star, `calretry`).
 Guiding: the error split on the calibrated axes, each axis's PI controller, pulses against it;
 a frame without the star is StarLost (LostLock), no pulse until it is found near the lock. A dither moves the lock by up to `amount` pixels along
 the axes and settles again. A slewing mount pauses the corrections; a frame on the other pier
@@ -26,13 +22,13 @@ from __future__ import annotations
 import math
 import random
 
+from .calibrating import Calibrating
 from .control import AxisController
 from .control import Calibration
 from .control import CalSteps
 from .control import SettleTracker
 from .control import axes_of
-from .control import did_not_move
-from .control import trusted_rate
+from .control import rms
 from .guidetypes import Fields
 from .guidetypes import Refused
 from .guidetypes import Seen
@@ -42,14 +38,13 @@ from .guidetypes import Tuning
 from .guidetypes import guide_star
 from .guidetypes import nearest
 from .phd2wire import Settle
+from .reasons import Reason
+from .reasons import said
 
 __all__ = ["GuiderMachine", "Refused", "Seen", "Star", "Step", "Tuning"]
 
-#: The longest pulse a frame of calibration's way back (East, South) sends, ms.
-RETURN_PULSE_MS = 5000
 
-
-class GuiderMachine:
+class GuiderMachine(Calibrating):
     """PHD2's guider: `loop`, `guide`, `dither`, `stop`, `set_paused`, `flip`,
     `clear_calibration` and `frame` each return a `Step`."""
 
@@ -227,7 +222,7 @@ class GuiderMachine:
             # machine): the next still frame is, within no_star_frames.
             self.no_star += 1
             if self.no_star >= self.tuning.no_star_frames:
-                self._fail_guide(step, seen, "the mount slewed")
+                self._fail_guide(step, seen, Reason.SLEWED.text)
             return
         self.wanted = None
         if self.calibration is None or recalibrate:
@@ -281,82 +276,6 @@ class GuiderMachine:
             step.say("SettleDone", Status=1, Error=why, TotalFrames=0, DroppedFrames=0)
             self.pending_settle = None
 
-    # -- calibration -------------------------------------------------------------------
-
-    def _cal_fail(self, step: Step, reason: str) -> None:
-        step.say("CalibrationFailed", Mount=self.mount, Reason=reason)
-        self.cal = None
-        self.state = "Looping"
-        self._end_settle(step, f"calibration failed: {reason}")
-
-    def _calibrating(self, step: Step, seen: Seen) -> None:
-        cal = self.cal
-        assert cal is not None and cal.start is not None
-        if seen.slewing:
-            self._cal_fail(step, "the mount slewed during calibration")
-            return
-        star = None if seen.stars is None or self.position is None \
-            else self._near(seen.stars, self.position)
-        if star is None:
-            self._cal_fail(step, "the star was lost during calibration"
-                           + (f" ({seen.problem})" if seen.problem else ""))
-            return
-        pos = self.position = (star.x, star.y)
-        t = self.tuning
-
-        def moved_since_start() -> tuple[float, float, float]:
-            assert cal is not None and cal.start is not None
-            ddx, ddy = pos[0] - cal.start[0], pos[1] - cal.start[1]
-            return ddx, ddy, math.hypot(ddx, ddy)
-
-        dx, dy, moved = moved_since_start()
-        step.say("Calibrating", Mount=self.mount,
-                 dir="North" if cal.phase == "Backlash" else cal.phase, dist=round(moved, 3),
-                 dx=round(dx, 3), dy=round(dy, 3), pos=[round(pos[0], 3), round(pos[1], 3)],
-                 step=cal.steps, State=f"{cal.phase} step {cal.steps}")
-        if cal.phase == "West":
-            if cal.steps and moved >= t.cal_drift:
-                cal.ra, why = trusted_rate(cal.measured(dx, dy, t.step_ms, "East"),
-                                           t.expected_ra)
-                if why:
-                    step.say("Alert", Msg=why, Type="warning")
-            elif cal.steps >= t.cal_steps:
-                self._cal_fail(step, did_not_move("RA", moved, t.cal_drift, cal.steps, t.step_ms))
-                return
-        if cal.phase == "East" and cal.back_ms <= 0:
-            cal.phase, cal.steps, cal.start = "Backlash", 0, pos
-        if cal.phase == "Backlash":
-            dx, dy, moved = moved_since_start()
-            if cal.steps and (moved >= t.bl_drift or cal.steps >= t.bl_steps):
-                cal.phase, cal.steps, cal.start = "North", 0, pos
-        if cal.phase == "North":
-            dx, dy, moved = moved_since_start()
-            if cal.steps and moved >= t.cal_drift:
-                assert cal.ra is not None
-                dec = cal.measured(dx, dy, t.step_ms, "South")
-                self.calibration = Calibration(cal.ra, dec, seen.pier_side)
-            elif cal.steps >= t.cal_steps:
-                self._cal_fail(step, did_not_move("Dec", moved, t.cal_drift, cal.steps, t.step_ms))
-                return
-        if cal.phase == "South" and cal.back_ms <= 0:
-            self._cal_done(step, star, seen.now)
-            return
-        direction = {"West": "W", "East": "E", "Backlash": "N", "North": "N",
-                     "South": "S"}[cal.phase]
-        ms = t.step_ms
-        if cal.phase in ("East", "South"):
-            ms = min(cal.back_ms, RETURN_PULSE_MS)
-            cal.back_ms -= ms
-        step.pulses[direction] = ms
-        cal.steps += 1
-
-    def _cal_done(self, step: Step, star: Star, now: float) -> None:
-        self.cal = None
-        step.say("CalibrationComplete", Mount=self.mount)
-        settle = self.pending_settle or Settle()
-        self.pending_settle = None
-        self._start_guiding(step, star, settle, now)
-
     # -- guiding -----------------------------------------------------------------------
 
     def _guiding(self, step: Step, seen: Seen) -> None:
@@ -370,8 +289,8 @@ class GuiderMachine:
             star = self._after_slew(step, seen, None if self.turned else star)
         if star is None:
             self.state = "LostLock"
-            reason = seen.problem or "the guide star is not within " \
-                f"{self.tuning.search:g} px of where it was"
+            reason = seen.problem or said(Reason.STAR_LOST,
+                                          f" {self.tuning.search:g} px of where it was")
             step.say("StarLost", Frame=seen.number, Time=round(seen.now, 3), StarMass=0,
                      SNR=0.0, AvgDist=0.0, ErrorCode=2, Status=reason)
             self._settle_frame(step, seen.now, None)
@@ -441,9 +360,4 @@ class GuiderMachine:
 
     def rms(self, errors: list[tuple[float, float]] | None = None) -> tuple[float, float]:
         """The RMS error along RA and Dec (pixels) over `errors` (the last 100 frames)."""
-        errors = self.history if errors is None else errors
-        if not errors:
-            return 0.0, 0.0
-        n = len(errors)
-        return (math.sqrt(sum(e[0] ** 2 for e in errors) / n),
-                math.sqrt(sum(e[1] ** 2 for e in errors) / n))
+        return rms(self.history if errors is None else errors)

@@ -54,6 +54,8 @@ from .machine import Seen
 from .machine import Star
 from .machine import Step
 from .phd2wire import Settle
+from .reasons import Reason
+from .reasons import said
 from .settlewatch import SettleWatches
 from .settlewatch import Watch
 
@@ -104,6 +106,9 @@ class Session:
         for name, fields in step.events:
             if name == "CalibrationComplete":
                 self._keep()
+            elif name in ("Alert", "CalibrationFailed"):
+                logger.log(logging.INFO if fields.get("Type") == "info" else logging.WARNING,
+                           "%s", fields.get("Msg") or fields.get("Reason"))
             self.publish(name, fields)
         self._ended += self.watches.feed(step.events, watch)
 
@@ -156,6 +161,7 @@ class Session:
         mount, camera = self.face.mount(), self.face.camera()
         binning = _number(client, camera, "CCD_BINNING", "HOR_BIN")
         dec = _number(client, mount, "EQUATORIAL_EOD_COORD", "DEC") or 0.0
+        self._binned(int(binning or 1))  # binning changed while stopped
         self._here = (mount, camera, int(binning or 1), dec)
         if self.state is None or recalibrate or self.machine.calibration is not None:
             return
@@ -190,6 +196,17 @@ class Session:
                                                   here[0], here[1], here[2]))
         except OSError as e:
             logger.warning("calibration not kept: %s", e)
+
+    def _binned(self, binning: int) -> None:
+        """The frame just read at `binning`: a binning other than the one the guider runs at
+        (a live CCD_BINNING) scales the calibration, and the scaled one is kept."""
+        here = self._here
+        if here is None or here[2] == binning:
+            return
+        self._here = (here[0], here[1], binning, here[3])
+        self.apply(self.machine.rebinned(here[2], binning))
+        if self.machine.calibration is not None and self.machine.cal is None:
+            self._keep()
 
     async def dither(self, amount: float, ra_only: bool, settle: Settle,
                      watch: Watch | None = None) -> None:
@@ -284,9 +301,10 @@ class Session:
         data = b""
         motion = Motion(mount, _slewing(client, mount), _on_member(client, mount,
                                                                    "TELESCOPE_PIER_SIDE"))
+        binning = int(_number(client, self.face.camera(), "CCD_BINNING", "HOR_BIN") or 1)
         with client.waiters.watching(motion.hear):
             try:
-                frame = await self._camera(client).expose(self.face.exposure())
+                frame = await self._camera(client).expose(self.face.exposure(), binning=binning)
                 data = frame.data
                 stars, width, height = await asyncio.to_thread(_measure, data)
             except (RigError, FITSError, ImportError) as exc:
@@ -298,7 +316,7 @@ class Session:
                 self.last_frame = (self.frames, data)
         if _on_member(client, mount, "TELESCOPE_PARK") == "PARK" \
                 and self.machine.state in ("Guiding", "LostLock", "Calibrating"):
-            reason = f"the mount ({mount}) is parked: guiding stopped"
+            reason = said(Reason.PARKED, before=f"the mount ({mount}) ")
             logger.warning("%s", reason)
             self.apply(self.machine.mount_parked(reason))
             await self.tell_face()
@@ -307,12 +325,17 @@ class Session:
         pier = _on_member(client, mount, "TELESCOPE_PIER_SIDE")
         slewing = motion.moved(_slewing(client, mount), pier)
         seen = Seen(found, width, height, self.frames, time.monotonic(), pier, slewing, problem)
+        if found is not None:
+            self._binned(binning)
         step = self.machine.frame(seen)
         self.apply(step)
         await self._pulses(client, self.face.guider(), step.pulses)
         await self.tell_face()
         best = max(found, key=lambda s: s.flux) if found else None
-        await self.face.show(self.machine, self.frames, None if best is None else best.snr)
+        told = next((str(f.get("Msg") or f.get("Reason")) for name, f in step.events
+                     if name in ("Alert", "CalibrationFailed")), "")
+        await self.face.show(self.machine, self.frames, None if best is None else best.snr,
+                             reason=told)
         if data:
             await self.face.frame(data)
         if problem:
@@ -336,7 +359,8 @@ class Session:
             else f"the ST4 port of {device}"
         for failure in failures:
             if failure is not None:
-                self.apply(self.machine.pulse_failed(f"{who} refused a guide pulse: {failure}"))
+                self.apply(self.machine.pulse_failed(
+                    said(Reason.PULSE_REFUSED, f": {failure}", before=f"{who} ")))
                 break
 
 

@@ -16,6 +16,7 @@ from phd2client import Phd2Client
 from waiting import until
 
 from indipyagents.guider.calkeep import FILE_NAME
+from indipysimulators import guidecamera
 
 SETTLE = {"pixels": 1.5, "time": 3, "timeout": 60}
 
@@ -49,3 +50,38 @@ async def test_a_restarted_guider_guides_on_its_kept_calibration(tmp_path: Path)
             assert (await phd2.call("get_calibrated"))["result"] is True
             assert (await phd2.call("clear_calibration"))["result"] == 0
             assert not (tmp_path / "guider" / FILE_NAME).exists()
+
+
+@pytest.mark.timeout(600)
+async def test_a_live_binning_change_scales_the_calibration(tmp_path: Path) -> None:
+    """Guiding at binning 1, the guide camera's CCD_BINNING set to 2: the guider says the
+    calibration was scaled (PHD2's Alert), runs no calibration, and guides on (GuideSteps,
+    AGENT_GUIDER_STATE Guiding) with the RA and Dec rates halved; the kept calibration is the
+    scaled one, at binning 2, so a restart reuses it."""
+    state = tmp_path / "guider"
+    port = free_port()
+    async with guided_sky(phd2_port=port, state=str(state)) as (_ours, client):
+        await track_at(client)
+        await until(lambda: float(client.get("Guider Agent", "AGENT_GUIDER_PHD2", "PORT"))
+                    == port, timeout=20)
+        async with Phd2Client.connect(port) as phd2:
+            reply = await phd2.call("guide", {"settle": SETTLE, "recalibrate": True})
+            assert reply["result"] == 0, reply
+            ended = await phd2.wait_any(("CalibrationComplete", "CalibrationFailed"), 400)
+            assert ended["Event"] == "CalibrationComplete", ended
+            assert (await phd2.wait_event("SettleDone", 120))["Status"] == 0
+            before = json.loads((state / FILE_NAME).read_bytes())
+            assert before["binning"] == 1
+            await client.set(guidecamera.DEVICE, "CCD_BINNING", {"HOR_BIN": 2, "VER_BIN": 2},
+                             timeout=10)
+            alert = await phd2.wait_any(("Alert", "StartCalibration"), 60)
+            assert alert["Event"] == "Alert" and "binning 1 to 2" in alert["Msg"], alert
+            assert "calibration scaled" in alert["Msg"], alert
+            for _ in range(3):
+                step = await phd2.wait_any(("GuideStep", "StarLost", "StartCalibration"), 60)
+                assert step["Event"] == "GuideStep", (step, alert)
+            assert client.get("Guider Agent", "AGENT_GUIDER_STATE", "STATE") == "Guiding"
+            after = json.loads((state / FILE_NAME).read_bytes())
+            assert after["binning"] == 2
+            for axis in ("ra", "dec"):
+                assert after[axis] == pytest.approx([v / 2 for v in before[axis]]), axis

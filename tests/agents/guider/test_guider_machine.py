@@ -302,8 +302,8 @@ def test_the_way_back_is_one_pulse_as_long_as_the_leg() -> None:
 def test_a_long_way_back_is_cut_into_pulses_of_at_most_five_seconds() -> None:
     """A slow mount's leg of more than RETURN_PULSE_MS goes back in several frames, each pulse
     at most that long, all of it."""
+    from indipyagents.guider.calibrating import RETURN_PULSE_MS
     from indipyagents.guider.guidetypes import Tuning
-    from indipyagents.guider.machine import RETURN_PULSE_MS
 
     sky = Sky(rate=0.0005)
     machine = GuiderMachine(tuning=Tuning(step_ms=1500))

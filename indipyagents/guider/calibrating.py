@@ -1,0 +1,179 @@
+"""The guider's calibration (`Calibrating`, a part of `GuiderMachine`, pure): West pulses
+until the star moved MIN_CALIBRATION_DRIFT pixels, East back, North pulses to clear the Dec
+backlash until it moves, North pulses measured, South back; a star that does not move enough
+in MAX_CALIBRATION_STEPS fails with the reason; a star lost goes on with the next best one
+(`calretry`), and fails only when none remains.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .calkeep import rebinned
+from .calretry import next_star
+from .control import Calibration
+from .control import CalSteps
+from .control import did_not_move
+from .control import trusted_rate
+from .guidetypes import Seen
+from .guidetypes import Star
+from .guidetypes import Step
+from .guidetypes import Tuning
+from .phd2wire import Settle
+from .reasons import Reason
+from .reasons import said
+
+__all__ = ["RETURN_PULSE_MS", "Calibrating"]
+
+#: The longest pulse a frame of calibration's way back (East, South) sends, ms (shorter when
+#: the star would move more than 3/4 of the search radius: `_stays_near`).
+RETURN_PULSE_MS = 5000
+
+
+class Calibrating:
+    """The calibration's frames, for `GuiderMachine` (which holds the state and gives the
+    star and settle methods)."""
+
+    mount: str
+    tuning: Tuning
+    state: str
+    calibration: Calibration | None
+    position: tuple[float, float] | None
+    cal: CalSteps | None
+    pending_settle: Settle | None
+
+    lock: tuple[float, float] | None
+
+    def rebinned(self, old: int, new: int) -> Step:
+        """The guide camera's binning changed from `old` to `new` while the guider runs:
+        the calibration, lock and star scaled to the new pixels (guiding goes on); a
+        calibration under way, its steps measured in the old pixels, begins again."""
+        step = Step()
+        k = old / new
+        if self.calibration is not None:
+            self.calibration = rebinned(self.calibration, old, new)
+        if self.lock is not None:
+            self.lock = (self.lock[0] * k, self.lock[1] * k)
+            step.say("LockPositionSet", X=round(self.lock[0], 3), Y=round(self.lock[1], 3))
+        if self.position is not None:
+            self.position = (self.position[0] * k, self.position[1] * k)
+        what = "calibration scaled" if self.calibration is not None else ""
+        if self.cal is not None and self.position is not None:
+            self.cal = CalSteps(start=self.position)
+            what = "calibrating again"
+        if what:
+            step.say("Alert", Type="info", Msg=f"guide camera binning {old} to {new}: {what}")
+        return step
+
+    def _near(self, stars: tuple[Star, ...], where: tuple[float, float]) -> Star | None:
+        raise NotImplementedError
+
+    def _select(self, step: Step, star: Star) -> None:
+        raise NotImplementedError
+
+    def _start_guiding(self, step: Step, star: Star, settle: Settle, now: float) -> None:
+        raise NotImplementedError
+
+    def _end_settle(self, step: Step, why: str) -> None:
+        raise NotImplementedError
+
+    # -- calibration -------------------------------------------------------------------
+
+    def _cal_fail(self, step: Step, reason: str) -> None:
+        step.say("CalibrationFailed", Mount=self.mount, Reason=reason)
+        self.cal = None
+        self.state = "Looping"
+        self._end_settle(step, f"calibration failed: {reason}")
+
+    def _calibrating(self, step: Step, seen: Seen) -> None:
+        cal = self.cal
+        assert cal is not None and cal.start is not None
+        if seen.slewing:
+            self._cal_fail(step, said(Reason.SLEWED_CALIBRATING))
+            return
+        star = None if seen.stars is None or self.position is None \
+            else self._near(seen.stars, self.position)
+        if star is None:
+            self._cal_lost(step, seen, cal)
+            return
+        pos = self.position = (star.x, star.y)
+        t = self.tuning
+
+        def moved_since_start() -> tuple[float, float, float]:
+            assert cal is not None and cal.start is not None
+            ddx, ddy = pos[0] - cal.start[0], pos[1] - cal.start[1]
+            return ddx, ddy, math.hypot(ddx, ddy)
+
+        dx, dy, moved = moved_since_start()
+        step.say("Calibrating", Mount=self.mount,
+                 dir="North" if cal.phase == "Backlash" else cal.phase, dist=round(moved, 3),
+                 dx=round(dx, 3), dy=round(dy, 3), pos=[round(pos[0], 3), round(pos[1], 3)],
+                 step=cal.steps, State=f"{cal.phase} step {cal.steps}")
+        if cal.phase == "West":
+            if cal.steps and moved >= t.cal_drift:
+                cal.ra, why = trusted_rate(cal.measured(dx, dy, t.step_ms, "East"),
+                                           t.expected_ra)
+                if why:
+                    step.say("Alert", Msg=why, Type="warning")
+            elif cal.steps >= t.cal_steps:
+                self._cal_fail(step, did_not_move("RA", moved, t.cal_drift, cal.steps, t.step_ms))
+                return
+        if cal.phase == "East" and cal.back_ms <= 0:
+            cal.phase, cal.steps, cal.start = "Backlash", 0, pos
+        if cal.phase == "Backlash":
+            dx, dy, moved = moved_since_start()
+            if cal.steps and (moved >= t.bl_drift or cal.steps >= t.bl_steps):
+                cal.phase, cal.steps, cal.start = "North", 0, pos
+        if cal.phase == "North":
+            dx, dy, moved = moved_since_start()
+            if cal.steps and moved >= t.cal_drift:
+                assert cal.ra is not None
+                dec = cal.measured(dx, dy, t.step_ms, "South")
+                self.calibration = Calibration(cal.ra, dec, seen.pier_side)
+            elif cal.steps >= t.cal_steps:
+                self._cal_fail(step, did_not_move("Dec", moved, t.cal_drift, cal.steps, t.step_ms))
+                return
+        if cal.phase == "South" and cal.back_ms <= 0:
+            self._cal_done(step, star, seen.now)
+            return
+        direction = {"West": "W", "East": "E", "Backlash": "N", "North": "N",
+                     "South": "S"}[cal.phase]
+        ms = t.step_ms
+        if cal.phase in ("East", "South"):
+            ms = min(cal.back_ms, RETURN_PULSE_MS, self._stays_near(cal))
+            cal.back_ms -= ms
+        step.pulses[direction] = ms
+        cal.steps += 1
+
+    def _cal_lost(self, step: Step, seen: Seen, cal: CalSteps) -> None:
+        """The star lost: said, and the calibration begun again on the next best star (it
+        failed when none remains: `calretry`)."""
+        assert self.position is not None
+        x, y = self.position
+        lost = cal.lost + ((x, y),)
+        chosen = next_star(seen.stars, seen.width, seen.height, self.tuning.edge,
+                           self.tuning.search, lost)
+        problem = f" ({seen.problem})" if seen.problem else ""
+        if isinstance(chosen, str):
+            self._cal_fail(step, chosen + problem)
+            return
+        step.say("Alert", Type="warning", Msg=said(Reason.LOST_CALIBRATING,
+                                                   f" at ({x:.0f}, {y:.0f}){problem}"))
+        self._select(step, chosen)
+        self.cal = CalSteps(start=(chosen.x, chosen.y), lost=lost)
+        self._calibrating(step, seen)
+
+    def _stays_near(self, cal: CalSteps) -> int:
+        """The longest return pulse that moves the star 3/4 of the search radius at the rate
+        measured: a longer one (a fast guide rate in Dec) jumps it out of sight."""
+        rate = cal.ra if cal.phase == "East" else \
+            None if self.calibration is None else self.calibration.dec
+        speed = 0.0 if rate is None else math.hypot(*rate)
+        return max(1, int(0.75 * self.tuning.search / speed)) if speed > 0 else RETURN_PULSE_MS
+
+    def _cal_done(self, step: Step, star: Star, now: float) -> None:
+        self.cal = None
+        step.say("CalibrationComplete", Mount=self.mount)
+        settle = self.pending_settle or Settle()
+        self.pending_settle = None
+        self._start_guiding(step, star, settle, now)

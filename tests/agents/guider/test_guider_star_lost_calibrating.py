@@ -1,0 +1,72 @@
+"""Issue 89 item 3: a star lost during calibration, with real peers (our server, mount and guide
+camera simulators, the Guider Agent in-process: `guiderkit.guided_sky`). The Double Cluster
+is framed so that its brightest star sits 27 px from the right edge, where the calibration's
+West pulses push it (a West pulse moves the field +x in our guide camera); a calibration of
+30 px an axis pushes it out of the frame. The guider says it lost the star (PHD2's Alert,
+AGENT_GUIDER_STATE's message, the log) and calibrates on the next best star, then guides."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from guiderkit import AGENT
+from guiderkit import FIELD
+from guiderkit import MOUNT
+from guiderkit import guided_sky
+from guiderkit import track_at
+from peers import free_port
+from phd2client import Phd2Client
+from waiting import until
+
+from indipyagents.guider.reasons import Reason
+
+#: The guide camera's x moves 117 px for 0.01 h of RA here: the brightest star (x 500 at
+#: FIELD) framed at x 613, 27 px from the right edge (a guide star keeps 25).
+NEAR_EDGE = (FIELD[0] - 0.00962, FIELD[1])
+SETTLE = {"pixels": 1.5, "time": 2, "timeout": 60}
+
+
+@pytest.mark.timeout(400)
+async def test_a_star_pushed_out_during_calibration_gives_way_to_the_next(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """StarSelected near the right edge, then the Alert that the star was lost during
+    calibration (with what follows), a second StarSelected well inside, CalibrationComplete
+    with no CalibrationFailed, a settle Ok and Guiding. Fails on a guider that gives up at
+    the first star lost (CalibrationFailed 'the star was lost during calibration')."""
+    caplog.set_level(logging.WARNING, logger="indipyagents.guider")
+    port = free_port()
+    async with guided_sky(phd2_port=port) as (_ours, client):
+        await track_at(client, NEAR_EDGE)
+        # Frames of 1 s; pulses of 1.5 s (4.8 px at a 1x guide rate); 30 px an axis.
+        await client.set(MOUNT, "GUIDE_RATE", {"GUIDE_RATE_WE": 1.0, "GUIDE_RATE_NS": 1.0},
+                         timeout=10)
+        await client.set(AGENT, "AGENT_GUIDER_SETTINGS",
+                         {"EXPOSURE": 1.0, "STEP": 1.5, "MIN_CALIBRATION_DRIFT": 30.0},
+                         timeout=10)
+        await until(lambda: float(client.get(AGENT, "AGENT_GUIDER_PHD2", "PORT")) == port,
+                    timeout=20)
+        messages: list[str] = []
+        with client.waiters.watching(lambda e: getattr(e, "vectorname", "")
+                                     == "AGENT_GUIDER_STATE" and bool(
+                                         messages.append(str(e.message or "")))):
+            async with Phd2Client.connect(port) as phd2:
+                reply = await phd2.call("guide", {"settle": SETTLE, "recalibrate": True})
+                assert reply["result"] == 0, reply
+                first = await phd2.wait_event("StarSelected", 60)
+                assert first["X"] > 600, first
+                lost = await phd2.wait_any(("Alert", "CalibrationFailed",
+                                            "CalibrationComplete"), 200)
+                assert lost["Event"] == "Alert", lost
+                assert Reason.LOST_CALIBRATING.text in lost["Msg"], lost
+                again = await phd2.wait_event("StarSelected", 30)
+                assert again["X"] < 560, again
+                ended = await phd2.wait_any(("CalibrationComplete", "CalibrationFailed"), 200)
+                assert ended["Event"] == "CalibrationComplete", ended
+                done = await phd2.wait_event("SettleDone", 120)
+                assert done["Status"] == 0, done
+                await phd2.wait_event("GuideStep", 30)
+                assert client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Guiding"
+    assert any(Reason.LOST_CALIBRATING.text in m for m in messages), messages
+    assert any(Reason.LOST_CALIBRATING.text in r.getMessage()
+               and Reason.LOST_CALIBRATING.todo in r.getMessage() for r in caplog.records)
