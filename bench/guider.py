@@ -180,14 +180,14 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def agent_command(server_port: int, phd2_port: int) -> list[str]:
+def agent_command(server_port: int, phd2_port: int, agent_port: int) -> list[str]:
     """``indipy_agent_guider`` beside this interpreter (the venv's), else its module."""
     script = Path(sys.executable).parent / "indipy_agent_guider"
     head = [str(script)] if script.exists() else \
         [sys.executable, "-m", "indipyagents.guider.main"]
     if not script.exists() and shutil.which("indipy_agent_guider"):
         head = [str(shutil.which("indipy_agent_guider"))]
-    return head + ["--host", "127.0.0.1", "--port", str(free_port()), "--indi-host",
+    return head + ["--host", "127.0.0.1", "--port", str(agent_port), "--indi-host",
                    "127.0.0.1", "--indi-port", str(server_port), "--phd2-port",
                    str(phd2_port), "--phd2-host", "127.0.0.1"]
 
@@ -201,9 +201,11 @@ async def until(check: Any, timeout: float, what: str) -> None:
 
 
 async def measure(args: argparse.Namespace, server_port: int, phd2_port: int,
-                  agent: subprocess.Popen[bytes]) -> list[str]:
+                  agent: subprocess.Popen[bytes], agent_port: int) -> list[str]:
     """The figures, printed; the names of those missed."""
     missed: list[str] = []
+    if args.calibration_drift is not None:
+        await calibration_drift(agent_port, args.calibration_drift)
     async with indipyclient.connect("127.0.0.1", server_port) as client:
         await client.wait_for(MOUNT, "CONNECTION", timeout=20)
         await client.set(MOUNT, "CONNECTION", {"CONNECT": "On"}, timeout=10)
@@ -227,6 +229,16 @@ async def measure(args: argparse.Namespace, server_port: int, phd2_port: int,
         finally:
             sampler.cancel()
     return missed
+
+
+async def calibration_drift(agent_port: int, pixels: float) -> None:
+    """The agent's MIN_CALIBRATION_DRIFT set on its own server (shorter calibration steps:
+    a smoke run's quicker calibration, the same frames and pulses)."""
+    await until(lambda: _port_open(agent_port), 60, "the agent's INDI port")
+    async with indipyclient.connect("127.0.0.1", agent_port) as agent:
+        await agent.wait_for(AGENT, "AGENT_GUIDER_SETTINGS", timeout=20)
+        await agent.set(AGENT, "AGENT_GUIDER_SETTINGS", {"MIN_CALIBRATION_DRIFT": pixels},
+                        timeout=10)
 
 
 def _port_open(port: int) -> bool:
@@ -340,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds of guided and unguided pointing (default 120)")
     parser.add_argument("--exposure", type=float, default=2.0,
                         help="guide frames, seconds (default 2)")
+    parser.add_argument("--calibration-drift", type=float, default=None,
+                        help="the agent's MIN_CALIBRATION_DRIFT, pixels (default: its own)")
     parser.add_argument("--ra", type=float, default=None,
                         help="the target, JNow hours (default: the Double Cluster's)")
     parser.add_argument("--dec", type=float, default=None,
@@ -351,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
         args.dec = dec if args.dec is None else args.dec
     logging.basicConfig(level=logging.WARNING)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    server_port, phd2_port = free_port(), free_port()
+    server_port, phd2_port, agent_port = free_port(), free_port(), free_port()
     logs = Path(os.environ.get("TMPDIR", "/tmp"))
     with open(logs / f"bench-guider-server-{server_port}.log", "wb") as server_log, \
             open(logs / f"bench-guider-agent-{server_port}.log", "wb") as agent_log:
@@ -360,11 +374,11 @@ def main(argv: list[str] | None = None) -> int:
              str(server_port), "--no-announce", "--module", "indipysimulators.telescope",
              "--module", "indipysimulators.guidecamera"],
             env=env, stdout=server_log, stderr=server_log, start_new_session=True)
-        agent = subprocess.Popen(agent_command(server_port, phd2_port), env=env,
+        agent = subprocess.Popen(agent_command(server_port, phd2_port, agent_port), env=env,
                                  stdin=subprocess.DEVNULL, stdout=agent_log, stderr=agent_log,
                                  start_new_session=True)
         try:
-            missed = asyncio.run(measure(args, server_port, phd2_port, agent))
+            missed = asyncio.run(measure(args, server_port, phd2_port, agent, agent_port))
         finally:
             stop_group(agent)
             stop_group(server)
