@@ -213,6 +213,8 @@ async def measure(args: argparse.Namespace, server_port: int, phd2_port: int,
     """The figures, printed; the names of those missed."""
     missed: list[str] = []
     await name_devices(agent_port)
+    if args.calibration_drift is not None:
+        await calibration_drift(agent_port, args.calibration_drift)
     async with indipyclient.connect("127.0.0.1", server_port) as client:
         await client.wait_for(MOUNT, "CONNECTION", timeout=20)
         await client.set(MOUNT, "CONNECTION", {"CONNECT": "On"}, timeout=10)
@@ -236,6 +238,16 @@ async def measure(args: argparse.Namespace, server_port: int, phd2_port: int,
         finally:
             sampler.cancel()
     return missed
+
+
+async def calibration_drift(agent_port: int, pixels: float) -> None:
+    """The agent's MIN_CALIBRATION_DRIFT set on its own server (shorter calibration steps:
+    a smoke run's quicker calibration, the same frames and pulses)."""
+    await until(lambda: _port_open(agent_port), 60, "the agent's INDI port")
+    async with indipyclient.connect("127.0.0.1", agent_port) as agent:
+        await agent.wait_for(AGENT, "AGENT_GUIDER_SETTINGS", timeout=20)
+        await agent.set(AGENT, "AGENT_GUIDER_SETTINGS", {"MIN_CALIBRATION_DRIFT": pixels},
+                        timeout=10)
 
 
 def _port_open(port: int) -> bool:
@@ -349,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds of guided and unguided pointing (default 120)")
     parser.add_argument("--exposure", type=float, default=2.0,
                         help="guide frames, seconds (default 2)")
+    parser.add_argument("--calibration-drift", type=float, default=None,
+                        help="the agent's MIN_CALIBRATION_DRIFT, pixels (default: its own)")
     parser.add_argument("--ra", type=float, default=None,
                         help="the target, JNow hours (default: the Double Cluster's)")
     parser.add_argument("--dec", type=float, default=None,

@@ -94,6 +94,9 @@ class Session:
         self.size = (0, 0)
         self._wake = asyncio.Event()
         self._cameras: dict[str, IndiCamera] = {}
+        #: The camera whose pixel size was waited for (a camera that never says one costs
+        #: one wait a connection, not one a `pixel_scale`).
+        self._waited: IndiCamera | None = None
         #: The INDI requests waiting for their settle (`settlewatch`), and those ended.
         self.watches = SettleWatches()
         self._ended: list[Watch] = []
@@ -217,13 +220,20 @@ class Session:
         await self.tell_face()
         await self.face.show(self.machine, self.frames)
 
-    def pixel_scale(self) -> float | None:
-        """Arcseconds a pixel (CCD_INFO's pixel, binning 1, TELESCOPE_INFO's focal length)."""
+    async def pixel_scale(self) -> float | None:
+        """Arcseconds a pixel (CCD_INFO's pixel, binning 1, TELESCOPE_INFO's focal length).
+        The pixel is waited for (`IndiCamera.wait_pixel_size`, once a connection): indilib's
+        CCD defines CCD_INFO with zeros on a connect and says its size a moment later, so a
+        read at once gave no scale, and a calibration sized its steps from a guess."""
         client = self.link._client
         if client is None:
             return None
         camera = self._camera(client)
-        pixel = camera.pixel_size()
+        if camera is self._waited:
+            pixel = camera.pixel_size()
+        else:
+            pixel = await camera.wait_pixel_size()
+            self._waited = camera
         focal = _number(client, self.face.mount(), "TELESCOPE_INFO", "TELESCOPE_FOCAL_LENGTH")
         if pixel is None or not focal:
             return None
@@ -237,7 +247,7 @@ class Session:
         mount = self.face.mount()
         rate = _number(client, self.face.guider(), "GUIDE_RATE", "GUIDE_RATE_WE")
         dec = _number(client, mount, "EQUATORIAL_EOD_COORD", "DEC")
-        scale = self.pixel_scale()
+        scale = await self.pixel_scale()
         if not rate or dec is None or not scale:
             return 0.0
         return expected_rate(scale, rate, dec)
@@ -248,7 +258,7 @@ class Session:
         rate = _number(client, self.face.guider(), "GUIDE_RATE", "GUIDE_RATE_WE") \
             or _number(client, mount, "GUIDE_RATE", "GUIDE_RATE_WE") or 0.5
         dec = _number(client, mount, "EQUATORIAL_EOD_COORD", "DEC") or 0.0
-        scale = self.pixel_scale() or 2.5
+        scale = await self.pixel_scale() or 2.5
         return step_ms(self.face.value("MIN_CALIBRATION_DRIFT"), scale, rate, dec)
 
     # -- the loop --------------------------------------------------------------------------

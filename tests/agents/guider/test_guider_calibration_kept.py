@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from guiderkit import QUICK
 from guiderkit import guided_sky
 from guiderkit import phd2_guides_once
 from guiderkit import track_at
@@ -29,6 +30,7 @@ async def test_a_restarted_guider_guides_on_its_kept_calibration(tmp_path: Path)
     state = str(tmp_path / "guider")
     port = free_port()
     async with guided_sky(phd2_port=port, state=state) as (_ours, client):
+        await client.set("Guider Agent", "AGENT_GUIDER_SETTINGS", QUICK, timeout=10)
         await track_at(client)
         await until(lambda: float(client.get("Guider Agent", "AGENT_GUIDER_PHD2", "PORT"))
                     == port, timeout=20)
@@ -38,6 +40,7 @@ async def test_a_restarted_guider_guides_on_its_kept_calibration(tmp_path: Path)
 
     port = free_port()
     async with guided_sky(phd2_port=port, state=state) as (_ours, client):
+        await client.set("Guider Agent", "AGENT_GUIDER_SETTINGS", QUICK, timeout=10)
         await track_at(client)
         await until(lambda: float(client.get("Guider Agent", "AGENT_GUIDER_PHD2", "PORT"))
                     == port, timeout=20)

@@ -84,7 +84,9 @@ async def test_a_close_while_a_park_is_under_way_ends_parked(
     client, port = served
     dome = IndiDome(client, DOME, timeout=MOVE)
     await dome.unpark()
-    moved = await client.set(DOME, "ABS_DOME_POSITION", {"DOME_ABSOLUTE_POSITION": 300},
+    # 60 degrees from its park (azimuth 90): a park of several seconds to close during; 300 (150
+    # degrees away) made the turn and the park each twice as long (issue 90 item 6).
+    moved = await client.set(DOME, "ABS_DOME_POSITION", {"DOME_ABSOLUTE_POSITION": 150},
                              timeout=MOVE)
     assert moved.state == State.OK, moved
     sent = await asyncio.to_thread(setprop, port, f"{DOME}.DOME_PARK.PARK=On", timeout=10)
