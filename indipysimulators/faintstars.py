@@ -17,10 +17,10 @@ they give the whole sky's stars per square degree counted in the Tycho-2 and UCA
 16; Tycho-2 is complete to about V 11, UCAC4 to about 16, its magnitudes between V and R) to
 within 2%. The first table here, entered from memory of Allen's Astrophysical Quantities,
 gave 2.39, 12.5, 59.2 and 266: 3.9 to 8.1 times too few (log10 0.59, 0.76, 0.85 and 0.91), so
-each magnitude's column was raised by that much. The latitude dependence (the plane about 25
-times the pole's density to V 14, 40 times to V 16, as Bahcall & Soneira 1980's model of the
-Galaxy gives in shape) is the first table's and not checked against a printed table: treat
-it as within a factor of about 2. Standard library only.
+each magnitude's column was raised by that much. The latitude dependence (the plane about 28
+times the pole's density to V 14, 40 times to V 16) is the first table's: no printed table by
+latitude (Allen's, Bahcall & Soneira 1980's) was found to check it against, so treat the
+density at a given latitude as within a factor of about 2. Standard library only.
 """
 
 from __future__ import annotations
