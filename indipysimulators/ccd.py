@@ -40,7 +40,6 @@ import logging
 import math
 import operator
 import random
-import sys
 import time
 from array import array
 from collections.abc import Callable
@@ -60,6 +59,7 @@ from indipydriver.standard.vectortables import Param
 from indipydriver.standard.vectortables import VectorSpec
 from indipydriver.standard.vectortables import build
 
+from . import photometry
 from .serving import simulator_main
 from .siderole import SideRole
 from .skytime import sky_time
@@ -88,6 +88,8 @@ MAX_FWHM_PIXELS = 50.0
 SEEING_JITTER = 0.3
 #: A Gaussian's FWHM over its sigma, 2 sqrt(2 ln 2).
 FWHM_PER_SIGMA = 2 * math.sqrt(2 * math.log(2))
+#: A pixel's largest value.
+FULL = photometry.FULL_SCALE
 
 logger = logging.getLogger(__name__)
 
@@ -205,20 +207,13 @@ class SimulatedCamera:
         """A real camera would stop its shutter here; the simulated one has nothing to stop."""
 
     def render(self, exposure: Exposure) -> Image:
-        """The frame the client asked for, binned: noise on a background, plus the stars."""
+        """The frame the client asked for, binned: the bias, the sky and the dark current with
+        their shot noise and the read noise (`photometry`), plus the stars."""
         width, height = exposure.image_width, exposure.image_height
-        count = width * height
-        # The background, cheaply: each 16-bit pixel's low byte random (the noise), its high
-        # byte the level (bias and dark frames lower, flats bright).
-        level = {"Bias": 1, "Dark": 1, "Flat": 120}.get(exposure.frame_type, 3)
-        raw = bytearray(2 * count)
-        noise, base = (slice(0, None, 2), slice(1, None, 2))
-        if sys.byteorder == "big":
-            noise, base = base, noise
-        raw[noise] = random.randbytes(count)
-        raw[base] = bytes([level]) * count
-        pixels = array("H")
-        pixels.frombytes(bytes(raw))
+        mean, sigma = photometry.background(
+            exposure.frame_type, exposure.seconds, self.optics().arcsec_per_pixel,
+            exposure.bin_x * exposure.bin_y)
+        pixels = photometry.noise_frame(width * height, mean, sigma)
         if exposure.frame_type == "Light":
             self._draw_stars(pixels, exposure, width, height,
                              self.through_air(self.field_stars()))
@@ -278,6 +273,8 @@ class SimulatedCamera:
         C loop per row, not a Python statement per pixel."""
         bx, by = exposure.bin_x, exposure.bin_y
         sigma = self.star_sigma()
+        # The star's own shot noise: sqrt(electrons) / gain ADU, normal deviates from a pool.
+        normals = [z / math.sqrt(photometry.GAIN) for z in photometry.normals()]
         sx, sy = sigma / bx, sigma / by
         for star_x, star_y, flux in stars:
             # The star's centre in the binned image, (0, 0) at the frame's corner.
@@ -305,10 +302,13 @@ class SimulatedCamera:
                 if a >= b:
                     continue
                 start = row * width
+                light = list(map(scale.__mul__, profile[a - c0:b - c0]))
+                at = random.randrange(len(normals) - (b - a))
+                shot = map(operator.mul, map(math.sqrt, light), normals[at:at + b - a])
                 added = list(map(operator.add, pixels[start + a:start + b],
-                                 map(int, map(scale.__mul__, profile[a - c0:b - c0]))))
-                if max(added) > 65535:
-                    added = [min(65535, value) for value in added]
+                                 map(round, map(operator.add, light, shot))))
+                if max(added) > FULL or min(added) < 0:
+                    added = [min(FULL, max(0, value)) for value in added]
                 pixels[start + a:start + b] = array("H", added)
 
 

@@ -5,8 +5,8 @@ simulator snoops them) is precessed to J2000 to ask the catalogue (`starcatalogu
 is precessed back to the same JNow and placed by the gnomonic (TAN) projection about the
 pointing, so the frame is the sky of date, as a camera on a real mount sees it: north up
 (towards higher rows, the FITS way), east to the left (lower columns), rotation 0, the plate
-scale 206.265 x pixel size (um) / focal length (mm) arcseconds a pixel. A star of magnitude
-`REFERENCE_MAG` gives `REFERENCE_FLUX` ADU a second at binning 1, 2.5 magnitudes a factor 10.
+scale 206.265 x pixel size (um) / focal length (mm) arcseconds a pixel. A star's flux in ADU a
+second at binning 1 is `photometry`'s: a real 80 mm telescope's and sensor's numbers.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from datetime import datetime
 from indipycore.astro import precess_from_j2000
 
 from . import faintstars
+from . import photometry
 from .starcatalogue import StarCatalogue
 from .starcatalogue import jnow_to_j2000
 
@@ -25,12 +26,8 @@ from .starcatalogue import jnow_to_j2000
 #: 0.89 x 0.71 degrees at 2.49 arcseconds a pixel, which the Tycho-2 index files 4107-4109
 #: solve (fields under about 0.5 degrees they do not).
 FOCAL_LENGTH = 430.0
-#: A star's flux: REFERENCE_FLUX ADU a second (binning 1) at REFERENCE_MAG. Tycho-2's faint
-#: end (mag 12) stands well out of the background in a second, mag 6 saturates in a few.
-REFERENCE_MAG = 6.0
-REFERENCE_FLUX = 200000.0
 #: The faintest star drawn: below Tycho-2's end (about 12) the stars are `faintstars`'.
-MAG_LIMIT = 15.0
+MAG_LIMIT = faintstars.FAINT_END
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +50,8 @@ class Optics:
 
 
 def flux(mag: float) -> float:
-    """ADU a second at binning 1 of a star of magnitude `mag`."""
-    return REFERENCE_FLUX * 10 ** (-0.4 * (mag - REFERENCE_MAG))
+    """ADU a second at binning 1 of a star of magnitude `mag` (`photometry`'s chain)."""
+    return photometry.adu_per_second(mag)
 
 
 def project(ra: float, dec: float, ra0: float, dec0: float) -> tuple[float, float] | None:

@@ -23,6 +23,7 @@ from example_helpers import getprop
 from example_helpers import wait_listening
 
 from indipydriver.standard.camera import Exposure
+from indipysimulators import photometry
 from indipysimulators.ccd import FWHM_PER_SIGMA
 
 EXAMPLE = Path(ccd_simulator.__file__)
@@ -37,7 +38,7 @@ def test_a_light_frame_has_stars_and_a_dark_frame_none() -> None:
     assert (light.width, light.height) == (1280, 1024)
     assert sum(1 for p in light.pixels if p > 5000) > 50
     dark = camera.render(Exposure(1.0, 0, 0, 1280, 1024, frame_type="Dark"))
-    assert max(dark.pixels) < 512
+    assert max(dark.pixels) < photometry.BIAS + 10 * photometry.READ_NOISE / photometry.GAIN
     binned = camera.render(Exposure(1.0, 100, 100, 600, 400, 2, 4))
     assert (binned.width, binned.height, len(binned.pixels)) == (300, 100, 30000)
 
@@ -76,7 +77,9 @@ def test_the_stars_are_as_wide_as_the_focuser_says() -> None:
         # random.seed(None) seeds from the system, a different noise each time)
         light = camera.render(exposure).pixels
         random.seed(repr(fwhm))
-        blank = SimulatedCamera(stars=0).render(exposure).pixels
+        empty = SimulatedCamera(stars=0)
+        empty.focal_length = camera.focal_length  # the same sky a pixel (the plate scale's)
+        blank = empty.render(exposure).pixels
         sigma = (fwhm or 1.6 * FWHM_PER_SIGMA) / FWHM_PER_SIGMA
         box = max(8, math.ceil(5 * sigma))
         sizes[fwhm] = star_width(light, blank, 1280, x, y, box) / math.sqrt(2)

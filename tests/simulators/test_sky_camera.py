@@ -15,8 +15,10 @@ from astropy.time import Time
 from astropy.wcs import WCS
 
 from indipydriver.standard.camera import Exposure
+from indipysimulators import faintstars
 from indipysimulators.ccd import SimulatedCamera
 from indipysimulators.skyview import FOCAL_LENGTH
+from indipysimulators.skyview import MAG_LIMIT
 from indipysimulators.starcatalogue import default_catalogue
 
 WHEN = datetime(2026, 1, 15, 22, 0, tzinfo=UTC)
@@ -34,11 +36,14 @@ def expected_pixels(ra_hours: float, dec: float, width: int, height: int,
     wcs.wcs.cd = [[-scale, 0], [0, scale]]
     centre = SkyCoord(ra=ra_hours * 15, dec=dec, unit="deg", frame=FK5(equinox=Time(WHEN)))
     j2000 = centre.transform_to(FK5(equinox=Time("J2000")))
-    stars = default_catalogue().cone(j2000.ra.deg, j2000.dec.deg, 0.7)
-    sky = SkyCoord(ra=[s.ra for s in stars], dec=[s.dec for s in stars], unit="deg",
+    # The catalogue's stars and the synthetic faint ones (`faintstars`), both on the sky.
+    stars = [(s.ra, s.dec, s.mag)
+             for s in default_catalogue().cone(j2000.ra.deg, j2000.dec.deg, 0.7)]
+    stars += faintstars.cone(j2000.ra.deg, j2000.dec.deg, 0.7, MAG_LIMIT)
+    sky = SkyCoord(ra=[s[0] for s in stars], dec=[s[1] for s in stars], unit="deg",
                    frame=FK5(equinox=Time("J2000"))).transform_to(FK5(equinox=Time(WHEN)))
     x, y = wcs.all_world2pix(sky.ra.deg, sky.dec.deg, 0)
-    return [(float(px), float(py), s.mag) for px, py, s in zip(x, y, stars)
+    return [(float(px), float(py), s[2]) for px, py, s in zip(x, y, stars)
             if 0 <= px < width and 0 <= py < height]
 
 
