@@ -13,7 +13,12 @@ hardware): the device is connected again after a pause (`PAUSE`, not at every me
 refusal said once and the connection said when it comes at last.
 
 `keep` decides, as a pure function of what the keeper last knew of the device and what it
-hears; `Keeper` feeds it from a client's events and acts.
+hears; `Keeper` feeds it from a client's events and acts. The night's instruments, which
+connect a device before each use, ask `use_device` instead: the same rule, fed by what the
+client holds when it looks (a device defined afresh since the last look is a new object in the
+client's model: a driver restarted, the link made again), so a device a client disconnected
+while the night runs is not connected again behind the user's back (`DeviceLost` saying why:
+the night holds, waiting for it, as for a lost device).
 """
 
 from __future__ import annotations
@@ -24,15 +29,19 @@ from collections.abc import Callable
 from collections.abc import Collection
 from collections.abc import Coroutine
 from enum import Enum
+from weakref import WeakKeyDictionary
 
 from indipyclient import Client
 from indipyclient.model import events as ev
 from indipycore.protocol import State
 
+from .indiset import DEFINITION_WAIT
 from .indiset import connect_device
+from .protocols import DeviceLost
 from .protocols import RigError
 
-__all__ = ["PAUSE", "Act", "Heard", "Keeper", "Standing", "keep"]
+__all__ = ["PAUSE", "Act", "Heard", "Keeper", "Standing", "forget", "keep", "look_at",
+           "use_device"]
 
 logger = logging.getLogger(__name__)
 
@@ -226,3 +235,49 @@ def heard(state: State | None, on: bool, off: Heard) -> Heard:
         return Heard.REFUSED
     return Heard.ON if on else off
 
+
+#: Per client, each device looked at: the client's object for it then, and its standing.
+_LOOKED: WeakKeyDictionary[Client, dict[str, tuple[object, Standing]]] = WeakKeyDictionary()
+
+#: Why a device is not connected again: what a user reads in the night's state.
+LEFT_SAID = ("disconnected by a client: not connected again until a client connects it or "
+             "its driver restarts")
+
+
+def look_at(client: Client, device: str) -> Standing:
+    """`keep`'s standing of `device` as `client` holds it now, heard since the last look; a
+    client's DISCONNECT seen for the first time is said (logged) once."""
+    looked = _LOOKED.setdefault(client, {})
+    vector = client.devices.vector(device, "CONNECTION") if client.connected else None
+    if vector is None:
+        looked.pop(device, None)  # gone: defined again, it is fresh
+        return Standing.FRESH
+    held, standing = looked.get(device, (None, Standing.FRESH))
+    if held is not vector.device:  # defined afresh since (or never looked at)
+        standing = Standing.FRESH
+    if vector.state != State.BUSY:
+        off = Heard.OFF if standing == Standing.FRESH else Heard.TURNED_OFF
+        standing, act = keep(standing, heard(vector.state, vector["CONNECT"] == "On", off))
+        if act == Act.RESPECT:
+            logger.warning("%s was %s", device, LEFT_SAID)
+    looked[device] = (vector.device, standing)
+    return standing
+
+
+def forget(client: Client, devices: Collection[str]) -> None:
+    """What was looked at of `devices` forgotten: a night's start connects them whatever a
+    client did before."""
+    for device in devices:
+        _LOOKED.get(client, {}).pop(device, None)
+
+
+async def use_device(client: Client, device: str, *,
+                     appear: float = DEFINITION_WAIT) -> bool:
+    """`connect_device` for a device about to be used, unless a client disconnected it while
+    it stayed defined and the link stayed up (`DeviceLost` saying so); True when it had to
+    connect it."""
+    if look_at(client, device) == Standing.LEFT:
+        raise DeviceLost(device, LEFT_SAID)
+    connected = await connect_device(client, device, appear=appear)
+    look_at(client, device)  # seen connected: a DISCONNECT from now on is a client's
+    return connected
