@@ -40,10 +40,10 @@ from ..plan.model import FrameType
 from .indiset import ANSWER_WAIT
 from .indiset import OPTIONAL_WAIT
 from .indiset import command
-from .indiset import connect_device
 from .indiset import defined
 from .indiset import holds
 from .indiset import require
+from .keeper import use_device
 from .protocols import DeviceLost
 from .protocols import DeviceRefused
 from .protocols import Frame
@@ -158,7 +158,7 @@ class IndiCamera:
         devices `name_devices` named in ACTIVE_DEVICES again (a restarted driver forgot).
         CCD_BINNING, which `expose` sets, is waited for too: a client connected a moment ago
         (the agent started again mid-batch) may hold CCD_EXPOSURE before the rest."""
-        connected_now = await connect_device(self.client, self.name)
+        connected_now = await use_device(self.client, self.name)
         if connected_now:
             logger.warning("%s was not connected (its driver restarted?): connected again",
                            self.name)

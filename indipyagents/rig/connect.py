@@ -6,7 +6,8 @@ watchdog guards, `IndiGuardedDomes`, and when a lost device is back, `IndiPresen
 every rig carries); the focuser, the mount and the
 guider are built by the factories given (`IndiFocuser`, `IndiMount` of this folder once they exist), so this module does not
 depend on them. `connect_device` lives in ``indiset.py`` (the instruments connect again a
-device whose driver was restarted) and is named here too.
+device whose driver was restarted) and is named here too; they call it through
+`keeper.use_device`, which leaves alone a device a client disconnected while the night runs.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from .dome import IndiDome
 from .dome import IndiGuardedDomes
 from .indiset import CONNECT_WAIT
 from .indiset import connect_device
+from .keeper import forget
+from .keeper import use_device
 from .presence import IndiPresence
 from .protocols import DeviceLost
 from .protocols import Focuser
@@ -59,9 +62,10 @@ async def open_rig(client: Client, devices: Devices, *,
         if name and factory is None:
             raise ValueError(f"the plan names the {kind} {name!r}, but no {kind} factory "
                              "was given to open_rig")
-    await _connect_all(client, [name for name in (
-        devices.camera, devices.wheel, devices.focuser, devices.mount, devices.dome,
-        devices.guider) if name])
+    names = [name for name in (devices.camera, devices.wheel, devices.focuser,
+                               devices.mount, devices.dome, devices.guider) if name]
+    forget(client, names)  # a start connects them, whatever a client did before
+    await _connect_all(client, names)
     guarded = IndiGuardedDomes(client)
     camera = IndiCamera(client, devices.camera, local=local, sky=guarded)
     await camera.prepare()
@@ -91,9 +95,9 @@ async def _connect_all(client: Client, names: list[str]) -> None:
     for name in names:
         try:
             if any(isinstance(error, DeviceLost) for error in failed):
-                await connect_device(client, name, appear=LATER_WAIT)
+                await use_device(client, name, appear=LATER_WAIT)
             else:
-                await connect_device(client, name)
+                await use_device(client, name)
         except RigError as exc:
             failed.append(exc)
     if not failed:

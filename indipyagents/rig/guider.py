@@ -23,8 +23,8 @@ from indipycore.protocol import State
 
 from .indiset import ANSWER_WAIT
 from .indiset import command
-from .indiset import connect_device
 from .indiset import require
+from .keeper import use_device
 
 __all__ = ["CALIBRATION_WAIT", "IndiGuider"]
 
@@ -49,7 +49,7 @@ class IndiGuider:
         self._heard = False
 
     async def _ready(self) -> None:
-        await connect_device(self.client, self.name)
+        await use_device(self.client, self.name)
         await require(self.client, self.name, "AGENT_GUIDER_STATE")
         self._listen()
 

@@ -6,7 +6,9 @@ again defines its device again, disconnected. So "back" is: the server defines t
 CONNECTION again, and it is connected (CONNECT sent here, as `connect_device` does before each
 use). A device that never went (still defined and connected, but silent or failing) is said
 back only after one look's time, so a run that loses it again retries at the pace of its
-retry policy, never in a tight loop.
+retry policy, never in a tight loop. A device a client disconnected while it stayed
+defined (`keeper.use_device`) is not connected here: it is back once a client connects it, or
+its driver restarts.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import logging
 
 from indipyclient import Client
 
-from .indiset import connect_device
 from .indiset import is_connected
+from .keeper import use_device
 from .protocols import RigError
 
 __all__ = ["LOOK", "IndiPresence"]
@@ -41,8 +43,8 @@ class IndiPresence:
         while True:
             if self.client.connected:
                 try:
-                    await connect_device(self.client, device, appear=self.look)
-                except RigError as exc:  # not defined yet, or its CONNECT refused: look again
+                    await use_device(self.client, device, appear=self.look)
+                except RigError as exc:  # not defined yet, refused, left by a client: look again
                     logger.debug("%s not back yet: %s", device, exc)
                 else:
                     if is_connected(self.client, device):

@@ -10,8 +10,8 @@ from indipyclient.model.properties import PropertyVector
 from indipycore.protocol import State
 
 from .indiset import command
-from .indiset import connect_device
 from .indiset import require
+from .keeper import use_device
 from .protocols import DeviceLost
 from .protocols import DeviceRefused
 
@@ -37,7 +37,7 @@ class IndiWheel:
     async def prepare(self) -> None:
         """Ready for `select`: the wheel connected (again, after its driver was restarted) and
         FILTER_SLOT defined (`DeviceLost` otherwise)."""
-        await connect_device(self.client, self.name)
+        await use_device(self.client, self.name)
         await require(self.client, self.name, "FILTER_SLOT")
         # FILTER_NAME may come a moment after FILTER_SLOT to a client that just connected (an
         # agent started again): a plan checked before it came would find no filter named.

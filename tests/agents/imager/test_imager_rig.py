@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from indipyclient import Client
 from indipyclient import setBLOBVector
 from indipyclient import setNumberVector
 from indipycore.fits import read_header
+from indipyserver.drivers.executable import ExDriverConnection
 
 CCD, WHEEL = "CCD Simulator", "Filter Simulator"
 
@@ -158,25 +160,50 @@ async def test_a_bias_is_taken_at_the_shortest_exposure_and_out_of_range_is_refu
             await rig.camera.expose(seconds, frame_type=frame_type)
 
 
-async def test_a_camera_found_disconnected_is_connected_again_and_named_again(
-        client: Client) -> None:
-    """A camera whose driver restarted comes back disconnected, with its own ACTIVE_DEVICES:
-    the next expose connects it again and names the wheel again before the frame (what the
-    sequencer's retry of a lost frame relies on), so the frame's header has the wheel."""
-    rig = await open_rig(client, Devices(camera=CCD, wheel=WHEEL))
-    camera = rig.camera
-    await camera.name_devices(wheel=WHEEL)
+async def test_a_camera_found_disconnected_is_connected_again_and_named_again() -> None:
+    """A camera whose driver restarted (SIGKILL, restarted by our server) comes back
+    disconnected, with its own ACTIVE_DEVICES: the next expose connects it again and names
+    the wheel again before the frame (what the sequencer's retry of a lost frame relies on),
+    so the frame's header has the wheel."""
+    served = server()
+    ccd = served.add_exdriver("indi_simulator_ccd", max_restarts=1)
+    served.add_exdriver("indi_simulator_wheel", max_restarts=0)
+    assert isinstance(ccd, ExDriverConnection)
+    async with running(served), indipyclient.connect("127.0.0.1", served.port) as client:
+        rig = await open_rig(client, Devices(camera=CCD, wheel=WHEEL))
+        camera = rig.camera
+        await camera.name_devices(wheel=WHEEL)
+        pid = ccd.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        await until(lambda: ccd.pid not in (None, pid)
+                    and client.devices.vector(CCD, "CONNECTION") is not None
+                    and client.devices.vector(CCD, "ACTIVE_DEVICES") is not None, 30,
+                    "the camera's driver restarted and defined again")
+        assert not is_connected(client, CCD)
+        frame = await asyncio.wait_for(camera.expose(0.2), 60)
+        assert is_connected(client, CCD)
+        assert client.get(CCD, "ACTIVE_DEVICES", "ACTIVE_FILTER") == WHEEL
+        assert read_header(frame.data).values.get("FILTER") == client.get(
+            WHEEL, "FILTER_NAME", "FILTER_SLOT_NAME_1")
+
+
+async def test_a_camera_a_client_disconnected_is_left_so(client: Client) -> None:
+    """The camera connected by the rig, then disconnected by another client while it stays
+    defined (issue 89 item 1): the next expose does not connect it again but is DeviceLost
+    saying why, and it stays disconnected; once a client connects it, it is used again."""
+    rig = await open_rig(client, Devices(camera=CCD))
     async with indipyclient.connect(client.host, client.port) as other:
-        await other.set(CCD, "ACTIVE_DEVICES", {"ACTIVE_FILTER": "CCD Simulator"})
         await other.set(CCD, "CONNECTION", {"DISCONNECT": "On"})
-    await client.wait_for(CCD, "CONNECTION", state=("Idle", "Ok"))
-    await asyncio.sleep(0)
-    assert not is_connected(client, CCD)
-    frame = await asyncio.wait_for(camera.expose(0.2), 60)
-    assert is_connected(client, CCD)
-    assert client.get(CCD, "ACTIVE_DEVICES", "ACTIVE_FILTER") == WHEEL
-    assert read_header(frame.data).values.get("FILTER") == client.get(WHEEL, "FILTER_NAME",
-                                                                        "FILTER_SLOT_NAME_1")
+        await client.wait_for(CCD, "CONNECTION", state=("Idle", "Ok"))
+        await asyncio.sleep(0)
+        with pytest.raises(DeviceLost, match="disconnected by a client"):
+            await rig.camera.expose(0.2)
+        assert not is_connected(client, CCD)
+        await other.set(CCD, "CONNECTION", {"CONNECT": "On"})
+    await until(lambda: is_connected(client, CCD), 10, "connected by the other client")
+    frame = await asyncio.wait_for(rig.camera.expose(0.2), 60)
+    assert frame.format == ".fits"
 
 
 async def test_a_local_folder_takes_the_frame_as_the_cameras_file_no_blob(
