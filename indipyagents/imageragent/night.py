@@ -67,6 +67,7 @@ from ..sequencer.contracts import Observer
 from ..sequencer.engine import CLIENT_PAUSE
 from ..sequencer.engine import DEFAULT_RETRY
 from ..sequencer.engine import Sequencer
+from .mountsky import Noted
 from .mountsky import mount_sky_note
 
 __all__ = ["CLIENT_PAUSE", "ENV_STATE", "Night", "Unfinished", "can_autofocus",
@@ -188,6 +189,7 @@ class Night:
             if note is not None:  # said at the start, not found out at the first flip
                 logger.warning("plan %r: %s", plan.name, note)
                 self.notes.append(note)
+                observer = Noted(observer, note)
         problems = check_install(plan, can_autofocus, text=plan_text, source=plan.name)
         problems += check_against(plan, RigFacts.of(rig), text=plan_text, source=plan.name)
         if problems:  # every one, each at its line (the face names the plan's file)

@@ -6,8 +6,10 @@ after a meridian flip (expose, solve, sync, slew until within ``centre_tolerance
 solves each light frame, writes its WCS into the frame's FITS header, and, with ``centre``,
 re-centres before the next frame when the frame's centre drifted past ``centre_drift`` arcsec.
 ``centre_policy`` says what a failed centring does: "retry" (the default: by the run's retry
-policy, as a lost device; then the run pauses naming the solver), "skip" (the target's
-remaining frames are skipped) or "uncentred" (the frames are taken where the mount points).
+policy, as a lost device; then the run waits naming the solver and tries the centring again
+by itself ``centre_retry_after`` seconds later, 300 unless said; 0: it pauses until a client's
+START), "skip" (the target's remaining frames are skipped) or "uncentred" (the frames are
+taken where the mount points).
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ __all__ = ["CENTRE_KEYS", "POLICIES", "Centre", "centre_pairs", "read_centre"]
 CentrePolicy = Literal["retry", "skip", "uncentred"]
 POLICIES: tuple[CentrePolicy, ...] = ("retry", "skip", "uncentred")
 CENTRE_KEYS = ("centre", "centre_tolerance", "centre_drift", "centre_tries", "centre_exposure",
-               "centre_policy", "solve_frames")
+               "centre_policy", "centre_retry_after", "solve_frames")
 #: Bounds of sense: a tolerance past a degree or a minute's frame is a typo.
 MAX_TOLERANCE = 3600.0
 MAX_TRIES = 20
 MAX_EXPOSURE = 60.0
+#: A day: a wait past it is a typo (the night's end ends the wait anyway).
+MAX_RETRY_AFTER = 86400.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class Centre:
     tries: int = 5
     exposure: float = 5.0
     policy: CentrePolicy = "retry"
+    retry_after: float = 300.0   # seconds; 0: "retry" pauses for a client's START
     solve_frames: bool = False
 
 
@@ -64,6 +69,8 @@ def read_centre(data: Table, path: KeyPath) -> Centre:
         exposure=fields.number(data, path, "centre_exposure", 5.0, low=0.0, above=True,
                                cap=MAX_EXPOSURE),
         policy=fields.choice(data, path, "centre_policy", "retry", POLICIES),
+        retry_after=fields.number(data, path, "centre_retry_after", 300.0, low=0.0,
+                                  cap=MAX_RETRY_AFTER),
         solve_frames=fields.boolean(data, path, "solve_frames", False))
     if enabled and "ra" not in data:
         raise Invalid(path + ("centre",),
@@ -79,7 +86,8 @@ def centre_pairs(centre: Centre) -> dict[str, object]:
     if centre.enabled:
         pairs = {"centre": True, "centre_tolerance": centre.tolerance,
                  "centre_drift": centre.drift, "centre_tries": centre.tries,
-                 "centre_exposure": centre.exposure, "centre_policy": centre.policy}
+                 "centre_exposure": centre.exposure, "centre_policy": centre.policy,
+                 "centre_retry_after": centre.retry_after}
     if centre.solve_frames:
         pairs["solve_frames"] = True
     return pairs

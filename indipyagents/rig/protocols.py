@@ -40,8 +40,13 @@ class DeviceLost(RigError):
 
 class ToolLost(DeviceLost):
     """A tool of the night's own that failed (the plate solver), not a device a server
-    defines: retried as a lost device, then the run pauses naming it and why; no `Presence`
-    can tell it is back, so nothing waits for it to be (issue 89 item 9(b))."""
+    defines: retried as a lost device, then, with `retry_after` seconds (> 0), the run waits
+    that long on its clock and tries again by itself; with 0 it pauses naming it and why. No
+    `Presence` can tell it is back, so nothing waits for it to be (issue 89 item 9(b))."""
+
+    def __init__(self, device: str, reason: str, retry_after: float = 0.0) -> None:
+        super().__init__(device, reason)
+        self.retry_after = retry_after
 
 
 class Frame:

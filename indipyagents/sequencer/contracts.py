@@ -78,6 +78,7 @@ class Progress:
     block: str = ""             # a scheduled plan's block in hand and the next
     schedule: str = ""          # a scheduled plan's blocks tonight, a line each
     picture: str = ""           # tonight as SVG (schedule/picture.py)
+    note: str = ""              # what the night said at its start (e.g. its mount's sky)
 
 
 class Observer(Protocol):

@@ -10,9 +10,9 @@ meridian flip, dither, autofocus) each decide and act with their own memory, res
 the journal's notes.
 
 Failures: a `DeviceLost` retries the step by the retry policy; past the retries the run waits
-for the device (Alert naming it) until the rig's `Presence` says it is back. A `DeviceRefused`,
-a `ToolLost` (no device: the plate solver) or a lost device without a `Presence` pauses the
-run naming it (journalled). Every rig call is bounded (`Hands`): a silent device is lost.
+(Alert naming it, `toolwait`) for the device its `Presence` sees back, or its tool's (the
+solver's) `retry_after`; else (a `DeviceRefused` too) it pauses naming it (journalled). Every
+rig call is bounded (`Hands`): a silent device is lost.
 
 Pause and abort, at any time: `pause()` lets the step in hand end (a frame being exposed is
 finished and saved, as INDIGO's pause does; a wait is cut short and waited again on resume),
@@ -55,7 +55,6 @@ from ..plan.steps import frames
 from ..rig.protocols import DeviceLost
 from ..rig.protocols import Rig
 from ..rig.protocols import RigError
-from ..rig.protocols import ToolLost
 from .contracts import FocusRun
 from .contracts import Observer
 from .contracts import RunState
@@ -76,6 +75,8 @@ from .scheduledorder import AnyStep
 from .scheduledorder import ScheduledOrder
 from .stepwork import Done
 from .stepwork import StepWork
+from .toolwait import wait_for
+from .toolwait import waiting_said
 from .triggers import triggers
 
 __all__ = ["CLIENT_PAUSE", "DEFAULT_RETRY", "ENDED_UNSAFE", "SKY_FREE", "Sequencer"]
@@ -139,7 +140,7 @@ class Sequencer:
         self._cause = ""
         self._told = False  # a client said safe or unsafe (else the journal's hold stands)
         self._ending = ""   # the abort's reason, which the run ends with
-        self.lost = ""      # the device lost past the retries that the run waits for
+        self.lost, self._after = "", 0.0  # what the run waits for, how long (`toolwait.Wait`)
         self.step_index = 0  # these three as `progressof.Running` reads them
         self.current: FrameStep | None = None
         self._task: asyncio.Task[Done | None] | None = None
@@ -324,9 +325,9 @@ class Sequencer:
         except RetriesExhausted as exhausted:
             lost = exhausted.__cause__
             self.reason = f"{lost} (tried {exhausted.failures + 1} times)"
-            if isinstance(lost, DeviceLost) and not isinstance(lost, ToolLost) \
-                    and self.rig.presence is not None:
-                self.lost = lost.device
+            wait = wait_for(lost, self.rig.presence is not None)
+            if wait is not None:  # a device back, or a tool's next try on the clock
+                self.lost, self._after = wait.device, wait.after
                 return Event.DEVICE_LOST, None
             return Event.STEP_FAILED, None
         except RigError as refused:
@@ -380,12 +381,11 @@ class Sequencer:
         """Wait for the device lost past the retries (the rig's `Presence`), a pause, an
         abort, or the night_end. Back: journalled, and on as a restart would: the camera
         prepared again, a schedule made again from what remains, the step taken again."""
-        device, why = self.lost, self.reason
-        self.reason = f"{why}; waiting for {device} to come back"
+        device, why, presence = self.lost, self.reason, self.rig.presence
+        self.reason = waiting_said(why, device, self._after, self.hands.clock())
         await self._report()
-        presence = self.rig.presence
-        woke = await self._held(Phase.WAITING,
-                                None if presence is None else presence.back(device))
+        woke = await self._held(Phase.WAITING, self.hands.sleep(self._after) if self._after
+                                else None if presence is None else presence.back(device))
         self.reason = why  # a client's pause meanwhile: paused naming the device
         if woke is Woke.NIGHT_OVER:
             self._night_over(f"ended: waiting for {device} past the end of the night")
@@ -401,7 +401,7 @@ class Sequencer:
         elif self.control.phase is Phase.PAUSED:
             await self._report()
 
-    async def _held(self, phase: Phase, back: Awaitable[None] | None = None) -> Woke:
+    async def _held(self, phase: Phase, back: Awaitable[object] | None = None) -> Woke:
         return await wait_held(lambda: self.control.phase is phase, self._stir,
                                night_end=self.plan.safety.night_end, clock=self.hands.clock,
                                sleep=self.hands.sleep, back=back)

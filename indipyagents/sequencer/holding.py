@@ -42,7 +42,7 @@ class Woke(enum.Enum):
 async def wait_held(holding: Callable[[], bool], stir: asyncio.Event, *,
                     night_end: datetime | None, clock: Callable[[], datetime],
                     sleep: Callable[[float], Awaitable[object]],
-                    back: Awaitable[None] | None = None) -> Woke:
+                    back: Awaitable[object] | None = None) -> Woke:
     """Wait while `holding()`: woken by `stir`, a nap of at most `NAP` (the night's `clock`
     and `sleep`) to look at `night_end`, or `back` done. `back` is cancelled however the
     wait ends, never left behind."""

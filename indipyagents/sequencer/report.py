@@ -2,7 +2,8 @@
 engine, shown on the face's vectors: SEQUENCE_STATE (Busy while it runs, Ok once done, Alert
 with the reason, Idle when a client paused it, Busy "held: unsafe (<cause>)" while held for
 safety, Alert "<device>: ...; waiting for <device> to come back" while a lost device is awaited), AGENT_IMAGER_STATS, AGENT_LAST_FRAME, and AGENT_SAFETY as the run has it (a run
-resumed after a restart holds by its journal, and shows it)."""
+resumed after a restart holds by its journal, and shows it). A note the night said at its
+start (`Progress.note`) follows the message until it moves on."""
 
 from __future__ import annotations
 
@@ -49,8 +50,8 @@ class SequenceReport:
         else:
             state = _STATES[progress.state]
             message = progress.reason or ("done" if progress.state is RunState.DONE else "")
-        if progress.block:
-            message = f"{message}; {progress.block}" if message else progress.block
+        for said in (progress.block, progress.note):
+            message = f"{message}; {said}" if message and said else message or said
         await made.state.send_setVector(state=state, message=message[:MESSAGE])
         await self._show_schedule(progress)
         sequencer = self._sequencer()

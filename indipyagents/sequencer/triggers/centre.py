@@ -8,8 +8,10 @@ expose, solve with astrometry.net's ``solve-field``, sync the mount, slew, until
 tolerance or the tries are spent), run in-process on the night's own rig, bounded as every
 call of the night is: no second client, no vectors to wait on, and the camera's frames stay
 the night's. A failure follows the target's ``centre_policy``: "retry" is a `ToolLost`
-naming the solver (the run's retry policy, then a pause saying why: never a wait for a
-device of that name, which no server defines), "skip" skips the
+naming the solver (the run's retry policy, then a wait of ``centre_retry_after`` on the
+night's clock, said with its next try's time, and the centring tried again by itself; 0: a
+pause saying why. Never a wait for a device of that name, which no server defines), "skip"
+skips the
 target's remaining frames (each step done, nothing saved, journalled "skipped"), "uncentred"
 goes on where the mount points. A mount that refuses the sync or the slew pauses the night
 naming it (`DeviceRefused`).
@@ -124,7 +126,7 @@ class CentreTarget:
         hands.journal.note("centre", target=index, ok=False, reason=reason, policy=policy,
                            skipped=policy == "skip")
         if policy == "retry":
-            raise ToolLost(SOLVER, said)
+            raise ToolLost(SOLVER, said, retry_after=target.centre.retry_after)
         if policy == "skip":
             self.skipped.add(index)
             raise SkipFrame(f"{said}; its remaining frames are skipped (centre_policy = skip)")

@@ -35,6 +35,7 @@ from test_night_schedule import START
 from waiting import until
 
 import indipyclient
+from indipyagents.astrometry.solver import INDEX_DIR
 from indipyagents.astrometry.solver import Solver
 from indipyagents.astrometry.wcs import separation
 from indipyagents.journal import Journal
@@ -45,6 +46,8 @@ from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Target
 from indipycore.astro import precess_to_j2000
+from indipycore.retrypolicy import ConstantBackoff
+from indipycore.retrypolicy import Retry
 
 MOUNT = "Python Mount"
 #: The Double Cluster (J2000): rich in Tycho-2 stars and always above Greenwich's horizon.
@@ -145,11 +148,12 @@ async def test_a_failing_solver_skips_or_images_uncentred_by_the_policy(
 @pytest.mark.timeout(240)
 async def test_a_solver_failing_then_working_pauses_naming_it_then_the_night_goes_on(
         tmp_path: Path) -> None:
-    """Issue 89 item 9(b): with ``centre_policy = "retry"`` (the default) a solver that fails
-    (clouds: here a solve-field that answers no solution) is retried by the run's retry
-    policy, then the run pauses naming the solver and why, as plan-reference says; it never
-    waits for a "device" called the plate solver, which no server defines. The solver working
-    again (the real solve-field), a client's START takes the frames."""
+    """Issue 89 item 9(b): with ``centre_policy = "retry"`` (the default) and
+    ``centre_retry_after = 0``, a solver that fails (clouds: here a solve-field that answers
+    no solution) is retried by the run's retry policy, then the run pauses naming the solver
+    and why, as plan-reference says; it never waits for a "device" called the plate solver,
+    which no server defines. The solver working again (the real solve-field), a client's
+    START takes the frames. (The default retry on a clock: the test below.)"""
     program = tmp_path / "solve-field"
     program.write_text("#!/bin/sh\nexit 1\n")
     program.chmod(0o755)
@@ -158,7 +162,8 @@ async def test_a_solver_failing_then_working_pauses_naming_it_then_the_night_goe
         agent.agent.night.solver = Solver(str(program))
         client = agent.client
         await mount_off(client)
-        plan = night("retried", centred("Double", 1, tries=3), camera=CCD, mount=MOUNT)
+        plan = night("retried", centred("Double", 1, tries=3, retry_after=0.0), camera=CCD,
+                     mount=MOUNT)
         await load_and_start(client, tmp_path, plan)
         state, message = await sequence_ends(client, 120)
         assert state == "Alert", message
@@ -172,6 +177,41 @@ async def test_a_solver_failing_then_working_pauses_naming_it_then_the_night_goe
         state, message = await sequence_ends(client, 150)
         assert state == "Ok", message
         assert [name.split("_")[0] for name in fits_files(agent.frames / "night")] == ["Double"]
+        assert centre_note(agent.frames / "night", plan)["ok"] is True
+
+
+@pytest.mark.timeout(240)
+async def test_a_solver_failing_then_working_is_tried_again_on_its_clock_with_no_start(
+        tmp_path: Path) -> None:
+    """Issue 89 item 9(b), the default: past the run's retries the night waits
+    ``centre_retry_after`` (here 4 s), saying its next try in SEQUENCE_STATE, and tries the
+    centring again by itself. The solver is astrometry.net's solve-field, pointed at an index
+    folder with no index for the camera's field (it cannot solve), then the index restored
+    there (Debian's Tycho-2 files): the night centres and takes its frames, no client's START."""
+    index = tmp_path / "index"
+    index.mkdir()
+    once_more = Retry(ConstantBackoff(1.0), retries=1)  # the run's retries, spent quickly
+    async with hosted(tmp_path, CCD_PROGRAM, TELESCOPE_PROGRAM, retry=once_more) as agent:
+        assert agent.agent.night is not None
+        agent.agent.night.solver = Solver(index_dir=str(index))
+        client = agent.client
+        await mount_off(client)
+        plan = night("clocked", centred("Double", 2, tries=2, retry_after=4.0), camera=CCD,
+                     mount=MOUNT)
+        await load_and_start(client, tmp_path, plan)
+        await until(lambda: "next try at" in sequence(client)[1], 120, "the timed wait said")
+        state, message = sequence(client)
+        assert state == "Alert", message
+        assert message.startswith("the plate solver failed: next try at "), message
+        assert "by itself; the plate solver: centring Double failed: no index file" in message
+        assert fits_files(agent.frames / "night") == []
+        for made in Path(INDEX_DIR).glob("index-*.fits"):  # the index restored
+            (index / made.name).symlink_to(made)
+        await until(lambda: sequence(client)[0] == "Busy", 20, "the next try, by itself")
+        state, message = await sequence_ends(client, 150)
+        assert state == "Ok", message
+        assert [name.split("_")[0] for name in fits_files(agent.frames / "night")] == \
+            ["Double", "Double"]
         assert centre_note(agent.frames / "night", plan)["ok"] is True
 
 
