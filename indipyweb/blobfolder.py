@@ -97,34 +97,19 @@ class BlobFolder:
         return None
 
 
-#: Where the sky's median lands (0..1), and how many noise sigmas under it is black: the
-#: screen transfer function's automatic defaults (PixInsight's AutoSTF, also Siril's).
-BACKGROUND, SHADOWS = 0.25, 2.8
-
-
-def _midtones(m: float, x: Any) -> Any:
-    """The midtones transfer function: 0 -> 0, m -> 0.5, 1 -> 1."""
-    return (m - 1) * x / ((2 * m - 1) * x - m)
-
-
 def auto_stretch(pixels: Any) -> Any:
-    """Pixels (any numbers, NaN allowed) as 0..1: black a little under the sky's median (by
-    its noise, the median absolute deviation), the median at `BACKGROUND`, brighter pixels
-    raised steeply. A percentile stretch put a guide frame's sky, mostly noise, at mid-grey
-    and its few star pixels gained nothing (issue 89 item 11)."""
+    """Pixels (any numbers, NaN allowed) as 0..1 by the automatic screen stretch
+    (`imaging.stretch`'s "sky" limits and "midtones"): a percentile stretch put a guide frame's
+    sky, mostly noise, at mid-grey and its few star pixels gained nothing (issue 89 item 11)."""
     import numpy as np
 
+    from .imaging.stretch import midtones
+    from .imaging.stretch import sky_limits
+
     finite = pixels[np.isfinite(pixels)]
-    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    low, high = sky_limits(finite) if finite.size else (0.0, 1.0)
     scaled = np.clip((np.nan_to_num(pixels, nan=low) - low) / max(high - low, 1e-12), 0, 1)
-    sky = float(np.median(scaled))
-    noise = 1.4826 * float(np.median(np.abs(scaled - sky)))
-    black = max(0.0, sky - SHADOWS * noise)
-    shown = np.clip((scaled - black) / max(1.0 - black, 1e-12), 0, 1)
-    middle = (sky - black) / max(1.0 - black, 1e-12)
-    if not 0.0 < middle < 1.0:
-        return shown
-    return np.clip(_midtones(float(_midtones(BACKGROUND, middle)), shown), 0, 1)
+    return midtones(scaled, float(np.median(scaled)))
 
 
 @lru_cache(maxsize=16)
