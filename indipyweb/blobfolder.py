@@ -13,8 +13,9 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-__all__ = ["IMAGE_TYPES", "BlobFile", "BlobFolder", "fits_preview"]
+__all__ = ["IMAGE_TYPES", "BlobFile", "BlobFolder", "auto_stretch", "fits_preview"]
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,21 @@ class BlobFolder:
         return None
 
 
+def auto_stretch(pixels: Any) -> Any:
+    """Pixels (any numbers, NaN allowed) as 0..1 by the automatic screen stretch
+    (`imaging.stretch`'s "sky" limits and "midtones"): a percentile stretch put a guide frame's
+    sky, mostly noise, at mid-grey and its few star pixels gained nothing (issue 89 item 11)."""
+    import numpy as np
+
+    from .imaging.stretch import midtones
+    from .imaging.stretch import sky_limits
+
+    finite = pixels[np.isfinite(pixels)]
+    low, high = sky_limits(finite) if finite.size else (0.0, 1.0)
+    scaled = np.clip((np.nan_to_num(pixels, nan=low) - low) / max(high - low, 1e-12), 0, 1)
+    return midtones(scaled, float(np.median(scaled)))
+
+
 @lru_cache(maxsize=16)
 def _cached_fits_preview(path: str, mtime_ns: int, size: int) -> bytes | None:
     try:
@@ -106,8 +122,9 @@ def _cached_fits_preview(path: str, mtime_ns: int, size: int) -> bytes | None:
 
 
 def fits_preview(data: bytes, size: int = PREVIEW_SIZE) -> bytes:
-    """A PNG of the first image in a FITS file: an asinh stretch between the 0.5 and 99.5
-    percentiles, the largest side at most `size` pixels; colour cubes (3 planes) in colour."""
+    """A PNG of the first image in a FITS file, auto-stretched (`auto_stretch`) so a guide
+    frame's faint stars show on a dark sky, the largest side at most `size` pixels; colour
+    cubes (3 planes) in colour."""
     import numpy as np
     from astropy.io import fits  # type: ignore[import-untyped]
     from PIL import Image
@@ -120,11 +137,7 @@ def fits_preview(data: bytes, size: int = PREVIEW_SIZE) -> bytes:
     colour = pixels.ndim == 3 and pixels.shape[0] == 3
     if pixels.ndim > 2 and not colour:
         pixels = pixels.reshape(-1, *pixels.shape[-2:])[0]
-    finite = pixels[np.isfinite(pixels)]
-    low, high = (np.percentile(finite, (0.5, 99.5)) if finite.size else (0.0, 1.0))
-    scaled = np.clip((np.nan_to_num(pixels, nan=low) - low) / max(high - low, 1e-12), 0, 1)
-    stretched = np.arcsinh(10 * scaled) / np.arcsinh(10)
-    grey = (stretched * 255).astype(np.uint8)
+    grey = (auto_stretch(pixels) * 255).astype(np.uint8)
     # FITS rows run bottom to top; images top to bottom
     picture = (Image.fromarray(np.flipud(np.moveaxis(grey, 0, -1)), "RGB") if colour
                else Image.fromarray(np.flipud(grey), "L"))

@@ -145,3 +145,15 @@ def block_line(block: Block) -> str:
 def blocks_text(blocks: Sequence[Block]) -> str:
     """Tonight's blocks, one line each (AGENT_SCHEDULE)."""
     return "\n".join(block_line(block) for block in blocks) or "no block tonight"
+
+
+def done_tonight(before: Sequence[Block], night: Night | None, now: datetime) -> tuple[Block, ...]:
+    """The blocks of tonight already done at `now`, kept for the picture when the schedule is
+    made again from `now` (a new schedule starts at `now`, so what came before would vanish):
+    the blocks `before` (done at an earlier re-plan) and those of the schedule being replaced
+    that began before `now`, each cut at `now` (issue 89 item 11)."""
+    if night is None:
+        return tuple(before)
+    begun = tuple(Block(b.target, b.start, min(b.end, now), b.frames, b.index, b.slewing)
+                  for b in night.blocks if b.start < now)
+    return (*before, *begun)

@@ -42,6 +42,7 @@ from ..schedule.order import Replan
 from ..schedule.order import block_line
 from ..schedule.order import blocks_text
 from ..schedule.order import choose
+from ..schedule.order import done_tonight
 from ..schedule.order import in_hand
 from ..schedule.order import night_and_never
 from ..schedule.picture import night_svg
@@ -106,6 +107,7 @@ class ScheduledOrder:
         self.night: Night | None = None
         self.place: Place | None = None
         self._picture: tuple[object, str] = (None, "")
+        self.done: tuple[Block, ...] = ()  # tonight's blocks done: drawn, marked done
         self._pointed: int | None = None     # the target the last slew of this run reached
         self._slewing: tuple[str, int] | None = None
         self._ids = itertools.count(1)
@@ -200,8 +202,11 @@ class ScheduledOrder:
     def _schedule(self, place: Place, now: datetime) -> None:
         self._first_night(place, now)
         self.coming = None
-        self.night, never = night_and_never(self.plan, place, now, self.control.done,
-                                            self._pointed)
+        night, never = night_and_never(self.plan, place, now, self.control.done,
+                                       self._pointed)
+        same = self.night is not None and self.night.date == night.date
+        self.done = done_tonight(self.done if same else (), self.night if same else None, now)
+        self.night = night
         self.blocks, self.place = self.night.blocks, place
         if never != self.never:
             for item in never:
@@ -239,9 +244,11 @@ class ScheduledOrder:
             return ""
         now = self.hands.clock()
         current = in_hand(night.blocks, now)[0]
-        key = (id(night), current)
+        done = () if self.coming else self.done
+        key = (id(night), current, done)
         if self._picture[0] != key:
-            self._picture = (key, night_svg(self.plan, place, night, now=now, in_hand=current))
+            self._picture = (key, night_svg(self.plan, place, night, now=now, in_hand=current,
+                                            done=done))
         return self._picture[1]
 
     def listing(self) -> str:

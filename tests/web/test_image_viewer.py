@@ -15,6 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from astropy.io import fits
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from peers import free_port
 from PIL import Image
 from playwright.sync_api import Browser
@@ -150,6 +153,25 @@ def test_limits_and_stretches() -> None:
     assert sum(counts["counts"]) == data.size and counts["low"] == 0 and counts["high"] == 1000
     with pytest.raises(ValueError):
         limits(data, "nonsense")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(100, 20000), st.floats(2, 200), st.integers(0, 2**32 - 1))
+def test_the_sky_and_midtones_stretch_puts_any_sky_dark_and_stars_bright(
+        level: float, noise: float, seed: int) -> None:
+    """Issue 89 item 11 (the guide-frame thumbnail): whatever the sky's level and noise, "sky"
+    limits and the "midtones" stretch put the sky's median at about a quarter (64) and a star
+    ten noise sigmas over the sky far above it; any NaN or a hot pixel changes nothing."""
+    rng = np.random.default_rng(seed)
+    frame = rng.normal(level, noise, (120, 160)).astype(np.float32)
+    frame[60, 80] = level + 10 * noise  # a faint star's peak
+    frame[5, 5] = 65535.0  # a hot pixel
+    frame[0, 0] = np.nan
+    lims = limits(frame, "sky")
+    out = stretch_to_bytes(frame, lims, "midtones")
+    assert 58 <= np.median(out) <= 70
+    assert int(out[60, 80]) >= 140  # over twice the sky
+    assert int(out[5, 5]) == 255
 
 
 async def test_a_large_frame_is_shown_from_a_downsampled_level_and_zoomed_at_full_resolution(

@@ -69,3 +69,29 @@ def test_colour_cubes_nans_and_broken_files() -> None:
 def test_a_broken_fits_file_in_the_folder_has_no_preview(tmp_path: Path) -> None:
     (tmp_path / "broken.fits").write_bytes(b"SIMPLE  = not really")
     assert BlobFolder(tmp_path).preview("broken.fits") is None
+
+
+def _guide_frame() -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """A 16-bit guide frame as a guide camera sends it: a sky of 1000 ADU with 20 ADU of
+    noise, six faint stars (peaks of 150-600 ADU over the sky, sigma 1.5 px) and a hot pixel."""
+    rng = np.random.default_rng(7)
+    frame = rng.normal(1000, 20, (480, 640))
+    yy, xx = np.mgrid[0:480, 0:640]
+    stars = [(60, 100), (200, 320), (400, 500), (300, 80), (120, 560), (440, 240)]
+    for n, (y, x) in enumerate(stars):
+        frame += (150 + 90 * n) * np.exp(-((yy - y) ** 2 + (xx - x) ** 2) / (2 * 1.5 ** 2))
+    frame[10, 10] = 65535
+    return np.clip(frame, 0, 65535).astype(np.uint16), stars
+
+
+def test_a_guide_frame_preview_shows_its_faint_stars_on_a_dark_sky() -> None:
+    """Issue 89 item 11: the guide-frame thumbnail is auto-stretched: the sky dark (its median
+    at about a quarter), every star, even one 150 ADU over the sky, far brighter than the sky
+    round it (a 0.5-99.5 percentile stretch put the sky at mid-grey, 196 of 255)."""
+    frame, stars = _guide_frame()
+    pixels = np.flipud(np.asarray(Image.open(io.BytesIO(fits_preview(_fits(frame))))))
+    sky = float(np.median(pixels))
+    assert 40 <= sky <= 90, sky
+    for y, x in stars:
+        assert pixels[y, x] >= sky + 80, (y, x, pixels[y, x], sky)
+    assert (pixels > sky + 80).mean() < 0.01  # the stars stand out; the sky's noise does not

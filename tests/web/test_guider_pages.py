@@ -1,0 +1,127 @@
+"""The Guider Agent's page and its card on the Instruments page while it guides (issue 89 item
+11), in Debian's chromium at a phone's 390 x 844 and a desk's 1100 x 900: our server hosts the
+Guider Agent beside our mount and guide camera simulators (tests/agents/guider/guiderkit.py's
+rig), the mount tracking the Double Cluster; the agent calibrates and guides.
+
+- the card says Guiding and the RMS of both axes;
+- the page opens on Statistics: the state Guiding, the RMS figures, and the last guide frame's
+  thumbnail, stretched so its stars show (its pixel statistics: a dark sky, a few bright spots);
+- no page (Instruments, each tab of the agent's page) is wider than the viewport.
+
+The fixed parts (the state, the tabs) are compared with the stored pictures in tests/data/web
+(tests/web/pictures.py; clocks masked, INDIPY_UPDATE_PICTURES=1 after a deliberate change);
+the guide frame and the RMS change from run to run: they are measured, not compared."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from peers import free_port
+from pictures import element_picture
+from pictures import same_picture
+from PIL import Image
+from playwright.sync_api import Browser
+from playwright.sync_api import expect
+from test_agent_page import logged_in
+from test_agent_page import tab
+from test_agent_pages import VIEWPORTS
+from test_agent_pages import fits_the_viewport
+from test_agent_pages import keep_picture
+from test_browser import browser  # noqa: F401
+from test_browser import chromium  # noqa: F401
+from test_browser import close_pages
+from test_browser import open_device
+from webpeers import ServerThread
+from webpeers import wait_for
+
+import indipyclient
+from indipyagents.guider import make_driver as make_guider
+from indipysimulators import guidecamera
+from indipysimulators import telescope
+from indipyweb.render import vector_id
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "agents" / "guider"))
+from guiderkit import AGENT
+from guiderkit import MOUNT
+from guiderkit import track_at
+
+#: The RMS as the card says it: "Guiding · RMS RA 0.312, Dec 0.250 px".
+RMS = r"Guiding · RMS RA \d+\.\d{3}, Dec \d+\.\d{3} px"
+
+
+@pytest.fixture(scope="module")
+def guiding(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    """Our server with the Guider Agent, the mount (tracking the Double Cluster) and the guide
+    camera, the agent calibrated and guiding: made once for both viewports (a calibration
+    takes its minute)."""
+    server = ServerThread(free_port(), make_guider(phd2_port=0),
+                          others=(telescope.make_driver(50.0), guidecamera.make_driver())).start()
+
+    async def guide() -> None:
+        async with indipyclient.connect("127.0.0.1", server.port) as client:
+            await client.set(MOUNT, "CONNECTION", {"CONNECT": "On"}, timeout=10)
+            await track_at(client)
+            await client.set(AGENT, "AGENT_START_PROCESS", {"CALIBRATION": "On"}, timeout=10)
+
+    server.call(guide, timeout=60)
+    yield server
+    server.stop()
+
+
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize("size", sorted(VIEWPORTS))
+def test_the_guider_card_and_page_while_guiding(
+        browser: Browser, guiding: ServerThread, dbfolder: Path, blobfolder: Path,  # noqa: F811
+        tmp_path: Path, size: str) -> None:
+    """Issue 89 item 11: the card says Guiding and the RMS; the page opens on the state, the
+    RMS and the last guide frame, its stars showing; nothing wider than the viewport."""
+    with logged_in(browser, guiding, dbfolder, blobfolder, AGENT, "AGENT_GUIDER_STATE") as (
+            web, page):
+        source = web.app.state.web.source
+        wait_for(lambda: (source.vector(AGENT, "AGENT_GUIDER_STATE") or {}).get("members", {})
+                 .get("STATE", {}).get("value") == "Guiding", timeout=300, what="Guiding")
+        wait_for(lambda: float((source.vector(AGENT, "AGENT_GUIDER_STATS") or {})["members"]
+                               ["RMSE_RA"].get("value") or 0) > 0, timeout=120, what="an RMS")
+        page.set_viewport_size(VIEWPORTS[size])
+        page.goto(f"{web.url}/")
+        card = page.locator("ul.devices li", has_text=AGENT)
+        expect(card).to_contain_text("Guiding · RMS RA ", timeout=15000)
+        assert re.search(RMS, card.inner_text()), card.inner_text()
+        keep_picture(page, tmp_path, f"web_guider_card_{size}.png")
+        fits_the_viewport(page)
+
+        open_device(page, web, AGENT)
+        state = page.locator(f"#{vector_id(AGENT, 'AGENT_GUIDER_STATE')}")
+        stats = page.locator(f"#live-{vector_id(AGENT, 'AGENT_GUIDER_STATS')}")
+        expect(stats).to_be_in_viewport()  # the page opens on Statistics (on a phone, under
+        # the frame; the State under them both)
+        expect(state.locator("td.value")).to_have_text("Guiding")
+        for axis in ("RMSE_RA", "RMSE_DEC"):
+            expect(stats.locator(f"tr[data-member={axis}] td.value")).to_have_text(
+                re.compile(r"^\d+\.\d{3}$"))
+        image = page.locator(f"#img-{vector_id(AGENT, 'AGENT_LAST_FRAME')} img.latest")
+        expect(image).to_be_visible(timeout=30000)
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                               arg=image.element_handle())
+        grey = np.asarray(Image.open(io.BytesIO(image.screenshot())).convert("L"), dtype=float)
+        sky = float(np.median(grey))
+        assert sky < 110, sky  # a dark sky, not the noise at mid-grey
+        bright = (grey > sky + 100).mean()
+        assert 0 < bright < 0.05, bright  # stars: a few bright spots
+        keep_picture(page, tmp_path, f"web_guider_page_{size}.png")
+        if size == "desk":  # on a phone it sits under the frame, at a fraction of a pixel
+            # that changes as the frame's caption wraps: its text smoothed differently each run
+            same_picture(element_picture(state, [state.locator("time")]),
+                         f"guider_state_{size}.png", tmp_path)
+        same_picture(element_picture(page.locator("nav.tabs")), f"guider_tabs_{size}.png",
+                     tmp_path)
+        for group in page.locator("#device-body button.tab-button").all_inner_texts():
+            tab(page, group)
+            fits_the_viewport(page)
+        close_pages(browser)
