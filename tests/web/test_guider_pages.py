@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from guiderkit import make_guider
 from peers import free_port
 from pictures import element_picture
 from pictures import same_picture
@@ -41,7 +42,6 @@ from webpeers import ServerThread
 from webpeers import wait_for
 
 import indipyclient
-from indipyagents.guider import make_driver as make_guider
 from indipysimulators import guidecamera
 from indipysimulators import telescope
 from indipyweb.render import vector_id

@@ -20,12 +20,12 @@ from agentkit import night
 from agentkit import target
 from agentkit import write_plan
 from guiderkit import FIELD
+from guiderkit import make_guider
 from serverkit import running
 from serverkit import server
 from waiting import until
 
 import indipyclient
-from indipyagents.guider import make_driver as make_guider
 from indipyagents.imageragent.driver import make_driver as make_imager
 from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Dither
