@@ -25,6 +25,7 @@ driver is added, and a failed start explained, by ``drivers.programs``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import os
@@ -77,6 +78,9 @@ _STARTS = itertools.count()
 #: it is one of our drivers (its parent's pid) and exits with `SERVES_ITSELF_STATUS`, saying
 #: why, instead of quietly serving on its own port while this server has no devices of it.
 DRIVER_OF_ENV = "INDIPYSERVER_DRIVER_OF"
+
+#: Seconds a SIGKILLed driver is waited for when its reaping is cancelled (`_kill_and_wait`).
+KILL_WAIT = 5.0
 #: That child's exit status (EX_CONFIG): the driver is dropped, not restarted.
 SERVES_ITSELF_STATUS = 78
 
@@ -420,8 +424,9 @@ class ExDriverConnection(DriverConnection):
                     attached.close()  # a BLOB being converted: given up, its fds closed
                 await self._reap(process)
 
-    async def _reap(self, process: asyncio.subprocess.Process) -> None:
-        """Stop and wait for the child; runs even when the server is being cancelled."""
+    async def _stop_child(self, process: asyncio.subprocess.Process) -> bool:
+        """Let the child exit on the EOF of its stdin, else SIGTERM, else SIGKILL; whether it
+        was stopped by us (its end is then no news)."""
         if process.returncode is None:
             try:
                 await asyncio.wait_for(asyncio.shield(process.wait()), self.grace / 2)
@@ -436,12 +441,19 @@ class ExDriverConnection(DriverConnection):
             except TimeoutError:
                 logger.warning("driver %s ignored SIGTERM; killing it", self.label)
                 process.kill()
+        return stopped
+
+    async def _reap(self, process: asyncio.subprocess.Process) -> None:
+        """Stop and wait for the child; runs even when the server is being cancelled."""
         try:
+            stopped = await self._stop_child(process)
             returncode = await asyncio.shield(process.wait())
         except asyncio.CancelledError:
-            # Cancelled again while reaping: make sure the child is gone, then let go.
-            if process.returncode is None:
-                process.kill()
+            # Cancelled again while reaping (the end of an event loop cancels every task,
+            # and the server's task group its drivers once more): the child is killed and
+            # waited for all the same, or it outlives the server and its transport is left
+            # to the garbage collector ("subprocess N is still running", issue 90 item 5).
+            await _kill_and_wait(process)
             raise
         if (stopped and returncode == -signal.SIGTERM) or self._stop_requested or _cancelling():
             # Stopped by us (FIFO stop, server shutdown): indilib's drivers exit with status 1
@@ -468,6 +480,24 @@ class ExDriverConnection(DriverConnection):
 
     def __repr__(self) -> str:
         return f"ExDriverConnection({self.program!r}, pid={self.pid})"
+
+
+async def _kill_and_wait(process: asyncio.subprocess.Process) -> None:
+    """SIGKILL the child and wait until it is reaped, through further cancellations: SIGKILL
+    cannot be ignored, so the wait is short; bounded all the same (a process stuck in the
+    kernel), after which the child watcher still reaps it while the loop runs."""
+    if process.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+    reaped = asyncio.ensure_future(process.wait())
+    deadline = asyncio.get_running_loop().time() + KILL_WAIT
+    while not reaped.done() and asyncio.get_running_loop().time() < deadline:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait([reaped], timeout=deadline - asyncio.get_running_loop().time())
+    if not reaped.done():
+        reaped.cancel()
+        logger.error("driver process %d did not end within %.0f s of SIGKILL", process.pid,
+                     KILL_WAIT)
 
 
 def _cancelling() -> bool:

@@ -11,6 +11,7 @@ the end judges what this test leaves, not an unclosed client socket of another t
 full run happened to collect here (it failed once so, passing alone).
 """
 
+import asyncio
 import contextlib
 import gc
 import os
@@ -20,6 +21,7 @@ import textwrap
 import warnings
 from pathlib import Path
 
+from peers import pid_alive
 from serverkit import RawClient
 from serverkit import running
 from waiting import until
@@ -133,3 +135,59 @@ async def test_a_stopped_drivers_stdin_is_closed_though_another_process_still_ho
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ResourceWarning)
             gc.collect()  # a transport the failing case left open: reported by the assert
+
+
+#: A driver that only SIGKILL ends: it ignores SIGTERM and never reads its stdin.
+STUBBORN = f"#!{sys.executable}\n" + textwrap.dedent(
+    """
+    import os, signal, time
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    os.write(1, b'<defTextVector device="Stubborn" name="T" state="Ok" perm="ro">'
+                b'<defText name="t">x</defText></defTextVector>\\n')
+    while True:
+        time.sleep(1)
+    """
+)
+
+
+async def test_a_driver_cancelled_again_while_it_is_reaped_is_killed_and_reaped(
+    tmp_path: Path,
+) -> None:
+    """Issue 90 item 5: the leak behind full runs' "subprocess N is still running" and
+    "unclosed transport <_UnixSubprocessTransport pid=N running stderr=...>". The end of an
+    event loop cancels every task left (asyncio.Runner, as pytest-asyncio's loop ends a test),
+    the server's task group cancels its driver tasks again, and a second cancellation that
+    reached a driver while it was being reaped (its grace period) left its process running,
+    its transport never closed, to be collected in some later test. Cancelled again while it
+    is reaped, the driver is killed and waited for before its task ends."""
+    script = tmp_path / "stubborn.py"
+    script.write_text(STUBBORN)
+    script.chmod(0o755)
+    srv = IPyServer(port=0, handle_signals=False)
+    conn = srv.add_exdriver(str(script), max_restarts=0, grace=30.0)
+    serving = asyncio.create_task(srv.asyncrun())
+    try:
+        await asyncio.wait_for(srv.started(), 10)
+        await until(lambda: conn.pid is not None, what="the driver started")
+        pid = conn.pid
+        assert pid is not None
+        c = await RawClient.connect(srv.port)
+        await c.send("<getProperties/>")
+        await c.wait_for("defTextVector", device="Stubborn")
+        await c.close()
+        serving.cancel()  # the task group cancels the driver: its grace period begins
+        await asyncio.sleep(0.3)
+        assert pid_alive(pid), "ended before its grace period: the test proves nothing"
+        for task in asyncio.all_tasks():  # as the loop's end does, every task once more
+            if task is not asyncio.current_task():
+                task.cancel()
+        await asyncio.wait([serving], timeout=10)
+        assert serving.done(), "the server did not end within 10 s of the second cancel"
+        assert not pid_alive(pid), "the driver's process outlived its task"
+        await asyncio.sleep(0)  # the transport closes itself a callback after the exit
+        gc.collect()  # an unclosed transport's ResourceWarning is raised here (an error)
+    finally:
+        if not serving.done():
+            serving.cancel()
+        with contextlib.suppress(ProcessLookupError, TypeError):
+            os.kill(conn.pid, signal.SIGKILL)  # type: ignore[arg-type]
