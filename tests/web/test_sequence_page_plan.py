@@ -18,6 +18,7 @@ from agentkit import AGENT
 from agentkit import night
 from agentkit import target
 from playwright.sync_api import Browser
+from playwright.sync_api import Locator
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 from test_agent_page import logged_in
@@ -53,7 +54,7 @@ def fits_the_phone(page: Page) -> None:
     assert wide <= PHONE["width"], f"the page is {wide} px wide on a phone"
 
 
-def member(page: Page, vector: str, name: str) -> object:
+def member(page: Page, vector: str, name: str) -> Locator:
     return page.locator(f"#live-{vector_id(AGENT, vector)} tr[data-member={name}] td.value")
 
 
