@@ -96,6 +96,9 @@ class AgentDriver(LinkedDriver):
                     await self.sequencer.load_file(self.plan, start=self.start)
             await asyncio.Event().wait()
         finally:
+            run = self.sequencer.sequencer if self.sequencer is not None else None
+            if run is not None:  # its lock let go now, as a process's exit does: an agent
+                run.journal.close()  # started again in this process continues the night
             await self.link.close()
 
     async def resume_batch(self) -> None:

@@ -194,18 +194,17 @@ class SequencerFace:
 
     async def _load(self, vector: PropertyVector, text: str, source: str) -> None:
         """Parse `text`: a refusal is the vector's Alert with the plan's error; a plan that
-        reads well replaces the loaded one (never while one runs)."""
-        if self.running:
-            await vector.send_setVector(state="Alert",
-                                        message="a sequence is running: abort it first")
-            return
+        reads well replaces the loaded one (never while one runs: refused, naming it)."""
         try:
             plan = self.parse(text, source)
+            if self.running:
+                raise ValueError(f"{source}: {plan.name} not loaded")
         except ValueError as exc:
             # Said on the vector written and on PLAN_STATUS, which every client receives (an
             # upload's answer is a BLOB vector); every error whole in the log (messages).
             self._said_refused("plan refused", exc)
-            said = await self.check.refused(exc, self.plan, self.plan_source)
+            said = await self.check.refused(exc, self.plan, self.plan_source,
+                                            running=self.running)
             await vector.send_setVector(state="Alert", message=said[:MESSAGE])
             await self.status.send_setVector(state="Alert", message=said[:MESSAGE])
             return

@@ -29,13 +29,16 @@ class PlanCheck:
     def __init__(self, vector: TextVector) -> None:
         self.vector = vector
 
-    async def refused(self, error: Exception, loaded: Plan | None, source: str) -> str:
+    async def refused(self, error: Exception, loaded: Plan | None, source: str, *,
+                      running: bool = False) -> str:
         """REFUSED said; the words for AGENT_PLAN and PLAN_STATUS: the plan that stays
-        loaded (if any) first, then the error."""
+        loaded (if any), or that runs, first, then the error."""
         self.vector["REFUSED"] = str(error)
         await self.vector.send_setVector(state="Alert")
         if loaded is None:
             return str(error)
+        if running:
+            return f"refused ({loaded.name} from {source} runs: abort it first): {error}"
         return f"refused ({loaded.name} from {source} stays loaded): {error}"
 
     async def loaded(self, plan: Plan) -> str:
