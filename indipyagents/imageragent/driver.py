@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable
 from datetime import UTC
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from indipycore.retrypolicy import ExponentialBackoff
@@ -31,6 +32,7 @@ from ..link import LinkedDriver
 from ..runner import Runner
 from ..sequencer.face import SequencerFace
 from .night import Night
+from .night import Unfinished
 from .night import parse_for_install
 from .night import state_folder
 
@@ -50,6 +52,15 @@ DRIVER_VERSION = "1.2"
 #: power cut): 2, 4, 8, 16, 30, 30 s, then SEQUENCE_STATE Alert names the missing device. (A
 #: resumed batch of indilib's face has its own, `imager.batchrun.BATCH_RESUME_RETRY`.)
 NIGHT_RESUME_RETRY = Retry(ExponentialBackoff(initial=2.0, cap=30.0), retries=6)
+
+
+async def _said_resumed(face: SequencerFace, night: Unfinished) -> None:
+    """AGENT_PLAN after a restart names the plan the resumed night runs (its file, or the
+    journal of an uploaded one), as it did before: a client connecting later sees which."""
+    face.plan_file["FILE"] = night.plan_file
+    what = night.plan_file or f"the plan of {night.journal.name}"
+    await face.plan_file.send_setVector(state="Ok",
+                                        message=f"resumed after a restart: {what} runs")
 
 
 def make_device(parts: Iterable[Role], *, name: str = DEVICE, **options: object) -> Device:
@@ -76,6 +87,10 @@ class AgentDriver(LinkedDriver):
         self.start = start
         self.imager = imager
 
+    async def _show_resumed(self, night: Unfinished) -> None:
+        if self.sequencer is not None:
+            await _said_resumed(self.sequencer, night)
+
     async def hardware(self) -> None:
         """Resumes an unfinished night, then holds the link for the driver's life and closes
         it at the end."""
@@ -88,6 +103,7 @@ class AgentDriver(LinkedDriver):
                     logger.warning("resuming the night of %s after a restart",
                                    unfinished.journal)
                     await self.night.pin(unfinished)
+                    await self._show_resumed(unfinished)
                     await self.sequencer.resume(unfinished.plan_text,
                                                 f"{unfinished.journal.name} (resumed)",
                                                 retry=NIGHT_RESUME_RETRY)
@@ -132,6 +148,12 @@ def sky_timing(clock: SkyClock) -> dict[str, Any]:
         await asyncio.sleep(clock.wall_seconds(seconds))
 
     return {"clock": now, "sleep": sleep}
+
+
+def _loaded_from(face: SequencerFace) -> str:
+    """The file the loaded plan was read from ("" when it was uploaded since)."""
+    path = str(face.plan_file["FILE"])
+    return path if path and face.plan_source == Path(path).name else ""
 
 
 def _sky_clock(given: SkyClock | str | None) -> SkyClock | None:
@@ -182,5 +204,6 @@ def make_driver(host: str | None = None, port: int | None = None, *,
     # A plan is read for this install: one asking for what it cannot do is refused at load.
     sequencer = SequencerFace(night, parse_for_install, focusing=night.focusing,
                               runner=runner)
+    night.plan_file = lambda: _loaded_from(sequencer)
     return AgentDriver(make_device([imager, sequencer]), link=link, night=night,
                        sequencer=sequencer, plan=plan, start=start, imager=imager)

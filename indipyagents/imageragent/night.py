@@ -97,6 +97,7 @@ class Unfinished:
     journal: Path
     plan_text: str
     image_folder: str = ""
+    plan_file: str = ""  #: the file it was loaded from ("": uploaded, or an older record)
 
 
 def _journal_name(plan: Plan) -> str:
@@ -175,6 +176,9 @@ class Night:
         self.clock = clock
         #: The night being resumed: its plan's run goes on in its journal's folder.
         self._pinned: Unfinished | None = None
+        #: The plan file a run's plan was loaded from ("" uploaded): kept in current.json,
+        #: so AGENT_PLAN names it again after a restart (`make_driver` sets it).
+        self.plan_file: Callable[[], str] = lambda: ""
 
     # -- the factory -----------------------------------------------------------------------
 
@@ -241,7 +245,8 @@ class Night:
         """current.json replaced whole and durable (`write_whole`: fsynced, renamed, its
         folder fsynced): a power cut right after START must still find it."""
         data = json.dumps({"journal": str(journal), "plan": plan_text,
-                           "image_folder": image_folder}).encode("utf-8")
+                           "image_folder": image_folder,
+                           "plan_file": self.plan_file()}).encode("utf-8")
         write_whole(self.current, data)
 
     def unfinished(self) -> Unfinished | None:
@@ -252,6 +257,7 @@ class Night:
             journal = Path(recorded["journal"])
             text = str(recorded["plan"])
             image_folder = str(recorded.get("image_folder", ""))
+            plan_file = str(recorded.get("plan_file", ""))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
         if not journal.exists():
@@ -267,7 +273,7 @@ class Night:
                 "paused by a client"
             logger.info("not resuming the night of %s: it was %s", journal, why)
             return None
-        return Unfinished(journal, text, image_folder)
+        return Unfinished(journal, text, image_folder, plan_file)
 
     async def pin(self, night: Unfinished) -> None:
         """Resume `night` where it ran: the next run of its plan continues its journal in its

@@ -108,6 +108,10 @@ def test_the_sequence_page_names_the_plan_that_runs_and_the_one_refused(
             state = page.locator(f"#live-{vector_id(AGENT, 'SEQUENCE_STATE')}")
             expect(state.locator(".badge")).to_have_text("Busy", timeout=15000)
             expect(member(page, "PLAN_CHECK", "REFUSED")).to_have_text("")
+            # AGENT_PLAN names the plan that runs again (its file), not the refused one
+            expect(member(page, "AGENT_PLAN", "FILE")).to_have_text(str(good), timeout=15000)
+            expect(page.locator(f"#live-{vector_id(AGENT, 'AGENT_PLAN')} .badge")).to_have_text(
+                "Ok")
             fits_the_phone(page)
             page.screenshot(path=str(tmp_path / "resumed.png"), full_page=True)
             close_pages(browser)

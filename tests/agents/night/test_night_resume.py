@@ -45,6 +45,7 @@ def remember(state: Path, journal: Path, image_folder: str | None) -> None:
     record = {"journal": str(journal), "plan": PLAN}
     if image_folder is not None:
         record["image_folder"] = image_folder
+        record["plan_file"] = "/plans/resumed.toml"
     (state / "current.json").write_text(json.dumps(record))
 
 
@@ -74,6 +75,10 @@ async def test_a_resumed_night_goes_on_in_its_own_folder(tmp_path: Path, kept: b
         # and that none was refused.
         assert (plan["NAME"], plan["SOURCE"]) == ("resumed", "resumed.journal (resumed)")
         assert client.get(AGENT, "PLAN_CHECK", "REFUSED") == ""
+        # and AGENT_PLAN names its file again (none in an older record)
+        loaded = client.vector(AGENT, "AGENT_PLAN")
+        assert (loaded.state.value, loaded["FILE"]) == ("Ok", "/plans/resumed.toml" if kept
+                                                        else "")
     assert sorted(p.name for p in folder.iterdir()) == sorted([*FRAMES, ".journal"])
     for name in FRAMES:
         assert read_header((folder / name).read_bytes())["FILTER"] == "Red"
@@ -118,7 +123,8 @@ def test_a_night_paused_by_a_failure_is_resumed(tmp_path: Path) -> None:
         journal.start("resumed", PLAN)
         journal.paused("Python CCD Simulator: lost")
     remember(tmp_path / "state", journal_path, str(tmp_path))
-    assert night_of(tmp_path).unfinished() == Unfinished(journal_path, PLAN, str(tmp_path))
+    assert night_of(tmp_path).unfinished() == Unfinished(journal_path, PLAN, str(tmp_path),
+                                                         "/plans/resumed.toml")
 
 
 @pytest.mark.parametrize("text", ["", "{", "[]", '{"journal": 3}', '{"plan": "x"}'])
@@ -149,6 +155,7 @@ def test_current_json_is_durable_before_it_takes_its_name(
     with Journal(journal_path) as journal:
         journal.start("resumed", PLAN)
     monkeypatch.setattr(os, "fsync", fsync)
+    night.plan_file = lambda: "/plans/resumed.toml"  # the file the face loaded it from
     night._remember(journal_path, PLAN, str(tmp_path))
     state = tmp_path / "state"
     # the state folder made (durable in its parent), the partial's data, then the name
@@ -156,4 +163,5 @@ def test_current_json_is_durable_before_it_takes_its_name(
     assert Path(synced[1]).parent == state, synced
     assert Path(synced[1]).name.startswith(".current.json.partial-"), synced
     assert sorted(p.name for p in state.iterdir()) == ["current.json"]
-    assert night.unfinished() == Unfinished(journal_path, PLAN, str(tmp_path))
+    assert night.unfinished() == Unfinished(journal_path, PLAN, str(tmp_path),
+                                            "/plans/resumed.toml")
