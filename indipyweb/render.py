@@ -28,6 +28,7 @@ from .source import VectorDict
 from .views import DeviceSummary
 from .views import VectorView
 from .views import device_summary
+from .views import images_last
 from .views import main_group
 from .views import vector_id
 from .views import vector_view
@@ -70,6 +71,7 @@ class Renderer:
         self.env.filters["viewable"] = viewable
         self.env.globals["field_id"] = field_id
         self.env.globals["main_group"] = main_group
+        self.env.globals["images_last"] = images_last
 
     def page(self, template: str, **context: Any) -> str:
         return self.env.get_template(template).render(**self.common(), **context)

@@ -29,7 +29,7 @@ from .imaging.decoding import viewable
 from .source import current_message
 
 __all__ = ["HOUSEKEEPING", "DeviceSummary", "MemberView", "VectorView", "device_summary",
-           "main_group", "vector_id", "vector_view"]
+           "images_last", "main_group", "vector_id", "vector_view"]
 
 STATE_ORDER = {"Alert": 3, "Busy": 2, "Ok": 1, "Idle": 0}
 
@@ -165,6 +165,17 @@ HOUSEKEEPING = frozenset({
 #: pages opened on Connect, the one thing a user watching a night does not need.
 PROGRESS = frozenset({"SEQUENCE_STATE", "AGENT_GUIDER_STATE"})
 
+#: Progress a phone shows before the device's latest images (issue 89): the guider's state
+#: and RMS are what a user watching the night looks for, its guide frame only a check (on a
+#: phone the images otherwise come first, as a camera's frame should: a guide frame 390 px
+#: high pushed the state below the first screen). The imager's frame is its night: first.
+BEFORE_IMAGES = frozenset({"AGENT_GUIDER_STATE"})
+
+
+def images_last(groups: Sequence[tuple[str, Sequence[VectorView]]]) -> bool:
+    """Whether a phone shows this device's latest images after its tabs (`BEFORE_IMAGES`)."""
+    return any(view.name in BEFORE_IMAGES for _, views in groups for view in views)
+
 
 def main_group(groups: Sequence[tuple[str, Sequence[VectorView]]]) -> str:
     """The tab a device page opens on: where the device's own controls are.
@@ -268,19 +279,32 @@ def _member_view(kind: str, name: str, m: Mapping[str, Any], blobs: bool) -> Mem
 def guider_progress(dev: Mapping[str, Any]) -> str:
     """The guider agent's state and RMS for its card on the instruments page (issue 89): a
     user watching a night from a phone wants "Guiding" or "LostLock" and how well, without
-    opening the page. Empty for any other device."""
+    opening the page. Empty for any other device. The RMS only once a guide step is measured:
+    until then the agent says 0 on both axes (no error to average), which read as perfect."""
     state = dev["vectors"].get("AGENT_GUIDER_STATE")
     if state is None:
         return ""
     words = str(state["members"].get("STATE", {}).get("value") or "")
     stats = dev["vectors"].get("AGENT_GUIDER_STATS")
-    if stats is not None:
+    if stats is not None and _measured(stats["members"]):
         rms = [f"{axis} {stats['members'][name].get('formattedvalue', stats['members'][name].get('value'))}"
                for axis, name in (("RA", "RMSE_RA"), ("Dec", "RMSE_DEC"))
                if name in stats["members"]]
         if rms:
             words += " · RMS " + ", ".join(rms) + " px"
     return words
+
+
+def _measured(members: Mapping[str, Any]) -> bool:
+    """Whether the guider's RMS was measured: not 0 on both axes (its figure before the first
+    guide step), read from the numbers, whatever their format."""
+    for name in ("RMSE_RA", "RMSE_DEC"):
+        try:
+            if float(members.get(name, {}).get("value") or 0) != 0:
+                return True
+        except (TypeError, ValueError):
+            return True  # a figure not a number: the guider's to explain, shown as it is
+    return False
 
 
 #: At most this many vectors' words under a device on the instruments page.

@@ -90,6 +90,10 @@ class GuiderVectors(FaceVectors):
             ("SETTLE_TIME", "Settled for (s)", "%.f", 0, 120, 1, 8.0),
             ("SETTLE_TIMEOUT", "Give up after (s)", "%.f", 1, 600, 1, 40.0)))
         self.dither_now = _switches("AGENT_GUIDER_DITHER", "Dither", (("DITHER", "Dither now"),))
+        # the state first: a page shows a group in this order, and the state is what is
+        # looked at (a phone's first screen: Guiding or LostLock, then the RMS)
+        self.state = TextVector("AGENT_GUIDER_STATE", "State", STATS, "ro", "Idle", [
+            TextMember("STATE", "PHD2 state", "Stopped")])
         self.stats = _numbers("AGENT_GUIDER_STATS", "Statistics", STATS, "ro", (
             ("FRAME", "Frame", "%.f", 0, 1e9, 1, 0.0),
             ("DRIFT_X", "Drift X (px)", "%.2f", -1e4, 1e4, 0, 0.0),
@@ -98,8 +102,6 @@ class GuiderVectors(FaceVectors):
             ("RMSE_DEC", "RMSE Dec (px)", "%.3f", 0, 1e4, 0, 0.0),
             ("RMSE_DITHERING", "RMSE since dither (px)", "%.3f", 0, 1e4, 0, 0.0),
             ("SNR", "SNR", "%.1f", 0, 1e6, 0, 0.0)))
-        self.state = TextVector("AGENT_GUIDER_STATE", "State", STATS, "ro", "Idle", [
-            TextMember("STATE", "PHD2 state", "Stopped")])
         self.phd2 = _numbers("AGENT_GUIDER_PHD2", "PHD2 server", OPTIONS, "ro", (
             ("PORT", "TCP port (0: off)", "%.f", 0, 65535, 1, 0.0),))
         self.last_frame = BLOBVector("AGENT_LAST_FRAME", "Last guide frame", STATS, "ro", "Idle",

@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
 from peers import free_port
 from starlette.testclient import TestClient
 from webpeers import ServerThread
@@ -173,3 +175,30 @@ def test_the_guiders_card_says_guiding_or_lostlock_and_its_rms() -> None:
     assert device_summary("Guider Agent", _guider("LostLock", "1.500", "2.000")).progress \
         .startswith("LostLock")
     assert device_summary("Mount", {"messages": [], "vectors": {}}).progress == ""
+
+
+def test_the_guiders_card_says_no_rms_before_its_first_guide_step() -> None:
+    """Issue 89: before a guide step is measured the agent's RMS is 0 on both axes; the card
+    says the state alone, not "RMS RA 0.000, Dec 0.000" (a perfect guide, to a reader)."""
+    from indipyweb.views import device_summary
+
+    for state in ("Stopped", "Looping", "Calibrating", "Guiding"):
+        assert device_summary("Guider Agent", _guider(state, "0.000", "0.000")).progress == state
+    assert device_summary("Guider Agent", _guider("Guiding", "0.000", "0.120")).progress == (
+        "Guiding · RMS RA 0.000, Dec 0.120 px")
+
+
+@given(st.sampled_from(("Stopped", "Calibrating", "Guiding", "LostLock", "Paused")),
+       st.floats(0, 100), st.floats(0, 100))
+def test_the_guiders_card_gives_an_rms_exactly_when_one_is_measured(
+        state: str, ra: float, dec: float) -> None:
+    """Whatever the state and figures: the state first, and an RMS when either axis is
+    not 0, both axes then."""
+    from indipyweb.views import device_summary
+
+    words = device_summary("Guider Agent", _guider(state, f"{ra:.3f}", f"{dec:.3f}")).progress
+    assert words.startswith(state)
+    measured = float(f"{ra:.3f}") != 0 or float(f"{dec:.3f}") != 0
+    assert ("RMS" in words) == measured, words
+    if measured:
+        assert words == f"{state} · RMS RA {ra:.3f}, Dec {dec:.3f} px"

@@ -3,9 +3,11 @@
 Guider Agent beside our mount and guide camera simulators (tests/agents/guider/guiderkit.py's
 rig), the mount tracking the Double Cluster; the agent calibrates and guides.
 
+- before a guide step, the card says the state alone (no "RMS RA 0.000, Dec 0.000");
 - the card says Guiding and the RMS of both axes;
-- the page opens on Statistics: the state Guiding, the RMS figures, and the last guide frame's
-  thumbnail, stretched so its stars show (its pixel statistics: a dark sky, a few bright spots);
+- the page opens on Statistics: the state Guiding and the RMS figures in the first screen (on
+  a phone too, the guide frame under them), and the last guide frame's thumbnail, stretched
+  so its stars show (its pixel statistics: a dark sky, a few bright spots);
 - no page (Instruments, each tab of the agent's page) is wider than the viewport.
 
 The fixed parts (the state, the tabs) are compared with the stored pictures in tests/data/web
@@ -22,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from guiderkit import make_guider
 from peers import free_port
 from pictures import element_picture
 from pictures import same_picture
 from PIL import Image
 from playwright.sync_api import Browser
+from playwright.sync_api import Locator
 from playwright.sync_api import expect
 from test_agent_page import logged_in
 from test_agent_page import tab
@@ -49,6 +51,7 @@ from indipyweb.render import vector_id
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "agents" / "guider"))
 from guiderkit import AGENT
 from guiderkit import MOUNT
+from guiderkit import make_guider
 from guiderkit import track_at
 
 #: The RMS as the card says it: "Guiding · RMS RA 0.312, Dec 0.250 px".
@@ -72,6 +75,35 @@ def guiding(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
     server.call(guide, timeout=60)
     yield server
     server.stop()
+
+
+def in_first_screen(part: Locator, height: float) -> bool:
+    """`part`'s whole box lies within the first `height` px of the page."""
+    box = part.bounding_box()
+    assert box is not None, part
+    return bool(box["y"] >= 0 and box["y"] + box["height"] <= height)
+
+
+@pytest.mark.timeout(60)
+def test_the_guider_card_before_its_first_guide_step(
+        browser: Browser, tmp_home: Path, dbfolder: Path, blobfolder: Path,  # noqa: F811
+        tmp_path: Path) -> None:
+    """Issue 89 item 11: a guider that has measured no guide step (Stopped, just started) has
+    the card say its state alone, not an RMS of 0.000 on both axes (a perfect guide)."""
+    server = ServerThread(free_port(), make_guider(phd2_port=0),
+                          others=(telescope.make_driver(50.0), guidecamera.make_driver())).start()
+    try:
+        with logged_in(browser, server, dbfolder, blobfolder, AGENT, "AGENT_GUIDER_STATS") as (
+                web, page):
+            page.set_viewport_size(VIEWPORTS["phone"])
+            page.goto(f"{web.url}/")
+            card = page.locator("ul.devices li", has_text=AGENT)
+            expect(card.locator(".progress")).to_have_text("Stopped")
+            expect(card).not_to_contain_text("RMS")
+            keep_picture(page, tmp_path, "web_guider_card_stopped_phone.png")
+            close_pages(browser)
+    finally:
+        server.stop()
 
 
 @pytest.mark.timeout(400)
@@ -99,8 +131,7 @@ def test_the_guider_card_and_page_while_guiding(
         open_device(page, web, AGENT)
         state = page.locator(f"#{vector_id(AGENT, 'AGENT_GUIDER_STATE')}")
         stats = page.locator(f"#live-{vector_id(AGENT, 'AGENT_GUIDER_STATS')}")
-        expect(stats).to_be_in_viewport()  # the page opens on Statistics (on a phone, under
-        # the frame; the State under them both)
+        expect(stats).to_be_in_viewport()  # the page opens on Statistics
         expect(state.locator("td.value")).to_have_text("Guiding")
         for axis in ("RMSE_RA", "RMSE_DEC"):
             expect(stats.locator(f"tr[data-member={axis}] td.value")).to_have_text(
@@ -109,16 +140,20 @@ def test_the_guider_card_and_page_while_guiding(
         expect(image).to_be_visible(timeout=30000)
         page.wait_for_function("img => img.complete && img.naturalWidth > 0",
                                arg=image.element_handle())
+        # issue 89: the state and the RMS in the first screen, the frame (once drawn) under
+        # them on a phone, not above (it pushed the State below the fold)
+        assert page.evaluate("scrollY") == 0
+        for part in (state, stats.locator("tr[data-member=RMSE_RA]"),
+                     stats.locator("tr[data-member=RMSE_DEC]")):
+            assert in_first_screen(part, VIEWPORTS[size]["height"])
         grey = np.asarray(Image.open(io.BytesIO(image.screenshot())).convert("L"), dtype=float)
         sky = float(np.median(grey))
         assert sky < 110, sky  # a dark sky, not the noise at mid-grey
         bright = (grey > sky + 100).mean()
         assert 0 < bright < 0.05, bright  # stars: a few bright spots
         keep_picture(page, tmp_path, f"web_guider_page_{size}.png")
-        if size == "desk":  # on a phone it sits under the frame, at a fraction of a pixel
-            # that changes as the frame's caption wraps: its text smoothed differently each run
-            same_picture(element_picture(state, [state.locator("time")]),
-                         f"guider_state_{size}.png", tmp_path)
+        same_picture(element_picture(state, [state.locator("time")]),
+                     f"guider_state_{size}.png", tmp_path)
         same_picture(element_picture(page.locator("nav.tabs")), f"guider_tabs_{size}.png",
                      tmp_path)
         for group in page.locator("#device-body button.tab-button").all_inner_texts():
