@@ -43,6 +43,7 @@ from .indiset import command
 from .indiset import defined
 from .indiset import holds
 from .indiset import require
+from .keeper import lost
 from .keeper import use_device
 from .protocols import DeviceLost
 from .protocols import DeviceRefused
@@ -360,7 +361,7 @@ class IndiCamera:
             return None
         if isinstance(event, delProperty):
             if event.vectorname in (None, "CCD_EXPOSURE", "CCD1"):
-                raise DeviceLost(self.name, "its driver deleted it (gone, or its driver died)")
+                raise lost(self.client, self.name, "its driver deleted it (gone, or it died)")
             return None
         if not isinstance(event, setVector):
             return None
@@ -382,7 +383,7 @@ class IndiCamera:
             raise DeviceRefused(self.name, f"CCD_EXPOSURE went Alert{said}")
         if isinstance(event, setSwitchVector) and event.vectorname == "CONNECTION" \
                 and dict(event).get("CONNECT") == "Off":
-            raise DeviceLost(self.name, "disconnected during the exposure")
+            raise lost(self.client, self.name, "disconnected during the exposure")
         return None
 
     def _read_local(self, name: str) -> Frame:

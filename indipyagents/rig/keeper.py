@@ -17,8 +17,9 @@ hears; `Keeper` feeds it from a client's events and acts. The night's instrument
 connect a device before each use, ask `use_device` instead: the same rule, fed by what the
 client holds when it looks (a device defined afresh since the last look is a new object in the
 client's model: a driver restarted, the link made again), so a device a client disconnected
-while the night runs is not connected again behind the user's back (`DeviceLost` saying why:
-the night holds, waiting for it, as for a lost device).
+while the night runs is not connected again behind the user's back (`DeviceLeft` saying why:
+the night holds at once, waiting for it, without spending its retries); `lost` tells a
+camera whose exposure ended disconnected which of the two it was.
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ from indipycore.protocol import State
 
 from .indiset import DEFINITION_WAIT
 from .indiset import connect_device
+from .protocols import DeviceLeft
 from .protocols import DeviceLost
 from .protocols import RigError
 
-__all__ = ["PAUSE", "Act", "Heard", "Keeper", "Standing", "forget", "keep", "look_at",
+__all__ = ["PAUSE", "Act", "Heard", "Keeper", "Standing", "forget", "keep", "look_at", "lost",
            "use_device"]
 
 logger = logging.getLogger(__name__)
@@ -264,6 +266,14 @@ def look_at(client: Client, device: str) -> Standing:
     return standing
 
 
+def lost(client: Client, device: str, reason: str) -> DeviceLost:
+    """The error of `device` found gone for `reason`: `DeviceLeft` when a client disconnected
+    it (still defined, CONNECT Off since the last look), else `DeviceLost`."""
+    if look_at(client, device) == Standing.LEFT:
+        return DeviceLeft(device, LEFT_SAID)
+    return DeviceLost(device, reason)
+
+
 def forget(client: Client, devices: Collection[str]) -> None:
     """What was looked at of `devices` forgotten: a night's start connects them whatever a
     client did before."""
@@ -274,10 +284,10 @@ def forget(client: Client, devices: Collection[str]) -> None:
 async def use_device(client: Client, device: str, *,
                      appear: float = DEFINITION_WAIT) -> bool:
     """`connect_device` for a device about to be used, unless a client disconnected it while
-    it stayed defined and the link stayed up (`DeviceLost` saying so); True when it had to
+    it stayed defined and the link stayed up (`DeviceLeft` saying so); True when it had to
     connect it."""
     if look_at(client, device) == Standing.LEFT:
-        raise DeviceLost(device, LEFT_SAID)
+        raise DeviceLeft(device, LEFT_SAID)
     connected = await connect_device(client, device, appear=appear)
     look_at(client, device)  # seen connected: a DISCONNECT from now on is a client's
     return connected

@@ -38,6 +38,12 @@ class DeviceLost(RigError):
     The sequencer retries the step by the project's retry policy, then pauses."""
 
 
+class DeviceLeft(DeviceLost):
+    """A device a client disconnected on purpose while it stayed defined (`keeper.look_at`):
+    respected, so no retry can bring it back; the sequencer holds at once, waiting for a
+    client to connect it (or its driver to restart), as `sequencer/toolwait.py` decides."""
+
+
 class ToolLost(DeviceLost):
     """A tool of the night's own that failed (the plate solver), not a device a server
     defines: retried as a lost device, then, with `retry_after` seconds (> 0), the run waits

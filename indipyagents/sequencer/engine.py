@@ -9,7 +9,8 @@ by `stepwork.py`; between frames the triggers (`triggers/`: the dome opened, re-
 meridian flip, dither, autofocus) each decide and act with their own memory, restored from
 the journal's notes.
 
-Failures: a `DeviceLost` retries the step by the retry policy; past the retries the run waits
+Failures: a `DeviceLost` retries the step by the retry policy (a client's DISCONNECT not:
+`toolwait.POLICY`); past the retries the run waits
 (Alert naming it, `toolwait`) for the device its `Presence` sees back, or its tool's (the
 solver's) `retry_after`; else (a `DeviceRefused` too) it pauses naming it (journalled). Every
 rig call is bounded (`Hands`): a silent device is lost.
@@ -55,6 +56,7 @@ from ..plan.steps import frames
 from ..rig.protocols import DeviceLost
 from ..rig.protocols import Rig
 from ..rig.protocols import RigError
+from . import toolwait
 from .contracts import FocusRun
 from .contracts import Observer
 from .contracts import RunState
@@ -75,8 +77,6 @@ from .scheduledorder import AnyStep
 from .scheduledorder import ScheduledOrder
 from .stepwork import Done
 from .stepwork import StepWork
-from .toolwait import wait_for
-from .toolwait import waiting_said
 from .triggers import triggers
 
 __all__ = ["CLIENT_PAUSE", "DEFAULT_RETRY", "ENDED_UNSAFE", "SKY_FREE", "Sequencer"]
@@ -312,7 +312,7 @@ class Sequencer:
             await self._report()
 
         task = asyncio.ensure_future(self.retry.call_with_retry(
-            once, failed, errors=(DeviceLost,),
+            once, failed, errors=(DeviceLost,), retryable=toolwait.retried,
             sleep=lambda delay: self.hands.nap(delay, pausable=True)))
         self._task = task
         try:
@@ -322,10 +322,9 @@ class Sequencer:
             if current is not None and current.cancelling():
                 raise
             return Event.STEP_CUT, None  # an abort or unsafe cut it
-        except RetriesExhausted as exhausted:
-            lost = exhausted.__cause__
-            self.reason = f"{lost} (tried {exhausted.failures + 1} times)"
-            wait = wait_for(lost, self.rig.presence is not None)
+        except (RetriesExhausted, DeviceLost) as failure:  # `toolwait.POLICY` gave up on it
+            lost, self.reason = toolwait.given_up(failure)
+            wait = toolwait.wait_for(lost, self.rig.presence is not None)
             if wait is not None:  # a device back, or a tool's next try on the clock
                 self.lost, self._after = wait.device, wait.after
                 return Event.DEVICE_LOST, None
@@ -382,7 +381,7 @@ class Sequencer:
         abort, or the night_end. Back: journalled, and on as a restart would: the camera
         prepared again, a schedule made again from what remains, the step taken again."""
         device, why, presence = self.lost, self.reason, self.rig.presence
-        self.reason = waiting_said(why, device, self._after, self.hands.clock())
+        self.reason = toolwait.waiting_said(why, device, self._after, self.hands.clock())
         await self._report()
         woke = await self._held(Phase.WAITING, self.hands.sleep(self._after) if self._after
                                 else None if presence is None else presence.back(device))

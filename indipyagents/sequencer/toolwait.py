@@ -1,5 +1,11 @@
-"""`wait_for`: whether a step failed past the run's retries waits or pauses, and what the
-wait says (issue 89 item 9(b)). A lost device the rig's `Presence` watches is waited for until
+"""What a step's failure leads to: `retried` (whether the run's retry policy tries it again),
+`given_up` and `wait_for` (whether a step failed for good waits or pauses), and what the wait
+says (issue 89 items 1 and 9(b)).
+
+Each failure is of a `Failure` kind, and `POLICY` maps the kind to what follows. A device a
+client disconnected on purpose (`DeviceLeft`, the rig's keeper says so) is a respected
+disconnect: no retry can undo a person's choice, so it is held at once, said once, and waited
+for until a client connects it (2-16 s of back-off saying "retrying" would only mislead). A lost device the rig's `Presence` watches is waited for until
 it is back; a tool of the night's own (the plate solver, `ToolLost`) that gives a
 ``retry_after`` is waited for on the night's clock, its next try's time said, and the step
 tried again by itself (it can never be "back": no server defines it); anything else pauses
@@ -7,14 +13,56 @@ the run for a client's START. Pure: the engine carries the wait out."""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 
+from indipycore.retrypolicy import RetriesExhausted
+
+from ..rig.protocols import DeviceLeft
 from ..rig.protocols import DeviceLost
 from ..rig.protocols import ToolLost
 
-__all__ = ["Wait", "wait_for", "waiting_said"]
+__all__ = ["POLICY", "Failure", "Follow", "Wait", "given_up", "kind_of", "retried", "wait_for",
+           "waiting_said"]
+
+
+class Failure(enum.Enum):
+    """What kind of failure a step ended on."""
+
+    LOST = "lost"  # a device gone, dead or silent, or a tool of the night's own failing
+    LEFT = "respected disconnect"  # a client disconnected the device on purpose
+
+
+class Follow(enum.Enum):
+    """What follows a failure of a kind."""
+
+    RETRY = "retry"  # the run's retry policy, then `wait_for`
+    HOLD = "hold"  # at once `wait_for`, no retry and no back-off
+
+
+#: Each kind of failure, what follows it.
+POLICY: dict[Failure, Follow] = {Failure.LOST: Follow.RETRY, Failure.LEFT: Follow.HOLD}
+
+
+def kind_of(error: BaseException) -> Failure:
+    """The kind of `error`, one the step's retry loop caught (a `DeviceLost`)."""
+    return Failure.LEFT if isinstance(error, DeviceLeft) else Failure.LOST
+
+
+def retried(error: BaseException) -> bool:
+    """Whether the run's retry policy tries the step again after `error`."""
+    return POLICY[kind_of(error)] is Follow.RETRY
+
+
+def given_up(failure: RetriesExhausted | DeviceLost) -> tuple[BaseException | None, str]:
+    """The error a step ended on and why the run stops, as SEQUENCE_STATE says it: the last
+    of its retries (how many tries said), or one that `POLICY` holds on at once."""
+    if isinstance(failure, RetriesExhausted):
+        lost = failure.__cause__
+        return lost, f"{lost} (tried {failure.failures + 1} times)"
+    return failure, str(failure)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from test_engine import two_targets
 from waiting import until
 
 from indipyagents.plan.model import Safety
+from indipyagents.rig.protocols import DeviceLeft
 from indipyagents.rig.protocols import DeviceLost
 from indipyagents.rig.protocols import Rig
 from indipyagents.sequencer.contracts import RunState
@@ -121,3 +122,26 @@ async def test_waiting_for_a_device_past_the_night_end_ends_the_night() -> None:
     assert await asyncio.wait_for(seq.run(), 10) is RunState.ABORTED
     assert seq.reason == f"ended: waiting for {MOUNT} past the end of the night"
     assert journal.kinds("aborted")[-1]["reason"] == seq.reason
+
+
+async def test_a_device_a_client_disconnected_holds_the_run_at_once_without_retries() -> None:
+    """The mount disconnected by a client (`DeviceLeft`, as the rig's keeper says it): the run
+    waits for it at once, no "retrying" report and no back-off slept (the sky's clock does
+    not move), the reason said once, without "tried N times"; back, it goes on and ends
+    DONE with each frame once."""
+    r, presence, journal, store, seen = rigged(), PresenceDouble(), MemoryJournal(), \
+        MemoryStore(), Recorder()
+    seq = waiting_run(r, presence, journal, store, seen)
+    left = DeviceLeft(MOUNT, "disconnected by a client")
+    r.mount.failing.always = left
+    before = r.sky.seconds
+    run = asyncio.ensure_future(seq.run())
+    await until(lambda: presence.asked == [MOUNT], 5, "the run waiting for the mount")
+    assert r.sky.seconds == before, "a back-off was slept"
+    assert not [p.reason for p in seen.reports if "retrying" in p.reason]
+    assert seen.reports[-1].reason == f"{left}; waiting for {MOUNT} to come back"
+    assert seen.reports[-1].waiting == MOUNT
+    r.mount.failing.always = None
+    presence.back_now.set()
+    assert await asyncio.wait_for(run, 10) is RunState.DONE
+    assert len(store.order) == len(set(store.order)) == 5
