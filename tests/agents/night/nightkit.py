@@ -44,6 +44,9 @@ TELESCOPE_PROGRAM = str(BIN / "indipy_simulator_telescope")
 #: A lost device's step tried again after 1 s, twice, then the run pauses: the policy's
 #: behaviour with a test's patience (the agent's default waits 2, 4, 8, 16 s).
 QUICK_RETRY = Retry(ConstantBackoff(1.0), retries=2)
+#: One retry after 1 s: where a test proves what follows the retries spent, not their count
+#: (each try of a deleted device waits the agent's 10 s for it to be defined again).
+ONE_RETRY = Retry(ConstantBackoff(1.0), retries=1)
 
 
 @dataclass

@@ -126,6 +126,13 @@ async def test_the_agent_runs_the_schedule_replans_after_a_hold_and_a_restart(
 # --- tonight spent, frames left: the next night (issue 82, items 2 and 4) ---------------------
 
 GREENWICH = Place(51.4769, 0.0, 0.0)  # our mount simulator's site
+#: The night's seconds before dawn, counted from START (the servers' start-up takes none):
+#: the slew at 90 deg/s and a few 0.5 s frames (20 s, counted from before the start-up, took
+#: a dozen frames more and proved nothing more).
+BEFORE_DAWN = 10
+#: "Pole"'s frames: more than the seconds before dawn can take (each frame 0.5 s or more),
+#: so the next night takes the rest (50 made the next night 20 s longer for nothing).
+POLE_FRAMES = 2 * BEFORE_DAWN + 5
 MOUNT = "Python Mount"
 
 
@@ -139,7 +146,7 @@ def two_nights(nights: int = 3) -> Plan:
                           constraints=Constraints(priority=1, min_minutes=0))
 
     return night("two nights",
-                 constrained("Pole", 2.0, 80.0, 50),  # type: ignore[arg-type]
+                 constrained("Pole", 2.0, 80.0, POLE_FRAMES),  # type: ignore[arg-type]
                  constrained("South", 18.0, -70.0, 2),  # type: ignore[arg-type]
                  camera=CCD, wheel="Python Filter Wheel", mount=MOUNT, park=True,
                  flip=Flip(enabled=False),  # the pole's target crosses; no flip here
@@ -157,7 +164,7 @@ async def held_between_nights(client: object, times: NightClock, frames: Path) -
     """The run past tonight's dawn, parked and asleep until the next night: what it says."""
     await until(times.held.is_set, 90, lambda: f"the wait for the next night: {said(client)}")
     taken = fits_files(frames)
-    assert 0 < len(taken) < 50, taken  # tonight ended with frames left
+    assert 0 < len(taken) < POLE_FRAMES, taken  # tonight ended with frames left
     message = "tonight's blocks done, parked until the night of 2026-12-04: next "
 
     def shown() -> bool:
@@ -178,23 +185,26 @@ async def held_between_nights(client: object, times: NightClock, frames: Path) -
 @asynccontextmanager
 async def between_nights(tmp_path: Path
                          ) -> AsyncIterator[tuple[Any, Path, NightClock, list[str]]]:
-    """`two_nights` started 20 s before dawn on our simulators, the agent's clock held past
-    dawn: the client, the frames' folder, the clock and the frames taken before the day."""
-    times = NightClock(dawn() - timedelta(seconds=20), hold_from=dawn())
+    """`two_nights` started `BEFORE_DAWN` s before dawn on our simulators (the clock begun
+    at START), the agent's clock held past dawn: the client, the frames' folder, the clock
+    and the frames taken before the day."""
+    times = NightClock(dawn() - timedelta(seconds=BEFORE_DAWN), hold_from=dawn())
     # The mount as quick as the plan says (90 deg/s): it lives on the real sky's time, and
     # at some hours its goto to "Pole" changes pier side through the pole, which at the
-    # default 5 deg/s took longer than the 20 s before dawn (no frame: seen after 04:00 UTC).
+    # default 5 deg/s took longer than the 20 s then left before dawn (no frame: seen after
+    # 04:00 UTC).
     async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM,
                       (TELESCOPE_PROGRAM, "--slew-rate", "90"),
                       timing={"clock": times.clock, "sleep": times.sleep}) as agent:
         client, frames = agent.client, agent.frames / "night"
+        times.begin()
         await load_and_start(client, tmp_path, two_nights())
         yield client, frames, times, await held_between_nights(client, times, frames)
 
 
 async def test_frames_left_at_dawn_are_taken_the_next_night_and_never_high_is_named(
         tmp_path: Path) -> None:
-    """The night starts 20 s before dawn: "Pole" takes what it can, the agent parks and
+    """The night starts `BEFORE_DAWN` s before dawn: "Pole" takes what it can, the agent parks and
     sleeps through the day (the clock held there while the test looks), then the next night
     takes the rest; "South" is named, not waited for: the night ends done."""
     async with between_nights(tmp_path) as (client, frames, times, tonight):
@@ -203,7 +213,7 @@ async def test_frames_left_at_dawn_are_taken_the_next_night_and_never_high_is_na
         state, message = await sequence_ends(client, 120)
         assert state == "Ok", message
         saved = fits_files(frames)
-        assert set(tonight) < set(saved) and len(saved) == 50, (message, len(saved))
+        assert set(tonight) < set(saved) and len(saved) == POLE_FRAMES, (message, len(saved))
         assert all(name.startswith("Pole") for name in saved)
         assert "not imaged: South (never 20 degrees high while dark)" in message
         assert times.clock() > dawn() + timedelta(hours=10)  # the next night's

@@ -28,7 +28,7 @@ from agentkit import write_plan
 from nightkit import CCD
 from nightkit import CCD_PROGRAM
 from nightkit import FOCUS_PROGRAM
-from nightkit import QUICK_RETRY
+from nightkit import ONE_RETRY
 from nightkit import TELESCOPE_PROGRAM
 from nightkit import fits_files
 from nightkit import hosted
@@ -181,7 +181,7 @@ async def test_a_lost_camera_holds_the_schedule_and_once_back_it_is_made_again_f
     4 + 3 frames, none twice."""
     clock = SkyClock(SKY, datetime.now(UTC))
     async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, TELESCOPE_PROGRAM,
-                      retry=QUICK_RETRY, max_restarts=0, timing=sky_timing(clock)) as agent:
+                      retry=ONE_RETRY, max_restarts=0, timing=sky_timing(clock)) as agent:
         client, camera, frames = agent.client, agent.drivers[0], agent.frames / "night"
         await load_and_start(client, tmp_path, scheduled())
         await until(lambda: client.get(AGENT, "SEQUENCE_STATE", "PROGRESS") == 1, 60,
