@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from guiderkit import AGENT
 from guiderkit import MOUNT
+from guiderkit import QUICK_CALIBRATION
 from guiderkit import calibration_fails
 from guiderkit import guided_sky
 from guiderkit import phd2_guides_once
@@ -40,10 +41,10 @@ PULSE_VECTORS = ("TELESCOPE_TIMED_GUIDE_NS", "TELESCOPE_TIMED_GUIDE_WE")
 
 
 async def ready(client: indipyclient.Client, port: int, exposure: float) -> None:
-    """Guide frames of `exposure` s, a calibration of 6 px an axis (quick: what is tested
-    is how it ends), the PHD2 server listening on `port`."""
+    """Guide frames of `exposure` s, QUICK's calibration (what is tested is how it ends),
+    the PHD2 server listening on `port`."""
     await client.set(AGENT, "AGENT_GUIDER_SETTINGS",
-                     {"EXPOSURE": exposure, "MIN_CALIBRATION_DRIFT": 6.0}, timeout=10)
+                     {**QUICK_CALIBRATION, "EXPOSURE": exposure}, timeout=10)
     await until(lambda: float(client.get(AGENT, "AGENT_GUIDER_PHD2", "PORT")) == port,
                 timeout=20)
 
