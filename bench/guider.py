@@ -213,8 +213,13 @@ async def measure(args: argparse.Namespace, server_port: int, phd2_port: int,
     """The figures, printed; the names of those missed."""
     missed: list[str] = []
     await name_devices(agent_port)
+    settings: dict[str, float] = {}
     if args.calibration_drift is not None:
-        await calibration_drift(agent_port, args.calibration_drift)
+        settings["MIN_CALIBRATION_DRIFT"] = args.calibration_drift
+    if args.calibration_step is not None:
+        settings["STEP"] = args.calibration_step
+    if settings:
+        await calibration_settings(agent_port, settings)
     async with indipyclient.connect("127.0.0.1", server_port) as client:
         await client.wait_for(MOUNT, "CONNECTION", timeout=20)
         await client.set(MOUNT, "CONNECTION", {"CONNECT": "On"}, timeout=10)
@@ -240,14 +245,14 @@ async def measure(args: argparse.Namespace, server_port: int, phd2_port: int,
     return missed
 
 
-async def calibration_drift(agent_port: int, pixels: float) -> None:
-    """The agent's MIN_CALIBRATION_DRIFT set on its own server (shorter calibration steps:
-    a smoke run's quicker calibration, the same frames and pulses)."""
+async def calibration_settings(agent_port: int, settings: dict[str, float]) -> None:
+    """The agent's MIN_CALIBRATION_DRIFT and STEP set on its own server: a smoke run's
+    quicker calibration (a shorter drift; fewer, longer pulses: the same pulse time in fewer
+    frames)."""
     await until(lambda: _port_open(agent_port), 60, "the agent's INDI port")
     async with indipyclient.connect("127.0.0.1", agent_port) as agent:
         await agent.wait_for(AGENT, "AGENT_GUIDER_SETTINGS", timeout=20)
-        await agent.set(AGENT, "AGENT_GUIDER_SETTINGS", {"MIN_CALIBRATION_DRIFT": pixels},
-                        timeout=10)
+        await agent.set(AGENT, "AGENT_GUIDER_SETTINGS", settings, timeout=10)
 
 
 def _port_open(port: int) -> bool:
@@ -363,6 +368,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="guide frames, seconds (default 2)")
     parser.add_argument("--calibration-drift", type=float, default=None,
                         help="the agent's MIN_CALIBRATION_DRIFT, pixels (default: its own)")
+    parser.add_argument("--calibration-step", type=float, default=None,
+                        help="the agent's STEP, seconds a calibration pulse (default: its "
+                             "own, sized from the guide rate)")
     parser.add_argument("--ra", type=float, default=None,
                         help="the target, JNow hours (default: the Double Cluster's)")
     parser.add_argument("--dec", type=float, default=None,

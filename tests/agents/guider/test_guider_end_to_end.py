@@ -13,7 +13,7 @@ import time
 
 import pytest
 from guiderkit import FIELD
-from guiderkit import QUICK
+from guiderkit import QUICK_CALIBRATION
 from guiderkit import field_now
 from guiderkit import guided_sky
 from peers import free_port
@@ -51,10 +51,10 @@ async def test_a_phd2_client_guides_dithers_and_stops() -> None:
         await client.set(mount, "SIM_DRIFT", {"DEC": 3.0}, timeout=10)
         await until(lambda: float(client.get("Guider Agent", "AGENT_GUIDER_PHD2", "PORT"))
                     == port, timeout=20)
-        # Calibration steps half the default's (QUICK's drift; its 0.5 s frames are set
-        # through PHD2 below): the same calibration in less wall time (issue 90 item 6).
-        await client.set("Guider Agent", "AGENT_GUIDER_SETTINGS",
-                         {"MIN_CALIBRATION_DRIFT": QUICK["MIN_CALIBRATION_DRIFT"]}, timeout=10)
+        # QUICK's calibration (its 0.5 s frames are set through PHD2 below): the same
+        # calibration in less wall time (issue 90 item 6).
+        await client.set("Guider Agent", "AGENT_GUIDER_SETTINGS", QUICK_CALIBRATION,
+                         timeout=10)
 
         async with Phd2Client.connect(port) as phd2:
             version = await phd2.wait_event("Version", 10)

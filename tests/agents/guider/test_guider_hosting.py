@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from agentkit import executable_folder
+from guiderkit import QUICK
 from guiderkit import field_now
 from guiderkit import phd2_guides_once
 from peers import ServingProgram
@@ -35,8 +36,6 @@ AGENT = "Guider Agent"
 MOUNT = telescope.DEVICE
 EXECUTABLE = "indipy_agent_guider"
 PHD2_DEFAULT = 4400
-#: Frames of 0.5 s and a calibration of 6 px an axis: hosting is tested here, not calibrating.
-QUICK = {"EXPOSURE": 0.5, "MIN_CALIBRATION_DRIFT": 6.0}
 
 
 def port_free(port: int) -> bool:

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import pytest
+from guiderkit import QUICK
 from guiderkit import field_now
 from guiderkit import guided_sky
 from peers import getprop
@@ -66,9 +67,9 @@ async def test_indi_setprop_calibrates_guides_dithers_aborts_and_guides_again() 
             await indi_setprop(port, f"{MOUNT}.ON_COORD_SET.TRACK=On")
             ra, dec = field_now()
             await client.set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": ra, "DEC": dec}, timeout=60)
-            # Guide frames of 0.5 s and a calibration of 6 pixels an axis: a quicker start.
-            await indi_setprop(port, f"{AGENT}.AGENT_GUIDER_SETTINGS.EXPOSURE=0.5;"
-                                     "MIN_CALIBRATION_DRIFT=6")
+            # guiderkit's QUICK settings: a quicker start.
+            await indi_setprop(port, f"{AGENT}.AGENT_GUIDER_SETTINGS."
+                               + ";".join(f"{k}={v:g}" for k, v in QUICK.items()))
             await indi_setprop(port, f"{AGENT}.AGENT_GUIDER_DITHER_SETTINGS.AMOUNT=3;"
                                      "SETTLE_PIXELS=1.5;SETTLE_TIME=3;SETTLE_TIMEOUT=60")
 

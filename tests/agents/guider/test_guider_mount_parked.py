@@ -10,6 +10,7 @@ import asyncio
 import pytest
 from guiderkit import AGENT
 from guiderkit import MOUNT
+from guiderkit import QUICK
 from guiderkit import guided_sky
 from guiderkit import track_at
 from waiting import until
@@ -29,8 +30,7 @@ async def test_a_mount_parked_under_guiding_stops_the_guider_which_says_why() ->
     async with guided_sky() as (ours, client), \
             indipyclient.connect("127.0.0.1", ours.port) as watcher:
         await track_at(client)
-        await client.set(AGENT, "AGENT_GUIDER_SETTINGS",
-                         {"EXPOSURE": 0.5, "MIN_CALIBRATION_DRIFT": 6.0}, timeout=10)
+        await client.set(AGENT, "AGENT_GUIDER_SETTINGS", QUICK, timeout=10)
         await client.set(AGENT, "AGENT_START_PROCESS", {"CALIBRATION": "On"}, timeout=300)
         assert client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Guiding"
 

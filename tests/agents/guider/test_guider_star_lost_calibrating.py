@@ -13,6 +13,7 @@ import pytest
 from guiderkit import AGENT
 from guiderkit import FIELD
 from guiderkit import MOUNT
+from guiderkit import QUICK
 from guiderkit import guided_sky
 from guiderkit import track_at
 from peers import free_port
@@ -38,12 +39,13 @@ async def test_a_star_pushed_out_during_calibration_gives_way_to_the_next(
     port = free_port()
     async with guided_sky(phd2_port=port) as (_ours, client):
         await track_at(client, NEAR_EDGE)
-        # Frames of 1 s; pulses of 1.5 s (4.8 px at a 1x guide rate); 30 px an axis.
+        # Frames of 0.5 s (guiderkit.QUICK's); pulses of 3 s (9.6 px at a 1x guide rate,
+        # half the search radius: four steps an axis); 30 px an axis.
         await client.set(MOUNT, "GUIDE_RATE", {"GUIDE_RATE_WE": 1.0, "GUIDE_RATE_NS": 1.0},
                          timeout=10)
         await client.set(AGENT, "AGENT_GUIDER_SETTINGS",
-                         {"EXPOSURE": 1.0, "STEP": 1.5, "MIN_CALIBRATION_DRIFT": 30.0},
-                         timeout=10)
+                         {"EXPOSURE": QUICK["EXPOSURE"], "STEP": 3.0,
+                          "MIN_CALIBRATION_DRIFT": 30.0}, timeout=10)
         await until(lambda: float(client.get(AGENT, "AGENT_GUIDER_PHD2", "PORT")) == port,
                     timeout=20)
         messages: list[str] = []

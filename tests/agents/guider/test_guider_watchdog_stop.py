@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from guiderkit import QUICK
 from guiderkit import field_now
 from guiderkit import guided_sky
 from waiting import until
@@ -32,11 +33,9 @@ async def test_the_watchdogs_shutdown_stops_our_guider(tmp_path: Path) -> None:
         await client.set(MOUNT, "ON_COORD_SET", {"TRACK": "On"}, timeout=10)
         ra, dec = field_now()
         await client.set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": ra, "DEC": dec}, timeout=60)
-        # Guide frames of 0.5 s, a calibration of 6 pixels an axis and a settle of 2 s: the
-        # test is about the stop, not about calibrating or settling (a quicker way to
-        # "guiding, settled").
-        await client.set(AGENT, "AGENT_GUIDER_SETTINGS",
-                         {"EXPOSURE": 0.5, "MIN_CALIBRATION_DRIFT": 6.0}, timeout=10)
+        # guiderkit's QUICK frames and calibration and a settle of 2 s: the test is about the
+        # stop, not about calibrating or settling (a quicker way to "guiding, settled").
+        await client.set(AGENT, "AGENT_GUIDER_SETTINGS", QUICK, timeout=10)
         await client.set(AGENT, "AGENT_GUIDER_DITHER_SETTINGS", {"SETTLE_TIME": 2}, timeout=10)
         result = await client.set(AGENT, "AGENT_START_PROCESS", {"CALIBRATION": "On"},
                                   timeout=10)

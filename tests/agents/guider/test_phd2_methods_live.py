@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from guiderkit import QUICK
 from guiderkit import field_now
 from guiderkit import guided_sky
 from peers import free_port
@@ -39,9 +40,8 @@ async def test_the_rest_of_phd2s_methods_answer_as_phd2s() -> None:
         await client.set(MOUNT, "ON_COORD_SET", {"TRACK": "On"}, timeout=10)
         ra, dec = field_now()
         await client.set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": ra, "DEC": dec}, timeout=30)
-        # Frames of 0.5 s and a calibration of 6 px an axis: calibrating is not tested here.
-        await client.set(AGENT, "AGENT_GUIDER_SETTINGS",
-                         {"EXPOSURE": 0.5, "MIN_CALIBRATION_DRIFT": 6.0}, timeout=10)
+        # guiderkit's QUICK frames and calibration: calibrating is not tested here.
+        await client.set(AGENT, "AGENT_GUIDER_SETTINGS", QUICK, timeout=10)
         await until(lambda: float(client.get(AGENT, "AGENT_GUIDER_PHD2", "PORT")) == port,
                     timeout=20)
         async with Phd2Client.connect(port) as phd2:
