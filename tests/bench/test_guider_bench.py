@@ -21,9 +21,9 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "guider.py"
 def test_each_figure_is_measured_and_judged() -> None:
     """Each figure is printed with its target and verdict, and the smallest honest targets
     hold: calibration completes within its 120 s (it is frames and pulses, the same at any
-    window); guided RMS is below unguided
-    (the 1/3 ratio is the full bench's over 120 s windows: 30 s of 1 s frames give too few
-    samples for it, but guiding that does not beat no guiding is broken at any size); the
+    window); guided RMS at most 1/3 of unguided, the full bench's target (over 30 s windows
+    the ratio was 0.086-0.165 in six runs of six, 2026-11-29, loaded: half the target at
+    worst); the
     agent's CPU under 5 % of a core (its own CPU seconds from /proc over the guided window:
     the machine's load does not add to them, and 1 s frames cost it about 1 %); the one
     dither settles (1 of 1: a 3 px dither settled in 10.6-16.7 s of its 40 s timeout in
@@ -50,6 +50,7 @@ def test_each_figure_is_measured_and_judged() -> None:
                     + verdict, out, re.MULTILINE)
     assert rms, out
     assert float(rms[2]) < float(rms[1]), f"guided RMS not below unguided: {out}"
+    assert rms[4] == "PASS", f"guided/unguided {rms[3]} above 1/3: {out}"
     # Half a period of 15" (RA scaled by cos 57 degrees at the Double Cluster) moves the
     # mount about 2.3" RMS at the least; 1.70" was once seen over a 20 s window.
     assert float(rms[1]) > 1.5, "15\" of periodic error barely moved the unguided mount"
