@@ -1,9 +1,44 @@
 """The order the suite's tests are handed to pytest-xdist's workers in (`tests/conftest.py`
-applies it): the long tests first on workers of their own."""
+applies it): the long tests first, the longest first, spread so each worker starts on an equal
+share of them (longest-processing-time first, by the seconds `slowest.txt` recorded)."""
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import pytest
+
+#: "<seconds> <node id>" lines: a full run's slowest tests (comments start with #).
+SLOWEST = Path(__file__).with_name("slowest.txt")
+
+
+@functools.cache
+def _recorded() -> dict[str, float]:
+    known: dict[str, float] = {}
+    try:
+        lines = SLOWEST.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return known
+    for line in lines:
+        seconds, _, nodeid = line.partition(" ")
+        if line.startswith("#") or not nodeid:
+            continue
+        try:
+            known[nodeid.strip()] = float(seconds)
+        except ValueError:
+            continue
+    return known
+
+
+def expected_seconds(item: pytest.Item) -> float:
+    """What `item` took in the recorded run (0: not among the slowest; a --repeat copy or a
+    test since renamed counts as its plain node id's, or 0)."""
+    known = _recorded()
+    nodeid = item.nodeid
+    if nodeid in known:
+        return known[nodeid]
+    return known.get(nodeid.split("[repeat-")[0], 0.0)
 
 
 def _long(item: pytest.Item) -> bool:
@@ -18,17 +53,25 @@ def workers(config: pytest.Config) -> int:
 
 def long_tests_first(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
     """`items` reordered so that xdist's work-stealing scheduler, which hands each worker a
-    contiguous block of the collection (block i: what is left // the workers left), puts the
-    long tests at the head of the blocks, one a block in turn: started at once, in parallel,
-    not found last in one worker's queue (one such test started late makes the whole run
-    that much longer). Without workers, or without long tests, the order is kept."""
-    long = [item for item in items if _long(item)]
+    contiguous block of the collection (block i: what is left // the workers left) and steals
+    from a block's end, finds the long tests at the heads of the blocks: the longest first,
+    each given to the block with the fewest expected seconds so far. Started at once, in
+    parallel; none found last in one worker's queue (a run ends with its last long test: one
+    started late left the run's last two minutes to one core). Long: recorded in
+    `slowest.txt`, or granted a `timeout` of 300 s or more. Without workers, or without long
+    tests, the order is kept."""
+    long = [item for item in items if expected_seconds(item) > 0 or _long(item)]
     if workers < 2 or not long:
         return items
-    rest = [item for item in items if not _long(item)]
+    chosen = set(map(id, long))
+    rest = [item for item in items if id(item) not in chosen]
+    long.sort(key=expected_seconds, reverse=True)  # stable: the unrecorded keep their order
     heads: list[list[pytest.Item]] = [[] for _ in range(workers)]
-    for index, item in enumerate(long):
-        heads[index % workers].append(item)
+    loads = [0.0] * workers
+    for item in long:
+        block = loads.index(min(loads))
+        heads[block].append(item)
+        loads[block] += max(expected_seconds(item), 1.0)
     ordered: list[pytest.Item] = []
     left = len(items)
     for block in range(workers):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck
+from hypothesis import given
 from hypothesis import settings
+from hypothesis import strategies as st
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -56,7 +59,7 @@ class _Item:
     """What `long_tests_first` reads of a pytest item: its timeout mark."""
 
     def __init__(self, name: str, timeout: float | None = None) -> None:
-        self.name = name
+        self.name = self.nodeid = name
         self.mark = pytest.mark.timeout(timeout).mark if timeout is not None else None
 
     def get_closest_marker(self, name: str) -> object:
@@ -85,3 +88,47 @@ def test_the_long_tests_head_the_blocks_xdist_hands_its_workers() -> None:
     assert [n for n in names if not n.startswith("slow")] == [
         item.name for item in items if not item.name.startswith("slow")]
     assert long_tests_first(items, 0) == items  # type: ignore[arg-type]
+
+
+@given(st.lists(st.integers(1, 200), max_size=16), st.integers(0, 150), st.integers(2, 8),
+       st.randoms(use_true_random=False))
+def test_the_recorded_longest_start_first_spread_evenly(
+        long: list[int], shorts: int, workers: int, order: random.Random) -> None:
+    """Tests recorded in tests/slowest.txt (seconds > 0) head the blocks, longest first, each
+    given to the block with the least expected seconds so far (longest processing time
+    first): a block's head is sorted longest first, the heads differ by at most the longest
+    test, and nothing is lost or doubled. Issue 90 item 6: the run's last minutes were left to
+    one core by long tests that started late."""
+    import suiteorder
+
+    seconds = long + [0] * shorts
+    order.shuffle(seconds)
+    items = [_Item(f"t{i}") for i in range(len(seconds))]
+    recorded = {f"t{i}": float(s) for i, s in enumerate(seconds) if s > 0}
+    saved = suiteorder._recorded
+    suiteorder._recorded = lambda: recorded  # type: ignore[assignment]
+    try:
+        ordered = suiteorder.long_tests_first(items, workers)  # type: ignore[arg-type]
+    finally:
+        suiteorder._recorded = saved  # type: ignore[assignment]
+    names = [item.name for item in ordered]
+    assert sorted(names) == sorted(item.name for item in items)
+    if not recorded:
+        assert names == [item.name for item in items]
+        return
+    heads, left, start = [], len(names), 0
+    for workers_left in range(workers, 0, -1):
+        size = left // workers_left
+        block = names[start:start + max(size, 1)]
+        head = []
+        for name in block:
+            if name not in recorded:
+                break
+            head.append(recorded[name])
+        heads.append(head)
+        start, left = start + size, left - size
+    if len(recorded) <= len(items) // workers:  # every head fits in its block (as in a run)
+        assert sum(len(head) for head in heads) == len(recorded)
+        assert all(head == sorted(head, reverse=True) for head in heads)
+        loads = [sum(head) for head in heads]
+        assert max(loads) - min(loads) <= max(recorded.values())
