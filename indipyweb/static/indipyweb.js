@@ -104,9 +104,7 @@
     if (sizes) sizes.observe(target);
     var note = document.createElement("p");
     note.className = "plotnote";
-    note.textContent = "Times in " + timeZone + ", your browser's time zone." + (shared
-      ? " Too narrow for an axis each: each line on its own range, 0 % its lowest, 100 % its highest (in the legend)."
-      : "");
+    note.textContent = "Times in " + timeZone + ", your browser's time zone.";
     target.appendChild(note);
   }
 
@@ -117,6 +115,8 @@
   var day = new Intl.DateTimeFormat(undefined, {month: "short", day: "numeric"});
   var stamp = new Intl.DateTimeFormat(undefined, {dateStyle: "medium", timeStyle: "medium"});
   var number = new Intl.NumberFormat(undefined, {maximumSignificantDigits: 8});
+  // a shared axis's legend: seven members' values and ranges in a card 300 px wide
+  var brief = new Intl.NumberFormat(undefined, {maximumSignificantDigits: 3});
 
   function plotWidth(target) {
     return Math.max(220, Math.min(target.clientWidth || 600, 1200));  // 0 while its tab is hidden
@@ -197,8 +197,8 @@
     var offset = rows.length - payload.labels.length;
     payload.labels.forEach(function (label, i) {
       var column = payload.data[i + 1], lohi = extent(column), now = column[column.length - 1];
-      var text = label + ": " + (now == null ? "--" : number.format(now)) +
-        " (" + number.format(lohi[0]) + " to " + number.format(lohi[1]) + ")";
+      var text = label + ": " + (now == null ? "--" : brief.format(now)) +
+        " (" + brief.format(lohi[0]) + "\u2013" + brief.format(lohi[1]) + ")";
       if (rows[i + offset]) rows[i + offset].textContent = text;
     });
   }
