@@ -85,14 +85,22 @@
       target.textContent = "The plot starts with the next value.";
       return;
     }
+    var width = plotWidth(target);
+    var shared = sharedAxis(payload, width);
     var existing = plots.get(target.id);
-    if (existing && existing.root.isConnected && existing.series.length === payload.data.length) {
-      existing.setData(payload.data);
+    if (existing && existing.root.isConnected && existing.series.length === payload.data.length &&
+        existing.shared === shared) {
+      existing.setData(shared ? toShares(payload.data) : payload.data);
+      if (shared) nameRanges(existing, payload);
       return;
     }
     if (existing) { existing.destroy(); }
     target.innerHTML = "";
-    plots.set(target.id, new uPlot(plotOptions(payload, plotWidth(target)), payload.data, target));
+    var plot = new uPlot(plotOptions(payload, width, shared), shared ? toShares(payload.data) : payload.data, target);
+    plot.shared = shared;
+    if (shared) nameRanges(plot, payload);
+    plots.set(target.id, plot);
+    target.dataset.axes = shared ? "shared" : "each";  // which way it is drawn (for tests)
     if (sizes) sizes.observe(target);
     var note = document.createElement("p");
     note.className = "plotnote";
@@ -107,6 +115,8 @@
   var day = new Intl.DateTimeFormat(undefined, {month: "short", day: "numeric"});
   var stamp = new Intl.DateTimeFormat(undefined, {dateStyle: "medium", timeStyle: "medium"});
   var number = new Intl.NumberFormat(undefined, {maximumSignificantDigits: 8});
+  // a shared axis's legend: seven members' values and ranges in a card 300 px wide
+  var brief = new Intl.NumberFormat(undefined, {maximumSignificantDigits: 3});
 
   function plotWidth(target) {
     return Math.max(220, Math.min(target.clientWidth || 600, 1200));  // 0 while its tab is hidden
@@ -117,7 +127,12 @@
     entries.forEach(function (entry) {
       var plot = plots.get(entry.target.id);
       var width = Math.round(entry.contentRect.width);
-      if (plot && width > 0 && plot.root.isConnected && Math.abs(plot.width - width) > 2) {
+      if (!plot || width <= 0 || !plot.root.isConnected || Math.abs(plot.width - width) <= 2) return;
+      var dataEl = document.querySelector('.plotdata[data-plot="' + CSS.escape(entry.target.id) + '"]');
+      var held = plotData.get(entry.target.id);
+      if (dataEl && held && sharedAxis(held, plotWidth(entry.target)) !== plot.shared) {
+        drawPlot(dataEl);  // the axes fit no more (or again): drawn the other way
+      } else {
         plot.setSize({width: plotWidth(entry.target), height: 200});
       }
     });
@@ -134,7 +149,61 @@
     return Math.ceil(size);
   }
 
-  function plotOptions(payload, width) {
+  // What an axis of `column`'s numbers needs, as fitAxis measures it once drawn: its ticks,
+  // gap and title, and its longest label (the wider of the lowest and highest, a digit more
+  // for a tick between them).
+  var AXIS_FONT = "12px system-ui, -apple-system, \"Segoe UI\", Roboto, \"Helvetica Neue\", Arial, \"Noto Sans\", sans-serif";  // uPlot's
+  var ruler = document.createElement("canvas").getContext("2d");
+  function axisRoom(column, titled) {
+    var finite = column.filter(Number.isFinite);
+    var longest = finite.length ? [Math.min.apply(null, finite), Math.max.apply(null, finite)]
+      .map(function (v) { return number.format(v) + "0"; })
+      .reduce(function (a, b) { return b.length > a.length ? b : a; }) : "0";
+    ruler.font = AXIS_FONT;
+    return 10 + 5 + 4 + ruler.measureText(longest).width + (titled ? 18 : 0);
+  }
+
+  // The plot itself keeps at least this share of its width; an axis each (a temperature and a
+  // power do not share one) while their axes leave it that, else one shared axis. Five axes
+  // on a phone left it 40 px of 340, their titles over the numbers and the last one cut off.
+  var PLOT_SHARE = 0.5;
+  function sharedAxis(payload, width) {
+    var n = payload.labels.length;
+    if (n < 2) return false;
+    var room = payload.data.slice(1).reduce(function (sum, column) { return sum + axisRoom(column, true); }, 0);
+    return room > (1 - PLOT_SHARE) * (width - 18);  // the plot's padding, left and right
+  }
+
+  // Each member's lowest and highest (nulls, gaps, skipped).
+  function extent(column) {
+    var finite = column.filter(Number.isFinite);
+    return finite.length ? [Math.min.apply(null, finite), Math.max.apply(null, finite)] : [0, 0];
+  }
+
+  // The data on one axis: each member as a share of its own range (0-100 %), a member that
+  // has not changed at 50 %.
+  function toShares(data) {
+    return data.map(function (column, c) {
+      if (c === 0) return column;
+      var lohi = extent(column), span = lohi[1] - lohi[0];
+      return column.map(function (v) { return v == null ? v : span > 0 ? 100 * (v - lohi[0]) / span : 50; });
+    });
+  }
+
+  // On a shared axis the legend says each member's value now (its unit is in its label) and
+  // the range its 0-100 % stands for.
+  function nameRanges(plot, payload) {
+    var rows = plot.root.querySelectorAll(".u-legend .u-series .u-label");
+    var offset = rows.length - payload.labels.length;
+    payload.labels.forEach(function (label, i) {
+      var column = payload.data[i + 1], lohi = extent(column), now = column[column.length - 1];
+      var text = label + ": " + (now == null ? "--" : brief.format(now)) +
+        " (" + brief.format(lohi[0]) + "\u2013" + brief.format(lohi[1]) + ")";
+      if (rows[i + offset]) rows[i + offset].textContent = text;
+    });
+  }
+
+  function plotOptions(payload, width, shared) {
     var scales = {x: {time: true}};
     var series = [{label: "Time (" + timeZone + ")", value: function (u, v) { return v == null ? "--" : stamp.format(new Date(v * 1000)); }}];
     var axes = [{
@@ -148,12 +217,20 @@
         return labels;
       },
     }];
+    if (shared) {
+      scales.share = {auto: false, range: [-4, 104]};  // a line at 0 or 100 % not on the edge
+      axes.push({scale: "share", side: 3, label: "% of its range", labelSize: 18,
+                 splits: function () { return [0, 25, 50, 75, 100]; },
+                 values: function (u, splits) { return splits.map(function (v) { return v + " %"; }); },
+                 size: fitAxis});
+    }
     payload.labels.forEach(function (label, i) {
       // each member its own scale and axis (a temperature and a power do not share one)
-      var key = "y" + i, colour = colours[i % colours.length];
-      scales[key] = {auto: true};
+      var key = shared ? "share" : "y" + i, colour = colours[i % colours.length];
+      if (!shared) scales[key] = {auto: true};
       series.push({label: label, scale: key, stroke: colour, width: 1.5,
                    value: function (u, v) { return v == null ? "--" : number.format(v); }});
+      if (shared) return;
       axes.push({scale: key, side: i % 2 ? 1 : 3, stroke: colour, grid: {show: i === 0},
                  label: payload.labels.length > 1 ? label : undefined, labelSize: 18,
                  values: function (u, splits) { return splits.map(function (v) { return number.format(v); }); },

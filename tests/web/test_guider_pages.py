@@ -8,7 +8,8 @@ rig), the mount tracking the Double Cluster; the agent calibrates and guides.
 - the page opens on Statistics: the state Guiding and the RMS figures in the first screen (on
   a phone too, the guide frame under them), and the last guide frame's thumbnail, stretched
   so its stars show (its pixel statistics: a dark sky, a few bright spots);
-- no page (Instruments, each tab of the agent's page) is wider than the viewport.
+- no page (Instruments, each tab of the agent's page) is wider than the viewport;
+- the link to the guide frame says where it is: below the controls on a phone, beside on a desk.
 
 The fixed parts (the state, the tabs) are compared with the stored pictures in tests/data/web
 (tests/web/pictures.py; clocks masked, INDIPY_UPDATE_PICTURES=1 after a deliberate change);
@@ -40,6 +41,7 @@ from test_browser import browser  # noqa: F401
 from test_browser import chromium  # noqa: F401
 from test_browser import close_pages
 from test_browser import open_device
+from test_phone_plot import says_where_the_image_is
 from webpeers import ServerThread
 from webpeers import wait_for
 
@@ -159,4 +161,10 @@ def test_the_guider_card_and_page_while_guiding(
         for group in page.locator("#device-body button.tab-button").all_inner_texts():
             tab(page, group)
             fits_the_viewport(page)
+        # the link to the guide frame says where it is: below the controls on a phone (it
+        # said "beside"), beside them on a desk
+        frame = page.locator(f"#{vector_id(AGENT, 'AGENT_LAST_FRAME')}")
+        tab(page, frame.evaluate("e => e.closest('.tab').dataset.tab"))
+        where = says_where_the_image_is(page, AGENT, "AGENT_LAST_FRAME")
+        assert where == {"phone": "below", "desk": "beside"}[size], where
         close_pages(browser)
