@@ -10,17 +10,24 @@ N(<FAINT_END) - N(<FAINT_START) at the cell centre's galactic latitude; magnitud
 same counts.
 
 Counts (`LOG_COUNTS`): log10 of the number of stars brighter than V per square degree at
-galactic latitude 0, 30 and 90 degrees (interpolated linearly in |b| and in magnitude). Their
-scale is checked against published counts: averaged over the sky (the integral of N(b) cos b)
-they give the whole sky's stars per square degree counted in the Tycho-2 and UCAC4 catalogues
-(HNSKY's count, hnsky.com/star_count.htm: 9.28 to magnitude 10, 71.7 to 12, 417 to 14, 2155 to
-16; Tycho-2 is complete to about V 11, UCAC4 to about 16, its magnitudes between V and R) to
-within 2%. The first table here, entered from memory of Allen's Astrophysical Quantities,
-gave 2.39, 12.5, 59.2 and 266: 3.9 to 8.1 times too few (log10 0.59, 0.76, 0.85 and 0.91), so
-each magnitude's column was raised by that much. The latitude dependence (the plane about 28
-times the pole's density to V 14, 40 times to V 16) is the first table's: no printed table by
-latitude (Allen's, Bahcall & Soneira 1980's) was found to check it against, so treat the
-density at a given latitude as within a factor of about 2. Standard library only.
+galactic latitude 0, 20, 30, 45, 60 and 90 degrees, averaged over longitude (interpolated
+linearly in |b| and in magnitude). From 20 degrees to the pole they are Bahcall & Soneira's
+published star counts: "The universe at faint magnitudes. I." (ApJS 44, 73, 1980), Appendix
+B, Eq. B1, an analytic fit to their Galaxy model in V (no photographic conversion needed),
+valid for |b| >= 20 and within 15% of the model, with its V constants C1 925, alpha -0.132,
+beta 0.035, delta 3, m* 15.75, C2 1050, kappa -0.18, eta 0.087, lambda 2.5, m-dagger 17.5
+(as SDSS's astrotools `atStarCountsFind` and S.-M. Niemi's Euclid VIS tools code it). They
+give at the pole 10.6, 48.9 and 188 stars to V 12, 14 and 16, and N(b)/N(90) 3.0 (V 14) and
+3.7 (V 16) at b = 30, 5.5 and 7.7 at b = 20. The table's rows at 20-60 degrees are Eq. B1 averaged over 360
+longitudes. No published count below 20 degrees was found (Seares & van Rhijn's PNAS 11, 358,
+1925 is stored here only as its first page, Allen's table not at all), so the plane's row (b = 0) is the one unchecked number: it is set so that
+the whole sphere (the integral of N(b) cos b) gives the whole sky's stars per square degree
+counted in the Tycho-2 and UCAC4 catalogues (HNSKY's count, hnsky.com/star_count.htm: 9.28
+to magnitude 10, 71.7 to 12, 417 to 14, 2155 to 16; Tycho-2 is complete to about V 11,
+UCAC4 to about 16, its magnitudes between V and R) to within 1%, which makes the plane
+(longitude-averaged) 42 times the pole's density to V 12, 50 to V 14 and 69 to V 16. The
+first table (entered from memory of Allen's) had b = 30 at 5.0-5.6 times the pole, 1.7 times
+Bahcall & Soneira's; the pole's counts agreed within 15%. Standard library only.
 """
 
 from __future__ import annotations
@@ -36,13 +43,16 @@ CELL = 0.5
 FAINT_START = 12.0
 FAINT_END = 16.0
 
-#: Magnitudes and log10 N(<V) per square degree at |b| = 0, 30, 90 degrees (see above).
+#: Magnitudes and log10 N(<V) per square degree at |b| = `LATITUDES` degrees (see above).
 MAGS = (10.0, 12.0, 14.0, 16.0)
-LATITUDES = (0.0, 30.0, 90.0)
+LATITUDES = (0.0, 20.0, 30.0, 45.0, 60.0, 90.0)
 LOG_COUNTS = (
-    (1.39, 2.31, 3.15, 3.91),  # b = 0
-    (0.84, 1.71, 2.40, 3.06),  # b = 30
-    (0.24, 1.01, 1.70, 2.31),  # b = 90
+    (1.62, 2.65, 3.39, 4.11),  # b = 0: set by the all-sky counts, unchecked
+    (0.87, 1.60, 2.43, 3.16),  # b = 20 and higher: Bahcall & Soneira 1980, Eq. B1
+    (0.66, 1.40, 2.17, 2.84),  # b = 30
+    (0.48, 1.21, 1.93, 2.56),  # b = 45
+    (0.37, 1.10, 1.79, 2.39),  # b = 60
+    (0.30, 1.03, 1.69, 2.27),  # b = 90
 )
 #: The whole sky's mean stars per square degree brighter than MAGS (Tycho-2 + UCAC4, HNSKY's
 #: count): what `LOG_COUNTS` averages to over the sphere.
