@@ -179,11 +179,13 @@ class AlpacaDriver(IPyDriver):
             await asyncio.sleep(self.period)
 
     async def _lost(self, error: BaseException) -> None:
-        if self.lost is not None:
-            return
-        self.lost = str(error)
+        """Said once a way of being lost: again only when that changes (the server gone,
+        then something that is not Alpaca on its port), not at every retry."""
         what = "answers no Alpaca" if isinstance(error, AlpacaProtocolError) else \
             "stopped answering"
+        if self.lost == what:
+            return
+        self.lost = what
         logger.warning("%s %s: %s", self.spec, what, error)
         for part in self.parts:
             vector = part.device["CONNECTION"]

@@ -135,10 +135,15 @@ def test_garbage_in_place_of_the_alpaca_server_is_alert(
         our_server: object, alpaca_sim: AlpacaSimulators, tmp_path: Path) -> None:
     """The simulator dies and a plain web server takes its port: that is a lost Alpaca server
     too (not a crash of the watch), so the focuser's CONNECTION goes Alert and the log says
-    it answers no Alpaca; when the simulator is back, the focuser is Ok again."""
+    it answers no Alpaca, after saying it stopped answering while the port was empty; when
+    the simulator is back, the focuser is Ok again."""
     server = serve(our_server, alpaca_sim, "focuser/0", FOCUSER)
     connect(server.port, FOCUSER, tmp_path)
     alpaca_sim.stop()
+    # The server gone is seen first, as on a loaded machine where the web server took longer
+    # to start than a poll (a full run, 2026-11-29: "answers no Alpaca" was never said, the
+    # loss already said as "stopped answering"): the change of cause is said too.
+    assert server.wait_for_log("stopped answering", timeout=15), server.log_tail()
     web = plain_http_server(alpaca_sim.port, tmp_path)
     try:
         done = indi_eval(server.port, f'"{FOCUSER}.CONNECTION._STATE"==3', timeout=15,
