@@ -22,6 +22,7 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urljoin
 
 import numpy as np
 import pytest
@@ -148,7 +149,13 @@ def test_the_guider_card_and_page_while_guiding(
         for part in (state, stats.locator("tr[data-member=RMSE_RA]"),
                      stats.locator("tr[data-member=RMSE_DEC]")):
             assert in_first_screen(part, VIEWPORTS[size]["height"])
-        grey = np.asarray(Image.open(io.BytesIO(image.screenshot())).convert("L"), dtype=float)
+        # The thumbnail as served, not a screenshot of the element: a guide frame comes every
+        # second or two and the page swaps in its <img>, so a screenshot could catch the new
+        # one still blank (median 224, white: a loaded full run, 2026-11-29).
+        src = str(image.get_attribute("src"))
+        served = page.request.get(urljoin(page.url, src))
+        assert served.ok, (src, served.status)
+        grey = np.asarray(Image.open(io.BytesIO(served.body())).convert("L"), dtype=float)
         sky = float(np.median(grey))
         assert sky < 110, sky  # a dark sky, not the noise at mid-grey
         bright = (grey > sky + 100).mean()
