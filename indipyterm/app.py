@@ -10,6 +10,7 @@ redrawn at a fixed rate, and nothing queues up in between.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -67,6 +68,7 @@ HISTORY = 48  # values kept per number for its sparkline, one per refresh
 MAX_PENDING = 10_000  # vectors noted between refreshes before everything is redrawn instead
 LISTEN_SECONDS = 3.0  # one listing of the servers on the network, while the start screen shows
 LISTEN_PAUSE = 2.0  # seconds between two listings
+CLOSE_WAIT = 5.0  # seconds the client is given to close at exit
 _CONNECTION = Change("connection")
 _MESSAGE = Change("message")
 
@@ -155,6 +157,15 @@ class TermApp(App[None]):
         if self.found is not None:
             self.run_worker(self._list_servers(self.found), name="discover", group="discover",
                             exclusive=True)
+
+    async def on_unmount(self) -> None:
+        """The client's connection closed while the event loop still runs: left to be
+        cancelled at the loop's end, its socket's close could come after the loop stopped,
+        an unclosed socket for the garbage collector to find in some later code."""
+        for worker in self.workers.cancel_group(self, "client"):
+            with contextlib.suppress(Exception):  # cancelled (WorkerCancelled) or failed
+                async with asyncio.timeout(CLOSE_WAIT):
+                    await worker.wait()
 
     async def _list_servers(self, found: FoundServers) -> None:
         """One listing after another while the start screen is the screen shown; each change

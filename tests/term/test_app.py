@@ -734,3 +734,20 @@ async def test_on_a_unix_socket_the_status_names_its_path(tmp_home: Path) -> Non
             assert isinstance(start, StartScreen)
             await wait_for(pilot, lambda: start.status.content == f"connected to {shown(path)}",
                            what="the status")
+
+
+async def test_the_clients_connection_is_closed_when_the_app_exits(
+        kit: tuple[IPyServer, KitDriver]) -> None:
+    """Issue 90 item 5: the app left its client's connection to be cancelled at the event
+    loop's end (a full run's tasks at the loop's end: Worker._run, ServerStream.wait_closed,
+    indipyclient's Connection.run), so the socket's close could come after the loop had
+    stopped: an unclosed socket for the garbage collector to find in some later test. The
+    client is closed while the loop runs: once the app has exited no task of it is left."""
+    async with term_on(kit) as (app, pilot):
+        await wait_for(pilot, lambda: app.device_names() == ["Kit", "Weather"], what="devices")
+    left = [task.get_name() for task in asyncio.all_tasks()
+            if task is not asyncio.current_task() and not task.done()
+            and ("indipyclient" in task.get_name()
+                 or getattr(task.get_coro(), "__qualname__", "") in (
+                     "Worker._run", "ServerStream.wait_closed", "Connection.run"))]
+    assert left == [], left
