@@ -5,6 +5,7 @@ share of them (longest-processing-time first, by the seconds `slowest.txt` recor
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import pytest
@@ -47,8 +48,14 @@ def _long(item: pytest.Item) -> bool:
 
 
 def workers(config: pytest.Config) -> int:
+    """How many xdist workers run the suite (0: none). The controller has ``-n``; a worker,
+    which is where the collection is ordered, has no ``numprocesses`` (None there) but xdist's
+    PYTEST_XDIST_WORKER_COUNT: read only the option, the order was never applied."""
     value = getattr(config.option, "numprocesses", None)
-    return value if isinstance(value, int) else 0
+    if isinstance(value, int):
+        return value
+    count = os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    return int(count) if count.isdigit() else 0
 
 
 def long_tests_first(items: list[pytest.Item], workers: int) -> list[pytest.Item]:

@@ -132,3 +132,19 @@ def test_the_recorded_longest_start_first_spread_evenly(
         assert all(head == sorted(head, reverse=True) for head in heads)
         loads = [sum(head) for head in heads]
         assert max(loads) - min(loads) <= max(recorded.values())
+
+
+def test_a_worker_knows_how_many_workers_there_are(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In an xdist worker, where the collection is ordered, ``numprocesses`` is None: the
+    count comes from PYTEST_XDIST_WORKER_COUNT, else the long tests were never put first
+    (issue 90 item 6: the guider bench started 728 s into a 920 s run)."""
+    from types import SimpleNamespace
+
+    from suiteorder import workers
+
+    in_a_worker = SimpleNamespace(option=SimpleNamespace(numprocesses=None))
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "8")
+    assert workers(in_a_worker) == 8  # type: ignore[arg-type]
+    monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT")
+    assert workers(in_a_worker) == 0  # type: ignore[arg-type]
+    assert workers(SimpleNamespace(option=SimpleNamespace(numprocesses=3))) == 3  # type: ignore[arg-type]
