@@ -83,6 +83,10 @@ async def test_a_camera_a_client_disconnects_is_left_so_and_said(
         state, message = await sequence_ends(client, 45, ("Alert",))
         assert "disconnected by a client" in message, message
         assert f"waiting for {device} to come back" in message, message
+        # The recorder reads its own event stream, which may trail the client's model that
+        # `sequence_ends` reads (a loaded full run: the Alert was not in `seen` yet).
+        await until(lambda: any(v == "SEQUENCE_STATE" and st == "Alert"
+                                for _, v, st, _ in seen[asked:]), 10, "the Alert recorded")
         since = seen[asked:]
         off = next(at for at, vector, _, _ in since if vector == "CONNECTION")
         held = next(at for at, vector, state, said_ in since
