@@ -1,8 +1,9 @@
 """The guider's calibration (`Calibrating`, a part of `GuiderMachine`, pure): West pulses
 until the star moved MIN_CALIBRATION_DRIFT pixels, East back, North pulses to clear the Dec
 backlash until it moves, North pulses measured, South back; a star that does not move enough
-in MAX_CALIBRATION_STEPS fails with the reason; a star lost goes on with the next best one
-(`calretry`), and fails only when none remains.
+in MAX_CALIBRATION_STEPS fails with the reason; a star missing from a frame or two is looked
+for again, and one lost goes on with the next best one (`calretry`), failing only when none
+remains.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import math
 
 from .calkeep import rebinned
+from .calretry import MISSED_FRAMES
 from .calretry import next_star
 from .control import Calibration
 from .control import CalSteps
@@ -94,8 +96,12 @@ class Calibrating:
         star = None if seen.stars is None or self.position is None \
             else self._near(seen.stars, self.position)
         if star is None:
+            if cal.missed < MISSED_FRAMES:
+                cal.missed += 1  # looked for again in the next frame; no pulse meanwhile
+                return
             self._cal_lost(step, seen, cal)
             return
+        cal.missed = 0
         pos = self.position = (star.x, star.y)
         t = self.tuning
 

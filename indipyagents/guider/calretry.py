@@ -3,7 +3,8 @@ next best guide star of the frame (`guide_star`: the brightest unsaturated one a
 edges), never one where a lost star was; none left, or `MAX_STARS` tried, the calibration
 fails naming that reason and what to do (`Reason.LOST_NO_OTHER`).
 
-PHD2 fails at the first star lost; a guide star near the edge that the calibration's pulses
+A star missing from one frame is not lost yet (`MISSED_FRAMES`). PHD2 fails at the first star
+lost; a guide star near the edge that the calibration's pulses
 push out of the frame, or one a passing cloud hides, need not end an unattended night's
 calibration while the frame holds others.
 """
@@ -17,8 +18,12 @@ from .guidetypes import guide_star
 from .reasons import Reason
 from .reasons import said
 
-__all__ = ["MAX_STARS", "next_star"]
+__all__ = ["MAX_STARS", "MISSED_FRAMES", "next_star"]
 
+#: The frames in a row a calibration's star may be missing from (a faint star under the
+#: detection threshold in one frame's noise, a wisp of cloud) before it is called lost; no
+#: pulse is sent meanwhile. PHD2 fails at the first such frame.
+MISSED_FRAMES = 2
 #: The stars a calibration tries before it fails (the first one and those after it).
 MAX_STARS = 4
 

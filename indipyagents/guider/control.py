@@ -76,6 +76,7 @@ class CalSteps:
     ra: tuple[float, float] | None = None
     back_ms: int = 0  # the way back (East, South) still to pulse
     lost: tuple[tuple[float, float], ...] = ()  # where the stars lost so far were last seen
+    missed: int = 0  # the frames in a row the star was missing from
 
     def measured(self, dx: float, dy: float, step_ms: int, back: str) -> tuple[float, float]:
         """The phase's pulses measured (the star moved `dx`, `dy` pixels): its rate, pixels
