@@ -93,7 +93,14 @@ class Guard:
             (targets.dome, "PARK_DOME" in targets.enabled)) if name and needed]
 
     def _configure(self) -> None:
+        before = self.verdict.settings.weather
         self.verdict.configure(self.face.settings(), self.clock())
+        weather, client = self.verdict.settings.weather, self._client
+        if weather != before and client is not None and weather in client:
+            # A station named since is known from what the link holds, as at the link's
+            # start: its WEATHER_STATUS Ok is not sent again until it changes, and a listing
+            # under way must not read as its driver restarting.
+            self._known(client, weather)
         self.keeper.look()  # a device named or needed since
 
     def _heartbeat(self) -> None:
@@ -141,14 +148,9 @@ class Guard:
     async def _read_once(self) -> None:
         """One client of the server read until its address changes."""
         client = await self.face.link.client()
-        self._client = client
         stream = client.events()
         try:
-            # What the client knew before this stream began (a reconnect, an address change).
-            for device in list(client):
-                if device == self.verdict.settings.weather:
-                    self._known(client, device)
-            self.keeper.attach(client)
+            self.attach(client)
             while (client.host, client.port) == (self.face.link.host, self.face.link.port):
                 try:
                     async with asyncio.timeout(TICK):
@@ -158,11 +160,24 @@ class Guard:
                 except StopAsyncIteration:
                     raise ConnectionError(f"the link to {client.host}:{client.port} gave "
                                           "up") from None
-                self.keeper.event(event)
-                self._event(event)
+                self.hear(event)
         finally:
             stream.close()
             self._client = None
+
+    def attach(self, client: Client) -> None:
+        """`client` is the link from now on: what it holds of the weather device (a
+        reconnect, an address change: it knew it before its events were read) is known."""
+        self._client = client
+        weather = self.verdict.settings.weather
+        if weather and weather in client:
+            self._known(client, weather)
+        self.keeper.attach(client)
+
+    def hear(self, event: ev.Event) -> None:
+        """One of the link's events, in the order the client made them."""
+        self.keeper.event(event)
+        self._event(event)
 
     def _known(self, client: Client, device: str) -> None:
         """What the client holds of the device, as if it had just been defined."""

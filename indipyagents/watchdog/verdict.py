@@ -15,7 +15,10 @@ It fails closed, where indilib's ``indi_watchdog`` acts only on a change to Aler
   WEATHER_STATUS: without this, the station's death read as "safe again" and waited for the
   stale time. A definition seen again while defined is not a lapse: indiserver sends every
   client the definitions any client's getProperties asks for (measured: CONNECTION On and
-  WEATHER_STATUS Ok again at each client's arrival), so only what it says counts;
+  WEATHER_STATUS Ok again at each client's arrival), so only what it says counts. Nor is a
+  definition first seen since the watch began (the agent's link joined, or ACTIVE_WEATHER
+  changed, in the middle of such a listing: WEATHER_STATUS Ok heard, then the next listing's
+  CONNECTION): only one after its deletion is afresh;
 - nothing heard from the device for `Settings.stale` seconds is unsafe: any of its traffic
   counts, not only WEATHER_STATUS, because indilib's weather drivers send WEATHER_STATUS only
   when a light changes but WEATHER_PARAMETERS every WEATHER_UPDATE period (measured with
@@ -90,7 +93,8 @@ class WeatherDeleted:
 @dataclass(frozen=True, slots=True)
 class WeatherDefined:
     """`vector` (CONNECTION or WEATHER_STATUS) of `device` defined (defProperty); fed before
-    what the definition says (`WeatherStatus`, `WeatherDisconnected`)."""
+    what the definition says (`WeatherStatus`, `WeatherDisconnected`). A lapse only after the
+    vector's (or its device's) deletion: a restarted driver."""
 
     device: str
     vector: str
@@ -194,7 +198,10 @@ class Verdict:
         self._heard: float | None = None  # when anything was last heard from the device
         self._deleted: tuple[str | None, float] | None = None  # what was deleted, when
         self._reported = False  # WEATHER_STATUS Ok, Busy or Alert heard: a lapse is news
-        self._defined: set[str] = set()  # which of DEFINING the device has, as heard
+        # Which of DEFINING were deleted (alone or with the device) since last defined: their
+        # next definition is a restarted driver's. Not "not yet defined": a watch that begins
+        # in the middle of a listing hears WEATHER_STATUS before the next listing's CONNECTION.
+        self._gone: set[str] = set()
         self._lapse: tuple[str, float] | None = None  # no verdict: why, since when
         self._resumed: float | None = None  # a lapse ended: when its Ok began
         self._beat = now
@@ -222,7 +229,7 @@ class Verdict:
                 self._deleted = None
                 self._asked = None
                 self._reported = False
-                self._defined.clear()
+                self._gone.clear()
                 self._lapse = self._resumed = None
         if settings.trigger_client and (not old.trigger_client
                                         or settings.heartbeat != old.heartbeat):
@@ -242,16 +249,16 @@ class Verdict:
         if isinstance(event, WeatherDeleted):
             if event.vector is None:
                 self._deleted = (None, now)
-                self._defined.clear()
+                self._gone.update(DEFINING)
                 self._lapsed("the device was deleted (its driver died or was stopped)", now,
                              always=True)
             elif event.vector == "WEATHER_STATUS":
                 self._deleted = ("WEATHER_STATUS", now)
-                self._defined.discard("WEATHER_STATUS")
+                self._gone.add("WEATHER_STATUS")
                 self._lapsed("WEATHER_STATUS was deleted (the device was disconnected)", now,
                              always=True)
             elif event.vector == "CONNECTION":
-                self._defined.discard("CONNECTION")
+                self._gone.add("CONNECTION")
             return
         if self._lapse is not None and self._heard is not None \
                 and now >= self._heard + self.settings.stale:
@@ -263,8 +270,8 @@ class Verdict:
             self._deleted = None  # the device is back (its driver restarted)
             self._status_since = now
         if isinstance(event, WeatherDefined):
-            if event.vector in DEFINING and event.vector not in self._defined:
-                self._defined.add(event.vector)
+            if event.vector in self._gone:
+                self._gone.discard(event.vector)
                 self._lapsed("it was defined again (its driver restarted) and reports "
                              "nothing yet", now)
         elif isinstance(event, WeatherDisconnected):

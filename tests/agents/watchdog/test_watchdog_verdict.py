@@ -380,3 +380,51 @@ def test_a_silent_gap_restarts_the_resume_time() -> None:
     verdict.feed(WeatherHeard(W, 38.0))
     verdict.feed(WeatherHeard(W, 47.0))
     assert verdict.judge(50.0).safe
+
+
+def test_a_watch_begun_in_the_middle_of_a_listing_is_no_lapse() -> None:
+    """Issue 89 item 1's flake: the watch begins after a listing's CONNECTION (the link joined,
+    or ACTIVE_WEATHER changed, meanwhile), so WEATHER_STATUS Ok is heard first; the next
+    listing's CONNECTION is not a restarted driver's: safe. A deletion and a definition
+    afresh after it still are (unsafe, and for the resume time after a fresh Ok)."""
+    verdict = Verdict(Settings(weather=W, trigger_weather=True, stale=10, resume=30), 0.0)
+    verdict.feed(WeatherDefined(W, "WEATHER_STATUS", 0.0))
+    verdict.feed(WeatherStatus(W, "Ok", 0.0))
+    assert verdict.judge(0.0).safe
+    for vector in ("CONNECTION", "WEATHER_STATUS"):
+        verdict.feed(WeatherDefined(W, vector, 1.0))
+        verdict.feed(WeatherStatus(W, "Ok", 1.0) if vector == "WEATHER_STATUS"
+                     else WeatherHeard(W, 1.0))
+    judgement = verdict.judge(1.0)
+    assert judgement.safe and judgement.safe_since == 0.0, judgement
+    verdict.feed(WeatherDeleted(W, "CONNECTION", 2.0))  # alone: no verdict lost yet
+    assert verdict.judge(2.0).safe
+    verdict.feed(WeatherDefined(W, "CONNECTION", 3.0))  # CONNECT On, after its deletion
+    verdict.feed(WeatherHeard(W, 3.0))
+    cause = verdict.judge(3.0).cause
+    assert cause is not None and "defined again" in cause.reason
+    verdict.feed(WeatherStatus(W, "Ok", 4.0))
+    assert not verdict.judge(33.9).safe
+
+
+@given(st.lists(st.tuples(st.sampled_from(["CONNECTION", "WEATHER_STATUS", "heard", "Ok"]),
+                          st.floats(min_value=0, max_value=9)), max_size=30))
+def test_definitions_in_any_order_with_no_deletion_are_no_lapse(
+        fed: list[tuple[str, float]]) -> None:
+    """A station never deleted, disconnected or Idle, heard within the stale time, reporting
+    only Ok: whatever order its definitions come in (listings begun before the watch, cut
+    anywhere), it is safe from its first Ok on, since that Ok."""
+    verdict = Verdict(Settings(weather=W, trigger_weather=True, stale=10, resume=600), 0.0)
+    clock, first_ok = 0.0, None
+    for what, gap in fed:
+        clock += gap
+        if what in ("CONNECTION", "WEATHER_STATUS"):
+            verdict.feed(WeatherDefined(W, what, clock))
+        if what in ("WEATHER_STATUS", "Ok"):
+            verdict.feed(WeatherStatus(W, "Ok", clock))
+            first_ok = clock if first_ok is None else first_ok
+        else:
+            verdict.feed(WeatherHeard(W, clock))
+        judgement = verdict.judge(clock)
+        if first_ok is not None:
+            assert judgement.safe and judgement.safe_since == first_ok, (fed, judgement)
