@@ -64,6 +64,7 @@ class GuiderMachine(Calibrating):
         self.pending_settle: Settle | None = None
         self.no_star = 0
         self.paused = False
+        self.paused_full = False  # PHD2's PAUSE_FULL: no exposures either until resumed
         self.moved = self.turned = False  # slewed, flipped since the last frame guided
         self.axes = (AxisController(self.tuning.ra), AxisController(self.tuning.dec))
         self.history: list[tuple[float, float]] = []  # guiding errors, RA and Dec pixels
@@ -80,7 +81,8 @@ class GuiderMachine(Calibrating):
 
     @property
     def capturing(self) -> bool:
-        return self.state != "Stopped"
+        """Frames wanted now (none while paused "full", PHD2's PAUSE_FULL)."""
+        return self.state != "Stopped" and not self.paused_full
 
     def loop(self) -> Step:
         step = Step()
@@ -128,6 +130,7 @@ class GuiderMachine(Calibrating):
             step.say("LoopingExposuresStopped")
         self._end_settle(step, "guiding stopped")
         self.state, self.wanted, self.cal, self.paused = "Stopped", None, None, False
+        self.paused_full = False
         return step
 
     def mount_parked(self, reason: str) -> Step:
@@ -139,11 +142,19 @@ class GuiderMachine(Calibrating):
         step.events += self.stop().events
         return step
 
-    def set_paused(self, paused: bool) -> Step:
+    def set_paused(self, paused: bool, full: bool = False) -> Step:
+        """PHD2's MyFrame::SetPaused: a pause while paused keeps its kind; `full` stops the
+        exposures too. Resuming clears the controllers' history, as PHD2's
+        NotifyGuidingResumed clears its algorithms'."""
         step = Step()
-        if paused != self.paused:
-            self.paused = paused
-            step.say("Paused" if paused else "Resumed")
+        if paused and not self.paused:
+            self.paused, self.paused_full = True, full
+            step.say("Paused")
+        elif not paused and self.paused:
+            self.paused = self.paused_full = False
+            for axis in self.axes:
+                axis.reset()
+            step.say("Resumed")
         return step
 
     def flip(self) -> Step:
@@ -300,6 +311,13 @@ class GuiderMachine(Calibrating):
         dx, dy = star.x - self.lock[0], star.y - self.lock[1]
         ra_err, dec_err = axes_of(self.calibration, dx, dy)
         self.last_error = (ra_err, dec_err)
+        distance = math.hypot(dx, dy)
+        if self.paused:
+            # PHD2 (guider.cpp, UpdateGuideState): a paused frame only schedules a
+            # dead-reckoning move, zero for its default algorithms, and Mount::MoveOffset
+            # returns before the step is recorded: no GuideStep, no pulse, no statistics.
+            self._settle_frame(step, seen.now, distance)
+            return
         self.history = (self.history + [(ra_err, dec_err)])[-100:]
         self.since_dither.append((ra_err, dec_err))
         fields: Fields = {"Frame": seen.number, "Time": round(seen.now, 3),
@@ -310,20 +328,18 @@ class GuiderMachine(Calibrating):
         dec_move = self.axes[1].correction(dec_err)
         fields["RADistanceGuide"] = round(-ra_move, 3)
         fields["DECDistanceGuide"] = round(-dec_move, 3)
-        if not self.paused:
-            c = self.calibration
-            ra_ms = self.axes[0].pulse_ms(ra_move, math.hypot(*c.ra))
-            dec_ms = self.axes[1].pulse_ms(dec_move, math.hypot(*c.dec))
-            if ra_ms:
-                ra_dir = "W" if ra_move > 0 else "E"
-                step.pulses[ra_dir] = ra_ms
-                fields.update(RADuration=ra_ms, RADirection="West" if ra_dir == "W" else "East")
-            if dec_ms:
-                dec_dir = "N" if dec_move > 0 else "S"
-                step.pulses[dec_dir] = dec_ms
-                fields.update(DECDuration=dec_ms,
-                              DECDirection="North" if dec_dir == "N" else "South")
-        distance = math.hypot(dx, dy)
+        c = self.calibration
+        ra_ms = self.axes[0].pulse_ms(ra_move, math.hypot(*c.ra))
+        dec_ms = self.axes[1].pulse_ms(dec_move, math.hypot(*c.dec))
+        if ra_ms:
+            ra_dir = "W" if ra_move > 0 else "E"
+            step.pulses[ra_dir] = ra_ms
+            fields.update(RADuration=ra_ms, RADirection="West" if ra_dir == "W" else "East")
+        if dec_ms:
+            dec_dir = "N" if dec_move > 0 else "S"
+            step.pulses[dec_dir] = dec_ms
+            fields.update(DECDuration=dec_ms,
+                          DECDirection="North" if dec_dir == "N" else "South")
         fields.update(StarMass=round(star.flux), SNR=round(star.snr, 2),
                       HFD=round(star.hfd, 2), AvgDist=round(distance, 2))
         step.say("GuideStep", **fields)

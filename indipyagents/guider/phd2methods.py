@@ -6,6 +6,8 @@ an operation fails, -32602 for bad parameters, -32601 for any other method.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 from collections.abc import Awaitable
 from collections.abc import Callable
@@ -24,11 +26,15 @@ from .phd2wire import exposure_param
 from .phd2wire import guide_params
 from .phd2wire import param
 from .session import Session
+from .singleframe import save_fits
+from .singleframe import single_frame_params
 from .starimage import DEFAULT_SIZE
 from .starimage import FITSError
 from .starimage import star_image
 
 __all__ = ["Phd2Methods"]
+
+logger = logging.getLogger(__name__)
 
 Params = list[Any] | dict[str, Any] | None
 #: The one profile this guider has (PHD2 keeps several; clients list and select them).
@@ -58,7 +64,8 @@ class Phd2Methods:
             "get_profile": self._profile, "get_calibration_data": self._calibration_data,
             "get_exposure_durations": self._exposure_durations,
             "get_dec_guide_mode": self._get_dec_mode, "set_dec_guide_mode": self._set_dec_mode,
-            "get_star_image": self._star_image,
+            "get_star_image": self._star_image, "save_image": self._save_image,
+            "capture_single_frame": self._single_frame,
         }
 
     async def call(self, method: str, params: Params) -> Any:
@@ -168,11 +175,16 @@ class Phd2Methods:
         return 0
 
     async def _set_paused(self, params: Params) -> Any:
+        """PHD2: ``[true]`` pauses the guiding (frames go on, no GuideStep); ``[true,
+        "full"]`` stops the frames too; a type not a string is refused."""
         value = param(params, ("paused", "type"), "paused")
         if value is None:
             raise InvalidParams("expected bool param at index 0")
-        self.session.apply(self.session.machine.set_paused(
-            bool_param(value, "expected bool param at index 0")))
+        paused = bool_param(value, "expected bool param at index 0")
+        kind = param(params, ("paused", "type"), "type") if paused else None
+        if kind is not None and not isinstance(kind, str):
+            raise InvalidParams("expected string param at index 1")
+        self.session.set_paused(paused, full=kind == "full")
         return 0
 
     async def _get_paused(self, params: Params) -> Any:
@@ -230,6 +242,40 @@ class Phd2Methods:
             return star_image(frame[1], frame[0], star, size)
         except FITSError as exc:
             raise OperationFailed(f"no star selected: {exc}", code=2) from None
+
+    async def _save_image(self, params: Params) -> Any:
+        """PHD2: the current frame as a FITS file the caller removes, ``{"filename": path}``;
+        code 2 "no image available" before a frame, 3 "error saving image"."""
+        frame = self.session.last_frame
+        if frame is None:
+            raise OperationFailed("no image available", code=2)
+        try:
+            return {"filename": save_fits(frame[1])}
+        except OSError as exc:
+            logger.warning("save_image: %s", exc)
+            raise OperationFailed("error saving image", code=3) from None
+
+    async def _single_frame(self, params: Params) -> Any:
+        """PHD2: one frame while nothing is captured, answered 0 at once, its end said by
+        SingleFrameComplete (`singleframe`)."""
+        session = self.session
+        if session.machine.state != "Stopped" or session.single is not None:
+            raise OperationFailed("cannot capture single frame when capture is currently "
+                                  "active")
+        client = await session.client()
+        camera = session.face.camera()
+        if not is_connected(client, camera):
+            raise OperationFailed("cannot capture single frame when camera is not connected")
+        found = client.devices.vector(camera, "CCD_BINNING")
+        binning, most = 1, 1
+        if found is not None and "HOR_BIN" in found:
+            binning = int(float(found["HOR_BIN"]))
+            with contextlib.suppress(TypeError, ValueError):
+                most = int(float(found.member("HOR_BIN").max))
+        request = single_frame_params(params, round(session.face.exposure() * 1000), binning,
+                                      max(most, binning))
+        session.single_frame(request)
+        return 0
 
     async def _calibration_data(self, params: Params) -> Any:
         cal = self.session.machine.calibration

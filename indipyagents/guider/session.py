@@ -58,6 +58,8 @@ from .reasons import Reason
 from .reasons import said
 from .settlewatch import SettleWatches
 from .settlewatch import Watch
+from .singleframe import SingleFrame
+from .singleframe import capture
 
 __all__ = ["Session"]
 
@@ -92,6 +94,8 @@ class Session:
         #: The last guide frame read (its number and FITS bytes), for get_star_image.
         self.last_frame: tuple[int, bytes] | None = None
         self.size = (0, 0)
+        #: PHD2's capture_single_frame asked for, taken by the frames loop (None: none).
+        self.single: SingleFrame | None = None
         self._wake = asyncio.Event()
         self._cameras: dict[str, IndiCamera] = {}
         #: The camera whose pixel size was waited for (a camera that never says one costs
@@ -211,6 +215,16 @@ class Session:
         if self.machine.calibration is not None and self.machine.cal is None:
             self._keep()
 
+    def set_paused(self, paused: bool, full: bool = False) -> None:
+        """PHD2's set_paused; the frames loop woken: a pause "full" had ended its frames."""
+        self.apply(self.machine.set_paused(paused, full))
+        self._wake.set()
+
+    def single_frame(self, request: SingleFrame) -> None:
+        """PHD2's capture_single_frame: taken by the frames loop (`singleframe.capture`)."""
+        self.single = request
+        self._wake.set()
+
     async def dither(self, amount: float, ra_only: bool, settle: Settle,
                      watch: Watch | None = None) -> None:
         self.apply(self.machine.dither(amount, ra_only, settle), watch)
@@ -228,7 +242,7 @@ class Session:
         client = self.link._client
         if client is None:
             return None
-        camera = self._camera(client)
+        camera = self.camera(client)
         if camera is self._waited:
             pixel = camera.pixel_size()
         else:
@@ -276,6 +290,8 @@ class Session:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            if self.single is not None:
+                await capture(self, self.single)
             while self.machine.capturing:
                 await self.one_frame()
 
@@ -296,7 +312,7 @@ class Session:
             stream.close()
         raise ConnectionError(f"the link to {client.host}:{client.port} gave up")
 
-    def _camera(self, client: Client) -> IndiCamera:
+    def camera(self, client: Client) -> IndiCamera:
         name = self.face.camera()
         camera = self._cameras.get(name)
         if camera is None or camera.client is not client:
@@ -314,7 +330,7 @@ class Session:
         binning = int(_number(client, self.face.camera(), "CCD_BINNING", "HOR_BIN") or 1)
         with client.waiters.watching(motion.hear):
             try:
-                frame = await self._camera(client).expose(self.face.exposure(), binning=binning)
+                frame = await self.camera(client).expose(self.face.exposure(), binning=binning)
                 data = frame.data
                 stars, width, height = await asyncio.to_thread(_measure, data)
             except (RigError, FITSError, ImportError) as exc:
