@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import date
@@ -16,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from chromiumkit import launched
 from PIL import Image
 from playwright.sync_api import Browser
-from playwright.sync_api import sync_playwright
 
 from indipyagents.plan.toml import load_plan
 from indipyagents.schedule.greedy import Night
@@ -28,7 +27,6 @@ from indipyagents.schedule.sky import Place
 
 REPO = Path(__file__).resolve().parents[3]
 STORED = REPO / "tests" / "data" / "schedule" / "night.png"
-CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 390, "height": 844}
 PLACE = Place(48.0, 2.0, 100.0)
 NOW = datetime(2026, 12, 3, 23, 30, tzinfo=UTC)
@@ -36,12 +34,8 @@ NOW = datetime(2026, 12, 3, 23, 30, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    assert shutil.which("chromium") or Path(CHROMIUM).exists(), "chromium is missing"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"])
+    with launched() as browser:
         yield browser
-        browser.close()
 
 
 def tonight() -> tuple[Night, str]:
