@@ -81,3 +81,28 @@ def platform_fonts(page: Page, selector: str) -> list[str]:
     finally:
         cdp.detach()
     return [str(font["postScriptName"]) for font in fonts]
+
+
+#: The PostScript name of the font `machine_prefers` adds (a copy of DejaVu Serif).
+MACHINE_FONT = "DejaVuSerif"
+
+
+def machine_prefers(folder: Path) -> Path:
+    """A machine's own fontconfig with a font outside the tests' conf, "Machine Sans" (a copy
+    of DejaVu Serif, in `folder`), preferred for system-ui, sans-serif, monospace and even
+    DejaVu Sans: the folder to set as XDG_CONFIG_HOME (/etc/fonts/fonts.conf reads the user's
+    fonts.conf there), for a test to show what such a machine would draw."""
+    fonts = folder / "machine-fonts"
+    fonts.mkdir(parents=True)
+    shutil.copy(Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"), fonts / "MachineSans.ttf")
+    config = folder / "machine-config"
+    (config / "fontconfig").mkdir(parents=True)
+    aliases = "".join(f"<alias binding='strong'><family>{family}</family><prefer><family>"
+                      "Machine Sans</family></prefer></alias>"
+                      for family in ("system-ui", "sans-serif", "monospace", "DejaVu Sans"))
+    (config / "fontconfig" / "fonts.conf").write_text(
+        "<?xml version='1.0'?><!DOCTYPE fontconfig SYSTEM 'urn:fontconfig:fonts.dtd'>"
+        f"<fontconfig><dir>{fonts}</dir><match target='scan'><test name='file'><string>"
+        f"{fonts / 'MachineSans.ttf'}</string></test><edit name='family' mode='assign' "
+        f"binding='same'><string>Machine Sans</string></edit></match>{aliases}</fontconfig>")
+    return config

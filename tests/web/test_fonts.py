@@ -6,7 +6,6 @@ machine adds, which its own fontconfig would pick for system-ui, sans-serif or m
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -15,8 +14,10 @@ import pytest
 from chromiumkit import ARGS
 from chromiumkit import CHROMIUM
 from chromiumkit import FONTS_CONF
+from chromiumkit import MACHINE_FONT
 from chromiumkit import font_env
 from chromiumkit import launch_options
+from chromiumkit import machine_prefers
 from chromiumkit import platform_fonts
 from playwright.sync_api import Browser
 from playwright.sync_api import expect
@@ -44,27 +45,13 @@ def fc_match(family: str, cache: Path) -> str:
 
 @pytest.fixture
 def machine_font(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The machine's own fontconfig (the user's, which /etc/fonts/fonts.conf includes) gains a
-    font outside the tests' conf, "Machine Sans" (a copy of DejaVu Serif), preferred for
-    system-ui, sans-serif and monospace; its PostScript name."""
-    fonts = tmp_path / "machine-fonts"
-    fonts.mkdir()
-    shutil.copy(DEJAVU / "DejaVuSerif.ttf", fonts / "MachineSans.ttf")
-    config = tmp_path / "config"
-    (config / "fontconfig").mkdir(parents=True)
-    aliases = "".join(f"<alias binding='strong'><family>{generic}</family><prefer><family>"
-                      "Machine Sans</family></prefer></alias>"
-                      for generic in ("system-ui", "sans-serif", "monospace"))
-    (config / "fontconfig" / "fonts.conf").write_text(
-        "<?xml version='1.0'?><!DOCTYPE fontconfig SYSTEM 'urn:fontconfig:fonts.dtd'>"
-        f"<fontconfig><dir>{fonts}</dir><match target='scan'><test name='file'><string>"
-        f"{fonts / 'MachineSans.ttf'}</string></test><edit name='family' mode='assign' "
-        f"binding='same'><string>Machine Sans</string></edit></match>{aliases}</fontconfig>")
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    """The machine's own fontconfig prefers a font outside the tests' conf (`machine_prefers`);
+    its PostScript name."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(machine_prefers(tmp_path)))
     machine = subprocess.run(["fc-match", "-f", "%{family[0]}", "system-ui"],
                              capture_output=True, text=True, check=True).stdout
     assert machine == "Machine Sans", f"the machine's fontconfig picks {machine}"
-    return "DejaVuSerif"
+    return MACHINE_FONT
 
 
 def test_the_conf_names_only_the_dejavu_files_run_tests_installs(tmp_path: Path) -> None:
@@ -108,7 +95,7 @@ def test_a_font_the_machine_adds_is_never_chosen(machine_font: str, tmp_path: Pa
     for options, text, mono in (
             ({"executable_path": CHROMIUM, "headless": True, "args": list(ARGS),
               "env": dict(os.environ)}, machine_font, machine_font),  # the hazard is real
-            (launch_options(tmp_path), "DejaVuSans", "DejaVuSansMono")):
+            (launch_options(tmp_path / "cache"), "DejaVuSans", "DejaVuSansMono")):
         launched = launch(**options)
         try:
             page = launched.new_page()
