@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,16 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from chromiumkit import launched
 from peers import free_port
 from peers import terminate
 from playwright.sync_api import Page
 from playwright.sync_api import expect
-from playwright.sync_api import sync_playwright
 from waiting import wait_for
 
 from indipyweb.render import vector_id
 
-CHROMIUM = "/usr/bin/chromium"
 TEL = "Telescope Simulator"
 
 
@@ -34,7 +32,6 @@ def web_page_from_redis(indiserver_port: int, redis_port: int, tmp_path: Path,
     client; once redis holds ``device``'s CONNECTION, chromium logged in as the admin the command
     created (its password read from the command's output). The page, the web port and redis;
     all stopped at the end."""
-    assert shutil.which("chromium") or Path(CHROMIUM).exists(), "chromium is missing"
     web = free_port()
     # Its output goes to a file: a pipe read only up to the password line filled up with the
     # bridge's later log lines and stopped the bridge in the middle of the test.
@@ -52,9 +49,7 @@ def web_page_from_redis(indiserver_port: int, redis_port: int, tmp_path: Path,
         password = found.group(1)
         wait_for(lambda: r.exists(f"indi_attributes:CONNECTION:{device}"), 30,
                  f"{device}'s CONNECTION in redis", interval=0.1)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        with launched() as browser:
             page = browser.new_page(viewport={"width": 1100, "height": 900})
             wait_for(lambda: opened(page, f"http://127.0.0.1:{web}/login"), 20,
                      "the login page", interval=0.2)
@@ -63,7 +58,6 @@ def web_page_from_redis(indiserver_port: int, redis_port: int, tmp_path: Path,
             page.click("form.login button[type=submit]")
             expect(page.locator("header.top .who")).to_contain_text("admin")
             yield page, web, r
-            browser.close()
     finally:
         r.close()
         terminate(process, 5)

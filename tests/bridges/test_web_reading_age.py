@@ -13,9 +13,9 @@ from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
+from chromiumkit import launched_async
 from peers import free_port
 from playwright.async_api import Page
-from playwright.async_api import async_playwright
 from redishelpers import client
 from redishelpers import until
 from serverkit import make_gadget
@@ -23,7 +23,6 @@ from serverkit import running
 
 from indipyserver import IPyServer
 
-CHROMIUM = "/usr/bin/chromium"
 AGE = re.compile(r"newest reading ([0-9.]+) (s|min|h) old")
 UNIT = {"s": 1.0, "min": 60.0, "h": 3600.0}
 
@@ -58,9 +57,7 @@ async def test_the_status_line_over_redis_shows_how_old_the_newest_reading_is(
                         "Gadget's VALUE stored")
             await until(lambda: "open http" in log.read_text(errors="replace"), 30,
                         "the pages answering")
-            async with async_playwright() as p:
-                browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-                    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+            async with launched_async() as browser:
                 page = await browser.new_page()
                 await page.goto(f"http://127.0.0.1:{web}/login")
                 await page.fill("input[name=username]", "admin")
@@ -84,7 +81,6 @@ async def test_the_status_line_over_redis_shows_how_old_the_newest_reading_is(
                 assert late < 120
                 await until(lambda: _at_least(page, late + 2.0), 20,
                             "the age growing while no reading comes")
-                await browser.close()
         finally:
             await r.aclose()
             process.terminate()

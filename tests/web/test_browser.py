@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
@@ -19,12 +18,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from chromiumkit import launched
 from peers import free_port
 from playwright.sync_api import Browser
 from playwright.sync_api import Locator
 from playwright.sync_api import Page
 from playwright.sync_api import expect
-from playwright.sync_api import sync_playwright
 from webpeers import DEVICE
 from webpeers import PASSWORDS
 from webpeers import ServerThread
@@ -35,21 +34,14 @@ from webpeers import wait_for
 
 from indipyweb.render import vector_id
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = os.environ.get("INDIPYWEB_SCREENSHOTS")  # a folder: save the docs' pictures
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
     """One chromium for the module: each page has a context (cookies) of its own anyway."""
-    assert shutil.which("chromium") or Path(CHROMIUM).exists(), "chromium is missing: " \
-        "apt-get install chromium (scripts/run-tests does it)"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-dev-shm-usage", "--disable-extensions", "--no-first-run"])
+    with launched() as b:
         yield b
-        b.close()
 
 
 def close_pages(browser: Browser) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chromiumkit import launched
 from discoverykit import Avahi
 from peers import OurServer
 from pictures import element_picture
@@ -26,7 +27,6 @@ from pictures import same_picture
 from playwright.sync_api import Page
 from playwright.sync_api import ViewportSize
 from playwright.sync_api import expect
-from playwright.sync_api import sync_playwright
 from starlette.testclient import TestClient
 from webpeers import DEVICE
 from webpeers import PASSWORDS
@@ -38,7 +38,6 @@ from webpeers import wait_for
 from indipydiscovery.announce import instance_name
 from indipyweb.app import make_app
 
-CHROMIUM = "/usr/bin/chromium"
 #: A folder: the page's picture is saved there too (to look at it).
 SCREENSHOTS = os.environ.get("INDIPYWEB_SCREENSHOTS")
 
@@ -55,22 +54,15 @@ def users_page(indi: ServerThread, dbfolder: Path, blobfolder: Path,
                viewport: ViewportSize) -> Iterator[tuple[WebThread, Page]]:
     """Our web app on `indi` (its list of servers found refreshed every 0.5 s) and Debian's
     chromium, headless, logged in as admin on its Users page in a `viewport`."""
-    with WebThread(indi.port, dbfolder, blobfolder) as site, sync_playwright() as p:
+    with WebThread(indi.port, dbfolder, blobfolder) as site, launched() as browser:
         site.app.state.web.discovered.fresh = 0.5
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu",
-                                          "--disable-background-networking",
-                                          "--disable-dev-shm-usage"])
-        try:
-            page = browser.new_context(viewport=viewport).new_page()
-            page.goto(f"{site.url}/login")
-            page.fill("input[name=username]", "admin")
-            page.fill("input[name=password]", PASSWORDS["admin"])
-            page.click("form.login button[type=submit]")
-            page.goto(f"{site.url}/users")
-            yield site, page
-        finally:
-            browser.close()
+        page = browser.new_context(viewport=viewport).new_page()
+        page.goto(f"{site.url}/login")
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", PASSWORDS["admin"])
+        page.click("form.login button[type=submit]")
+        page.goto(f"{site.url}/users")
+        yield site, page
 
 
 def test_the_settings_list_the_servers_found_and_a_pick_connects(
@@ -127,7 +119,6 @@ def test_in_a_browser_the_list_appears_and_connect_moves_the_app(
         blobfolder: Path, tmp_path: Path) -> None:
     """Chromium on the Users page: htmx loads the list, our server's row shows its devices,
     its Connect button connects (the page says so) and the app's pages follow."""
-    assert shutil.which("chromium") or Path(CHROMIUM).exists(), "chromium is missing"
     name = instance_name("INDI", demo.port)
     with users_page(indi, dbfolder, blobfolder, {"width": 1100, "height": 1300}) as (site, page):
         row = page.locator("#discovered tr", has_text=name)
