@@ -172,3 +172,15 @@ def test_one_home_fixture_sets_home() -> None:
         if ('"HOME"' in line or "HOME=" in line)
         and "tmp_home" not in line and "module_home" not in line]
     assert by_hand == [], by_hand
+
+
+def test_every_kit_has_a_row_in_the_tests_readme() -> None:
+    """tests/README.md's map names every kit (``*kit*.py``) and every ``conftest.py`` with a
+    fixture, so the next test finds the rig it needs before writing another."""
+    tests = REPO / "tests"
+    readme = (tests / "README.md").read_text()
+    kits = [path for path in tests.rglob("*.py") if "kit" in path.name
+            or (path.name == "conftest.py" and "@pytest.fixture" in path.read_text())]
+    missing = sorted(where for path in kits
+                     if f"`{(where := path.relative_to(tests).as_posix())}`" not in readme)
+    assert len(kits) > 20 and missing == [], missing
