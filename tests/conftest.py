@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -98,9 +99,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture
 def tmp_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh HOME for the test, so nothing reads or writes the real ~/.indi."""
-    home = tmp_path / "home"
-    home.mkdir()
+    """A fresh HOME for the test, so nothing reads or writes the real ~/.indi. The one HOME
+    fixture: a folder's autouse fixture and a test that asks for it get the same folder."""
+    return _home_in(tmp_path / "home", monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def module_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """`tmp_home` for a module-scoped rig (a server its tests share), until the module ends."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield _home_in(tmp_path_factory.mktemp("home"), monkeypatch)
+
+
+def _home_in(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home.mkdir(exist_ok=True)
     monkeypatch.setenv("HOME", str(home))
     return home
 

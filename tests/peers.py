@@ -483,6 +483,13 @@ def indi_eval(
     return run_peer([*args, *extra_args, expression], timeout=timeout + _GRACE, cwd=cwd)
 
 
+def eval_until(port: int, expression: str, cwd: Path | None, timeout: float = 15.0) -> None:
+    """Wait (``indi_eval -w``) until `expression` is true on the server at `port`; an
+    AssertionError with what indi_eval said when it is not within `timeout` seconds."""
+    done = indi_eval(port, expression, timeout=timeout, cwd=cwd)
+    assert done.returncode == 0, done.describe()
+
+
 class IndiServer:
     """indilib's ``indiserver`` running ``drivers`` on a free port, for one test.
 

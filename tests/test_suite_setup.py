@@ -148,3 +148,39 @@ def test_a_worker_knows_how_many_workers_there_are(monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT")
     assert workers(in_a_worker) == 0  # type: ignore[arg-type]
     assert workers(SimpleNamespace(option=SimpleNamespace(numprocesses=3))) == 3  # type: ignore[arg-type]
+
+
+#: The peers that give each process they start a HOME of its own, their work folder (a
+#: server's drivers write ~/.indi there, beside its log), and the test that points HOME at
+#: indiserver's on purpose: everything else takes tests/conftest.py's `tmp_home`.
+OWN_HOMES = {"peers.py", "client/tools/toolkit.py", "alpaca/alpacapeers.py",
+             "interop/pyindi_serving.py", "interop/test_indiweb.py",
+             "interop/test_indilib_integs.py", "discovery/test_namespaces.py",
+             "interop/test_config_process_indilib.py"}
+
+
+def test_one_home_fixture_sets_home() -> None:
+    """A test's HOME comes from `tmp_home` (or `module_home`), never set by hand: one place
+    says where ~/.indi goes, and a folder's autouse fixture and a test share one folder. A
+    child's environment written whole names the fixture's folder."""
+    tests = REPO / "tests"
+    by_hand = [
+        f"{where}:{number}" for path in sorted(tests.rglob("*.py"))
+        if (where := path.relative_to(tests).as_posix()) not in {
+            "conftest.py", "test_suite_setup.py", *OWN_HOMES}
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if ('"HOME"' in line or "HOME=" in line)
+        and "tmp_home" not in line and "module_home" not in line]
+    assert by_hand == [], by_hand
+
+
+def test_every_kit_has_a_row_in_the_tests_readme() -> None:
+    """tests/README.md's map names every kit (``*kit*.py``) and every ``conftest.py`` with a
+    fixture, so the next test finds the rig it needs before writing another."""
+    tests = REPO / "tests"
+    readme = (tests / "README.md").read_text()
+    kits = [path for path in tests.rglob("*.py") if "kit" in path.name
+            or (path.name == "conftest.py" and "@pytest.fixture" in path.read_text())]
+    missing = sorted(where for path in kits
+                     if f"`{(where := path.relative_to(tests).as_posix())}`" not in readme)
+    assert len(kits) > 20 and missing == [], missing

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -34,10 +35,16 @@ log = logging.getLogger(__name__)
 
 class Journal:
     """The journal at `path`. Reading (`records`, `state`) needs no lock; the first record
-    written opens the file, repairs a torn tail and locks it until `close`."""
+    written opens the file, repairs a torn tail and locks it until `close`.
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    `before_write` sees each record just before it is written: what it raises stops the
+    write, nothing of the record on disk (how a test kills the writer between two records,
+    as a SIGKILL would, without reaching into the writing itself)."""
+
+    def __init__(self, path: str | os.PathLike[str], *,
+                 before_write: Callable[[Record], None] | None = None) -> None:
         self.path = Path(path)
+        self.before_write = before_write
         self._fd: int | None = None
 
     # --- reading ---------------------------------------------------------------------------
@@ -115,6 +122,8 @@ class Journal:
         self.close()
 
     def _append(self, record: Record) -> None:
+        if self.before_write is not None:
+            self.before_write(record)
         line = encode({**record, "time": datetime.now(UTC).isoformat(timespec="milliseconds")})
         fd = self._open()
         view = memoryview(line)

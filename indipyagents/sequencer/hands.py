@@ -35,6 +35,9 @@ from .contracts import FocusRun
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
+#: The longest nap between two looks at the clock, the sky or a pause (a wait's, a hold's).
+NAP = 30.0
+
 
 @dataclass(frozen=True, slots=True)
 class Slewed:
@@ -142,6 +145,16 @@ class Hands:
     async def move(self, call: Awaitable[T], device: str) -> T:
         """A move (slew, park, wheel, focuser) or a question, bounded by `move_bound`."""
         return await self.bounded(call, self.move_bound, device)
+
+    async def nap_until(self, until: datetime) -> bool:
+        """Pausable naps of at most `NAP` until `until` on the night's clock (a clock moved
+        by a client or a test between naps is read again at each); False when a pause cut
+        them short."""
+        while self.clock() < until:
+            if not await self.nap(min(NAP, (until - self.clock()).total_seconds()),
+                                  pausable=True):
+                return False
+        return True
 
     async def nap(self, seconds: float, *, pausable: bool) -> bool:
         """Sleep `seconds`; False when a pause cut it short (only if `pausable`)."""

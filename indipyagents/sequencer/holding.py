@@ -27,10 +27,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-__all__ = ["NAP", "Woke", "wait_held"]
+from .hands import NAP
 
-#: The longest sleep of a hold between two looks at the clock (the plan's night_end).
-NAP = 30.0
+__all__ = ["Woke", "wait_held"]
 
 
 class Woke(enum.Enum):

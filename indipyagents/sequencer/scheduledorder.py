@@ -57,8 +57,6 @@ logger = logging.getLogger(__name__)
 
 #: Seconds waited before scheduling again when a fresh schedule's block cannot take a frame.
 RETRY_WAIT = 60.0
-#: The longest nap of a wait between two looks at a pause.
-NAP = 30.0
 
 
 @dataclass(frozen=True)
@@ -77,17 +75,7 @@ class WaitStep:
     async def by(self, work: StepWork) -> Done | None:
         if self.night_over:
             await work.close_night(quietly=False, warm=False)
-        return await _sleep_until(work, self.until)
-
-
-async def _sleep_until(work: StepWork, until: datetime) -> Done | None:
-    """Naps until `until` (None: a pause cut them short)."""
-    hands = work.hands
-    while hands.clock() < until:
-        if not await hands.nap(min(NAP, (until - hands.clock()).total_seconds()),
-                               pausable=True):
-            return None
-    return Done()
+        return Done() if await work.hands.nap_until(self.until) else None
 
 
 AnyStep = Step | WaitStep

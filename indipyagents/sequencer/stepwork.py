@@ -26,6 +26,7 @@ from ..plan.steps import FrameStep
 from ..plan.steps import SlewStep
 from ..plan.steps import WaitStep
 from ..rig.protocols import DeviceRefused
+from .hands import NAP
 from .hands import Framed
 from .hands import Framing
 from .hands import Hands
@@ -37,8 +38,6 @@ from .triggers import Trigger
 
 logger = logging.getLogger(__name__)
 
-#: The longest sleep of a wait between two looks at the sky and at a pause.
-NAP = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +86,8 @@ class StepWork:
         hands = self.hands
         target = hands.plan.targets[step.target_index]
         until = target.wait.until
-        while until is not None and hands.clock() < until:
-            if not await hands.nap(min(NAP, (until - hands.clock()).total_seconds()),
-                                   pausable=True):
-                return None
+        if until is not None and not await hands.nap_until(until):
+            return None
         wanted = target.wait.altitude
         if wanted is None or target.ra is None or target.dec is None:
             return Done()

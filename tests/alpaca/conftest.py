@@ -12,10 +12,10 @@ from alpacapeers import AlpacaSimulators
 
 
 @pytest.fixture(autouse=True)
-def _own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
+def _own_home(tmp_home: Path) -> Path:
+    """tests/conftest.py's `tmp_home` for every test here: one HOME fixture, so a test that
+    also asks for `tmp_home` gets the same folder."""
+    return tmp_home
 
 
 @pytest.fixture

@@ -6,18 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from alpacapeers import AlpacaSimulators
+from peers import eval_until
 from peers import getprop
-from peers import indi_eval
 from peers import setprop
 from test_focuser_wheel import connect
 from test_focuser_wheel import serve
 
 MOUNT = "Simulator Telescope"
-
-
-def until(port: int, expression: str, cwd: Path, timeout: float = 30) -> None:
-    done = indi_eval(port, expression, timeout=timeout, cwd=cwd)
-    assert done.returncode == 0, done.describe()
 
 
 def test_mount_unparks_slews_tracks_and_parks(our_server: object, alpaca_sim: AlpacaSimulators,
@@ -40,8 +35,8 @@ def test_mount_unparks_slews_tracks_and_parks(our_server: object, alpaca_sim: Al
         "telescope/0/sitelatitude")
 
     assert setprop(port, f"{MOUNT}.TELESCOPE_PARK.UNPARK=On", cwd=tmp_path).returncode == 0
-    until(port, f'"{MOUNT}.TELESCOPE_PARK.UNPARK"==1 && "{MOUNT}.TELESCOPE_PARK._STATE"==1',
-          tmp_path)
+    eval_until(port, f'"{MOUNT}.TELESCOPE_PARK.UNPARK"==1 && "{MOUNT}.TELESCOPE_PARK._STATE"==1',
+               tmp_path, timeout=30)
     assert alpaca_sim.get("telescope/0/atpark") is False
 
     lst = alpaca_sim.get("telescope/0/siderealtime")
@@ -50,8 +45,8 @@ def test_mount_unparks_slews_tracks_and_parks(our_server: object, alpaca_sim: Al
     assert setprop(port, f"{MOUNT}.ON_COORD_SET.TRACK=On", cwd=tmp_path).returncode == 0
     assert setprop(port, f"{MOUNT}.EQUATORIAL_EOD_COORD.RA;DEC={ra};60", cwd=tmp_path
                    ).returncode == 0
-    until(port, f'"{MOUNT}.EQUATORIAL_EOD_COORD._STATE"==2', tmp_path, timeout=10)
-    until(port, f'"{MOUNT}.EQUATORIAL_EOD_COORD._STATE"==1', tmp_path, timeout=60)
+    eval_until(port, f'"{MOUNT}.EQUATORIAL_EOD_COORD._STATE"==2', tmp_path, timeout=10)
+    eval_until(port, f'"{MOUNT}.EQUATORIAL_EOD_COORD._STATE"==1', tmp_path, timeout=60)
     values = getprop(port, f"{MOUNT}.EQUATORIAL_EOD_COORD.RA", f"{MOUNT}.EQUATORIAL_EOD_COORD.DEC",
                      timeout=20, cwd=tmp_path)
     assert values.returncode == 0, values.result.describe()
@@ -65,8 +60,8 @@ def test_mount_unparks_slews_tracks_and_parks(our_server: object, alpaca_sim: Al
     assert values[f"{MOUNT}.TELESCOPE_TRACK_STATE.TRACK_ON"] == "On"
 
     assert setprop(port, f"{MOUNT}.TELESCOPE_PARK.PARK=On", cwd=tmp_path).returncode == 0
-    until(port, f'"{MOUNT}.TELESCOPE_PARK.PARK"==1 && "{MOUNT}.TELESCOPE_PARK._STATE"==1',
-          tmp_path, timeout=60)
+    eval_until(port, f'"{MOUNT}.TELESCOPE_PARK.PARK"==1 && "{MOUNT}.TELESCOPE_PARK._STATE"==1',
+               tmp_path, timeout=60)
     assert alpaca_sim.get("telescope/0/atpark") is True
 
 
@@ -78,8 +73,8 @@ def test_site_goes_to_the_alpaca_mount(our_server: object, alpaca_sim: AlpacaSim
     connect(port, MOUNT, tmp_path)
     assert setprop(port, f"{MOUNT}.GEOGRAPHIC_COORD.LAT;LONG;ELEV=50;350;200",
                    cwd=tmp_path).returncode == 0
-    until(port, f'"{MOUNT}.GEOGRAPHIC_COORD.ELEV"==200 && "{MOUNT}.GEOGRAPHIC_COORD._STATE"==1',
-          tmp_path, timeout=10)
+    eval_until(port, f'"{MOUNT}.GEOGRAPHIC_COORD.ELEV"==200 && "{MOUNT}.GEOGRAPHIC_COORD._STATE"==1',
+               tmp_path, timeout=10)
     assert alpaca_sim.get("telescope/0/sitelatitude") == 50
     assert alpaca_sim.get("telescope/0/sitelongitude") == -10
     assert alpaca_sim.get("telescope/0/siteelevation") == 200

@@ -23,7 +23,7 @@ DEVICES = ("Simulator Focuser", "Simulator Filter Wheel", "Simulator Telescope",
 @pytest.mark.timeout(420)
 def test_alpaca_devices_pass_indipy_conform_live(our_server: object,
                                                  alpaca_sim: AlpacaSimulators,
-                                                 tmp_path: Path) -> None:
+                                                 tmp_path: Path, tmp_home: Path) -> None:
     """No FAIL with --live on the four devices, and the moves really happened (the focuser
     moved, the wheel turned, the mount slewed and parked). The camera is left out: the
     checker takes light frames, which alpaca-simulators renders from a network catalogue
@@ -33,7 +33,7 @@ def test_alpaca_devices_pass_indipy_conform_live(our_server: object,
     done = subprocess.run(
         [sys.executable, "-m", "indipyconform", "-h", "127.0.0.1", "-p",
          str(server.port), "--json", "--live", *DEVICES], capture_output=True, text=True,
-        timeout=400, cwd=tmp_path, check=False, env={"PYTHONPATH": str(REPO), "HOME": str(tmp_path),
+        timeout=400, cwd=tmp_path, check=False, env={"PYTHONPATH": str(REPO), "HOME": str(tmp_home),
                                                        "PATH": "/usr/bin:/bin"})
     report = json.loads(done.stdout) if done.stdout.strip() else {}
     failures = [check for check in report.get("checks", []) if not check["ok"]]
@@ -48,7 +48,8 @@ CAMERA = "Simulator Camera"
 
 @pytest.mark.timeout(300)
 def test_alpaca_camera_passes_indipy_conform_live_with_dark_frames(
-        our_server: object, alpaca_sim: AlpacaSimulators, tmp_path: Path) -> None:
+        our_server: object, alpaca_sim: AlpacaSimulators, tmp_path: Path, tmp_home: Path
+) -> None:
     """``--live --frame-type dark`` on the Alpaca camera: CCD_FRAME_TYPE is set to FRAME_DARK
     first (the simulator's light frames need a network catalogue), the exposure counts down,
     ends Ok and delivers a FITS image of the sensor's full 1024 x 1024 (CCD_FRAME at
@@ -59,7 +60,7 @@ def test_alpaca_camera_passes_indipy_conform_live_with_dark_frames(
         [sys.executable, "-m", "indipyconform", "-h", "127.0.0.1", "-p",
          str(server.port), "--json", "--live", "--frame-type", "dark", CAMERA],
         capture_output=True, text=True, timeout=280, cwd=tmp_path, check=False,
-        env={"PYTHONPATH": str(REPO), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+        env={"PYTHONPATH": str(REPO), "HOME": str(tmp_home), "PATH": "/usr/bin:/bin"})
     report = json.loads(done.stdout) if done.stdout.strip() else {}
     checks = report.get("checks", [])
     failures = [check for check in checks if not check["ok"]]
@@ -77,12 +78,12 @@ def test_alpaca_camera_passes_indipy_conform_live_with_dark_frames(
     assert getprop(server.port, light, timeout=5, cwd=tmp_path)[light] == "On"
 
 
-def test_frame_type_is_refused_when_unknown(tmp_path: Path) -> None:
+def test_frame_type_is_refused_when_unknown(tmp_path: Path, tmp_home: Path) -> None:
     """``--frame-type`` takes light, dark, bias or flat; anything else is a usage error
     (exit 2) naming the choices, before any server is asked."""
     done = subprocess.run(
         [sys.executable, "-m", "indipyconform", "-p", "1", "--live",
          "--frame-type", "sky"], capture_output=True, text=True, timeout=60, cwd=tmp_path,
-        check=False, env={"PYTHONPATH": str(REPO), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+        check=False, env={"PYTHONPATH": str(REPO), "HOME": str(tmp_home), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 2, done
     assert "--frame-type" in done.stderr and "dark" in done.stderr, done.stderr

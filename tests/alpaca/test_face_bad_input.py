@@ -20,6 +20,7 @@ import re
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,26 +93,25 @@ def assert_serving(face: Face) -> None:
 
 
 @pytest.fixture(scope="module")
-def face(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Face]:
-    home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HOME", str(home))  # indilib's simulator writes its configuration here
-        make = alpaca_server(focus.make_driver(), wide_focuser(), ccd.make_driver(),
-                             registry=home / "ids.json", exdrivers=("indi_simulator_focus",))
-        with serving(make) as server:
-            found = Face(server.alpaca_port or 0)
+def face(module_home: Path) -> Iterator[Face]:
+    """indilib's simulator writes its configuration in HOME: `module_home`."""
+    home = module_home
+    make = alpaca_server(focus.make_driver(), wide_focuser(), ccd.make_driver(),
+                         registry=home / "ids.json", exdrivers=("indi_simulator_focus",))
+    with serving(make) as server:
+        found = Face(server.alpaca_port or 0)
 
-            def listed() -> bool:
-                _, reply = found.get("/management/v1/configureddevices")
-                found.numbers = {d["DeviceName"]: d["DeviceNumber"] for d in reply["Value"]
-                                 if d["DeviceType"] in ("Focuser", "Camera")}
-                return {OURS, INDILIB, WIDE, CAMERA} <= set(found.numbers)
+        def listed() -> bool:
+            _, reply = found.get("/management/v1/configureddevices")
+            found.numbers = {d["DeviceName"]: d["DeviceNumber"] for d in reply["Value"]
+                             if d["DeviceType"] in ("Focuser", "Camera")}
+            return {OURS, INDILIB, WIDE, CAMERA} <= set(found.numbers)
 
-            wait_for(listed, 30, "the four devices")
-            for name in (OURS, INDILIB, WIDE, CAMERA):
-                status, reply = found.put(f"{found.base(name)}/connected", "Connected=true")
-                assert (status, reply["ErrorNumber"]) == (200, 0), reply
-            yield found
+        wait_for(listed, 30, "the four devices")
+        for name in (OURS, INDILIB, WIDE, CAMERA):
+            status, reply = found.put(f"{found.base(name)}/connected", "Connected=true")
+            assert (status, reply["ErrorNumber"]) == (200, 0), reply
+        yield found
 
 
 @pytest.mark.parametrize("body", ["position=10", "POSITION=10", "Pos=10", "", "=10",

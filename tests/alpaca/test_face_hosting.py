@@ -49,7 +49,7 @@ def test_the_command_serves_indilib_focuser_as_alpaca(tmp_path: Path) -> None:
         focuser.Connected = False
 
 
-def test_without_the_extra_the_server_says_what_to_install(tmp_path: Path) -> None:
+def test_without_the_extra_the_server_says_what_to_install(tmp_home: Path) -> None:
     """serve_alpaca(...) raises at once; the command exits 1 with one line, no traceback."""
     code = BLOCKER + (
         "from indipyserver import IPyServer\n"
@@ -65,7 +65,7 @@ def test_without_the_extra_the_server_says_what_to_install(tmp_path: Path) -> No
                       "'--demo']))\n")
     out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
                          timeout=60, cwd=REPO, env={"PYTHONPATH": str(REPO),
-                                                    "HOME": str(tmp_path)}, check=False)
+                                                    "HOME": str(tmp_home)}, check=False)
     assert out.returncode == 1, out.stderr
     assert 'pip install ".[alpaca]"' in out.stderr and "Traceback" not in out.stderr
 

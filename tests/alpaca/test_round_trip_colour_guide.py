@@ -10,9 +10,9 @@ from pathlib import Path
 from alpacapeers import AlpacaSimulators
 from alpacapeers import simulators_config
 from peers import OurServer
+from peers import eval_until
 from peers import free_port
 from peers import getprop
-from peers import indi_eval
 from peers import setprop
 from test_focuser_wheel import connect
 
@@ -31,16 +31,11 @@ def serve_as_alpaca(our_server: object, tmp_path: Path, *driver: str) -> tuple[O
     return a, alpaca_port
 
 
-def until(port: int, expression: str, cwd: Path, timeout: float = 15) -> None:
-    done = indi_eval(port, expression, timeout=timeout, cwd=cwd)
-    assert done.returncode == 0, done.describe()
-
-
 def take_back(our_server: object, alpaca_port: int, devices: str, name: str,
               cwd: Path) -> OurServer:
     """Server B with A's Alpaca `devices`, `name` connected on it."""
     b: OurServer = our_server(f"alpaca://127.0.0.1:{alpaca_port}/{devices}")  # type: ignore[operator]
-    until(b.port, f'"{name}.CONNECTION.DISCONNECT"==1', cwd, timeout=30)
+    eval_until(b.port, f'"{name}.CONNECTION.DISCONNECT"==1', cwd, timeout=30)
     connect(b.port, name, cwd)
     return b
 
@@ -61,15 +56,15 @@ async def test_colour_camera_gain_offset_and_guiding_round_trip(our_server: obje
     the face), and a gain set on B is A's gain; B's camera guides (GUIDER bit, as A's) and a
     pulse asked of B is A's ST4 pulse."""
     a, alpaca_port = serve_as_alpaca(our_server, tmp_path, "indi_simulator_ccd")
-    until(a.port, f'"{INDILIB_CCD}.CONNECTION.DISCONNECT"==1', tmp_path, timeout=20)
+    eval_until(a.port, f'"{INDILIB_CCD}.CONNECTION.DISCONNECT"==1', tmp_path, timeout=20)
     assert setprop(a.port, f"{INDILIB_CCD}.SIMULATE_BAYER.INDI_ENABLED=On",
                    cwd=tmp_path).returncode == 0
     connect(a.port, INDILIB_CCD, tmp_path)
     assert setprop(a.port, f"{INDILIB_CCD}.CCD_CFA.CFA_OFFSET_X=1",
                    cwd=tmp_path).returncode == 0
-    until(a.port, f'"{INDILIB_CCD}.CCD_CFA._STATE"==1', tmp_path)
+    eval_until(a.port, f'"{INDILIB_CCD}.CCD_CFA._STATE"==1', tmp_path)
     assert setprop(a.port, f"{INDILIB_CCD}.CCD_GAIN.GAIN=40", cwd=tmp_path).returncode == 0
-    until(a.port, f'"{INDILIB_CCD}.CCD_GAIN.GAIN"==40', tmp_path)
+    eval_until(a.port, f'"{INDILIB_CCD}.CCD_GAIN.GAIN"==40', tmp_path)
 
     b = take_back(our_server, alpaca_port, "camera/0", INDILIB_CCD, tmp_path)
     members = ("CFA_OFFSET_X", "CFA_OFFSET_Y", "CFA_TYPE")
@@ -86,16 +81,16 @@ async def test_colour_camera_gain_offset_and_guiding_round_trip(our_server: obje
         bridged = await limits(b.port, INDILIB_CCD, vector, member)
         assert bridged == mine, (vector, mine, bridged)
     assert setprop(b.port, f"{INDILIB_CCD}.CCD_GAIN.GAIN=70", cwd=tmp_path).returncode == 0
-    until(b.port, f'"{INDILIB_CCD}.CCD_GAIN.GAIN"==70 && "{INDILIB_CCD}.CCD_GAIN._STATE"==1',
-          tmp_path)
-    until(a.port, f'"{INDILIB_CCD}.CCD_GAIN.GAIN"==70', tmp_path)
+    eval_until(b.port, f'"{INDILIB_CCD}.CCD_GAIN.GAIN"==70 && "{INDILIB_CCD}.CCD_GAIN._STATE"==1',
+               tmp_path)
+    eval_until(a.port, f'"{INDILIB_CCD}.CCD_GAIN.GAIN"==70', tmp_path)
 
     assert setprop(b.port, f"{INDILIB_CCD}.TELESCOPE_TIMED_GUIDE_NS.TIMED_GUIDE_S=700",
                    cwd=tmp_path).returncode == 0
-    until(b.port, f'"{INDILIB_CCD}.TELESCOPE_TIMED_GUIDE_NS._STATE"==1 && '
-          f'"{INDILIB_CCD}.TELESCOPE_TIMED_GUIDE_NS.TIMED_GUIDE_S"==0', tmp_path)
+    eval_until(b.port, f'"{INDILIB_CCD}.TELESCOPE_TIMED_GUIDE_NS._STATE"==1 && '
+               f'"{INDILIB_CCD}.TELESCOPE_TIMED_GUIDE_NS.TIMED_GUIDE_S"==0', tmp_path)
     # indilib's simulator keeps the last pulse's length in the member it was given.
-    until(a.port, f'"{INDILIB_CCD}.TELESCOPE_TIMED_GUIDE_NS.TIMED_GUIDE_S"==700', tmp_path)
+    eval_until(a.port, f'"{INDILIB_CCD}.TELESCOPE_TIMED_GUIDE_NS.TIMED_GUIDE_S"==700', tmp_path)
 
 
 def test_mount_time_utc_round_trip(our_server: object, tmp_path: Path) -> None:
@@ -104,17 +99,17 @@ def test_mount_time_utc_round_trip(our_server: object, tmp_path: Path) -> None:
     mount (UTCDate PUT); B's OFFSET is B's own."""
     a, alpaca_port = serve_as_alpaca(our_server, tmp_path, "--module",
                                      "indipysimulators.telescope")
-    until(a.port, f'"{MOUNT}.CONNECTION.DISCONNECT"==1', tmp_path, timeout=20)
+    eval_until(a.port, f'"{MOUNT}.CONNECTION.DISCONNECT"==1', tmp_path, timeout=20)
     connect(a.port, MOUNT, tmp_path)
     assert setprop(a.port, f"{MOUNT}.TIME_UTC.UTC=2030-01-02T03:04:05",
                    cwd=tmp_path).returncode == 0
-    until(a.port, f'"{MOUNT}.TIME_UTC._STATE"==1', tmp_path)
+    eval_until(a.port, f'"{MOUNT}.TIME_UTC._STATE"==1', tmp_path)
     b = take_back(our_server, alpaca_port, "telescope/0", MOUNT, tmp_path)
     utc = f"{MOUNT}.TIME_UTC.UTC"
     assert getprop(b.port, utc, timeout=5, cwd=tmp_path)[utc] == "2030-01-02T03:04:05"
     assert setprop(b.port, f"{MOUNT}.TIME_UTC.UTC;OFFSET=2031-05-06T07:08:09;-5.00",
                    cwd=tmp_path).returncode == 0
-    until(b.port, f'"{MOUNT}.TIME_UTC._STATE"==1', tmp_path)
+    eval_until(b.port, f'"{MOUNT}.TIME_UTC._STATE"==1', tmp_path)
     wanted = "2031-05-06T07:08:09"
     assert getprop(a.port, utc, timeout=5, cwd=tmp_path)[utc] == wanted
     values = getprop(b.port, utc, f"{MOUNT}.TIME_UTC.OFFSET", timeout=5, cwd=tmp_path)
@@ -135,7 +130,7 @@ def test_alpaca_colour_camera_through_two_bridges_keeps_its_mosaic(our_server: o
     try:
         a, alpaca_port = serve_as_alpaca(our_server, tmp_path,
                                          f"alpaca://127.0.0.1:{sim.port}/camera/0")
-        until(a.port, f'"{SIM_CAMERA}.CONNECTION.DISCONNECT"==1', tmp_path, timeout=30)
+        eval_until(a.port, f'"{SIM_CAMERA}.CONNECTION.DISCONNECT"==1', tmp_path, timeout=30)
         connect(a.port, SIM_CAMERA, tmp_path)
         members = [f"{SIM_CAMERA}.CCD_CFA.{m}" for m in ("CFA_OFFSET_X", "CFA_OFFSET_Y",
                                                           "CFA_TYPE")]

@@ -5,18 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
-
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE.parents[1] / "examples"
 for folder in (HERE, EXAMPLES):
     # The examples are scripts, not a package: import them from their folder, as a user would.
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
-
-
-@pytest.fixture
-def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """indilib simulators write ~/.indi config files: keep them in the test's directory."""
-    monkeypatch.setenv("HOME", str(tmp_path))
-    return tmp_path

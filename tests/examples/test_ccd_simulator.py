@@ -26,6 +26,9 @@ from indipydriver.standard.camera import Exposure
 from indipysimulators import photometry
 from indipysimulators.ccd import FWHM_PER_SIGMA
 
+#: The processes these tests start write under HOME: tests/conftest.py's `tmp_home`.
+pytestmark = pytest.mark.usefixtures("tmp_home")
+
 EXAMPLE = Path(ccd_simulator.__file__)
 DEV = ccd_simulator.DEVICE
 
@@ -126,7 +129,7 @@ async def test_the_cooler_ramps_to_its_set_point_and_back_to_ambient() -> None:
 async def test_with_port_it_serves_itself(tmp_path: Path) -> None:
     """`python examples/ccd_simulator.py --port P` serves the camera with IPyServer."""
     port = free_port()
-    env = {**os.environ, "HOME": str(tmp_path)}
+    env = dict(os.environ)
     with (tmp_path / "log").open("wb") as log:
         process = await asyncio.create_subprocess_exec(
             sys.executable, str(EXAMPLE), "--port", str(port), stdin=subprocess.DEVNULL,
@@ -147,7 +150,7 @@ async def test_with_port_it_serves_itself(tmp_path: Path) -> None:
 def test_with_stdin_a_pipe_it_speaks_indi_on_stdio(tmp_path: Path) -> None:
     """Started as indiserver starts drivers (stdin a pipe, no options): it answers a
     getProperties on stdout with its definitions, and exits at EOF."""
-    env = {**os.environ, "HOME": str(tmp_path)}
+    env = dict(os.environ)
     done = subprocess.run([sys.executable, str(EXAMPLE)], input=b'<getProperties version="1.7"/>',
                           capture_output=True, env=env, timeout=30, check=False)
     assert done.returncode == 0, done.stderr

@@ -30,7 +30,7 @@ def test_azimuth_of_the_celestial_pole_and_meridian() -> None:
     assert 180.0 < snooping_dome.azimuth_deg(5.0, -20.0, 45.0, 6.0) < 270.0
 
 
-async def test_dome_follows_the_telescope_it_snoops(private_home: Path) -> None:
+async def test_dome_follows_the_telescope_it_snoops(tmp_home: Path) -> None:
     """After the telescope is synced to RA 5.5 h DEC -20, Dome.TELESCOPE shows the same
     position (received by snooping through our server) and the dome azimuth is Ok."""
     port = free_port()
@@ -49,7 +49,7 @@ async def test_dome_follows_the_telescope_it_snoops(private_home: Path) -> None:
 
 @pytest.mark.parametrize("how", ["script", "indipyserver"])
 def test_under_v_it_logs_where_the_dome_turns_without_a_traceback(
-        private_home: Path, how: str) -> None:
+        tmp_home: Path, how: str) -> None:
     """Issue 58, 4b: run as its docstring says (``python examples/snooping_dome.py -v``), or
     as docs/guides/command_line.rst does (``indipyserver -v indi_simulator_telescope
     examples/snooping_dome.py``), following a telescope that moves, the dome logs each
@@ -60,7 +60,7 @@ def test_under_v_it_logs_where_the_dome_turns_without_a_traceback(
     args = ([sys.executable, dome, "--port", str(port), "-v"] if how == "script" else
             [sys.executable, "-m", "indipyserver", "-v", "-p", str(port),
              "indi_simulator_telescope", dome])
-    script = peers.ServingProgram(args, port, private_home,
+    script = peers.ServingProgram(args, port, tmp_home,
                                   env={"PYTHONPATH": os.pathsep.join(sys.path),
                                        "PATH": peers.driver_path()})
     try:

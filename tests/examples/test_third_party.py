@@ -17,7 +17,7 @@ from waiting import until
 
 
 async def test_all_three_devices_are_served_and_an_exposure_is_saved(
-    private_home: Path, tmp_path: Path
+    tmp_home: Path, tmp_path: Path
 ) -> None:
     """The server lists Telescope Simulator, CCD Simulator and Thermostat; connecting the CCD
     and exposing makes indi_getprop save a FITS image (twice: the CCD's pings are answered)."""

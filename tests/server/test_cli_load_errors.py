@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+#: The processes these tests start write under HOME: tests/conftest.py's `tmp_home`.
+pytestmark = pytest.mark.usefixtures("tmp_home")
+
 REPO = Path(__file__).resolve().parents[2]
 
 SCRIPTS = {
@@ -36,7 +39,7 @@ def run_server(tmp_path: Path, script: str, *extra: str) -> subprocess.Completed
     return subprocess.run(
         [sys.executable, "-m", "indipyserver", *extra, "-p", "7599", "--driver-script", script],
         capture_output=True, text=True, timeout=30, cwd=tmp_path, check=False,
-        env={**os.environ, "HOME": str(tmp_path), "PYTHONPATH": path},
+        env={**os.environ, "PYTHONPATH": path},
     )
 
 

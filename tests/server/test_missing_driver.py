@@ -20,6 +20,9 @@ import pytest
 from indipyserver import IPyServer
 from indipyserver.drivers.programs import check_program
 
+#: The processes these tests start write under HOME: tests/conftest.py's `tmp_home`.
+pytestmark = pytest.mark.usefixtures("tmp_home")
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -27,7 +30,7 @@ def run_command(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`python -m indipyserver ARGS` in `tmp_path`, run to its end (a server that went on
     serving would be killed by the timeout, failing the test)."""
     path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
-    env = {**os.environ, "HOME": str(tmp_path), "PYTHONPATH": path}
+    env = {**os.environ, "PYTHONPATH": path}
     with socket.socket() as probe:  # nothing should listen there: refused before binding
         probe.bind(("127.0.0.1", 0))
         port = str(probe.getsockname()[1])

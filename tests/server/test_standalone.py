@@ -19,6 +19,9 @@ from peers import wait_listening
 from indipyserver.standalone import serves_itself
 from indipyserver.standalone import serving_parser
 
+#: The processes these tests start write under HOME: tests/conftest.py's `tmp_home`.
+pytestmark = pytest.mark.usefixtures("tmp_home")
+
 
 class Terminal(io.StringIO):
     def isatty(self) -> bool:
@@ -66,7 +69,7 @@ def _child(tmp_path: Path, *argv: str) -> tuple[subprocess.Popen[bytes], int]:
     script = tmp_path / "driver.py"
     script.write_text(CHILD)
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "HOME": str(tmp_path)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     child = subprocess.Popen([sys.executable, str(script), str(port), *argv], cwd=tmp_path,
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, env=env)

@@ -235,16 +235,15 @@ def _lines_until(process: subprocess.Popen[str], wanted: str) -> list[str]:
     raise AssertionError(f"the command ended without {wanted!r}: {lines}")
 
 
-def test_the_database_is_kept_in_the_users_data_folder(tmp_path: Path) -> None:
+def test_the_database_is_kept_in_the_users_data_folder(tmp_path: Path, tmp_home: Path
+                                                       ) -> None:
     """`indipyweb --demo` and `indipyweb adduser` without --dbfolder keep indipyweb.db in the
     user's data folder by the platform's convention (here Linux: $XDG_DATA_HOME/indipyweb, else
     ~/.local/share/indipyweb), say where, and leave the folder they were started from (a
     clone's working tree) as it was."""
-    home, xdg, cwd = tmp_path / "home", tmp_path / "xdg", tmp_path / "clone"
-    home.mkdir()
+    home, xdg, cwd = tmp_home, tmp_path / "xdg", tmp_path / "clone"
     cwd.mkdir()
     env = {k: v for k, v in _env().items() if k != "XDG_DATA_HOME"}
-    env["HOME"] = str(home)
     for environment, folder in (({}, home / ".local" / "share" / "indipyweb"),
                                 ({"XDG_DATA_HOME": str(xdg)}, xdg / "indipyweb")):
         process = _start(["--demo", "--port", "0"], cwd, {**env, **environment})

@@ -192,3 +192,27 @@ def test_a_note_must_be_plain_json(tmp_path: Path) -> None:
         with pytest.raises(ValueError, match="plain JSON"):
             journal.note("autofocus", at=object())
     assert [line["kind"] for line in lines(path)] == ["start"]
+
+
+def test_before_write_sees_each_record_and_what_it_raises_writes_nothing(tmp_path: Path
+                                                                        ) -> None:
+    """A test's crash point between two records: `before_write` is called with each record
+    before its line; raising there leaves the file without it, and the journal writes the
+    next record whole."""
+    seen: list[str] = []
+
+    def killed_at_done(record: dict[str, object]) -> None:
+        seen.append(str(record["kind"]))
+        if record["kind"] == "done":
+            raise KeyboardInterrupt("killed")
+
+    path = tmp_path / "night.jsonl"
+    with Journal(path, before_write=killed_at_done) as journal:
+        journal.start("night", PLAN)
+        journal.begin("M42/1")
+        with pytest.raises(KeyboardInterrupt):
+            journal.done("M42/1")
+        journal.note("after", ok=True)
+    assert seen == ["start", "begin", "done", "note"]
+    assert [line["kind"] for line in lines(path)] == ["start", "begin", "note"]
+    assert Journal(path).state().done == set()

@@ -1,8 +1,8 @@
 """Test doubles for the sequencer: a rig that implements the rig's Protocols faithfully on a
 clock the test drives (a camera returning a real FITS with the exposure asked, a wheel that
 turns, a focuser, a German mount whose pier side is chosen at each slew and kept while it
-tracks), and an in-memory journal and frame store with the journal folder's shared names (until
-that folder is merged: the lead swaps in `Journal` and `FrameStore` for the end-to-end tests).
+tracks), and the real journal and frame store in the running test's `tmp_path` (conftest.py),
+the journal killed at a record through its public `before_write`.
 """
 
 from __future__ import annotations
@@ -362,20 +362,32 @@ class Crash(BaseException):
     """The process killed at this point (nothing catches it, as nothing survives SIGKILL)."""
 
 
+#: The running test's `tmp_path` (conftest.py's autouse `_doubles_folder` sets it): the
+#: journals and stores live there, so pytest removes them; nothing is left in /tmp.
+FOLDER: Path | None = None
+
+
+def fresh_folder(prefix: str) -> Path:
+    """A new folder of its own inside the running test's `tmp_path`."""
+    if FOLDER is None:
+        raise RuntimeError("seqdoubles' journal and store are made inside a test (its tmp_path)")
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=FOLDER))
+
+
 class MemoryJournal(Journal):
     """The real journal in a folder of its own, which a test can also kill: `crash_at` names a
     record kind whose next write raises `Crash` instead (nothing written, as a SIGKILL before
-    the write), and `kinds` reads its records back by kind."""
+    the write: the journal's `before_write`), and `kinds` reads its records back by kind."""
 
     def __init__(self) -> None:
-        super().__init__(Path(tempfile.mkdtemp(prefix="seq-journal-")) / "night.journal")
+        super().__init__(fresh_folder("journal-") / "night.journal",
+                         before_write=self._maybe_crash)
         self.crash_at: str | None = None
 
-    def _append(self, record: Record) -> None:
+    def _maybe_crash(self, record: Record) -> None:
         if record["kind"] == self.crash_at:
             self.crash_at = None
             raise Crash(record["kind"])
-        super()._append(record)
 
     def kinds(self, kind: str) -> list[dict[str, Any]]:
         """The records of `kind`, without their kind and time; a note as {"kind", "data"}."""
@@ -398,7 +410,7 @@ class MemoryStore(FrameStore):
     were saved in (`order`) and reads them back by name (`files`)."""
 
     def __init__(self) -> None:
-        super().__init__(Path(tempfile.mkdtemp(prefix="seq-frames-")))
+        super().__init__(fresh_folder("frames-"))
         self.order: list[str] = []
 
     def save(self, name: str, data: bytes, *, overwrite: bool = False) -> Path:

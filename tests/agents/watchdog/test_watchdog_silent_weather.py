@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 from peers import IndiServer
+from peers import eval_until
 from peers import getprop
-from peers import indi_eval
 from peers import setprop
 
 WATCHDOG = "WatchDog"
@@ -35,11 +35,6 @@ def weather_pid(server: IndiServer) -> int:
     raise AssertionError("indi_simulator_weather is not running")
 
 
-def until(port: int, expression: str, cwd: Path, timeout: float) -> None:
-    done = indi_eval(port, expression, timeout=timeout, cwd=cwd)
-    assert done.returncode == 0, done.describe()
-
-
 @pytest.mark.timeout(120)
 def test_a_hung_weather_driver_is_stale_within_the_stale_time(
         indiserver_factory: Callable[..., IndiServer], tmp_path: Path) -> None:
@@ -48,22 +43,22 @@ def test_a_hung_weather_driver_is_stale_within_the_stale_time(
     from it; continued (SIGCONT): Ok again."""
     server = indiserver_factory("indi_simulator_weather", "indipy_agent_watchdog")
     port = server.port
-    until(port, f'"{WATCHDOG}.WATCHDOG_STALE.WATCHDOG_STALE_VALUE">0', tmp_path, 20)
+    eval_until(port, f'"{WATCHDOG}.WATCHDOG_STALE.WATCHDOG_STALE_VALUE">0', tmp_path, 20)
     for command in (f"{WATCHDOG}.WATCHDOG_SETTINGS.INDISERVER_HOST;INDISERVER_PORT="
                     f"127.0.0.1;{port}",
                     f"{WATCHDOG}.WATCHDOG_STALE.WATCHDOG_STALE_VALUE={STALE}",
                     f"{WATCHDOG}.WATCHDOG_Trigger.TRIGGER_WEATHER=On",
                     f"{WEATHER}.CONNECTION.CONNECT=On", f"{WATCHDOG}.CONNECTION.CONNECT=On"):
         assert setprop(port, command, cwd=tmp_path).returncode == 0, command
-    until(port, f'"{WATCHDOG}.WATCHDOG_STATUS.WEATHER"==1', tmp_path, STALE * 3)
+    eval_until(port, f'"{WATCHDOG}.WATCHDOG_STATUS.WEATHER"==1', tmp_path, STALE * 3)
     pid = weather_pid(server)
     os.kill(pid, signal.SIGSTOP)
     try:
         started = time.monotonic()
-        until(port, f'"{WATCHDOG}.WATCHDOG_STATUS.WEATHER"==3', tmp_path, STALE + MARGIN)
+        eval_until(port, f'"{WATCHDOG}.WATCHDOG_STATUS.WEATHER"==3', tmp_path, STALE + MARGIN)
         assert time.monotonic() - started < STALE + MARGIN
         cause = getprop(port, f"{WATCHDOG}.WATCHDOG_CAUSE.CAUSE", cwd=tmp_path)
         assert "nothing heard" in cause[f"{WATCHDOG}.WATCHDOG_CAUSE.CAUSE"], cause
     finally:
         os.kill(pid, signal.SIGCONT)
-    until(port, f'"{WATCHDOG}.WATCHDOG_STATUS.WEATHER"==1', tmp_path, STALE * 3)
+    eval_until(port, f'"{WATCHDOG}.WATCHDOG_STATUS.WEATHER"==1', tmp_path, STALE * 3)

@@ -205,7 +205,8 @@ def ssl_socket(port: int, context: ssl.SSLContext) -> ssl.SSLSocket:
 
 
 def test_the_command_with_p_0_listens_on_its_tls_port_alone(tls_pki: Pki, tmp_path: Path,
-                                                            free_port: int) -> None:
+                                                            tmp_home: Path, free_port: int
+                                                            ) -> None:
     """``indipyserver -p 0 --tls-port P ...`` as a process: its only listening TCP socket is
     the TLS port, where a client with a certificate reads the demo's definitions; Ctrl-C
     stops it cleanly (exit 0)."""
@@ -213,7 +214,7 @@ def test_the_command_with_p_0_listens_on_its_tls_port_alone(tls_pki: Pki, tmp_pa
         [sys.executable, "-m", "indipyserver", "--demo", "-p", "0", "--tls-port",
          str(free_port), "--tls-cert", str(tls_pki.server_cert), "--tls-key",
          str(tls_pki.server_key), "--tls-client-ca", str(tls_pki.ca)],
-        free_port, tmp_path, env={"PYTHONPATH": str(REPO), "HOME": str(tmp_path)},
+        free_port, tmp_path, env={"PYTHONPATH": str(REPO), "HOME": str(tmp_home)},
     ).wait_listening()
     try:
         listening = {c.laddr.port for c in psutil.Process(program.process.pid)
