@@ -31,6 +31,7 @@ from .wire import write_element
 if TYPE_CHECKING:
     from .rxevents import RxEvent
     from .standard.role import Role
+    from .standard.role import Stoppable
 
 __all__ = ["Device"]
 
@@ -196,6 +197,17 @@ class Device(Device3x, ByName[PropertyVector]):
         (`DeviceProps.started`), as the camera's snoop requests."""
         if self.standard is not None:
             await self.standard.started()
+
+    def keep_tasks(self, tasks: Stoppable) -> None:
+        """A role's tasks (`RoleTasks.attach`, `Operation.attach`): stopped when the driver's run ends (`_ended`)."""
+        if self.standard is not None:
+            self.standard.kept.append(tasks)
+
+    async def _ended(self) -> None:
+        """The driver stopped serving (its run returned, failed or was cancelled): the roles'
+        tasks still running are stopped and awaited (`DeviceProps.ended`)."""
+        if self.standard is not None:
+            await self.standard.ended()
 
     async def _roles_snooped(self, event: RxEvent) -> None:
         """Hand snooped traffic to the roles that take it (a role with a ``snooped``
