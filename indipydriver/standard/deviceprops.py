@@ -17,8 +17,7 @@ When the device is made, DEBUG, DEBUG_LEVEL, POLLING_PERIOD and each role's
 DefaultDevice and base classes do. A role's `role.always_names` vectors (the camera's
 ACTIVE_DEVICES) are defined from the start and kept while disconnected, as indilib's CCD
 defines ACTIVE_DEVICES in ISGetProperties; `started` runs the roles' ``started`` hooks once the
-driver serves the device, and `ended` stops the roles' tasks (`RoleTasks`, `Operation`) when it stops
-serving it, the device still connected or not (no hook runs: the hardware stays as it is).
+driver serves the device.
 
 A `Device` made with roles (or an interface, or connect/disconnect hooks) holds one
 `DeviceProps` and lets it handle a client's request before ``rxevent`` sees it
@@ -58,7 +57,6 @@ from .messages import DEFAULT_TAGS
 from .messages import MessageHandler
 from .role import PollingRole
 from .role import Role
-from .role import Stoppable
 from .role import always_names
 from .role import run_chosen
 from .role import saved_names
@@ -181,7 +179,6 @@ class DeviceProps:
         self.debug_level = made.vector("DEBUG_LEVEL", SwitchVector)
         self.debug_level.enable = False  # defined while DEBUG is enabled
         self.pollers = [role for role in self.roles if isinstance(role, PollingRole)]
-        self.kept: list[Stoppable] = []  # the roles' tasks and operations: `ended`
         self.config = SavedConfig(
             devicename, folder=config_dir, logger=self.logger,
             period_ms=round(self.pollers[0].polling_seconds * 1000) if self.pollers else None)
@@ -339,18 +336,6 @@ class DeviceProps:
             await role.new_vector(event)
             return True
         return False
-
-    async def ended(self) -> None:
-        """The driver stopped serving the device: the roles' tasks (`kept`, each role's
-        `RoleTasks` and `Operation` attached to the device) are stopped and awaited, so no
-        poll, monitor or action outlives the driver's run. Only the tasks: a device still connected is not
-        disconnected (neither the roles' ``disconnected`` nor the hook runs), as an indilib
-        driver's process ending leaves its hardware as it is."""
-        for tasks in self.kept:
-            try:
-                await tasks.stop()
-            except Exception as exc:  # noqa: BLE001  # the others are stopped all the same
-                self.logger.error("Stopping the tasks failed: %s: %s", type(exc).__name__, exc)
 
     async def _connection(self, event: ClientVectorEvent[Any]) -> None:
         await run_chosen(event, {"CONNECT": self.connect, "DISCONNECT": self.disconnect})

@@ -22,7 +22,6 @@ from indipysimulators import ccd
 from indipysimulators import telescope
 from indipysimulators import weather
 
-
 ROLE_CORO = {RoleTasks._guard.__qualname__, Operation._run.__qualname__}
 
 
