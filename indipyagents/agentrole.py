@@ -42,7 +42,7 @@ class AgentRole:
 
     def attach(self, device: RoleDevice) -> None:
         self._device = device
-        self.tasks.logger = device.logger
+        self.tasks.attach(device)
 
     @property
     def log(self) -> logging.Logger:

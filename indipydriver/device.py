@@ -31,6 +31,7 @@ from .wire import write_element
 if TYPE_CHECKING:
     from .rxevents import RxEvent
     from .standard.role import Role
+    from .standard.role import Stoppable
 
 __all__ = ["Device"]
 
@@ -72,6 +73,7 @@ class Device(Device3x, ByName[PropertyVector]):
         self.driver: DriverPort | None = None
         self._stop = False
         self._background: list[Coroutine[Any, Any, Any]] = []
+        self._kept: list[Stoppable] = []  # its roles' tasks and operations: `_ended`
         self.data: dict[str, PropertyVector] = {}
         self._by_name = self.data  # the mapping of vectors (ByName)
         roles = list(roles)
@@ -196,6 +198,24 @@ class Device(Device3x, ByName[PropertyVector]):
         (`DeviceProps.started`), as the camera's snoop requests."""
         if self.standard is not None:
             await self.standard.started()
+
+    def keep_tasks(self, tasks: Stoppable) -> None:
+        """A role's tasks (`RoleTasks.attach`, `Operation.attach`): stopped when the driver's
+        run ends (`_ended`)."""
+        self._kept.append(tasks)
+
+    async def _ended(self) -> None:
+        """The driver stopped serving the device (its run returned, failed or was cancelled):
+        its roles' tasks and operations still running are stopped and awaited, so no poll,
+        monitor or action outlives the run. Only those: a device still connected is not
+        disconnected (neither the roles' ``disconnected`` nor the hook runs), as an indilib
+        driver's process ending leaves its hardware as it is."""
+        for tasks in self._kept:
+            try:
+                await tasks.stop()
+            except Exception as exc:  # noqa: BLE001  # the others are stopped all the same
+                self.logger.error("Stopping %s failed: %s: %s", type(tasks).__name__,
+                                  type(exc).__name__, exc)
 
     async def _roles_snooped(self, event: RxEvent) -> None:
         """Hand snooped traffic to the roles that take it (a role with a ``snooped``

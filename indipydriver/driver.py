@@ -416,6 +416,10 @@ class IPyDriver(Driver3x, ByName[Device]):
         finally:
             self._taskgroup = None
             self._tasks.clear()
+            # What the roles started while connected (polls, monitors) ends with the run,
+            # before the link closes (issue 90 item 5: they outlived it).
+            for device in self.devices.values():
+                await device._ended()
             self._link = None
             self._attaching = None
             self._write_frame = None

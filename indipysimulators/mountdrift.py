@@ -117,7 +117,7 @@ class DriftRole(SideRole):
 
     def attach(self, device: RoleDevice) -> None:
         super().attach(device)
-        self._tasks.logger = device.logger
+        self._tasks.attach(device)
 
     async def connected(self) -> None:
         self._tasks.start(self._wander(), "Mount tracking error")

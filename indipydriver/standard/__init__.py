@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from .role import Role as Role
     from .role import RoleDevice as RoleDevice
     from .role import RoleTasks as RoleTasks
+    from .role import Stoppable as Stoppable
     from .rotator import Rotator as Rotator
     from .rotator import RotatorHardware as RotatorHardware
     from .weather import Weather as Weather
@@ -88,6 +89,7 @@ _LAZY = {
     "Role": "role",
     "RoleDevice": "role",
     "RoleTasks": "role",
+    "Stoppable": "role",
     "Rotator": "rotator",
     "RotatorHardware": "rotator",
     "Sensor": "camera",

@@ -175,7 +175,8 @@ class Camera:
 
     def attach(self, device: RoleDevice) -> None:
         self.device = device
-        self.tasks.logger = self.exposing.logger = device.logger
+        self.tasks.attach(device)
+        self.exposing.attach(device)
 
     @property
     def log(self) -> logging.Logger:

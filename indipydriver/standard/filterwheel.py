@@ -100,7 +100,8 @@ class FilterWheel:
         return [self.slot, self.names]
 
     def attach(self, device: RoleDevice) -> None:
-        self.logger = self._change.logger = device.logger
+        self.logger = device.logger
+        self._change.attach(device)
 
     async def connected(self) -> None:
         """Nothing to start: the wheel moves only when asked."""

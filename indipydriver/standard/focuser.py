@@ -139,7 +139,9 @@ class Focuser:
         return self._vectors
 
     def attach(self, device: RoleDevice) -> None:
-        self.logger = self._tasks.logger = self._move.logger = device.logger
+        self.logger = device.logger
+        self._move.attach(device)
+        self._tasks.attach(device)
 
     async def connected(self) -> None:
         self._tasks.start(self._first_read(), "Focuser position")

@@ -81,7 +81,7 @@ class TimedGuide:
 
     def attach(self, device: RoleDevice) -> None:
         for operation in self._axes.values():
-            operation.logger = device.logger
+            operation.attach(device)
 
     async def connected(self) -> None:
         pass

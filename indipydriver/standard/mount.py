@@ -220,7 +220,9 @@ class Mount:
     def attach(self, device: RoleDevice) -> None:
         self._device = device
         self.logger = device.logger
-        self._tasks.logger = self._goto.logger = self._parking.logger = device.logger
+        self._tasks.attach(device)
+        self._goto.attach(device)
+        self._parking.attach(device)
         if self.guide is not None:
             self.guide.attach(device)
 

@@ -107,9 +107,10 @@ class Positioner:
         return [self._move]
 
     def attach(self, device: RoleDevice) -> None:
-        self.logger = self._tasks.logger = device.logger
+        self.logger = device.logger
+        self._tasks.attach(device)
         for operation in self.operations():
-            operation.logger = device.logger
+            operation.attach(device)
 
     async def connected(self) -> None:
         self._wake = asyncio.Event()  # for the event loop serving now

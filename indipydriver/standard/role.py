@@ -40,6 +40,7 @@ __all__ = [
     "Role",
     "RoleDevice",
     "RoleTasks",
+    "Stoppable",
     "accept_values",
     "always_names",
     "run_chosen",
@@ -90,6 +91,21 @@ class RoleDevice(Protocol):
         """Snoop on another device's vector; the traffic reaches the role's ``snooped``
         coroutine method, if it has one (``snooped(event)``, called with every snooped
         def/set/delProperty/message, whoever asked for it)."""
+        ...
+
+    def keep_tasks(self, tasks: Stoppable) -> None:
+        """Have `tasks` stopped when the driver serving the device ends (`RoleTasks.attach`
+        and `Operation.attach` call it): a device still connected then is never told
+        `disconnected`."""
+        ...
+
+
+class Stoppable(Protocol):
+    """What a role runs tasks with (`RoleTasks`, `Operation`), as its device sees it: the
+    device stops it when its driver's run ends (`RoleDevice.keep_tasks`)."""
+
+    async def stop(self) -> None:
+        """Cancel what is running and wait for it to end."""
         ...
 
 
@@ -182,13 +198,20 @@ class RoleTasks:
     """The tasks a role runs while its device is connected (polling, countdowns, ramps).
 
     `start` runs a coroutine as a task; `stop` cancels every task still running and waits for
-    them (a role's `disconnected` calls it). A task that fails is logged on `logger`: set it to
-    the device's logger in `attach`, and clients see the error as an ``[ERROR]`` message.
+    them (a role's `disconnected` calls it). A role's `attach` calls `attach(device)`: a task
+    that fails is then logged on the device's logger (clients see an ``[ERROR]`` message), and
+    the device stops the tasks when its driver's run ends while it is still connected, so none
+    outlives the driver that started it.
     """
 
     def __init__(self) -> None:
         self.logger: logging.Logger = logger
         self._tasks: set[asyncio.Task[Any]] = set()
+
+    def attach(self, device: RoleDevice) -> None:
+        """Log on `device`'s logger, and be stopped by it when its driver ends."""
+        self.logger = device.logger
+        device.keep_tasks(self)
 
     def start(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(self._guard(coro, what), name=what)
@@ -244,7 +267,9 @@ class Operation:
     If it raises, the vector is sent with state Alert and the error as its message, and the
     error is logged on `logger` (clients see ``[ERROR]``). `abort()` cancels the running work
     and waits for it to end; it returns whether there was one to abort. What the vectors say
-    after an abort is the role's to send (indilib: the action's vector Idle).
+    after an abort is the role's to send (indilib: the action's vector Idle). A role's
+    `attach` calls `attach(device)`: errors go to the device's logger, and the work still
+    running when the driver's run ends is aborted (`stop`) with the role's other tasks.
     """
 
     def __init__(self, vector: PropertyVector, what: str) -> None:
@@ -256,6 +281,15 @@ class Operation:
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
+
+    def attach(self, device: RoleDevice) -> None:
+        """Log on `device`'s logger, and be stopped by it when its driver ends."""
+        self.logger = device.logger
+        device.keep_tasks(self)
+
+    async def stop(self) -> None:
+        """The driver's run ended: the work still running is aborted (as `abort`)."""
+        await self.abort()
 
     def start(self, work: Coroutine[Any, Any, None]) -> bool:
         if self.running:

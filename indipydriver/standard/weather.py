@@ -192,7 +192,8 @@ class Weather:
                 *self.ranges.values(), self.site]
 
     def attach(self, device: RoleDevice) -> None:
-        self.logger = self._tasks.logger = device.logger
+        self.logger = device.logger
+        self._tasks.attach(device)
 
     async def connected(self) -> None:
         self._wake = asyncio.Event()  # for the event loop serving now

@@ -59,7 +59,8 @@ class Dial:
 
     def attach(self, device: RoleDevice) -> None:
         self.device = device
-        self.tasks.logger = self.turn.logger = device.logger
+        self.tasks.attach(device)
+        self.turn.logger = device.logger
 
     async def new_vector(self, event: ClientVectorEvent[Any]) -> None:
         value = event["VALUE"]
