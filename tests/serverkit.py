@@ -66,7 +66,8 @@ class Gadget(IPyDriver):
             await event.vector.send_setVector()
 
 
-def make_gadget(name: str = "Gadget") -> Gadget:
+def make_gadget(name: str = "Gadget", kind: type[Gadget] = Gadget) -> Gadget:
+    """A `kind` (Gadget or a subclass) with its device `name`."""
     device = Device(
         name,
         [
@@ -77,7 +78,7 @@ def make_gadget(name: str = "Gadget") -> Gadget:
             BLOBVector("IMAGE", "Image", "Main", "ro", "Idle", [BLOBMember("I", "I")]),
         ],
     )
-    return Gadget(device)
+    return kind(device)
 
 
 async def send_blob(driver: Gadget, payload: bytes, name: str = "Gadget") -> None:

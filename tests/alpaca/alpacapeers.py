@@ -9,6 +9,7 @@ exactly what these tests exist for.
 
 from __future__ import annotations
 
+import functools
 import http.server
 import json
 import os
@@ -25,8 +26,13 @@ from pathlib import Path
 import pytest
 from httpkit import QuietHandler
 from peers import REPO
+from peers import eval_until
 from peers import free_port
 from waiting import wait_for
+
+#: ``peers.eval_until`` with the Alpaca tests' bound of 30 s (their simulators are slower to
+#: answer than ours).
+until = functools.partial(eval_until, timeout=30.0)
 
 HOST = "127.0.0.1"
 HINT = ("run the suite with `bash scripts/run-tests`, which makes .venv-alpaca-sim with "

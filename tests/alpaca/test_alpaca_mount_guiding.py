@@ -9,10 +9,10 @@ from datetime import datetime
 from pathlib import Path
 
 from alpacapeers import AlpacaSimulators
+from alpacapeers import until
 from peers import getprop
 from peers import setprop
 from test_alpaca_telescope import MOUNT
-from test_alpaca_telescope import until
 from test_focuser_wheel import connect
 from test_focuser_wheel import serve
 

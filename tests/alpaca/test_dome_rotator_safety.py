@@ -11,11 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from alpacapeers import AlpacaSimulators
+from alpacapeers import until
 from peers import getprop
 from peers import getprop_holding
 from peers import hello
 from peers import setprop
-from test_alpaca_telescope import until
 from test_focuser_wheel import connect
 from test_focuser_wheel import serve
 

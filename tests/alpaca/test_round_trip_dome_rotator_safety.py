@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alpacapeers import until
 from peers import OurServer
 from peers import getprop
 from peers import getprop_holding
 from peers import setprop
-from test_alpaca_telescope import until
 from test_round_trip import both_read
 from test_round_trip import connected_on
 from test_round_trip import served_back

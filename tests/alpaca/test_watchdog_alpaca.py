@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from alpacapeers import AlpacaSimulators
 from alpacapeers import FaultyRelay
+from alpacapeers import until
 from peers import OurServer
 from peers import getprop
 from peers import setprop
-from test_alpaca_telescope import until
 from test_focuser_wheel import connect
 from test_weather_fails_closed import SAFETY_BOUND
 

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from alpacapeers import AlpacaSimulators
 from alpacapeers import FaultyRelay
+from alpacapeers import until
 from peers import OurServer
 from peers import free_port
 from peers import getprop_holding
 from peers import setprop
-from test_alpaca_telescope import until
 from test_focuser_wheel import connect
 from test_focuser_wheel import serve
 from waiting import wait_for

@@ -31,7 +31,7 @@ HINT = ("the real pyindi-client is needed: run the suite with `bash scripts/run-
         "installs it into its own venv and sets PYINDI_CLIENT_PYTHON")
 
 SAME = ["dump_properties.py", "defined_again.py", "list_devices.py", "camera.py", "allsky_style.py", "telescope.py", "switches.py", "messages.py", "reconnect.py",
-        "monitor.py"]
+        "monitor.py", "busy_at_once.py"]
 
 
 def real_python(tmp_path: Path) -> str:

@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from peers import BASECLIENT_HINT
 from peers import free_port
+from serverkit import Gadget
+from serverkit import make_gadget
 from tlskit import Pki
 from waiting import until
 
@@ -445,5 +447,53 @@ async def test_set_server_with_ssl_reaches_a_tls_port(tls_pki: Pki) -> None:
         with pytest.raises(TypeError, match="SSLContext"):
             client.setServer("localhost", 7625, ssl="ca.crt")  # type: ignore[arg-type]
     finally:
+        server.shutdown()
+        await asyncio.wait_for(task, 15)
+
+
+class LateGadget(Gadget):
+    """serverkit's Gadget, whose answer to a new VALUE waits for `answer` (a driver slow to
+    answer: a slew, a loaded machine)."""
+
+    def __init__(self, *devices: Any) -> None:
+        super().__init__(*devices)
+        self.answer = asyncio.Event()
+
+    async def rxevent(self, event: Any) -> None:
+        await self.answer.wait()
+        await super().rxevent(event)
+
+
+async def test_a_sent_property_is_busy_at_once_until_the_driver_answers() -> None:
+    """libindi's sendNewNumber marks the property Busy before it sends, so the tutorial's
+    ``while prop.getState() == IPS_BUSY`` waits for the driver (pyindi_scripts/busy_at_once.py
+    compares both modules with indilib's mount). The driver here answers only when told: the
+    property is Busy the moment the call returns, and Ok once answered; a value refused (never
+    sent) leaves the state as it was."""
+    driver = make_gadget(kind=LateGadget)
+    assert isinstance(driver, LateGadget)
+    server = IPyServer(driver, host="127.0.0.1", port=free_port(), handle_signals=False)
+    task = asyncio.create_task(server.asyncrun())
+    await asyncio.wait_for(server.started(), 10)
+    client = PyIndi.BaseClient()
+    client.setServer("127.0.0.1", server.port)
+    try:
+        assert await asyncio.to_thread(client.connectServer)
+        await until(lambda: client.getDevice("Gadget").getNumber("VALUE"), what="VALUE")
+        value = client.getDevice("Gadget").getNumber("VALUE")
+        assert value.getState() == PyIndi.IPS_IDLE
+        value[0].setValue(5000)  # above its maximum: refused, not sent
+        await asyncio.to_thread(client.sendNewNumber, value)
+        assert value.getState() == PyIndi.IPS_IDLE
+        value[0].setValue(7)
+        await asyncio.to_thread(client.sendNewNumber, value)
+        assert value.getState() == PyIndi.IPS_BUSY
+        await asyncio.sleep(0.3)
+        assert value.getState() == PyIndi.IPS_BUSY  # no answer yet
+        driver.answer.set()
+        await until(lambda: value.getState() == PyIndi.IPS_OK and value[0].getValue() == 7,
+                    what="the driver's answer")
+    finally:
+        await asyncio.to_thread(client.disconnectServer)
         server.shutdown()
         await asyncio.wait_for(task, 15)

@@ -61,7 +61,8 @@ async def test_the_roles_tasks_end_when_the_peer_closes_the_driver_s_link() -> N
     driver = weather.make_driver(1.0)
     async with DriverHarness(driver) as client:
         await client.get_properties()
-        await client.send(f'<newSwitchVector device="{weather.DEVICE}" name="CONNECTION">'
+        assert weather.DEVICE == "Python Weather"
+        await client.send('<newSwitchVector device="Python Weather" name="CONNECTION">'
                           '<oneSwitch name="CONNECT">On</oneSwitch></newSwitchVector>')
         await client.expect(SetSwitchVector, name="CONNECTION", state=State.OK)
         assert [task.get_name() for task in role_tasks()] == ["Weather updates"]

@@ -27,7 +27,12 @@ radec[0].setValue(target_ra)
 radec[1].value = target_dec  # the 1.x spelling sets it too
 client.sendNewNumber(radec)
 deadline = time.monotonic() + 60
-while radec.getState() == PyIndi.IPS_BUSY and time.monotonic() < deadline:
+# The tutorial waits while Busy. Both modules mark the property Busy as they send, but an
+# update the driver sent before it read the slew (Idle, the mount at rest) can still arrive
+# after it, with libindi's client as with ours, and would end that loop early (a loaded run
+# printed "slew state Idle"): also wait until the mount is where it was sent.
+while (radec.getState() == PyIndi.IPS_BUSY or abs(radec[0].getValue() - target_ra) >= 0.01
+       ) and time.monotonic() < deadline:
     time.sleep(0.1)
 print("slew state", radec.getStateAsString())
 print("at ra", abs(radec[0].getValue() - target_ra) < 0.01,
