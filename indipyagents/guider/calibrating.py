@@ -26,6 +26,8 @@ from .reasons import Reason
 from .reasons import said
 from .states import AppState
 from .states import CalPhase
+from .states import Move
+from .states import moved
 
 __all__ = ["RETURN_PULSE_MS", "Calibrating"]
 
@@ -90,7 +92,7 @@ class Calibrating:
     def _cal_fail(self, step: Step, reason: str) -> None:
         step.say("CalibrationFailed", Mount=self.mount, Reason=reason)
         self.cal = None
-        self.state = AppState.LOOPING
+        self.state = moved(self.state, Move.CALIBRATION_FAILED)
         self._end_settle(step, f"calibration failed: {reason}")
 
     def _calibrating(self, step: Step, seen: Seen) -> None:

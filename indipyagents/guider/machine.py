@@ -40,7 +40,11 @@ from .guidetypes import nearest
 from .phd2wire import Settle
 from .reasons import Reason
 from .reasons import said
+from .states import TABLE
 from .states import AppState
+from .states import Move
+from .states import NoMove
+from .states import moved
 
 __all__ = ["GuiderMachine", "Refused", "Seen", "Star", "Step", "Tuning"]
 
@@ -87,28 +91,30 @@ class GuiderMachine(Calibrating):
         return self.state != AppState.STOPPED and not self.paused_full
 
     def loop(self) -> Step:
-        step = Step()
-        if self.state == AppState.STOPPED:
-            self.state = AppState.LOOPING
-        return step
+        self.state = moved(self.state, Move.LOOP)
+        return Step()
 
     def guide(self, settle: Settle, recalibrate: bool = False) -> Step:
         """Start guiding (or calibrating first); a guide while guiding only settles again."""
         step = Step()
-        if self.state in (AppState.GUIDING, AppState.LOST_LOCK) and not recalibrate:
+        if Move.SETTLE in TABLE[self.state] and not recalibrate:
+            self.state = moved(self.state, Move.SETTLE)
             self._settle_begin(step, settle, self.position_time)
             return step
-        if self.state == AppState.CALIBRATING:
-            raise Refused("cannot guide while calibrating")
-        self.state, self.wanted, self.no_star = AppState.LOOPING, (settle, recalibrate), 0
+        try:
+            self.state = moved(self.state, Move.GUIDE)
+        except NoMove:
+            raise Refused("cannot guide while calibrating") from None
+        self.wanted, self.no_star = (settle, recalibrate), 0
         return step
 
     position_time = 0.0  # the last frame's time (a settle begun by a command starts there)
 
     def dither(self, amount: float, ra_only: bool, settle: Settle) -> Step:
-        if self.state not in (AppState.GUIDING, AppState.LOST_LOCK) or self.lock is None \
+        if Move.DITHER not in TABLE[self.state] or self.lock is None \
                 or self.calibration is None:
             raise Refused("cannot dither if not guiding")
+        self.state = moved(self.state, Move.DITHER)
         step = Step()
         ra_off = self.rng.uniform(-1.0, 1.0) * amount
         dec_off = 0.0 if ra_only else self.rng.uniform(-1.0, 1.0) * amount
@@ -131,7 +137,8 @@ class GuiderMachine(Calibrating):
         elif self.state == AppState.LOOPING:
             step.say("LoopingExposuresStopped")
         self._end_settle(step, "guiding stopped")
-        self.state, self.wanted, self.cal, self.paused = AppState.STOPPED, None, None, False
+        self.state = moved(self.state, Move.STOP)
+        self.wanted, self.cal, self.paused = None, None, False
         self.paused_full = False
         return step
 
@@ -239,7 +246,7 @@ class GuiderMachine(Calibrating):
             return
         self.wanted = None
         if self.calibration is None or recalibrate:
-            self.state = AppState.CALIBRATING
+            self.state = moved(self.state, Move.CALIBRATE)
             self.cal = CalSteps(start=(star.x, star.y))
             step.say("StartCalibration", Mount=self.mount)
             self.pending_settle = settle
@@ -267,7 +274,8 @@ class GuiderMachine(Calibrating):
         step.say("LockPositionSet", X=round(star.x, 3), Y=round(star.y, 3))
 
     def _start_guiding(self, step: Step, star: Star, settle: Settle, now: float) -> None:
-        self.state, self.moved, self.turned = AppState.GUIDING, False, False
+        self.state = moved(self.state, Move.START_GUIDING)
+        self.moved = self.turned = False
         self.lock = self.position = (star.x, star.y)
         for axis in self.axes:
             axis.reset()
@@ -301,14 +309,14 @@ class GuiderMachine(Calibrating):
         if self.moved or self.turned:
             star = self._after_slew(step, seen, None if self.turned else star)
         if star is None:
-            self.state = AppState.LOST_LOCK
+            self.state = moved(self.state, Move.STAR_LOST)
             reason = seen.problem or said(Reason.STAR_LOST,
                                           f" {self.tuning.search:g} px of where it was")
             step.say("StarLost", Frame=seen.number, Time=round(seen.now, 3), StarMass=0,
                      SNR=0.0, AvgDist=0.0, ErrorCode=2, Status=reason)
             self._settle_frame(step, seen.now, None)
             return
-        self.state = AppState.GUIDING
+        self.state = moved(self.state, Move.STAR_FOUND)
         self.position = (star.x, star.y)
         dx, dy = star.x - self.lock[0], star.y - self.lock[1]
         ra_err, dec_err = axes_of(self.calibration, dx, dy)
