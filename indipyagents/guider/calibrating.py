@@ -24,12 +24,20 @@ from .guidetypes import Tuning
 from .phd2wire import Settle
 from .reasons import Reason
 from .reasons import said
+from .states import AppState
+from .states import CalPhase
+from .states import Move
+from .states import moved
 
 __all__ = ["RETURN_PULSE_MS", "Calibrating"]
 
 #: The longest pulse a frame of calibration's way back (East, South) sends, ms (shorter when
 #: the star would move more than 3/4 of the search radius: `_stays_near`).
 RETURN_PULSE_MS = 5000
+
+#: The pulse's direction in each leg (the backlash's are North pulses).
+PULSE = {CalPhase.WEST: "W", CalPhase.EAST: "E", CalPhase.BACKLASH: "N", CalPhase.NORTH: "N",
+         CalPhase.SOUTH: "S"}
 
 
 class Calibrating:
@@ -38,7 +46,7 @@ class Calibrating:
 
     mount: str
     tuning: Tuning
-    state: str
+    state: AppState
     calibration: Calibration | None
     position: tuple[float, float] | None
     cal: CalSteps | None
@@ -84,7 +92,7 @@ class Calibrating:
     def _cal_fail(self, step: Step, reason: str) -> None:
         step.say("CalibrationFailed", Mount=self.mount, Reason=reason)
         self.cal = None
-        self.state = "Looping"
+        self.state = moved(self.state, Move.CALIBRATION_FAILED)
         self._end_settle(step, f"calibration failed: {reason}")
 
     def _calibrating(self, step: Step, seen: Seen) -> None:
@@ -112,40 +120,40 @@ class Calibrating:
 
         dx, dy, moved = moved_since_start()
         step.say("Calibrating", Mount=self.mount,
-                 dir="North" if cal.phase == "Backlash" else cal.phase, dist=round(moved, 3),
+                 dir=CalPhase.NORTH if cal.phase is CalPhase.BACKLASH else cal.phase,
+                 dist=round(moved, 3),
                  dx=round(dx, 3), dy=round(dy, 3), pos=[round(pos[0], 3), round(pos[1], 3)],
                  step=cal.steps, State=f"{cal.phase} step {cal.steps}")
-        if cal.phase == "West":
+        if cal.phase is CalPhase.WEST:
             if cal.steps and moved >= t.cal_drift:
-                cal.ra, why = trusted_rate(cal.measured(dx, dy, t.step_ms, "East"),
+                cal.ra, why = trusted_rate(cal.measured(dx, dy, t.step_ms, CalPhase.EAST),
                                            t.expected_ra)
                 if why:
                     step.say("Alert", Msg=why, Type="warning")
             elif cal.steps >= t.cal_steps:
                 self._cal_fail(step, did_not_move("RA", moved, t.cal_drift, cal.steps, t.step_ms))
                 return
-        if cal.phase == "East" and cal.back_ms <= 0:
-            cal.phase, cal.steps, cal.start = "Backlash", 0, pos
-        if cal.phase == "Backlash":
+        if cal.phase is CalPhase.EAST and cal.back_ms <= 0:
+            cal.phase, cal.steps, cal.start = CalPhase.BACKLASH, 0, pos
+        if cal.phase is CalPhase.BACKLASH:
             dx, dy, moved = moved_since_start()
             if cal.steps and (moved >= t.bl_drift or cal.steps >= t.bl_steps):
-                cal.phase, cal.steps, cal.start = "North", 0, pos
-        if cal.phase == "North":
+                cal.phase, cal.steps, cal.start = CalPhase.NORTH, 0, pos
+        if cal.phase is CalPhase.NORTH:
             dx, dy, moved = moved_since_start()
             if cal.steps and moved >= t.cal_drift:
                 assert cal.ra is not None
-                dec = cal.measured(dx, dy, t.step_ms, "South")
+                dec = cal.measured(dx, dy, t.step_ms, CalPhase.SOUTH)
                 self.calibration = Calibration(cal.ra, dec, seen.pier_side)
             elif cal.steps >= t.cal_steps:
                 self._cal_fail(step, did_not_move("Dec", moved, t.cal_drift, cal.steps, t.step_ms))
                 return
-        if cal.phase == "South" and cal.back_ms <= 0:
+        if cal.phase is CalPhase.SOUTH and cal.back_ms <= 0:
             self._cal_done(step, star, seen.now)
             return
-        direction = {"West": "W", "East": "E", "Backlash": "N", "North": "N",
-                     "South": "S"}[cal.phase]
+        direction = PULSE[cal.phase]
         ms = t.step_ms
-        if cal.phase in ("East", "South"):
+        if cal.phase in (CalPhase.EAST, CalPhase.SOUTH):
             ms = min(cal.back_ms, RETURN_PULSE_MS, self._stays_near(cal))
             cal.back_ms -= ms
         step.pulses[direction] = ms
@@ -172,7 +180,7 @@ class Calibrating:
     def _stays_near(self, cal: CalSteps) -> int:
         """The longest return pulse that moves the star 3/4 of the search radius at the rate
         measured: a longer one (a fast guide rate in Dec) jumps it out of sight."""
-        rate = cal.ra if cal.phase == "East" else \
+        rate = cal.ra if cal.phase is CalPhase.EAST else \
             None if self.calibration is None else self.calibration.dec
         speed = 0.0 if rate is None else math.hypot(*rate)
         return max(1, int(0.75 * self.tuning.search / speed)) if speed > 0 else RETURN_PULSE_MS

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from dataclasses import replace
 
 from .phd2wire import Settle
+from .states import CalPhase
 
 __all__ = [
     "AxisController",
@@ -70,7 +71,7 @@ class Calibration:
 class CalSteps:
     """A calibration under way: its phase, the pulses given, where it started."""
 
-    phase: str = "West"
+    phase: CalPhase = CalPhase.WEST
     steps: int = 0
     start: tuple[float, float] | None = None
     ra: tuple[float, float] | None = None
@@ -78,7 +79,7 @@ class CalSteps:
     lost: tuple[tuple[float, float], ...] = ()  # where the stars lost so far were last seen
     missed: int = 0  # the frames in a row the star was missing from
 
-    def measured(self, dx: float, dy: float, step_ms: int, back: str) -> tuple[float, float]:
+    def measured(self, dx: float, dy: float, step_ms: int, back: CalPhase) -> tuple[float, float]:
         """The phase's pulses measured (the star moved `dx`, `dy` pixels): its rate, pixels
         a millisecond of pulse along x and y; the phase turned to `back` (East after West,
         South after North), as many milliseconds to pulse back as were pulsed."""

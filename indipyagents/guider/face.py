@@ -25,6 +25,7 @@ from .machine import GuiderMachine
 from .machine import Tuning
 from .phd2wire import Settle
 from .settlewatch import Watch
+from .states import AppState
 from .vectors import SAVED
 from .vectors import GuiderVectors
 
@@ -166,11 +167,11 @@ class GuiderFace(AgentRole):
         state = machine.app_state
         if state != self._shown_state or reason:
             self._shown_state = state
-            self.state["STATE"] = state
-            busy = state in ("Calibrating", "Guiding", "LostLock", "Looping", "Paused")
-            await self.state.send_setVector(state="Alert" if state == "LostLock"
+            self.state["STATE"] = state.value
+            busy = state is not AppState.STOPPED
+            await self.state.send_setVector(state="Alert" if state is AppState.LOST_LOCK
                                             else "Busy" if busy else "Idle", message=reason)
-            if state == "Stopped" and "On" in (self.start["CALIBRATION"], self.start["GUIDING"]):
+            if state is AppState.STOPPED and "On" in (self.start["CALIBRATION"], self.start["GUIDING"]):
                 self.start["CALIBRATION"] = self.start["GUIDING"] = "Off"
                 await self.start.send_setVector(state="Idle")
         rms_ra, rms_dec = machine.rms()
@@ -182,7 +183,7 @@ class GuiderFace(AgentRole):
         s["RMSE_DITHERING"] = (dithered[0] ** 2 + dithered[1] ** 2) ** 0.5
         if snr is not None:
             s["SNR"] = snr
-        await s.send_setVector(state="Busy" if state == "Guiding" else "Idle")
+        await s.send_setVector(state="Busy" if state is AppState.GUIDING else "Idle")
 
     async def frame(self, data: bytes) -> None:
         """The last guide frame, for clients that watch."""

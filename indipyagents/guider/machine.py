@@ -40,6 +40,11 @@ from .guidetypes import nearest
 from .phd2wire import Settle
 from .reasons import Reason
 from .reasons import said
+from .states import TABLE
+from .states import AppState
+from .states import Move
+from .states import NoMove
+from .states import moved
 
 __all__ = ["GuiderMachine", "Refused", "Seen", "Star", "Step", "Tuning"]
 
@@ -53,7 +58,7 @@ class GuiderMachine(Calibrating):
         self.mount = mount
         self.tuning = tuning or Tuning()
         self.rng = rng or random.Random()
-        self.state = "Stopped"
+        self.state: AppState = AppState.STOPPED
         self.calibration: Calibration | None = None
         self.lock: tuple[float, float] | None = None
         self.position: tuple[float, float] | None = None
@@ -74,39 +79,42 @@ class GuiderMachine(Calibrating):
     # -- commands ----------------------------------------------------------------------
 
     @property
-    def app_state(self) -> str:
-        if self.paused and self.state in ("Guiding", "LostLock", "Looping"):
-            return "Paused"
+    def app_state(self) -> AppState:
+        if self.paused and self.state in (AppState.GUIDING, AppState.LOST_LOCK,
+                                          AppState.LOOPING):
+            return AppState.PAUSED
         return self.state
 
     @property
     def capturing(self) -> bool:
         """Frames wanted now (none while paused "full", PHD2's PAUSE_FULL)."""
-        return self.state != "Stopped" and not self.paused_full
+        return self.state != AppState.STOPPED and not self.paused_full
 
     def loop(self) -> Step:
-        step = Step()
-        if self.state == "Stopped":
-            self.state = "Looping"
-        return step
+        self.state = moved(self.state, Move.LOOP)
+        return Step()
 
     def guide(self, settle: Settle, recalibrate: bool = False) -> Step:
         """Start guiding (or calibrating first); a guide while guiding only settles again."""
         step = Step()
-        if self.state in ("Guiding", "LostLock") and not recalibrate:
+        if Move.SETTLE in TABLE[self.state] and not recalibrate:
+            self.state = moved(self.state, Move.SETTLE)
             self._settle_begin(step, settle, self.position_time)
             return step
-        if self.state == "Calibrating":
-            raise Refused("cannot guide while calibrating")
-        self.state, self.wanted, self.no_star = "Looping", (settle, recalibrate), 0
+        try:
+            self.state = moved(self.state, Move.GUIDE)
+        except NoMove:
+            raise Refused("cannot guide while calibrating") from None
+        self.wanted, self.no_star = (settle, recalibrate), 0
         return step
 
     position_time = 0.0  # the last frame's time (a settle begun by a command starts there)
 
     def dither(self, amount: float, ra_only: bool, settle: Settle) -> Step:
-        if self.state not in ("Guiding", "LostLock") or self.lock is None \
+        if Move.DITHER not in TABLE[self.state] or self.lock is None \
                 or self.calibration is None:
             raise Refused("cannot dither if not guiding")
+        self.state = moved(self.state, Move.DITHER)
         step = Step()
         ra_off = self.rng.uniform(-1.0, 1.0) * amount
         dec_off = 0.0 if ra_only else self.rng.uniform(-1.0, 1.0) * amount
@@ -124,19 +132,20 @@ class GuiderMachine(Calibrating):
 
     def stop(self) -> Step:
         step = Step()
-        if self.state in ("Guiding", "LostLock", "Calibrating"):
+        if self.state in (AppState.GUIDING, AppState.LOST_LOCK, AppState.CALIBRATING):
             step.say("GuidingStopped")
-        elif self.state == "Looping":
+        elif self.state == AppState.LOOPING:
             step.say("LoopingExposuresStopped")
         self._end_settle(step, "guiding stopped")
-        self.state, self.wanted, self.cal, self.paused = "Stopped", None, None, False
+        self.state = moved(self.state, Move.STOP)
+        self.wanted, self.cal, self.paused = None, None, False
         self.paused_full = False
         return step
 
     def mount_parked(self, reason: str) -> Step:
         """The mount parked under guiding or calibration: stopped, `reason` said first (PHD2's
         Alert), not pulses the parked mount refuses (issue 89 item 7)."""
-        if self.state not in ("Guiding", "LostLock", "Calibrating"):
+        if self.state not in (AppState.GUIDING, AppState.LOST_LOCK, AppState.CALIBRATING):
             return Step()
         step = Step(events=[("Alert", {"Msg": reason, "Type": "warning"})])
         step.events += self.stop().events
@@ -181,9 +190,9 @@ class GuiderMachine(Calibrating):
         """The mount refused a pulse: a calibration fails with `reason`; guiding says it
         (PHD2's Alert) and goes on."""
         step = Step()
-        if self.state == "Calibrating":
+        if self.state == AppState.CALIBRATING:
             self._cal_fail(step, reason)
-        elif self.state in ("Guiding", "LostLock"):
+        elif self.state in (AppState.GUIDING, AppState.LOST_LOCK):
             step.say("Alert", Msg=reason, Type="error")
         return step
 
@@ -193,18 +202,18 @@ class GuiderMachine(Calibrating):
         """One frame measured: what to do about it."""
         step = Step()
         self.position_time = seen.now
-        if self.state == "Stopped":
+        if self.state == AppState.STOPPED:
             return step
         if self.calibration is not None and seen.pier_side and self.calibration.pier_side \
                 and seen.pier_side != self.calibration.pier_side:
             self.calibration = self.calibration.flipped(self.tuning.flip_dec)
             self.turned = True
             step.say("CalibrationDataFlipped", Mount=self.mount)
-        if self.state == "Looping":
+        if self.state == AppState.LOOPING:
             self._looping(step, seen)
-        elif self.state == "Calibrating":
+        elif self.state == AppState.CALIBRATING:
             self._calibrating(step, seen)
-        elif self.state in ("Guiding", "LostLock"):
+        elif self.state in (AppState.GUIDING, AppState.LOST_LOCK):
             self._guiding(step, seen)
         return step
 
@@ -237,7 +246,7 @@ class GuiderMachine(Calibrating):
             return
         self.wanted = None
         if self.calibration is None or recalibrate:
-            self.state = "Calibrating"
+            self.state = moved(self.state, Move.CALIBRATE)
             self.cal = CalSteps(start=(star.x, star.y))
             step.say("StartCalibration", Mount=self.mount)
             self.pending_settle = settle
@@ -265,7 +274,8 @@ class GuiderMachine(Calibrating):
         step.say("LockPositionSet", X=round(star.x, 3), Y=round(star.y, 3))
 
     def _start_guiding(self, step: Step, star: Star, settle: Settle, now: float) -> None:
-        self.state, self.moved, self.turned = "Guiding", False, False
+        self.state = moved(self.state, Move.START_GUIDING)
+        self.moved = self.turned = False
         self.lock = self.position = (star.x, star.y)
         for axis in self.axes:
             axis.reset()
@@ -299,14 +309,14 @@ class GuiderMachine(Calibrating):
         if self.moved or self.turned:
             star = self._after_slew(step, seen, None if self.turned else star)
         if star is None:
-            self.state = "LostLock"
+            self.state = moved(self.state, Move.STAR_LOST)
             reason = seen.problem or said(Reason.STAR_LOST,
                                           f" {self.tuning.search:g} px of where it was")
             step.say("StarLost", Frame=seen.number, Time=round(seen.now, 3), StarMass=0,
                      SNR=0.0, AvgDist=0.0, ErrorCode=2, Status=reason)
             self._settle_frame(step, seen.now, None)
             return
-        self.state = "Guiding"
+        self.state = moved(self.state, Move.STAR_FOUND)
         self.position = (star.x, star.y)
         dx, dy = star.x - self.lock[0], star.y - self.lock[1]
         ra_err, dec_err = axes_of(self.calibration, dx, dy)

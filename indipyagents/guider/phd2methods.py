@@ -31,6 +31,7 @@ from .singleframe import single_frame_params
 from .starimage import DEFAULT_SIZE
 from .starimage import FITSError
 from .starimage import star_image
+from .states import AppState
 
 __all__ = ["Phd2Methods"]
 
@@ -92,11 +93,11 @@ class Phd2Methods:
         if machine.calibration is not None:
             events.append(("CalibrationComplete", {"Mount": machine.mount}))
         state = machine.app_state
-        if state == "Guiding":
+        if state is AppState.GUIDING:
             events.append(("StartGuiding", {}))
-        elif state == "Calibrating":
+        elif state is AppState.CALIBRATING:
             events.append(("StartCalibration", {"Mount": machine.mount}))
-        elif state == "Paused":
+        elif state is AppState.PAUSED:
             events.append(("Paused", {}))
         return events
 
@@ -259,7 +260,7 @@ class Phd2Methods:
         """PHD2: one frame while nothing is captured, answered 0 at once, its end said by
         SingleFrameComplete (`singleframe`)."""
         session = self.session
-        if session.machine.state != "Stopped" or session.single is not None:
+        if session.machine.state is not AppState.STOPPED or session.single is not None:
             raise OperationFailed("cannot capture single frame when capture is currently "
                                   "active")
         client = await session.client()

@@ -60,6 +60,7 @@ from .settlewatch import SettleWatches
 from .settlewatch import Watch
 from .singleframe import SingleFrame
 from .singleframe import capture
+from .states import AppState
 
 __all__ = ["Session"]
 
@@ -153,7 +154,7 @@ class Session:
         if _on_member(await self.client(), mount, "TELESCOPE_PARK") == "PARK":
             raise Refused(f"the mount ({mount}) is parked: unpark it, then guide")
         self.machine.mount = self.face.mount()
-        if self.machine.state in ("Stopped", "Looping") or recalibrate:
+        if self.machine.state in (AppState.STOPPED, AppState.LOOPING) or recalibrate:
             self.machine.tuning = replace(self.face.tuning(await self._step_ms()),
                                           expected_ra=await self._expected_rate())
         await self._restore(recalibrate)
@@ -341,7 +342,8 @@ class Session:
                 self.last_stars = stars
                 self.last_frame = (self.frames, data)
         if _on_member(client, mount, "TELESCOPE_PARK") == "PARK" \
-                and self.machine.state in ("Guiding", "LostLock", "Calibrating"):
+                and self.machine.state in (AppState.GUIDING, AppState.LOST_LOCK,
+                                       AppState.CALIBRATING):
             reason = said(Reason.PARKED, before=f"the mount ({mount}) ")
             logger.warning("%s", reason)
             self.apply(self.machine.mount_parked(reason))
