@@ -175,8 +175,16 @@ class GuiderMachine(Calibrating):
         return step
 
     def clear_calibration(self) -> Step:
+        """Forget the calibration. While guiding (or lost) the guide is asked again, so the
+        next star chosen is calibrated before it is guided on: a guide on no calibration
+        would have no way to turn its error into pulses."""
         self.calibration = None
-        return Step()
+        if self.state not in (AppState.GUIDING, AppState.LOST_LOCK):
+            return Step()
+        step = self.guide(Settle(), recalibrate=True)
+        step.say("Alert", Type="info", Msg="calibration cleared while guiding: calibrating "
+                 "again before guiding")
+        return step
 
     def find_star(self, stars: tuple[Star, ...], width: int, height: int) -> tuple[float, float]:
         star = self._choose(stars, width, height)

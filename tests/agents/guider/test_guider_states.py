@@ -25,9 +25,9 @@ from indipyagents.guider.states import AppState
 from indipyagents.guider.states import Move
 
 RATE = 0.004  # px/ms a West (x) or North (y) pulse moves the star
-# Not "clear": clear_calibration while guiding leaves the machine guiding with no calibration,
-# and its next frame fails an assertion (found here, issue 91 item 2's report; not this item's).
-COMMANDS = ["loop", "guide", "recal", "dither", "stop", "pause", "resume"]
+# "clear" while guiding once left the machine guiding with no calibration, its next frame
+# failing an assertion (found by this test): it now asks the guide again, calibrating first.
+COMMANDS = ["loop", "guide", "recal", "dither", "stop", "pause", "resume", "clear"]
 #: How a plan begins: as it comes, or guiding first (calibrated or calibrating).
 STARTS = [[], ["guide", "seen"], ["guide"] + ["seen"] * 30]
 FRAMES = ["seen", "seen", "seen", "lost", "unread", "slewing"]
