@@ -24,6 +24,11 @@ other both ways -- as ``indipyclient`` (its conformance checker read Alpaca repl
 the checker became the package ``indipyconform``. So the package-level import graph must have
 no cycle, and no package imports one whose floor (its lowest line in the Layers block) is
 below its own.
+
+The page's agents section is checked too: its control table is the sequencer's `TABLE`, its
+triggers are `KINDS` in order, its rooms table names files that exist, and the agents keep
+their pairs apart (the watchdog imports neither the sequencer nor the guider, nothing imports
+the guider, the astrometry agent is imported only by the sequencer and the assembly).
 """
 
 from __future__ import annotations
@@ -298,11 +303,18 @@ def test_no_import_goes_below_the_importers_layer() -> None:
     known = modules()
     wrong = []
     for module, path in known.items():
-        mine = layer_of(module, order)
+        mine = layer_of(init_named(module, path), order)
         for target in imports(module, path, known):
-            if layer_of(target, order) > mine:
+            if layer_of(init_named(target, known[target]), order) > mine:
                 wrong.append(f"{module} imports {target}")
     assert wrong == [], "imports that break the layers of docs/architecture.md"
+
+
+def init_named(module: str, path: Path) -> str:
+    """A package's own file as ``NAME.__init__``, so a Layers line can place it apart from its
+    package's modules (``indipyagents.imager.__init__``, an old path to the assembly that
+    imports indilib's face back, stands below both)."""
+    return f"{module}.__init__" if path.name == "__init__.py" else module
 
 
 DRIVER_SIDE = ("indipydriver", "indipyserver", "indipysimulators")
@@ -558,3 +570,99 @@ def test_lazy_packages_name_each_public_name_once_and_re_export_it_to_type_check
         for name, submodule in table.items():
             assert exports[name] == submodule, (package, name)
             assert getattr(module, name) is not None, (package, name)
+
+
+#: The agents' rules (docs/architecture.md, "How each pair talks"): importer -> the agent folders
+#: it must not import. The watchdog tells the sequencer and the guider over INDI; the guider is
+#: driven over INDI or PHD2's wire; the astrometry agent's code is the sequencer's and the
+#: assembly's only.
+AGENTS = "indipyagents"
+ASTROMETRY_IMPORTERS = {"astrometry", "sequencer", "imageragent"}
+
+
+def agent_edges(known: dict[str, Path]) -> set[tuple[str, str]]:
+    """(importer, imported) between the folders of `indipyagents` (``guider``, ``sequencer``,
+    ...; a top-level module by its name), and from any other package (by its name)."""
+    def folder(module: str) -> str:
+        parts = module.split(".")
+        return parts[1] if parts[0] == AGENTS and len(parts) > 1 else parts[0]
+
+    return {(folder(module), folder(target)) for module, path in known.items()
+            for target in imports(module, path, known)
+            if target.startswith(AGENTS + ".") and folder(module) != folder(target)}
+
+
+def agent_rules_broken(edges: Collection[tuple[str, str]]) -> list[str]:
+    """Each import that breaks one of the agents' three rules."""
+    wrong = [f"watchdog imports {b}" for a, b in edges
+             if a == "watchdog" and b in {"sequencer", "guider"}]
+    wrong += [f"{a} imports the guider" for a, b in edges if b == "guider"]
+    wrong += [f"{a} imports the astrometry agent" for a, b in edges
+              if b == "astrometry" and a not in ASTROMETRY_IMPORTERS]
+    return sorted(wrong)
+
+
+def test_the_agents_keep_their_pairs_apart() -> None:
+    """The watchdog imports neither the sequencer nor the guider, nothing imports the guider,
+    and the astrometry agent is imported only by the sequencer and the assembly."""
+    edges = agent_edges(modules())
+    assert ("sequencer", "astrometry") in edges and ("imageragent", "sequencer") in edges
+    assert agent_rules_broken(edges) == []
+
+
+def test_the_agent_rules_catch_a_forbidden_import() -> None:
+    """Each rule fails on an import it forbids, and lets the allowed ones by."""
+    assert agent_rules_broken({("watchdog", "sequencer"), ("watchdog", "guider"),
+                               ("rig", "guider"), ("imager", "astrometry"),
+                               ("indipyweb", "astrometry")}) == [
+        "imager imports the astrometry agent", "indipyweb imports the astrometry agent",
+        "rig imports the guider", "watchdog imports guider", "watchdog imports sequencer",
+        "watchdog imports the guider"]
+    assert agent_rules_broken({("sequencer", "astrometry"), ("imageragent", "astrometry"),
+                               ("watchdog", "rig"), ("guider", "focus")}) == []
+
+
+def marked(name: str) -> list[str]:
+    """The lines of the page between ``<!-- name -->`` and ``<!-- /name -->``."""
+    text = DOC.read_text()
+    return text.split(f"<!-- {name} -->", 1)[1].split(f"<!-- /{name} -->", 1)[0].strip().splitlines()
+
+
+def doc_control_table() -> dict[str, dict[str, str]]:
+    """Phase -> event -> next phase, as the page's control table says."""
+    found: dict[str, dict[str, str]] = {}
+    for line in marked("control-table")[2:]:
+        phase, moves = (cell.strip() for cell in line.strip("|").split("|"))
+        found[phase.strip("`")] = dict(move.split(" -> ") for move in moves.split(", "))
+    return found
+
+
+def test_the_control_table_on_the_page_is_the_sequencers() -> None:
+    """The page's control table is `sequencer.control.TABLE`, move for move and in its order."""
+    from indipyagents.sequencer.control import TABLE
+
+    table = {phase.name: {event.name: after.name for event, after in row.items()}
+             for phase, row in TABLE.items()}
+    assert doc_control_table() == table
+    assert list(doc_control_table()) == list(table)
+
+
+def test_the_triggers_on_the_page_are_in_kinds_order() -> None:
+    """The page lists every trigger of `KINDS`, in its order, each with its module."""
+    from indipyagents.sequencer.triggers import KINDS
+
+    listed = [re.findall(r"`([^`]+)`", line)[:2] for line in marked("triggers")]
+    assert [name for name, _ in listed] == [getattr(k, "__name__", "") for k in KINDS]
+    assert [f"indipyagents.sequencer.{module[:-3].replace('/', '.')}" for _, module in listed] == [
+        k.__module__ for k in KINDS]
+
+
+def test_the_agents_rooms_on_the_page_exist() -> None:
+    """Every file the rooms table names is in `indipyagents/`, and every agent device's
+    folder with an ``agent.py`` has its row."""
+    rows = marked("agent-rooms")[2:]
+    named = [name for row in rows for name in re.findall(r"`([^`]+\.py)`", row)]
+    missing = [name for name in named if not (REPO / AGENTS / name).is_file()]
+    assert named and missing == []
+    agents = {path.parent.name for path in (REPO / AGENTS).glob("*/agent.py")}
+    assert agents <= {name.split("/")[0] for name in named}

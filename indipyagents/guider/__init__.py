@@ -8,7 +8,7 @@ NINA, CCDciel or any PHD2 client drives it unchanged.
 - ``phd2wire``: PHD2's JSON-RPC lines and events as pure code;
 - ``phd2server``: `Phd2Server`, the TCP layer, a bounded queue per client;
 - ``stars``: star detection and measurement on a frame (numpy and sep, the extra [agents]);
-- ``control``: pure: calibration, the PI controller per axis, settling;
+- ``guidemath``: pure: calibration, the PI controller per axis, settling;
 - ``machine``: pure: the guider's state machine, frames and commands in, pulses and PHD2
   events out;
 - ``vectors``, ``face``: the INDI properties (INDIGO's names) and their requests;

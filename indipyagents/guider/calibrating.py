@@ -13,10 +13,10 @@ import math
 from .calkeep import rebinned
 from .calretry import MISSED_FRAMES
 from .calretry import next_star
-from .control import Calibration
-from .control import CalSteps
-from .control import did_not_move
-from .control import trusted_rate
+from .guidemath import Calibration
+from .guidemath import CalSteps
+from .guidemath import did_not_move
+from .guidemath import trusted_rate
 from .guidetypes import Seen
 from .guidetypes import Star
 from .guidetypes import Step

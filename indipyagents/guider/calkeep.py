@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..journal.durable import write_whole
-from .control import Calibration
+from .guidemath import Calibration
 
 __all__ = ["DEC_COMP_LIMIT", "FILE_NAME", "BadCalibrationFile", "Kept", "adjusted", "from_json",
            "load", "rebinned", "reusable", "save", "to_json"]

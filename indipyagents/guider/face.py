@@ -20,7 +20,7 @@ from indipydriver.rxevents import ClientVectorEvent
 from indipydriver.vectors import PropertyVector
 
 from ..agentrole import AgentRole
-from .control import ControllerSettings
+from .guidemath import ControllerSettings
 from .machine import GuiderMachine
 from .machine import Tuning
 from .phd2wire import Settle

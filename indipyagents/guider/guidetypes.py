@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
-from .control import ControllerSettings
+from .guidemath import ControllerSettings
 from .reasons import Reason
 
 __all__ = ["Fields", "Refused", "Seen", "Star", "Step", "Tuning", "guide_star", "nearest"]

@@ -23,12 +23,12 @@ import math
 import random
 
 from .calibrating import Calibrating
-from .control import AxisController
-from .control import Calibration
-from .control import CalSteps
-from .control import SettleTracker
-from .control import axes_of
-from .control import rms
+from .guidemath import AxisController
+from .guidemath import Calibration
+from .guidemath import CalSteps
+from .guidemath import SettleTracker
+from .guidemath import axes_of
+from .guidemath import rms
 from .guidetypes import Fields
 from .guidetypes import Refused
 from .guidetypes import Seen

@@ -45,9 +45,9 @@ from ..rig.indiset import is_connected
 from ..rig.keeper import Keeper
 from ..rig.protocols import RigError
 from . import calkeep
-from .control import expected_rate
-from .control import step_ms
 from .face import GuiderFace
+from .guidemath import expected_rate
+from .guidemath import step_ms
 from .guidetypes import Refused
 from .machine import GuiderMachine
 from .machine import Seen

@@ -30,13 +30,13 @@ from indipyagents.plan.constraints import effective
 from indipyagents.plan.model import Plan
 
 from . import sky
-from .constraints import Constraint
-from .constraints import constraints_of
 from .frames import Remaining
 from .frames import fit
 from .frames import remaining_of
 from .frames import seconds_left
 from .sky import Place
+from .skyrules import Constraint
+from .skyrules import constraints_of
 from .slewing import slew_seconds
 from .windows import NightSky
 from .windows import Span

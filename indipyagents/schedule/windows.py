@@ -17,9 +17,9 @@ from datetime import timedelta
 from indipycore import astro
 
 from . import sky
-from .constraints import Constraint
-from .constraints import SkyAt
 from .sky import Place
+from .skyrules import Constraint
+from .skyrules import SkyAt
 
 SAMPLE = timedelta(minutes=5)
 EDGE = timedelta(seconds=5)

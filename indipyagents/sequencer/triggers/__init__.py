@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..hands import Hands
-from .autofocus import Autofocus
+from .autofocus import AutofocusTrigger
 from .centre import CentreTarget
-from .dither import Dither
+from .dither import DitherTrigger
 from .dome import OpenDome
 from .flip import MeridianFlip
-from .guiding import Guiding
+from .guiding import GuidingTrigger
 from .repoint import Repoint
 from .trigger import Due
 from .trigger import FrameAt
@@ -27,7 +27,8 @@ __all__ = ["KINDS", "Due", "FrameAt", "Trigger", "triggers"]
 
 #: Every trigger, in the order they are asked before a frame.
 KINDS: tuple[Callable[[Hands], Trigger], ...] = (OpenDome, Repoint, MeridianFlip, CentreTarget,
-                                                 Guiding, Dither, Autofocus)
+                                                 GuidingTrigger, DitherTrigger,
+                                                 AutofocusTrigger)
 
 
 def triggers(hands: Hands) -> list[Trigger]:

@@ -1,4 +1,4 @@
-"""`Autofocus`: the injected focus run (`focus/autofocus.py`'s), when the plan says
+"""`AutofocusTrigger`: the injected focus run (`focus/autofocus.py`'s), when the plan says
 (`autofocus_due`): at a target's start, on a filter change, every N minutes, on a temperature
 change of the focuser's thermometer. Not before a dark or bias frame while unsafe (it needs
 stars). Its HFR and position go into the next frames' headers (AFHFR, AFPOS); a failed run is
@@ -28,7 +28,7 @@ from .trigger import Notes
 logger = logging.getLogger(__name__)
 
 
-class Autofocus:
+class AutofocusTrigger:
     def __init__(self, hands: Hands) -> None:
         self.hands = hands
         self.target_now: int | None = None

@@ -1,4 +1,4 @@
-"""`Dither`: after every N light frames of a slewed target (`dither_due`), the mount moved by
+"""`DitherTrigger`: after every N light frames of a slewed target (`dither_due`), the mount moved by
 a random offset of up to the plan's pixels at the plate scale of the camera's pixel behind the
 mount's focal length (times the frame's binning): as guide pulses at the mount's guide rates
 where it takes them, else a small slew off the target (`rig.dither`); then a settle. Never
@@ -7,7 +7,7 @@ after the last frame: it is asked before a frame.
 With `method = "guider"` the plan's guider agent dithers by up to `pixels` of its guide
 camera and the frame waits for its settle (PHD2's: within `settle_pixels` for `settle`
 seconds, `settle_timeout` at most). A dither that did not settle in time is logged and
-journalled and the frame goes on (as NINA's and Ekos's do); the `Guiding` trigger, asked
+journalled and the frame goes on (as NINA's and Ekos's do); the `GuidingTrigger`, asked
 before it, has made sure the guider guides.
 
 Memory: the light frames since the target's slew, its flip or the last dither. Not restored:
@@ -37,7 +37,7 @@ from .trigger import Notes
 logger = logging.getLogger(__name__)
 
 
-class Dither:
+class DitherTrigger:
     def __init__(self, hands: Hands) -> None:
         self.hands = hands
         self.frames_since = 0

@@ -1,4 +1,4 @@
-"""`Guiding`: with a guider agent in the plan's [devices], the light frames of a slewed target
+"""`GuidingTrigger`: with a guider agent in the plan's [devices], the light frames of a slewed target
 are guided. Before such a frame: the guider is started where it does not guide (the night's
 first light frame, after a slew, a meridian flip or a hold, when a watchdog's shutdown
 stopped it), and the lights wait for its settle (the plan's [dither] settle); while it has
@@ -40,7 +40,7 @@ LOOK = 2.0
 NOT_STARTED = ("Stopped", "Looping")
 
 
-class Guiding:
+class GuidingTrigger:
     def __init__(self, hands: Hands) -> None:
         self.hands = hands
         self.moved = True  # the mount moved under the guider since it started (or never did)

@@ -21,9 +21,9 @@ import indipyclient
 from indipyagents.guider import calkeep
 from indipyagents.guider import make_driver
 from indipyagents.guider.agent import GuiderDriver
-from indipyagents.guider.control import SIDEREAL_ARCSEC_PER_S
-from indipyagents.guider.control import Calibration
-from indipyagents.guider.control import expected_rate
+from indipyagents.guider.guidemath import SIDEREAL_ARCSEC_PER_S
+from indipyagents.guider.guidemath import Calibration
+from indipyagents.guider.guidemath import expected_rate
 from indipyclient import setVector
 from indipycore.astro import precess_from_j2000
 from indipyserver import IPyServer

@@ -19,7 +19,7 @@ from indipyagents.guider.calkeep import load
 from indipyagents.guider.calkeep import reusable
 from indipyagents.guider.calkeep import save
 from indipyagents.guider.calkeep import to_json
-from indipyagents.guider.control import Calibration
+from indipyagents.guider.guidemath import Calibration
 
 rate = st.floats(-1.0, 1.0).filter(lambda v: abs(v) > 1e-3)
 decs = st.floats(-89.0, 89.0)

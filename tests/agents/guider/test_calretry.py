@@ -19,7 +19,7 @@ from indipyagents.guider.calkeep import rebinned
 from indipyagents.guider.calretry import MAX_STARS
 from indipyagents.guider.calretry import MISSED_FRAMES
 from indipyagents.guider.calretry import next_star
-from indipyagents.guider.control import Calibration
+from indipyagents.guider.guidemath import Calibration
 from indipyagents.guider.guidetypes import Seen
 from indipyagents.guider.machine import GuiderMachine
 from indipyagents.guider.machine import Star

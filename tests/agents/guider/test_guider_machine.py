@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipyagents.guider.control import Calibration
-from indipyagents.guider.control import axes_of
+from indipyagents.guider.guidemath import Calibration
+from indipyagents.guider.guidemath import axes_of
 from indipyagents.guider.machine import GuiderMachine
 from indipyagents.guider.machine import Refused
 from indipyagents.guider.machine import Seen
@@ -362,8 +362,8 @@ def test_a_rate_spoiled_by_the_tracking_error_is_scaled_to_the_mounts_guide_rate
 @given(st.floats(-1, 1), st.floats(-1, 1), st.floats(1e-4, 1e-2))
 def test_trusted_rate_keeps_a_plausible_rate_and_scales_an_implausible_one(
         x: float, y: float, expected: float) -> None:
-    from indipyagents.guider.control import RATE_TOLERANCE
-    from indipyagents.guider.control import trusted_rate
+    from indipyagents.guider.guidemath import RATE_TOLERANCE
+    from indipyagents.guider.guidemath import trusted_rate
 
     measured = (x * 0.01, y * 0.01)
     length = math.hypot(*measured)
@@ -382,8 +382,8 @@ def test_each_axis_is_a_pi_controller_with_hysteresis_and_a_minimum_move() -> No
     the move is AGGRESSIVITY x (the error blended with the last move by PHD2's HYSTERESIS) plus
     I_GAIN x the mean of the last STACK errors, against the error; a pulse shorter than
     MIN_PULSE is none, one longer than MAX_PULSE is cut to it."""
-    from indipyagents.guider.control import AxisController
-    from indipyagents.guider.control import ControllerSettings
+    from indipyagents.guider.guidemath import AxisController
+    from indipyagents.guider.guidemath import ControllerSettings
 
     axis = AxisController(ControllerSettings(aggressivity=0.5, i_gain=0.2, stack=2,
                                              hysteresis=0.25, min_error=0.3,

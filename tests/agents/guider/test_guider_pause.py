@@ -16,7 +16,7 @@ from test_guider_machine import SETTLE
 from test_guider_machine import Sky
 from test_guider_machine import names
 
-from indipyagents.guider.control import Calibration
+from indipyagents.guider.guidemath import Calibration
 from indipyagents.guider.machine import GuiderMachine
 from indipyagents.guider.machine import Refused
 from indipyagents.guider.phd2wire import Settle

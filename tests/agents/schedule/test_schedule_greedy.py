@@ -22,7 +22,6 @@ from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Devices
 from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Target
-from indipyagents.schedule.constraints import constraints_of
 from indipyagents.schedule.frames import fit
 from indipyagents.schedule.frames import remaining_of
 from indipyagents.schedule.frames import seconds_left
@@ -30,6 +29,7 @@ from indipyagents.schedule.greedy import Result
 from indipyagents.schedule.greedy import replan
 from indipyagents.schedule.greedy import schedule
 from indipyagents.schedule.sky import Place
+from indipyagents.schedule.skyrules import constraints_of
 from indipyagents.schedule.slewing import separation
 from indipyagents.schedule.slewing import slew_seconds
 from indipyagents.schedule.windows import EDGE

@@ -24,7 +24,6 @@ from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Target
 from indipyagents.plan.steps import FrameStep
 from indipyagents.plan.steps import expand
-from indipyagents.schedule.constraints import constraints_of
 from indipyagents.schedule.frames import remaining_after
 from indipyagents.schedule.greedy import schedule
 from indipyagents.schedule.order import BlockWait
@@ -37,6 +36,7 @@ from indipyagents.schedule.order import in_hand
 from indipyagents.schedule.order import tonight
 from indipyagents.schedule.sky import Place
 from indipyagents.schedule.sky import local_noon
+from indipyagents.schedule.skyrules import constraints_of
 from indipyagents.schedule.windows import NightSky
 from indipyagents.schedule.windows import Placed
 from indipycore import astro

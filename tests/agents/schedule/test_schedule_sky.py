@@ -17,9 +17,9 @@ from skyreference import twilight
 
 from indipyagents.plan.constraints import TWILIGHT_SUN_ALTITUDE
 from indipyagents.schedule import sky
-from indipyagents.schedule.constraints import AltitudeConstraint
-from indipyagents.schedule.constraints import AtNightConstraint
-from indipyagents.schedule.constraints import MoonSeparationConstraint
+from indipyagents.schedule.skyrules import AltitudeConstraint
+from indipyagents.schedule.skyrules import AtNightConstraint
+from indipyagents.schedule.skyrules import MoonSeparationConstraint
 from indipyagents.schedule.windows import NightSky
 from indipyagents.schedule.windows import Placed
 from indipyagents.schedule.windows import windows

@@ -1,4 +1,4 @@
-"""Issue 81 item 4 on the doubles: the `Guiding` trigger (the guider started before the
+"""Issue 81 item 4 on the doubles: the `GuidingTrigger` (the guider started before the
 night's first light frame, after the mount moved and after a hold in which the watchdog
 stopped it; lights held while the star is lost, the night paused naming the guider past
 [guiding] lost_wait, GUIDERMS) and the dither through the guider (PHD2's settle asked for, a
@@ -38,9 +38,9 @@ from indipyagents.sequencer.hands import Pointed
 from indipyagents.sequencer.hands import Slewed
 from indipyagents.sequencer.triggers import Due
 from indipyagents.sequencer.triggers import FrameAt
-from indipyagents.sequencer.triggers.dither import Dither
+from indipyagents.sequencer.triggers.dither import DitherTrigger
 from indipyagents.sequencer.triggers.guiding import LOOK
-from indipyagents.sequencer.triggers.guiding import Guiding
+from indipyagents.sequencer.triggers.guiding import GuidingTrigger
 
 
 @dataclass
@@ -120,7 +120,7 @@ class Guided:
     r: Rigged
     guider: GuiderDouble
     hands: Hands
-    trigger: Guiding
+    trigger: GuidingTrigger
     light: FrameAt
 
 
@@ -128,7 +128,7 @@ async def guiding_on(index: int, *, lost_wait: float = 60.0) -> Guided:
     r = rigged()
     guider = GuiderDouble(r.sky)
     hands, plan = guided(r, guider, lost_wait=lost_wait)
-    trigger = Guiding(hands)
+    trigger = GuidingTrigger(hands)
     light = at(plan, index)
     await trigger.carry_out(light, due_of(await trigger.due(light)))
     return Guided(r, guider, hands, trigger, light)
@@ -141,7 +141,7 @@ async def test_the_guider_is_started_before_the_first_light_frame_and_after_a_mo
     r = rigged()
     guider = GuiderDouble(r.sky)
     hands, plan = guided(r, guider)
-    trigger = Guiding(hands)
+    trigger = GuidingTrigger(hands)
     light, dark = at(plan, 0), at(plan, 3)
     assert await trigger.due(dark) is None
     trigger.hear(Framing(light.step))
@@ -222,7 +222,7 @@ async def test_the_dither_through_the_guider_waits_for_its_settle(settles: bool)
     r = rigged()
     guider = GuiderDouble(r.sky, settles=settles)
     hands, plan = guided(r, guider)
-    dither = Dither(hands)
+    dither = DitherTrigger(hands)
     light = at(plan, 1)
     dither.hear(Framed(at(plan, 0).step))
     due = await dither.due(light)

@@ -39,12 +39,12 @@ from indipyagents.sequencer.hands import Slewed
 from indipyagents.sequencer.triggers import KINDS
 from indipyagents.sequencer.triggers import FrameAt
 from indipyagents.sequencer.triggers import triggers
-from indipyagents.sequencer.triggers.autofocus import Autofocus
+from indipyagents.sequencer.triggers.autofocus import AutofocusTrigger
 from indipyagents.sequencer.triggers.centre import CentreTarget
-from indipyagents.sequencer.triggers.dither import Dither
+from indipyagents.sequencer.triggers.dither import DitherTrigger
 from indipyagents.sequencer.triggers.dome import OpenDome
 from indipyagents.sequencer.triggers.flip import MeridianFlip
-from indipyagents.sequencer.triggers.guiding import Guiding
+from indipyagents.sequencer.triggers.guiding import GuidingTrigger
 from indipyagents.sequencer.triggers.repoint import Repoint
 
 
@@ -71,8 +71,8 @@ def test_the_triggers_are_one_of_each_kind_in_their_order() -> None:
     the count), autofocus last: adding a trigger is a module and a line in `KINDS`."""
     r = rigged()
     made = triggers(hands_on(r, Plan("p", (Target("T", 1.0, 10.0, (Batch(1, 1.0),)),))))
-    assert [type(t) for t in made] == [OpenDome, Repoint, MeridianFlip, CentreTarget, Guiding,
-                                      Dither, Autofocus]
+    assert [type(t) for t in made] == [OpenDome, Repoint, MeridianFlip, CentreTarget,
+                                      GuidingTrigger, DitherTrigger, AutofocusTrigger]
     assert [type(t) for t in made] == list(KINDS)
 
 
@@ -189,7 +189,7 @@ async def test_the_dither_counts_light_frames_and_is_reset_by_a_slew_or_a_flip(
                              (Batch(3, 5.0), Batch(1, 5.0, frame_type="Dark"))),),
                 dither=DitherSettings(every=2, pixels=4, settle=3.0), flip=Flip(enabled=False))
     hands = hands_on(r, plan)
-    dither = Dither(hands)
+    dither = DitherTrigger(hands)
     light, dark = at(plan, 0), at(plan, 3)
     dither.hear(Framed(light.step))
     dither.hear(Framed(dark.step))
@@ -226,7 +226,7 @@ async def test_autofocus_when_due_its_cards_and_its_memory_restored() -> None:
         autofocus=AutofocusSettings(at_start=True, on_filter_change=True,
                                     temperature_delta=1.0, points=3))
     hands = hands_on(r, plan, focus=focus)
-    autofocus = Autofocus(hands)
+    autofocus = AutofocusTrigger(hands)
     red, green = at(plan, 0), at(plan, 1)
     autofocus.hear(Framing(red.step))
     assert await autofocus.due(at(plan, 2, unsafe=True)) is None
@@ -248,7 +248,7 @@ async def test_autofocus_when_due_its_cards_and_its_memory_restored() -> None:
     moved = await autofocus.due(green)
     assert moved is not None and "temperature" in moved.why
 
-    restored = Autofocus(hands_on(r, plan, focus=focus))
+    restored = AutofocusTrigger(hands_on(r, plan, focus=focus))
     restored.restore({"autofocus": {**note, "at": (r.sky.now - timedelta(minutes=5)).isoformat()}})
     assert [card[:2] for card in restored.cards()] == [("AFHFR", 1.6), ("AFPOS", 4990)]
     restored.hear(Framing(red.step))
