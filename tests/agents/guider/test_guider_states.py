@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipyagents.guider.control import Calibration
+from indipyagents.guider.guidemath import Calibration
 from indipyagents.guider.machine import GuiderMachine
 from indipyagents.guider.machine import Refused
 from indipyagents.guider.machine import Seen
