@@ -8,12 +8,12 @@ line reads ``TIME LEVEL LOGGER: MESSAGE``; ``--version`` prints `toolkit_version
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
-from importlib import metadata
 from typing import TextIO
 
-__all__ = ["LOG_FORMAT", "configure_logging", "install_hint", "toolkit_version"]
+__all__ = ["LOG_FORMAT", "ToolkitVersion", "configure_logging", "install_hint", "toolkit_version"]
 
 #: The one format of the toolkit's log lines (what ``indipyserver`` has always written).
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -39,8 +39,26 @@ def configure_logging(level: int = logging.INFO, stream: TextIO | None = None) -
 
 
 def toolkit_version() -> str:
-    """The installed toolkit's version; "unknown (not installed)" in a bare source tree."""
+    """The installed toolkit's version; "unknown (not installed)" in a bare source tree.
+    importlib.metadata is imported here, not at the top: it costs every program that starts
+    (a server, each driver) about 15 ms, and only ``--version`` and a few logs ask."""
+    from importlib import metadata
+
     try:
         return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:
         return "unknown (not installed)"
+
+
+class ToolkitVersion(argparse.Action):
+    """``--version``: prints ``PROG VERSION`` and exits, looking the version up only when asked
+    (argparse's own ``version`` action wants the string when the parser is built, at every
+    start of every program)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 help: str = "show the program's version number and exit") -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        parser.exit(message=f"{parser.prog} {toolkit_version()}\n")

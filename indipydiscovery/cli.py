@@ -23,8 +23,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from indipycore.commandline import ToolkitVersion
 from indipycore.commandline import configure_logging
-from indipycore.commandline import toolkit_version
 from indipydiscovery.alpacaprobe import DISCOVERY_PORT
 from indipydiscovery.browse import EXTRA_HINT
 from indipydiscovery.browse import discover_async
@@ -53,7 +53,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--alpaca-port", type=int, default=DISCOVERY_PORT, metavar="PORT",
                    help=f"Alpaca's UDP discovery port (default {DISCOVERY_PORT})")
     p.add_argument("-v", "--verbose", action="store_true", help="log what is found as it is")
-    p.add_argument("--version", action="version", version=f"%(prog)s {toolkit_version()}")
+    p.add_argument("--version", action=ToolkitVersion)
     return p
 
 

@@ -26,8 +26,8 @@ from datetime import UTC
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from indipycore.commandline import ToolkitVersion
 from indipycore.commandline import configure_logging
-from indipycore.commandline import toolkit_version
 from indipycore.skyclock import ENV_SKY_CLOCK
 from indipycore.skyclock import pinned
 from indipycore.tls import client_context
@@ -171,8 +171,7 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version",
-                        version=f"indipyserver {toolkit_version()}")
+    parser.add_argument("--version", action=ToolkitVersion)
     parser.add_argument("drivers", nargs="*", metavar="DRIVER",
                         help="executable driver, [device]@host[:port] remote, or a .py file")
     parser.add_argument("-p", "--port", type=int, default=7624,

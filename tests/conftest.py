@@ -18,6 +18,7 @@ INTEROP = TESTS / "interop"
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
+import cpuuse
 import ownnetwork
 from peers import free_port as _free_port
 from peers import indiserver_factory  # noqa: F401  (re-exported as fixtures)
@@ -71,7 +72,9 @@ def _repeat(request: pytest.FixtureRequest) -> int:
 def pytest_configure(config: pytest.Config) -> None:
     """Each pytest process that runs tests (every xdist worker; the only one with
     ``-n 0``) in a network namespace of its own (tests/ownnetwork.py): one worker's multicast
-    never reaches another's. The xdist controller runs no test and keeps the machine's."""
+    never reaches another's. The xdist controller runs no test and keeps the machine's.
+    INDIPY_TEST_CPU=FOLDER records each test's CPU (tests/cpuuse.py)."""
+    cpuuse.register(config)
     if not hasattr(config, "workerinput") and workers(config) > 0:
         return
     if ownnetwork.namespace_id() == _HOST_NAMESPACE:

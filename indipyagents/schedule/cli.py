@@ -32,8 +32,8 @@ from pathlib import Path
 from indipyagents.plan.scheduling import MAX_NIGHTS
 from indipyagents.plan.toml import PlanError
 from indipyagents.plan.toml import load_plan
+from indipycore.commandline import ToolkitVersion
 from indipycore.commandline import configure_logging
-from indipycore.commandline import toolkit_version
 
 from .ekosimport import EkosError
 from .ekosimport import import_ekos
@@ -67,7 +67,7 @@ def parser() -> argparse.ArgumentParser:
                         "(scheduler list) instead")
     p.add_argument("-o", "--output", type=Path, metavar="PLAN.toml",
                    help="with --import-esq: the file to write (default: standard output)")
-    p.add_argument("--version", action="version", version=f"%(prog)s {toolkit_version()}")
+    p.add_argument("--version", action=ToolkitVersion)
     return p
 
 
