@@ -61,4 +61,5 @@ class ToolkitVersion(argparse.Action):
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: object, option_string: str | None = None) -> None:
-        parser.exit(message=f"{parser.prog} {toolkit_version()}\n")
+        sys.stdout.write(f"{parser.prog} {toolkit_version()}\n")  # stdout, as argparse's own
+        parser.exit()
