@@ -1,5 +1,5 @@
 """`Session`: the guider at work: frames from the guide camera (the rig's `IndiCamera`),
-measured in a thread (``stars``), handed to the `GuiderMachine`, its pulses sent to the
+measured in a thread (the agents' one star room, `indipyagents.stars`), handed to the `GuiderMachine`, its pulses sent to the
 TELESCOPE_TIMED_GUIDE_NS/WE of the mount or of the camera's ST4 port, as ACTIVE_GUIDER says
 (indilib's vectors, through `indiset.command`; both axes at once), its events to PHD2's
 clients and its state to the face.
@@ -439,8 +439,9 @@ def _on_member(client: Client, device: str, vector: str) -> str | None:
 
 
 def _measure(data: bytes) -> tuple[tuple[Star, ...], int, int]:
-    """The frame's stars (`stars.measure`), imported on first use: without the extra
-    [agents] the agent still starts and answers, and each frame says what to install."""
-    from .stars import measure
+    """The frame's stars (`indipyagents.stars.measure.guide_stars`), imported on first use:
+    without the extra [agents] the agent still starts and answers, and each frame says what
+    to install."""
+    from ..stars.measure import guide_stars
 
-    return measure(data)
+    return guide_stars(data)
