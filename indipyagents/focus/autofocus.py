@@ -19,7 +19,8 @@ Every move ends going outward (to higher positions): a move inward first goes `s
 its target and comes back, so the gears' backlash is taken up the same way for every frame
 and for the final position. At most `MAX_FRAMES` frames in all (the plan's `points` bounds the
 samples). A run that fails leaves the focuser where it started. Frames are measured in a
-thread (`hfr.measure`: numpy and sep, the extra [agents]), so the loop keeps running.
+thread (`stars.measure.hfr`, the agents' one star room: numpy and sep, the extra
+[agents]), so the loop keeps running.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ from ..plan.model import Autofocus
 from ..rig.protocols import Camera
 from ..rig.protocols import Focuser
 from ..rig.protocols import Frame
-from .hfr import Measurement
-from .hfr import measure
+from ..stars.measure import Measurement
+from ..stars.measure import hfr as measure
 from .vcurve import VCurveError
 from .vcurve import fit_curve
 

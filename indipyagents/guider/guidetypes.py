@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+from ..stars.star import Star
 from .guidemath import ControllerSettings
 from .reasons import Reason
 
@@ -22,19 +23,6 @@ Fields = dict[str, Any]
 
 class Refused(Exception):
     """A command that cannot be done now (PHD2's error code 1), the reason said."""
-
-
-@dataclass(frozen=True, slots=True)
-class Star:
-    """A star measured on a frame: centre (pixels), flux, peak, SNR, HFD, and whether its
-    peak reached the camera's full scale."""
-
-    x: float
-    y: float
-    flux: float = 1000.0
-    snr: float = 50.0
-    hfd: float = 2.0
-    saturated: bool = False
 
 
 @dataclass(frozen=True, slots=True)

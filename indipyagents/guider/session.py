@@ -1,8 +1,8 @@
 """`Session`: the guider at work: frames from the guide camera (the rig's `IndiCamera`),
-measured in a thread (``stars``), handed to the `GuiderMachine`, its pulses sent to the
-TELESCOPE_TIMED_GUIDE_NS/WE of the mount or of the camera's ST4 port, as ACTIVE_GUIDER says
-(indilib's vectors, through `indiset.command`; both axes at once), its events to PHD2's
-clients and its state to the face.
+measured in a thread (the agents' one star room, `indipyagents.stars`), handed to the
+`GuiderMachine`, its pulses sent through the rig's guide port (`GuidePort`: the
+TELESCOPE_TIMED_GUIDE_NS/WE of the mount or of the camera's ST4 port, as ACTIVE_GUIDER says;
+both axes at once), its events to PHD2's clients and its state to the face.
 
 `run` is the agent's one long task: it sleeps until something asks for frames (loop, guide),
 then takes them back to back until the machine stops. A frame that fails (the camera lost,
@@ -39,10 +39,11 @@ from indipycore.retrypolicy import Retry
 
 from ..link import AgentLink
 from ..rig.camera import IndiCamera
-from ..rig.indiset import command
+from ..rig.guideport import GuidePort
 from ..rig.indiset import connect_device
 from ..rig.indiset import is_connected
 from ..rig.keeper import Keeper
+from ..rig.mount import IndiMount
 from ..rig.protocols import RigError
 from . import calkeep
 from .face import GuiderFace
@@ -67,11 +68,6 @@ __all__ = ["Session"]
 logger = logging.getLogger(__name__)
 
 Publish = Callable[[str, Mapping[str, Any]], None]
-#: GUIDE_RATE's member and the pulse vector's member for each direction.
-PULSES = {"N": ("TELESCOPE_TIMED_GUIDE_NS", "TIMED_GUIDE_N"),
-          "S": ("TELESCOPE_TIMED_GUIDE_NS", "TIMED_GUIDE_S"),
-          "W": ("TELESCOPE_TIMED_GUIDE_WE", "TIMED_GUIDE_W"),
-          "E": ("TELESCOPE_TIMED_GUIDE_WE", "TIMED_GUIDE_E")}
 #: The link kept up for the keeper: 1, 2, 4... 10 s between tries, for ever.
 LINK_RETRY = Retry(ExponentialBackoff(initial=1.0, cap=10.0, jitter="equal"))
 
@@ -151,7 +147,7 @@ class Session:
                             watch: Watch | None = None) -> None:
         await self.connect()
         mount = self.face.mount()
-        if _on_member(await self.client(), mount, "TELESCOPE_PARK") == "PARK":
+        if IndiMount(await self.client(), mount).parked():
             raise Refused(f"the mount ({mount}) is parked: unpark it, then guide")
         self.machine.mount = self.face.mount()
         if self.machine.state in (AppState.STOPPED, AppState.LOOPING) or recalibrate:
@@ -341,7 +337,7 @@ class Session:
                 found, self.size = stars, (width, height)
                 self.last_stars = stars
                 self.last_frame = (self.frames, data)
-        if _on_member(client, mount, "TELESCOPE_PARK") == "PARK" \
+        if IndiMount(client, mount).parked() \
                 and self.machine.state in (AppState.GUIDING, AppState.LOST_LOCK,
                                        AppState.CALIBRATING):
             reason = said(Reason.PARKED, before=f"the mount ({mount}) ")
@@ -371,25 +367,18 @@ class Session:
             await asyncio.sleep(1.0)
 
     async def _pulses(self, client: Client, device: str, pulses: Mapping[str, int]) -> None:
-        """`pulses` to `device`'s TELESCOPE_TIMED_GUIDE_NS/WE (the mount's or a camera's ST4
-        port); a refusal told to the machine with the device named."""
-        async def one(direction: str, ms: int) -> str | None:
-            vector, member = PULSES[direction]
-            try:
-                await command(client, device, vector, {member: ms}, timeout=ms / 1000 + 10,
-                              accept=(State.OK, State.IDLE))
-            except RigError as exc:
-                return str(exc)
-            return None
-
-        failures = await asyncio.gather(*(one(d, ms) for d, ms in pulses.items() if ms > 0))
-        who = f"the mount ({device})" if device == self.face.mount() \
-            else f"the ST4 port of {device}"
-        for failure in failures:
-            if failure is not None:
-                self.apply(self.machine.pulse_failed(
-                    said(Reason.PULSE_REFUSED, f": {failure}", before=f"{who} ")))
-                break
+        """`pulses` (ms by direction) through `device`'s guide port (the rig's `GuidePort`:
+        the mount's or a camera's ST4 port), both axes at once; a refusal told to the machine
+        with the device named."""
+        north = pulses.get("N", 0) - pulses.get("S", 0)
+        west = pulses.get("W", 0) - pulses.get("E", 0)
+        try:
+            await GuidePort(client, device).pulse(north, west)
+        except RigError as exc:
+            who = f"the mount ({device})" if device == self.face.mount() \
+                else f"the ST4 port of {device}"
+            self.apply(self.machine.pulse_failed(
+                said(Reason.PULSE_REFUSED, f": {exc}", before=f"{who} ")))
 
 
 class Motion:
@@ -439,8 +428,9 @@ def _on_member(client: Client, device: str, vector: str) -> str | None:
 
 
 def _measure(data: bytes) -> tuple[tuple[Star, ...], int, int]:
-    """The frame's stars (`stars.measure`), imported on first use: without the extra
-    [agents] the agent still starts and answers, and each frame says what to install."""
-    from .stars import measure
+    """The frame's stars (`indipyagents.stars.measure.guide_stars`), imported on first use:
+    without the extra [agents] the agent still starts and answers, and each frame says what
+    to install."""
+    from ..stars.measure import guide_stars
 
-    return measure(data)
+    return guide_stars(data)

@@ -100,6 +100,18 @@ class IndiDome:
         shutter = self._vector("DOME_SHUTTER")
         return None if shutter is None else shutter["SHUTTER_CLOSE"] == "On"
 
+    def left_open(self) -> bool:
+        """Whether the dome says, settled (not Busy), that it is not closed the way `close`
+        closes it: DOME_PARK not PARK where it parks, else DOME_SHUTTER not SHUTTER_CLOSE.
+        One the watchdog closes again while unsafe; False for a dome closed, moving, or
+        that says neither (it cannot say)."""
+        vector, member = "DOME_PARK", "PARK"
+        found = self._vector(vector)
+        if found is None:  # a roof: its shutter open is unparked
+            vector, member = "DOME_SHUTTER", "SHUTTER_CLOSE"
+            found = self._vector(vector)
+        return found is not None and found.state != State.BUSY and found[member] != "On"
+
     def closed(self) -> str | None:
         """Why it is closed to the sky now (`closed_reason`), None when open."""
         return closed_reason(self._seen("DOME_PARK"), self._seen("DOME_SHUTTER"))

@@ -6,14 +6,13 @@ The plan speaks J2000, INDI's EQUATORIAL_EOD_COORD is JNow: a slew precesses the
 the date (`indipycore.astro`), `pointing` precesses back. A slew sets ON_COORD_SET TRACK first
 (the mount tracks where it arrives), unparks a parked mount first (logged), and waits for the
 coordinates to leave Busy: a slew can take minutes, so its bound is `slew_timeout`. A guide
-pulse sends both axes at once and waits for both (indilib ends them Idle, ours Ok).
+pulse goes through the rig's one guide port (`guideport.GuidePort`, the guider's too).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import Callable
 from datetime import UTC
@@ -27,6 +26,7 @@ from indipycore.astro import precess_to_j2000
 from indipycore.protocol import State
 
 from ..plan.model import Site
+from .guideport import GuidePort
 from .indiset import ANSWER_WAIT
 from .indiset import command
 from .indiset import defined
@@ -39,10 +39,6 @@ logger = logging.getLogger(__name__)
 
 #: Seconds a slew (or a park) may take before the mount counts as lost.
 SLEW_WAIT = 300.0
-#: Seconds a guide pulse's answer may come after the pulse's own length.
-PULSE_GRACE = 10.0
-#: The longest pulse TELESCOPE_TIMED_GUIDE_NS/WE take (ms), indilib's range.
-PULSE_MAX_MS = 60000
 #: GUIDE_RATE's default (x sidereal) where the mount has none: indilib's simulator's.
 DEFAULT_GUIDE_RATE = 0.5
 
@@ -82,6 +78,13 @@ class IndiMount:
         """Whether TELESCOPE_PARK says PARK (False for a mount that cannot park)."""
         park = self._vector("TELESCOPE_PARK")
         return park is not None and park["PARK"] == "On"
+
+    def left_unparked(self) -> bool:
+        """Whether TELESCOPE_PARK says, settled (not Busy), that the mount is not parked:
+        one the watchdog parks again while unsafe. False for a mount parked, moving, or
+        without TELESCOPE_PARK (it cannot say)."""
+        park = self._vector("TELESCOPE_PARK")
+        return park is not None and park.state != State.BUSY and park["PARK"] != "On"
 
     async def _park_known(self) -> None:
         """TELESCOPE_PARK waited for (`OPTIONAL_WAIT`, once) while it may be on its way:
@@ -197,8 +200,7 @@ class IndiMount:
     # ------------------------------------------------------------------ guiding
 
     def can_pulse(self) -> bool:
-        return (self._vector("TELESCOPE_TIMED_GUIDE_NS") is not None
-                and self._vector("TELESCOPE_TIMED_GUIDE_WE") is not None)
+        return GuidePort(self.client, self.name).present()
 
     def guide_rates(self) -> tuple[float, float]:
         """GUIDE_RATE's (north/south, west/east) in multiples of the sidereal rate;
@@ -217,25 +219,10 @@ class IndiMount:
         return value if value > 0 else None
 
     async def pulse(self, north_ms: float, west_ms: float) -> None:
-        for ms in (north_ms, west_ms):
-            if not math.isfinite(ms) or abs(ms) > PULSE_MAX_MS:
-                raise ValueError(f"a guide pulse of {ms!r} ms is outside +-{PULSE_MAX_MS} ms")
+        """Through the rig's one guide port (`GuidePort`): both axes at once, each length
+        clipped to the mount's range; `DeviceRefused` for a mount without timed guiding."""
         await require(self.client, self.name, "EQUATORIAL_EOD_COORD")
-        if not self.can_pulse():
-            raise DeviceRefused(self.name, "it takes no timed guide pulses "
-                                           "(no TELESCOPE_TIMED_GUIDE_NS/WE)")
-        sends = []
-        for vector, ms, plus, minus in (
-                ("TELESCOPE_TIMED_GUIDE_NS", round(north_ms), "TIMED_GUIDE_N", "TIMED_GUIDE_S"),
-                ("TELESCOPE_TIMED_GUIDE_WE", round(west_ms), "TIMED_GUIDE_W", "TIMED_GUIDE_E")):
-            if ms:
-                sends.append(self._command(vector, {plus: max(ms, 0), minus: max(-ms, 0)},
-                                           timeout=abs(ms) / 1000 + PULSE_GRACE,
-                                           accept=(State.OK, State.IDLE)))
-        results = await asyncio.gather(*sends, return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+        await GuidePort(self.client, self.name).pulse(north_ms, west_ms)
 
     # ------------------------------------------------------------------ parking
 

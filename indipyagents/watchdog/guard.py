@@ -25,12 +25,13 @@ from collections.abc import Callable
 from indipyclient import Client
 from indipyclient.model import events as ev
 from indipyclient.model.properties import PropertyVector
-from indipycore.protocol import State
 from indipycore.retrypolicy import ExponentialBackoff
 from indipycore.retrypolicy import Retry
 from indipydriver.standard.role import RoleTasks
 
+from ..rig.dome import IndiDome
 from ..rig.keeper import Keeper
+from ..rig.mount import IndiMount
 from .face import WatchdogFace
 from .shutdown import Shutdown
 from .shutdown import Targets
@@ -314,18 +315,14 @@ class Guard:
         if client is None:
             return
         targets = self.face.targets()
-        for step, device, vector, member in (
-                ("PARK_MOUNT", targets.mount, "TELESCOPE_PARK", "PARK"),
-                ("PARK_DOME", targets.dome, "DOME_PARK", "PARK")):
+        for step, device in (("PARK_MOUNT", targets.mount), ("PARK_DOME", targets.dome)):
             if step not in targets.enabled or not device:
                 continue
             task = self._reparking.get(step)
             if task is not None and not task.done():
                 continue
-            found = client.devices.vector(device, vector)
-            if found is None and step == "PARK_DOME":  # a roof: its shutter open is unparked
-                found, member = client.devices.vector(device, "DOME_SHUTTER"), "SHUTTER_CLOSE"
-            if found is None or found.state == State.BUSY or found[member] == "On":
+            if not (IndiMount(client, device).left_unparked() if step == "PARK_MOUNT"
+                    else IndiDome(client, device).left_open()):
                 continue
             failed = self._park_failed.get(step)
             if failed is not None and now - failed < self.repark_after:

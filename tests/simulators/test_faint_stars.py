@@ -120,7 +120,7 @@ def test_the_guide_cameras_default_frame_shows_stars_to_guide_on(
     """Protects issue 89's guiding at high galactic latitude: the guide camera's 2 s frame
     holds at least 5 stars the guider's finder accepts, none of them saturated (indilib's
     star index 4107 installed). Failed before the calibration: 0-1 stars at M33, M31, M101."""
-    from indipyagents.guider.stars import stars_in
+    from indipyagents.stars.measure import stars_in
     from indipysimulators import guidecamera
 
     found = stars_in(_frame(guidecamera.SENSOR, ra_hours, dec, 2.0), 65535.0)

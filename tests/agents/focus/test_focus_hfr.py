@@ -1,5 +1,5 @@
-"""Star sizes on a frame (issue 71 item 6): `indipyagents.focus.hfr.measure` on FITS files
-made here with stars of known size. Protects: the median half-flux radius of round Gaussian
+"""Star sizes on a frame (issue 71 item 6): `indipyagents.stars.measure.hfr` (the agents'
+one star room, issue 91 item 3) on FITS files made here with stars of known size. Protects: the median half-flux radius of round Gaussian
 stars (1.1774 sigma) whatever their size and the frame's format (16-bit, 8-bit, float,
 zlib-compressed); saturated, edge and elongated stars do not count; no star is None; bytes
 that are not a FITS image get a clear error; and without numpy or sep the import says what
@@ -14,7 +14,7 @@ import zlib
 import numpy as np
 import pytest
 
-from indipyagents.focus.hfr import measure
+from indipyagents.stars.measure import hfr as measure
 from indipycore.fits import FITSError
 from indipycore.fits import fits_bytes
 from indipycore.fits import format_card
@@ -104,7 +104,7 @@ def test_without_the_extra_the_import_says_what_to_install(missing: str) -> None
     """With numpy or sep not importable, importing the module fails with an ImportError that
     names the extra [agents] and how to install it from the clone."""
     code = (f"import sys; sys.modules[{missing!r}] = None\n"
-            "try:\n    import indipyagents.focus.hfr\n"
+            "try:\n    import indipyagents.stars.measure\n"
             "except ImportError as exc:\n    print(exc)\nelse:\n    print('imported')\n")
     said = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, check=True).stdout

@@ -71,7 +71,7 @@ def without_the_extra(tmp_path: Path) -> Iterator[dict[str, str]]:
     path = os.pathsep.join(p for p in (str(blocker), str(REPO), os.environ.get("PYTHONPATH"))
                            if p)
     env = {"PYTHONPATH": path}
-    tried = subprocess.run([sys.executable, "-c", "import indipyagents.focus.hfr"],
+    tried = subprocess.run([sys.executable, "-c", "import indipyagents.stars.measure"],
                            env={**os.environ, **env}, capture_output=True, text=True,
                            timeout=60, check=False)
     assert tried.returncode != 0 and "[agents]" in tried.stderr, tried.stderr
@@ -184,7 +184,7 @@ async def test_start_refuses_it_when_the_extra_is_gone_after_the_load(
         loaded = await rig.client.set(AGENT, "AGENT_PLAN", {"FILE": str(path)}, timeout=20)
         assert loaded.state.value == "Ok", loaded
         monkeypatch.setitem(sys.modules, "sep", None)
-        for name in ("indipyagents.focus.autofocus", "indipyagents.focus.hfr"):
+        for name in ("indipyagents.focus.autofocus", "indipyagents.stars.measure"):
             monkeypatch.delitem(sys.modules, name, raising=False)
         await rig.client.set(AGENT, "AGENT_START_PROCESS", {"SEQUENCE": "On"}, wait=False)
 

@@ -50,9 +50,11 @@ async def test_park_unpark_and_the_shutter(served: tuple[indipyclient.Client, in
     for _ in range(2):
         await dome.park()
         assert dome.parked() and state(client, "DOME_PARK", "PARK") == ("Ok", "On")
+        assert not dome.left_open()  # the watchdog's re-park asks
     for _ in range(2):
         await dome.unpark()
         assert not dome.parked() and state(client, "DOME_PARK", "UNPARK") == ("Ok", "On")
+        assert dome.left_open()
     await dome.open_shutter()
     assert dome.shutter_closed() is False
     assert state(client, "DOME_SHUTTER", "SHUTTER_OPEN") == ("Ok", "On")
@@ -92,6 +94,7 @@ async def test_a_close_while_a_park_is_under_way_ends_parked(
     sent = await asyncio.to_thread(setprop, port, f"{DOME}.DOME_PARK.PARK=On", timeout=10)
     assert sent.returncode == 0, sent.describe()
     await client.wait_for(DOME, "DOME_PARK", state=State.BUSY, timeout=20)
+    assert not dome.left_open()  # moving: not for the watchdog's re-park
     await dome.close()
     assert dome.parked() and state(client, "DOME_PARK", "PARK") == ("Ok", "On")
 

@@ -128,19 +128,19 @@ async def test_park_and_unpark_are_done_when_indilib_answers_idle(
     """indilib's simulator answers an unpark, and a park or unpark already done, with
     TELESCOPE_PARK Idle, not Ok (a night's slew unparks a mount that may not be parked):
     park() and unpark() take that as done when the switch says so, twice in a row each, for
-    indilib's mount and ours."""
+    indilib's mount and ours; `left_unparked` (the watchdog's question) says which."""
     client = mounts
     for device in (OURS, THEIRS):
         mount = IndiMount(client, device)
         await mount.unpark()
         await mount.unpark()
-        assert not mount.parked()
+        assert not mount.parked() and mount.left_unparked()  # the watchdog's re-park asks
         await mount.park()
-        assert mount.parked()
+        assert mount.parked() and not mount.left_unparked()
         await mount.park()
         assert mount.parked()
         await mount.unpark()
-        assert not mount.parked()
+        assert not mount.parked() and mount.left_unparked()
 async def test_unpark_of_a_mount_that_is_not_parked_is_no_refusal(
         mounts: indipyclient.Client) -> None:
     """The sequencer unparks before each target's slew: a mount that is not parked is left

@@ -57,6 +57,7 @@ async def test_the_end_of_night_park_waits_for_a_park_under_way(
         assert sent.returncode == 0, sent.describe()
         busy = await client.wait_for(MOUNT, "TELESCOPE_PARK", state=State.BUSY, timeout=20)
         assert busy["PARK"] == "On"
+        assert not IndiMount(client, MOUNT).left_unparked()  # moving: not for a re-park
         started = time.monotonic()
         mount = IndiMount(client, MOUNT, park_timeout=PARK_BOUND)
         await mount.park()  # as the sequencer's End: bounded, once
