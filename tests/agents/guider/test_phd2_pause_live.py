@@ -6,7 +6,8 @@ simulators, the agent in-process), with a PHD2 client: PHD2's pause and its sing
   dead-reckoning move of zero, and ``Mount::MoveOffset`` returns before the GuideStep);
   GuideStep again after Resumed. `phd2client` (PyPI), which sets its state to Guiding on
   every GuideStep, needs Python 3.13 and is not a test dependency here: the client is ours.
-- set_paused [true, "full"]: no frames until Resumed (PHD2's PAUSE_FULL).
+- set_paused [true, "full"]: no exposure begins until Resumed (PHD2's PAUSE_FULL), but the
+  one under way when it came.
 - save_image and capture_single_frame answered as PHD2's ``event_server.cpp``: the frame a
   FITS file, SingleFrameComplete with Success and Path, PHD2's errors and codes.
 """
@@ -14,6 +15,7 @@ simulators, the agent in-process), with a PHD2 client: PHD2's pause and its sing
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,8 @@ from phd2client import Phd2Client
 from waiting import until
 
 import indipyclient
+from indipyclient.model import events as ev
+from indipycore.protocol import State
 
 SETTLE = {"pixels": 1.5, "time": 2, "timeout": 60}
 
@@ -37,15 +41,21 @@ def frames(client: indipyclient.Client) -> float:
     return float(client.get(AGENT, "AGENT_GUIDER_STATS", "FRAME"))
 
 
-async def frames_stop(client: indipyclient.Client, within: float = 30) -> float:
-    """The frame count once a second passes without a frame (a frame begun before a pause
-    "full" ends in it, slower on a loaded machine); an AssertionError if they never stop."""
-    async with asyncio.timeout(within):
-        while True:
-            before = frames(client)
-            await asyncio.sleep(1.0)
-            if frames(client) == before:
-                return before
+class Exposures:
+    """The guide camera's exposures as a client hears them begin: CCD_EXPOSURE going Busy
+    from another state (wall-clock seconds), counted from when the watch began."""
+
+    def __init__(self) -> None:
+        self.begun: list[float] = []
+        self.busy = False
+
+    def take(self, event: ev.Event) -> bool:
+        if (isinstance(event, ev.setVector) and event.devicename == CAMERA
+                and event.vectorname == "CCD_EXPOSURE" and event.state is not None):
+            if event.state == State.BUSY and not self.busy:
+                self.begun.append(time.monotonic())
+            self.busy = event.state == State.BUSY
+        return False  # keep watching
 
 
 def between(events: list[dict[str, object]], first: str, last: str) -> list[object]:
@@ -89,11 +99,25 @@ async def test_no_guide_step_between_paused_and_resumed(tmp_path: Path) -> None:
             # A pause "full": the frames stop until Resumed. A type not a string: -32602.
             bad = await phd2.call("set_paused", [True, 1])
             assert bad["error"] == {"code": -32602, "message": "expected string param at index 1"}
-            assert (await phd2.call("set_paused", {"paused": True, "type": "full"}))["result"] == 0
-            await phd2.wait_event("Paused", 10)
-            stopped_at = await frames_stop(client)
-            await asyncio.sleep(2.0)  # four of QUICK's frames' time: none taken
-            assert frames(client) == stopped_at
+            # No exposure begins until Resumed: at most the one the loop had already begun
+            # (or was about to) when the pause came, however slow the machine; eight of
+            # QUICK's 0.5 s frames' time would see several. Counted by the camera's own
+            # CCD_EXPOSURE going Busy, not by quiet seconds (a frame begun before the pause
+            # is shown up to seconds later on a loaded machine: a watch for one quiet second
+            # took it for a frame after the pause, 2 runs in 8 under load).
+            exposures = Exposures()
+            with client.waiters.watching(exposures.take):
+                reply = await phd2.call("set_paused", {"paused": True, "type": "full"})
+                assert reply["result"] == 0
+                paused = time.monotonic()
+                await phd2.wait_event("Paused", 10)
+                await until(lambda: not exposures.busy, timeout=30,
+                            what="the exposure begun before the pause ended")
+                await asyncio.sleep(4.0)
+                stopped_at = frames(client)
+                begun_after = [t - paused for t in exposures.begun if t > paused]
+                assert len(begun_after) <= 1, f"exposures begun after the pause: {begun_after}"
+                assert not exposures.busy
             assert (await phd2.call("set_paused", [False]))["result"] == 0
             await phd2.wait_event("Resumed", 10)
             await phd2.wait_event("GuideStep", 30)
