@@ -98,7 +98,7 @@ def _assigned_after_made(tree: ast.AST) -> list[str]:
             for target in targets:
                 if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
                         and target.value.id not in ("self", "cls"):
-                    found.append(f"{function.name}:{node.lineno} {ast.unparse(target)}")
+                    found.append(f"{function.name}:{target.lineno} {ast.unparse(target)}")
     return found
 
 
