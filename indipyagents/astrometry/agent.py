@@ -1,36 +1,37 @@
-"""The device "Astrometry Agent" (INDIGO's name) and its driver: `make_device` puts the
-`AstrometryFace` on a standard device (DRIVER_EXEC indipy_agent_astrometry), and
-`AstrometryDriver` learns the hosting server's address (`server_listening`) for its link.
+"""The device "Astrometry Agent" (INDIGO's name) and its driver, assembled (`assembly`): the
+`AstrometryFace` on the agent's device (DRIVER_EXEC indipy_agent_astrometry), and
+`AstrometryDriver` on the one agent driver base, its face's tasks stopped when it stops.
 """
 
 from __future__ import annotations
 
-import asyncio
-
 from indipydriver import Device
 
+from ..assembly import AgentDriverBase
+from ..assembly import Description
+from ..assembly import make_device as make_agent_device
 from ..link import AgentLink
-from ..link import LinkedDriver
 from .face import AstrometryFace
 from .solver import INDEX_DIR
 from .solver import Solver
 
-__all__ = ["DEVICE", "DRIVER_EXEC", "DRIVER_VERSION", "AstrometryDriver", "make_device",
-           "make_driver"]
+__all__ = ["DESCRIPTION", "DEVICE", "DRIVER_EXEC", "DRIVER_VERSION", "AstrometryDriver",
+           "make_device", "make_driver"]
 
 DEVICE = "Astrometry Agent"
 DRIVER_EXEC = "indipy_agent_astrometry"
 DRIVER_VERSION = "1.0"
+DESCRIPTION = Description(DEVICE, DRIVER_EXEC, DRIVER_VERSION)
 
 
-def make_device(face: AstrometryFace, *, name: str = DEVICE, **options: object) -> Device:
+def make_device(face: AstrometryFace, *, name: str = DEVICE,
+                config_dir: str | None = None) -> Device:
     """The agent's device: CONNECTION, DRIVER_INFO, DEBUG, CONFIG_PROCESS, then the face's
     vectors, all defined from the start."""
-    return Device(name, roles=[face], driver_exec=DRIVER_EXEC,
-                  driver_version=DRIVER_VERSION, **options)  # type: ignore[arg-type]
+    return make_agent_device(DESCRIPTION, [face], name=name, config_dir=config_dir)
 
 
-class AstrometryDriver(LinkedDriver):
+class AstrometryDriver(AgentDriverBase):
     """The agent's driver: its device and the `link` its processes drive the server
     through, closed when the driver stops."""
 
@@ -38,12 +39,8 @@ class AstrometryDriver(LinkedDriver):
         super().__init__(device, link=link)
         self.face = face
 
-    async def hardware(self) -> None:
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await self.face.tasks.stop()
-            await self.link.close()
+    async def closing(self) -> None:
+        await self.face.tasks.stop()
 
 
 def make_driver(host: str | None = None, port: int | None = None, *, name: str = DEVICE,
@@ -55,6 +52,5 @@ def make_driver(host: str | None = None, port: int | None = None, *, name: str =
     temporary folders under `workdir` (None: the system's)."""
     link = AgentLink(host, port)
     face = AstrometryFace(link, Solver(solver, index_dir, workdir))
-    options = {} if config_dir is None else {"config_dir": config_dir}
-    device = make_device(face, name=name, **options)
-    return AstrometryDriver(device, link=link, face=face)
+    return AstrometryDriver(make_device(face, name=name, config_dir=config_dir), link=link,
+                            face=face)

@@ -7,33 +7,35 @@ else to the server it serves on, else localhost:7624."""
 
 from __future__ import annotations
 
-from indipyserver.standalone import run_driver
+import argparse
 
-from ..commandline import agent_parser
-from ..commandline import device_name
-from ..commandline import server_option
+from .. import assembly
 from ..link import ENV_SERVER
-from .agent import DEVICE
+from .agent import DESCRIPTION
+from .agent import AstrometryDriver
 from .agent import make_driver
 from .solver import INDEX_DIR
 
 __all__ = ["main"]
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = agent_parser(__doc__, f"the INDI server whose camera and mount the agent drives "
-                                   f"(default: ${ENV_SERVER}, else the server it serves on)",
-                          device=DEVICE)
-    parser.add_argument("--config-dir", default=None,
-                        help="where CONFIG_SAVE writes (default ~/.indi, as indilib's)")
+def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--solver", default="solve-field",
                         help="astrometry.net's solve-field (default: on PATH)")
     parser.add_argument("--index-dir", default=INDEX_DIR,
                         help=f"the index files' folder (default {INDEX_DIR})")
-    args = parser.parse_args(argv)
-    host, port = server_option(parser, args)
-    run_driver(make_driver(host, port, name=device_name(args, DEVICE), config_dir=args.config_dir,
-                           solver=args.solver, index_dir=args.index_dir), args)
+
+
+def _build(command: assembly.Command) -> AstrometryDriver:
+    return make_driver(command.host, command.port, name=command.name,
+                       config_dir=command.config_dir, solver=command.args.solver,
+                       index_dir=command.args.index_dir)
+
+
+def main(argv: list[str] | None = None) -> None:
+    assembly.main(DESCRIPTION, __doc__, argv, build=_build, options=_options,
+                  server_help=f"the INDI server whose camera and mount the agent drives "
+                              f"(default: ${ENV_SERVER}, else the server it serves on)")
 
 
 if __name__ == "__main__":

@@ -47,17 +47,19 @@ class Commands(Protocol):
 
 
 class GuiderFace(AgentRole):
-    """The vectors and their requests; `commands` is set by the agent."""
+    """The vectors and their requests; `commands` gives what they ask of (the agent's
+    session, made after the face: asked at each request; None: requests say not ready)."""
 
     def __init__(self, camera: str = defaults.GUIDE_CAMERA,
-                 mount: str = defaults.MOUNT) -> None:
+                 mount: str = defaults.MOUNT, *,
+                 commands: Callable[[], Commands] | None = None) -> None:
         made = GuiderVectors(camera, mount)
         super().__init__(made.by_name(), SAVED)
         self.active, self.start, self.abort = made.active, made.start, made.abort
         self.settings, self.dithering = made.settings, made.dithering
         self.dither_now, self.stats, self.state = made.dither_now, made.stats, made.state
         self.phd2, self.last_frame = made.phd2, made.last_frame
-        self.commands: Commands | None = None
+        self._commands = commands
         self._shown_state = ""
 
     # -- the Role ------------------------------------------------------------------------
@@ -93,13 +95,13 @@ class GuiderFace(AgentRole):
 
     async def _run(self, vector: PropertyVector, call: Callable[[Commands], Awaitable[None]],
                    member: str, end_off: bool = False) -> None:
-        if self.commands is None:
+        if self._commands is None:
             await vector.send_setVector(state="Alert", message="the guider is not ready")
             return
         vector[member] = "On"
         await vector.send_setVector(state="Busy")
         try:
-            await call(self.commands)
+            await call(self._commands())
         except Exception as exc:  # noqa: BLE001 - the reason goes to the client
             vector[member] = "Off"
             await vector.send_setVector(state="Alert", message=str(exc))

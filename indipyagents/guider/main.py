@@ -6,16 +6,14 @@ driver with no arguments), else 4400, PHD2's; 0 for none."""
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
-from indipyserver.standalone import run_driver
-
-from ..commandline import agent_parser
-from ..commandline import device_name
-from ..commandline import server_option
+from .. import assembly
 from ..link import ENV_SERVER
-from .agent import DEVICE
+from .agent import DESCRIPTION
+from .agent import GuiderDriver
 from .agent import make_driver
 from .phd2server import DEFAULT_PORT
 
@@ -25,9 +23,7 @@ __all__ = ["ENV_PHD2_PORT", "main"]
 ENV_PHD2_PORT = "INDIPY_PHD2_PORT"
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = agent_parser(__doc__, f"the INDI server of the camera and mount (default: "
-                                   f"${ENV_SERVER}, else the server it serves on)", device=DEVICE)
+def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--phd2-port", type=int, default=None,
                         help=f"PHD2's event server's TCP port (default: ${ENV_PHD2_PORT}, else "
                              "4400; 0: none)")
@@ -35,23 +31,38 @@ def main(argv: list[str] | None = None) -> None:
                         help="the address PHD2's server listens on (default: where the INDI "
                              "server is reached, e.g. localhost; 0.0.0.0 for every interface, "
                              "to guide from Ekos or NINA on another machine)")
-    parser.add_argument("--state-dir", default=None,
-                        help="where the calibration is kept across restarts (default: "
-                             "$XDG_STATE_HOME/indipy/guider-agent, ~/.local/state/...)")
-    args = parser.parse_args(argv)
-    if args.state_dir is None:
-        base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-        args.state_dir = str(Path(base) / "indipy" / "guider-agent")
-    if args.phd2_port is None:
+
+
+def _phd2_port(given: int | None) -> int:
+    """``--phd2-port``, else ``INDIPY_PHD2_PORT``, else 4400; ValueError saying what is wrong."""
+    if given is None:
         try:
-            args.phd2_port = int(os.environ.get(ENV_PHD2_PORT) or DEFAULT_PORT)
+            given = int(os.environ.get(ENV_PHD2_PORT) or DEFAULT_PORT)
         except ValueError:
-            parser.error(f"{ENV_PHD2_PORT}={os.environ[ENV_PHD2_PORT]!r}: not a port number")
-    if not 0 <= args.phd2_port < 65536:
-        parser.error(f"--phd2-port {args.phd2_port}: must be 0..65535")
-    host, port = server_option(parser, args)
-    run_driver(make_driver(host, port, name=device_name(args, DEVICE), phd2_port=args.phd2_port,
-                           phd2_host=args.phd2_host, state=args.state_dir), args)
+            raise ValueError(f"{ENV_PHD2_PORT}={os.environ[ENV_PHD2_PORT]!r}: "
+                             "not a port number") from None
+    if not 0 <= given < 65536:
+        raise ValueError(f"--phd2-port {given}: must be 0..65535")
+    return given
+
+
+def _build(command: assembly.Command) -> GuiderDriver:
+    state = command.state_dir
+    if state is None:
+        base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        state = str(Path(base) / "indipy" / "guider-agent")
+    return make_driver(command.host, command.port, name=command.name,
+                       phd2_port=_phd2_port(command.args.phd2_port),
+                       phd2_host=command.args.phd2_host, config_dir=command.config_dir,
+                       state=state)
+
+
+def main(argv: list[str] | None = None) -> None:
+    assembly.main(DESCRIPTION, __doc__, argv, build=_build, options=_options,
+                  server_help=f"the INDI server of the camera and mount (default: "
+                              f"${ENV_SERVER}, else the server it serves on)",
+                  state_help="where the calibration is kept across restarts (default: "
+                             "$XDG_STATE_HOME/indipy/guider-agent, ~/.local/state/...)")
 
 
 if __name__ == "__main__":

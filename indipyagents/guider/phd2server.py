@@ -34,8 +34,8 @@ from .phd2wire import encode_reply
 from .phd2wire import error_reply
 from .phd2wire import result_reply
 
-__all__ = ["DEFAULT_PORT", "QUEUE_SIZE", "MethodNotFound", "OperationFailed", "Phd2Handler",
-           "Phd2Server"]
+__all__ = ["DEFAULT_PORT", "QUEUE_SIZE", "MethodNotFound", "OperationFailed", "Phd2Events",
+           "Phd2Handler", "Phd2Server"]
 
 logger = logging.getLogger(__name__)
 
@@ -113,22 +113,50 @@ def listen_host(given: str | None, indi_host: str) -> str:
     return indi_host
 
 
+class Phd2Events:
+    """PHD2's events to the connected clients: made first, so the guider's session is given
+    its `publish` when it is made, then given to the `Phd2Server` that accepts the clients.
+    `inst` is PHD2's instance number, in every event."""
+
+    def __init__(self, inst: int = 1) -> None:
+        self.inst = inst
+        self.hostname = socket.gethostname()
+        self.clients: set[_Client] = set()
+
+    def event(self, name: str, fields: Fields | None = None) -> bytes:
+        return encode_event(name, fields or {}, timestamp=time.time(), host=self.hostname,
+                            inst=self.inst)
+
+    def publish(self, name: str, fields: Fields | None = None) -> None:
+        """Send an event to every client (one that cannot take it is dropped)."""
+        if not self.clients:
+            return
+        line = self.event(name, fields)
+        for client in list(self.clients):
+            if not client.send(line):
+                self.clients.discard(client)
+
+
 class Phd2Server:
     """PHD2's event server for `handler` on `host`:`port` (0: any free port; `port` says
     which once `start` returned; `host` "": every interface)."""
 
     def __init__(self, handler: Phd2Handler, port: int = DEFAULT_PORT, host: str = "",
-                 *, queue_size: int = QUEUE_SIZE, inst: int = 1) -> None:
+                 *, queue_size: int = QUEUE_SIZE, inst: int = 1,
+                 events: Phd2Events | None = None) -> None:
         self.handler = handler
         self.host = host
         self.port = port
         self.queue_size = queue_size
-        self.inst = inst
-        self.hostname = socket.gethostname()
-        self.clients: set[_Client] = set()
+        #: Where events are published: given when the guider publishes before this exists.
+        self.events = events or Phd2Events(inst)
+        self.clients = self.events.clients
         self._server: asyncio.Server | None = None
 
-    async def start(self) -> int:
+    async def start(self, host: str | None = None) -> int:
+        """Listen (on `host` when given, else `host` as made); the port listened on."""
+        if host is not None:
+            self.host = host
         self._server = await asyncio.start_server(self._serve, self.host or None, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
         logger.info("PHD2 event server listening on %s port %d", self.host or "every interface",
@@ -145,17 +173,11 @@ class Phd2Server:
             self._server = None
 
     def event(self, name: str, fields: Fields | None = None) -> bytes:
-        return encode_event(name, fields or {}, timestamp=time.time(), host=self.hostname,
-                            inst=self.inst)
+        return self.events.event(name, fields)
 
     def publish(self, name: str, fields: Fields | None = None) -> None:
         """Send an event to every client (one that cannot take it is dropped)."""
-        if not self.clients:
-            return
-        line = self.event(name, fields)
-        for client in list(self.clients):
-            if not client.send(line):
-                self.clients.discard(client)
+        self.events.publish(name, fields)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         client = _Client(writer, self.queue_size)

@@ -1,8 +1,8 @@
-"""The device "Imager Agent" and its driver: `make_device` composes the agent's parts (each a
-`Role`: indilib's face `ImagerFace`, and the sequencer's face beside it) on one standard
-device, `AgentDriver` learns the hosting server's address (`server_listening`) for the parts'
-link and resumes what a restart interrupted, and `make_driver` assembles them: one link, one
-`Runner` both faces share, the `Night` the sequencer's face builds its runs with.
+"""The device "Imager Agent" and its driver, assembled (`assembly`): `make_device` composes
+the agent's parts (each a `Role`: indilib's face `ImagerFace`, and the sequencer's face beside
+it) on one device, `AgentDriver` (on the one agent driver base) resumes what a restart
+interrupted, and `make_driver` wires them: one link, one `Runner` both faces share, the `Night`
+the sequencer's face builds its runs with.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from collections.abc import Iterable
 from datetime import UTC
 from datetime import datetime
@@ -24,20 +25,23 @@ from indipycore.skyclock import parse_sky_clock
 from indipydriver import Device
 from indipydriver.standard.role import Role
 
+from ..assembly import AgentDriverBase
+from ..assembly import Description
+from ..assembly import make_device as make_agent_device
 from ..imager.batchjournal import BatchLog
 from ..imager.batchrun import BATCH_RETRY
 from ..imager.face import ImagerFace
 from ..link import AgentLink
-from ..link import LinkedDriver
 from ..runner import Runner
+from ..sequencer.engine import DEFAULT_RETRY
 from ..sequencer.face import SequencerFace
 from .night import Night
 from .night import Unfinished
 from .night import parse_for_install
 from .night import state_folder
 
-__all__ = ["DEVICE", "DRIVER_EXEC", "DRIVER_VERSION", "NIGHT_RESUME_RETRY", "AgentDriver",
-           "make_device", "make_driver", "sky_timing"]
+__all__ = ["DESCRIPTION", "DEVICE", "DRIVER_EXEC", "DRIVER_VERSION", "NIGHT_RESUME_RETRY",
+           "AgentDriver", "make_device", "make_driver", "sky_timing"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +52,8 @@ DEVICE = "Imager Agent"
 DRIVER_EXEC = "indipy_agent_imager"
 #: indilib 1.9.9's agent says 1.2: a client that checks the version finds the same face.
 DRIVER_VERSION = "1.2"
+#: One imager agent a server: no ``--device`` (nor ``INDIDEV``) renames it.
+DESCRIPTION = Description(DEVICE, DRIVER_EXEC, DRIVER_VERSION, renamable=False)
 #: A resumed night's rig waited for while its drivers start again (a Raspberry Pi after a
 #: power cut): 2, 4, 8, 16, 30, 30 s, then SEQUENCE_STATE Alert names the missing device. (A
 #: resumed batch of indilib's face has its own, `imager.batchrun.BATCH_RESUME_RETRY`.)
@@ -63,17 +69,17 @@ async def _said_resumed(face: SequencerFace, night: Unfinished) -> None:
                                         message=f"resumed after a restart: {what} runs")
 
 
-def make_device(parts: Iterable[Role], *, name: str = DEVICE, **options: object) -> Device:
+def make_device(parts: Iterable[Role], *, name: str = DEVICE,
+                config_dir: str | None = None) -> Device:
     """The agent's device: CONNECTION, DRIVER_INFO (DRIVER_EXEC indipy_agent_imager,
     DRIVER_INTERFACE 0), DEBUG and CONFIG_PROCESS, then each part's vectors; CONNECT and
-    DISCONNECT reach every part (`Role.connected`/`disconnected`). `options` go to `Device`
-    (``config_dir``...)."""
-    return Device(name, roles=list(parts), driver_exec=DRIVER_EXEC,
-                  driver_version=DRIVER_VERSION, **options)  # type: ignore[arg-type]
+    DISCONNECT reach every part (`Role.connected`/`disconnected`); CONFIG_SAVE writes to
+    `config_dir` (None: ``~/.indi``)."""
+    return make_agent_device(DESCRIPTION, parts, name=name, config_dir=config_dir)
 
 
-class AgentDriver(LinkedDriver):
-    """The agent's driver (`LinkedDriver`: its devices and their `link`). With a
+class AgentDriver(AgentDriverBase):
+    """The agent's driver (`AgentDriverBase`: its devices and their `link`). With a
     `night` and its `sequencer` face, a night the agent was running when it stopped (a power
     cut, SIGKILL) is started again at once, no client needed."""
 
@@ -91,31 +97,28 @@ class AgentDriver(LinkedDriver):
         if self.sequencer is not None:
             await _said_resumed(self.sequencer, night)
 
-    async def hardware(self) -> None:
-        """Resumes an unfinished night, then holds the link for the driver's life and closes
-        it at the end."""
-        try:
-            await self.resume_batch()
-            if self.night is not None and self.sequencer is not None:
-                unfinished = self.night.unfinished()
-                if unfinished is not None:
-                    await self.link.settled()
-                    logger.warning("resuming the night of %s after a restart",
-                                   unfinished.journal)
-                    await self.night.pin(unfinished)
-                    await self._show_resumed(unfinished)
-                    await self.sequencer.resume(unfinished.plan_text,
-                                                f"{unfinished.journal.name} (resumed)",
-                                                retry=NIGHT_RESUME_RETRY)
-                elif self.plan:
-                    await self.link.settled()
-                    await self.sequencer.load_file(self.plan, start=self.start)
-            await asyncio.Event().wait()
-        finally:
-            run = self.sequencer.sequencer if self.sequencer is not None else None
-            if run is not None:  # its lock let go now, as a process's exit does: an agent
-                run.journal.close()  # started again in this process continues the night
-            await self.link.close()
+    async def work(self) -> None:
+        """Resumes an unfinished batch and night (else loads, and maybe starts, `plan`)."""
+        await self.resume_batch()
+        if self.night is not None and self.sequencer is not None:
+            unfinished = self.night.unfinished()
+            if unfinished is not None:
+                await self.link.settled()
+                logger.warning("resuming the night of %s after a restart",
+                               unfinished.journal)
+                await self.night.pin(unfinished)
+                await self._show_resumed(unfinished)
+                await self.sequencer.resume(unfinished.plan_text,
+                                            f"{unfinished.journal.name} (resumed)",
+                                            retry=NIGHT_RESUME_RETRY)
+            elif self.plan:
+                await self.link.settled()
+                await self.sequencer.load_file(self.plan, start=self.start)
+
+    async def closing(self) -> None:
+        run = self.sequencer.sequencer if self.sequencer is not None else None
+        if run is not None:  # its lock let go now, as a process's exit does: an agent
+            run.journal.close()  # started again in this process continues the night
 
     async def resume_batch(self) -> None:
         """A batch of indilib's face that was running when the agent stopped goes on: the
@@ -171,10 +174,16 @@ def _sky_clock(given: SkyClock | str | None) -> SkyClock | None:
             from None
 
 
+def _night_clock(timing: dict[str, Any]) -> Callable[[], datetime]:
+    """The local time of `timing`'s sky clock: a plan's folder is named by its night."""
+    return lambda: timing["clock"]().astimezone()
+
+
 def make_driver(host: str | None = None, port: int | None = None, *,
                 state: str | os.PathLike[str] | None = None, plan: str | None = None,
                 start: bool = False, retry: Retry | None = None,
-                sky_clock: SkyClock | str | None = None) -> AgentDriver:
+                sky_clock: SkyClock | str | None = None,
+                config_dir: str | None = None) -> AgentDriver:
     """The imager agent (what ``indipyserver indipyagents.imager`` serves): indilib's face
     and the sequencer's, driving the server at `host`:`port`, else ``INDIPY_AGENT_SERVER``,
     else the server hosting it; `state` is where it keeps what a restart resumes
@@ -184,26 +193,27 @@ def make_driver(host: str | None = None, port: int | None = None, *,
     retry of a lost device's step (`Night`) and the batch's of a lost device's frame
     (`ImagerFace`). `sky_clock` (else ``INDIPY_AGENT_SKY_CLOCK``) is the runs' sky time
     (`indipycore.skyclock`: a night rehearsed with simulators, the same night after a
-    restart given the same setting); the real time else."""
+    restart given the same setting); the real time else. CONFIG_SAVE writes to
+    `config_dir` (None: ``~/.indi``)."""
     plan = plan or os.environ.get(ENV_PLAN) or None
     start = start or os.environ.get(ENV_START, "") in ("1", "yes", "true")
     link = AgentLink(host, port)
     runner = Runner()  # one runner at a time on the camera, whichever face starts it
     imager = ImagerFace(link, batches=BatchLog(state_folder(state)), runner=runner,
                         retry=BATCH_RETRY if retry is None else retry)
-    night = Night(link, imager, state) if retry is None else Night(link, imager, state,
-                                                                     retry=retry)
     sky = _sky_clock(sky_clock)
-    if sky is not None:
-        timing = sky_timing(sky)
-        night.timing = timing
-        night.sky_clock = True
-        night.clock = lambda: timing["clock"]().astimezone()  # a plan's folder: its night
+    timing = None if sky is None else sky_timing(sky)
+    if sky is not None and timing is not None:
         logger.warning("the runs' sky time is %s, not the real time (sky clock %s)",
                        timing["clock"]().isoformat(), sky.text())
+    # The sequencer's face is made next, from the night: AGENT_PLAN's file is asked of it.
+    night = Night(link, imager, state, retry=DEFAULT_RETRY if retry is None else retry,
+                  timing=timing, sky_clock=timing is not None,
+                  clock=None if timing is None else _night_clock(timing),
+                  plan_file=lambda: _loaded_from(sequencer))
     # A plan is read for this install: one asking for what it cannot do is refused at load.
     sequencer = SequencerFace(night, parse_for_install, focusing=night.focusing,
                               runner=runner)
-    night.plan_file = lambda: _loaded_from(sequencer)
-    return AgentDriver(make_device([imager, sequencer]), link=link, night=night,
-                       sequencer=sequencer, plan=plan, start=start, imager=imager)
+    return AgentDriver(make_device([imager, sequencer], config_dir=config_dir), link=link,
+                       night=night, sequencer=sequencer, plan=plan, start=start,
+                       imager=imager)

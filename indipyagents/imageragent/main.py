@@ -10,25 +10,22 @@ of their own (`indipycore.skyclock`), the same night again after a restart."""
 
 from __future__ import annotations
 
-from indipycore.skyclock import ENV_SKY_CLOCK
-from indipyserver.standalone import run_driver
+import argparse
 
-from ..commandline import agent_parser
-from ..commandline import server_option
+from indipycore.skyclock import ENV_SKY_CLOCK
+
+from .. import assembly
 from ..link import ENV_SERVER
 from ..plan.toml import PlanError
+from .driver import DESCRIPTION
+from .driver import AgentDriver
 from .driver import make_driver
 from .night import check_plan_file
 
 __all__ = ["main"]
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = agent_parser(__doc__, f"the INDI server the agent drives (default: ${ENV_SERVER}, "
-                                   "else the server it serves on, else localhost)")
-    parser.add_argument("--state-dir", default=None,
-                        help="where the agent keeps what a restart resumes (default: "
-                             "$INDIPY_AGENT_STATE, else ~/.local/state/indipy/imager-agent)")
+def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plan", default=None,
                         help="a plan file (TOML) loaded at start (default: $INDIPY_AGENT_PLAN)")
     parser.add_argument("--start", action="store_true",
@@ -38,21 +35,28 @@ def main(argv: list[str] | None = None) -> None:
                              "WALL (ISO 8601 with a zone; default: now), passing RATE times "
                              "as fast (default 1); a restart given the same setting "
                              f"continues the same night (default: ${ENV_SKY_CLOCK})")
-    args = parser.parse_args(argv)
+
+
+def _build(command: assembly.Command) -> AgentDriver:
+    args = command.args
     if args.start and not args.plan:
-        parser.error("--start needs --plan FILE")
+        raise ValueError("--start needs --plan FILE")
     if args.plan:
         try:
             check_plan_file(args.plan)
         except PlanError as refused:
-            parser.error(f"--plan refused: {refused}")
-    host, port = server_option(parser, args)
-    try:
-        driver = make_driver(host, port, state=args.state_dir, plan=args.plan,
-                             start=args.start, sky_clock=args.sky_clock)
-    except ValueError as refused:
-        parser.error(str(refused))
-    run_driver(driver, args)
+            raise ValueError(f"--plan refused: {refused}") from None
+    return make_driver(command.host, command.port, state=command.state_dir, plan=args.plan,
+                       start=args.start, sky_clock=args.sky_clock,
+                       config_dir=command.config_dir)
+
+
+def main(argv: list[str] | None = None) -> None:
+    assembly.main(DESCRIPTION, __doc__, argv, build=_build, options=_options,
+                  server_help=f"the INDI server the agent drives (default: ${ENV_SERVER}, "
+                              "else the server it serves on, else localhost)",
+                  state_help="where the agent keeps what a restart resumes (default: "
+                             "$INDIPY_AGENT_STATE, else ~/.local/state/indipy/imager-agent)")
 
 
 if __name__ == "__main__":

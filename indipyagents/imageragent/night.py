@@ -159,26 +159,27 @@ class Night:
     def __init__(self, link: AgentLink, imager: ImagerFace,
                  state: str | os.PathLike[str] | None = None, *,
                  retry: Retry = DEFAULT_RETRY,
-                 clock: Callable[[], datetime] = _local_now,
+                 clock: Callable[[], datetime] | None = None,
                  timing: Mapping[str, Any] | None = None,
-                 solver: Solver | None = None) -> None:
+                 solver: Solver | None = None, sky_clock: bool = False,
+                 plan_file: Callable[[], str] = lambda: "") -> None:
         self.link = link
         self.solver = solver
-        #: Whether the runs follow a sky clock (`make_driver` sets it): a night then says at
-        #: its start when its mount keeps the wall's sky (`notes`, the log).
-        self.sky_clock = False
+        #: Whether the runs follow a sky clock (`timing`'s): a night then says at its start
+        #: when its mount keeps the wall's sky (`notes`, the log).
+        self.sky_clock = sky_clock
         #: What the nights started said at their start (the mount's sky), newest last.
         self.notes: list[str] = []
         self.timing = dict(timing or {})
         self.imager = imager
         self.state = state_folder(state)
         self.retry = retry
-        self.clock = clock
+        self.clock = clock or _local_now
         #: The night being resumed: its plan's run goes on in its journal's folder.
         self._pinned: Unfinished | None = None
         #: The plan file a run's plan was loaded from ("" uploaded): kept in current.json,
-        #: so AGENT_PLAN names it again after a restart (`make_driver` sets it).
-        self.plan_file: Callable[[], str] = lambda: ""
+        #: so AGENT_PLAN names it again after a restart (`make_driver` gives the face's).
+        self.plan_file = plan_file
 
     # -- the factory -----------------------------------------------------------------------
 

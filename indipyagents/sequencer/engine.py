@@ -129,9 +129,9 @@ class Sequencer:
                                                  sky_free=plan.safety.sky_free_while_unsafe)
         self.hands = Hands(plan, rig, journal, focus=focus, clock=clock, sleep=sleep,
                            rng=rng or random.Random(), move_bound=move_bound,
-                           camera_margin=camera_margin, solver=solver)
+                           camera_margin=camera_margin, solver=solver,
+                           listeners=lambda: (*self.triggers, self))
         self.triggers = triggers(self.hands)
-        self.hands.listeners = (*self.triggers, self)
         self.work = StepWork(self.hands, store, self.triggers,
                              unsafe=lambda: self.control.unsafe, report=self._report)
         self.order = None if plan.schedule is None else \

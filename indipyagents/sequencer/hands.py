@@ -100,12 +100,15 @@ FrameReader = Callable[[FrameStep, bytes], Awaitable[list[Card]]]
 class Hands:
     """The rig, bounded; `move_bound` and `camera_margin` are real seconds; `clock` (an aware
     datetime), `sleep` and `rng` are injected so tests run a night in a moment; `solver` is
-    the plate solver the centring runs (astrometry.net's ``solve-field`` by default)."""
+    the plate solver the centring runs (astrometry.net's ``solve-field`` by default);
+    `listeners` gives who hears `tell`'s news (the triggers, made from these hands, and the
+    run), asked at each news."""
 
     def __init__(self, plan: Plan, rig: Rig, journal: Journal, *, focus: FocusRun | None,
                  clock: Callable[[], datetime], sleep: Callable[[float], Awaitable[object]],
                  rng: random.Random, move_bound: float, camera_margin: float,
-                 solver: Solver | None = None) -> None:
+                 solver: Solver | None = None,
+                 listeners: Callable[[], Sequence[Listener]] = tuple) -> None:
         self.plan = plan
         self.rig = rig
         self.journal = journal
@@ -118,13 +121,13 @@ class Hands:
         self.solver = solver or Solver()
         #: Set by a client's pause: a pausable nap ends at once.
         self.pause_asked = asyncio.Event()
-        self.listeners: Sequence[Listener] = ()
+        self.listeners = listeners
         #: Each reads a frame (FITS) before it is saved; a trigger registers its own.
         self.frame_readers: list[FrameReader] = []
         self._site: Site | None = None
 
     def tell(self, news: News) -> None:
-        for listener in self.listeners:
+        for listener in self.listeners():
             listener.hear(news)
 
     async def bounded(self, call: Awaitable[T], seconds: float, device: str) -> T:

@@ -18,6 +18,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
+from typing import Protocol
 
 from indipycore.interface import Interface
 from indipydriver.rxevents import ClientVectorEvent
@@ -33,7 +34,7 @@ from .verdict import Judgement
 from .verdict import Light
 from .verdict import Settings
 
-__all__ = ["WatchdogFace"]
+__all__ = ["WatchdogFace", "Watcher"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +44,26 @@ _ACTIVE = ("ACTIVE_TELESCOPE", "ACTIVE_DOME", "ACTIVE_WEATHER", "ACTIVE_CCD",
            "ACTIVE_SEQUENCER")
 
 
+class Watcher(Protocol):
+    """Who the face tells what a client's requests changed (the `Guard`)."""
+
+    def configure(self) -> None:
+        """After any setting changed."""
+
+    def heartbeat(self) -> None:
+        """A client's heartbeat (WATCHDOG_HEARTBEAT set, TRIGGER_CLIENT set)."""
+
+    def relink(self) -> None:
+        """WATCHDOG_SETTINGS named another server."""
+
+
 class WatchdogFace(AgentRole):
     """The vectors and their requests; `settings()` and `targets()` are what they say, and
-    `on_change` (the guard's) is called after each change."""
+    `watcher` gives who is told of each change (the guard, made after the face: asked at
+    each change; None: nobody)."""
 
-    def __init__(self, link: AgentLink) -> None:
+    def __init__(self, link: AgentLink, *,
+                 watcher: Callable[[], Watcher] | None = None) -> None:
         self.link = link
         made = WatchdogVectors(link.host, link.port)
         # The saved settings are taken from the file when the device is made: a watchdog
@@ -57,11 +73,7 @@ class WatchdogFace(AgentRole):
         self.trigger, self.shutdown, self.policy = made.trigger, made.shutdown, made.policy
         self.active, self.stale, self.resume = made.active, made.stale, made.resume
         self.status, self.cause, self.steps = made.status, made.cause, made.steps
-        #: Called (no arguments) after any setting changed, and with a heartbeat.
-        self.on_change: Callable[[], None] | None = None
-        self.on_heartbeat: Callable[[], None] | None = None
-        #: Called when WATCHDOG_SETTINGS names another server.
-        self.on_relink: Callable[[], None] | None = None
+        self._watcher = watcher
         self._shown: tuple[object, ...] | None = None
 
     # -- the Role ------------------------------------------------------------------------
@@ -101,15 +113,15 @@ class WatchdogFace(AgentRole):
                 if seconds > 0 and self.trigger["TRIGGER_CLIENT"] == "On":
                     self.log.info("Client Watchdog is enabled. Shutdown is triggered after %g "
                                   "seconds of communication loss with the client.", seconds)
-                if self.on_heartbeat is not None:
-                    self.on_heartbeat()
+                if self._watcher is not None:
+                    self._watcher().heartbeat()
         else:
             return
         self._changed()
 
     def _changed(self) -> None:
-        if self.on_change is not None:
-            self.on_change()
+        if self._watcher is not None:
+            self._watcher().configure()
 
     async def _trigger(self, event: ClientVectorEvent[Any]) -> None:
         _take(event)
@@ -119,8 +131,8 @@ class WatchdogFace(AgentRole):
             self.trigger["TRIGGER_CLIENT"] = "Off"
             self.log.error("Heart beat timeout should be set first.")
         await self.trigger.send_setVector(state="Alert" if refused else "Ok")
-        if not refused and self.on_heartbeat is not None:
-            self.on_heartbeat()  # indilib: each set restarts the timer
+        if not refused and self._watcher is not None:
+            self._watcher().heartbeat()  # indilib: each set restarts the timer
 
     async def _settings(self, event: ClientVectorEvent[Any]) -> None:
         old = (self.server["INDISERVER_HOST"], self.server["INDISERVER_PORT"])
@@ -141,8 +153,8 @@ class WatchdogFace(AgentRole):
         await self.server.send_setVector(state="Alert" if problems else "Ok")
         if (self.server["INDISERVER_HOST"], self.server["INDISERVER_PORT"]) != old:
             self.point_link(force=True)
-            if self.on_relink is not None:
-                self.on_relink()
+            if self._watcher is not None:
+                self._watcher().relink()
 
     def point_link(self, *, force: bool = False) -> None:
         """The link connects where WATCHDOG_SETTINGS says when a client (or the saved file)

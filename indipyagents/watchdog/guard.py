@@ -70,9 +70,6 @@ class Guard:
         self.clock = clock
         self.repark_after = repark_after
         self.verdict = Verdict(face.settings(), clock())
-        face.on_change = self._configure
-        face.on_heartbeat = self._heartbeat
-        face.on_relink = self.relink
         self._relink = asyncio.Event()
         self._shut_down = False  # a shutdown ran (or runs) and the resume is not yet due
         self._paused = False  # the sequencer was told UNSAFE
@@ -93,7 +90,8 @@ class Guard:
             (targets.mount, "PARK_MOUNT" in targets.enabled),
             (targets.dome, "PARK_DOME" in targets.enabled)) if name and needed]
 
-    def _configure(self) -> None:
+    def configure(self) -> None:
+        """The face's settings changed (the face's `Watcher`): the verdict takes them."""
         before = self.verdict.settings.weather
         self.verdict.configure(self.face.settings(), self.clock())
         weather, client = self.verdict.settings.weather, self._client
@@ -104,7 +102,8 @@ class Guard:
             self._known(client, weather)
         self.keeper.look()  # a device named or needed since
 
-    def _heartbeat(self) -> None:
+    def heartbeat(self) -> None:
+        """A client's heartbeat (the face's `Watcher`)."""
         self.verdict.feed(Heartbeat(self.clock()))
 
     @property

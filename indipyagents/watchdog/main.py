@@ -9,28 +9,24 @@ watchdogs can run side by side."""
 
 from __future__ import annotations
 
-from indipyserver.standalone import run_driver
-
-from ..commandline import agent_parser
-from ..commandline import device_name
-from ..commandline import server_option
+from .. import assembly
 from ..link import ENV_SERVER
-from .agent import DEVICE
+from .agent import DESCRIPTION
+from .agent import WatchdogDriver
 from .agent import make_driver
 
 __all__ = ["main"]
 
 
+def _build(command: assembly.Command) -> WatchdogDriver:
+    return make_driver(command.host, command.port, name=command.name,
+                       config_dir=command.config_dir)
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = agent_parser(__doc__, f"the INDI server the watchdog watches (default: "
-                                   f"${ENV_SERVER}, else WATCHDOG_SETTINGS, else the server "
-                                   "it serves on)", device=DEVICE)
-    parser.add_argument("--config-dir", default=None,
-                        help="where CONFIG_SAVE writes (default ~/.indi, as indilib's)")
-    args = parser.parse_args(argv)
-    host, port = server_option(parser, args)
-    run_driver(make_driver(host, port, name=device_name(args, DEVICE),
-                           config_dir=args.config_dir), args)
+    assembly.main(DESCRIPTION, __doc__, argv, build=_build,
+                  server_help=f"the INDI server the watchdog watches (default: ${ENV_SERVER}, "
+                              "else WATCHDOG_SETTINGS, else the server it serves on)")
 
 
 if __name__ == "__main__":

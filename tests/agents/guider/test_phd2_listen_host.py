@@ -75,7 +75,7 @@ def test_the_executables_phd2_host_defaults_to_none(monkeypatch) -> None:  # typ
     """``indipy_agent_guider`` without ``--phd2-host`` hands None (where the INDI server is),
     with it the address given."""
     seen: list[str | None] = []
-    monkeypatch.setattr("indipyagents.guider.main.run_driver", lambda driver, args: seen.append(
+    monkeypatch.setattr("indipyagents.assembly.run_driver", lambda driver, args: seen.append(
         driver.phd2_host))
     guider_main(["--phd2-port", "0"])
     guider_main(["--phd2-port", "0", "--phd2-host", "0.0.0.0"])

@@ -51,7 +51,8 @@ from indipyagents.sequencer.triggers.repoint import Repoint
 def hands_on(r: Rigged, plan: Plan, **options: Any) -> Hands:
     return Hands(plan, Rig(r.camera, r.wheel, r.focuser, r.mount), MemoryJournal(),
                  focus=options.pop("focus", None), clock=r.sky.clock, sleep=r.sky.sleep,
-                 rng=random.Random(3), move_bound=600.0, camera_margin=120.0)
+                 rng=random.Random(3), move_bound=600.0, camera_margin=120.0,
+                 listeners=options.pop("listeners", tuple))
 
 
 def at(plan: Plan, index: int, *, unsafe: bool = False) -> FrameAt:
@@ -84,9 +85,8 @@ async def test_repoint_after_a_restart_or_a_hold_not_after_its_own_slew() -> Non
     plan = Plan("p", (Target("M42", east_of_meridian(300, 10), 10.0,
                              (Batch(1, 5.0), Batch(1, 5.0, frame_type="Dark"))),
                       Target("Flats", slew=False, batches=(Batch(1, 1.0, frame_type="Flat"),))))
-    hands = hands_on(r, plan)
+    hands = hands_on(r, plan, listeners=lambda: [repoint])  # the trigger, made from them
     repoint = Repoint(hands)
-    hands.listeners = [repoint]
     repoint.restore({"slew": {"target": 0, "pier_side": "WEST"}})  # nothing to restore
     light, dark, flat = at(plan, 0), at(plan, 1), at(plan, 2)
     assert await repoint.due(dark) is None and await repoint.due(flat) is None
@@ -111,9 +111,8 @@ async def test_the_flip_once_past_the_limit_and_its_memory_restored() -> None:
     plan = Plan("p", (Target("M42", east_of_meridian(2.0), 20.0,
                              (Batch(2, 60.0), Batch(1, 5.0, frame_type="Dark"))),),
                 flip=Flip(hour_angle_limit=0.0, settle=5.0))
-    hands = hands_on(r, plan)
+    hands = hands_on(r, plan, listeners=lambda: [flip])
     flip = MeridianFlip(hands)
-    hands.listeners = [flip]
     await r.mount.slew_to(plan.targets[0].ra or 0, 20.0)
     flip.hear(Slewed(0, r.mount.side))
     light = at(plan, 0)

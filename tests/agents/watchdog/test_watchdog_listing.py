@@ -46,8 +46,7 @@ class Station:
         """ACTIVE_WEATHER set as a client's request sets it: the face's value, then its hook."""
         face = self.guard.face
         face.active["ACTIVE_WEATHER"] = weather
-        assert face.on_change is not None
-        face.on_change()
+        self.guard.configure()  # what the face does after a request (its `Watcher`)
 
     async def listing(self, until: str) -> None:
         """A listing of the station asked for; its events heard up to its `until` vector's
@@ -76,8 +75,7 @@ async def station(tmp_path: Path) -> AsyncIterator[Station]:
         try:
             here.name("")
             guard.face.trigger["TRIGGER_WEATHER"] = "On"
-            assert guard.face.on_change is not None
-            guard.face.on_change()
+            guard.configure()
             guard.attach(client)
             yield here
         finally:
