@@ -42,6 +42,7 @@ import json
 import math
 import os
 import queue
+import shutil
 import statistics
 import subprocess
 import sys
@@ -153,7 +154,10 @@ def serve_child(size: int, root: str) -> int:
                           "camera": indipyalpaca.face.camera.__file__}), flush=True)
         await asyncio.gather(*tasks)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # the frame and the registry, never left
     return 0
 
 

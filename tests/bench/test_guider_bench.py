@@ -18,7 +18,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "guider.py"
 
 
 @pytest.mark.timeout(600)
-def test_each_figure_is_measured_and_judged() -> None:
+def test_each_figure_is_measured_and_judged(tmp_path: Path) -> None:
     """Each figure is printed with its target and verdict, and the smallest honest targets
     hold: calibration completes within its 120 s (it is frames and pulses, the same at any
     window); guided RMS at most 1/3 of unguided, the full bench's target (over 30 s windows
@@ -37,7 +37,8 @@ def test_each_figure_is_measured_and_judged() -> None:
                            "--exposure", "1", "--calibration-drift", "6",
                            "--calibration-step", "1"],
                           capture_output=True, text=True, timeout=540, check=False,
-                          env={**os.environ, "PYTHONPATH": str(BENCH.parents[1])})
+                          env={**os.environ, "PYTHONPATH": str(BENCH.parents[1]),
+                               "TMPDIR": str(tmp_path)})  # its logs, not left in /tmp
     out = done.stdout
     print(out)  # the figures, in the report of a run with -rA
     verdict = r"(PASS|FAIL)$"
