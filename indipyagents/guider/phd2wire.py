@@ -26,13 +26,17 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import fields
 from typing import Any
+
+from .events import AppStateEvent
+from .events import GuideEvent
 
 __all__ = ["INTERNAL_ERROR", "INVALID_PARAMS", "INVALID_REQUEST", "MAX_LINE",
            "METHOD_NOT_FOUND", "OPERATION_FAILED", "PARSE_ERROR", "Batch", "ErrorReply",
            "InvalidParams", "LineReader", "Request", "Settle", "bool_param", "dither_params",
-           "encode_event", "encode_reply", "error_reply", "guide_params", "param",
-           "parse_line", "result_reply", "settle_of"]
+           "encode", "encode_event", "encode_reply", "error_reply", "guide_params", "param",
+           "parse_line", "result_reply", "settle_of", "wire"]
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -180,6 +184,43 @@ def encode_event(name: str, fields: Mapping[str, Any], *, timestamp: float, host
             value = None
         body[key] = value
     return json.dumps(body, separators=(",", ":"), allow_nan=False).encode() + b"\r\n"
+
+
+#: The events' field names (`events`) as PHD2's event server docs spell them.
+KEYS = {
+    "phd_version": "PHDVersion", "phd_subver": "PHDSubver", "overlap_support": "OverlapSupport",
+    "msg_version": "MsgVersion", "state": "State", "msg": "Msg", "level": "Type",
+    "frame": "Frame", "time": "Time", "mount": "Mount", "dx": "dx", "dy": "dy",
+    "ra_distance_raw": "RADistanceRaw", "dec_distance_raw": "DECDistanceRaw",
+    "ra_distance_guide": "RADistanceGuide", "dec_distance_guide": "DECDistanceGuide",
+    "ra_duration": "RADuration", "ra_direction": "RADirection",
+    "dec_duration": "DECDuration", "dec_direction": "DECDirection",
+    "star_mass": "StarMass", "snr": "SNR", "hfd": "HFD", "avg_dist": "AvgDist",
+    "error_code": "ErrorCode", "status": "Status", "error": "Error",
+    "total_frames": "TotalFrames", "dropped_frames": "DroppedFrames",
+    "distance": "Distance", "settle_time": "SettleTime", "star_locked": "StarLocked",
+    "x": "X", "y": "Y", "reason": "Reason", "direction": "dir", "dist": "dist",
+    "pos": "pos", "step": "step", "success": "Success", "path": "Path",
+}
+#: The events whose PHD2 name is not their class's.
+NAMES: dict[type[GuideEvent], str] = {AppStateEvent: "AppState"}
+
+
+def wire(event: GuideEvent) -> tuple[str, dict[str, Any]]:
+    """`event` as PHD2 names it: its Event name and its fields in PHD2's order, those left
+    None left out (PHD2 writes RADuration only when it pulsed RA)."""
+    body: dict[str, Any] = {}
+    for item in fields(event):
+        value = getattr(event, item.name)
+        if value is not None:
+            body[KEYS[item.name]] = list(value) if isinstance(value, tuple) else value
+    return NAMES.get(type(event), type(event).__name__), body
+
+
+def encode(event: GuideEvent, *, timestamp: float, host: str, inst: int = 1) -> bytes:
+    """`event` as PHD2 writes it (`encode_event`)."""
+    name, body = wire(event)
+    return encode_event(name, body, timestamp=timestamp, host=host, inst=inst)
 
 
 # -- parameters --------------------------------------------------------------------------
