@@ -13,20 +13,19 @@ from __future__ import annotations
 
 import configparser
 import contextlib
-import fcntl
 import os
 import shutil
 import subprocess
 import sys
 import tomllib
 import zipfile
-from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
 
 import ownnetwork
 import pytest
 from peers import free_port
+from runonce import once_a_run
 
 REPO = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
@@ -55,24 +54,6 @@ def _fresh_venv(venv: Path, *requirements: str | Path) -> None:
     assert pip.returncode == 0, pip.stdout[-3000:] + pip.stderr[-3000:]
 
 
-def _once(tmp_path_factory: pytest.TempPathFactory, name: str,
-          make: Callable[[Path], None]) -> Path:
-    """The folder `name` made by `make` once for the whole run: in the folder the run's
-    pytest-xdist workers share (their base temps' parent), under a lock, so the worker that
-    comes second waits and takes what the first made (a module-scoped fixture is made again on
-    every worker that runs one of the module's tests). A `make` that failed is tried again."""
-    base = tmp_path_factory.getbasetemp()
-    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / f"once-{name}"
-    with open(f"{folder}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (folder / ".made").exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir()
-            make(folder)
-            (folder / ".made").touch()
-    return folder
-
-
 def _build(out: Path) -> None:
     """`python -m build` run on a copy of the clone (builds write into the source tree): the
     sdist, and the wheel built from it, into `out`."""
@@ -87,8 +68,8 @@ def _build(out: Path) -> None:
 
 @pytest.fixture(scope="module")
 def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The sdist, and the wheel built from it, built once a run (`_build`, `_once`)."""
-    out = _once(tmp_path_factory, "dist", _build)
+    """The sdist, and the wheel built from it, built once a run (`_build`, runonce.py)."""
+    out = once_a_run(tmp_path_factory, "dist", _build)
     wheels = list(out.glob("*.whl"))
     sdists = list(out.glob("*.tar.gz"))
     assert len(wheels) == 1 and len(sdists) == 1, list(out.iterdir())
@@ -145,8 +126,8 @@ def installed(request: pytest.FixtureRequest, dists: dict[str, Path],
     """A fresh venv with only the toolkit, installed from the wheel or from the sdist: its
     bin folder."""
     dist = dists[request.param]
-    venv = _once(tmp_path_factory, f"venv-{request.param}",
-                 lambda folder: _fresh_venv(folder, dist))
+    venv = once_a_run(tmp_path_factory, f"venv-{request.param}",
+                      lambda folder: _fresh_venv(folder, dist))
     yield venv / "bin"
 
 
