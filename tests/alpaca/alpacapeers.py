@@ -124,10 +124,19 @@ class _Zygote:
 _zygote: _Zygote | None = None
 
 
-def forked(args: list[str], cwd: Path, env: dict[str, str], log: Path) -> Forked:
+def forked(args: list[str], cwd: Path, env: dict[str, str], log: Path
+           ) -> Forked | subprocess.Popen[bytes]:
     """``alpaca-simulators ARGS`` forked by the worker's zygote (started at the first call,
-    again if it died), in `cwd` with `env`, stdout and stderr appended to `log`."""
+    again if it died), in `cwd` with `env`, stdout and stderr appended to `log`. An
+    ``ALPACA_SIMULATORS`` that is no Python entry point (a wrapper script) has no interpreter
+    to fork from: it is run as it is."""
     global _zygote
+    program = simulators_executable()
+    first = Path(program).read_bytes()[:300].split(b"\n")[0]
+    if not (first.startswith(b"#!") and b"python" in first):
+        with log.open("ab") as out:
+            return subprocess.Popen([program, *args], cwd=cwd, stdin=subprocess.DEVNULL,
+                                    stdout=out, stderr=out, env=env, start_new_session=True)
     if _zygote is None or _zygote.process.poll() is not None:
         _zygote = _Zygote()
     return _zygote.fork(args, cwd, env, log)
@@ -142,7 +151,7 @@ class AlpacaSimulators:
         self.workdir = workdir
         self.port = port or free_port()
         self.config = config
-        self.process: Forked | None = None
+        self.process: Forked | subprocess.Popen[bytes] | None = None
         self.log_path = workdir / "alpaca-simulators.log"
 
     @property
