@@ -34,6 +34,7 @@ the guider, the astrometry agent is imported only by the sequencer and the assem
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Collection
 from collections.abc import Mapping
@@ -91,11 +92,20 @@ def layer_of(module: str, order: list[str]) -> int:
     return order.index(best)
 
 
+@functools.cache
+def _import_nodes(path: Path, stamp: tuple[int, int]) -> tuple[ast.Import | ast.ImportFrom, ...]:
+    """Every import statement of the file at `path` as it is at `stamp` (its mtime and size):
+    parsed once a run, not once for each test that walks the import graph."""
+    return tuple(node for node in ast.walk(ast.parse(path.read_text()))
+                 if isinstance(node, (ast.Import, ast.ImportFrom)))
+
+
 def imports(module: str, path: Path, known: dict[str, Path]) -> set[str]:
     """The project modules `module` imports anywhere in its file."""
     is_package = path.name == "__init__.py"
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    stat = path.stat()
+    for node in _import_nodes(path, (stat.st_mtime_ns, stat.st_size)):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
