@@ -30,7 +30,7 @@ from ..plan.steps import SlewStep
 from ..plan.steps import Step
 from ..schedule.frames import remaining_after
 from ..schedule.greedy import Block
-from ..schedule.greedy import Night
+from ..schedule.greedy import ScheduledNight
 from ..schedule.greedy import Unschedulable
 from ..schedule.greedy import night_of
 from ..schedule.nights import GiveUp
@@ -92,7 +92,7 @@ class ScheduledOrder:
         self.control = control
         self.hands = hands
         self.blocks: tuple[Block, ...] | None = None
-        self.night: Night | None = None
+        self.night: ScheduledNight | None = None
         self.place: Place | None = None
         self._picture: tuple[object, str] = (None, "")
         self.done: tuple[Block, ...] = ()  # tonight's blocks done: drawn, marked done
