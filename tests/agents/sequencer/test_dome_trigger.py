@@ -37,7 +37,7 @@ from indipyagents.sequencer.contracts import RunState
 from indipyagents.sequencer.engine import Sequencer
 from indipyagents.sequencer.hands import Hands
 from indipyagents.sequencer.triggers import FrameAt
-from indipyagents.sequencer.triggers.dome import OpenDome
+from indipyagents.sequencer.triggers.dometrigger import OpenDome
 from indipycore.protocol import State
 from indipycore.retrypolicy import ConstantBackoff
 from indipycore.retrypolicy import Retry
