@@ -23,7 +23,7 @@ from indipycore import astro
 from . import sky
 from .greedy import Block
 from .greedy import ScheduledNight
-from .report import iso
+from .listing import iso
 from .sky import Place
 
 WIDTH = 360
