@@ -26,11 +26,11 @@ from .events import Version
 from .phd2wire import INVALID_PARAMS
 from .phd2wire import METHOD_NOT_FOUND
 from .phd2wire import OPERATION_FAILED
-from .phd2wire import Batch
 from .phd2wire import ErrorReply
 from .phd2wire import InvalidParams
 from .phd2wire import LineReader
 from .phd2wire import Request
+from .phd2wire import RequestBatch
 from .phd2wire import encode
 from .phd2wire import encode_reply
 from .phd2wire import error_reply
@@ -221,7 +221,7 @@ class Phd2Server:
             for incoming in lines.feed(data):
                 if isinstance(incoming, ErrorReply):
                     client.send(incoming.encode())
-                elif isinstance(incoming, Batch):
+                elif isinstance(incoming, RequestBatch):
                     replies = [reply for item in incoming.items
                                if (reply := await self._answer(item)) is not None]
                     if replies:

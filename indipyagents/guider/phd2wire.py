@@ -33,8 +33,8 @@ from .events import AppStateEvent
 from .events import GuideEvent
 
 __all__ = ["INTERNAL_ERROR", "INVALID_PARAMS", "INVALID_REQUEST", "MAX_LINE",
-           "METHOD_NOT_FOUND", "OPERATION_FAILED", "PARSE_ERROR", "Batch", "ErrorReply",
-           "InvalidParams", "LineReader", "Request", "Settle", "bool_param", "dither_params",
+           "METHOD_NOT_FOUND", "OPERATION_FAILED", "PARSE_ERROR", "ErrorReply",
+           "InvalidParams", "LineReader", "Request", "RequestBatch", "Settle", "bool_param", "dither_params",
            "encode", "encode_event", "encode_reply", "error_reply", "guide_params", "param",
            "parse_line", "result_reply", "settle_of", "wire"]
 
@@ -73,13 +73,13 @@ class ErrorReply:
 
 
 @dataclass(frozen=True, slots=True)
-class Batch:
+class RequestBatch:
     """A JSON array of requests: their replies go back as one array."""
 
     items: tuple[Request | ErrorReply, ...] = field(default_factory=tuple)
 
 
-Incoming = Request | ErrorReply | Batch
+Incoming = Request | ErrorReply | RequestBatch
 
 
 class InvalidParams(Exception):
@@ -104,7 +104,7 @@ def _reject_constant(name: str) -> Any:
 
 
 def parse_line(line: bytes) -> Incoming | None:
-    """One line (no line end) read: a `Request`, a `Batch`, an `ErrorReply`, or None for a
+    """One line (no line end) read: a `Request`, a `RequestBatch`, an `ErrorReply`, or None for a
     blank line."""
     text = line.strip()
     if not text:
@@ -117,7 +117,7 @@ def parse_line(line: bytes) -> Incoming | None:
     if isinstance(value, list):
         if not value:
             return ErrorReply(INVALID_REQUEST, "invalid request - empty batch", None)
-        return Batch(tuple(_request_of(item) for item in value))
+        return RequestBatch(tuple(_request_of(item) for item in value))
     return _request_of(value)
 
 

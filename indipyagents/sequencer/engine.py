@@ -141,7 +141,7 @@ class Sequencer:
         self._cause = ""
         self._told = False  # a client said safe or unsafe (else the journal's hold stands)
         self._ending = ""   # the abort's reason, which the run ends with
-        self.lost, self._after = "", 0.0  # what the run waits for, how long (`toolwait.Wait`)
+        self.lost, self._after = "", 0.0  # what the run waits for, how long (`toolwait.ToolWait`)
         self.step_index = 0  # these three as `progressof.Running` reads them
         self.current: FrameStep | None = None
         self._task: asyncio.Task[Done | None] | None = None

@@ -23,11 +23,11 @@ from indipyagents.guider.phd2wire import INTERNAL_ERROR
 from indipyagents.guider.phd2wire import INVALID_REQUEST
 from indipyagents.guider.phd2wire import KEYS
 from indipyagents.guider.phd2wire import PARSE_ERROR
-from indipyagents.guider.phd2wire import Batch
 from indipyagents.guider.phd2wire import ErrorReply
 from indipyagents.guider.phd2wire import InvalidParams
 from indipyagents.guider.phd2wire import LineReader
 from indipyagents.guider.phd2wire import Request
+from indipyagents.guider.phd2wire import RequestBatch
 from indipyagents.guider.phd2wire import Settle
 from indipyagents.guider.phd2wire import dither_params
 from indipyagents.guider.phd2wire import encode
@@ -83,7 +83,7 @@ def test_refusals_carry_phd2s_codes() -> None:
 
 def test_a_batch_and_a_line_too_long() -> None:
     batch, = read(b'[{"method":"get_app_state","id":1},{"method":"loop"},5]\n')
-    assert isinstance(batch, Batch) and len(batch.items) == 3
+    assert isinstance(batch, RequestBatch) and len(batch.items) == 3
     assert isinstance(batch.items[2], ErrorReply)
     reader = LineReader(limit=100)
     out = reader.feed(b"x" * 150) + reader.feed(b"y" * 150 + b'\n{"method":"loop"}\n')
@@ -139,7 +139,7 @@ def test_typed_events_become_phd2s_json_only_here() -> None:
 @given(st.binary(max_size=400))
 def test_any_bytes_give_requests_or_errors(data: bytes) -> None:
     for item in read(data + b"\n"):
-        assert isinstance(item, (Request, ErrorReply, Batch))
+        assert isinstance(item, (Request, ErrorReply, RequestBatch))
         if isinstance(item, ErrorReply):
             json.loads(item.encode())  # always a valid JSON-RPC error line
 
