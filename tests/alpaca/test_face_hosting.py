@@ -133,7 +133,7 @@ async def test_the_faces_blob_folder_is_removed_on_every_way_out(
         face = AlpacaFace(HOST, indi.port, port=0, discovery_port=0, registry=False)
         task = asyncio.create_task(face.run())
         await until(lambda: bool(left()), timeout=10, what="the face's folder made")
-        await asyncio.sleep(0.5)
+        await until(lambda: port_accepts(face.port), timeout=10, what="the face serving")
         task.cancel()
         await asyncio.sleep(0)
         task.cancel()
