@@ -97,7 +97,7 @@ def background(frame_type: str, seconds: float, arcsec_per_pixel: float,
 
 
 @lru_cache(maxsize=1)
-def _quantiles() -> tuple[float, ...]:
+def quantiles() -> tuple[float, ...]:
     """The standard normal's 65536 quantiles: a random 16-bit number looked up here is a
     normal deviate (to 1 part in 65536 of probability), at C speed."""
     inverse = NormalDist().inv_cdf
@@ -106,7 +106,7 @@ def _quantiles() -> tuple[float, ...]:
 
 def noise_frame(count: int, mean: float, sigma: float) -> array[int]:
     """`count` 16-bit pixels, normal about `mean` with `sigma` (ADU), clipped to 0..65535."""
-    table = [min(FULL_SCALE, max(0, round(mean + sigma * z))) for z in _quantiles()]
+    table = [min(FULL_SCALE, max(0, round(mean + sigma * z))) for z in quantiles()]
     uniform = array("H")
     uniform.frombytes(random.randbytes(2 * count))
     return array("H", map(table.__getitem__, uniform))
