@@ -99,7 +99,7 @@ FWHM_PER_SIGMA = 2 * math.sqrt(2 * math.log(2))
 #: A pixel's largest value.
 FULL = photometry.FULL_SCALE
 #: The air around the camera, C: an uncooled chip's temperature.
-AMBIENT = 20.0
+AMBIENT = photometry.AMBIENT
 
 logger = logging.getLogger(__name__)
 

@@ -5,11 +5,15 @@ The figures (`photometry` states the bias, the read noise and the gain):
 
 - the bias: `photometry.BIAS`, 500 ADU, on every pixel of every frame, with the read noise,
   `photometry.READ_NOISE`, 3.5 e- rms (3.5 ADU at `photometry.GAIN`, 1 e-/ADU);
-- the dark current: `DARK_AT_0C`, 0.1 e-/s a pixel at 0 C, doubling every `DARK_DOUBLING`,
-  6 C, of the chip's temperature (`dark_current`: 1.0 e-/s at 20 C, 0.01 at -20 C, as a
-  cooled CMOS camera's data sheet draws it), with its shot noise;
+- the dark current: `photometry.DARK_AT_0C`, 0.1 e-/s a pixel at 0 C, doubling every
+  `photometry.DARK_DOUBLING`, 6 C, of the chip's temperature (`dark_current`: 1.0 e-/s at
+  20 C, 0.1 at 0 C, 0.01 at -20 C, as a cooled CMOS camera's data sheet draws it), with its
+  shot noise;
 - hot pixels: `HOT_FRACTION` of the pixels (1 in 10,000: 131 on the 1280 x 1024 chip) whose
-  dark current is 30 to 1000 times the rest's (log-uniform), following the same temperature;
+  dark current is 5 to 20 times the rest's (log-uniform), following the same temperature:
+  warm rather than hot, so a long dark shows each (300-1200 ADU in 60 s at 20 C) while a
+  few seconds' light frame hides them from a star finder (the suite's agents take no darks
+  to subtract; pixels 30-1000 times hotter were found as stars by sep in 5 s light frames);
 - the optical path (`response`): vignetting, V = (1 - K (dx/R)^2) (1 - K (dy/R)^2) with
   `VIGNETTING` K = 0.3, dx, dy from the chip's centre and R its half-diagonal: the corners
   are 28 % darker than the centre on any 5:4 chip (a separable fall-off, cos^4-like, so a
@@ -37,15 +41,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from . import photometry
+from .photometry import dark_current
 
-#: Dark current at 0 C, electrons a second a pixel.
-DARK_AT_0C = 0.1
-#: The dark current doubles every this many degrees C.
-DARK_DOUBLING = 6.0
+__all__ = ["Defects", "Dust", "Frame", "dark_current", "defects", "deficit", "expose_pixels",
+           "response_at", "vignetting"]
+
 #: The share of the pixels that are hot.
 HOT_FRACTION = 1e-4
 #: How many times the normal dark current a hot pixel has: log-uniform in this range.
-HOT_FACTORS = (30.0, 1000.0)
+HOT_FACTORS = (5.0, 20.0)
 #: The vignetting's K (see the module docstring): corners 1 - 0.3 x 0.61 times
 #: 1 - 0.3 x 0.39 = 0.72 of the centre on a 5:4 chip.
 VIGNETTING = 0.3
@@ -53,11 +57,6 @@ VIGNETTING = 0.3
 DUST_COUNT = (3, 5)
 DUST_RADIUS = (12.0, 30.0)
 DUST_DEPTH = (0.04, 0.10)
-
-
-def dark_current(celsius: float) -> float:
-    """Electrons a second a (normal) pixel at the chip's temperature `celsius`."""
-    return float(DARK_AT_0C * 2.0 ** (celsius / DARK_DOUBLING))
 
 
 @dataclass(frozen=True, slots=True)

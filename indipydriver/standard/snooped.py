@@ -217,7 +217,8 @@ class ActiveDevices:
     indilib's CCD simulator snoops it): kept in `SnoopedValues.numbers` (switch and text
     vectors in `SnoopedValues.texts`), in no header card. `members` (name, label) adds
     members of the driver's own to ACTIVE_DEVICES after indilib's (empty at start unless
-    `names` names them), each snooping what `extra` gives it.
+    `names` names them), each snooping what `extra` gives it, left out of the config file
+    (indilib's CCD would refuse the whole vector for a member it lacks).
     """
 
     def __init__(self, names: Mapping[str, str] | None = None,
@@ -232,6 +233,8 @@ class ActiveDevices:
             chosen[key] = value
         self.vector = build((active_devices_spec(members),), **chosen).vector(
             "ACTIVE_DEVICES", TextVector)
+        # indilib's CCD refuses a saved ACTIVE_DEVICES naming a member it lacks: ours unsaved.
+        self.vector.unsaved = frozenset(name for name, _ in members)
         self.values = SnoopedValues()
         self.snooped: dict[str, tuple[str, ...]] = {
             **SNOOPED_PROPERTIES, **{name: () for name, _ in members}}
