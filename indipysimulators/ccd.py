@@ -26,6 +26,15 @@ until a focuser says, 1.6 pixels sigma. Seeing moves the whole field a little ev
 snooped) the field is turned half round, as indilib's CCD simulator turns it: a German
 mount's camera turns with the tube at a meridian flip. `guidecamera` is a second, smaller camera on the same code.
 
+Its calibration frames mean something (`sensorfaults`, `flatlight`): CCD_FRAME_TYPE's bias and
+dark have no light (a 500 ADU bias, 3.5 ADU read noise, a dark current doubling every 6 C of
+the cooler's temperature, warm pixels fixed on the sensor); vignetting and dust donuts fixed
+on the sensor shade flats and light frames alike; a flat takes the light of the light box
+ACTIVE_DEVICES' ACTIVE_LIGHTBOX names (our member: indilib's CCD has none; its
+FLAT_LIGHT_CONTROL and FLAT_LIGHT_INTENSITY snooped), else the twilight's at the mount's site
+(GEOGRAPHIC_COORD, snooped) on the sky clock. A light frame's sky is the night's whatever
+the hour. The noise comes from the camera's `seed`: the same seed, the same frames.
+
 The hardware part is all that is written here: `SimulatedCamera.expose` returns an image of the
 frame and binning the client chose; `SimulatedCooler` moves the chip's temperature towards its
 set point at 0.5 C a second. indipydriver's `Camera` role runs the INDI side (the properties,
