@@ -188,8 +188,11 @@ class SimulatedCamera:
     """The "hardware": the real sky where the mount points (or a fixed field of random stars
     while no mount has said), imaged with noise."""
 
-    def __init__(self, sensor: Sensor = SENSOR, stars: int = 150, seed: int = 42) -> None:
+    def __init__(self, sensor: Sensor = SENSOR, stars: int = 150, seed: int = 42,
+                 vignetting: float = sensorfaults.VIGNETTING) -> None:
         self.sensor = sensor
+        #: The optical path's vignetting (`sensorfaults`' K: the corners 1 - K of the centre).
+        self.vignetting = vignetting
         #: Where the mount truly points, JNow (RA hours, Dec degrees), None when unknown.
         self.pointing: Callable[[], tuple[float, float] | None] = lambda: None
         #: The focal length (mm) the plate scale follows.
@@ -256,7 +259,7 @@ class SimulatedCamera:
     def defects(self) -> sensorfaults.Defects:
         """The hot pixels and dust fixed on this camera's sensor."""
         return sensorfaults.defects(self.sensor.width, self.sensor.height,
-                                    self.sensor.pixel_size)
+                                    self.sensor.pixel_size, self.vignetting)
 
     def light(self, exposure: Exposure) -> tuple[float, list[tuple[float, float, float]]]:
         """The electrons a binned pixel at the centre gets, and the stars, by frame type: none
@@ -384,10 +387,12 @@ class SimulatedCamera:
 
 
 def make_driver(device_name: str = DEVICE, *, sensor: Sensor = SENSOR,
-                driver_exec: str = EXEC) -> IPyDriver:
+                driver_exec: str = EXEC,
+                vignetting: float = sensorfaults.VIGNETTING) -> IPyDriver:
     """The simulated camera as an IPyDriver with one standard device (the CCD role); a
-    `sensor` other than `SENSOR` makes another camera (`guidecamera`'s)."""
-    camera = SimulatedCamera(sensor)
+    `sensor` other than `SENSOR` makes another camera (`guidecamera`'s), `vignetting` its
+    optical path's."""
+    camera = SimulatedCamera(sensor, vignetting=vignetting)
     cooler = SimulatedCooler()
     role = Camera(sensor, camera.expose, abort=camera.abort, cooler=cooler,
                   active_devices=ACTIVE_DEVICES, extra_active=(LIGHTBOX,),

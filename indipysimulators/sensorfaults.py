@@ -14,10 +14,12 @@ The figures (`photometry` states the bias, the read noise and the gain):
   warm rather than hot, so a long dark shows each (300-1200 ADU in 60 s at 20 C) while a
   few seconds' light frame hides them from a star finder (the suite's agents take no darks
   to subtract; pixels 30-1000 times hotter were found as stars by sep in 5 s light frames);
-- the optical path (`response`): vignetting, V = (1 - K (dx/R)^2) (1 - K (dy/R)^2) with
-  `VIGNETTING` K = 0.3, dx, dy from the chip's centre and R its half-diagonal: the corners
-  are 28 % darker than the centre on any 5:4 chip (a separable fall-off, cos^4-like, so a
-  frame's map costs a multiplication a row); and `DUST` shadows: 3 to 5 donuts fixed on the
+- the optical path (`response_at`, `deficit`): vignetting, V = 1 - K (r/R)^4 with
+  `VIGNETTING` K = 0.28, r the distance from the chip's centre and R its half-diagonal: flat
+  in the middle, falling off towards the edges (the middle of a 5:4 chip's long side 10 %
+  darker, of its short side 4 %) and the corners 28 % darker than the centre (a camera may
+  have another K: the guide camera's small off-axis field sees 5 %); and `DUST`
+  shadows: 3 to 5 donuts fixed on the
   chip (outer radius 12-30 px, a ring 4-10 % dark from half that radius out, the middle a
   third as dark, as an out-of-focus mote's shadow through a centrally obstructed pupil).
 
@@ -50,9 +52,8 @@ __all__ = ["Defects", "Dust", "Frame", "dark_current", "defects", "deficit", "ex
 HOT_FRACTION = 1e-4
 #: How many times the normal dark current a hot pixel has: log-uniform in this range.
 HOT_FACTORS = (5.0, 20.0)
-#: The vignetting's K (see the module docstring): corners 1 - 0.3 x 0.61 times
-#: 1 - 0.3 x 0.39 = 0.72 of the centre on a 5:4 chip.
-VIGNETTING = 0.3
+#: The vignetting's K (see the module docstring): the corners at 1 - K of the centre.
+VIGNETTING = 0.28
 #: Dust motes: how many (3-5), their outer radius (px) and their ring's depth.
 DUST_COUNT = (3, 5)
 DUST_RADIUS = (12.0, 30.0)
@@ -78,17 +79,21 @@ class Dust:
 
 @dataclass(frozen=True, slots=True)
 class Defects:
-    """What is fixed on one sensor: its hot pixels ((x, y, factor), unbinned) and its dust."""
+    """What is fixed on one sensor: its hot pixels ((x, y, factor), unbinned) and its dust,
+    and the vignetting's K of the optical path in front of it."""
 
     width: int
     height: int
     hot: tuple[tuple[int, int, float], ...]
     dust: tuple[Dust, ...]
+    vignetting: float = VIGNETTING
 
 
 @lru_cache(maxsize=8)
-def defects(width: int, height: int, pixel_size: float) -> Defects:
-    """The hot pixels and the dust of the sensor of that size: always the same."""
+def defects(width: int, height: int, pixel_size: float, vignetting: float = VIGNETTING
+            ) -> Defects:
+    """The hot pixels and the dust of the sensor of that size (always the same), behind an
+    optical path vignetting by `vignetting` (K)."""
     rng = random.Random(f"sensor:{width}x{height}:{pixel_size}")
     low, high = map(math.log, HOT_FACTORS)
     hot = tuple((rng.randrange(width), rng.randrange(height), math.exp(rng.uniform(low, high)))
@@ -98,19 +103,18 @@ def defects(width: int, height: int, pixel_size: float) -> Defects:
         radius = rng.uniform(*DUST_RADIUS)
         dust.append(Dust(rng.uniform(radius, width - radius), rng.uniform(radius, height - radius),
                          radius, rng.uniform(*DUST_DEPTH)))
-    return Defects(width, height, hot, tuple(dust))
+    return Defects(width, height, hot, tuple(dust), vignetting)
 
 
-def vignetting(x: float, y: float, width: int, height: int) -> float:
+def vignetting(x: float, y: float, width: int, height: int, k: float = VIGNETTING) -> float:
     """The vignetting's share of the light at unbinned (`x`, `y`) (edges, from the corner)."""
-    r2 = (width / 2) ** 2 + (height / 2) ** 2
-    return ((1 - VIGNETTING * (x - width / 2) ** 2 / r2)
-            * (1 - VIGNETTING * (y - height / 2) ** 2 / r2))
+    r2 = ((x - width / 2) ** 2 + (y - height / 2) ** 2) / ((width / 2) ** 2 + (height / 2) ** 2)
+    return 1 - k * r2 * r2
 
 
 def response_at(sensor: Defects, x: float, y: float) -> float:
     """The optical path's share of the light at unbinned (`x`, `y`): vignetting and dust."""
-    share = vignetting(x, y, sensor.width, sensor.height)
+    share = vignetting(x, y, sensor.width, sensor.height, sensor.vignetting)
     for mote in sensor.dust:
         share *= mote.transmission(x, y)
     return share
@@ -139,14 +143,18 @@ class Frame:
 @lru_cache(maxsize=4)
 def deficit(sensor: Defects, frame: Frame) -> array[float]:
     """Each binned pixel's response minus 1 (0 at the centre, -0.28 in the corners): row
-    by row, the column profile times the row's factor, then the dust's discs."""
-    w, h = sensor.width, sensor.height
+    by row, -K (x^2 + y^2)^2 / R^4 as -K x^4 / R^4 + (-2K y^2 / R^4) x^2 - K y^4 / R^4 over
+    the columns' x^2 and x^4 (C loops), then the dust's discs."""
+    w, h, k = sensor.width, sensor.height, sensor.vignetting
     bx, by = frame.bin_x, frame.bin_y
-    cols = [vignetting(frame.x + (c + 0.5) * bx, h / 2, w, h) for c in range(frame.columns)]
+    r2 = (w / 2) ** 2 + (h / 2) ** 2
+    x2 = [((frame.x + (c + 0.5) * bx - w / 2) ** 2) / r2 for c in range(frame.columns)]
+    minus_x4 = [-k * v * v for v in x2]
     values = array("d")
     for row in range(frame.rows):
-        factor = vignetting(w / 2, frame.y + (row + 0.5) * by, w, h)
-        values.extend(map(factor.__mul__, cols))
+        y2 = (frame.y + (row + 0.5) * by - h / 2) ** 2 / r2
+        cross = map(operator.add, map((-2 * k * y2).__mul__, x2), minus_x4)
+        values.extend(map((1.0 - k * y2 * y2).__add__, cross))
     for mote in sensor.dust:
         c0 = max(0, math.floor((mote.x - mote.radius - frame.x) / bx))
         c1 = min(frame.columns, math.ceil((mote.x + mote.radius - frame.x) / bx) + 1)

@@ -146,9 +146,7 @@ def test_dust_shadows_are_fixed_on_the_sensor() -> None:
     motes = sensorfaults.defects(W, H, SENSOR.pixel_size).dust
     assert 3 <= len(motes) <= 5
     ys, xs = np.mgrid[0:H, 0:W] + 0.5
-    # The stated vignetting, separable: a row's factor times a column's.
-    shade = np.outer([sensorfaults.vignetting(W / 2, y + 0.5, W, H) for y in range(H)],
-                     [sensorfaults.vignetting(x + 0.5, H / 2, W, H) for x in range(W)])
+    shade = np.vectorize(sensorfaults.vignetting)(xs, ys, W, H)  # the stated vignetting
     for seed in (1, 2):
         flat = (frame(lit_panel_camera(seed), "Flat", 2.0) - photometry.BIAS) / shade
         for mote in motes:
