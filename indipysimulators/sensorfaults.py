@@ -167,6 +167,13 @@ def deficit(sensor: Defects, frame: Frame) -> array[float]:
     return array("d", map((-1.0).__add__, values))
 
 
+@lru_cache(maxsize=2)
+def _shade(sensor: Defects, frame: Frame, light: float) -> tuple[int, ...]:
+    """What the optical path takes from each pixel of `light` ADU at the centre (ADU, 0 or
+    less): kept for the next frame of the same light (a guider's loop, a flat series)."""
+    return tuple(map(round, map(light.__mul__, deficit(sensor, frame))))
+
+
 @lru_cache(maxsize=4)
 def _deepest(sensor: Defects, frame: Frame) -> float:
     """The frame's lowest `deficit` (its darkest corner's or mote's)."""
@@ -189,9 +196,8 @@ def expose_pixels(sensor: Defects, frame: Frame, seconds: float, celsius: float,
     noisy = map(table.__getitem__, uniform)
     lowest = table[0]
     if light / gain >= 1.5:  # the optical path's 28 % shows as at least half an ADU
-        shade = deficit(sensor, frame)
         lowest += round(light / gain * _deepest(sensor, frame)) - 1
-        values = list(map(operator.add, noisy, map(round, map((light / gain).__mul__, shade))))
+        values = list(map(operator.add, noisy, _shade(sensor, frame, round(light / gain, 2))))
     else:
         values = list(noisy)
     highest = _add_hot_pixels(values, sensor, frame, dark / binned / gain, rng)
