@@ -42,6 +42,7 @@ import json
 import math
 import os
 import queue
+import shutil
 import statistics
 import subprocess
 import sys
@@ -59,6 +60,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from processes import free_ports
 from processes import stop_group
 from rawclient import Hub
 from rawclient import RawClient
@@ -68,14 +70,6 @@ CAMERA = "Bench CCD"
 HEADER_BYTES = 44
 #: Seconds between the round trips timed beside a fresh frame.
 TRIP_PACE = 0.002
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 # -- the server's process -------------------------------------------------------------------
@@ -128,7 +122,7 @@ def serve_child(size: int, root: str) -> int:
         return FileResponse(plain_file, media_type="application/octet-stream")
 
     plain = Starlette(routes=[Route("/bytes", as_bytes), Route("/file", as_file)])
-    indi_port, alpaca_port, plain_port = free_port(), free_port(), free_port()
+    indi_port, alpaca_port, plain_port = free_ports(3)
 
     async def main() -> None:
         server = IPyServer(driver, host=HOST, port=indi_port, alpaca=alpaca_port,
@@ -153,7 +147,10 @@ def serve_child(size: int, root: str) -> int:
                           "camera": indipyalpaca.face.camera.__file__}), flush=True)
         await asyncio.gather(*tasks)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # the frame and the registry, never left
     return 0
 
 

@@ -51,6 +51,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bridges import free_port
 from bridges import server_process
 from processes import cpu_seconds
+from processes import free_ports
 from processes import rss_mib
 from processes import stop_group
 
@@ -389,7 +390,7 @@ def python_env(root: Path = ROOT) -> dict[str, str]:
 
 
 async def one_run(n: int, args: argparse.Namespace, tmp: Path) -> dict[str, object]:
-    rport, mport = free_port(), free_port()
+    rport, mport = free_ports(2)
     work = tmp / f"n{n}"
     work.mkdir()
     (work / "m.conf").write_text(f"listener {mport} 127.0.0.1\nallow_anonymous true\n"

@@ -61,6 +61,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 from processes import cpu_seconds
+from processes import free_ports
 from processes import stop_group
 
 import indipyclient
@@ -78,12 +79,6 @@ CPU_TARGET = 0.05
 SETTLE_SHARE = 0.95
 DITHER = {"amount": 3, "raOnly": False,
           "settle": {"pixels": 1.5, "time": 8, "timeout": 40}}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Phd2:
@@ -359,6 +354,13 @@ async def _dithers(phd2: Phd2, count: int) -> tuple[int, list[float]]:
     return settled, seconds
 
 
+def _ports(text: str) -> list[int]:
+    ports = [int(port) for port in text.split(",")]
+    if len(ports) != 3 or len(set(ports)) != 3:
+        raise argparse.ArgumentTypeError("three distinct ports: SERVER,PHD2,AGENT")
+    return ports
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dithers", type=int, default=100, help="dithers (default 100)")
@@ -375,6 +377,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="the target, JNow hours (default: the Double Cluster's)")
     parser.add_argument("--dec", type=float, default=None,
                         help="the target, JNow degrees (default: the Double Cluster's)")
+    parser.add_argument("--ports", type=_ports, default=None, metavar="SERVER,PHD2,AGENT",
+                        help="the ports of our server, the agent's PHD2 server and the "
+                             "agent's INDI server (default: three distinct free ones)")
     args = parser.parse_args(argv)
     if args.ra is None or args.dec is None:
         ra, dec = precess_from_j2000(*DOUBLE_CLUSTER, datetime.now(UTC))
@@ -382,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         args.dec = dec if args.dec is None else args.dec
     logging.basicConfig(level=logging.WARNING)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    server_port, phd2_port, agent_port = free_port(), free_port(), free_port()
+    server_port, phd2_port, agent_port = args.ports or free_ports(3)
     logs = Path(os.environ.get("TMPDIR", "/tmp"))
     with open(logs / f"bench-guider-server-{server_port}.log", "wb") as server_log, \
             open(logs / f"bench-guider-agent-{server_port}.log", "wb") as agent_log:

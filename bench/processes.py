@@ -1,11 +1,13 @@
 """The benchmarks' child processes: the interpreter to run one under (ours, or an older
-release's in a throw-away venv), stopping one started in a session of its own, and what /proc
-says of one (CPU seconds, resident memory). Standard library only."""
+release's in a throw-away venv), distinct free ports for them to serve on, stopping one started
+in a session of its own, and what /proc says of one (CPU seconds, resident memory). Standard
+library only."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -55,6 +57,22 @@ def interpreter(ours: bool, theirs: Path, root: Path, env: dict[str, str]) -> st
         return sys.executable
     env.pop("PYTHONPATH", None)
     return str(theirs)
+
+
+def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    """`count` TCP ports on `host`, each free a moment ago and no two alike: the probes are all
+    bound at once. Probing one port at a time and closing it lets the kernel hand the same
+    port out again: bench/guider.py once started its server and the agent's PHD2 server on one
+    port (the server could not bind; its client read PHD2's JSON: "text outside any element",
+    then "mount CONNECTION not defined in 20 s")."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind((host, 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def stop_group(proc: subprocess.Popen[Any], timeout: float = 5.0) -> None:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from processes import free_ports
 from processes import stop_group
 from rawclient import Hub
 from rawclient import RawClient
@@ -42,13 +42,6 @@ os.environ["INDIPY_MDNS_INTERFACES"] = "lo"
 
 ROOT = Path(__file__).resolve().parents[1]
 DOME = b"Dome Simulator"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def server(workdir: Path, port: int, *args: str) -> subprocess.Popen[bytes]:
@@ -114,7 +107,7 @@ class Client(RawClient):
 
 def rep(window: float) -> tuple[int, int]:
     workdir = Path(tempfile.mkdtemp(prefix="server_loop-"))
-    port_a, port_b = free_port(), free_port()
+    port_a, port_b = free_ports(2)
     a = server(workdir, port_a, "--demo", f"@127.0.0.1:{port_b}")
     b = server(workdir, port_b, "indi_simulator_dome", f"@127.0.0.1:{port_a}")
     try:

@@ -31,11 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
+from processes import free_ports
 from processes import stop_group
 from web_sse import VALUE
 from web_sse import _listening
 from web_sse import add_viewer
-from web_sse import free_port
 from web_sse import login
 from web_sse import open_stream
 from web_sse import percentile
@@ -154,7 +154,7 @@ def main() -> int:
                              "('thread:1:0': the thread pool before issue 57); default: "
                              "indipyweb's own")
     args = parser.parse_args()
-    indiport, webport = free_port(), free_port()
+    indiport, webport = free_ports(2)
     hogs = busy(args.busy)
     load0 = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:

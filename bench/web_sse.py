@@ -48,6 +48,7 @@ DEVICE = "Bench"
 sys.path.insert(0, str(ROOT / "bench"))
 
 from processes import cpu_seconds
+from processes import free_ports
 from processes import rss_mib
 
 PASSWORD = "bench-password"
@@ -245,7 +246,7 @@ async def measure(args: argparse.Namespace, webport: int,
 
 
 def bench(args: argparse.Namespace) -> int:
-    indiport, webport = free_port(), free_port()
+    indiport, webport = free_ports(2)
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         add_viewer(tmp, env)

@@ -2,10 +2,18 @@
 through Playwright (sync or async; never `playwright install`), with the tests' own fontconfig
 (tests/data/fonts/fonts.conf: only fonts-dejavu-core's files, DejaVu Sans for sans-serif and
 system-ui, DejaVu Sans Mono for monospace) so a stored picture is drawn with the same fonts on
-any machine scripts/run-tests prepared, whatever else that machine has installed."""
+any machine scripts/run-tests prepared, whatever else that machine has installed.
+
+Each pytest process (an xdist worker) launches its sync Chromium once, at its first use, and
+keeps it to the end of its session (`launched`, the `chromium` fixture of tests/conftest.py,
+`close_worker_chromium` from its ``pytest_sessionfinish``): a launch costs ~1.7 s of CPU, and
+each test's pages have browser contexts of their own (cookies, storage, cache), closed after
+it, so no test sees another's. Its fontconfig cache is one folder for the process's life.
+A browser that went away (crashed, closed) is launched again at the next use."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
@@ -43,16 +51,78 @@ def launch_options(cache: Path) -> dict[str, Any]:
             "env": font_env(cache)}
 
 
+class _Worker:
+    """This process's one sync Playwright and Chromium, and its fontconfig cache."""
+
+    def __init__(self) -> None:
+        self.cache = tempfile.TemporaryDirectory(prefix="chromium-fonts-")
+        self.playwright = sync_playwright().start()
+        self.browser = self.playwright.chromium.launch(**launch_options(Path(self.cache.name)))
+
+    def close(self) -> None:
+        try:
+            if self.browser.is_connected():
+                self.browser.close()
+        finally:
+            self.playwright.stop()
+            self.cache.cleanup()
+
+
+_worker: _Worker | None = None
+
+
+def worker_chromium() -> Browser:
+    """This process's Chromium (sync Playwright), launched at its first use, or again once the
+    one before went away."""
+    global _worker
+    if _worker is not None and not _worker.browser.is_connected():
+        close_worker_chromium()
+    if _worker is None:
+        before = asyncio._get_running_loop()
+        _worker = _Worker()
+        asyncio._set_running_loop(before)  # the mark the start left (see `launched`)
+    return _worker.browser
+
+
+def close_worker_chromium() -> None:
+    """Close this process's Chromium and its Playwright, if launched (the session's end)."""
+    global _worker
+    worker, _worker = _worker, None
+    if worker is not None:
+        try:
+            worker.close()
+        finally:
+            asyncio._set_running_loop(None)
+
+
+def close_contexts(browser: Browser) -> None:
+    """Close every browser context (with its pages) open in `browser`."""
+    for context in browser.contexts:
+        context.close()
+
+
 @contextmanager
 def launched() -> Iterator[Browser]:
-    """Chromium (sync Playwright), closed at the end."""
-    with tempfile.TemporaryDirectory(prefix="chromium-fonts-") as cache, \
-            sync_playwright() as p:
-        browser = p.chromium.launch(**launch_options(Path(cache)))
-        try:
-            yield browser
-        finally:
-            browser.close()
+    """The process's Chromium (sync Playwright, `worker_chromium`); the browser contexts opened
+    in it meanwhile (each ``new_page`` opens one) are closed at the end.
+
+    Sync Playwright marks its own event loop as the thread's running loop between its calls
+    (playwright/_impl/_greenlets.py), which would make every later ``asyncio.run`` of the
+    process refuse to start: the mark is set only inside this block and taken off at its end
+    (the loop itself, paused in the dispatcher greenlet, goes on at the next call)."""
+    before = asyncio._get_running_loop()
+    browser = worker_chromium()
+    loop = browser._loop
+    if before is not None and before is not loop:
+        raise RuntimeError("the sync Chromium of chromiumkit inside a running asyncio loop: "
+                           "use launched_async()")
+    asyncio._set_running_loop(loop)
+    try:
+        yield browser
+    finally:
+        if browser.is_connected():
+            close_contexts(browser)
+        asyncio._set_running_loop(before)
 
 
 @asynccontextmanager

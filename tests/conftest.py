@@ -81,6 +81,13 @@ def pytest_configure(config: pytest.Config) -> None:
         ownnetwork.enter()
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The process's one Chromium (tests/chromiumkit.py), if a test launched it, closed."""
+    chromiumkit = sys.modules.get("chromiumkit")
+    if chromiumkit is not None:
+        chromiumkit.close_worker_chromium()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Everything under tests/interop puts us side by side with indilib's programs: mark it
     `interop` (tests elsewhere that do so carry the mark themselves).

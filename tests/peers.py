@@ -49,6 +49,7 @@ from typing import Self
 import psutil
 import pytest
 import waiting
+from runonce import once_a_run
 
 from indipycore.protocol import BLOBEnable
 from indipycore.protocol import EnableBLOB
@@ -785,6 +786,13 @@ def our_server(tmp_path: Path) -> Iterator[Callable[..., OurServer]]:
 
 # ------------------------------------------------------------------------------------------------
 # indilib's client library: INDI::BaseClient through tests/interop/baseclient's probe
+
+
+def baseclient_probe(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The BaseClient probe, compiled once a run for every worker (runonce.py: 2.6 s of CPU a
+    compile, once for each module fixture on each worker before)."""
+    folder = once_a_run(tmp_path_factory, "baseclient-probe", build_baseclient_probe)
+    return folder / "indi_baseclient_probe"
 
 
 def build_baseclient_probe(outdir: Path) -> Path:

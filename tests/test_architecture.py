@@ -28,12 +28,15 @@ below its own.
 The page's agents section is checked too: its control table is the sequencer's `TABLE`, its
 triggers are `KINDS` in order, its rooms table names files that exist, and the agents keep
 their pairs apart (the watchdog imports neither the sequencer nor the guider, nothing imports
-the guider, the astrometry agent is imported only by the sequencer and the assembly).
+the guider, the astrometry agent is imported only by the sequencer and the assembly), and in
+`indipyagents` a name says one thing: no class name defined twice, no module name in two
+folders but the rooms every agent has (``agent``, ``face``, ``main``, ``vectors``).
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Collection
 from collections.abc import Mapping
@@ -91,11 +94,20 @@ def layer_of(module: str, order: list[str]) -> int:
     return order.index(best)
 
 
+@functools.cache
+def _import_nodes(path: Path, stamp: tuple[int, int]) -> tuple[ast.Import | ast.ImportFrom, ...]:
+    """Every import statement of the file at `path` as it is at `stamp` (its mtime and size):
+    parsed once a run, not once for each test that walks the import graph."""
+    return tuple(node for node in ast.walk(ast.parse(path.read_text()))
+                 if isinstance(node, (ast.Import, ast.ImportFrom)))
+
+
 def imports(module: str, path: Path, known: dict[str, Path]) -> set[str]:
     """The project modules `module` imports anywhere in its file."""
     is_package = path.name == "__init__.py"
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    stat = path.stat()
+    for node in _import_nodes(path, (stat.st_mtime_ns, stat.st_size)):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -666,3 +678,45 @@ def test_the_agents_rooms_on_the_page_exist() -> None:
     assert named and missing == []
     agents = {path.parent.name for path in (REPO / AGENTS).glob("*/agent.py")}
     assert agents <= {name.split("/")[0] for name in named}
+
+
+#: The module names every agent's folder has by design (docs/architecture.md, "rooms"): its
+#: vectors, its face, its agent and its main, one each, so a reader finds the same room in
+#: every agent; and Python's own ``__init__``/``__main__``. No other name is used twice.
+ROOMS = {"agent.py", "face.py", "main.py", "vectors.py", "__init__.py", "__main__.py"}
+
+
+def names_used_twice(files: Collection[Path], root: Path) -> list[str]:
+    """Each class name defined in two places, and each module name (outside `ROOMS`) in two
+    folders, with where (paths relative to `root`)."""
+    classes: dict[str, list[str]] = {}
+    folders: dict[str, list[str]] = {}
+    for path in sorted(files):
+        where = path.relative_to(root).as_posix()
+        folders.setdefault(path.name, []).append(where)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                classes.setdefault(node.name, []).append(where)
+    twice = [f"class {name}: {', '.join(at)}" for name, at in classes.items() if len(at) > 1]
+    twice += [f"module {name}: {', '.join(at)}" for name, at in folders.items()
+              if len(at) > 1 and name not in ROOMS]
+    return sorted(twice)
+
+
+def test_no_name_means_two_things_in_the_agents() -> None:
+    """Issue 91 item 5: in `indipyagents` no class name is defined twice and no module name is
+    used in two folders (but the rooms every agent has), so a name says one thing."""
+    files = list((REPO / AGENTS).rglob("*.py"))
+    assert len(files) > 100
+    assert names_used_twice(files, REPO) == []
+
+
+def test_the_name_check_finds_a_name_used_twice(tmp_path: Path) -> None:
+    """The check names a class defined in two modules and a module name in two folders, and
+    lets the rooms be."""
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "sky.py").write_text("class Night:\n    pass\n")
+        (tmp_path / folder / "face.py").write_text("X = 1\n")
+    assert names_used_twice(list(tmp_path.rglob("*.py")), tmp_path) == [
+        "class Night: a/sky.py, b/sky.py", "module sky.py: a/sky.py, b/sky.py"]

@@ -16,11 +16,11 @@ from dataclasses import replace
 from .hints import Hints
 from .wcs import separation
 
-__all__ = ["LONGEST", "Offset", "Rung", "Verdict", "judge", "ladder_exposure", "offset", "rung"]
+__all__ = ["LONGEST", "CentreOffset", "CentreVerdict", "Rung", "judge", "ladder_exposure", "offset", "rung"]
 
 
 @dataclass(frozen=True, slots=True)
-class Offset:
+class CentreOffset:
     """Where a solved centre lies from the target, arcseconds: `total` on the sky, `ra`
     (eastwards, on the sky) and `dec` (northwards)."""
 
@@ -29,28 +29,28 @@ class Offset:
     dec: float
 
 
-def offset(target_ra: float, target_dec: float, ra: float, dec: float) -> Offset:
+def offset(target_ra: float, target_dec: float, ra: float, dec: float) -> CentreOffset:
     """(`ra`, `dec`) from the target (RA hours, Dec degrees, J2000)."""
     d_ra = ((ra - target_ra + 12.0) % 24.0 - 12.0) * 15.0 * 3600.0
-    return Offset(separation(target_ra, target_dec, ra, dec),
+    return CentreOffset(separation(target_ra, target_dec, ra, dec),
                   d_ra * math.cos(math.radians(target_dec)), (dec - target_dec) * 3600.0)
 
 
-class Verdict(enum.Enum):
+class CentreVerdict(enum.Enum):
     CENTRED = "centred"
     AGAIN = "again"
     SPENT = "spent"
 
 
-def judge(off: Offset, tolerance: float, tries: int, max_tries: int) -> Verdict:
+def judge(off: CentreOffset, tolerance: float, tries: int, max_tries: int) -> CentreVerdict:
     """After try number `tries` (1 the first) found the centre `off` the target: CENTRED
     within `tolerance` arcseconds, SPENT when `max_tries` are used, else AGAIN (sync and
     slew once more)."""
     if off.total <= tolerance:
-        return Verdict.CENTRED
+        return CentreVerdict.CENTRED
     if tries >= max_tries:
-        return Verdict.SPENT
-    return Verdict.AGAIN
+        return CentreVerdict.SPENT
+    return CentreVerdict.AGAIN
 
 
 #: The longest exposure the ladder asks for, seconds (a longer one is a plan's, not a retry's).

@@ -35,7 +35,7 @@ from ..rig.dome import IndiGuardedDomes
 from ..rig.indiset import connect_device
 from ..rig.mount import IndiMount
 from ..rig.protocols import RigError
-from .centring import Offset
+from .centring import CentreOffset
 from .hints import Hints
 from .hints import plate_scale
 from .processes import Alignment
@@ -289,7 +289,7 @@ class AstrometryFace(AgentRole):
         await self.wcs.send_setVector(state="Ok")
         await self.show_indexes(found.scale, None, width=found.width)
 
-    async def show_try(self, number: int, found: Solution, off: Offset) -> None:
+    async def show_try(self, number: int, found: Solution, off: CentreOffset) -> None:
         self.centring_state.update({"TRY": number, "OFFSET": off.total, "RA_OFFSET": off.ra,
                                     "DEC_OFFSET": off.dec})
         await self.centring_state.send_setVector(

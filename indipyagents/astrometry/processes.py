@@ -26,8 +26,8 @@ from indipycore.astro import precess_to_j2000
 
 from ..rig.protocols import Camera
 from ..rig.protocols import Mount
-from .centring import Offset
-from .centring import Verdict
+from .centring import CentreOffset
+from .centring import CentreVerdict
 from .centring import judge
 from .centring import offset
 from .centring import rung
@@ -85,7 +85,7 @@ class Alignment:
 
 
 #: What the face shows of a try: (try number, the solution, its offset from the target).
-ShowTry = Callable[[int, Solution, Offset], Awaitable[None]]
+ShowTry = Callable[[int, Solution, CentreOffset], Awaitable[None]]
 class ShowStep(Protocol):
     """What the face shows of a step: "SOLVING", "SYNCING", "CENTERING" (WCS' STATE names),
     with what it says (a solve's retry)."""
@@ -176,7 +176,7 @@ class Processes:
 
     async def centre(self, hints: Hints, seconds: float, settings: Centring, *,
                      target: tuple[float, float] | None = None, goto_first: bool = False,
-                     show_try: ShowTry | None = None) -> Offset:
+                     show_try: ShowTry | None = None) -> CentreOffset:
         """CENTER (`target` None: where the mount says it points now) or PRECISE_GOTO
         (`goto_first`: a slew to `target` first). Returns the last offset once within the
         tolerance; `SolveFailed` when the tries are spent, saying how far it stayed."""
@@ -197,9 +197,9 @@ class Processes:
             if show_try is not None:
                 await show_try(tries, found, off)
             verdict = judge(off, settings.tolerance, tries, settings.tries)
-            if verdict is Verdict.CENTRED:
+            if verdict is CentreVerdict.CENTRED:
                 return off
-            if verdict is Verdict.SPENT:
+            if verdict is CentreVerdict.SPENT:
                 raise SolveFailed(f"not centred after {tries} tries: {off.total:.1f}\" off "
                                   f"the target (tolerance {settings.tolerance:g}\")")
             await self.show_step("SYNCING")

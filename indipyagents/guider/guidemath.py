@@ -22,6 +22,8 @@ from collections import deque
 from dataclasses import dataclass
 from dataclasses import replace
 
+from .events import SettleDone
+from .events import Settling
 from .phd2wire import Settle
 from .states import CalPhase
 
@@ -212,9 +214,8 @@ class SettleTracker:
         self.frames = 0
         self.dropped = 0
 
-    def update(self, now: float, distance: float | None) -> tuple[dict[str, object],
-                                                                  str | None, bool]:
-        """(Settling's fields, the error when it failed, whether it is done)."""
+    def update(self, now: float, distance: float | None) -> tuple[Settling, str | None, bool]:
+        """(the Settling event, the error when it failed, whether it is done)."""
         self.frames += 1
         if distance is None:
             self.dropped += 1
@@ -225,22 +226,19 @@ class SettleTracker:
         else:
             self.in_range_since = None
         held = 0.0 if self.in_range_since is None else now - self.in_range_since
-        fields: dict[str, object] = {
-            "Distance": round(distance if distance is not None else 0.0, 2),
-            "Time": round(held, 1), "SettleTime": float(self.settle.time),
-            "StarLocked": distance is not None}
+        said = Settling(distance=round(distance if distance is not None else 0.0, 2),
+                        time=round(held, 1), settle_time=float(self.settle.time),
+                        star_locked=distance is not None)
         if self.in_range_since is not None and held >= self.settle.time:
-            return fields, None, True
+            return said, None, True
         if now - self.start >= self.settle.timeout:
-            return fields, "timed-out waiting for guider to settle", True
-        return fields, None, False
+            return said, "timed-out waiting for guider to settle", True
+        return said, None, False
 
-    def done_fields(self, error: str | None) -> dict[str, object]:
-        fields: dict[str, object] = {"Status": 0 if error is None else 1}
-        if error is not None:
-            fields["Error"] = error
-        fields.update({"TotalFrames": self.frames, "DroppedFrames": self.dropped})
-        return fields
+    def done(self, error: str | None) -> SettleDone:
+        """The SettleDone that ends it (`error` None: settled)."""
+        return SettleDone(status=0 if error is None else 1, error=error,
+                          total_frames=self.frames, dropped_frames=self.dropped)
 
 
 def rms(errors: list[tuple[float, float]]) -> tuple[float, float]:

@@ -10,16 +10,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from dataclasses import field
-from typing import Any
 
 from ..stars.star import Star
+from .events import GuideEvent
 from .guidemath import ControllerSettings
 from .reasons import Reason
 
-__all__ = ["Fields", "Refused", "Seen", "Star", "Step", "Tuning", "guide_star", "nearest"]
-
-Fields = dict[str, Any]
-
+__all__ = ["Refused", "Seen", "Star", "Step", "Tuning", "guide_star", "nearest"]
 
 class Refused(Exception):
     """A command that cannot be done now (PHD2's error code 1), the reason said."""
@@ -61,14 +58,14 @@ class Tuning:
 
 @dataclass
 class Step:
-    """What one frame or command asks: pulses (direction "N", "S", "E", "W" -> ms) and
-    PHD2's events in order."""
+    """What one frame or command asks: pulses (direction "N", "S", "E", "W" -> ms) and the
+    events said, in order (`events`: PHD2's JSON only in ``phd2wire``)."""
 
     pulses: dict[str, int] = field(default_factory=dict)
-    events: list[tuple[str, Fields]] = field(default_factory=list)
+    events: list[GuideEvent] = field(default_factory=list)
 
-    def say(self, name: str, **fields: Any) -> None:
-        self.events.append((name, fields))
+    def say(self, event: GuideEvent) -> None:
+        self.events.append(event)
 
 
 def nearest(stars: tuple[Star, ...], where: tuple[float, float], search: float) -> Star | None:

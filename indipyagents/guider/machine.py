@@ -22,14 +22,29 @@ from __future__ import annotations
 import math
 import random
 
-from .calibrating import Calibrating
+from .calibrating import Calibrator
+from .events import Alert
+from .events import CalibrationDataFlipped
+from .events import CalibrationFailed
+from .events import GuideStep
+from .events import GuidingDithered
+from .events import GuidingStopped
+from .events import LockPositionSet
+from .events import LoopingExposures
+from .events import LoopingExposuresStopped
+from .events import Paused
+from .events import Resumed
+from .events import SettleBegin
+from .events import SettleDone
+from .events import StarLost
+from .events import StarSelected
+from .events import StartCalibration
+from .events import StartGuiding
 from .guidemath import AxisController
 from .guidemath import Calibration
-from .guidemath import CalSteps
 from .guidemath import SettleTracker
 from .guidemath import axes_of
 from .guidemath import rms
-from .guidetypes import Fields
 from .guidetypes import Refused
 from .guidetypes import Seen
 from .guidetypes import Star
@@ -48,8 +63,11 @@ from .states import moved
 
 __all__ = ["GuiderMachine", "Refused", "Seen", "Star", "Step", "Tuning"]
 
+#: A pulse's direction as GuideStep says it.
+DIRECTIONS = {"W": "West", "E": "East", "N": "North", "S": "South"}
 
-class GuiderMachine(Calibrating):
+
+class GuiderMachine:
     """PHD2's guider: `loop`, `guide`, `dither`, `stop`, `set_paused`, `flip`,
     `clear_calibration` and `frame` each return a `Step`."""
 
@@ -64,9 +82,8 @@ class GuiderMachine(Calibrating):
         self.position: tuple[float, float] | None = None
         self.star: Star | None = None
         self.wanted: tuple[Settle, bool] | None = None  # a guide request not started yet
-        self.cal: CalSteps | None = None
+        self.calibrator = Calibrator(self)  # the calibration under way (`cal`)
         self.settling: SettleTracker | None = None
-        self.pending_settle: Settle | None = None
         self.no_star = 0
         self.paused = False
         self.paused_full = False  # PHD2's PAUSE_FULL: no exposures either until resumed
@@ -125,20 +142,20 @@ class GuiderMachine(Calibrating):
         self.lock, self.since_dither = (self.lock[0] + dx, self.lock[1] + dy), []
         for axis in self.axes:
             axis.reset()
-        step.say("GuidingDithered", dx=round(dx, 3), dy=round(dy, 3))
-        step.say("LockPositionSet", X=round(self.lock[0], 3), Y=round(self.lock[1], 3))
+        step.say(GuidingDithered(dx=round(dx, 3), dy=round(dy, 3)))
+        step.say(LockPositionSet(x=round(self.lock[0], 3), y=round(self.lock[1], 3)))
         self._settle_begin(step, settle, self.position_time)
         return step
 
     def stop(self) -> Step:
         step = Step()
         if self.state in (AppState.GUIDING, AppState.LOST_LOCK, AppState.CALIBRATING):
-            step.say("GuidingStopped")
+            step.say(GuidingStopped())
         elif self.state == AppState.LOOPING:
-            step.say("LoopingExposuresStopped")
+            step.say(LoopingExposuresStopped())
         self._end_settle(step, "guiding stopped")
         self.state = moved(self.state, Move.STOP)
-        self.wanted, self.cal, self.paused = None, None, False
+        self.wanted, self.calibrator.cal, self.paused = None, None, False
         self.paused_full = False
         return step
 
@@ -147,7 +164,7 @@ class GuiderMachine(Calibrating):
         Alert), not pulses the parked mount refuses (issue 89 item 7)."""
         if self.state not in (AppState.GUIDING, AppState.LOST_LOCK, AppState.CALIBRATING):
             return Step()
-        step = Step(events=[("Alert", {"Msg": reason, "Type": "warning"})])
+        step = Step(events=[Alert(msg=reason, level="warning")])
         step.events += self.stop().events
         return step
 
@@ -158,12 +175,12 @@ class GuiderMachine(Calibrating):
         step = Step()
         if paused and not self.paused:
             self.paused, self.paused_full = True, full
-            step.say("Paused")
+            step.say(Paused())
         elif not paused and self.paused:
             self.paused = self.paused_full = False
             for axis in self.axes:
                 axis.reset()
-            step.say("Resumed")
+            step.say(Resumed())
         return step
 
     def flip(self) -> Step:
@@ -171,8 +188,12 @@ class GuiderMachine(Calibrating):
             raise Refused("could not flip calibration: not calibrated")
         self.calibration = self.calibration.flipped(self.tuning.flip_dec)
         step = Step()
-        step.say("CalibrationDataFlipped", Mount=self.mount)
+        step.say(CalibrationDataFlipped(mount=self.mount))
         return step
+
+    def rebinned(self, old: int, new: int) -> Step:
+        """The guide camera's binning changed from `old` to `new` (`Calibrator.rebinned`)."""
+        return self.calibrator.rebinned(old, new)
 
     def clear_calibration(self) -> Step:
         """Forget the calibration. While guiding (or lost) the guide is asked again, so the
@@ -182,8 +203,8 @@ class GuiderMachine(Calibrating):
         if self.state not in (AppState.GUIDING, AppState.LOST_LOCK):
             return Step()
         step = self.guide(Settle(), recalibrate=True)
-        step.say("Alert", Type="info", Msg="calibration cleared while guiding: calibrating "
-                 "again before guiding")
+        step.say(Alert(level="info", msg="calibration cleared while guiding: calibrating "
+                       "again before guiding"))
         return step
 
     def find_star(self, stars: tuple[Star, ...], width: int, height: int) -> tuple[float, float]:
@@ -199,9 +220,9 @@ class GuiderMachine(Calibrating):
         (PHD2's Alert) and goes on."""
         step = Step()
         if self.state == AppState.CALIBRATING:
-            self._cal_fail(step, reason)
+            self.calibrator.fail(step, reason)
         elif self.state in (AppState.GUIDING, AppState.LOST_LOCK):
-            step.say("Alert", Msg=reason, Type="error")
+            step.say(Alert(msg=reason, level="error"))
         return step
 
     # -- frames ------------------------------------------------------------------------
@@ -216,11 +237,11 @@ class GuiderMachine(Calibrating):
                 and seen.pier_side != self.calibration.pier_side:
             self.calibration = self.calibration.flipped(self.tuning.flip_dec)
             self.turned = True
-            step.say("CalibrationDataFlipped", Mount=self.mount)
+            step.say(CalibrationDataFlipped(mount=self.mount))
         if self.state == AppState.LOOPING:
             self._looping(step, seen)
         elif self.state == AppState.CALIBRATING:
-            self._calibrating(step, seen)
+            self.calibrator.frame(step, seen)
         elif self.state in (AppState.GUIDING, AppState.LOST_LOCK):
             self._guiding(step, seen)
         return step
@@ -228,11 +249,9 @@ class GuiderMachine(Calibrating):
     def _looping(self, step: Step, seen: Seen) -> None:
         star = None if self.position is None or seen.stars is None \
             else self._near(seen.stars, self.position)
-        fields: Fields = {"Frame": seen.number}
-        if star is not None:
-            fields.update(StarMass=round(star.flux), SNR=round(star.snr, 2),
-                          HFD=round(star.hfd, 2))
-        step.say("LoopingExposures", **fields)
+        step.say(LoopingExposures(frame=seen.number) if star is None else LoopingExposures(
+            frame=seen.number, star_mass=round(star.flux), snr=round(star.snr, 2),
+            hfd=round(star.hfd, 2)))
         if self.wanted is None:
             return
         settle, recalibrate = self.wanted
@@ -255,10 +274,8 @@ class GuiderMachine(Calibrating):
         self.wanted = None
         if self.calibration is None or recalibrate:
             self.state = moved(self.state, Move.CALIBRATE)
-            self.cal = CalSteps(start=(star.x, star.y))
-            step.say("StartCalibration", Mount=self.mount)
-            self.pending_settle = settle
-            self._calibrating(step, seen)
+            step.say(StartCalibration(mount=self.mount))
+            self.calibrator.begin(step, seen, star, settle)
             return
         self._start_guiding(step, star, settle, seen.now)
 
@@ -266,20 +283,20 @@ class GuiderMachine(Calibrating):
         self.wanted = None
         text = f"no usable guide star: {reason}" + (f" ({seen.problem})" if seen.problem else "")
         if self.calibration is None:
-            step.say("CalibrationFailed", Mount=self.mount, Reason=text)
+            step.say(CalibrationFailed(mount=self.mount, reason=text))
         else:
-            step.say("StarLost", Frame=seen.number, Time=0.0, StarMass=0, SNR=0.0,
-                     AvgDist=0.0, ErrorCode=1, Status=text)
-        step.say("SettleDone", Status=1, Error=text, TotalFrames=self.no_star,
-                 DroppedFrames=self.no_star)
+            step.say(StarLost(frame=seen.number, time=0.0, star_mass=0, snr=0.0, avg_dist=0.0,
+                              error_code=1, status=text))
+        step.say(SettleDone(status=1, error=text, total_frames=self.no_star,
+                            dropped_frames=self.no_star))
 
     def _select(self, step: Step, star: Star) -> None:
         self.position = self.lock = (star.x, star.y)
         self.star = star
         for axis in self.axes:
             axis.reset()
-        step.say("StarSelected", X=round(star.x, 3), Y=round(star.y, 3))
-        step.say("LockPositionSet", X=round(star.x, 3), Y=round(star.y, 3))
+        step.say(StarSelected(x=round(star.x, 3), y=round(star.y, 3)))
+        step.say(LockPositionSet(x=round(star.x, 3), y=round(star.y, 3)))
 
     def _start_guiding(self, step: Step, star: Star, settle: Settle, now: float) -> None:
         self.state = moved(self.state, Move.START_GUIDING)
@@ -288,22 +305,22 @@ class GuiderMachine(Calibrating):
         for axis in self.axes:
             axis.reset()
         self.history, self.since_dither = [], []
-        step.say("StartGuiding")
-        step.say("LockPositionSet", X=round(star.x, 3), Y=round(star.y, 3))
+        step.say(StartGuiding())
+        step.say(LockPositionSet(x=round(star.x, 3), y=round(star.y, 3)))
         self._settle_begin(step, settle, now)
 
     def _settle_begin(self, step: Step, settle: Settle, now: float) -> None:
         self._end_settle(step, "a new settle began")
         self.settling = SettleTracker(settle, now)
-        step.say("SettleBegin")
+        step.say(SettleBegin())
 
     def _end_settle(self, step: Step, why: str) -> None:
         if self.settling is not None:
-            step.say("SettleDone", **self.settling.done_fields(why))
+            step.say(self.settling.done(why))
             self.settling = None
-        if self.pending_settle is not None:
-            step.say("SettleDone", Status=1, Error=why, TotalFrames=0, DroppedFrames=0)
-            self.pending_settle = None
+        if self.calibrator.pending_settle is not None:
+            step.say(SettleDone(status=1, error=why, total_frames=0, dropped_frames=0))
+            self.calibrator.pending_settle = None
 
     # -- guiding -----------------------------------------------------------------------
 
@@ -320,8 +337,8 @@ class GuiderMachine(Calibrating):
             self.state = moved(self.state, Move.STAR_LOST)
             reason = seen.problem or said(Reason.STAR_LOST,
                                           f" {self.tuning.search:g} px of where it was")
-            step.say("StarLost", Frame=seen.number, Time=round(seen.now, 3), StarMass=0,
-                     SNR=0.0, AvgDist=0.0, ErrorCode=2, Status=reason)
+            step.say(StarLost(frame=seen.number, time=round(seen.now, 3), star_mass=0, snr=0.0,
+                              avg_dist=0.0, error_code=2, status=reason))
             self._settle_frame(step, seen.now, None)
             return
         self.state = moved(self.state, Move.STAR_FOUND)
@@ -338,29 +355,26 @@ class GuiderMachine(Calibrating):
             return
         self.history = (self.history + [(ra_err, dec_err)])[-100:]
         self.since_dither.append((ra_err, dec_err))
-        fields: Fields = {"Frame": seen.number, "Time": round(seen.now, 3),
-                          "Mount": self.mount, "dx": round(dx, 3), "dy": round(dy, 3),
-                          "RADistanceRaw": round(ra_err, 3),
-                          "DECDistanceRaw": round(dec_err, 3)}
         ra_move = self.axes[0].correction(ra_err)
         dec_move = self.axes[1].correction(dec_err)
-        fields["RADistanceGuide"] = round(-ra_move, 3)
-        fields["DECDistanceGuide"] = round(-dec_move, 3)
         c = self.calibration
         ra_ms = self.axes[0].pulse_ms(ra_move, math.hypot(*c.ra))
         dec_ms = self.axes[1].pulse_ms(dec_move, math.hypot(*c.dec))
+        ra_dir = "W" if ra_move > 0 else "E"
+        dec_dir = "N" if dec_move > 0 else "S"
         if ra_ms:
-            ra_dir = "W" if ra_move > 0 else "E"
             step.pulses[ra_dir] = ra_ms
-            fields.update(RADuration=ra_ms, RADirection="West" if ra_dir == "W" else "East")
         if dec_ms:
-            dec_dir = "N" if dec_move > 0 else "S"
             step.pulses[dec_dir] = dec_ms
-            fields.update(DECDuration=dec_ms,
-                          DECDirection="North" if dec_dir == "N" else "South")
-        fields.update(StarMass=round(star.flux), SNR=round(star.snr, 2),
-                      HFD=round(star.hfd, 2), AvgDist=round(distance, 2))
-        step.say("GuideStep", **fields)
+        step.say(GuideStep(
+            frame=seen.number, time=round(seen.now, 3), mount=self.mount, dx=round(dx, 3),
+            dy=round(dy, 3), ra_distance_raw=round(ra_err, 3),
+            dec_distance_raw=round(dec_err, 3), ra_distance_guide=round(-ra_move, 3),
+            dec_distance_guide=round(-dec_move, 3), ra_duration=ra_ms or None,
+            ra_direction=(DIRECTIONS[ra_dir] if ra_ms else None),
+            dec_duration=dec_ms or None, dec_direction=(DIRECTIONS[dec_dir] if dec_ms else None),
+            star_mass=round(star.flux), snr=round(star.snr, 2), hfd=round(star.hfd, 2),
+            avg_dist=round(distance, 2)))
         self._settle_frame(step, seen.now, distance)
 
     def _after_slew(self, step: Step, seen: Seen, star: Star | None) -> Star | None:
@@ -376,10 +390,10 @@ class GuiderMachine(Calibrating):
     def _settle_frame(self, step: Step, now: float, distance: float | None) -> None:
         if self.settling is None:
             return
-        fields, error, done = self.settling.update(now, distance)
-        step.say("Settling", **fields)
+        settling, error, done = self.settling.update(now, distance)
+        step.say(settling)
         if done:
-            step.say("SettleDone", **self.settling.done_fields(error))
+            step.say(self.settling.done(error))
             self.settling = None
 
     # -- stars -------------------------------------------------------------------------

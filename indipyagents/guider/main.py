@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from .. import assembly
+from .. import defaults
 from ..link import ENV_SERVER
 from .agent import DESCRIPTION
 from .agent import GuiderDriver
@@ -31,6 +32,13 @@ def _options(parser: argparse.ArgumentParser) -> None:
                         help="the address PHD2's server listens on (default: where the INDI "
                              "server is reached, e.g. localhost; 0.0.0.0 for every interface, "
                              "to guide from Ekos or NINA on another machine)")
+    parser.add_argument("--camera", default=defaults.GUIDE_CAMERA,
+                        help=f"the guide camera's device, ACTIVE_DEVICES.ACTIVE_CCD until a "
+                             f"client or a saved config says otherwise (default: "
+                             f"{defaults.GUIDE_CAMERA!r})")
+    parser.add_argument("--mount", default=defaults.MOUNT,
+                        help=f"the mount's device, ACTIVE_DEVICES.ACTIVE_TELESCOPE likewise "
+                             f"(default: {defaults.MOUNT!r})")
 
 
 def _phd2_port(given: int | None) -> int:
@@ -53,7 +61,8 @@ def _build(command: assembly.Command) -> GuiderDriver:
         state = str(Path(base) / "indipy" / "guider-agent")
     return make_driver(command.host, command.port, name=command.name,
                        phd2_port=_phd2_port(command.args.phd2_port),
-                       phd2_host=command.args.phd2_host, config_dir=command.config_dir,
+                       phd2_host=command.args.phd2_host, camera=command.args.camera,
+                       mount=command.args.mount, config_dir=command.config_dir,
                        state=state)
 
 

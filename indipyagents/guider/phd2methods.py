@@ -11,11 +11,17 @@ import logging
 import math
 from collections.abc import Awaitable
 from collections.abc import Callable
-from collections.abc import Mapping
 from typing import Any
 
 from ..rig.indiset import is_connected
 from ..rig.protocols import RigError
+from .events import CalibrationComplete
+from .events import GuideEvent
+from .events import LockPositionSet
+from .events import Paused
+from .events import StarSelected
+from .events import StartCalibration
+from .events import StartGuiding
 from .machine import Refused
 from .phd2server import MethodNotFound
 from .phd2server import OperationFailed
@@ -83,22 +89,22 @@ class Phd2Methods:
     def app_state(self) -> str:
         return self.session.machine.app_state
 
-    def catchup(self) -> list[tuple[str, Mapping[str, Any]]]:
+    def catchup(self) -> list[GuideEvent]:
         machine = self.session.machine
-        events: list[tuple[str, Mapping[str, Any]]] = []
+        events: list[GuideEvent] = []
         if machine.lock is not None:
-            events.append(("LockPositionSet", {"X": machine.lock[0], "Y": machine.lock[1]}))
+            events.append(LockPositionSet(x=machine.lock[0], y=machine.lock[1]))
         if machine.position is not None:
-            events.append(("StarSelected", {"X": machine.position[0], "Y": machine.position[1]}))
+            events.append(StarSelected(x=machine.position[0], y=machine.position[1]))
         if machine.calibration is not None:
-            events.append(("CalibrationComplete", {"Mount": machine.mount}))
+            events.append(CalibrationComplete(mount=machine.mount))
         state = machine.app_state
         if state is AppState.GUIDING:
-            events.append(("StartGuiding", {}))
+            events.append(StartGuiding())
         elif state is AppState.CALIBRATING:
-            events.append(("StartCalibration", {"Mount": machine.mount}))
+            events.append(StartCalibration(mount=machine.mount))
         elif state is AppState.PAUSED:
-            events.append(("Paused", {}))
+            events.append(Paused())
         return events
 
     # -- the methods -------------------------------------------------------------------
@@ -193,7 +199,7 @@ class Phd2Methods:
 
     async def _settling(self, params: Params) -> Any:
         machine = self.session.machine
-        return machine.settling is not None or machine.pending_settle is not None
+        return machine.settling is not None or machine.calibrator.pending_settle is not None
 
     async def _calibrated(self, params: Params) -> Any:
         return self.session.machine.calibration is not None

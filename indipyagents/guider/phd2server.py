@@ -17,19 +17,21 @@ import contextlib
 import logging
 import socket
 import time
-from collections.abc import Mapping
 from typing import Any
 from typing import Protocol
 
+from .events import AppStateEvent
+from .events import GuideEvent
+from .events import Version
 from .phd2wire import INVALID_PARAMS
 from .phd2wire import METHOD_NOT_FOUND
 from .phd2wire import OPERATION_FAILED
-from .phd2wire import Batch
 from .phd2wire import ErrorReply
 from .phd2wire import InvalidParams
 from .phd2wire import LineReader
 from .phd2wire import Request
-from .phd2wire import encode_event
+from .phd2wire import RequestBatch
+from .phd2wire import encode
 from .phd2wire import encode_reply
 from .phd2wire import error_reply
 from .phd2wire import result_reply
@@ -44,9 +46,6 @@ DEFAULT_PORT = 4400
 QUEUE_SIZE = 512
 #: PHD2's version as its Version event says it; MsgVersion is the protocol's.
 PHD_VERSION, PHD_SUBVERSION, MSG_VERSION = "2.6.13", "indipy", 1
-
-Fields = Mapping[str, Any]
-
 
 class OperationFailed(Exception):
     """A method understood that could not be done: code 1 with this message (PHD2 answers
@@ -67,7 +66,7 @@ class Phd2Handler(Protocol):
     async def call(self, method: str, params: list[Any] | dict[str, Any] | None) -> Any:
         """The method's result; `InvalidParams`, `OperationFailed` or `MethodNotFound`."""
 
-    def catchup(self) -> list[tuple[str, Fields]]:
+    def catchup(self) -> list[GuideEvent]:
         """The events a new client gets between Version and AppState."""
 
     def app_state(self) -> str:
@@ -123,15 +122,14 @@ class Phd2Events:
         self.hostname = socket.gethostname()
         self.clients: set[_Client] = set()
 
-    def event(self, name: str, fields: Fields | None = None) -> bytes:
-        return encode_event(name, fields or {}, timestamp=time.time(), host=self.hostname,
-                            inst=self.inst)
+    def event(self, event: GuideEvent) -> bytes:
+        return encode(event, timestamp=time.time(), host=self.hostname, inst=self.inst)
 
-    def publish(self, name: str, fields: Fields | None = None) -> None:
+    def publish(self, event: GuideEvent) -> None:
         """Send an event to every client (one that cannot take it is dropped)."""
         if not self.clients:
             return
-        line = self.event(name, fields)
+        line = self.event(event)
         for client in list(self.clients):
             if not client.send(line):
                 self.clients.discard(client)
@@ -172,23 +170,22 @@ class Phd2Server:
                 await self._server.wait_closed()
             self._server = None
 
-    def event(self, name: str, fields: Fields | None = None) -> bytes:
-        return self.events.event(name, fields)
+    def event(self, event: GuideEvent) -> bytes:
+        return self.events.event(event)
 
-    def publish(self, name: str, fields: Fields | None = None) -> None:
+    def publish(self, event: GuideEvent) -> None:
         """Send an event to every client (one that cannot take it is dropped)."""
-        self.events.publish(name, fields)
+        self.events.publish(event)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         client = _Client(writer, self.queue_size)
         self.clients.add(client)
         logger.info("PHD2 client %s connected", client.name)
-        client.send(self.event("Version", {"PHDVersion": PHD_VERSION,
-                                           "PHDSubver": PHD_SUBVERSION,
-                                           "OverlapSupport": True, "MsgVersion": MSG_VERSION}))
-        for name, fields in self.handler.catchup():
-            client.send(self.event(name, fields))
-        client.send(self.event("AppState", {"State": self.handler.app_state()}))
+        client.send(self.event(Version(phd_version=PHD_VERSION, phd_subver=PHD_SUBVERSION,
+                                       overlap_support=True, msg_version=MSG_VERSION)))
+        for event in self.handler.catchup():
+            client.send(self.event(event))
+        client.send(self.event(AppStateEvent(state=self.handler.app_state())))
         writing = asyncio.create_task(self._write(client), name=f"PHD2 to {client.name}")
         try:
             await self._read(reader, client)
@@ -224,7 +221,7 @@ class Phd2Server:
             for incoming in lines.feed(data):
                 if isinstance(incoming, ErrorReply):
                     client.send(incoming.encode())
-                elif isinstance(incoming, Batch):
+                elif isinstance(incoming, RequestBatch):
                     replies = [reply for item in incoming.items
                                if (reply := await self._answer(item)) is not None]
                     if replies:

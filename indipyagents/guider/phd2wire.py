@@ -26,13 +26,17 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import fields
 from typing import Any
 
+from .events import AppStateEvent
+from .events import GuideEvent
+
 __all__ = ["INTERNAL_ERROR", "INVALID_PARAMS", "INVALID_REQUEST", "MAX_LINE",
-           "METHOD_NOT_FOUND", "OPERATION_FAILED", "PARSE_ERROR", "Batch", "ErrorReply",
-           "InvalidParams", "LineReader", "Request", "Settle", "bool_param", "dither_params",
-           "encode_event", "encode_reply", "error_reply", "guide_params", "param",
-           "parse_line", "result_reply", "settle_of"]
+           "METHOD_NOT_FOUND", "OPERATION_FAILED", "PARSE_ERROR", "ErrorReply",
+           "InvalidParams", "LineReader", "Request", "RequestBatch", "Settle", "bool_param", "dither_params",
+           "encode", "encode_event", "encode_reply", "error_reply", "guide_params", "param",
+           "parse_line", "result_reply", "settle_of", "wire"]
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -69,13 +73,13 @@ class ErrorReply:
 
 
 @dataclass(frozen=True, slots=True)
-class Batch:
+class RequestBatch:
     """A JSON array of requests: their replies go back as one array."""
 
     items: tuple[Request | ErrorReply, ...] = field(default_factory=tuple)
 
 
-Incoming = Request | ErrorReply | Batch
+Incoming = Request | ErrorReply | RequestBatch
 
 
 class InvalidParams(Exception):
@@ -100,7 +104,7 @@ def _reject_constant(name: str) -> Any:
 
 
 def parse_line(line: bytes) -> Incoming | None:
-    """One line (no line end) read: a `Request`, a `Batch`, an `ErrorReply`, or None for a
+    """One line (no line end) read: a `Request`, a `RequestBatch`, an `ErrorReply`, or None for a
     blank line."""
     text = line.strip()
     if not text:
@@ -113,7 +117,7 @@ def parse_line(line: bytes) -> Incoming | None:
     if isinstance(value, list):
         if not value:
             return ErrorReply(INVALID_REQUEST, "invalid request - empty batch", None)
-        return Batch(tuple(_request_of(item) for item in value))
+        return RequestBatch(tuple(_request_of(item) for item in value))
     return _request_of(value)
 
 
@@ -180,6 +184,43 @@ def encode_event(name: str, fields: Mapping[str, Any], *, timestamp: float, host
             value = None
         body[key] = value
     return json.dumps(body, separators=(",", ":"), allow_nan=False).encode() + b"\r\n"
+
+
+#: The events' field names (`events`) as PHD2's event server docs spell them.
+KEYS = {
+    "phd_version": "PHDVersion", "phd_subver": "PHDSubver", "overlap_support": "OverlapSupport",
+    "msg_version": "MsgVersion", "state": "State", "msg": "Msg", "level": "Type",
+    "frame": "Frame", "time": "Time", "mount": "Mount", "dx": "dx", "dy": "dy",
+    "ra_distance_raw": "RADistanceRaw", "dec_distance_raw": "DECDistanceRaw",
+    "ra_distance_guide": "RADistanceGuide", "dec_distance_guide": "DECDistanceGuide",
+    "ra_duration": "RADuration", "ra_direction": "RADirection",
+    "dec_duration": "DECDuration", "dec_direction": "DECDirection",
+    "star_mass": "StarMass", "snr": "SNR", "hfd": "HFD", "avg_dist": "AvgDist",
+    "error_code": "ErrorCode", "status": "Status", "error": "Error",
+    "total_frames": "TotalFrames", "dropped_frames": "DroppedFrames",
+    "distance": "Distance", "settle_time": "SettleTime", "star_locked": "StarLocked",
+    "x": "X", "y": "Y", "reason": "Reason", "direction": "dir", "dist": "dist",
+    "pos": "pos", "step": "step", "success": "Success", "path": "Path",
+}
+#: The events whose PHD2 name is not their class's.
+NAMES: dict[type[GuideEvent], str] = {AppStateEvent: "AppState"}
+
+
+def wire(event: GuideEvent) -> tuple[str, dict[str, Any]]:
+    """`event` as PHD2 names it: its Event name and its fields in PHD2's order, those left
+    None left out (PHD2 writes RADuration only when it pulsed RA)."""
+    body: dict[str, Any] = {}
+    for item in fields(event):
+        value = getattr(event, item.name)
+        if value is not None:
+            body[KEYS[item.name]] = list(value) if isinstance(value, tuple) else value
+    return NAMES.get(type(event), type(event).__name__), body
+
+
+def encode(event: GuideEvent, *, timestamp: float, host: str, inst: int = 1) -> bytes:
+    """`event` as PHD2 writes it (`encode_event`)."""
+    name, body = wire(event)
+    return encode_event(name, body, timestamp=timestamp, host=host, inst=inst)
 
 
 # -- parameters --------------------------------------------------------------------------

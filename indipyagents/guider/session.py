@@ -46,6 +46,10 @@ from ..rig.keeper import Keeper
 from ..rig.mount import IndiMount
 from ..rig.protocols import RigError
 from . import calkeep
+from .events import Alert
+from .events import CalibrationComplete
+from .events import GuideEvent
+from .events import told_of
 from .face import GuiderFace
 from .guidemath import expected_rate
 from .guidemath import step_ms
@@ -67,7 +71,7 @@ __all__ = ["Session"]
 
 logger = logging.getLogger(__name__)
 
-Publish = Callable[[str, Mapping[str, Any]], None]
+Publish = Callable[[GuideEvent], None]
 #: The link kept up for the keeper: 1, 2, 4... 10 s between tries, for ever.
 LINK_RETRY = Retry(ExponentialBackoff(initial=1.0, cap=10.0, jitter="equal"))
 
@@ -85,7 +89,7 @@ class Session:
         self._here: tuple[str, str, int, float] | None = None
         self.face = face
         self.machine = machine or GuiderMachine(face.mount())
-        self.publish: Publish = publish or (lambda name, fields: None)
+        self.publish: Publish = publish or (lambda event: None)
         self.frames = 0
         self.last_stars: tuple[Any, ...] = ()
         #: The last guide frame read (its number and FITS bytes), for get_star_image.
@@ -107,13 +111,13 @@ class Session:
 
     def apply(self, step: Step, watch: Watch | None = None) -> None:
         """`step`'s events to PHD2's clients; `watch` waits for the settle it begins."""
-        for name, fields in step.events:
-            if name == "CalibrationComplete":
+        for event in step.events:
+            if isinstance(event, CalibrationComplete):
                 self._keep()
-            elif name in ("Alert", "CalibrationFailed"):
-                logger.log(logging.INFO if fields.get("Type") == "info" else logging.WARNING,
-                           "%s", fields.get("Msg") or fields.get("Reason"))
-            self.publish(name, fields)
+            elif (text := told_of(event)) is not None:
+                info = isinstance(event, Alert) and event.level == "info"
+                logger.log(logging.INFO if info else logging.WARNING, "%s", text)
+            self.publish(event)
         self._ended += self.watches.feed(step.events, watch)
 
     async def tell_face(self) -> None:
@@ -209,7 +213,7 @@ class Session:
             return
         self._here = (here[0], here[1], binning, here[3])
         self.apply(self.machine.rebinned(here[2], binning))
-        if self.machine.calibration is not None and self.machine.cal is None:
+        if self.machine.calibration is not None and self.machine.calibrator.cal is None:
             self._keep()
 
     def set_paused(self, paused: bool, full: bool = False) -> None:
@@ -356,8 +360,7 @@ class Session:
         await self._pulses(client, self.face.guider(), step.pulses)
         await self.tell_face()
         best = max(found, key=lambda s: s.flux) if found else None
-        told = next((str(f.get("Msg") or f.get("Reason")) for name, f in step.events
-                     if name in ("Alert", "CalibrationFailed")), "")
+        told = next((t for e in step.events if (t := told_of(e)) is not None), "")
         await self.face.show(self.machine, self.frames, None if best is None else best.snr,
                              reason=told)
         if data:

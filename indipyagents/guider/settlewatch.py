@@ -7,20 +7,23 @@ settle is the one its own step begins (a dither's, a guide while guiding); a gui
 first find a star and calibrate begins it frames later, so its watch is pending until the next
 SettleBegin, and fails on what ends such a request early: CalibrationFailed, a SettleDone
 without a settle begun (no usable star), guiding stopped. A settle ended by a newer one (a
-second dither) fails its watch with PHD2's words, "a new settle began".
+second dither) fails its watch with PHD2's words, "a new settle began". The events are
+matched by their types (`events`), never by PHD2's names.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+
+from .events import CalibrationFailed
+from .events import GuideEvent
+from .events import GuidingStopped
+from .events import LoopingExposuresStopped
+from .events import SettleBegin
+from .events import SettleDone
 
 __all__ = ["SettleWatches", "Watch"]
-
-Event = tuple[str, Mapping[str, Any]]
-STOPPED = ("GuidingStopped", "LoopingExposuresStopped")
 
 
 @dataclass(eq=False)
@@ -46,7 +49,7 @@ class SettleWatches:
         self.serial = 0  # the settles begun so far
         self.waiting: list[Watch] = []
 
-    def feed(self, events: Iterable[Event], watch: Watch | None = None) -> list[Watch]:
+    def feed(self, events: Iterable[GuideEvent], watch: Watch | None = None) -> list[Watch]:
         """A step's events (`watch`: the request whose own step this is); the watches they
         ended, each once."""
         ended: list[Watch] = []
@@ -56,26 +59,26 @@ class SettleWatches:
             found.end(ok, reason)
             ended.append(found)
 
-        for name, fields in events:
+        for event in events:
             pending = [w for w in self.waiting if w.serial is None and not w.done]
-            if name == "SettleBegin":
-                self.serial += 1
-                for found in mine or pending:
-                    found.serial = self.serial
-                mine = []
-            elif name == "SettleDone":
-                ok = fields.get("Status") == 0
-                reason = str(fields.get("Error", "")) if not ok else ""
-                for found in self.waiting:
-                    if not found.done and (found.serial == self.serial or found.serial is None):
-                        finish(found, ok, reason)
-            elif name == "CalibrationFailed":
-                for found in pending:
-                    finish(found, False, f"calibration failed: {fields.get('Reason', '')}")
-            elif name in STOPPED:
-                for found in self.waiting:
-                    if not found.done:
-                        finish(found, False, "guiding stopped")
+            match event:
+                case SettleBegin():
+                    self.serial += 1
+                    for found in mine or pending:
+                        found.serial = self.serial
+                    mine = []
+                case SettleDone(status=status, error=error):
+                    reason = "" if status == 0 else str(error or "")
+                    for found in self.waiting:
+                        if not found.done and found.serial in (self.serial, None):
+                            finish(found, status == 0, reason)
+                case CalibrationFailed(reason=why):
+                    for found in pending:
+                        finish(found, False, f"calibration failed: {why}")
+                case GuidingStopped() | LoopingExposuresStopped():
+                    for found in self.waiting:
+                        if not found.done:
+                            finish(found, False, "guiding stopped")
         if watch is not None and not watch.done:
             self.waiting.append(watch)
         self.waiting = [w for w in self.waiting if not w.done]

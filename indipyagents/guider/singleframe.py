@@ -18,7 +18,6 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,8 @@ from indipyclient import Client
 from ..rig.camera import IndiCamera
 from ..rig.indiset import command
 from ..rig.protocols import RigError
+from .events import GuideEvent
+from .events import SingleFrameComplete
 from .face import GuiderFace
 from .phd2wire import InvalidParams
 from .phd2wire import bool_param
@@ -125,16 +126,17 @@ def save_fits(data: bytes, path: str = "", folder: str | None = None) -> str:
 
 
 async def take(client: Client, camera: IndiCamera, request: SingleFrame,
-               binning: int) -> tuple[bytes, dict[str, Any]]:
+               binning: int) -> tuple[bytes, SingleFrameComplete]:
     """The frame `request` asks of `camera` (at `binning` now, put back after) and PHD2's
-    SingleFrameComplete fields: Success, Error when it failed, Path when saved."""
-    fields: dict[str, Any] = {"Success": True}
+    SingleFrameComplete: success, the error when it failed, the path when saved."""
+    error: str | None = None
+    path: str | None = None
     data = b""
     try:
         frame = await camera.expose(request.exposure_ms / 1000, binning=request.binning)
         data = frame.data
     except RigError as exc:
-        fields.update(Success=False, Error=str(exc))
+        error = str(exc)
     finally:
         if request.binning != binning:
             try:
@@ -145,13 +147,12 @@ async def take(client: Client, camera: IndiCamera, request: SingleFrame,
                                camera.name, binning, exc)
     if data and request.save:
         try:
-            fields["Path"] = save_fits(data, request.path)
+            path = save_fits(data, request.path)
         except OSError as exc:
-            fields.update(Success=False, Error=f"error saving image file "
-                                               f"[{request.path}]: {exc}", Path=request.path)
+            error, path = f"error saving image file [{request.path}]: {exc}", request.path
     elif request.save:
-        fields["Path"] = request.path
-    return data, fields
+        path = request.path
+    return data, SingleFrameComplete(success=error is None, error=error, path=path)
 
 
 class Taker(Protocol):
@@ -161,7 +162,7 @@ class Taker(Protocol):
     frames: int
     last_frame: tuple[int, bytes] | None
     single: SingleFrame | None
-    publish: Callable[[str, Mapping[str, Any]], None]
+    publish: Callable[[GuideEvent], None]
 
     async def client(self) -> Client: ...
 
@@ -176,12 +177,12 @@ async def capture(session: Taker, request: SingleFrame) -> None:
         found = client.devices.vector(session.face.camera(), "CCD_BINNING")
         binning = int(float(found["HOR_BIN"])) if found is not None and "HOR_BIN" in found \
             else 1
-        data, fields = await take(client, session.camera(client), request, binning)
+        data, said = await take(client, session.camera(client), request, binning)
     except (ConnectionError, OSError) as exc:
-        data, fields = b"", {"Success": False, "Error": str(exc)}
+        data, said = b"", SingleFrameComplete(success=False, error=str(exc))
     finally:
         session.single = None
     if data:
         session.frames += 1
         session.last_frame = (session.frames, data)
-    session.publish("SingleFrameComplete", fields)
+    session.publish(said)

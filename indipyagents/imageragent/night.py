@@ -61,7 +61,7 @@ from ..rig.connect import open_rig
 from ..rig.focuser import IndiFocuser
 from ..rig.guider import IndiGuider
 from ..rig.mount import IndiMount
-from ..sequencer.contracts import FocusResult
+from ..sequencer.contracts import FocusOutcome
 from ..sequencer.contracts import FocusRun
 from ..sequencer.contracts import Observer
 from ..sequencer.engine import CLIENT_PAUSE
@@ -222,7 +222,7 @@ class Night:
 
     # -- autofocus alone -----------------------------------------------------------------
 
-    async def focusing(self, observer: Observer) -> FocusResult:
+    async def focusing(self, observer: Observer) -> FocusOutcome:
         """AGENT_START_PROCESS.FOCUSING: autofocus on DEVICES' CCD and FOCUSER, the plan's
         default settings (`Autofocus()`)."""
         run = _autofocus_or_none()

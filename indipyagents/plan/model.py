@@ -16,7 +16,7 @@ from typing import Literal
 
 from indipyagents import defaults
 
-from .centring import Centre
+from .centresettings import Centre
 from .constraints import Constraints
 from .constraints import Schedule
 
@@ -125,7 +125,7 @@ class Target:
     """A target by `name` at J2000 `ra` (hours) and `dec` (degrees); `slew` False images where
     the mount points (darks, flats). `dither`, `autofocus`, `flip` override the plan's;
     `constraints` say when a scheduled plan may image it; `centre` whether it is centred by
-    plate solving and its frames solved (`centring.py`)."""
+    plate solving and its frames solved (`centresettings.py`)."""
 
     name: str
     ra: float | None = None

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from . import fields
-from .centring import CENTRE_KEYS
-from .centring import read_centre
+from .centresettings import CENTRE_KEYS
+from .centresettings import read_centre
 from .coords import parse_dec
 from .coords import parse_ra
 from .fields import Invalid

@@ -15,7 +15,7 @@ from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
-from .centring import centre_pairs
+from .centresettings import centre_pairs
 from .fields import Invalid
 from .locate import KeyPath
 from .locate import key_lines

@@ -49,7 +49,7 @@ from .protocols import DeviceLost
 from .protocols import DeviceRefused
 from .protocols import Frame
 from .protocols import GuardedDomes
-from .sky import SkyGuard
+from .skyguard import SkyGuard
 
 __all__ = ["READOUT_MARGIN", "TAKEN", "IndiCamera"]
 

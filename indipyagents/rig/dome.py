@@ -32,21 +32,21 @@ from .indiset import park_switch
 from .protocols import DeviceLost
 from .protocols import DeviceRefused
 
-__all__ = ["DOME_WAIT", "IndiDome", "IndiGuardedDomes", "Seen", "closed_reason"]
+__all__ = ["DOME_WAIT", "DomeReading", "IndiDome", "IndiGuardedDomes", "closed_reason"]
 
 #: Seconds a dome's park, unpark or shutter move may take before the dome counts as lost.
 DOME_WAIT = 180.0
 
 
 @dataclass(frozen=True, slots=True)
-class Seen:
+class DomeReading:
     """A switch vector as last seen: its state and the member that is On ("" none)."""
 
     state: State
     on: str
 
 
-def closed_reason(park: Seen | None, shutter: Seen | None) -> str | None:
+def closed_reason(park: DomeReading | None, shutter: DomeReading | None) -> str | None:
     """Why a dome whose DOME_PARK is `park` and DOME_SHUTTER `shutter` (None: it has none)
     is closed to the sky, None when open. A move under way (Busy) is not open yet, and a
     dome with neither vector does not say: closed (safety fails closed)."""
@@ -116,12 +116,12 @@ class IndiDome:
         """Why it is closed to the sky now (`closed_reason`), None when open."""
         return closed_reason(self._seen("DOME_PARK"), self._seen("DOME_SHUTTER"))
 
-    def _seen(self, name: str) -> Seen | None:
+    def _seen(self, name: str) -> DomeReading | None:
         vector = self._vector(name)
         if vector is None:
             return None
         on = [member for member in vector if vector[member] == "On"]
-        return Seen(vector.state, on[0] if len(on) == 1 else "")
+        return DomeReading(vector.state, on[0] if len(on) == 1 else "")
 
     async def ready(self) -> None:
         """Wait until it defines DOME_PARK or DOME_SHUTTER: `DeviceRefused` (not a dome)

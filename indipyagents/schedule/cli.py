@@ -38,9 +38,9 @@ from indipycore.commandline import configure_logging
 from .ekosimport import EkosError
 from .ekosimport import import_ekos
 from .greedy import schedule
+from .listing import as_json
+from .listing import as_table
 from .picture import night_svg
-from .report import as_json
-from .report import as_table
 from .sky import Place
 
 logger = logging.getLogger("indipy-schedule")

@@ -59,7 +59,7 @@ class Block:
 
 
 @dataclass(frozen=True)
-class Night:
+class ScheduledNight:
     """The night that begins on the evening of `date` at the site: dusk and dawn of the
     schedule's twilight (None: no such night, as a summer night too short for it)."""
 
@@ -81,7 +81,7 @@ class Unschedulable:
 
 @dataclass(frozen=True)
 class Result:
-    nights: tuple[Night, ...]
+    nights: tuple[ScheduledNight, ...]
     unschedulable: tuple[Unschedulable, ...]
     remaining: Remaining
 
@@ -129,7 +129,7 @@ def schedule(plan: Plan, place: Place, first: date, nights: int = 1, *,
             blocks = _night(plan, settings, jobs, left, NightSky.sample(place, begin,
                                                                         usable[-1][1]),
                             pointed if number == 0 else None, place.latitude)
-        done.append(Night(day, dark[0][0] if dark else None, dark[-1][1] if dark else None,
+        done.append(ScheduledNight(day, dark[0][0] if dark else None, dark[-1][1] if dark else None,
                           tuple(blocks)))
     result = tuple(tuple(counts) for counts in left)
     return Result(tuple(done), _unschedulable(plan, jobs, result), result)

@@ -20,7 +20,7 @@ from indipyagents.plan.constraints import Schedule
 from indipyagents.plan.model import Plan
 
 from .frames import Remaining
-from .greedy import Night
+from .greedy import ScheduledNight
 from .greedy import Unschedulable
 from .greedy import night_of
 from .greedy import schedule
@@ -35,7 +35,7 @@ class NextNight:
     targets the nights left will not finish, said while waiting."""
 
     until: datetime
-    night: Night
+    night: ScheduledNight
     unschedulable: tuple[Unschedulable, ...]
 
 

@@ -27,7 +27,7 @@ from indipyagents.plan.steps import Step
 
 from .frames import remaining_after
 from .greedy import Block
-from .greedy import Night
+from .greedy import ScheduledNight
 from .greedy import Unschedulable
 from .greedy import replan
 from .sky import Place
@@ -70,7 +70,7 @@ def tonight(plan: Plan, place: Place, now: datetime, done: Collection[str],
 
 
 def the_night(plan: Plan, place: Place, now: datetime, done: Collection[str],
-              pointed: int | None = None) -> Night:
+              pointed: int | None = None) -> ScheduledNight:
     """Tonight (its dusk, dawn and blocks) from `now`, for the frames `done` leave, the mount
     pointed at target `pointed` (None: parked, or not known)."""
     return night_and_never(plan, place, now, done, pointed)[0]
@@ -86,7 +86,7 @@ def never_imaged(plan: Plan, place: Place, now: datetime) -> tuple[Unschedulable
 
 
 def night_and_never(plan: Plan, place: Place, now: datetime, done: Collection[str],
-                    pointed: int | None = None) -> tuple[Night, tuple[Unschedulable, ...]]:
+                    pointed: int | None = None) -> tuple[ScheduledNight, tuple[Unschedulable, ...]]:
     """`the_night`, and the targets with frames left that one of their constraints keeps out
     of the rest of tonight (`Unschedulable.never`), each with its reason, so the run can
     name them rather than only count them."""
@@ -147,7 +147,7 @@ def blocks_text(blocks: Sequence[Block]) -> str:
     return "\n".join(block_line(block) for block in blocks) or "no block tonight"
 
 
-def done_tonight(before: Sequence[Block], night: Night | None, now: datetime) -> tuple[Block, ...]:
+def done_tonight(before: Sequence[Block], night: ScheduledNight | None, now: datetime) -> tuple[Block, ...]:
     """The blocks of tonight already done at `now`, kept for the picture when the schedule is
     made again from `now` (a new schedule starts at `now`, so what came before would vanish):
     the blocks `before` (done at an earlier re-plan) and those of the schedule being replaced

@@ -22,8 +22,8 @@ from indipycore import astro
 
 from . import sky
 from .greedy import Block
-from .greedy import Night
-from .report import iso
+from .greedy import ScheduledNight
+from .listing import iso
 from .sky import Place
 
 WIDTH = 360
@@ -88,7 +88,7 @@ def _shade(sun_altitude: float) -> str:
     return DAY
 
 
-def night_svg(plan: Plan, place: Place, night: Night, *, now: datetime | None = None,
+def night_svg(plan: Plan, place: Place, night: ScheduledNight, *, now: datetime | None = None,
               in_hand: Block | None = None, done: Sequence[Block] = ()) -> str:
     """The picture of `night` (one of `greedy.schedule`'s) for `plan` at `place`; `in_hand`
     (a block of the night) is ringed and `now` drawn as a line, where given; the blocks `done`
@@ -147,7 +147,7 @@ class _Drawn:
     done: tuple[Block, ...]
 
 
-def _curves(plan: Plan, place: Place, night: Night, d: _Drawn) -> list[str]:
+def _curves(plan: Plan, place: Place, night: ScheduledNight, d: _Drawn) -> list[str]:
     """Each scheduled target's altitude through the night, its blocks thick on it (the one in
     hand ringed in white, the ones done faded), its name over each block where there is room."""
     out, wanted = [], []
@@ -185,7 +185,7 @@ def _curves(plan: Plan, place: Place, night: Night, d: _Drawn) -> list[str]:
     return out
 
 
-def _dusk_dawn(night: Night) -> str:
+def _dusk_dawn(night: ScheduledNight) -> str:
     if night.dusk is None:
         return "no astronomical night"
     return f"dusk {(iso(night.dusk) or '')[11:16]}, dawn {(iso(night.dawn) or '')[11:16]} UTC"
@@ -215,7 +215,7 @@ def _grid(start: datetime, end: datetime, at_x: Callable[[datetime], float],
     return out
 
 
-def _legend(night: Night, colour: dict[int, str], in_hand: Block | None,
+def _legend(night: ScheduledNight, colour: dict[int, str], in_hand: Block | None,
             done: tuple[Block, ...]) -> list[str]:
     top = TOP + PLOT + 22
     if not night.blocks and not done:

@@ -19,7 +19,7 @@ from ..rig.protocols import Camera
 from ..rig.protocols import Focuser
 
 
-class FocusResult(Protocol):
+class FocusOutcome(Protocol):
     """What an autofocus run ended with (the focus folder's `FocusResult`; read-only)."""
 
     @property
@@ -39,7 +39,7 @@ class FocusResult(Protocol):
 
 
 #: An autofocus run: `focus/autofocus.py`'s ``autofocus(camera, focuser, settings)``.
-FocusRun = Callable[[Camera, Focuser, Autofocus], Awaitable[FocusResult]]
+FocusRun = Callable[[Camera, Focuser, Autofocus], Awaitable[FocusOutcome]]
 
 
 class RunState(enum.Enum):

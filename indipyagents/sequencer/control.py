@@ -7,8 +7,15 @@ boundary (`NEXT`) then a step; HELD, a wait for safe; ABORTING, the park and war
 outcome comes back as an event: STEP_DONE, STEP_CUT (a pause cut a wait short, unsafe or an
 abort cut the step: it stays pending and is taken again), DEVICE_LOST (a device lost past the
 retries, on a rig that can tell when it is back), STEP_FAILED (a device refusing, or lost on a
-rig that cannot tell). An event a phase has no row for changes nothing: a second PAUSE, SAFE
-while not held, a step's outcome once aborting.
+rig that cannot tell). An event a phase has no row for is refused (`NoRow`, as h11's
+LocalProtocolError refuses what its state machine has no move for), changing nothing: the
+engine asks the table (`allows`) before a client's PAUSE or ABORT, and feeds nothing else a
+phase has no row for (tests/agents/sequencer and tests/agents/night would fail on it). The
+sky's verdict (SAFE, UNSAFE) has a row in every phase, as a step's outcome has in every phase
+a step may be in hand (RUNNING, PAUSING, ABORTING).
+
+A client's pause is the phase alone (PAUSING, then PAUSED; `pausing`): what cuts a wait short
+(`Hands.nap`) and stops a retry reads it there, nowhere else.
 
 Rules the table keeps (tests/agents/sequencer/test_control.py, with hypothesis):
 
@@ -36,7 +43,7 @@ from typing import TypeVar
 
 from .contracts import RunState
 
-__all__ = ["FINAL", "HOLD", "TABLE", "Control", "Event", "Hold", "Phase", "StepNeeds"]
+__all__ = ["FINAL", "HOLD", "TABLE", "Control", "Event", "Hold", "NoRow", "Phase", "StepNeeds"]
 
 
 class Phase(enum.Enum):
@@ -71,28 +78,50 @@ class Event(enum.Enum):
     ABORT_DONE = "abort done"    # the abort's park and warm carried out
 
 
-_BEGIN = {Event.START: Phase.RUNNING, Event.RESTART: Phase.RUNNING,
-          Event.ABORT: Phase.ABORTING}
+def _stays(phase: Phase, *events: Event) -> dict[Event, Phase]:
+    """Rows that keep `phase`: what is heard there and moves nothing."""
+    return dict.fromkeys(events, phase)
 
-#: Every move: phase -> event -> next phase. An event not in a phase's row changes nothing.
+
+#: The sky's verdict, heard in any phase (the ledger's `unsafe`).
+_SKY = (Event.UNSAFE, Event.SAFE)
+#: A step's outcome, heard where a step may be in hand.
+_ENDED = (Event.STEP_DONE, Event.STEP_CUT)
+
+
+def _begin(phase: Phase) -> dict[Event, Phase]:
+    return {**_stays(phase, *_SKY), Event.START: Phase.RUNNING, Event.RESTART: Phase.RUNNING,
+            Event.ABORT: Phase.ABORTING}
+
+
+#: Every move: phase -> event -> next phase. An event not in a phase's row is refused.
 TABLE: dict[Phase, dict[Event, Phase]] = {
-    Phase.IDLE: _BEGIN,
-    Phase.RUNNING: {Event.NEXT: Phase.RUNNING, Event.PAUSE: Phase.PAUSING,
+    Phase.IDLE: _begin(Phase.IDLE),
+    Phase.RUNNING: {**_stays(Phase.RUNNING, *_SKY, *_ENDED, Event.NEXT),
+                    Event.PAUSE: Phase.PAUSING,
                     Event.ABORT: Phase.ABORTING, Event.STEP_FAILED: Phase.FAILED,
                     Event.DEVICE_LOST: Phase.WAITING,
                     Event.HOLD: Phase.HELD, Event.ALL_DONE: Phase.DONE},
     # A client's pause asked: nobody waits for the device, a human's START retries.
-    Phase.PAUSING: {Event.NEXT: Phase.PAUSED, Event.ABORT: Phase.ABORTING,
+    Phase.PAUSING: {**_stays(Phase.PAUSING, *_SKY, *_ENDED),
+                    Event.NEXT: Phase.PAUSED, Event.ABORT: Phase.ABORTING,
                     Event.STEP_FAILED: Phase.FAILED, Event.DEVICE_LOST: Phase.FAILED},
-    Phase.HELD: {Event.SAFE: Phase.RUNNING, Event.PAUSE: Phase.PAUSED,
+    Phase.HELD: {Event.UNSAFE: Phase.HELD, Event.SAFE: Phase.RUNNING,
+                 Event.PAUSE: Phase.PAUSED,
                  Event.ABORT: Phase.ABORTING, Event.NIGHT_OVER: Phase.ABORTING},
-    Phase.WAITING: {Event.DEVICE_BACK: Phase.RUNNING, Event.PAUSE: Phase.PAUSED,
+    Phase.WAITING: {**_stays(Phase.WAITING, *_SKY),
+                    Event.DEVICE_BACK: Phase.RUNNING, Event.PAUSE: Phase.PAUSED,
                     Event.ABORT: Phase.ABORTING, Event.NIGHT_OVER: Phase.ABORTING},
-    Phase.ABORTING: {Event.ABORT_DONE: Phase.ABORTED},
-    Phase.PAUSED: _BEGIN,
-    Phase.FAILED: _BEGIN,
-    Phase.ABORTED: {Event.START: Phase.RUNNING, Event.RESTART: Phase.RUNNING},
-    Phase.DONE: {Event.START: Phase.RUNNING, Event.RESTART: Phase.RUNNING},
+    # The step cut by the abort may end any way (its task done before the cancel came).
+    Phase.ABORTING: {**_stays(Phase.ABORTING, *_SKY, *_ENDED, Event.STEP_FAILED,
+                              Event.DEVICE_LOST),
+                     Event.ABORT_DONE: Phase.ABORTED},
+    Phase.PAUSED: _begin(Phase.PAUSED),
+    Phase.FAILED: _begin(Phase.FAILED),
+    Phase.ABORTED: {**_stays(Phase.ABORTED, *_SKY), Event.START: Phase.RUNNING,
+                    Event.RESTART: Phase.RUNNING},
+    Phase.DONE: {**_stays(Phase.DONE, *_SKY), Event.START: Phase.RUNNING,
+                 Event.RESTART: Phase.RUNNING},
 }
 
 #: Where a run() returns.
@@ -105,6 +134,15 @@ RUN_STATE: dict[Phase, RunState] = {
     Phase.WAITING: RunState.RUNNING,
     Phase.ABORTING: RunState.RUNNING, Phase.PAUSED: RunState.PAUSED,
     Phase.FAILED: RunState.PAUSED, Phase.ABORTED: RunState.ABORTED, Phase.DONE: RunState.DONE}
+
+
+class NoRow(Exception):
+    """An event fed in a phase that has no row for it: refused, nothing changed."""
+
+    def __init__(self, phase: Phase, event: Event) -> None:
+        super().__init__(f"the sequencer's control has no row for {event.value!r} while "
+                         f"{phase.value}")
+        self.phase, self.event = phase, event
 
 
 class StepNeeds(Protocol):
@@ -154,8 +192,20 @@ class Control(Generic[S]):
         """A run() is under way (it has not returned)."""
         return self.phase not in FINAL
 
+    @property
+    def pausing(self) -> bool:
+        """A client's pause asked, the step in hand still to end: the one place it is kept."""
+        return self.phase is Phase.PAUSING
+
+    def allows(self, event: Event) -> bool:
+        """Whether the phase has a row for `event`."""
+        return event in TABLE[self.phase]
+
     def feed(self, event: Event) -> Phase:
-        """The phase after `event` (the table's row), the ledger kept."""
+        """The phase after `event` (the table's row), the ledger kept; `NoRow` (nothing
+        changed) when the phase has no row for it."""
+        if not self.allows(event):
+            raise NoRow(self.phase, event)
         if event is Event.UNSAFE:
             self.unsafe = True
         elif event is Event.SAFE:
@@ -166,7 +216,7 @@ class Control(Generic[S]):
             if event is Event.STEP_DONE and self.in_hand is not None:
                 self.done.add(self.in_hand.id)
             self.in_hand = None
-        self.phase = TABLE[self.phase].get(event, self.phase)
+        self.phase = TABLE[self.phase][event]
         if self.phase in FINAL:
             self.in_hand = None  # a run that returned holds nothing
         return self.phase

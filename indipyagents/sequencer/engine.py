@@ -130,7 +130,8 @@ class Sequencer:
         self.hands = Hands(plan, rig, journal, focus=focus, clock=clock, sleep=sleep,
                            rng=rng or random.Random(), move_bound=move_bound,
                            camera_margin=camera_margin, solver=solver,
-                           listeners=lambda: (*self.triggers, self))
+                           listeners=lambda: (*self.triggers, self),
+                           pausing=lambda: self.control.pausing)
         self.triggers = triggers(self.hands)
         self.work = StepWork(self.hands, store, self.triggers,
                              unsafe=lambda: self.control.unsafe, report=self._report)
@@ -140,7 +141,7 @@ class Sequencer:
         self._cause = ""
         self._told = False  # a client said safe or unsafe (else the journal's hold stands)
         self._ending = ""   # the abort's reason, which the run ends with
-        self.lost, self._after = "", 0.0  # what the run waits for, how long (`toolwait.Wait`)
+        self.lost, self._after = "", 0.0  # what the run waits for, how long (`toolwait.ToolWait`)
         self.step_index = 0  # these three as `progressof.Running` reads them
         self.current: FrameStep | None = None
         self._task: asyncio.Task[Done | None] | None = None
@@ -179,9 +180,9 @@ class Sequencer:
     def pause(self) -> None:
         """Stop after the step in hand (a frame is finished and saved first). Journalled at
         once: a restart before that frame ends must not resume a night its user paused."""
-        if self.control.phase in (Phase.RUNNING, Phase.HELD, Phase.WAITING):
+        if self.control.allows(Event.PAUSE):  # the table says when (a second one: no row)
             self.control.feed(Event.PAUSE)
-            self.hands.pause_asked.set()
+            self.hands.ring()
             self._stir.set()
             self.journal.paused(CLIENT_PAUSE)
 
@@ -189,14 +190,13 @@ class Sequencer:
         """Stop at once: the camera aborted, the frame in hand lost; then park and warm as the
         plan's End says. A run that is paused is aborted too (the journal says so, at once:
         a restart before the run has stopped must not resume it)."""
-        phase = self.control.phase
-        if phase not in (Phase.IDLE, Phase.PAUSED, Phase.FAILED, Phase.RUNNING,
-                         Phase.PAUSING, Phase.HELD, Phase.WAITING):
+        if not self.control.allows(Event.ABORT):  # aborting, aborted or done already
             return
+        returned = not self.control.active  # no run() to carry the abort out
         self.journal.aborted(reason)
         self._ending = reason
         self.control.feed(Event.ABORT)
-        if phase in (Phase.IDLE, Phase.PAUSED, Phase.FAILED):
+        if returned:
             await self._wind_up()
             return
         self._stir.set()
@@ -237,7 +237,6 @@ class Sequencer:
         control = self.control
         if control.active:
             raise RuntimeError("the sequence is already running")
-        self.hands.pause_asked.clear()
         self.reason = ""
         state = self.journal.state()
         if state.finished:
@@ -277,6 +276,8 @@ class Sequencer:
             await self._report()
             return
         chosen = control.choose() if self.order is None else await self.order.next()
+        if control.phase is not Phase.RUNNING:
+            return  # a pause or an abort while the schedule was made: carried out next
         if chosen is None:
             control.feed(Event.ALL_DONE)
             self.journal.finished()
@@ -299,7 +300,7 @@ class Sequencer:
         async def once() -> Done | None:
             nonlocal tries
             tries += 1
-            if tries > 1 and self.hands.pause_asked.is_set():
+            if tries > 1 and self.control.pausing:
                 return None  # a pause cut the retry's wait
             if step is None:
                 return await self.work.prepare()

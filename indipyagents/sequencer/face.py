@@ -54,7 +54,7 @@ from ..rig.protocols import RigError
 from ..runner import Busy
 from ..runner import Claim
 from ..runner import Runner
-from .contracts import FocusResult
+from .contracts import FocusOutcome
 from .contracts import Observer
 from .contracts import RunState
 from .engine import Sequencer
@@ -83,7 +83,7 @@ class SequenceFactory(Protocol):
 
 
 #: Autofocus alone (AGENT_START_PROCESS.FOCUSING), with the face told its progress.
-Focusing = Callable[[Observer], Awaitable[FocusResult]]
+Focusing = Callable[[Observer], Awaitable[FocusOutcome]]
 
 
 class SequencerFace:

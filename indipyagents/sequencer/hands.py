@@ -108,7 +108,8 @@ class Hands:
                  clock: Callable[[], datetime], sleep: Callable[[float], Awaitable[object]],
                  rng: random.Random, move_bound: float, camera_margin: float,
                  solver: Solver | None = None,
-                 listeners: Callable[[], Sequence[Listener]] = tuple) -> None:
+                 listeners: Callable[[], Sequence[Listener]] = tuple,
+                 pausing: Callable[[], bool] = lambda: False) -> None:
         self.plan = plan
         self.rig = rig
         self.journal = journal
@@ -119,8 +120,10 @@ class Hands:
         self.move_bound = move_bound
         self.camera_margin = camera_margin
         self.solver = solver or Solver()
-        #: Set by a client's pause: a pausable nap ends at once.
-        self.pause_asked = asyncio.Event()
+        #: Whether a client's pause is asked: the control's phase, the one place it is kept.
+        self.pausing = pausing
+        #: Rung when a pause is asked, so a pausable nap looks at `pausing` at once.
+        self._bell = asyncio.Event()
         self.listeners = listeners
         #: Each reads a frame (FITS) before it is saved; a trigger registers its own.
         self.frame_readers: list[FrameReader] = []
@@ -159,6 +162,10 @@ class Hands:
                 return False
         return True
 
+    def ring(self) -> None:
+        """A pause was asked (`pausing` says so now): the pausable naps look."""
+        self._bell.set()
+
     async def nap(self, seconds: float, *, pausable: bool) -> bool:
         """Sleep `seconds`; False when a pause cut it short (only if `pausable`)."""
         if seconds <= 0:
@@ -166,22 +173,23 @@ class Hands:
         if not pausable:
             await self.sleep(seconds)
             return True
-        if self.pause_asked.is_set():
-            return False
         sleeper = asyncio.ensure_future(self.sleep(seconds))
-        waker = asyncio.ensure_future(self.pause_asked.wait())
         try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+            while not self.pausing():
+                if sleeper.done():
+                    await sleeper
+                    return True
+                self._bell.clear()  # a ring of an earlier run's pause is stale
+                waker = asyncio.ensure_future(self._bell.wait())
+                try:
+                    await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    waker.cancel()
         except BaseException:
             sleeper.cancel()
             raise
-        finally:
-            waker.cancel()
-        if self.pause_asked.is_set():
-            sleeper.cancel()
-            return False
-        await sleeper
-        return True
+        sleeper.cancel()
+        return False
 
     async def site(self) -> Site | None:
         """Where the telescope stands: the mount's GEOGRAPHIC_COORD as it says it now, else

@@ -4,13 +4,13 @@ schedule instead of the plan's order (schedule/order.py decides, pure; this is i
 Tonight's blocks are made (`replan` from now with what the journal says is left) at the run's
 start, so at a restart after a crash; after a hold (unsafe weather; a lost device pauses the
 run, and its START is a restart); and when the block in hand cannot take its next frame. At a
-block's start the mount slews to its target; between blocks the run waits (`WaitStep`, a
+block's start the mount slews to its target; between blocks the run waits (`BlockWaitStep`, a
 step a pause or an abort cuts short, and unsafe cuts as any step needing the sky). While
 unsafe the control's own choice stands (darks and bias, or the hold).
 
 Once tonight's blocks are spent with frames left, `nights.after_tonight` decides: the mount
 parks (and the dome closes) as the plan's end says and the run sleeps until the slew before
-the next night's first block (`WaitStep` with `night_over`; a pause or an abort cuts it as
+the next night's first block (`BlockWaitStep` with `night_over`; a pause or an abort cuts it as
 any wait), or the targets no night left can take are named and the plan's end follows.
 The nights are counted from the one the run began on (the journal's note "schedule", so a
 restart counts the same).
@@ -30,7 +30,7 @@ from ..plan.steps import SlewStep
 from ..plan.steps import Step
 from ..schedule.frames import remaining_after
 from ..schedule.greedy import Block
-from ..schedule.greedy import Night
+from ..schedule.greedy import ScheduledNight
 from ..schedule.greedy import Unschedulable
 from ..schedule.greedy import night_of
 from ..schedule.nights import GiveUp
@@ -60,7 +60,7 @@ RETRY_WAIT = 60.0
 
 
 @dataclass(frozen=True)
-class WaitStep:
+class BlockWaitStep:
     """Wait until `until`: the next block's start; or, `night_over` (tonight spent, frames
     left), the slew before the next night's first block, parked first (and the dome closed)
     as the plan's end says. Needs the sky (unsafe cuts it)."""
@@ -78,7 +78,7 @@ class WaitStep:
         return Done() if await work.hands.nap_until(self.until) else None
 
 
-AnyStep = Step | WaitStep
+AnyStep = Step | BlockWaitStep
 
 
 class ScheduledOrder:
@@ -92,7 +92,7 @@ class ScheduledOrder:
         self.control = control
         self.hands = hands
         self.blocks: tuple[Block, ...] | None = None
-        self.night: Night | None = None
+        self.night: ScheduledNight | None = None
         self.place: Place | None = None
         self._picture: tuple[object, str] = (None, "")
         self.done: tuple[Block, ...] = ()  # tonight's blocks done: drawn, marked done
@@ -152,11 +152,11 @@ class ScheduledOrder:
                       if known.id == step.id), 0)
         return index, step
 
-    def _wait(self, until: float, now: datetime) -> WaitStep:
+    def _wait(self, until: float, now: datetime) -> BlockWaitStep:
         moment = datetime.fromtimestamp(until, now.tzinfo)
-        return WaitStep(f"wait/{moment.isoformat()}/{next(self._ids)}", moment)
+        return BlockWaitStep(f"wait/{moment.isoformat()}/{next(self._ids)}", moment)
 
-    def _tomorrow(self, place: Place, now: datetime) -> WaitStep | None:
+    def _tomorrow(self, place: Place, now: datetime) -> BlockWaitStep | None:
         """Tonight spent: the wait for the next night's first block, or None (the plan's
         end: nothing left, or what is left given up, and said)."""
         decision = after_tonight(self.plan, place, now, self._first_night(place, now),
@@ -168,7 +168,7 @@ class ScheduledOrder:
                         decision.until.isoformat(), decision.night.date.isoformat())
             self._pointed, self._slewing = None, None
             self.blocks = None  # made again once awake: that night's
-            return WaitStep(f"night/{decision.night.date.isoformat()}/{next(self._ids)}",
+            return BlockWaitStep(f"night/{decision.night.date.isoformat()}/{next(self._ids)}",
                             decision.until, night_over=True)
         if isinstance(decision, GiveUp):
             self.given_up = decision

@@ -24,7 +24,7 @@ from ..rig.protocols import DeviceLeft
 from ..rig.protocols import DeviceLost
 from ..rig.protocols import ToolLost
 
-__all__ = ["POLICY", "Failure", "Follow", "Wait", "given_up", "kind_of", "retried", "wait_for",
+__all__ = ["POLICY", "Failure", "Follow", "ToolWait", "given_up", "kind_of", "retried", "wait_for",
            "waiting_said"]
 
 
@@ -66,25 +66,25 @@ def given_up(failure: RetriesExhausted | DeviceLost) -> tuple[BaseException | No
 
 
 @dataclass(frozen=True)
-class Wait:
+class ToolWait:
     """What the run waits for: `device` back (`after` 0), or `after` seconds of its clock."""
 
     device: str
     after: float = 0.0
 
 
-def wait_for(lost: BaseException | None, presence: bool) -> Wait | None:
+def wait_for(lost: BaseException | None, presence: bool) -> ToolWait | None:
     """The wait for `lost`, the error a step's retries ended on (None: the run pauses);
     `presence`: whether the rig can tell a device is back."""
     if isinstance(lost, ToolLost):
-        return Wait(lost.device, lost.retry_after) if lost.retry_after > 0 else None
+        return ToolWait(lost.device, lost.retry_after) if lost.retry_after > 0 else None
     if isinstance(lost, DeviceLost) and presence:
-        return Wait(lost.device)
+        return ToolWait(lost.device)
     return None
 
 
 def waiting_said(why: str, device: str, after: float, now: datetime) -> str:
-    """SEQUENCE_STATE's message while the run waits for `device` (`after`: `Wait.after`),
+    """SEQUENCE_STATE's message while the run waits for `device` (`after`: `ToolWait.after`),
     `why` the failure; a timed wait says its next try first (the message is cut at 250
     characters), to the second under a minute."""
     if after <= 0:

@@ -13,7 +13,6 @@ import contextlib
 import ipaddress
 import logging
 import os
-import shutil
 import socket
 import tempfile
 from collections.abc import Generator
@@ -89,7 +88,12 @@ class AlpacaFace:
         assert self._socket is not None
         # Camera images arrive as files here: only the BLOBs a served camera asks for
         # (the default is never), each removed when the next one is read, all at the end.
-        blobs = tempfile.mkdtemp(prefix="indipyalpaca-")
+        # (a folder of its own, removed on every way out: a failed start left them behind)
+        with tempfile.TemporaryDirectory(prefix="indipyalpaca-") as blobs:
+            await self._serve(blobs)
+
+    async def _serve(self, blobs: str) -> None:
+        assert self._socket is not None
         client = indipyclient.connect(self.indi_host, self.indi_port, blobs,
                                       connect_timeout=None)
         client.connection.default_blob_mode = BLOBEnable.NEVER
@@ -118,7 +122,6 @@ class AlpacaFace:
                 transport.close()
             self._socket.close()
             await client.close()
-            shutil.rmtree(blobs, ignore_errors=True)
 
 
 def _loopback(host: str) -> bool:

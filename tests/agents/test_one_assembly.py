@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from waiting import until
 
 import indipyagents
 from indipyagents import assembly
@@ -147,8 +148,8 @@ async def test_the_base_runs_the_work_then_lets_go_and_closes_the_link() -> None
     driver.server_listening("127.0.0.1", 7625)  # the hosting server tells the link
     assert (link.host, link.port, link.known) == ("127.0.0.1", 7625, True)
     held = asyncio.create_task(driver.hardware())
-    await asyncio.sleep(0.05)
-    assert said == ["work"] and not held.done()
+    await until(lambda: said == ["work"], timeout=5, what="the work begun")
+    assert not held.done()  # held until the driver stops
     held.cancel()
     with pytest.raises(asyncio.CancelledError):
         await held

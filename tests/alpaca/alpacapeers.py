@@ -3,12 +3,15 @@
 It lives in its own virtual environment beside ``.venv`` (``.venv-alpaca-sim``, made by
 ``scripts/run-tests``: its FastAPI pins clash with the web client's Starlette) and runs as a
 child process on a free port from a temporary folder. ``ALPACA_SIMULATORS`` names another
-executable. A missing simulator FAILS the test, never skips it: a skipped peer would hide
+executable. Each worker forks its simulators from one process of that interpreter that
+imported their libraries once (tests/alpaca/alpacazygote.py: ~1 s of the ~1.4 s of CPU a
+start costs); each is still a fresh alpaca-simulators, in a session of its own. A missing simulator FAILS the test, never skips it: a skipped peer would hide
 exactly what these tests exist for.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import http.server
 import json
@@ -48,6 +51,97 @@ def simulators_executable() -> str:
     return program
 
 
+def simulators_python(executable: Path) -> list[str]:
+    """The interpreter of the alpaca-simulators entry point `executable`: its own (#!), else
+    the python beside it."""
+    first = executable.read_bytes()[:300].split(b"\n")[0]
+    return shlex.split(first[2:].decode()) if first.startswith(b"#!") else \
+        [str(executable.with_name("python"))]
+
+
+class Forked:
+    """A simulator forked by the worker's zygote (tests/alpaca/alpacazygote.py): the part of
+    ``subprocess.Popen`` the tests use. Its exit status is the file the zygote writes once it
+    has reaped it (``returncode``: the negative signal number when killed)."""
+
+    def __init__(self, pid: int, exit_path: Path) -> None:
+        self.pid = pid
+        self.exit_path = exit_path
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                self.returncode = int(self.exit_path.read_text())
+            except FileNotFoundError:
+                pass
+        return self.returncode
+
+    def wait(self, timeout: float) -> int:
+        wait_for(lambda: self.poll() is not None, timeout=timeout, interval=0.05,
+                 what=f"alpaca-simulators {self.pid} reaped")
+        assert self.returncode is not None
+        return self.returncode
+
+
+class _Zygote:
+    """The worker's one zygote process, started at the first simulator, killed at exit."""
+
+    def __init__(self) -> None:
+        python = simulators_python(Path(simulators_executable()))
+        self.process = subprocess.Popen(
+            [*python, "-I", str(Path(__file__).with_name("alpacazygote.py"))],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, start_new_session=True)
+        self.lock = threading.Lock()
+        assert self.process.stdout is not None
+        ready = self.process.stdout.readline().strip()
+        if ready != "ready":
+            self.close()
+            raise AssertionError(f"the alpaca-simulators zygote did not start: {ready!r}")
+        atexit.register(self.close)
+
+    def fork(self, args: list[str], cwd: Path, env: dict[str, str], log: Path) -> Forked:
+        exit_path = log.with_name(f"{log.name}.exit")
+        exit_path.unlink(missing_ok=True)
+        request = {"args": args, "cwd": str(cwd), "env": env, "log": str(log),
+                   "exit": str(exit_path)}
+        assert self.process.stdin is not None and self.process.stdout is not None
+        with self.lock:
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            answer = self.process.stdout.readline()
+        if not answer.strip().isdigit():
+            raise AssertionError(f"the alpaca-simulators zygote answered {answer!r}")
+        return Forked(int(answer), exit_path)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+
+_zygote: _Zygote | None = None
+
+
+def forked(args: list[str], cwd: Path, env: dict[str, str], log: Path
+           ) -> Forked | subprocess.Popen[bytes]:
+    """``alpaca-simulators ARGS`` forked by the worker's zygote (started at the first call,
+    again if it died), in `cwd` with `env`, stdout and stderr appended to `log`. An
+    ``ALPACA_SIMULATORS`` that is no Python entry point (a wrapper script) has no interpreter
+    to fork from: it is run as it is."""
+    global _zygote
+    program = simulators_executable()
+    first = Path(program).read_bytes()[:300].split(b"\n")[0]
+    if not (first.startswith(b"#!") and b"python" in first):
+        with log.open("ab") as out:
+            return subprocess.Popen([program, *args], cwd=cwd, stdin=subprocess.DEVNULL,
+                                    stdout=out, stderr=out, env=env, start_new_session=True)
+    if _zygote is None or _zygote.process.poll() is not None:
+        _zygote = _Zygote()
+    return _zygote.fork(args, cwd, env, log)
+
+
 class AlpacaSimulators:
     """One alpaca-simulators process on `port`, its log in `workdir`; `start` waits until
     its focuser answers, `stop` ends and reaps it (a restart keeps the port)."""
@@ -57,7 +151,7 @@ class AlpacaSimulators:
         self.workdir = workdir
         self.port = port or free_port()
         self.config = config
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: Forked | subprocess.Popen[bytes] | None = None
         self.log_path = workdir / "alpaca-simulators.log"
 
     @property
@@ -87,12 +181,10 @@ class AlpacaSimulators:
 
     def start(self, timeout: float = 30.0) -> AlpacaSimulators:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [simulators_executable(), "--host", HOST, "--port", str(self.port),
-                 *(["--config", str(self.config)] if self.config else [])],
-                cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                env={**os.environ, "HOME": str(self.workdir)}, start_new_session=True)
+        args = ["--host", HOST, "--port", str(self.port),
+                *(["--config", str(self.config)] if self.config else [])]
+        self.process = forked(args, self.workdir, {**os.environ, "HOME": str(self.workdir)},
+                              self.log_path)
         process = self.process
 
         def up() -> bool:
@@ -226,11 +318,7 @@ def simulators_config(folder: Path, camera: dict[str, object]) -> Path:
     package through its interpreter) with the camera's settings `camera` changed, written to
     `folder`. ``--config`` takes an absolute path (it is joined to the package's config
     folder), so the installed package is never written to."""
-    executable = Path(simulators_executable())
-    first = executable.read_bytes()[:300].split(b"\n")[0]
-    # Its interpreter: the entry point's own (#!), else the python beside it.
-    python = shlex.split(first[2:].decode()) if first.startswith(b"#!") else \
-        [str(executable.with_name("python"))]
+    python = simulators_python(Path(simulators_executable()))
     program = ("import pathlib, alpaca_simulators as a; print((pathlib.Path(a.__file__).parent"
                " / 'config' / 'template.yaml').read_text())")
     text = subprocess.run([*python, "-c", program], check=True, capture_output=True,

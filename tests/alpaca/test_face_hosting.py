@@ -8,17 +8,28 @@ of failing later inside the event loop.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import pytest
 from alpaca import management
 from alpaca.focuser import Focuser
+from peers import HOST
 from peers import REPO
 from peers import OurServer
 from peers import free_port
 from peers import port_accepts
+from serverkit import running
+from serverkit import server
+from waiting import until
 from waiting import wait_for
+
+from indipyalpaca.face.hosting import AlpacaFace
+from indipysimulators.focus import make_driver as make_focuser
 
 # A child without site-packages (``python -S``): the standard library and this checkout only,
 # as on a machine where the [alpaca] extra was never installed.
@@ -86,3 +97,46 @@ def test_without_v_the_command_says_where_alpaca_listens(tmp_path: Path) -> None
     with OurServer("--alpaca", str(free_port()), "--alpaca-discovery", "0", "--demo", workdir=quiet,
                    verbosity=0) as server:
         assert server.wait_for_log("no discovery (--alpaca-discovery 0)"), server.log_tail()
+
+
+async def test_the_faces_blob_folder_is_removed_on_every_way_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The face's folder for camera images is gone after it stops, after it is cancelled
+    while its INDI client cannot connect, and after a second cancel during its close (runs
+    left 566 empty ``indipyalpaca-*`` folders in /tmp: the removal was the last line of a
+    ``finally`` that a cancel or a failed start skipped)."""
+    folders = tmp_path / "tmp"
+    folders.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folders))
+    left = lambda: sorted(p.name for p in folders.glob("indipyalpaca-*"))
+
+    # Stopped: a real server, the face serving it, then stop().
+    async with running(server(make_focuser())) as indi:
+        face = AlpacaFace(HOST, indi.port, port=0, discovery_port=0, registry=False)
+        task = asyncio.create_task(face.run())
+        await until(lambda: bool(left()), timeout=10, what="the face's folder made")
+        face.stop()
+        await asyncio.wait_for(task, 20)
+    assert left() == []
+
+    # Cancelled before its client connects (nothing listens there).
+    face = AlpacaFace(HOST, free_port(), port=0, discovery_port=0, registry=False)
+    task = asyncio.create_task(face.run())
+    await until(lambda: bool(left()), timeout=10, what="the face's folder made")
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert left() == []
+
+    # Cancelled while serving, and again while it closes.
+    async with running(server(make_focuser())) as indi:
+        face = AlpacaFace(HOST, indi.port, port=0, discovery_port=0, registry=False)
+        task = asyncio.create_task(face.run())
+        await until(lambda: bool(left()), timeout=10, what="the face's folder made")
+        await until(lambda: port_accepts(face.port), timeout=10, what="the face serving")
+        task.cancel()
+        await asyncio.sleep(0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert left() == []

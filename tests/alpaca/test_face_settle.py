@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
 
@@ -93,6 +94,7 @@ class SlowDriver(IPyDriver):
                          slow_device(STALLED), slow_device(WEATHER, Interface.WEATHER))
         self.defining: dict[str, asyncio.Task[None]] = {}
         self.restless_sent: list[float] = []  # when RESTLESS's definitions went (monotonic)
+        self.connected_at: dict[str, float] = {}  # when each CONNECTION Ok went (monotonic)
 
     async def rxevent(self, event: Any) -> None:
         if (not isinstance(event, newSwitchVector) or event.vectorname != "CONNECTION"
@@ -109,6 +111,7 @@ class SlowDriver(IPyDriver):
                 await connection.send_setVector(REASON, state="Alert")
                 return
             connection["CONNECT"] = "On"
+            self.connected_at[device.devicename] = time.monotonic()
             await connection.send_setVector(state="Ok")
             define = {RESTLESS: self.define_forever,
                       STALLED: self.define_after_a_stall}.get(device.devicename,
@@ -164,15 +167,35 @@ def address(tmp_path_factory: pytest.TempPathFactory, slow_driver: SlowDriver) -
         yield f"127.0.0.1:{server.alpaca_port}"
 
 
-def settled_in_bound(took: float, start: float, sent: list[float]) -> bool:
-    """The wait ended SETTLE_LIMIT after the connect, or earlier only because the restless
-    driver itself fell quiet for QUIET_PERIOD (a loaded host can stall its 0.1 s timer)."""
-    if SETTLE_LIMIT <= took < SETTLE_LIMIT + 1.5:
+def settled_in_bound(start: float, after: float, before: float, sent: list[float]) -> bool:
+    """The wait ended SETTLE_LIMIT after CONNECTION Ok went (`start`, the driver's own
+    stamp), or earlier only because the restless driver itself fell quiet for QUIET_PERIOD (a
+    loaded host can stall its 0.1 s timer). The test knows the end only as a span: it came
+    after `after` (when the last look that still saw the wait began) and before `before`
+    (when the first look that saw it over was answered); the HTTP round trips of those looks
+    are no part of what the face promises, and under load they took seconds (5.26 s measured
+    once, when the bound was counted from before the request to the answer)."""
+    if before - start >= SETTLE_LIMIT and after - start < SETTLE_LIMIT + 1.5:
         return True
-    times = [start] + [t for t in sent if start <= t <= start + took]
+    times = [start] + [t for t in sent if start <= t <= before]
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-    return took < SETTLE_LIMIT and (start + took - times[-1] >= QUIET_PERIOD * 0.9
-                                    or any(gap >= QUIET_PERIOD * 0.9 for gap in gaps))
+    return after - start < SETTLE_LIMIT and (before - times[-1] >= QUIET_PERIOD * 0.9
+                                             or any(gap >= QUIET_PERIOD * 0.9 for gap in gaps))
+
+
+def ended_between(connecting: Callable[[], bool], last_true: float,
+                  timeout: float = 20) -> tuple[float, float]:
+    """Polls `connecting` until it is False: (when the last poll that saw True was sent,
+    when the first that saw False was answered), the span the wait's end lies in;
+    `last_true`: when a look that saw it True was sent."""
+    deadline = last_true + timeout
+    while True:
+        sent = time.monotonic()
+        if not connecting():
+            return last_true, time.monotonic()
+        last_true = sent
+        assert sent < deadline, "Connecting stayed True"
+        time.sleep(0.02)
 
 
 def disconnected(device: Focuser) -> None:
@@ -193,17 +216,22 @@ def test_connected_true_returns_once_the_late_properties_are_defined(address: st
         disconnected(late)
 
 
-def test_a_stalled_host_is_not_taken_for_a_quiet_device(address: str) -> None:
+def test_a_stalled_host_is_not_taken_for_a_quiet_device(address: str,
+                                                        slow_driver: SlowDriver) -> None:
     """The server process stalls for twice the quiet period between two of the device's
     definitions: the face's wait wakes late and has heard nothing, but that silence was not
     heard; the quiet period starts again, so the definition that comes STEP after the stall
-    is seen and the read right after PUT Connected answers (before: NotImplemented)."""
+    is seen and the read right after PUT Connected answers (before: NotImplemented). The
+    wait still ends within SETTLE_LIMIT of CONNECTION Ok (the driver's stamp) and the stall,
+    counted to PUT's answer: not from before the PUT nor after the reads, whose HTTP round
+    trips are no part of it."""
     stalled = Focuser(address, number_of(address, STALLED, "Focuser"))
     try:
-        start = time.monotonic()
         stalled.Connected = True
+        answered = time.monotonic()
         assert stalled.Temperature == 21.5 and stalled.Position == 1234
-        assert time.monotonic() - start < SETTLE_LIMIT + 2 * QUIET_PERIOD + 1.5
+        took = answered - slow_driver.connected_at[STALLED]
+        assert took < SETTLE_LIMIT + 2 * QUIET_PERIOD + 1.5, took
     finally:
         disconnected(stalled)
 
@@ -229,18 +257,26 @@ def test_a_device_that_never_stops_defining_settles_within_the_bound(
     after the same bound."""
     restless = Focuser(address, number_of(address, RESTLESS, "Focuser"))
     try:
-        start = time.monotonic()
+        asked = time.monotonic()
         restless.Connected = True
-        took = time.monotonic() - start
-        assert settled_in_bound(took, start, slow_driver.restless_sent), took
+        answered = time.monotonic()
+        start = slow_driver.connected_at[RESTLESS]
+        assert asked < start < answered
+        # Counted from CONNECTION Ok, not from before the PUT: the PUT's way in (HTTP, the
+        # face, our server, the driver) is no part of the bound; its answer's way out is.
+        assert settled_in_bound(start, answered, answered, slow_driver.restless_sent), \
+            answered - start
         assert restless.Connecting is False
         disconnected(restless)
-        start = time.monotonic()
+        asked = time.monotonic()
         restless.Connect()
+        looked = time.monotonic()
         assert restless.Connecting is True
-        wait_for(lambda: not restless.Connecting, 20, "Connecting False")
-        took = time.monotonic() - start
-        assert settled_in_bound(took, start, slow_driver.restless_sent), took
+        span = ended_between(lambda: bool(restless.Connecting), looked)
+        start = slow_driver.connected_at[RESTLESS]
+        assert asked < start < span[1]
+        assert settled_in_bound(start, *span, slow_driver.restless_sent), \
+            [round(t - start, 2) for t in span]
     finally:
         disconnected(restless)
 

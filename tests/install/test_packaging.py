@@ -25,6 +25,7 @@ from pathlib import Path
 import ownnetwork
 import pytest
 from peers import free_port
+from runonce import once_a_run
 
 REPO = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
@@ -42,17 +43,33 @@ def _run(*args: str | Path, cwd: Path | None = None, timeout: float = 300,
                               text=True, timeout=timeout, check=False)
 
 
-@pytest.fixture(scope="module")
-def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """`python -m build` run on a copy of the clone (builds write into the source tree, and
-    pytest-xdist workers may build at once): the sdist, and the wheel built from it."""
-    out = tmp_path_factory.mktemp("dist")
-    source = tmp_path_factory.mktemp("source") / "repo"
+def _fresh_venv(venv: Path, *requirements: str | Path) -> None:
+    """A fresh venv at `venv` with nothing but `requirements` (and what they require),
+    installed by the suite's own pip (``pip --python``): the venv gets no pip of its own, which
+    is what ``python -m venv`` spends most of its 7 s of CPU on (ensurepip)."""
+    made = _run(sys.executable, "-m", "venv", "--without-pip", venv)
+    assert made.returncode == 0, made.stderr
+    pip = _run(sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install",
+               "--disable-pip-version-check", *requirements, timeout=600, fetches=True)
+    assert pip.returncode == 0, pip.stdout[-3000:] + pip.stderr[-3000:]
+
+
+def _build(out: Path) -> None:
+    """`python -m build` run on a copy of the clone (builds write into the source tree): the
+    sdist, and the wheel built from it, into `out`."""
+    source = out / "source"
     shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
         ".git", ".venv*", "__pycache__", "*.egg-info", "build", "dist", "_build", ".hypothesis",
         ".pytest_cache", ".mypy_cache", ".ruff_cache", "node_modules"))
     built = _run(sys.executable, "-m", "build", "--outdir", out, source, timeout=600, fetches=True)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    shutil.rmtree(source)
+
+
+@pytest.fixture(scope="module")
+def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The sdist, and the wheel built from it, built once a run (`_build`, runonce.py)."""
+    out = once_a_run(tmp_path_factory, "dist", _build)
     wheels = list(out.glob("*.whl"))
     sdists = list(out.glob("*.tar.gz"))
     assert len(wheels) == 1 and len(sdists) == 1, list(out.iterdir())
@@ -108,12 +125,9 @@ def installed(request: pytest.FixtureRequest, dists: dict[str, Path],
               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh venv with only the toolkit, installed from the wheel or from the sdist: its
     bin folder."""
-    venv = tmp_path_factory.mktemp(f"venv-{request.param}")
-    made = _run(sys.executable, "-m", "venv", venv)
-    assert made.returncode == 0, made.stderr
-    pip = _run(venv / "bin" / "python", "-m", "pip", "install", "--disable-pip-version-check",
-               dists[request.param], timeout=600, fetches=True)
-    assert pip.returncode == 0, pip.stdout[-3000:] + pip.stderr[-3000:]
+    dist = dists[request.param]
+    venv = once_a_run(tmp_path_factory, f"venv-{request.param}",
+                      lambda folder: _fresh_venv(folder, dist))
     yield venv / "bin"
 
 
@@ -169,10 +183,7 @@ def test_the_raspberry_pi_recipe_runs_from_the_wheel(dists: dict[str, Path], tmp
     fresh venv, examples/rpi_led.py copied beside it alone, run with mock pins; the installed
     indipy-setprop lights the LED and indipy-getprop reads its state."""
     venv = tmp_path / "venv"
-    assert _run(sys.executable, "-m", "venv", venv).returncode == 0
-    pip = _run(venv / "bin" / "python", "-m", "pip", "install", "--disable-pip-version-check",
-               f"{dists['wheel']}[rpi]", timeout=600, fetches=True)
-    assert pip.returncode == 0, pip.stdout[-3000:] + pip.stderr[-3000:]
+    _fresh_venv(venv, f"{dists['wheel']}[rpi]")
     driver = tmp_path / "rpi_led.py"
     driver.write_bytes((REPO / "examples" / "rpi_led.py").read_bytes())
     port = free_port()

@@ -1,8 +1,8 @@
 """indilib's own client library, ``INDI::BaseClient`` (libindiclient 1.9.9: what KStars/Ekos and
 PHD2 are built on), against our server and against indilib's ``indiserver`` serving our driver.
 
-The client is tests/interop/baseclient/indi_baseclient_probe.cpp, compiled once per session
-(peers.build_baseclient_probe); it prints every BaseClient callback as a JSON line and takes
+The client is tests/interop/baseclient/indi_baseclient_probe.cpp, compiled once a run
+(peers.baseclient_probe); it prints every BaseClient callback as a JSON line and takes
 commands on stdin (peers.BaseClientProbe). The driver is tests/interop/baseclient/rig.py, one
 device with a vector of each kind. Each rig test runs twice: ``ipyserver`` (our IPyServer with
 the rig in-process) and ``indiserver`` (indilib's C server running the rig as an executable
@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 from peers import BaseClientProbe
 from peers import IndiServer
-from peers import build_baseclient_probe
+from peers import baseclient_probe
 from peers import find_binary
 from peers import hello
 from serverkit import recv_with_fds
@@ -126,7 +126,7 @@ def write_launcher(path: Path, rxlog: Path) -> Path:
 @pytest.fixture(scope="session")
 def probe_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The BaseClient probe, compiled once per test session."""
-    return build_baseclient_probe(tmp_path_factory.mktemp("baseclient"))
+    return baseclient_probe(tmp_path_factory)
 
 
 @pytest.fixture

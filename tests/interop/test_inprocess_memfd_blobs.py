@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from peers import BaseClientProbe
 from peers import OurServer
-from peers import build_baseclient_probe
+from peers import baseclient_probe
 from peers import getprop
 from serverkit import open_memfds
 from waiting import until
@@ -130,7 +130,7 @@ async def test_with_only_a_tcp_client_the_driver_encodes_inline(
 @pytest.fixture(scope="module")
 def probe_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The BaseClient probe (libindiclient 1.9.9), compiled once for this module."""
-    return build_baseclient_probe(tmp_path_factory.mktemp("baseclient"))
+    return baseclient_probe(tmp_path_factory)
 
 
 async def test_libindiclient_on_the_unix_socket_maps_the_drivers_memfd(

@@ -36,7 +36,7 @@ import pytest
 from peers import BaseClientProbe
 from peers import IndiServer
 from peers import OurServer
-from peers import build_baseclient_probe
+from peers import baseclient_probe
 from peers import hello
 from serverkit import open_memfds
 from serverkit import recv_with_fds
@@ -206,7 +206,7 @@ def start_server(kind: str, launcher: Path, indiserver_factory: Start,
 @pytest.fixture(scope="module")
 def probe_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The BaseClient probe (libindiclient 1.9.9), compiled once for this module."""
-    return build_baseclient_probe(tmp_path_factory.mktemp("baseclient"))
+    return baseclient_probe(tmp_path_factory)
 
 
 @pytest.fixture

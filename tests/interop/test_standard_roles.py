@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from peers import BaseClientProbe
 from peers import IndiServer
-from peers import build_baseclient_probe
+from peers import baseclient_probe
 from peers import getprop
 from peers import setprop
 from serverkit import running
@@ -78,7 +78,7 @@ async def served(request: pytest.FixtureRequest, tmp_home: Path,
 
 @pytest.fixture(scope="session")
 def probe_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_baseclient_probe(tmp_path_factory.mktemp("baseclient-roles"))
+    return baseclient_probe(tmp_path_factory)
 
 
 @pytest.fixture

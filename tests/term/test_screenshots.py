@@ -48,9 +48,11 @@ def svg_text(svg: str) -> str:
 
 
 def stamped(svg: str, clock: Iterable[str]) -> str:
-    """The picture with each time of day in `clock` shown as STAMP."""
+    """The picture with each time of day in `clock` shown as STAMP, where it stands as a time
+    of day: not a sexagesimal value's tail (the Kit's Dec, -10:30:18, was drawn as -12:00:00
+    by a run at 10:30 UTC, and its picture failed)."""
     for moment in clock:
-        svg = svg.replace(moment, STAMP)
+        svg = re.sub(r"(?<![\d:+-])" + re.escape(moment) + r"(?![\d:])", STAMP, svg)
     return svg
 
 
@@ -127,6 +129,10 @@ def test_the_comparison_masks_only_what_changes_between_runs() -> None:
     elsewhere = elsewhere.replace(f"terminal-{ids.pop()}", "terminal-987654321")
     assert difference(stored, elsewhere, {"23:59:00", "23:59:01"}) == ""
     assert difference(stored, elsewhere, {"23:59:00"})  # a time the run did not draw
+    # A value that reads like a time the run drew is no timestamp: the Kit's Dec stays.
+    device = (STATIC / "indipyterm-device.svg").read_text()
+    assert ">-10:30:18<" in device
+    assert difference(device, device, {"10:30:18", "10:30:19"}) == ""
     renamed = stored.replace(">Weather<", ">Weathe!<", 1)
     assert renamed != stored and "Weathe!" in difference(stored, renamed)
     recoloured = re.sub(r"(\{ fill: )#[0-9a-f]{6}", r"\1#123456", stored, count=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,13 +33,24 @@ def indi(tmp_home: Path) -> Iterator[ServerThread]:
     server.stop()
 
 
-@pytest.fixture
-def dbfolder(tmp_path: Path) -> Path:
-    folder = tmp_path / "db"
+@pytest.fixture(scope="session")
+def _users_made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The users' database with `PASSWORDS` and `ROLES`, made once a worker: each password is
+    hashed with scrypt (~50 ms of CPU), three a test otherwise."""
+    folder = tmp_path_factory.mktemp("users") / "db"
     db = UserDB(folder)
     for name, password in PASSWORDS.items():
         db.set_user(name, password, ROLES[name])
     db.close()
+    return folder
+
+
+@pytest.fixture
+def dbfolder(tmp_path: Path, _users_made: Path) -> Path:
+    """A test's own users' database (`_users_made`'s files copied, modes kept): the app
+    writes its sessions and settings here."""
+    folder = tmp_path / "db"
+    shutil.copytree(_users_made, folder)
     return folder
 
 

@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from chromiumkit import close_contexts
 from chromiumkit import launched
 from peers import free_port
 from playwright.sync_api import Browser
@@ -37,16 +38,16 @@ from indipyweb.render import vector_id
 SCREENSHOTS = os.environ.get("INDIPYWEB_SCREENSHOTS")  # a folder: save the docs' pictures
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def chromium() -> Iterator[Browser]:
-    """One chromium for the module: each page has a context (cookies) of its own anyway."""
+    """The worker's one chromium (tests/chromiumkit.py): each page has a context (cookies) of
+    its own, closed after the test."""
     with launched() as b:
         yield b
 
 
 def close_pages(browser: Browser) -> None:
-    for context in browser.contexts:
-        context.close()
+    close_contexts(browser)
 
 
 @pytest.fixture

@@ -55,6 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "agents" / "guider"
 from guiderkit import AGENT
 from guiderkit import MOUNT
 from guiderkit import make_guider
+from guiderkit import seed_calibration
 from guiderkit import track_at
 
 #: The RMS as the card says it: "Guiding · RMS RA 0.312, Dec 0.250 px".
@@ -64,16 +65,20 @@ RMS = r"Guiding · RMS RA \d+\.\d{3}, Dec \d+\.\d{3} px"
 @pytest.fixture(scope="module")
 def guiding(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
     """Our server with the Guider Agent, the mount (tracking the Double Cluster) and the guide
-    camera, the agent calibrated and guiding: made once for both viewports (a calibration
-    takes its minute)."""
-    server = ServerThread(free_port(), make_guider(phd2_port=0),
+    camera, the agent guiding: made once for both viewports. The pages are the point, not
+    calibrating: the agent guides on a kept calibration (`guiderkit.seed_calibration`, PHD2's
+    auto restore; tests/agents/guider prove one made is kept), not on one made in its minute
+    (issue 90 item 6)."""
+    state = tmp_path_factory.mktemp("guider")
+    server = ServerThread(free_port(), make_guider(phd2_port=0, state=str(state)),
                           others=(telescope.make_driver(50.0), guidecamera.make_driver())).start()
 
     async def guide() -> None:
         async with indipyclient.connect("127.0.0.1", server.port) as client:
             await client.set(MOUNT, "CONNECTION", {"CONNECT": "On"}, timeout=10)
             await track_at(client)
-            await client.set(AGENT, "AGENT_START_PROCESS", {"CALIBRATION": "On"}, timeout=10)
+            seed_calibration(client, state)
+            await client.set(AGENT, "AGENT_START_PROCESS", {"GUIDING": "On"}, timeout=10)
 
     server.call(guide, timeout=60)
     yield server

@@ -86,11 +86,14 @@ async def log_in(client: httpx.AsyncClient) -> int:
 
 def ten_log_ins(url: str) -> tuple[float, float, list[int]]:
     """Ten users log in at once (each a client of its own); (start, end) in epoch ms and the
-    answers. Run on a thread of its own, beside the test's browser."""
+    answers. Run on a thread of its own, beside the test's browser. Their hashes queue for
+    the app's one hashing thread at nice HASH_NICE, which a loaded machine starves by design
+    (a log-in waits rather than take CPU from the pages): how long they take is not what is
+    measured, so no bound of their own but the test's timeout (they once outlived 60 s)."""
     import time
 
     async def all_ten() -> list[int]:
-        clients = [httpx.AsyncClient(base_url=url, timeout=60) for _ in range(LOGINS)]
+        clients = [httpx.AsyncClient(base_url=url, timeout=None) for _ in range(LOGINS)]
         try:
             return list(await asyncio.gather(*(log_in(client) for client in clients)))
         finally:
@@ -106,8 +109,8 @@ def ten_log_ins(url: str) -> tuple[float, float, list[int]]:
 
     thread = threading.Thread(target=run, name="ten log-ins")
     thread.start()
-    thread.join(120)
-    assert result, "the ten log-ins did not finish"
+    thread.join()
+    assert result, "the ten log-ins failed"
     return result[0]
 
 
@@ -141,9 +144,10 @@ def test_ten_log_ins_at_once_do_not_stall_an_open_pages_updates(
     """While ten users log in at once, the device page open in chromium keeps showing the
     driver's new values: its longest gap between two grows by at most MORE_MS over the quiet
     stretch's, and all ten log in (a hash on the event loop stalls it by their sum)."""
-    with httpx.Client(base_url=site.url) as client:
-        client.post("/api/login", json={"username": "view", "password": PASSWORDS["view"]})
-        cookie = client.cookies["indipyweb_session"]
+    # The page's session straight from the database: a log-in through the app hashes at nice
+    # HASH_NICE, which a loaded machine starves (12 s for one with two busy processes on the
+    # core), past httpx's 5 s; what is measured is the ten log-ins below, not this one.
+    cookie = site.app.state.web.db.new_session("view")
     seen: list[tuple[float, float]] = []
     with launched() as browser:
         context = browser.new_context()

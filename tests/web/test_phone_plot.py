@@ -37,6 +37,7 @@ from test_browser import chromium  # noqa: F401
 from test_browser import close_pages
 from test_browser import open_device
 from webpeers import ServerThread
+from webpeers import wait_for
 
 from indipyagents.plan.model import Batch
 from indipyagents.plan.toml import plan_to_toml
@@ -102,9 +103,12 @@ def says_where_the_image_is(page: Page, device: str, vector: str) -> str:
     link = page.locator(f"#live-{vector_id(device, vector)} .seeimage a")
     expect(link).to_be_visible()
     said = link.inner_text()
-    image = page.locator(f"#img-{vector_id(device, vector)}").bounding_box()
+    # The figure is swapped whole (htmx's outerHTML) with each new image, a guide frame's
+    # every second or two: its box is read once one is drawn, not in the swap (None).
+    figure = page.locator(f"#img-{vector_id(device, vector)}")
+    image = wait_for(figure.bounding_box, timeout=15, what=f"{vector}'s image drawn")
     controls = page.locator("#device-body .device-tabs").bounding_box()
-    assert image and controls
+    assert controls
     if image["x"] >= controls["x"] + controls["width"] - 1:
         where = "beside"
     elif image["y"] + image["height"] <= controls["y"] + 1:

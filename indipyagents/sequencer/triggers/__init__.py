@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..hands import Hands
-from .autofocus import AutofocusTrigger
 from .centre import CentreTarget
-from .dither import DitherTrigger
-from .dome import OpenDome
+from .dithertrigger import DitherTrigger
+from .dometrigger import OpenDome
 from .flip import MeridianFlip
+from .focustrigger import AutofocusTrigger
 from .guiding import GuidingTrigger
 from .repoint import Repoint
 from .trigger import Due

@@ -1,4 +1,4 @@
-"""`CentreTarget`: a target that says ``centre = true`` (plan/centring.py) is centred by plate
+"""`CentreTarget`: a target that says ``centre = true`` (plan/centresettings.py) is centred by plate
 solving before its first light frame after its slew, after its meridian flip and after it is
 pointed at again (a restart, a hold); and, when its frames are solved (``solve_frames``),
 before the next frame once a solved frame's centre drifted past ``centre_drift``.

@@ -17,7 +17,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from indipyagents.astrometry.centring import LONGEST
-from indipyagents.astrometry.centring import Verdict
+from indipyagents.astrometry.centring import CentreVerdict
 from indipyagents.astrometry.centring import judge
 from indipyagents.astrometry.centring import offset
 from indipyagents.astrometry.centring import rung
@@ -174,9 +174,9 @@ def test_the_centrings_verdict(ra: float, dec: float, dra: float, ddec: float,
     assert abs(off.total - flat) < 0.01 * flat + 0.01
     verdict = judge(off, tolerance, tries, limit)
     if off.total <= tolerance:
-        assert verdict is Verdict.CENTRED
+        assert verdict is CentreVerdict.CENTRED
     else:
-        assert verdict is (Verdict.SPENT if tries >= limit else Verdict.AGAIN)
+        assert verdict is (CentreVerdict.SPENT if tries >= limit else CentreVerdict.AGAIN)
 
 
 @given(st.floats(0.01, 120.0), st.floats(0.0, 30.0), st.floats(0.0, 20.0))

@@ -14,11 +14,18 @@ from hypothesis import strategies as st
 from test_guider_machine import SETTLE
 from test_guider_machine import Sky
 from test_guider_machine import names
+from test_guider_machine import of
 
 from indipyagents.guider.calkeep import rebinned
 from indipyagents.guider.calretry import MAX_STARS
 from indipyagents.guider.calretry import MISSED_FRAMES
 from indipyagents.guider.calretry import next_star
+from indipyagents.guider.events import Alert
+from indipyagents.guider.events import Calibrating
+from indipyagents.guider.events import CalibrationComplete
+from indipyagents.guider.events import CalibrationFailed
+from indipyagents.guider.events import GuideEvent
+from indipyagents.guider.events import StarSelected
 from indipyagents.guider.guidemath import Calibration
 from indipyagents.guider.guidetypes import Seen
 from indipyagents.guider.machine import GuiderMachine
@@ -47,11 +54,11 @@ class EdgeSky(Sky):
         return Seen(inside, W, H, self.number, self.now, pier_side=self.pier)
 
 
-def calibrate(sky: Sky, frames: int = 80) -> tuple[GuiderMachine, list[tuple[str, dict]]]:
+def calibrate(sky: Sky, frames: int = 80) -> tuple[GuiderMachine, list[GuideEvent]]:
     machine = GuiderMachine("Python Mount", tuning=Tuning(edge=5.0))
     machine.loop()
     machine.guide(SETTLE)
-    events: list[tuple[str, dict]] = []
+    events: list[GuideEvent] = []
     for _ in range(frames):
         step = machine.frame(sky.seen())
         for direction, ms in step.pulses.items():
@@ -66,12 +73,12 @@ def test_a_star_pushed_out_of_the_frame_goes_on_with_the_next_star() -> None:
     it, measuring the mount's rate."""
     machine, events = calibrate(EdgeSky(others=((-300.0, 20.0), (-200.0, -100.0))))
     said = names(events)
-    alerts = [str(f["Msg"]) for n, f in events if n == "Alert"]
+    alerts = [e.msg for e in of(events, Alert)]
     assert any(Reason.LOST_CALIBRATING.text in a and Reason.LOST_CALIBRATING.todo in a
                for a in alerts), alerts
-    assert "CalibrationFailed" not in said and "CalibrationComplete" in said, said
-    selected = [f for n, f in events if n == "StarSelected"]
-    assert len(selected) == 2 and float(selected[1]["X"]) < W - 250  # the second star
+    assert CalibrationFailed not in said and CalibrationComplete in said, said
+    selected = of(events, StarSelected)
+    assert len(selected) == 2 and selected[1].x < W - 250  # the second star
     cal = machine.calibration
     assert cal is not None and math.isclose(math.hypot(*cal.ra), 0.004, rel_tol=0.15)
     assert machine.app_state == "Guiding"
@@ -79,7 +86,7 @@ def test_a_star_pushed_out_of_the_frame_goes_on_with_the_next_star() -> None:
 
 def test_a_star_lost_with_no_other_fails_naming_that() -> None:
     machine, events = calibrate(EdgeSky(others=()), frames=20)
-    failed = [str(f["Reason"]) for n, f in events if n == "CalibrationFailed"]
+    failed = [e.reason for e in of(events, CalibrationFailed)]
     assert len(failed) == 1 and Reason.LOST_NO_OTHER.text in failed[0], failed
     assert Reason.LOST_NO_OTHER.todo in failed[0]
     assert machine.calibration is None and machine.app_state == "Looping"
@@ -96,7 +103,7 @@ def test_a_star_missing_from_a_frame_or_two_is_looked_for_again(missing: int, at
     machine = GuiderMachine("Python Mount")
     machine.loop()
     machine.guide(SETTLE)
-    events: list[tuple[str, dict]] = []
+    events: list[GuideEvent] = []
     for frame in range(60):
         sky.visible = not at <= frame < at + missing
         step = machine.frame(sky.seen())
@@ -105,14 +112,14 @@ def test_a_star_missing_from_a_frame_or_two_is_looked_for_again(missing: int, at
         for direction, ms in step.pulses.items():
             sky.pulse(direction, ms)
         events += step.events
-        if machine.app_state == "Guiding" or "CalibrationFailed" in names(events):
+        if machine.app_state == "Guiding" or CalibrationFailed in names(events):
             break
     said = names(events)
     if missing <= MISSED_FRAMES:
-        assert "CalibrationComplete" in said and "CalibrationFailed" not in said, said
-        assert said.count("StarSelected") == 1 and "Alert" not in said, events
+        assert CalibrationComplete in said and CalibrationFailed not in said, said
+        assert said.count(StarSelected) == 1 and Alert not in said, events
     else:
-        failed = [str(f["Reason"]) for n, f in events if n == "CalibrationFailed"]
+        failed = [e.reason for e in of(events, CalibrationFailed)]
         assert len(failed) == 1 and Reason.LOST_NO_OTHER.text in failed[0], failed
 
 
@@ -162,14 +169,15 @@ def test_a_binning_change_while_guiding_scales_lock_and_calibration() -> None:
     step = machine.rebinned(1, 2)
     assert machine.lock == (lock[0] / 2, lock[1] / 2)
     assert machine.calibration.ra == (ra[0] / 2, ra[1] / 2)
-    assert "calibration scaled" in str(dict(step.events)["Alert"]["Msg"])
+    assert "calibration scaled" in of(step.events, Alert)[0].msg
     busy = GuiderMachine(tuning=Tuning(edge=5.0))
     busy.loop()
     busy.guide(SETTLE)
     busy.frame(Sky().seen())
     assert busy.state == "Calibrating"
-    assert "calibrating again" in str(dict(busy.rebinned(2, 1).events)["Alert"]["Msg"])
-    assert busy.cal is not None and busy.cal.steps == 0 and busy.cal.phase == "West"
+    assert "calibrating again" in of(busy.rebinned(2, 1).events, Alert)[0].msg
+    cal = busy.calibrator.cal
+    assert cal is not None and cal.steps == 0 and cal.phase == "West"
 
 
 def test_the_way_back_keeps_the_star_in_sight() -> None:
@@ -180,13 +188,13 @@ def test_the_way_back_keeps_the_star_in_sight() -> None:
     machine = GuiderMachine(tuning=Tuning(step_ms=200, cal_drift=30.0))
     machine.loop()
     machine.guide(SETTLE)
-    events: list[tuple[str, dict]] = []
+    events: list[GuideEvent] = []
     for _ in range(60):
         step = machine.frame(sky.seen())
         for direction, ms in step.pulses.items():
             sky.pulse(direction, ms)
         events += step.events
     said = names(events)
-    assert "CalibrationComplete" in said and "Alert" not in said, events
-    back = [f for n, f in events if n == "Calibrating" and f["dir"] in ("East", "South")]
+    assert CalibrationComplete in said and Alert not in said, events
+    back = [e for e in of(events, Calibrating) if e.direction in ("East", "South")]
     assert back

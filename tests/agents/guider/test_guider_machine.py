@@ -10,12 +10,27 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import replace
+from typing import TypeVar
 
 import pytest
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from indipyagents.guider.events import Alert
+from indipyagents.guider.events import Calibrating
+from indipyagents.guider.events import CalibrationComplete
+from indipyagents.guider.events import CalibrationDataFlipped
+from indipyagents.guider.events import CalibrationFailed
+from indipyagents.guider.events import GuideEvent
+from indipyagents.guider.events import GuideStep
+from indipyagents.guider.events import GuidingDithered
+from indipyagents.guider.events import SettleBegin
+from indipyagents.guider.events import SettleDone
+from indipyagents.guider.events import StarLost
+from indipyagents.guider.events import StarSelected
+from indipyagents.guider.events import StartCalibration
+from indipyagents.guider.events import StartGuiding
 from indipyagents.guider.guidemath import Calibration
 from indipyagents.guider.guidemath import axes_of
 from indipyagents.guider.machine import GuiderMachine
@@ -24,8 +39,10 @@ from indipyagents.guider.machine import Seen
 from indipyagents.guider.machine import Star
 from indipyagents.guider.machine import Tuning
 from indipyagents.guider.phd2wire import Settle
+from indipyagents.guider.phd2wire import wire
 
 SETTLE = Settle(1.0, 3, 60)
+E = TypeVar("E", bound=GuideEvent)
 
 
 class Sky:
@@ -84,8 +101,8 @@ class Sky:
         return Seen(stars, 640, 512, self.number, self.now, pier_side=self.pier)
 
 
-def run(machine: GuiderMachine, sky: Sky, frames: int) -> list[tuple[str, dict[str, object]]]:
-    events = []
+def run(machine: GuiderMachine, sky: Sky, frames: int) -> list[GuideEvent]:
+    events: list[GuideEvent] = []
     for _ in range(frames):
         step = machine.frame(sky.seen())
         for direction, ms in step.pulses.items():
@@ -94,8 +111,12 @@ def run(machine: GuiderMachine, sky: Sky, frames: int) -> list[tuple[str, dict[s
     return events
 
 
-def names(events: list[tuple[str, dict[str, object]]]) -> list[str]:
-    return [name for name, _ in events]
+def names(events: list[GuideEvent]) -> list[type[GuideEvent]]:
+    return [type(event) for event in events]
+
+
+def of(events: list[GuideEvent], kind: type[E]) -> list[E]:
+    return [event for event in events if isinstance(event, kind)]
 
 
 def test_calibrates_both_axes_clears_backlash_and_guides_a_drift_away() -> None:
@@ -105,22 +126,22 @@ def test_calibrates_both_axes_clears_backlash_and_guides_a_drift_away() -> None:
     machine.guide(SETTLE)
     events = run(machine, sky, 80)
     said = names(events)
-    assert said.index("StartCalibration") < said.index("CalibrationComplete") \
-        < said.index("StartGuiding") < said.index("SettleDone")
-    assert {f["dir"] for n, f in events if n == "Calibrating"} >= {"West", "East", "North",
-                                                                   "South"}
+    assert said.index(StartCalibration) < said.index(CalibrationComplete) \
+        < said.index(StartGuiding) < said.index(SettleDone)
+    assert {e.direction for e in of(events, Calibrating)} >= {"West", "East", "North",
+                                                               "South"}
     cal = machine.calibration
     assert cal is not None
     assert math.isclose(cal.angle, 20.0, abs_tol=12.0)  # the drift during the West steps
     assert math.isclose(math.hypot(*cal.ra), 0.004, rel_tol=0.1)
     # Dec was measured after the backlash was taken up: the rate is the mount's, not less.
     assert math.isclose(math.hypot(*cal.dec), 0.004, rel_tol=0.25)
-    done = [f for n, f in events if n == "SettleDone"]
-    assert done[0]["Status"] == 0
-    steps = [f for n, f in events if n == "GuideStep"]
+    done = of(events, SettleDone)
+    assert done[0].status == 0
+    steps = of(events, GuideStep)
     assert {"Frame", "Time", "Mount", "dx", "dy", "RADistanceRaw", "DECDistanceRaw",
             "RADistanceGuide", "DECDistanceGuide", "StarMass", "SNR", "HFD",
-            "AvgDist"} <= set(steps[-1])
+            "AvgDist"} <= set(wire(steps[-1])[1])
     # 0.3 px/s of drift for 40 s unguided would be 12 px; guided it stays near the lock.
     assert machine.rms()[1] < 0.5 and machine.app_state == "Guiding"
 
@@ -134,17 +155,17 @@ def test_dither_settles_and_a_lost_star_is_found_again() -> None:
     assert machine.app_state == "Guiding"
     lock = machine.lock
     step = machine.dither(3.0, False, Settle(1.0, 2, 30))
-    assert names(step.events)[:1] == ["GuidingDithered"] and "SettleBegin" in names(step.events)
+    assert names(step.events)[:1] == [GuidingDithered] and SettleBegin in names(step.events)
     assert machine.lock != lock
     events = run(machine, sky, 20)
-    assert [f["Status"] for n, f in events if n == "SettleDone"] == [0]
+    assert [e.status for e in of(events, SettleDone)] == [0]
     sky.visible = False
     events = run(machine, sky, 2)
-    assert names(events).count("StarLost") == 2 and machine.app_state == "LostLock"
-    assert not any(n == "GuideStep" for n in names(events))
+    assert names(events).count(StarLost) == 2 and machine.app_state == "LostLock"
+    assert not any(n is GuideStep for n in names(events))
     sky.visible = True
     events = run(machine, sky, 2)
-    assert "GuideStep" in names(events) and machine.app_state == "Guiding"
+    assert GuideStep in names(events) and machine.app_state == "Guiding"
 
 
 @pytest.mark.parametrize("north_stays", [True, False])
@@ -162,8 +183,8 @@ def test_a_flip_turns_the_ra_calibration_round(north_stays: bool) -> None:
     assert before is not None and before.pier_side == "PIER_WEST"
     sky.flip()
     events = run(machine, sky, 30)
-    assert names(events).count("CalibrationDataFlipped") == 1
-    assert "StarSelected" in names(events) and "StartCalibration" not in names(events)
+    assert names(events).count(CalibrationDataFlipped) == 1
+    assert StarSelected in names(events) and StartCalibration not in names(events)
     after = machine.calibration
     assert after is not None and after.ra == (-before.ra[0], -before.ra[1])
     assert after.dec == ((-before.dec[0], -before.dec[1]) if north_stays else before.dec)
@@ -176,10 +197,10 @@ def test_what_cannot_be_guided_fails_with_the_reason() -> None:
     still.loop()
     still.guide(SETTLE)
     events = run(still, Sky(moves=False), 40)
-    failed = [f for n, f in events if n == "CalibrationFailed"]
-    assert failed and "the star did not move enough" in str(failed[0]["Reason"])
-    assert "does the mount take pulses" in str(failed[0]["Reason"])
-    assert [f["Status"] for n, f in events if n == "SettleDone"] == [1]
+    failed = of(events, CalibrationFailed)
+    assert failed and "the star did not move enough" in failed[0].reason
+    assert "does the mount take pulses" in failed[0].reason
+    assert [e.status for e in of(events, SettleDone)] == [1]
     assert still.app_state == "Looping"
 
     # A frame that could not be read says why (the session's problem: a bad FITS, the
@@ -192,13 +213,13 @@ def test_what_cannot_be_guided_fails_with_the_reason() -> None:
         machine = GuiderMachine()
         machine.loop()
         machine.guide(SETTLE)
-        events = []
+        events: list[GuideEvent] = []
         for number in range(4):
             seen = Seen(stars, 640, 512, number, float(number), problem=problem)
             events += machine.frame(seen).events
-        assert [n for n, _ in events if n in ("CalibrationFailed", "SettleDone")] \
-            == ["CalibrationFailed", "SettleDone"]
-        assert why in str(dict(events)["CalibrationFailed"]["Reason"])
+        assert [n for n in names(events) if n in (CalibrationFailed, SettleDone)] \
+            == [CalibrationFailed, SettleDone]
+        assert why in of(events, CalibrationFailed)[0].reason
     try:
         GuiderMachine().dither(3, False, SETTLE)
     except Refused as exc:
@@ -256,7 +277,7 @@ def test_any_commands_and_frames_give_steps_and_every_guide_ends(plan: list[str]
             if command in ("guide", "recal", "dither"):
                 open_requests -= 1
             continue
-        open_requests -= sum(1 for n, _ in step.events if n in ("SettleDone",))
+        open_requests -= len(of(step.events, SettleDone))
         if command == "frame" and not sky.visible:
             sky.visible = True
     assert machine.state in ("Stopped", "Looping", "Calibrating", "Guiding", "LostLock")
@@ -274,17 +295,17 @@ def test_the_way_back_is_one_pulse_as_long_as_the_leg() -> None:
     machine.loop()
     machine.guide(SETTLE)
     pulses: list[tuple[str, int]] = []
-    events: list[tuple[str, dict[str, object]]] = []
+    events: list[GuideEvent] = []
     start = (sky.x, sky.y)
     for _ in range(80):
         step = machine.frame(sky.seen())
         events += step.events
-        if machine.calibration is not None and "CalibrationComplete" in names(events):
+        if machine.calibration is not None and CalibrationComplete in names(events):
             break
         for direction, ms in step.pulses.items():
             sky.pulse(direction, ms)
             pulses.append((direction, ms))
-    assert "CalibrationComplete" in names(events)
+    assert CalibrationComplete in names(events)
     step_ms = machine.tuning.step_ms
     west = sum(ms for d, ms in pulses if d == "W")
     north = sum(ms for d, ms in pulses if d == "N")
@@ -293,7 +314,7 @@ def test_the_way_back_is_one_pulse_as_long_as_the_leg() -> None:
     # The backlash's North pulses come back with guiding, as PHD2's: South returns the
     # measured leg, at least one step less than every North pulse.
     assert len(south) == 1 and south[0] % step_ms == 0 and 0 < south[0] <= north - step_ms
-    dirs = [f["dir"] for n, f in events if n == "Calibrating"]
+    dirs = [e.direction for e in of(events, Calibrating)]
     assert dirs.count("East") == 1 and dirs.count("South") == 1
     along_ra = (sky.x - start[0]) * math.cos(sky.angle) + (sky.y - start[1]) * math.sin(sky.angle)
     assert abs(along_ra) < 1e-6
@@ -338,7 +359,7 @@ def _calibrate_in_a_westward_wander(expected_ra: float) -> tuple[GuiderMachine, 
         step = machine.frame(sky.seen())
         for direction, ms in step.pulses.items():
             sky.pulse(direction, ms)
-        said += [str(f["Msg"]) for n, f in step.events if n == "Alert"]
+        said += [e.msg for e in of(step.events, Alert)]
         if machine.state == "Guiding":
             break
     return machine, said
@@ -413,9 +434,9 @@ def test_a_calibration_starts_on_a_still_frame_not_one_the_mount_moved_in() -> N
     machine.loop()
     machine.guide(SETTLE)
     moving = machine.frame(replace(sky.seen(), slewing=True)).events
-    assert "StartCalibration" not in names(moving) and "CalibrationFailed" not in names(moving)
+    assert StartCalibration not in names(moving) and CalibrationFailed not in names(moving)
     events = run(machine, sky, 80)
-    assert "CalibrationComplete" in names(events) and "CalibrationFailed" not in names(events)
+    assert CalibrationComplete in names(events) and CalibrationFailed not in names(events)
 
     restless = GuiderMachine()
     restless.loop()
@@ -423,6 +444,6 @@ def test_a_calibration_starts_on_a_still_frame_not_one_the_mount_moved_in() -> N
     events = []
     for _ in range(restless.tuning.no_star_frames):
         events += restless.frame(replace(sky.seen(), slewing=True)).events
-    failed = [f for n, f in events if n == "CalibrationFailed"]
-    assert failed and "the mount slewed" in str(failed[0]["Reason"]), events
-    assert [f["Status"] for n, f in events if n == "SettleDone"] == [1]
+    failed = of(events, CalibrationFailed)
+    assert failed and "the mount slewed" in failed[0].reason, events
+    assert [e.status for e in of(events, SettleDone)] == [1]

@@ -6,12 +6,14 @@ mount and guide camera simulators and the Guider Agent (tests/agents/guider/guid
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from guiderkit import AGENT
 from guiderkit import MOUNT
 from guiderkit import QUICK
 from guiderkit import guided_sky
+from guiderkit import seed_calibration
 from guiderkit import track_at
 from waiting import until
 
@@ -22,16 +24,20 @@ PULSES = ("TELESCOPE_TIMED_GUIDE_NS", "TELESCOPE_TIMED_GUIDE_WE")
 
 
 @pytest.mark.timeout(400)
-async def test_a_mount_parked_under_guiding_stops_the_guider_which_says_why() -> None:
+async def test_a_mount_parked_under_guiding_stops_the_guider_which_says_why(
+        tmp_path: Path) -> None:
     """Guiding; the mount parked (TELESCOPE_PARK.PARK): AGENT_GUIDER_STATE goes Stopped with
     the reason in its message, and in the 6 s that follow (a dozen 0.5 s guide frames' worth)
     the mount is asked for no pulse. Then a GUIDING asked of the parked mount ends Alert
-    naming the park."""
-    async with guided_sky() as (ours, client), \
+    naming the park. The guider guides on a kept calibration (`guiderkit.seed_calibration`):
+    the park is the point, not calibrating (issue 90 item 6)."""
+    state = tmp_path / "guider"
+    async with guided_sky(state=str(state)) as (ours, client), \
             indipyclient.connect("127.0.0.1", ours.port) as watcher:
         await track_at(client)
         await client.set(AGENT, "AGENT_GUIDER_SETTINGS", QUICK, timeout=10)
-        await client.set(AGENT, "AGENT_START_PROCESS", {"CALIBRATION": "On"}, timeout=300)
+        seed_calibration(client, state)
+        await client.set(AGENT, "AGENT_START_PROCESS", {"GUIDING": "On"}, timeout=300)
         assert client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Guiding"
 
         pulses: list[str] = []

@@ -16,6 +16,10 @@ from test_guider_machine import SETTLE
 from test_guider_machine import Sky
 from test_guider_machine import names
 
+from indipyagents.guider.events import GuideEvent
+from indipyagents.guider.events import GuideStep
+from indipyagents.guider.events import Paused
+from indipyagents.guider.events import Resumed
 from indipyagents.guider.guidemath import Calibration
 from indipyagents.guider.machine import GuiderMachine
 from indipyagents.guider.machine import Refused
@@ -34,7 +38,7 @@ def guiding(sky: Sky, seed: int = 0) -> GuiderMachine:
     return machine
 
 
-def frame(machine: GuiderMachine, sky: Sky) -> list[str]:
+def frame(machine: GuiderMachine, sky: Sky) -> list[type[GuideEvent]]:
     step = machine.frame(sky.seen())
     for direction, ms in step.pulses.items():
         sky.pulse(direction, ms)
@@ -46,14 +50,14 @@ def frame(machine: GuiderMachine, sky: Sky) -> list[str]:
 def test_a_paused_guider_exposes_but_says_no_guide_step_until_resumed() -> None:
     sky = Sky(drift=0.2)
     machine = guiding(sky)
-    assert names(machine.set_paused(True).events) == ["Paused"]
+    assert names(machine.set_paused(True).events) == [Paused]
     assert machine.capturing and machine.app_state == "Paused"
     for _ in range(10):
         said = frame(machine, sky)
-        assert "GuideStep" not in said, said
+        assert GuideStep not in said, said
     assert machine.app_state == "Paused"
-    assert names(machine.set_paused(False).events) == ["Resumed"]
-    assert "GuideStep" in frame(machine, sky) and machine.app_state == "Guiding"
+    assert names(machine.set_paused(False).events) == [Resumed]
+    assert GuideStep in frame(machine, sky) and machine.app_state == "Guiding"
 
 
 def test_a_full_pause_stops_the_exposures_and_a_pause_keeps_its_kind() -> None:
@@ -61,10 +65,10 @@ def test_a_full_pause_stops_the_exposures_and_a_pause_keeps_its_kind() -> None:
     while paused changes nothing (its kind kept, no second Paused)."""
     sky = Sky()
     machine = guiding(sky)
-    assert names(machine.set_paused(True, full=True).events) == ["Paused"]
+    assert names(machine.set_paused(True, full=True).events) == [Paused]
     assert not machine.capturing and machine.app_state == "Paused"
     assert machine.set_paused(True).events == [] and not machine.capturing
-    assert names(machine.set_paused(False).events) == ["Resumed"] and machine.capturing
+    assert names(machine.set_paused(False).events) == [Resumed] and machine.capturing
     assert machine.set_paused(False).events == []
     machine.set_paused(True)
     assert machine.capturing
@@ -89,11 +93,11 @@ def test_no_guide_step_between_paused_and_resumed_and_one_after(plan: list[str],
         if op in ("pause", "full"):
             was_paused = machine.paused
             said = names(machine.set_paused(True, full=op == "full").events)
-            assert said == ([] if was_paused else ["Paused"]), said
+            assert said == ([] if was_paused else [Paused]), said
             resumed = False
         elif op == "resume":
             said = names(machine.set_paused(False).events)
-            resumed = resumed or said == ["Resumed"]
+            resumed = resumed or said == [Resumed]
         elif op == "lose":
             sky.visible = not sky.visible
         elif op == "dither":
@@ -105,7 +109,7 @@ def test_no_guide_step_between_paused_and_resumed_and_one_after(plan: list[str],
             sky.visible = sky.visible or resumed  # the frame after a resume sees the star
             said = frame(machine, sky)
             if machine.paused:
-                assert "GuideStep" not in said and machine.app_state == "Paused", said
+                assert GuideStep not in said and machine.app_state == "Paused", said
             elif resumed:
-                assert "GuideStep" in said, said
+                assert GuideStep in said, said
                 resumed = False

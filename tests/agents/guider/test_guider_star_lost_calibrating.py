@@ -21,21 +21,28 @@ from phd2client import Phd2Client
 from waiting import until
 
 from indipyagents.guider.reasons import Reason
+from indipycore.skyclock import ENV_SKY_CLOCK
 
 #: The guide camera's x moves 117 px for 0.01 h of RA here: the brightest star (x 500 at
 #: FIELD) framed at x 613, 27 px from the right edge (a guide star keeps 25).
 NEAR_EDGE = (FIELD[0] - 0.00962, FIELD[1])
 SETTLE = {"pixels": 1.5, "time": 2, "timeout": 60}
+#: The sky the simulators show (``INDIPY_AGENT_SKY_CLOCK``, its wall the moment each reads it):
+#: the framing above holds for a sky, not for every hour. On the wall's sky this test passed at
+#: 08:20 UTC on 2026-11-29 and failed from 09:30 (the Double Cluster near its lower culmination
+#: at Greenwich, the guider selected a star at x 26 first, not the one at 613).
+SKY = "2026-11-29T08:20:00Z"
 
 
 @pytest.mark.timeout(400)
 async def test_a_star_pushed_out_during_calibration_gives_way_to_the_next(
-        caplog: pytest.LogCaptureFixture) -> None:
+        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     """StarSelected near the right edge, then the Alert that the star was lost during
     calibration (with what follows), a second StarSelected well inside, CalibrationComplete
     with no CalibrationFailed, a settle Ok and Guiding. Fails on a guider that gives up at
     the first star lost (CalibrationFailed 'the star was lost during calibration')."""
     caplog.set_level(logging.WARNING, logger="indipyagents.guider")
+    monkeypatch.setenv(ENV_SKY_CLOCK, SKY)
     port = free_port()
     async with guided_sky(phd2_port=port) as (_ours, client):
         await track_at(client, NEAR_EDGE)

@@ -13,6 +13,7 @@ import pytest
 from guiderkit import QUICK
 from guiderkit import field_now
 from guiderkit import guided_sky
+from guiderkit import seed_calibration
 from waiting import until
 
 from indipysimulators import telescope
@@ -29,17 +30,21 @@ MOUNT = telescope.DEVICE
 
 @pytest.mark.timeout(600)
 async def test_the_watchdogs_shutdown_stops_our_guider(tmp_path: Path) -> None:
-    async with guided_sky(watchdog(tmp_path)) as (_ours, client):
+    state = tmp_path / "guider"
+    async with guided_sky(watchdog(tmp_path), state=str(state)) as (_ours, client):
         await client.set(MOUNT, "ON_COORD_SET", {"TRACK": "On"}, timeout=10)
         ra, dec = field_now()
         await client.set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": ra, "DEC": dec}, timeout=60)
-        # guiderkit's QUICK frames and calibration and a settle of 2 s: the test is about the
-        # stop, not about calibrating or settling (a quicker way to "guiding, settled").
+        # guiderkit's QUICK frames, a kept calibration (seed_calibration, PHD2's auto restore)
+        # and a settle of 2 s: the test is about the stop, not about calibrating or settling
+        # (a quicker way to "guiding, settled"; issue 90 item 6).
         await client.set(AGENT, "AGENT_GUIDER_SETTINGS", QUICK, timeout=10)
         await client.set(AGENT, "AGENT_GUIDER_DITHER_SETTINGS", {"SETTLE_TIME": 2}, timeout=10)
-        result = await client.set(AGENT, "AGENT_START_PROCESS", {"CALIBRATION": "On"},
-                                  timeout=10)
-        assert result.state == "Busy", result
+        seed_calibration(client, state)
+        result = await client.set(AGENT, "AGENT_START_PROCESS", {"GUIDING": "On"}, timeout=10)
+        # Busy while it settles, or already Ok (settled): on a kept calibration the 2 s
+        # settle may end within the set's own wait.
+        assert result.state in ("Busy", "Ok"), result
         await until(lambda: client.vector(AGENT, "AGENT_START_PROCESS").state == "Ok",
                     300, "guiding, settled")
         assert client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Guiding"
@@ -57,4 +62,5 @@ async def test_the_watchdogs_shutdown_stops_our_guider(tmp_path: Path) -> None:
         assert steps["STOP_GUIDING"] == "Ok", steps
         await until(lambda: client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Stopped",
                     10, "the guider stopped")
+        assert client.get(AGENT, "AGENT_START_PROCESS", "GUIDING") == "Off"
         assert client.get(AGENT, "AGENT_START_PROCESS", "CALIBRATION") == "Off"

@@ -18,6 +18,7 @@ from serverkit import running
 from serverkit import server
 from waiting import until
 
+from indipyagents import defaults
 from indipyagents.guider import make_driver
 from indipyagents.guider.main import main as guider_main
 from indipyagents.guider.phd2server import listen_host
@@ -80,3 +81,17 @@ def test_the_executables_phd2_host_defaults_to_none(monkeypatch) -> None:  # typ
     guider_main(["--phd2-port", "0"])
     guider_main(["--phd2-port", "0", "--phd2-host", "0.0.0.0"])
     assert seen == [None, "0.0.0.0"]
+
+
+def test_the_executables_camera_and_mount_are_its_active_devices(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``--camera`` and ``--mount`` name the rig an executable guider starts with (check-ekos
+    runs it under indiserver beside our simulators, whose names are not indilib's); without
+    them, the defaults table's."""
+    seen: list[tuple[str, str]] = []
+    monkeypatch.setattr("indipyagents.assembly.run_driver", lambda driver, args: seen.append(
+        (driver.face.camera(), driver.face.mount())))
+    guider_main(["--phd2-port", "0"])
+    guider_main(["--phd2-port", "0", "--camera", "Python Guide Camera", "--mount",
+                 "Python Mount"])
+    assert seen == [(defaults.GUIDE_CAMERA, defaults.MOUNT),
+                    ("Python Guide Camera", "Python Mount")]

@@ -11,11 +11,13 @@ Results and events are PHD2's (``event_server.cpp``)."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from guiderkit import QUICK
 from guiderkit import field_now
 from guiderkit import guided_sky
+from guiderkit import seed_calibration
 from peers import free_port
 from phd2client import Phd2Client
 from waiting import until
@@ -25,7 +27,9 @@ from indipysimulators import telescope
 
 AGENT = "Guider Agent"
 MOUNT = telescope.DEVICE
-SETTLE = {"pixels": 1.5, "time": 6, "timeout": 90}
+#: A settle of 3 s: six of QUICK's 0.5 s frames, Settling said in each, get_settling asked in
+#: it (6 s proved nothing more; issue 90 item 6).
+SETTLE = {"pixels": 1.5, "time": 3, "timeout": 90}
 
 
 def turned_round(before: float, after: float) -> bool:
@@ -34,14 +38,18 @@ def turned_round(before: float, after: float) -> bool:
 
 
 @pytest.mark.timeout(600)
-async def test_the_rest_of_phd2s_methods_answer_as_phd2s() -> None:
+async def test_the_rest_of_phd2s_methods_answer_as_phd2s(tmp_path: Path) -> None:
     port = free_port()
-    async with guided_sky(phd2_port=port) as (_ours, client):
+    state = tmp_path / "guider"
+    async with guided_sky(phd2_port=port, state=str(state)) as (_ours, client):
         await client.set(MOUNT, "ON_COORD_SET", {"TRACK": "On"}, timeout=10)
         ra, dec = field_now()
         await client.set(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": ra, "DEC": dec}, timeout=30)
-        # guiderkit's QUICK frames and calibration: calibrating is not tested here.
+        # guiderkit's QUICK frames, and a kept calibration (seed_calibration, PHD2's auto
+        # restore): calibrating is not tested here (test_guider_end_to_end, the hosting
+        # tests and test_guider_calibration_kept calibrate; issue 90 item 6).
         await client.set(AGENT, "AGENT_GUIDER_SETTINGS", QUICK, timeout=10)
+        seed_calibration(client, state)
         await until(lambda: float(client.get(AGENT, "AGENT_GUIDER_PHD2", "PORT")) == port,
                     timeout=20)
         async with Phd2Client.connect(port) as phd2:
@@ -71,11 +79,10 @@ async def test_the_rest_of_phd2s_methods_answer_as_phd2s() -> None:
             assert (await phd2.call("get_app_state"))["result"] == "Looping"
 
             # guide: settling is said while it runs and done after.
-            reply = await phd2.call("guide", {"settle": SETTLE, "recalibrate": True})
+            reply = await phd2.call("guide", {"settle": SETTLE, "recalibrate": False})
             assert reply["result"] == 0, reply
-            ended = await phd2.wait_any(("CalibrationComplete", "CalibrationFailed"), 240)
-            assert ended["Event"] == "CalibrationComplete", ended
-            await phd2.wait_event("SettleBegin", 30)
+            begun = await phd2.wait_any(("StartCalibration", "SettleBegin"), 30)
+            assert begun["Event"] == "SettleBegin", begun  # on the kept calibration
             assert (await phd2.call("get_settling"))["result"] is True
             settling = await phd2.wait_event("Settling", 30)
             assert {"Distance", "Time", "SettleTime", "StarLocked"} <= set(settling), settling

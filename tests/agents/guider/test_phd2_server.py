@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from phd2client import Phd2Client
 from waiting import until
 
+from indipyagents.guider.events import CalibrationComplete
+from indipyagents.guider.events import GuideEvent
+from indipyagents.guider.events import GuideStep
+from indipyagents.guider.events import StartGuiding
 from indipyagents.guider.phd2server import OperationFailed
 from indipyagents.guider.phd2server import Phd2Server
 from indipyagents.guider.phd2wire import InvalidParams
@@ -36,8 +39,8 @@ class Handler:
 
         raise MethodNotFound(method)
 
-    def catchup(self) -> list[tuple[str, Mapping[str, Any]]]:
-        return [("CalibrationComplete", {"Mount": "Python Mount"}), ("StartGuiding", {})]
+    def catchup(self) -> list[GuideEvent]:
+        return [CalibrationComplete(mount="Python Mount"), StartGuiding()]
 
     def app_state(self) -> str:
         return "Guiding"
@@ -57,7 +60,7 @@ async def test_clients_get_the_catchup_and_a_silent_one_is_dropped() -> None:
             async with Phd2Client.connect(port) as second:
                 await second.wait_event("AppState", 5)
                 await until(lambda: len(server.clients) == 3, timeout=5)
-                payload = {"Note": "x" * 4000}
+                big = "x" * 4000  # a long mount name: a big event
 
                 async def read_all(client: Phd2Client) -> None:
                     while not any(e.get("Frame") == 2999 for e in client.events[-3:]):
@@ -65,7 +68,10 @@ async def test_clients_get_the_catchup_and_a_silent_one_is_dropped() -> None:
 
                 readers = [asyncio.create_task(read_all(client)) for client in (first, second)]
                 for number in range(3000):
-                    server.publish("GuideStep", {"Frame": number, **payload})
+                    server.publish(GuideStep(
+                        frame=number, time=0.0, mount=big, dx=0.0, dy=0.0, ra_distance_raw=0.0,
+                        dec_distance_raw=0.0, ra_distance_guide=0.0, dec_distance_guide=0.0,
+                        star_mass=1000, snr=50.0, hfd=2.0, avg_dist=0.0))
                     if number % 20 == 0:
                         await asyncio.sleep(0.001)  # the writers and the readers run
                 await until(lambda: len(server.clients) == 2, timeout=10)  # the silent one went

@@ -5,27 +5,38 @@ however the bytes are split; PHD2's codes and messages for each refusal; both Ek
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from indipyagents.guider import events
+from indipyagents.guider.events import Alert
+from indipyagents.guider.events import AppStateEvent
+from indipyagents.guider.events import Calibrating
+from indipyagents.guider.events import GuideStep
+from indipyagents.guider.events import SettleDone
+from indipyagents.guider.events import StarLost
 from indipyagents.guider.phd2wire import INTERNAL_ERROR
 from indipyagents.guider.phd2wire import INVALID_REQUEST
+from indipyagents.guider.phd2wire import KEYS
 from indipyagents.guider.phd2wire import PARSE_ERROR
-from indipyagents.guider.phd2wire import Batch
 from indipyagents.guider.phd2wire import ErrorReply
 from indipyagents.guider.phd2wire import InvalidParams
 from indipyagents.guider.phd2wire import LineReader
 from indipyagents.guider.phd2wire import Request
+from indipyagents.guider.phd2wire import RequestBatch
 from indipyagents.guider.phd2wire import Settle
 from indipyagents.guider.phd2wire import dither_params
+from indipyagents.guider.phd2wire import encode
 from indipyagents.guider.phd2wire import encode_event
 from indipyagents.guider.phd2wire import encode_reply
 from indipyagents.guider.phd2wire import error_reply
 from indipyagents.guider.phd2wire import exposure_param
 from indipyagents.guider.phd2wire import guide_params
+from indipyagents.guider.phd2wire import wire
 
 
 def read(data: bytes) -> list[object]:
@@ -72,7 +83,7 @@ def test_refusals_carry_phd2s_codes() -> None:
 
 def test_a_batch_and_a_line_too_long() -> None:
     batch, = read(b'[{"method":"get_app_state","id":1},{"method":"loop"},5]\n')
-    assert isinstance(batch, Batch) and len(batch.items) == 3
+    assert isinstance(batch, RequestBatch) and len(batch.items) == 3
     assert isinstance(batch.items[2], ErrorReply)
     reader = LineReader(limit=100)
     out = reader.feed(b"x" * 150) + reader.feed(b"y" * 150 + b'\n{"method":"loop"}\n')
@@ -91,10 +102,44 @@ def test_events_and_replies_are_phd2s_lines() -> None:
                      "id": 7}
 
 
+def test_typed_events_become_phd2s_json_only_here() -> None:
+    """The guider's events are typed (`events`); `wire` gives PHD2's names and order, a field
+    left None left out (a GuideStep with no Dec pulse has no DECDuration, as PHD2's)."""
+    step = GuideStep(frame=3, time=1.5, mount="M", dx=0.1, dy=-0.2, ra_distance_raw=0.3,
+                     dec_distance_raw=-0.1, ra_distance_guide=-0.25, dec_distance_guide=0.0,
+                     ra_duration=120, ra_direction="West", star_mass=900, snr=40.5, hfd=2.1,
+                     avg_dist=0.22)
+    name, body = wire(step)
+    assert name == "GuideStep" and list(body) == [
+        "Frame", "Time", "Mount", "dx", "dy", "RADistanceRaw", "DECDistanceRaw",
+        "RADistanceGuide", "DECDistanceGuide", "RADuration", "RADirection", "StarMass", "SNR",
+        "HFD", "AvgDist"]
+    assert body["RADuration"] == 120 and body["RADirection"] == "West"
+    assert wire(SettleDone(status=0, total_frames=4, dropped_frames=1)) == (
+        "SettleDone", {"Status": 0, "TotalFrames": 4, "DroppedFrames": 1})
+    assert wire(SettleDone(status=1, error="lost", total_frames=4, dropped_frames=1))[1] == {
+        "Status": 1, "Error": "lost", "TotalFrames": 4, "DroppedFrames": 1}
+    assert wire(Calibrating(mount="M", direction="West", dist=1.5, dx=1.0, dy=0.5,
+                            pos=(10.0, 20.0), step=2, state="West step 2")) == (
+        "Calibrating", {"Mount": "M", "dir": "West", "dist": 1.5, "dx": 1.0, "dy": 0.5,
+                        "pos": [10.0, 20.0], "step": 2, "State": "West step 2"})
+    assert wire(Alert(msg="hi", level="info")) == ("Alert", {"Msg": "hi", "Type": "info"})
+    assert wire(AppStateEvent(state="Guiding")) == ("AppState", {"State": "Guiding"})
+    line = json.loads(encode(StarLost(frame=1, time=2.0, star_mass=0, snr=0.0, avg_dist=0.0,
+                                      error_code=2, status="gone"), timestamp=5.0, host="pi"))
+    assert line == {"Event": "StarLost", "Timestamp": 5.0, "Host": "pi", "Inst": 1,
+                    "Frame": 1, "Time": 2.0, "StarMass": 0, "SNR": 0.0, "AvgDist": 0.0,
+                    "ErrorCode": 2, "Status": "gone"}
+    # Every event's every field has PHD2's name.
+    for kind in vars(events).values():
+        if isinstance(kind, type) and issubclass(kind, events.GuideEvent):
+            assert {f.name for f in dataclasses.fields(kind)} <= set(KEYS), kind
+
+
 @given(st.binary(max_size=400))
 def test_any_bytes_give_requests_or_errors(data: bytes) -> None:
     for item in read(data + b"\n"):
-        assert isinstance(item, (Request, ErrorReply, Batch))
+        assert isinstance(item, (Request, ErrorReply, RequestBatch))
         if isinstance(item, ErrorReply):
             json.loads(item.encode())  # always a valid JSON-RPC error line
 

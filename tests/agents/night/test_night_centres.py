@@ -39,7 +39,7 @@ from indipyagents.astrometry.solver import INDEX_DIR
 from indipyagents.astrometry.solver import Solver
 from indipyagents.astrometry.wcs import separation
 from indipyagents.journal import Journal
-from indipyagents.plan.centring import Centre
+from indipyagents.plan.centresettings import Centre
 from indipyagents.plan.constraints import Constraints
 from indipyagents.plan.constraints import Schedule
 from indipyagents.plan.model import Batch

@@ -1,4 +1,4 @@
-"""A target's centring keys (issue 80 item 4, plan/centring.py): read, written back equal (and
+"""A target's centring keys (issue 80 item 4, plan/centresettings.py): read, written back equal (and
 by hypothesis for any centring); each wrong value is refused at its own line in
 test_plan_refusals' table."""
 
@@ -12,8 +12,8 @@ from agentkit import line_of
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipyagents.plan.centring import POLICIES
-from indipyagents.plan.centring import Centre
+from indipyagents.plan.centresettings import POLICIES
+from indipyagents.plan.centresettings import Centre
 from indipyagents.plan.toml import PlanError
 from indipyagents.plan.toml import parse_plan
 from indipyagents.plan.toml import plan_to_toml

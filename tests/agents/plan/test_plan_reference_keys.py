@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from indipyagents.plan import reading
-from indipyagents.plan.centring import CENTRE_KEYS
+from indipyagents.plan.centresettings import CENTRE_KEYS
 from indipyagents.plan.scheduling import CONSTRAINT_KEYS
 from indipyagents.plan.scheduling import SCHEDULE_KEYS
 

@@ -1,4 +1,4 @@
-"""Issue 89 item 9(a), the guard's own word (`rig.sky.sky_refusal`, which the camera asks
+"""Issue 89 item 9(a), the guard's own word (`rig.skyguard.sky_refusal`, which the camera asks
 before every exposure it starts, whatever face asked for it): a light or a flat is refused
 while any guarded dome is closed, naming the first closed one; a dark or a bias never is (they
 need no sky, as an observer takes them under a shut roof)."""
@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipyagents.rig.sky import SKY_FRAMES
-from indipyagents.rig.sky import sky_refusal
+from indipyagents.rig.skyguard import SKY_FRAMES
+from indipyagents.rig.skyguard import sky_refusal
 
 
 @dataclass

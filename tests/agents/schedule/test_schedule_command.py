@@ -26,7 +26,7 @@ from indipyagents.plan.model import Target
 from indipyagents.plan.toml import parse_plan
 from indipyagents.plan.toml import plan_to_toml
 from indipyagents.schedule.greedy import schedule
-from indipyagents.schedule.report import iso
+from indipyagents.schedule.listing import iso
 from indipyagents.schedule.sky import Place
 
 EKOS = Path(__file__).resolve().parents[2] / "data" / "ekos"

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from indipyagents.plan.toml import load_plan
 from indipyagents.schedule.greedy import Block
-from indipyagents.schedule.greedy import Night
+from indipyagents.schedule.greedy import ScheduledNight
 from indipyagents.schedule.greedy import schedule
 from indipyagents.schedule.order import done_tonight
 from indipyagents.schedule.picture import LEFT
@@ -74,7 +74,7 @@ def test_no_two_names_overlap_on_any_schedule(drawn: list[tuple[int, int, int]])
     made = tuple(Block(PLAN.targets[i].name, DUSK + timedelta(minutes=at),
                        DUSK + timedelta(minutes=at + length), 10, i)
                  for i, at, length in sorted(drawn, key=lambda row: row[1]))
-    night = Night(NIGHT, DUSK, DUSK + timedelta(hours=11, minutes=39), made)
+    night = ScheduledNight(NIGHT, DUSK, DUSK + timedelta(hours=11, minutes=39), made)
     svg = night_svg(PLAN, PLACE, night)
     labels = [(float(x), float(y), text) for x, y, text in LABEL.findall(svg)]
     assert disjoint([label_box(*label) for label in labels]
@@ -88,7 +88,7 @@ def test_the_blocks_done_tonight_stay_drawn_marked_done() -> None:
     done = done_tonight((), plan_night, now)
     assert [b.target for b in done] == [b.target for b in plan_night.blocks[:3]]
     assert done[-1].end == now and done[0].end == plan_night.blocks[0].end
-    later = Night(NIGHT, plan_night.dusk, plan_night.dawn, plan_night.blocks[3:])
+    later = ScheduledNight(NIGHT, plan_night.dusk, plan_night.dawn, plan_night.blocks[3:])
     svg = night_svg(PLAN, PLACE, later, now=now, done=done)
     for block in done:
         assert f"{block.target} " in svg and f">{block.target}</text>" in svg

@@ -22,7 +22,7 @@ from PIL import Image
 from playwright.sync_api import Browser
 
 from indipyagents.plan.toml import load_plan
-from indipyagents.schedule.greedy import Night
+from indipyagents.schedule.greedy import ScheduledNight
 from indipyagents.schedule.greedy import schedule
 from indipyagents.schedule.picture import night_svg
 from indipyagents.schedule.sky import Place
@@ -40,7 +40,7 @@ def chromium() -> Iterator[Browser]:
         yield browser
 
 
-def tonight() -> tuple[Night, str]:
+def tonight() -> tuple[ScheduledNight, str]:
     plan = load_plan(REPO / "examples" / "five_targets.toml")
     night, = schedule(plan, PLACE, date(2026, 12, 3)).nights
     in_hand = next(b for b in night.blocks if b.start <= NOW < b.end)

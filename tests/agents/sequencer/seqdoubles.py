@@ -28,7 +28,7 @@ from indipyagents.plan.model import FrameType
 from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Site
 from indipyagents.plan.model import Target
-from indipyagents.rig.dome import Seen
+from indipyagents.rig.dome import DomeReading
 from indipyagents.rig.dome import closed_reason
 from indipyagents.rig.protocols import DeviceRefused
 from indipyagents.rig.protocols import Frame
@@ -303,8 +303,8 @@ class DomeDouble:
         self.failing = Failing()
 
     def closed(self) -> str | None:
-        return closed_reason(Seen(State.OK, "PARK" if self.parked else "UNPARK"),
-                             Seen(State.OK, "SHUTTER_OPEN" if self.shutter_open
+        return closed_reason(DomeReading(State.OK, "PARK" if self.parked else "UNPARK"),
+                             DomeReading(State.OK, "SHUTTER_OPEN" if self.shutter_open
                                   else "SHUTTER_CLOSE"))
 
     async def open(self) -> None:

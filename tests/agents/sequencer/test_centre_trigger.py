@@ -21,7 +21,7 @@ from indipyagents.astrometry.hints import Hints
 from indipyagents.astrometry.solver import SolveFailed
 from indipyagents.astrometry.solver import Solver
 from indipyagents.astrometry.wcs import Solution
-from indipyagents.plan.centring import Centre
+from indipyagents.plan.centresettings import Centre
 from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Target

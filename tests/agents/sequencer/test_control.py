@@ -4,12 +4,15 @@ by UNSAFE, it is still pending and taken again once safe); ABORT always ends; a 
 stands through a hold; a pause lets the step in hand end; while unsafe only the steps that may
 go on are chosen, the close last. Issue 82 item 4: a device lost past the retries holds the run
 (WAITING) and its return (DEVICE_BACK) resumes it, unless a client paused or aborted meanwhile;
-a device refusing stays a failure for a human's START."""
+a device refusing stays a failure for a human's START. Issue 91 item 2: an event a phase has
+no row for is refused (`NoRow`), changing nothing; any sequence of events either moves by a
+row or is refused."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,6 +23,7 @@ from indipyagents.sequencer.control import TABLE
 from indipyagents.sequencer.control import Control
 from indipyagents.sequencer.control import Event
 from indipyagents.sequencer.control import Hold
+from indipyagents.sequencer.control import NoRow
 from indipyagents.sequencer.control import Phase
 
 
@@ -54,6 +58,20 @@ TAKE = "take"
 moves = st.lists(st.one_of(st.sampled_from(list(Event)), st.just(TAKE)), max_size=40)
 
 
+def offer(control: Control[S], event: Event) -> bool:
+    """`event` fed if the phase has a row for it, else refused (`NoRow`) with nothing
+    changed; whether it was taken."""
+    if control.allows(event):
+        row = TABLE[control.phase]
+        assert control.feed(event) is row[event]
+        return True
+    ledger = (control.phase, control.unsafe, set(control.done), control.in_hand)
+    with pytest.raises(NoRow):
+        control.feed(event)
+    assert (control.phase, control.unsafe, control.done, control.in_hand) == ledger
+    return False
+
+
 def play(control: Control[S], move: Event | str) -> None:
     if move == TAKE:
         chosen = control.choose()
@@ -61,7 +79,7 @@ def play(control: Control[S], move: Event | str) -> None:
             control.take(chosen[1])
     else:
         assert isinstance(move, Event)
-        control.feed(move)
+        offer(control, move)
 
 
 def legal(control: Control[S]) -> None:
@@ -102,7 +120,8 @@ def test_the_table_is_whole_and_final_phases_move_only_by_start_or_abort() -> No
     for phase, row in TABLE.items():
         assert set(row.values()) <= set(Phase)
         if phase in FINAL:
-            assert set(row) <= {Event.START, Event.RESTART, Event.ABORT}, phase
+            moving = {event for event, after in row.items() if after is not phase}
+            assert moving <= {Event.START, Event.RESTART, Event.ABORT}, phase
 
 
 @given(moves, moves)
@@ -115,7 +134,7 @@ def test_a_hold_never_loses_the_step_in_hand(before: list[Event | str],
         play(control, move)
     # Bring the run to a light frame in hand, as the engine would.
     for move in (Event.SAFE, Event.ABORT, Event.ABORT_DONE):
-        control.feed(move)
+        offer(control, move)
     _, frame = first_in_hand(control)
     assert frame.id == "light0"
     control.feed(Event.UNSAFE)
@@ -128,10 +147,10 @@ def test_a_hold_never_loses_the_step_in_hand(before: list[Event | str],
         play(control, move)
         assert control.in_hand is None or not control.in_hand.needs_sky
         assert "light0" not in control.done
-    for move in (Event.STEP_DONE, Event.SAFE, Event.DEVICE_BACK, Event.ABORT_DONE,
+    for move in (Event.SAFE, Event.STEP_DONE, Event.DEVICE_BACK, Event.ABORT_DONE,
                  Event.START):
-        control.feed(move)  # a dark in hand ends; a lost device back; the abort's end and
-        # a client's START
+        offer(control, move)  # safe; a dark in hand ends; a lost device back; the abort's
+        # end and a client's START (each where the phase has a row for it)
 
     assert control.choose() == (2, frame)
     assert control.take(frame)
@@ -145,11 +164,12 @@ def test_abort_always_ends(played: list[Event | str]) -> None:
     for move in played:
         play(control, move)
     before = control.phase
-    control.feed(Event.ABORT)
+    offer(control, Event.ABORT)
     if control.phase is Phase.ABORTING:
         for event in Event:
             if event is not Event.ABORT_DONE:
-                assert control.feed(event) is Phase.ABORTING
+                offer(control, event)  # taken or refused, it stays aborting
+                assert control.phase is Phase.ABORTING
         assert control.take(control.steps[-1]) is False
         control.feed(Event.ABORT_DONE)
     assert control.phase in FINAL and not control.active
@@ -182,7 +202,7 @@ def test_a_pause_lets_the_step_in_hand_end(outcome: Event, meanwhile: list[Event
     first_in_hand(control)
     control.feed(Event.PAUSE)
     for event in meanwhile:
-        control.feed(event)
+        offer(control, event)  # a second PAUSE is refused
     assert control.phase is Phase.PAUSING and control.state is RunState.RUNNING
     control.feed(outcome)
     assert control.phase is Phase.PAUSING
@@ -224,7 +244,7 @@ def test_a_failure_pauses_with_the_step_pending_and_start_retries_it() -> None:
     control.take(chosen[1])
     assert control.feed(Event.STEP_FAILED) is Phase.FAILED
     assert control.state is RunState.PAUSED and not control.active
-    assert control.feed(Event.DEVICE_BACK) is Phase.FAILED
+    assert not offer(control, Event.DEVICE_BACK) and control.phase is Phase.FAILED
     assert control.feed(Event.START) is Phase.RUNNING
     assert control.choose() == chosen
 
@@ -284,7 +304,7 @@ def test_a_clients_pause_or_abort_while_waiting_for_a_device_stands(
     control.feed(client)
     if client is Event.ABORT:
         assert control.phase is Phase.ABORTING
-        assert control.feed(Event.DEVICE_BACK) is Phase.ABORTING
+        assert not offer(control, Event.DEVICE_BACK) and control.phase is Phase.ABORTING
         control.feed(Event.ABORT_DONE)
     assert control.phase in (Phase.PAUSED, Phase.ABORTED)
     stopped = control.phase
@@ -303,7 +323,7 @@ def test_a_device_lost_while_a_pause_is_asked_fails_for_a_human() -> None:
     chosen = first_in_hand(control)
     control.feed(Event.PAUSE)
     assert control.feed(Event.DEVICE_LOST) is Phase.FAILED
-    assert control.feed(Event.DEVICE_BACK) is Phase.FAILED
+    assert not offer(control, Event.DEVICE_BACK) and control.phase is Phase.FAILED
     assert control.feed(Event.START) is Phase.RUNNING and control.choose() == chosen
 
 
@@ -314,3 +334,34 @@ def test_waiting_for_a_device_past_the_night_end_ends_the_night() -> None:
     lost_in_hand(control)
     assert control.feed(Event.NIGHT_OVER) is Phase.ABORTING
     assert control.feed(Event.ABORT_DONE) is Phase.ABORTED
+
+
+@given(st.lists(st.sampled_from(list(Event)), max_size=40))
+def test_any_event_moves_by_its_row_or_is_refused(played: list[Event]) -> None:
+    """Issue 91 item 2: whatever is fed, the phase after is the row's, or the event is
+    refused (`NoRow`, naming the event and the phase) and nothing changed; never a silent
+    no-op. PAUSE and ABORT are asked of the table as the engine asks it (`allows`)."""
+    control = Control(night())
+    for event in played:
+        before = control.phase
+        row = TABLE[before]
+        if event in row:
+            assert control.allows(event) and control.feed(event) is row[event]
+        else:
+            assert not control.allows(event)
+            with pytest.raises(NoRow, match=event.value):
+                control.feed(event)
+            assert control.phase is before
+        assert control.pausing == (control.phase is Phase.PAUSING)
+
+
+def test_the_sky_is_heard_in_every_phase_and_a_pause_is_asked_of_the_table() -> None:
+    """SAFE and UNSAFE have a row everywhere (the ledger's `unsafe` is kept whatever the
+    phase); a second PAUSE has none (the engine's pause() asks `allows`, no list of its own);
+    ABORT has one wherever a run can still be aborted."""
+    for phase, row in TABLE.items():
+        assert {Event.SAFE, Event.UNSAFE} <= set(row), phase
+    assert {p for p, row in TABLE.items() if Event.PAUSE in row} == {
+        Phase.RUNNING, Phase.HELD, Phase.WAITING}
+    assert {p for p, row in TABLE.items() if Event.ABORT not in row} == {
+        Phase.ABORTING, Phase.ABORTED, Phase.DONE}

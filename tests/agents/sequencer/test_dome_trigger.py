@@ -30,14 +30,14 @@ from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Target
 from indipyagents.plan.steps import expand
 from indipyagents.plan.steps import frames
-from indipyagents.rig.dome import Seen
+from indipyagents.rig.dome import DomeReading
 from indipyagents.rig.dome import closed_reason
 from indipyagents.rig.protocols import Rig
 from indipyagents.sequencer.contracts import RunState
 from indipyagents.sequencer.engine import Sequencer
 from indipyagents.sequencer.hands import Hands
 from indipyagents.sequencer.triggers import FrameAt
-from indipyagents.sequencer.triggers.dome import OpenDome
+from indipyagents.sequencer.triggers.dometrigger import OpenDome
 from indipycore.protocol import State
 from indipycore.retrypolicy import ConstantBackoff
 from indipycore.retrypolicy import Retry
@@ -212,26 +212,26 @@ async def test_the_trigger_is_due_only_before_a_sky_frame_of_a_closed_dome() -> 
 def test_closed_reason_in_words() -> None:
     """Parked, a shutter closed, moves under way, a dome that says nothing."""
     ok = State.OK
-    assert closed_reason(Seen(ok, "UNPARK"), Seen(ok, "SHUTTER_OPEN")) is None
-    assert closed_reason(Seen(State.IDLE, "UNPARK"), None) is None  # indilib's Idle unpark
-    assert closed_reason(None, Seen(ok, "SHUTTER_OPEN")) is None  # a roll-off roof
-    assert closed_reason(Seen(ok, "PARK"), Seen(ok, "SHUTTER_OPEN")) == "parked"
-    assert closed_reason(Seen(ok, "UNPARK"), Seen(ok, "SHUTTER_CLOSE")) == "its shutter closed"
-    assert closed_reason(Seen(State.BUSY, "UNPARK"), Seen(State.BUSY, "SHUTTER_OPEN")) == \
+    assert closed_reason(DomeReading(ok, "UNPARK"), DomeReading(ok, "SHUTTER_OPEN")) is None
+    assert closed_reason(DomeReading(State.IDLE, "UNPARK"), None) is None  # indilib's Idle unpark
+    assert closed_reason(None, DomeReading(ok, "SHUTTER_OPEN")) is None  # a roll-off roof
+    assert closed_reason(DomeReading(ok, "PARK"), DomeReading(ok, "SHUTTER_OPEN")) == "parked"
+    assert closed_reason(DomeReading(ok, "UNPARK"), DomeReading(ok, "SHUTTER_CLOSE")) == "its shutter closed"
+    assert closed_reason(DomeReading(State.BUSY, "UNPARK"), DomeReading(State.BUSY, "SHUTTER_OPEN")) == \
         "its park moving, its shutter moving"
     assert closed_reason(None, None) == \
         "it says neither DOME_PARK nor DOME_SHUTTER (is it connected?)"
 
 
-seen_states = st.builds(Seen, st.sampled_from(list(State)),
+seen_states = st.builds(DomeReading, st.sampled_from(list(State)),
                         st.sampled_from(["", "PARK", "UNPARK", "SHUTTER_OPEN", "SHUTTER_CLOSE"]))
 
 
 @given(st.none() | seen_states, st.none() | seen_states)
-def test_a_dome_is_open_only_when_it_says_so(park: Seen | None, shutter: Seen | None) -> None:
+def test_a_dome_is_open_only_when_it_says_so(park: DomeReading | None, shutter: DomeReading | None) -> None:
     """Open (None) exactly when it says something, every vector it has says open (UNPARK,
     SHUTTER_OPEN) and nothing moves; every other case has its reason in words."""
-    def says_open(seen: Seen | None, member: str) -> bool:
+    def says_open(seen: DomeReading | None, member: str) -> bool:
         return seen is None or (seen.on == member and seen.state is not State.BUSY)
 
     open_ = (park is not None or shutter is not None) and says_open(park, "UNPARK") \

@@ -38,7 +38,7 @@ from indipyagents.sequencer.hands import Pointed
 from indipyagents.sequencer.hands import Slewed
 from indipyagents.sequencer.triggers import Due
 from indipyagents.sequencer.triggers import FrameAt
-from indipyagents.sequencer.triggers.dither import DitherTrigger
+from indipyagents.sequencer.triggers.dithertrigger import DitherTrigger
 from indipyagents.sequencer.triggers.guiding import LOOK
 from indipyagents.sequencer.triggers.guiding import GuidingTrigger
 

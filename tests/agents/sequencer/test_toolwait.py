@@ -20,7 +20,7 @@ from indipyagents.rig.protocols import ToolLost
 from indipyagents.sequencer.toolwait import POLICY
 from indipyagents.sequencer.toolwait import Failure
 from indipyagents.sequencer.toolwait import Follow
-from indipyagents.sequencer.toolwait import Wait
+from indipyagents.sequencer.toolwait import ToolWait
 from indipyagents.sequencer.toolwait import given_up
 from indipyagents.sequencer.toolwait import kind_of
 from indipyagents.sequencer.toolwait import retried
@@ -42,7 +42,7 @@ instants = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100,
 @given(after=seconds, presence=st.booleans())
 def test_a_solver_with_a_retry_after_is_waited_for_on_the_clock(after: float,
                                                                 presence: bool) -> None:
-    assert wait_for(ToolLost(SOLVER, "no solution", after), presence) == Wait(SOLVER, after)
+    assert wait_for(ToolLost(SOLVER, "no solution", after), presence) == ToolWait(SOLVER, after)
 
 
 @given(presence=st.booleans())
@@ -51,7 +51,7 @@ def test_a_solver_without_one_pauses_the_run(presence: bool) -> None:
 
 
 def test_a_device_is_waited_for_only_where_the_rig_sees_it_back() -> None:
-    assert wait_for(DeviceLost("CCD", "gone"), True) == Wait("CCD")
+    assert wait_for(DeviceLost("CCD", "gone"), True) == ToolWait("CCD")
     assert wait_for(DeviceLost("CCD", "gone"), False) is None
     assert wait_for(DeviceRefused("CCD", "no"), True) is None
     assert wait_for(None, True) is None
@@ -87,7 +87,7 @@ def test_a_clients_disconnect_is_held_at_once_never_retried(device: str,
     left = DeviceLeft(device, "disconnected by a client")
     assert kind_of(left) is Failure.LEFT and not retried(left)
     assert given_up(left) == (left, f"{device}: disconnected by a client")
-    assert wait_for(left, presence) == (Wait(device) if presence else None)
+    assert wait_for(left, presence) == (ToolWait(device) if presence else None)
 
 
 @given(lost=losses, failures=st.integers(0, 100))

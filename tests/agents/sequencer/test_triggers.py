@@ -39,11 +39,11 @@ from indipyagents.sequencer.hands import Slewed
 from indipyagents.sequencer.triggers import KINDS
 from indipyagents.sequencer.triggers import FrameAt
 from indipyagents.sequencer.triggers import triggers
-from indipyagents.sequencer.triggers.autofocus import AutofocusTrigger
 from indipyagents.sequencer.triggers.centre import CentreTarget
-from indipyagents.sequencer.triggers.dither import DitherTrigger
-from indipyagents.sequencer.triggers.dome import OpenDome
+from indipyagents.sequencer.triggers.dithertrigger import DitherTrigger
+from indipyagents.sequencer.triggers.dometrigger import OpenDome
 from indipyagents.sequencer.triggers.flip import MeridianFlip
+from indipyagents.sequencer.triggers.focustrigger import AutofocusTrigger
 from indipyagents.sequencer.triggers.guiding import GuidingTrigger
 from indipyagents.sequencer.triggers.repoint import Repoint
 

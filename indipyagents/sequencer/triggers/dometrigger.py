@@ -21,7 +21,7 @@ from indipycore.fits import Card
 
 from ...rig.protocols import DeviceRefused
 from ...rig.protocols import Dome
-from ...rig.sky import refusal_words
+from ...rig.skyguard import refusal_words
 from ..hands import Hands
 from ..hands import News
 from .trigger import Due
