@@ -8,7 +8,7 @@ filter, binning, panel and level (`journal.flatbook.FlatBook`, in the agent's st
 or the batch's first guess; each later flat from the exposure the last one kept. Each
 exposure found is learnt. The panel's light is turned off after the batch's last flat (and
 at the night's close). A level never reached is `DeviceRefused` naming the panel and the
-levels measured.
+levels measured, the light turned off first.
 """
 
 from __future__ import annotations
@@ -112,7 +112,8 @@ class FlatWork:
             self.tests += 1
             hands.journal.note("flat_test", step=step.id, seconds=asked.seconds,
                                brightness=asked.brightness, median=round(median, 1))
-            if not isinstance(verdict, Expose):
+            if not isinstance(verdict, Expose):  # the night pauses: its light goes off
+                await hands.quietly(panel.light(False), panel.name, "light off")
                 raise DeviceRefused(panel.name, f"{step.id}: {verdict.why}")
             asked = verdict
 

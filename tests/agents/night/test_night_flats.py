@@ -85,3 +85,24 @@ async def test_flats_reach_their_level_and_the_next_night_needs_no_test(tmp_path
             else:
                 assert taken == {}, taken
     print(f"test exposures: first night {first}, next night none")
+
+
+async def test_a_panel_whose_light_never_reaches_the_camera_is_said(tmp_path: Path) -> None:
+    """indilib's CCD simulator sees no panel (its flats stay at a few ADU whatever the
+    exposure): the night pauses within 3 frames, Alert naming the panel and the levels
+    measured, no flat kept, and the light turned off."""
+    camera = "CCD Simulator"
+    async with hosted(tmp_path, "indi_simulator_ccd", "indi_simulator_lightpanel") as rig:
+        plan = night("dark panel", target("Flats", Batch(2, 0.5, None, 1, "Flat", adu=ADU)),
+                     folder="dark", camera=camera)
+        await load_and_start(rig.client, tmp_path,
+                             replace(plan, devices=Devices(camera=camera, panel=PANEL)))
+        state, message = await sequence_ends(rig.client, 120)
+        assert state == "Alert", message
+        assert PANEL in message and "does not light" in message, message
+        assert "0.5 s:" in message and "10 s:" in message, message
+        folder = rig.frames / "dark"
+        assert fits_files(folder) == []
+        assert sum(flat_tests_in(folder).values()) <= 3
+        light = rig.client.devices.vector(PANEL, "FLAT_LIGHT_CONTROL")
+        assert light is not None and light["FLAT_LIGHT_OFF"] == "On"
