@@ -25,12 +25,13 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class Learnt:
     """An exposure that gave a flat's level: `seconds` at the panel's `brightness` (None:
-    none set), the `median` measured, on `date` (ISO)."""
+    none set), the `median` measured, on `date` (ISO); the camera's `bias` where measured."""
 
     seconds: float
     brightness: float | None
     median: float
     date: str = ""
+    bias: float | None = None
 
 
 def key_of(camera: str, filter: str, binning: int, panel: str, adu: float) -> str:

@@ -5,9 +5,10 @@ median (`measured`) and answers what to do next (`Expose` again, the level `Foun
 
 The model: a flat's median is the bias plus light proportional to the exposure and to the
 panel's brightness, ``median = bias + rate * seconds * brightness``. The next exposure is
-scaled from the last measured median through the bias: at first the bias given (the camera's
-known offset, 0 when unknown), once two levels at different exposures are measured the bias
-those two say (their line's intercept, as Ekos's solver fits after two samples). A frame
+scaled from the last measured median through the bias: the bias given (the camera's
+known offset, 0 when unknown; `knowing_bias` once measured), once two levels at different
+exposures are measured the bias those two say (their line's intercept, as Ekos's solver
+fits after two samples). A frame
 within `tolerance` (a share of `adu`) is the one wanted: it is kept, so a learnt exposure
 that still hits the target costs no test exposure at all.
 
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from dataclasses import field
 
 #: A level at or above this share of the full scale is saturated (tells nothing).
-SATURATED = 0.95
+SATURATED = 0.98
 #: A saturated frame's next light (exposure, or brightness) is this share of its own.
 SATURATED_STEP = 0.05
 #: How many times longer the next exposure is when a frame shows (almost) no light.
@@ -98,14 +99,14 @@ class Sample:
 class FlatFinder:
     """Finds the exposure for flats of median `adu` within `tolerance` (a share of `adu`).
     `start` is the first exposure (a learnt one, or a guess), at `brightness`; `bias` the
-    camera's level with no light (0 when unknown)."""
+    camera's level with no light (None: unknown, then fitted from two levels, else 0)."""
 
     adu: float
     tolerance: float
     start: float
     limits: Limits = field(default_factory=Limits)
     brightness: float | None = None
-    bias: float = 0.0
+    bias: float | None = None
     tries: int = TRIES
     samples: list[Sample] = field(default_factory=list)
 
@@ -136,6 +137,12 @@ class FlatFinder:
                           f"{len(self.samples)} tries ({self._said()})", self.levels)
         return self._next(sample)
 
+    def knowing_bias(self, bias: float) -> Verdict:
+        """The camera's bias measured (a frame with no light) after `measured` asked for
+        another frame: that frame asked again, scaled through it."""
+        self.bias = bias
+        return self._next(self.samples[-1])
+
     def _said(self) -> str:
         return ", ".join(f"{seconds:g} s: {median:g} ADU" for seconds, median in self.levels)
 
@@ -164,10 +171,12 @@ class FlatFinder:
         return sample.seconds * (sample.brightness if sample.brightness else 1.0)
 
     def _bias(self) -> float:
-        """The bias two unsaturated frames of different light say (their line's intercept),
-        else the one given."""
+        """The bias given, else the one two unsaturated frames of different light say (their
+        line's intercept), else 0."""
+        if self.bias is not None:
+            return self.bias
         usable = [one for one in self.samples if one.median < SATURATED * self.limits.full
-                  and one.median - self.bias >= RISE]
+                  and one.median >= RISE]
         if len(usable) >= 2:
             a, b = usable[-2], usable[-1]
             la, lb = self._light(a), self._light(b)
@@ -175,7 +184,7 @@ class FlatFinder:
                 slope = (b.median - a.median) / (lb - la)
                 if slope > 0:
                     return min(max(0.0, a.median - slope * la), min(a.median, b.median) - 1)
-        return self.bias
+        return 0.0
 
     def _next(self, sample: Sample) -> Verdict:
         """The light the target wants, scaled from `sample`, as an exposure in range (the

@@ -3,7 +3,8 @@
 (`flat_median`: the middle half of the frame, every fourth pixel) and told to a
 `plan.flatfinder.FlatFinder`: a flat within the tolerance is kept, one outside it is a test
 exposure, not kept (journalled ``flat_test`` with its exposure and level), and the next is
-scaled from it. The first flat of a batch starts from the exposure learnt for that camera,
+scaled from it through the camera's bias (a bias frame's median, taken once a run when a
+flat first needs scaling, and learnt). The first flat of a batch starts from the exposure learnt for that camera,
 filter, binning, panel and level (`journal.flatbook.FlatBook`, in the agent's state folder)
 or the batch's first guess; each later flat from the exposure the last one kept. Each
 exposure found is learnt. The panel's light is turned off after the batch's last flat (and
@@ -76,6 +77,8 @@ class FlatWork:
                       for one in frames(expand(hands.plan))}
         #: The exposure and brightness the last kept flat of a book key had, this run.
         self._now: dict[str, tuple[float, float | None]] = {}
+        #: The bias measured this run, by camera and binning.
+        self._biases: dict[tuple[str, int], float] = {}
 
     def _panel(self) -> Panel:
         panel = self.hands.rig.panel
@@ -103,11 +106,14 @@ class FlatWork:
                 asked.seconds + hands.camera_margin, camera.name)
             median = flat_median(frame.data)
             verdict = finder.measured(asked.seconds, median)
+            if isinstance(verdict, Expose) and finder.bias is None:
+                verdict = finder.knowing_bias(await self._bias(step))
             if isinstance(verdict, Found):
                 self._now[key] = (verdict.seconds, verdict.brightness)
                 if self.book is not None:
                     self.book.learn(key, Learnt(verdict.seconds, verdict.brightness,
-                                                round(median, 1), date.today().isoformat()))
+                                                round(median, 1), date.today().isoformat(),
+                                                finder.bias))
                 return frame
             self.tests += 1
             hands.journal.note("flat_test", step=step.id, seconds=asked.seconds,
@@ -116,6 +122,20 @@ class FlatWork:
                 await hands.quietly(panel.light(False), panel.name, "light off")
                 raise DeviceRefused(panel.name, f"{step.id}: {verdict.why}")
             asked = verdict
+
+    async def _bias(self, step: FrameStep) -> float:
+        """The camera's bias at the batch's binning: a bias frame's median (its shortest
+        exposure), taken once a run, when a flat first needs scaling (journalled
+        ``flat_bias``)."""
+        hands, batch, camera = self.hands, step.batch, self.hands.rig.camera
+        where = (camera.name, batch.binning)
+        if where not in self._biases:
+            frame = await hands.bounded(
+                camera.expose(0.0, binning=batch.binning, frame_type="Bias", gain=batch.gain,
+                              offset=batch.offset), hands.camera_margin, camera.name)
+            self._biases[where] = flat_median(frame.data)
+            hands.journal.note("flat_bias", step=step.id, median=round(self._biases[where], 1))
+        return self._biases[where]
 
     async def _finder(self, step: FrameStep, key: str, panel: Panel) -> FlatFinder:
         """The finder of `step`'s flat: from this run's last kept exposure, else the one
@@ -128,15 +148,18 @@ class FlatWork:
                         dimmest=dim[0] if dim else None, brightest=dim[1] if dim else None)
         start, brightness = batch.exposure, None
         learnt = self.book.get(key) if self.book is not None else None
+        bias = self._biases.get((camera.name, batch.binning))
         if key in self._now:
             start, brightness = self._now[key]
         elif learnt is not None:
             start, brightness = learnt.seconds, learnt.brightness
+        if bias is None and learnt is not None:
+            bias = learnt.bias
         if dim is not None and brightness is None:
             now = await self.hands.move(panel.brightness(), panel.name)
             brightness = now if now is not None and now > dim[0] else dim[1]
         return FlatFinder(adu=batch.adu, tolerance=batch.tolerance, start=start,
-                          limits=limits, brightness=brightness)
+                          limits=limits, brightness=brightness, bias=bias)
 
     async def after(self, step: FrameStep) -> None:
         """After a flat kept: the light off once its batch's last flat is."""
