@@ -247,11 +247,9 @@ class SimulatedCamera:
         through the optical path, the bias, the dark current at the chip's temperature, the
         hot pixels and the noise (`sensorfaults`), plus the stars."""
         width, height = exposure.image_width, exposure.image_height
-        frame = sensorfaults.Frame(exposure.x, exposure.y, exposure.width, exposure.height,
-                                   exposure.bin_x, exposure.bin_y)
         light, stars = self.light(exposure)
-        pixels = sensorfaults.expose_pixels(self.defects(), frame, exposure.seconds,
-                                            self.temperature(), light, self.rng)
+        pixels = sensorfaults.expose_pixels(self.defects(), exposure, self.temperature(), light,
+                                            self.rng)
         if stars:
             self._draw_stars(pixels, exposure, width, height, stars)
         return Image(width, height, pixels, cards=[("OBJECT", "Simulated field", "")])

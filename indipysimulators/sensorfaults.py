@@ -40,13 +40,16 @@ import operator
 import random
 from array import array
 from dataclasses import dataclass
+from dataclasses import replace
 from functools import lru_cache
+
+from indipydriver.standard.cameratypes import Exposure
 
 from . import photometry
 from .photometry import dark_current
 
-__all__ = ["Defects", "Dust", "Frame", "dark_current", "defects", "deficit", "expose_pixels",
-           "response_at", "vignetting"]
+__all__ = ["Defects", "Dust", "dark_current", "defects", "deficit", "expose_pixels",
+           "placed", "response_at", "vignetting"]
 
 #: The share of the pixels that are hot.
 HOT_FRACTION = 1e-4
@@ -120,77 +123,65 @@ def response_at(sensor: Defects, x: float, y: float) -> float:
     return share
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """Where a frame lies on the sensor: its corner and size (unbinned) and its binning."""
-
-    x: int
-    y: int
-    width: int
-    height: int
-    bin_x: int = 1
-    bin_y: int = 1
-
-    @property
-    def columns(self) -> int:
-        return max(1, self.width // self.bin_x)
-
-    @property
-    def rows(self) -> int:
-        return max(1, self.height // self.bin_y)
+def placed(exposure: Exposure) -> Exposure:
+    """Only where `exposure`'s frame lies on the sensor (its corner, size and binning), the
+    key of the shade's caches: its seconds and frame type left out, so every frame of one
+    window shares them (a guider's loop, a flat series of changing exposures)."""
+    return replace(exposure, seconds=0.0, frame_type="Light")
 
 
 @lru_cache(maxsize=4)
-def deficit(sensor: Defects, frame: Frame) -> array[float]:
+def deficit(sensor: Defects, frame: Exposure) -> array[float]:
     """Each binned pixel's response minus 1 (0 at the centre, -0.28 in the corners): row
     by row, -K (x^2 + y^2)^2 / R^4 as -K x^4 / R^4 + (-2K y^2 / R^4) x^2 - K y^4 / R^4 over
     the columns' x^2 and x^4 (C loops), then the dust's discs."""
     w, h, k = sensor.width, sensor.height, sensor.vignetting
     bx, by = frame.bin_x, frame.bin_y
     r2 = (w / 2) ** 2 + (h / 2) ** 2
-    x2 = [((frame.x + (c + 0.5) * bx - w / 2) ** 2) / r2 for c in range(frame.columns)]
+    x2 = [((frame.x + (c + 0.5) * bx - w / 2) ** 2) / r2 for c in range(frame.image_width)]
     minus_x4 = [-k * v * v for v in x2]
     values = array("d")
-    for row in range(frame.rows):
+    for row in range(frame.image_height):
         y2 = (frame.y + (row + 0.5) * by - h / 2) ** 2 / r2
         cross = map(operator.add, map((-2 * k * y2).__mul__, x2), minus_x4)
         values.extend(map((1.0 - k * y2 * y2).__add__, cross))
     for mote in sensor.dust:
         c0 = max(0, math.floor((mote.x - mote.radius - frame.x) / bx))
-        c1 = min(frame.columns, math.ceil((mote.x + mote.radius - frame.x) / bx) + 1)
+        c1 = min(frame.image_width, math.ceil((mote.x + mote.radius - frame.x) / bx) + 1)
         for row in range(max(0, math.floor((mote.y - mote.radius - frame.y) / by)),
-                         min(frame.rows, math.ceil((mote.y + mote.radius - frame.y) / by) + 1)):
+                         min(frame.image_height, math.ceil((mote.y + mote.radius - frame.y) / by) + 1)):
             y = frame.y + (row + 0.5) * by
             for col in range(c0, c1):
-                values[row * frame.columns + col] *= mote.transmission(
+                values[row * frame.image_width + col] *= mote.transmission(
                     frame.x + (col + 0.5) * bx, y)
     return array("d", map((-1.0).__add__, values))
 
 
 @lru_cache(maxsize=2)
-def _shade(sensor: Defects, frame: Frame, light: float) -> tuple[int, ...]:
+def _shade(sensor: Defects, frame: Exposure, light: float) -> tuple[int, ...]:
     """What the optical path takes from each pixel of `light` ADU at the centre (ADU, 0 or
     less): kept for the next frame of the same light (a guider's loop, a flat series)."""
     return tuple(map(round, map(light.__mul__, deficit(sensor, frame))))
 
 
 @lru_cache(maxsize=4)
-def _deepest(sensor: Defects, frame: Frame) -> float:
+def _deepest(sensor: Defects, frame: Exposure) -> float:
     """The frame's lowest `deficit` (its darkest corner's or mote's)."""
     return min(deficit(sensor, frame))
 
 
-def expose_pixels(sensor: Defects, frame: Frame, seconds: float, celsius: float,
-                  light: float, rng: random.Random) -> array[int]:
-    """A frame's 16-bit pixels: `light` electrons a (binned) pixel at the centre of the
-    optical path, `seconds` of dark current at `celsius`, the bias, the noise from `rng`."""
+def expose_pixels(sensor: Defects, exposure: Exposure, celsius: float, light: float,
+                  rng: random.Random) -> array[int]:
+    """`exposure`'s 16-bit pixels: `light` electrons a (binned) pixel at the centre of the
+    optical path, its seconds of dark current at `celsius`, the bias, the noise from `rng`."""
+    frame, seconds = placed(exposure), exposure.seconds
     binned = frame.bin_x * frame.bin_y
     dark = dark_current(celsius) * seconds * binned
     gain = photometry.GAIN
     mean = photometry.BIAS + (light + dark) / gain
     sigma = math.sqrt(light + dark + photometry.READ_NOISE ** 2 * binned) / gain
     table = [round(mean + sigma * z) for z in photometry.quantiles()]
-    count = frame.columns * frame.rows
+    count = frame.image_width * frame.image_height
     uniform = array("H")
     uniform.frombytes(rng.randbytes(2 * count))
     noisy = map(table.__getitem__, uniform)
@@ -206,17 +197,17 @@ def expose_pixels(sensor: Defects, frame: Frame, seconds: float, celsius: float,
     return array("H", values)
 
 
-def _add_hot_pixels(values: list[int], sensor: Defects, frame: Frame, dark: float,
+def _add_hot_pixels(values: list[int], sensor: Defects, frame: Exposure, dark: float,
                     rng: random.Random) -> int:
     """Each hot pixel in the frame adds its extra dark current (ADU), with its shot noise;
     the highest value it leaves."""
     highest = 0
     for x, y, factor in sensor.hot:
         col, row = (x - frame.x) // frame.bin_x, (y - frame.y) // frame.bin_y
-        if 0 <= x - frame.x < frame.columns * frame.bin_x and \
-                0 <= y - frame.y < frame.rows * frame.bin_y:
+        if 0 <= x - frame.x < frame.image_width * frame.bin_x and \
+                0 <= y - frame.y < frame.image_height * frame.bin_y:
             extra = dark * (factor - 1)
-            at = row * frame.columns + col
+            at = row * frame.image_width + col
             values[at] += round(extra + rng.gauss(0.0, math.sqrt(extra)))
             highest = max(highest, values[at])
     return highest
