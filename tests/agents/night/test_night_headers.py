@@ -52,8 +52,8 @@ def plan(camera: str, wheel: str, focuser: str, mount: str, ra: float, dec: floa
                  autofocus=Autofocus(at_start=True, exposure=1, step=20, points=9))
 
 
-FRAMES = ["High_Up_Green_Light_001.fits", "High_Up_Red_Light_001.fits",
-          "High_Up_Red_Light_002.fits"]
+FRAMES = ["lights/Green/High_Up_Green_Light_001.fits", "lights/Red/High_Up_Red_Light_001.fits",
+          "lights/Red/High_Up_Red_Light_002.fits"]
 
 
 @pytest.mark.timeout(180)

@@ -72,8 +72,8 @@ def said(client: object) -> str:
 def order_of(files: list[str]) -> list[str]:
     order: list[str] = []
     for name in files:
-        if not order or order[-1] != name.split("_")[0]:
-            order.append(name.split("_")[0])
+        if not order or order[-1] != name.rsplit("/", 1)[-1].split("_")[0]:
+            order.append(name.rsplit("/", 1)[-1].split("_")[0])
     return order
 
 

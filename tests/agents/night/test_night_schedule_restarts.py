@@ -77,8 +77,8 @@ def scheduled(camera: str = CCD) -> Plan:
                                    settle=1.0))
 
 
-EXPECTED = sorted([f"High_Red_Light_{n:03d}.fits" for n in range(1, HIGH + 1)]
-                  + [f"Low_Red_Light_{n:03d}.fits" for n in range(1, LOW + 1)])
+EXPECTED = sorted([f"lights/Red/High_Red_Light_{n:03d}.fits" for n in range(1, HIGH + 1)]
+                  + [f"lights/Red/Low_Red_Light_{n:03d}.fits" for n in range(1, LOW + 1)])
 
 
 def journal_frames(folder: Path) -> dict[str, int]:
@@ -88,7 +88,7 @@ def journal_frames(folder: Path) -> dict[str, int]:
     for line in journal.read_bytes().splitlines():
         record = json.loads(line)
         if record["kind"] == "frame":
-            name = str(record["file"]).split("_")[0]
+            name = str(record["file"]).rsplit("/", 1)[-1].split("_")[0]
             counts[name] = counts.get(name, 0) + 1
     return counts
 
@@ -195,7 +195,7 @@ async def test_a_lost_camera_holds_the_schedule_and_once_back_it_is_made_again_f
         state, said = await sequence_ends(client, 60, ("Alert",))
         assert CCD in said and f"waiting for {CCD} to come back" in said, said
         assert client.get(AGENT, "AGENT_START_PROCESS", "SEQUENCE") == "On"
-        assert fits_files(frames) == ["High_Red_Light_001.fits"]
+        assert fits_files(frames) == ["lights/Red/High_Red_Light_001.fits"]
         assert str(client.get(AGENT, "AGENT_SCHEDULE", "BLOCKS")) == before
         # the camera back, nothing pressed: tonight from what remains, by itself
         back_at = clock.at(datetime.now(UTC)) - timedelta(seconds=1)

@@ -93,9 +93,9 @@ async def test_steps_run_in_order_and_frames_carry_the_agents_cards() -> None:
     said = [what.split()[0] for _t, what in r.sky.log]
     assert said == ["unpark", "slew", "filter", "expose", "expose", "filter", "expose",
                     "expose", "expose", "park", "warm"]
-    assert store.order == ["M42_Red_Light_001.fits", "M42_Red_Light_002.fits",
-                           "M42_Green_Light_001.fits", "Darks_NoFilter_Dark_001.fits",
-                           "Darks_NoFilter_Dark_002.fits"]
+    assert store.order == ["lights/Red/M42_Red_Light_001.fits", "lights/Red/M42_Red_Light_002.fits",
+                           "lights/Green/M42_Green_Light_001.fits", "darks/Darks_NoFilter_Dark_001.fits",
+                           "darks/Darks_NoFilter_Dark_002.fits"]
     assert seen.frames == store.order
     headers = [read_header(store.files[name]) for name in store.order]
     assert [h["EXPTIME"] for h in headers] == [30.0, 30.0, 20.0, 10.0, 10.0]
@@ -263,7 +263,7 @@ async def test_pause_finishes_the_frame_then_resume_continues() -> None:
         await asyncio.sleep(0)
     seq.pause()
     assert await run is RunState.PAUSED
-    assert store.order == ["M42_Red_Light_001.fits", "M42_Red_Light_002.fits"]
+    assert store.order == ["lights/Red/M42_Red_Light_001.fits", "lights/Red/M42_Red_Light_002.fits"]
     assert journal.kinds("paused") == [{"reason": "paused by a client"}]
     assert await seq.run() is RunState.DONE
     assert len(store.order) == len(set(store.order)) == 5
