@@ -187,11 +187,17 @@ class StepWork:
             await self.hands.quietly(guider.stop(), guider.name, "stop guiding")
 
     def cards(self, step: FrameStep) -> list[Card]:
-        """The agent's cards: the target, the plan, the step, and the triggers' (AFHFR...)."""
-        plan = self.hands.plan
+        """The agent's cards: the target, the plan, the step, the batch's gain and offset
+        (GAIN, OFFSET: what Siril and PixInsight group calibration frames by; the camera's
+        own header has them only where its driver writes them), and the triggers' (AFHFR...)."""
+        plan, batch = self.hands.plan, step.batch
         cards: list[Card] = [("OBJECT", plan.targets[step.target_index].name, "the plan's target"),
                              ("PLAN", plan.name[:60], "the sequencer's plan"),
                              ("SEQSTEP", step.id[:60], "the plan's step")]
+        if batch.gain is not None:
+            cards.append(("GAIN", batch.gain, "the camera's gain (CCD_GAIN)"))
+        if batch.offset is not None:
+            cards.append(("OFFSET", batch.offset, "the camera's offset (CCD_OFFSET)"))
         for trigger in self.triggers:
             cards.extend(trigger.cards())
         return cards
