@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 #: Ekos's default: a dark older than this many days is taken again.
 MAX_AGE_DAYS = 30.0
+#: Darks taken within this of one another are one set (one night's): a dark kept replaces
+#: only those of its key taken longer before it.
+SET_SPAN = timedelta(hours=12)
 #: Bytes of a frame read to find its header (a header of 16 blocks is a long one).
 HEADER_BYTES = 2880 * 16
 
@@ -100,12 +103,13 @@ def lacking(needs: Iterable[DarkNeed], darks: Sequence[FrameFacts], now: datetim
 def superseded(darks: Iterable[FrameFacts], added: Sequence[FrameFacts],
                tolerance: float = TOLERANCE) -> list[FrameFacts]:
     """The library's darks that `added` replace: of the same setting and exposure as one of
-    them, its temperature within `tolerance`, and taken before it."""
+    them, its temperature within `tolerance`, and taken before it by more than `SET_SPAN`
+    (another night's set: the darks of one night are kept together, one at a time)."""
     return [dark for dark in darks
             if dark.path not in {new.path for new in added}
             and any(new.setting == dark.setting and same_exposure(new.exposure, dark.exposure)
                     and near(new.temperature, dark.temperature, tolerance)
-                    and dark.taken < new.taken for new in added)]
+                    and dark.taken < new.taken - SET_SPAN for new in added)]
 
 
 def read_facts(path: Path) -> FrameFacts | None:

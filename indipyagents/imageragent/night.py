@@ -39,6 +39,9 @@ from indipyclient import Client
 from indipycore.retrypolicy import Retry
 
 from ..astrometry.solver import Solver
+from ..calframes.library import DarkLibrary
+from ..calframes.tonight import LIBRARY_TARGET
+from ..calframes.tonight import NightLibrary
 from ..imager.face import ImagerFace
 from ..journal import FrameStore
 from ..journal import Journal
@@ -216,10 +219,14 @@ class Night:
                     "give this plan another folder or name")
         self._remember(journal_path, plan_text, image_folder)
         self._pinned = None
-        return Sequencer(plan, rig, journal, FrameStore(folder), plan_text=plan_text,
-                         focus=_autofocus_or_none(), observer=observer, retry=self.retry,
-                         solver=self.solver, flat_book=FlatBook(self.state / "flats.json"),
-                         **self.timing)
+        sequencer = Sequencer(plan, rig, journal, FrameStore(folder), plan_text=plan_text,
+                              focus=_autofocus_or_none(), observer=observer, retry=self.retry,
+                              solver=self.solver, flat_book=FlatBook(self.state / "flats.json"),
+                              **self.timing)
+        if any(target.name == LIBRARY_TARGET for target in plan.targets):
+            sequencer.hands.night_library = NightLibrary(DarkLibrary(self.state / "darks"),
+                                                         folder)
+        return sequencer
 
     # -- autofocus alone -----------------------------------------------------------------
 

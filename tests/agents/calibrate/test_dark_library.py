@@ -90,12 +90,15 @@ def test_more_darks_never_lack_more(wanted: list[DarkNeed], darks: list[FrameFac
 
 @given(st.builds(dark, settings, exposures, temperatures, st.floats(0, 60), st.just("old")),
        st.floats(-0.9, 0.9))
-def test_a_newer_dark_of_the_same_key_supersedes_an_older(old: FrameFacts,
+def test_a_newer_nights_dark_of_the_same_key_supersedes_an_older(old: FrameFacts,
                                                           shift: float) -> None:
     temperature = None if old.temperature is None else old.temperature + shift
     new = FrameFacts("new", "Dark", old.setting, old.exposure, temperature, None,
-                     old.taken + timedelta(hours=1))
+                     old.taken + timedelta(days=1))
     assert superseded([old, new], [new]) == [old]
+    same_night = FrameFacts("same", "Dark", old.setting, old.exposure, temperature, None,
+                            old.taken + timedelta(hours=1))
+    assert superseded([old, same_night], [same_night]) == []  # one set, kept together
     assert superseded([old, new], [old]) == []  # never the newer one
     other = FrameFacts("new", "Dark", old.setting, old.exposure * 2, temperature, None,
                        new.taken)

@@ -553,3 +553,19 @@ async def test_wait_until_a_time_takes_no_frame_before_it() -> None:
                 flip=Flip(enabled=False))
     assert await sequencer(past, r).run() is RunState.DONE
     assert r.camera.exposures[0][0] < 60
+
+
+async def test_frames_carry_the_batchs_gain_and_offset_for_the_calibration() -> None:
+    """Issue 92 item 4: GAIN and OFFSET (what Siril and PixInsight group calibration frames
+    by, and the dark library keys) in each frame of a batch that sets them, beside the
+    camera's IMAGETYP, EXPTIME and XBINNING; none where the batch leaves them alone."""
+    r = rigged()
+    plan = Plan("night", (Target("Darks", slew=False, batches=(
+        Batch(1, 10.0, frame_type="Dark", binning=2, gain=120.0, offset=30.0),
+        Batch(1, 10.0, frame_type="Dark"))),))
+    store = MemoryStore()
+    assert await sequencer(plan, r, store=store).run() is RunState.DONE
+    first, second = (read_header(store.files[name]) for name in store.order)
+    assert (first["GAIN"], first["OFFSET"], first["XBINNING"]) == (120.0, 30.0, 2)
+    assert first["IMAGETYP"] == "Dark" and first["EXPTIME"] == 10.0
+    assert "GAIN" not in second.values and "OFFSET" not in second.values
