@@ -17,10 +17,12 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from indipycore import astro
 from indipycore.fits import Card
 
+from ..calframes.sheet import write_sheet
 from ..journal import FrameStore
 from ..journal.flatbook import FlatBook
 from ..plan.steps import EndStep
@@ -45,7 +47,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Done:
-    """A step carried out; `shown` the frame saved (its name and bytes), for the observer."""
+    """A step carried out; `shown` the frame saved (its file's name, without the frame
+    type's folder, and bytes), for the observer."""
 
     shown: tuple[str, bytes] | None = None
 
@@ -147,11 +150,21 @@ class StepWork:
         hands.tell(Framed(step))
         if batch.adu is not None:
             await self.flats.after(step)
-        return Done((step.file_name, data))
+        return Done((PurePosixPath(step.file_name).name, data))
 
     async def end(self, step: EndStep) -> Done | None:
-        """Park, close the dome and warm as the plan's End says."""
+        """Park, close the dome and warm as the plan's End says; then, for a night that took
+        calibration frames (or keeps a dark library), ``calibration.json`` beside its frames."""
         await self.close_night(quietly=False)
+        hands = self.hands
+        library = hands.night_library
+        if library is not None or any(batch.frame_type != "Light" for target
+                                      in hands.plan.targets for batch in target.batches):
+            try:
+                write_sheet(self.store.folder, hands.clock(),
+                            library.library if library is not None else None)
+            except OSError as error:
+                logger.warning("calibration.json not written: %s", error)
         return Done()
 
     async def close_night(self, *, quietly: bool, warm: bool = True) -> None:

@@ -244,7 +244,7 @@ def test_a_plan_loaded_and_started_from_the_page_shows_its_progress_and_last_fra
         expect(page.locator(f"#img-{vector_id(AGENT, 'AGENT_LAST_FRAME')} figcaption")
                ).to_be_visible()
         expect(page.locator(f"#live-{vector_id(AGENT, 'AGENT_LAST_FRAME')} .msg")).to_have_text(
-            "lights/Green/Field_Green_Light_001.fits")
+            "Field_Green_Light_001.fits")
         expect(image).to_be_in_viewport()
         expect(state).to_be_visible()
         assert sorted(p.relative_to(frames / "plan").as_posix() for p in (frames / "plan").rglob("*.fits")) == [

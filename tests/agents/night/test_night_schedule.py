@@ -214,7 +214,7 @@ async def test_frames_left_at_dawn_are_taken_the_next_night_and_never_high_is_na
         assert state == "Ok", message
         saved = fits_files(frames)
         assert set(tonight) < set(saved) and len(saved) == POLE_FRAMES, (message, len(saved))
-        assert all(name.startswith("Pole") for name in saved)
+        assert all(name.startswith("lights/Red/Pole") for name in saved)
         assert "not imaged: South (never 20 degrees high while dark)" in message
         assert times.clock() > dawn() + timedelta(hours=10)  # the next night's
 

@@ -152,7 +152,7 @@ async def test_a_scheduled_night_whose_agent_is_killed_mid_block_replans_from_it
             killed_at = clock.at(datetime.now(UTC))
             await asyncio.to_thread(rig.agent_pid, rig.kill_agent())  # our server restarts it
             on_disk = frames_on_disk(folder)
-            assert len(on_disk) == 2 and all(n.startswith("High") for n in on_disk), on_disk
+            assert len(on_disk) == 2 and all(n.startswith("lights/Red/High") for n in on_disk), on_disk
             await until(lambda: says_in_hand(client, "High (2 frames)", "Low (3 frames)"), 90,
                         lambda: f"the restart's schedule: {message(client, 'SEQUENCE_STATE')!r}"
                                 f"\n{rig.log_tail()}")

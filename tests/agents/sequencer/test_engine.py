@@ -96,7 +96,7 @@ async def test_steps_run_in_order_and_frames_carry_the_agents_cards() -> None:
     assert store.order == ["lights/Red/M42_Red_Light_001.fits", "lights/Red/M42_Red_Light_002.fits",
                            "lights/Green/M42_Green_Light_001.fits", "darks/Darks_NoFilter_Dark_001.fits",
                            "darks/Darks_NoFilter_Dark_002.fits"]
-    assert seen.frames == store.order
+    assert seen.frames == [name.split("/")[-1] for name in store.order]
     headers = [read_header(store.files[name]) for name in store.order]
     assert [h["EXPTIME"] for h in headers] == [30.0, 30.0, 20.0, 10.0, 10.0]
     assert [h["FILTER"] for h in headers[:3]] == ["Red", "Red", "Green"]

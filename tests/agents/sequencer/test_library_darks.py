@@ -2,12 +2,14 @@
 library's darks (`with_library_darks`: a batch of darks per light exposure, last) runs on
 the doubles with a real `DarkLibrary` in the test's folder: the darks the library has fresh
 are skipped (journalled why), the ones it lacks are taken at the end of the night and kept
-in it, and the next night takes none; while a hold keeps the sky closed with
+in it, ``calibration.json`` names the night's and the library's, and the next night takes
+none; while a hold keeps the sky closed with
 ``sky_free_while_unsafe``, the library's darks are taken before the lights."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -62,6 +64,13 @@ def test_the_plan_gets_a_batch_of_darks_per_light_exposure_last() -> None:
     assert [(b.exposure, b.frame_type, b.count) for b in plan.targets[-1].batches] == [
         (30.0, "Dark", 2), (60.0, "Dark", 2)]
     assert with_library_darks(plan) is plan  # once
+    flats = Target("Flats", slew=False, batches=(Batch(3, 1.5, "Red", frame_type="Flat"),
+                                                 Batch(3, 1.0, "Red", frame_type="Flat",
+                                                       adu=30000)))
+    base = Plan("night", (night().targets[0], flats))
+    with_flat_darks = with_library_darks(base, count=2, flat_darks=True)
+    assert [b.exposure for b in with_flat_darks.targets[-1].batches] == [30.0, 60.0, 1.5]
+    assert [b.exposure for b in with_library_darks(base).targets[-1].batches] == [30.0, 60.0]
 
 
 async def test_only_what_the_library_lacks_is_taken_and_kept(tmp_path: Path) -> None:
@@ -82,6 +91,12 @@ async def test_only_what_the_library_lacks_is_taken_and_kept(tmp_path: Path) -> 
     assert skipped[0]["why"] == "the library has fresh darks for camera bin 1, gain None, " \
         "offset None, 30 s at no cooler"
     assert sorted(dark.exposure for dark in library.darks()) == [30.0] * 3 + [60.0] * 2
+    sheet = json.loads((store.folder / "calibration.json").read_text())
+    groups = {group["exposure"]: group for group in sheet["groups"]}
+    assert groups[60.0]["darks"] == ["darks/Dark_library_NoFilter_Dark_003.fits",
+                                     "darks/Dark_library_NoFilter_Dark_004.fits"]
+    assert len(groups[30.0]["darks"]) == 3 and all(  # the library's, where they are kept
+        Path(p).is_relative_to(library.folder.resolve()) for p in groups[30.0]["darks"])
     seq, store, _ = run_with(night(), library, days=1)
     assert await seq.run() is RunState.DONE
     assert not any(name.startswith("darks/") for name in store.order)
