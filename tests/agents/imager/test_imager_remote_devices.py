@@ -30,5 +30,6 @@ async def test_a_remote_servers_camera_and_wheel_run_a_plan(tmp_path: Path) -> N
     assert ended.startswith("Ok"), ended
     night = tmp_path / "frames" / "night"
     saved = sorted(night.rglob("*.fits"))
-    assert [p.relative_to(night).as_posix() for p in saved] == ["lights/Green/Here_Green_Light_001.fits", "lights/Green/Here_Green_Light_002.fits"]
+    assert [p.relative_to(night).as_posix() for p in saved] == [
+        "lights/Green/Here_Green_Light_001.fits", "lights/Green/Here_Green_Light_002.fits"]
     assert all(read_header(p.read_bytes())["FILTER"] == "Green" for p in saved)

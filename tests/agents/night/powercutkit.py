@@ -257,7 +257,8 @@ def check_night(folder: Path, expected: list[str], exposure: float = EXPOSURE
         padded = -(-header.data_size // BLOCK) * BLOCK
         assert len(data) == header.data_offset + padded, (name, len(data))
         assert header.values["EXPTIME"] == exposure, (name, header.values)
-        assert header.values["FILTER"] == name.split("_")[1], (name, header.values["FILTER"])
+        assert header.values["FILTER"] == name.rsplit("/", 1)[-1].split("_")[1], \
+            (name, header.values["FILTER"])
         assert abs(float(header.values["DEC"]) - DEC) < 0.5, (name, header.values["DEC"])
         record = next(record for record in frames if record["file"] == name)
         assert record["size"] == len(data), (name, record)

@@ -162,7 +162,8 @@ async def test_a_scheduled_night_whose_agent_is_killed_mid_block_replans_from_it
         check_night(folder, EXPECTED, exposure=EXPOSURE)  # each once, whole, journalled once
         assert journal_frames(folder) == {"High": HIGH, "Low": LOW}
         by_time = sorted(EXPECTED, key=lambda name: (folder / name).stat().st_mtime_ns)
-        assert [name.split("_")[0] for name in by_time] == ["High"] * HIGH + ["Low"] * LOW
+        assert [name.rsplit("/", 1)[-1].split("_")[0] for name in by_time] == \
+            ["High"] * HIGH + ["Low"] * LOW
     finally:
         rig.stop()
 

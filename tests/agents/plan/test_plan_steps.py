@@ -54,7 +54,8 @@ def test_the_steps_of_a_night_in_order() -> None:
     assert frame == FrameStep("M42/2/Red/Light/003", "lights/Red/M42_Red_Light_003.fits", 0, 2, 3,
                               Batch(2, 30, "Red"))
     assert [step.file_name for step in steps if isinstance(step, FrameStep)][-3:] == [
-        "flats/Slot1/Flats___darks_Slot1_Flat_001.fits", "flats/Slot1/Flats___darks_Slot1_Flat_002.fits",
+        "flats/Slot1/Flats___darks_Slot1_Flat_001.fits",
+        "flats/Slot1/Flats___darks_Slot1_Flat_002.fits",
         "darks/Flats___darks_NoFilter_Dark_001.fits"]
 
 

@@ -206,7 +206,7 @@ async def test_a_good_plan_shows_its_totals_and_start_runs_it_to_ok(agent: Agent
     assert client.get(AGENT, "AGENT_START_PROCESS", "SEQUENCE") == "Off"
     last = await agent.until("AGENT_LAST_FRAME", "Ok")
     assert last.message == "Darks_NoFilter_Dark_001.fits"
-    assert read_header(agent.factory.store.files[last.message])["OBJECT"] == "Darks"
+    assert read_header(agent.factory.store.files[f"darks/{last.message}"])["OBJECT"] == "Darks"
     assert client.get(AGENT, "AGENT_IMAGER_STATS", "TARGET") == 2
 
 
