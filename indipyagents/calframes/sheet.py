@@ -20,6 +20,7 @@ from typing import Any
 from ..journal.durable import write_whole
 from .facts import FrameFacts
 from .library import DarkLibrary
+from .library import found
 from .library import needs_of
 from .library import read_facts
 from .matching import TOLERANCE
@@ -59,13 +60,11 @@ def sheet_of(folder: Path, now: datetime, library: DarkLibrary | None = None,
     frames = night_frames(folder)
     if library is not None:
         tolerance = library.tolerance
-        lights = [frame for frame in frames if frame.kind == "Light"]
-        flats = [frame for frame in frames if frame.kind == "Flat"]
-        for need in needs_of([*lights, *flats]):
+        kept = library.darks()
+        for need in needs_of([frame for frame in frames if frame.kind in ("Light", "Flat")]):
             if not any(dark_matches(frame, need.setting, need.exposure, need.temperature,
                                     tolerance) for frame in frames):
-                frames += [dark for dark in library.darks() if dark.path in
-                           set(library.found(need, now))]
+                frames += found(need, kept, now, library.max_age_days, tolerance)
     return {"night": folder.name, "written": now.isoformat(), "tolerance": tolerance,
             "groups": [_group(group) for group in assign(frames, tolerance)]}
 
