@@ -132,4 +132,4 @@ async def test_a_nights_frames_carry_the_target_filter_pointing_and_focus(
             assert abs(float(cards["RA"]) - ra * 15.0) < 0.5, (cards["RA"], ra)
             assert abs(float(cards["DEC"]) - dec) < 0.5, (cards["DEC"], dec)
             assert hfd == pytest.approx(2 * float(cards["AFHFR"]), abs=0.01) and hfd > 0
-            assert delivered[name] == (folder / name).read_bytes()
+            assert delivered[name.rsplit("/", 1)[-1]] == (folder / name).read_bytes()
