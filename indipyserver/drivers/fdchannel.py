@@ -12,11 +12,12 @@ Which stdout a driver gets (``ExDriverConnection(shared_blobs=...)``, ``--shared
   costs the server a third to a half less CPU than a pipe, ``bench/blobspeed.py``); one that
   sends, as its first message on the side channel, `STDOUT_PIPE` with the read end of a pipe
   (``indipycore.sharedblobs.pass_pipe``; an ``IPyDriver``'s ``StdioLink`` does) writes its XML
-  on that pipe instead, whose round trip costs about 3 us less than the socket's (driver's
-  write, server's ``recvmsg``: ``bench/RESULTS.md``), and passes its BLOBs' memfds on the side
-  channel. The server reads neither until the driver's first word (`DriverStdio.settle`): the
-  first of its stdout or the side channel to be readable; the driver asks before it writes
-  anything, so its request is always there first;
+  on that pipe instead, whose round trip costs about 3-4 us (4-5 %) less than the socket's
+  (the kernel's work for the driver's write and the server's ``recvmsg``:
+  ``bench/RESULTS.md``), and passes its BLOBs' memfds on the side channel. The server reads
+  neither until the driver's first word (`DriverStdio.settle`): the first of its stdout or
+  the side channel to be readable; the driver asks before it writes anything, so its request
+  is always there first;
 * ``off``: a pipe and no side channel (every BLOB inline).
 
 The protocol of the side channel, once stdout is a pipe: before a driver writes on stdout a
