@@ -14,8 +14,9 @@ thread pool and touch SQLite only on the caller's thread. The pool limits the ha
 concurrency: `HASH_THREADS` threads (half the cores at most, one on a 2-core machine), so ten
 log-ins at once queue there in order (FIFO) and the loop keeps a core; on Linux each of those
 threads also lowers its own priority to nice `HASH_NICE`, so on a loaded machine the loop (and
-everything else at nice 0) runs first and the log-ins wait instead. The plain methods are for
-scripts.
+everything else at nice 0) is served first and a log-in waits a little longer, but is not starved
+(at nice 19 one log-in on a machine busy with a night's solver took 12 s and more, past a
+browser's patience). The plain methods are for scripts.
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 # Half the cores at most (one on a 2-core machine): the event loop keeps a core of its own while
 # ten log-ins hash (bench/web_logins.py), and they queue in the pool instead.
 HASH_THREADS = max(1, (os.cpu_count() or 2) // 2)
-# The hashing threads' own nice level (Linux, where each thread has one): a log-in waits on a
-# busy machine rather than take CPU from the pages' live updates (bench/web_logins.py).
-HASH_NICE = 19
+# The hashing threads' own nice level (Linux, where each thread has one): a log-in yields to the
+# pages' live updates on a busy machine (bench/web_logins.py --busy) without being starved by
+# every other busy process there, as it was at 19 (bench/web_logins.py --busy 6: a log-in's time).
+HASH_NICE = 10
 _NO_SALT, _NO_HASH = b"\0" * 16, b"\0" * 32  # an unknown name costs a hash all the same
 
 

@@ -19,9 +19,15 @@ from indipyterm.app import TermApp
 from indipyterm.devicescreen import DeviceScreen
 from indipyterm.vectorpanel import VectorPanel
 
+#: How long a look at the screen may wait: a bound for a hang, not for a quiet machine. Opening
+#: a device's screen of eleven panels costs about a second of CPU; in a full run beside other
+#: work (load 19 on two cores, a tenth of a core a process) it took more than 20 s.
+SCREEN_WAIT_S = 60.0
+
 
 async def wait_for(
-    pilot: Pilot[None], check: Callable[[], object], timeout: float = 20.0, what: str = ""
+    pilot: Pilot[None], check: Callable[[], object], timeout: float = SCREEN_WAIT_S,
+    what: str = ""
 ) -> None:
     """Let the app run until `check()` is true (``waiting.until``, the app refreshing between
     looks); fail saying `what` after `timeout` seconds."""
@@ -29,7 +35,7 @@ async def wait_for(
 
 
 async def click(pilot: Pilot[None], target: Widget | str, what: str = "",
-                timeout: float = 20.0) -> None:
+                timeout: float = SCREEN_WAIT_S) -> None:
     """Click `target` (a widget, or a selector on the screen in front) once it is laid out and
     nothing covers the point the pilot clicks (its top left corner), as a person clicks what
     they see; fail if the click landed elsewhere. A screen just pushed mounts its widgets one by

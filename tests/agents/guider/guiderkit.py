@@ -121,7 +121,10 @@ async def phd2_guides_once(phd2_port: int, client: indipyclient.Client,
         done = await phd2.wait_event("SettleDone", 120)
         assert done["Status"] == 0, done
         await phd2.wait_event("GuideStep", 30)
-        assert client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Guiding"
+        # The INDI face's state comes through the server, not the PHD2 socket: on a loaded
+        # machine it lands after the GuideStep (a full run with twelve workers read it first).
+        await until(lambda: client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Guiding",
+                    timeout=10, what="AGENT_GUIDER_STATE Guiding after the GuideStep")
         assert (await phd2.call("stop_capture"))["result"] == 0
         await phd2.wait_event("GuidingStopped", 10)
 

@@ -75,7 +75,9 @@ async def test_a_star_pushed_out_during_calibration_gives_way_to_the_next(
                 done = await phd2.wait_event("SettleDone", 120)
                 assert done["Status"] == 0, done
                 await phd2.wait_event("GuideStep", 30)
-                assert client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Guiding"
+                # The INDI face's state comes through the server, after the PHD2 socket's step.
+                await until(lambda: client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Guiding",
+                            timeout=10, what="AGENT_GUIDER_STATE Guiding after the GuideStep")
     assert any(Reason.LOST_CALIBRATING.text in m for m in messages), messages
     assert any(Reason.LOST_CALIBRATING.text in r.getMessage()
                and Reason.LOST_CALIBRATING.todo in r.getMessage() for r in caplog.records)
