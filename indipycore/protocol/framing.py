@@ -139,6 +139,9 @@ class Framer:
         self._scanner = ResumableScanner(max_element_size, frozenset(stream_tags),
                                          min(stream_min, max_element_size), self._known,
                                          check_nesting, split_attached)
+        #: The scanner, whose ``idle`` a caller on a hot path may read itself: `idle_for`
+        #: written out (``indipyserver``'s connections, before the round trip's shortcut).
+        self.scanner = self._scanner
         self._searched = 0  # bytes the fast path passed to closing-tag searches
         self._shapes = StartTagShapes()  # start tags read before (the fast path of `feed`)
         self._runs = Runs(run_tags) if run_tags and not check_nesting else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from abc import ABC
 from abc import abstractmethod
 from collections.abc import Callable
@@ -30,6 +31,21 @@ logger = logging.getLogger("indipyserver.driverconn")  # the name users' logs kn
 
 #: Default limit of bytes queued to one driver, the same figure as indiserver's client `-m`.
 DEFAULT_DRIVER_QUEUE_BYTES = 128 * 1024 * 1024
+
+
+#: asyncio's pipe write transport on Unix (`_pipe_fd`); None where there is none.
+_PIPE_TRANSPORT: type | None = getattr(getattr(asyncio, "unix_events", None),
+                                       "_UnixWritePipeTransport", None)
+
+
+def _pipe_fd(transport: asyncio.WriteTransport) -> int:
+    """The descriptor `write_through` may write to itself while the transport's buffer is
+    empty: asyncio's own Unix pipe transport's (its ``_buffer`` and ``_fileno`` are what its
+    ``write`` looks at); -1 for any other transport, which is always written through."""
+    if _PIPE_TRANSPORT is None or type(transport) is not _PIPE_TRANSPORT:
+        return -1
+    fd = getattr(transport, "_fileno", -1)
+    return fd if isinstance(fd, int) and hasattr(transport, "_buffer") else -1
 
 
 class DriverConnection(ABC):
@@ -84,6 +100,7 @@ class DriverConnection(ABC):
         # Set by `attach_writer` (drivers.outbound.pump): queued bytes are then written straight to the
         # transport at the end of the current read batch, without waking a task.
         self._writer: asyncio.WriteTransport | None = None
+        self._write_fd = -1  # its pipe, which `write_through` writes to itself (`_pipe_fd`)
         self._flow: LoopFlow | None = None  # the writer's loop's, set with it
         self._writer_paused = False
         self._marked = False
@@ -123,10 +140,27 @@ class DriverConnection(ABC):
             or self._writer_paused
             or writer is None
             or len(data) > self.max_queue_bytes
-            or writer.is_closing()
         ):
             return False
-        writer.write(data)
+        fd = self._write_fd
+        if fd < 0 or writer._buffer or writer._closing or writer._conn_lost:  # type: ignore[attr-defined]
+            # Another transport, or asyncio's pipe not taking a write straight to its pipe
+            # (`_pipe_fd`): as it says.
+            if writer.is_closing():
+                return False
+            writer.write(data)
+            return True
+        # asyncio's pipe transport's `write` written out for the usual case, nothing in its
+        # buffer and the pipe taking it all (on the round trip, before the driver is woken).
+        try:
+            n = os.write(fd, data)
+        except (BlockingIOError, InterruptedError):
+            n = 0
+        except OSError:
+            writer.write(data)  # the transport meets the error again and reports it
+            return True
+        if n != len(data):
+            writer.write(memoryview(data)[n:])  # the rest, buffered and written when it can be
         return True
 
     def stop(self) -> bool:
@@ -179,6 +213,7 @@ class DriverConnection(ABC):
     def attach_writer(self, transport: asyncio.WriteTransport) -> None:
         """Write queued bytes straight to `transport` from now on (batched per read)."""
         self._writer = transport
+        self._write_fd = _pipe_fd(transport)
         self._flow = flow = flow_for()
         self._writer_paused = False
         if self._pending and not self._marked:
@@ -188,6 +223,7 @@ class DriverConnection(ABC):
     def detach_writer(self) -> None:
         """Back to `outgoing()`: the transport is gone."""
         self._writer = None
+        self._write_fd = -1
         self._flow = None
         self._marked = False
 

@@ -62,9 +62,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Shortcut"]
 
-_NEW = "n"
-_SET = "s"
-
 
 def _stay() -> None:
     """Where there is no `os.sched_yield`: carry on."""
@@ -89,7 +86,9 @@ class Shortcut:
 
     def __init__(self, tables: RoutingTables) -> None:
         self._tables = tables
-        self._alone = ReadClassifier().alone  # what a read holds, by its shape: this server's
+        classifier = ReadClassifier()  # what a read holds, by its shape: this server's
+        self._alone_new = classifier.alone_new
+        self._alone_set = classifier.alone_set
         self._drivers = 0  # connections given the shortcut: a client's write can go to one
 
     def driver_added(self) -> None:
@@ -100,7 +99,7 @@ class Shortcut:
         """A client's read: a new vector to the driver that owns the device."""
         if not self._drivers:
             return False  # in-process drivers only: they take no write through
-        found = self._alone(data, _NEW)
+        found = self._alone_new(data)
         if found is None:
             return False
         tables = self._tables
@@ -127,7 +126,7 @@ class Shortcut:
 
     def route_set(self, driver: DriverPort, data: bytes, flow: LoopFlow) -> bool:
         """A driver's read: a set vector to the clients that want it, then into the cache."""
-        found = self._alone(data, _SET)
+        found = self._alone_set(data)
         if found is None:
             return False
         tag, device, name, rest, element, plain = found
@@ -156,9 +155,12 @@ class Shortcut:
                 flow.end()
         if woke:
             _handoff()
-        if frame is None:
-            frame = _frame(tag, device, name, rest, element)
-        tables.cache.update_run(device, name, (frame,))  # `update`, one call less
+        if frame is None:  # `_frame`, written out
+            attrs = {"device": device, "name": name}
+            if rest:
+                attrs.update(decode_attrs(rest))
+            frame = Frame(tag, attrs, element)
+        tables.cache.update_one(device, name, frame)
         return True
 
 
