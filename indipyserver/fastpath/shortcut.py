@@ -110,7 +110,8 @@ class Shortcut:
         if not (plain or xml_error(element) is None):
             return False  # the router logs a malformed element and drops it
         state = tables.clients.get(client)
-        if state is None or not state.may_write(device, name) or not owner.write_through(element):
+        if (state is None or not (state.writes_all or state.may_write(device, name))
+                or not owner.write_through(element)):
             return False  # one the access rules refuse: the router refuses it and says so
         # What `Router.client_frames` does besides, after the write.
         tables.unread.sent(device)
