@@ -120,9 +120,10 @@ class Shortcut:
             _deliver(receivers, tag, device, name, rest, element, flow)
         if owner.local:  # an executable driver; a remote server on this machine
             _handoff()
-            if not owner.read_now():  # a driver that answers at once has done so by now...
+            read = owner.reader_now  # (`owner.read_now`, a call less)
+            if read is not None and not read():  # a driver that answers at once has done so...
                 _handoff()  # ...unless it was still queued behind another on this CPU
-                owner.read_now()
+                read()
         return True
 
     def route_set(self, driver: DriverPort, data: bytes, flow: LoopFlow) -> bool:
