@@ -319,7 +319,7 @@ class ClientConnection(asyncio.Protocol):
         # (`framer.idle_for(data)` written out: a call less a read.)
         if (route is not None and framer.scanner.idle and type(data) is bytes
                 and len(data) <= framer.max_element_size and route(self, data, self._flow)):
-            framer.skipped(len(data))  # one whole element, routed by the shortcut (the shortcut)
+            framer.scanner.offset += len(data)  # `skipped`: one whole element, routed by the shortcut
             self._bad = 0
             self._heard = True
             return

@@ -196,7 +196,7 @@ class InboundProtocol(asyncio.Protocol):
         # (`framer.idle_for(data)` written out: a call less a read.)
         if (route is not None and framer.scanner.idle and type(data) is bytes
                 and len(data) <= framer.max_element_size and route(data, self._flow)):
-            framer.skipped(len(data))
+            framer.scanner.offset += len(data)  # (`skipped`)
             return
         self._handle(framer.feed(data))
 
