@@ -12,7 +12,7 @@ share a CPU).
 
 Once its writes are done the shortcut hands the CPU to the peer they woke (`os.sched_yield`)
 before its own bookkeeping; after a new vector, what the driver has answered meanwhile is read
-at once (`DriverPort.read_now`), not on the event loop's next turn. When it has not answered
+at once (the driver's reader, `DriverPort.reader_now`), not on the event loop's next turn. When it has not answered
 yet, the CPU is handed over once more and the pipe read again: in about one trip in twenty the
 first read found nothing (most likely the driver, woken on this CPU, still queued behind another
 task), and the second read almost always finds the answer. Without it the server slept in
