@@ -83,6 +83,9 @@ class PropertyVector(ByName[Any], MutableMapping[str, Any]):
     member_class: ClassVar[type[PropertyMember]]  # set by each concrete vector class
     has_perm: ClassVar[bool] = True
     _perm: Perm = Perm.RO  # the perm the framework applies (lights: always ro)
+    #: Members CONFIG_SAVE leaves out of the file: a driver's own members beside indilib's,
+    #: which an indilib driver reading the file would refuse the whole vector for.
+    unsaved: frozenset[str] = frozenset()
 
     def __init__(
         self,

@@ -26,6 +26,15 @@ until a focuser says, 1.6 pixels sigma. Seeing moves the whole field a little ev
 snooped) the field is turned half round, as indilib's CCD simulator turns it: a German
 mount's camera turns with the tube at a meridian flip. `guidecamera` is a second, smaller camera on the same code.
 
+Its calibration frames mean something (`sensorfaults`, `flatlight`): CCD_FRAME_TYPE's bias and
+dark have no light (a 500 ADU bias, 3.5 ADU read noise, a dark current doubling every 6 C of
+the cooler's temperature, warm pixels fixed on the sensor); vignetting and dust donuts fixed
+on the sensor shade flats and light frames alike; a flat takes the light of the light box
+ACTIVE_DEVICES' ACTIVE_LIGHTBOX names (our member: indilib's CCD has none; its
+FLAT_LIGHT_CONTROL and FLAT_LIGHT_INTENSITY snooped), else the twilight's at the mount's site
+(GEOGRAPHIC_COORD, snooped) on the sky clock. A light frame's sky is the night's whatever
+the hour. The noise comes from the camera's `seed`: the same seed, the same frames.
+
 The hardware part is all that is written here: `SimulatedCamera.expose` returns an image of the
 frame and binning the client chose; `SimulatedCooler` moves the chip's temperature towards its
 set point at 0.5 C a second. indipydriver's `Camera` role runs the INDI side (the properties,
@@ -59,7 +68,9 @@ from indipydriver.standard.vectortables import Param
 from indipydriver.standard.vectortables import VectorSpec
 from indipydriver.standard.vectortables import build
 
+from . import flatlight
 from . import photometry
+from . import sensorfaults
 from .serving import simulator_main
 from .siderole import SideRole
 from .skytime import sky_time
@@ -69,6 +80,8 @@ from .skyview import sky_stars
 from .starcatalogue import CatalogueError
 from .starcatalogue import StarCatalogue
 from .starcatalogue import default_catalogue
+from .telescope import LATITUDE
+from .telescope import LONGITUDE
 
 DEVICE = "Python CCD Simulator"
 EXEC = "indipy_simulator_ccd"
@@ -77,7 +90,11 @@ SENSOR = Sensor(width=1280, height=1024, pixel_size=5.2, bits=16, max_binning=4)
 #: indilib's); a client (Ekos) sets its own.
 ACTIVE_DEVICES = {"ACTIVE_TELESCOPE": "Python Mount", "ACTIVE_ROTATOR": "",
                   "ACTIVE_FOCUSER": "Python Focuser", "ACTIVE_FILTER": "Python Filter Wheel",
-                  "ACTIVE_SKYQUALITY": ""}
+                  "ACTIVE_SKYQUALITY": "", "ACTIVE_LIGHTBOX": ""}
+#: ACTIVE_DEVICES' member of our own: the light box (panel) whose light a flat takes.
+#: indilib's INDI::CCD has no such member (1.9.9 or its master: telescope, rotator, focuser,
+#: filter, sky quality); named after its light box interface (LIGHTBOX_INTERFACE).
+LIGHTBOX = ("ACTIVE_LIGHTBOX", "Light Box")
 
 #: The widest star drawn (FWHM, unbinned pixels): further out of focus a star keeps this
 #: size, so a frame far from focus renders as fast as one near it (its stars are lost in the
@@ -90,6 +107,8 @@ SEEING_JITTER = 0.3
 FWHM_PER_SIGMA = 2 * math.sqrt(2 * math.log(2))
 #: A pixel's largest value.
 FULL = photometry.FULL_SCALE
+#: The air around the camera, C: an uncooled chip's temperature.
+AMBIENT = photometry.AMBIENT
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +117,7 @@ class SimulatedCooler:
     """A thermo-electric cooler: the chip moves towards the set point (cooler on) or the
     ambient temperature (off) at `rate` degrees a second."""
 
-    def __init__(self, ambient: float = 20.0, rate: float = 0.5) -> None:
+    def __init__(self, ambient: float = AMBIENT, rate: float = 0.5) -> None:
         self.ambient = ambient
         self.rate = rate
         self.on = False
@@ -116,6 +135,10 @@ class SimulatedCooler:
         else:
             self._celsius += math.copysign(step, goal - self._celsius)
         return self._celsius
+
+    def celsius(self) -> float:
+        """The chip's temperature now (what the dark current follows)."""
+        return self._now()
 
     async def temperature(self) -> float:
         return self._now()
@@ -165,8 +188,11 @@ class SimulatedCamera:
     """The "hardware": the real sky where the mount points (or a fixed field of random stars
     while no mount has said), imaged with noise."""
 
-    def __init__(self, sensor: Sensor = SENSOR, stars: int = 150, seed: int = 42) -> None:
+    def __init__(self, sensor: Sensor = SENSOR, stars: int = 150, seed: int = 42,
+                 vignetting: float = sensorfaults.VIGNETTING) -> None:
         self.sensor = sensor
+        #: The optical path's vignetting (`sensorfaults`' K: the corners 1 - K of the centre).
+        self.vignetting = vignetting
         #: Where the mount truly points, JNow (RA hours, Dec degrees), None when unknown.
         self.pointing: Callable[[], tuple[float, float] | None] = lambda: None
         #: The focal length (mm) the plate scale follows.
@@ -182,12 +208,22 @@ class SimulatedCamera:
         #: Seeing's wander: the whole field moves by this much (arcsec RMS, each axis) from
         #: one frame to the next, as a guide star does through the air.
         self.seeing_jitter = SEEING_JITTER
-        self._air = random.Random()
         #: The stars' FWHM in arcseconds now (the snooped focuser's), None when unknown.
         self.fwhm: Callable[[], float | None] = lambda: None
         #: The snooped mount's pier side ("EAST", "WEST", None): on the east side the camera
         #: has turned half round with the tube, as indilib's CCD simulator draws it.
         self.pier_side: Callable[[], str | None] = lambda: None
+        #: The chip's temperature (C), which the dark current follows (the cooler's).
+        self.temperature: Callable[[], float] = lambda: AMBIENT
+        #: The snooped light box: (lit, intensity), None while none has said.
+        self.panel: Callable[[], tuple[bool, float] | None] = lambda: None
+        #: The name of the filter in place (the snooped wheel's), None when unknown.
+        self.filter_name: Callable[[], str | None] = lambda: None
+        #: The site (latitude, longitude east, degrees) the twilight is reckoned at.
+        self.site: Callable[[], tuple[float, float]] = lambda: (LATITUDE, LONGITUDE)
+        #: The noise's generator: the same seed, the same frames.
+        self.rng = random.Random(f"noise:{seed}")
+        self._air = random.Random(f"air:{seed}")
         self.connected = False
 
     async def connect(self) -> None:
@@ -207,17 +243,53 @@ class SimulatedCamera:
         """A real camera would stop its shutter here; the simulated one has nothing to stop."""
 
     def render(self, exposure: Exposure) -> Image:
-        """The frame the client asked for, binned: the bias, the sky and the dark current with
-        their shot noise and the read noise (`photometry`), plus the stars."""
+        """The frame the client asked for, binned: the light of its frame type (`light`)
+        through the optical path, the bias, the dark current at the chip's temperature, the
+        hot pixels and the noise (`sensorfaults`), plus the stars."""
         width, height = exposure.image_width, exposure.image_height
-        mean, sigma = photometry.background(
-            exposure.frame_type, exposure.seconds, self.optics().arcsec_per_pixel,
-            exposure.bin_x * exposure.bin_y)
-        pixels = photometry.noise_frame(width * height, mean, sigma)
-        if exposure.frame_type == "Light":
-            self._draw_stars(pixels, exposure, width, height,
-                             self.through_air(self.field_stars()))
+        light, stars = self.light(exposure)
+        pixels = sensorfaults.expose_pixels(self.defects(), exposure, self.temperature(), light,
+                                            self.rng)
+        if stars:
+            self._draw_stars(pixels, exposure, width, height, stars)
         return Image(width, height, pixels, cards=[("OBJECT", "Simulated field", "")])
+
+    def defects(self) -> sensorfaults.Defects:
+        """The hot pixels and dust fixed on this camera's sensor."""
+        return sensorfaults.defects(self.sensor.width, self.sensor.height,
+                                    self.sensor.pixel_size, self.vignetting)
+
+    def light(self, exposure: Exposure) -> tuple[float, list[tuple[float, float, float]]]:
+        """The electrons a binned pixel at the centre gets, and the stars, by frame type: none
+        in a bias or a dark (the shutter closed); a flat the lit panel's when a light box has
+        said (nothing when it is off, no sky: it covers the tube), else the twilight sky's
+        through the filter, stars and all (`flatlight`); a light frame the night sky's."""
+        kind, seconds = exposure.frame_type, exposure.seconds
+        binned = exposure.bin_x * exposure.bin_y
+        if kind in ("Bias", "Dark"):
+            return 0.0, []
+        scale = self.optics().arcsec_per_pixel
+        if kind == "Flat":
+            panel, name = self.panel(), self.filter_name()
+            if panel is not None:
+                lit, intensity = panel
+                return (flatlight.panel_electrons(intensity, seconds, name) * binned
+                        if lit else 0.0), []
+            sky = flatlight.twilight_electrons(self.sun_altitude(), seconds, scale, name)
+            return sky * binned, self.lit_stars(flatlight.throughput(name))
+        return (photometry.sky_electrons_per_second(scale) * seconds * binned,
+                self.lit_stars(1.0))
+
+    def sun_altitude(self) -> float:
+        """The Sun's altitude (degrees) now, at the site."""
+        return flatlight.sun_altitude(self.clock(), *self.site())
+
+    def lit_stars(self, share: float) -> list[tuple[float, float, float]]:
+        """This frame's stars (`through_air`), each dimmed by the optical path where it
+        falls (vignetting, dust) and by `share` (a filter's)."""
+        sensor = self.defects()
+        return [(x, y, flux * share * sensorfaults.response_at(sensor, x, y))
+                for x, y, flux in self.through_air(self.field_stars())]
 
     def optics(self) -> Optics:
         """The sensor and the focal length now."""
@@ -303,7 +375,7 @@ class SimulatedCamera:
                     continue
                 start = row * width
                 light = list(map(scale.__mul__, profile[a - c0:b - c0]))
-                at = random.randrange(len(normals) - (b - a))
+                at = self.rng.randrange(len(normals) - (b - a))
                 shot = map(operator.mul, map(math.sqrt, light), normals[at:at + b - a])
                 added = list(map(operator.add, pixels[start + a:start + b],
                                  map(round, map(operator.add, light, shot))))
@@ -313,18 +385,37 @@ class SimulatedCamera:
 
 
 def make_driver(device_name: str = DEVICE, *, sensor: Sensor = SENSOR,
-                driver_exec: str = EXEC) -> IPyDriver:
+                driver_exec: str = EXEC,
+                vignetting: float = sensorfaults.VIGNETTING) -> IPyDriver:
     """The simulated camera as an IPyDriver with one standard device (the CCD role); a
-    `sensor` other than `SENSOR` makes another camera (`guidecamera`'s)."""
-    camera = SimulatedCamera(sensor)
+    `sensor` other than `SENSOR` makes another camera (`guidecamera`'s), `vignetting` its
+    optical path's."""
+    camera = SimulatedCamera(sensor, vignetting=vignetting)
     cooler = SimulatedCooler()
     role = Camera(sensor, camera.expose, abort=camera.abort, cooler=cooler,
-                  active_devices=ACTIVE_DEVICES,
-                  extra_snoops={"ACTIVE_FOCUSER": ("FWHM",), "ACTIVE_TELESCOPE": ("EQUATORIAL_PE",)})
+                  active_devices=ACTIVE_DEVICES, extra_active=(LIGHTBOX,),
+                  extra_snoops={"ACTIVE_FOCUSER": ("FWHM",), "ACTIVE_TELESCOPE": ("EQUATORIAL_PE",),
+                                "ACTIVE_LIGHTBOX": ("FLAT_LIGHT_CONTROL", "FLAT_LIGHT_INTENSITY")})
     scope = ScopeInfoRole()
     snooped = role.active.values
     camera.fwhm = lambda: snooped.number("FWHM", "SIM_FWHM")
     camera.pier_side = lambda: snooped.pier_side
+    camera.temperature = cooler.celsius
+    camera.filter_name = lambda: snooped.filter
+
+    def panel() -> tuple[bool, float] | None:
+        # The light box's switch heard: lit or not, at its intensity (0 until heard).
+        lit = snooped.text("FLAT_LIGHT_CONTROL", "FLAT_LIGHT_ON")
+        if lit is None:
+            return None
+        return lit == "On", snooped.number("FLAT_LIGHT_INTENSITY",
+                                           "FLAT_LIGHT_INTENSITY_VALUE") or 0.0
+
+    def site() -> tuple[float, float]:
+        lat, long = snooped.latitude, snooped.longitude
+        return (LATITUDE if lat is None else lat, LONGITUDE if long is None else long)
+
+    camera.panel, camera.site = panel, site
 
     def pointing() -> tuple[float, float] | None:
         # indilib's CCD simulator: EQUATORIAL_PE (the true pointing) first, else the

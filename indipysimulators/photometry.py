@@ -14,14 +14,15 @@ The chain (each figure a typical one, not one product's):
   surfaces (0.85).
 - The sensor: mean `QE` 0.6 over that band (a front-illuminated CMOS or CCD's), `GAIN` 1.0
   e-/ADU (unity gain, as guiders are run), `READ_NOISE` 3.5 e- rms (a guide camera's, e.g. an
-  ASI120MM's 4 e- at low gain), `DARK_CURRENT` 0.05 e-/s a pixel (uncooled, about 15 C),
+  ASI120MM's 4 e- at low gain), `DARK_CURRENT` 1.0 e-/s a pixel (uncooled, at 20 C: 0.1 e-/s
+  at 0 C doubling every 6 C, `dark_current`, as `sensorfaults` draws it),
   `BIAS` 500 ADU (the offset that keeps the noise above 0).
 - The sky: 21.0 V mag/arcsec^2 (`SKY_BRIGHTNESS`, a dark rural site: SQM 21-21.5).
 
 So a V = 0 star gives `ELECTRONS_AT_V0` = 6.4e7 e-/s, a V = 14 star 160 e-/s; the sky 0.25
 e-/s an arcsec^2, 1.6 e-/s on a 2.49" pixel. In a 2 s guide frame with stars 1.6 px (sigma)
 wide, a V = 14 star's 320 e- over the 32 pixels of its effective area (4 pi sigma^2, each
-3.5^2 + 2 x 1.6 + 2 x 0.05 = 15.5 e-^2) give SNR 320 / sqrt(320 + 32 x 15.5) = 11: stars to
+3.5^2 + 2 x 1.6 + 2 x 1.0 = 17.5 e-^2) give SNR 320 / sqrt(320 + 32 x 17.5) = 10.8: stars to
 about V 14 stand out, as they do on a real 2 s guide frame. A V = 6 star gives 2.5e5 ADU/s
 and, 1.6 px (sigma) wide, saturates (65535 ADU) in about 4 s (sooner in good focus).
 """
@@ -49,8 +50,20 @@ QE = 0.6
 GAIN = 1.0
 #: Read noise, electrons rms a pixel.
 READ_NOISE = 3.5
-#: Dark current, electrons a second a pixel.
-DARK_CURRENT = 0.05
+#: Dark current, electrons a second a pixel, at 0 C; it doubles every `DARK_DOUBLING` C.
+DARK_AT_0C = 0.1
+DARK_DOUBLING = 6.0
+#: The uncooled chip's temperature (the air's), C.
+AMBIENT = 20.0
+
+
+def dark_current(celsius: float) -> float:
+    """Electrons a second a (normal) pixel at the chip's temperature `celsius`."""
+    return float(DARK_AT_0C * 2.0 ** (celsius / DARK_DOUBLING))
+
+
+#: Dark current of the uncooled chip (at `AMBIENT`), electrons a second a pixel: 1.0.
+DARK_CURRENT = dark_current(AMBIENT)
 #: The offset every pixel reads with no light, ADU.
 BIAS = 500.0
 #: The night sky's surface brightness, V magnitudes an arcsec^2 (a dark site).
@@ -97,7 +110,7 @@ def background(frame_type: str, seconds: float, arcsec_per_pixel: float,
 
 
 @lru_cache(maxsize=1)
-def _quantiles() -> tuple[float, ...]:
+def quantiles() -> tuple[float, ...]:
     """The standard normal's 65536 quantiles: a random 16-bit number looked up here is a
     normal deviate (to 1 part in 65536 of probability), at C speed."""
     inverse = NormalDist().inv_cdf
@@ -106,7 +119,7 @@ def _quantiles() -> tuple[float, ...]:
 
 def noise_frame(count: int, mean: float, sigma: float) -> array[int]:
     """`count` 16-bit pixels, normal about `mean` with `sigma` (ADU), clipped to 0..65535."""
-    table = [min(FULL_SCALE, max(0, round(mean + sigma * z))) for z in _quantiles()]
+    table = [min(FULL_SCALE, max(0, round(mean + sigma * z))) for z in quantiles()]
     uniform = array("H")
     uniform.frombytes(random.randbytes(2 * count))
     return array("H", map(table.__getitem__, uniform))

@@ -44,6 +44,7 @@ from ..journal import FrameStore
 from ..journal import Journal
 from ..journal import JournalError
 from ..journal.durable import write_whole
+from ..journal.flatbook import FlatBook
 from ..link import AgentLink
 from ..plan.check import AUTOFOCUS_EXTRA
 from ..plan.check import RigFacts
@@ -217,7 +218,7 @@ class Night:
         self._pinned = None
         return Sequencer(plan, rig, journal, FrameStore(folder), plan_text=plan_text,
                          focus=_autofocus_or_none(), observer=observer, retry=self.retry,
-                         solver=self.solver,
+                         solver=self.solver, flat_book=FlatBook(self.state / "flats.json"),
                          **self.timing)
 
     # -- autofocus alone -----------------------------------------------------------------

@@ -31,6 +31,8 @@ class _CameraView(Protocol):
 
     def has_offset(self) -> bool: ...
 
+    def full_scale(self) -> float | None: ...
+
 
 class _WheelView(Protocol):
     @property
@@ -65,6 +67,9 @@ class _RigView(Protocol):
     @property
     def guider(self) -> _Named | None: ...
 
+    @property
+    def panel(self) -> _Named | None: ...
+
 
 @dataclass(frozen=True)
 class RigFacts:
@@ -81,6 +86,9 @@ class RigFacts:
     mount: str = ""
     dome: str = ""
     guider: str = ""
+    panel: str = ""
+    #: The camera's full scale in ADU (None: not said): a flat's adu above it is refused.
+    full: float | None = None
 
     @classmethod
     def of(cls, rig: _RigView) -> RigFacts:
@@ -92,7 +100,9 @@ class RigFacts:
                    focuser="" if rig.focuser is None else rig.focuser.name,
                    mount="" if rig.mount is None else rig.mount.name,
                    dome="" if rig.dome is None else rig.dome.name,
-                   guider="" if rig.guider is None else rig.guider.name)
+                   guider="" if rig.guider is None else rig.guider.name,
+                   panel="" if rig.panel is None else rig.panel.name,
+                   full=rig.camera.full_scale())
 
 
 def _problem(plan: Plan, need: Need, facts: RigFacts) -> str | None:
@@ -109,9 +119,13 @@ def _problem(plan: Plan, need: Need, facts: RigFacts) -> str | None:
         return f"{where}: the camera {facts.camera!r} has no {need.kind} ({vector})"
     present = {"wheel": facts.wheel or facts.filters is not None,
                "focuser": facts.focuser, "mount": facts.mount,
-               "guider": facts.guider}[need.kind]
+               "guider": facts.guider, "panel": facts.panel}[need.kind]
     if not present:
         return f"{where} needs a {need.kind}, and the rig has none"
+    if need.kind == "panel" and need.adu is not None and facts.full is not None \
+            and need.adu > facts.full:
+        return (f"{where}: adu = {need.adu:g} is above the camera {facts.camera!r}'s range "
+                f"(0 to {facts.full:g} ADU)")
     if need.kind == "wheel" and need.filter is not None:
         return _filter_problem(where, need.filter, facts)
     return None

@@ -220,6 +220,8 @@ def _num(x: float) -> str:
 
 def _range(low: float | None, high: float | None, above: bool) -> str:
     if low is not None and high is not None:
+        if above:
+            return f" > {_num(low)} and <= {_num(high)}"
         return f" from {_num(low)} to {_num(high)}"
     if low is not None:
         return f" {'>' if above else '>='} {_num(low)}"

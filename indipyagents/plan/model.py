@@ -36,13 +36,18 @@ class Devices:
     mount: str = ""
     dome: str = ""
     guider: str = ""  # a guider agent ("Guider Agent"): the night guides through it
+    panel: str = ""  # a light panel (flats by level): lit for them, off after
 
 
 @dataclass(frozen=True)
 class Batch:
     """`count` frames of `exposure` seconds through `filter` (a wheel's filter name or slot
     number; None: leave the wheel where it is). `gain`/`offset` are set where the camera has
-    CCD_GAIN/CCD_OFFSET (else the plan is refused when checked against the rig)."""
+    CCD_GAIN/CCD_OFFSET (else the plan is refused when checked against the rig).
+
+    A flat by level (`adu` given): each frame's median within `tolerance` (a share) of
+    `adu`, its exposure found by test exposures from `exposure` (the first guess) or the
+    one learnt on an earlier night, with the plan's panel."""
 
     count: int
     exposure: float
@@ -51,6 +56,8 @@ class Batch:
     frame_type: FrameType = "Light"
     gain: float | None = None
     offset: float | None = None
+    adu: float | None = None
+    tolerance: float = 0.1
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from .model import Autofocus
 from .model import Plan
 from .model import Target
 
-NeedKind = Literal["wheel", "focuser", "mount", "guider", "gain", "offset", "site"]
+NeedKind = Literal["wheel", "focuser", "mount", "guider", "gain", "offset", "site", "panel"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Need:
     kind: NeedKind
     what: str
     filter: str | int | None = None
+    adu: float | None = None
 
 
 def _autofocus_on(settings: Autofocus) -> bool:
@@ -49,6 +50,8 @@ def _target_needs(plan: Plan, index: int, target: Target) -> list[Need]:
             found.append(Need(at + ("gain",), "gain", "gain"))
         if batch.offset is not None:
             found.append(Need(at + ("offset",), "offset", "offset"))
+        if batch.adu is not None:
+            found.append(Need(at + ("adu",), "panel", "flats by level", adu=batch.adu))
     if not any(batch.frame_type == "Light" for batch in target.batches):
         return found  # dithering and focus are for light frames only
     base = here if target.dither is not None else ()

@@ -42,7 +42,7 @@ from .scheduling import read_schedule
 
 PLAN_KEYS = ("name", "folder", "devices", "dither", "autofocus", "flip", "end", "site", "safety",
              "targets", "schedule", "guiding")
-DEVICE_KEYS = ("camera", "wheel", "focuser", "mount", "dome", "guider")
+DEVICE_KEYS = ("camera", "wheel", "focuser", "mount", "dome", "guider", "panel")
 DITHER_KEYS = ("every", "pixels", "method", "settle", "settle_pixels", "settle_timeout")
 GUIDING_KEYS = ("lost_wait",)
 AUTOFOCUS_KEYS = ("at_start", "on_filter_change", "every_minutes", "temperature_delta",
@@ -54,7 +54,12 @@ SAFETY_KEYS = ("sky_free_while_unsafe", "night_end")
 TARGET_KEYS = ("name", "ra", "dec", "slew", "wait", "dither", "autofocus", "flip", "batches",
                "constraints", *CENTRE_KEYS)
 WAIT_KEYS = ("until", "altitude")
-BATCH_KEYS = ("count", "exposure", "filter", "binning", "type", "gain", "offset")
+BATCH_KEYS = ("count", "exposure", "filter", "binning", "type", "gain", "offset", "adu",
+              "tolerance")
+#: The largest flat level asked for: a 16-bit camera's full scale.
+MAX_ADU = 65535.0
+#: A flat by level's first exposure when the plan gives none, seconds.
+FLAT_START = 1.0
 MAX_BINNING = 16
 # Bounds that keep a typo from becoming a night that never ends (or a sleep asyncio refuses).
 MAX_COUNT = 100_000
@@ -131,6 +136,7 @@ def _devices(data: Table) -> Devices:
         mount=fields.text(data, path, "mount", default.mount),
         dome=fields.text(data, path, "dome", default.dome),
         guider=fields.text(data, path, "guider", default.guider),
+        panel=fields.text(data, path, "panel", default.panel),
     )
 
 
@@ -311,16 +317,34 @@ def _batch(data: Table, path: KeyPath) -> Batch:
     frame_type = fields.choice(data, path, "type", "Light", FRAME_TYPES)
     gain = None if "gain" not in data else fields.number(data, path, "gain", None, low=0)
     offset = None if "offset" not in data else fields.number(data, path, "offset", None, low=0)
+    adu, tolerance = _level(data, path, frame_type)
     return Batch(
         count=fields.whole(data, path, "count", None, low=1, cap=MAX_COUNT,
                            hint="how many frames, e.g. 10"),
-        exposure=fields.number(data, path, "exposure", None, low=0, cap=MAX_EXPOSURE,
-                               above=frame_type != "Bias",
+        exposure=fields.number(data, path, "exposure", None if adu is None else FLAT_START,
+                               low=0, cap=MAX_EXPOSURE, above=frame_type != "Bias",
                                hint="seconds, e.g. exposure = 60 (0 for a bias)"),
         filter=fields.filter_choice(data, path),
         binning=fields.whole(data, path, "binning", 1, low=1, high=MAX_BINNING),
-        frame_type=frame_type, gain=gain, offset=offset,
+        frame_type=frame_type, gain=gain, offset=offset, adu=adu, tolerance=tolerance,
     )
+
+
+def _level(data: Table, path: KeyPath, frame_type: str) -> tuple[float | None, float]:
+    """A flat's `adu` and `tolerance` (a share of it, over 0 and at most 0.5): flats only."""
+    if "adu" not in data:
+        if "tolerance" in data:
+            raise Invalid(path + ("tolerance",), f"{format_path(path + ('tolerance',))} "
+                          "is a flat's tolerance about its adu: give adu too")
+        return None, 0.1
+    if frame_type != "Flat":
+        raise Invalid(path + ("adu",), f"{format_path(path + ('adu',))}: only flats are "
+                      'taken by level: type = "Flat"')
+    adu = fields.number(data, path, "adu", None, low=0, high=MAX_ADU, above=True,
+                        hint="the flats' median in ADU, e.g. adu = 30000")
+    tolerance = fields.number(data, path, "tolerance", 0.1, low=0, high=0.5, above=True,
+                              hint="a share of adu, e.g. 0.1")
+    return adu, tolerance
 
 
 def _devices_named(plan: Plan, at: Sequence[int] | None = None) -> None:
@@ -328,7 +352,8 @@ def _devices_named(plan: Plan, at: Sequence[int] | None = None) -> None:
     there); whether that device can do it is `check.check_against`'s, once it is seen.
     Every need without its device is said (`fields.Invalids`), not only the first."""
     named = {"wheel": plan.devices.wheel, "focuser": plan.devices.focuser,
-             "mount": plan.devices.mount, "guider": plan.devices.guider}
+             "mount": plan.devices.mount, "guider": plan.devices.guider,
+             "panel": plan.devices.panel}
     problems = fields.Problems()
     for need in needs(plan, at):
         if need.kind == "site":

@@ -176,9 +176,10 @@ def _flip(value: Flip) -> dict[str, object]:
 
 
 def _batch(value: Batch) -> dict[str, object]:
+    level = {} if value.adu is None else {"adu": value.adu, "tolerance": value.tolerance}
     return {"type": value.frame_type, "count": value.count, "exposure": value.exposure,
             "filter": value.filter, "binning": value.binning, "gain": value.gain,
-            "offset": value.offset}
+            "offset": value.offset, **level}
 
 
 def _target(target: Target) -> list[str]:
@@ -208,7 +209,7 @@ def plan_to_toml(plan: Plan) -> str:
              "[devices]", *_keys({"camera": devices.camera, "wheel": devices.wheel,
                                   "focuser": devices.focuser, "mount": devices.mount,
                                   "dome": devices.dome,
-                                  "guider": devices.guider}),
+                                  "guider": devices.guider, "panel": devices.panel}),
              "[dither]", *_keys(_dither(plan.dither)),
              "[autofocus]", *_keys(_autofocus(plan.autofocus)),
              "[flip]", *_keys(_flip(plan.flip)),

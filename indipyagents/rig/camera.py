@@ -1,14 +1,11 @@
 """`IndiCamera`: the rig's `Camera` on any INDI CCD (indilib's, ours, a remote's, Alpaca's
 through ``alpaca://``), driven through its standard properties with `indiset.command`.
 
-The frame comes back to the agent as the CCD1 BLOB (UPLOAD_MODE Client), or, when the agent
-names a local folder and the camera's driver writes there (UPLOAD_MODE Local, as indilib's
-own agent has it), as the camera's file: no BLOB crosses the server. That file is renamed to
-the agent's own name at once (the camera writes its next frame under the same name) and read
-only when the frame's bytes are wanted, so the next exposure is asked for first. Either way
-the agent writes each frame itself, whole or not at all (a temporary file, then a rename),
-and a camera on another machine (a remote server, an Alpaca device) works the same: a file
-that is not here sends the agent back to BLOBs.
+The frame comes as the CCD1 BLOB (UPLOAD_MODE Client), or, when the agent names a local
+folder the camera's driver writes to (UPLOAD_MODE Local, as indilib's agent), as its file,
+renamed to the agent's own name at once and read only when the bytes are wanted, so the next
+exposure is asked for first. Either way the agent writes each frame whole or not at all; a
+file not on this machine (a remote server, an Alpaca device) sends the agent back to BLOBs.
 """
 
 from __future__ import annotations
@@ -70,7 +67,7 @@ FRAME_SWITCHES: Mapping[FrameType, str] = {
 
 #: ACTIVE_DEVICES' members, by the keyword of `IndiCamera.name_devices`.
 ACTIVE_MEMBERS = {"mount": "ACTIVE_TELESCOPE", "focuser": "ACTIVE_FOCUSER",
-                  "wheel": "ACTIVE_FILTER"}
+                  "wheel": "ACTIVE_FILTER", "panel": "ACTIVE_LIGHTBOX"}
 
 
 class _NotHere(Exception):
@@ -84,9 +81,8 @@ class _NotHere(Exception):
 class IndiCamera:
     """The INDI CCD `device` on `client` (a connection to the server that holds it).
 
-    `prepare` (by `open_rig`, and before each frame) connects it unless it is, asks for the
-    CCD1 BLOBs, sets UPLOAD_MODE and the ACTIVE_DEVICES named: a driver the server restarted
-    comes back disconnected with its defaults. `expose` sets only what differs (binning,
+    `prepare` (by `open_rig`, and before each frame) connects it, asks for BLOBs, sets
+    UPLOAD_MODE and ACTIVE_DEVICES (a restarted driver forgot). `expose` sets only what differs (binning,
     frame type, gain, offset), then CCD_EXPOSURE, and returns the BLOB that follows.
     `sky`: the guarded domes; no light or flat is started while one is closed (`SkyGuard`)."""
 
@@ -96,8 +92,7 @@ class IndiCamera:
         self.client = client
         self.name = device
         self._sky = SkyGuard(sky, device)  # every face's frames pass here
-        #: A folder of this machine the camera may write its frames to (UPLOAD_MODE Local,
-        #: the module says why); None: frames come as BLOBs (Client).
+        #: A folder here the camera may write its frames to (None: BLOBs).
         self._local = Path(local) if local is not None else None
         self._local_off = False  # the camera's files were not on this machine
         self._taken = 0  # frames taken from the camera's files so far
@@ -154,11 +149,9 @@ class IndiCamera:
     # -- commands ------------------------------------------------------------------------
 
     async def prepare(self) -> None:
-        """Ready for `expose`: the device connected and defined, its CCD1 BLOBs asked for,
-        frames sent to the client (UPLOAD_MODE Client, where the camera has the vector), the
-        devices `name_devices` named in ACTIVE_DEVICES again (a restarted driver forgot).
-        CCD_BINNING, which `expose` sets, is waited for too: a client connected a moment ago
-        (the agent started again mid-batch) may hold CCD_EXPOSURE before the rest."""
+        """Ready for `expose`: connected and defined (CCD_BINNING too: a client connected a
+        moment ago may hold CCD_EXPOSURE before the rest), CCD1 BLOBs asked for, the upload
+        mode set, `name_devices`' names again (a restarted driver forgot them)."""
         connected_now = await use_device(self.client, self.name)
         if connected_now:
             logger.warning("%s was not connected (its driver restarted?): connected again",
@@ -187,16 +180,14 @@ class IndiCamera:
             await self._set_if_different("ACTIVE_DEVICES", self._named)
 
     def _uses_local(self) -> bool:
-        """Whether frames come as files of this machine: a local folder given, the camera
-        has UPLOAD_MODE Local and UPLOAD_SETTINGS, and its files were found here so far."""
+        """Whether frames come as files here (a local folder, Local mode, files found)."""
         return (self._local is not None and not self._local_off
                 and self._member("UPLOAD_MODE", "UPLOAD_LOCAL") is not None
                 and self._vector("UPLOAD_SETTINGS") is not None)
 
     async def _has(self, vector: str) -> bool:
-        """Whether the camera defines `vector`, waited for (`OPTIONAL_WAIT`, once a connection)
-        while it may be on its way: indilib's CCD defines UPLOAD_MODE, CCD_FRAME_TYPE, CCD_GAIN
-        well after CCD_EXPOSURE and CCD_BINNING, and a bias must not be taken as a Light."""
+        """Whether the camera defines `vector`, waited for (`OPTIONAL_WAIT`, once a connection):
+        indilib's CCD defines CCD_FRAME_TYPE well after CCD_EXPOSURE (a bias is no Light)."""
         if (self._vector(vector) is None and vector not in self._absent
                 and not await defined(self.client, self.name, vector, OPTIONAL_WAIT)):
             self._absent.add(vector)
@@ -233,21 +224,31 @@ class IndiCamera:
             await self._set_if_different(where[0], {where[1]: value})
         return await self._exposure(seconds)
 
-    def _within_range(self, seconds: float, frame_type: FrameType) -> float:
-        """`seconds` checked against CCD_EXPOSURE_VALUE's min and max: a bias shorter than
-        the camera's shortest exposure (a plan's 0 s; indilib's simulator takes 0.01 s at
-        least) is taken at that shortest, any other exposure outside them is refused, so the
-        run pauses saying why rather than failing in the client's value check."""
+    def exposure_range(self) -> tuple[float, float] | None:
+        """CCD_EXPOSURE_VALUE's min and max (s), None where not said."""
         vector = self._vector("CCD_EXPOSURE")
         if vector is None or "CCD_EXPOSURE_VALUE" not in vector:
-            return seconds
+            return None
         member = vector.member("CCD_EXPOSURE_VALUE")
-        try:
-            low, high = float(member.min), float(member.max)
-        except (TypeError, ValueError):
+        with contextlib.suppress(TypeError, ValueError):
+            if (low := float(member.min)) < (high := float(member.max)):
+                return low, high
+        return None
+
+    def full_scale(self) -> float | None:
+        """The largest pixel value, by CCD_INFO's CCD_BITSPERPIXEL (None where not said)."""
+        with contextlib.suppress(TypeError, ValueError):
+            if 0 < (bits := int(float(self._member("CCD_INFO", "CCD_BITSPERPIXEL")))) <= 32:
+                return float(2 ** bits - 1)
+        return None
+
+    def _within_range(self, seconds: float, frame_type: FrameType) -> float:
+        """`seconds` checked against `exposure_range`: a bias shorter than the shortest (a
+        plan's 0 s; indilib's simulator takes 0.01 s at least) is taken at that shortest,
+        any other exposure outside it is refused (the run pauses saying why)."""
+        if (span := self.exposure_range()) is None:
             return seconds
-        if not low < high:  # no range said
-            return seconds
+        low, high = span
         if frame_type == "Bias" and seconds < low:
             logger.info("%s: a bias of %g s is taken at its shortest exposure, %g s",
                         self.name, seconds, low)
@@ -400,19 +401,18 @@ class IndiCamera:
         return Frame(format=path.suffix or ".fits", path=taken)
 
     async def abort(self, *, timeout: float = ANSWER_WAIT) -> None:
-        """CCD_ABORT_EXPOSURE, done when Ok or Idle; a camera defined without it (CCD_EXPOSURE
-        but no abort) has nothing to abort. One whose definitions have not come yet (just
-        connected: the watchdog's shutdown) is waited for, within `timeout`."""
+        """CCD_ABORT_EXPOSURE, done when Ok or Idle (within `timeout`: one just connected is
+        waited for); a camera defined without it has nothing to abort."""
         if self._vector("CCD_ABORT_EXPOSURE") is None and self._vector("CCD_EXPOSURE") is not None:
             return
         await command(self.client, self.name, "CCD_ABORT_EXPOSURE", {"ABORT": "On"},
                       timeout=timeout, accept=(State.OK, State.IDLE))
 
     async def name_devices(self, *, mount: str = "", focuser: str = "",
-                           wheel: str = "") -> None:
-        """ACTIVE_DEVICES: only the members given (and the camera has), and only when they
-        differ, so a camera's header reads the devices the agent drives."""
-        given = {"mount": mount, "focuser": focuser, "wheel": wheel}
+                           wheel: str = "", panel: str = "") -> None:
+        """ACTIVE_DEVICES: only the members given (and the camera has: the panel is our
+        simulator's ACTIVE_LIGHTBOX), and only when they differ."""
+        given = {"mount": mount, "focuser": focuser, "wheel": wheel, "panel": panel}
         active = self._vector("ACTIVE_DEVICES")
         if active is None:
             return

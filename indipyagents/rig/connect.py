@@ -25,6 +25,7 @@ from .indiset import CONNECT_WAIT
 from .indiset import connect_device
 from .keeper import forget
 from .keeper import use_device
+from .panel import IndiPanel
 from .presence import IndiPresence
 from .protocols import DeviceLost
 from .protocols import Focuser
@@ -63,7 +64,8 @@ async def open_rig(client: Client, devices: Devices, *,
             raise ValueError(f"the plan names the {kind} {name!r}, but no {kind} factory "
                              "was given to open_rig")
     names = [name for name in (devices.camera, devices.wheel, devices.focuser,
-                               devices.mount, devices.dome, devices.guider) if name]
+                               devices.mount, devices.dome, devices.guider, devices.panel)
+             if name]
     forget(client, names)  # a start connects them, whatever a client did before
     await _connect_all(client, names)
     guarded = IndiGuardedDomes(client)
@@ -73,6 +75,10 @@ async def open_rig(client: Client, devices: Devices, *,
     if devices.wheel:
         wheel = IndiWheel(client, devices.wheel)
         await wheel.prepare()
+    panel = None
+    if devices.panel:
+        panel = IndiPanel(client, devices.panel)
+        await panel.prepare()
     dome = None
     if devices.dome:
         dome = IndiDome(client, devices.dome)
@@ -82,7 +88,7 @@ async def open_rig(client: Client, devices: Devices, *,
                mount=mount(client, devices.mount) if mount and devices.mount else None,
                dome=dome, guarded=guarded,
                guider=guider(client, devices.guider) if guider and devices.guider else None,
-               presence=IndiPresence(client))
+               presence=IndiPresence(client), panel=panel)
 
 
 async def _connect_all(client: Client, names: list[str]) -> None:

@@ -122,7 +122,7 @@ class Camera(Protocol):
     async def abort(self) -> None: ...
 
     async def name_devices(self, *, mount: str = "", focuser: str = "",
-                           wheel: str = "") -> None:
+                           wheel: str = "", panel: str = "") -> None:
         """Tell the camera which devices its FITS header reads (ACTIVE_DEVICES), so a frame
         taken through the wheel the agent drives says that wheel's filter."""
         ...
@@ -134,6 +134,14 @@ class Camera(Protocol):
     def has_gain(self) -> bool: ...
 
     def has_offset(self) -> bool: ...
+
+    def exposure_range(self) -> tuple[float, float] | None:
+        """The shortest and longest exposure (s) the camera takes, None where not said."""
+        ...
+
+    def full_scale(self) -> float | None:
+        """The largest pixel value (ADU), None where not said."""
+        ...
 
     def pixel_size(self) -> float | None:
         """The sensor's pixel in micrometres (CCD_INFO.CCD_PIXEL_SIZE), None where unknown:
@@ -240,6 +248,27 @@ class Dome(Protocol):
         ...
 
 
+class Panel(Protocol):
+    """A flat panel (indilib's light box: FLAT_LIGHT_CONTROL, FLAT_LIGHT_INTENSITY; and a
+    dust cap's CAP_PARK where it has one)."""
+
+    name: str
+
+    async def light(self, on: bool) -> None:
+        """The light on (the cap closed first, where it has one) or off."""
+        ...
+
+    async def brightness(self) -> float | None:
+        """FLAT_LIGHT_INTENSITY now, None where it has none."""
+        ...
+
+    def brightness_range(self) -> tuple[float, float] | None:
+        """FLAT_LIGHT_INTENSITY's min and max, None where it has none."""
+        ...
+
+    async def set_brightness(self, value: float) -> None: ...
+
+
 class GuardedDomes(Protocol):
     """The domes a watchdog on the server guards (its ACTIVE_DEVICES.ACTIVE_DOME), whether
     or not a plan names them: no frame that needs the sky starts while one is closed."""
@@ -309,3 +338,4 @@ class Rig:
     guarded: GuardedDomes | None = None
     guider: Guider | None = None
     presence: Presence | None = None
+    panel: Panel | None = None

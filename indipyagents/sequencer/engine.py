@@ -46,6 +46,7 @@ from ..journal import FrameStore
 from ..journal import Journal
 from ..journal import JournalState
 from ..journal import reconcile
+from ..journal.flatbook import FlatBook
 from ..plan.model import Plan
 from ..plan.steps import SKY_FREE
 from ..plan.steps import FrameStep
@@ -101,11 +102,9 @@ class Sequencer:
     """Runs `plan` on `rig`, journalled in `journal`, frames saved in `store`.
 
     `run()` runs (or continues) the plan and returns how it ended: DONE, PAUSED (`reason`
-    names the device when a failure paused it) or ABORTED; call it again to resume. `clock`
-    (an aware datetime), `sleep` and `rng` are injected so tests run a night in a moment;
-    `move_bound` and `camera_margin` (real seconds) bound every call on the rig; `solver`
-    is the centring's plate solver (`Hands`).
-
+    names the device when a failure paused it) or ABORTED; call it again to resume. `clock`,
+    `sleep`, `rng` are injected (a night in a moment); `move_bound`, `camera_margin` bound
+    every rig call; `solver` is the centring's (`Hands`); `flat_book` the flats learnt.
     Where the run stands is `control` (control.py's table); this class carries out what its
     phase says and feeds it what happened."""
 
@@ -116,7 +115,7 @@ class Sequencer:
                  sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
                  rng: random.Random | None = None, retry: Retry = DEFAULT_RETRY,
                  move_bound: float = MOVE_BOUND, camera_margin: float = CAMERA_MARGIN,
-                 solver: Solver | None = None) -> None:
+                 solver: Solver | None = None, flat_book: FlatBook | None = None) -> None:
         self.plan = plan
         self.plan_text = plan_text
         self.journal = journal
@@ -134,7 +133,8 @@ class Sequencer:
                            pausing=lambda: self.control.pausing)
         self.triggers = triggers(self.hands)
         self.work = StepWork(self.hands, store, self.triggers,
-                             unsafe=lambda: self.control.unsafe, report=self._report)
+                             unsafe=lambda: self.control.unsafe, report=self._report,
+                             flat_book=flat_book)
         self.order = None if plan.schedule is None else \
             ScheduledOrder(plan, self.steps, self.control, self.hands)
         self.reason = ""

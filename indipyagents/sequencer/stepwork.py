@@ -4,8 +4,9 @@ a wait short (the step is not done and is waited again on resume); a device's fa
 rig's `DeviceLost`/`DeviceRefused`, which the engine turns into the control's events.
 
 A frame: the triggers asked in turn (`triggers/`), the wheel turned, the exposure (bounded by
-its length and the camera's margin), the agent's cards written into its FITS header, saved
-whole (`FrameStore`) and journalled saved; the engine journals it done.
+its length and the camera's margin; a flat by level `flatwork`'s, its test exposures before
+it), the agent's cards written into its FITS header, saved whole (`FrameStore`) and
+journalled saved; the engine journals it done.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from indipycore import astro
 from indipycore.fits import Card
 
 from ..journal import FrameStore
+from ..journal.flatbook import FlatBook
 from ..plan.steps import EndStep
 from ..plan.steps import FrameStep
 from ..plan.steps import SlewStep
 from ..plan.steps import WaitStep
 from ..rig.protocols import DeviceRefused
+from .flatwork import FlatWork
 from .hands import NAP
 from .hands import Framed
 from .hands import Framing
@@ -52,8 +55,10 @@ class StepWork:
     now, `report` tells the run's progress (before each exposure)."""
 
     def __init__(self, hands: Hands, store: FrameStore, triggers: Sequence[Trigger], *,
-                 unsafe: Callable[[], bool], report: Callable[[], Awaitable[None]]) -> None:
+                 unsafe: Callable[[], bool], report: Callable[[], Awaitable[None]],
+                 flat_book: FlatBook | None = None) -> None:
         self.hands = hands
+        self.flats = FlatWork(hands, flat_book)
         self.store = store
         self.triggers = triggers
         self.unsafe = unsafe
@@ -65,7 +70,8 @@ class StepWork:
         await self.hands.move(rig.camera.name_devices(
             mount=rig.mount.name if rig.mount else "",
             focuser=rig.focuser.name if rig.focuser else "",
-            wheel=rig.wheel.name if rig.wheel else ""), rig.camera.name)
+            wheel=rig.wheel.name if rig.wheel else "",
+            **({"panel": rig.panel.name} if rig.panel else {})), rig.camera.name)
         return Done()
 
     async def slew(self, step: SlewStep) -> Done | None:
@@ -126,11 +132,11 @@ class StepWork:
         if batch.filter is not None and rig.wheel is not None:
             await hands.move(rig.wheel.select(batch.filter), rig.wheel.name)
         await self.report()
-        frame = await hands.bounded(
-            rig.camera.expose(batch.exposure, binning=batch.binning,
-                              frame_type=batch.frame_type, gain=batch.gain,
-                              offset=batch.offset),
-            batch.exposure + hands.camera_margin, rig.camera.name)
+        frame = await self.flats.take(step) if batch.adu is not None else \
+            await hands.bounded(rig.camera.expose(batch.exposure, binning=batch.binning,
+                                                  frame_type=batch.frame_type, gain=batch.gain,
+                                                  offset=batch.offset),
+                                batch.exposure + hands.camera_margin, rig.camera.name)
         data = frame.data
         if frame.format.lower().startswith(".fits"):
             read = [card for reader in hands.frame_readers for card in await reader(step, data)]
@@ -139,6 +145,8 @@ class StepWork:
         hands.journal.frame_saved(step.id, step.file_name, len(data),
                                   hashlib.sha256(data).hexdigest())
         hands.tell(Framed(step))
+        if batch.adu is not None:
+            await self.flats.after(step)
         return Done((step.file_name, data))
 
     async def end(self, step: EndStep) -> Done | None:
@@ -160,6 +168,8 @@ class StepWork:
             acts.append((rig.dome.close, rig.dome.name, "close"))
         if end.warm and warm:
             acts.append((rig.camera.warm, rig.camera.name, "warm"))
+        if rig.panel is not None:  # a flat's light left on by a pause or an abort
+            await hands.quietly(rig.panel.light(False), rig.panel.name, "light off")
         for act, device, what in acts:
             if quietly:
                 await hands.quietly(act(), device, what)

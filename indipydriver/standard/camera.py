@@ -34,7 +34,8 @@ finished FITS file. The role does the rest, as indilib's INDI::CCD does for its 
   AIRMASS, PIERSIDE, FILTER, FOCUSPOS..., each only when known. `extra_snoops` (member ->
   property names) snoops more number properties of those devices for the driver's own use
   (``role.active.values.number(property, member)``), as indilib's CCD simulator snoops its
-  focuser's FWHM.
+  focuser's FWHM; `extra_active` (name, label) adds ACTIVE_DEVICES members of the driver's
+  own after indilib's (our CCD simulator's ACTIVE_LIGHTBOX).
 """
 
 from __future__ import annotations
@@ -114,7 +115,8 @@ class Camera:
                  poll_seconds: float = 1.0, threshold: float = 0.2,
                  upload_dir: str = "", upload_prefix: str = "IMAGE_XXX",
                  active_devices: Mapping[str, str] | None = None,
-                 extra_snoops: Mapping[str, Sequence[str]] | None = None) -> None:
+                 extra_snoops: Mapping[str, Sequence[str]] | None = None,
+                 extra_active: Sequence[tuple[str, str]] = ()) -> None:
         self.sensor = sensor
         self._expose = expose
         self._abort = abort
@@ -153,8 +155,9 @@ class Camera:
         self.upload_mode = made.vector("UPLOAD_MODE", SwitchVector)
         self.upload_settings = made.vector("UPLOAD_SETTINGS", TextVector)
         # ACTIVE_DEVICES: `active_devices` overrides indilib's default names, by member;
-        # `extra_snoops` adds properties the driver itself reads (`self.active.values.numbers`).
-        self.active = ActiveDevices(active_devices, extra_snoops)
+        # `extra_snoops` adds properties the driver itself reads (`self.active.values.numbers`);
+        # `extra_active` adds members of its own (name, label) after indilib's.
+        self.active = ActiveDevices(active_devices, extra_snoops, extra_active)
         self._vectors = (*made.values(), self.active.vector)
         self.exposing = Operation(self.exposure, "Exposure")
 

@@ -88,7 +88,7 @@ def _number_text(value: object) -> str:
 def write_config(devicename: str, vectors: Iterable[PropertyVector]) -> bytes:
     """The config file holding `vectors`' current values, laid out as indilib writes it (but
     with the serialiser's double-quoted attributes, which indilib reads as well). Vectors of a
-    kind a config cannot hold (lights, BLOBs) are skipped."""
+    kind a config cannot hold (lights, BLOBs) are skipped, and a vector's `unsaved` members."""
     lines = [start_tag(_ROOT, "", COMPACT)]
     for vector in vectors:
         if vector.kind not in SAVED_KINDS:
@@ -97,6 +97,8 @@ def write_config(devicename: str, vectors: Iterable[PropertyVector]) -> bytes:
         lines.append(start_tag(vtag, attribute("device", escape_entities(devicename))
                                + attribute("name", escape_entities(vector.name)), COMPACT))
         for member in vector:
+            if member in vector.unsaved:
+                continue
             value = vector[member]
             text = _number_text(value) if vector.kind == "Number" else str(value)
             lines.append("  " + start_tag(mtag, attribute("name", escape_entities(member)),

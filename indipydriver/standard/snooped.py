@@ -60,6 +60,15 @@ ACTIVE_DEVICES = VectorSpec("ACTIVE_DEVICES", "Snoop devices", OPTIONS_TAB, "rw"
     TextSpec(name, label, Param(name)) for name, label in MEMBERS), timeout=60)
 
 
+def active_devices_spec(members: Sequence[tuple[str, str]] = ()) -> VectorSpec:
+    """ACTIVE_DEVICES with `members` (name, label) after indilib's: a driver's own devices
+    to snoop (our CCD simulator's ACTIVE_LIGHTBOX)."""
+    if not members:
+        return ACTIVE_DEVICES
+    return VectorSpec("ACTIVE_DEVICES", "Snoop devices", OPTIONS_TAB, "rw", tuple(
+        TextSpec(name, label, Param(name)) for name, label in (*MEMBERS, *members)), timeout=60)
+
+
 @dataclass
 class SnoopedValues:
     """What the named devices last said; None (or empty) where nothing was heard.
@@ -85,6 +94,8 @@ class SnoopedValues:
     sky_quality: float | None = None
     #: A driver's own extra snoops (`ActiveDevices`' `extra`): property -> member -> number.
     numbers: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: The same for its snooped switch and text vectors: property -> member -> text ("On").
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def filter(self) -> str | None:
@@ -104,6 +115,7 @@ class SnoopedValues:
         for name in _FIELDS.get(vectorname, ()):
             setattr(self, name, getattr(fresh, name))
         self.numbers.pop(vectorname, None)
+        self.texts.pop(vectorname, None)
 
     def take(self, vectorname: str, event: VectorEvent) -> None:
         """Keep what a def/set of `vectorname` says (members it leaves out keep their value)."""
@@ -140,12 +152,20 @@ class SnoopedValues:
                                  **{k: str(v or "").strip() for k, v in event.items()}}
         elif vectorname == "SKY_QUALITY":
             self.sky_quality = floats.get("SKY_BRIGHTNESS", self.sky_quality)
-        else:
+        elif hasattr(event, "getfloatvalue"):
             self.numbers[vectorname] = {**self.numbers.get(vectorname, {}), **floats}
+        else:
+            self.texts[vectorname] = {**self.texts.get(vectorname, {}),
+                                      **{k: str(v or "") for k, v in event.items()}}
 
     def number(self, vectorname: str, member: str) -> float | None:
         """A member of an extra snooped number vector, None until heard."""
         return self.numbers.get(vectorname, {}).get(member)
+
+    def text(self, vectorname: str, member: str) -> str | None:
+        """A member of an extra snooped switch ("On"/"Off") or text vector, None until
+        heard."""
+        return self.texts.get(vectorname, {}).get(member)
 
 
 #: The fields of `SnoopedValues` each snooped property fills.
@@ -194,20 +214,30 @@ class ActiveDevices:
     what the old devices said; `take` keeps a snooped def/set (or forgets on a delProperty)
     when it comes from the device named for that property. `extra` adds number properties a
     driver snoops beyond indilib's INDI::CCD, by member (a CCD simulator's focuser FWHM, as
-    indilib's CCD simulator snoops it): kept in `SnoopedValues.numbers`, in no header card.
+    indilib's CCD simulator snoops it): kept in `SnoopedValues.numbers` (switch and text
+    vectors in `SnoopedValues.texts`), in no header card. `members` (name, label) adds
+    members of the driver's own to ACTIVE_DEVICES after indilib's (empty at start unless
+    `names` names them), each snooping what `extra` gives it, left out of the config file
+    (indilib's CCD would refuse the whole vector for a member it lacks).
     """
 
     def __init__(self, names: Mapping[str, str] | None = None,
-                 extra: Mapping[str, Sequence[str]] | None = None) -> None:
+                 extra: Mapping[str, Sequence[str]] | None = None,
+                 members: Sequence[tuple[str, str]] = ()) -> None:
         chosen = dict(DEFAULT_ACTIVE_DEVICES)
+        chosen.update((name, "") for name, _ in members)
         for key, value in (names or {}).items():
             if key not in chosen:
                 raise ValueError(f"{key!r} is not one of ACTIVE_DEVICES' members "
                                  f"{list(chosen)}")
             chosen[key] = value
-        self.vector = build((ACTIVE_DEVICES,), **chosen).vector("ACTIVE_DEVICES", TextVector)
+        self.vector = build((active_devices_spec(members),), **chosen).vector(
+            "ACTIVE_DEVICES", TextVector)
+        # indilib's CCD refuses a saved ACTIVE_DEVICES naming a member it lacks: ours unsaved.
+        self.vector.unsaved = frozenset(name for name, _ in members)
         self.values = SnoopedValues()
-        self.snooped: dict[str, tuple[str, ...]] = dict(SNOOPED_PROPERTIES)
+        self.snooped: dict[str, tuple[str, ...]] = {
+            **SNOOPED_PROPERTIES, **{name: () for name, _ in members}}
         for member, props in (extra or {}).items():
             if member not in self.snooped:
                 raise ValueError(f"{member!r} is not one of ACTIVE_DEVICES' members "

@@ -104,7 +104,11 @@ async def _setprop(port: int, *specs: str) -> None:
 
 
 async def _connect(probe: BaseClientProbe, port: int, device: str, then: str) -> None:
-    """CONNECT with indi_setprop; the probe sees CONNECTION Ok and the role's `then` defined."""
+    """CONNECT with indi_setprop; the probe sees CONNECTION Ok and the role's `then` defined.
+    First the probe has the device's CONNECTION defined: its getProperties and the set travel
+    on two connections, and a set handled first reaches the probe only as a definition already
+    Ok, never as the newSwitch awaited (a fresh-clone run on 2026-11-29 saw 81 events, none)."""
+    await probe.expect("newProperty", device=device, name="CONNECTION", timeout=30)
     after = probe.mark()
     await _setprop(port, f"{device}.CONNECTION.CONNECT=On")
     await probe.expect("newSwitch", after=after, device=device, name="CONNECTION", state="Ok")

@@ -310,3 +310,26 @@ async def test_a_camera_snoops_a_mount_its_own_driver_holds(caplog: pytest.LogCa
     ra, _ = precess_to_j2000(5.5, 30.0, datetime.now(UTC))
     assert header["TELESCOP"] == SCOPE and header["RA"] == pytest.approx(ra * 15, abs=1e-5)
     assert header["OBJCTRA"].startswith(" 5 ") and header["SITELAT"] == 75.0
+
+
+def test_a_member_of_the_drivers_own_snoops_switches_and_stays_out_of_the_config() -> None:
+    """`members` adds ACTIVE_LIGHTBOX after indilib's five: its snooped switch and number are
+    kept (`text`, `number`), forgotten when it is renamed, and the config file leaves the
+    member out (indilib's CCD refuses a saved ACTIVE_DEVICES naming a member it lacks)."""
+    from indipydriver.standard.configfile import write_config
+
+    active = ActiveDevices({"ACTIVE_LIGHTBOX": "Panel"},
+                           {"ACTIVE_LIGHTBOX": ("FLAT_LIGHT_CONTROL", "FLAT_LIGHT_INTENSITY")},
+                           (("ACTIVE_LIGHTBOX", "Light Box"),))
+    assert list(active.vector)[-1] == "ACTIVE_LIGHTBOX"
+    assert ("Panel", "FLAT_LIGHT_CONTROL") in active.requests()
+    light = pe.SetSwitchVector("Panel", "FLAT_LIGHT_CONTROL", (
+        pe.Switch("FLAT_LIGHT_ON", SwitchState.ON), pe.Switch("FLAT_LIGHT_OFF", SwitchState.OFF)))
+    assert active.take(snooped(light))
+    active.take(snooped(numbers("Panel", "FLAT_LIGHT_INTENSITY", FLAT_LIGHT_INTENSITY_VALUE=40)))
+    assert active.values.text("FLAT_LIGHT_CONTROL", "FLAT_LIGHT_ON") == "On"
+    assert active.values.number("FLAT_LIGHT_INTENSITY", "FLAT_LIGHT_INTENSITY_VALUE") == 40.0
+    saved = write_config("CCD", [active.vector]).decode()
+    assert "ACTIVE_TELESCOPE" in saved and "ACTIVE_LIGHTBOX" not in saved
+    active.rename({"ACTIVE_LIGHTBOX": ""})
+    assert active.values.text("FLAT_LIGHT_CONTROL", "FLAT_LIGHT_ON") is None

@@ -103,6 +103,9 @@ class Camera:
     def has_offset(self) -> bool:
         return False
 
+    def full_scale(self) -> float | None:
+        return None
+
 
 @dataclass
 class Wheel:

@@ -1,0 +1,213 @@
+"""What the simulated sensor adds to every frame, and what it takes away: pure, seeded,
+standard library only.
+
+The figures (`photometry` states the bias, the read noise and the gain):
+
+- the bias: `photometry.BIAS`, 500 ADU, on every pixel of every frame, with the read noise,
+  `photometry.READ_NOISE`, 3.5 e- rms (3.5 ADU at `photometry.GAIN`, 1 e-/ADU);
+- the dark current: `photometry.DARK_AT_0C`, 0.1 e-/s a pixel at 0 C, doubling every
+  `photometry.DARK_DOUBLING`, 6 C, of the chip's temperature (`dark_current`: 1.0 e-/s at
+  20 C, 0.1 at 0 C, 0.01 at -20 C, as a cooled CMOS camera's data sheet draws it), with its
+  shot noise;
+- hot pixels: `HOT_FRACTION` of the pixels (1 in 10,000: 131 on the 1280 x 1024 chip) whose
+  dark current is 5 to 20 times the rest's (log-uniform), following the same temperature:
+  warm rather than hot, so a long dark shows each (300-1200 ADU in 60 s at 20 C) while a
+  few seconds' light frame hides them from a star finder (the suite's agents take no darks
+  to subtract; pixels 30-1000 times hotter were found as stars by sep in 5 s light frames);
+- the optical path (`response_at`, `deficit`): vignetting, V = 1 - K (r/R)^4 with
+  `VIGNETTING` K = 0.28, r the distance from the chip's centre and R its half-diagonal: flat
+  in the middle, falling off towards the edges (the middle of a 5:4 chip's long side 10 %
+  darker, of its short side 4 %) and the corners 28 % darker than the centre (a camera may
+  have another K: the guide camera's small off-axis field sees 5 %); and `DUST`
+  shadows: 3 to 5 donuts fixed on the
+  chip (outer radius 12-30 px, a ring 4-10 % dark from half that radius out, the middle a
+  third as dark, as an out-of-focus mote's shadow through a centrally obstructed pupil).
+
+What is fixed on the sensor (hot pixels, dust) is drawn from a generator seeded by the
+sensor's own key (its size and pixel size), never the camera's seed: two cameras of the same
+sensor have them at the same places, whatever their noise. The noise is the camera's seeded
+generator's, so the same seed gives the same frames.
+
+`expose_pixels` makes a frame from the light falling on it: the bias, the dark current, the
+light times the response at each pixel, the noise (shot and read, drawn at the centre's
+level: the darker corners' noise is the centre's, a few per cent high) and the hot pixels.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import random
+from array import array
+from dataclasses import dataclass
+from dataclasses import replace
+from functools import lru_cache
+
+from indipydriver.standard.cameratypes import Exposure
+
+from . import photometry
+from .photometry import dark_current
+
+__all__ = ["Defects", "Dust", "dark_current", "defects", "deficit", "expose_pixels",
+           "placed", "response_at", "vignetting"]
+
+#: The share of the pixels that are hot.
+HOT_FRACTION = 1e-4
+#: How many times the normal dark current a hot pixel has: log-uniform in this range.
+HOT_FACTORS = (5.0, 20.0)
+#: The vignetting's K (see the module docstring): the corners at 1 - K of the centre.
+VIGNETTING = 0.28
+#: Dust motes: how many (3-5), their outer radius (px) and their ring's depth.
+DUST_COUNT = (3, 5)
+DUST_RADIUS = (12.0, 30.0)
+DUST_DEPTH = (0.04, 0.10)
+
+
+@dataclass(frozen=True, slots=True)
+class Dust:
+    """A dust shadow: its centre (unbinned pixels), outer radius and depth."""
+
+    x: float
+    y: float
+    radius: float
+    depth: float
+
+    def transmission(self, x: float, y: float) -> float:
+        """The share of the light reaching (`x`, `y`) past this mote."""
+        r = math.hypot(x - self.x, y - self.y)
+        if r >= self.radius:
+            return 1.0
+        return 1.0 - (self.depth if r >= self.radius / 2 else self.depth / 3)
+
+
+@dataclass(frozen=True, slots=True)
+class Defects:
+    """What is fixed on one sensor: its hot pixels ((x, y, factor), unbinned) and its dust,
+    and the vignetting's K of the optical path in front of it."""
+
+    width: int
+    height: int
+    hot: tuple[tuple[int, int, float], ...]
+    dust: tuple[Dust, ...]
+    vignetting: float = VIGNETTING
+
+
+@lru_cache(maxsize=8)
+def defects(width: int, height: int, pixel_size: float, vignetting: float = VIGNETTING
+            ) -> Defects:
+    """The hot pixels and the dust of the sensor of that size (always the same), behind an
+    optical path vignetting by `vignetting` (K)."""
+    rng = random.Random(f"sensor:{width}x{height}:{pixel_size}")
+    low, high = map(math.log, HOT_FACTORS)
+    hot = tuple((rng.randrange(width), rng.randrange(height), math.exp(rng.uniform(low, high)))
+                for _ in range(max(1, round(width * height * HOT_FRACTION))))
+    dust = []
+    for _ in range(rng.randint(*DUST_COUNT)):
+        radius = rng.uniform(*DUST_RADIUS)
+        dust.append(Dust(rng.uniform(radius, width - radius), rng.uniform(radius, height - radius),
+                         radius, rng.uniform(*DUST_DEPTH)))
+    return Defects(width, height, hot, tuple(dust), vignetting)
+
+
+def vignetting(x: float, y: float, width: int, height: int, k: float = VIGNETTING) -> float:
+    """The vignetting's share of the light at unbinned (`x`, `y`) (edges, from the corner)."""
+    r2 = ((x - width / 2) ** 2 + (y - height / 2) ** 2) / ((width / 2) ** 2 + (height / 2) ** 2)
+    return 1 - k * r2 * r2
+
+
+def response_at(sensor: Defects, x: float, y: float) -> float:
+    """The optical path's share of the light at unbinned (`x`, `y`): vignetting and dust."""
+    share = vignetting(x, y, sensor.width, sensor.height, sensor.vignetting)
+    for mote in sensor.dust:
+        share *= mote.transmission(x, y)
+    return share
+
+
+def placed(exposure: Exposure) -> Exposure:
+    """Only where `exposure`'s frame lies on the sensor (its corner, size and binning), the
+    key of the shade's caches: its seconds and frame type left out, so every frame of one
+    window shares them (a guider's loop, a flat series of changing exposures)."""
+    return replace(exposure, seconds=0.0, frame_type="Light")
+
+
+@lru_cache(maxsize=4)
+def deficit(sensor: Defects, frame: Exposure) -> array[float]:
+    """Each binned pixel's response minus 1 (0 at the centre, -0.28 in the corners): row
+    by row, -K (x^2 + y^2)^2 / R^4 as -K x^4 / R^4 + (-2K y^2 / R^4) x^2 - K y^4 / R^4 over
+    the columns' x^2 and x^4 (C loops), then the dust's discs."""
+    w, h, k = sensor.width, sensor.height, sensor.vignetting
+    bx, by = frame.bin_x, frame.bin_y
+    r2 = (w / 2) ** 2 + (h / 2) ** 2
+    x2 = [((frame.x + (c + 0.5) * bx - w / 2) ** 2) / r2 for c in range(frame.image_width)]
+    minus_x4 = [-k * v * v for v in x2]
+    values = array("d")
+    for row in range(frame.image_height):
+        y2 = (frame.y + (row + 0.5) * by - h / 2) ** 2 / r2
+        cross = map(operator.add, map((-2 * k * y2).__mul__, x2), minus_x4)
+        values.extend(map((1.0 - k * y2 * y2).__add__, cross))
+    for mote in sensor.dust:
+        c0 = max(0, math.floor((mote.x - mote.radius - frame.x) / bx))
+        c1 = min(frame.image_width, math.ceil((mote.x + mote.radius - frame.x) / bx) + 1)
+        for row in range(max(0, math.floor((mote.y - mote.radius - frame.y) / by)),
+                         min(frame.image_height, math.ceil((mote.y + mote.radius - frame.y) / by) + 1)):
+            y = frame.y + (row + 0.5) * by
+            for col in range(c0, c1):
+                values[row * frame.image_width + col] *= mote.transmission(
+                    frame.x + (col + 0.5) * bx, y)
+    return array("d", map((-1.0).__add__, values))
+
+
+@lru_cache(maxsize=2)
+def _shade(sensor: Defects, frame: Exposure, light: float) -> tuple[int, ...]:
+    """What the optical path takes from each pixel of `light` ADU at the centre (ADU, 0 or
+    less): kept for the next frame of the same light (a guider's loop, a flat series)."""
+    return tuple(map(round, map(light.__mul__, deficit(sensor, frame))))
+
+
+@lru_cache(maxsize=4)
+def _deepest(sensor: Defects, frame: Exposure) -> float:
+    """The frame's lowest `deficit` (its darkest corner's or mote's)."""
+    return min(deficit(sensor, frame))
+
+
+def expose_pixels(sensor: Defects, exposure: Exposure, celsius: float, light: float,
+                  rng: random.Random) -> array[int]:
+    """`exposure`'s 16-bit pixels: `light` electrons a (binned) pixel at the centre of the
+    optical path, its seconds of dark current at `celsius`, the bias, the noise from `rng`."""
+    frame, seconds = placed(exposure), exposure.seconds
+    binned = frame.bin_x * frame.bin_y
+    dark = dark_current(celsius) * seconds * binned
+    gain = photometry.GAIN
+    mean = photometry.BIAS + (light + dark) / gain
+    sigma = math.sqrt(light + dark + photometry.READ_NOISE ** 2 * binned) / gain
+    table = [round(mean + sigma * z) for z in photometry.quantiles()]
+    count = frame.image_width * frame.image_height
+    uniform = array("H")
+    uniform.frombytes(rng.randbytes(2 * count))
+    noisy = map(table.__getitem__, uniform)
+    lowest = table[0]
+    if light / gain >= 1.5:  # the optical path's 28 % shows as at least half an ADU
+        lowest += round(light / gain * _deepest(sensor, frame)) - 1
+        values = list(map(operator.add, noisy, _shade(sensor, frame, round(light / gain, 2))))
+    else:
+        values = list(noisy)
+    highest = _add_hot_pixels(values, sensor, frame, dark / binned / gain, rng)
+    if max(highest, table[-1]) > photometry.FULL_SCALE or lowest < 0:  # clip only if it may
+        values = [min(photometry.FULL_SCALE, max(0, v)) for v in values]
+    return array("H", values)
+
+
+def _add_hot_pixels(values: list[int], sensor: Defects, frame: Exposure, dark: float,
+                    rng: random.Random) -> int:
+    """Each hot pixel in the frame adds its extra dark current (ADU), with its shot noise;
+    the highest value it leaves."""
+    highest = 0
+    for x, y, factor in sensor.hot:
+        col, row = (x - frame.x) // frame.bin_x, (y - frame.y) // frame.bin_y
+        if 0 <= x - frame.x < frame.image_width * frame.bin_x and \
+                0 <= y - frame.y < frame.image_height * frame.bin_y:
+            extra = dark * (factor - 1)
+            at = row * frame.image_width + col
+            values[at] += round(extra + rng.gauss(0.0, math.sqrt(extra)))
+            highest = max(highest, values[at])
+    return highest
