@@ -102,10 +102,13 @@ class WriteHalf:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        """Write `data` now, as much as the descriptor takes; the rest after what waits."""
-        if self.closing or not data:
-            return
+    def write(self, data: bytes | bytearray | memoryview) -> bool:
+        """Write `data` now, as much as the descriptor takes; the rest after what waits.
+        False when closing (nothing written), else True (a write error ends it: `fail`)."""
+        if self.closing:
+            return False
+        if not data:
+            return True
         if not self._pieces:
             try:
                 sent = os.write(self._fd, data)
@@ -113,9 +116,9 @@ class WriteHalf:
                 sent = 0
             except OSError as exc:
                 self._fail(exc)
-                return
+                return True
             if sent == len(data):
-                return
+                return True
             if not self._armed:
                 self._armed = True
                 self._loop.add_writer(self._fd, self._write_ready)
@@ -129,6 +132,7 @@ class WriteHalf:
         if self.buffered > self._high and not self._paused:
             self._paused = True
             self.protocol.pause_writing()
+        return True
 
     def _write_ready(self) -> None:
         """The descriptor has room: what waits, oldest first, until it is full again."""

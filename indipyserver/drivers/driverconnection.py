@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from abc import ABC
 from abc import abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from indipycore.protocol.framing import Frame
+from indipyserver.drivers.pipewriter import PipeWriter
 from indipyserver.loop.flowcontrol import Congestion
 from indipyserver.loop.flowcontrol import LoopFlow
 from indipyserver.loop.flowcontrol import flow_for
@@ -33,19 +33,19 @@ logger = logging.getLogger("indipyserver.driverconn")  # the name users' logs kn
 DEFAULT_DRIVER_QUEUE_BYTES = 128 * 1024 * 1024
 
 
-#: asyncio's pipe write transport on Unix (`_pipe_fd`); None where there is none.
-_PIPE_TRANSPORT: type | None = getattr(getattr(asyncio, "unix_events", None),
-                                       "_UnixWritePipeTransport", None)
+def _write_open(transport: asyncio.WriteTransport) -> Callable[[bytes], bool]:
+    """`transport`'s write that answers whether it was taken (False: it is closing, nothing
+    written): a `PipeWriter`'s own ``write_open``, one call; any other's, made of two."""
+    if isinstance(transport, PipeWriter):
+        return transport.write_open
 
+    def write_open(data: bytes) -> bool:
+        if transport.is_closing():
+            return False
+        transport.write(data)
+        return True
 
-def _pipe_fd(transport: asyncio.WriteTransport) -> int:
-    """The descriptor `write_through` may write to itself while the transport's buffer is
-    empty: asyncio's own Unix pipe transport's (its ``_buffer`` and ``_fileno`` are what its
-    ``write`` looks at); -1 for any other transport, which is always written through."""
-    if _PIPE_TRANSPORT is None or type(transport) is not _PIPE_TRANSPORT:
-        return -1
-    fd = getattr(transport, "_fileno", -1)
-    return fd if isinstance(fd, int) and hasattr(transport, "_buffer") else -1
+    return write_open
 
 
 class DriverConnection(ABC):
@@ -100,7 +100,7 @@ class DriverConnection(ABC):
         # Set by `attach_writer` (drivers.outbound.pump): queued bytes are then written straight to the
         # transport at the end of the current read batch, without waking a task.
         self._writer: asyncio.WriteTransport | None = None
-        self._write_fd = -1  # its pipe, which `write_through` writes to itself (`_pipe_fd`)
+        self._write_open: Callable[[bytes], bool] | None = None  # its `_write_open`, with it
         self._flow: LoopFlow | None = None  # the writer's loop's, set with it
         self._writer_paused = False
         self._marked = False
@@ -133,35 +133,18 @@ class DriverConnection(ABC):
     def write_through(self, data: bytes) -> bool:
         """Write `data` at once if nothing waits before it and the writer takes it now;
         False (nothing done) when it must go through `send` (``fastpath.shortcut``)."""
-        writer = self._writer
+        write = self._write_open
         if (
             self._pending
             or self._dropped
             or self._writer_paused
-            or writer is None
+            or write is None
             or len(data) > self.max_queue_bytes
         ):
             return False
-        fd = self._write_fd
-        if fd < 0 or writer._buffer or writer._closing or writer._conn_lost:  # type: ignore[attr-defined]
-            # Another transport, or asyncio's pipe not taking a write straight to its pipe
-            # (`_pipe_fd`): as it says.
-            if writer.is_closing():
-                return False
-            writer.write(data)
-            return True
-        # asyncio's pipe transport's `write` written out for the usual case, nothing in its
-        # buffer and the pipe taking it all (on the round trip, before the driver is woken).
-        try:
-            n = os.write(fd, data)
-        except (BlockingIOError, InterruptedError):
-            n = 0
-        except OSError:
-            writer.write(data)  # the transport meets the error again and reports it
-            return True
-        if n != len(data):
-            writer.write(memoryview(data)[n:])  # the rest, buffered and written when it can be
-        return True
+        # An executable driver's `PipeWriter`: one os.write when its pipe takes it all (the
+        # round trip, before the driver is woken); the rest waits in the transport, in order.
+        return write(data)
 
     def stop(self) -> bool:
         """Ask `run` to end for good (FIFO ``stop``); False when the connection cannot end it
@@ -213,7 +196,7 @@ class DriverConnection(ABC):
     def attach_writer(self, transport: asyncio.WriteTransport) -> None:
         """Write queued bytes straight to `transport` from now on (batched per read)."""
         self._writer = transport
-        self._write_fd = _pipe_fd(transport)
+        self._write_open = _write_open(transport)
         self._flow = flow = flow_for()
         self._writer_paused = False
         if self._pending and not self._marked:
@@ -223,7 +206,7 @@ class DriverConnection(ABC):
     def detach_writer(self) -> None:
         """Back to `outgoing()`: the transport is gone."""
         self._writer = None
-        self._write_fd = -1
+        self._write_open = None
         self._flow = None
         self._marked = False
 
