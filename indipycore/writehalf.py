@@ -3,8 +3,10 @@
 Three transports read their descriptor in ways asyncio's own cannot -- the client's Unix
 socket with the descriptors beside the bytes (``indipyclient.session.unixtransport``), a TLS
 client of the server decrypted in memory (``indipyserver.clients.tlssocket``), an executable
-driver's stdout into lent buffers (``indipyserver.drivers.pipereader``) -- but write, hold
-back and end alike, as asyncio's socket transport does:
+driver's stdout into lent buffers (``indipyserver.drivers.pipereader``) -- and a fourth writes
+an executable driver's stdin with one call that says whether the write was taken, the
+server's shortcut's (``indipyserver.drivers.pipewriter``); all write, hold back and end alike,
+as asyncio's socket transport does:
 
 * a write goes straight to the descriptor (``os.write``) while nothing waits; what it does not
   take waits here, oldest first, and a writer callback sends it when there is room;

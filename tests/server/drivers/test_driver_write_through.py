@@ -17,6 +17,8 @@ import os
 import socket
 import sys
 from collections.abc import AsyncIterator
+from collections.abc import Callable
+from collections.abc import Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from dataclasses import field
@@ -33,7 +35,13 @@ from indipyserver.drivers.outbound import OutboundProtocol
 from indipyserver.drivers.outbound import WriteGate
 from indipyserver.drivers.outbound import pump
 from indipyserver.drivers.pipewriter import PipeWriter
+from indipyserver.loop import eventloop
 from indipyserver.routing.ports import DriverSide
+
+Runner = Callable[[Coroutine[object, object, None]], None]
+
+#: asyncio's loop and the server's own (``loop.eventloop``, its `InlineSelector`).
+RUNNERS = pytest.mark.parametrize("run_on", [asyncio.run, eventloop.run], ids=["asyncio", "inline"])
 
 #: A driver that never reads its stdin (the pipe's reader, alive until killed).
 DEAF = [sys.executable, "-c", "import time; time.sleep(60)"]
@@ -100,7 +108,8 @@ def drain(fd: int) -> bytes:
         out += chunk
 
 
-def test_a_request_to_a_full_pipe_keeps_its_rest_and_the_order() -> None:
+@RUNNERS
+def test_a_request_to_a_full_pipe_keeps_its_rest_and_the_order(run_on: Runner) -> None:
     async def run() -> None:
         read_fd, write_fd = os.pipe()
         os.set_blocking(read_fd, False)
@@ -127,7 +136,7 @@ def test_a_request_to_a_full_pipe_keeps_its_rest_and_the_order() -> None:
         os.close(read_fd)
         assert w.errors == []
 
-    asyncio.run(run())
+    run_on(run())
 
 
 def test_a_request_to_a_pipe_nobody_reads_ends_the_transport_with_its_error() -> None:
@@ -214,11 +223,12 @@ async def test_a_driver_that_dies_with_nothing_waiting_ends_the_transport_quietl
     assert w.errors == []
 
 
+@RUNNERS
 @settings(max_examples=20, deadline=None)
 @given(sizes=st.lists(st.integers(1, 40_000), min_size=1, max_size=25),
        reads=st.lists(st.integers(1, 9_000), min_size=1, max_size=8))
 def test_requests_to_a_tiny_socket_arrive_whole_and_in_order(
-    sizes: list[int], reads: list[int]
+    run_on: Runner, sizes: list[int], reads: list[int]
 ) -> None:
     """A socket with a few KiB of room, read in small pieces of random sizes: each request
     written through if the shortcut may (partly taken, the rest buffered), else queued as the
@@ -248,4 +258,4 @@ def test_requests_to_a_tiny_socket_arrive_whole_and_in_order(
         theirs.close()
         assert w.errors == []
 
-    asyncio.run(run())
+    run_on(run())
