@@ -33,21 +33,6 @@ logger = logging.getLogger("indipyserver.driverconn")  # the name users' logs kn
 DEFAULT_DRIVER_QUEUE_BYTES = 128 * 1024 * 1024
 
 
-def _write_open(transport: asyncio.WriteTransport) -> Callable[[bytes], bool]:
-    """`transport`'s write that answers whether it was taken (False: it is closing, nothing
-    written): a `PipeWriter`'s own ``write_open``, one call; any other's, made of two."""
-    if isinstance(transport, PipeWriter):
-        return transport.write_open
-
-    def write_open(data: bytes) -> bool:
-        if transport.is_closing():
-            return False
-        transport.write(data)
-        return True
-
-    return write_open
-
-
 class DriverConnection(ABC):
     """One source of devices seen by the router; subclasses start and restart the peer.
 
@@ -100,7 +85,9 @@ class DriverConnection(ABC):
         # Set by `attach_writer` (drivers.outbound.pump): queued bytes are then written straight to the
         # transport at the end of the current read batch, without waking a task.
         self._writer: asyncio.WriteTransport | None = None
-        self._write_open: Callable[[bytes], bool] | None = None  # its `_write_open`, with it
+        # A `PipeWriter`'s `write_open`, set with it: one call that writes and says whether
+        # the transport took it (`write_through`); None for any other transport.
+        self._write_open: Callable[[bytes], bool] | None = None
         self._flow: LoopFlow | None = None  # the writer's loop's, set with it
         self._writer_paused = False
         self._marked = False
@@ -133,18 +120,24 @@ class DriverConnection(ABC):
     def write_through(self, data: bytes) -> bool:
         """Write `data` at once if nothing waits before it and the writer takes it now;
         False (nothing done) when it must go through `send` (``fastpath.shortcut``)."""
-        write = self._write_open
+        writer = self._writer
         if (
             self._pending
             or self._dropped
             or self._writer_paused
-            or write is None
+            or writer is None
             or len(data) > self.max_queue_bytes
         ):
             return False
-        # An executable driver's `PipeWriter`: one os.write when its pipe takes it all (the
-        # round trip, before the driver is woken); the rest waits in the transport, in order.
-        return write(data)
+        write = self._write_open
+        if write is not None:
+            # An executable driver's `PipeWriter`: one os.write when its pipe takes it all (the
+            # round trip, before the driver is woken); the rest waits in it, in order.
+            return write(data)
+        if writer.is_closing():  # another transport (a remote's socket)
+            return False
+        writer.write(data)
+        return True
 
     def stop(self) -> bool:
         """Ask `run` to end for good (FIFO ``stop``); False when the connection cannot end it
@@ -196,7 +189,7 @@ class DriverConnection(ABC):
     def attach_writer(self, transport: asyncio.WriteTransport) -> None:
         """Write queued bytes straight to `transport` from now on (batched per read)."""
         self._writer = transport
-        self._write_open = _write_open(transport)
+        self._write_open = transport.write_open if isinstance(transport, PipeWriter) else None
         self._flow = flow = flow_for()
         self._writer_paused = False
         if self._pending and not self._marked:
