@@ -1,18 +1,19 @@
 """Sky flats at dusk or dawn: where to point, each exposure, the filters' order, when to
 stop. Pure and sans-I/O: `SkyFlats` is told each frame measured (`measured`) and answers the
-next frame's exposure (`Expose`), a wait while the sky is too bright at dusk or too dark at
-dawn (`Wait`), or that a filter's flats are over (`Over`, saying why); the agent points,
+next frame's exposure (`SkyExpose`), a wait while the sky is too bright at dusk or too dark at
+dawn (`SkyWait`), or that a filter's flats are over (`SkyOver`, saying why); the agent points,
 exposes and keeps the frames within the tolerance.
 
 Where: the twilight sky is most even opposite the Sun, about 20 degrees from the zenith
 (`ZENITH_DISTANCE`; Chromey and Hasselbacher 1996), each frame a little apart (`OFFSET`
 degrees in a small ring, `pointing`) so the stars that show through do not stack. The Sun
-is the scheduler's (`schedule.sky`: the Astronomical Almanac's formula, 0.01 degree).
+is given (the agent's is the scheduler's, `schedule.sky`: the Astronomical Almanac's
+formula, 0.01 degree).
 
 The sky's change (the stated model): the twilight sky fades by `MAG_PER_DEGREE` (1)
 magnitude for each degree the Sun sinks, ten times every 2.5 degrees between 0 and -12, so its
 rate of change is the Sun's altitude's (`fading`: natural-log units a second, positive at
-dusk, negative at dawn). Once a filter has two frames a few seconds apart, the rate they
+dusk, negative at dawn; the Sun's rate is given). Once a filter has two frames a few seconds apart, the rate they
 measured is used instead. A frame begun at ``s`` of ``t`` seconds collects ``r(s) (1 -
 exp(-K t)) / K`` over the bias, ``K`` the fading a second of exposure (`pace` sky seconds
 pass in one: 1 but on a rehearsal's sky clock), so the exposure that reaches ``adu`` from
@@ -26,7 +27,7 @@ bandwidths (a guess its first frame checks).
 
 When to stop: at dusk a filter's flats are over once its exposure would pass the camera's
 longest (the sky too dark), at dawn once it would be under the shortest (too bright); the
-other way the sky is waited for (`Wait`), up to `max_wait` seconds, after which the sky is
+other way the sky is waited for (`SkyWait`), up to `max_wait` seconds, after which the sky is
 said too bright (dusk) or too dark (dawn). `shortfall` says which filters got fewer flats
 than asked.
 """
@@ -39,13 +40,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
-from datetime import timedelta
 from typing import Literal
 
 from indipycore import astro
 
-from ..schedule import sky
-from ..schedule.sky import Place
 from .flatfinder import ESCALATE
 from .flatfinder import RISE
 from .flatfinder import SATURATED
@@ -93,17 +91,12 @@ def sky_order(filters: Iterable[str | int | None], source: Source) -> list[str |
     return sorted(filters, key=lambda name: sky_key(name, source))
 
 
-def sun_altaz(when: datetime, place: Place) -> tuple[float, float]:
-    """The Sun's altitude and azimuth (degrees) at `place`."""
-    return sky.altaz(*sky.sun_radec(when), when, place)
-
-
-def pointing(when: datetime, place: Place, frame: int = 0) -> tuple[float, float]:
-    """Where frame number `frame` is taken (altitude, azimuth; degrees): `ZENITH_DISTANCE`
-    from the zenith opposite the Sun's azimuth, frame 0 there and each later one `OFFSET`
-    degrees from it, round a ring."""
+def pointing(sun_azimuth: float, frame: int = 0) -> tuple[float, float]:
+    """Where frame number `frame` is taken (altitude, azimuth; degrees), the Sun at
+    `sun_azimuth`: `ZENITH_DISTANCE` from the zenith opposite it, frame 0 there and each
+    later one `OFFSET` degrees from it, round a ring."""
     altitude = 90.0 - ZENITH_DISTANCE
-    azimuth = (sun_altaz(when, place)[1] + 180.0) % 360.0
+    azimuth = (sun_azimuth + 180.0) % 360.0
     if frame:
         angle = 2.0 * math.pi * ((frame - 1) % RING) / RING
         reach = OFFSET * (1 + (frame - 1) // RING)
@@ -112,37 +105,35 @@ def pointing(when: datetime, place: Place, frame: int = 0) -> tuple[float, float
     return altitude, azimuth
 
 
-def radec_of(altitude: float, azimuth: float, when: datetime,
-             place: Place) -> tuple[float, float]:
+def radec_of(altitude: float, azimuth: float, when: datetime, latitude: float,
+             longitude: float) -> tuple[float, float]:
     """The J2000 RA (hours) and Dec (degrees) at `altitude` and `azimuth` (from the north,
-    east positive) at `place` and `when`."""
-    alt, az, lat = (math.radians(value) for value in (altitude, azimuth, place.latitude))
+    east positive) at the site (`longitude` east) and `when`."""
+    alt, az, lat = (math.radians(value) for value in (altitude, azimuth, latitude))
     sin_dec = math.sin(alt) * math.sin(lat) + math.cos(alt) * math.cos(lat) * math.cos(az)
     dec = math.asin(max(-1.0, min(1.0, sin_dec)))
     ha = math.atan2(-math.sin(az) * math.cos(alt),
                     math.sin(alt) * math.cos(lat) - math.cos(alt) * math.sin(lat) * math.cos(az))
-    ra = astro.wrap_hours(astro.local_sidereal_time(when, place.longitude)
-                          - math.degrees(ha) / 15.0)
+    ra = astro.wrap_hours(astro.local_sidereal_time(when, longitude) - math.degrees(ha) / 15.0)
     return astro.precess_to_j2000(ra, math.degrees(dec), when)
 
 
-def fading(when: datetime, place: Place, seconds: float = 60.0) -> float:
-    """The twilight's fading now (natural-log units of light a sky second; positive as the
-    Sun sets, negative as it rises): the stated model's, from the Sun's altitude's rate."""
-    before = sky.sun_altitude(when - timedelta(seconds=seconds / 2), place)
-    after = sky.sun_altitude(when + timedelta(seconds=seconds / 2), place)
-    return _LN_PER_MAG * MAG_PER_DEGREE * (before - after) / seconds
+def fading(sun_rate: float) -> float:
+    """The twilight's fading (natural-log units of light a sky second; positive as the Sun
+    sets, negative as it rises), the Sun's altitude changing `sun_rate` degrees a second: the
+    stated model's."""
+    return -_LN_PER_MAG * MAG_PER_DEGREE * sun_rate
 
 
 @dataclass(frozen=True, slots=True)
-class Expose:
+class SkyExpose:
     """Take a flat of `seconds`."""
 
     seconds: float
 
 
 @dataclass(frozen=True, slots=True)
-class Wait:
+class SkyWait:
     """The sky is not yet in range: wait `seconds` (sky seconds); `why` says it."""
 
     seconds: float
@@ -150,17 +141,17 @@ class Wait:
 
 
 @dataclass(frozen=True, slots=True)
-class Over:
+class SkyOver:
     """This filter's flats are over: `why` (the sky too dark, or too bright)."""
 
     why: str
 
 
-Verdict = Expose | Wait | Over
+SkyVerdict = SkyExpose | SkyWait | SkyOver
 
 
 @dataclass(frozen=True, slots=True)
-class Sample:
+class SkySample:
     """One frame: its filter, its start (sky seconds), exposure, median, and the pace."""
 
     filter: str
@@ -185,7 +176,7 @@ class SkyFlats:
     bias: float = 0.0
     first: float = 1.0
     max_wait: float = MAX_WAIT
-    samples: list[Sample] = field(default_factory=list)
+    samples: list[SkySample] = field(default_factory=list)
 
     def within(self, median: float) -> bool:
         """Whether a flat of this median is within the tolerance."""
@@ -195,7 +186,7 @@ class SkyFlats:
                  pace: float = 1.0) -> bool:
         """A frame through `filter` begun at `start` (sky seconds) of `seconds` measured
         `median`, `pace` sky seconds passing in one of its seconds: whether it is kept."""
-        self.samples.append(Sample(filter, start, seconds, median, pace))
+        self.samples.append(SkySample(filter, start, seconds, median, pace))
         return self.within(median)
 
     def levels(self, filter: str) -> str:
@@ -203,21 +194,21 @@ class SkyFlats:
         return ", ".join(f"{one.seconds:.3g} s: {one.median:.0f} ADU"
                          for one in self.samples if one.filter == filter) or "none measured"
 
-    def next(self, filter: str, now: float, model: float, pace: float = 1.0) -> Verdict:
+    def next(self, filter: str, now: float, model: float, pace: float = 1.0) -> SkyVerdict:
         """The next frame through `filter`, begun at `now` (sky seconds), the model's fading
         `model` (`fading`), `pace` sky seconds a second of exposure."""
         rate = self._rate(filter, now, model)
         if rate is None:
-            return Expose(self._clamp(self.first))
+            return SkyExpose(self._clamp(self.first))
         fade = self._fade(filter, model)
         seconds = self._exposure(rate, fade * pace)
         dusk = self.source == "dusk"
         if seconds is not None and self.shortest * 0.999 <= seconds <= self.longest * 1.001:
-            return Expose(self._clamp(seconds))
+            return SkyExpose(self._clamp(seconds))
         too_short = seconds is not None and seconds < self.shortest
         if too_short != dusk:
             said = "too dark" if dusk else "too bright"
-            return Over(f"the sky is {said} for {filter}: {self._wanted(seconds)} "
+            return SkyOver(f"the sky is {said} for {filter}: {self._wanted(seconds)} "
                         f"({self.levels(filter)})")
         # dusk too bright, or dawn too dark: the sky comes into range later
         edge = self.shortest if dusk else self.longest
@@ -225,10 +216,10 @@ class SkyFlats:
         wait = math.log(rate / needed) / fade if fade and rate > 0 else math.inf
         said = "too bright" if dusk else "too dark"
         if not wait <= self.max_wait:
-            return Over(f"the sky is {said} for {filter} and will not be within "
+            return SkyOver(f"the sky is {said} for {filter} and will not be within "
                         f"{self.max_wait / 60:.0f} min: {self._wanted(seconds)}")
         wait = max(wait, 1.0)
-        return Wait(wait, f"the sky is {said} for {filter} yet: {self._wanted(seconds)}, "
+        return SkyWait(wait, f"the sky is {said} for {filter} yet: {self._wanted(seconds)}, "
                           f"waiting {wait:.0f} s")
 
     def _wanted(self, seconds: float | None) -> str:
@@ -260,7 +251,7 @@ class SkyFlats:
         rate = self._rate_of(last, fade) * math.exp(-fade * (now - last.start))
         return rate if own else rate * bandwidth(filter) / bandwidth(last.filter)
 
-    def _rate_of(self, sample: Sample, fade: float) -> float:
+    def _rate_of(self, sample: SkySample, fade: float) -> float:
         """The rate at `sample`'s start its level says (a saturated or empty frame's a
         bound: a twentieth of it, or `ESCALATE` times)."""
         light = _gather(fade * sample.pace, sample.seconds)

@@ -11,24 +11,28 @@ import random
 from datetime import UTC
 from datetime import datetime
 
+from agentkit import refused_at_line
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipyagents.plan.skyflats import Expose
-from indipyagents.plan.skyflats import Over
+from indipyagents.plan.skyflats import SkyExpose
 from indipyagents.plan.skyflats import SkyFlats
+from indipyagents.plan.skyflats import SkyOver
+from indipyagents.plan.skyflats import SkyWait
 from indipyagents.plan.skyflats import Source
-from indipyagents.plan.skyflats import Wait
 from indipyagents.plan.skyflats import bandwidth
 from indipyagents.plan.skyflats import fading
 from indipyagents.plan.skyflats import pointing
 from indipyagents.plan.skyflats import radec_of
 from indipyagents.plan.skyflats import shortfall
 from indipyagents.plan.skyflats import sky_order
-from indipyagents.plan.skyflats import sun_altaz
+from indipyagents.plan.toml import parse_plan
+from indipyagents.plan.toml import plan_to_toml
 from indipyagents.schedule import sky
 from indipyagents.schedule.sky import Place
+from indipyagents.sequencer.skyflatwork import sun_rate
+from indipycore import astro
 
 GREENWICH = Place(51.4769, 0.0)
 #: 2026-12-03 at Greenwich: the Sun sets about 15:53 UTC.
@@ -47,13 +51,12 @@ def test_the_flats_point_opposite_the_sun_twenty_degrees_from_the_zenith(
     """The pointing's RA/Dec (J2000), turned back to altitude and azimuth by the scheduler's
     sky, is 20 degrees from the zenith opposite the Sun's azimuth, each frame within a
     couple of degrees of it (a small move between frames)."""
-    altitude, azimuth = pointing(when, place, frame)
-    ra, dec = radec_of(altitude, azimuth, when, place)
-    from indipycore import astro
+    sun_az = sky.altaz(*sky.sun_radec(when), when, place)[1]
+    altitude, azimuth = pointing(sun_az, frame)
+    ra, dec = radec_of(altitude, azimuth, when, place.latitude, place.longitude)
     back_alt, back_az = sky.altaz(*astro.precess_from_j2000(ra, dec, when), when, place)
     assert abs(back_alt - altitude) < 0.01
     assert abs((back_az - azimuth + 180) % 360 - 180) * math.cos(math.radians(altitude)) < 0.01
-    sun_az = sun_altaz(when, place)[1]
     away = abs((azimuth - sun_az) % 360 - 180)
     assert abs(altitude - 70.0) <= 2.0 and away * math.cos(math.radians(altitude)) <= 2.0
     if frame == 0:
@@ -61,7 +64,7 @@ def test_the_flats_point_opposite_the_sun_twenty_degrees_from_the_zenith(
 
 
 def test_each_frame_is_pointed_a_little_apart() -> None:
-    points = {tuple(round(value, 4) for value in pointing(DUSK, GREENWICH, frame))
+    points = {tuple(round(value, 4) for value in pointing(123.0, frame))
               for frame in range(12)}
     assert len(points) == 12
 
@@ -69,7 +72,7 @@ def test_each_frame_is_pointed_a_little_apart() -> None:
 def test_the_sky_fades_at_dusk_and_brightens_at_dawn() -> None:
     """The stated model: one magnitude a degree of the Sun's altitude (about 0.15 degree a
     minute at Greenwich in December: a tenth of a magnitude a minute and more)."""
-    dusk, dawn = fading(DUSK, GREENWICH), fading(DAWN, GREENWICH)
+    dusk, dawn = fading(sun_rate(DUSK, GREENWICH)), fading(sun_rate(DAWN, GREENWICH))
     assert dusk > 0 > dawn
     per_minute = dusk * 60 / (0.4 * math.log(10))
     assert 0.1 < per_minute < 0.25
@@ -101,10 +104,10 @@ def twilight(source: Source, start: float, fade: float, through: dict[str, float
         assert isinstance(name, str)
         while kept[name] < count:
             verdict = flats.next(name, now, fade)
-            if isinstance(verdict, Over):
+            if isinstance(verdict, SkyOver):
                 said.append(verdict.why)
                 break
-            if isinstance(verdict, Wait):
+            if isinstance(verdict, SkyWait):
                 now += verdict.seconds
                 continue
             seconds = verdict.seconds
@@ -149,7 +152,7 @@ def test_the_exposure_grows_at_dusk_and_shrinks_at_dawn() -> None:
         flats = SkyFlats(30000, 0.1, source, bias=0.0)
         flats.measured("Red", 0.0, 2.0, 30000.0)
         verdict = flats.next("Red", 20.0, fade)
-        assert isinstance(verdict, Expose)
+        assert isinstance(verdict, SkyExpose)
         grown = verdict.seconds > 2.0
         assert grown == (source == "dusk")
 
@@ -158,12 +161,12 @@ def test_a_sky_too_bright_at_dusk_is_waited_for_and_at_dawn_ends_the_filter() ->
     dusk = SkyFlats(30000, 0.1, "dusk", shortest=0.1)
     dusk.measured("Red", 0.0, 0.1, 65535.0)  # saturated: at least 20 times too bright
     verdict = dusk.next("Red", 1.0, 0.005)
-    assert isinstance(verdict, Wait) and verdict.seconds > 60
+    assert isinstance(verdict, SkyWait) and verdict.seconds > 60
     assert "too bright for Red yet" in verdict.why
     dawn = SkyFlats(30000, 0.1, "dawn", shortest=0.1)
     dawn.measured("Red", 0.0, 0.1, 65535.0)
     over = dawn.next("Red", 1.0, -0.005)
-    assert isinstance(over, Over) and "too bright for Red" in over.why
+    assert isinstance(over, SkyOver) and "too bright for Red" in over.why
     assert "0.1 s: 65535 ADU" in over.why
 
 
@@ -171,14 +174,14 @@ def test_a_sky_already_too_dark_at_dusk_ends_the_filter_and_at_dawn_is_waited_fo
     dusk = SkyFlats(30000, 0.1, "dusk", longest=60.0)
     dusk.measured("Luminance", 0.0, 60.0, 3000.0)
     over = dusk.next("Luminance", 70.0, 0.005)
-    assert isinstance(over, Over) and "too dark for Luminance" in over.why
+    assert isinstance(over, SkyOver) and "too dark for Luminance" in over.why
     dawn = SkyFlats(30000, 0.1, "dawn", longest=60.0)
     dawn.measured("Luminance", 0.0, 60.0, 3000.0)
     wait = dawn.next("Luminance", 70.0, -0.005)
-    assert isinstance(wait, Wait) and "too dark for Luminance yet" in wait.why
+    assert isinstance(wait, SkyWait) and "too dark for Luminance yet" in wait.why
     never = SkyFlats(30000, 0.1, "dawn", longest=60.0, max_wait=60.0)
     never.measured("Luminance", 0.0, 60.0, 30.0)
-    assert isinstance(never.next("Luminance", 70.0, -0.005), Over)
+    assert isinstance(never.next("Luminance", 70.0, -0.005), SkyOver)
 
 
 def test_a_dusk_that_ends_says_which_filters_got_fewer_flats() -> None:
@@ -198,9 +201,47 @@ def test_a_dusk_that_ends_says_which_filters_got_fewer_flats() -> None:
 
 def test_a_first_frame_is_the_guess_and_a_new_filter_is_scaled_by_bandwidth() -> None:
     flats = SkyFlats(30000, 0.1, "dusk", first=3.0)
-    assert flats.next("H_Alpha", 0.0, 0.0) == Expose(3.0)
+    assert flats.next("H_Alpha", 0.0, 0.0) == SkyExpose(3.0)
     flats.measured("H_Alpha", 0.0, 3.0, 30000.0)
     wide = flats.next("Red", 3.0, 0.0)
-    assert isinstance(wide, Expose)
+    assert isinstance(wide, SkyExpose)
     assert abs(wide.seconds - 3.0 * 6.0 / 100.0) < 1e-9
 
+
+
+SKY_FLATS = """\
+name = "Dusk flats"
+
+[devices]
+camera = "Python CCD Simulator"
+wheel = "Python Filter Wheel"
+mount = "Python Mount"
+
+[[targets]]
+name = "Dusk flats"
+slew = false
+
+[[targets.batches]]
+type = "Flat"
+count = 3
+exposure = 2.0
+filter = "H_Alpha"
+adu = 30000
+source = "dusk"
+"""
+
+
+def test_a_sky_flat_batch_is_read_and_written_back_and_needs_no_panel() -> None:
+    """``source = "dusk"`` with ``adu``: read, written back, no panel asked (the mount
+    is); ``source`` without ``adu``, or not one of panel/dusk/dawn, refused at its line."""
+    plan = parse_plan(SKY_FLATS)
+    assert plan.targets[0].batches[0].source == "dusk"
+    assert parse_plan(plan_to_toml(plan)) == plan
+    assert parse_plan(SKY_FLATS.replace('source = "dusk"', 'source = "Dawn"')) \
+        .targets[0].batches[0].source == "dawn"
+    assert "give adu too" in str(refused_at_line(SKY_FLATS, "adu = 30000\n", "",
+                                                 at='source = "dusk"'))
+    error = refused_at_line(SKY_FLATS, 'source = "dusk"', 'source = "noon"')
+    assert '"panel", "dusk", "dawn"' in str(error), str(error)
+    error = refused_at_line(SKY_FLATS, 'mount = "Python Mount"\n', "", at='source = "dusk"')
+    assert "mount" in str(error), str(error)
