@@ -7,10 +7,12 @@ of the Sun's depression. A plan asks three flats through each of H_Alpha, Red an
 Luminance at 30000 ADU within 10 %, in the sky's order, no exposure given. At least 90 % of
 the flats asked are kept, each within the tolerance (numpy on the saved FITS), the mount
 ends pointed about 20 degrees from the zenith opposite the Sun; and a plan begun with the
-Sun at -14 degrees says the sky is too dark and takes none, the night going on."""
+Sun at -14 degrees says the sky is too dark and takes none, the night going on. Dawn the
+same from -6.5 degrees, Luminance first. UNSAFE holds them, even where darks may go on."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 from datetime import UTC
@@ -31,12 +33,18 @@ from nightkit import fits_files
 from nightkit import hosted
 from nightkit import load_and_start
 from nightkit import sequence_ends
+from test_night_safety import held
+from test_night_safety import safe
+from test_night_safety import unsafe
 
 from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Devices
 from indipyagents.plan.model import Plan
+from indipyagents.plan.model import Safety
 from indipyagents.plan.skyflats import Source
 from indipyagents.plan.skyflats import sky_order
+from indipyagents.plan.steps import expand
+from indipyagents.plan.steps import frames
 from indipyagents.schedule import sky
 from indipyagents.schedule.sky import Place
 from indipycore import astro
@@ -141,3 +149,32 @@ async def test_a_dusk_already_too_dark_says_so_and_the_night_goes_on(
         assert len(over) == 3 and all("too dark" in str(one["why"]) for one in over), over
         said = notes(folder, "sky_flats")
         assert said and "H_Alpha 0 of 2" in str(said[-1]["said"]), said
+
+
+async def test_sky_flats_are_held_while_unsafe_even_when_darks_may_go_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """UNSAFE (as the watchdog says it) before the start, the plan's sky_free_while_unsafe
+    on: the night is held, no sky flat begun, no frame taken; SAFE: the flats are taken.
+    Sky flats need the sky as light frames do (the dome trigger opens the plan's dome before
+    them for the same reason)."""
+    plan = sky_flats_plan("held flats", 2)
+    assert all(step.needs_sky for step in frames(expand(plan)))
+    start = sun_at(-3.5)
+    monkeypatch.setenv(ENV_SKY_CLOCK, f"{start.isoformat()}@{datetime.now(UTC).isoformat()}"
+                                      f"x{RATE}")
+    async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, TELESCOPE_PROGRAM) as rig:
+        await unsafe(rig, "weather 'Weather Simulator': rain")
+        await load_and_start(rig.client, tmp_path,
+                             replace(plan, safety=Safety(sky_free_while_unsafe=True)))
+        await held(rig, "weather 'Weather Simulator': rain")
+        await asyncio.sleep(3.0)  # a minute of the sky's clock
+        folder = rig.frames / "held_flats"
+        assert fits_files(folder) == []
+        begun = [json.loads(line) for journal in folder.glob(".journal/*.journal")
+                 for line in journal.read_text().splitlines()]
+        assert not [one for one in begun if one.get("kind") == "begin"
+                    and "/Flat/" in str(one.get("step"))], begun
+        await safe(rig)
+        state, message = await sequence_ends(rig.client, 240)
+        assert state == "Ok", message
+        assert len(fits_files(folder)) >= 5
