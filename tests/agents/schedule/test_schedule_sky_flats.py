@@ -22,12 +22,16 @@ from indipyagents.plan.model import Devices
 from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Site
 from indipyagents.plan.model import Target
+from indipyagents.plan.steps import SlewStep
+from indipyagents.plan.steps import expand
 from indipyagents.plan.toml import plan_to_toml
 from indipyagents.schedule import sky
 from indipyagents.schedule.greedy import replan
 from indipyagents.schedule.greedy import schedule
 from indipyagents.schedule.listing import as_json
 from indipyagents.schedule.listing import as_table
+from indipyagents.schedule.order import Take
+from indipyagents.schedule.order import choose
 from indipyagents.schedule.sky import Place
 from indipyagents.schedule.skyflatblocks import BEGIN
 from indipyagents.schedule.skyflatblocks import END
@@ -114,3 +118,18 @@ def test_a_night_without_light_frames_takes_no_sky_flats() -> None:
     result = schedule(plan, PARIS, NIGHT)
     assert result.nights[0].blocks == ()
     assert [item.target for item in result.unschedulable] == ["Evening flats"]
+
+
+def test_the_night_takes_the_dusk_flats_in_their_block() -> None:
+    """The scheduled order (`order.choose`) at the dusk flats' block: its slew (skipped by
+    the night: the target has no coordinates), then its first flat, H_Alpha's."""
+    plan = with_flats()
+    blocks = schedule(plan, PARIS, NIGHT).nights[0].blocks
+    steps = expand(plan)
+    slew = choose(blocks, steps, set(), blocks[0].start, None)
+    assert isinstance(slew, Take) and isinstance(slew.step, SlewStep)
+    assert slew.step.target_index == 0
+    flat = choose(blocks, steps, set(), blocks[0].start, 0)
+    assert isinstance(flat, Take) and flat.step.as_frame is not None
+    assert (flat.step.as_frame.batch.source, flat.step.as_frame.batch.filter) == \
+        ("dusk", "H_Alpha")
