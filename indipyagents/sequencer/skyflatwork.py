@@ -40,6 +40,7 @@ from ..rig.protocols import Frame
 from ..schedule import sky
 from ..schedule.sky import Place
 from .flatwork import FULL
+from .flatwork import FlatWork
 from .flatwork import flat_median
 from .hands import Hands
 
@@ -65,10 +66,12 @@ def sun_rate(when: datetime, place: Place, seconds: float = 60.0) -> float:
 
 
 class SkyFlatWork:
-    """Sky flats on `hands`' rig; `unsafe` says whether the sky is unsafe now."""
+    """Sky flats on `hands`' rig; `flats` the panel's flats (the camera's bias, measured once
+    a run for both); `unsafe` says whether the sky is unsafe now."""
 
-    def __init__(self, hands: Hands, unsafe: Callable[[], bool]) -> None:
+    def __init__(self, hands: Hands, flats: FlatWork, unsafe: Callable[[], bool]) -> None:
         self.hands = hands
+        self.flats = flats
         self.unsafe = unsafe
         self.tests = 0
         self.pace = 1.0
@@ -78,7 +81,6 @@ class SkyFlatWork:
         self._kept: dict[Group, dict[str, int]] = {}
         self._asked: dict[Group, dict[str, int]] = {}
         self._last: dict[Group, str] = {}
-        self._biases: dict[tuple[str, int], float] = {}
         self._frame = 0
         for one in frames(expand(hands.plan)):
             if one.batch.adu is not None and one.batch.source != "panel":
@@ -160,7 +162,7 @@ class SkyFlatWork:
 
     async def _session(self, step: FrameStep) -> SkyFlats:
         """The flats of `step`'s target and source: the camera's range (at most `LONGEST`),
-        full scale and bias (a bias frame, once a run at each binning)."""
+        full scale and bias (`FlatWork.bias`: a bias frame, once a run at each binning)."""
         group = (step.target_index, step.batch.source)
         if group not in self._flats:
             batch, camera = step.batch, self.hands.rig.camera
@@ -170,19 +172,8 @@ class SkyFlatWork:
             self._flats[group] = SkyFlats(
                 batch.adu, batch.tolerance, source, shortest=shortest,
                 longest=min(longest, LONGEST), full=camera.full_scale() or FULL,
-                bias=await self._bias(step), first=batch.exposure)
+                bias=await self.flats.bias(step), first=batch.exposure)
         return self._flats[group]
-
-    async def _bias(self, step: FrameStep) -> float:
-        hands, batch, camera = self.hands, step.batch, self.hands.rig.camera
-        where = (camera.name, batch.binning)
-        if where not in self._biases:
-            frame = await hands.bounded(
-                camera.expose(0.0, binning=batch.binning, frame_type="Bias", gain=batch.gain,
-                              offset=batch.offset), hands.camera_margin, camera.name)
-            self._biases[where] = flat_median(frame.data)
-            hands.journal.note("flat_bias", step=step.id, median=round(self._biases[where], 1))
-        return self._biases[where]
 
     async def _place(self) -> Place:
         site = await self.hands.site()

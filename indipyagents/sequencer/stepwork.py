@@ -61,7 +61,7 @@ class StepWork:
                  flat_book: FlatBook | None = None) -> None:
         self.hands = hands
         self.flats = FlatWork(hands, flat_book)
-        self.sky_flats = SkyFlatWork(hands, unsafe)
+        self.sky_flats = SkyFlatWork(hands, self.flats, unsafe)
         self.store = store
         self.triggers = triggers
         self.unsafe = unsafe
