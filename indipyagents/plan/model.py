@@ -23,6 +23,8 @@ from .constraints import Schedule
 FrameType = Literal["Light", "Dark", "Flat", "Bias"]
 FRAME_TYPES: tuple[FrameType, ...] = ("Light", "Dark", "Flat", "Bias")
 DitherMethod = Literal["pulse", "offset", "guider"]
+FlatSource = Literal["panel", "dusk", "dawn"]
+FLAT_SOURCES: tuple[FlatSource, ...] = ("panel", "dusk", "dawn")
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,8 @@ class Batch:
 
     A flat by level (`adu` given): each frame's median within `tolerance` (a share) of
     `adu`, its exposure found by test exposures from `exposure` (the first guess) or the
-    one learnt on an earlier night, with the plan's panel."""
+    one learnt on an earlier night, with the plan's panel; `source` "dusk" or "dawn": from
+    the twilight sky instead (`plan.skyflats`), the mount pointed opposite the Sun."""
 
     count: int
     exposure: float
@@ -58,6 +61,7 @@ class Batch:
     offset: float | None = None
     adu: float | None = None
     tolerance: float = 0.1
+    source: FlatSource = "panel"
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,14 @@ from .fields import Invalid
 from .fields import Table
 from .locate import KeyPath
 from .locate import format_path
+from .model import FLAT_SOURCES
 from .model import FRAME_TYPES
 from .model import Autofocus
 from .model import Batch
 from .model import Devices
 from .model import Dither
 from .model import End
+from .model import FlatSource
 from .model import Flip
 from .model import Guiding
 from .model import Plan
@@ -55,7 +57,7 @@ TARGET_KEYS = ("name", "ra", "dec", "slew", "wait", "dither", "autofocus", "flip
                "constraints", *CENTRE_KEYS)
 WAIT_KEYS = ("until", "altitude")
 BATCH_KEYS = ("count", "exposure", "filter", "binning", "type", "gain", "offset", "adu",
-              "tolerance")
+              "tolerance", "source")
 #: The largest flat level asked for: a 16-bit camera's full scale.
 MAX_ADU = 65535.0
 #: A flat by level's first exposure when the plan gives none, seconds.
@@ -327,7 +329,16 @@ def _batch(data: Table, path: KeyPath) -> Batch:
         filter=fields.filter_choice(data, path),
         binning=fields.whole(data, path, "binning", 1, low=1, high=MAX_BINNING),
         frame_type=frame_type, gain=gain, offset=offset, adu=adu, tolerance=tolerance,
+        source=_source(data, path, adu),
     )
+
+
+def _source(data: Table, path: KeyPath, adu: float | None) -> FlatSource:
+    """A flat by level's light: the plan's panel, or the twilight sky at dusk or dawn."""
+    if "source" in data and adu is None:
+        raise Invalid(path + ("source",), f"{format_path(path + ('source',))} is the light "
+                      "of a flat by level: give adu too")
+    return fields.choice(data, path, "source", "panel", FLAT_SOURCES)
 
 
 def _level(data: Table, path: KeyPath, frame_type: str) -> tuple[float | None, float]:

@@ -176,7 +176,9 @@ def _flip(value: Flip) -> dict[str, object]:
 
 
 def _batch(value: Batch) -> dict[str, object]:
-    level = {} if value.adu is None else {"adu": value.adu, "tolerance": value.tolerance}
+    level = {} if value.adu is None else {"adu": value.adu, "tolerance": value.tolerance,
+                                          **({} if value.source == "panel"
+                                             else {"source": value.source})}
     return {"type": value.frame_type, "count": value.count, "exposure": value.exposure,
             "filter": value.filter, "binning": value.binning, "gain": value.gain,
             "offset": value.offset, **level}

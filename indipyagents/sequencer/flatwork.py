@@ -107,7 +107,7 @@ class FlatWork:
             median = flat_median(frame.data)
             verdict = finder.measured(asked.seconds, median)
             if isinstance(verdict, Expose) and finder.bias is None:
-                verdict = finder.knowing_bias(await self._bias(step))
+                verdict = finder.knowing_bias(await self.bias(step))
             if isinstance(verdict, Found):
                 self._now[key] = (verdict.seconds, verdict.brightness)
                 if self.book is not None:
@@ -123,10 +123,10 @@ class FlatWork:
                 raise DeviceRefused(panel.name, f"{step.id}: {verdict.why}")
             asked = verdict
 
-    async def _bias(self, step: FrameStep) -> float:
+    async def bias(self, step: FrameStep) -> float:
         """The camera's bias at the batch's binning: a bias frame's median (its shortest
         exposure), taken once a run, when a flat first needs scaling (journalled
-        ``flat_bias``)."""
+        ``flat_bias``); the sky flats' (`skyflatwork`) too."""
         hands, batch, camera = self.hands, step.batch, self.hands.rig.camera
         where = (camera.name, batch.binning)
         if where not in self._biases:
