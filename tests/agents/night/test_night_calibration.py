@@ -1,0 +1,102 @@
+"""Issue 92 items 2 and 7 with real peers: a plan's ``[calibration]`` section takes the
+night's flats from the panel. Our server hosts the imager agent in-process beside our camera
+simulator's and focuser/wheel simulator's executables and indilib's
+``indi_simulator_lightpanel``. A night of light frames through Red (binned 2) and Luminance
+(binned 1) with ``flats = "panel"``, ``count = 2`` and no ``adu``: after the last light frame
+it takes two flats for each filter and binning the lights used, each within 10 % of half the
+camera's full scale (numpy on the saved FITS), and turns the panel off. indilib's CCD
+simulator, which sees no panel: the flats of each filter are given up (journalled
+``skipped``, naming the panel and the levels measured) and the night goes on to its end."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from agentkit import night
+from agentkit import target
+from astropy.io import fits
+from nightkit import CCD
+from nightkit import CCD_PROGRAM
+from nightkit import FOCUS_PROGRAM
+from nightkit import fits_files
+from nightkit import hosted
+from nightkit import load_and_start
+from nightkit import sequence_ends
+
+from indipyagents.plan.calibration import Calibration
+from indipyagents.plan.model import Batch
+from indipyagents.plan.model import Devices
+from indipysimulators.focus import WHEEL
+
+PANEL = "Light Panel Simulator"
+
+
+def centre_median(path: Path) -> float:
+    data = fits.getdata(path).astype(np.float64)
+    h, w = data.shape
+    return float(np.median(data[h // 4:h - h // 4, w // 4:w - w // 4]))
+
+
+def journal_notes(folder: Path, note: str) -> list[dict[str, object]]:
+    found = []
+    for journal in folder.glob(".journal/*.journal"):
+        for line in journal.read_text().splitlines():
+            record = json.loads(line)
+            if record.get("kind") == "note" and record.get("note") == note:
+                found.append(record["data"])
+    return found
+
+
+async def test_the_nights_flats_follow_its_last_light_frame(tmp_path: Path) -> None:
+    lights = (Batch(1, 0.2, "Red", 2), Batch(1, 0.2, "Luminance", 1), Batch(1, 0.2, "Red", 2))
+    plan = night("calibrated", target("M42", *lights), folder="calibrated", camera=CCD,
+                 calibration=Calibration(flats="panel", count=2))
+    plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, panel=PANEL))
+    async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, "indi_simulator_lightpanel") as rig:
+        await load_and_start(rig.client, tmp_path, plan)
+        state, message = await sequence_ends(rig.client, 300)
+        assert state == "Ok", message
+        folder = rig.frames / "calibrated"
+        names = fits_files(folder)
+        flats = sorted(name for name in names if name.startswith("Calibration_"))
+        assert flats == ["Calibration_Luminance_Flat_001.fits",
+                         "Calibration_Luminance_Flat_002.fits",
+                         "Calibration_Red_Flat_001.fits", "Calibration_Red_Flat_002.fits"]
+        light_times = [(folder / name).stat().st_mtime for name in names if "_Light_" in name]
+        assert len(light_times) == 3
+        for name in flats:
+            assert (folder / name).stat().st_mtime > max(light_times), name
+            header = fits.getheader(folder / name)
+            assert header["IMAGETYP"].strip().lower().startswith("flat"), header["IMAGETYP"]
+            assert header["XBINNING"] == (2 if "_Red_" in name else 1), name
+            assert abs(centre_median(folder / name) - 32768) <= 0.1 * 32768, name
+        light = rig.client.devices.vector(PANEL, "FLAT_LIGHT_CONTROL")
+        assert light is not None and light["FLAT_LIGHT_OFF"] == "On"
+
+
+async def test_a_panel_that_does_not_light_gives_up_its_flats_and_the_night_goes_on(
+        tmp_path: Path) -> None:
+    """indilib's CCD simulator sees no panel: each filter's flats given up within 3 frames,
+    said naming the panel with the levels measured, the night ends done, the light off."""
+    camera = "CCD Simulator"
+    plan = night("dark panel", target("M42", Batch(1, 0.2, None, 1)), folder="dark",
+                 camera=camera, calibration=Calibration(flats="panel", count=2, adu=30000))
+    plan = replace(plan, devices=Devices(camera=camera, panel=PANEL))
+    async with hosted(tmp_path, "indi_simulator_ccd", "indi_simulator_lightpanel") as rig:
+        await load_and_start(rig.client, tmp_path, plan)
+        state, message = await sequence_ends(rig.client, 180)
+        assert state == "Ok", message
+        folder = rig.frames / "dark"
+        assert [name for name in fits_files(folder) if "Calibration" in name] == []
+        skipped = journal_notes(folder, "skipped")
+        assert [one["step"] for one in skipped] == ["Calibration/0/NoFilter/Flat/001",
+                                                   "Calibration/0/NoFilter/Flat/002"]
+        first = str(skipped[0]["why"])
+        assert PANEL in first and "does not light" in first, first
+        assert "1 s:" in first and "20 s:" in first, first
+        assert len(journal_notes(folder, "flat_test")) <= 3
+        light = rig.client.devices.vector(PANEL, "FLAT_LIGHT_CONTROL")
+        assert light is not None and light["FLAT_LIGHT_OFF"] == "On"
