@@ -5,7 +5,7 @@ want, read and checked (`read_calibration`) and written back (`calibration_pairs
 camera's full scale, NINA's 50 %) within ``tolerance``, ``count`` of them for every filter,
 binning, gain and offset tonight's light frames use. The darks' keys (``flat_darks``,
 ``darks``, ``dark_max_age_days``, ``dark_temperature_tolerance``) are read and checked here,
-and carried on `Calibration` for the darks' own work.
+and carried on `CalibrationFrames` for the darks' own work.
 
 The section becomes the night's work in `flatnight` (`calibration_batches`, `night_plan`).
 """
@@ -19,7 +19,7 @@ from . import fields
 from .fields import Table
 from .locate import KeyPath
 
-__all__ = ["CALIBRATION_KEYS", "Calibration", "calibration_pairs", "read_calibration"]
+__all__ = ["CALIBRATION_KEYS", "CalibrationFrames", "calibration_pairs", "read_calibration"]
 
 FlatSource = Literal["panel", "dusk", "dawn", "none"]
 FLAT_SOURCES: tuple[FlatSource, ...] = ("panel", "dusk", "dawn", "none")
@@ -32,7 +32,7 @@ MAX_ADU = 65535.0
 
 
 @dataclass(frozen=True)
-class Calibration:
+class CalibrationFrames:
     """The ``[calibration]`` section. `adu` None: half the camera's full scale.
     `flat_darks`, `darks` ("library": masters' frames kept across nights),
     `dark_max_age_days` and `dark_temperature_tolerance` (degrees C) are the darks' work's."""
@@ -47,17 +47,17 @@ class Calibration:
     dark_temperature_tolerance: float = 1.0
 
 
-def read_calibration(data: Table | None) -> Calibration:
+def read_calibration(data: Table | None) -> CalibrationFrames:
     """The section (None: not given, the defaults: nothing taken)."""
     if data is None:
-        return Calibration()
+        return CalibrationFrames()
     path: KeyPath = ("calibration",)
     fields.only_known(data, path, CALIBRATION_KEYS)
-    base = Calibration()
+    base = CalibrationFrames()
     adu = None if "adu" not in data else fields.number(
         data, path, "adu", None, low=0, high=MAX_ADU, above=True,
         hint="the flats' median in ADU, e.g. adu = 30000")
-    return Calibration(
+    return CalibrationFrames(
         flats=fields.choice(data, path, "flats", base.flats, FLAT_SOURCES),
         adu=adu,
         tolerance=fields.number(data, path, "tolerance", base.tolerance, low=0, high=0.5,
@@ -74,7 +74,7 @@ def read_calibration(data: Table | None) -> Calibration:
     )
 
 
-def calibration_pairs(calibration: Calibration) -> dict[str, object]:
+def calibration_pairs(calibration: CalibrationFrames) -> dict[str, object]:
     """The section's keys as `plan_to_toml` writes them (adu left out when None)."""
     return {"flats": calibration.flats, "adu": calibration.adu,
             "tolerance": calibration.tolerance, "count": calibration.count,

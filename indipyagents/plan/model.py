@@ -16,7 +16,7 @@ from typing import Literal
 
 from indipyagents import defaults
 
-from .calibration import Calibration
+from .calibration import CalibrationFrames
 from .centresettings import Centre
 from .constraints import Constraints
 from .constraints import Schedule
@@ -197,7 +197,7 @@ class Plan:
     safety: Safety = field(default_factory=Safety)
     schedule: Schedule | None = None
     guiding: Guiding = field(default_factory=Guiding)
-    calibration: Calibration = field(default_factory=Calibration)
+    calibration: CalibrationFrames = field(default_factory=CalibrationFrames)
 
     def dither_for(self, target: Target) -> Dither:
         return target.dither or self.dither

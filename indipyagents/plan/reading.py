@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from . import fields
-from .calibration import Calibration
+from .calibration import CalibrationFrames
 from .calibration import read_calibration
 from .centresettings import CENTRE_KEYS
 from .centresettings import read_centre
@@ -95,7 +95,7 @@ def read_plan(data: Table) -> Plan:
     schedule = problems.take(lambda: read_schedule(fields.table(data, (), "schedule")), None)
     guiding = problems.take(lambda: _guiding(table("guiding")), Guiding())
     calibration = problems.take(
-        lambda: read_calibration(fields.table(data, (), "calibration")), Calibration())
+        lambda: read_calibration(fields.table(data, (), "calibration")), CalibrationFrames())
     items: list[Table] = problems.take(lambda: fields.tables(data, (), "targets"), [])
     targets = [problems.take(lambda item=item, index=index: _target(  # type: ignore[misc]
         item, ("targets", index), dither, autofocus, flip, problems), None)

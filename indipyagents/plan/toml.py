@@ -15,7 +15,7 @@ from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
-from .calibration import Calibration
+from .calibration import CalibrationFrames
 from .calibration import calibration_pairs
 from .centresettings import centre_pairs
 from .fields import Invalid
@@ -224,7 +224,7 @@ def plan_to_toml(plan: Plan) -> str:
     lines += ["[safety]", *_keys({"sky_free_while_unsafe": plan.safety.sky_free_while_unsafe,
                                   "night_end": plan.safety.night_end})]
     lines += ["[guiding]", *_keys({"lost_wait": plan.guiding.lost_wait})]
-    if plan.calibration != Calibration():
+    if plan.calibration != CalibrationFrames():
         lines += ["[calibration]", *_keys(calibration_pairs(plan.calibration))]
     if plan.schedule is not None:
         lines += ["[schedule]", *_keys(schedule_pairs(plan.schedule)),

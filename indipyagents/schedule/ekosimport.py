@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 
 from indipyagents import defaults
-from indipyagents.plan.calibration import Calibration
+from indipyagents.plan.calibration import CalibrationFrames
 from indipyagents.plan.constraints import LOWEST_PRIORITY
 from indipyagents.plan.constraints import Constraints
 from indipyagents.plan.constraints import Schedule
@@ -263,18 +263,18 @@ def _devices(sequence: Sequence, batches: Iterable[Batch], where: str, notes: li
     return Devices(camera=camera, wheel=wheel, mount=mount, panel=panel)
 
 
-def _calibration(sequences: Iterable[Sequence], where: str, notes: list[str]) -> Calibration:
+def _calibration(sequences: Iterable[Sequence], where: str, notes: list[str]) -> CalibrationFrames:
     """The sky flats by ADU of the sequences as the plan's ``[calibration]`` flats at dawn:
     the first one's level, tolerance and count, for every filter the lights use."""
     flats = [batch for sequence in sequences for batch in sequence.sky_flats]
     if not flats:
-        return Calibration()
+        return CalibrationFrames()
     first = flats[0]
     assert first.adu is not None
     notes.append(f"{where}: sky flats by ADU: [calibration] flats = \"dawn\" at "
                  f"{first.adu:g} ADU, {first.count} for every filter and binning the light "
                  "frames use")
-    return Calibration(flats="dawn", adu=first.adu, tolerance=first.tolerance,
+    return CalibrationFrames(flats="dawn", adu=first.adu, tolerance=first.tolerance,
                        count=min(1000, first.count))
 
 

@@ -26,7 +26,7 @@ from nightkit import hosted
 from nightkit import load_and_start
 from nightkit import sequence_ends
 
-from indipyagents.plan.calibration import Calibration
+from indipyagents.plan.calibration import CalibrationFrames
 from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Devices
 from indipysimulators.focus import WHEEL
@@ -53,7 +53,7 @@ def journal_notes(folder: Path, note: str) -> list[dict[str, object]]:
 async def test_the_nights_flats_follow_its_last_light_frame(tmp_path: Path) -> None:
     lights = (Batch(1, 0.2, "Red", 2), Batch(1, 0.2, "Luminance", 1), Batch(1, 0.2, "Red", 2))
     plan = night("calibrated", target("M42", *lights), folder="calibrated", camera=CCD,
-                 calibration=Calibration(flats="panel", count=2))
+                 calibration=CalibrationFrames(flats="panel", count=2))
     plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, panel=PANEL))
     async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, "indi_simulator_lightpanel") as rig:
         await load_and_start(rig.client, tmp_path, plan)
@@ -83,7 +83,7 @@ async def test_a_panel_that_does_not_light_gives_up_its_flats_and_the_night_goes
     said naming the panel with the levels measured, the night ends done, the light off."""
     camera = "CCD Simulator"
     plan = night("dark panel", target("M42", Batch(1, 0.2, None, 1)), folder="dark",
-                 camera=camera, calibration=Calibration(flats="panel", count=2, adu=30000))
+                 camera=camera, calibration=CalibrationFrames(flats="panel", count=2, adu=30000))
     plan = replace(plan, devices=Devices(camera=camera, panel=PANEL))
     async with hosted(tmp_path, "indi_simulator_ccd", "indi_simulator_lightpanel") as rig:
         await load_and_start(rig.client, tmp_path, plan)

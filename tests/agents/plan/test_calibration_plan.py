@@ -8,7 +8,7 @@ from __future__ import annotations
 from agentkit import line_of
 from agentkit import refused_at_line
 
-from indipyagents.plan.calibration import Calibration
+from indipyagents.plan.calibration import CalibrationFrames
 from indipyagents.plan.check import RigFacts
 from indipyagents.plan.check import check_against
 from indipyagents.plan.flatnight import CALIBRATION_TARGET
@@ -68,7 +68,7 @@ exposure = 60
 
 def test_the_section_is_read_and_written_back() -> None:
     plan = parse_plan(NIGHT)
-    assert plan.calibration == Calibration(
+    assert plan.calibration == CalibrationFrames(
         flats="panel", adu=30000.0, tolerance=0.1, count=5, flat_darks=True, darks="library",
         dark_max_age_days=14.0, dark_temperature_tolerance=0.5)
     assert parse_plan(plan_to_toml(plan)) == plan
@@ -79,9 +79,9 @@ def test_the_defaults() -> None:
     no flat-darks, no library, 30 days, 1 degree (Ekos's)."""
     start = NIGHT.index("[calibration]")
     end = NIGHT.index("[[targets]]")
-    assert parse_plan(NIGHT[:start] + NIGHT[end:]).calibration == Calibration()
+    assert parse_plan(NIGHT[:start] + NIGHT[end:]).calibration == CalibrationFrames()
     plan = parse_plan(NIGHT[:start] + '[calibration]\nflats = "panel"\n\n' + NIGHT[end:])
-    assert plan.calibration == Calibration(flats="panel", adu=None, tolerance=0.1, count=20,
+    assert plan.calibration == CalibrationFrames(flats="panel", adu=None, tolerance=0.1, count=20,
                                            flat_darks=False, darks="none",
                                            dark_max_age_days=30.0,
                                            dark_temperature_tolerance=1.0)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from indipyagents.plan.calibration import Calibration
+from indipyagents.plan.calibration import CalibrationFrames
 from indipyagents.plan.constraints import Constraints
 from indipyagents.plan.constraints import Schedule
 from indipyagents.plan.model import Batch
@@ -167,7 +167,7 @@ def test_an_esqs_flats_by_adu_become_flats_by_level(tmp_path: Path) -> None:
             for b in target.batches] == [(20, 180.0, "Red", "Light", None, 0.1),
                                          (15, 1.5, "Red", "Flat", 25000.0, 0.1)]
     assert plan.devices.panel == "Light Panel Simulator"
-    assert plan.calibration == Calibration(flats="dawn", adu=30000.0, tolerance=0.05,
+    assert plan.calibration == CalibrationFrames(flats="dawn", adu=30000.0, tolerance=0.05,
                                            count=12)
     for words in ("flats by ADU are taken with the panel named 'Light Panel Simulator'",
                   'sky flats by ADU: [calibration] flats = "dawn" at 30000 ADU'):
@@ -175,7 +175,7 @@ def test_an_esqs_flats_by_adu_become_flats_by_level(tmp_path: Path) -> None:
     older = parse_plan(run("--import-esq", EKOS / "rgb_narrow.esq").stdout)
     assert [(b.adu, b.tolerance) for b in older.targets[0].batches][-1] == (20000.0, 0.05)
     assert older.devices.panel == "Light Panel Simulator"
-    assert older.calibration == Calibration()
+    assert older.calibration == CalibrationFrames()
 
 
 def test_an_esl_becomes_a_scheduled_plan(tmp_path: Path) -> None:
