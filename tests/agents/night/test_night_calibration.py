@@ -4,7 +4,8 @@ simulator's and focuser/wheel simulator's executables and indilib's
 ``indi_simulator_lightpanel``. A night of light frames through Red (binned 2) and Luminance
 (binned 1) with ``flats = "panel"``, ``count = 2`` and no ``adu``: after the last light frame
 it takes two flats for each filter and binning the lights used, each within 10 % of half the
-camera's full scale (numpy on the saved FITS), and turns the panel off. indilib's CCD
+camera's full scale (numpy on the saved FITS), and turns the panel off; where 6 ms would be
+wanted, under the camera's shortest exposure, it dims the panel instead. indilib's CCD
 simulator, which sees no panel: the flats of each filter are given up (journalled
 ``skipped``, naming the panel and the levels measured) and the night goes on to its end."""
 
@@ -15,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 from agentkit import night
 from agentkit import target
 from astropy.io import fits
@@ -100,3 +102,34 @@ async def test_a_panel_that_does_not_light_gives_up_its_flats_and_the_night_goes
         assert len(journal_notes(folder, "flat_test")) <= 3
         light = rig.client.devices.vector(PANEL, "FLAT_LIGHT_CONTROL")
         assert light is not None and light["FLAT_LIGHT_OFF"] == "On"
+
+
+async def test_an_exposure_below_the_cameras_shortest_dims_the_real_panel(
+        tmp_path: Path) -> None:
+    """Luminance binned 4 at the panel's brightest gives about 800,000 ADU a second: 5000
+    ADU would want about 6 ms, under our camera's shortest exposure (10 ms). The flats are
+    taken at the shortest exposure with indilib's panel dimmed (FLAT_LIGHT_INTENSITY below
+    its most, NINA's dynamic brightness), each within the tolerance, the brightness learnt."""
+    plan = night("dimmed", target("M42", Batch(1, 0.2, "Luminance", 4)), folder="dimmed",
+                 camera=CCD, calibration=CalibrationFrames(flats="panel", count=2, adu=5000))
+    plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, panel=PANEL))
+    async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, "indi_simulator_lightpanel") as rig:
+        await load_and_start(rig.client, tmp_path, plan)
+        state, message = await sequence_ends(rig.client, 300)
+        assert state == "Ok", message
+        intensity = rig.client.devices.vector(PANEL, "FLAT_LIGHT_INTENSITY")
+        assert intensity is not None
+        member = intensity.member("FLAT_LIGHT_INTENSITY_VALUE")
+        most, now = float(member.max), float(intensity["FLAT_LIGHT_INTENSITY_VALUE"])
+        assert 0 < now < 0.8 * most, (now, most)
+        folder = rig.frames / "dimmed"
+        flats = [name for name in fits_files(folder) if name.startswith("Calibration_")]
+        assert len(flats) == 2, flats
+        for name in flats:
+            assert fits.getheader(folder / name)["EXPTIME"] == pytest.approx(0.01), name
+            assert abs(centre_median(folder / name) - 5000) <= 0.1 * 5000, name
+        book = json.loads((tmp_path / "state" / "flats.json").read_text())
+        [learnt] = book.values()
+        assert learnt["seconds"] == pytest.approx(0.01)
+        assert learnt["brightness"] == pytest.approx(now)
+    print(f"the panel dimmed to {now:g} of {most:g}")
