@@ -7,10 +7,13 @@ it takes two flats for each filter and binning the lights used, each within 10 %
 camera's full scale (numpy on the saved FITS), and turns the panel off; where 6 ms would be
 wanted, under the camera's shortest exposure, it dims the panel instead. indilib's CCD
 simulator, which sees no panel: the flats of each filter are given up (journalled
-``skipped``, naming the panel and the levels measured) and the night goes on to its end."""
+``skipped``, naming the panel and the levels measured) and the night goes on to its end.
+indilib's Flip-Flat driver in its simulation mode (a panel with a dust cap): the cap is
+parked before the light is turned on."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -133,3 +136,44 @@ async def test_an_exposure_below_the_cameras_shortest_dims_the_real_panel(
         assert learnt["seconds"] == pytest.approx(0.01)
         assert learnt["brightness"] == pytest.approx(now)
     print(f"the panel dimmed to {now:g} of {most:g}")
+
+
+async def test_a_panel_with_a_dust_cap_has_it_closed_before_its_light(tmp_path: Path) -> None:
+    """indilib's Flip-Flat driver (``indi_flipflat``) in its simulation mode, a real peer with
+    a dust cap (CAP_PARK) and a light: the cap, open at the start, is parked before the light
+    is ever on (the client's view of both, sampled every 10 ms), the flats are taken, and
+    the light is off after with the cap still closed."""
+    flip = "Flip Flat"
+    plan = night("capped", target("M42", Batch(1, 0.2, "Red", 2)), folder="capped", camera=CCD,
+                 calibration=CalibrationFrames(flats="panel", count=1, adu=20000))
+    plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, panel=flip))
+    async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, "indi_flipflat") as rig:
+        client = rig.client
+        await client.set(flip, "SIMULATION", {"ENABLE": "On", "DISABLE": "Off"}, timeout=10)
+        seen: list[tuple[str, str]] = []
+
+        async def watch() -> None:
+            while True:
+                cap = client.devices.vector(flip, "CAP_PARK")
+                light = client.devices.vector(flip, "FLAT_LIGHT_CONTROL")
+                now = ("" if cap is None else str(cap["PARK"]),
+                       "" if light is None else str(light["FLAT_LIGHT_ON"]))
+                if not seen or seen[-1] != now:
+                    seen.append(now)
+                await asyncio.sleep(0.01)
+
+        watcher = asyncio.create_task(watch())
+        try:
+            await load_and_start(client, tmp_path, plan)
+            state, message = await sequence_ends(client, 300)
+        finally:
+            watcher.cancel()
+        assert state == "Ok", message
+        assert ("Off", "Off") in seen, seen  # the cap was open, the light off
+        lit = [cap for cap, light in seen if light == "On"]
+        assert lit and set(lit) == {"On"}, seen  # the light on only with the cap parked
+        assert seen[-1] == ("On", "Off"), seen
+        folder = rig.frames / "capped"
+        flats = [name for name in fits_files(folder) if name.startswith("Calibration_")]
+        assert flats == ["Calibration_Red_Flat_001.fits"], flats
+        assert abs(centre_median(folder / flats[0]) - 20000) <= 0.1 * 20000
