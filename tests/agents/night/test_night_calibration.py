@@ -9,7 +9,8 @@ wanted, under the camera's shortest exposure, it dims the panel instead. indilib
 simulator, which sees no panel: the flats of each filter are given up (journalled
 ``skipped``, naming the panel and the levels measured) and the night goes on to its end.
 indilib's Flip-Flat driver in its simulation mode (a panel with a dust cap): the cap is
-parked before the light is turned on."""
+parked before the light is turned on. ``flats = "dawn"``: no flats, and the night says
+it takes no sky flats yet."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from agentkit import AGENT
 from agentkit import night
 from agentkit import target
 from astropy.io import fits
@@ -177,3 +179,31 @@ async def test_a_panel_with_a_dust_cap_has_it_closed_before_its_light(tmp_path: 
         flats = [name for name in fits_files(folder) if name.startswith("Calibration_")]
         assert flats == ["Calibration_Red_Flat_001.fits"], flats
         assert abs(centre_median(folder / flats[0]) - 20000) <= 0.1 * 20000
+
+
+async def test_sky_flats_asked_are_said_not_taken(tmp_path: Path) -> None:
+    """``flats = "dawn"``: the night runs its light frames, takes no flats, and says so in
+    SEQUENCE_STATE's message at its start (sampled every 10 ms)."""
+    plan = night("dawn", target("M42", Batch(1, 1.0, "Red")), folder="dawn", camera=CCD,
+                 calibration=CalibrationFrames(flats="dawn", count=2))
+    plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL))
+    async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM) as rig:
+        messages: list[str] = []
+
+        async def watch() -> None:
+            while True:
+                vector = rig.client.devices.vector(AGENT, "SEQUENCE_STATE")
+                if vector is not None and vector.message and vector.message not in messages:
+                    messages.append(vector.message)
+                await asyncio.sleep(0.01)
+
+        watcher = asyncio.create_task(watch())
+        try:
+            await load_and_start(rig.client, tmp_path, plan)
+            state, message = await sequence_ends(rig.client, 120)
+        finally:
+            watcher.cancel()
+        assert state == "Ok", message
+        assert fits_files(rig.frames / "dawn") == ["M42_Red_Light_001.fits"]
+        assert any('flats = "dawn": sky flats are not taken yet' in said
+                   for said in messages), messages
