@@ -103,7 +103,7 @@ class FlatWork:
         panel = self._panel()
         assert batch.adu is not None
         if (given := self._gave_up.get((step.target_index, step.batch_index))) is not None:
-            raise SkipFrame(f"{panel.name}: {given} (the batch's flats given up)")
+            raise SkipFrame(f"{given} (the batch's flats given up)")
         await hands.move(panel.light(True), panel.name)
         key = key_of(camera.name, filter_label(batch.filter), batch.binning, panel.name,
                      batch.adu)
@@ -135,13 +135,19 @@ class FlatWork:
                 self._failed(step, f"{step.id}: {verdict.why}")
             asked = verdict
 
+    @property
+    def given_up(self) -> str:
+        """The night's flats given up this run, each with the panel and the levels ("":
+        none), as the run's report says them at its end."""
+        return "; ".join(self._gave_up.values())
+
     def _failed(self, step: FrameStep, why: str) -> NoReturn:
         """A level never reached: the night's ``[calibration]`` flats skip the rest of
         their batch (`SkipFrame`, the night goes on to the next filter and its close); a
         batch of the plan's own pauses the night (`DeviceRefused`)."""
         name = self._panel().name
         if step.target_index in self._calibration:
-            self._gave_up[(step.target_index, step.batch_index)] = why
+            self._gave_up[(step.target_index, step.batch_index)] = f"{name}: {why}"
             raise SkipFrame(f"{name}: {why}")
         raise DeviceRefused(name, why)
 

@@ -7,7 +7,8 @@ it takes two flats for each filter and binning the lights used, each within 10 %
 camera's full scale (numpy on the saved FITS), and turns the panel off; where 6 ms would be
 wanted, under the camera's shortest exposure, it dims the panel instead. indilib's CCD
 simulator, which sees no panel: the flats of each filter are given up (journalled
-``skipped``, naming the panel and the levels measured) and the night goes on to its end.
+``skipped``, naming the panel and the levels measured), the night goes on to its end and
+says Alert "done; flats given up: ..." with them.
 indilib's Flip-Flat driver in its simulation mode (a panel with a dust cap): the cap is
 parked before the light is turned on. ``flats = "dawn"``: no flats, and the night says
 it takes no sky flats yet."""
@@ -87,7 +88,8 @@ async def test_the_nights_flats_follow_its_last_light_frame(tmp_path: Path) -> N
 async def test_a_panel_that_does_not_light_gives_up_its_flats_and_the_night_goes_on(
         tmp_path: Path) -> None:
     """indilib's CCD simulator sees no panel: each filter's flats given up within 3 frames,
-    said naming the panel with the levels measured, the night ends done, the light off."""
+    said naming the panel with the levels measured; the night goes on to its end, which
+    says Alert "done; flats given up: <panel>: ... (levels)"; the light off."""
     camera = "CCD Simulator"
     plan = night("dark panel", target("M42", Batch(1, 0.2, None, 1)), folder="dark",
                  camera=camera, calibration=CalibrationFrames(flats="panel", count=2, adu=30000))
@@ -95,8 +97,11 @@ async def test_a_panel_that_does_not_light_gives_up_its_flats_and_the_night_goes
     async with hosted(tmp_path, "indi_simulator_ccd", "indi_simulator_lightpanel") as rig:
         await load_and_start(rig.client, tmp_path, plan)
         state, message = await sequence_ends(rig.client, 180)
-        assert state == "Ok", message
+        # the night went on to its end, and says what it gave up: Alert naming the panel
+        assert state == "Alert" and message.startswith("done; flats given up: "), message
+        assert PANEL in message and "does not light" in message and "1 s:" in message, message
         folder = rig.frames / "dark"
+        assert fits_files(folder) == ["M42_NoFilter_Light_001.fits"]
         assert [name for name in fits_files(folder) if "Calibration" in name] == []
         skipped = journal_notes(folder, "skipped")
         assert [one["step"] for one in skipped] == ["Calibration/0/NoFilter/Flat/001",
