@@ -16,6 +16,7 @@ from typing import Literal
 
 from indipyagents import defaults
 
+from .calibration import CalibrationFrames
 from .centresettings import Centre
 from .constraints import Constraints
 from .constraints import Schedule
@@ -185,7 +186,8 @@ class Safety:
 class Plan:
     """A whole night. `folder` is where frames are saved on the server (relative: to the
     agent's image folder); `name` names the journal; with a `schedule`, the targets are
-    imaged as the sky allows (`indipyagents.schedule`), not in order."""
+    imaged as the sky allows (`indipyagents.schedule`), not in order; `calibration` is the
+    ``[calibration]`` section (the whole night's flats and darks, `calibration.py`)."""
 
     name: str
     targets: tuple[Target, ...]
@@ -199,6 +201,7 @@ class Plan:
     safety: Safety = field(default_factory=Safety)
     schedule: Schedule | None = None
     guiding: Guiding = field(default_factory=Guiding)
+    calibration: CalibrationFrames = field(default_factory=CalibrationFrames)
 
     def dither_for(self, target: Target) -> Dither:
         return target.dither or self.dither

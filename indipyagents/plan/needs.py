@@ -82,4 +82,8 @@ def needs(plan: Plan, at: Sequence[int] | None = None) -> list[Need]:
                              strict=True):
         for need in _target_needs(plan, index, target):
             found.setdefault((need.path, need.kind), need)
+    if plan.calibration.flats == "panel":
+        path: KeyPath = ("calibration", "adu" if plan.calibration.adu is not None else "flats")
+        found.setdefault((path, "panel"), Need(path, "panel", "panel flats",
+                                               adu=plan.calibration.adu))
     return list(found.values())

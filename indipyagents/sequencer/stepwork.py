@@ -129,19 +129,20 @@ class StepWork:
                 if due is not None:
                     await trigger.carry_out(at, due)
         except SkipFrame as skip:
-            logger.warning("%s: skipped: %s", step.id, skip)
-            hands.journal.note("skipped", step=step.id, why=str(skip))
-            return Done()
+            return self._skipped(step, skip)
         if batch.filter is not None and rig.wheel is not None:
             await hands.move(rig.wheel.select(batch.filter), rig.wheel.name)
         await self.report()
         sky = batch.adu is not None and batch.source != "panel"
-        taken = await self.sky_flats.take(step) if sky else \
-            await self.flats.take(step) if batch.adu is not None else \
-            await hands.bounded(rig.camera.expose(batch.exposure, binning=batch.binning,
-                                                  frame_type=batch.frame_type, gain=batch.gain,
-                                                  offset=batch.offset),
-                                batch.exposure + hands.camera_margin, rig.camera.name)
+        try:
+            taken = await self.sky_flats.take(step) if sky else \
+                await self.flats.take(step) if batch.adu is not None else \
+                await hands.bounded(rig.camera.expose(batch.exposure, binning=batch.binning,
+                                                      frame_type=batch.frame_type,
+                                                      gain=batch.gain, offset=batch.offset),
+                                    batch.exposure + hands.camera_margin, rig.camera.name)
+        except SkipFrame as skip:  # the night's flats of a level never reached
+            return self._skipped(step, skip)
         if not isinstance(taken, Frame):  # a pause cut a wait (None), or the sky said no
             if taken is not None:
                 hands.journal.note("skipped", step=step.id, why=taken)
@@ -158,6 +159,12 @@ class StepWork:
         if batch.adu is not None and not sky:
             await self.flats.after(step)
         return Done((step.file_name, data))
+
+    def _skipped(self, step: FrameStep, skip: SkipFrame) -> Done:
+        """`step` done, nothing saved: logged and journalled ``skipped`` with why."""
+        logger.warning("%s: skipped: %s", step.id, skip)
+        self.hands.journal.note("skipped", step=step.id, why=str(skip))
+        return Done()
 
     async def end(self, step: EndStep) -> Done | None:
         """Park, close the dome and warm as the plan's End says."""
