@@ -281,10 +281,15 @@ def _calibration(sequences: Iterable[Sequence], where: str, notes: list[str]) ->
 def _from_sequence(sequence: Sequence, path: Path) -> tuple[Plan, list[str]]:
     target = Target(path.stem or "sequence", batches=tuple(sequence.batches), slew=False)
     notes = list(sequence.notes)
-    devices = _devices(sequence, target.batches, path.name, notes)
+    calibration = _calibration((sequence,), path.name, notes)
+    mount = ""
+    if calibration.flats == "dawn":  # the sky's flats are taken pointed opposite the Sun
+        mount = PLACEHOLDER_MOUNT
+        notes.append(f"{path.name}: the sky flats' mount is named {mount!r} (Ekos names it "
+                     "in its profile): name yours in [devices]")
+    devices = _devices(sequence, target.batches, path.name, notes, mount)
     return Plan(name=path.stem or "sequence", targets=(target,), devices=devices,
-                flip=sequence.flip,
-                calibration=_calibration((sequence,), path.name, notes)), notes
+                flip=sequence.flip, calibration=calibration), notes
 
 
 def _from_list(root: ET.Element, path: Path) -> tuple[Plan, list[str]]:
