@@ -3,8 +3,10 @@
 Three transports read their descriptor in ways asyncio's own cannot -- the client's Unix
 socket with the descriptors beside the bytes (``indipyclient.session.unixtransport``), a TLS
 client of the server decrypted in memory (``indipyserver.clients.tlssocket``), an executable
-driver's stdout into lent buffers (``indipyserver.drivers.pipereader``) -- but write, hold
-back and end alike, as asyncio's socket transport does:
+driver's stdout into lent buffers (``indipyserver.drivers.pipereader``) -- and a fourth writes
+an executable driver's stdin with one call that says whether the write was taken, the
+server's shortcut's (``indipyserver.drivers.pipewriter``); all write, hold back and end alike,
+as asyncio's socket transport does:
 
 * a write goes straight to the descriptor (``os.write``) while nothing waits; what it does not
   take waits here, oldest first, and a writer callback sends it when there is room;
@@ -102,10 +104,13 @@ class WriteHalf:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        """Write `data` now, as much as the descriptor takes; the rest after what waits."""
-        if self.closing or not data:
-            return
+    def write(self, data: bytes | bytearray | memoryview) -> bool:
+        """Write `data` now, as much as the descriptor takes; the rest after what waits.
+        False when closing (nothing written), else True (a write error ends it: `fail`)."""
+        if self.closing:
+            return False
+        if not data:
+            return True
         if not self._pieces:
             try:
                 sent = os.write(self._fd, data)
@@ -113,9 +118,9 @@ class WriteHalf:
                 sent = 0
             except OSError as exc:
                 self._fail(exc)
-                return
+                return True
             if sent == len(data):
-                return
+                return True
             if not self._armed:
                 self._armed = True
                 self._loop.add_writer(self._fd, self._write_ready)
@@ -129,6 +134,7 @@ class WriteHalf:
         if self.buffered > self._high and not self._paused:
             self._paused = True
             self.protocol.pause_writing()
+        return True
 
     def _write_ready(self) -> None:
         """The descriptor has room: what waits, oldest first, until it is full again."""

@@ -87,6 +87,7 @@ class RecordingDriver:
     streams_blobs = False
     local = False
     takes_writes = False  # `write_through` always declines
+    reader_now: Callable[[], bool] | None = None  # no output to read at once (`read_now`)
 
     def __init__(self, label: str = "driver", is_remote: bool = False) -> None:
         self.label = label

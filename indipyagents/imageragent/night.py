@@ -6,7 +6,10 @@ restart.
   missing is refused at load, saying which extra to install, and again at START.
 - The factory (`SequenceFactory`): a loaded plan's run on the agent's link, its devices opened
   (`open_rig`, with the INDI focuser and mount), the plan checked against them before anything
-  moves, its frames in ``IMAGE_FOLDER/<plan folder>`` (a plan without ``folder``: a folder of
+  moves, its ``[calibration]`` flats added as a target (`flatnight.night_plan`: the dusk
+  sky's before its first target, the panel's and the dawn sky's after its last; at half the
+  camera's full scale unless the plan says its adu), its frames in
+  ``IMAGE_FOLDER/<plan folder>`` (a plan without ``folder``: a folder of
   its own, ``<plan name>-<date of the night's evening, local time>``, never loose in
   IMAGE_FOLDER) and its journal beside them (``.journal/<plan>.journal``, hidden, so no frame
   name can meet it). A journal already there of the very same plan is continued (no frame
@@ -53,6 +56,7 @@ from ..plan.check import AUTOFOCUS_EXTRA
 from ..plan.check import RigFacts
 from ..plan.check import check_against
 from ..plan.check import check_install
+from ..plan.flatnight import night_plan
 from ..plan.model import Autofocus
 from ..plan.model import Devices
 from ..plan.model import Plan
@@ -203,6 +207,7 @@ class Night:
         problems += check_against(plan, RigFacts.of(rig), text=plan_text, source=plan.name)
         if problems:  # every one, each at its line (the face names the plan's file)
             raise PlanError.every(problems)
+        plan = night_plan(plan, rig.camera.full_scale())  # its [calibration] flats
         image_folder = str(self.imager.image_name["IMAGE_FOLDER"])
         folder = Path(image_folder) / frames_folder(plan, night_of(self.clock()))
         journal_path = folder / ".journal" / f"{_journal_name(plan)}.journal"

@@ -16,6 +16,7 @@ from typing import Literal
 
 from indipyagents import defaults
 
+from .calibration import CalibrationFrames
 from .centresettings import Centre
 from .constraints import Constraints
 from .constraints import Schedule
@@ -23,6 +24,8 @@ from .constraints import Schedule
 FrameType = Literal["Light", "Dark", "Flat", "Bias"]
 FRAME_TYPES: tuple[FrameType, ...] = ("Light", "Dark", "Flat", "Bias")
 DitherMethod = Literal["pulse", "offset", "guider"]
+FlatSource = Literal["panel", "dusk", "dawn"]
+FLAT_SOURCES: tuple[FlatSource, ...] = ("panel", "dusk", "dawn")
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,8 @@ class Batch:
 
     A flat by level (`adu` given): each frame's median within `tolerance` (a share) of
     `adu`, its exposure found by test exposures from `exposure` (the first guess) or the
-    one learnt on an earlier night, with the plan's panel."""
+    one learnt on an earlier night, with the plan's panel; `source` "dusk" or "dawn": from
+    the twilight sky instead (`plan.skyflats`), the mount pointed opposite the Sun."""
 
     count: int
     exposure: float
@@ -58,6 +62,7 @@ class Batch:
     offset: float | None = None
     adu: float | None = None
     tolerance: float = 0.1
+    source: FlatSource = "panel"
 
 
 @dataclass(frozen=True)
@@ -181,7 +186,8 @@ class Safety:
 class Plan:
     """A whole night. `folder` is where frames are saved on the server (relative: to the
     agent's image folder); `name` names the journal; with a `schedule`, the targets are
-    imaged as the sky allows (`indipyagents.schedule`), not in order."""
+    imaged as the sky allows (`indipyagents.schedule`), not in order; `calibration` is the
+    ``[calibration]`` section (the whole night's flats and darks, `calibration.py`)."""
 
     name: str
     targets: tuple[Target, ...]
@@ -195,6 +201,7 @@ class Plan:
     safety: Safety = field(default_factory=Safety)
     schedule: Schedule | None = None
     guiding: Guiding = field(default_factory=Guiding)
+    calibration: CalibrationFrames = field(default_factory=CalibrationFrames)
 
     def dither_for(self, target: Target) -> Dither:
         return target.dither or self.dither

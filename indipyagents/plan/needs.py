@@ -50,7 +50,10 @@ def _target_needs(plan: Plan, index: int, target: Target) -> list[Need]:
             found.append(Need(at + ("gain",), "gain", "gain"))
         if batch.offset is not None:
             found.append(Need(at + ("offset",), "offset", "offset"))
-        if batch.adu is not None:
+        if batch.adu is not None and batch.source != "panel":
+            found.append(Need(at + ("source",), "mount", f"{batch.source} sky flats"))
+            found.append(Need(at + ("source",), "site", f"{batch.source} sky flats"))
+        elif batch.adu is not None:
             found.append(Need(at + ("adu",), "panel", "flats by level", adu=batch.adu))
     if not any(batch.frame_type == "Light" for batch in target.batches):
         return found  # dithering and focus are for light frames only
@@ -79,4 +82,8 @@ def needs(plan: Plan, at: Sequence[int] | None = None) -> list[Need]:
                              strict=True):
         for need in _target_needs(plan, index, target):
             found.setdefault((need.path, need.kind), need)
+    if plan.calibration.flats == "panel":
+        path: KeyPath = ("calibration", "adu" if plan.calibration.adu is not None else "flats")
+        found.setdefault((path, "panel"), Need(path, "panel", "panel flats",
+                                               adu=plan.calibration.adu))
     return list(found.values())

@@ -14,20 +14,25 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from . import fields
+from .calibration import CalibrationFrames
+from .calibration import read_calibration
 from .centresettings import CENTRE_KEYS
 from .centresettings import read_centre
 from .coords import parse_dec
 from .coords import parse_ra
 from .fields import Invalid
 from .fields import Table
+from .flatnight import check_calibration
 from .locate import KeyPath
 from .locate import format_path
+from .model import FLAT_SOURCES
 from .model import FRAME_TYPES
 from .model import Autofocus
 from .model import Batch
 from .model import Devices
 from .model import Dither
 from .model import End
+from .model import FlatSource
 from .model import Flip
 from .model import Guiding
 from .model import Plan
@@ -41,7 +46,7 @@ from .scheduling import read_constraints
 from .scheduling import read_schedule
 
 PLAN_KEYS = ("name", "folder", "devices", "dither", "autofocus", "flip", "end", "site", "safety",
-             "targets", "schedule", "guiding")
+             "targets", "schedule", "guiding", "calibration")
 DEVICE_KEYS = ("camera", "wheel", "focuser", "mount", "dome", "guider", "panel")
 DITHER_KEYS = ("every", "pixels", "method", "settle", "settle_pixels", "settle_timeout")
 GUIDING_KEYS = ("lost_wait",)
@@ -55,7 +60,7 @@ TARGET_KEYS = ("name", "ra", "dec", "slew", "wait", "dither", "autofocus", "flip
                "constraints", *CENTRE_KEYS)
 WAIT_KEYS = ("until", "altitude")
 BATCH_KEYS = ("count", "exposure", "filter", "binning", "type", "gain", "offset", "adu",
-              "tolerance")
+              "tolerance", "source")
 #: The largest flat level asked for: a 16-bit camera's full scale.
 MAX_ADU = 65535.0
 #: A flat by level's first exposure when the plan gives none, seconds.
@@ -91,6 +96,8 @@ def read_plan(data: Table) -> Plan:
     safety = problems.take(lambda: _safety(table("safety")), Safety())
     schedule = problems.take(lambda: read_schedule(fields.table(data, (), "schedule")), None)
     guiding = problems.take(lambda: _guiding(table("guiding")), Guiding())
+    calibration = problems.take(
+        lambda: read_calibration(fields.table(data, (), "calibration")), CalibrationFrames())
     items: list[Table] = problems.take(lambda: fields.tables(data, (), "targets"), [])
     targets = [problems.take(lambda item=item, index=index: _target(  # type: ignore[misc]
         item, ("targets", index), dither, autofocus, flip, problems), None)
@@ -100,16 +107,18 @@ def read_plan(data: Table) -> Plan:
             Invalid(("targets",), "the plan has no targets: add a [[targets]] table"))
     plan = Plan(name=name, folder=folder, devices=devices, dither=dither,
                 autofocus=autofocus, flip=flip, end=end, site=site, safety=safety, schedule=schedule,
-                guiding=guiding,
+                guiding=guiding, calibration=calibration,
                 targets=tuple(target for target in targets if target is not None))
     # The whole-plan checks run in the same pass, on the targets read (each at its index in
     # the file), unless what they rest on was refused (it would be read as its default).
     at = [index for index, target in enumerate(targets) if target is not None]
     refused = {one.path[0] for one in problems.found if one.path}
-    if not refused & {"devices", "site"}:
+    if not refused & {"devices", "site", "calibration"}:
         problems.take(lambda: _devices_named(plan, at), None)
     if "schedule" not in refused:
         problems.take(lambda: check_scheduled(plan, at), None)
+    if not refused & {"schedule", "calibration"}:
+        problems.take(lambda: check_calibration(plan), None)
     problems.check()
     return plan
 
@@ -327,7 +336,16 @@ def _batch(data: Table, path: KeyPath) -> Batch:
         filter=fields.filter_choice(data, path),
         binning=fields.whole(data, path, "binning", 1, low=1, high=MAX_BINNING),
         frame_type=frame_type, gain=gain, offset=offset, adu=adu, tolerance=tolerance,
+        source=_source(data, path, adu),
     )
+
+
+def _source(data: Table, path: KeyPath, adu: float | None) -> FlatSource:
+    """A flat by level's light: the plan's panel, or the twilight sky at dusk or dawn."""
+    if "source" in data and adu is None:
+        raise Invalid(path + ("source",), f"{format_path(path + ('source',))} is the light "
+                      "of a flat by level: give adu too")
+    return fields.choice(data, path, "source", "panel", FLAT_SOURCES)
 
 
 def _level(data: Table, path: KeyPath, frame_type: str) -> tuple[float | None, float]:

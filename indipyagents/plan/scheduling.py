@@ -144,10 +144,12 @@ def _scheduled_target(plan: Plan, index: int, target: Target) -> None:
                           f"{format_path(path + ('constraints',))} needs a [schedule] "
                           "table: a plan taken in order has no constraints")
         return
-    if target.ra is None or target.dec is None:
+    sky_flats = bool(target.batches) and all(
+        batch.adu is not None and batch.source != "panel" for batch in target.batches)
+    if (target.ra is None or target.dec is None) and not sky_flats:
         raise Invalid(path, f"{format_path(path)} has no ra and dec: a scheduled plan "
                       "places every target in the sky (darks and flats: a plan of "
-                      "their own)")
+                      "their own; sky flats, source dusk or dawn, placed at twilight)")
     if target.wait.until is not None or target.wait.altitude is not None:
         raise Invalid(path + ("wait",), f"{format_path(path + ('wait',))} belongs to a "
                       "plan taken in order: a scheduled target's constraints say when "

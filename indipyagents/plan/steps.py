@@ -48,6 +48,12 @@ def sanitise(name: str) -> str:
     return _UNSAFE.sub("_", name) or "_"
 
 
+def panel_flat(batch: Batch) -> bool:
+    """Whether `batch` is flats by level, taken with the plan's panel (they need no sky: they
+    go on with the dome closed, and while unsafe as darks and bias do)."""
+    return batch.frame_type == "Flat" and batch.adu is not None and batch.source == "panel"
+
+
 #: The folder of each frame type, as Siril 1.0's Mono_Preprocessing.ssf names them.
 FOLDERS = {"Light": "lights", "Flat": "flats", "Dark": "darks", "Bias": "biases"}
 #: The frame types kept per filter (a dark or a bias sees no filter).
@@ -122,8 +128,9 @@ class FrameStep:
 
     @property
     def needs_sky(self) -> bool:
-        """Light and flat frames do; darks and bias (`SKY_FREE`) do not."""
-        return self.batch.frame_type not in SKY_FREE
+        """Light frames and flats by exposure do; darks and bias (`SKY_FREE`) and flats by
+        level (`panel_flat`: the panel's light) do not."""
+        return self.batch.frame_type not in SKY_FREE and not panel_flat(self.batch)
 
     @property
     def as_frame(self) -> FrameStep:

@@ -15,6 +15,8 @@ from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
+from .calibration import CalibrationFrames
+from .calibration import calibration_pairs
 from .centresettings import centre_pairs
 from .fields import Invalid
 from .locate import KeyPath
@@ -176,7 +178,9 @@ def _flip(value: Flip) -> dict[str, object]:
 
 
 def _batch(value: Batch) -> dict[str, object]:
-    level = {} if value.adu is None else {"adu": value.adu, "tolerance": value.tolerance}
+    level = {} if value.adu is None else {"adu": value.adu, "tolerance": value.tolerance,
+                                          **({} if value.source == "panel"
+                                             else {"source": value.source})}
     return {"type": value.frame_type, "count": value.count, "exposure": value.exposure,
             "filter": value.filter, "binning": value.binning, "gain": value.gain,
             "offset": value.offset, **level}
@@ -222,6 +226,8 @@ def plan_to_toml(plan: Plan) -> str:
     lines += ["[safety]", *_keys({"sky_free_while_unsafe": plan.safety.sky_free_while_unsafe,
                                   "night_end": plan.safety.night_end})]
     lines += ["[guiding]", *_keys({"lost_wait": plan.guiding.lost_wait})]
+    if plan.calibration != CalibrationFrames():
+        lines += ["[calibration]", *_keys(calibration_pairs(plan.calibration))]
     if plan.schedule is not None:
         lines += ["[schedule]", *_keys(schedule_pairs(plan.schedule)),
                   horizon_line(plan.schedule)]

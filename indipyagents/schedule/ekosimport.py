@@ -5,6 +5,13 @@ What our plans cannot say is carried in `notes` (and the plan's comments), never
 silently: a cooler set point, a sub-frame, delays, Ekos's focus/align/guide steps, a start at
 culmination, the weather and the horizon (Ekos keeps those in KStars, not in the file).
 
+Flats by ADU (``<Calibration><FlatDuration><Type>ADU</Type><Value>`` with its
+``<Tolerance>`` in ADU, KStars' sequence job writer) are taken by level: from a light source
+(Ekos's Manual, FlatCap, Wall), a batch with ``adu`` and ``tolerance`` (its share of the
+value) taken with the plan's panel, the exposure given its first guess; from the sky
+(``<SkyFlat>true``, or an older file's ``<FlatSource>`` DawnDusk), the plan's
+``[calibration] flats = "dawn"`` at that level.
+
 Pure but for reading the files (`import_ekos`); the XML is parsed with the standard library.
 """
 
@@ -22,6 +29,7 @@ from datetime import datetime
 from pathlib import Path
 
 from indipyagents import defaults
+from indipyagents.plan.calibration import CalibrationFrames
 from indipyagents.plan.constraints import LOWEST_PRIORITY
 from indipyagents.plan.constraints import Constraints
 from indipyagents.plan.constraints import Schedule
@@ -39,6 +47,10 @@ from indipyagents.plan.toml import plan_to_toml
 
 PLACEHOLDER_MOUNT = defaults.MOUNT
 PLACEHOLDER_WHEEL = defaults.WHEEL
+#: The panel a plan's flats by ADU name until the user names theirs (indilib's simulator).
+PLACEHOLDER_PANEL = "Light Panel Simulator"
+#: The largest flat level a plan asks (a 16-bit camera's full scale).
+MAX_ADU = 65535.0
 MAX_FILE = 4 * 1024 * 1024
 
 
@@ -52,6 +64,8 @@ class Sequence:
     """An .esq read: its batches, devices and flip, and what was left out."""
 
     batches: list[Batch] = field(default_factory=list)
+    #: Flats by ADU from the twilight sky: the plan's [calibration] flats (`_calibration`).
+    sky_flats: list[Batch] = field(default_factory=list)
     camera: str = ""
     wheel: str = ""
     flip: Flip = field(default_factory=Flip)
@@ -93,9 +107,15 @@ def read_sequence(root: ET.Element, where: str) -> Sequence:
                                if tag != "GuideDeviation" else f"{where}: {what} "
                                f"({_text(root, tag)}): guiding is not in our plans")
     for index, job in enumerate(root.findall("Job"), 1):
-        found.batches.append(_batch(job, f"{where} job {index}", found.notes))
+        batch = _batch(job, f"{where} job {index}", found.notes)
+        if batch.adu is not None and _sky_flat(job):
+            found.sky_flats.append(batch)
+        else:
+            found.batches.append(batch)
     if not found.batches:
-        raise EkosError(f"{where}: the sequence has no <Job>")
+        raise EkosError(f"{where}: the sequence has no <Job>" if not found.sky_flats else
+                        f"{where}: sky flats only: our sky flats are those of a night's "
+                        "light frames ([calibration] flats = \"dawn\")")
     return found
 
 
@@ -116,8 +136,7 @@ def _batch(job: ET.Element, where: str, notes: list[str]) -> Batch:
     if job.find("Frame/W") is not None and _number(job, "Frame/X", 0, where) + _number(
             job, "Frame/Y", 0, where) > 0:
         notes.append(f"{where}: a sub-frame (the whole sensor is read)")
-    if kind == "Flat" and _text(job, "Calibration/FlatDuration/Type") not in ("", "Manual"):
-        notes.append(f"{where}: flats by ADU (taken at the exposure given)")
+    adu, tolerance = _flat_level(job, kind, where, notes)
     gain = _text(job, "Gain") or _property(job, (("CCD_GAIN", "GAIN"), ("CCD_CONTROLS", "Gain")))
     offset = _text(job, "Offset") or _property(job, (("CCD_OFFSET", "OFFSET"),
                                                      ("CCD_CONTROLS", "Offset")))
@@ -131,7 +150,36 @@ def _batch(job: ET.Element, where: str, notes: list[str]) -> Batch:
                  filter=None if filter_name in (None, "--") else filter_name,
                  binning=max(1, min(16, binning_x)), frame_type=frame_type,
                  gain=float(gain) if _is_number(gain) else None,
-                 offset=float(offset) if _is_number(offset) else None)
+                 offset=float(offset) if _is_number(offset) else None,
+                 adu=adu, tolerance=tolerance)
+
+
+def _flat_level(job: ET.Element, kind: str, where: str,
+                notes: list[str]) -> tuple[float | None, float]:
+    """A flat job's ADU target (``<FlatDuration><Type>ADU</Type><Value>``) and its
+    tolerance, a share of it (Ekos writes ADU: ``<Tolerance>``), kept within our 0-0.5;
+    None where the job asks a fixed exposure (Manual)."""
+    duration = job.find("Calibration/FlatDuration")
+    if kind != "Flat" or duration is None or _text(duration, "Type") != "ADU":
+        return None, 0.1
+    value = _number(duration, "Value", 0.0, where)
+    if not 0 < value <= MAX_ADU:
+        notes.append(f"{where}: flats by ADU at {_text(duration, 'Value')!r} (taken at the "
+                     "exposure given)")
+        return None, 0.1
+    given = _number(duration, "Tolerance", 0.1 * value, where) / value
+    tolerance = min(0.5, max(0.001, given))
+    if tolerance != given:
+        notes.append(f"{where}: a tolerance of {_text(duration, 'Tolerance')} ADU taken as "
+                     f"{tolerance:g} of {value:g}")
+    return value, round(tolerance, 6)
+
+
+def _sky_flat(job: ET.Element) -> bool:
+    """Whether a flat job takes the twilight sky: KStars 3.6+'s ``<SkyFlat>true``, or an
+    older file's ``<FlatSource><Type>DawnDusk``."""
+    return _text(job, "Calibration/FlatDuration/SkyFlat").lower() == "true" or \
+        _text(job, "Calibration/FlatSource/Type") == "DawnDusk"
 
 
 def _property(job: ET.Element, names: tuple[tuple[str, str], ...]) -> str:
@@ -207,15 +255,41 @@ def _devices(sequence: Sequence, batches: Iterable[Batch], where: str, notes: li
         wheel = PLACEHOLDER_WHEEL
         notes.append(f"{where}: the wheel is named {wheel!r} (Ekos names it in its optical "
                      "train): name yours in [devices]")
-    return Devices(camera=camera, wheel=wheel, mount=mount)
+    panel = ""
+    if any(batch.adu is not None for batch in batches):
+        panel = PLACEHOLDER_PANEL
+        notes.append(f"{where}: flats by ADU are taken with the panel named {panel!r} (Ekos "
+                     "names its light source in its optical train): name yours in [devices]")
+    return Devices(camera=camera, wheel=wheel, mount=mount, panel=panel)
+
+
+def _calibration(sequences: Iterable[Sequence], where: str, notes: list[str]) -> CalibrationFrames:
+    """The sky flats by ADU of the sequences as the plan's ``[calibration]`` flats at dawn:
+    the first one's level, tolerance and count, for every filter the lights use."""
+    flats = [batch for sequence in sequences for batch in sequence.sky_flats]
+    if not flats:
+        return CalibrationFrames()
+    first = flats[0]
+    assert first.adu is not None
+    notes.append(f"{where}: sky flats by ADU: [calibration] flats = \"dawn\" at "
+                 f"{first.adu:g} ADU, {first.count} for every filter and binning the light "
+                 "frames use")
+    return CalibrationFrames(flats="dawn", adu=first.adu, tolerance=first.tolerance,
+                       count=min(1000, first.count))
 
 
 def _from_sequence(sequence: Sequence, path: Path) -> tuple[Plan, list[str]]:
     target = Target(path.stem or "sequence", batches=tuple(sequence.batches), slew=False)
     notes = list(sequence.notes)
-    devices = _devices(sequence, target.batches, path.name, notes)
+    calibration = _calibration((sequence,), path.name, notes)
+    mount = ""
+    if calibration.flats == "dawn":  # the sky's flats are taken pointed opposite the Sun
+        mount = PLACEHOLDER_MOUNT
+        notes.append(f"{path.name}: the sky flats' mount is named {mount!r} (Ekos names it "
+                     "in its profile): name yours in [devices]")
+    devices = _devices(sequence, target.batches, path.name, notes, mount)
     return Plan(name=path.stem or "sequence", targets=(target,), devices=devices,
-                flip=sequence.flip), notes
+                flip=sequence.flip, calibration=calibration), notes
 
 
 def _from_list(root: ET.Element, path: Path) -> tuple[Plan, list[str]]:
@@ -268,6 +342,7 @@ def _from_list(root: ET.Element, path: Path) -> tuple[Plan, list[str]]:
                                  notes, PLACEHOLDER_MOUNT),
                 flip=first.flip, end=End(park="ParkMount" in procedures,
                                          warm="WarmCCD" in procedures),
+                calibration=_calibration(sequences.values(), path.name, notes),
                 schedule=Schedule(twilight="astronomical" if twilight_everywhere
                                   else "civil")), notes
 

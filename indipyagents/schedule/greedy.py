@@ -35,6 +35,9 @@ from .frames import fit
 from .frames import remaining_of
 from .frames import seconds_left
 from .sky import Place
+from .skyflatblocks import flat_spans
+from .skyflatblocks import placed
+from .skyflatblocks import sky_flat_targets
 from .skyrules import Constraint
 from .skyrules import constraints_of
 from .slewing import slew_seconds
@@ -56,6 +59,7 @@ class Block:
     frames: int
     index: int
     slewing: float = 0.0
+    flats: str = ""  # "dusk" or "dawn": the target's sky flats (`skyflatblocks`)
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,7 @@ def schedule(plan: Plan, place: Place, first: date, nights: int = 1, *,
     brightest = max(TWILIGHT_SUN_ALTITUDE[job.constraints.twilight or "astronomical"]
                     for job in jobs)
     done = []
+    sources = sky_flat_targets(plan)
     for number in range(nights):
         day = first + timedelta(days=number)
         noon = sky.local_noon(datetime(day.year, day.month, day.day), place)
@@ -126,13 +131,39 @@ def schedule(plan: Plan, place: Place, first: date, nights: int = 1, *,
         if start is not None and begin is not None:
             begin = max(begin, start)
         if begin is not None and begin < usable[-1][1]:
+            held = {index: left[index] for index in sources}  # the sky flats: not in the dark
+            for index in sources:
+                left[index] = [0] * len(left[index])
             blocks = _night(plan, settings, jobs, left, NightSky.sample(place, begin,
                                                                         usable[-1][1]),
                             pointed if number == 0 else None, place.latitude)
+            left[:] = [held.get(index, counts) for index, counts in enumerate(left)]
+            blocks = _with_sky_flats(plan, place, noon, blocks, sources, left, start)
         done.append(ScheduledNight(day, dark[0][0] if dark else None, dark[-1][1] if dark else None,
                           tuple(blocks)))
     result = tuple(tuple(counts) for counts in left)
     return Result(tuple(done), _unschedulable(plan, jobs, result), result)
+
+
+def _with_sky_flats(plan: Plan, place: Place, noon: datetime, blocks: list[Block],
+                    sources: dict[int, str], left: list[list[int]],
+                    start: datetime | None) -> list[Block]:
+    """`blocks` with the sky flats' before the first (dusk) and after the last (dawn), on a
+    night with light frames; none begun before `start`."""
+    if not sources or not blocks:
+        return blocks
+    first = blocks[0].start - timedelta(seconds=blocks[0].slewing)
+    spans = list(flat_spans(place, noon, first, blocks[-1].end))
+    for number, span in enumerate(spans):
+        if span is not None and start is not None:
+            spans[number] = None if span[1] <= start else (max(span[0], start), span[1])
+    dusk: list[Block] = []
+    dawn: list[Block] = []
+    for index, frames, begin, end in placed(sources, left, spans):
+        block = Block(plan.targets[index].name, begin, end, frames, index,
+                      flats=sources[index])
+        (dusk if sources[index] == "dusk" else dawn).append(block)
+    return [*dusk, *blocks, *dawn]
 
 
 def replan(plan: Plan, place: Place, now: datetime, remaining: Remaining,

@@ -1,7 +1,8 @@
 """A schedule as the command shows it: a table a person reads, or the JSON a program reads
 (issue 82's shape exactly: ``{"nights": [{"date", "dusk", "dawn", "blocks": [{"target",
 "start", "end", "frames"}]}], "unschedulable": [{"target", "reason"}]}``, times ISO 8601 in
-UTC to the second). Pure."""
+UTC to the second; a block of sky flats has ``"flats": "dusk"`` or ``"dawn"`` too, and the
+table says ``(dusk sky flats)`` after its target). Pure."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 
+from .greedy import Block
 from .greedy import Result
 
 COLUMNS = ("TARGET", "START", "END", "FRAMES")
@@ -27,7 +29,8 @@ def as_json(result: Result) -> dict[str, object]:
         "nights": [{"date": night.date.isoformat(), "dusk": iso(night.dusk),
                     "dawn": iso(night.dawn),
                     "blocks": [{"target": block.target, "start": iso(block.start),
-                                "end": iso(block.end), "frames": block.frames}
+                                "end": iso(block.end), "frames": block.frames,
+                                **({"flats": block.flats} if block.flats else {})}
                                for block in night.blocks]}
                    for night in result.nights],
         "unschedulable": [{"target": item.target, "reason": item.reason}
@@ -37,6 +40,11 @@ def as_json(result: Result) -> dict[str, object]:
 def _hhmm(moment: datetime | None) -> str:
     text = iso(moment)
     return "-" if text is None else text[11:16]
+
+
+def _named(block: Block) -> str:
+    """A block's target, its sky flats said: ``Flats (dusk sky flats)``."""
+    return f"{block.target} ({block.flats} sky flats)" if block.flats else block.target
 
 
 def as_table(result: Result, twilight: str) -> str:
@@ -49,7 +57,7 @@ def as_table(result: Result, twilight: str) -> str:
         else:
             lines.append(f"Night of {night.date.isoformat()}: {twilight} dusk "
                          f"{_hhmm(night.dusk)}, dawn {_hhmm(night.dawn)} UTC")
-        rows = [COLUMNS] + [(block.target, _hhmm(block.start), _hhmm(block.end),
+        rows = [COLUMNS] + [(_named(block), _hhmm(block.start), _hhmm(block.end),
                              str(block.frames)) for block in night.blocks]
         if len(rows) == 1:
             lines.append("  (nothing to image)")

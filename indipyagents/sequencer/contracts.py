@@ -79,6 +79,7 @@ class Progress:
     schedule: str = ""          # a scheduled plan's blocks tonight, a line each
     picture: str = ""           # tonight as SVG (schedule/picture.py)
     note: str = ""              # what the night said at its start (e.g. its mount's sky)
+    given_up: str = ""          # the [calibration] flats given up (panel, levels), "" none
 
 
 class Observer(Protocol):

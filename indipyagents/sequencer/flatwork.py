@@ -8,8 +8,10 @@ flat first needs scaling, and learnt). The first flat of a batch starts from the
 filter, binning, panel and level (`journal.flatbook.FlatBook`, in the agent's state folder)
 or the batch's first guess; each later flat from the exposure the last one kept. Each
 exposure found is learnt. The panel's light is turned off after the batch's last flat (and
-at the night's close). A level never reached is `DeviceRefused` naming the panel and the
-levels measured, the light turned off first.
+at the night's close). A level never reached names the panel and the levels measured, the
+light turned off first: in the night's ``[calibration]`` flats (`flatnight`) that batch's
+flats are skipped (journalled ``skipped``, logged) and the night goes on to the next
+filter; in a flats batch of the plan's own the night pauses (`DeviceRefused`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import statistics
 import sys
 from array import array
 from datetime import date
+from typing import NoReturn
 
 from indipycore.fits import FITSError
 from indipycore.fits import read_header
@@ -29,6 +32,7 @@ from ..plan.flatfinder import Expose
 from ..plan.flatfinder import FlatFinder
 from ..plan.flatfinder import Found
 from ..plan.flatfinder import Limits
+from ..plan.flatnight import is_calibration
 from ..plan.steps import FrameStep
 from ..plan.steps import expand
 from ..plan.steps import filter_label
@@ -37,6 +41,7 @@ from ..rig.protocols import DeviceRefused
 from ..rig.protocols import Frame
 from ..rig.protocols import Panel
 from .hands import Hands
+from .hands import SkipFrame
 
 __all__ = ["FlatWork", "flat_median"]
 
@@ -79,6 +84,11 @@ class FlatWork:
         self._now: dict[str, tuple[float, float | None]] = {}
         #: The bias measured this run, by camera and binning.
         self._biases: dict[tuple[str, int], float] = {}
+        #: The target index of the night's ``[calibration]`` flats (`flatnight`), if any.
+        self._calibration = {index for index, target in enumerate(hands.plan.targets)
+                             if is_calibration(hands.plan, target)}
+        #: The batches whose level was never reached, with why (their flats skipped).
+        self._gave_up: dict[tuple[int, int], str] = {}
 
     def _panel(self) -> Panel:
         panel = self.hands.rig.panel
@@ -92,6 +102,8 @@ class FlatWork:
         hands, batch, camera = self.hands, step.batch, self.hands.rig.camera
         panel = self._panel()
         assert batch.adu is not None
+        if (given := self._gave_up.get((step.target_index, step.batch_index))) is not None:
+            raise SkipFrame(f"{given} (the batch's flats given up)")
         await hands.move(panel.light(True), panel.name)
         key = key_of(camera.name, filter_label(batch.filter), batch.binning, panel.name,
                      batch.adu)
@@ -107,7 +119,7 @@ class FlatWork:
             median = flat_median(frame.data)
             verdict = finder.measured(asked.seconds, median)
             if isinstance(verdict, Expose) and finder.bias is None:
-                verdict = finder.knowing_bias(await self._bias(step))
+                verdict = finder.knowing_bias(await self.bias(step))
             if isinstance(verdict, Found):
                 self._now[key] = (verdict.seconds, verdict.brightness)
                 if self.book is not None:
@@ -118,15 +130,31 @@ class FlatWork:
             self.tests += 1
             hands.journal.note("flat_test", step=step.id, seconds=asked.seconds,
                                brightness=asked.brightness, median=round(median, 1))
-            if not isinstance(verdict, Expose):  # the night pauses: its light goes off
+            if not isinstance(verdict, Expose):  # its light goes off
                 await hands.quietly(panel.light(False), panel.name, "light off")
-                raise DeviceRefused(panel.name, f"{step.id}: {verdict.why}")
+                self._failed(step, f"{step.id}: {verdict.why}")
             asked = verdict
 
-    async def _bias(self, step: FrameStep) -> float:
+    @property
+    def given_up(self) -> str:
+        """The night's flats given up this run, each with the panel and the levels ("":
+        none), as the run's report says them at its end."""
+        return "; ".join(self._gave_up.values())
+
+    def _failed(self, step: FrameStep, why: str) -> NoReturn:
+        """A level never reached: the night's ``[calibration]`` flats skip the rest of
+        their batch (`SkipFrame`, the night goes on to the next filter and its close); a
+        batch of the plan's own pauses the night (`DeviceRefused`)."""
+        name = self._panel().name
+        if step.target_index in self._calibration:
+            self._gave_up[(step.target_index, step.batch_index)] = f"{name}: {why}"
+            raise SkipFrame(f"{name}: {why}")
+        raise DeviceRefused(name, why)
+
+    async def bias(self, step: FrameStep) -> float:
         """The camera's bias at the batch's binning: a bias frame's median (its shortest
         exposure), taken once a run, when a flat first needs scaling (journalled
-        ``flat_bias``)."""
+        ``flat_bias``); the sky flats' (`skyflatwork`) too."""
         hands, batch, camera = self.hands, step.batch, self.hands.rig.camera
         where = (camera.name, batch.binning)
         if where not in self._biases:

@@ -1,6 +1,6 @@
 """`progress_of`: what a run reports (`Progress`, SEQUENCE_STATE and AGENT_IMAGER_STATS), read
 from where it stands: its control's ledger, the frame in hand, the schedule, the triggers'
-cards. Apart from the engine, which only says when to report.
+cards, the night's flats given up (`flatwork`). Apart from the engine, which only says when to report.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from .control import Control
 from .control import Phase
 from .scheduledorder import AnyStep
 from .scheduledorder import ScheduledOrder
+from .stepwork import StepWork
 from .triggers import Trigger
 
 __all__ = ["Running", "progress_of"]
@@ -29,6 +30,7 @@ class Running(Protocol):
     control: Control[AnyStep]
     order: ScheduledOrder | None
     triggers: list[Trigger]
+    work: StepWork
     reason: str
     current: FrameStep | None   # the frame in hand, or the last one
     step_index: int             # 1-based index of the step in hand
@@ -60,7 +62,8 @@ def progress_of(run: Running, steps: int) -> Progress:
         waiting=run.lost if control.phase is Phase.WAITING else "",
         block=order.in_hand() if order else "",
         schedule=order.listing() if order else "",
-        picture=order.picture() if order else "")
+        picture=order.picture() if order else "",
+        given_up=run.work.flats.given_up)
 
 
 def _hfd(triggers: Sequence[Trigger]) -> float:

@@ -1,5 +1,6 @@
 """`SequenceReport`: the run's `Observer`, told each `Progress` and each frame saved by the
-engine, shown on the face's vectors: SEQUENCE_STATE (Busy while it runs, Ok once done, Alert
+engine, shown on the face's vectors: SEQUENCE_STATE (Busy while it runs, Ok once done (Alert
+"done; flats given up: ..." when the night's [calibration] flats of a filter were), Alert
 with the reason, Idle when a client paused it, Busy "held: unsafe (<cause>)" while held for
 safety, Alert "<device>: ...; waiting for <device> to come back" while a lost device is awaited), AGENT_IMAGER_STATS, AGENT_LAST_FRAME, and AGENT_SAFETY as the run has it (a run
 resumed after a restart holds by its journal, and shows it). A note the night said at its
@@ -47,6 +48,8 @@ class SequenceReport:
             state = "Busy"
             why = f"unsafe ({progress.cause})" if progress.cause else "unsafe"
             message = f"held: {why}" if progress.held else f"{why}: darks and bias only"
+        elif progress.state is RunState.DONE and progress.given_up:
+            state, message = "Alert", f"done; flats given up: {progress.given_up}"
         else:
             state = _STATES[progress.state]
             message = progress.reason or ("done" if progress.state is RunState.DONE else "")

@@ -5,7 +5,7 @@ rig's `DeviceLost`/`DeviceRefused`, which the engine turns into the control's ev
 
 A frame: the triggers asked in turn (`triggers/`), the wheel turned, the exposure (bounded by
 its length and the camera's margin; a flat by level `flatwork`'s, its test exposures before
-it), the agent's cards written into its FITS header, saved whole (`FrameStore`) and
+it; a sky flat `skyflatwork`'s, skipped once the sky no longer allows its filter), the agent's cards written into its FITS header, saved whole (`FrameStore`) and
 journalled saved; the engine journals it done.
 """
 
@@ -30,6 +30,7 @@ from ..plan.steps import FrameStep
 from ..plan.steps import SlewStep
 from ..plan.steps import WaitStep
 from ..rig.protocols import DeviceRefused
+from ..rig.protocols import Frame
 from .flatwork import FlatWork
 from .hands import NAP
 from .hands import Framed
@@ -38,6 +39,7 @@ from .hands import Hands
 from .hands import SkipFrame
 from .hands import Slewed
 from .headers import with_cards
+from .skyflatwork import SkyFlatWork
 from .triggers import FrameAt
 from .triggers import Trigger
 
@@ -62,6 +64,7 @@ class StepWork:
                  flat_book: FlatBook | None = None) -> None:
         self.hands = hands
         self.flats = FlatWork(hands, flat_book)
+        self.sky_flats = SkyFlatWork(hands, self.flats, unsafe)
         self.store = store
         self.triggers = triggers
         self.unsafe = unsafe
@@ -129,17 +132,25 @@ class StepWork:
                 if due is not None:
                     await trigger.carry_out(at, due)
         except SkipFrame as skip:
-            logger.warning("%s: skipped: %s", step.id, skip)
-            hands.journal.note("skipped", step=step.id, why=str(skip))
-            return Done()
+            return self._skipped(step, skip)
         if batch.filter is not None and rig.wheel is not None:
             await hands.move(rig.wheel.select(batch.filter), rig.wheel.name)
         await self.report()
-        frame = await self.flats.take(step) if batch.adu is not None else \
-            await hands.bounded(rig.camera.expose(batch.exposure, binning=batch.binning,
-                                                  frame_type=batch.frame_type, gain=batch.gain,
-                                                  offset=batch.offset),
-                                batch.exposure + hands.camera_margin, rig.camera.name)
+        sky = batch.adu is not None and batch.source != "panel"
+        try:
+            taken = await self.sky_flats.take(step) if sky else \
+                await self.flats.take(step) if batch.adu is not None else \
+                await hands.bounded(rig.camera.expose(batch.exposure, binning=batch.binning,
+                                                      frame_type=batch.frame_type,
+                                                      gain=batch.gain, offset=batch.offset),
+                                    batch.exposure + hands.camera_margin, rig.camera.name)
+        except SkipFrame as skip:  # the night's flats of a level never reached
+            return self._skipped(step, skip)
+        if not isinstance(taken, Frame):  # a pause cut a wait (None), or the sky said no
+            if taken is not None:
+                hands.journal.note("skipped", step=step.id, why=taken)
+            return None if taken is None else Done()
+        frame = taken
         data = frame.data
         if frame.format.lower().startswith(".fits"):
             read = [card for reader in hands.frame_readers for card in await reader(step, data)]
@@ -148,9 +159,15 @@ class StepWork:
         hands.journal.frame_saved(step.id, step.file_name, len(data),
                                   hashlib.sha256(data).hexdigest())
         hands.tell(Framed(step))
-        if batch.adu is not None:
+        if batch.adu is not None and not sky:
             await self.flats.after(step)
         return Done((PurePosixPath(step.file_name).name, data))
+
+    def _skipped(self, step: FrameStep, skip: SkipFrame) -> Done:
+        """`step` done, nothing saved: logged and journalled ``skipped`` with why."""
+        logger.warning("%s: skipped: %s", step.id, skip)
+        self.hands.journal.note("skipped", step=step.id, why=str(skip))
+        return Done()
 
     async def end(self, step: EndStep) -> Done | None:
         """Park, close the dome and warm as the plan's End says; then, for a night that took

@@ -139,6 +139,10 @@ class Framer:
         self._scanner = ResumableScanner(max_element_size, frozenset(stream_tags),
                                          min(stream_min, max_element_size), self._known,
                                          check_nesting, split_attached)
+        #: The scanner, whose ``idle`` a caller on a hot path may read itself (`idle_for`
+        #: written out) and whose ``offset`` it moves on (`skipped` written out): the round
+        #: trip's shortcut in ``indipyserver``'s connections.
+        self.scanner = self._scanner
         self._searched = 0  # bytes the fast path passed to closing-tag searches
         self._shapes = StartTagShapes()  # start tags read before (the fast path of `feed`)
         self._runs = Runs(run_tags) if run_tags and not check_nesting else None
@@ -181,7 +185,7 @@ class Framer:
     def skipped(self, n: int) -> None:
         """`n` bytes taken whole by a shortcut after `idle_for`: counted, as `feed` would
         (`ResumableScanner.advance` written out: this runs on every shortcut read)."""
-        self._scanner._offset += n
+        self._scanner.offset += n
 
     def feed(self, data: bytes) -> list[Frame | ProtocolError]:
         """Add bytes from the peer; return every element they complete, and any errors."""

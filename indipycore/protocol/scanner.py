@@ -99,7 +99,9 @@ class ResumableScanner:
         self._whole = False  # in _STREAM: an attached member came before it streamed
         self._buf = bytearray()  # unconsumed bytes; empty between feeds in the common case
         self.lend = False  # `Framer.feed_lent`: stream pieces may be views of the caller's buffer
-        self._offset = 0  # stream offset of _buf[0]
+        #: Stream offset of the first byte not consumed yet (of `_buf`'s first): a plain
+        #: attribute, which a shortcut outside the framer counts on (``Framer.scanner``).
+        self.offset = 0
         self._state = _IDLE
         # Positions below are relative to the start of _buf.
         self._search = 0  # where to resume the search for a closing tag / terminator
@@ -136,17 +138,12 @@ class ResumableScanner:
         return bytes(self._buf[:n])
 
     @property
-    def offset(self) -> int:
-        """Stream offset of the first byte not consumed yet."""
-        return self._offset
-
-    @property
     def streaming(self) -> bool:
         return self._state == _STREAM and self._streaming
 
     def advance(self, n: int) -> None:
         """`n` bytes framed (or taken) whole by the framer itself, while idle."""
-        self._offset += n
+        self.offset += n
 
     def release(self) -> None:
         """Let go of what is buffered (`Framer.release`)."""
@@ -197,7 +194,7 @@ class ResumableScanner:
                 del buf[:pos]  # bytearray deletes from the front cheaply
         elif pos < len(work):
             self._buf = bytearray(memoryview(work)[pos:])
-        self._offset += pos
+        self.offset += pos
         self._search -= pos
         self._start_hint -= pos
         self.idle = self._state == _IDLE and not self._buf
@@ -213,7 +210,7 @@ class ResumableScanner:
         piece = _view if self.lend and work is not self._buf else _slice
         state = self._state
         search = self._search
-        offset = self._offset
+        offset = self.offset
         while True:
             if state == _IDLE:
                 lt = work.find(b"<", pos)
@@ -641,7 +638,7 @@ class ResumableScanner:
             out.append(
                 self._error(
                     f"{self._tag} element larger than {self.max_element_size} bytes; skipped",
-                    self._offset + pos,
+                    self.offset + pos,
                 )
             )
             self._discarding = True
@@ -680,7 +677,7 @@ class ResumableScanner:
         bytes after it in a new buffer. Frame.data is then a bytearray nobody writes to."""
         self._buf = work[end:]
         del work[end:]
-        self._offset += end
+        self.offset += end
         self._search -= end
         self._start_hint -= end
         return Frame(self._tag, None, work, self._attrs_raw)  # type: ignore[arg-type]

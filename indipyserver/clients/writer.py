@@ -268,6 +268,12 @@ class ClientWriter:
             self.written += n
             self.keeping_up.count += 1  # as `write_direct` counts a client that keeps up
             return
+        self.wrote_part(data, n, transport)
+
+    def wrote_part(self, data: bytes | memoryview, n: int, transport: asyncio.Transport) -> None:
+        """`write_alone` after its write(2) took `n` bytes of `data`, not all (-1: it failed):
+        the rest is the loop's. (``ClientConnection.write_through`` writes itself and calls
+        this only then.)"""
         if n > 0:
             self.written += n
             self.keeping_up.count += 1

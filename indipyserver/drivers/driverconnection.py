@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from indipycore.protocol.framing import Frame
+from indipyserver.drivers.pipewriter import PipeWriter
 from indipyserver.loop.flowcontrol import Congestion
 from indipyserver.loop.flowcontrol import LoopFlow
 from indipyserver.loop.flowcontrol import flow_for
@@ -84,6 +85,9 @@ class DriverConnection(ABC):
         # Set by `attach_writer` (drivers.outbound.pump): queued bytes are then written straight to the
         # transport at the end of the current read batch, without waking a task.
         self._writer: asyncio.WriteTransport | None = None
+        # A `PipeWriter`'s `write_open`, set with it: one call that writes and says whether
+        # the transport took it (`write_through`); None for any other transport.
+        self._write_open: Callable[[bytes], bool] | None = None
         self._flow: LoopFlow | None = None  # the writer's loop's, set with it
         self._writer_paused = False
         self._marked = False
@@ -123,8 +127,14 @@ class DriverConnection(ABC):
             or self._writer_paused
             or writer is None
             or len(data) > self.max_queue_bytes
-            or writer.is_closing()
         ):
+            return False
+        write = self._write_open
+        if write is not None:
+            # An executable driver's `PipeWriter`: one os.write when its pipe takes it all (the
+            # round trip, before the driver is woken); the rest waits in it, in order.
+            return write(data)
+        if writer.is_closing():  # another transport (a remote's socket)
             return False
         writer.write(data)
         return True
@@ -179,6 +189,7 @@ class DriverConnection(ABC):
     def attach_writer(self, transport: asyncio.WriteTransport) -> None:
         """Write queued bytes straight to `transport` from now on (batched per read)."""
         self._writer = transport
+        self._write_open = transport.write_open if isinstance(transport, PipeWriter) else None
         self._flow = flow = flow_for()
         self._writer_paused = False
         if self._pending and not self._marked:
@@ -188,6 +199,7 @@ class DriverConnection(ABC):
     def detach_writer(self) -> None:
         """Back to `outgoing()`: the transport is gone."""
         self._writer = None
+        self._write_open = None
         self._flow = None
         self._marked = False
 

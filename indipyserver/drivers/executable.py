@@ -53,6 +53,7 @@ from indipyserver.drivers.outbound import WriteGate
 from indipyserver.drivers.outbound import pump
 from indipyserver.drivers.pipereader import PipeReader
 from indipyserver.drivers.pipereader import SocketReader
+from indipyserver.drivers.pipewriter import PipeWriter
 from indipyserver.drivers.programs import UNRUNNABLE_ERRNOS
 from indipyserver.drivers.programs import check_program
 from indipyserver.drivers.programs import start_hint
@@ -379,9 +380,7 @@ class ExDriverConnection(DriverConnection):
         read_transport: asyncio.ReadTransport | None = None
         async with asyncio.TaskGroup() as tg:
             try:
-                write_transport, _ = await loop.connect_write_pipe(
-                    lambda: OutboundProtocol(gate), write_pipe
-                )
+                write_transport = PipeWriter(loop, write_pipe, OutboundProtocol(gate))
                 self._end_stdin = write_transport.close
                 # Ready before the first byte is read, so the router knows the driver when
                 # its first definitions arrive; early output just waits in the pipe.

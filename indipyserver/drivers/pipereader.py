@@ -138,11 +138,14 @@ class PipeReader(ReadPausing, asyncio.ReadTransport):
         try:
             return self._read_ready()
         except Exception as exc:  # noqa: BLE001  # reported, as the selector reports its readers'
-            self._loop.call_exception_handler(
-                {"message": "Exception reading a driver's output", "exception": exc,
-                 "transport": self}
-            )
+            self._report_read_error(exc)
             return True
+
+    def _report_read_error(self, exc: Exception) -> None:
+        self._loop.call_exception_handler(
+            {"message": "Exception reading a driver's output", "exception": exc,
+             "transport": self}
+        )
 
     def _read(self, size: int) -> bytes:
         return os.read(self._fd, size)
@@ -208,6 +211,33 @@ class SocketReader(PipeReader):
             return True
         self._eof()
         return True
+
+    def read_now(self) -> bool:
+        # `PipeReader.read_now` with `_read_ready`'s small read written out: the driver's
+        # answer read on the round trip (``fastpath.shortcut``), one Python call fewer
+        # before the client's write. An error goes where `PipeReader.read_now` sends it.
+        if not self._reading or self._end.closing:
+            return True
+        try:
+            size = self.max_size
+            if size > SMALL_READ:
+                return super()._read_ready()
+            try:
+                data, ancdata, flags, _ = self._recvmsg(size, RECV_FDS_SPACE, RECV_FLAGS)
+            except (BlockingIOError, InterruptedError):
+                return False
+            except OSError as exc:
+                return self._read_failed(exc)
+            if ancdata:
+                self._take_fds(ancdata, flags)
+            if data:
+                self._protocol.data_received(data)
+                return True
+            self._eof()
+            return True
+        except Exception as exc:  # noqa: BLE001  # reported, as the selector reports its readers'
+            self._report_read_error(exc)
+            return True
 
     def _read(self, size: int) -> bytes:
         data, ancdata, flags, _ = self._recvmsg(size, RECV_FDS_SPACE, RECV_FLAGS)

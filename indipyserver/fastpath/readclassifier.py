@@ -18,6 +18,7 @@ the other checks look for tags, quotes, spaces and ``>``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from indipycore.protocol import tagpatterns
 from indipycore.protocol.shapes import DIGITS_TO_ZERO
@@ -25,7 +26,7 @@ from indipycore.protocol.shapes import ShapeCache
 from indipycore.protocol.wellformed import plain_request
 from indipycore.protocol.wellformed import plain_update
 
-__all__ = ["Learnt", "ReadClassifier", "learnt", "places"]
+__all__ = ["Alone", "Learnt", "ReadClassifier", "learnt", "places"]
 
 # Bound by assignment, not imported by name: see `tagpatterns` (a method call per match).
 _ALONE = tagpatterns._ALONE
@@ -103,48 +104,79 @@ def learnt(data: bytes, where: Places | None) -> Learnt | None:
             None if _DIGITS.intersection(name) else name.decode("ascii"), where)
 
 
+#: What the reader of one kind keeps of the last shape it met: tag, device and name (None:
+#: decoded per read), the places of device and name, of the other attributes and the element's
+#: end, whether the element is the whole read, and whether it is in the plain form; None when
+#: the shape's reads are not for the shortcut or not of its kind.
+_Digest = tuple[str, str | None, str | None, int, int, int, int, int, int, int, bool, bool]
+
+#: (tag, device, name, other attributes, element, plain): `ReadClassifier.alone`'s answer.
+Alone = tuple[str, str, str, bytes, bytes, bool]
+
+
+def _digest(found: Learnt | None, kind: str, size: int) -> _Digest | None:
+    """What the reader of `kind` keeps of a shape of `size` bytes (`_Digest`)."""
+    if found is None:
+        return None
+    tag, device, name, where = found
+    if tag[0] != kind:
+        return None
+    _, d0, d1, n0, n1, r0, r1, end, plain = where
+    return tag, device, name, d0, d1, n0, n1, r0, r1, end, end == size, plain
+
+
 class ReadClassifier:
     """`alone`, with what it learnt kept by the read's shape (``protocol.shapes``); one per
-    shortcut (per server), none per process."""
+    shortcut (per server), none per process. `alone_new` and `alone_set` are `alone` for one
+    kind each (what the shortcut calls: no kind to compare, the last shape of their kind kept
+    in their closure, where a read of the same shape as the one before finds it with one
+    comparison and no attribute lookup)."""
 
-    __slots__ = ("_last", "shapes")
+    __slots__ = ("alone_new", "alone_set", "shapes")
 
     def __init__(self) -> None:
         self.shapes: ShapeCache[Learnt | None] = ShapeCache(MAX_SHAPES)
-        # The last shape of each kind and what was learnt of it: a round trip's reads repeat
-        # their shape, and comparing two shapes is cheaper than hashing one for the dict.
-        # (By `kind == "s"`: new 0, set 1; an empty read's shape is b"", and it is nothing.)
-        self._last: list[tuple[bytes, Learnt | None]] = [(b"", None), (b"", None)]
+        self.alone_new: Callable[[bytes], Alone | None] = self._reader("n")
+        self.alone_set: Callable[[bytes], Alone | None] = self._reader("s")
 
-    def alone(self, data: bytes, kind: str) -> tuple[str, str, str, bytes, bytes, bool] | None:
+    def alone(self, data: bytes, kind: str) -> Alone | None:
         """(tag, device, name, other attributes, element, plain) when `data` is one whole
         vector of the `kind` (``"n"`` new, ``"s"`` set) the shortcut takes, else
         None. The element is `data` without the newline that may follow it, as the framer
         would hand it out; plain: it is in the plain form (`plain_request` for a new vector,
         `plain_update` for a set)."""
-        if len(data) > MAX_SHAPE_BYTES:
-            found = learnt(data, places(data))
-        else:
-            shape = data.translate(DIGITS_TO_ZERO)
-            last = self._last[kind == "s"]
-            if last[0] == shape:
-                found = last[1]
+        return self.alone_set(data) if kind == "s" else self.alone_new(data)
+
+    def _reader(self, kind: str) -> Callable[[bytes], Alone | None]:
+        shapes = self.shapes
+        # A round trip's reads repeat their shape, and comparing two shapes is cheaper than
+        # hashing one for the dict. (An empty read's shape is b"", and it is nothing.)
+        last_shape = b""
+        last: _Digest | None = None
+
+        def alone(data: bytes) -> Alone | None:
+            nonlocal last_shape, last
+            if len(data) > MAX_SHAPE_BYTES:
+                got = _digest(learnt(data, places(data)), kind, len(data))
             else:
-                try:
-                    found = self.shapes[shape]
-                except KeyError:
-                    found = learnt(data, places(data))
-                    self.shapes.learn(shape, found)
-                self._last[kind == "s"] = (shape, found)
-        if found is None:
-            return None
-        tag, device, name, where = found
-        if tag[0] != kind:
-            return None
-        _, d0, d1, n0, n1, r0, r1, end, plain = where
-        if device is None:
-            device = data[d0:d1].decode("ascii")
-        if name is None:
-            name = data[n0:n1].decode("ascii")
-        return (tag, device, name, data[r0:r1], data if end == len(data) else data[:end],
-                plain)
+                shape = data.translate(DIGITS_TO_ZERO)
+                if shape == last_shape:
+                    got = last
+                else:
+                    try:
+                        found = shapes[shape]
+                    except KeyError:
+                        found = learnt(data, places(data))
+                        shapes.learn(shape, found)
+                    got = last = _digest(found, kind, len(data))
+                    last_shape = shape
+            if got is None:
+                return None
+            tag, device, name, d0, d1, n0, n1, r0, r1, end, whole, plain = got
+            if device is None:
+                device = data[d0:d1].decode("ascii")
+            if name is None:
+                name = data[n0:n1].decode("ascii")
+            return tag, device, name, data[r0:r1], data if whole else data[:end], plain
+
+        return alone

@@ -12,7 +12,7 @@ share a CPU).
 
 Once its writes are done the shortcut hands the CPU to the peer they woke (`os.sched_yield`)
 before its own bookkeeping; after a new vector, what the driver has answered meanwhile is read
-at once (`DriverPort.read_now`), not on the event loop's next turn. When it has not answered
+at once (the driver's reader, `DriverPort.reader_now`), not on the event loop's next turn. When it has not answered
 yet, the CPU is handed over once more and the pipe read again: in about one trip in twenty the
 first read found nothing (most likely the driver, woken on this CPU, still queued behind another
 task), and the second read almost always finds the answer. Without it the server slept in
@@ -62,9 +62,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Shortcut"]
 
-_NEW = "n"
-_SET = "s"
-
 
 def _stay() -> None:
     """Where there is no `os.sched_yield`: carry on."""
@@ -89,7 +86,9 @@ class Shortcut:
 
     def __init__(self, tables: RoutingTables) -> None:
         self._tables = tables
-        self._alone = ReadClassifier().alone  # what a read holds, by its shape: this server's
+        classifier = ReadClassifier()  # what a read holds, by its shape: this server's
+        self._alone_new = classifier.alone_new
+        self._alone_set = classifier.alone_set
         self._drivers = 0  # connections given the shortcut: a client's write can go to one
 
     def driver_added(self) -> None:
@@ -100,7 +99,7 @@ class Shortcut:
         """A client's read: a new vector to the driver that owns the device."""
         if not self._drivers:
             return False  # in-process drivers only: they take no write through
-        found = self._alone(data, _NEW)
+        found = self._alone_new(data)
         if found is None:
             return False
         tables = self._tables
@@ -111,7 +110,8 @@ class Shortcut:
         if not (plain or xml_error(element) is None):
             return False  # the router logs a malformed element and drops it
         state = tables.clients.get(client)
-        if state is None or not state.may_write(device, name) or not owner.write_through(element):
+        if (state is None or not (state.writes_all or state.may_write(device, name))
+                or not owner.write_through(element)):
             return False  # one the access rules refuse: the router refuses it and says so
         # What `Router.client_frames` does besides, after the write.
         tables.unread.sent(device)
@@ -120,14 +120,15 @@ class Shortcut:
             _deliver(receivers, tag, device, name, rest, element, flow)
         if owner.local:  # an executable driver; a remote server on this machine
             _handoff()
-            if not owner.read_now():  # a driver that answers at once has done so by now...
+            read = owner.reader_now  # (`owner.read_now`, a call less)
+            if read is not None and not read():  # a driver that answers at once has done so...
                 _handoff()  # ...unless it was still queued behind another on this CPU
-                owner.read_now()
+                read()
         return True
 
     def route_set(self, driver: DriverPort, data: bytes, flow: LoopFlow) -> bool:
         """A driver's read: a set vector to the clients that want it, then into the cache."""
-        found = self._alone(data, _SET)
+        found = self._alone_set(data)
         if found is None:
             return False
         tag, device, name, rest, element, plain = found
@@ -156,9 +157,12 @@ class Shortcut:
                 flow.end()
         if woke:
             _handoff()
-        if frame is None:
-            frame = _frame(tag, device, name, rest, element)
-        tables.cache.update_run(device, name, (frame,))  # `update`, one call less
+        if frame is None:  # `_frame`, written out
+            attrs = {"device": device, "name": name}
+            if rest:
+                attrs.update(decode_attrs(rest))
+            frame = Frame(tag, attrs, element)
+        tables.cache.update_one(device, name, frame)
         return True
 
 

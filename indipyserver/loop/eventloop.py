@@ -22,7 +22,6 @@ uses asyncio's default loop.
 from __future__ import annotations
 
 import asyncio
-import math
 import select
 import selectors
 import time
@@ -40,6 +39,10 @@ T = TypeVar("T")
 
 _EPOLLIN = getattr(select, "EPOLLIN", 1)
 _EPOLLOUT = getattr(select, "EPOLLOUT", 4)
+_NOT_OUT = ~_EPOLLOUT  # an event that is not only writability: readable, EOF, error
+_NOT_IN = ~_EPOLLIN
+_EVENT_READ = selectors.EVENT_READ
+_EVENT_WRITE = selectors.EVENT_WRITE
 
 _SELECTORS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, InlineSelector] = (
     weakref.WeakKeyDictionary()
@@ -182,7 +185,7 @@ class InlineSelector(selectors.BaseSelector):
         elif timeout <= 0:
             wait = 0.0
         else:
-            wait = math.ceil(timeout * 1e3) * 1e-3  # epoll counts whole milliseconds
+            wait = timeout  # (epoll counts whole milliseconds: `poll` rounds up)
             deadline = time.monotonic() + timeout
         ready: list[tuple[selectors.SelectorKey, int]] = []
         inline = self._inline
@@ -191,27 +194,30 @@ class InlineSelector(selectors.BaseSelector):
         scheduled = None if loop is None else loop._scheduled  # type: ignore[attr-defined]
         timers = 0 if scheduled is None else len(scheduled)
         first = scheduled[0] if timers else None  # type: ignore[index]
+        poll = self._epoll.poll
+        masks = self._masks
         while True:
             try:
-                events = self._epoll.poll(wait, max(len(self._masks), 1))
+                events = poll(wait, len(masks) or 1)
             except InterruptedError:
                 return ready
             ran = False
             for fd, event in events:
                 callback = inline.get(fd)
-                if callback is not None and event & ~_EPOLLOUT:
-                    ran = True
-                    try:
-                        callback()
-                    except Exception as exc:  # noqa: BLE001  # as asyncio's handles: reported
-                        self._report(exc, callback)
+                if callback is not None:
+                    if event & _NOT_OUT:
+                        ran = True
+                        try:
+                            callback()
+                        except Exception as exc:  # noqa: BLE001  # as asyncio's handles: reported
+                            self._report(exc, callback)
+                    mask = 0
+                else:
+                    mask = _EVENT_READ if event & _NOT_OUT else 0
                 key = keys.get(fd)
                 if key is not None:
-                    mask = 0
-                    if event & ~_EPOLLOUT and callback is None:
-                        mask = selectors.EVENT_READ
-                    if event & ~_EPOLLIN:
-                        mask |= selectors.EVENT_WRITE
+                    if event & _NOT_IN:
+                        mask |= _EVENT_WRITE
                     mask &= key.events
                     if mask:
                         ready.append((key, mask))
@@ -225,10 +231,9 @@ class InlineSelector(selectors.BaseSelector):
             if len(scheduled) != timers or (timers and scheduled[0] is not first):
                 return ready
             if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
+                wait = deadline - time.monotonic()
+                if wait <= 0:
                     return ready
-                wait = math.ceil(left * 1e3) * 1e-3
 
     def _report(self, exc: Exception, callback: Callable[[], object]) -> None:
         if self.on_error is not None:

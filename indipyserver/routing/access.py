@@ -104,6 +104,8 @@ class GuardedClientState(ClientState):
 
     __slots__ = ("access",)
 
+    writes_all = False  # its rules say, request by request
+
     def __init__(self, sink: ClientPort, access: Access) -> None:
         self.access = access
         super().__init__(sink)

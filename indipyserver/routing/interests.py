@@ -118,6 +118,10 @@ class ClientState:
     def _update(self) -> None:
         self.simple = self.all_devices and self.blobs.is_default
 
+    #: `may_write` is True for everything (no access rules): the shortcut reads this, once
+    #: an attribute, rather than call `may_write` on every request.
+    writes_all: bool = True
+
     def may_write(self, device: str | None, name: str | None) -> bool:
         """Whether its commands (new vectors) to `device`.`name` may go on: the one question
         the router and the round trip's shortcut ask. Without access rules, always

@@ -9,6 +9,7 @@ calls.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Protocol
 
 from indipycore.protocol.framing import Frame
@@ -154,6 +155,9 @@ class DriverPort(Protocol):
     #: ``fastpath``): a peer's pipe or socket; never an in-process driver, which takes
     #: elements framed.
     takes_writes: bool
+    #: `read_now`'s reader while the peer's output is read (None: nothing to read at once),
+    #: which the ``fastpath`` calls itself: a call less on the round trip.
+    reader_now: Callable[[], bool] | None
 
     def send(self, data: bytes) -> None:
         """Queue bytes to the driver; never blocks; bounded."""

@@ -108,7 +108,30 @@ class PropertyCache:
             props[name] = _Entry(frame, None)
 
     def update(self, device: str, name: str, frame: Frame) -> None:
-        self.update_run(device, name, (frame,))
+        self.update_one(device, name, frame)
+
+    def update_one(self, device: str, name: str, frame: Frame) -> None:
+        """`update_run` of one set, its loop written out (the round trip's shortcut's: one
+        set a trip, ``fastpath.shortcut``). The rules are `update_run`'s, which says why."""
+        props = self._devices.get(device)
+        if props is None:
+            props = self._devices[device] = {}
+        entry = props.get(name)
+        if entry is None:
+            if not self._room(device, props):
+                return
+            entry = props[name] = _Entry(None, None)
+        older = entry.latest
+        data = frame.data
+        attrs = frame.attrs
+        tags = data.count(b"<")
+        if older is not None and (entry.limits or tags < entry.full
+                                  or not older.attrs.keys() <= attrs.keys()):
+            entry.fold(older)
+        entry.limits = frame.tag == "setNumberVector" and (
+            data.count(b"=") > len(attrs) + (tags - 2) // 2)
+        entry.latest = frame
+        entry.merged = None
 
     def update_run(self, device: str, name: str, frames: list[Frame] | tuple[Frame, ...]) -> None:
         """Consecutive sets of one property, oldest first: `update` for each in turn, with the

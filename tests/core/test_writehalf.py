@@ -108,7 +108,7 @@ def fill(sock: socket.socket) -> int:
 async def test_a_write_the_socket_takes_goes_out_at_once_with_nothing_kept() -> None:
     """The round trip's write: one os.write, nothing buffered, no writer callback left."""
     async with pair() as p:
-        p.half.write(b"<pingRequest uid='1'/>")
+        assert p.half.write(b"<pingRequest uid='1'/>")  # taken (the shortcut's answer)
         assert p.half.buffered == 0
         assert not asyncio.get_running_loop().remove_writer(p.ours.fileno())
         assert await p.read(22) == b"<pingRequest uid='1'/>"
@@ -168,7 +168,7 @@ async def test_close_waits_for_what_is_buffered_then_ends_once() -> None:
         p.half.close()
         assert p.stopped == ["stop"] and p.half.closing and not p.half.lost
         assert p.drained == []
-        p.half.write(b"too late")  # ignored: closing
+        assert not p.half.write(b"too late")  # ignored, and said so: closing
         assert await p.read(before + 10) == b"\0" * before + b"last words"
         await until(lambda: p.protocol.calls == ["lost"], 5, "the connection lost")
         assert p.drained == ["drained"] and p.protocol.lost_with == [None]

@@ -4,6 +4,7 @@ and 100,000 lines for 100,000 bad requests)."""
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 from driverkit import DEV
@@ -36,15 +37,22 @@ async def test_a_flood_of_bad_requests_gives_bounded_short_warnings(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """200 requests with a 64 KiB vector name: each is still answered (nothing the client
-    can see changes), but the log gets at most a burst of lines, each short."""
+    can see changes), but the log gets at most a burst of lines a period, each short."""
+    began = time.monotonic()  # before the driver's budget starts its first period
     driver = make_driver()
     huge = "N" * (1 << 16)
+    budget = WarningBudget()
     with caplog.at_level(logging.WARNING, logger="indipydriver.driver"):
         async with DriverHarness(driver) as client:
             for _ in range(200):
                 await client.send(pe.NewNumberVector(DEV, huge, (pe.Number("A", "1"),)))
             await client.send(pe.NewNumberVector(DEV, "NUM", (pe.Number("A", "x"),)))
             assert (await client.expect(pe.SetNumberVector, name="NUM")).state == "Alert"
+            took = time.monotonic() - began
     lines = [r.getMessage() for r in caplog.records if "rejected" in r.getMessage()]
-    assert 1 <= len(lines) <= WarningBudget().burst
+    # A burst a period: the flood takes well under one here, but on a machine loaded ~20 deep it
+    # outlasted the 10 s period and a second burst was due (40 lines, 2026-11-29).
+    periods = 1 + int(took // budget.period)
+    assert 1 <= len(lines) <= budget.burst * periods, (len(lines), took)
+    assert len(lines) < 200
     assert max(len(line) for line in lines) < 1000

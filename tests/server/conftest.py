@@ -24,6 +24,7 @@ BOTH_LOOPS = {
     "test_client_direct_write",
     "test_congestion_per_server",
     "test_cutthrough",
+    "test_driver_write_through",
     "test_exdriver",
     "test_exdriver_attached_vectors",
     "test_exdriver_blob_buffers",

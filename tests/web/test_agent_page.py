@@ -19,6 +19,7 @@ from peers import free_port
 from playwright.sync_api import Browser
 from playwright.sync_api import Locator
 from playwright.sync_api import Page
+from playwright.sync_api import ViewportSize
 from playwright.sync_api import expect
 from test_browser import browser  # noqa: F401
 from test_browser import chromium  # noqa: F401
@@ -109,6 +110,17 @@ def set_values(section: Locator, answer: str = "Ok", **values: object) -> None:
 
 def tab(page: Page, group: str) -> None:
     page.click(f"#device-body button.tab-button[data-tab='{group}']")
+
+
+def on_the_sequence_tab(page: Page, web: WebThread, frames: Path,
+                        size: ViewportSize) -> None:
+    """The agent's page at `size`, its frames' folder set to `frames` (the Options tab), then
+    its Sequence tab open."""
+    page.set_viewport_size(size)
+    open_device(page, web, AGENT)
+    tab(page, "Options")
+    set_values(page.locator(f"#{vector_id(AGENT, 'IMAGE_NAME')}"), "Idle", IMAGE_FOLDER=frames)
+    tab(page, "Sequence")
 
 
 @pytest.mark.timeout(120)

@@ -25,9 +25,9 @@ from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 from test_agent_page import logged_in
+from test_agent_page import on_the_sequence_tab
 from test_agent_page import rig  # noqa: F401
 from test_agent_page import set_values
-from test_agent_page import tab
 from test_agent_pages import PHONE
 from test_agent_pages import VIEWPORTS
 from test_agent_pages import fits_the_viewport
@@ -35,7 +35,6 @@ from test_agent_pages import keep_picture
 from test_browser import browser  # noqa: F401
 from test_browser import chromium  # noqa: F401
 from test_browser import close_pages
-from test_browser import open_device
 from webpeers import ServerThread
 from webpeers import wait_for
 
@@ -131,12 +130,7 @@ def test_a_plot_of_five_members_is_readable_on_a_phone(
     night_file = tmp_path / "night.toml"
     night_file.write_text(PLAN, encoding="utf-8")
     with logged_in(browser, rig, dbfolder, blobfolder, AGENT, "SEQUENCE_STATE") as (web, page):
-        page.set_viewport_size(PHONE)
-        open_device(page, web, AGENT)
-        tab(page, "Options")
-        set_values(page.locator(f"#{vector_id(AGENT, 'IMAGE_NAME')}"), "Idle",
-                   IMAGE_FOLDER=tmp_path / "frames")
-        tab(page, "Sequence")
+        on_the_sequence_tab(page, web, tmp_path / "frames", PHONE)
         set_values(page.locator(f"#{vector_id(AGENT, 'AGENT_PLAN')}"), "Ok", FILE=night_file)
         page.locator(f"#{vector_id(AGENT, 'AGENT_START_PROCESS')} "
                      "button.swbtn[value=SEQUENCE]").click()

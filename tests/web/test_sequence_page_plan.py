@@ -22,13 +22,13 @@ from playwright.sync_api import Locator
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 from test_agent_page import logged_in
+from test_agent_page import on_the_sequence_tab
 from test_agent_page import rig  # noqa: F401
 from test_agent_page import set_values
 from test_agent_page import tab
 from test_browser import browser  # noqa: F401
 from test_browser import chromium  # noqa: F401
 from test_browser import close_pages
-from test_browser import open_device
 from webpeers import ServerThread
 
 from indipyagents.imager import make_driver as make_agent
@@ -71,12 +71,7 @@ def test_the_sequence_page_names_the_plan_that_runs_and_the_one_refused(
     good.write_text(PLAN, encoding="utf-8")
     again: ServerThread | None = None
     with logged_in(browser, rig, dbfolder, blobfolder, AGENT, "AGENT_PLAN") as (web, page):
-        page.set_viewport_size(PHONE)
-        open_device(page, web, AGENT)
-        tab(page, "Options")
-        set_values(page.locator(f"#{vector_id(AGENT, 'IMAGE_NAME')}"), "Idle",
-                   IMAGE_FOLDER=tmp_path / "frames")
-        tab(page, "Sequence")
+        on_the_sequence_tab(page, web, tmp_path / "frames", PHONE)
         plan = page.locator(f"#{vector_id(AGENT, 'AGENT_PLAN')}")
         set_values(plan, "Ok", FILE=good)
         state = page.locator(f"#live-{vector_id(AGENT, 'SEQUENCE_STATE')}")

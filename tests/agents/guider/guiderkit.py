@@ -116,15 +116,7 @@ async def phd2_guides_once(phd2_port: int, client: indipyclient.Client,
                                           "recalibrate": True})
         assert reply["result"] == 0, reply
         await phd2.wait_event("StartCalibration", 60)
-        ended = await phd2.wait_any(("CalibrationComplete", "CalibrationFailed"), calibration)
-        assert ended["Event"] == "CalibrationComplete", ended
-        done = await phd2.wait_event("SettleDone", 120)
-        assert done["Status"] == 0, done
-        await phd2.wait_event("GuideStep", 30)
-        # The INDI face's state comes through the server, not the PHD2 socket: on a loaded
-        # machine it lands after the GuideStep (a full run with twelve workers read it first).
-        await until(lambda: client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Guiding",
-                    timeout=10, what="AGENT_GUIDER_STATE Guiding after the GuideStep")
+        await calibrated_then_guiding(phd2, client, calibration)
         assert (await phd2.call("stop_capture"))["result"] == 0
         await phd2.wait_event("GuidingStopped", 10)
 
@@ -161,3 +153,18 @@ async def calibration_fails(client: indipyclient.Client, phd2: Phd2Client,
     await until(lambda: client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Stopped",
                 timeout=30)
     return failed, message
+
+
+async def calibrated_then_guiding(phd2: Phd2Client, client: indipyclient.Client,
+                                  calibration: float) -> None:
+    """The calibration under way on `phd2` completes within `calibration` seconds, the settle
+    ends Ok, a GuideStep comes, and the INDI face says Guiding."""
+    ended = await phd2.wait_any(("CalibrationComplete", "CalibrationFailed"), calibration)
+    assert ended["Event"] == "CalibrationComplete", ended
+    done = await phd2.wait_event("SettleDone", 120)
+    assert done["Status"] == 0, done
+    await phd2.wait_event("GuideStep", 30)
+    # The INDI face's state comes through the server, not the PHD2 socket: on a loaded
+    # machine it lands after the GuideStep (a full run with twelve workers read it first).
+    await until(lambda: client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Guiding",
+                timeout=10, what="AGENT_GUIDER_STATE Guiding after the GuideStep")

@@ -15,6 +15,7 @@ from test_guider_machine import SETTLE
 from test_guider_machine import Sky
 from test_guider_machine import names
 from test_guider_machine import of
+from test_guider_machine import run
 
 from indipyagents.guider.calkeep import rebinned
 from indipyagents.guider.calretry import MAX_STARS
@@ -58,13 +59,7 @@ def calibrate(sky: Sky, frames: int = 80) -> tuple[GuiderMachine, list[GuideEven
     machine = GuiderMachine("Python Mount", tuning=Tuning(edge=5.0))
     machine.loop()
     machine.guide(SETTLE)
-    events: list[GuideEvent] = []
-    for _ in range(frames):
-        step = machine.frame(sky.seen())
-        for direction, ms in step.pulses.items():
-            sky.pulse(direction, ms)
-        events += step.events
-    return machine, events
+    return machine, run(machine, sky, frames)
 
 
 def test_a_star_pushed_out_of_the_frame_goes_on_with_the_next_star() -> None:

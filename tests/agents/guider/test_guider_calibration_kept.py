@@ -5,6 +5,8 @@ started twice on one state folder."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -17,10 +19,25 @@ from peers import free_port
 from phd2client import Phd2Client
 from waiting import until
 
+import indipyclient
 from indipyagents.guider.calkeep import FILE_NAME
 from indipysimulators import guidecamera
 
 SETTLE = {"pixels": 1.5, "time": 3, "timeout": 60}
+
+
+@asynccontextmanager
+async def guiding_on_the_kept(client: indipyclient.Client, port: int) -> AsyncIterator[Phd2Client]:
+    """A PHD2 client on the agent's `port` (once the agent serves there) asks it to guide
+    without recalibrating: the first event is a settle that ends Ok, no StartCalibration."""
+    await until(lambda: float(client.get("Guider Agent", "AGENT_GUIDER_PHD2", "PORT")) == port,
+                timeout=20)
+    async with Phd2Client.connect(port) as phd2:
+        reply = await phd2.call("guide", {"settle": SETTLE, "recalibrate": False})
+        assert reply["result"] == 0, reply
+        first = await phd2.wait_any(("StartCalibration", "SettleDone"), 120)
+        assert first["Event"] == "SettleDone" and first["Status"] == 0, first
+        yield phd2
 
 
 @pytest.mark.timeout(600)
@@ -43,13 +60,7 @@ async def test_a_restarted_guider_guides_on_its_kept_calibration(tmp_path: Path)
     async with guided_sky(phd2_port=port, state=state) as (_ours, client):
         await client.set("Guider Agent", "AGENT_GUIDER_SETTINGS", QUICK, timeout=10)
         await track_at(client)
-        await until(lambda: float(client.get("Guider Agent", "AGENT_GUIDER_PHD2", "PORT"))
-                    == port, timeout=20)
-        async with Phd2Client.connect(port) as phd2:
-            reply = await phd2.call("guide", {"settle": SETTLE, "recalibrate": False})
-            assert reply["result"] == 0, reply
-            first = await phd2.wait_any(("StartCalibration", "SettleDone"), 120)
-            assert first["Event"] == "SettleDone" and first["Status"] == 0, first
+        async with guiding_on_the_kept(client, port) as phd2:
             await phd2.wait_event("GuideStep", 30)
             assert (await phd2.call("get_calibrated"))["result"] is True
             assert (await phd2.call("clear_calibration"))["result"] == 0
@@ -70,13 +81,7 @@ async def test_a_live_binning_change_scales_the_calibration(tmp_path: Path) -> N
         await client.set("Guider Agent", "AGENT_GUIDER_SETTINGS", QUICK, timeout=10)
         await track_at(client)
         seed_calibration(client, state)
-        await until(lambda: float(client.get("Guider Agent", "AGENT_GUIDER_PHD2", "PORT"))
-                    == port, timeout=20)
-        async with Phd2Client.connect(port) as phd2:
-            reply = await phd2.call("guide", {"settle": SETTLE, "recalibrate": False})
-            assert reply["result"] == 0, reply
-            first = await phd2.wait_any(("StartCalibration", "SettleDone"), 120)
-            assert first["Event"] == "SettleDone" and first["Status"] == 0, first
+        async with guiding_on_the_kept(client, port) as phd2:
             before = json.loads((state / FILE_NAME).read_bytes())
             assert before["binning"] == 1
             await client.set(guidecamera.DEVICE, "CCD_BINNING", {"HOR_BIN": 2, "VER_BIN": 2},

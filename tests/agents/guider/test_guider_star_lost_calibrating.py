@@ -14,6 +14,7 @@ from guiderkit import AGENT
 from guiderkit import FIELD
 from guiderkit import MOUNT
 from guiderkit import QUICK
+from guiderkit import calibrated_then_guiding
 from guiderkit import guided_sky
 from guiderkit import track_at
 from peers import free_port
@@ -70,14 +71,7 @@ async def test_a_star_pushed_out_during_calibration_gives_way_to_the_next(
                 assert Reason.LOST_CALIBRATING.text in lost["Msg"], lost
                 again = await phd2.wait_event("StarSelected", 30)
                 assert again["X"] < 560, again
-                ended = await phd2.wait_any(("CalibrationComplete", "CalibrationFailed"), 200)
-                assert ended["Event"] == "CalibrationComplete", ended
-                done = await phd2.wait_event("SettleDone", 120)
-                assert done["Status"] == 0, done
-                await phd2.wait_event("GuideStep", 30)
-                # The INDI face's state comes through the server, after the PHD2 socket's step.
-                await until(lambda: client.get(AGENT, "AGENT_GUIDER_STATE", "STATE") == "Guiding",
-                            timeout=10, what="AGENT_GUIDER_STATE Guiding after the GuideStep")
+                await calibrated_then_guiding(phd2, client, 200)
     assert any(Reason.LOST_CALIBRATING.text in m for m in messages), messages
     assert any(Reason.LOST_CALIBRATING.text in r.getMessage()
                and Reason.LOST_CALIBRATING.todo in r.getMessage() for r in caplog.records)

@@ -75,10 +75,11 @@ class Seen:
 class Rig:
     """Our server (`python -m indipyserver`) with the imager agent and our simulators, its
     state folder, image folder and plan under `root`; started again on the same port with
-    the same command after each kill; `env` more of the agent's environment."""
+    the same command after each kill; `env` more of the agent's environment, `drivers` more
+    drivers (indilib's, e.g. ``indi_simulator_lightpanel``)."""
 
     def __init__(self, root: Path, *, agent_as_executable: bool = False,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, drivers: tuple[str, ...] = ()) -> None:
         self.root = root
         self.state = root / "state"
         self.images = root / "images"
@@ -90,8 +91,8 @@ class Rig:
             agent = AGENT_EXECUTABLE
             env["INDIPY_AGENT_SERVER"] = f"127.0.0.1:{self.port}"
         (root / "server").mkdir()
-        self.server = OurServer(agent, *SIMULATORS, workdir=root / "server", port=self.port,
-                                env=env)
+        self.server = OurServer(agent, *SIMULATORS, *drivers, workdir=root / "server",
+                                port=self.port, env=env)
 
     # -- the server's life ---------------------------------------------------------------
 
@@ -226,10 +227,11 @@ def command_line(pid: int) -> str:
 
 
 def frames_on_disk(folder: Path) -> list[str]:
-    """The frames' names in `folder` (not hidden: no partial, not the journal)."""
+    """The frames below `folder`, by their path relative to it (not hidden: no partial, not
+    the journal; FITS files only: not the night's calibration.json)."""
     try:
         return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                      if p.is_file()
+                      if p.is_file() and p.suffix == ".fits"
                       and not any(part.startswith(".") for part in p.relative_to(folder).parts))
     except FileNotFoundError:
         return []

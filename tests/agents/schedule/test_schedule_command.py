@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from indipyagents.plan.calibration import CalibrationFrames
 from indipyagents.plan.constraints import Constraints
 from indipyagents.plan.constraints import Schedule
 from indipyagents.plan.model import Batch
@@ -150,6 +151,31 @@ def test_an_esq_becomes_a_plan_taken_in_order(tmp_path: Path) -> None:
                   "flats by ADU", "refocus every N (45)", "guide deviation limit (2.5)"):
         assert words in said
         assert words in out.read_text(encoding="utf-8")  # in the plan's comments too
+
+
+def test_an_esqs_flats_by_adu_become_flats_by_level(tmp_path: Path) -> None:
+    """Issue 92 item 6: a KStars 3.6+ job's flats by ADU (``<FlatDuration><Type>ADU``, its
+    ``<Tolerance>`` in ADU) from a light source become a batch by level with the panel
+    named; its sky flats (``<SkyFlat>true``) the plan's [calibration] flats at dawn; the
+    1.5 s given is the first guess. An older file's Manual source (rgb_narrow) too."""
+    out = tmp_path / "flats.toml"
+    done = run("--import-esq", EKOS / "flats_by_adu.esq", "-o", out)
+    assert done.returncode == 0, done.stderr
+    plan = parse_plan(out.read_text(encoding="utf-8"))
+    target, = plan.targets
+    assert [(b.count, b.exposure, b.filter, b.frame_type, b.adu, b.tolerance)
+            for b in target.batches] == [(20, 180.0, "Red", "Light", None, 0.1),
+                                         (15, 1.5, "Red", "Flat", 25000.0, 0.1)]
+    assert plan.devices.panel == "Light Panel Simulator"
+    assert plan.calibration == CalibrationFrames(flats="dawn", adu=30000.0, tolerance=0.05,
+                                           count=12)
+    for words in ("flats by ADU are taken with the panel named 'Light Panel Simulator'",
+                  'sky flats by ADU: [calibration] flats = "dawn" at 30000 ADU'):
+        assert words in done.stderr, done.stderr
+    older = parse_plan(run("--import-esq", EKOS / "rgb_narrow.esq").stdout)
+    assert [(b.adu, b.tolerance) for b in older.targets[0].batches][-1] == (20000.0, 0.05)
+    assert older.devices.panel == "Light Panel Simulator"
+    assert older.calibration == CalibrationFrames()
 
 
 def test_an_esl_becomes_a_scheduled_plan(tmp_path: Path) -> None:

@@ -342,6 +342,15 @@ def test_the_measured_restart_is_unsafe_at_once_and_acts_past_the_threshold() ->
     assert judgement.safe and judgement.safe_since == 8.0
 
 
+def listed_again(verdict: Verdict, at: float) -> None:
+    """The station's definitions listed again at `at` (another client's getProperties):
+    CONNECTION heard, WEATHER_STATUS Ok."""
+    for vector in ("CONNECTION", "WEATHER_STATUS"):
+        verdict.feed(WeatherDefined(W, vector, at))
+        verdict.feed(WeatherStatus(W, "Ok", at) if vector == "WEATHER_STATUS"
+                     else WeatherHeard(W, at))
+
+
 def test_definitions_seen_again_while_defined_are_no_lapse() -> None:
     """indiserver sends every client the definitions another client's getProperties asks for
     (CONNECTION On, WEATHER_STATUS Ok again, measured): a safe verdict stays safe."""
@@ -350,10 +359,7 @@ def test_definitions_seen_again_while_defined_are_no_lapse() -> None:
         verdict.feed(WeatherDefined(W, vector, 0.0))
     verdict.feed(WeatherStatus(W, "Ok", 0.0))
     assert verdict.judge(1.0).safe
-    for vector in ("CONNECTION", "WEATHER_STATUS"):
-        verdict.feed(WeatherDefined(W, vector, 3.0))
-        verdict.feed(WeatherStatus(W, "Ok", 3.0) if vector == "WEATHER_STATUS"
-                     else WeatherHeard(W, 3.0))
+    listed_again(verdict, 3.0)
     judgement = verdict.judge(3.0)
     assert judgement.safe and judgement.safe_since == 1.0
 
@@ -391,10 +397,7 @@ def test_a_watch_begun_in_the_middle_of_a_listing_is_no_lapse() -> None:
     verdict.feed(WeatherDefined(W, "WEATHER_STATUS", 0.0))
     verdict.feed(WeatherStatus(W, "Ok", 0.0))
     assert verdict.judge(0.0).safe
-    for vector in ("CONNECTION", "WEATHER_STATUS"):
-        verdict.feed(WeatherDefined(W, vector, 1.0))
-        verdict.feed(WeatherStatus(W, "Ok", 1.0) if vector == "WEATHER_STATUS"
-                     else WeatherHeard(W, 1.0))
+    listed_again(verdict, 1.0)
     judgement = verdict.judge(1.0)
     assert judgement.safe and judgement.safe_since == 0.0, judgement
     verdict.feed(WeatherDeleted(W, "CONNECTION", 2.0))  # alone: no verdict lost yet

@@ -1,0 +1,227 @@
+"""Issue 92 items 2 and 7 with real peers: a plan's ``[calibration]`` section takes the
+night's flats from the panel. Our server hosts the imager agent in-process beside our camera
+simulator's and focuser/wheel simulator's executables and indilib's
+``indi_simulator_lightpanel``. A night of light frames through Red (binned 2) and Luminance
+(binned 1) with ``flats = "panel"``, ``count = 2`` and no ``adu``: after the last light frame
+it takes two flats for each filter and binning the lights used, each within 10 % of half the
+camera's full scale (numpy on the saved FITS), and turns the panel off; where 6 ms would be
+wanted, under the camera's shortest exposure, it dims the panel instead. indilib's CCD
+simulator, which sees no panel: the flats of each filter are given up (journalled
+``skipped``, naming the panel and the levels measured), the night goes on to its end and
+says Alert "done; flats given up: ..." with them.
+indilib's Flip-Flat driver in its simulation mode (a panel with a dust cap): the cap is
+parked before the light is turned on. ``flats = "dawn"``: no flats, and the night says
+it takes no sky flats yet."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import replace
+from datetime import UTC
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from agentkit import night
+from agentkit import target
+from astropy.io import fits
+from nightkit import CCD
+from nightkit import CCD_PROGRAM
+from nightkit import FOCUS_PROGRAM
+from nightkit import TELESCOPE_PROGRAM
+from nightkit import fits_files
+from nightkit import hosted
+from nightkit import load_and_start
+from nightkit import sequence_ends
+from test_night_sky_flats import ADU
+from test_night_sky_flats import RATE
+from test_night_sky_flats import sun_at
+
+from indipyagents.plan.calibration import CalibrationFrames
+from indipyagents.plan.model import Batch
+from indipyagents.plan.model import Devices
+from indipycore.skyclock import ENV_SKY_CLOCK
+from indipysimulators import telescope
+from indipysimulators.focus import WHEEL
+
+PANEL = "Light Panel Simulator"
+
+
+def centre_median(path: Path) -> float:
+    data = fits.getdata(path).astype(np.float64)
+    h, w = data.shape
+    return float(np.median(data[h // 4:h - h // 4, w // 4:w - w // 4]))
+
+
+def journal_notes(folder: Path, note: str) -> list[dict[str, object]]:
+    found = []
+    for journal in folder.glob(".journal/*.journal"):
+        for line in journal.read_text().splitlines():
+            record = json.loads(line)
+            if record.get("kind") == "note" and record.get("note") == note:
+                found.append(record["data"])
+    return found
+
+
+async def test_the_nights_flats_follow_its_last_light_frame(tmp_path: Path) -> None:
+    lights = (Batch(1, 0.2, "Red", 2), Batch(1, 0.2, "Luminance", 1), Batch(1, 0.2, "Red", 2))
+    plan = night("calibrated", target("M42", *lights), folder="calibrated", camera=CCD,
+                 calibration=CalibrationFrames(flats="panel", count=2))
+    plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, panel=PANEL))
+    async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, "indi_simulator_lightpanel") as rig:
+        await load_and_start(rig.client, tmp_path, plan)
+        state, message = await sequence_ends(rig.client, 300)
+        assert state == "Ok", message
+        folder = rig.frames / "calibrated"
+        names = fits_files(folder)
+        flats = sorted(name for name in names if name.startswith("flats/"))
+        assert flats == ["flats/Luminance/Calibration_Luminance_Flat_001.fits",
+                         "flats/Luminance/Calibration_Luminance_Flat_002.fits",
+                         "flats/Red/Calibration_Red_Flat_001.fits",
+                         "flats/Red/Calibration_Red_Flat_002.fits"]
+        light_times = [(folder / name).stat().st_mtime for name in names if "_Light_" in name]
+        assert len(light_times) == 3
+        for name in flats:
+            assert (folder / name).stat().st_mtime > max(light_times), name
+            header = fits.getheader(folder / name)
+            assert header["IMAGETYP"].strip().lower().startswith("flat"), header["IMAGETYP"]
+            assert header["XBINNING"] == (2 if "_Red_" in name else 1), name
+            assert abs(centre_median(folder / name) - 32768) <= 0.1 * 32768, name
+        light = rig.client.devices.vector(PANEL, "FLAT_LIGHT_CONTROL")
+        assert light is not None and light["FLAT_LIGHT_OFF"] == "On"
+
+
+async def test_a_panel_that_does_not_light_gives_up_its_flats_and_the_night_goes_on(
+        tmp_path: Path) -> None:
+    """indilib's CCD simulator sees no panel: each filter's flats given up within 3 frames,
+    said naming the panel with the levels measured; the night goes on to its end, which
+    says Alert "done; flats given up: <panel>: ... (levels)"; the light off."""
+    camera = "CCD Simulator"
+    plan = night("dark panel", target("M42", Batch(1, 0.2, None, 1)), folder="dark",
+                 camera=camera, calibration=CalibrationFrames(flats="panel", count=2, adu=30000))
+    plan = replace(plan, devices=Devices(camera=camera, panel=PANEL))
+    async with hosted(tmp_path, "indi_simulator_ccd", "indi_simulator_lightpanel") as rig:
+        await load_and_start(rig.client, tmp_path, plan)
+        state, message = await sequence_ends(rig.client, 180)
+        # the night went on to its end, and says what it gave up: Alert naming the panel
+        assert state == "Alert" and message.startswith("done; flats given up: "), message
+        assert PANEL in message and "does not light" in message and "1 s:" in message, message
+        folder = rig.frames / "dark"
+        assert fits_files(folder) == ["lights/NoFilter/M42_NoFilter_Light_001.fits"]
+        assert [name for name in fits_files(folder) if "Calibration" in name] == []
+        skipped = journal_notes(folder, "skipped")
+        assert [one["step"] for one in skipped] == ["Calibration/0/NoFilter/Flat/001",
+                                                   "Calibration/0/NoFilter/Flat/002"]
+        first = str(skipped[0]["why"])
+        assert PANEL in first and "does not light" in first, first
+        assert "1 s:" in first and "20 s:" in first, first
+        assert len(journal_notes(folder, "flat_test")) <= 3
+        light = rig.client.devices.vector(PANEL, "FLAT_LIGHT_CONTROL")
+        assert light is not None and light["FLAT_LIGHT_OFF"] == "On"
+
+
+async def test_an_exposure_below_the_cameras_shortest_dims_the_real_panel(
+        tmp_path: Path) -> None:
+    """Luminance binned 4 at the panel's brightest gives about 800,000 ADU a second: 5000
+    ADU would want about 6 ms, under our camera's shortest exposure (10 ms). The flats are
+    taken at the shortest exposure with indilib's panel dimmed (FLAT_LIGHT_INTENSITY below
+    its most, NINA's dynamic brightness), each within the tolerance, the brightness learnt."""
+    plan = night("dimmed", target("M42", Batch(1, 0.2, "Luminance", 4)), folder="dimmed",
+                 camera=CCD, calibration=CalibrationFrames(flats="panel", count=2, adu=5000))
+    plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, panel=PANEL))
+    async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, "indi_simulator_lightpanel") as rig:
+        await load_and_start(rig.client, tmp_path, plan)
+        state, message = await sequence_ends(rig.client, 300)
+        assert state == "Ok", message
+        intensity = rig.client.devices.vector(PANEL, "FLAT_LIGHT_INTENSITY")
+        assert intensity is not None
+        member = intensity.member("FLAT_LIGHT_INTENSITY_VALUE")
+        most, now = float(member.max), float(intensity["FLAT_LIGHT_INTENSITY_VALUE"])
+        assert 0 < now < 0.8 * most, (now, most)
+        folder = rig.frames / "dimmed"
+        flats = [name for name in fits_files(folder) if "/Calibration_" in name]
+        assert len(flats) == 2, flats
+        for name in flats:
+            assert fits.getheader(folder / name)["EXPTIME"] == pytest.approx(0.01), name
+            assert abs(centre_median(folder / name) - 5000) <= 0.1 * 5000, name
+        book = json.loads((tmp_path / "state" / "flats.json").read_text())
+        [learnt] = book.values()
+        assert learnt["seconds"] == pytest.approx(0.01)
+        assert learnt["brightness"] == pytest.approx(now)
+    print(f"the panel dimmed to {now:g} of {most:g}")
+
+
+async def test_a_panel_with_a_dust_cap_has_it_closed_before_its_light(tmp_path: Path) -> None:
+    """indilib's Flip-Flat driver (``indi_flipflat``) in its simulation mode, a real peer with
+    a dust cap (CAP_PARK) and a light: the cap, open at the start, is parked before the light
+    is ever on (the client's view of both, sampled every 10 ms), the flats are taken, and
+    the light is off after with the cap still closed."""
+    flip = "Flip Flat"
+    plan = night("capped", target("M42", Batch(1, 0.2, "Red", 2)), folder="capped", camera=CCD,
+                 calibration=CalibrationFrames(flats="panel", count=1, adu=20000))
+    plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, panel=flip))
+    async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, "indi_flipflat") as rig:
+        client = rig.client
+        await client.set(flip, "SIMULATION", {"ENABLE": "On", "DISABLE": "Off"}, timeout=10)
+        seen: list[tuple[str, str]] = []
+
+        def sample() -> None:
+            cap = client.devices.vector(flip, "CAP_PARK")
+            light = client.devices.vector(flip, "FLAT_LIGHT_CONTROL")
+            now = ("" if cap is None else str(cap["PARK"]),
+                   "" if light is None else str(light["FLAT_LIGHT_ON"]))
+            if not seen or seen[-1] != now:
+                seen.append(now)
+
+        async def watch() -> None:
+            while True:
+                sample()
+                await asyncio.sleep(0.01)
+
+        watcher = asyncio.create_task(watch())
+        try:
+            await load_and_start(client, tmp_path, plan)
+            state, message = await sequence_ends(client, 300)
+        finally:
+            watcher.cancel()
+        # The light's Off came before the sequence's end (the agent waits for it), but may
+        # have landed within the last 10 ms of sampling (a loaded run's last sample had it On).
+        sample()
+        assert state == "Ok", message
+        assert ("Off", "Off") in seen, seen  # the cap was open, the light off
+        lit = [cap for cap, light in seen if light == "On"]
+        assert lit and set(lit) == {"On"}, seen  # the light on only with the cap parked
+        assert seen[-1] == ("On", "Off"), seen
+        folder = rig.frames / "capped"
+        flats = [name for name in fits_files(folder) if "/Calibration_" in name]
+        assert flats == ["flats/Red/Calibration_Red_Flat_001.fits"], flats
+        assert abs(centre_median(folder / flats[0]) - 20000) <= 0.1 * 20000
+
+
+async def test_dusk_flats_asked_are_taken_before_the_first_light_frame(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``flats = "dusk"`` (issue 92 items 2, 3): on the sky clock from the Sun at -3.5
+    degrees, the night takes its sky flats through the light frames' one filter, pointed
+    opposite the Sun (`sequencer.skyflatwork`), each within the tolerance, and then its light
+    frame: the journal saves them in that order."""
+    monkeypatch.setenv(ENV_SKY_CLOCK, f"{sun_at(-3.5).isoformat()}@"
+                                      f"{datetime.now(UTC).isoformat()}x{RATE}")
+    plan = night("dusk", target("M42", Batch(1, 1.0, "Red")), folder="dusk", camera=CCD,
+                 calibration=CalibrationFrames(flats="dusk", count=2, adu=ADU))
+    plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, mount=telescope.DEVICE))
+    async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, TELESCOPE_PROGRAM) as rig:
+        await load_and_start(rig.client, tmp_path, plan)
+        state, message = await sequence_ends(rig.client, 300)
+        assert state == "Ok", message
+        folder = rig.frames / "dusk"
+        saved = [record for journal in folder.glob(".journal/*.journal")
+                 for record in map(json.loads, journal.read_text().splitlines())
+                 if record.get("kind") == "frame"]
+        steps = [record["step"] for record in saved]
+        assert steps == ["Calibration/0/Red/Flat/001", "Calibration/0/Red/Flat/002",
+                         "M42/0/Red/Light/001"], steps
+        for record in saved[:2]:
+            level = centre_median(folder / record["file"])
+            assert abs(level - ADU) <= 0.1 * ADU, (record, level)
