@@ -1,16 +1,17 @@
 """Tonight's darks from the library (``darks = "library"``) and the flats' darks
 (``flat_darks = true``): pure, a plan in, the plan with its darks out.
 
-`with_library_darks` adds, after the plan's last target, the target `LIBRARY_TARGET` (no
-slew: darks need no sky, so they are taken at the end of the night, or while a hold keeps
+`with_library_darks` adds, after the plan's last target (before its ``[calibration]`` flats
+when they come last: the panel's, the dawn's), the target `LIBRARY_TARGET` (no slew: darks need no sky, so they are taken at the end of the night, or while a hold keeps
 the sky closed when the plan has ``sky_free_while_unsafe``) with one batch of darks per
 setting and exposure of the plan's light frames (and, with `flat_darks`, per exposure of its
 flats that have a fixed one). Which of these the night really takes is decided at its first
 frame, at the end of the night, by the `LibraryDarks` trigger: only what the library lacks
 for the lights taken tonight (`NightLibrary`).
 
-A plan's ``[calibration]`` section names these (the plan model's calibration values: the
-lead wires them to `with_library_darks`, and the night to `NightLibrary`).
+A plan's ``[calibration]`` section asks for them: ``darks = "library"``, ``flat_darks``,
+``dark_max_age_days``, ``dark_temperature_tolerance`` (`plan.calibration`; the Imager Agent's
+night adds them after `flatnight.night_plan`, its library in its state folder's ``darks/``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from dataclasses import replace
 from pathlib import Path
 
+from ..plan.flatnight import is_calibration
 from ..plan.model import Batch
 from ..plan.model import Plan
 from ..plan.model import Target
@@ -67,4 +69,7 @@ def with_library_darks(plan: Plan, count: int = LIBRARY_COUNT, *,
     if not batches:
         return plan
     darks = Target(LIBRARY_TARGET, slew=False, batches=tuple(batches))
-    return replace(plan, targets=(*plan.targets, darks))
+    targets = plan.targets
+    if targets and is_calibration(plan, targets[-1]):  # before the panel's or dawn's flats
+        return replace(plan, targets=(*targets[:-1], darks, targets[-1]))
+    return replace(plan, targets=(*targets, darks))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,6 +23,10 @@ from indipyagents.calframes.library import DarkLibrary
 from indipyagents.calframes.tonight import LIBRARY_TARGET
 from indipyagents.calframes.tonight import NightLibrary
 from indipyagents.calframes.tonight import with_library_darks
+from indipyagents.plan.calibration import CalibrationFrames
+from indipyagents.plan.flatnight import CALIBRATION_TARGET
+from indipyagents.plan.flatnight import is_calibration
+from indipyagents.plan.flatnight import night_plan
 from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Safety
@@ -123,3 +128,15 @@ async def test_while_held_the_librarys_darks_are_taken_first(tmp_path: Path) -> 
     await seq.set_safety(True)
     assert await run is RunState.DONE
     assert len(store.order) == 7 and len(library.darks()) == 4
+
+
+def test_the_librarys_darks_come_before_the_panels_flats_at_the_end() -> None:
+    """A ``[calibration]`` with panel flats (taken last, `flatnight.night_plan`): the
+    library's darks go after the lights and before those flats, which stay last."""
+    plan = replace(night(), calibration=CalibrationFrames(flats="panel", count=2,
+                                                          darks="library"))
+    plan = Plan(plan.name, (plan.targets[0],), calibration=plan.calibration)
+    ran = with_library_darks(night_plan(plan, 65535.0), count=2)
+    assert [target.name for target in ran.targets] == ["M42", LIBRARY_TARGET,
+                                                       CALIBRATION_TARGET]
+    assert is_calibration(ran, ran.targets[-1])
