@@ -248,7 +248,10 @@ class SimulatedCamera:
         hot pixels and the noise (`sensorfaults`), plus the stars."""
         width, height = exposure.image_width, exposure.image_height
         light, stars = self.light(exposure)
-        pixels = sensorfaults.expose_pixels(self.defects(), exposure, self.temperature(), light,
+        sensor = self.defects()
+        if exposure.frame_type in ("Light", "Flat"):  # the filter's own dust too
+            sensor = sensorfaults.through_filter(sensor, self.filter_name())
+        pixels = sensorfaults.expose_pixels(sensor, exposure, self.temperature(), light,
                                             self.rng)
         if stars:
             self._draw_stars(pixels, exposure, width, height, stars)

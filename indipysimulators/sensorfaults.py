@@ -21,7 +21,11 @@ The figures (`photometry` states the bias, the read noise and the gain):
   have another K: the guide camera's small off-axis field sees 5 %); and `DUST`
   shadows: 3 to 5 donuts fixed on the
   chip (outer radius 12-30 px, a ring 4-10 % dark from half that radius out, the middle a
-  third as dark, as an out-of-focus mote's shadow through a centrally obstructed pupil).
+  third as dark, as an out-of-focus mote's shadow through a centrally obstructed pupil);
+  and on each filter its own motes (`through_filter`, `FILTER_DUST`: 1 or 2, drawn from the
+  filter's name, larger and as deep, the filter being further from the chip), which light
+  frames and flats through that filter show and a flat through another filter does not: why
+  flats are taken per filter.
 
 What is fixed on the sensor (hot pixels, dust) is drawn from a generator seeded by the
 sensor's own key (its size and pixel size), never the camera's seed: two cameras of the same
@@ -49,7 +53,7 @@ from . import photometry
 from .photometry import dark_current
 
 __all__ = ["Defects", "Dust", "dark_current", "defects", "deficit", "expose_pixels",
-           "placed", "response_at", "vignetting"]
+           "placed", "response_at", "through_filter", "vignetting"]
 
 #: The share of the pixels that are hot.
 HOT_FRACTION = 1e-4
@@ -61,6 +65,12 @@ VIGNETTING = 0.28
 DUST_COUNT = (3, 5)
 DUST_RADIUS = (12.0, 30.0)
 DUST_DEPTH = (0.04, 0.10)
+#: A filter's own motes: how many (1-2) and their outer radius (px), as deep as the chip's;
+#: drawn at least `FILTER_DUST_CLEAR` of the half-diagonal from the middle (where a flat's
+#: level is read, the same through every filter).
+FILTER_DUST = (1, 2)
+FILTER_DUST_RADIUS = (30.0, 50.0)
+FILTER_DUST_CLEAR = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +117,26 @@ def defects(width: int, height: int, pixel_size: float, vignetting: float = VIGN
         dust.append(Dust(rng.uniform(radius, width - radius), rng.uniform(radius, height - radius),
                          radius, rng.uniform(*DUST_DEPTH)))
     return Defects(width, height, hot, tuple(dust), vignetting)
+
+
+@lru_cache(maxsize=16)
+def through_filter(sensor: Defects, name: str | None) -> Defects:
+    """`sensor` seen through the filter `name`: its dust and the filter's own motes (always
+    the same for one name and sensor size); no filter, no more dust."""
+    label = (name or "").strip().lower()
+    if not label:
+        return sensor
+    w, h = sensor.width, sensor.height
+    rng = random.Random(f"filter:{label}:{w}x{h}")
+    clear = FILTER_DUST_CLEAR * math.hypot(w / 2, h / 2)
+    motes: list[Dust] = []
+    count = rng.randint(*FILTER_DUST)
+    while len(motes) < count:
+        radius = rng.uniform(*FILTER_DUST_RADIUS)
+        x, y = rng.uniform(radius, w - radius), rng.uniform(radius, h - radius)
+        if math.hypot(x - w / 2, y - h / 2) >= clear + radius:
+            motes.append(Dust(x, y, radius, rng.uniform(*DUST_DEPTH)))
+    return replace(sensor, dust=sensor.dust + tuple(motes))
 
 
 def vignetting(x: float, y: float, width: int, height: int, k: float = VIGNETTING) -> float:

@@ -42,6 +42,9 @@ from indipyclient import Client
 from indipycore.retrypolicy import Retry
 
 from ..astrometry.solver import Solver
+from ..calframes.library import DarkLibrary
+from ..calframes.tonight import NightLibrary
+from ..calframes.tonight import with_library_darks
 from ..imager.face import ImagerFace
 from ..journal import FrameStore
 from ..journal import Journal
@@ -205,6 +208,9 @@ class Night:
         if problems:  # every one, each at its line (the face names the plan's file)
             raise PlanError.every(problems)
         plan = night_plan(plan, rig.camera.full_scale())  # its [calibration] flats
+        calibration = plan.calibration
+        if calibration.darks == "library":  # its darks, where the library lacks them
+            plan = with_library_darks(plan, flat_darks=calibration.flat_darks)
         image_folder = str(self.imager.image_name["IMAGE_FOLDER"])
         folder = Path(image_folder) / frames_folder(plan, night_of(self.clock()))
         journal_path = folder / ".journal" / f"{_journal_name(plan)}.journal"
@@ -221,10 +227,15 @@ class Night:
                     "give this plan another folder or name")
         self._remember(journal_path, plan_text, image_folder)
         self._pinned = None
-        return Sequencer(plan, rig, journal, FrameStore(folder), plan_text=plan_text,
-                         focus=_autofocus_or_none(), observer=observer, retry=self.retry,
-                         solver=self.solver, flat_book=FlatBook(self.state / "flats.json"),
-                         **self.timing)
+        sequencer = Sequencer(plan, rig, journal, FrameStore(folder), plan_text=plan_text,
+                              focus=_autofocus_or_none(), observer=observer, retry=self.retry,
+                              solver=self.solver, flat_book=FlatBook(self.state / "flats.json"),
+                              **self.timing)
+        if calibration.darks == "library":
+            sequencer.hands.night_library = NightLibrary(DarkLibrary(
+                self.state / "darks", calibration.dark_max_age_days,
+                calibration.dark_temperature_tolerance), folder)
+        return sequencer
 
     # -- autofocus alone -----------------------------------------------------------------
 

@@ -13,8 +13,11 @@ frame), and `by(doer)`, which hands the step to the `Doer` method of its kind.
 
 The journal records step ids, so the same plan text always gives the same ids: a frame's is
 ``M42/2/Red/Light/007`` (target, batch index, filter, frame type, number) and its file name
-``M42_Red_Light_007.fits``, the number counting per target, filter and frame type across the
-batches (and across targets of one name), so no two frames of a plan share a file name.
+``lights/Red/M42_Red_Light_007.fits``, the number counting per target, filter and frame type
+across the batches (and across targets of one name), so no two frames of a plan share a file
+name. Each frame type has its folder where Siril's preprocessing scripts (and PixInsight's
+WBPP, which groups by IMAGETYP) look for it (`frame_folder`): ``lights/<filter>/``,
+``flats/<filter>/``, ``darks/``, ``biases/``.
 A plan without a ``folder`` keeps its frames in a folder of its own, named for the plan and
 its night (`frames_folder`), never loose in the agent's image folder.
 """
@@ -49,6 +52,19 @@ def panel_flat(batch: Batch) -> bool:
     """Whether `batch` is flats by level, taken with the plan's panel (they need no sky: they
     go on with the dome closed, and while unsafe as darks and bias do)."""
     return batch.frame_type == "Flat" and batch.adu is not None and batch.source == "panel"
+
+
+#: The folder of each frame type, as Siril 1.0's Mono_Preprocessing.ssf names them.
+FOLDERS = {"Light": "lights", "Flat": "flats", "Dark": "darks", "Bias": "biases"}
+#: The frame types kept per filter (a dark or a bias sees no filter).
+PER_FILTER = ("Light", "Flat")
+
+
+def frame_folder(frame_type: str, label: str) -> str:
+    """The folder below the night's where a frame of `frame_type` through the filter
+    `label` (`filter_label`) is saved: ``lights/Red``, ``flats/Red``, ``darks``, ``biases``."""
+    folder = FOLDERS.get(frame_type, sanitise(frame_type).lower())
+    return f"{folder}/{label}" if frame_type in PER_FILTER else folder
 
 
 def filter_label(value: str | int | None) -> str:
@@ -162,7 +178,8 @@ def expand(plan: Plan) -> list[Step]:
                 numbers[stem] = number
                 steps.append(FrameStep(
                     id=f"{key}/{batch_index}/{label}/{batch.frame_type}/{number:03d}",
-                    file_name=f"{stem}_{number:03d}.fits", target_index=index,
+                    file_name=f"{frame_folder(batch.frame_type, label)}/{stem}_{number:03d}.fits",
+                    target_index=index,
                     batch_index=batch_index, number=number, batch=batch))
     steps.append(EndStep("end"))
     return steps

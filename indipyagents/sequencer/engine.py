@@ -249,7 +249,7 @@ class Sequencer:
             self.journal.start(self.plan.name, self.plan_text)
         else:
             self.journal.resumed()
-        self.store.sweep()
+        self.store.sweep(name for _, name in frame_steps(self.steps))
         control.begin(reconcile(state, self.store, frame_steps(self.steps), self.journal))
         for trigger in self.triggers:
             trigger.restore(state.notes)

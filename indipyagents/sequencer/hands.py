@@ -22,6 +22,7 @@ from indipycore import astro
 from indipycore.fits import Card
 
 from ..astrometry.solver import Solver
+from ..calframes.tonight import NightLibrary
 from ..journal import Journal
 from ..plan.model import Plan
 from ..plan.model import Site
@@ -127,6 +128,8 @@ class Hands:
         self.listeners = listeners
         #: Each reads a frame (FITS) before it is saved; a trigger registers its own.
         self.frame_readers: list[FrameReader] = []
+        #: The dark library the night keeps (`triggers.librarydarks`), None: it keeps none.
+        self.night_library: NightLibrary | None = None
         self._site: Site | None = None
 
     def tell(self, news: News) -> None:

@@ -17,10 +17,12 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from indipycore import astro
 from indipycore.fits import Card
 
+from ..calframes.sheet import write_sheet
 from ..journal import FrameStore
 from ..journal.flatbook import FlatBook
 from ..plan.steps import EndStep
@@ -47,7 +49,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Done:
-    """A step carried out; `shown` the frame saved (its name and bytes), for the observer."""
+    """A step carried out; `shown` the frame saved (its file's name, without the frame
+    type's folder, and bytes), for the observer."""
 
     shown: tuple[str, bytes] | None = None
 
@@ -158,7 +161,7 @@ class StepWork:
         hands.tell(Framed(step))
         if batch.adu is not None and not sky:
             await self.flats.after(step)
-        return Done((step.file_name, data))
+        return Done((PurePosixPath(step.file_name).name, data))
 
     def _skipped(self, step: FrameStep, skip: SkipFrame) -> Done:
         """`step` done, nothing saved: logged and journalled ``skipped`` with why."""
@@ -167,8 +170,18 @@ class StepWork:
         return Done()
 
     async def end(self, step: EndStep) -> Done | None:
-        """Park, close the dome and warm as the plan's End says."""
+        """Park, close the dome and warm as the plan's End says; then, for a night that took
+        calibration frames (or keeps a dark library), ``calibration.json`` beside its frames."""
         await self.close_night(quietly=False)
+        hands = self.hands
+        library = hands.night_library
+        if library is not None or any(batch.frame_type != "Light" for target
+                                      in hands.plan.targets for batch in target.batches):
+            try:
+                write_sheet(self.store.folder, hands.clock(),
+                            library.library if library is not None else None)
+            except OSError as error:
+                logger.warning("calibration.json not written: %s", error)
         return Done()
 
     async def close_night(self, *, quietly: bool, warm: bool = True) -> None:
@@ -204,11 +217,17 @@ class StepWork:
             await self.hands.quietly(guider.stop(), guider.name, "stop guiding")
 
     def cards(self, step: FrameStep) -> list[Card]:
-        """The agent's cards: the target, the plan, the step, and the triggers' (AFHFR...)."""
-        plan = self.hands.plan
+        """The agent's cards: the target, the plan, the step, the batch's gain and offset
+        (GAIN, OFFSET: what Siril and PixInsight group calibration frames by; the camera's
+        own header has them only where its driver writes them), and the triggers' (AFHFR...)."""
+        plan, batch = self.hands.plan, step.batch
         cards: list[Card] = [("OBJECT", plan.targets[step.target_index].name, "the plan's target"),
                              ("PLAN", plan.name[:60], "the sequencer's plan"),
                              ("SEQSTEP", step.id[:60], "the plan's step")]
+        if batch.gain is not None:
+            cards.append(("GAIN", batch.gain, "the camera's gain (CCD_GAIN)"))
+        if batch.offset is not None:
+            cards.append(("OFFSET", batch.offset, "the camera's offset (CCD_OFFSET)"))
         for trigger in self.triggers:
             cards.extend(trigger.cards())
         return cards

@@ -33,7 +33,8 @@ async def test_an_alpaca_camera_and_wheel_run_a_plan(alpaca_sim: AlpacaSimulator
                                    kind="Dark"))
         ended = await run_plan(host.port, plan, tmp_path / "frames", timeout=180)
     assert ended.startswith("Ok"), ended
-    saved = sorted((tmp_path / "frames" / "night").glob("*.fits"))
+    night = tmp_path / "frames" / "night"
+    saved = sorted(night.rglob("*.fits"))
     assert len(saved) == 2
     for path in saved:
         header = read_header(path.read_bytes())

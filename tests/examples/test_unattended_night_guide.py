@@ -49,7 +49,7 @@ type = "Dark"
 count = 1
 exposure = 0.2
 """
-FRAMES = ["Flats_NoFilter_Dark_001.fits", "Flats_Red_Flat_001.fits", "Flats_Red_Flat_002.fits"]
+FRAMES = ["darks/Flats_NoFilter_Dark_001.fits", "flats/Red/Flats_Red_Flat_001.fits", "flats/Red/Flats_Red_Flat_002.fits"]
 
 
 def agent_server(tmp_path: Path) -> OurServer:
@@ -112,7 +112,7 @@ def test_the_guides_script_runs_a_night_and_reports_a_refused_plan(tmp_path: Pat
         done = run_script(server.port, str(plan), "--folder", str(frames))
         assert done.returncode == 0, done.stdout + done.stderr + server.log_tail()
         assert "Ok: 3 of 3 frames" in done.stdout, done.stdout
-    assert sorted(p.name for p in (frames / "guide").glob("*.fits")) == FRAMES
+    assert sorted(p.relative_to(frames / "guide").as_posix() for p in (frames / "guide").rglob("*.fits")) == FRAMES
 
 
 @pytest.mark.timeout(120)
@@ -145,7 +145,7 @@ def test_the_guides_command_lines_run_a_night(tmp_path: Path) -> None:
         found = wait_for(finished, 90, lambda: server.log_tail())
     assert found[f"{AGENT}.SEQUENCE_STATE.PROGRESS"] == "3"
     assert found[f"{AGENT}.SEQUENCE_STATE.PROGRESS_TOTAL"] == "3"
-    assert sorted(p.name for p in (frames / "guide").glob("*.fits")) == FRAMES
+    assert sorted(p.relative_to(frames / "guide").as_posix() for p in (frames / "guide").rglob("*.fits")) == FRAMES
 
 
 def test_the_readme_and_the_guide_name_every_simulator_with_its_device() -> None:

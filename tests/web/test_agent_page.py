@@ -259,9 +259,9 @@ def test_a_plan_loaded_and_started_from_the_page_shows_its_progress_and_last_fra
             "Field_Green_Light_001.fits")
         expect(image).to_be_in_viewport()
         expect(state).to_be_visible()
-        assert sorted(p.name for p in (frames / "plan").glob("*.fits")) == [
-            "Field_Green_Light_001.fits", "Field_Red_Light_001.fits",
-            "Field_Red_Light_002.fits"]
+        assert sorted(p.relative_to(frames / "plan").as_posix() for p in (frames / "plan").rglob("*.fits")) == [
+            "lights/Green/Field_Green_Light_001.fits", "lights/Red/Field_Red_Light_001.fits",
+            "lights/Red/Field_Red_Light_002.fits"]
         page.screenshot(path=str(tmp_path / "sequence.png"), full_page=True)
         shutil.copyfile(tmp_path / "sequence.png", SEQUENCE_PICTURE)
         close_pages(browser)

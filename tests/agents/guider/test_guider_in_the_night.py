@@ -43,7 +43,8 @@ MOUNT = telescope.DEVICE
 
 
 def frames_in(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.glob("*.fits")) if folder.is_dir() else []
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.fits")) \
+        if folder.is_dir() else []
 
 
 @pytest.mark.timeout(900)

@@ -50,7 +50,7 @@ from watchdogkit import watchdog
 GUIDER = "Guider Agent"
 MOUNT = telescope.DEVICE
 WATCHDOG = "WatchDog"
-LIGHTS = [f"DoubleCluster_NoFilter_Light_00{n}.fits" for n in (1, 2, 3)]
+LIGHTS = [f"lights/NoFilter/DoubleCluster_NoFilter_Light_00{n}.fits" for n in (1, 2, 3)]
 
 
 #: Labels of a change the test does not need in its list (an exposure's or a slew's end).

@@ -58,8 +58,8 @@ def test_a_plan_named_on_the_command_line_runs_with_no_client(tmp_path: Path) ->
             wait_for(lambda: sequence_state(server.port).get(
                 f"{AGENT}.SEQUENCE_STATE.PROGRESS") == "2", timeout=90,
                 what="the command line's plan to finish")
-            names = sorted(p.name for p in folder.iterdir() if p.is_file())
-            assert names == ["Darks_Red_Dark_001.fits", "Darks_Red_Dark_002.fits"]
+            names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.fits"))
+            assert names == ["darks/Darks_Red_Dark_001.fits", "darks/Darks_Red_Dark_002.fits"]
             for name in names:
                 header = read_header((folder / name).read_bytes())
                 assert header["EXPTIME"] == 0.5 and header["FILTER"] == "Red"

@@ -114,7 +114,7 @@ class Taken:
 def frames(folder: Path) -> list[Taken]:
     """The plan's frames in `folder`, in the order they were exposed."""
     taken = []
-    for path in folder.glob("*.fits"):
+    for path in folder.rglob("*.fits"):
         header = read_header(path.read_bytes())
         started = datetime.fromisoformat(str(header["DATE-OBS"])).replace(tzinfo=UTC)
         start = started.timestamp()

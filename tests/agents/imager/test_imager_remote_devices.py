@@ -28,6 +28,8 @@ async def test_a_remote_servers_camera_and_wheel_run_a_plan(tmp_path: Path) -> N
                                        filter="Green", count=2))
             ended = await run_plan(near.port, plan, tmp_path / "frames")
     assert ended.startswith("Ok"), ended
-    saved = sorted((tmp_path / "frames" / "night").glob("*.fits"))
-    assert [p.name for p in saved] == ["Here_Green_Light_001.fits", "Here_Green_Light_002.fits"]
+    night = tmp_path / "frames" / "night"
+    saved = sorted(night.rglob("*.fits"))
+    assert [p.relative_to(night).as_posix() for p in saved] == [
+        "lights/Green/Here_Green_Light_001.fits", "lights/Green/Here_Green_Light_002.fits"]
     assert all(read_header(p.read_bytes())["FILTER"] == "Green" for p in saved)

@@ -111,8 +111,10 @@ async def sequence_ends(client: indipyclient.Client, timeout: float,
 
 
 def fits_files(folder: Path) -> list[str]:
-    """The frames saved in `folder` (hidden files, the journal's folder, left out)."""
-    return sorted(p.name for p in folder.iterdir() if p.suffix == ".fits")
+    """The frames saved below `folder`, by their path relative to it (``lights/Red/...``:
+    a folder per frame type); hidden files, the journal's folder, left out."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.fits")
+                  if not any(part.startswith(".") for part in p.relative_to(folder).parts))
 
 
 def header(path: Path) -> dict[str, object]:

@@ -59,7 +59,7 @@ def night_plan(folder: str, *, count: int = 5, dither: bool = True,
 
 def planned_files(count: int = 5) -> list[str]:
     """The file names `night_plan` must leave, spelt out (not computed by the agent's code)."""
-    return sorted(f"High_{colour}_Light_{number:03d}.fits"
+    return sorted(f"lights/{colour}/High_{colour}_Light_{number:03d}.fits"
                   for colour in ("Red", "Green") for number in range(1, count + 1))
 
 
@@ -227,10 +227,12 @@ def command_line(pid: int) -> str:
 
 
 def frames_on_disk(folder: Path) -> list[str]:
-    """The frames' names in `folder` (not hidden: no partial, not the journal)."""
+    """The frames below `folder`, by their path relative to it (not hidden: no partial, not
+    the journal; FITS files only: not the night's calibration.json)."""
     try:
-        return sorted(entry.name for entry in os.scandir(folder)
-                      if not entry.name.startswith(".") and entry.is_file())
+        return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                      if p.is_file() and p.suffix == ".fits"
+                      and not any(part.startswith(".") for part in p.relative_to(folder).parts))
     except FileNotFoundError:
         return []
 
@@ -244,7 +246,8 @@ def check_night(folder: Path, expected: list[str], exposure: float = EXPOSURE
     import hashlib
 
     names = sorted(entry.name for entry in os.scandir(folder))
-    assert names == sorted([*expected, ".journal"]), names
+    assert names == sorted({".journal", *(name.split("/")[0] for name in expected)}), names
+    assert frames_on_disk(folder) == sorted(expected)
     journals = sorted((folder / ".journal").iterdir())
     assert len(journals) == 1 and journals[0].suffix == ".journal", journals
     records = [json.loads(line) for line in journals[0].read_bytes().splitlines()]
@@ -256,7 +259,8 @@ def check_night(folder: Path, expected: list[str], exposure: float = EXPOSURE
         padded = -(-header.data_size // BLOCK) * BLOCK
         assert len(data) == header.data_offset + padded, (name, len(data))
         assert header.values["EXPTIME"] == exposure, (name, header.values)
-        assert header.values["FILTER"] == name.split("_")[1], (name, header.values["FILTER"])
+        assert header.values["FILTER"] == name.rsplit("/", 1)[-1].split("_")[1], \
+            (name, header.values["FILTER"])
         assert abs(float(header.values["DEC"]) - DEC) < 0.5, (name, header.values["DEC"])
         record = next(record for record in frames if record["file"] == name)
         assert record["size"] == len(data), (name, record)

@@ -142,8 +142,8 @@ async def test_the_agent_refuses_such_a_plan_at_load_and_runs_one_without(
             await until(done, 60, lambda: f"the plan without autofocus to end Ok: "
                         f"{client.devices.vector(AGENT, 'SEQUENCE_STATE')!r} "
                         f"{served.log_tail()}")
-    frames = sorted(p.name for p in images.rglob("*.fits"))
-    assert frames == ["Here_Red_Light_001.fits", "Here_Red_Light_002.fits"]
+    frames = sorted("/".join(p.relative_to(images).parts[1:]) for p in images.rglob("*.fits"))
+    assert frames == ["lights/Red/Here_Red_Light_001.fits", "lights/Red/Here_Red_Light_002.fits"]
 
 
 @pytest.mark.timeout(120)

@@ -49,7 +49,7 @@ def plan(camera: str) -> Plan:
                  park=True, warm=True)
 
 
-FRAMES = [f"Nowhere_NoFilter_Light_00{n}.fits" for n in (1, 2, 3)]
+FRAMES = [f"lights/NoFilter/Nowhere_NoFilter_Light_00{n}.fits" for n in (1, 2, 3)]
 
 
 async def exposing(client: Client, served_camera: ExDriverConnection,

@@ -46,7 +46,8 @@ WATCHDOG = "WatchDog"
 DOME = "Dome Simulator"
 MOUNT = "Python Mount"
 WHEEL = "Python Filter Wheel"
-LIGHTS = ["High_Red_Light_001.fits", "High_Red_Light_002.fits", "High_Red_Light_003.fits"]
+LIGHTS = ["lights/Red/High_Red_Light_001.fits", "lights/Red/High_Red_Light_002.fits",
+          "lights/Red/High_Red_Light_003.fits"]
 #: Seconds a move of the dome simulator may take (its shutter about 6 s, a park some more).
 MOVE = 60.0
 

@@ -51,7 +51,7 @@ def test_a_night_killed_during_its_flats_keeps_them_and_the_exposure_learnt(
                    calibration=CalibrationFrames(flats="panel", adu=ADU, count=3))
     path = write_plan(tmp_path / "plan.toml", plan)
     folder = rig.images / "night"
-    first = folder / "Calibration_Red_Flat_001.fits"
+    first = folder / "flats/Red/Calibration_Red_Flat_001.fits"
     try:
         rig.start()
         rig.load_and_start(path)
@@ -64,8 +64,8 @@ def test_a_night_killed_during_its_flats_keeps_them_and_the_exposure_learnt(
         rig.kill_all()
         rig.start()  # the same command; no client action follows
         rig.wait_seen("Ok", at_least=4, timeout=120)
-        flats = [f"Calibration_Red_Flat_{number:03d}.fits" for number in (1, 2, 3)]
-        expected = sorted(["High_Red_Light_001.fits", *flats])
+        flats = [f"flats/Red/Calibration_Red_Flat_{number:03d}.fits" for number in (1, 2, 3)]
+        expected = sorted(["lights/Red/High_Red_Light_001.fits", *flats])
         assert frames_on_disk(folder) == expected
         journal, = folder.glob(".journal/*.journal")
         saved = [json.loads(line) for line in journal.read_text().splitlines()]

@@ -47,7 +47,7 @@ SIMULATORS = ("indi_simulator_ccd", "indi_simulator_wheel", "indi_simulator_focu
               "indi_simulator_telescope")
 TARGET = "HighStar"
 FILTERS = ("Red", "Green")
-FRAMES = sorted(f"{TARGET}_{f}_Light_{n:03d}.fits" for f in FILTERS for n in (1, 2))
+FRAMES = sorted(f"lights/{f}/{TARGET}_{f}_Light_{n:03d}.fits" for f in FILTERS for n in (1, 2))
 
 
 def set_ok(port: int, *specs: str) -> None:
@@ -126,10 +126,10 @@ def run_night(port: int, tmp_path: Path) -> Path:
     assert float(state[f"{AGENT}.SEQUENCE_STATE.EXPOSURE"]) == 4.0, state
 
     night = frames / "night"
-    assert sorted(p.name for p in night.iterdir() if p.is_file()) == FRAMES
+    assert sorted(p.relative_to(night).as_posix() for p in night.rglob("*.fits")) == FRAMES
     for name in FRAMES:
         header = read_header((night / name).read_bytes())
-        assert header["FILTER"] == name.split("_")[1], (name, header.values)
+        assert header["FILTER"] == name.rsplit("/", 1)[-1].split("_")[1], (name, header.values)
         assert header["EXPTIME"] == 1.0, (name, header.values)
         assert header["OBJECT"] == TARGET, (name, header.values)
     # The agent named the wheel it drives, so the CCD's header read that wheel's filter.

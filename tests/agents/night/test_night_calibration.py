@@ -76,10 +76,11 @@ async def test_the_nights_flats_follow_its_last_light_frame(tmp_path: Path) -> N
         assert state == "Ok", message
         folder = rig.frames / "calibrated"
         names = fits_files(folder)
-        flats = sorted(name for name in names if name.startswith("Calibration_"))
-        assert flats == ["Calibration_Luminance_Flat_001.fits",
-                         "Calibration_Luminance_Flat_002.fits",
-                         "Calibration_Red_Flat_001.fits", "Calibration_Red_Flat_002.fits"]
+        flats = sorted(name for name in names if name.startswith("flats/"))
+        assert flats == ["flats/Luminance/Calibration_Luminance_Flat_001.fits",
+                         "flats/Luminance/Calibration_Luminance_Flat_002.fits",
+                         "flats/Red/Calibration_Red_Flat_001.fits",
+                         "flats/Red/Calibration_Red_Flat_002.fits"]
         light_times = [(folder / name).stat().st_mtime for name in names if "_Light_" in name]
         assert len(light_times) == 3
         for name in flats:
@@ -108,7 +109,7 @@ async def test_a_panel_that_does_not_light_gives_up_its_flats_and_the_night_goes
         assert state == "Alert" and message.startswith("done; flats given up: "), message
         assert PANEL in message and "does not light" in message and "1 s:" in message, message
         folder = rig.frames / "dark"
-        assert fits_files(folder) == ["M42_NoFilter_Light_001.fits"]
+        assert fits_files(folder) == ["lights/NoFilter/M42_NoFilter_Light_001.fits"]
         assert [name for name in fits_files(folder) if "Calibration" in name] == []
         skipped = journal_notes(folder, "skipped")
         assert [one["step"] for one in skipped] == ["Calibration/0/NoFilter/Flat/001",
@@ -140,7 +141,7 @@ async def test_an_exposure_below_the_cameras_shortest_dims_the_real_panel(
         most, now = float(member.max), float(intensity["FLAT_LIGHT_INTENSITY_VALUE"])
         assert 0 < now < 0.8 * most, (now, most)
         folder = rig.frames / "dimmed"
-        flats = [name for name in fits_files(folder) if name.startswith("Calibration_")]
+        flats = [name for name in fits_files(folder) if "/Calibration_" in name]
         assert len(flats) == 2, flats
         for name in flats:
             assert fits.getheader(folder / name)["EXPTIME"] == pytest.approx(0.01), name
@@ -194,8 +195,8 @@ async def test_a_panel_with_a_dust_cap_has_it_closed_before_its_light(tmp_path: 
         assert lit and set(lit) == {"On"}, seen  # the light on only with the cap parked
         assert seen[-1] == ("On", "Off"), seen
         folder = rig.frames / "capped"
-        flats = [name for name in fits_files(folder) if name.startswith("Calibration_")]
-        assert flats == ["Calibration_Red_Flat_001.fits"], flats
+        flats = [name for name in fits_files(folder) if "/Calibration_" in name]
+        assert flats == ["flats/Red/Calibration_Red_Flat_001.fits"], flats
         assert abs(centre_median(folder / flats[0]) - 20000) <= 0.1 * 20000
 
 

@@ -132,7 +132,7 @@ async def test_a_failing_solver_skips_or_images_uncentred_by_the_policy(
             note = centre_note(frames, plan)
             assert note["ok"] is False and note["policy"] == policy, note
             assert "no solution" in str(note["reason"]), note
-            names = [name.split("_")[0] for name in saved]
+            names = [name.rsplit("/", 1)[-1].split("_")[0] for name in saved]
             if policy == "skip":
                 assert names == ["Plain"], saved
                 assert note["skipped"] is True
@@ -176,7 +176,7 @@ async def test_a_solver_failing_then_working_pauses_naming_it_then_the_night_goe
         await until(lambda: sequence(client)[0] == "Busy", 20, "the run going on")
         state, message = await sequence_ends(client, 150)
         assert state == "Ok", message
-        assert [name.split("_")[0] for name in fits_files(agent.frames / "night")] == ["Double"]
+        assert [name.rsplit("/", 1)[-1].split("_")[0] for name in fits_files(agent.frames / "night")] == ["Double"]
         assert centre_note(agent.frames / "night", plan)["ok"] is True
 
 
@@ -210,7 +210,7 @@ async def test_a_solver_failing_then_working_is_tried_again_on_its_clock_with_no
         await until(lambda: sequence(client)[0] == "Busy", 20, "the next try, by itself")
         state, message = await sequence_ends(client, 150)
         assert state == "Ok", message
-        assert [name.split("_")[0] for name in fits_files(agent.frames / "night")] == \
+        assert [name.rsplit("/", 1)[-1].split("_")[0] for name in fits_files(agent.frames / "night")] == \
             ["Double", "Double"]
         assert centre_note(agent.frames / "night", plan)["ok"] is True
 
@@ -236,7 +236,7 @@ async def test_a_scheduled_target_is_centred_after_its_blocks_slew(tmp_path: Pat
         state, message = await sequence_ends(client, 200)
         assert state == "Ok", message
         frames = agent.frames / "night"
-        assert [name.split("_")[0] for name in fits_files(frames)] == ["Double", "Double"]
+        assert [name.rsplit("/", 1)[-1].split("_")[0] for name in fits_files(frames)] == ["Double", "Double"]
         note = centre_note(frames, plan)
         assert note["ok"] is True and note["why"] == "after its slew", note
         assert separation(*DOUBLE, *true_pointing(client)) <= 30.0

@@ -52,8 +52,8 @@ def plan(camera: str, wheel: str, focuser: str, mount: str, ra: float, dec: floa
                  autofocus=Autofocus(at_start=True, exposure=1, step=20, points=9))
 
 
-FRAMES = ["High_Up_Green_Light_001.fits", "High_Up_Red_Light_001.fits",
-          "High_Up_Red_Light_002.fits"]
+FRAMES = ["lights/Green/High_Up_Green_Light_001.fits", "lights/Red/High_Up_Red_Light_001.fits",
+          "lights/Red/High_Up_Red_Light_002.fits"]
 
 
 @pytest.mark.timeout(180)
@@ -132,4 +132,4 @@ async def test_a_nights_frames_carry_the_target_filter_pointing_and_focus(
             assert abs(float(cards["RA"]) - ra * 15.0) < 0.5, (cards["RA"], ra)
             assert abs(float(cards["DEC"]) - dec) < 0.5, (cards["DEC"], dec)
             assert hfd == pytest.approx(2 * float(cards["AFHFR"]), abs=0.01) and hfd > 0
-            assert delivered[name] == (folder / name).read_bytes()
+            assert delivered[name.rsplit("/", 1)[-1]] == (folder / name).read_bytes()

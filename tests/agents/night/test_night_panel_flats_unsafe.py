@@ -87,7 +87,7 @@ async def test_panel_flats_go_on_while_unsafe_with_the_dome_closed(tmp_path: Pat
         finally:
             watcher.cancel()
         assert state == "Ok", message
-        assert sorted(fits_files(folder)) == ["Flats_Red_Flat_001.fits",
-                                              "Flats_Red_Flat_002.fits",
-                                              "Flats_Red_Light_001.fits"]
+        assert sorted(fits_files(folder)) == ["flats/Red/Flats_Red_Flat_001.fits",
+                                              "flats/Red/Flats_Red_Flat_002.fits",
+                                              "lights/Red/Flats_Red_Light_001.fits"]
         assert opened and set(opened) == {2}  # opened only for the light, after the flats

@@ -35,7 +35,7 @@ import indipyclient
 from indipyagents.plan.model import Batch
 from indipyclient import setVector
 
-FRAMES = [f"Nowhere_NoFilter_Light_00{n}.fits" for n in (1, 2, 3)]
+FRAMES = [f"lights/NoFilter/Nowhere_NoFilter_Light_00{n}.fits" for n in (1, 2, 3)]
 #: Seconds from the camera seen disconnected to the night held saying so: no retry's wait.
 HOLDS_WITHIN = 1.0
 

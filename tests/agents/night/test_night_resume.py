@@ -35,7 +35,7 @@ from indipysimulators import focus
 
 PLAN = plan_to_toml(night("resumed", target("Darkish", Batch(2, 0.1, "Red")), camera=ccd.DEVICE,
                           wheel=focus.WHEEL))
-FRAMES = ["Darkish_Red_Light_001.fits", "Darkish_Red_Light_002.fits"]
+FRAMES = ["lights/Red/Darkish_Red_Light_001.fits", "lights/Red/Darkish_Red_Light_002.fits"]
 
 
 def remember(state: Path, journal: Path, image_folder: str | None) -> None:
@@ -79,7 +79,8 @@ async def test_a_resumed_night_goes_on_in_its_own_folder(tmp_path: Path, kept: b
         loaded = client.vector(AGENT, "AGENT_PLAN")
         assert (loaded.state.value, loaded["FILE"]) == ("Ok", "/plans/resumed.toml" if kept
                                                         else "")
-    assert sorted(p.name for p in folder.iterdir()) == sorted([*FRAMES, ".journal"])
+    assert sorted(p.name for p in folder.iterdir()) == [".journal", "lights"]
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.fits")) == FRAMES
     for name in FRAMES:
         assert read_header((folder / name).read_bytes())["FILTER"] == "Red"
     records = Journal(journal_path).records()

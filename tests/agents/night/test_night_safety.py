@@ -53,9 +53,9 @@ def plan(*, sky_free: bool = False, night_end: datetime | None = None,
                  safety=Safety(sky_free_while_unsafe=sky_free, night_end=end))
 
 
-LIGHTS = ["High_Red_Light_001.fits", "High_Red_Light_002.fits"]
-CALIBRATION = ["Darks_NoFilter_Bias_001.fits", "Darks_NoFilter_Dark_001.fits",
-               "Darks_NoFilter_Dark_002.fits"]
+LIGHTS = ["lights/Red/High_Red_Light_001.fits", "lights/Red/High_Red_Light_002.fits"]
+CALIBRATION = ["biases/Darks_NoFilter_Bias_001.fits", "darks/Darks_NoFilter_Dark_001.fits",
+               "darks/Darks_NoFilter_Dark_002.fits"]
 
 
 def state(night: Hosted, vector: str = "SEQUENCE_STATE") -> tuple[str, str]:

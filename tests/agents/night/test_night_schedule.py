@@ -72,8 +72,8 @@ def said(client: object) -> str:
 def order_of(files: list[str]) -> list[str]:
     order: list[str] = []
     for name in files:
-        if not order or order[-1] != name.split("_")[0]:
-            order.append(name.split("_")[0])
+        if not order or order[-1] != name.rsplit("/", 1)[-1].split("_")[0]:
+            order.append(name.rsplit("/", 1)[-1].split("_")[0])
     return order
 
 
@@ -214,7 +214,7 @@ async def test_frames_left_at_dawn_are_taken_the_next_night_and_never_high_is_na
         assert state == "Ok", message
         saved = fits_files(frames)
         assert set(tonight) < set(saved) and len(saved) == POLE_FRAMES, (message, len(saved))
-        assert all(name.startswith("Pole") for name in saved)
+        assert all(name.startswith("lights/Red/Pole") for name in saved)
         assert "not imaged: South (never 20 degrees high while dark)" in message
         assert times.clock() > dawn() + timedelta(hours=10)  # the next night's
 

@@ -77,8 +77,8 @@ def scheduled(camera: str = CCD) -> Plan:
                                    settle=1.0))
 
 
-EXPECTED = sorted([f"High_Red_Light_{n:03d}.fits" for n in range(1, HIGH + 1)]
-                  + [f"Low_Red_Light_{n:03d}.fits" for n in range(1, LOW + 1)])
+EXPECTED = sorted([f"lights/Red/High_Red_Light_{n:03d}.fits" for n in range(1, HIGH + 1)]
+                  + [f"lights/Red/Low_Red_Light_{n:03d}.fits" for n in range(1, LOW + 1)])
 
 
 def journal_frames(folder: Path) -> dict[str, int]:
@@ -88,7 +88,7 @@ def journal_frames(folder: Path) -> dict[str, int]:
     for line in journal.read_bytes().splitlines():
         record = json.loads(line)
         if record["kind"] == "frame":
-            name = str(record["file"]).split("_")[0]
+            name = str(record["file"]).rsplit("/", 1)[-1].split("_")[0]
             counts[name] = counts.get(name, 0) + 1
     return counts
 
@@ -152,7 +152,7 @@ async def test_a_scheduled_night_whose_agent_is_killed_mid_block_replans_from_it
             killed_at = clock.at(datetime.now(UTC))
             await asyncio.to_thread(rig.agent_pid, rig.kill_agent())  # our server restarts it
             on_disk = frames_on_disk(folder)
-            assert len(on_disk) == 2 and all(n.startswith("High") for n in on_disk), on_disk
+            assert len(on_disk) == 2 and all(n.startswith("lights/Red/High") for n in on_disk), on_disk
             await until(lambda: says_in_hand(client, "High (2 frames)", "Low (3 frames)"), 90,
                         lambda: f"the restart's schedule: {message(client, 'SEQUENCE_STATE')!r}"
                                 f"\n{rig.log_tail()}")
@@ -162,7 +162,8 @@ async def test_a_scheduled_night_whose_agent_is_killed_mid_block_replans_from_it
         check_night(folder, EXPECTED, exposure=EXPOSURE)  # each once, whole, journalled once
         assert journal_frames(folder) == {"High": HIGH, "Low": LOW}
         by_time = sorted(EXPECTED, key=lambda name: (folder / name).stat().st_mtime_ns)
-        assert [name.split("_")[0] for name in by_time] == ["High"] * HIGH + ["Low"] * LOW
+        assert [name.rsplit("/", 1)[-1].split("_")[0] for name in by_time] == \
+            ["High"] * HIGH + ["Low"] * LOW
     finally:
         rig.stop()
 
@@ -195,7 +196,7 @@ async def test_a_lost_camera_holds_the_schedule_and_once_back_it_is_made_again_f
         state, said = await sequence_ends(client, 60, ("Alert",))
         assert CCD in said and f"waiting for {CCD} to come back" in said, said
         assert client.get(AGENT, "AGENT_START_PROCESS", "SEQUENCE") == "On"
-        assert fits_files(frames) == ["High_Red_Light_001.fits"]
+        assert fits_files(frames) == ["lights/Red/High_Red_Light_001.fits"]
         assert str(client.get(AGENT, "AGENT_SCHEDULE", "BLOCKS")) == before
         # the camera back, nothing pressed: tonight from what remains, by itself
         back_at = clock.at(datetime.now(UTC)) - timedelta(seconds=1)

@@ -34,7 +34,7 @@ def fill_with_strangers(images: Path) -> dict[Path, int]:
     strangers = [images / f"unrelated-{n:03d}.dat" for n in range(300)]
     strangers += [images / "someone-else" / f"IMG_1_{n:03d}.fits" for n in range(1, 60)]
     strangers += [images / "deep" / "deeper" / "deepest" / ".X.fits.partial-1-abc",
-                  images / "High_Red_Light_001.fits"]
+                  images / "lights/Red/High_Red_Light_001.fits"]
     for path in strangers:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"not this plan's")

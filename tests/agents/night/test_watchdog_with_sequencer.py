@@ -30,7 +30,8 @@ from indipyagents.plan.model import Plan
 
 WATCHDOG = "WatchDog"
 MOUNT = "Python Mount"
-LIGHTS = ["High_Red_Light_001.fits", "High_Red_Light_002.fits", "High_Red_Light_003.fits"]
+LIGHTS = ["lights/Red/High_Red_Light_001.fits", "lights/Red/High_Red_Light_002.fits",
+          "lights/Red/High_Red_Light_003.fits"]
 
 
 def plan() -> Plan:

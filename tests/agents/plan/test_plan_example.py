@@ -45,4 +45,5 @@ def test_the_example_night_fits_indilibs_simulators() -> None:
                      focuser="Focuser Simulator", mount="Telescope Simulator")
     assert check_against(plan, facts, text=EXAMPLE.read_text(), source=EXAMPLE.name) == []
     names = [step.file_name for step in expand(plan) if isinstance(step, FrameStep)]
-    assert names[0] == "M42_Red_Light_001.fits" and names[-1] == "Darks_NoFilter_Bias_020.fits"
+    assert names[0] == "lights/Red/M42_Red_Light_001.fits"
+    assert names[-1] == "biases/Darks_NoFilter_Bias_020.fits"

@@ -24,6 +24,7 @@ from indipyagents.plan.steps import SlewStep
 from indipyagents.plan.steps import WaitStep
 from indipyagents.plan.steps import expand
 from indipyagents.plan.steps import frame_steps
+from indipyagents.plan.steps import frames
 from indipyagents.plan.steps import frames_folder
 from indipyagents.plan.steps import night_of
 from indipyagents.plan.toml import parse_plan
@@ -50,11 +51,12 @@ def test_the_steps_of_a_night_in_order() -> None:
     assert steps[0] == SlewStep("M42/slew", 0) and steps[1] == WaitStep("M42/wait", 0)
     assert steps[-1] == EndStep("end")
     frame = steps[5]
-    assert frame == FrameStep("M42/2/Red/Light/003", "M42_Red_Light_003.fits", 0, 2, 3,
+    assert frame == FrameStep("M42/2/Red/Light/003", "lights/Red/M42_Red_Light_003.fits", 0, 2, 3,
                               Batch(2, 30, "Red"))
     assert [step.file_name for step in steps if isinstance(step, FrameStep)][-3:] == [
-        "Flats___darks_Slot1_Flat_001.fits", "Flats___darks_Slot1_Flat_002.fits",
-        "Flats___darks_NoFilter_Dark_001.fits"]
+        "flats/Slot1/Flats___darks_Slot1_Flat_001.fits",
+        "flats/Slot1/Flats___darks_Slot1_Flat_002.fits",
+        "darks/Flats___darks_NoFilter_Dark_001.fits"]
 
 
 def test_a_wait_on_time_alone_is_a_step_too() -> None:
@@ -72,14 +74,14 @@ def test_two_targets_of_one_name_keep_ids_and_files_apart() -> None:
     steps = expand(twice)
     assert [step.id for step in steps] == ["M42/slew", "M42/0/L/Light/001", "M42/0/L/Light/002",
                                            "M42#1/slew", "M42#1/0/L/Light/003", "end"]
-    assert frame_steps(steps)[-1] == ("M42#1/0/L/Light/003", "M42_L_Light_003.fits")
+    assert frame_steps(steps)[-1] == ("M42#1/0/L/Light/003", "lights/L/M42_L_Light_003.fits")
 
 
 @given(plans())
 def test_ids_are_stable_and_file_names_unique(plan: Plan) -> None:
     """For any plan: expanding its text twice (as the journal does after a restart) gives the
-    same ids; every step id and every file name is unique, of [A-Za-z0-9_-] with .fits; the
-    frame count is the plan's."""
+    same ids; every step id and every file name is unique, of [A-Za-z0-9_-] with .fits, in
+    its frame type's folder (``lights/<filter>/`` ...); the frame count is the plan's."""
     text = plan_to_toml(plan)
     steps = expand(parse_plan(text))
     assert steps == expand(parse_plan(text))
@@ -87,8 +89,14 @@ def test_ids_are_stable_and_file_names_unique(plan: Plan) -> None:
     assert len(set(ids)) == len(ids)
     names = [name for _, name in frame_steps(steps)]
     assert len(set(names)) == len(names) == plan.frames_total
-    assert all(name.endswith(".fits") and name[:-5].replace("_", "").replace("-", "").isalnum()
-               and name.isascii() for name in names)
+    folders = {"Light": "lights", "Flat": "flats", "Dark": "darks", "Bias": "biases"}
+    for step in frames(steps):
+        *folder, name = step.file_name.split("/")
+        kind, label = step.batch.frame_type, step.id.split("/")[-3]
+        assert folder == [folders[kind], label] if kind in ("Light", "Flat") \
+            else folder == [folders[kind]]
+        assert name.endswith(".fits") and name[:-5].replace("_", "").replace("-", "").isalnum() \
+            and name.isascii()
 
 
 @given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)))

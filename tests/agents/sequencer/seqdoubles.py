@@ -158,7 +158,8 @@ class CameraDouble:
         self.exposures.append((start, self.sky.seconds))
         cards: list[tuple[str, Any, str]] = [
             ("EXPTIME", float(seconds), "seconds"), ("XBINNING", binning, ""),
-            ("IMAGETYP", frame_type, ""), ("OBJECT", "Unknown", "")]
+            ("IMAGETYP", frame_type, ""), ("OBJECT", "Unknown", ""),
+            ("DATE-OBS", self.sky.clock().strftime("%Y-%m-%dT%H:%M:%S"), "")]
         wheel = self.wheels.get(self.wheel_name)
         if wheel is not None:
             cards.append(("FILTER", wheel.names[wheel.current - 1], ""))

@@ -43,7 +43,8 @@ from indipycore.retrypolicy import ConstantBackoff
 from indipycore.retrypolicy import Retry
 
 DOME = "Dome Simulator"
-LIGHTS = ["M42_Red_Light_001.fits", "M42_Red_Light_002.fits", "M42_Red_Light_003.fits"]
+LIGHTS = ["lights/Red/M42_Red_Light_001.fits", "lights/Red/M42_Red_Light_002.fits",
+          "lights/Red/M42_Red_Light_003.fits"]
 
 
 def night(dome: str = DOME, **end: bool) -> Plan:

@@ -93,10 +93,10 @@ async def test_steps_run_in_order_and_frames_carry_the_agents_cards() -> None:
     said = [what.split()[0] for _t, what in r.sky.log]
     assert said == ["unpark", "slew", "filter", "expose", "expose", "filter", "expose",
                     "expose", "expose", "park", "warm"]
-    assert store.order == ["M42_Red_Light_001.fits", "M42_Red_Light_002.fits",
-                           "M42_Green_Light_001.fits", "Darks_NoFilter_Dark_001.fits",
-                           "Darks_NoFilter_Dark_002.fits"]
-    assert seen.frames == store.order
+    assert store.order == ["lights/Red/M42_Red_Light_001.fits", "lights/Red/M42_Red_Light_002.fits",
+                           "lights/Green/M42_Green_Light_001.fits", "darks/Darks_NoFilter_Dark_001.fits",
+                           "darks/Darks_NoFilter_Dark_002.fits"]
+    assert seen.frames == [name.split("/")[-1] for name in store.order]
     headers = [read_header(store.files[name]) for name in store.order]
     assert [h["EXPTIME"] for h in headers] == [30.0, 30.0, 20.0, 10.0, 10.0]
     assert [h["FILTER"] for h in headers[:3]] == ["Red", "Red", "Green"]
@@ -263,7 +263,7 @@ async def test_pause_finishes_the_frame_then_resume_continues() -> None:
         await asyncio.sleep(0)
     seq.pause()
     assert await run is RunState.PAUSED
-    assert store.order == ["M42_Red_Light_001.fits", "M42_Red_Light_002.fits"]
+    assert store.order == ["lights/Red/M42_Red_Light_001.fits", "lights/Red/M42_Red_Light_002.fits"]
     assert journal.kinds("paused") == [{"reason": "paused by a client"}]
     assert await seq.run() is RunState.DONE
     assert len(store.order) == len(set(store.order)) == 5
@@ -358,7 +358,10 @@ async def test_resume_after_a_crash_takes_each_frame_exactly_once(crash_at: str)
                               parse=lambda text, source: texts[text], clock=r.sky.clock,
                               sleep=r.sky.sleep)
     assert await second.run() is RunState.DONE
-    assert sorted(store.files) == sorted(step.file_name for step in second.frame_steps)
+    # the frames, and the night's calibration.json (issue 92 item 4: it took darks)
+    assert sorted(set(store.files) - {"calibration.json"}) == sorted(
+        step.file_name for step in second.frame_steps)
+    assert "calibration.json" in store.files
     assert len(store.order) == 5
     done = {d["step"] for d in journal.kinds("done")}
     assert {step.id for step in second.frame_steps} <= done
@@ -553,3 +556,19 @@ async def test_wait_until_a_time_takes_no_frame_before_it() -> None:
                 flip=Flip(enabled=False))
     assert await sequencer(past, r).run() is RunState.DONE
     assert r.camera.exposures[0][0] < 60
+
+
+async def test_frames_carry_the_batchs_gain_and_offset_for_the_calibration() -> None:
+    """Issue 92 item 4: GAIN and OFFSET (what Siril and PixInsight group calibration frames
+    by, and the dark library keys) in each frame of a batch that sets them, beside the
+    camera's IMAGETYP, EXPTIME and XBINNING; none where the batch leaves them alone."""
+    r = rigged()
+    plan = Plan("night", (Target("Darks", slew=False, batches=(
+        Batch(1, 10.0, frame_type="Dark", binning=2, gain=120.0, offset=30.0),
+        Batch(1, 10.0, frame_type="Dark"))),))
+    store = MemoryStore()
+    assert await sequencer(plan, r, store=store).run() is RunState.DONE
+    first, second = (read_header(store.files[name]) for name in store.order)
+    assert (first["GAIN"], first["OFFSET"], first["XBINNING"]) == (120.0, 30.0, 2)
+    assert first["IMAGETYP"] == "Dark" and first["EXPTIME"] == 10.0
+    assert "GAIN" not in second.values and "OFFSET" not in second.values

@@ -33,9 +33,10 @@ from indipyagents.sequencer.engine import CLIENT_PAUSE
 from indipyagents.sequencer.engine import ENDED_UNSAFE
 from indipyagents.sequencer.engine import Sequencer
 
-LIGHTS = ["M42_Red_Light_001.fits", "M42_Red_Light_002.fits", "M42_Red_Light_003.fits"]
-CALIBRATION = ["Darks_NoFilter_Dark_001.fits", "Darks_NoFilter_Dark_002.fits",
-               "Darks_NoFilter_Bias_001.fits"]
+LIGHTS = ["lights/Red/M42_Red_Light_001.fits", "lights/Red/M42_Red_Light_002.fits",
+          "lights/Red/M42_Red_Light_003.fits"]
+CALIBRATION = ["darks/Darks_NoFilter_Dark_001.fits", "darks/Darks_NoFilter_Dark_002.fits",
+               "biases/Darks_NoFilter_Bias_001.fits"]
 
 
 def night(**safety: object) -> Plan:

@@ -43,7 +43,7 @@ def scheduled() -> Plan:
 def targets_in_order(files: list[str]) -> list[str]:
     order: list[str] = []
     for name in files:
-        target = name.split("_")[0]
+        target = name.split("/")[-1].split("_")[0]
         if not order or order[-1] != target:
             order.append(target)
     return order

@@ -206,7 +206,7 @@ async def test_a_good_plan_shows_its_totals_and_start_runs_it_to_ok(agent: Agent
     assert client.get(AGENT, "AGENT_START_PROCESS", "SEQUENCE") == "Off"
     last = await agent.until("AGENT_LAST_FRAME", "Ok")
     assert last.message == "Darks_NoFilter_Dark_001.fits"
-    assert read_header(agent.factory.store.files[last.message])["OBJECT"] == "Darks"
+    assert read_header(agent.factory.store.files[f"darks/{last.message}"])["OBJECT"] == "Darks"
     assert client.get(AGENT, "AGENT_IMAGER_STATS", "TARGET") == 2
 
 
@@ -227,7 +227,7 @@ async def test_pause_then_start_resumes_and_abort_stops_at_once(agent: Agent) ->
     state = await agent.until("SEQUENCE_STATE", "Idle")
     assert state.message == "paused" and state.member("PROGRESS").getfloatvalue() == 1
     await agent.until("AGENT_PAUSE_PROCESS", "Ok")
-    assert agent.factory.store.order == ["M42_Red_Light_001.fits"]
+    assert agent.factory.store.order == ["lights/Red/M42_Red_Light_001.fits"]
     await agent.send("AGENT_START_PROCESS", {"SEQUENCE": "On"})
     await agent.until("SEQUENCE_STATE", "Busy")
     await until(camera.exposing.is_set, what="the second frame's exposure")
@@ -236,7 +236,7 @@ async def test_pause_then_start_resumes_and_abort_stops_at_once(agent: Agent) ->
     state = await agent.until("SEQUENCE_STATE", "Alert")
     assert state.message == "aborted by a client"
     assert camera.aborted == 1 and camera.warmed == 1
-    assert agent.factory.store.order == ["M42_Red_Light_001.fits"]
+    assert agent.factory.store.order == ["lights/Red/M42_Red_Light_001.fits"]
     assert agent.factory.calls == ["two targets"]
 
 
@@ -292,7 +292,7 @@ async def test_clients_leaving_do_not_stop_it_but_a_disconnect_pauses(agent: Age
         assert result.state == "Idle" and not result.timed_out
         camera.shutter.release()
         await until(lambda: agent.factory.journal.kinds("paused"), what="the pause")
-    assert agent.factory.store.order == ["M42_Red_Light_001.fits", "M42_Red_Light_002.fits"]
+    assert agent.factory.store.order == ["lights/Red/M42_Red_Light_001.fits", "lights/Red/M42_Red_Light_002.fits"]
     assert agent.factory.journal.kinds("paused") == [{"reason": "paused by a client"}]
 
 

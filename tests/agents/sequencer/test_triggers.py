@@ -45,6 +45,7 @@ from indipyagents.sequencer.triggers.dometrigger import OpenDome
 from indipyagents.sequencer.triggers.flip import MeridianFlip
 from indipyagents.sequencer.triggers.focustrigger import AutofocusTrigger
 from indipyagents.sequencer.triggers.guiding import GuidingTrigger
+from indipyagents.sequencer.triggers.librarydarks import LibraryDarks
 from indipyagents.sequencer.triggers.repoint import Repoint
 
 
@@ -67,13 +68,15 @@ def notes(hands: Hands, kind: str) -> list[dict[str, Any]]:
 
 
 def test_the_triggers_are_one_of_each_kind_in_their_order() -> None:
-    """The dome opened first (issue 79 item 1), then the mount pointed, a flip before the
+    """The dark library's decision first (issue 92 item 4: nothing done for a dark not
+    taken), then the dome opened (issue 79 item 1), then the mount pointed, a flip before the
     centring (issue 80 item 4), the guider guiding before a dither through it (a flip resets
     the count), autofocus last: adding a trigger is a module and a line in `KINDS`."""
     r = rigged()
     made = triggers(hands_on(r, Plan("p", (Target("T", 1.0, 10.0, (Batch(1, 1.0),)),))))
-    assert [type(t) for t in made] == [OpenDome, Repoint, MeridianFlip, CentreTarget,
-                                      GuidingTrigger, DitherTrigger, AutofocusTrigger]
+    assert [type(t) for t in made] == [LibraryDarks, OpenDome, Repoint, MeridianFlip,
+                                      CentreTarget, GuidingTrigger, DitherTrigger,
+                                      AutofocusTrigger]
     assert [type(t) for t in made] == list(KINDS)
 
 
