@@ -351,8 +351,10 @@ class Router:
             driver.send_frame(get_properties_frame())
 
     def driver_lost(self, driver: DriverPort) -> None:
-        """A driver died or a remote disconnected: its devices are deleted for everyone."""
+        """A driver died or a remote disconnected: its devices are deleted for everyone, and
+        a local driver refused one of them meanwhile (`_take_back`) is asked for it again."""
         self.tables.drivers.pop(driver, None)
+        self.tables.refused.pop(driver, None)
         for device in sorted(self.tables.owned.pop(driver, ())):
             del self.tables.owner[device]
             self.tables.cache.delete(device)
@@ -360,7 +362,7 @@ class Router:
             frame = del_property_frame(device)
             self.tables.to_clients(frame, device, None)
             self.tables.to_snoopers(frame, device, None, driver)
-        self.tables.refused.pop(driver, None)
+            self._take_back(device)
         self.tables.asked.pop(driver, None)
         self.tables.remote_blobs.forget(driver)
         if self.tables.driver_blobs.pop(driver, None) is not None:
@@ -583,6 +585,7 @@ class Router:
             assert self.tables.message_log is not None
             self.tables.message_log(attrs, device)
         name = attrs.get("name") or None
+        freed = False
         if name is not None:
             if tag in DEF_TAGS:
                 self.tables.cache.define(device, name, frame)
@@ -609,9 +612,12 @@ class Router:
             if driver.device != device:
                 del self.tables.owner[device]
                 self.tables.owned[driver].discard(device)
+                freed = True
         self.tables.to_clients(frame, device, name)
         if self.tables.snooped(device):
             self.tables.to_snoopers(frame, device, name, driver)
+        if freed:  # after the deletion went out, so the definitions asked for follow it
+            self._take_back(device)
 
     def _too_many_devices(self, driver: DriverPort, device: str) -> None:
         """A source that names ever new devices (a bug, or an attack) must not grow the
@@ -624,6 +630,20 @@ class Router:
                          "dropped", driver.label, MAX_DEVICES_PER_SOURCE, short(device))
         if len(refused) <= MAX_DEVICES_PER_SOURCE:
             refused.add(device)  # its later elements are dropped quietly (`_refuse`)
+
+    def _take_back(self, device: str) -> None:
+        """`device`'s owner is gone: each local driver refused it this session is asked for it
+        again and may now provide it. A driver started again while its old process still
+        served the device (a FIFO ``stop`` and ``start``, indiweb's restart) defined it before
+        the old one was gone, and was refused for the whole session: its device never came
+        back. A remote is not asked: what it says of the device came round a loop from the
+        owner just lost, and its deletion is on the way."""
+        for other, refused in self.tables.refused.items():
+            if device in refused and not other.is_remote:
+                refused.discard(device)
+                logger.info("Device %r: asking %s, refused it while another provided it",
+                            device, other.label)
+                other.send_frame(get_properties_frame(device))
 
     def _refuse(
         self, driver: DriverPort, device: str, owner: DriverPort | None

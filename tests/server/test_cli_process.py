@@ -10,8 +10,10 @@ import signal
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 from peers import OurServer
+from peers import getprop
 from peers import pid_alive
 from waiting import wait_for
 
@@ -106,5 +108,38 @@ def test_fifo_server_runs_with_zero_drivers_and_starts_one(tmp_path: Path) -> No
         wait_for(lambda: not pid_alive(child_pid), 10, "the driver stopped through the FIFO")
         assert server.running  # still serving, with zero drivers
         assert signal_and_wait(server, signal.SIGTERM) == 0, server.log_tail()
+    finally:
+        server.stop()
+
+
+def test_a_driver_stopped_and_started_in_one_write_serves_its_device_again(
+        tmp_path: Path) -> None:
+    """indiweb's restart of a driver: ``stop`` and ``start`` in one write to the FIFO, the new
+    process defining its device while the old one may still be going. Each of three times the
+    new process alone runs and its device is served (indilib's ``indi_simulator_dome``); before,
+    a new one that defined the device first was refused for its whole session."""
+    fifo = tmp_path / "fifo"
+    server = OurServer("-f", str(fifo), workdir=tmp_path / "server").start()
+    assert server.process is not None
+    main = psutil.Process(server.process.pid)
+
+    def domes() -> set[int]:
+        return {child.pid for child in main.children() if child.name() == "indi_simulator_dome"}
+
+    def served() -> bool:
+        return bool(getprop(server.port, "Dome Simulator.CONNECTION.CONNECT", timeout=2))
+
+    try:
+        wait_for(fifo.exists, 10, "the FIFO")
+        with open(fifo, "w") as f:
+            f.write("start indi_simulator_dome\n")
+        wait_for(served, 30, "the dome served")
+        for _ in range(3):
+            before = domes()
+            with open(fifo, "w") as f:
+                f.write("stop indi_simulator_dome\nstart indi_simulator_dome\n")
+            wait_for(lambda: (now := domes()) and not now & before, 20,  # noqa: B023
+                     "a new dome process, alone")
+            wait_for(served, 30, lambda: f"the restarted dome served\n{server.log_tail()}")
     finally:
         server.stop()

@@ -149,6 +149,32 @@ async def test_duplicate_device_refused_and_server_keeps_serving(caplog: pytest.
     assert "refused" in caplog.text
 
 
+async def test_a_refused_duplicate_is_asked_again_once_the_owner_is_gone() -> None:
+    """A driver started again while its old self still serves the device (a FIFO stop and
+    start: indiweb's restart) is refused; once the old one is gone the new one is asked for
+    the device and serves it: clients get its definitions after the deletion, and its
+    answers. Before, the refusal held for the new one's whole session and the device never
+    came back (indiweb's restart of the dome, a fresh-clone run of 2026-11-29)."""
+    first, second = make_gadget(), make_gadget()
+    async with running(server(first)) as srv:
+        c = await RawClient.connect(srv.port)
+        await c.send("<getProperties/>")
+        await c.wait_for("defBLOBVector")
+        srv.add_driver(second)
+        assert b"already provided" in (await c.wait_for("message")).data
+        old = srv.router.owner("Gadget")
+        assert old is not None and old.driver is first  # type: ignore[attr-defined]
+        srv.remove_connection(old)  # type: ignore[arg-type]
+        await c.wait_for("delProperty")
+        deleted = next(i for i, f in enumerate(c.frames) if f.tag == "delProperty")
+        # asked again: its definitions after the deletion
+        await c.read_until(lambda fs: any(f.tag == "defBLOBVector" for f in fs[deleted:]), 15)
+        new = srv.router.owner("Gadget")
+        assert new is not None and new.driver is second  # type: ignore[attr-defined]
+        await c.send(NEW_V)
+        await c.wait_for("setNumberVector")
+
+
 async def test_slow_client_queue_stays_bounded_while_fast_client_gets_every_blob() -> None:
     """A client that never reads neither grows memory nor slows the others (notes 4.1)."""
     driver = make_gadget()
