@@ -14,7 +14,9 @@ circulate traffic, and the guard is a set of routing rules, not a filter on repe
 * ownership: a source may speak only about devices it owns. Anything a driver or remote sends
   about a device owned by another source, or refused for it in this session, is dropped (the
   first refusal is logged and told to clients). An echo coming back round a loop is about a
-  device the receiving server already owns, so it stops there.
+  device the receiving server already owns, so it stops there. Once the owner is gone, a
+  local driver refused its device is asked for it again (a driver restarted while its old
+  process still served it); a remote is not.
 * requests are never re-broadcast to remotes: a client's ``getProperties device="*"`` or
   device-less ``getProperties`` re-asks only *local* drivers not heard from (a remote was asked
   when it connected and sends us everything since, because we are its chained client); a
