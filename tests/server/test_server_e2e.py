@@ -20,6 +20,8 @@ from indipycore.protocol.events import EnableBLOB
 from indipycore.protocol.framing import Frame
 from indipycore.protocol.framing import Framer
 from indipycore.protocol.serialiser import serialise
+from indipydriver import IPyDriver
+from indipyserver import IPyServer
 from indipyserver.drivers.driverconnection import DriverConnection
 from indipyserver.loop.eventloop import inline_selector
 from indipyserver.routing.router import Router
@@ -134,15 +136,21 @@ async def test_late_snooper_gets_static_values_and_later_updates() -> None:
         assert b"changed" in got and b"VALUE" not in got
 
 
+async def a_duplicate_refused(srv: IPyServer, second: IPyDriver) -> RawClient:
+    """A client that has the server's devices, then `second` added, which serves the same
+    device: the client is told it was refused."""
+    c = await RawClient.connect(srv.port)
+    await c.send("<getProperties/>")
+    await c.wait_for("defBLOBVector")
+    srv.add_driver(second)
+    assert b"already provided" in (await c.wait_for("message")).data
+    return c
+
+
 async def test_duplicate_device_refused_and_server_keeps_serving(caplog: pytest.LogCaptureFixture) -> None:
     first, second = make_gadget(), make_gadget()
     async with running(server(first)) as srv:
-        c = await RawClient.connect(srv.port)
-        await c.send("<getProperties/>")
-        await c.wait_for("defBLOBVector")
-        srv.add_driver(second)
-        msg = await c.wait_for("message")
-        assert b"already provided" in msg.data
+        c = await a_duplicate_refused(srv, second)
         await c.send(NEW_V)
         await c.wait_for("setNumberVector")
         assert srv.router.owner("Gadget").driver is first  # type: ignore[union-attr]
@@ -157,11 +165,7 @@ async def test_a_refused_duplicate_is_asked_again_once_the_owner_is_gone() -> No
     came back (indiweb's restart of the dome, a fresh-clone run of 2026-11-29)."""
     first, second = make_gadget(), make_gadget()
     async with running(server(first)) as srv:
-        c = await RawClient.connect(srv.port)
-        await c.send("<getProperties/>")
-        await c.wait_for("defBLOBVector")
-        srv.add_driver(second)
-        assert b"already provided" in (await c.wait_for("message")).data
+        c = await a_duplicate_refused(srv, second)
         old = srv.router.owner("Gadget")
         assert old is not None and old.driver is first  # type: ignore[attr-defined]
         srv.remove_connection(old)  # type: ignore[arg-type]

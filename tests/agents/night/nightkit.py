@@ -148,3 +148,24 @@ def watched(tmp_path: Path, *indilib: str) -> IPyServer:
     for program in (CCD_PROGRAM, FOCUS_PROGRAM, TELESCOPE_PROGRAM, *indilib):
         served.add_exdriver(program)
     return served
+
+
+def centre_median(path: Path) -> float:
+    """The median of a saved frame's middle half (numpy, astropy): a flat's level."""
+    import numpy as np
+    from astropy.io import fits
+    data = fits.getdata(path).astype(np.float64)
+    h, w = data.shape
+    return float(np.median(data[h // 4:h - h // 4, w // 4:w - w // 4]))
+
+
+def journal_notes(folder: Path, note: str) -> list[dict[str, Any]]:
+    """The data of each journal note `note` of the night in `folder`, in order."""
+    import json
+    found = []
+    for journal in folder.glob(".journal/*.journal"):
+        for line in journal.read_text().splitlines():
+            record = json.loads(line)
+            if record.get("kind") == "note" and record.get("note") == note:
+                found.append(record["data"])
+    return found

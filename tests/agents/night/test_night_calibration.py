@@ -22,7 +22,6 @@ from datetime import UTC
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
 import pytest
 from agentkit import night
 from agentkit import target
@@ -31,8 +30,10 @@ from nightkit import CCD
 from nightkit import CCD_PROGRAM
 from nightkit import FOCUS_PROGRAM
 from nightkit import TELESCOPE_PROGRAM
+from nightkit import centre_median
 from nightkit import fits_files
 from nightkit import hosted
+from nightkit import journal_notes
 from nightkit import load_and_start
 from nightkit import sequence_ends
 from test_night_sky_flats import ADU
@@ -49,20 +50,8 @@ from indipysimulators.focus import WHEEL
 PANEL = "Light Panel Simulator"
 
 
-def centre_median(path: Path) -> float:
-    data = fits.getdata(path).astype(np.float64)
-    h, w = data.shape
-    return float(np.median(data[h // 4:h - h // 4, w // 4:w - w // 4]))
 
 
-def journal_notes(folder: Path, note: str) -> list[dict[str, object]]:
-    found = []
-    for journal in folder.glob(".journal/*.journal"):
-        for line in journal.read_text().splitlines():
-            record = json.loads(line)
-            if record.get("kind") == "note" and record.get("note") == note:
-                found.append(record["data"])
-    return found
 
 
 async def test_the_nights_flats_follow_its_last_light_frame(tmp_path: Path) -> None:

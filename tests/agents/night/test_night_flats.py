@@ -13,15 +13,15 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 from agentkit import night
 from agentkit import target
-from astropy.io import fits
 from nightkit import CCD
 from nightkit import CCD_PROGRAM
 from nightkit import FOCUS_PROGRAM
+from nightkit import centre_median
 from nightkit import fits_files
 from nightkit import hosted
+from nightkit import journal_notes
 from nightkit import load_and_start
 from nightkit import sequence_ends
 
@@ -45,19 +45,12 @@ def flats_plan(name: str) -> Plan:
 def flat_tests_in(folder: Path) -> dict[str, int]:
     """The test exposures each filter took, from the night's journal notes."""
     counts: dict[str, int] = {}
-    for journal in folder.glob(".journal/*.journal"):
-        for line in journal.read_text().splitlines():
-            record = json.loads(line)
-            if record.get("kind") == "note" and record.get("note") == "flat_test":
-                label = record["data"]["step"].split("/")[2]
-                counts[label] = counts.get(label, 0) + 1
+    for data in journal_notes(folder, "flat_test"):
+        label = data["step"].split("/")[2]
+        counts[label] = counts.get(label, 0) + 1
     return counts
 
 
-def centre_median(path: Path) -> float:
-    data = fits.getdata(path).astype(np.float64)
-    h, w = data.shape
-    return float(np.median(data[h // 4:h - h // 4, w // 4:w - w // 4]))
 
 
 async def test_flats_reach_their_level_and_the_next_night_needs_no_test(tmp_path: Path) -> None:

@@ -20,17 +20,17 @@ from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
-import numpy as np
 import pytest
 from agentkit import night
 from agentkit import target
-from astropy.io import fits
 from nightkit import CCD
 from nightkit import CCD_PROGRAM
 from nightkit import FOCUS_PROGRAM
 from nightkit import TELESCOPE_PROGRAM
+from nightkit import centre_median
 from nightkit import fits_files
 from nightkit import hosted
+from nightkit import journal_notes
 from nightkit import load_and_start
 from nightkit import sequence_ends
 from test_night_safety import held
@@ -78,20 +78,8 @@ def sky_flats_plan(name: str, count: int, source: Source = "dusk",
     return replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, mount=telescope.DEVICE))
 
 
-def notes(folder: Path, kind: str) -> list[dict[str, object]]:
-    found = []
-    for journal in folder.glob(".journal/*.journal"):
-        for line in journal.read_text().splitlines():
-            record = json.loads(line)
-            if record.get("kind") == "note" and record.get("note") == kind:
-                found.append(record["data"])
-    return found
 
 
-def centre_median(path: Path) -> float:
-    data = fits.getdata(path).astype(np.float64)
-    h, w = data.shape
-    return float(np.median(data[h // 4:h - h // 4, w // 4:w - w // 4]))
 
 
 @pytest.mark.parametrize(("source", "sun", "binning"),
@@ -112,11 +100,11 @@ async def test_nine_sky_flats_in_ten_are_kept_within_the_tolerance(
         names = fits_files(folder)
         levels = {name: round(centre_median(folder / name)) for name in names}
         within = [name for name, level in levels.items() if abs(level - ADU) <= 0.1 * ADU]
-        tests = notes(folder, "sky_flat_test")
+        tests = journal_notes(folder, "sky_flat_test")
         print(f"{source}: sky flats kept {len(within)} of 9 asked, {len(tests)} test exposures; "
               f"levels {levels}")
         assert len(within) == len(names) >= 0.9 * 9, (levels, tests)
-        said = notes(folder, "sky_flats")
+        said = journal_notes(folder, "sky_flats")
         assert said and said[-1]["source"] == source, said
         when = start + timedelta(seconds=RATE * (datetime.now(UTC) - wall).total_seconds())
         ra, dec = astro.precess_from_j2000(*await mount_pointing(rig.client), when)
@@ -145,9 +133,9 @@ async def test_a_dusk_already_too_dark_says_so_and_the_night_goes_on(
         assert state == "Ok", message
         folder = rig.frames / "late_flats"
         assert fits_files(folder) == []
-        over = notes(folder, "sky_flats_over")
+        over = journal_notes(folder, "sky_flats_over")
         assert len(over) == 3 and all("too dark" in str(one["why"]) for one in over), over
-        said = notes(folder, "sky_flats")
+        said = journal_notes(folder, "sky_flats")
         assert said and "H_Alpha 0 of 2" in str(said[-1]["said"]), said
 
 
