@@ -445,3 +445,24 @@ class PausableReadTransport(asyncio.ReadTransport):
 
     def is_closing(self) -> bool:
         return False
+
+
+class LoopTicks:
+    """The turns of the event loop a task of its own got (`count`) while started: that the
+    loop was never held up while something else worked."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _tick(self) -> None:
+        while True:
+            self.count += 1
+            await asyncio.sleep(0)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._tick())
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()

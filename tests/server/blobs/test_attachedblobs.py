@@ -9,6 +9,7 @@ import os
 from typing import Any
 
 import pytest
+from serverkit import LoopTicks
 from serverkit import attached_member
 from serverkit import fd_closed
 from serverkit import memfd as kit_memfd
@@ -320,25 +321,18 @@ async def test_large_vector_same_bytes_as_at_once_and_the_loop_keeps_running() -
     events: list[str] = []
     loop = asyncio.get_running_loop()
     loop.call_soon(events.append, "callback")  # scheduled before the conversion starts
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0)
-
-    tick = asyncio.create_task(ticker())
+    ticks = LoopTicks()
+    ticks.start()
     await asyncio.sleep(0)
-    ticks = 0
+    ticks.count = 0
     wrap([vector(member("A", len(a)), member("B", len(b)))])
     assert wrap.converting and reader.held and got == []  # nothing encoded in the read itself
     iterations = await until_idle(wrap)
     events.append("converted")
-    tick.cancel()
+    ticks.stop()
     # One iteration per step (11 + 5 pieces), and the other task ran in between.
     assert iterations >= 15
-    assert ticks >= iterations - 1
+    assert ticks.count >= iterations - 1
     assert events == ["callback", "converted"]
     ((frame,),) = [got]
     assert frame == expected and bytes(frame.data) == expected.data

@@ -27,6 +27,7 @@ import pytest
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
+from serverkit import LoopTicks
 from waiting import until
 
 from indipycore.writehalf import HIGH_WATER
@@ -171,15 +172,8 @@ async def test_a_driver_that_stops_reading_holds_a_bounded_amount_and_the_loop_g
     process, write_fd = await _deaf_child()
     limit = 256 * 1024
     request = b"r" * 10_000
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0)
-
-    ticking = asyncio.create_task(ticker())
+    ticks = LoopTicks()
+    ticks.start()
     try:
         async with wired(write_fd, max_queue_bytes=limit) as w:
             driver, transport = w.driver, w.transport
@@ -192,7 +186,7 @@ async def test_a_driver_that_stops_reading_holds_a_bounded_amount_and_the_loop_g
                 await asyncio.sleep(0)
             assert 0 < peak_buffer <= HIGH_WATER + len(request)
             assert 0 < peak_queue <= limit
-            assert ticks >= 1000  # the loop was never held up
+            assert ticks.count >= 1000  # the loop was never held up
             assert "is not reading its input" in caplog.text
             # It dies with bytes waiting for it: the transport ends with BrokenPipeError.
             process.kill()
@@ -203,7 +197,7 @@ async def test_a_driver_that_stops_reading_holds_a_bounded_amount_and_the_loop_g
             await until(lambda: not driver.write_through(request), 2, "the writer detached")
         assert w.errors == []
     finally:
-        ticking.cancel()
+        ticks.stop()
         if process.returncode is None:
             process.kill()
             await process.wait()
