@@ -20,6 +20,7 @@ from nightkit import CCD_PROGRAM
 from nightkit import FOCUS_PROGRAM
 from nightkit import centre_median
 from nightkit import fits_files
+from nightkit import header
 from nightkit import hosted
 from nightkit import journal_notes
 from nightkit import load_and_start
@@ -99,3 +100,24 @@ async def test_a_panel_whose_light_never_reaches_the_camera_is_said(tmp_path: Pa
         assert sum(flat_tests_in(folder).values()) <= 3
         light = rig.client.devices.vector(PANEL, "FLAT_LIGHT_CONTROL")
         assert light is not None and light["FLAT_LIGHT_OFF"] == "On"
+
+
+async def test_indilibs_ccd_takes_flats_at_the_exposure_given(tmp_path: Path) -> None:
+    """Issue 92 item 8: flats by exposure (no ``adu``), as indilib's imager agent takes them,
+    with indilib's CCD simulator: two flats of 0.5 s, no panel, no test exposure, saved in
+    ``flats/`` with IMAGETYP Flat Frame and EXPTIME 0.5 (the camera's own cards)."""
+    camera = "CCD Simulator"
+    async with hosted(tmp_path, "indi_simulator_ccd") as rig:
+        plan = night("fixed flats", target("Flats", Batch(2, 0.5, None, 1, "Flat")),
+                     folder="fixed", camera=camera)
+        await load_and_start(rig.client, tmp_path, replace(plan, devices=Devices(camera=camera)))
+        state, message = await sequence_ends(rig.client, 120)
+        assert state == "Ok", message
+        folder = rig.frames / "fixed"
+        names = fits_files(folder)
+        assert len(names) == 2 and all(name.startswith("flats/") for name in names), names
+        for name in names:
+            cards = header(folder / name)
+            assert str(cards["IMAGETYP"]).startswith("Flat"), cards
+            assert float(str(cards["EXPTIME"])) == 0.5, cards
+        assert journal_notes(folder, "flat_test") == []
