@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable
 from datetime import UTC
@@ -163,8 +164,7 @@ class IndiMount:
         ra_now, dec_now = precess_from_j2000(ra, dec, self.clock())
         try:
             await self._command("ON_COORD_SET", {"SYNC": "On"})
-            await self._command("EQUATORIAL_EOD_COORD", {"RA": ra_now, "DEC": dec_now},
-                                accept=(State.OK, State.IDLE))
+            await self._sync_answered(ra_now, dec_now)
         except DeviceRefused as exc:
             raise DeviceRefused(self.name, f"refused the SYNC: {exc.reason}") from None
         finally:
@@ -172,6 +172,42 @@ class IndiMount:
             if on_set is not None and on_set["TRACK"] != "On" and self.client.connected:
                 await self._command("ON_COORD_SET", {"TRACK": "On"})
         logger.info("%s: synced on RA %.5f h, Dec %.4f deg (J2000)", self.name, ra, dec)
+
+    async def _sync_answered(self, ra: float, dec: float) -> None:
+        """EQUATORIAL_EOD_COORD set (ON_COORD_SET SYNC), then its answer awaited: Alert (a
+        refusal, `DeviceRefused`) or the mount reading the position it was told (within
+        `SYNC_MATCH`). The first set after the request is not enough: a parked mount sends
+        its position Idle as the sky turns, and one such set on its way was taken for the
+        SYNC's answer while the mount refused it (a fresh-clone run, 2026-11-29)."""
+        answer: list[tuple[State, str]] = []
+
+        def watch(event: ev.Event) -> bool:
+            if not (isinstance(event, ev.setVector) and event.devicename == self.name
+                    and event.vectorname == "EQUATORIAL_EOD_COORD"):
+                return False
+            state = event.state if event.state is not None else event.vector.state
+            coord = self._vector("EQUATORIAL_EOD_COORD")  # as this set left it
+            if state == State.ALERT or (state in (State.OK, State.IDLE) and coord is not None
+                                        and _near(coord.getfloatvalue("RA"),
+                                                  coord.getfloatvalue("DEC"), ra, dec)):
+                answer.append((state, event.message or ""))
+                return True
+            return False
+
+        with self.client.waiters.watching(watch) as done:
+            await self._command("EQUATORIAL_EOD_COORD", {"RA": ra, "DEC": dec},
+                                accept=(State.OK, State.IDLE))
+            try:
+                async with asyncio.timeout(ANSWER_WAIT):
+                    await done
+            except TimeoutError:
+                coord = self._vector("EQUATORIAL_EOD_COORD")
+                reads = "" if coord is None else (f": it reads RA {coord.getfloatvalue('RA'):.5f}"
+                                                  f" h, Dec {coord.getfloatvalue('DEC'):.4f} deg")
+                raise DeviceRefused(self.name, f"the position was not taken{reads}") from None
+        state, message = answer[-1]
+        if state == State.ALERT:
+            raise DeviceRefused(self.name, message or "EQUATORIAL_EOD_COORD went Alert")
 
     async def pier_side(self) -> str | None:
         await require(self.client, self.name, "EQUATORIAL_EOD_COORD")
@@ -242,3 +278,14 @@ class IndiMount:
             return
         await park_switch(self.client, self.name, "TELESCOPE_PARK", "UNPARK",
                           timeout=ANSWER_WAIT)
+
+
+#: How near (degrees) a mount's position must read to the one a SYNC told it.
+SYNC_MATCH = 0.05
+
+
+def _near(ra: float, dec: float, ra_told: float, dec_told: float) -> bool:
+    """Whether (ra, dec) (hours, degrees) is within `SYNC_MATCH` of the position told."""
+    d_ra = (ra - ra_told + 12.0) % 24.0 - 12.0
+    return abs(dec - dec_told) <= SYNC_MATCH and \
+        abs(d_ra * 15.0 * math.cos(math.radians(dec_told))) <= SYNC_MATCH
