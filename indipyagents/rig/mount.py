@@ -161,6 +161,12 @@ class IndiMount:
         await require(self.client, self.name, "EQUATORIAL_EOD_COORD")
         if self._vector("ON_COORD_SET") is None or "SYNC" not in self._vector("ON_COORD_SET"):
             raise DeviceRefused(self.name, "refused the SYNC: it has no ON_COORD_SET.SYNC")
+        await self._park_known()
+        if self.parked():  # as indilib's and ours refuse it; and a parked mount's position,
+            # reported as the sky turns, can read the very position told (parked where it
+            # points) and pass for the SYNC's answer before the refusal comes
+            raise DeviceRefused(self.name, "refused the SYNC: the mount is parked: unpark it "
+                                           "first")
         ra_now, dec_now = precess_from_j2000(ra, dec, self.clock())
         try:
             await self._command("ON_COORD_SET", {"SYNC": "On"})
