@@ -44,9 +44,7 @@ import indipyclient
 
 sys.path.insert(1, str(Path(__file__).resolve().parent))
 from flats import BIN
-from flats import free_port
-from flats import start
-from flats import stop
+from flats import rig
 from flats import wait_state
 
 AGENT = "Imager Agent"
@@ -142,21 +140,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-calibrate-"))
     plan = work / "night.toml"
     plan.write_text(plan_text(args.lights, args.exposure))
-    server_port, agent_port = free_port(), free_port()
-    server = start([str(BIN / "indipyserver"), "-p", str(server_port), "--no-announce",
-                    str(BIN / "indipy_simulator_ccd"), str(BIN / "indipy_simulator_focus"),
-                    "indi_simulator_lightpanel"], work / "server.log")
-    agent = None
-    try:
-        time.sleep(2.0)
-        agent = start([str(BIN / "indipy_agent_imager"), "--port", str(agent_port),
-                       "--indi-port", str(server_port), "--state-dir", str(work / "state"),
-                       "--config-dir", str(work / "config")], work / "agent.log")
-        took = asyncio.run(run_night(agent_port, work, plan))
-    finally:
-        if agent is not None:
-            stop(agent)
-        stop(server)
+    with rig(work) as port:
+        took = asyncio.run(run_night(port, work, plan))
     night = work / "frames" / "night"
     began = time.monotonic()
     done = subprocess.run([str(BIN / "indipy-calibrate"), str(night), "--library",

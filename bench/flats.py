@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -33,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 os.environ["INDIPY_MDNS_INTERFACES"] = "lo"
@@ -134,8 +136,10 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def one_rep(count: int, adu: float) -> list[tuple[dict[str, int], int, float]]:
-    work = Path(tempfile.mkdtemp(prefix="bench-flats-"))
+@contextlib.contextmanager
+def rig(work: Path) -> Iterator[int]:
+    """Our server with our camera and wheel simulators and indilib's light panel, and our
+    imager agent as an executable (its state in `work`/state): yields the agent's port."""
     server_port, agent_port = free_port(), free_port()
     server = start([str(BIN / "indipyserver"), "-p", str(server_port), "--no-announce",
                     str(BIN / "indipy_simulator_ccd"), str(BIN / "indipy_simulator_focus"),
@@ -146,14 +150,20 @@ def one_rep(count: int, adu: float) -> list[tuple[dict[str, int], int, float]]:
         agent = start([str(BIN / "indipy_agent_imager"), "--port", str(agent_port),
                        "--indi-port", str(server_port), "--state-dir", str(work / "state"),
                        "--config-dir", str(work / "config")], work / "agent.log")
-        nights = []
-        for name in ("flats first", "flats next"):
-            nights.append(asyncio.run(one_night(agent_port, work, name, count, adu)))
-        return nights
+        yield agent_port
     finally:
         if agent is not None:
             stop(agent)
         stop(server)
+
+
+def one_rep(count: int, adu: float) -> list[tuple[dict[str, int], int, float]]:
+    work = Path(tempfile.mkdtemp(prefix="bench-flats-"))
+    try:
+        with rig(work) as port:
+            return [asyncio.run(one_night(port, work, name, count, adu))
+                    for name in ("flats first", "flats next")]
+    finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
