@@ -20,16 +20,28 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from . import fields
 from .fields import Table
 from .locate import KeyPath
 
-if TYPE_CHECKING:  # the plan needs no numpy nor sep: the measure is only a type here
-    from ..stars.framemeasure import FrameMeasure
 
-__all__ = ["GRADING_KEYS", "Grading", "grading_pairs", "judge", "read_grading"]
+class Figures(Protocol):
+    """What a frame's judge reads of its measure (`stars.framemeasure.FrameMeasure`'s)."""
+
+    @property
+    def stars(self) -> int: ...
+    @property
+    def hfr_px(self) -> float: ...
+    @property
+    def eccentricity(self) -> float: ...
+    @property
+    def sky(self) -> float: ...
+    @property
+    def guide_rms_arcsec(self) -> float | None: ...
+
+__all__ = ["GRADING_KEYS", "Figures", "Grading", "grading_pairs", "judge", "read_grading"]
 
 GRADING_KEYS = ("hfr_ratio", "stars_ratio", "eccentricity_max", "guide_rms_max",
                 "background_ratio", "min_frames")
@@ -81,7 +93,7 @@ def grading_pairs(grading: Grading) -> dict[str, object]:
             "background_ratio": grading.background_ratio, "min_frames": grading.min_frames}
 
 
-def judge(frame: FrameMeasure, accepted: Sequence[FrameMeasure], grading: Grading) -> list[str]:
+def judge(frame: Figures, accepted: Sequence[Figures], grading: Grading) -> list[str]:
     """Why `frame` is rejected (empty: accepted), against the `accepted` frames of its target
     in its filter."""
     if frame.stars == 0:
