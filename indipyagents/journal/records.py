@@ -87,6 +87,9 @@ class JournalState:
     #: The steps whose last record is a rejection, and the rejected frame's file: a kill
     #: before it was moved to ``rejected/`` leaves it at its name (`resume.reconcile`).
     rejecting: dict[str, str] = field(default_factory=dict)
+    #: The frames saved and not yet graded (step -> file): a kill came before the verdict
+    #: of a night that grades, which the resume gives them.
+    ungraded: dict[str, str] = field(default_factory=dict)
 
     @property
     def started(self) -> bool:
@@ -169,6 +172,7 @@ def fold(records: Iterable[Record]) -> JournalState:
             state.current = record["step"]
         elif kind == "frame":
             state.rejecting.pop(record["step"], None)
+            state.ungraded[record["step"]] = record["file"]
             state.frames[record["step"]] = record["file"]
             state.saved[record["step"]] = SavedFrame(record["file"], record["size"],
                                                      record["sha256"],
@@ -191,6 +195,7 @@ def _fold_graded(state: JournalState, record: Record) -> None:
     saved, so a resume (and the scheduler's frames done) takes it again."""
     step = record["step"]
     state.graded.append(record)
+    state.ungraded.pop(step, None)
     if record["verdict"] == "accepted":
         state.accepted[step] = state.accepted.get(step, 0) + 1
         return

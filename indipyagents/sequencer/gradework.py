@@ -74,6 +74,7 @@ class GradeWork:
         self.grading: Grading | None = hands.plan.grading
         self.pending: list[Pending] = []
         self._accepted: dict[Kind, list[FrameMeasure]] | None = None
+        self._looked = self.grading is None  # the journal's ungraded frames looked for
 
     def wanted(self, step: FrameStep, data: bytes) -> bool:
         """Whether `step`'s frame is graded: a light frame (not a flat by level) saved as
@@ -82,12 +83,13 @@ class GradeWork:
         return self.grading is not None and batch.frame_type == "Light" \
             and batch.adu is None and data[:6] == b"SIMPLE"
 
-    async def begin(self, step: FrameStep, data: bytes) -> None:
-        """`step`'s saved frame `data` measured, judged and its cards written, in a thread."""
+    async def begin(self, step: FrameStep, data: bytes, *, late: bool = False) -> None:
+        """`step`'s saved frame `data` measured, judged and its cards written, in a thread;
+        `late`: a frame saved before a restart (its altitude at mid exposure unknown)."""
         assert self.grading is not None
         hands, target = self.hands, self.hands.plan.targets[step.target_index]
         altitude = None
-        if target.ra is not None and target.dec is not None:
+        if target.ra is not None and target.dec is not None and not late:
             site = await hands.site()
             if site is not None:
                 middle = hands.clock() - timedelta(seconds=step.batch.exposure / 2)
@@ -118,6 +120,8 @@ class GradeWork:
         """Every verdict under way taken in (waiting for its thread): journalled, a rejected
         frame moved aside and its step undone. True when one was rejected."""
         rejected = False
+        if not self._looked:
+            await self._look_back()
         while self.pending:
             pending = self.pending.pop(0)
             try:
@@ -128,6 +132,20 @@ class GradeWork:
             if outcome is not None:
                 rejected |= self._verdict(pending, *outcome)
         return rejected
+
+    async def _look_back(self) -> None:
+        """The frames a kill left saved and not graded (the journal's), graded now: a
+        resumed night counts none unjudged."""
+        self._looked = True
+        steps = {step.id: step for step in frames(expand(self.hands.plan))}
+        for step_id, file in self.hands.journal.state().ungraded.items():
+            step = steps.get(step_id)
+            if step is None or file != step.file_name or not self.store.exists(file):
+                continue
+            data = await asyncio.to_thread(self.store.path(file).read_bytes)
+            if self.wanted(step, data):
+                logger.info("%s: saved before the restart, graded now", step_id)
+                await self.begin(step, data, late=True)
 
     def _verdict(self, pending: Pending, measure: dict[str, object], reasons: list[str]) -> bool:
         step, journal = pending.step, self.hands.journal

@@ -167,7 +167,7 @@ def test_fold_keeps_every_verdict_and_a_rejected_step_is_not_done() -> None:
                   graded(second, "rejected", "HFR 3.1 > 1.5 x median 1.9"))
     assert state.done == {first} and second not in state.saved and second not in state.frames
     assert state.accepted == {first: 1} and state.rejected == {second: 1}
-    assert state.rejecting == {second: file}
+    assert state.rejecting == {second: file} and state.ungraded == {}
     assert [record["verdict"] for record in state.graded] == ["accepted", "rejected"]
     state = _fold(start, *framed(first), graded(first, "accepted"), *framed(second),
                   graded(second, "rejected", "stars 3 < 0.5 x median 40"), *framed(second),
@@ -175,6 +175,7 @@ def test_fold_keeps_every_verdict_and_a_rejected_step_is_not_done() -> None:
     assert state.done == {first, second} and state.saved[second].file == file
     assert state.accepted == {first: 1, second: 1} and state.rejected == {second: 1}
     assert state.rejecting == {}
+    assert _fold(start, *framed(first)).ungraded == {first: file}  # killed before its verdict
 
 
 def test_a_verdict_is_accepted_or_rejected() -> None:
