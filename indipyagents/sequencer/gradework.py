@@ -40,6 +40,7 @@ from ..plan.grading import judge
 from ..plan.steps import FrameStep
 from ..plan.steps import expand
 from ..plan.steps import frames
+from ..rig.protocols import RigError
 from .hands import Hands
 from .headers import with_cards
 
@@ -90,14 +91,23 @@ class GradeWork:
         hands, target = self.hands, self.hands.plan.targets[step.target_index]
         altitude = None
         if target.ra is not None and target.dec is not None and not late:
-            site = await hands.site()
+            try:  # the frame is saved: a mount lost now costs its altitude, not the frame
+                site = await hands.site()
+            except RigError as error:
+                logger.warning("%s: no altitude: %s", step.id, error)
+                site = None
             if site is not None:
                 middle = hands.clock() - timedelta(seconds=step.batch.exposure / 2)
                 altitude = altitude_at(target.ra, target.dec, site.latitude, site.longitude,
                                        middle)
         accepted = list(self.accepted().get(kind_of(step), []))
         grading = self.grading
-        from ..stars.framemeasure import measure_frame  # numpy and sep: a graded night's
+        try:
+            from ..stars.framemeasure import measure_frame  # numpy and sep: a graded night's
+        except ImportError as error:
+            logger.warning("frames are not graded: %s", error)
+            self.grading = None
+            return
 
         def work() -> tuple[dict[str, object], list[str]] | None:
             try:
