@@ -164,7 +164,11 @@ class GradeWork:
         if not reasons:
             self._remember(step, measure)
             return False
-        moved = move_rejected(self.store, pending.file, pending.filter_name)
+        try:
+            moved = move_rejected(self.store, pending.file, pending.filter_name)
+        except OSError as error:  # at its name still: the resume moves it (its REJECTED card)
+            logger.error("%s: rejected, not moved aside: %s", step.id, error)
+            return False
         self.undo(step.id)
         logger.warning("%s: rejected (%s), moved to %s: taken again", step.id,
                        "; ".join(reasons), moved)
