@@ -9,11 +9,14 @@ even during an exposure (the transparency at readout is the frame's).
 Soft focus as the night cools: our focuser simulator's FOCUS_TEMPERATURE, set by its
 SIM_TEMPERATURE, moves the best position by FOCUS_SIMULATION.STEPS_PER_DEGREE a degree; the
 HFR measured on our camera's frames at the old best grows, at the new best it is as it was.
+And beside the real peer, indilib's ``indi_simulator_focus``, our focuser's FWHM has the shape
+of its.
 """
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -154,3 +157,33 @@ async def test_a_temperature_change_moves_the_best_focus_by_the_coefficient() ->
               f"at the new best {again:.2f} px")
         assert soft > 1.5 * sharp
         assert again == pytest.approx(sharp, rel=0.15)
+
+
+@pytest.mark.timeout(120)
+async def test_our_focusers_fwhm_behaves_as_indilibs(tmp_home: Path) -> None:
+    """The real peer: indilib's ``indi_simulator_focus`` beside ours under our server. Both say
+    SEEING_SETTINGS.SIM_SEEING 3.5 and FWHM.SIM_FWHM as their focuser moves; on both the FWHM
+    is never under the seeing, is convex in the position (a V or a parabola, whose bottom
+    autofocus finds) and comes back to its value when the focuser does. (indilib's is a
+    parabola 5000 steps a unit wide, 0.5625 t^2 + seeing; ours a hyperbola that doubles in
+    STEPS_TO_DOUBLE: the scales differ, the shape is the same.)"""
+    ours = server(focus.make_driver(5000))
+    ours.add_exdriver("indi_simulator_focus")
+    spans = {"Focuser Simulator": 2000, focus.FOCUSER: 30}
+    async with running(ours), indipyclient.connect("127.0.0.1", ours.port) as client:
+        for device, span in spans.items():
+            await client.set(device, "CONNECTION", {"CONNECT": "On"}, timeout=20)
+            await client.wait_for(device, "FWHM", timeout=10)
+            seeing = float(client.get(device, "SEEING_SETTINGS", "SIM_SEEING"))
+            assert seeing == 3.5
+            seen = []
+            for position in (50000 - span, 50000, 50000 + span, 50000):
+                await client.set(device, "ABS_FOCUS_POSITION",
+                                 {"FOCUS_ABSOLUTE_POSITION": position}, timeout=60)
+                await asyncio.sleep(0.3)  # FWHM follows the move's end
+                seen.append(float(client.get(device, "FWHM", "SIM_FWHM")))
+            print(f"{device}: FWHM {seen} at 50000 -/+ {span}")
+            assert min(seen) >= seeing
+            assert seen[1] <= (seen[0] + seen[2]) / 2, seen  # convex
+            assert seen[0] != seen[2] or seen[0] > seen[1]  # it moved with the focuser
+            assert seen[3] == pytest.approx(seen[1], abs=0.01)  # back where it was
