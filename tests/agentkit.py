@@ -2,8 +2,9 @@
 `Target`, `Batch`) and written with the package's own `plan_to_toml`, and a plan run on an
 agent through its vectors. A test that is about the TOML text itself (a parse error and its
 line) changes a key of one of the two plan texts here (`NIGHT_TOML`, `SCHEDULED_TOML`, with
-`refused_at_line`); every other test builds its plan here, so a change to the plan's format
-is made once, in `plan/toml.py`."""
+`refused_at_line`), or writes its own from its keys with `plan_toml` (the flats' and the
+calibration's texts, the benches' plans); every other test builds its plan here, so a change
+to the plan's format is made once, in `plan/toml.py`."""
 
 from __future__ import annotations
 
