@@ -40,47 +40,23 @@ sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 from astropy.io import fits
 
-import indipyclient
-
 sys.path.insert(1, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent / "tests"))
+from agentkit import PANEL_RIG
+from agentkit import plan_toml
+from agentkit import target_toml
 from flats import BIN
 from flats import rig
-from flats import wait_state
-
-AGENT = "Imager Agent"
+from flats import run_night
 
 
 def plan_text(lights: int, exposure: float) -> str:
-    return f"""name = "calibrated night"
-folder = "night"
-
-[devices]
-camera = "Python CCD Simulator"
-wheel = "Python Filter Wheel"
-panel = "Light Panel Simulator"
-
-[calibration]
-flats = "panel"
-adu = 30000
-count = 5
-darks = "library"
-
-[[targets]]
-name = "Sky"
-slew = false
-
-[[targets.batches]]
-count = {lights}
-exposure = {exposure:g}
-filter = "Red"
-binning = 2
-
-[[targets.batches]]
-type = "Bias"
-count = 5
-exposure = 0
-binning = 2
-"""
+    return plan_toml(
+        "calibrated night", PANEL_RIG,
+        target_toml("Sky", {"count": lights, "exposure": exposure, "filter": "Red", "binning": 2},
+                    {"type": "Bias", "count": 5, "exposure": 0, "binning": 2}),
+        folder="night",
+        calibration={"flats": "panel", "adu": 30000, "count": 5, "darks": "library"})
 
 
 def read(path: Path) -> np.ndarray:
@@ -111,23 +87,6 @@ def centre_box(image: np.ndarray) -> np.ndarray:
     return image[h // 2 - 50:h // 2 + 50, w // 2 - 50:w // 2 + 50]
 
 
-async def run_night(port: int, work: Path, plan: Path) -> float:
-    async with indipyclient.connect("127.0.0.1", port) as client:
-        await client.wait_for(AGENT, "AGENT_PLAN", timeout=30)
-        await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(work / "frames")},
-                         timeout=10)
-        loaded = await client.set(AGENT, "AGENT_PLAN", {"FILE": str(plan)}, timeout=30)
-        if loaded.state.value != "Ok":
-            raise RuntimeError(f"the plan was refused: {loaded.message}")
-        began = time.monotonic()
-        await client.set(AGENT, "AGENT_START_PROCESS", {"SEQUENCE": "On"}, wait=False)
-        await asyncio.sleep(1.0)
-        state, message = await wait_state(client, 1800)
-        if state != "Ok":
-            raise RuntimeError(f"the night ended {state}: {message}")
-        return time.monotonic() - began
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lights", type=int, default=4)
@@ -141,7 +100,7 @@ def main() -> None:
     plan = work / "night.toml"
     plan.write_text(plan_text(args.lights, args.exposure))
     with rig(work) as port:
-        took = asyncio.run(run_night(port, work, plan))
+        took = asyncio.run(run_night(port, work, plan, 1800))
     night = work / "frames" / "night"
     began = time.monotonic()
     done = subprocess.run([str(BIN / "indipy-calibrate"), str(night), "--library",

@@ -39,10 +39,17 @@ from pathlib import Path
 
 os.environ["INDIPY_MDNS_INTERFACES"] = "lo"
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(1, str(Path(__file__).resolve().parent))
+
+from agentkit import AGENT
+from agentkit import PANEL_RIG
+from agentkit import plan_toml
+from agentkit import target_toml
+from processes import stop
 
 import indipyclient
 
-AGENT = "Imager Agent"
 FILTERS = ("Luminance", "Red", "Green", "Blue")
 BIN = Path(sys.executable).parent
 
@@ -54,26 +61,9 @@ def free_port() -> int:
 
 
 def plan_text(name: str, count: int, adu: float) -> str:
-    batches = "".join(f"""
-[[targets.batches]]
-type = "Flat"
-count = {count}
-filter = "{one}"
-adu = {adu:g}
-tolerance = 0.1
-""" for one in FILTERS)
-    return f"""name = "{name}"
-folder = "{name.replace(' ', '_')}"
-
-[devices]
-camera = "Python CCD Simulator"
-wheel = "Python Filter Wheel"
-panel = "Light Panel Simulator"
-
-[[targets]]
-name = "Flats"
-slew = false
-{batches}"""
+    return plan_toml(name, PANEL_RIG, target_toml("Flats", *(
+        {"type": "Flat", "count": count, "filter": one, "adu": adu, "tolerance": 0.1}
+        for one in FILTERS)), folder=name.replace(" ", "_"))
 
 
 def journal_notes(folder: Path) -> tuple[dict[str, int], int]:
@@ -100,10 +90,9 @@ async def wait_state(client: indipyclient.Client, timeout: float) -> tuple[str, 
     raise TimeoutError(f"no end of the sequence in {timeout} s")
 
 
-async def one_night(port: int, work: Path, name: str, count: int,
-                    adu: float) -> tuple[dict[str, int], int, float]:
-    plan = work / f"{name}.toml"
-    plan.write_text(plan_text(name, count, adu))
+async def run_night(port: int, work: Path, plan: Path, timeout: float) -> float:
+    """The night of `plan` run on the agent at `port` (frames under `work`/frames) to its
+    end: the seconds from START to SEQUENCE_STATE Ok (RuntimeError if refused or not Ok)."""
     async with indipyclient.connect("127.0.0.1", port) as client:
         await client.wait_for(AGENT, "AGENT_PLAN", timeout=30)
         await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(work / "frames")},
@@ -114,10 +103,18 @@ async def one_night(port: int, work: Path, name: str, count: int,
         began = time.monotonic()
         await client.set(AGENT, "AGENT_START_PROCESS", {"SEQUENCE": "On"}, wait=False)
         await asyncio.sleep(1.0)  # SEQUENCE_STATE leaves the last night's Ok
-        state, message = await wait_state(client, 900)
+        state, message = await wait_state(client, timeout)
         took = time.monotonic() - began
     if state != "Ok":
-        raise RuntimeError(f"{name}: {state}: {message}")
+        raise RuntimeError(f"{plan.stem}: the night ended {state}: {message}")
+    return took
+
+
+async def one_night(port: int, work: Path, name: str, count: int,
+                    adu: float) -> tuple[dict[str, int], int, float]:
+    plan = work / f"{name}.toml"
+    plan.write_text(plan_text(name, count, adu))
+    took = await run_night(port, work, plan, 900)
     tests, kept = journal_notes(work / "frames" / name.replace(" ", "_"))
     return tests, kept, took
 
@@ -125,15 +122,6 @@ async def one_night(port: int, work: Path, name: str, count: int,
 def start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @contextlib.contextmanager

@@ -1,7 +1,7 @@
 """The benchmarks' child processes: the interpreter to run one under (ours, or an older
-release's in a throw-away venv), distinct free ports for them to serve on, stopping one started
-in a session of its own, and what /proc says of one (CPU seconds, resident memory). Standard
-library only."""
+release's in a throw-away venv), distinct free ports for them to serve on, stopping one (or one
+started in a session of its own, with its children), and what /proc says of one (CPU seconds,
+resident memory). Standard library only."""
 
 from __future__ import annotations
 
@@ -73,6 +73,16 @@ def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
     finally:
         for probe in probes:
             probe.close()
+
+
+def stop(proc: subprocess.Popen[Any], timeout: float = 10.0) -> None:
+    """SIGTERM to `proc`, SIGKILL after `timeout` seconds; `proc` is reaped."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def stop_group(proc: subprocess.Popen[Any], timeout: float = 5.0) -> None:

@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from processes import cpu_seconds
 from processes import free_ports
 from processes import rss_mib
+from processes import stop
 
 PASSWORD = "bench-password"
 VALUE = re.compile(rb'data-member="T"><th>[^<]*</th><td class="value">([0-9.]+)</td>')
@@ -415,12 +416,7 @@ def run021(args: argparse.Namespace, indiport: int) -> list[tuple[str, dict[str,
         try:
             return asyncio.run(measure021(args, webport, web.pid))
         finally:
-            web.terminate()
-            try:
-                web.wait(10)
-            except subprocess.TimeoutExpired:
-                web.kill()
-                web.wait()
+            stop(web)
 
 
 def _listening(port: int) -> bool:

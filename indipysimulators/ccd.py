@@ -26,6 +26,12 @@ until a focuser says, 1.6 pixels sigma. Seeing moves the whole field a little ev
 snooped) the field is turned half round, as indilib's CCD simulator turns it: a German
 mount's camera turns with the tube at a meridian flip. `guidecamera` is a second, smaller camera on the same code.
 
+Passing cloud (our own vector, indilib's CCD simulator has none): SIM_CLOUDS' TRANSPARENCY,
+1 clear to 0 overcast, settable by a client at any time, dims a light frame's stars by that
+share and brightens its sky a little (`clouded`: cloud lit by the ground scatters light back);
+the transparency is the one at readout, so a change during an exposure applies to the frame
+being taken. The guide camera, on the same code, has it too.
+
 Its calibration frames mean something (`sensorfaults`, `flatlight`): CCD_FRAME_TYPE's bias and
 dark have no light (a 500 ADU bias, 3.5 ADU read noise, a dark current doubling every 6 C of
 the cooler's temperature, warm pixels fixed on the sensor); vignetting and dust donuts fixed
@@ -184,6 +190,48 @@ class ScopeInfoRole(SideRole):
         await self.vector.send_setVector(state="Ok")
 
 
+#: Our own cloud vector: TRANSPARENCY 1 clear .. 0 overcast, settable at any time.
+SIM_CLOUDS = (VectorSpec("SIM_CLOUDS", "Clouds", "Simulation", "rw", (
+    NumberSpec("TRANSPARENCY", "Transparency (1 clear, 0 overcast)", "%.2f", 0, 1, 0.05,
+               Param("transparency")),
+), state="Ok", timeout=60),)
+#: How much brighter the sky is under full cloud (cloud lit by the ground below): at
+#: transparency t the sky is (1 + CLOUD_GLOW (1 - t)) times the clear night's.
+CLOUD_GLOW = 0.5
+
+
+def clouded(stars: list[tuple[float, float, float]], sky: float, transparency: float
+            ) -> tuple[float, list[tuple[float, float, float]]]:
+    """A light frame's sky and stars through cloud of `transparency` (clipped to 0..1): each
+    star's flux times it, the sky brighter by `CLOUD_GLOW` at full cloud."""
+    share = min(1.0, max(0.0, transparency))
+    return (sky * (1 + CLOUD_GLOW * (1 - share)),
+            [(x, y, flux * share) for x, y, flux in stars] if share < 1 else stars)
+
+
+class CloudsRole(SideRole):
+    """SIM_CLOUDS beside the camera role: the transparency a client sets, kept."""
+
+    def __init__(self, transparency: float = 1.0) -> None:
+        made = build(SIM_CLOUDS, transparency=transparency)
+        super().__init__(made)
+        self.vector = made.vector("SIM_CLOUDS", NumberVector)
+
+    @property
+    def transparency(self) -> float:
+        return self.vector.getfloatvalue("TRANSPARENCY")
+
+    async def new_numbers(self, event: newNumberVector) -> None:
+        if "TRANSPARENCY" in event:
+            value = event.getfloatvalue("TRANSPARENCY")
+            if not 0 <= value <= 1:
+                await self.vector.send_setVector(
+                    message=f"TRANSPARENCY {value} is not between 0 and 1", state="Alert")
+                return
+            self.vector["TRANSPARENCY"] = value
+        await self.vector.send_setVector(state="Ok")
+
+
 class SimulatedCamera:
     """The "hardware": the real sky where the mount points (or a fixed field of random stars
     while no mount has said), imaged with noise."""
@@ -219,6 +267,8 @@ class SimulatedCamera:
         self.panel: Callable[[], tuple[bool, float] | None] = lambda: None
         #: The name of the filter in place (the snooped wheel's), None when unknown.
         self.filter_name: Callable[[], str | None] = lambda: None
+        #: The sky's transparency now (SIM_CLOUDS): 1 clear .. 0 overcast, read at readout.
+        self.transparency: Callable[[], float] = lambda: 1.0
         #: The site (latitude, longitude east, degrees) the twilight is reckoned at.
         self.site: Callable[[], tuple[float, float]] = lambda: (LATITUDE, LONGITUDE)
         #: The noise's generator: the same seed, the same frames.
@@ -266,7 +316,8 @@ class SimulatedCamera:
         """The electrons a binned pixel at the centre gets, and the stars, by frame type: none
         in a bias or a dark (the shutter closed); a flat the lit panel's when a light box has
         said (nothing when it is off, no sky: it covers the tube), else the twilight sky's
-        through the filter, stars and all (`flatlight`); a light frame the night sky's."""
+        through the filter, stars and all (`flatlight`); a light frame the night sky's,
+        through the cloud there is at readout (`clouded`)."""
         kind, seconds = exposure.frame_type, exposure.seconds
         binned = exposure.bin_x * exposure.bin_y
         if kind in ("Bias", "Dark"):
@@ -280,8 +331,9 @@ class SimulatedCamera:
                         if lit else 0.0), []
             sky = flatlight.twilight_electrons(self.sun_altitude(), seconds, scale, name)
             return sky * binned, self.lit_stars(flatlight.throughput(name))
-        return (photometry.sky_electrons_per_second(scale) * seconds * binned,
-                self.lit_stars(1.0))
+        return clouded(self.lit_stars(1.0),
+                       photometry.sky_electrons_per_second(scale) * seconds * binned,
+                       self.transparency())
 
     def sun_altitude(self) -> float:
         """The Sun's altitude (degrees) now, at the site."""
@@ -400,6 +452,8 @@ def make_driver(device_name: str = DEVICE, *, sensor: Sensor = SENSOR,
                   extra_snoops={"ACTIVE_FOCUSER": ("FWHM",), "ACTIVE_TELESCOPE": ("EQUATORIAL_PE",),
                                 "ACTIVE_LIGHTBOX": ("FLAT_LIGHT_CONTROL", "FLAT_LIGHT_INTENSITY")})
     scope = ScopeInfoRole()
+    clouds = CloudsRole()
+    camera.transparency = lambda: clouds.transparency
     snooped = role.active.values
     camera.fwhm = lambda: snooped.number("FWHM", "SIM_FWHM")
     camera.pier_side = lambda: snooped.pier_side
@@ -433,7 +487,7 @@ def make_driver(device_name: str = DEVICE, *, sensor: Sensor = SENSOR,
     camera.pointing = pointing
     camera.clock = sky_time()  # the stars drawn for the rehearsal's sky, as the mount's
     camera.focal_length = lambda: scope.focal_length or snooped.focal_length or FOCAL_LENGTH
-    device = Device(device_name, roles=[role, scope], connect=camera.connect,
+    device = Device(device_name, roles=[role, scope, clouds], connect=camera.connect,
                     disconnect=camera.disconnect, driver_exec=driver_exec)
     return IPyDriver(device, camera=camera, cooler=cooler)
 

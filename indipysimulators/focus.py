@@ -17,8 +17,14 @@ Star size, as indilib's ``indi_simulator_focus`` and more: SEEING_SETTINGS (SIM_
 seeing in arcseconds) and FWHM (SIM_FWHM, read-only, the stars' full width at half maximum in
 arcseconds at the focuser's position, sent as it moves), and our own FOCUS_SIMULATION
 (BEST_POSITION, where focus is best; STEPS_TO_DOUBLE, how far from there the stars are twice
-as wide), so a test can place the focus. Our CCD simulator snoops FWHM from the focuser its
-ACTIVE_DEVICES names and draws its stars that wide (`indipysimulators.ccd`).
+as wide; STEPS_PER_DEGREE, how far the best position moves for a degree of temperature), so a
+test can place the focus. Our CCD simulator snoops FWHM from the focuser its ACTIVE_DEVICES
+names and draws its stars that wide (`indipysimulators.ccd`).
+
+Temperature: FOCUS_TEMPERATURE (TEMPERATURE, read-only, C: indilib's focusers' name) is the
+tube's temperature, which our SIM_TEMPERATURE (TEMPERATURE) sets; a change of t degrees moves
+the best position by STEPS_PER_DEGREE x t steps (the tube shrinking as the night cools), and
+FOCUS_SIMULATION and FWHM are sent again, so a focus made warm is soft once it has cooled.
 """
 
 from __future__ import annotations
@@ -53,6 +59,9 @@ FILTERS = ("Red", "Green", "Blue", "H_Alpha", "SII", "OIII", "LPR", "Luminance")
 START, MAX_POSITION = 50000, 100000
 SEEING = 3.5  # arcseconds, indilib's default SIM_SEEING
 STEPS_TO_DOUBLE = 30
+#: The tube's temperature at start (C), and how far the best position moves a degree.
+TEMPERATURE = 10.0
+STEPS_PER_DEGREE = 20.0
 
 
 @dataclass
@@ -69,6 +78,13 @@ class StarSize:
     seeing: float = SEEING
     best_position: float = MAX_POSITION / 2
     steps_to_double: float = STEPS_TO_DOUBLE
+    temperature: float = TEMPERATURE
+    steps_per_degree: float = STEPS_PER_DEGREE
+
+    def warm_to(self, celsius: float) -> None:
+        """The tube is at `celsius` now: the best position moves `steps_per_degree` a degree."""
+        self.best_position += self.steps_per_degree * (celsius - self.temperature)
+        self.temperature = celsius
 
     def fwhm(self, position: float) -> float:
         d = (position - self.best_position) / self.steps_to_double
@@ -88,6 +104,14 @@ STAR_SIZE_VECTORS = (
                    Param("best_position")),
         NumberSpec("STEPS_TO_DOUBLE", "Steps to double FWHM", "%.f", 1, Param("max_position"),
                    1, Param("steps_to_double")),
+        NumberSpec("STEPS_PER_DEGREE", "Best position's steps per degree", "%.1f", -10000,
+                   10000, 1, Param("steps_per_degree")),
+    ), state="Ok", timeout=60),
+    VectorSpec("FOCUS_TEMPERATURE", "Temperature", "Main Control", "ro", (
+        NumberSpec("TEMPERATURE", "Celsius", "%6.2f", -50, 70, 0, Param("temperature")),
+    ), state="Ok"),
+    VectorSpec("SIM_TEMPERATURE", "Set temperature", "Simulation", "rw", (
+        NumberSpec("TEMPERATURE", "Celsius", "%6.2f", -50, 70, 0.1, Param("temperature")),
     ), state="Ok", timeout=60),
 )
 
@@ -103,11 +127,14 @@ class StarSizeRole(SideRole):
         self.position = position
         made = build(STAR_SIZE_VECTORS, seeing=size.seeing, fwhm=size.fwhm(position),
                      max_position=max_position, best_position=size.best_position,
-                     steps_to_double=size.steps_to_double)
+                     steps_to_double=size.steps_to_double,
+                     steps_per_degree=size.steps_per_degree, temperature=size.temperature)
         super().__init__(made)
         self.seeing = made.vector("SEEING_SETTINGS", NumberVector)
         self.fwhm = made.vector("FWHM", NumberVector)
         self.simulation = made.vector("FOCUS_SIMULATION", NumberVector)
+        self.temperature = made.vector("FOCUS_TEMPERATURE", NumberVector)
+        self.set_temperature = made.vector("SIM_TEMPERATURE", NumberVector)
 
     async def connected(self) -> None:
         await self._send_fwhm()
@@ -122,10 +149,23 @@ class StarSizeRole(SideRole):
                 self.size.best_position = event.getfloatvalue("BEST_POSITION")
             if "STEPS_TO_DOUBLE" in event:
                 self.size.steps_to_double = event.getfloatvalue("STEPS_TO_DOUBLE")
-            self.simulation["BEST_POSITION"] = self.size.best_position
-            self.simulation["STEPS_TO_DOUBLE"] = self.size.steps_to_double
-            await self.simulation.send_setVector(state="Ok")
+            if "STEPS_PER_DEGREE" in event:
+                self.size.steps_per_degree = event.getfloatvalue("STEPS_PER_DEGREE")
+            await self._send_simulation()
+        elif event.vectorname == "SIM_TEMPERATURE":
+            self.size.warm_to(event.getfloatvalue("TEMPERATURE"))
+            self.set_temperature["TEMPERATURE"] = self.size.temperature
+            self.temperature["TEMPERATURE"] = self.size.temperature
+            await self.set_temperature.send_setVector(state="Ok")
+            await self.temperature.send_setVector(state="Ok")
+            await self._send_simulation()
         await self._send_fwhm()
+
+    async def _send_simulation(self) -> None:
+        self.simulation["BEST_POSITION"] = self.size.best_position
+        self.simulation["STEPS_TO_DOUBLE"] = self.size.steps_to_double
+        self.simulation["STEPS_PER_DEGREE"] = self.size.steps_per_degree
+        await self.simulation.send_setVector(state="Ok")
 
     async def moved(self, position: float) -> None:
         """The focuser is at `position` now: FWHM follows it."""

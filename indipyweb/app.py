@@ -4,7 +4,8 @@ Routes (all under the base path): ``/login`` ``/logout``; ``/`` instruments, ``/
 ``/device/{device}`` (POST ``/device/{device}/{vector}`` sets), ``/blobs`` (``file``, ``view``,
 ``delete``), ``/users`` and ``/settings`` for admins; ``/stream`` the SSE stream of a page;
 ``/api``, ``/api/{device}``, ``/api/{device}/{vector}`` (GET the snapshot shape, POST JSON to
-set), ``/api/session`` and ``/api/login``; ``/static`` the vendored htmx, SSE extension and uPlot.
+set), ``/api/session`` and ``/api/login``; ``/night``, ``/night/{folder}`` and ``/api/night``,
+``/api/night/{folder}`` the imager agent's nights (``nights``); ``/static`` the vendored htmx, SSE extension and uPlot.
 
 The app is composed here: the routes (``routes/``, a module per concern, each route stating its
 scope), Starlette's ``AuthenticationMiddleware`` with our `auth.SessionBackend`, the CSRF check
@@ -57,7 +58,8 @@ def make_app(source: DeviceSource | None = None, *, indihost: str | None = None,
              securecookie: bool = False, max_upload_mb: float = 50.0,
              set_timeout: float = 10.0, saved_server: bool = True,
              indi_tls: TLSFiles | None = None,
-             mdns_interfaces: Sequence[str] | None = None) -> Starlette:
+             mdns_interfaces: Sequence[str] | None = None,
+             nights: str | Path | None = None) -> Starlette:
     """The ASGI app. With no `source`, an indipyclient connection to `indihost`:`indiport` is made
     when the app starts (received BLOBs saved in `blobfolder`); tests pass their own source (an
     `indipyweb.memorysource.MemorySource`, say). The user database is ``indipyweb.db`` in
@@ -71,7 +73,8 @@ def make_app(source: DeviceSource | None = None, *, indihost: str | None = None,
     servers are listed (``discovered``; None: ``INDIPY_MDNS_INTERFACES``, else every one). With a `source` and no `indihost`/`indiport`,
     the pages name the INDI server the source's snapshot names (a `RedisSource` is told the one
     its bridge is connected to). `indi_tls`: the INDI server's TLS port is used, with these
-    files (saved TLS files win as the server does)."""
+    files (saved TLS files win as the server does). `nights`: the imager agent's image folder,
+    whose nights ``/night`` draws (`routes.night`; None: none)."""
     db = UserDB(dbfolder)
     if source is not None and (indihost is None or indiport is None):
         snap = source.snapshot()
@@ -118,5 +121,6 @@ def make_app(source: DeviceSource | None = None, *, indihost: str | None = None,
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware,
                     exception_handlers={HTTPException: http_error})
     site.discovered.interfaces = mdns_interfaces
+    site.nights = Path(nights) if nights is not None else None
     app.state.web = site
     return app

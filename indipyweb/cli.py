@@ -3,7 +3,7 @@
     indipyweb [--host 127.0.0.1] [--port 8000] [--indihost localhost] [--indiport 7624]
               [--dbfolder DIR] [--blobfolder DIR] [--basepath /prefix] [--securecookie True]
               [--certfile F --keyfile F] [--maxupload MB] [--demo] [--version]
-              [--no-announce] [--mdns-interface NAME]...
+              [--no-announce] [--mdns-interface NAME]... [--nights DIR]
     indipyweb adduser NAME --role viewer|operator|admin [--dbfolder DIR]
 
 `adduser` prompts for the password on a terminal and reads one line from standard input
@@ -89,6 +89,9 @@ def _serve_parser() -> argparse.ArgumentParser:
                    f"default {default_dbfolder()})")
     p.add_argument("--blobfolder", default=None, help="folder for received BLOBs (none: BLOBs "
                    "are not asked for)")
+    p.add_argument("--nights", default=None, metavar="DIR",
+                   help="the imager agent's image folder (IMAGE_FOLDER): its nights drawn at "
+                        "/night (none: no nights page)")
     p.add_argument("--basepath", default="", help="serve under this URL prefix (behind a proxy)")
     p.add_argument("--securecookie", type=_bool, default=False, metavar="True|False",
                    help="mark cookies Secure (behind a TLS proxy; automatic with --certfile)")
@@ -196,7 +199,8 @@ async def _serve(args: argparse.Namespace, sockets: list[socket.socket]) -> None
                        dbfolder=args.dbfolder if args.dbfolder is not None else default_dbfolder(), blobfolder=args.blobfolder,
                        basepath=args.basepath, securecookie=args.securecookie or bool(args.certfile),
                        max_upload_mb=args.maxupload, saved_server=not args.demo,
-                       indi_tls=_indi_tls(args), mdns_interfaces=args.mdns_interfaces or None)
+                       indi_tls=_indi_tls(args), mdns_interfaces=args.mdns_interfaces or None,
+                       nights=args.nights)
         config = uvicorn.Config(app, host=args.host, port=args.port, ssl_certfile=args.certfile,
                                 ssl_keyfile=args.keyfile, log_level="info", proxy_headers=False,
                                 timeout_graceful_shutdown=3)  # open SSE streams never end alone

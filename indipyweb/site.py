@@ -61,6 +61,8 @@ class Site:
         # has the proxy's address, so the address alone must not lock everyone out soon).
         self.throttle = LoginThrottle(max_failures=5)
         self.address_throttle = LoginThrottle(max_failures=50)
+        #: The imager agent's image folder, whose nights ``/night`` draws (None: none).
+        self.nights: Path | None = None
 
     @property
     def switchable(self) -> SwitchableSource | None:

@@ -2,12 +2,14 @@
 `Target`, `Batch`) and written with the package's own `plan_to_toml`, and a plan run on an
 agent through its vectors. A test that is about the TOML text itself (a parse error and its
 line) changes a key of one of the two plan texts here (`NIGHT_TOML`, `SCHEDULED_TOML`, with
-`refused_at_line`); every other test builds its plan here, so a change to the plan's format
-is made once, in `plan/toml.py`."""
+`refused_at_line`), or writes its own from its keys with `plan_toml` (the flats' and the
+calibration's texts, the benches' plans); every other test builds its plan here, so a change
+to the plan's format is made once, in `plan/toml.py`."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -128,6 +130,38 @@ dec = 41.27
 count = 5
 exposure = 120
 """
+
+
+#: Our own simulators' rig for flats by level: the camera, the wheel and indilib's light panel.
+PANEL_RIG = {"camera": "Python CCD Simulator", "wheel": "Python Filter Wheel",
+             "panel": "Light Panel Simulator"}
+
+
+def _toml_keys(keys: dict[str, object]) -> str:
+    def value(one: object) -> str:
+        if isinstance(one, bool):
+            return "true" if one else "false"
+        return json.dumps(one) if isinstance(one, str) else repr(one)
+    return "".join(f"{key} = {value(one)}\n" for key, one in keys.items())
+
+
+def target_toml(name: str, *batches: dict[str, object], slew: bool = False) -> str:
+    """A ``[[targets]]`` of a plan's text, as a user writes it: `name`, ``slew`` and each of
+    `batches` (its keys in order) as a ``[[targets.batches]]``."""
+    return f"\n[[targets]]\nname = {json.dumps(name)}\nslew = {str(slew).lower()}\n" + "".join(
+        "\n[[targets.batches]]\n" + _toml_keys(batch) for batch in batches)
+
+
+def plan_toml(name: str, devices: dict[str, str], *targets: str, folder: str | None = None,
+              **tables: dict[str, object]) -> str:
+    """A plan's text as a user writes it, for a test or a bench about the text itself:
+    `name` (and `folder`), ``[devices]``, each of `tables` (``calibration=``...) in order,
+    then `targets` (`target_toml`'s); keys in the order given, strings quoted, ints as
+    ints."""
+    head = {"name": name} if folder is None else {"name": name, "folder": folder}
+    sections = {"devices": devices, **tables}
+    return _toml_keys(head) + "".join(f"\n[{section}]\n" + _toml_keys(keys)
+                                      for section, keys in sections.items()) + "".join(targets)
 
 
 def night(name: str, *targets: Target, folder: str = "night", camera: str,

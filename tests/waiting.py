@@ -3,6 +3,7 @@ awaited. Never sleep a fixed time and then look; the timeout only bounds a failu
 
 ``wait_for`` blocks (threads, subprocesses, a server in another thread); ``until`` lets the
 event loop run between looks, and takes a check that returns an awaitable as well.
+``HeldCalls`` is the other side: a double whose calls wait until the test lets them go.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from collections.abc import Awaitable
 from collections.abc import Callable
 from typing import Any
+from typing import Generic
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -73,3 +75,17 @@ async def settled(count: Callable[[], int], quiet: float = 0.3, timeout: float =
         if time.monotonic() > deadline:
             raise AssertionError(f"{what or count} still changing after {timeout} s: {now}")
         last = now
+
+
+class HeldCalls(Generic[T]):
+    """A double's calls held until the test lets them go: `held` keeps its argument in `calls`
+    at once, then returns once `release` is set (a device that comes back, a wheel that
+    arrives, when the test says)."""
+
+    def __init__(self) -> None:
+        self.calls: list[T] = []
+        self.release = asyncio.Event()
+
+    async def held(self, argument: T) -> None:
+        self.calls.append(argument)
+        await self.release.wait()

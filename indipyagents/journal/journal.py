@@ -40,12 +40,15 @@ class Journal:
 
     `before_write` sees each record just before it is written: what it raises stops the
     write, nothing of the record on disk (how a test kills the writer between two records,
-    as a SIGKILL would, without reaching into the writing itself)."""
+    as a SIGKILL would, without reaching into the writing itself). `clock` stamps each record's
+    ``time`` (a test's night drawn at fixed hours: `timeline`)."""
 
     def __init__(self, path: str | os.PathLike[str], *,
-                 before_write: Callable[[Record], None] | None = None) -> None:
+                 before_write: Callable[[Record], None] | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.path = Path(path)
         self.before_write = before_write
+        self.clock = clock or (lambda: datetime.now(UTC))
         self._fd: int | None = None
 
     # --- reading ---------------------------------------------------------------------------
@@ -133,7 +136,7 @@ class Journal:
     def _append(self, record: Record) -> None:
         if self.before_write is not None:
             self.before_write(record)
-        line = encode({**record, "time": datetime.now(UTC).isoformat(timespec="milliseconds")})
+        line = encode({**record, "time": self.clock().isoformat(timespec="milliseconds")})
         fd = self._open()
         view = memoryview(line)
         while view:

@@ -66,32 +66,6 @@ def test_every_property_is_told_once_with_its_attributes(served: Served,
     assert "  SIM_XRES 'CCD X resolution' 1280 [512, 8192] step 512 %4.0f" in lines
 
 
-def test_properties_defined_again_are_told_once(served: Served, tmp_path: Path) -> None:
-    """A second client's getProperties makes the drivers define everything again, which
-    indiserver sends to the first client too: newProperty and newDevice still come once."""
-    assert run_script("defined_again.py", served.port, tmp_path) == [
-        "first connected True",
-        "second connected True",
-        "second told as many True",
-        "first told each once True True",
-        "devices told [('CCD Simulator', 1), ('Telescope Simulator', 1)]",
-    ]
-
-
-def test_camera_exposes_and_receives_the_fits(served: Served, tmp_path: Path) -> None:
-    """The tutorial camera: connected through CONNECTION, B_ALSO on CCD1, two exposures each
-    delivering a FITS (the second needs the pingReply the library answers)."""
-    lines = run_script("camera.py", served.port, tmp_path)
-    assert lines == [
-        "connected True",
-        "ccd connected True",
-        "blob mode True",
-        "shot 1 CCD1 .fits size True bloblen == size True FITS True old spelling True",
-        "shot 2 CCD1 .fits size True bloblen == size True FITS True old spelling True",
-        "exposure state Ok",
-    ]
-
-
 ALLSKY = [
     "connected True",
     "camera CCD Simulator indi_simulator_ccd",
@@ -104,72 +78,77 @@ ALLSKY = [
     "exposure Ok extra images 0",
 ]
 
-
-def test_an_allsky_style_session(served: Served, tmp_path: Path) -> None:
-    """indi-allsky's way: the camera found by its interface bits, controls polled until truthy,
-    numbers and switches set by element name and waited on, BLOBs asked device-wide (prop
-    None), each FITS taken in updateProperty (2.x path), once."""
-    assert run_script("allsky_style.py", served.port, tmp_path) == ALLSKY
-
-
-def test_an_allsky_style_1x_program(served: Served, tmp_path: Path) -> None:
-    """The same session written for 1.x only (newBLOB, newNumber, newSwitch, no
-    updateProperty): newBLOB gets each FITS, once."""
-    lines = run_script("allsky_style.py", served.port, tmp_path, extra=["1x"])
-    assert lines == ALLSKY
-
-
-def test_mount_slews_and_the_live_property_follows(served: Served, tmp_path: Path) -> None:
-    """The tutorial mount: TRACK, a slew sent with setValue and the 1.x ``value =``, and the
-    program's own property object going Busy then Ok at the target."""
-    lines = run_script("telescope.py", served.port, tmp_path)
-    assert lines == ["connected True", "mount connected True", "slew state Ok",
-                     "at ra True dec True", "track TRACK 0"]
-
-
-def test_switches_toggle_both_ways(served: Served, tmp_path: Path) -> None:
-    """DEBUG toggled through the property object (reset, setState, sendNewSwitch) and through
-    sendNewSwitch(device, property, element); the driver's answers update the same object."""
-    lines = run_script("switches.py", served.port, tmp_path)
-    assert lines == [
-        "connected True",
-        "rule True OneOfMany",
-        "DEBUG Idle [('ENABLE', 0), ('DISABLE', 1)]",
-        "DEBUG Ok [('ENABLE', 1), ('DISABLE', 0)]",
+#: A program (its name and extra arguments) and every line it must print, in order; each
+#: row's comment says what it proves.
+PRINTS = [
+    # A second client's getProperties makes the drivers define everything again, which indiserver
+    # sends to the first client too: newProperty and newDevice still come once.
+    pytest.param("defined_again.py", [], [
+        "first connected True", "second connected True", "second told as many True",
+        "first told each once True True",
+        "devices told [('CCD Simulator', 1), ('Telescope Simulator', 1)]",
+    ], id="properties_defined_again_are_told_once"),
+    # The tutorial camera: connected through CONNECTION, B_ALSO on CCD1, two exposures each
+    # delivering a FITS (the second needs the pingReply the library answers).
+    pytest.param("camera.py", [], [
+        "connected True", "ccd connected True", "blob mode True",
+        "shot 1 CCD1 .fits size True bloblen == size True FITS True old spelling True",
+        "shot 2 CCD1 .fits size True bloblen == size True FITS True old spelling True",
+        "exposure state Ok",
+    ], id="camera_exposes_and_receives_the_fits"),
+    # indi-allsky's way: the camera found by its interface bits, controls polled until truthy,
+    # numbers and switches set by element name and waited on, BLOBs asked device-wide (prop None),
+    # each FITS taken in updateProperty (2.x path), once.
+    pytest.param("allsky_style.py", [], ALLSKY, id="an_allsky_style_session"),
+    # The same session written for 1.x only (newBLOB, newNumber, newSwitch, no updateProperty):
+    # newBLOB gets each FITS, once.
+    pytest.param("allsky_style.py", ["1x"], ALLSKY, id="an_allsky_style_1x_program"),
+    # The tutorial mount: TRACK, a slew sent with setValue and the 1.x ``value =``, and the
+    # program's own property object going Busy then Ok at the target.
+    pytest.param("telescope.py", [], [
+        "connected True", "mount connected True", "slew state Ok", "at ra True dec True",
+        "track TRACK 0",
+    ], id="mount_slews_and_the_live_property_follows"),
+    # DEBUG toggled through the property object (reset, setState, sendNewSwitch) and through
+    # sendNewSwitch(device, property, element); the driver's answers update the same object.
+    pytest.param("switches.py", [], [
+        "connected True", "rule True OneOfMany", "DEBUG Idle [('ENABLE', 0), ('DISABLE', 1)]",
+        "DEBUG Ok [('ENABLE', 1), ('DISABLE', 0)]", "DEBUG Ok [('ENABLE', 0), ('DISABLE', 1)]",
         "DEBUG Ok [('ENABLE', 0), ('DISABLE', 1)]",
-        "DEBUG Ok [('ENABLE', 0), ('DISABLE', 1)]",
-    ]
+    ], id="switches_toggle_both_ways"),
+    # newMessage(device, id) with the text at messageQueue(id), prefixed by its timestamp.
+    pytest.param("messages.py", [], [
+        "connected True", "message [INFO] Telescope simulator is online.", "stamped True",
+        "last message has text True",
+    ], id="device_messages_arrive"),
+    # watchDevice before connecting: only that device reaches getDevices() and the callbacks;
+    # PropertySwitch(p) kept from newProperty stays live and sendNewProperty connects it.
+    pytest.param("monitor.py", [], [
+        "connected True", "connection CONNECT Ok",
+        "devices ['Telescope Simulator'] ['Telescope Simulator']", "ccd unknown True",
+        "connection DISCONNECT",
+    ], id="a_monitor_sees_only_its_watched_device"),
+    # disconnectServer(): serverDisconnected(0), not connected; connectServer() again: the devices
+    # are told again, serverConnected once per connection.
+    pytest.param("reconnect.py", [], [
+        "connected True True", "round 1 devices told 2 connects 1", "disconnect",
+        "codes [0] connected False", "connected True True", "round 2 devices told 4 connects 2",
+        "disconnect", "codes [0, 0] connected False",
+    ], id="disconnecting_and_connecting_again"),
+    # newSwitch/newNumber (and no updateProperty) get each set once, with the struct fields.
+    pytest.param("legacy_callbacks.py", [], [
+        "connected True", "newSwitch [('ENABLE', 1), ('DISABLE', 0)]",
+        "newSwitch [('ENABLE', 0), ('DISABLE', 1)]",
+        "struct fields POLLING_PERIOD True 1 PERIOD_MS True True",
+    ], id="a_1x_program_gets_its_legacy_callbacks"),
+]
 
 
-def test_device_messages_arrive(served: Served, tmp_path: Path) -> None:
-    """newMessage(device, id) with the text at messageQueue(id), prefixed by its timestamp."""
-    lines = run_script("messages.py", served.port, tmp_path)
-    assert lines == ["connected True", "message [INFO] Telescope simulator is online.",
-                     "stamped True", "last message has text True"]
-
-
-def test_a_monitor_sees_only_its_watched_device(served: Served, tmp_path: Path) -> None:
-    """watchDevice before connecting: only that device reaches getDevices() and the callbacks;
-    PropertySwitch(p) kept from newProperty stays live and sendNewProperty connects it."""
-    lines = run_script("monitor.py", served.port, tmp_path)
-    assert lines == ["connected True", "connection CONNECT Ok",
-                     "devices ['Telescope Simulator'] ['Telescope Simulator']",
-                     "ccd unknown True", "connection DISCONNECT"]
-
-
-def test_disconnecting_and_connecting_again(served: Served, tmp_path: Path) -> None:
-    """disconnectServer(): serverDisconnected(0), not connected; connectServer() again: the
-    devices are told again, serverConnected once per connection."""
-    assert run_script("reconnect.py", served.port, tmp_path) == [
-        "connected True True",
-        "round 1 devices told 2 connects 1",
-        "disconnect",
-        "codes [0] connected False",
-        "connected True True",
-        "round 2 devices told 4 connects 2",
-        "disconnect",
-        "codes [0, 0] connected False",
-    ]
+@pytest.mark.parametrize(("program", "extra", "lines"), PRINTS)
+def test_a_program_prints_what_it_saw(program: str, extra: list[str], lines: list[str],
+                                      served: Served, tmp_path: Path) -> None:
+    """Each program of `PRINTS` run to its end prints every line its row says, in order."""
+    assert run_script(program, served.port, tmp_path, extra=extra) == lines
 
 
 def test_a_raising_callback_is_logged_and_the_client_goes_on(served: Served,
@@ -182,14 +161,6 @@ def test_a_raising_callback_is_logged_and_the_client_goes_on(served: Served,
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert result.stdout.splitlines() == ["connected True", "went on after raising True True"]
     assert "RuntimeError: a bug in the program's newProperty for CONNECTION" in result.stderr
-
-
-def test_a_1x_program_gets_its_legacy_callbacks(served: Served, tmp_path: Path) -> None:
-    """newSwitch/newNumber (and no updateProperty) get each set once, with the struct fields."""
-    lines = run_script("legacy_callbacks.py", served.port, tmp_path)
-    assert lines == ["connected True", "newSwitch [('ENABLE', 1), ('DISABLE', 0)]",
-                     "newSwitch [('ENABLE', 0), ('DISABLE', 1)]",
-                     "struct fields POLLING_PERIOD True 1 PERIOD_MS True True"]
 
 
 def test_the_server_going_away_is_reported_and_reconnecting_works(served: Served,

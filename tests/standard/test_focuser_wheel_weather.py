@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from rolekit import connected
 from rolekit import number
 from rolekit import switch
+from waiting import HeldCalls
 from waiting import until
 
 from indipycore.protocol.enums import State
@@ -126,14 +127,11 @@ async def test_focuser_abort_and_max() -> None:
     assert ("abort",) in hardware.calls
 
 
-class FakeWheel:
-    def __init__(self) -> None:
-        self.arrived = asyncio.Event()
-        self.slots: list[int] = []
+class FakeWheel(HeldCalls[int]):
+    """A wheel that arrives at the slot asked (`calls`) when the test says so (`release`)."""
 
     async def select(self, slot: int) -> None:
-        self.slots.append(slot)
-        await self.arrived.wait()
+        await self.held(slot)
 
 
 async def test_filter_slot_busy_with_old_slot_then_ok_with_new() -> None:
@@ -145,14 +143,14 @@ async def test_filter_slot_busy_with_old_slot_then_ok_with_new() -> None:
         await number(client, "Wheel", "FILTER_SLOT", FILTER_SLOT_VALUE=3)
         busy = await client.expect(SetNumberVector, name="FILTER_SLOT")
         assert busy.state == State.BUSY and busy["FILTER_SLOT_VALUE"].float == 1
-        hardware.arrived.set()
+        hardware.release.set()
         done = await client.expect(SetNumberVector, name="FILTER_SLOT")
         assert done.state == State.OK and done["FILTER_SLOT_VALUE"].float == 3
         await client.send('<newTextVector device="Wheel" name="FILTER_NAME">'
                           '<oneText name="FILTER_SLOT_NAME_2">Ha</oneText></newTextVector>')
         names = await client.expect(SetTextVector, name="FILTER_NAME")
         assert names.state == State.OK and names["FILTER_SLOT_NAME_2"].value == "Ha"
-    assert hardware.slots == [3] and wheel.current == 3 and wheel.filter_name(2) == "Ha"
+    assert hardware.calls == [3] and wheel.current == 3 and wheel.filter_name(2) == "Ha"
     with pytest.raises(ValueError, match="outside 1..3"):
         FilterWheel(hardware, ["a", "b", "c"], slot=4)
 

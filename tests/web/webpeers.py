@@ -283,10 +283,10 @@ class WebThread:
     """The app served by uvicorn in a thread, as a browser would reach it."""
 
     def __init__(self, indiport: int, dbfolder: Path, blobfolder: Path,
-                 port: int | None = None) -> None:
+                 port: int | None = None, **options: Any) -> None:
         self.port = port or free_port()
         self.app = make_app(indiport=indiport, dbfolder=dbfolder, blobfolder=blobfolder,
-                            set_timeout=5.0)
+                            set_timeout=5.0, **options)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
                                 lifespan="on", timeout_graceful_shutdown=1)
         self.server = uvicorn.Server(config)

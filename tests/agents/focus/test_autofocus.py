@@ -65,7 +65,7 @@ async def test_from_60_steps_out_it_ends_within_20_steps_in_at_most_11_frames(
         assert abs(result.position - best) <= 20, said
         assert result.frames <= MAX_FRAMES, said
         assert await focuser.position() == result.position
-        assert await focuser.temperature() is None  # our focuser has no FOCUS_TEMPERATURE
+        assert await focuser.temperature() == focus.TEMPERATURE  # its FOCUS_TEMPERATURE
 
 
 class MemoryFocuser:

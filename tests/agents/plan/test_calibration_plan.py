@@ -5,8 +5,11 @@ taken after the plan's last target (`night_plan`)."""
 
 from __future__ import annotations
 
+from agentkit import PANEL_RIG
 from agentkit import line_of
+from agentkit import plan_toml
 from agentkit import refused_at_line
+from agentkit import target_toml
 
 from indipyagents.plan.calibration import CalibrationFrames
 from indipyagents.plan.check import RigFacts
@@ -20,49 +23,15 @@ from indipyagents.plan.toml import PlanError
 from indipyagents.plan.toml import parse_plan
 from indipyagents.plan.toml import plan_to_toml
 
-NIGHT = """\
-name = "M42 and its flats"
-
-[devices]
-camera = "Python CCD Simulator"
-wheel = "Python Filter Wheel"
-panel = "Light Panel Simulator"
-
-[calibration]
-flats = "panel"
-adu = 30000
-tolerance = 0.1
-count = 5
-flat_darks = true
-darks = "library"
-dark_max_age_days = 14
-dark_temperature_tolerance = 0.5
-
-[[targets]]
-name = "M42"
-slew = false
-
-[[targets.batches]]
-count = 3
-exposure = 60
-filter = "Red"
-
-[[targets.batches]]
-count = 3
-exposure = 60
-filter = "Luminance"
-binning = 2
-
-[[targets.batches]]
-count = 2
-exposure = 120
-filter = "Red"
-
-[[targets.batches]]
-type = "Dark"
-count = 2
-exposure = 60
-"""
+NIGHT = plan_toml(
+    "M42 and its flats", PANEL_RIG,
+    target_toml("M42", {"count": 3, "exposure": 60, "filter": "Red"},
+                {"count": 3, "exposure": 60, "filter": "Luminance", "binning": 2},
+                {"count": 2, "exposure": 120, "filter": "Red"},
+                {"type": "Dark", "count": 2, "exposure": 60}),
+    calibration={"flats": "panel", "adu": 30000, "tolerance": 0.1, "count": 5,
+                 "flat_darks": True, "darks": "library", "dark_max_age_days": 14,
+                 "dark_temperature_tolerance": 0.5})
 
 
 def test_the_section_is_read_and_written_back() -> None:

@@ -5,8 +5,11 @@ batch that is no flat; checked against the rig: an adu above the camera's full s
 
 from __future__ import annotations
 
+from agentkit import PANEL_RIG
 from agentkit import line_of
+from agentkit import plan_toml
 from agentkit import refused_at_line
+from agentkit import target_toml
 
 from indipyagents.plan.check import RigFacts
 from indipyagents.plan.check import check_against
@@ -14,25 +17,8 @@ from indipyagents.plan.reading import FLAT_START
 from indipyagents.plan.toml import parse_plan
 from indipyagents.plan.toml import plan_to_toml
 
-FLATS = """\
-name = "Flats by level"
-
-[devices]
-camera = "Python CCD Simulator"
-wheel = "Python Filter Wheel"
-panel = "Light Panel Simulator"
-
-[[targets]]
-name = "Flats"
-slew = false
-
-[[targets.batches]]
-type = "Flat"
-count = 3
-filter = "Red"
-adu = 30000
-tolerance = 0.1
-"""
+FLATS = plan_toml("Flats by level", PANEL_RIG, target_toml(
+    "Flats", {"type": "Flat", "count": 3, "filter": "Red", "adu": 30000, "tolerance": 0.1}))
 
 
 def test_a_flat_by_level_is_read_and_written_back() -> None:

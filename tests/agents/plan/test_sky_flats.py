@@ -11,7 +11,9 @@ import random
 from datetime import UTC
 from datetime import datetime
 
+from agentkit import plan_toml
 from agentkit import refused_at_line
+from agentkit import target_toml
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -209,26 +211,11 @@ def test_a_first_frame_is_the_guess_and_a_new_filter_is_scaled_by_bandwidth() ->
 
 
 
-SKY_FLATS = """\
-name = "Dusk flats"
-
-[devices]
-camera = "Python CCD Simulator"
-wheel = "Python Filter Wheel"
-mount = "Python Mount"
-
-[[targets]]
-name = "Dusk flats"
-slew = false
-
-[[targets.batches]]
-type = "Flat"
-count = 3
-exposure = 2.0
-filter = "H_Alpha"
-adu = 30000
-source = "dusk"
-"""
+SKY_FLATS = plan_toml(
+    "Dusk flats", {"camera": "Python CCD Simulator", "wheel": "Python Filter Wheel",
+                   "mount": "Python Mount"},
+    target_toml("Dusk flats", {"type": "Flat", "count": 3, "exposure": 2.0,
+                               "filter": "H_Alpha", "adu": 30000, "source": "dusk"}))
 
 
 def test_a_sky_flat_batch_is_read_and_written_back_and_needs_no_panel() -> None:

@@ -15,6 +15,7 @@ from seqdoubles import Rigged
 from seqdoubles import rigged
 from test_engine import Recorder
 from test_engine import two_targets
+from waiting import HeldCalls
 from waiting import until
 
 from indipyagents.plan.model import Safety
@@ -29,16 +30,11 @@ from indipycore.retrypolicy import Retry
 MOUNT = "Telescope Simulator"
 
 
-class PresenceDouble:
-    """The rig's `Presence`: a device is back when the test says so."""
-
-    def __init__(self) -> None:
-        self.back_now = asyncio.Event()
-        self.asked: list[str] = []
+class PresenceDouble(HeldCalls[str]):
+    """The rig's `Presence`: a device is back when the test says so (`release`)."""
 
     async def back(self, device: str) -> None:
-        self.asked.append(device)
-        await self.back_now.wait()
+        await self.held(device)
 
 
 def waiting_run(r: Rigged, presence: PresenceDouble, journal: MemoryJournal,
@@ -60,7 +56,7 @@ async def test_a_device_lost_past_the_retries_holds_the_run_and_once_back_it_goe
         MemoryStore(), Recorder()
     seq = waiting_run(r, presence, journal, store, seen)
     run = asyncio.ensure_future(seq.run())
-    await until(lambda: presence.asked == [MOUNT], 5, "the run waiting for the mount")
+    await until(lambda: presence.calls == [MOUNT], 5, "the run waiting for the mount")
     last = seen.reports[-1]
     assert not run.done() and last.state is RunState.RUNNING and last.waiting == MOUNT
     assert MOUNT in last.reason and "tried 3 times" in last.reason
@@ -69,7 +65,7 @@ async def test_a_device_lost_past_the_retries_holds_the_run_and_once_back_it_goe
         {"lost": MOUNT, "reason": last.reason.split("; waiting")[0]}]
     assert journal.kinds("paused") == []
     r.mount.failing.always = None
-    presence.back_now.set()
+    presence.release.set()
     assert await asyncio.wait_for(run, 10) is RunState.DONE
     backs = [n["data"] for n in journal.kinds("note") if n["kind"] == "device" and "back" in n["data"]]
     assert len(backs) == 1 and backs[0]["back"] == MOUNT
@@ -84,13 +80,13 @@ async def test_a_clients_pause_while_waiting_stands_when_the_device_comes_back()
         MemoryStore(), Recorder()
     seq = waiting_run(r, presence, journal, store, seen)
     run = asyncio.ensure_future(seq.run())
-    await until(lambda: presence.asked == [MOUNT], 5, "the run waiting for the mount")
+    await until(lambda: presence.calls == [MOUNT], 5, "the run waiting for the mount")
     seq.pause()
     assert await asyncio.wait_for(run, 5) is RunState.PAUSED
     assert MOUNT in seq.reason and "waiting" not in seq.reason
     assert seen.reports[-1].state is RunState.PAUSED
     r.mount.failing.always = None
-    presence.back_now.set()
+    presence.release.set()
     await asyncio.sleep(0.05)
     assert seq.state is RunState.PAUSED and store.order == []
     assert await asyncio.wait_for(seq.run(), 10) is RunState.DONE
@@ -104,10 +100,10 @@ async def test_an_abort_while_waiting_ends_the_night() -> None:
         MemoryStore(), Recorder()
     seq = waiting_run(r, presence, journal, store, seen)
     run = asyncio.ensure_future(seq.run())
-    await until(lambda: presence.asked == [MOUNT], 5, "the run waiting for the mount")
+    await until(lambda: presence.calls == [MOUNT], 5, "the run waiting for the mount")
     await seq.abort()
     assert await asyncio.wait_for(run, 5) is RunState.ABORTED
-    presence.back_now.set()
+    presence.release.set()
     await asyncio.sleep(0.05)
     assert seq.state is RunState.ABORTED and store.order == []
 
@@ -136,12 +132,12 @@ async def test_a_device_a_client_disconnected_holds_the_run_at_once_without_retr
     r.mount.failing.always = left
     before = r.sky.seconds
     run = asyncio.ensure_future(seq.run())
-    await until(lambda: presence.asked == [MOUNT], 5, "the run waiting for the mount")
+    await until(lambda: presence.calls == [MOUNT], 5, "the run waiting for the mount")
     assert r.sky.seconds == before, "a back-off was slept"
     assert not [p.reason for p in seen.reports if "retrying" in p.reason]
     assert seen.reports[-1].reason == f"{left}; waiting for {MOUNT} to come back"
     assert seen.reports[-1].waiting == MOUNT
     r.mount.failing.always = None
-    presence.back_now.set()
+    presence.release.set()
     assert await asyncio.wait_for(run, 10) is RunState.DONE
     assert len(store.order) == len(set(store.order)) == 5

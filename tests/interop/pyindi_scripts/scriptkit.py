@@ -1,6 +1,7 @@
 """What the scripts here share: the server from the command line, waiting with a limit (the
 suite's one polling helper, tests/waiting.py, standard library only), connecting a device
-the way pyindi-client's tutorial does, and a client that tells when a property is updated.
+the way pyindi-client's tutorial does (and the tutorial's mount: connected, and waited for
+while it slews), and a client that tells when a property is updated.
 
 The scripts are pyindi-client programs (ours): they run unchanged under pyindi-client's SWIG
 module and under this project's pure-Python PyIndi, and print only what both should agree on.
@@ -8,6 +9,7 @@ module and under this project's pure-Python PyIndi, and print only what both sho
 
 import sys
 import threading
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/, for waiting.py
@@ -16,6 +18,7 @@ from waiting import wait_for
 import PyIndi  # whichever the running Python provides: ours or pyindi-client's
 
 TIMEOUT = 30.0
+MOUNT = "Telescope Simulator"
 
 
 def server() -> tuple[str, int]:
@@ -43,6 +46,36 @@ def connect_device(client, name, what):
         client.sendNewSwitch(connection)
     wait(device.isConnected, what)
     return device
+
+
+def mount_client():
+    """The tutorial's start: a client on the server of the command line, its mount connected,
+    each said ("connected True", "mount connected True"); the client and the mount."""
+    client = PyIndi.BaseClient()
+    client.setServer(*server())
+    print("connected", client.connectServer())
+    mount = connect_device(client, MOUNT, "the mount connected")
+    print("mount connected", mount.isConnected())
+    return client, mount
+
+
+def settled_coordinates(mount):
+    """The mount's EQUATORIAL_EOD_COORD once it is not Busy."""
+    radec = wait(lambda: mount.getNumber("EQUATORIAL_EOD_COORD"), "EQUATORIAL_EOD_COORD")
+    wait(lambda: radec.getState() != PyIndi.IPS_BUSY, "the mount to settle")
+    return radec
+
+
+def wait_slew(radec, ra, timeout=60.0):
+    """The tutorial's wait while the slew is Busy, and until the mount is at `ra`: both
+    modules mark the property Busy as they send, but an update the driver sent before it read
+    the slew (Idle, the mount at rest) can still arrive after it, with libindi's client as
+    with ours, and would end the tutorial's loop early (a loaded run printed "slew state
+    Idle")."""
+    deadline = time.monotonic() + timeout
+    while (radec.getState() == PyIndi.IPS_BUSY or abs(radec[0].getValue() - ra) >= 0.01
+           ) and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 class PropertyWatcher(PyIndi.BaseClient):
