@@ -53,7 +53,8 @@ class JsonReceiver:
 
 class SilentReceiver:
     """A listener that accepts each connection, reads what comes and never answers: a
-    service that hangs. `accepted` counts the connections; `open` those still held."""
+    service that hangs. `accepted` counts the connections; `open` those still held; `refuse`
+ends the hang (the service gone)."""
 
     def __init__(self) -> None:
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -82,6 +83,15 @@ class SilentReceiver:
                 pass
         return still
 
+    def refuse(self) -> None:
+        """Hang no longer: the connections held are closed and nothing more is accepted (a
+        service gone: each try fails at once)."""
+        self._stop.set()
+        self._thread.join(5)
+        for held in self._held:
+            held.close()
+        self.listener.close()
+
     def _accept(self) -> None:
         self.listener.settimeout(0.2)
         while not self._stop.is_set():
@@ -100,11 +110,7 @@ class SilentReceiver:
         try:
             yield self
         finally:
-            self._stop.set()
-            self._thread.join(5)
-            for held in self._held:
-                held.close()
-            self.listener.close()
+            self.refuse()
 
 
 class MailReceiver:

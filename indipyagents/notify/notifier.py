@@ -1,8 +1,9 @@
 """`Notifier`: messages sent through Apprise off the night's path.
 
-`put` never waits: the message goes into a bounded queue (full: the oldest is dropped, said in
-one log line) and one sending task, started when there is something to send and ended when the
-queue is empty, sends each message to each of its URLs at once. Apprise is synchronous, so a
+`put` never waits: the message goes into each of its services' bounded queue (full: the oldest
+is dropped, said in one log line), and that service's one sending task, started when there is
+something to send and ended when its queue is empty, sends them in order: a service that hangs
+holds up its own messages, never another's. Apprise is synchronous, so a
 send runs on a thread of the notifier's own; each attempt is bounded (`bound` seconds: a
 service that hangs is given up on), retried by the project's retry policy
 (`indipycore.retrypolicy`, `RETRY`), then dropped with one log line. Nothing a service does
@@ -17,6 +18,7 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from indipycore.retrypolicy import ExponentialBackoff
@@ -53,7 +55,7 @@ def service_of(url: str) -> str:
 
 
 class Notifier:
-    """The agent's one notifier. `retry` and `bound` as above; `size` the queue's;
+    """The agent's one notifier. `retry` and `bound` as above; `size` each service's queue's;
     `send(url, message)` (a test's, else Apprise on the notifier's threads) says whether
     the service took it."""
 
@@ -61,9 +63,9 @@ class Notifier:
                  send: Send | None = None) -> None:
         self.retry = retry
         self.bound = bound
-        self._queue: asyncio.Queue[tuple[tuple[str, ...], Message]] = asyncio.Queue(size)
+        self.size = size
         self._send = send or self._apprise
-        self._task: asyncio.Task[None] | None = None
+        self._lanes: dict[str, _Lane] = {}
         self._threads: ThreadPoolExecutor | None = None
         self._loaded = False
         #: Messages each service took, and those dropped (for the log and the tests).
@@ -71,43 +73,50 @@ class Notifier:
         self.dropped = 0
 
     def put(self, message: Message, urls: Sequence[str]) -> None:
-        """Queue `message` for `urls`; never waits (called on the night's path)."""
-        if not urls:
-            return
-        if self._queue.full():
-            _, oldest = self._queue.get_nowait()
-            self.dropped += 1
-            logger.warning("notification %r dropped: %d waiting already", oldest.title,
-                           self._queue.maxsize)
-        self._queue.put_nowait((tuple(urls), message))
-        if self._task is None or self._task.done():
-            try:
-                self._task = asyncio.get_running_loop().create_task(self._sending())
-            except RuntimeError:  # no loop: nothing can send it
-                logger.warning("notification %r dropped: no event loop", message.title)
+        """Queue `message` for each of `urls`; never waits (called on the night's path)."""
+        for url in urls:
+            lane = self._lanes.get(url)
+            if lane is None:
+                lane = self._lanes[url] = _Lane(asyncio.Queue(self.size))
+            if lane.queue.full():
+                oldest = lane.queue.get_nowait()
+                self.dropped += 1
+                logger.warning("notification %r to %s dropped: %d waiting already",
+                               oldest.title, service_of(url), self.size)
+            lane.queue.put_nowait(message)
+            if lane.task is None or lane.task.done():
+                try:
+                    lane.task = asyncio.get_running_loop().create_task(self._sending(url, lane))
+                except RuntimeError:  # no loop: nothing can send it
+                    lane.queue.get_nowait()
+                    self.dropped += 1
+                    logger.warning("notification %r dropped: no event loop", message.title)
 
     async def drained(self) -> None:
         """Wait until every message queued is sent or dropped."""
-        while self._task is not None and not self._task.done():
-            await asyncio.shield(self._task)
+        while busy := [lane.task for lane in self._lanes.values()
+                       if lane.task is not None and not lane.task.done()]:
+            await asyncio.wait(busy)
 
     def close(self) -> None:
-        """Stop sending: the queue forgotten, the threads let go (a hung one ends with
+        """Stop sending: the queues forgotten, the threads let go (a hung one ends with
         Apprise's own timeout)."""
-        if self._task is not None:
-            self._task.cancel()
+        for lane in self._lanes.values():
+            if lane.task is not None:
+                lane.task.cancel()
+        self._lanes.clear()
         if self._threads is not None:
             self._threads.shutdown(wait=False, cancel_futures=True)
             self._threads = None
 
-    async def _sending(self) -> None:
+    async def _sending(self, url: str, lane: _Lane) -> None:
+        """One service's messages in order, until its queue is empty."""
         if self._send == self._apprise and not self._loaded:
             # Apprise imported (its plugins loaded) once, outside any attempt's bound.
             await asyncio.get_running_loop().run_in_executor(self._pool(), _load_apprise)
             self._loaded = True
-        while not self._queue.empty():
-            urls, message = self._queue.get_nowait()
-            await asyncio.gather(*(self._deliver(url, message) for url in urls))
+        while not lane.queue.empty():
+            await self._deliver(url, lane.queue.get_nowait())
 
     async def _deliver(self, url: str, message: Message) -> None:
         async def attempt() -> None:
@@ -135,6 +144,14 @@ class Notifier:
         if self._threads is None:
             self._threads = ThreadPoolExecutor(THREADS, thread_name_prefix="notify")
         return self._threads
+
+
+@dataclass
+class _Lane:
+    """One service's queue and its sending task (None, or done, while idle)."""
+
+    queue: asyncio.Queue[Message]
+    task: asyncio.Task[None] | None = None
 
 
 def _why(error: BaseException | None) -> str:

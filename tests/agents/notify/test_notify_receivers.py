@@ -24,6 +24,7 @@ from indipycore.retrypolicy import ConstantBackoff
 from indipycore.retrypolicy import Retry
 
 HOLD = Message("Orion: held (unsafe)", "The night is held: rain.", "warning")
+SAFE = Message("Orion: safe again", "Safe again: the night goes on.")
 #: One retry, 0.2 s after the first try: a dropped message's test stays short.
 QUICK = Retry(ConstantBackoff(0.2), retries=1)
 
@@ -82,21 +83,23 @@ async def test_an_mqtt_message_reaches_mosquitto(
 async def test_a_receiver_that_never_answers_is_dropped_after_the_retries_alone(
         caplog: pytest.LogCaptureFixture) -> None:
     """Two tries, each bounded; then one warning. The webhook beside it is told at once,
-    while the hung one still holds its connection."""
+    while the hung one still holds its connection, and its next message too: a hung service
+    holds up only its own."""
     caplog.set_level(logging.DEBUG, "indipyagents.notify")
     with SilentReceiver().running() as hung, JsonReceiver().running() as hook:
         notifier = Notifier(retry=QUICK, bound=2.0)
         notifier.put(HOLD, [hung.url(), hook.url()])
-        await until(lambda: len(hook.received) == 1 and hung.open() == 1, 10,
-                    "the webhook told while the hung service holds its connection")
+        notifier.put(SAFE, [hung.url(), hook.url()])
+        await until(lambda: len(hook.received) == 2 and hung.open() == 1, 10,
+                    "the webhook told twice while the hung service holds its connection")
         await notifier.drained()
-        assert hung.accepted == 2  # the first try and one retry
+        assert hung.accepted == 4  # each message: the first try and one retry
         notifier.close()
-    assert (notifier.sent, notifier.dropped) == (1, 1)
+    assert (notifier.sent, notifier.dropped) == (2, 2)
     warned = [r.getMessage() for r in caplog.records
               if r.name.startswith("indipyagents.notify") and r.levelno >= logging.WARNING]
-    assert warned == [f"notification {HOLD.title!r} to json://127.0.0.1 dropped after 2 "
-                      "tries: no answer in time"]
+    assert warned == [f"notification {one.title!r} to json://127.0.0.1 dropped after 2 "
+                      "tries: no answer in time" for one in (HOLD, SAFE)]
 
 
 async def test_a_full_queue_drops_its_oldest_with_one_line(
@@ -120,7 +123,7 @@ async def test_a_full_queue_drops_its_oldest_with_one_line(
     await notifier.drained()
     assert sent == ["first", "third", "fourth"]
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
-        "notification 'second' dropped: 2 waiting already"]
+        "notification 'second' to json://127.0.0.1 dropped: 2 waiting already"]
 
 
 async def test_a_refusing_service_is_retried_by_the_policy() -> None:
