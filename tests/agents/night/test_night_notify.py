@@ -5,20 +5,24 @@ safe again and the night's end (with its summary and its page's link) reach the 
 the hung service still holds the first message unanswered, so no frame waited on it; once that
 service is gone, each of its messages is dropped after the retries with one log line. Then a
 real rain: indilib's weather simulator, our watchdog's verdict, the hold and its end at the
-webhook."""
+webhook; and a camera lost past the retries, then back."""
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from agentkit import AGENT
 from agentkit import night
+from agentkit import target
 from nightkit import CCD
 from nightkit import CCD_PROGRAM
 from nightkit import FOCUS_PROGRAM
+from nightkit import QUICK_RETRY
 from nightkit import TELESCOPE_PROGRAM
 from nightkit import WEATHER
 from nightkit import fits_files
@@ -36,6 +40,7 @@ from waiting import until
 
 import indipyclient
 from indipyagents.notify import Notifier
+from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Plan
 from indipyagents.plan.notifying import NotifySettings
 from indipycore.retrypolicy import ConstantBackoff
@@ -46,6 +51,11 @@ MOUNT = "Python Mount"
 WATCHDOG = "WatchDog"
 LIGHTS = ["lights/Red/High_Red_Light_001.fits", "lights/Red/High_Red_Light_002.fits",
           "lights/Red/High_Red_Light_003.fits"]
+
+
+def exposing(client: indipyclient.Client) -> bool:
+    vector = client.devices.vector(CCD, "CCD_EXPOSURE")
+    return vector is not None and vector.state.value == "Busy"
 
 
 def told(urls: list[str], **settings: object) -> Plan:
@@ -153,3 +163,31 @@ async def test_a_real_rain_tells_the_hold_and_its_end(tmp_path: Path) -> None:
     assert hook.received[0]["type"] == "warning"
     assert "High: 3 of 3 frames taken" in hook.received[2]["message"]
     assert fits_files(folder) == LIGHTS
+
+
+@pytest.mark.timeout(120)
+async def test_a_camera_lost_and_back_is_told(tmp_path: Path) -> None:
+    """The camera's driver killed and not restarted: once the retries are spent the webhook
+    hears it lost, with the error; started again, it hears it back, then the night's end."""
+    with JsonReceiver().running() as hook:
+        async with hosted(tmp_path, CCD_PROGRAM, retry=QUICK_RETRY, max_restarts=0) as agent:
+            camera = agent.drivers[0]
+            plan = night("told", target("Nowhere", Batch(2, 1), slew=False), camera=CCD)
+            await load_and_start(agent.client, tmp_path, replace(
+                plan, notify=NotifySettings(urls=(hook.url(),))))
+            await until(lambda: agent.client.get(AGENT, "SEQUENCE_STATE", "PROGRESS") == 1,
+                        30, "the first frame saved")
+            await until(lambda: exposing(agent.client), 30, "the second frame exposing")
+            assert camera.pid is not None
+            os.kill(camera.pid, signal.SIGKILL)
+            await until(lambda: hook.titles() == [f"told: {CCD} lost"], 45,
+                        lambda: f"the camera said lost, not {hook.titles()}")
+            agent.server.remove_connection(camera)
+            agent.server.add_exdriver(CCD_PROGRAM, max_restarts=0)
+            assert await sequence_ends(agent.client, 60, ("Ok",)) == ("Ok", "done")
+            await until(lambda: len(hook.received) == 3, 30, lambda: hook.titles())
+    assert hook.titles() == [f"told: {CCD} lost", f"told: {CCD} back", "told: night over"]
+    lost = hook.received[0]["message"]
+    assert lost.startswith(f"{CCD} is lost (") and "tried 3 times" in lost, lost
+    assert lost.endswith("The night waits for it to come back.")
+    assert "Nowhere: 2 of 2 frames taken" in hook.received[2]["message"]
