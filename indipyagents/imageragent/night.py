@@ -240,8 +240,9 @@ class Night:
                               solver=self.solver, flat_book=FlatBook(self.state / "flats.json"),
                               **self.timing)
         if plan.notify.urls:
+            # The web client's /night/<folder> names a night by its folder's name.
             journal.watchers.append(NightWatch(sequencer.plan, self.notifier, journal.records,
-                                               _below(folder, image_folder)))
+                                               folder.name))
         if calibration.darks == "library":
             sequencer.hands.night_library = NightLibrary(DarkLibrary(
                 self.state / "darks", calibration.dark_max_age_days,
@@ -311,14 +312,6 @@ class Night:
         if night.image_folder:
             self.imager.image_name["IMAGE_FOLDER"] = night.image_folder
             await self.imager.image_name.send_setVector()
-
-
-def _below(folder: Path, image_folder: str) -> str:
-    """`folder` as the web client names a night: its path below the image folder."""
-    try:
-        return folder.relative_to(image_folder).as_posix()
-    except ValueError:
-        return folder.name
 
 
 def _autofocus_or_none() -> FocusRun | None:

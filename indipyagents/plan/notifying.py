@@ -29,7 +29,8 @@ EVENTS = ("hold", "hold_end", "device_lost", "device_back", "failed", "rejected_
           "clouds", "night_end")
 NOTIFY_KEYS = ("urls", "events", "rejected_in_a_row", "web")
 #: Apprise's extra, as a refusal names it.
-APPRISE_EXTRA = "apprise (pip install 'indipy-toolkit[agents]')"
+APPRISE_EXTRA = ('the extra [agents] (apprise), not installed here: '
+                 'pip install ".[agents]" in the toolkit\'s clone')
 _loaded = False
 
 
