@@ -23,6 +23,9 @@ restart.
   journal says where. The restarted agent's IMAGE_FOLDER is its default (a client set it), so
   the resumed run is pinned to the recorded journal and its folder (after midnight too), and
   IMAGE_FOLDER is shown as it was.
+- The owner told (a plan's ``[notify]``): the run's journal watched (`notify.NightWatch`), its
+  holds, devices lost and back, failures and end sent by the agent's one `Notifier`, off the
+  night's path.
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ from ..journal import JournalError
 from ..journal.durable import write_whole
 from ..journal.flatbook import FlatBook
 from ..link import AgentLink
+from ..notify import NightWatch
+from ..notify import Notifier
 from ..plan.check import AUTOFOCUS_EXTRA
 from ..plan.check import RigFacts
 from ..plan.check import check_against
@@ -170,7 +175,8 @@ class Night:
                  clock: Callable[[], datetime] | None = None,
                  timing: Mapping[str, Any] | None = None,
                  solver: Solver | None = None, sky_clock: bool = False,
-                 plan_file: Callable[[], str] = lambda: "") -> None:
+                 plan_file: Callable[[], str] = lambda: "",
+                 notifier: Notifier | None = None) -> None:
         self.link = link
         self.solver = solver
         #: Whether the runs follow a sky clock (`timing`'s): a night then says at its start
@@ -188,6 +194,8 @@ class Night:
         #: The plan file a run's plan was loaded from ("" uploaded): kept in current.json,
         #: so AGENT_PLAN names it again after a restart (`make_driver` gives the face's).
         self.plan_file = plan_file
+        #: Sends every run's notifications (a plan's [notify]), one queue for the agent.
+        self.notifier = notifier or Notifier()
 
     # -- the factory -----------------------------------------------------------------------
 
@@ -231,6 +239,10 @@ class Night:
                               focus=_autofocus_or_none(), observer=observer, retry=self.retry,
                               solver=self.solver, flat_book=FlatBook(self.state / "flats.json"),
                               **self.timing)
+        if plan.notify.urls:
+            # The web client's /night/<folder> names a night by its folder's name.
+            journal.watchers.append(NightWatch(sequencer.plan, self.notifier, journal.records,
+                                               folder.name))
         if calibration.darks == "library":
             sequencer.hands.night_library = NightLibrary(DarkLibrary(
                 self.state / "darks", calibration.dark_max_age_days,

@@ -20,6 +20,7 @@ from .calibration import CalibrationFrames
 from .centresettings import Centre
 from .constraints import Constraints
 from .constraints import Schedule
+from .notifying import NotifySettings
 
 FrameType = Literal["Light", "Dark", "Flat", "Bias"]
 FRAME_TYPES: tuple[FrameType, ...] = ("Light", "Dark", "Flat", "Bias")
@@ -187,7 +188,8 @@ class Plan:
     """A whole night. `folder` is where frames are saved on the server (relative: to the
     agent's image folder); `name` names the journal; with a `schedule`, the targets are
     imaged as the sky allows (`indipyagents.schedule`), not in order; `calibration` is the
-    ``[calibration]`` section (the whole night's flats and darks, `calibration.py`)."""
+    ``[calibration]`` section (the whole night's flats and darks, `calibration.py`);
+    `notify` the ``[notify]`` section (who is told of the night, `notifying.py`)."""
 
     name: str
     targets: tuple[Target, ...]
@@ -202,6 +204,7 @@ class Plan:
     schedule: Schedule | None = None
     guiding: Guiding = field(default_factory=Guiding)
     calibration: CalibrationFrames = field(default_factory=CalibrationFrames)
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     def dither_for(self, target: Target) -> Dither:
         return target.dither or self.dither
