@@ -18,7 +18,7 @@ across the batches (and across targets of one name), so no two frames of a plan 
 name. Each frame type has its folder where Siril's preprocessing scripts (and PixInsight's
 WBPP, which groups by IMAGETYP) look for it (`frame_folder`): ``lights/<filter>/``,
 ``flats/<filter>/``, ``darks/``, ``biases/``; the flats' darks (the target
-`FLAT_DARKS_TARGET`) in ``darkflats/<filter>/``, as Sirilic names them.
+`FLAT_DARKS_TARGET`) in ``darkflats/<filter>/`` (Siril's scripts have no folder for them).
 A plan without a ``folder`` keeps its frames in a folder of its own, named for the plan and
 its night (`frames_folder`), never loose in the agent's image folder.
 """

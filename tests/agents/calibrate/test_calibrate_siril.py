@@ -4,7 +4,8 @@ sky's lights at a warm 20 C, darks, panel flats per filter, bias), and the frame
 right, measured with numpy: the raw light's sky is 15 % or more darker in the corners than in
 the middle, the calibrated one within 3 %; the hot pixels that stand out of the raw frame are
 gone; and the same lights calibrated with another filter's flat are measurably worse, at the
-filters' own dust motes. Bad input: a night without darks says so, Siril failing says how,
+filters' own dust motes. A night with flat-darks (``darkflats/<filter>/``) and no bias: the
+flats are calibrated with the flat-darks' master, the light as flat. Bad input: a night without darks says so, Siril failing says how,
 with its log's tail."""
 
 from __future__ import annotations

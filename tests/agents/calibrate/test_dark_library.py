@@ -3,8 +3,8 @@ pure (`calframes.matching`, `calframes.library`), its properties checked with hy
 any setting, exposure, temperature and age: a dark matches within the temperature tolerance
 (Ekos's 1 C) and the max age (30 days), never across camera, binning, gain, offset or
 exposure; more darks never lack more. Then on files: a night's darks kept in the library,
-found on the next night, a stale one taken again and replaced; ``calibration.json`` naming
-the night's and the library's frames."""
+found on the next night, a stale one taken again and replaced, bias frames the same way;
+``calibration.json`` naming the night's and the library's frames."""
 
 from __future__ import annotations
 

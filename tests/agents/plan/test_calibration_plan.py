@@ -86,7 +86,7 @@ def test_a_flat_batch_for_each_filter_and_binning_the_lights_use() -> None:
                          *(f"Flat_darks/1/Luminance/Dark/{n:03d}" for n in range(1, 6)),
                          "end"]
     assert all(not step.needs_sky for step in steps[-21:])
-    # saved where Siril's users keep them: darkflats/<filter>/
+    # saved beside Siril's folders, per filter: darkflats/<filter>/
     assert next(step.file_name for step in steps if step.id.startswith("Flat_darks/1/")) == \
         "darkflats/Luminance/Flat_darks_Luminance_Dark_001.fits"
     without = night_plan(replace(plan, calibration=replace(plan.calibration,
