@@ -215,9 +215,9 @@ class SequencerFace:
         self.status.update({"NAME": plan.name, "SOURCE": source,
                             "TARGETS": ", ".join(t.name for t in plan.targets)[:MESSAGE],
                             "FRAMES": str(tonight(plan).frames_total),
-                            "EXPOSURE": f"{plan.exposure_total:g}"})
+                            "EXPOSURE": f"{tonight(plan).exposure_total:g}"})
         self.state.update({"STEP": 0, "PROGRESS": 0, "PROGRESS_TOTAL": tonight(plan).frames_total,
-                           "EXPOSURE": 0, "EXPOSURE_TOTAL": plan.exposure_total})
+                           "EXPOSURE": 0, "EXPOSURE_TOTAL": tonight(plan).exposure_total})
         self.logger.info("plan %s loaded from %s: %d frames", plan.name, source,
                          tonight(plan).frames_total)
         never = await self.check.loaded(plan)  # "; never imaged: ...", or ""

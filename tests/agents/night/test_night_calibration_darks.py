@@ -6,9 +6,9 @@ and bias (the library lacks them), the panel flats, then as many flat-darks as f
 exposed as long as its flat was (the exposure found at night), saved in
 ``darkflats/<filter>/`` as darks (IMAGETYP) through the flats' filter; ``calibration.json``
 names them against those flats, and the library's bias. SEQUENCE_STATE's PROGRESS_TOTAL
-counts every one of these from the plan's load, and never grows. The second night takes no
-darks and no bias (the library has them, fresh): its ``calibration.json`` names the
-library's."""
+(and EXPOSURE_TOTAL) counts every one of these from the plan's load, and never changes. The
+second night takes no darks and no bias (the library has them, fresh): its
+``calibration.json`` names the library's."""
 
 from __future__ import annotations
 
@@ -53,6 +53,10 @@ def totals(client: indipyclient.Client) -> tuple[object, object]:
             client.get(AGENT, "SEQUENCE_STATE", "PROGRESS_TOTAL"))
 
 
+def exposure_total(client: indipyclient.Client) -> object:
+    return client.get(AGENT, "SEQUENCE_STATE", "EXPOSURE_TOTAL")
+
+
 async def run_night(client: indipyclient.Client, tmp_path: Path, folder: str) -> None:
     """The plan loaded (PROGRESS_TOTAL counting every calibration frame at once), run to its
     end (Ok), its total the same."""
@@ -60,10 +64,12 @@ async def run_night(client: indipyclient.Client, tmp_path: Path, folder: str) ->
     loaded = await client.set(AGENT, "AGENT_PLAN", {"FILE": str(path)}, timeout=20)
     assert loaded.state.value == "Ok", loaded
     assert totals(client) == (0, TOTAL)
+    seconds = exposure_total(client)
     await client.set(AGENT, "AGENT_START_PROCESS", {"SEQUENCE": "On"}, wait=False)
     state, message = await sequence_ends(client, 300)
     assert state == "Ok", message
     assert totals(client) == (TOTAL, TOTAL)
+    assert exposure_total(client) == seconds  # the flats' first guesses counted from the load
 
 
 async def test_flat_darks_at_the_flats_exposures_and_bias_from_the_library(
