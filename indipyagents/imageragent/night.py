@@ -47,7 +47,7 @@ from indipycore.retrypolicy import Retry
 from ..astrometry.solver import Solver
 from ..calframes.library import DarkLibrary
 from ..calframes.tonight import NightLibrary
-from ..calframes.tonight import with_library_darks
+from ..calframes.tonight import tonight_plan
 from ..imager.face import ImagerFace
 from ..journal import FrameStore
 from ..journal import Journal
@@ -61,7 +61,6 @@ from ..plan.check import AUTOFOCUS_EXTRA
 from ..plan.check import RigFacts
 from ..plan.check import check_against
 from ..plan.check import check_install
-from ..plan.flatnight import night_plan
 from ..plan.model import Autofocus
 from ..plan.model import Devices
 from ..plan.model import Plan
@@ -215,10 +214,8 @@ class Night:
         problems += check_against(plan, RigFacts.of(rig), text=plan_text, source=plan.name)
         if problems:  # every one, each at its line (the face names the plan's file)
             raise PlanError.every(problems)
-        plan = night_plan(plan, rig.camera.full_scale())  # its [calibration] flats
+        plan = tonight_plan(plan, rig.camera.full_scale())  # its [calibration] frames
         calibration = plan.calibration
-        if calibration.darks == "library":  # its darks, where the library lacks them
-            plan = with_library_darks(plan, flat_darks=calibration.flat_darks)
         image_folder = str(self.imager.image_name["IMAGE_FOLDER"])
         folder = Path(image_folder) / frames_folder(plan, night_of(self.clock()))
         journal_path = folder / ".journal" / f"{_journal_name(plan)}.journal"
