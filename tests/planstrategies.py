@@ -28,6 +28,8 @@ from indipyagents.plan.model import Site
 from indipyagents.plan.model import Target
 from indipyagents.plan.model import Wait
 from indipyagents.plan.needs import needs
+from indipyagents.plan.notifying import EVENTS
+from indipyagents.plan.notifying import NotifySettings
 
 names = st.text(min_size=1, max_size=12).filter(str.strip)
 filters = st.none() | st.integers(1, 12) | names
@@ -89,6 +91,18 @@ gradings = st.builds(Grading, hfr_ratio=_rule(1, 100), stars_ratio=_rule(0, 1),
                      background_ratio=_rule(1, 1000), min_frames=st.integers(1, 1000))
 
 
+#: Apprise URLs it parses, of several services (a user's password with a quote in it too).
+APPRISE_URLS = ("json://127.0.0.1:8000/night", "ntfy://observatory-night",
+                "mqtt://broker.local:1883/observatory/night", 'mailto://me:p"w@example.com',
+                "mailto://127.0.0.1:2525?mode=insecure&from=a@example.com&to=b@example.com")
+notifies = st.builds(
+    NotifySettings,
+    urls=st.lists(st.sampled_from(APPRISE_URLS), max_size=3, unique=True).map(tuple),
+    events=st.lists(st.sampled_from(EVENTS), min_size=1, unique=True).map(tuple),
+    rejected_in_a_row=st.integers(1, 1000),
+    web=st.sampled_from(["", "http://observatory.local:8000", "https://h.example/night"]))
+
+
 @st.composite
 def plans(draw: st.DrawFn) -> Plan:
     """A plan `parse_plan` accepts: every device it needs is named."""
@@ -105,6 +119,7 @@ def plans(draw: st.DrawFn) -> Plan:
                 end=End(park=draw(st.booleans()), warm=draw(st.booleans()),
                         close_dome=draw(st.booleans())),
                 dither=draw(dithers), autofocus=draw(autofocuses), flip=draw(flips),
+                notify=draw(notifies),
                 site=draw(st.none() | st.builds(Site, _number(-90, 90), _number(-180, 180),
                                                 _number(-500, 10000))))
     kinds = {need.kind for need in needs(plan)}

@@ -55,6 +55,25 @@ def test_every_test_module_has_its_own_name() -> None:
     assert not clashes, clashes
 
 
+def test_every_kit_module_has_its_own_name() -> None:
+    """Kits are imported by their bare name (``from nightkit import ...``) with every test
+    folder that holds one on ``sys.path`` in a whole run: a second ``nightkit.py`` in another
+    folder is shadowed by whichever was imported first, and its tests fail to import only in
+    the whole run (``tests/nightkit.py`` beside ``tests/agents/night/nightkit.py`` did, 2026-11-29).
+    Programs a test runs as scripts (pyindi_scripts, compat3x) are not imported so."""
+    seen: dict[str, Path] = {}
+    clashes = []
+    for path in sorted((REPO / "tests").rglob("*.py")):
+        if path.name.startswith("test_") or path.name in ("conftest.py", "__init__.py"):
+            continue
+        if path.parent.name == "data" or "data" in path.relative_to(REPO).parts:
+            continue
+        if path.name in seen:
+            clashes.append(f"{seen[path.name].relative_to(REPO)} and {path.relative_to(REPO)}")
+        seen.setdefault(path.name, path)
+    assert not clashes, clashes
+
+
 class _Item:
     """What `long_tests_first` reads of a pytest item: its timeout mark."""
 

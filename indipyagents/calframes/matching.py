@@ -5,7 +5,8 @@ offset, exposure, filter); each group gets
 - the darks of its setting and exposure whose temperature is within the tolerance of the
   group's (its lights' median; Ekos's library default is 1 C),
 - the flats of its camera, binning and filter (gain and offset where both say one),
-- the flat-darks: darks at the flats' exposure (their median) and temperature,
+- the flat-darks: darks at the flats' exposures and temperature (those through the flats'
+  filter, ``darkflats/<filter>/``, where there are any),
 - the bias frames of its setting,
 and says which of these it has none of (`missing`): the lights' darks (their dark current
 and hot pixels), and flats per filter to take the optical path out.
@@ -106,11 +107,14 @@ def _assignment(frames: Sequence[FrameFacts], lights: list[FrameFacts],
     flats = [f for f in frames if _flat_fits(f, first)]
     flat_darks: list[str] = []
     if flats:
-        flat_exposure = statistics.median(f.exposure for f in flats)
+        exposures = sorted({f.exposure for f in flats})
         flat_temperature = median_temperature(flats)
-        flat_darks = [f.path for f in frames
-                      if dark_matches(f, flats[0].setting, flat_exposure, flat_temperature,
-                                      tolerance)]
+        fitting = [f for f in frames if any(dark_matches(f, flats[0].setting, seconds,
+                                                         flat_temperature, tolerance)
+                                            for seconds in exposures)]
+        # the flat-darks taken through the flats' filter (``darkflats/<filter>/``) first
+        flat_darks = [f.path for f in [f for f in fitting if f.filter == first.filter]
+                      or fitting]
     biases = [f.path for f in frames if f.kind == "Bias" and f.setting == setting]
     return Assignment(setting, exposure, first.filter, temperature, [f.path for f in lights],
                       darks, [f.path for f in flats], flat_darks, biases)

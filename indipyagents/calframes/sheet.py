@@ -4,8 +4,8 @@ calibration (``indipy-calibrate``, Siril) and a person read the same answer.
 
 The night's frames are read from their headers below its folder (a folder per frame type:
 ``lights/<filter>/``, ``flats/<filter>/``, ``darks/``, ``biases/``); where the night has no
-darks for a group of lights, the dark library's fresh ones are named (absolute paths), the
-night's own by their path relative to its folder.
+darks (or bias frames) for a group of lights, the dark library's fresh ones are named
+(absolute paths), the night's own by their path relative to its folder.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from typing import Any
 from ..journal.durable import write_whole
 from .facts import FrameFacts
 from .library import DarkLibrary
+from .library import bias_needs_of
 from .library import found
 from .library import needs_of
 from .library import read_facts
 from .matching import TOLERANCE
 from .matching import Assignment
 from .matching import assign
-from .matching import dark_matches
 
 __all__ = ["CALIBRATED", "SHEET", "night_frames", "read_sheet", "sheet_of", "write_sheet"]
 
@@ -60,10 +60,10 @@ def sheet_of(folder: Path, now: datetime, library: DarkLibrary | None = None,
     frames = night_frames(folder)
     if library is not None:
         tolerance = library.tolerance
-        kept = library.darks()
-        for need in needs_of([frame for frame in frames if frame.kind in ("Light", "Flat")]):
-            if not any(dark_matches(frame, need.setting, need.exposure, need.temperature,
-                                    tolerance) for frame in frames):
+        kept = library.frames()
+        taken = [frame for frame in frames if frame.kind in ("Light", "Flat")]
+        for need in needs_of(taken) + bias_needs_of(taken):
+            if not any(need.met_by(frame, tolerance) for frame in frames):
                 frames += found(need, kept, now, library.max_age_days, tolerance)
     return {"night": folder.name, "written": now.isoformat(), "tolerance": tolerance,
             "groups": [_group(group) for group in assign(frames, tolerance)]}

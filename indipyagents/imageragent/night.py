@@ -23,6 +23,9 @@ restart.
   journal says where. The restarted agent's IMAGE_FOLDER is its default (a client set it), so
   the resumed run is pinned to the recorded journal and its folder (after midnight too), and
   IMAGE_FOLDER is shown as it was.
+- The owner told (a plan's ``[notify]``): the run's journal watched (`notify.NightWatch`), its
+  holds, devices lost and back, failures and end sent by the agent's one `Notifier`, off the
+  night's path.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from indipycore.retrypolicy import Retry
 from ..astrometry.solver import Solver
 from ..calframes.library import DarkLibrary
 from ..calframes.tonight import NightLibrary
-from ..calframes.tonight import with_library_darks
+from ..calframes.tonight import tonight_plan
 from ..imager.face import ImagerFace
 from ..journal import FrameStore
 from ..journal import Journal
@@ -52,11 +55,12 @@ from ..journal import JournalError
 from ..journal.durable import write_whole
 from ..journal.flatbook import FlatBook
 from ..link import AgentLink
+from ..notify import NightWatch
+from ..notify import Notifier
 from ..plan.check import AUTOFOCUS_EXTRA
 from ..plan.check import RigFacts
 from ..plan.check import check_against
 from ..plan.check import check_install
-from ..plan.flatnight import night_plan
 from ..plan.model import Autofocus
 from ..plan.model import Devices
 from ..plan.model import Plan
@@ -170,7 +174,8 @@ class Night:
                  clock: Callable[[], datetime] | None = None,
                  timing: Mapping[str, Any] | None = None,
                  solver: Solver | None = None, sky_clock: bool = False,
-                 plan_file: Callable[[], str] = lambda: "") -> None:
+                 plan_file: Callable[[], str] = lambda: "",
+                 notifier: Notifier | None = None) -> None:
         self.link = link
         self.solver = solver
         #: Whether the runs follow a sky clock (`timing`'s): a night then says at its start
@@ -188,6 +193,8 @@ class Night:
         #: The plan file a run's plan was loaded from ("" uploaded): kept in current.json,
         #: so AGENT_PLAN names it again after a restart (`make_driver` gives the face's).
         self.plan_file = plan_file
+        #: Sends every run's notifications (a plan's [notify]), one queue for the agent.
+        self.notifier = notifier or Notifier()
 
     # -- the factory -----------------------------------------------------------------------
 
@@ -207,10 +214,8 @@ class Night:
         problems += check_against(plan, RigFacts.of(rig), text=plan_text, source=plan.name)
         if problems:  # every one, each at its line (the face names the plan's file)
             raise PlanError.every(problems)
-        plan = night_plan(plan, rig.camera.full_scale())  # its [calibration] flats
+        plan = tonight_plan(plan, rig.camera.full_scale())  # its [calibration] frames
         calibration = plan.calibration
-        if calibration.darks == "library":  # its darks, where the library lacks them
-            plan = with_library_darks(plan, flat_darks=calibration.flat_darks)
         image_folder = str(self.imager.image_name["IMAGE_FOLDER"])
         folder = Path(image_folder) / frames_folder(plan, night_of(self.clock()))
         journal_path = folder / ".journal" / f"{_journal_name(plan)}.journal"
@@ -231,6 +236,10 @@ class Night:
                               focus=_autofocus_or_none(), observer=observer, retry=self.retry,
                               solver=self.solver, flat_book=FlatBook(self.state / "flats.json"),
                               **self.timing)
+        if plan.notify.urls:
+            # The web client's /night/<folder> names a night by its folder's name.
+            journal.watchers.append(NightWatch(sequencer.plan, self.notifier, journal.records,
+                                               folder.name))
         if calibration.darks == "library":
             sequencer.hands.night_library = NightLibrary(DarkLibrary(
                 self.state / "darks", calibration.dark_max_age_days,

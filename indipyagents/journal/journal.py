@@ -41,7 +41,10 @@ class Journal:
     `before_write` sees each record just before it is written: what it raises stops the
     write, nothing of the record on disk (how a test kills the writer between two records,
     as a SIGKILL would, without reaching into the writing itself). `clock` stamps each record's
-    ``time`` (a test's night drawn at fixed hours: `timeline`)."""
+    ``time`` (a test's night drawn at fixed hours: `timeline`).
+
+    `watchers` see each record once it is on disk (the night told to its owner,
+    `indipyagents.notify`): what one raises is logged, never the writer's failure."""
 
     def __init__(self, path: str | os.PathLike[str], *,
                  before_write: Callable[[Record], None] | None = None,
@@ -49,6 +52,7 @@ class Journal:
         self.path = Path(path)
         self.before_write = before_write
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.watchers: list[Callable[[Record], None]] = []
         self._fd: int | None = None
 
     # --- reading ---------------------------------------------------------------------------
@@ -142,6 +146,11 @@ class Journal:
         while view:
             view = view[os.write(fd, view):]
         sync(fd)
+        for watcher in self.watchers:
+            try:
+                watcher(record)
+            except Exception:
+                log.exception("a watcher of %s failed", self.path)
 
     def _open(self) -> int:
         """The file opened for appending and locked, its torn tail (if any) cut off."""

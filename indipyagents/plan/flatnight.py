@@ -11,6 +11,12 @@ sky's before its first. Sky flats ("dusk", "dawn": `sequencer.skyflatwork`, the 
 opposite the Sun) go through the filters in the order the sky allows (`skyflats.sky_order`:
 narrow first at dusk, wide first at dawn). In a scheduled plan the scheduler places the sky
 flats' target in the twilight (`schedule.skyflatblocks`).
+
+With ``flat_darks = true``, `night_plan` adds after them (after the night's last target, for
+dusk flats) the target `steps.FLAT_DARKS_TARGET`: a batch of darks for each flat batch, as
+many as its flats, through the same filter (the frames' FILTER says which flats they go with,
+saved in ``darkflats/<filter>/``); each is exposed as long as its flat was
+(`sequencer.flatdarkwork`: the exposure found at night, read from the flat saved).
 """
 
 from __future__ import annotations
@@ -28,8 +34,10 @@ from .model import Plan
 from .model import Target
 from .skyflats import Source
 from .skyflats import sky_key
+from .steps import FLAT_DARKS_TARGET
 
-__all__ = ["CALIBRATION_TARGET", "calibration_batches", "check_calibration", "is_calibration",
+__all__ = ["CALIBRATION_TARGET", "FLAT_DARKS_TARGET", "calibration_batches",
+           "calibration_index", "check_calibration", "flat_dark_batches", "is_calibration",
            "light_settings", "night_plan"]
 
 #: The name of the target the panel flats are taken as (their ids and file names).
@@ -86,24 +94,47 @@ def calibration_batches(plan: Plan, full: float | None = None) -> tuple[Batch, .
                  for filter, binning, gain, offset in settings)
 
 
+def flat_dark_batches(flats: tuple[Batch, ...]) -> tuple[Batch, ...]:
+    """A batch of darks for each of `flats`: as many, of its filter, binning, gain and
+    offset; their exposure (`FLAT_START` here) is the flats' found at night."""
+    return tuple(Batch(flat.count, FLAT_START, flat.filter, flat.binning, "Dark",
+                       gain=flat.gain, offset=flat.offset) for flat in flats)
+
+
+def _quiet(name: str, batches: tuple[Batch, ...]) -> Target:
+    return Target(name, slew=False, batches=batches, dither=Dither(), autofocus=Autofocus(),
+                  flip=Flip(enabled=False))
+
+
 def night_plan(plan: Plan, full: float | None = None) -> Plan:
     """The plan the night runs: `plan` with its flats (`calibration_batches`) as the target
     ``Calibration``, where they are taken: before the first target at dusk, after the last
-    from the panel or at dawn. `plan` itself when the section asks none."""
+    from the panel or at dawn; with ``flat_darks``, their darks (`FLAT_DARKS_TARGET`) last.
+    `plan` itself when the section asks no flats."""
     batches = calibration_batches(plan, full)
     if not batches:
         return plan
-    flats = Target(CALIBRATION_TARGET, slew=False, batches=batches, dither=Dither(),
-                   autofocus=Autofocus(), flip=Flip(enabled=False))
+    flats = _quiet(CALIBRATION_TARGET, batches)
+    darks = (_quiet(FLAT_DARKS_TARGET, flat_dark_batches(batches)),) \
+        if plan.calibration.flat_darks else ()
     if plan.calibration.flats == "dusk":
-        return replace(plan, targets=(flats, *plan.targets))
-    return replace(plan, targets=(*plan.targets, flats))
+        return replace(plan, targets=(flats, *plan.targets, *darks))
+    return replace(plan, targets=(*plan.targets, flats, *darks))
+
+
+def calibration_index(plan: Plan) -> int | None:
+    """The index of the night's ``[calibration]`` flats in `plan` (`night_plan`'s: the first
+    target at dusk, else the last but its flat-darks), None where it has none."""
+    flats, targets = plan.calibration.flats, plan.targets
+    if flats == "none" or not targets:
+        return None
+    index = 0 if flats == "dusk" else len(targets) - 1
+    if flats != "dusk" and targets[index].name == FLAT_DARKS_TARGET and index > 0:
+        index -= 1
+    return index if targets[index].name == CALIBRATION_TARGET else None
 
 
 def is_calibration(plan: Plan, target: Target) -> bool:
-    """Whether `target` is the night's ``[calibration]`` flats (`night_plan`'s: the first
-    target at dusk, else the last)."""
-    flats = plan.calibration.flats
-    if flats == "none" or target.name != CALIBRATION_TARGET or not plan.targets:
-        return False
-    return (plan.targets[0] if flats == "dusk" else plan.targets[-1]) is target
+    """Whether `target` is the night's ``[calibration]`` flats (`calibration_index`)."""
+    index = calibration_index(plan)
+    return index is not None and plan.targets[index] is target

@@ -21,6 +21,7 @@ from .centresettings import Centre
 from .constraints import Constraints
 from .constraints import Schedule
 from .grading import Grading
+from .notifying import NotifySettings
 
 FrameType = Literal["Light", "Dark", "Flat", "Bias"]
 FRAME_TYPES: tuple[FrameType, ...] = ("Light", "Dark", "Flat", "Bias")
@@ -188,7 +189,8 @@ class Plan:
     """A whole night. `folder` is where frames are saved on the server (relative: to the
     agent's image folder); `name` names the journal; with a `schedule`, the targets are
     imaged as the sky allows (`indipyagents.schedule`), not in order; `calibration` is the
-    ``[calibration]`` section (the whole night's flats and darks, `calibration.py`)."""
+    ``[calibration]`` section (the whole night's flats and darks, `calibration.py`);
+    `notify` the ``[notify]`` section (who is told of the night, `notifying.py`)."""
 
     name: str
     targets: tuple[Target, ...]
@@ -205,6 +207,7 @@ class Plan:
     calibration: CalibrationFrames = field(default_factory=CalibrationFrames)
     #: The ``[grading]`` section (`grading.py`); None: no frame is graded.
     grading: Grading | None = None
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     def dither_for(self, target: Target) -> Dither:
         return target.dither or self.dither

@@ -1,7 +1,7 @@
 """A parsed TOML document (the dict `tomllib` gives) read into a `Plan`, every value checked.
 
 The layout: top-level ``name`` and ``folder``; the tables ``[devices]``, ``[dither]``,
-``[autofocus]``, ``[flip]``, ``[end]``, ``[site]``, ``[safety]``; then ``[[targets]]`` in
+``[autofocus]``, ``[flip]``, ``[end]``, ``[site]``, ``[safety]``, ``[notify]``; then ``[[targets]]`` in
 order, each with its ``[targets.wait]``, its own ``[targets.dither]`` /
 ``[targets.autofocus]`` / ``[targets.flip]`` (keys not given there are the plan's) and its
 ``[[targets.batches]]``. A refusal is an
@@ -42,12 +42,14 @@ from .model import Site
 from .model import Target
 from .model import Wait
 from .needs import needs
+from .notifying import NotifySettings
+from .notifying import read_notify
 from .scheduling import check_scheduled
 from .scheduling import read_constraints
 from .scheduling import read_schedule
 
 PLAN_KEYS = ("name", "folder", "devices", "dither", "autofocus", "flip", "end", "site", "safety",
-             "targets", "schedule", "guiding", "calibration", "grading")
+             "targets", "schedule", "guiding", "calibration", "grading", "notify")
 DEVICE_KEYS = ("camera", "wheel", "focuser", "mount", "dome", "guider", "panel")
 DITHER_KEYS = ("every", "pixels", "method", "settle", "settle_pixels", "settle_timeout")
 GUIDING_KEYS = ("lost_wait",)
@@ -100,6 +102,8 @@ def read_plan(data: Table) -> Plan:
     grading = problems.take(lambda: read_grading(fields.table(data, (), "grading")), None)
     calibration = problems.take(
         lambda: read_calibration(fields.table(data, (), "calibration")), CalibrationFrames())
+    notify = problems.take(lambda: read_notify(fields.table(data, (), "notify")),
+                           NotifySettings())
     items: list[Table] = problems.take(lambda: fields.tables(data, (), "targets"), [])
     targets = [problems.take(lambda item=item, index=index: _target(  # type: ignore[misc]
         item, ("targets", index), dither, autofocus, flip, problems), None)
@@ -109,7 +113,7 @@ def read_plan(data: Table) -> Plan:
             Invalid(("targets",), "the plan has no targets: add a [[targets]] table"))
     plan = Plan(name=name, folder=folder, devices=devices, dither=dither,
                 autofocus=autofocus, flip=flip, end=end, site=site, safety=safety, schedule=schedule,
-                guiding=guiding, calibration=calibration, grading=grading,
+                guiding=guiding, calibration=calibration, grading=grading, notify=notify,
                 targets=tuple(target for target in targets if target is not None))
     # The whole-plan checks run in the same pass, on the targets read (each at its index in
     # the file), unless what they rest on was refused (it would be read as its default).

@@ -17,7 +17,8 @@ The journal records step ids, so the same plan text always gives the same ids: a
 across the batches (and across targets of one name), so no two frames of a plan share a file
 name. Each frame type has its folder where Siril's preprocessing scripts (and PixInsight's
 WBPP, which groups by IMAGETYP) look for it (`frame_folder`): ``lights/<filter>/``,
-``flats/<filter>/``, ``darks/``, ``biases/``.
+``flats/<filter>/``, ``darks/``, ``biases/``; the flats' darks (the target
+`FLAT_DARKS_TARGET`) in ``darkflats/<filter>/`` (Siril's scripts have no folder for them).
 A plan without a ``folder`` keeps its frames in a folder of its own, named for the plan and
 its night (`frames_folder`), never loose in the agent's image folder.
 """
@@ -58,11 +59,18 @@ def panel_flat(batch: Batch) -> bool:
 FOLDERS = {"Light": "lights", "Flat": "flats", "Dark": "darks", "Bias": "biases"}
 #: The frame types kept per filter (a dark or a bias sees no filter).
 PER_FILTER = ("Light", "Flat")
+#: The target the night's flat-darks are taken under (``[calibration]``'s ``flat_darks``:
+#: `flatnight`), and their folder (per filter: the flats' they go with).
+FLAT_DARKS_TARGET = "Flat darks"
+FLAT_DARKS_FOLDER = "darkflats"
 
 
-def frame_folder(frame_type: str, label: str) -> str:
+def frame_folder(frame_type: str, label: str, target: str = "") -> str:
     """The folder below the night's where a frame of `frame_type` through the filter
-    `label` (`filter_label`) is saved: ``lights/Red``, ``flats/Red``, ``darks``, ``biases``."""
+    `label` (`filter_label`) of `target` is saved: ``lights/Red``, ``flats/Red``, ``darks``,
+    ``biases``; the darks of `FLAT_DARKS_TARGET` ``darkflats/Red``."""
+    if target == FLAT_DARKS_TARGET and frame_type == "Dark":
+        return f"{FLAT_DARKS_FOLDER}/{label}"
     folder = FOLDERS.get(frame_type, sanitise(frame_type).lower())
     return f"{folder}/{label}" if frame_type in PER_FILTER else folder
 
@@ -124,13 +132,16 @@ class FrameStep:
     batch_index: int
     number: int
     batch: Batch
+    #: A flat-dark of sky flats: held with them (never taken before its flat while unsafe).
+    after_sky_flat: bool = False
     closing: ClassVar[bool] = False
 
     @property
     def needs_sky(self) -> bool:
         """Light frames and flats by exposure do; darks and bias (`SKY_FREE`) and flats by
-        level (`panel_flat`: the panel's light) do not."""
-        return self.batch.frame_type not in SKY_FREE and not panel_flat(self.batch)
+        level (`panel_flat`: the panel's light) do not, but sky flats' flat-darks do."""
+        return self.after_sky_flat or (self.batch.frame_type not in SKY_FREE
+                                       and not panel_flat(self.batch))
 
     @property
     def as_frame(self) -> FrameStep:
@@ -161,6 +172,7 @@ def expand(plan: Plan) -> list[Step]:
     steps: list[Step] = []
     numbers: dict[str, int] = {}  # file name stem (without number) -> frames so far
     keys: set[str] = set()
+    sky_darks = plan.calibration.flats in ("dusk", "dawn")
     for index, target in enumerate(plan.targets):
         stem_name = sanitise(target.name)
         # a second target of the same name gets ids of its own ("#" never survives sanitise)
@@ -178,9 +190,11 @@ def expand(plan: Plan) -> list[Step]:
                 numbers[stem] = number
                 steps.append(FrameStep(
                     id=f"{key}/{batch_index}/{label}/{batch.frame_type}/{number:03d}",
-                    file_name=f"{frame_folder(batch.frame_type, label)}/{stem}_{number:03d}.fits",
+                    file_name=f"{frame_folder(batch.frame_type, label, target.name)}/"
+                              f"{stem}_{number:03d}.fits",
                     target_index=index,
-                    batch_index=batch_index, number=number, batch=batch))
+                    batch_index=batch_index, number=number, batch=batch,
+                    after_sky_flat=sky_darks and target.name == FLAT_DARKS_TARGET))
     steps.append(EndStep("end"))
     return steps
 

@@ -29,6 +29,8 @@ from .model import Dither
 from .model import Flip
 from .model import Plan
 from .model import Target
+from .notifying import NotifySettings
+from .notifying import notify_pairs
 from .reading import read_plan
 from .scheduling import constraints_pairs
 from .scheduling import horizon_line
@@ -147,6 +149,8 @@ def _value(value: object) -> str:
         return _string(value)
     if isinstance(value, float):
         return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(one) for one in value) + "]"
     if isinstance(value, datetime):
         offset = value.utcoffset()
         if offset is None or offset % timedelta(minutes=1):
@@ -231,6 +235,8 @@ def plan_to_toml(plan: Plan) -> str:
         lines += ["[grading]", *_keys(grading_pairs(plan.grading))]
     if plan.calibration != CalibrationFrames():
         lines += ["[calibration]", *_keys(calibration_pairs(plan.calibration))]
+    if plan.notify != NotifySettings():
+        lines += ["[notify]", *_keys(notify_pairs(plan.notify))]
     if plan.schedule is not None:
         lines += ["[schedule]", *_keys(schedule_pairs(plan.schedule)),
                   horizon_line(plan.schedule)]

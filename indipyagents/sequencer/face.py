@@ -47,6 +47,7 @@ from indipydriver.standard.role import RoleDevice
 from indipydriver.standard.role import run_chosen
 from indipydriver.vectors import PropertyVector
 
+from ..calframes.tonight import tonight_plan as tonight
 from ..plan.model import Plan
 from ..plan.toml import PlanError
 from ..rig.protocols import DeviceLost
@@ -213,12 +214,12 @@ class SequencerFace:
         self.plan, self.plan_text, self.plan_source, self.sequencer = plan, text, source, None
         self.status.update({"NAME": plan.name, "SOURCE": source,
                             "TARGETS": ", ".join(t.name for t in plan.targets)[:MESSAGE],
-                            "FRAMES": str(plan.frames_total),
-                            "EXPOSURE": f"{plan.exposure_total:g}"})
-        self.state.update({"STEP": 0, "PROGRESS": 0, "PROGRESS_TOTAL": plan.frames_total,
-                           "EXPOSURE": 0, "EXPOSURE_TOTAL": plan.exposure_total})
+                            "FRAMES": str(tonight(plan).frames_total),
+                            "EXPOSURE": f"{tonight(plan).exposure_total:g}"})
+        self.state.update({"STEP": 0, "PROGRESS": 0, "PROGRESS_TOTAL": tonight(plan).frames_total,
+                           "EXPOSURE": 0, "EXPOSURE_TOTAL": tonight(plan).exposure_total})
         self.logger.info("plan %s loaded from %s: %d frames", plan.name, source,
-                         plan.frames_total)
+                         tonight(plan).frames_total)
         never = await self.check.loaded(plan)  # "; never imaged: ...", or ""
         await vector.send_setVector(state="Ok")
         await self.status.send_setVector(state="Ok", message=never[2:MESSAGE])

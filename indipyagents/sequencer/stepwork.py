@@ -34,6 +34,8 @@ from ..plan.steps import SlewStep
 from ..plan.steps import WaitStep
 from ..rig.protocols import DeviceRefused
 from ..rig.protocols import Frame
+from .flatdarkwork import flat_dark_exposure
+from .flatdarkwork import is_flat_dark
 from .flatwork import FlatWork
 from .gradework import GradeWork
 from .hands import NAP
@@ -148,12 +150,14 @@ class StepWork:
         await self.report()
         sky = batch.adu is not None and batch.source != "panel"
         try:
+            seconds = flat_dark_exposure(hands.plan, self.store.folder, step) \
+                if is_flat_dark(hands.plan, step) else batch.exposure
             taken = await self.sky_flats.take(step) if sky else \
                 await self.flats.take(step) if batch.adu is not None else \
-                await hands.bounded(rig.camera.expose(batch.exposure, binning=batch.binning,
+                await hands.bounded(rig.camera.expose(seconds, binning=batch.binning,
                                                       frame_type=batch.frame_type,
                                                       gain=batch.gain, offset=batch.offset),
-                                    batch.exposure + hands.camera_margin, rig.camera.name)
+                                    seconds + hands.camera_margin, rig.camera.name)
         except SkipFrame as skip:  # the night's flats of a level never reached
             return self._skipped(step, skip)
         if not isinstance(taken, Frame):  # a pause cut a wait (None), or the sky said no

@@ -1,7 +1,7 @@
 """The night drawn in the web client (issue 93 item 5): ``indipyweb --nights DIR`` (the imager
 agent's image folder) serves ``/night`` (the latest night), ``/night/<plan folder>`` and the same
 as JSON at ``/api/night`` and ``/api/night/<plan folder>``. The night is a journal written by
-the `Journal`'s own writers (tests/nightkit.py: frames accepted, rejected and retaken, a rain
+the `Journal`'s own writers (tests/journalkit.py: frames accepted, rejected and retaken, a rain
 hold, a camera lost, an autofocus, a flip, the end). Through the app (Starlette's test client,
 httpx): the page, its table and its JSON; in Debian's chromium at a phone's 390x844 and a
 desktop's 1280x800: the timeline scrolls sideways within its box on the phone (the page never
@@ -17,9 +17,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from nightkit import NightWriter
-from nightkit import sample_night
-from nightkit import sample_plan
+from journalkit import NightWriter
+from journalkit import sample_night
+from journalkit import sample_plan
 from pictures import element_picture
 from pictures import same_picture
 from playwright.sync_api import Browser

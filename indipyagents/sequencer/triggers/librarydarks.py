@@ -7,7 +7,8 @@ their setting and exposure, their median temperature): when none of it was taken
 (unless the night is held: then darks cost no sky and are taken), or the library has fresh
 darks within the tolerance, the batch's frames are skipped (`SkipFrame`, journalled with
 why); else they are taken, and each dark saved is kept in the library (`DarkLibrary.keep`:
-an older set of the same key replaced). Without a `NightLibrary` on the hands (a plan that
+an older set of the same key replaced). Its bias batches (`with_library_darks`' `biases`) the
+same, by setting and temperature (`library.bias_needs_of`). Without a `NightLibrary` on the hands (a plan that
 keeps no library), it does nothing.
 
 Memory: each library batch's decision, journalled ("library", batch and take), so a night
@@ -21,6 +22,7 @@ import logging
 from indipycore.fits import Card
 
 from ...calframes.facts import same_exposure
+from ...calframes.library import bias_needs_of
 from ...calframes.library import needs_of
 from ...calframes.sheet import night_frames
 from ...calframes.tonight import LIBRARY_TARGET
@@ -62,7 +64,7 @@ class LibraryDarks:
     def _ours(self, step: FrameStep) -> bool:
         plan = self.hands.plan
         return plan.targets[step.target_index].name == LIBRARY_TARGET \
-            and step.batch.frame_type == "Dark"
+            and step.batch.frame_type in ("Dark", "Bias")
 
     async def due(self, at: FrameAt) -> Due | None:
         night = self.night
@@ -86,17 +88,19 @@ class LibraryDarks:
         lights = [frame for frame in night_frames(night.folder) if frame.kind in ("Light", "Flat")
                   and frame.setting.binning == batch.binning
                   and frame.setting.gain == batch.gain and frame.setting.offset == batch.offset]
-        needs = [need for need in needs_of(lights) if same_exposure(need.exposure,
-                                                                    batch.exposure)]
+        bias = batch.frame_type == "Bias"
+        needs = bias_needs_of(lights) if bias else \
+            [need for need in needs_of(lights) if same_exposure(need.exposure, batch.exposure)]
+        what = f"bin {batch.binning}" if bias else f"{batch.exposure:g} s"
         if not needs:
             if held:
-                return True, (f"no light of {batch.exposure:g} s yet, but the sky is closed: "
-                              "fresh darks cost nothing now")
-            return False, f"no light of {batch.exposure:g} s was taken tonight"
+                return True, (f"no light of {what} yet, but the sky is closed: "
+                              f"fresh {'bias' if bias else 'darks'} cost nothing now")
+            return False, f"no light of {what} was taken tonight"
         lacking = night.library.lacking(needs, self.hands.clock())
         if not lacking:
-            return False, f"the library has fresh darks for {needs[0]}"
-        return True, f"the library lacks darks for {lacking[0]}"
+            return False, f"the library has fresh {'frames' if bias else 'darks'} for {needs[0]}"
+        return True, f"the library lacks {'frames' if bias else 'darks'} for {lacking[0]}"
 
     async def carry_out(self, at: FrameAt, due: Due) -> None:
         """Nothing: `due` decides (and skips) alone."""

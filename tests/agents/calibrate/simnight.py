@@ -55,9 +55,11 @@ def save(sim: SimulatedCamera, path: Path, kind: str, seconds: float, taken: dat
 def make_night(folder: Path, *, lights: int = 4, seconds: float = 60.0,
                light_filter: str = "Red", flats: Sequence[str] = ("Red", "Green"),
                darks: int = 5, biases: int = 5, flat_count: int = 5,
-               start: datetime = START) -> Path:
+               flat_darks: int = 0, start: datetime = START) -> Path:
     """A night in `folder`: `lights` of `seconds` through `light_filter`, `darks` at that
-    exposure, `flat_count` panel flats through each of `flats`, `biases`; returns `folder`."""
+    exposure, `flat_count` panel flats through each of `flats` and `flat_darks` darks at
+    their exposure (``darkflats/<filter>/``, as the night saves them), `biases`; returns
+    `folder`."""
     sim, at = camera(), start
     tick = timedelta(minutes=2)
     for number in range(1, lights + 1):
@@ -69,6 +71,10 @@ def make_night(folder: Path, *, lights: int = 4, seconds: float = 60.0,
         for number in range(1, flat_count + 1):
             save(sim, folder / "flats" / name / f"Flats_{name}_Flat_{number:03d}.fits", "Flat",
                  FLAT_SECONDS, at, name)
+            at += tick
+        for number in range(1, flat_darks + 1):
+            save(sim, folder / "darkflats" / name / f"Flat_darks_{name}_Dark_{number:03d}.fits",
+                 "Dark", FLAT_SECONDS, at, name)
             at += tick
     for number in range(1, darks + 1):
         save(sim, folder / "darks" / f"Darks_NoFilter_Dark_{number:03d}.fits", "Dark",

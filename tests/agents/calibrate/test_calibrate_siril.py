@@ -4,7 +4,8 @@ sky's lights at a warm 20 C, darks, panel flats per filter, bias), and the frame
 right, measured with numpy: the raw light's sky is 15 % or more darker in the corners than in
 the middle, the calibrated one within 3 %; the hot pixels that stand out of the raw frame are
 gone; and the same lights calibrated with another filter's flat are measurably worse, at the
-filters' own dust motes. Bad input: a night without darks says so, Siril failing says how,
+filters' own dust motes. A night with flat-darks (``darkflats/<filter>/``) and no bias: the
+flats are calibrated with the flat-darks' master, the light as flat. Bad input: a night without darks says so, Siril failing says how,
 with its log's tail."""
 
 from __future__ import annotations
@@ -158,3 +159,26 @@ def test_siril_failing_says_how_with_its_logs_tail(night: Path, tmp_path: Path) 
     said = str(failed.value)
     assert "siril-cli failed (exit status" in said and "0 of 1 lights calibrated" in said, said
     assert "calibrate.ssf" in said and "the last lines of" in said and "log:" in said, said
+
+
+def test_flat_darks_take_the_bias_place_for_the_flats(tmp_path: Path) -> None:
+    """``flat_darks = true``'s night: darks at the flats' exposure in ``darkflats/<filter>/``
+    and no bias. ``calibration.json`` names them against the Red flats; Siril stacks them
+    and calibrates the flats with that master as their offset (``-bias=flatdark_stacked``),
+    and the calibrated light is flat within 3 % corner to centre (15 % or more raw)."""
+    folder = make_night(tmp_path / "Sky-2026-11-28", biases=0, flats=("Red",), flat_darks=5)
+    done = subprocess.run([str(CALIBRATE), str(folder)], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    group, = json.loads((folder / "calibration.json").read_text())["groups"]
+    assert group["flat_darks"] == [f"darkflats/Red/Flat_darks_Red_Dark_{n:03d}.fits"
+                                   for n in range(1, 6)]
+    assert group["biases"] == [] and len(group["flats"]) == 5
+    work = folder / "calibrated" / "Red_60s_bin2"
+    assert "preprocess flat -bias=flatdark_stacked" in (work / "calibrate.ssf").read_text()
+    assert (work / "process" / "flatdark_stacked.fits").is_file()
+    raw = read(folder / "lights" / "Red" / "Sky_Red_Light_001.fits")
+    dark = read(work / "process" / "dark_stacked.fits")
+    calibrated = read(work / "process" / "pp_light_00001.fits")
+    assert corner_drop(raw - dark) >= 0.15
+    assert corner_drop(calibrated) <= 0.03, corner_drop(calibrated)

@@ -3,12 +3,13 @@ pure (`calframes.matching`, `calframes.library`), its properties checked with hy
 any setting, exposure, temperature and age: a dark matches within the temperature tolerance
 (Ekos's 1 C) and the max age (30 days), never across camera, binning, gain, offset or
 exposure; more darks never lack more. Then on files: a night's darks kept in the library,
-found on the next night, a stale one taken again and replaced; ``calibration.json`` naming
-the night's and the library's frames."""
+found on the next night, a stale one taken again and replaced, bias frames the same way;
+``calibration.json`` naming the night's and the library's frames."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -22,6 +23,7 @@ from indipyagents.calframes.facts import Setting
 from indipyagents.calframes.facts import frame_kind
 from indipyagents.calframes.library import DarkLibrary
 from indipyagents.calframes.library import DarkNeed
+from indipyagents.calframes.library import bias_needs_of
 from indipyagents.calframes.library import lacking
 from indipyagents.calframes.library import needs_of
 from indipyagents.calframes.library import superseded
@@ -195,3 +197,40 @@ def test_calibration_json_names_each_lights_darks_flats_and_bias(tmp_path: Path)
     assert not list(night.glob(".calibration.json*"))  # no partial left
     lights_only = assign([FrameFacts.of("x", read(night / "lights" / "Red" / "R_0.fits"))])
     assert lights_only[0].missing == ["darks", "flats"]
+
+
+def test_bias_frames_are_kept_found_and_replaced_as_darks_are(tmp_path: Path) -> None:
+    """``darks = "library"`` keeps bias frames too, by camera, binning, gain and offset, their
+    temperature within the tolerance: a night's bias at -10 C kept (below ``.../bias/``)
+    meet the next night's lights at -10.6 C (of their setting only), not at -12 C, nor 31
+    days later, when a new night's bias replace them; ``calibration.json`` names the
+    library's bias for lights the night took none for. Darks and bias never meet each
+    other's need."""
+    library = DarkLibrary(tmp_path / "library", max_age_days=30, temperature_tolerance=1.0)
+    first = NOW - timedelta(days=1)
+    kept = library.keep([frame(tmp_path / "n1" / "biases" / f"B_{n}.fits", "Bias", 0.0, -10.0,
+                               first + timedelta(minutes=n)) for n in range(3)])
+    assert len(kept) == 3 and kept[0].relative_to(library.folder).parts[:3] == (
+        "CCD_Simulator", "bin1_gain100_offset10", "bias")
+    assert library.darks() == [] and len(library.biases()) == 3
+    night = tmp_path / "night"
+    light = frame(night / "lights" / "Red" / "L.fits", "Light", 60.0, -10.6, NOW, "Red")
+    facts = [FrameFacts.of(str(light), read(light))]
+    bias, = bias_needs_of(facts)
+    assert (bias.kind, bias.temperature) == ("Bias", -10.6)
+    assert library.lacking([bias], NOW) == [] and len(library.found(bias, NOW)) == 3
+    assert library.lacking(needs_of(facts), NOW) == needs_of(facts)  # bias are no darks
+    other = replace(bias, setting=replace(bias.setting, binning=2))
+    colder = replace(bias, temperature=-12.0)
+    assert library.lacking([other, colder], NOW) == [other, colder]
+    later = NOW + timedelta(days=31)
+    assert library.lacking([bias], later) == [bias]  # stale: taken again
+    library.keep([frame(tmp_path / "n3" / "biases" / f"B_{n}.fits", "Bias", 0.0, -10.2,
+                        later + timedelta(minutes=n)) for n in range(2)])
+    assert not any(path.exists() for path in kept) and len(library.biases()) == 2
+    library.keep([frame(tmp_path / "n1" / "darks" / f"D_{n}.fits", "Dark", 60.0, -10.0,
+                        NOW - timedelta(days=3)) for n in range(2)])
+    sheet = json.loads(write_sheet(night, later, library).read_text())
+    group, = sheet["groups"]
+    assert len(group["biases"]) == 2 and all(
+        Path(p).is_relative_to(library.folder.resolve()) for p in group["biases"])

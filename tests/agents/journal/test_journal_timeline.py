@@ -1,6 +1,6 @@
 """A night's journal as a timeline (issue 93 item 5): `indipyagents.journal.timeline`, pure.
 
-The journals are written by the `Journal`'s own writers (tests/nightkit.py), the grades as the
+The journals are written by the `Journal`'s own writers (tests/journalkit.py), the grades as the
 raw record h-grade adds. The sample night is read whole; then any night of frames (graded or
 not), holds and notes keeps the counts' rules, and the bytes cut anywhere (a journal being
 written) or spoilt by a bad line or a kind of record this code does not know still read."""
@@ -13,9 +13,9 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
-from nightkit import NightWriter
-from nightkit import sample_night
-from nightkit import sample_plan
+from journalkit import NightWriter
+from journalkit import sample_night
+from journalkit import sample_plan
 
 from indipyagents.journal.timeline import timeline
 

@@ -5,6 +5,8 @@ taken after the plan's last target (`night_plan`)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from agentkit import PANEL_RIG
 from agentkit import line_of
 from agentkit import plan_toml
@@ -15,6 +17,7 @@ from indipyagents.plan.calibration import CalibrationFrames
 from indipyagents.plan.check import RigFacts
 from indipyagents.plan.check import check_against
 from indipyagents.plan.flatnight import CALIBRATION_TARGET
+from indipyagents.plan.flatnight import FLAT_DARKS_TARGET
 from indipyagents.plan.flatnight import calibration_batches
 from indipyagents.plan.flatnight import is_calibration
 from indipyagents.plan.flatnight import night_plan
@@ -65,17 +68,30 @@ def test_a_flat_batch_for_each_filter_and_binning_the_lights_use() -> None:
             for one in batches] == [("Red", 1, 5, 30000.0, 0.1, "Flat"),
                                     ("Luminance", 2, 5, 30000.0, 0.1, "Flat")]
     night = night_plan(plan)
-    assert night.targets[:-1] == plan.targets
-    flats = night.targets[-1]
+    assert night.targets[:-2] == plan.targets
+    flats, darks = night.targets[-2:]
     assert (flats.name, flats.slew, flats.batches) == (CALIBRATION_TARGET, False, batches)
     assert is_calibration(night, flats) and not is_calibration(night, night.targets[0])
+    assert not is_calibration(night, darks)
+    # flat_darks = true: as many darks as flats, of each flat batch's filter and binning
+    assert (darks.name, darks.slew) == (FLAT_DARKS_TARGET, False)
+    assert [(one.filter, one.binning, one.count, one.frame_type) for one in darks.batches] \
+        == [("Red", 1, 5, "Dark"), ("Luminance", 2, 5, "Dark")]
     steps = expand(night)
     ids = [step.id for step in steps]
     # after the last light frame (and the plan's darks), before the night's close
-    assert ids[-11:] == [*(f"Calibration/0/Red/Flat/{n:03d}" for n in range(1, 6)),
+    assert ids[-21:] == [*(f"Calibration/0/Red/Flat/{n:03d}" for n in range(1, 6)),
                          *(f"Calibration/1/Luminance/Flat/{n:03d}" for n in range(1, 6)),
+                         *(f"Flat_darks/0/Red/Dark/{n:03d}" for n in range(1, 6)),
+                         *(f"Flat_darks/1/Luminance/Dark/{n:03d}" for n in range(1, 6)),
                          "end"]
-    assert all(not step.needs_sky for step in steps[-11:])
+    assert all(not step.needs_sky for step in steps[-21:])
+    # saved beside Siril's folders, per filter: darkflats/<filter>/
+    assert next(step.file_name for step in steps if step.id.startswith("Flat_darks/1/")) == \
+        "darkflats/Luminance/Flat_darks_Luminance_Dark_001.fits"
+    without = night_plan(replace(plan, calibration=replace(plan.calibration,
+                                                           flat_darks=False)))
+    assert without.targets[-1].name == CALIBRATION_TARGET
 
 
 def test_panel_flats_need_no_sky_and_sky_flats_follow_the_twilight() -> None:
@@ -92,11 +108,15 @@ def test_panel_flats_need_no_sky_and_sky_flats_follow_the_twilight() -> None:
         assert [(one.filter, one.source) for one in batches] == \
             [(first, source), ("Luminance" if first == "Red" else "Red", source)]
         night = night_plan(plan)
-        flats = night.targets[0] if source == "dusk" else night.targets[-1]
+        flats = night.targets[0] if source == "dusk" else night.targets[-2]
         assert (flats.name, flats.batches) == (CALIBRATION_TARGET, batches)
         assert is_calibration(night, flats)
+        assert night.targets[-1].name == FLAT_DARKS_TARGET  # the flat-darks, last
         steps = [step for step in expand(night) if step.id.startswith("Calibration/")]
         assert len(steps) == 10 and all(step.needs_sky for step in steps)
+        # a sky flat's flat-darks are held with it (never taken before it while unsafe)
+        darks = [step for step in expand(night) if step.id.startswith("Flat_darks/")]
+        assert len(darks) == 10 and all(step.needs_sky for step in darks)
         with_source = plan_to_toml(plan)
         assert parse_plan(with_source).calibration == plan.calibration
     none = parse_plan(NIGHT.replace('flats = "panel"', 'flats = "none"'))

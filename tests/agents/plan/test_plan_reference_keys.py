@@ -15,11 +15,13 @@ import pytest
 from indipyagents.plan import reading
 from indipyagents.plan.centresettings import CENTRE_KEYS
 from indipyagents.plan.grading import GRADING_KEYS
+from indipyagents.plan.notifying import NOTIFY_KEYS
 from indipyagents.plan.scheduling import CONSTRAINT_KEYS
 from indipyagents.plan.scheduling import SCHEDULE_KEYS
 
 REFERENCE = Path(__file__).resolve().parents[3] / "docs" / "plan-reference.rst"
-TABLES = {"[devices]", "[dither]", "[guiding]", "[grading]", "[autofocus]", "[flip]", "[end]", "[safety]",
+TABLES = {"[devices]", "[dither]", "[guiding]", "[grading]", "[autofocus]", "[flip]", "[end]",
+          "[safety]", "[notify]",
           "[site]", "[schedule]", "[targets.constraints]", "[targets.wait]",
           "[[targets.batches]]"}
 
@@ -52,6 +54,7 @@ def sections() -> dict[str, set[str]]:
     ("[end]", reading.END_KEYS),
     ("[site]", reading.SITE_KEYS),
     ("[safety]", reading.SAFETY_KEYS),
+    ("[notify]", NOTIFY_KEYS),
     ("[schedule]", SCHEDULE_KEYS),
     ("[targets.constraints]", CONSTRAINT_KEYS),
     ("[targets.wait]", reading.WAIT_KEYS),

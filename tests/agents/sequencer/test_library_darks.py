@@ -20,11 +20,14 @@ from seqdoubles import MemoryStore
 from seqdoubles import rigged
 
 from indipyagents.calframes.library import DarkLibrary
+from indipyagents.calframes.tonight import LIBRARY_COUNT
 from indipyagents.calframes.tonight import LIBRARY_TARGET
 from indipyagents.calframes.tonight import NightLibrary
+from indipyagents.calframes.tonight import tonight_plan
 from indipyagents.calframes.tonight import with_library_darks
 from indipyagents.plan.calibration import CalibrationFrames
 from indipyagents.plan.flatnight import CALIBRATION_TARGET
+from indipyagents.plan.flatnight import FLAT_DARKS_TARGET
 from indipyagents.plan.flatnight import is_calibration
 from indipyagents.plan.flatnight import night_plan
 from indipyagents.plan.model import Batch
@@ -140,3 +143,21 @@ def test_the_librarys_darks_come_before_the_panels_flats_at_the_end() -> None:
     assert [target.name for target in ran.targets] == ["M42", LIBRARY_TARGET,
                                                        CALIBRATION_TARGET]
     assert is_calibration(ran, ran.targets[-1])
+
+
+def test_the_nights_total_counts_its_calibration_frames_from_the_load() -> None:
+    """`tonight_plan` (the plan the Imager Agent's night runs, and whose total its face shows
+    from the load: SEQUENCE_STATE's PROGRESS_TOTAL): the lights, each filter's flats and as
+    many flat-darks, the library's darks per light exposure and bias per light setting; the
+    camera's full scale (known only once the night starts) changes no count."""
+    lights = Target("M42", slew=False, batches=(Batch(2, 30.0, "Red"), Batch(1, 60.0, "Green")))
+    plan = Plan("night", (lights,), calibration=CalibrationFrames(
+        flats="panel", count=3, flat_darks=True, darks="library"))
+    ran = tonight_plan(plan)
+    assert [target.name for target in ran.targets] == ["M42", LIBRARY_TARGET,
+                                                       CALIBRATION_TARGET, FLAT_DARKS_TARGET]
+    assert ran.frames_total == 3 + 2 * 3 + 2 * 3 + 2 * LIBRARY_COUNT + LIBRARY_COUNT
+    assert tonight_plan(plan, 65535.0).frames_total == ran.frames_total
+    assert [(b.frame_type, b.exposure) for b in ran.targets[1].batches] == [
+        ("Bias", 0.0), ("Dark", 30.0), ("Dark", 60.0)]
+    assert tonight_plan(lights_only := Plan("night", (lights,))) == lights_only
