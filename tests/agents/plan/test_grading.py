@@ -4,6 +4,7 @@ its filter (hypothesis: the rules' properties over any figures)."""
 
 from __future__ import annotations
 
+import math
 import statistics
 
 import pytest
@@ -97,7 +98,7 @@ def test_a_frame_like_the_accepted_median_passes_the_ratios(
         frame: FrameMeasure, accepted: list[FrameMeasure], grading: Grading) -> None:
     """A frame with the accepted frames' median HFR, star count and sky is never rejected by
     a ratio (only by a limit)."""
-    median = FrameMeasure(max(1, int(statistics.median(a.stars for a in accepted))),
+    median = FrameMeasure(max(1, math.ceil(statistics.median(a.stars for a in accepted))),
                           statistics.median(a.hfr_px for a in accepted), frame.fwhm_px, None,
                           0.0, statistics.median(a.sky for a in accepted), frame.noise)
     assert judge(median, accepted, grading) == []
