@@ -3,19 +3,16 @@
 the test moves, so the night's timeline (`indipyagents.journal.timeline`) and its picture come
 out the same in every run.
 
-`graded` appends the record h-grade's measuring and grading writes (issue 93 items 1 and 2),
-raw, while the `Journal` has no writer for it: REPLACE with ``Journal.frame_graded`` once it
-has one.
+`graded` writes the record the sequencer's grading writes (issue 93 items 1 and 2),
+through ``Journal.frame_graded``.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from agentkit import night
 from agentkit import target
@@ -76,16 +73,11 @@ class NightWriter:
 
     def graded(self, step: str, file: str, verdict: str, reasons: tuple[str, ...], *,
                hfr: float, guide_rms: float | None, altitude: float | None) -> None:
-        """REPLACE with ``Journal.frame_graded`` (h-grade): the record appended raw."""
-        record: dict[str, Any] = {
-            "kind": "graded", "step": step, "file": file,
-            "measure": {"stars": 400, "hfr_px": hfr, "fwhm_px": hfr * 2, "fwhm_arcsec":
-                        hfr * 2 * 2.49, "eccentricity": 0.3, "sky": 600.0, "noise": 12.0,
-                        "guide_rms_arcsec": guide_rms, "alt_deg": altitude},
-            "verdict": verdict, "reasons": list(reasons),
-            "time": self.now.isoformat(timespec="milliseconds")}
-        with self.path.open("a", encoding="utf-8") as file_:
-            file_.write(json.dumps(record, separators=(",", ":")) + "\n")
+        """The frame measured and judged (`Journal.frame_graded`, issue 93 items 1 and 2)."""
+        self.journal.frame_graded(step, file, {
+            "stars": 400, "hfr_px": hfr, "fwhm_px": hfr * 2, "fwhm_arcsec": hfr * 2 * 2.49,
+            "eccentricity": 0.3, "sky": 600.0, "noise": 12.0, "guide_rms_arcsec": guide_rms,
+            "alt_deg": altitude}, verdict, reasons)
 
 
 def sample_night(nights: Path) -> NightWriter:

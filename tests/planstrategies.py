@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from indipyagents.plan.constraints import Constraints
 from indipyagents.plan.constraints import Schedule
 from indipyagents.plan.constraints import Twilight
+from indipyagents.plan.grading import Grading
 from indipyagents.plan.model import FRAME_TYPES
 from indipyagents.plan.model import Autofocus
 from indipyagents.plan.model import Batch
@@ -80,6 +81,16 @@ def targets(draw: st.DrawFn) -> Target:
                   flip=draw(st.none() | flips))
 
 
+def _rule(low: float, high: float) -> st.SearchStrategy[float | None]:
+    """An optional [grading] rule: a number over `low`, up to `high`."""
+    return st.none() | _number(low, high).filter(lambda value: value > low)
+
+
+gradings = st.builds(Grading, hfr_ratio=_rule(1, 100), stars_ratio=_rule(0, 1),
+                     eccentricity_max=_rule(0, 1), guide_rms_max=_rule(0, 100),
+                     background_ratio=_rule(1, 1000), min_frames=st.integers(1, 1000))
+
+
 #: Apprise URLs it parses, of several services (a user's password with a quote in it too).
 APPRISE_URLS = ("json://127.0.0.1:8000/night", "ntfy://observatory-night",
                 "mqtt://broker.local:1883/observatory/night", 'mailto://me:p"w@example.com',
@@ -101,6 +112,7 @@ def plans(draw: st.DrawFn) -> Plan:
                     night_end=draw(st.none() | moments))
     plan = Plan(name=draw(names), folder=folder, safety=safety,
                 guiding=Guiding(lost_wait=draw(_number(0, 86_400))),
+                grading=draw(st.none() | gradings),
                 targets=tuple(draw(st.lists(targets(), min_size=1, max_size=4))),
                 devices=Devices(camera=draw(names), wheel=draw(st.just("") | names),
                                 dome=draw(st.just("") | names)),

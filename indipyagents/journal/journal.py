@@ -13,6 +13,7 @@ import fcntl
 import logging
 import os
 from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -94,6 +95,14 @@ class Journal:
         if recovered:
             record["recovered"] = True
         self._append(record)
+
+    def frame_graded(self, step_id: str, file: str, measure: dict[str, Any], verdict: str,
+                     reasons: Sequence[str] = ()) -> None:
+        """The frame `file` of `step_id` (as its ``frame`` record names it) measured and
+        judged: `verdict` "accepted" or "rejected" (then for `reasons`; its step is no longer
+        done, `records.fold`)."""
+        self._append({"kind": "graded", "step": step_id, "file": file, "measure": measure,
+                      "verdict": verdict, "reasons": list(reasons)})
 
     def done(self, step_id: str) -> None:
         self._append({"kind": "done", "step": step_id})

@@ -23,6 +23,7 @@ FIELDS: dict[str, dict[str, type]] = {
     "start": {"plan": str, "sha256": str, "text": str},
     "begin": {"step": str},
     "frame": {"step": str, "file": str, "size": int, "sha256": str},
+    "graded": {"step": str, "file": str, "measure": dict, "verdict": str, "reasons": list},
     "done": {"step": str},
     "note": {"note": str, "data": dict},
     "paused": {"reason": str},
@@ -30,6 +31,8 @@ FIELDS: dict[str, dict[str, type]] = {
     "aborted": {"reason": str},
     "finished": {},
 }
+#: A graded frame's verdicts.
+VERDICTS = ("accepted", "rejected")
 #: Fields a kind may carry beyond its required ones.
 OPTIONAL: dict[str, dict[str, type]] = {"frame": {"recovered": bool}}
 
@@ -75,6 +78,18 @@ class JournalState:
     paused: str | None = None
     #: The step begun last and not done: what was under way when the night stopped.
     current: str | None = None
+    #: Each step's frames graded accepted, and rejected (a rejected frame's step is not
+    #: done: its frame is taken again).
+    accepted: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
+    #: Every graded record, in order (the running medians of the accepted frames).
+    graded: list[Record] = field(default_factory=list)
+    #: The steps whose last record is a rejection, and the rejected frame's file: a kill
+    #: before it was moved to ``rejected/`` leaves it at its name (`resume.reconcile`).
+    rejecting: dict[str, str] = field(default_factory=dict)
+    #: The frames saved and not yet graded (step -> file): a kill came before the verdict
+    #: of a night that grades, which the resume gives them.
+    ungraded: dict[str, str] = field(default_factory=dict)
 
     @property
     def started(self) -> bool:
@@ -122,6 +137,9 @@ def check(record: object) -> str:
             return f"a {kind} record's {name!r} is not a {wanted.__name__}"
     if kind == "start" and plan_digest(record["text"]) != record["sha256"]:
         return "the plan's text does not match its sha256"
+    if kind == "graded" and (record["verdict"] not in VERDICTS
+                             or not all(isinstance(why, str) for why in record["reasons"])):
+        return "a graded record's verdict is accepted or rejected, its reasons strings"
     return ""
 
 
@@ -153,6 +171,8 @@ def fold(records: Iterable[Record]) -> JournalState:
         elif kind == "begin":
             state.current = record["step"]
         elif kind == "frame":
+            state.rejecting.pop(record["step"], None)
+            state.ungraded[record["step"]] = record["file"]
             state.frames[record["step"]] = record["file"]
             state.saved[record["step"]] = SavedFrame(record["file"], record["size"],
                                                      record["sha256"],
@@ -163,9 +183,27 @@ def fold(records: Iterable[Record]) -> JournalState:
                 state.current = None
         elif kind == "note":
             state.notes[record["note"]] = record["data"]
+        elif kind == "graded":
+            _fold_graded(state, record)
         else:
             _fold_run(state, record)
     return state
+
+
+def _fold_graded(state: JournalState, record: Record) -> None:
+    """A frame's verdict: counted; a rejected one's step is no longer done nor its frame
+    saved, so a resume (and the scheduler's frames done) takes it again."""
+    step = record["step"]
+    state.graded.append(record)
+    state.ungraded.pop(step, None)
+    if record["verdict"] == "accepted":
+        state.accepted[step] = state.accepted.get(step, 0) + 1
+        return
+    state.rejected[step] = state.rejected.get(step, 0) + 1
+    state.done.discard(step)
+    state.saved.pop(step, None)
+    state.frames.pop(step, None)
+    state.rejecting[step] = record["file"]
 
 
 def _fold_run(state: JournalState, record: Record) -> None:

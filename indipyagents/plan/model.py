@@ -20,6 +20,7 @@ from .calibration import CalibrationFrames
 from .centresettings import Centre
 from .constraints import Constraints
 from .constraints import Schedule
+from .grading import Grading
 from .notifying import NotifySettings
 
 FrameType = Literal["Light", "Dark", "Flat", "Bias"]
@@ -204,6 +205,8 @@ class Plan:
     schedule: Schedule | None = None
     guiding: Guiding = field(default_factory=Guiding)
     calibration: CalibrationFrames = field(default_factory=CalibrationFrames)
+    #: The ``[grading]`` section (`grading.py`); None: no frame is graded.
+    grading: Grading | None = None
     notify: NotifySettings = field(default_factory=NotifySettings)
 
     def dither_for(self, target: Target) -> Dither:

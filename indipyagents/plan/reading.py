@@ -23,6 +23,7 @@ from .coords import parse_ra
 from .fields import Invalid
 from .fields import Table
 from .flatnight import check_calibration
+from .grading import read_grading
 from .locate import KeyPath
 from .locate import format_path
 from .model import FLAT_SOURCES
@@ -48,7 +49,7 @@ from .scheduling import read_constraints
 from .scheduling import read_schedule
 
 PLAN_KEYS = ("name", "folder", "devices", "dither", "autofocus", "flip", "end", "site", "safety",
-             "targets", "schedule", "guiding", "calibration", "notify")
+             "targets", "schedule", "guiding", "calibration", "grading", "notify")
 DEVICE_KEYS = ("camera", "wheel", "focuser", "mount", "dome", "guider", "panel")
 DITHER_KEYS = ("every", "pixels", "method", "settle", "settle_pixels", "settle_timeout")
 GUIDING_KEYS = ("lost_wait",)
@@ -98,6 +99,7 @@ def read_plan(data: Table) -> Plan:
     safety = problems.take(lambda: _safety(table("safety")), Safety())
     schedule = problems.take(lambda: read_schedule(fields.table(data, (), "schedule")), None)
     guiding = problems.take(lambda: _guiding(table("guiding")), Guiding())
+    grading = problems.take(lambda: read_grading(fields.table(data, (), "grading")), None)
     calibration = problems.take(
         lambda: read_calibration(fields.table(data, (), "calibration")), CalibrationFrames())
     notify = problems.take(lambda: read_notify(fields.table(data, (), "notify")),
@@ -111,7 +113,7 @@ def read_plan(data: Table) -> Plan:
             Invalid(("targets",), "the plan has no targets: add a [[targets]] table"))
     plan = Plan(name=name, folder=folder, devices=devices, dither=dither,
                 autofocus=autofocus, flip=flip, end=end, site=site, safety=safety, schedule=schedule,
-                guiding=guiding, calibration=calibration, notify=notify,
+                guiding=guiding, calibration=calibration, grading=grading, notify=notify,
                 targets=tuple(target for target in targets if target is not None))
     # The whole-plan checks run in the same pass, on the targets read (each at its index in
     # the file), unless what they rest on was refused (it would be read as its default).

@@ -19,6 +19,7 @@ from .calibration import CalibrationFrames
 from .calibration import calibration_pairs
 from .centresettings import centre_pairs
 from .fields import Invalid
+from .grading import grading_pairs
 from .locate import KeyPath
 from .locate import key_lines
 from .locate import line_of
@@ -230,6 +231,8 @@ def plan_to_toml(plan: Plan) -> str:
     lines += ["[safety]", *_keys({"sky_free_while_unsafe": plan.safety.sky_free_while_unsafe,
                                   "night_end": plan.safety.night_end})]
     lines += ["[guiding]", *_keys({"lost_wait": plan.guiding.lost_wait})]
+    if plan.grading is not None:
+        lines += ["[grading]", *_keys(grading_pairs(plan.grading))]
     if plan.calibration != CalibrationFrames():
         lines += ["[calibration]", *_keys(calibration_pairs(plan.calibration))]
     if plan.notify != NotifySettings():

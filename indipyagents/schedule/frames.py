@@ -26,7 +26,9 @@ def remaining_of(plan: Plan, done: Sequence[Sequence[int]] | None = None) -> Rem
 
 def remaining_after(plan: Plan, done: Collection[str]) -> Remaining:
     """What is left once the frame steps whose ids are in `done` are taken: the journal's
-    record of a night (held, or its agent restarted) turned into what a re-plan schedules."""
+    record of a night (held, or its agent restarted) turned into what a re-plan schedules.
+    A frame graded rejected is not done (`journal.records.fold`, the control's `undo`), so
+    across nights only accepted frames count."""
     counts = [[0] * len(target.batches) for target in plan.targets]
     for frame in frames(expand(plan)):
         if frame.id in done:

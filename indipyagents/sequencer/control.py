@@ -228,6 +228,10 @@ class Control(Generic[S]):
         self.done = set(done)
         self.in_hand = None
 
+    def undo(self, step_id: str) -> None:
+        """`step_id` no longer done: its frame was rejected, and is taken again."""
+        self.done.discard(step_id)
+
     def may_go_on(self, step: StepNeeds) -> bool:
         """Whether `step` may run while unsafe: the close (it parks and warms), or a step
         needing no sky (darks, bias) when the plan says so."""

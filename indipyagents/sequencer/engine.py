@@ -134,7 +134,7 @@ class Sequencer:
         self.triggers = triggers(self.hands)
         self.work = StepWork(self.hands, store, self.triggers,
                              unsafe=lambda: self.control.unsafe, report=self._report,
-                             flat_book=flat_book)
+                             flat_book=flat_book, undo=self.control.undo)
         self.order = None if plan.schedule is None else \
             ScheduledOrder(plan, self.steps, self.control, self.hands)
         self.reason = ""
@@ -272,7 +272,7 @@ class Sequencer:
         control = self.control
         if control.feed(Event.NEXT) is Phase.PAUSED:
             self.reason = ""
-            await self.work.stop_guider()
+            await self.work.rest()  # verdicts taken in, the guider stopped
             await self._report()
             return
         chosen = control.choose() if self.order is None else await self.order.next()

@@ -5,8 +5,11 @@ rig's `DeviceLost`/`DeviceRefused`, which the engine turns into the control's ev
 
 A frame: the triggers asked in turn (`triggers/`), the wheel turned, the exposure (bounded by
 its length and the camera's margin; a flat by level `flatwork`'s, its test exposures before
-it; a sky flat `skyflatwork`'s, skipped once the sky no longer allows its filter), the agent's cards written into its FITS header, saved whole (`FrameStore`) and
-journalled saved; the engine journals it done.
+it; a sky flat `skyflatwork`'s, skipped once the sky no longer allows its filter), the
+agent's cards written into its FITS header, saved whole (`FrameStore`) and journalled saved;
+the engine journals it done. A light frame of a plan with ``[grading]`` is then measured and
+judged in a thread while the next one exposes (`gradework`); its verdict is taken in before
+the next frame is saved, and before a slew, a wait, the end or a pause.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from ..rig.protocols import Frame
 from .flatdarkwork import flat_dark_exposure
 from .flatdarkwork import is_flat_dark
 from .flatwork import FlatWork
+from .gradework import GradeWork
 from .hands import NAP
 from .hands import Framed
 from .hands import Framing
@@ -63,8 +67,10 @@ class StepWork:
 
     def __init__(self, hands: Hands, store: FrameStore, triggers: Sequence[Trigger], *,
                  unsafe: Callable[[], bool], report: Callable[[], Awaitable[None]],
-                 flat_book: FlatBook | None = None) -> None:
+                 flat_book: FlatBook | None = None,
+                 undo: Callable[[str], None] = lambda step_id: None) -> None:
         self.hands = hands
+        self.grades = GradeWork(hands, store, undo)
         self.flats = FlatWork(hands, flat_book)
         self.sky_flats = SkyFlatWork(hands, self.flats, unsafe)
         self.store = store
@@ -83,6 +89,8 @@ class StepWork:
         return Done()
 
     async def slew(self, step: SlewStep) -> Done | None:
+        if await self.grades.settle():
+            return None  # a frame rejected: taken again before the mount leaves its target
         hands = self.hands
         target, mount = hands.plan.targets[step.target_index], hands.rig.mount
         if mount is None or target.ra is None or target.dec is None:
@@ -97,6 +105,8 @@ class StepWork:
 
     async def wait(self, step: WaitStep) -> Done | None:
         """Until the target's time, then its altitude: naps a pause cuts short."""
+        if await self.grades.settle():
+            return None  # a frame rejected: taken again first
         hands = self.hands
         target = hands.plan.targets[step.target_index]
         until = target.wait.until
@@ -159,10 +169,13 @@ class StepWork:
         if frame.format.lower().startswith(".fits"):
             read = [card for reader in hands.frame_readers for card in await reader(step, data)]
             data = with_cards(data, [*self.cards(step), *read])
+        await self.grades.settle()  # the frame before's verdict: measured while this exposed
         self.store.save(step.file_name, data)
         hands.journal.frame_saved(step.id, step.file_name, len(data),
                                   hashlib.sha256(data).hexdigest())
         hands.tell(Framed(step))
+        if self.grades.wanted(step, data):
+            await self.grades.begin(step, data)
         if batch.adu is not None and not sky:
             await self.flats.after(step)
         return Done((PurePosixPath(step.file_name).name, data))
@@ -175,7 +188,10 @@ class StepWork:
 
     async def end(self, step: EndStep) -> Done | None:
         """Park, close the dome and warm as the plan's End says; then, for a night that took
-        calibration frames (or keeps a dark library), ``calibration.json`` beside its frames."""
+        calibration frames (or keeps a dark library), ``calibration.json`` beside its frames.
+        A frame rejected meanwhile is taken first (None: the end is not done)."""
+        if await self.grades.settle():
+            return None
         await self.close_night(quietly=False)
         hands = self.hands
         library = hands.night_library
@@ -194,6 +210,7 @@ class StepWork:
         would cool the camera again); `quietly` (an abort's): each failure logged and the
         next done anyway."""
         hands, rig, end = self.hands, self.hands.rig, self.hands.plan.end
+        await self.grades.settle()  # an abort's: the last frame's verdict kept
         await self.stop_guider()  # before the park: a guider left on pulses a parked mount
         acts: list[tuple[Callable[[], Awaitable[None]], str, str]] = []
         if end.park and rig.mount is not None:
@@ -209,6 +226,11 @@ class StepWork:
                 await hands.quietly(act(), device, what)
             else:
                 await hands.move(act(), device)
+
+    async def rest(self) -> None:
+        """A pause: the verdicts under way taken in, the guider stopped."""
+        await self.grades.settle()
+        await self.stop_guider()
 
     async def stop_guider(self) -> None:
         """The plan's guider stopped, a failure only logged: the night's end, an abort and a

@@ -36,8 +36,9 @@ except ImportError as exc:  # pragma: no cover - the message is tested in a subp
     raise ImportError(f"measuring stars (autofocus, the guider) needs numpy and sep, the "
                       f"optional extra [agents] ({exc}): {install_hint('agents')}") from exc
 
-__all__ = ["MAX_ELONGATION", "FITSError", "Measurement", "Star", "detect", "guide_stars", "hfr",
-           "image", "stars_in"]
+__all__ = ["MAX_ELONGATION", "FITSError", "Measurement", "Star", "aperture", "detect", "detect_on_sky",
+           "guide_stars", "half_flux_radii", "hfr", "image", "round_stars", "stars_in",
+           "whole_stars"]
 
 #: The smallest star in pixels.
 MIN_AREA = 5
@@ -100,6 +101,12 @@ def detect(pixels: Any, threshold: float) -> tuple[Any, Any, float]:
     """The objects sep finds above `threshold` background sigmas on a float32 image: the
     image less its background, sep's object table, the background's rms. `FITSError` when
     sep cannot extract (its pixel stack full...)."""
+    signal, found, rms, _ = detect_on_sky(pixels, threshold)
+    return signal, found, rms
+
+
+def detect_on_sky(pixels: Any, threshold: float) -> tuple[Any, Any, float, float]:
+    """`detect`'s, and the background's level (sep's global background, ADU)."""
     background = sep.Background(pixels)
     signal = pixels - background.back()
     rms = max(float(background.globalrms), 1e-6)
@@ -107,7 +114,7 @@ def detect(pixels: Any, threshold: float) -> tuple[Any, Any, float]:
         found = sep.extract(signal, threshold, err=rms, minarea=MIN_AREA)
     except Exception as exc:  # noqa: BLE001 - sep raises bare Exception (pixel stack full...)
         raise FITSError(f"no stars could be extracted: {exc}") from None
-    return signal, found, rms
+    return signal, found, rms, float(background.globalback)
 
 
 def hfr(fits: bytes) -> Measurement | None:
@@ -118,26 +125,51 @@ def hfr(fits: bytes) -> Measurement | None:
     signal, found, _ = detect(pixels, FOCUS_THRESHOLD)
     if len(found) == 0:
         return None
-    height, width = pixels.shape
-    a = np.maximum(found["a"], 0.5)
-    reach = 4 * a + 2  # the aperture holding the star's whole flux
-    x, y = found["x"], found["y"]
-    whole = ((found["flag"] & (sep.OBJ_TRUNC | sep.OBJ_MERGED)) == 0) \
-        & (x - reach >= 0) & (x + reach <= width - 1) & (y - reach >= 0) \
-        & (y + reach <= height - 1)
-    round_ = found["b"] > 0
-    round_ &= a <= MAX_ELONGATION * np.maximum(found["b"], 1e-9)
-    keep = whole & round_
-    if full is not None:
-        brightest = pixels[found["ypeak"], found["xpeak"]]
-        keep &= brightest < FOCUS_SATURATED * full
+    whole, unclipped = whole_stars(pixels, full, found)
+    keep = whole & unclipped & round_stars(found)
     if not keep.any():
         return None
-    radii, flags = sep.flux_radius(signal, x[keep], y[keep], reach[keep], 0.5, subpix=5)
-    good = (flags == 0) & np.isfinite(radii) & (radii > 0)
+    radii = half_flux_radii(signal, found[keep])
+    good = np.isfinite(radii)
     if not good.any():
         return None
     return Measurement(float(np.median(radii[good])), int(good.sum()))
+
+
+def whole_stars(pixels: Any, full: float | None, found: Any) -> tuple[Any, Any]:
+    """Two masks over sep's `found` objects on `pixels`: whole and alone (neither truncated
+    by the frame's edge within their flux aperture nor merged with a neighbour), and not
+    saturated (brightest pixel below `FOCUS_SATURATED` of `full`; all True when unknown)."""
+    height, width = pixels.shape
+    reach = aperture(found)
+    x, y = found["x"], found["y"]
+    whole = ((found["flag"] & (sep.OBJ_TRUNC | sep.OBJ_MERGED)) == 0) \
+        & (x - reach >= 0) & (x + reach <= width - 1) & (y - reach >= 0) \
+        & (y + reach <= height - 1) & (found["b"] > 0)
+    unclipped = np.ones(len(found), dtype=bool)
+    if full is not None:
+        unclipped = pixels[found["ypeak"], found["xpeak"]] < FOCUS_SATURATED * full
+    return whole, unclipped
+
+
+def round_stars(found: Any) -> Any:
+    """The mask of objects no longer than `MAX_ELONGATION` times their width."""
+    return np.maximum(found["a"], 0.5) <= MAX_ELONGATION * np.maximum(found["b"], 1e-9)
+
+
+def aperture(found: Any) -> Any:
+    """The radius holding a star's whole flux: 4 a + 2 pixels."""
+    return 4 * np.maximum(found["a"], 0.5) + 2
+
+
+def half_flux_radii(signal: Any, found: Any) -> Any:
+    """Each object's half-flux radius on the background-less `signal` (NaN where sep flags
+    it or finds none)."""
+    radii, flags = sep.flux_radius(signal, found["x"], found["y"], aperture(found), 0.5,
+                                   subpix=5)
+    radii = np.asarray(radii, dtype=np.float64)
+    radii[(flags != 0) | ~(radii > 0)] = np.nan
+    return radii
 
 
 def stars_in(pixels: Any, full: float | None) -> tuple[Star, ...]:

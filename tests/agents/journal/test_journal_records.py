@@ -38,6 +38,10 @@ records: st.SearchStrategy[Record] = st.one_of(
     st.just({"kind": "resumed"}),
     texts.map(lambda r: {"kind": "aborted", "reason": r}),
     st.just({"kind": "finished"}),
+    st.builds(lambda s, f, m, v, r: {"kind": "graded", "step": s, "file": f, "measure": m,
+                                     "verdict": v, "reasons": r},
+              step_ids, texts, st.dictionaries(texts, json_values, max_size=3),
+              st.sampled_from(("accepted", "rejected")), st.lists(texts, max_size=3)),
 )
 
 
@@ -136,6 +140,51 @@ def test_fold_gives_what_a_resume_needs() -> None:
     assert state.current == "M42/1/Red/Light/002"
     assert state.paused == "CCD Simulator: lost"
     assert not state.finished and not state.aborted
+
+
+MEASURE = {"stars": 40, "hfr_px": 1.9, "fwhm_px": 4.2, "fwhm_arcsec": 3.0,
+           "eccentricity": 0.3, "sky": 510.0, "noise": 4.0, "guide_rms_arcsec": None,
+           "alt_deg": 61.5}
+
+
+def test_fold_keeps_every_verdict_and_a_rejected_step_is_not_done() -> None:
+    """Issue 93 item 2: accepted and rejected counted per step; a rejected frame's step is no
+    longer done nor saved (it is taken again), until its retake is saved and done."""
+    first, second = "M42/1/Red/Light/001", "M42/1/Red/Light/002"
+    file = "lights/Red/M42_Red_Light_002.fits"
+
+    def graded(step: str, verdict: str, *reasons: str) -> Record:
+        return {"kind": "graded", "step": step, "file": file, "measure": MEASURE,
+                "verdict": verdict, "reasons": list(reasons)}
+
+    def framed(step: str) -> list[Record]:
+        return [{"kind": "begin", "step": step},
+                {"kind": "frame", "step": step, "file": file, "size": 10, "sha256": "ab"},
+                {"kind": "done", "step": step}]
+
+    start = {"kind": "start", "plan": "night", "sha256": plan_digest(PLAN), "text": PLAN}
+    state = _fold(start, *framed(first), graded(first, "accepted"), *framed(second),
+                  graded(second, "rejected", "HFR 3.1 > 1.5 x median 1.9"))
+    assert state.done == {first} and second not in state.saved and second not in state.frames
+    assert state.accepted == {first: 1} and state.rejected == {second: 1}
+    assert state.rejecting == {second: file} and state.ungraded == {}
+    assert [record["verdict"] for record in state.graded] == ["accepted", "rejected"]
+    state = _fold(start, *framed(first), graded(first, "accepted"), *framed(second),
+                  graded(second, "rejected", "stars 3 < 0.5 x median 40"), *framed(second),
+                  graded(second, "accepted"))
+    assert state.done == {first, second} and state.saved[second].file == file
+    assert state.accepted == {first: 1, second: 1} and state.rejected == {second: 1}
+    assert state.rejecting == {}
+    assert _fold(start, *framed(first)).ungraded == {first: file}  # killed before its verdict
+
+
+def test_a_verdict_is_accepted_or_rejected() -> None:
+    record = {"kind": "graded", "step": "a", "file": "f", "measure": {}, "verdict": "maybe",
+              "reasons": []}
+    with pytest.raises(ValueError, match="verdict"):
+        encode(record)
+    with pytest.raises(ValueError, match="reasons"):
+        encode({**record, "verdict": "rejected", "reasons": [1]})
 
 
 def test_fold_of_the_run_records() -> None:

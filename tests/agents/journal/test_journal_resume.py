@@ -157,3 +157,35 @@ def test_a_frame_step_done_without_its_frame_is_taken_again(
     with caplog.at_level(logging.WARNING):
         assert reconcile(journal.state(), store, STEPS, journal) == set()
     assert "without its frame" in caplog.text
+
+
+def rejected_frame(step: str) -> bytes:
+    """A FITS header with FILTER and REJECTED cards (as the sequencer writes a rejected
+    frame's), then some data."""
+    from indipycore.fits import fits_bytes
+    return fits_bytes(8, 8, [int(step[-1])] * 64,
+                      cards=[("FILTER", "Red", ""), ("REJECTED", "HFR 3.1 > 1.5 x median", "")])
+
+
+def test_a_rejected_frame_is_not_done_and_one_left_at_its_name_is_moved_aside(
+        night: tuple[FrameStore, Journal]) -> None:
+    """Issue 93 item 2: a frame journalled rejected does not count (its step is taken again);
+    killed after its verdict and before its move, it is found at its name with its REJECTED
+    card, moved to rejected/<filter>/ (beside an earlier rejection of that name), not
+    recovered as done."""
+    store, journal = night
+    save_and_journal(store, journal, 0)
+    step, file = STEPS[1]
+    for _ in range(2):
+        journal.begin(step)
+        data = rejected_frame(step)
+        store.save(file, data, overwrite=True)
+        journal.frame_saved(step, file, len(data), hashlib.sha256(data).hexdigest())
+        journal.done(step)
+        journal.frame_graded(step, file, {"stars": 0}, "rejected", ["no stars"])
+    store.save("rejected/Red/" + file, b"the earlier rejection")
+    done = reconcile(journal.state(), store, STEPS, journal)
+    assert done == {STEPS[0][0]}
+    assert not store.exists(file)
+    assert store.path("rejected/Red/" + file.replace(".fits", "-2.fits")).read_bytes() == data
+    assert journal.state().rejected == {step: 2}

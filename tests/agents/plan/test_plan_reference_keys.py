@@ -14,13 +14,14 @@ import pytest
 
 from indipyagents.plan import reading
 from indipyagents.plan.centresettings import CENTRE_KEYS
+from indipyagents.plan.grading import GRADING_KEYS
 from indipyagents.plan.notifying import NOTIFY_KEYS
 from indipyagents.plan.scheduling import CONSTRAINT_KEYS
 from indipyagents.plan.scheduling import SCHEDULE_KEYS
 
 REFERENCE = Path(__file__).resolve().parents[3] / "docs" / "plan-reference.rst"
-TABLES = {"[devices]", "[dither]", "[guiding]", "[autofocus]", "[flip]", "[end]", "[safety]",
-          "[notify]",
+TABLES = {"[devices]", "[dither]", "[guiding]", "[grading]", "[autofocus]", "[flip]", "[end]",
+          "[safety]", "[notify]",
           "[site]", "[schedule]", "[targets.constraints]", "[targets.wait]",
           "[[targets.batches]]"}
 
@@ -47,6 +48,7 @@ def sections() -> dict[str, set[str]]:
     ("[devices]", reading.DEVICE_KEYS),
     ("[dither]", reading.DITHER_KEYS),
     ("[guiding]", reading.GUIDING_KEYS),
+    ("[grading]", GRADING_KEYS),
     ("[autofocus]", reading.AUTOFOCUS_KEYS),
     ("[flip]", reading.FLIP_KEYS),
     ("[end]", reading.END_KEYS),

@@ -1,0 +1,207 @@
+"""`GradeWork`: each light frame measured and judged off the night's path (issue 93 items 1
+and 2), when the plan has a ``[grading]`` section.
+
+Once a light frame is saved and journalled, `begin` starts its work in a thread
+(`asyncio.to_thread`): `framemeasure.measure_frame`, the verdict (`plan.grading.judge`, against
+the running median of the target's frames ACCEPTED in that filter and binning), and the frame
+written again whole (`FrameStore.save`, atomic) with its cards: HFR, FWHM, STARS, ECCENTR,
+SKYLEVEL, SKYNOISE, OBJCTALT (the target's altitude at mid exposure), and REJECTED with its
+reasons for a rejected one. The next exposure starts meanwhile.
+
+`settle` takes the verdicts in: before the next frame is saved, before a slew, a wait or the
+end, at a pause and at an abort's close. Each is journalled (`Journal.frame_graded`); a rejected
+frame is then moved to ``rejected/<filter>/`` (`journal.rejected`) and its step undone, so the
+run takes it again (the first step not done) and the scheduler's frames done, which count the
+steps done, count accepted frames only. The accepted frames' figures are read back from the
+journal at the first frame, so a resumed night judges against the same medians.
+
+The guider's RMS is not in arcseconds on the rig (the guider agent's statistics are in guide
+pixels, `rig.guider`), so ``guide_rms_arcsec`` is None and the GUIDERMS card the guiding trigger
+writes (guide pixels) is left as it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from indipycore import astro
+from indipycore.fits import Card
+
+from ..journal import FrameStore
+from ..journal.rejected import move_rejected
+from ..plan.grading import Grading
+from ..plan.grading import judge
+from ..plan.steps import FrameStep
+from ..plan.steps import expand
+from ..plan.steps import frames
+from ..rig.protocols import RigError
+from .hands import Hands
+from .headers import with_cards
+
+if TYPE_CHECKING:  # numpy and sep are imported by a night that grades only
+    from ..stars.framemeasure import FrameMeasure
+
+logger = logging.getLogger(__name__)
+
+#: Frames of one target, filter and binning are judged together.
+Kind = tuple[int, str, int]
+
+
+@dataclass
+class Pending:
+    """A frame's work under way: the step, its file, and the thread's outcome (the measure's
+    journal record and the reasons it is rejected; None: it could not be measured)."""
+
+    step: FrameStep
+    file: str
+    filter_name: str | None
+    work: asyncio.Future[tuple[dict[str, object], list[str]] | None]
+
+
+class GradeWork:
+    """The grading of `hands`' plan (nothing when it has no ``[grading]``), frames in `store`;
+    `undo` takes a step out of the run's steps done (the control's)."""
+
+    def __init__(self, hands: Hands, store: FrameStore, undo: Callable[[str], None]) -> None:
+        self.hands = hands
+        self.store = store
+        self.undo = undo
+        self.grading: Grading | None = hands.plan.grading
+        self.pending: list[Pending] = []
+        self._accepted: dict[Kind, list[FrameMeasure]] | None = None
+        self._looked = self.grading is None  # the journal's ungraded frames looked for
+
+    def wanted(self, step: FrameStep, data: bytes) -> bool:
+        """Whether `step`'s frame is graded: a light frame (not a flat by level) saved as
+        plain FITS, in a plan that grades."""
+        batch = step.batch
+        return self.grading is not None and batch.frame_type == "Light" \
+            and batch.adu is None and data[:6] == b"SIMPLE"
+
+    async def begin(self, step: FrameStep, data: bytes, *, late: bool = False) -> None:
+        """`step`'s saved frame `data` measured, judged and its cards written, in a thread;
+        `late`: a frame saved before a restart (its altitude at mid exposure unknown)."""
+        assert self.grading is not None
+        hands, target = self.hands, self.hands.plan.targets[step.target_index]
+        altitude = None
+        if target.ra is not None and target.dec is not None and not late:
+            try:  # the frame is saved: a mount lost now costs its altitude, not the frame
+                site = await hands.site()
+            except RigError as error:
+                logger.warning("%s: no altitude: %s", step.id, error)
+                site = None
+            if site is not None:
+                middle = hands.clock() - timedelta(seconds=step.batch.exposure / 2)
+                altitude = altitude_at(target.ra, target.dec, site.latitude, site.longitude,
+                                       middle)
+        accepted = list(self.accepted().get(kind_of(step), []))
+        grading = self.grading
+        try:
+            from ..stars.framemeasure import measure_frame  # numpy and sep: a graded night's
+        except ImportError as error:
+            logger.warning("frames are not graded: %s", error)
+            self.grading = None
+            return
+
+        def work() -> tuple[dict[str, object], list[str]] | None:
+            try:
+                measured = measure_frame(data).with_context(None, altitude)
+            except Exception as error:  # noqa: BLE001 - a frame not measured still counts
+                logger.warning("%s: not measured, not graded: %s", step.id, error)
+                return None
+            reasons = judge(measured, accepted, grading)
+            cards: list[Card] = measured.cards()
+            if reasons:
+                cards.append(("REJECTED", "; ".join(reasons)[:68], "rejected by [grading]"))
+            self.store.save(step.file_name, with_cards(data, cards), overwrite=True)
+            return measured.as_record(), reasons
+
+        filter_name = None if step.batch.filter is None else str(step.batch.filter)
+        self.pending.append(Pending(step, step.file_name, filter_name,
+                                    asyncio.ensure_future(asyncio.to_thread(work))))
+
+    async def settle(self) -> bool:
+        """Every verdict under way taken in (waiting for its thread): journalled, a rejected
+        frame moved aside and its step undone. True when one was rejected."""
+        rejected = False
+        if not self._looked:
+            await self._look_back()
+        while self.pending:
+            pending = self.pending.pop(0)
+            try:
+                outcome = await pending.work
+            except Exception:  # a frame whose cards could not be written: it counts
+                logger.exception("%s: its grading failed", pending.step.id)
+                continue
+            if outcome is not None:
+                rejected |= self._verdict(pending, *outcome)
+        return rejected
+
+    async def _look_back(self) -> None:
+        """The frames a kill left saved and not graded (the journal's), graded now: a
+        resumed night counts none unjudged."""
+        self._looked = True
+        steps = {step.id: step for step in frames(expand(self.hands.plan))}
+        for step_id, file in self.hands.journal.state().ungraded.items():
+            step = steps.get(step_id)
+            if step is None or file != step.file_name or not self.store.exists(file):
+                continue
+            data = await asyncio.to_thread(self.store.path(file).read_bytes)
+            if self.wanted(step, data):
+                logger.info("%s: saved before the restart, graded now", step_id)
+                await self.begin(step, data, late=True)
+
+    def _verdict(self, pending: Pending, measure: dict[str, object], reasons: list[str]) -> bool:
+        step, journal = pending.step, self.hands.journal
+        journal.frame_graded(step.id, pending.file, measure,
+                             "rejected" if reasons else "accepted", reasons)
+        if not reasons:
+            self._remember(step, measure)
+            return False
+        try:
+            moved = move_rejected(self.store, pending.file, pending.filter_name)
+        except OSError as error:  # at its name still: the resume moves it (its REJECTED card)
+            logger.error("%s: rejected, not moved aside: %s", step.id, error)
+            return False
+        self.undo(step.id)
+        logger.warning("%s: rejected (%s), moved to %s: taken again", step.id,
+                       "; ".join(reasons), moved)
+        return True
+
+    def accepted(self) -> dict[Kind, list[FrameMeasure]]:
+        """The accepted frames' figures by target, filter and binning; read from the journal
+        the first time (a resumed night's)."""
+        if self._accepted is None:
+            self._accepted = {}
+            steps = {step.id: step for step in frames(expand(self.hands.plan))}
+            for record in self.hands.journal.state().graded:
+                step = steps.get(record["step"])
+                if step is not None and record["verdict"] == "accepted":
+                    self._remember(step, record["measure"])
+        return self._accepted
+
+    def _remember(self, step: FrameStep, measure: dict[str, object]) -> None:
+        from ..stars import framemeasure
+        try:
+            figures = framemeasure.FrameMeasure.from_record(measure)
+        except (KeyError, TypeError, ValueError):
+            return
+        self.accepted().setdefault(kind_of(step), []).append(figures)
+
+
+def kind_of(step: FrameStep) -> Kind:
+    return step.target_index, str(step.batch.filter), step.batch.binning
+
+
+def altitude_at(ra: float, dec: float, latitude: float, longitude: float,
+                when: datetime) -> float:
+    """The altitude (degrees) at `when` of the J2000 (`ra` hours, `dec` degrees)."""
+    now_ra, now_dec = astro.precess_from_j2000(ra, dec, when)
+    hour_angle = astro.hour_angle(astro.local_sidereal_time(when, longitude), now_ra)
+    return astro.altitude(hour_angle, now_dec, latitude)

@@ -1,0 +1,118 @@
+"""Issue 93 item 2: the plan's [grading] section read (each wrong value refused at its own
+line) and the verdict on a frame against its target's running median of accepted frames in
+its filter (hypothesis: the rules' properties over any figures)."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from indipyagents.plan.grading import NO_STARS
+from indipyagents.plan.grading import Grading
+from indipyagents.plan.grading import judge
+from indipyagents.plan.toml import PlanError
+from indipyagents.plan.toml import parse_plan
+from indipyagents.stars.framemeasure import FrameMeasure
+
+PLAN = """name = "graded"
+[devices]
+camera = "CCD"
+[grading]
+{rules}
+[[targets]]
+name = "M42"
+[[targets.batches]]
+count = 3
+exposure = 1
+"""
+
+figures = st.builds(FrameMeasure, stars=st.integers(0, 5000),
+                    hfr_px=st.floats(0.3, 20), fwhm_px=st.floats(0.5, 40),
+                    fwhm_arcsec=st.none() | st.floats(0.5, 40),
+                    eccentricity=st.floats(0, 0.99), sky=st.floats(1, 60000),
+                    noise=st.floats(0.1, 500), guide_rms_arcsec=st.none() | st.floats(0, 20),
+                    alt_deg=st.none() | st.floats(-5, 90))
+rules = st.builds(Grading, hfr_ratio=st.none() | st.floats(1.01, 5),
+                  stars_ratio=st.none() | st.floats(0.01, 1),
+                  eccentricity_max=st.none() | st.floats(0.01, 1),
+                  guide_rms_max=st.none() | st.floats(0.01, 10),
+                  background_ratio=st.none() | st.floats(1.01, 10),
+                  min_frames=st.integers(1, 6))
+
+
+def test_a_plan_without_grading_grades_nothing() -> None:
+    plan = parse_plan(PLAN.replace("[grading]\n{rules}\n", ""))
+    assert plan.grading is None
+
+
+def test_the_section_is_read() -> None:
+    plan = parse_plan(PLAN.format(rules="hfr_ratio = 1.5\nstars_ratio = 0.5\n"
+                                        "eccentricity_max = 0.6\nguide_rms_max = 2\n"
+                                        "background_ratio = 2\nmin_frames = 4"))
+    assert plan.grading == Grading(1.5, 0.5, 0.6, 2.0, 2.0, 4)
+    assert parse_plan(PLAN.format(rules="")).grading == Grading()
+
+
+@pytest.mark.parametrize("rule", ["hfr_ratio = 0.9", "stars_ratio = 1.5", "stars_ratio = 0",
+                                  "eccentricity_max = 1.2", "guide_rms_max = -1",
+                                  "background_ratio = 1", "min_frames = 0",
+                                  "min_frames = 2.5", 'hfr_ratio = "1.5"', "hrf_ratio = 1.5"])
+def test_a_wrong_rule_is_refused_at_its_line(rule: str) -> None:
+    before = "guide_rms_max = 3" if rule.startswith("min_frames") else "min_frames = 3"
+    text = PLAN.format(rules=f"{before}\n{rule}")
+    with pytest.raises(PlanError) as refused:
+        parse_plan(text)
+    assert refused.value.line == text.splitlines().index(rule) + 1, refused.value
+    assert rule.split(" = ")[0] in str(refused.value)
+
+
+@given(figures, st.lists(figures, max_size=8), rules)
+def test_the_verdict_follows_each_rule(frame: FrameMeasure, accepted: list[FrameMeasure],
+                                       grading: Grading) -> None:
+    """A frame is rejected exactly when a rule that applies says so: the limits always, the
+    ratios once `min_frames` accepted frames are there, each against their median."""
+    reasons = judge(frame, accepted, grading)
+    if frame.stars == 0:
+        assert reasons == [NO_STARS]
+        return
+    ratios = len(accepted) >= grading.min_frames
+    expected = [
+        grading.eccentricity_max is not None and frame.eccentricity > grading.eccentricity_max,
+        grading.guide_rms_max is not None and frame.guide_rms_arcsec is not None
+        and frame.guide_rms_arcsec > grading.guide_rms_max,
+        ratios and grading.hfr_ratio is not None
+        and frame.hfr_px > grading.hfr_ratio * statistics.median(a.hfr_px for a in accepted),
+        ratios and grading.stars_ratio is not None
+        and frame.stars < grading.stars_ratio * statistics.median(a.stars for a in accepted),
+        ratios and grading.background_ratio is not None
+        and frame.sky > grading.background_ratio * statistics.median(a.sky for a in accepted)]
+    assert len(reasons) == sum(expected), (reasons, expected)
+
+
+@given(figures, st.lists(figures, min_size=1, max_size=8), rules)
+def test_a_frame_like_the_accepted_median_passes_the_ratios(
+        frame: FrameMeasure, accepted: list[FrameMeasure], grading: Grading) -> None:
+    """A frame with the accepted frames' median HFR, star count and sky is never rejected by
+    a ratio (only by a limit)."""
+    median = FrameMeasure(max(1, math.ceil(statistics.median(a.stars for a in accepted))),
+                          statistics.median(a.hfr_px for a in accepted), frame.fwhm_px, None,
+                          0.0, statistics.median(a.sky for a in accepted), frame.noise)
+    assert judge(median, accepted, grading) == []
+
+
+@given(figures, st.lists(figures, max_size=8), rules, st.floats(1.0, 10.0))
+def test_a_worse_frame_is_never_judged_better(frame: FrameMeasure, accepted: list[FrameMeasure],
+                                              grading: Grading, worse: float) -> None:
+    """Wider stars, fewer of them, a brighter sky: a frame so worsened is rejected for at
+    least as many reasons."""
+    worsened = FrameMeasure(int(frame.stars / worse), frame.hfr_px * worse, frame.fwhm_px,
+                            None, frame.eccentricity, frame.sky * worse, frame.noise,
+                            frame.guide_rms_arcsec)
+    if worsened.stars == 0:
+        assert judge(worsened, accepted, grading) == [NO_STARS]
+    else:
+        assert len(judge(worsened, accepted, grading)) >= len(judge(frame, accepted, grading))
