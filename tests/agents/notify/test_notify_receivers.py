@@ -107,18 +107,21 @@ async def test_a_full_queue_drops_its_oldest_with_one_line(
     """`put` never waits: three messages on a queue of two while the sender is busy; the
     oldest waiting is dropped, said once, the others sent in order."""
     sent: list[str] = []
-    going = asyncio.Event()
+    taken, going = asyncio.Event(), asyncio.Event()
 
     async def send(url: str, message: Message) -> bool:
+        taken.set()
         await going.wait()
         sent.append(message.title)
         return True
 
     notifier = Notifier(size=2, send=send)
-    titles = ["first", "second", "third", "fourth"]
-    for title in titles:
+    notifier.put(Message("first", "-"), ["json://127.0.0.1/x"])
+    # The sender has the first in hand (a yield of the loop is not enough: under load the
+    # sender's task had not yet started, and the first was the one dropped).
+    await asyncio.wait_for(taken.wait(), 10)
+    for title in ["second", "third", "fourth"]:
         notifier.put(Message(title, "-"), ["json://127.0.0.1/x"])
-        await asyncio.sleep(0)  # the sender takes the first and waits on `going`
     going.set()
     await notifier.drained()
     assert sent == ["first", "third", "fourth"]
