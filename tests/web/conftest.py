@@ -15,12 +15,14 @@ from webpeers import DEVICE
 from webpeers import PASSWORDS
 from webpeers import ROLES
 from webpeers import Backend
+from webpeers import HeldHashes
 from webpeers import MemoryBackend
 from webpeers import RealBackend
 from webpeers import ServerThread
 from webpeers import make_test_driver
 from webpeers import wait_for
 
+import indipyweb.users
 from indipyweb.app import make_app
 from indipyweb.users import UserDB
 
@@ -98,3 +100,12 @@ def web(backend: Backend, dbfolder: Path, blobfolder: Path) -> Iterator[TestClie
         source = app.state.web.source
         wait_for(lambda: source.vector(DEVICE, "DOOMED"), what="the test device")
         yield test_client
+
+
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldHashes]:
+    """`hash_password` wrapped by `HeldHashes`: every hash recorded, held once `hold` is set."""
+    hashes = HeldHashes()
+    monkeypatch.setattr(indipyweb.users, "hash_password", hashes)
+    yield hashes
+    hashes.go.set()

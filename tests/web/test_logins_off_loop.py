@@ -17,70 +17,22 @@ import stat
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2 as httpx
-import pytest
 from webpeers import DEVICE
 from webpeers import PASSWORDS
+from webpeers import HeldHashes
 from webpeers import ServerThread
 from webpeers import WebThread
 from webpeers import wait_for
 
-import indipyweb.users
 from indipyweb.users import HASH_NICE
 from indipyweb.users import HASH_THREADS
 from indipyweb.users import Role
 from indipyweb.users import UserDB
 
 LOGINS = 10
-
-
-class HeldHashes:
-    """Wraps `hash_password`: records where each hash ran and, once `hold` is set, waits for
-    `go` before hashing."""
-
-    def __init__(self) -> None:
-        self.real = indipyweb.users.hash_password
-        self.hold = threading.Event()
-        self.go = threading.Event()
-        self.lock = threading.Lock()
-        self.ran: list[tuple[str, bool]] = []  # (thread name, a running loop in that thread)
-        self.native: list[tuple[int, int]] = []  # (native thread id, its nice value)
-        self.waiting = 0
-        self.in_flight = 0
-        self.most_in_flight = 0
-
-    def __call__(self, password: str, salt: bytes) -> bytes:
-        try:
-            asyncio.get_running_loop()
-            on_loop = True
-        except RuntimeError:
-            on_loop = False
-        tid = threading.get_native_id()
-        with self.lock:
-            self.ran.append((threading.current_thread().name, on_loop))
-            self.native.append((tid, os.getpriority(os.PRIO_PROCESS, tid)))
-            self.in_flight += 1
-            self.most_in_flight = max(self.most_in_flight, self.in_flight)
-        try:
-            if self.hold.is_set():
-                with self.lock:
-                    self.waiting += 1
-                assert self.go.wait(60), "the test never let the hashes go"
-            return self.real(password, salt)
-        finally:
-            with self.lock:
-                self.in_flight -= 1
-
-
-@pytest.fixture
-def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldHashes]:
-    hashes = HeldHashes()
-    monkeypatch.setattr(indipyweb.users, "hash_password", hashes)
-    yield hashes
-    hashes.go.set()
 
 
 def login_cookies(base: str, user: str) -> httpx.Cookies:

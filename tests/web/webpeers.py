@@ -9,6 +9,7 @@ driver records what it really received.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from starlette.testclient import TestClient
 from waiting import wait_for  # the one polling helper; the web tests import it from here
 
 import indipydriver as ipd
+import indipyweb.users
 from indipyserver import IPyServer
 from indipyweb.app import make_app
 
@@ -304,3 +306,41 @@ class WebThread:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(10)
+
+
+class HeldHashes:
+    """Wraps `hash_password`: records where each hash ran and, once `hold` is set, waits for
+    `go` before hashing."""
+
+    def __init__(self) -> None:
+        self.real = indipyweb.users.hash_password
+        self.hold = threading.Event()
+        self.go = threading.Event()
+        self.lock = threading.Lock()
+        self.ran: list[tuple[str, bool]] = []  # (thread name, a running loop in that thread)
+        self.native: list[tuple[int, int]] = []  # (native thread id, its nice value)
+        self.waiting = 0
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    def __call__(self, password: str, salt: bytes) -> bytes:
+        try:
+            asyncio.get_running_loop()
+            on_loop = True
+        except RuntimeError:
+            on_loop = False
+        tid = threading.get_native_id()
+        with self.lock:
+            self.ran.append((threading.current_thread().name, on_loop))
+            self.native.append((tid, os.getpriority(os.PRIO_PROCESS, tid)))
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.hold.is_set():
+                with self.lock:
+                    self.waiting += 1
+                assert self.go.wait(60), "the test never let the hashes go"
+            return self.real(password, salt)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
