@@ -40,29 +40,38 @@ PIXEL, FOCAL = 5.2, 430.0
 
 def late_pixel_camera(folder: Path) -> str:
     """An executable driver of `DEVICE` (camera and mount in one), connected: CONNECTION,
-    TELESCOPE_INFO and CCD_INFO (zeros) at each getProperties, CCD_INFO's size `LATE` s
-    after."""
-    early = b"".join(serialise(vector) for vector in (
-        DefSwitchVector(DEVICE, "CONNECTION", State.OK, Perm.RW, Rule.ONE_OF_MANY, (
-            Switch("CONNECT", SwitchState.ON), Switch("DISCONNECT", SwitchState.OFF))),
-        DefNumberVector(DEVICE, "TELESCOPE_INFO", State.OK, Perm.RW, (
-            Number("TELESCOPE_APERTURE", "80", format="%.0f", min="0", max="5000", step="0"),
-            Number("TELESCOPE_FOCAL_LENGTH", str(FOCAL), format="%.0f", min="0", max="10000",
-                   step="0"))),
-        DefNumberVector(DEVICE, "CCD_INFO", State.IDLE, Perm.RO, (
-            Number("CCD_MAX_X", "0", format="%.0f", min="0", max="16000", step="0"),
-            Number("CCD_MAX_Y", "0", format="%.0f", min="0", max="16000", step="0"),
-            Number("CCD_PIXEL_SIZE", "0", format="%.2f", min="0", max="40", step="0")))))
+    TELESCOPE_INFO and CCD_INFO (zeros) at the first getProperties, CCD_INFO's size `LATE` s
+    after; at a later getProperties (another client's), all of them as they are then, as
+    indilib's CCD defines them again."""
+    def defined(size: tuple[int, int, float]) -> bytes:
+        return b"".join(serialise(vector) for vector in (
+            DefSwitchVector(DEVICE, "CONNECTION", State.OK, Perm.RW, Rule.ONE_OF_MANY, (
+                Switch("CONNECT", SwitchState.ON), Switch("DISCONNECT", SwitchState.OFF))),
+            DefNumberVector(DEVICE, "TELESCOPE_INFO", State.OK, Perm.RW, (
+                Number("TELESCOPE_APERTURE", "80", format="%.0f", min="0", max="5000", step="0"),
+                Number("TELESCOPE_FOCAL_LENGTH", str(FOCAL), format="%.0f", min="0", max="10000",
+                       step="0"))),
+            DefNumberVector(DEVICE, "CCD_INFO", State.IDLE, Perm.RO, (
+                Number("CCD_MAX_X", str(size[0]), format="%.0f", min="0", max="16000", step="0"),
+                Number("CCD_MAX_Y", str(size[1]), format="%.0f", min="0", max="16000", step="0"),
+                Number("CCD_PIXEL_SIZE", str(size[2]), format="%.2f", min="0", max="40",
+                       step="0")))))
     said = number_set(DEVICE, "CCD_INFO", {"CCD_MAX_X": 1280, "CCD_MAX_Y": 1024,
                                            "CCD_PIXEL_SIZE": PIXEL}, state=State.OK)
     path = folder / "late_pixel.py"
     path.write_text(f"#!{sys.executable}\n" + stdio_driver(
         """
-        os.write(1, EARLY)
-        time.sleep(LATE)
-        os.write(1, SAID)
+        if told:
+            os.write(1, KNOWN)
+        else:
+            os.write(1, EARLY)
+            time.sleep(LATE)
+            os.write(1, SAID)
+            told = True
         """,
-        setup="import time\n" + script_constants(EARLY=early, SAID=said, LATE=LATE)))
+        setup="import time\ntold = False\n" + script_constants(
+            EARLY=defined((0, 0, 0)), SAID=said, KNOWN=defined((1280, 1024, PIXEL)),
+            LATE=LATE)))
     path.chmod(0o755)
     return str(path)
 
