@@ -128,6 +128,37 @@ def high_target() -> Target:
     return target("High", Batch(3, 2.0, "Red"), ra=round(ra, 4), dec=80.0)
 
 
+async def rich_field(client: indipyclient.Client) -> tuple[float, float]:
+    """(RA hours, Dec) of the richest of a few fields high now at our mount's site: the
+    camera draws the real sky, and autofocus and grading need stars bright enough to measure
+    (the mount connected to read its site)."""
+    from indipysimulators import telescope
+    from indipysimulators.starcatalogue import default_catalogue
+    await client.set(telescope.DEVICE, "CONNECTION", {"CONNECT": "On"}, timeout=10)
+    await client.wait_for(telescope.DEVICE, "GEOGRAPHIC_COORD", timeout=10)
+    latitude = float(client.get(telescope.DEVICE, "GEOGRAPHIC_COORD", "LAT"))
+    longitude = float(client.get(telescope.DEVICE, "GEOGRAPHIC_COORD", "LONG"))
+    lst = astro.local_sidereal_time(datetime.now(UTC), longitude)
+    catalogue = default_catalogue()
+    return max(((astro.wrap_hours(lst + hours), latitude + degrees)
+                for hours in (-0.5, 0.0, 0.5, 1.0) for degrees in (-20.0, -10.0, 0.0)),
+               key=lambda field: len(catalogue.cone(field[0] * 15.0, field[1], 0.4,
+                                                    mag_limit=9.0)))
+
+
+async def best_focus_from_here(client: indipyclient.Client, steps: int) -> int:
+    """Our focuser simulator connected and its best focus put `steps` from where the focuser
+    stands (0: in focus). Returns where it stands."""
+    from indipysimulators import focus
+    await client.set(focus.FOCUSER, "CONNECTION", {"CONNECT": "On"}, timeout=10)
+    await client.wait_for(focus.FOCUSER, "ABS_FOCUS_POSITION", timeout=10)
+    here = round(float(client.get(focus.FOCUSER, "ABS_FOCUS_POSITION",
+                                  "FOCUS_ABSOLUTE_POSITION")))
+    await client.set(focus.FOCUSER, "FOCUS_SIMULATION", {"BEST_POSITION": here + steps},
+                     timeout=10)
+    return here
+
+
 async def rain(client: indipyclient.Client, falling: bool) -> None:
     """indilib's weather simulator made wet (or dry), then asked to say so at once."""
     await client.set(WEATHER, "WEATHER_CONTROL", {"Precip": 5 if falling else 0}, timeout=10)
