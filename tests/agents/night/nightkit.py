@@ -36,6 +36,7 @@ from indipyserver.drivers.executable import ExDriverConnection
 
 CCD = "Python CCD Simulator"
 WEATHER = "Weather Simulator"
+WATCHDOG = "WatchDog"
 BIN = Path(sys.executable).parent
 #: Our simulators as executables, beside this interpreter.
 CCD_PROGRAM = str(BIN / "indipy_simulator_ccd")
@@ -163,6 +164,27 @@ async def rain(client: indipyclient.Client, falling: bool) -> None:
     """indilib's weather simulator made wet (or dry), then asked to say so at once."""
     await client.set(WEATHER, "WEATHER_CONTROL", {"Precip": 5 if falling else 0}, timeout=10)
     await client.set(WEATHER, "WEATHER_REFRESH", {"REFRESH": "On"}, wait=False)
+
+
+async def watch_the_weather(client: indipyclient.Client, resume: int, park_mount: bool) -> None:
+    """indilib's weather simulator connected and dry, and the watchdog (`watched`) set to
+    watch it for the imager agent: unsafe after 1 s of bad weather, safe again `resume` s
+    after it clears, its steps holding the night (and parking our mount where `park_mount`).
+    Returns once the watchdog says SAFE."""
+    from indipysimulators import telescope
+    await client.set(WEATHER, "CONNECTION", {"CONNECT": "On"}, timeout=20)
+    await rain(client, False)
+    await client.set(WATCHDOG, "ACTIVE_DEVICES", {
+        "ACTIVE_TELESCOPE": telescope.DEVICE, "ACTIVE_DOME": "", "ACTIVE_WEATHER": WEATHER,
+        "ACTIVE_CCD": "", "ACTIVE_SEQUENCER": AGENT}, timeout=10)
+    await client.set(WATCHDOG, "WATCHDOG_WEATHER", {"WATCHDOG_WEATHER_VALUE": 1}, timeout=10)
+    await client.set(WATCHDOG, "WATCHDOG_RESUME", {"WATCHDOG_RESUME_VALUE": resume}, timeout=10)
+    await client.set(WATCHDOG, "WATCHDOG_SHUTDOWN", {
+        "PAUSE_SEQUENCE": "On", "PARK_MOUNT": "On" if park_mount else "Off", "PARK_DOME": "Off",
+        "EXECUTE_SCRIPT": "Off"}, timeout=10)
+    await client.set(WATCHDOG, "WATCHDOG_Trigger", {"TRIGGER_WEATHER": "On"}, timeout=10)
+    await until(lambda: client.get(WATCHDOG, "WATCHDOG_STATUS", "SAFE") == "Ok", 30,
+                "the watchdog's verdict safe")
 
 
 def sequence(client: indipyclient.Client) -> tuple[str, str]:
