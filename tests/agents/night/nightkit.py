@@ -8,6 +8,7 @@ import contextlib
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ import indipyclient
 from indipyagents.imageragent.driver import AgentDriver
 from indipyagents.imageragent.driver import make_driver
 from indipyagents.plan.model import Batch
+from indipyagents.plan.model import Devices
 from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Target
 from indipyagents.watchdog.agent import make_driver as make_watchdog
@@ -37,6 +39,7 @@ from indipyserver.drivers.executable import ExDriverConnection
 CCD = "Python CCD Simulator"
 WEATHER = "Weather Simulator"
 WATCHDOG = "WatchDog"
+PANEL = "Light Panel Simulator"
 BIN = Path(sys.executable).parent
 #: Our simulators as executables, beside this interpreter.
 CCD_PROGRAM = str(BIN / "indipy_simulator_ccd")
@@ -87,6 +90,21 @@ async def hosted(folder: Path, *programs: str | tuple[str, ...], retry: Retry | 
                          timeout=10)
         yield Hosted(served, agent, client, folder,
                      [d for d in drivers if isinstance(d, ExDriverConnection)])
+
+
+@contextlib.asynccontextmanager
+async def panel_night(folder: Path, plan: Plan, timeout: float) -> AsyncIterator[Hosted]:
+    """`plan` run to its end, which must say Ok, with its flats from indilib's light panel:
+    `hosted` with our camera's and focuser/wheel's executables and
+    ``indi_simulator_lightpanel`` (`PANEL`), the plan's devices those three. Yields the rig,
+    still running, for what the test reads of it."""
+    from indipysimulators.focus import WHEEL
+    plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, panel=PANEL))
+    async with hosted(folder, CCD_PROGRAM, FOCUS_PROGRAM, "indi_simulator_lightpanel") as rig:
+        await load_and_start(rig.client, folder, plan)
+        state, message = await sequence_ends(rig.client, timeout)
+        assert state == "Ok", message
+        yield rig
 
 
 async def load_and_start(client: indipyclient.Client, folder: Path, plan: Plan) -> None:
