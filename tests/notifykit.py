@@ -15,11 +15,31 @@ from contextlib import contextmanager
 from email import message_from_bytes
 from email.message import Message
 from typing import Any
+from typing import Self
 
 from httpkit import QuietHandler
 
 
-class JsonReceiver:
+class _Receiver:
+    """What every receiver shares: started for a `with` block and stopped at its end,
+    however the block ends (a failed test leaves no thread or port behind)."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    @contextmanager
+    def running(self) -> Iterator[Self]:
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()
+
+
+class JsonReceiver(_Receiver):
     """An HTTP server taking POSTs: each body (Apprise's JSON) in `received`, in order."""
 
     def __init__(self) -> None:
@@ -41,17 +61,15 @@ class JsonReceiver:
     def titles(self) -> list[str]:
         return [str(one.get("title", "")) for one in self.received]
 
-    @contextmanager
-    def running(self) -> Iterator[JsonReceiver]:
+    def start(self) -> None:
         self._thread.start()
-        try:
-            yield self
-        finally:
-            self.server.shutdown()
-            self.server.server_close()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
-class SilentReceiver:
+class SilentReceiver(_Receiver):
     """A listener that accepts each connection, reads what comes and never answers: a
     service that hangs. `accepted` counts the connections; `open` those still held; `refuse`
 ends the hang (the service gone)."""
@@ -104,16 +122,14 @@ ends the hang (the service gone)."""
             self._held.append(conn)
             self.accepted += 1
 
-    @contextmanager
-    def running(self) -> Iterator[SilentReceiver]:
+    def start(self) -> None:
         self._thread.start()
-        try:
-            yield self
-        finally:
-            self.refuse()
+
+    def stop(self) -> None:
+        self.refuse()
 
 
-class MailReceiver:
+class MailReceiver(_Receiver):
     """aiosmtpd's SMTP server on a free port, plain (no TLS, no login): each mail in
     `mails`, parsed."""
 
@@ -135,10 +151,8 @@ class MailReceiver:
         return (f"mailto://127.0.0.1:{self.port}?mode=insecure"
                 f"&from=night@example.com&to={to}")
 
-    @contextmanager
-    def running(self) -> Iterator[MailReceiver]:
+    def start(self) -> None:
         self.controller.start()
-        try:
-            yield self
-        finally:
-            self.controller.stop()
+
+    def stop(self) -> None:
+        self.controller.stop()

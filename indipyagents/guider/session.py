@@ -280,12 +280,8 @@ class Session:
 
     async def run(self) -> None:
         """Frames while the machine captures, and the devices kept connected, forever."""
-        try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(self.keep(), name="guider: devices kept connected")
-                group.create_task(self._frames(), name="guider: frames")
-        finally:
-            await self.keeper.close()
+        await self.keeper.beside(("guider: devices kept connected", self.keep()),
+                                 ("guider: frames", self._frames()))
 
     async def _frames(self) -> None:
         while True:

@@ -229,6 +229,17 @@ class Keeper:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    async def beside(self, *loops: tuple[str, Coroutine[None, None, None]]) -> None:
+        """An agent's life: its `loops` (each a task's name and its coroutine) run together
+        until one fails or they are cancelled, then `close`, whatever ended them (the guider's
+        and the watchdog's one shape)."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                for name, loop in loops:
+                    group.create_task(loop, name=name)
+        finally:
+            await self.close()
+
 
 def heard(state: State | None, on: bool, off: Heard) -> Heard:
     """What a CONNECTION not Busy says: Alert is a refusal whatever its switch (indilib's

@@ -116,11 +116,9 @@ class Guard:
         """Watch for ever: the link kept up, the verdict ticked."""
         self.tasks.logger = self.log
         try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(self._read(), name="watchdog: reading the server")
-                group.create_task(self._tick(), name="watchdog: the verdict")
+            await self.keeper.beside(("watchdog: reading the server", self._read()),
+                                     ("watchdog: the verdict", self._tick()))
         finally:
-            await self.keeper.close()
             await self.tasks.stop()
 
     def relink(self) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,20 +25,13 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "night"))
 from agentkit import night
 from agentkit import target
 from nightkit import CCD
-from nightkit import CCD_PROGRAM
-from nightkit import FOCUS_PROGRAM
-from nightkit import hosted
-from nightkit import load_and_start
-from nightkit import sequence_ends
+from nightkit import panel_night
 
 from indipyagents.plan.calibration import CalibrationFrames
 from indipyagents.plan.model import Batch
-from indipyagents.plan.model import Devices
-from indipysimulators.focus import WHEEL
 
 pytestmark = pytest.mark.timeout(600)
 
-PANEL = "Light Panel Simulator"
 
 
 def corner_drop(image: np.ndarray) -> float:
@@ -58,12 +50,8 @@ async def test_a_real_night_calibrated_by_siril_is_flat(tmp_path: Path) -> None:
     plan = night("calibrated", target("Sky", Batch(3, 3.0, "Red", 2)), folder="calibrated",
                  camera=CCD, calibration=CalibrationFrames(flats="panel", count=5,
                                                            darks="library"))
-    plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, panel=PANEL))
-    async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, "indi_simulator_lightpanel") as rig:
-        await load_and_start(rig.client, tmp_path, plan)
-        state, message = await sequence_ends(rig.client, 400)
-        assert state == "Ok", message
-    folder = rig.frames / "calibrated"
+    async with panel_night(tmp_path, plan, 400) as rig:
+        folder = rig.frames / "calibrated"
     done = await asyncio.to_thread(
         subprocess.run, [str(CALIBRATE), str(folder), "--library",
                          str(tmp_path / "state" / "darks")],

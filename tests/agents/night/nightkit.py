@@ -8,6 +8,7 @@ import contextlib
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ import indipyclient
 from indipyagents.imageragent.driver import AgentDriver
 from indipyagents.imageragent.driver import make_driver
 from indipyagents.plan.model import Batch
+from indipyagents.plan.model import Devices
 from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Target
 from indipyagents.watchdog.agent import make_driver as make_watchdog
@@ -36,6 +38,8 @@ from indipyserver.drivers.executable import ExDriverConnection
 
 CCD = "Python CCD Simulator"
 WEATHER = "Weather Simulator"
+WATCHDOG = "WatchDog"
+PANEL = "Light Panel Simulator"
 BIN = Path(sys.executable).parent
 #: Our simulators as executables, beside this interpreter.
 CCD_PROGRAM = str(BIN / "indipy_simulator_ccd")
@@ -88,6 +92,21 @@ async def hosted(folder: Path, *programs: str | tuple[str, ...], retry: Retry | 
                      [d for d in drivers if isinstance(d, ExDriverConnection)])
 
 
+@contextlib.asynccontextmanager
+async def panel_night(folder: Path, plan: Plan, timeout: float) -> AsyncIterator[Hosted]:
+    """`plan` run to its end, which must say Ok, with its flats from indilib's light panel:
+    `hosted` with our camera's and focuser/wheel's executables and
+    ``indi_simulator_lightpanel`` (`PANEL`), the plan's devices those three. Yields the rig,
+    still running, for what the test reads of it."""
+    from indipysimulators.focus import WHEEL
+    plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, panel=PANEL))
+    async with hosted(folder, CCD_PROGRAM, FOCUS_PROGRAM, "indi_simulator_lightpanel") as rig:
+        await load_and_start(rig.client, folder, plan)
+        state, message = await sequence_ends(rig.client, timeout)
+        assert state == "Ok", message
+        yield rig
+
+
 async def load_and_start(client: indipyclient.Client, folder: Path, plan: Plan) -> None:
     """The plan written to `folder`/plan.toml, loaded through AGENT_PLAN (which must say Ok),
     then AGENT_START_PROCESS.SEQUENCE."""
@@ -128,10 +147,62 @@ def high_target() -> Target:
     return target("High", Batch(3, 2.0, "Red"), ra=round(ra, 4), dec=80.0)
 
 
+async def rich_field(client: indipyclient.Client) -> tuple[float, float]:
+    """(RA hours, Dec) of the richest of a few fields high now at our mount's site: the
+    camera draws the real sky, and autofocus and grading need stars bright enough to measure
+    (the mount connected to read its site)."""
+    from indipysimulators import telescope
+    from indipysimulators.starcatalogue import default_catalogue
+    await client.set(telescope.DEVICE, "CONNECTION", {"CONNECT": "On"}, timeout=10)
+    await client.wait_for(telescope.DEVICE, "GEOGRAPHIC_COORD", timeout=10)
+    latitude = float(client.get(telescope.DEVICE, "GEOGRAPHIC_COORD", "LAT"))
+    longitude = float(client.get(telescope.DEVICE, "GEOGRAPHIC_COORD", "LONG"))
+    lst = astro.local_sidereal_time(datetime.now(UTC), longitude)
+    catalogue = default_catalogue()
+    return max(((astro.wrap_hours(lst + hours), latitude + degrees)
+                for hours in (-0.5, 0.0, 0.5, 1.0) for degrees in (-20.0, -10.0, 0.0)),
+               key=lambda field: len(catalogue.cone(field[0] * 15.0, field[1], 0.4,
+                                                    mag_limit=9.0)))
+
+
+async def best_focus_from_here(client: indipyclient.Client, steps: int) -> int:
+    """Our focuser simulator connected and its best focus put `steps` from where the focuser
+    stands (0: in focus). Returns where it stands."""
+    from indipysimulators import focus
+    await client.set(focus.FOCUSER, "CONNECTION", {"CONNECT": "On"}, timeout=10)
+    await client.wait_for(focus.FOCUSER, "ABS_FOCUS_POSITION", timeout=10)
+    here = round(float(client.get(focus.FOCUSER, "ABS_FOCUS_POSITION",
+                                  "FOCUS_ABSOLUTE_POSITION")))
+    await client.set(focus.FOCUSER, "FOCUS_SIMULATION", {"BEST_POSITION": here + steps},
+                     timeout=10)
+    return here
+
+
 async def rain(client: indipyclient.Client, falling: bool) -> None:
     """indilib's weather simulator made wet (or dry), then asked to say so at once."""
     await client.set(WEATHER, "WEATHER_CONTROL", {"Precip": 5 if falling else 0}, timeout=10)
     await client.set(WEATHER, "WEATHER_REFRESH", {"REFRESH": "On"}, wait=False)
+
+
+async def watch_the_weather(client: indipyclient.Client, resume: int, park_mount: bool) -> None:
+    """indilib's weather simulator connected and dry, and the watchdog (`watched`) set to
+    watch it for the imager agent: unsafe after 1 s of bad weather, safe again `resume` s
+    after it clears, its steps holding the night (and parking our mount where `park_mount`).
+    Returns once the watchdog says SAFE."""
+    from indipysimulators import telescope
+    await client.set(WEATHER, "CONNECTION", {"CONNECT": "On"}, timeout=20)
+    await rain(client, False)
+    await client.set(WATCHDOG, "ACTIVE_DEVICES", {
+        "ACTIVE_TELESCOPE": telescope.DEVICE, "ACTIVE_DOME": "", "ACTIVE_WEATHER": WEATHER,
+        "ACTIVE_CCD": "", "ACTIVE_SEQUENCER": AGENT}, timeout=10)
+    await client.set(WATCHDOG, "WATCHDOG_WEATHER", {"WATCHDOG_WEATHER_VALUE": 1}, timeout=10)
+    await client.set(WATCHDOG, "WATCHDOG_RESUME", {"WATCHDOG_RESUME_VALUE": resume}, timeout=10)
+    await client.set(WATCHDOG, "WATCHDOG_SHUTDOWN", {
+        "PAUSE_SEQUENCE": "On", "PARK_MOUNT": "On" if park_mount else "Off", "PARK_DOME": "Off",
+        "EXECUTE_SCRIPT": "Off"}, timeout=10)
+    await client.set(WATCHDOG, "WATCHDOG_Trigger", {"TRIGGER_WEATHER": "On"}, timeout=10)
+    await until(lambda: client.get(WATCHDOG, "WATCHDOG_STATUS", "SAFE") == "Ok", 30,
+                "the watchdog's verdict safe")
 
 
 def sequence(client: indipyclient.Client) -> tuple[str, str]:

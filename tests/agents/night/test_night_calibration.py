@@ -29,12 +29,14 @@ from astropy.io import fits
 from nightkit import CCD
 from nightkit import CCD_PROGRAM
 from nightkit import FOCUS_PROGRAM
+from nightkit import PANEL
 from nightkit import TELESCOPE_PROGRAM
 from nightkit import centre_median
 from nightkit import fits_files
 from nightkit import hosted
 from nightkit import journal_notes
 from nightkit import load_and_start
+from nightkit import panel_night
 from nightkit import sequence_ends
 from test_night_sky_flats import ADU
 from test_night_sky_flats import RATE
@@ -47,22 +49,12 @@ from indipycore.skyclock import ENV_SKY_CLOCK
 from indipysimulators import telescope
 from indipysimulators.focus import WHEEL
 
-PANEL = "Light Panel Simulator"
-
-
-
-
-
 
 async def test_the_nights_flats_follow_its_last_light_frame(tmp_path: Path) -> None:
     lights = (Batch(1, 0.2, "Red", 2), Batch(1, 0.2, "Luminance", 1), Batch(1, 0.2, "Red", 2))
     plan = night("calibrated", target("M42", *lights), folder="calibrated", camera=CCD,
                  calibration=CalibrationFrames(flats="panel", count=2))
-    plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, panel=PANEL))
-    async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, "indi_simulator_lightpanel") as rig:
-        await load_and_start(rig.client, tmp_path, plan)
-        state, message = await sequence_ends(rig.client, 300)
-        assert state == "Ok", message
+    async with panel_night(tmp_path, plan, 300) as rig:
         folder = rig.frames / "calibrated"
         names = fits_files(folder)
         flats = sorted(name for name in names if name.startswith("flats/"))
@@ -119,11 +111,7 @@ async def test_an_exposure_below_the_cameras_shortest_dims_the_real_panel(
     its most, NINA's dynamic brightness), each within the tolerance, the brightness learnt."""
     plan = night("dimmed", target("M42", Batch(1, 0.2, "Luminance", 4)), folder="dimmed",
                  camera=CCD, calibration=CalibrationFrames(flats="panel", count=2, adu=5000))
-    plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, panel=PANEL))
-    async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, "indi_simulator_lightpanel") as rig:
-        await load_and_start(rig.client, tmp_path, plan)
-        state, message = await sequence_ends(rig.client, 300)
-        assert state == "Ok", message
+    async with panel_night(tmp_path, plan, 300) as rig:
         intensity = rig.client.devices.vector(PANEL, "FLAT_LIGHT_INTENSITY")
         assert intensity is not None
         member = intensity.member("FLAT_LIGHT_INTENSITY_VALUE")

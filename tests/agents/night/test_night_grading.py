@@ -13,8 +13,6 @@ rejected/Red with their REJECTED card, and a journal whose verdicts say so.
 from __future__ import annotations
 
 import json
-from datetime import UTC
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +21,11 @@ from agentkit import AGENT
 from agentkit import night
 from agentkit import target
 from nightkit import CCD
+from nightkit import best_focus_from_here
 from nightkit import fits_files
 from nightkit import header
 from nightkit import load_and_start
+from nightkit import rich_field
 from nightkit import sequence_ends
 from serverkit import running
 from serverkit import server
@@ -35,11 +35,9 @@ import indipyclient
 from indipyagents.imageragent.driver import make_driver
 from indipyagents.plan.grading import Grading
 from indipyagents.plan.model import Batch
-from indipycore import astro
 from indipysimulators import ccd
 from indipysimulators import focus
 from indipysimulators import telescope
-from indipysimulators.starcatalogue import default_catalogue
 
 FRAMES = [f"lights/Red/Rich_Field_Red_Light_{n:03d}.fits" for n in range(1, 6)]
 
@@ -55,20 +53,6 @@ def graded(folder: Path) -> list[dict[str, Any]]:
     return found
 
 
-async def rich_field(client: indipyclient.Client) -> tuple[float, float]:
-    """(RA hours, Dec) of the richest of a few fields high now at the mount's site."""
-    await client.set(telescope.DEVICE, "CONNECTION", {"CONNECT": "On"}, timeout=10)
-    await client.wait_for(telescope.DEVICE, "GEOGRAPHIC_COORD", timeout=10)
-    latitude = float(client.get(telescope.DEVICE, "GEOGRAPHIC_COORD", "LAT"))
-    longitude = float(client.get(telescope.DEVICE, "GEOGRAPHIC_COORD", "LONG"))
-    lst = astro.local_sidereal_time(datetime.now(UTC), longitude)
-    catalogue = default_catalogue()
-    return max(((astro.wrap_hours(lst + hours), latitude + degrees)
-                for hours in (-0.5, 0.0, 0.5, 1.0) for degrees in (-20.0, -10.0, 0.0)),
-               key=lambda field: len(catalogue.cone(field[0] * 15.0, field[1], 0.4,
-                                                    mag_limit=9.0)))
-
-
 @pytest.mark.timeout(240)
 async def test_a_soft_frame_is_rejected_moved_and_taken_again(tmp_path: Path) -> None:
     served = server(make_driver(state=tmp_path / "state"), ccd.make_driver(),
@@ -78,12 +62,7 @@ async def test_a_soft_frame_is_rejected_moved_and_taken_again(tmp_path: Path) ->
         await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(tmp_path / "frames")},
                          timeout=10)
         ra, dec = await rich_field(client)
-        await client.set(focus.FOCUSER, "CONNECTION", {"CONNECT": "On"}, timeout=10)
-        await client.wait_for(focus.FOCUSER, "ABS_FOCUS_POSITION", timeout=10)
-        here = round(float(client.get(focus.FOCUSER, "ABS_FOCUS_POSITION",
-                                      "FOCUS_ABSOLUTE_POSITION")))
-        await client.set(focus.FOCUSER, "FOCUS_SIMULATION", {"BEST_POSITION": here},
-                         timeout=10)
+        here = await best_focus_from_here(client, 0)
         plan = night("graded", target("Rich Field", Batch(5, 1, "Red"), ra=round(ra, 5),
                                       dec=round(dec, 4)),
                      camera=CCD, wheel=focus.WHEEL, focuser=focus.FOCUSER,

@@ -13,8 +13,6 @@ AGENT_LAST_FRAME as it was saved.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -22,9 +20,11 @@ from agentkit import AGENT
 from agentkit import night
 from agentkit import target
 from nightkit import CCD
+from nightkit import best_focus_from_here
 from nightkit import fits_files
 from nightkit import header
 from nightkit import load_and_start
+from nightkit import rich_field
 from nightkit import sequence_ends
 from serverkit import running
 from serverkit import server
@@ -36,11 +36,9 @@ from indipyagents.plan.model import Autofocus
 from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Plan
 from indipyclient import events
-from indipycore import astro
 from indipysimulators import ccd
 from indipysimulators import focus
 from indipysimulators import telescope
-from indipysimulators.starcatalogue import default_catalogue
 
 
 def plan(camera: str, wheel: str, focuser: str, mount: str, ra: float, dec: float) -> Plan:
@@ -84,24 +82,10 @@ async def test_a_nights_frames_carry_the_target_filter_pointing_and_focus(
         await client.wait_for(AGENT, "IMAGE_NAME", timeout=10)
         await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(tmp_path / "frames")},
                          timeout=10)
-        await client.set(telescope.DEVICE, "CONNECTION", {"CONNECT": "On"}, timeout=10)
-        await client.wait_for(telescope.DEVICE, "GEOGRAPHIC_COORD", timeout=10)
-        latitude = float(client.get(telescope.DEVICE, "GEOGRAPHIC_COORD", "LAT"))
-        longitude = float(client.get(telescope.DEVICE, "GEOGRAPHIC_COORD", "LONG"))
         # High in the sky, in the richest of a few fields there: the camera draws the real
         # sky, and autofocus needs stars bright enough to measure out of focus.
-        lst = astro.local_sidereal_time(datetime.now(UTC), longitude)
-        catalogue = default_catalogue()
-        ra, dec = max(((astro.wrap_hours(lst + hours), latitude + degrees)
-                       for hours in (-0.5, 0.0, 0.5, 1.0) for degrees in (-20.0, -10.0, 0.0)),
-                      key=lambda field: len(catalogue.cone(field[0] * 15.0, field[1], 0.4,
-                                                           mag_limit=9.0)))
-        await client.set(focus.FOCUSER, "CONNECTION", {"CONNECT": "On"}, timeout=10)
-        await client.wait_for(focus.FOCUSER, "ABS_FOCUS_POSITION", timeout=10)
-        here = round(float(client.get(focus.FOCUSER, "ABS_FOCUS_POSITION",
-                                      "FOCUS_ABSOLUTE_POSITION")))
-        await client.set(focus.FOCUSER, "FOCUS_SIMULATION", {"BEST_POSITION": here + 40},
-                         timeout=10)
+        ra, dec = await rich_field(client)
+        here = await best_focus_from_here(client, 40)
 
         await load_and_start(client, tmp_path, plan(
             camera=CCD, wheel=focus.WHEEL, focuser=focus.FOCUSER, mount=telescope.DEVICE,

@@ -24,7 +24,6 @@ from nightkit import CCD_PROGRAM
 from nightkit import FOCUS_PROGRAM
 from nightkit import QUICK_RETRY
 from nightkit import TELESCOPE_PROGRAM
-from nightkit import WEATHER
 from nightkit import fits_files
 from nightkit import high_target
 from nightkit import hosted
@@ -32,6 +31,7 @@ from nightkit import load_and_start
 from nightkit import rain
 from nightkit import sequence
 from nightkit import sequence_ends
+from nightkit import watch_the_weather
 from nightkit import watched
 from notifykit import JsonReceiver
 from notifykit import SilentReceiver
@@ -48,7 +48,6 @@ from indipycore.retrypolicy import Retry
 
 WHEEL = "Python Filter Wheel"
 MOUNT = "Python Mount"
-WATCHDOG = "WatchDog"
 LIGHTS = ["lights/Red/High_Red_Light_001.fits", "lights/Red/High_Red_Light_002.fits",
           "lights/Red/High_Red_Light_003.fits"]
 
@@ -122,22 +121,7 @@ async def test_a_real_rain_tells_the_hold_and_its_end(tmp_path: Path) -> None:
     served = watched(tmp_path, "indi_simulator_weather")
     with JsonReceiver().running() as hook:
         async with running(served), indipyclient.connect("127.0.0.1", served.port) as client:
-            await client.set(WEATHER, "CONNECTION", {"CONNECT": "On"}, timeout=20)
-            await rain(client, False)
-            await client.set(WATCHDOG, "ACTIVE_DEVICES", {
-                "ACTIVE_TELESCOPE": MOUNT, "ACTIVE_DOME": "", "ACTIVE_WEATHER": WEATHER,
-                "ACTIVE_CCD": "", "ACTIVE_SEQUENCER": AGENT}, timeout=10)
-            await client.set(WATCHDOG, "WATCHDOG_WEATHER", {"WATCHDOG_WEATHER_VALUE": 1},
-                             timeout=10)
-            await client.set(WATCHDOG, "WATCHDOG_RESUME", {"WATCHDOG_RESUME_VALUE": 2},
-                             timeout=10)
-            await client.set(WATCHDOG, "WATCHDOG_SHUTDOWN", {
-                "PAUSE_SEQUENCE": "On", "PARK_MOUNT": "Off", "PARK_DOME": "Off",
-                "EXECUTE_SCRIPT": "Off"}, timeout=10)
-            await client.set(WATCHDOG, "WATCHDOG_Trigger", {"TRIGGER_WEATHER": "On"},
-                             timeout=10)
-            await until(lambda: client.get(WATCHDOG, "WATCHDOG_STATUS", "SAFE") == "Ok", 30,
-                        "the watchdog's verdict safe")
+            await watch_the_weather(client, resume=2, park_mount=False)
             await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(tmp_path / "frames")},
                              timeout=10)
             await load_and_start(client, tmp_path, told(

@@ -13,13 +13,14 @@ import pytest
 from agentkit import AGENT
 from agentkit import night
 from nightkit import CCD
-from nightkit import WEATHER
+from nightkit import WATCHDOG
 from nightkit import fits_files
 from nightkit import high_target
 from nightkit import load_and_start
 from nightkit import rain
 from nightkit import sequence
 from nightkit import sequence_ends
+from nightkit import watch_the_weather
 from nightkit import watched
 from serverkit import running
 from waiting import until
@@ -28,7 +29,6 @@ import indipyclient
 from indipyagents.journal import Journal
 from indipyagents.plan.model import Plan
 
-WATCHDOG = "WatchDog"
 MOUNT = "Python Mount"
 LIGHTS = ["lights/Red/High_Red_Light_001.fits", "lights/Red/High_Red_Light_002.fits",
           "lights/Red/High_Red_Light_003.fits"]
@@ -48,19 +48,7 @@ async def test_rain_holds_the_night_and_parks_and_dry_weather_lets_it_finish(
     the night slews back and ends Ok with exactly its three frames, the cut one begun twice."""
     served = watched(tmp_path, "indi_simulator_weather")
     async with running(served), indipyclient.connect("127.0.0.1", served.port) as client:
-        await client.set(WEATHER, "CONNECTION", {"CONNECT": "On"}, timeout=20)
-        await rain(client, False)
-        await client.set(WATCHDOG, "ACTIVE_DEVICES", {
-            "ACTIVE_TELESCOPE": MOUNT, "ACTIVE_DOME": "", "ACTIVE_WEATHER": WEATHER,
-            "ACTIVE_CCD": "", "ACTIVE_SEQUENCER": AGENT}, timeout=10)
-        await client.set(WATCHDOG, "WATCHDOG_WEATHER", {"WATCHDOG_WEATHER_VALUE": 1}, timeout=10)
-        await client.set(WATCHDOG, "WATCHDOG_RESUME", {"WATCHDOG_RESUME_VALUE": 3}, timeout=10)
-        await client.set(WATCHDOG, "WATCHDOG_SHUTDOWN", {
-            "PAUSE_SEQUENCE": "On", "PARK_MOUNT": "On", "PARK_DOME": "Off",
-            "EXECUTE_SCRIPT": "Off"}, timeout=10)
-        await client.set(WATCHDOG, "WATCHDOG_Trigger", {"TRIGGER_WEATHER": "On"}, timeout=10)
-        await until(lambda: client.get(WATCHDOG, "WATCHDOG_STATUS", "SAFE") == "Ok", 30,
-                    "the watchdog's verdict safe")
+        await watch_the_weather(client, resume=3, park_mount=True)
         await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(tmp_path / "frames")},
                          timeout=10)
         await load_and_start(client, tmp_path, plan())
