@@ -36,6 +36,7 @@ from typing import TypeVar
 
 from .model import Batch
 from .model import Plan
+from .skyflats import sky_key
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 T_co = TypeVar("T_co", covariant=True)
@@ -182,7 +183,7 @@ def expand(plan: Plan) -> list[Step]:
             steps.append(SlewStep(f"{key}/slew", index))
         if target.wait.until is not None or target.wait.altitude is not None:
             steps.append(WaitStep(f"{key}/wait", index))
-        for batch_index, batch in enumerate(target.batches):
+        for batch_index, batch in taken_order(target.batches):
             label = filter_label(batch.filter)
             stem = f"{stem_name}_{label}_{batch.frame_type}"
             for _ in range(batch.count):
@@ -197,6 +198,22 @@ def expand(plan: Plan) -> list[Step]:
                     after_sky_flat=sky_darks and target.name == FLAT_DARKS_TARGET))
     steps.append(EndStep("end"))
     return steps
+
+
+def taken_order(batches: tuple[Batch, ...]) -> list[tuple[int, Batch]]:
+    """A target's batches with their indexes, in the order they are taken: a target of sky
+    flats (every batch by level from the dusk's sky, or every one from the dawn's) through
+    the filters in the order the sky allows (`skyflats.sky_key`: narrow first at dusk, wide
+    first at dawn), as the ``[calibration]`` section's are, whatever order they are written
+    in; any other as written."""
+    indexed = list(enumerate(batches))
+    sources = {batch.source for batch in batches}
+    if len(sources) == 1 and all(batch.frame_type == "Flat" and batch.adu is not None
+                                 for batch in batches):
+        source = sources.pop()
+        if source != "panel":
+            indexed.sort(key=lambda item: sky_key(item[1].filter, source))
+    return indexed
 
 
 def frames(steps: list[Step]) -> list[FrameStep]:

@@ -29,6 +29,8 @@ from indipyagents.plan.skyflats import pointing
 from indipyagents.plan.skyflats import radec_of
 from indipyagents.plan.skyflats import shortfall
 from indipyagents.plan.skyflats import sky_order
+from indipyagents.plan.steps import expand
+from indipyagents.plan.steps import frames
 from indipyagents.plan.toml import parse_plan
 from indipyagents.plan.toml import plan_to_toml
 from indipyagents.schedule import sky
@@ -232,3 +234,29 @@ def test_a_sky_flat_batch_is_read_and_written_back_and_needs_no_panel() -> None:
     assert '"panel", "dusk", "dawn"' in str(error), str(error)
     error = refused_at_line(SKY_FLATS, 'mount = "Python Mount"\n', "", at='source = "dusk"')
     assert "mount" in str(error), str(error)
+
+
+def test_a_target_of_sky_flats_is_taken_in_the_order_the_sky_allows() -> None:
+    """Sky flats asked batch by batch, wide first as written, are taken narrow first at
+    dusk and wide first at dawn, as the ``[calibration]`` section's (item 3); each batch
+    keeps its index in the steps' ids and file names, and a panel's flats stay as written."""
+    batches = ({"type": "Flat", "count": 2, "exposure": 2.0, "filter": "Luminance",
+                "adu": 30000, "source": "dusk"},
+               {"type": "Flat", "count": 2, "exposure": 2.0, "filter": "Red", "adu": 30000,
+                "source": "dusk"},
+               {"type": "Flat", "count": 2, "exposure": 2.0, "filter": "H_Alpha",
+                "adu": 30000, "source": "dusk"})
+    rig = {"camera": "Python CCD Simulator", "wheel": "Python Filter Wheel",
+           "mount": "Python Mount"}
+
+    def taken(source: str) -> list[str]:
+        plan = parse_plan(plan_toml("Twilight", rig, target_toml("Flats", *(
+            {**batch, "source": source} for batch in batches))))
+        return [frame.id for frame in frames(expand(plan))]
+
+    assert taken("dusk") == ["Flats/2/H_Alpha/Flat/001", "Flats/2/H_Alpha/Flat/002",
+                             "Flats/1/Red/Flat/001", "Flats/1/Red/Flat/002",
+                             "Flats/0/Luminance/Flat/001", "Flats/0/Luminance/Flat/002"]
+    assert taken("dawn") == ["Flats/0/Luminance/Flat/001", "Flats/0/Luminance/Flat/002",
+                             "Flats/1/Red/Flat/001", "Flats/1/Red/Flat/002",
+                             "Flats/2/H_Alpha/Flat/001", "Flats/2/H_Alpha/Flat/002"]
