@@ -30,6 +30,8 @@ from indipyagents.plan.constraints import effective
 from indipyagents.plan.model import Plan
 
 from . import sky
+from .darkblocks import dark_targets
+from .darkblocks import placed_after
 from .frames import Remaining
 from .frames import fit
 from .frames import remaining_of
@@ -60,6 +62,7 @@ class Block:
     index: int
     slewing: float = 0.0
     flats: str = ""  # "dusk" or "dawn": the target's sky flats (`skyflatblocks`)
+    no_sky: bool = False  # darks or bias: no slew, after the night's last (`darkblocks`)
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,7 @@ def schedule(plan: Plan, place: Place, first: date, nights: int = 1, *,
                     for job in jobs)
     done = []
     sources = sky_flat_targets(plan)
+    darks = dark_targets(plan)
     for number in range(nights):
         day = first + timedelta(days=number)
         noon = sky.local_noon(datetime(day.year, day.month, day.day), place)
@@ -131,14 +135,17 @@ def schedule(plan: Plan, place: Place, first: date, nights: int = 1, *,
         if start is not None and begin is not None:
             begin = max(begin, start)
         if begin is not None and begin < usable[-1][1]:
-            held = {index: left[index] for index in sources}  # the sky flats: not in the dark
-            for index in sources:
+            # the sky flats, darks and bias: not in the dark
+            held = {index: left[index] for index in (*sources, *darks)}
+            for index in held:
                 left[index] = [0] * len(left[index])
             blocks = _night(plan, settings, jobs, left, NightSky.sample(place, begin,
                                                                         usable[-1][1]),
                             pointed if number == 0 else None, place.latitude)
             left[:] = [held.get(index, counts) for index, counts in enumerate(left)]
             blocks = _with_sky_flats(plan, place, noon, blocks, sources, left, start)
+        blocks = _with_darks(plan, settings, blocks, darks, left,
+                             start if number == 0 else None)
         done.append(ScheduledNight(day, dark[0][0] if dark else None, dark[-1][1] if dark else None,
                           tuple(blocks)))
     result = tuple(tuple(counts) for counts in left)
@@ -164,6 +171,19 @@ def _with_sky_flats(plan: Plan, place: Place, noon: datetime, blocks: list[Block
                       flats=sources[index])
         (dusk if sources[index] == "dusk" else dawn).append(block)
     return [*dusk, *blocks, *dawn]
+
+
+def _with_darks(plan: Plan, settings: Schedule, blocks: list[Block], darks: list[int],
+                left: list[list[int]], start: datetime | None) -> list[Block]:
+    """`blocks` with the darks' and bias' after the last (`darkblocks`), or from `start`
+    where tonight has no block (the lights done: a re-plan at dawn, a restart during the
+    darks); none on a later night with no block."""
+    begin = blocks[-1].end if blocks else start
+    if not darks or begin is None:
+        return blocks
+    return [*blocks, *(Block(plan.targets[index].name, at, end, frames, index, no_sky=True)
+                       for index, frames, at, end in placed_after(
+                           plan, darks, left, begin, settings.frame_overhead))]
 
 
 def replan(plan: Plan, place: Place, now: datetime, remaining: Remaining,

@@ -2,7 +2,8 @@
 (issue 82's shape exactly: ``{"nights": [{"date", "dusk", "dawn", "blocks": [{"target",
 "start", "end", "frames"}]}], "unschedulable": [{"target", "reason"}]}``, times ISO 8601 in
 UTC to the second; a block of sky flats has ``"flats": "dusk"`` or ``"dawn"`` too, and the
-table says ``(dusk sky flats)`` after its target). Pure."""
+table says ``(dusk sky flats)`` after its target; one of darks or bias ``"no_sky": true``,
+``(no sky)`` in the table). Pure."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def as_json(result: Result) -> dict[str, object]:
                     "dawn": iso(night.dawn),
                     "blocks": [{"target": block.target, "start": iso(block.start),
                                 "end": iso(block.end), "frames": block.frames,
-                                **({"flats": block.flats} if block.flats else {})}
+                                **({"flats": block.flats} if block.flats else {}),
+                                **({"no_sky": True} if block.no_sky else {})}
                                for block in night.blocks]}
                    for night in result.nights],
         "unschedulable": [{"target": item.target, "reason": item.reason}
@@ -43,7 +45,10 @@ def _hhmm(moment: datetime | None) -> str:
 
 
 def _named(block: Block) -> str:
-    """A block's target, its sky flats said: ``Flats (dusk sky flats)``."""
+    """A block's target, its sky flats said: ``Flats (dusk sky flats)``, its darks
+    ``Flat darks (no sky)``."""
+    if block.no_sky:
+        return f"{block.target} (no sky)"
     return f"{block.target} ({block.flats} sky flats)" if block.flats else block.target
 
 

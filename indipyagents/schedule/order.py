@@ -111,7 +111,7 @@ def choose(blocks: Sequence[Block], steps: Sequence[Step], done: Collection[str]
         if not pending:
             continue  # done early: the next block
         if block.start > now:
-            if pointed == block.index:
+            if pointed == block.index or block.no_sky:
                 return BlockWait(block.start)
             slew_start = block.start - timedelta(seconds=block.slewing)
             if slew_start > now:
@@ -119,8 +119,8 @@ def choose(blocks: Sequence[Block], steps: Sequence[Step], done: Collection[str]
             return Take(slew_of(block))  # the slew the schedule allowed for
         if not _fits(pending[0], now, block):
             return Replan()
-        if pointed != block.index:
-            return Take(slew_of(block))
+        if pointed != block.index and not block.no_sky:
+            return Take(slew_of(block))  # darks and bias: no slew, the shutter closed
         return Take(pending[0])
     return Finished()
 

@@ -153,14 +153,18 @@ def _curves(plan: Plan, place: Place, night: ScheduledNight, d: _Drawn) -> list[
     out, wanted = [], []
     for index in sorted(d.colour):
         target = plan.targets[index]
+        placed = target.ra is not None and target.dec is not None
         ra, dec = astro.precess_from_j2000(target.ra or 0.0, target.dec or 0.0, d.times[0])
 
-        def altitude(moment: datetime, ra: float = ra, dec: float = dec) -> float:
-            return sky.altaz(ra, dec, moment, place)[0]
+        def altitude(moment: datetime, ra: float = ra, dec: float = dec,
+                     placed: bool = placed) -> float:
+            # sky flats, darks and bias have no place in the sky: their blocks on the horizon
+            return sky.altaz(ra, dec, moment, place)[0] if placed else 0.0
 
-        curve = [(d.x(t), d.y(altitude(t))) for t in d.times]
-        out.append(f'<polyline points="{_points(curve)}" fill="none" stroke="{d.colour[index]}" '
-                   'stroke-width="1" stroke-opacity="0.7"/>')
+        if placed:
+            curve = [(d.x(t), d.y(altitude(t))) for t in d.times]
+            out.append(f'<polyline points="{_points(curve)}" fill="none" '
+                       f'stroke="{d.colour[index]}" stroke-width="1" stroke-opacity="0.7"/>')
         for block in (*d.done, *night.blocks):
             if block.index != index:
                 continue
