@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import math
@@ -285,7 +286,12 @@ async def _figures(args: argparse.Namespace, phd2: Phd2, truth: Truth,
         missed.append("calibration")
         if event["Event"] != "CalibrationComplete":
             return missed + ["guided", "cpu", "dithers"]
-    locked_at, _ = await phd2.event("StartGuiding", timeout=30)
+    arrived, started = await phd2.event("StartGuiding", timeout=30)
+    # When the guider said it (the event's own Timestamp, wall seconds): a loaded machine
+    # delivers it late, and a lock taken at its arrival is the pointing a moment later.
+    said = started.get("Timestamp")
+    locked_at = min(arrived, float(said) - time.time() + time.monotonic()) \
+        if isinstance(said, (int, float)) else arrived
     _, settled = await phd2.event("SettleDone", timeout=120)
     if settled.get("Status") != 0:
         print(f"  the first settle failed: {settled.get('Error')}", flush=True)
@@ -305,6 +311,12 @@ async def _figures(args: argparse.Namespace, phd2: Phd2, truth: Truth,
           flush=True)
     if not ok:
         missed.append("guided")
+    steps = [at for at, event in phd2.events
+             if event["Event"] == "GuideStep" and start <= at <= end]
+    gaps = [b - a for a, b in itertools.pairwise(steps)]
+    if gaps:  # the loop's own pace: a slow cycle lags the periodic error (the machine's load)
+        print(f"  guide steps in the window: {len(steps)}, cycle median "
+              f"{statistics.median(gaps):.2f} s, longest {max(gaps):.2f} s", flush=True)
     share = spent / (end - start)
     ok = share < CPU_TARGET
     print(f"agent CPU while guiding {exposure:g} s frames: {spent:.2f} s over "
