@@ -20,6 +20,13 @@ last 5 s, and given as a percentage of one core. The agents alternate each rep; 
 ranges are printed, and each rep's difference of medians (ours minus indilib's: load on a
 shared machine comes and goes, and a rep's two agents ran back to back). ``--skip-cpu``
 leaves the CPU part out.
+
+``--grading`` (issue 93 item 7): ours runs the same frames as a plan with a ``[grading]``
+section instead of a batch, both agents beside our camera simulator (``--camera ours``: its
+stars are what grading measures; indilib's draws none without the GSC catalogue) (loaded through AGENT_PLAN, started by AGENT_START_PROCESS), so each
+light frame is measured and judged while the next one exposes; indilib's agent runs its batch
+as before. The frames ours saved with an ``HFR`` card are counted, so a run that graded nothing
+says so.
 """
 
 from __future__ import annotations
@@ -46,6 +53,10 @@ import indipyclient
 
 AGENT = "Imager Agent"
 CCD = "CCD Simulator"
+#: The cameras: indilib's simulator (no stars without the GSC catalogue, which Debian does not
+#: package) or ours (its stars: what grading measures).
+CAMERAS = {"indilib": ("/usr/bin/indi_simulator_ccd", CCD),
+           "ours": ("indipy_simulator_ccd", "Python CCD Simulator")}
 WHEEL = "Filter Simulator"
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -76,15 +87,16 @@ def agent_program(kind: str, port: int) -> list[str]:
 class Rig:
     """indiserver with the CCD and wheel simulators and one agent, on `port`."""
 
-    def __init__(self, kind: str, port: int) -> None:
+    def __init__(self, kind: str, port: int, camera: str = "indilib") -> None:
         self.kind = kind
         self.port = port
+        program, self.ccd = CAMERAS[camera]
+        found = shutil.which(program) or str(Path(sys.executable).parent / program)
         self.folder = Path(tempfile.mkdtemp(prefix=f"agentbench-{kind}-"))
         self.log = (self.folder / "indiserver.log").open("w")
         self.proc = subprocess.Popen(
             ["indiserver", "-p", str(port), "-r", "0", "-u", str(self.folder / "indiserver.sock"),
-             "/usr/bin/indi_simulator_ccd",
-             "/usr/bin/indi_simulator_wheel", *agent_program(kind, port)],
+             found, "/usr/bin/indi_simulator_wheel", *agent_program(kind, port)],
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def agent_pid(self) -> int:
@@ -122,13 +134,105 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+GRADED_PLAN = """name = "deadtime"
+folder = "night"
+
+[devices]
+camera = "{camera}"
+
+[grading]
+hfr_ratio = 1.5
+stars_ratio = 0.5
+eccentricity_max = 0.8
+background_ratio = 2.0
+min_frames = 3
+
+[[targets]]
+name = "Here"
+slew = false
+[[targets.batches]]
+type = "Light"
+count = {frames}
+exposure = {exposure}
+binning = 1
+"""
+
+
+def gaps_of(stamps: list[tuple[float, str]]) -> list[float]:
+    """The dead times (ms): from each CCD_EXPOSURE Ok to the next Busy."""
+    gaps = []
+    end = None
+    for when, state in stamps:
+        if state == "Ok":
+            end = when
+        elif state == "Busy" and end is not None:
+            gaps.append((when - end) * 1000)
+            end = None
+    return gaps
+
+
+def graded_frames(folder: Path) -> tuple[int, int]:
+    """(frames saved below `folder`, those whose header has an HFR card)."""
+    files = list(folder.rglob("*.fits"))
+    graded = sum(1 for path in files if b"HFR     =" in path.read_bytes()[:28800])
+    return len(files), graded
+
+
+async def run_graded(rig: Rig, frames: int, exposure: float) -> list[float]:
+    """Ours: the frames as a plan with ``[grading]``; the dead times (ms)."""
+    plan = rig.folder / "plan.toml"
+    plan.write_text(GRADED_PLAN.format(camera=rig.ccd, frames=frames, exposure=exposure))
+    async with indipyclient.connect("127.0.0.1", rig.port, connect_timeout=20) as client:
+        await client.wait_for(AGENT, "AGENT_PLAN", timeout=30)
+        await client.wait_for(rig.ccd, "CONNECTION", timeout=30)
+        await client.set(rig.ccd, "CONNECTION", {"CONNECT": "On"}, timeout=30)
+        await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(rig.folder),
+                                               "IMAGE_PREFIX": "IMG"}, timeout=10)
+        loaded = await client.set(AGENT, "AGENT_PLAN", {"FILE": str(plan)}, timeout=30)
+        if str(loaded.state) != "Ok":
+            raise RuntimeError(f"the plan was refused: {loaded.message}")
+        stamps: list[tuple[float, str]] = []
+        done = asyncio.Event()
+
+        async def watch() -> None:
+            async for event in client.events(maxsize=10000):
+                if event.devicename == rig.ccd and event.vectorname == "CCD_EXPOSURE" \
+                        and event.eventtype == "Set":
+                    stamps.append((time.monotonic(), str(client.vector(rig.ccd, "CCD_EXPOSURE")
+                                                         .state)))
+                if event.devicename == AGENT and event.vectorname == "SEQUENCE_STATE" \
+                        and str(client.vector(AGENT, "SEQUENCE_STATE").state) in ("Ok",
+                                                                                  "Alert"):
+                    done.set()
+
+        watcher = asyncio.create_task(watch())
+        await client.set(AGENT, "AGENT_START_PROCESS", {"SEQUENCE": "On"}, wait=False)
+        try:
+            await asyncio.wait_for(done.wait(), timeout=frames * (exposure + 20) + 60)
+        except TimeoutError:
+            said = client.vector(AGENT, "SEQUENCE_STATE")
+            raise RuntimeError(f"the night did not end: {said.state} {said.message}; "
+                               f"{len(stamps)} exposure updates; saved: "
+                               f"{sorted(p.name for p in rig.folder.rglob('*.fits'))}") from None
+        finally:
+            watcher.cancel()
+        said = client.vector(AGENT, "SEQUENCE_STATE")
+        if str(said.state) != "Ok":
+            raise RuntimeError(f"the night ended {said.state}: {said.message}")
+        return gaps_of(stamps)
+
+
 async def run_batch(rig: Rig, frames: int, exposure: float, cpu_exposure: float
                     ) -> tuple[list[float], float | None]:
     """(dead times in ms, the agent's CPU % over a long exposure or None)."""
     async with indipyclient.connect("127.0.0.1", rig.port, connect_timeout=20) as client:
         await client.wait_for(AGENT, "GROUPS", timeout=30)
-        await client.wait_for(CCD, "CONNECTION", timeout=30)
-        await client.set(CCD, "CONNECTION", {"CONNECT": "On"}, timeout=30)
+        await client.wait_for(rig.ccd, "CONNECTION", timeout=30)
+        if rig.ccd != CCD:  # the agents' default camera is indilib's: named before the
+            # connect, so that the agent, snooping it from then on, sees it connected
+            await client.wait_for(AGENT, "DEVICES", timeout=30)
+            await client.set(AGENT, "DEVICES", {"CCD": rig.ccd}, timeout=10)
+        await client.set(rig.ccd, "CONNECTION", {"CONNECT": "On"}, timeout=30)
         await client.set(WHEEL, "CONNECTION", {"CONNECT": "On"}, timeout=30)
         await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(rig.folder),
                                                "IMAGE_PREFIX": "IMG"}, timeout=10)
@@ -145,9 +249,9 @@ async def run_batch(rig: Rig, frames: int, exposure: float, cpu_exposure: float
 
         async def watch() -> None:
             async for event in stream:
-                if event.devicename == CCD and event.vectorname == "CCD_EXPOSURE" \
+                if event.devicename == rig.ccd and event.vectorname == "CCD_EXPOSURE" \
                         and event.eventtype == "Set":
-                    stamps.append((time.monotonic(), str(client.vector(CCD, "CCD_EXPOSURE")
+                    stamps.append((time.monotonic(), str(client.vector(rig.ccd, "CCD_EXPOSURE")
                                                          .state)))
                 # Both agents turn BATCH back to Off at once; PROGRESS is Busy while the
                 # batch runs and Ok (Alert) at its end.
@@ -159,14 +263,11 @@ async def run_batch(rig: Rig, frames: int, exposure: float, cpu_exposure: float
         watcher = asyncio.create_task(watch())
         await client.set(AGENT, "BATCH", {"START": "On"}, wait=False)
         await asyncio.wait_for(done.wait(), timeout=frames * (exposure + 20) + 30)
-        gaps = []
-        end = None
-        for when, state in stamps:
-            if state == "Ok":
-                end = when
-            elif state == "Busy" and end is not None:
-                gaps.append((when - end) * 1000)
-                end = None
+        gaps = gaps_of(stamps)
+        if not gaps:
+            said = client.vector(AGENT, "PROGRESS")
+            print(f"  {rig.kind}: no exposure in the batch: PROGRESS {said.state} "
+                  f"{said.message!r}", flush=True)
         cpu = None
         if cpu_exposure > 0:
             pid = rig.agent_pid()
@@ -192,7 +293,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exposure", type=float, default=1.0)
     parser.add_argument("--cpu-exposure", type=float, default=60.0)
     parser.add_argument("--skip-cpu", action="store_true")
+    parser.add_argument("--grading", action="store_true",
+                        help="ours runs the frames as a plan with [grading] (no CPU part)")
+    parser.add_argument("--camera", choices=sorted(CAMERAS), default=None,
+                        help="the simulated camera (default indilib's; ours with --grading)")
     args = parser.parse_args(argv)
+    args.camera = args.camera or ("ours" if args.grading else "indilib")
+    print(f"camera: {CAMERAS[args.camera][1]}", flush=True)
     if port_busy(7624):
         print("port 7624 is in use: indi_imager_agent reaches only localhost:7624")
         return 2
@@ -202,10 +309,17 @@ def main(argv: list[str] | None = None) -> int:
     for rep in range(args.reps):
         order = ("indilib", "ours") if rep % 2 == 0 else ("ours", "indilib")
         for kind in order:
-            rig = Rig(kind, 7624 if kind == "indilib" else free_port())
+            rig = Rig(kind, 7624 if kind == "indilib" else free_port(), args.camera)
             try:
-                got, cpu = asyncio.run(run_batch(rig, args.frames, args.exposure,
-                                                 0 if args.skip_cpu else args.cpu_exposure))
+                if args.grading and kind == "ours":
+                    got, cpu = asyncio.run(run_graded(rig, args.frames, args.exposure)), None
+                    saved, graded = graded_frames(rig.folder)
+                    print(f"rep {rep} ours: {graded} of {saved} frames saved with an HFR card",
+                          flush=True)
+                else:
+                    got, cpu = asyncio.run(run_batch(
+                        rig, args.frames, args.exposure,
+                        0 if args.skip_cpu or args.grading else args.cpu_exposure))
             finally:
                 rig.close()
             gaps[kind] += got
