@@ -121,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"indipy-schedule: {args.plan} has no [schedule] table: its targets "
                          "are taken in order, not scheduled\n")
         return 2
+    twilight = plan.schedule.twilight
     place = args.site or (None if plan.site is None else
                           Place(plan.site.latitude, plan.site.longitude, plan.site.elevation))
     if place is None:
@@ -139,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         sys.stdout.write(json.dumps(as_json(result), indent=2) + "\n")
     else:
-        sys.stdout.write(as_table(result, plan.schedule.twilight))
+        sys.stdout.write(as_table(result, twilight))
     return 0
 
 
