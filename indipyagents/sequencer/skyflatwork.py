@@ -129,7 +129,7 @@ class SkyFlatWork:
             self.hands.journal.note("sky_flat_test", step=step.id, seconds=verdict.seconds,
                                     median=round(median, 1))
             if misses >= TRIES:
-                return self._give_up(step, f"no flat within {batch.tolerance:.0%} of "
+                return self._give_up(step, f"no flat within {batch.tolerance * 100:g}% of "
                                            f"{batch.adu:g} ADU in {TRIES} tries "
                                            f"({flats.levels(label)})")
 

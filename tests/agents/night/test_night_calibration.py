@@ -103,6 +103,37 @@ async def test_a_panel_that_does_not_light_gives_up_its_flats_and_the_night_goes
         assert light is not None and light["FLAT_LIGHT_OFF"] == "On"
 
 
+async def test_a_level_never_reached_within_its_tries_gives_up_and_the_night_goes_on(
+        tmp_path: Path) -> None:
+    """Issue 92 item 7 with our camera and indilib's panel, which lights: flats asked at
+    30000.25 ADU within a millionth, a level our camera's whole-ADU medians never give (they
+    are whole or half ADU: always 0.25 away, the tolerance 0.03). Red's flats are given up
+    after the finder's five tries, the panel named with the five levels measured; the night
+    goes on to its end, its light frame kept, and says what it gave up; the light off."""
+    plan = night("never", target("M42", Batch(1, 0.2, "Red", 2)), folder="never",
+                 camera=CCD, calibration=CalibrationFrames(flats="panel", count=2,
+                                                           adu=30000.25, tolerance=1e-6))
+    plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, panel=PANEL))
+    async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, "indi_simulator_lightpanel") as rig:
+        await load_and_start(rig.client, tmp_path, plan)
+        state, message = await sequence_ends(rig.client, 180)
+        assert state == "Alert" and message.startswith("done; flats given up: "), message
+        assert f"{PANEL}: " in message and "within 0.0001% of" in message, message
+        assert "in 5 tries" in message, message
+        folder = rig.frames / "never"
+        assert fits_files(folder) == ["lights/Red/M42_Red_Light_001.fits"]
+        tests = journal_notes(folder, "flat_test")
+        assert len(tests) == 5, tests
+        for one in tests:  # each level measured is named
+            assert f"{float(one['seconds']):g} s: {float(one['median']):g} ADU" in message, \
+                (one, message)
+        skipped = journal_notes(folder, "skipped")
+        assert [one["step"] for one in skipped] == ["Calibration/0/Red/Flat/001",
+                                                   "Calibration/0/Red/Flat/002"]
+        light = rig.client.devices.vector(PANEL, "FLAT_LIGHT_CONTROL")
+        assert light is not None and light["FLAT_LIGHT_OFF"] == "On"
+
+
 async def test_an_exposure_below_the_cameras_shortest_dims_the_real_panel(
         tmp_path: Path) -> None:
     """Luminance binned 4 at the panel's brightest gives about 800,000 ADU a second: 5000
