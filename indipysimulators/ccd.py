@@ -5,6 +5,7 @@ runs the same)::
 
     indipy_simulator_ccd                    # serves itself on localhost:7624
     indipy_simulator_ccd --port 7625        # (any port; --host to listen elsewhere)
+    indipy_simulator_ccd --bits 12          # a 12-bit camera (CCD_INFO; pixels up to 4095)
     indiserver -v indipy_simulator_ccd      # an executable driver under indilib's server
 
 It serves itself when given ``--port`` or ``--host``, or when its standard input is a
@@ -58,6 +59,7 @@ import random
 import time
 from array import array
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 
@@ -305,6 +307,9 @@ class SimulatedCamera:
                                             self.rng)
         if stars:
             self._draw_stars(pixels, exposure, width, height, stars)
+        top = 2 ** self.sensor.bits - 1
+        if self.sensor.bits < 16 and max(pixels) > top:  # a 12-bit camera's pixels stop at 4095
+            pixels = array("H", [min(top, value) for value in pixels])
         return Image(width, height, pixels, cards=[("OBJECT", "Simulated field", "")])
 
     def defects(self) -> sensorfaults.Defects:
@@ -492,6 +497,16 @@ def make_driver(device_name: str = DEVICE, *, sensor: Sensor = SENSOR,
     return IPyDriver(device, camera=camera, cooler=cooler)
 
 
+def of_bits(bits: float) -> IPyDriver:
+    """The camera with a sensor of `bits` bits per pixel (8 to 16; CCD_INFO says it, and its
+    pixels stop at 2**bits - 1): a 12-bit camera for a plan's levels checked against it."""
+    if not 8 <= bits <= 16 or bits != int(bits):
+        raise SystemExit(f"--bits must be a whole number from 8 to 16, not {bits:g}")
+    return make_driver(sensor=replace(SENSOR, bits=int(bits)))
+
+
 def main(argv: list[str] | None = None) -> None:
-    """``indipy_simulator_ccd``: the camera served, or on stdin/stdout under an INDI server."""
-    simulator_main(__doc__, argv, make_driver)
+    """``indipy_simulator_ccd``: the camera served, or on stdin/stdout under an INDI server;
+    ``--bits 12`` a 12-bit camera."""
+    simulator_main(__doc__, argv, of_bits,
+                   knob=("--bits", float(SENSOR.bits), "bits per pixel, 8 to 16 (default 16)"))

@@ -133,7 +133,7 @@ class FlatFinder:
             return Failed("the panel does not light: the level does not rise with the "
                           f"exposure ({self._said()})", self.levels)
         if len(self.samples) >= self.tries:
-            return Failed(f"no flat within {self.tolerance:.0%} of {self.adu:g} ADU in "
+            return Failed(f"no flat within {self.tolerance * 100:g}% of {self.adu:g} ADU in "
                           f"{len(self.samples)} tries ({self._said()})", self.levels)
         return self._next(sample)
 

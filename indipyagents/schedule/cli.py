@@ -8,7 +8,10 @@
 
 Prints each night's dusk, dawn and blocks (target, start, end, frames; UTC) as a table, or
 with ``--json`` as ``{"nights": [...], "unschedulable": [...]}``; the targets not imaged in
-the nights asked are listed with the reason. ``--night`` is the night that begins on that
+the nights asked are listed with the reason. The plan is scheduled as the Imager Agent's
+night runs it: its ``[calibration]`` dusk or dawn flats, flat-darks and library darks and
+bias (all of them: which the library already has is decided at night) take blocks of their
+own. ``--night`` is the night that begins on that
 evening at the site (default: tonight's, or the one under way); the site defaults to the
 plan's ``[site]``. ``--import-esq`` writes a plan from Ekos's capture sequence (.esq) or
 scheduler list (.esl), saying on stderr (and in the plan's comments) what it could not carry
@@ -29,6 +32,7 @@ from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
+from indipyagents.plan.darknight import tonight_plan
 from indipyagents.plan.scheduling import MAX_NIGHTS
 from indipyagents.plan.toml import PlanError
 from indipyagents.plan.toml import load_plan
@@ -117,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"indipy-schedule: {args.plan} has no [schedule] table: its targets "
                          "are taken in order, not scheduled\n")
         return 2
+    twilight = plan.schedule.twilight
     place = args.site or (None if plan.site is None else
                           Place(plan.site.latitude, plan.site.longitude, plan.site.elevation))
     if place is None:
@@ -124,6 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "--site LAT,LON,ELEV\n")
         return 2
     first = args.night or tonight(datetime.now(UTC), place)
+    plan = tonight_plan(plan)  # as the Imager Agent's night: its [calibration] frames too
     result = schedule(plan, place, first, args.nights)
     if args.svg is not None:
         now = datetime.now(UTC)
@@ -134,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         sys.stdout.write(json.dumps(as_json(result), indent=2) + "\n")
     else:
-        sys.stdout.write(as_table(result, plan.schedule.twilight))
+        sys.stdout.write(as_table(result, twilight))
     return 0
 
 

@@ -9,7 +9,8 @@ Flats by ADU (``<Calibration><FlatDuration><Type>ADU</Type><Value>`` with its
 ``<Tolerance>`` in ADU, KStars' sequence job writer) are taken by level: from a light source
 (Ekos's Manual, FlatCap, Wall), a batch with ``adu`` and ``tolerance`` (its share of the
 value) taken with the plan's panel, the exposure given its first guess; from the sky
-(``<SkyFlat>true``, or an older file's ``<FlatSource>`` DawnDusk), the plan's
+(``<SkyFlat>true``, or an older file's ``<FlatSource>`` other than Manual, FlatCap,
+DarkCap or Wall: KStars' dawn/dusk source, written ``DawnDust``), the plan's
 ``[calibration] flats = "dawn"`` at that level.
 
 Pure but for reading the files (`import_ekos`); the XML is parsed with the standard library.
@@ -175,11 +176,17 @@ def _flat_level(job: ET.Element, kind: str, where: str,
     return value, round(tolerance, 6)
 
 
+#: An older file's ``<FlatSource><Type>`` values that are not the sky (KStars' reader:
+#: any other is its dawn/dusk source, which its writer spelt ``DawnDust``).
+LIGHT_SOURCES = ("Manual", "FlatCap", "DarkCap", "Wall")
+
+
 def _sky_flat(job: ET.Element) -> bool:
     """Whether a flat job takes the twilight sky: KStars 3.6+'s ``<SkyFlat>true``, or an
-    older file's ``<FlatSource><Type>DawnDusk``."""
+    older file's ``<FlatSource><Type>`` other than a light source, as KStars reads it."""
+    source = _text(job, "Calibration/FlatSource/Type")
     return _text(job, "Calibration/FlatDuration/SkyFlat").lower() == "true" or \
-        _text(job, "Calibration/FlatSource/Type") == "DawnDusk"
+        (source != "" and source not in LIGHT_SOURCES)
 
 
 def _property(job: ET.Element, names: tuple[tuple[str, str], ...]) -> str:

@@ -80,6 +80,7 @@ class Progress:
     picture: str = ""           # tonight as SVG (schedule/picture.py)
     note: str = ""              # what the night said at its start (e.g. its mount's sky)
     given_up: str = ""          # the [calibration] flats given up (panel, levels), "" none
+    sky_short: str = ""         # the sky flats fewer than asked, and why; "" none
 
 
 class Observer(Protocol):

@@ -63,7 +63,7 @@ def progress_of(run: Running, steps: int) -> Progress:
         block=order.in_hand() if order else "",
         schedule=order.listing() if order else "",
         picture=order.picture() if order else "",
-        given_up=run.work.flats.given_up)
+        given_up=run.work.flats.given_up, sky_short=run.work.sky_flats.short)
 
 
 def _hfd(triggers: Sequence[Trigger]) -> float:

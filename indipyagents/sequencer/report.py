@@ -1,6 +1,7 @@
 """`SequenceReport`: the run's `Observer`, told each `Progress` and each frame saved by the
 engine, shown on the face's vectors: SEQUENCE_STATE (Busy while it runs, Ok once done (Alert
-"done; flats given up: ..." when the night's [calibration] flats of a filter were), Alert
+"done; flats given up: ..." when the night's [calibration] flats of a filter were; Ok "done;
+fewer sky flats than asked: ... (dusk: the sky is too dark)" when the sky allowed fewer), Alert
 with the reason, Idle when a client paused it, Busy "held: unsafe (<cause>)" while held for
 safety, Alert "<device>: ...; waiting for <device> to come back" while a lost device is awaited), AGENT_IMAGER_STATS, AGENT_LAST_FRAME, and AGENT_SAFETY as the run has it (a run
 resumed after a restart holds by its journal, and shows it). A note the night said at its
@@ -50,6 +51,10 @@ class SequenceReport:
             message = f"held: {why}" if progress.held else f"{why}: darks and bias only"
         elif progress.state is RunState.DONE and progress.given_up:
             state, message = "Alert", f"done; flats given up: {progress.given_up}"
+            if progress.sky_short:
+                message = f"{message}; {progress.sky_short}"
+        elif progress.state is RunState.DONE and progress.sky_short:
+            state, message = "Ok", f"done; {progress.sky_short}"
         else:
             state = _STATES[progress.state]
             message = progress.reason or ("done" if progress.state is RunState.DONE else "")

@@ -81,6 +81,8 @@ class SkyFlatWork:
         self._kept: dict[Group, dict[str, int]] = {}
         self._asked: dict[Group, dict[str, int]] = {}
         self._last: dict[Group, str] = {}
+        #: Each group's shortfall with why, once its last sky flat is done ("" none short).
+        self._short: dict[Group, str] = {}
         self._frame = 0
         for one in frames(expand(hands.plan)):
             if one.batch.adu is not None and one.batch.source != "panel":
@@ -129,7 +131,7 @@ class SkyFlatWork:
             self.hands.journal.note("sky_flat_test", step=step.id, seconds=verdict.seconds,
                                     median=round(median, 1))
             if misses >= TRIES:
-                return self._give_up(step, f"no flat within {batch.tolerance:.0%} of "
+                return self._give_up(step, f"no flat within {batch.tolerance * 100:g}% of "
                                            f"{batch.adu:g} ADU in {TRIES} tries "
                                            f"({flats.levels(label)})")
 
@@ -207,8 +209,15 @@ class SkyFlatWork:
         self._said(step)
         return why
 
+    @property
+    def short(self) -> str:
+        """The night's sky flats fewer than asked, with why (the sky too dark, too bright),
+        as the run's report says them at its end ("": none short)."""
+        return "; ".join(text for text in self._short.values() if text)
+
     def _said(self, step: FrameStep) -> None:
-        """After the batch's last sky flat: the filters that got fewer than asked, said."""
+        """After the batch's last sky flat: the filters that got fewer than asked, said, with
+        why their flats were over (the run's end says it too: `short`)."""
         group = (step.target_index, step.batch.source)
         if self._last.get(group) != step.id:
             return
@@ -217,3 +226,14 @@ class SkyFlatWork:
                                 asked=self._asked.get(group, {}), said=text)
         if text:
             logger.warning("%s sky flats: %s", group[1], text)
+            whys = list(dict.fromkeys(_gist(why, label) for (where, label), why
+                                      in self._over.items() if where == group))
+            self._short[group] = f"{text} ({group[1]}: {', '.join(whys)})" if whys \
+                else f"{text} ({group[1]})"
+
+
+def _gist(why: str, label: str) -> str:
+    """Why a filter's sky flats were over, without its figures or its filter ("the sky is
+    too dark"), so that the filters over for one reason say it once."""
+    cut = min((at for at in (why.find(": "), why.find(" (")) if at >= 0), default=len(why))
+    return why[:cut].replace(f" for {label}", "")

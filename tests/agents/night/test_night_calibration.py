@@ -8,10 +8,10 @@ camera's full scale (numpy on the saved FITS), and turns the panel off; where 6 
 wanted, under the camera's shortest exposure, it dims the panel instead. indilib's CCD
 simulator, which sees no panel: the flats of each filter are given up (journalled
 ``skipped``, naming the panel and the levels measured), the night goes on to its end and
-says Alert "done; flats given up: ..." with them.
-indilib's Flip-Flat driver in its simulation mode (a panel with a dust cap): the cap is
-parked before the light is turned on. ``flats = "dawn"``: no flats, and the night says
-it takes no sky flats yet."""
+says Alert "done; flats given up: ..." with them; a level our camera's medians never give
+is given up alike after five tries. A 12-bit camera refuses ``adu = 5000`` at START, at its
+line. indilib's Flip-Flat driver in its simulation mode (a panel with a dust cap): the cap is
+parked before the light is turned on."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from agentkit import AGENT
 from agentkit import night
 from agentkit import target
 from astropy.io import fits
@@ -41,6 +42,7 @@ from nightkit import sequence_ends
 from test_night_sky_flats import ADU
 from test_night_sky_flats import RATE
 from test_night_sky_flats import sun_at
+from waiting import until
 
 from indipyagents.plan.calibration import CalibrationFrames
 from indipyagents.plan.model import Batch
@@ -101,6 +103,68 @@ async def test_a_panel_that_does_not_light_gives_up_its_flats_and_the_night_goes
         assert len(journal_notes(folder, "flat_test")) <= 3
         light = rig.client.devices.vector(PANEL, "FLAT_LIGHT_CONTROL")
         assert light is not None and light["FLAT_LIGHT_OFF"] == "On"
+
+
+async def test_a_level_never_reached_within_its_tries_gives_up_and_the_night_goes_on(
+        tmp_path: Path) -> None:
+    """Issue 92 item 7 with our camera and indilib's panel, which lights: flats asked at
+    30000.25 ADU within a millionth, a level our camera's whole-ADU medians never give (they
+    are whole or half ADU: always 0.25 away, the tolerance 0.03). Red's flats are given up
+    after the finder's five tries, the panel named with the five levels measured; the night
+    goes on to its end, its light frame kept, and says what it gave up; the light off."""
+    plan = night("never", target("M42", Batch(1, 0.2, "Red", 2)), folder="never",
+                 camera=CCD, calibration=CalibrationFrames(flats="panel", count=2,
+                                                           adu=30000.25, tolerance=1e-6))
+    plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, panel=PANEL))
+    async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, "indi_simulator_lightpanel") as rig:
+        await load_and_start(rig.client, tmp_path, plan)
+        state, message = await sequence_ends(rig.client, 180)
+        assert state == "Alert" and message.startswith("done; flats given up: "), message
+        assert f"{PANEL}: " in message and "within 0.0001% of" in message, message
+        assert "in 5 tries" in message, message
+        folder = rig.frames / "never"
+        assert fits_files(folder) == ["lights/Red/M42_Red_Light_001.fits"]
+        tests = journal_notes(folder, "flat_test")
+        assert len(tests) == 5, tests
+        for one in tests:  # each level measured is named
+            assert f"{float(one['seconds']):g} s: {float(one['median']):g} ADU" in message, \
+                (one, message)
+        skipped = journal_notes(folder, "skipped")
+        assert [one["step"] for one in skipped] == ["Calibration/0/Red/Flat/001",
+                                                   "Calibration/0/Red/Flat/002"]
+        light = rig.client.devices.vector(PANEL, "FLAT_LIGHT_CONTROL")
+        assert light is not None and light["FLAT_LIGHT_OFF"] == "On"
+
+
+async def test_an_adu_above_a_12_bit_cameras_range_is_refused_at_start_at_its_line(
+        tmp_path: Path) -> None:
+    """Issue 92 item 7 through the agent's face: our camera as a 12-bit one (``--bits 12``:
+    CCD_INFO says 12 bits, its pixels stop at 4095) and ``[calibration] adu = 5000``. The
+    plan loads (its file alone cannot tell the camera's range); START is Alert naming the
+    plan's file and the adu's line, the camera and its range; nothing is taken."""
+    plan = night("deep", target("M42", Batch(1, 0.2, "Red", 2)), folder="deep", camera=CCD,
+                 calibration=CalibrationFrames(flats="panel", adu=5000, count=2))
+    plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, panel=PANEL))
+    async with hosted(tmp_path, (CCD_PROGRAM, "--bits", "12"), FOCUS_PROGRAM,
+                      "indi_simulator_lightpanel") as rig:
+        await load_and_start(rig.client, tmp_path, plan)
+        path = tmp_path / "plan.toml"
+        line = next(number for number, text in enumerate(path.read_text().splitlines(), 1)
+                    if text.startswith("adu = 5000"))
+
+        def refused() -> bool:
+            start = rig.client.devices.vector(AGENT, "AGENT_START_PROCESS")
+            return start is not None and start.state.value == "Alert"
+
+        await until(refused, 60, "AGENT_START_PROCESS Alert")
+        start = rig.client.devices.vector(AGENT, "AGENT_START_PROCESS")
+        assert start is not None
+        assert (f"plan.toml, line {line}: calibration.adu" in (start.message or "")
+                and f"adu = 5000 is above the camera {CCD!r}'s range (0 to 4095 ADU)"
+                in (start.message or "")), start.message
+        info = rig.client.devices.vector(CCD, "CCD_INFO")
+        assert info is not None and float(info["CCD_BITSPERPIXEL"]) == 12
+        assert not rig.frames.exists() or fits_files(rig.frames) == []
 
 
 async def test_an_exposure_below_the_cameras_shortest_dims_the_real_panel(

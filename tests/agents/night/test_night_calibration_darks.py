@@ -8,7 +8,11 @@ exposed as long as its flat was (the exposure found at night), saved in
 names them against those flats, and the library's bias. SEQUENCE_STATE's PROGRESS_TOTAL
 (and EXPOSURE_TOTAL) counts every one of these from the plan's load, and never changes. The
 second night takes no darks and no bias (the library has them, fresh): its
-``calibration.json`` names the library's."""
+``calibration.json`` names the library's. Every light frame, dark and bias our camera
+simulator wrote carries CCD-TEMP, the chip's temperature the library matches darks by. (Our
+camera simulator has no CCD_GAIN or CCD_OFFSET, so GAIN and OFFSET are not on its frames;
+a batch that sets them is refused against it, and the sequencer's tests prove the cards
+with a camera double that has them.)"""
 
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ from indipyagents.plan.calibration import CalibrationFrames
 from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Devices
 from indipyagents.plan.model import Plan
+from indipysimulators.ccd import AMBIENT
 from indipysimulators.focus import WHEEL
 
 PANEL = "Light Panel Simulator"
@@ -92,6 +97,13 @@ async def test_flat_darks_at_the_flats_exposures_and_bias_from_the_library(
             assert (folder / dark).stat().st_mtime > (folder / flat).stat().st_mtime
         assert sum(name.startswith("biases/") for name in names) == LIBRARY_COUNT
         assert sum(name.startswith("darks/") for name in names) == LIBRARY_COUNT
+        # CCD-TEMP, which the library matches darks by, as our camera writes it: the chip's
+        # temperature (its cooler off, at the ambient), on the lights and the darks alike
+        chip = rig.client.get(CCD, "CCD_TEMPERATURE", "CCD_TEMPERATURE_VALUE")
+        assert chip == AMBIENT, chip
+        for name in names:
+            if name.startswith(("lights/", "darks/", "darkflats/", "biases/")):
+                assert fits.getheader(folder / name)["CCD-TEMP"] == AMBIENT, name
         group, = json.loads((folder / "calibration.json").read_text())["groups"]
         assert group["flats"] == flats and group["flat_darks"] == flat_darks
         assert len(group["biases"]) == LIBRARY_COUNT and len(group["darks"]) == LIBRARY_COUNT

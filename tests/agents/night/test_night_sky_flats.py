@@ -124,7 +124,7 @@ async def test_a_dusk_already_too_dark_says_so_and_the_night_goes_on(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The Sun at -14: the first frame of each filter shows the sky too dark for its 60 s,
     each filter's flats are over, said (``sky_flats_over`` and the shortfall), nothing
-    kept, and the night ends Ok."""
+    kept, and the night ends Ok saying the shortfall and why (issue 92 items 3 and 7)."""
     monkeypatch.setenv(ENV_SKY_CLOCK, f"{sun_at(-14.0).isoformat()}@"
                                       f"{datetime.now(UTC).isoformat()}x{RATE}")
     async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, TELESCOPE_PROGRAM) as rig:
@@ -137,6 +137,29 @@ async def test_a_dusk_already_too_dark_says_so_and_the_night_goes_on(
         assert len(over) == 3 and all("too dark" in str(one["why"]) for one in over), over
         said = journal_notes(folder, "sky_flats")
         assert said and "H_Alpha 0 of 2" in str(said[-1]["said"]), said
+        assert message == ("done; fewer sky flats than asked: H_Alpha 0 of 2, Red 0 of 2, "
+                           "Luminance 0 of 2 (dusk: the sky is too dark)"), message
+
+
+async def test_a_dawn_already_too_bright_says_so_at_the_nights_end(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dawn begun with the Sun at -2 degrees, Luminance and Red binned 4: the sky wants
+    each filter's flat under the camera's shortest exposure, and brightens, so each filter's
+    flats are over; the night ends Ok saying which filters got fewer flats than asked, and
+    that the sky is too bright."""
+    monkeypatch.setenv(ENV_SKY_CLOCK, f"{sun_at(-2.0, 'dawn').isoformat()}@"
+                                      f"{datetime.now(UTC).isoformat()}x{RATE}")
+    async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, TELESCOPE_PROGRAM) as rig:
+        plan = sky_flats_plan("bright flats", 1, "dawn", 4)
+        wide = replace(plan.targets[0], batches=plan.targets[0].batches[:2])
+        assert [batch.filter for batch in wide.batches] == ["Luminance", "Red"]
+        await load_and_start(rig.client, tmp_path, replace(plan, targets=(wide,)))
+        state, message = await sequence_ends(rig.client, 240)
+        assert state == "Ok", message
+        folder = rig.frames / "bright_flats"
+        assert fits_files(folder) == []
+        assert message == ("done; fewer sky flats than asked: Luminance 0 of 1, Red 0 of 1 "
+                           "(dawn: the sky is too bright)"), message
 
 
 async def test_sky_flats_are_held_while_unsafe_even_when_darks_may_go_on(

@@ -161,3 +161,33 @@ def test_a_learnt_exposure_that_still_hits_costs_nothing() -> None:
     finder = FlatFinder(adu=30000, tolerance=0.1, start=2.95, limits=Limits(), bias=500.0)
     frames, verdict = run(finder, ModelPanel(10000.0, 500.0))
     assert isinstance(verdict, Found) and frames == 1
+
+
+def test_a_level_never_reached_within_its_tries_fails_with_every_level() -> None:
+    """Issue 92 item 7: a panel that lights but flickers (its light a third or three times
+    what the exposure says, frame after frame) never gives a level within the tolerance: the
+    finder gives up after its `tries` (5), saying so with the tolerance and each level."""
+    finder = FlatFinder(adu=30000, tolerance=0.05, start=1.0, limits=Limits(), bias=500.0)
+    flicker = iter([1 / 3, 3.0] * 5)
+
+    def median(seconds: float) -> float:
+        return 500.0 + 10000.0 * seconds * next(flicker)
+
+    asked: Expose | Found | Failed = finder.first()
+    levels = []
+    while isinstance(asked, Expose):
+        levels.append((asked.seconds, round(median(asked.seconds), 1)))
+        asked = finder.measured(*levels[-1])
+    assert isinstance(asked, Failed), asked
+    assert len(levels) == 5 and asked.levels == tuple(levels)
+    assert "no flat within 5% of 30000 ADU in 5 tries" in asked.why, asked.why
+    for seconds, level in levels:
+        assert f"{seconds:g} s: {level:g} ADU" in asked.why, asked.why
+
+
+def test_a_tolerance_under_a_percent_is_said_as_it_is() -> None:
+    """A tolerance of a thousandth is not said "within 0%" when the level is not reached."""
+    finder = FlatFinder(adu=30000, tolerance=0.001, start=1.0, limits=Limits(), bias=0.0,
+                        tries=1)
+    verdict = finder.measured(1.0, 20000.0)
+    assert isinstance(verdict, Failed) and "within 0.1% of 30000 ADU in 1 tries" in verdict.why

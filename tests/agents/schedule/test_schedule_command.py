@@ -202,6 +202,49 @@ def test_an_esl_becomes_a_scheduled_plan(tmp_path: Path) -> None:
         assert words in done.stderr
 
 
+def test_an_esls_flats_by_adu_come_from_the_sequence_its_job_names(tmp_path: Path) -> None:
+    """Issue 92 item 6 through a scheduler list: the flat batch of rgb_narrow.esq (a Manual
+    light source, 20000 ADU within 1000) is a batch by level with the panel named; a list
+    whose job names flats_by_adu.esq (found beside the list) takes its panel flats by level
+    in the job's target and its sky flats (``<SkyFlat>true``) as the scheduled plan's
+    [calibration] flats at dawn, pointed by the mount the list's plan names."""
+    three = parse_plan(run("--import-esq", EKOS / "three_targets.esl").stdout)
+    double = three.targets[1]
+    assert [(b.frame_type, b.adu, b.tolerance) for b in double.batches][-1] == \
+        ("Flat", 20000.0, 0.05)
+    assert three.devices.panel == "Light Panel Simulator"
+    assert three.calibration == CalibrationFrames()
+    done = run("--import-esq", EKOS / "sky_flats.esl")
+    assert done.returncode == 0, done.stderr
+    plan = parse_plan(done.stdout)
+    assert plan.schedule is not None
+    target, = plan.targets
+    assert (target.name, target.ra, target.dec) == ("M42", 5.588, -5.39)
+    assert [(b.count, b.exposure, b.filter, b.frame_type, b.adu, b.tolerance)
+            for b in target.batches] == [(20, 180.0, "Red", "Light", None, 0.1),
+                                         (15, 1.5, "Red", "Flat", 25000.0, 0.1)]
+    assert plan.devices.panel == "Light Panel Simulator" and plan.devices.mount
+    assert plan.calibration == CalibrationFrames(flats="dawn", adu=30000.0, tolerance=0.05,
+                                                 count=12)
+    assert 'sky flats by ADU: [calibration] flats = "dawn" at 30000 ADU' in done.stderr
+
+
+def test_an_older_esqs_dawn_and_dusk_source_is_the_sky(tmp_path: Path) -> None:
+    """KStars before its 2.7 sequence format kept the light source in ``<FlatSource><Type>``:
+    Manual, FlatCap, DarkCap or Wall, any other the dawn/dusk sky, which its writer spells
+    ``DawnDust``; no ``<Tolerance>`` then. Such a flat job by ADU is the plan's
+    [calibration] flats at dawn at its level (our default tolerance), no panel named."""
+    done = run("--import-esq", EKOS / "dawn_dust.esq")
+    assert done.returncode == 0, done.stderr
+    plan = parse_plan(done.stdout)
+    target, = plan.targets
+    assert [(b.count, b.exposure, b.filter, b.frame_type) for b in target.batches] == \
+        [(10, 60.0, "Luminance", "Light")]
+    assert plan.calibration == CalibrationFrames(flats="dawn", adu=28000.0, tolerance=0.1,
+                                                 count=8)
+    assert plan.devices.panel == "" and plan.devices.mount
+
+
 def test_a_file_that_is_not_ekoss_is_refused(tmp_path: Path) -> None:
     not_xml = tmp_path / "x.esq"
     not_xml.write_text("<SequenceQueue><Job>", encoding="utf-8")

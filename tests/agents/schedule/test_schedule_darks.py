@@ -7,19 +7,27 @@ the lights are done, a re-plan takes them at once."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from test_schedule_sky_flats import NIGHT
 from test_schedule_sky_flats import PARIS
+from test_schedule_sky_flats import two_targets
 from test_schedule_sky_flats import with_flats
 
 from indipyagents.calframes.tonight import LIBRARY_TARGET
+from indipyagents.plan.calibration import CalibrationFrames
+from indipyagents.plan.flatnight import CALIBRATION_TARGET
 from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Target
 from indipyagents.plan.steps import FLAT_DARKS_TARGET
 from indipyagents.plan.steps import expand
+from indipyagents.plan.toml import plan_to_toml
+from indipyagents.schedule.cli import main
 from indipyagents.schedule.greedy import replan
 from indipyagents.schedule.greedy import schedule
 from indipyagents.schedule.listing import as_json
@@ -85,3 +93,27 @@ def test_once_the_lights_are_done_a_replan_takes_the_darks_at_once() -> None:
     again = replan(plan, PARIS, now, tuple(tuple(counts) for counts in left)).nights[0]
     assert [block.target for block in again.blocks] == [FLAT_DARKS_TARGET, LIBRARY_TARGET]
     assert again.blocks[0].start == now
+
+
+def test_the_command_schedules_the_plans_calibration_as_the_night_takes_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 92 items 3 and 4 through ``indipy-schedule``: a scheduled plan's
+    ``[calibration]`` (dusk flats, flat-darks, library darks) is scheduled as the night runs
+    it (`tonight_plan`): the dusk flats first, the flat-darks and the library's darks and bias
+    after the last light frame, with no sky, in the table and the JSON."""
+    plan = replace(two_targets(), calibration=CalibrationFrames(
+        flats="dusk", adu=30000.0, count=3, flat_darks=True, darks="library"))
+    path = tmp_path / "calibrated.toml"
+    path.write_text(plan_to_toml(plan), encoding="utf-8")
+    assert main([str(path), "--night", "2026-12-03", "--json"]) == 0
+    blocks = json.loads(capsys.readouterr().out)["nights"][0]["blocks"]
+    said = [(block["target"], block.get("flats", ""), block.get("no_sky", False))
+            for block in blocks]
+    assert said[0] == (CALIBRATION_TARGET, "dusk", False), said
+    assert blocks[0]["frames"] == 6  # three flats for Red, three for Luminance
+    assert {name for name, _, _ in said[1:-2]} == {"M42", "M31"}, said
+    assert said[-2:] == [(FLAT_DARKS_TARGET, "", True), (LIBRARY_TARGET, "", True)], said
+    assert main([str(path), "--night", "2026-12-03"]) == 0
+    table = capsys.readouterr().out
+    assert f"{CALIBRATION_TARGET} (dusk sky flats)" in table, table
+    assert f"{FLAT_DARKS_TARGET} (no sky)" in table and f"{LIBRARY_TARGET} (no sky)" in table
