@@ -162,7 +162,7 @@ def placed(exposure: Exposure) -> Exposure:
     return replace(exposure, seconds=0.0, frame_type="Light")
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def deficit(sensor: Defects, frame: Exposure) -> array[float]:
     """Each binned pixel's response minus 1 (0 at the centre, -0.28 in the corners): row
     by row, -K (x^2 + y^2)^2 / R^4 as -K x^4 / R^4 + (-2K y^2 / R^4) x^2 - K y^4 / R^4 over
@@ -196,13 +196,14 @@ def _shade(sensor: Defects, frame: Exposure, light: float) -> tuple[int, ...]:
     return tuple(map(round, map(light.__mul__, deficit(sensor, frame))))
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=8)
 def _shade_lanes(sensor: Defects, frame: Exposure, light: float) -> tuple[int, int] | None:
-    """`_shade` negated as one integer of 16-bit lanes (the pixels' native byte order, as
-    an ``array('H')`` holds them) and its largest lane; None when a lane does not fit."""
+    """`_shade` negated (rounding is symmetric) as one integer of 16-bit lanes (the pixels'
+    native byte order, as an ``array('H')`` holds them) and its largest lane; None when a
+    lane does not fit. Kept for the frames of each filter and exposure a night repeats."""
     taken = array("H")
     try:
-        taken.extend(map(operator.neg, _shade(sensor, frame, light)))
+        taken.extend(map(round, map((-light).__mul__, deficit(sensor, frame))))
     except OverflowError:
         return None
     return int.from_bytes(taken.tobytes(), sys.byteorder), max(taken, default=0)
