@@ -28,6 +28,7 @@ __all__ = [
     "local_sidereal_time",
     "precess_from_j2000",
     "precess_to_j2000",
+    "precession_matrix",
     "wrap_hours",
 ]
 
@@ -119,6 +120,28 @@ def precess_from_j2000(ra: float, dec: float, when: datetime) -> tuple[float, fl
     s = math.sin(theta) * math.cos(d) * math.cos(a) + math.cos(theta) * math.sin(d)
     return (wrap_hours(math.degrees(math.atan2(y, x) + z) / 15.0),
             math.degrees(math.asin(max(-1.0, min(1.0, s)))))
+
+
+Matrix = tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]]
+
+
+def _product(a: Matrix, b: Matrix) -> Matrix:
+    r = [[sum(a[i][k] * b[k][j] for k in range(3)) for j in range(3)] for i in range(3)]
+    return ((r[0][0], r[0][1], r[0][2]), (r[1][0], r[1][1], r[1][2]),
+            (r[2][0], r[2][1], r[2][2]))
+
+
+def precession_matrix(when: datetime) -> Matrix:
+    """`precess_from_j2000`'s rotation as a 3 x 3 matrix (rows) taking a J2000 unit vector
+    (x towards RA 0, z the pole) to the mean equator and equinox of `when`: for many stars
+    at once, a few products a star instead of its trigonometry."""
+    zeta, z, theta = _precession_angles(when)
+    cz, sz, ct, st = math.cos(zeta), math.sin(zeta), math.cos(theta), math.sin(theta)
+    # RA turned by zeta, the pole tipped by theta, RA turned by z (as precess_from_j2000).
+    turn = ((cz, -sz, 0.0), (sz, cz, 0.0), (0.0, 0.0, 1.0))
+    tip = ((ct, 0.0, -st), (0.0, 1.0, 0.0), (st, 0.0, ct))
+    last = ((math.cos(z), -math.sin(z), 0.0), (math.sin(z), math.cos(z), 0.0), (0.0, 0.0, 1.0))
+    return _product(last, _product(tip, turn))
 
 
 def precess_to_j2000(ra: float, dec: float, when: datetime) -> tuple[float, float]:

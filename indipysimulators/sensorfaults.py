@@ -42,7 +42,9 @@ from __future__ import annotations
 import math
 import operator
 import random
+import sys
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import replace
 from functools import lru_cache
@@ -160,7 +162,7 @@ def placed(exposure: Exposure) -> Exposure:
     return replace(exposure, seconds=0.0, frame_type="Light")
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def deficit(sensor: Defects, frame: Exposure) -> array[float]:
     """Each binned pixel's response minus 1 (0 at the centre, -0.28 in the corners): row
     by row, -K (x^2 + y^2)^2 / R^4 as -K x^4 / R^4 + (-2K y^2 / R^4) x^2 - K y^4 / R^4 over
@@ -194,10 +196,30 @@ def _shade(sensor: Defects, frame: Exposure, light: float) -> tuple[int, ...]:
     return tuple(map(round, map(light.__mul__, deficit(sensor, frame))))
 
 
+@lru_cache(maxsize=8)
+def _shade_lanes(sensor: Defects, frame: Exposure, light: float) -> tuple[int, int] | None:
+    """`_shade` negated (rounding is symmetric) as one integer of 16-bit lanes (the pixels'
+    native byte order, as an ``array('H')`` holds them) and its largest lane; None when a
+    lane does not fit. Kept for the frames of each filter and exposure a night repeats."""
+    taken = array("H")
+    try:
+        taken.extend(map(round, map((-light).__mul__, deficit(sensor, frame))))
+    except OverflowError:
+        return None
+    return int.from_bytes(taken.tobytes(), sys.byteorder), max(taken, default=0)
+
+
 @lru_cache(maxsize=4)
 def _deepest(sensor: Defects, frame: Exposure) -> float:
     """The frame's lowest `deficit` (its darkest corner's or mote's)."""
     return min(deficit(sensor, frame))
+
+
+@lru_cache(maxsize=8)
+def _noise_table(mean: float, sigma: float) -> list[int]:
+    """The pixel value each 16-bit uniform number stands for: `mean` plus `sigma` times the
+    normal's quantile (kept: a guider's loop asks for the same level frame after frame)."""
+    return [round(mean + sigma * z) for z in photometry.quantiles()]
 
 
 def expose_pixels(sensor: Defects, exposure: Exposure, celsius: float, light: float,
@@ -210,34 +232,51 @@ def expose_pixels(sensor: Defects, exposure: Exposure, celsius: float, light: fl
     gain = photometry.GAIN
     mean = photometry.BIAS + (light + dark) / gain
     sigma = math.sqrt(light + dark + photometry.READ_NOISE ** 2 * binned) / gain
-    table = [round(mean + sigma * z) for z in photometry.quantiles()]
+    table = _noise_table(mean, sigma)
     count = frame.image_width * frame.image_height
     uniform = array("H")
     uniform.frombytes(rng.randbytes(2 * count))
+    shaded = light / gain >= 1.5  # the optical path's 28 % shows as at least half an ADU
+    lanes = _shade_lanes(sensor, frame, round(light / gain, 2)) if shaded else (0, 0)
+    if lanes is not None and table[0] - lanes[1] >= 0 and table[-1] <= photometry.FULL_SCALE:
+        # No pixel can leave 0..65535 but a hot one: the noise looked up straight into 16
+        # bits, the shade taken from all of it at once as one integer of 16-bit lanes (no
+        # lane borrows: each is at least the shade it gives), the same values as below.
+        pixels = array("H", list(map(table.__getitem__, uniform)))
+        if lanes[1]:
+            order = sys.byteorder
+            pixels = array("H", (int.from_bytes(pixels.tobytes(), order) - lanes[0])
+                           .to_bytes(2 * count, order))
+        for at, value in _hot_pixels(pixels, sensor, frame, dark / binned / gain, rng).items():
+            pixels[at] = min(photometry.FULL_SCALE, max(0, value))
+        return pixels
     noisy = map(table.__getitem__, uniform)
     lowest = table[0]
-    if light / gain >= 1.5:  # the optical path's 28 % shows as at least half an ADU
+    if shaded:
         lowest += round(light / gain * _deepest(sensor, frame)) - 1
         values = list(map(operator.add, noisy, _shade(sensor, frame, round(light / gain, 2))))
     else:
         values = list(noisy)
-    highest = _add_hot_pixels(values, sensor, frame, dark / binned / gain, rng)
+    hot = _hot_pixels(values, sensor, frame, dark / binned / gain, rng)
+    for at, value in hot.items():
+        values[at] = value
+    highest = max(hot.values(), default=0)
     if max(highest, table[-1]) > photometry.FULL_SCALE or lowest < 0:  # clip only if it may
         values = [min(photometry.FULL_SCALE, max(0, v)) for v in values]
     return array("H", values)
 
 
-def _add_hot_pixels(values: list[int], sensor: Defects, frame: Exposure, dark: float,
-                    rng: random.Random) -> int:
-    """Each hot pixel in the frame adds its extra dark current (ADU), with its shot noise;
-    the highest value it leaves."""
-    highest = 0
+def _hot_pixels(values: Sequence[int], sensor: Defects, frame: Exposure, dark: float,
+                rng: random.Random) -> dict[int, int]:
+    """Each hot pixel in the frame adds its extra dark current (ADU), with its shot noise:
+    the new values by their index in `values` (which is left as it is)."""
+    changed: dict[int, int] = {}
     for x, y, factor in sensor.hot:
         col, row = (x - frame.x) // frame.bin_x, (y - frame.y) // frame.bin_y
         if 0 <= x - frame.x < frame.image_width * frame.bin_x and \
                 0 <= y - frame.y < frame.image_height * frame.bin_y:
             extra = dark * (factor - 1)
             at = row * frame.image_width + col
-            values[at] += round(extra + rng.gauss(0.0, math.sqrt(extra)))
-            highest = max(highest, values[at])
-    return highest
+            changed[at] = changed.get(at, values[at]) + round(extra + rng.gauss(0.0,
+                                                                                math.sqrt(extra)))
+    return changed

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import math
+import random
 import sys
 from datetime import UTC
 from datetime import datetime
@@ -163,6 +165,49 @@ def test_the_same_seed_gives_the_same_frame_bytes() -> None:
         for _ in range(2):
             exposure = Exposure(1.0, 0, 0, 320, 256, frame_type=kind)
             assert bytes(one.render(exposure).pixels) == bytes(two.render(exposure).pixels)
+
+
+def reference_pixels(sensor: sensorfaults.Defects, exposure: Exposure, celsius: float,
+                     light: float, rng: random.Random) -> list[int]:
+    """`expose_pixels`' model spelt out a pixel at a time: the normal quantile of each 16-bit
+    draw, the optical path's shade, the hot pixels' extra with its noise, clipped."""
+    binned = exposure.bin_x * exposure.bin_y
+    dark = sensorfaults.dark_current(celsius) * exposure.seconds * binned
+    mean = photometry.BIAS + (light + dark) / photometry.GAIN
+    sigma = math.sqrt(light + dark + photometry.READ_NOISE ** 2 * binned) / photometry.GAIN
+    count = exposure.image_width * exposure.image_height
+    draws = rng.randbytes(2 * count)
+    quantiles = photometry.quantiles()
+    values = [round(mean + sigma * quantiles[int.from_bytes(draws[2 * i:2 * i + 2],
+                                                            sys.byteorder)])
+              for i in range(count)]
+    if light / photometry.GAIN >= 1.5:
+        centre = round(light / photometry.GAIN, 2)
+        deficit = sensorfaults.deficit(sensor, sensorfaults.placed(exposure))
+        values = [v + round(centre * d) for v, d in zip(values, deficit)]
+    for x, y, factor in sensor.hot:
+        col, row = (x - exposure.x) // exposure.bin_x, (y - exposure.y) // exposure.bin_y
+        if 0 <= col < exposure.image_width and 0 <= row < exposure.image_height:
+            extra = dark / binned / photometry.GAIN * (factor - 1)
+            values[row * exposure.image_width + col] += round(
+                extra + rng.gauss(0.0, math.sqrt(extra)))
+    return [min(photometry.FULL_SCALE, max(0, v)) for v in values]
+
+
+@pytest.mark.parametrize(("light", "celsius", "box", "binning"), [
+    (0.0, 20.0, (0, 0, W, H), 4),         # a bias's level: no shade
+    (40.0, 20.0, (0, 0, W, H), 4),        # a sky: shaded, every hot pixel in the frame
+    (30000.0, -10.0, (96, 40, 400, 320), 1),  # a flat's level, a window at binning 1
+    (65000.0, 20.0, (0, 0, W, H), 4),     # past full scale: clipped
+])
+def test_the_pixels_are_the_stated_model_pixel_for_pixel(
+        light: float, celsius: float, box: tuple[int, int, int, int], binning: int) -> None:
+    """`expose_pixels` (its noise looked up whole, its shade taken as one integer) gives the
+    pixels of its model written a pixel at a time, with the same draws, to the last one."""
+    sensor = sensorfaults.defects(W, H, SENSOR.pixel_size)
+    exposure = Exposure(30.0, *box, binning, binning, "Light")
+    fast = sensorfaults.expose_pixels(sensor, exposure, celsius, light, random.Random(5))
+    assert list(fast) == reference_pixels(sensor, exposure, celsius, light, random.Random(5))
 
 
 def test_the_twilight_is_ten_times_darker_every_two_and_a_half_degrees() -> None:

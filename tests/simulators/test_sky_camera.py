@@ -8,18 +8,25 @@ from datetime import UTC
 from datetime import datetime
 
 import numpy as np
+import pytest
 import sep
 from astropy.coordinates import FK5
 from astropy.coordinates import SkyCoord
 from astropy.time import Time
 from astropy.wcs import WCS
 
+from indipycore.astro import precess_from_j2000
 from indipydriver.standard.camera import Exposure
 from indipysimulators import faintstars
 from indipysimulators.ccd import SimulatedCamera
 from indipysimulators.skyview import FOCAL_LENGTH
 from indipysimulators.skyview import MAG_LIMIT
+from indipysimulators.skyview import Optics
+from indipysimulators.skyview import flux
+from indipysimulators.skyview import project
+from indipysimulators.skyview import sky_stars
 from indipysimulators.starcatalogue import default_catalogue
+from indipysimulators.starcatalogue import jnow_to_j2000
 
 WHEN = datetime(2026, 1, 15, 22, 0, tzinfo=UTC)
 
@@ -91,3 +98,34 @@ def test_the_focal_length_sets_the_scale_and_an_unknown_pointing_the_old_field()
         assert min(math.hypot(ex - x, ey - y) for x, y, _ in xy) < 1.0, (ex, ey)
     camera.pointing = lambda: None
     assert camera.field_stars() == camera.stars
+
+
+@pytest.mark.parametrize(("ra", "dec", "focal_length"), [
+    (3.80, 24.30, 430.0), (0.001, 0.0, 430.0), (23.999, -45.0, 200.0), (12.0, 89.8, 430.0),
+    (7.5, -89.7, 430.0), (2.35, 57.14, 1000.0)])
+def test_sky_stars_are_each_stars_precession_and_projection(
+        ra: float, dec: float, focal_length: float) -> None:
+    """`sky_stars` (the catalogues' cone kept about a grid point, each star placed by dot
+    products) gives the stars each star's own `precess_from_j2000` and `project` place, in
+    the same order, within a millionth of a pixel: at the poles, across RA 0 and at a field's
+    edge of its grid cell."""
+    optics = Optics(1280, 1024, 5.2, focal_length)
+    catalogue = default_catalogue()
+    ra2000, dec2000 = jnow_to_j2000(ra, dec, WHEN)
+    scale = math.radians(optics.arcsec_per_pixel / 3600.0)
+    radius = optics.radius * 1.05 + 0.02
+    found = [(s.ra, s.dec, s.mag) for s in catalogue.cone(ra2000, dec2000, radius, MAG_LIMIT)]
+    found += faintstars.cone(ra2000, dec2000, radius, MAG_LIMIT)
+    expected = []
+    for sra, sdec, mag in found:
+        now = precess_from_j2000(sra / 15.0, sdec, WHEN)
+        plane = project(now[0] * 15.0, now[1], ra * 15.0, dec)
+        assert plane is not None
+        x, y = 640 - plane[0] / scale, 512 + plane[1] / scale
+        if -20 <= x <= 1300 and -20 <= y <= 1044:
+            expected.append((x, y, flux(mag)))
+    placed = sky_stars(catalogue, ra, dec, WHEN, optics)
+    assert len(placed) == len(expected) > 100
+    for got, want in zip(placed, expected):
+        assert got[2] == want[2]
+        assert got[:2] == pytest.approx(want[:2], abs=1e-6)
