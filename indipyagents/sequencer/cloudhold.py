@@ -8,7 +8,8 @@ sky beside the client's, `control.py`), so no step that needs the sky starts mea
 with the plan's ``sky_free_while_unsafe`` the darks and bias go on. The hold is journalled (a
 note "clouds", ``held`` true with its cause and target), which the notifier tells.
 
-While held, the engine's wait (`holding.wait_held`) awaits `testing()`: every
+While held, the engine's wait (`holding.wait_held`) awaits `testing()`: the verdicts under
+way taken in (the last frames through cloud rejected), then every
 ``clouds_every`` seconds on the night's clock (the first one that long after the hold began)
 a test frame of ``clouds_test`` seconds, binned 2x2, is exposed and measured, never saved
 nor counted. Once its stars are over ``clouds_ratio`` of the accepted frames' median
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Sequence
 from typing import Any
@@ -33,6 +35,7 @@ from ..plan.grading import Grading
 from ..plan.grading import clear_again
 from ..plan.grading import through_cloud
 from ..plan.steps import FrameStep
+from ..rig.protocols import Frame
 from ..rig.protocols import RigError
 from .control import Control
 from .control import Event
@@ -48,11 +51,14 @@ TEST_BINNING = 2
 
 class CloudHold:
     """The clouds of `hands`' night under `grading`'s rules, held through `control`;
-    `accepted` gives the accepted frames' figures of a step's kind (`GradeWork`'s)."""
+    `accepted` gives the accepted frames' figures of a step's kind, `settle` takes the
+    verdicts under way in (`GradeWork`'s)."""
 
     def __init__(self, hands: Hands, grading: Grading | None, control: Control[Any],
-                 accepted: Callable[[FrameStep], Sequence[Figures]]) -> None:
+                 accepted: Callable[[FrameStep], Sequence[Figures]],
+                 settle: Callable[[], Awaitable[bool]]) -> None:
         self.hands = hands
+        self.settle = settle
         self.grading = grading
         self.control = control
         self.accepted = accepted
@@ -90,6 +96,7 @@ class CloudHold:
         hands = self.hands
         camera = hands.rig.camera
         target = hands.plan.targets[step.target_index].name
+        await self.settle()  # the last frame through cloud judged (and so taken again)
         while True:
             await hands.sleep(grading.clouds_every)
             if self.control.told_unsafe:
@@ -99,7 +106,7 @@ class CloudHold:
                     camera.expose(grading.clouds_test, binning=TEST_BINNING,
                                   frame_type="Light"),
                     grading.clouds_test + hands.camera_margin, camera.name)
-                stars = await asyncio.to_thread(_stars, frame.data)
+                stars = await asyncio.to_thread(_stars, frame)
             except (RigError, ValueError) as error:
                 logger.warning("clouds: the test frame failed (%s): tried again later", error)
                 continue
@@ -114,10 +121,10 @@ class CloudHold:
             return
 
 
-def _stars(data: bytes) -> int:
-    """The stars of a test frame (ValueError: not measured)."""
+def _stars(frame: Frame) -> int:
+    """The stars of a test frame (ValueError: not measured), its bytes read here (a thread)."""
     from ..stars.framemeasure import measure_frame
     try:
-        return measure_frame(data).stars
+        return measure_frame(frame.data).stars
     except Exception as error:  # a frame not measured is a failed test
         raise ValueError(f"not measured: {error}") from error

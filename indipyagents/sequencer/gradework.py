@@ -81,7 +81,8 @@ class GradeWork:
         self.undo = control.undo
         self.grading: Grading | None = hands.plan.grading
         self.clouds = CloudHold(hands, self.grading, control,
-                                lambda step: self.accepted().get(kind_of(step), []))
+                                lambda step: self.accepted().get(kind_of(step), []),
+                                self.settle)
         self.pending: list[Pending] = []
         self._accepted: dict[Kind, list[FrameMeasure]] | None = None
         self._looked = self.grading is None  # the journal's ungraded frames looked for
