@@ -23,6 +23,7 @@ from indipyagents.stars.framemeasure import FrameMeasure
 PLAN = """name = "graded"
 [devices]
 camera = "CCD"
+focuser = "Focuser"
 [grading]
 {rules}
 [[targets]]
@@ -54,13 +55,19 @@ def test_the_causes_keys_are_read_with_their_defaults_and_written_back() -> None
     assert parse_plan(PLAN.format(rules="")).grading == Grading()  # every cause off
 
 
+def test_the_hfr_rise_asks_for_a_focuser() -> None:
+    with pytest.raises(PlanError, match="hfr_autofocus_ratio .* needs a focuser"):
+        parse_plan(PLAN.replace('focuser = "Focuser"\n', "").format(
+            rules="hfr_autofocus_ratio = 1.3"))
+
+
 @pytest.mark.parametrize("rule", ["clouds_after = 0", "clouds_ratio = 1.5",
                                   "clouds_every = 601", "clouds_test = 0",
                                   "hfr_autofocus_ratio = 0.9"])
 def test_a_wrong_cause_rule_is_refused_at_its_line(rule: str) -> None:
     with pytest.raises(PlanError) as refused:
         parse_plan(PLAN.format(rules=rule), "plan.toml")
-    assert "line 5" in str(refused.value), refused.value
+    assert "line 6" in str(refused.value), refused.value
 
 
 def test_a_frame_through_cloud_is_rejected_and_counts_towards_a_hold() -> None:
