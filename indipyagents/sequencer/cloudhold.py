@@ -65,6 +65,7 @@ class CloudHold:
         self.in_a_row = 0
         self.cause = ""
         self._last: FrameStep | None = None
+        self._testing: asyncio.Future[None] | None = None
 
     def seen(self, step: FrameStep, reasons: Sequence[str]) -> None:
         """A frame's verdict: counted towards a hold, which begins at ``clouds_after``."""
@@ -88,16 +89,19 @@ class CloudHold:
     def testing(self) -> asyncio.Future[None] | None:
         """While clouds hold the night: the test frames until one shows the stars (then
         CLEAR fed); None otherwise."""
+        if self._testing is not None:  # the engine's wait cancelled it; Python 3.11's
+            self._testing.cancel()      # wait_for may swallow a cancel: cancelled again
         if not self.control.clouded or self.grading is None or self._last is None:
             return None
-        return asyncio.ensure_future(self._until_clear(self.grading, self._last))
+        self._testing = asyncio.ensure_future(self._until_clear(self.grading, self._last))
+        return self._testing
 
     async def _until_clear(self, grading: Grading, step: FrameStep) -> None:
         hands = self.hands
         camera = hands.rig.camera
         target = hands.plan.targets[step.target_index].name
         await self.settle()  # the last frame through cloud judged (and so taken again)
-        while True:
+        while self._current():
             await hands.sleep(grading.clouds_every)
             if self.control.told_unsafe:
                 continue  # a client's hold too (rain, the dome): no test frame meanwhile
@@ -113,12 +117,20 @@ class CloudHold:
             if not clear_again(stars, self.accepted(step), grading):
                 logger.info("clouds: a test frame shows %d stars: still held", stars)
                 continue
+            if not self._current():
+                return
             logger.info("clouds: a test frame shows %d stars: the night goes on", stars)
             hands.journal.note("clouds", held=False, target=target, stars=stars)
             self.in_a_row = 0
             self.cause = ""
             self.control.feed(Event.CLEAR)
             return
+
+
+    def _current(self) -> bool:
+        """Whether the test frames under way are still wanted: held by clouds, and not left
+        behind by another wait's (a cancel Python 3.11's `wait_for` swallowed)."""
+        return self.control.clouded and asyncio.current_task() is self._testing
 
 
 def _stars(frame: Frame) -> int:
