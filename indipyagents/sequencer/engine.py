@@ -158,7 +158,7 @@ class Sequencer:
 
     @property
     def cause(self) -> str:
-        return self._cause
+        return self._cause or (self.work.grades.clouds.cause if self.control.clouded else "")
 
     @property
     def rig(self) -> Rig:
@@ -366,7 +366,7 @@ class Sequencer:
         """Wait, while held, until safe, a pause, an abort, or the plan's night_end (then the
         night ends: NIGHT_OVER). The mount is pointed again before the next sky frame."""
         self.reason = ""
-        logger.warning("held: unsafe (%s)", self._cause or "no cause given")
+        logger.warning("held: unsafe (%s)", self.cause or "no cause given")
         await self._report()
         if await self._held(Phase.HELD, self.work.grades.clouds.testing()) is Woke.NIGHT_OVER:
             self._night_over(ENDED_UNSAFE)
