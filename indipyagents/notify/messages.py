@@ -6,9 +6,9 @@ From the journal: a safety note (``unsafe`` true: ``hold`` with its cause; false
 ``hold_end``), a device note (``lost``: ``device_lost``; ``back``: ``device_back``), a pause
 that is not a client's (a step failed past the retries: ``failed``), an abort that is not a
 client's (the night ended unsafe or waiting past its end: ``failed``, then ``night_end``), a
-client's abort or the finished record (``night_end``). ``clouds`` and ``rejected_in_a_row``
-are raised by the frames' grading (`NightEvent` built there, told through the watch's
-``tell``).
+client's abort or the finished record (``night_end``), a clouds note (``clouds``: the hold
+with its cause, and its end, ``ended`` "clear"). ``rejected_in_a_row`` is counted over the
+graded records by the watch (`watch.NightWatch`), which knows the plan's N.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ __all__ = ["CLIENT_ABORT", "CLIENT_PAUSE", "Message", "NightEvent", "TargetSumma
 #: The journalled reason of a client's abort (`Sequencer.abort`'s): not a failure.
 CLIENT_ABORT = "aborted by a client"
 FINISHED = "finished"
+#: How a clouds event that ends the hold says so.
+CLEAR = "clear"
 
 Record = dict[str, Any]
 
@@ -80,6 +82,10 @@ def events_of(record: Record) -> list[NightEvent]:
             if data.get("unsafe"):
                 return [NightEvent("hold", cause=str(data.get("cause", "")))]
             return [NightEvent("hold_end")]
+        if record.get("note") == "clouds":
+            return [NightEvent("clouds", cause=str(data.get("cause", "")),
+                               target=str(data.get("target", "")),
+                               ended="" if data.get("held") else CLEAR)]
         if record.get("note") == "device":
             if "lost" in data:
                 return [NightEvent("device_lost", device=str(data["lost"]),
@@ -179,6 +185,8 @@ _SAYING = {
         f"{event.target}: the last {event.count} frames were rejected"
         + (f" ({event.cause})." if event.cause else "."), "warning"),
     "clouds": lambda event: (
+        "clear again", f"{event.target or 'The target'}: a test frame shows the stars again:"
+        " the night goes on.", "info") if event.ended == CLEAR else (
         "clouds", f"{event.target or 'The target'}: the stars faded "
         f"({_cause(event.cause, 'clouds')}). The night holds until a test frame shows them "
         "again.", "warning"),

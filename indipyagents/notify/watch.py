@@ -3,8 +3,10 @@
 Each record the journal writes is read for events (`messages.events_of`); those the plan's
 ``[notify]`` tells of become messages (`messages.message_of`) put on the agent's `Notifier`,
 which sends them off the night's path. The night's end carries the summary of its targets
-(`summary_of`, from the journal's records) and the link to its page on the web client. The
-frames' grading tells its own events (``clouds``, ``rejected_in_a_row``) through `tell`.
+(`summary_of`, from the journal's records) and the link to its page on the web client.
+``rejected_in_a_row`` is counted here over the graded records: the plan's ``[notify]
+rejected_in_a_row`` frames rejected in a row (any target) tell once, with the target and the
+last frame's reasons; an accepted frame starts the count again.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import replace
 from typing import Any
 
 from ..plan.model import Plan
+from ..plan.steps import expand
+from ..plan.steps import frames
 from .messages import NightEvent
 from .messages import events_of
 from .messages import message_of
@@ -35,11 +39,27 @@ class NightWatch:
         self.notifier = notifier
         self.records = records
         self.folder = folder
+        self.rejected = 0  # frames rejected in a row
 
     def __call__(self, record: dict[str, Any]) -> None:
         """A journal's watcher: the record just written."""
         for event in events_of(record):
             self.tell(event)
+        if record.get("kind") == "graded":
+            self._graded(record)
+
+    def _graded(self, record: dict[str, Any]) -> None:
+        if record.get("verdict") != "rejected":
+            self.rejected = 0
+            return
+        self.rejected += 1
+        if self.rejected == self.plan.notify.rejected_in_a_row:
+            step = str(record.get("step", ""))
+            index = {one.id: one.target_index for one in frames(expand(self.plan))}.get(step)
+            target = step.split("/")[0] if index is None else self.plan.targets[index].name
+            reasons = record.get("reasons") or []
+            self.tell(NightEvent("rejected_in_a_row", target=target, count=self.rejected,
+                                 cause="; ".join(str(why) for why in reasons)))
 
     def tell(self, event: NightEvent) -> None:
         """`event` told, if the plan's [notify] tells of its kind."""

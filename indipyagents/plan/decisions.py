@@ -6,6 +6,9 @@ clock or a mount.
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Sequence
+
 from .model import Autofocus
 from .model import Dither
 from .model import Flip
@@ -37,6 +40,20 @@ def autofocus_due(settings: Autofocus, *, first_of_target: bool, filter_changed:
             and abs(temperature_moved) >= settings.temperature_delta):
         return f"the temperature moved by {abs(temperature_moved):.1f} degrees"
     return None
+
+
+def hfr_rise_due(hfrs: Sequence[float], ratio: float | None, sample: int) -> str | None:
+    """Why autofocus must run for a median HFR grown (N.I.N.A.'s "HFR increase"), or None:
+    `hfrs` the median HFRs of a target's frames in one filter since the last focus run, in
+    order; the median of the last `sample` over `ratio` times the median of the first
+    `sample` (both whole: at least twice `sample` frames)."""
+    if ratio is None or sample < 1 or len(hfrs) < 2 * sample:
+        return None
+    before = statistics.median(hfrs[:sample])
+    now = statistics.median(hfrs[-sample:])
+    if before <= 0 or now <= ratio * before:
+        return None
+    return f"the median HFR grew from {before:.2f} to {now:.2f} (over {ratio:g} x)"
 
 
 def hour_angle(ra_hours: float, lst_hours: float) -> float:

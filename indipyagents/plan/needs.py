@@ -78,12 +78,16 @@ def needs(plan: Plan, at: Sequence[int] | None = None) -> list[Need]:
     of each of the plan's targets (None: their order), for a plan read without a target the
     file has but refused, so the others' paths stay true."""
     found: dict[tuple[KeyPath, NeedKind], Need] = {}
+    path: KeyPath
     for index, target in zip(range(len(plan.targets)) if at is None else at, plan.targets,
                              strict=True):
         for need in _target_needs(plan, index, target):
             found.setdefault((need.path, need.kind), need)
+    if plan.grading is not None and plan.grading.hfr_autofocus_ratio is not None:
+        path = ("grading", "hfr_autofocus_ratio")
+        found.setdefault((path, "focuser"), Need(path, "focuser", "autofocus as the HFR grows"))
     if plan.calibration.flats == "panel":
-        path: KeyPath = ("calibration", "adu" if plan.calibration.adu is not None else "flats")
+        path = ("calibration", "adu" if plan.calibration.adu is not None else "flats")
         found.setdefault((path, "panel"), Need(path, "panel", "panel flats",
                                                adu=plan.calibration.adu))
     return list(found.values())

@@ -9,7 +9,9 @@ INDIGO's names), through `indiset.command` like every instrument of the rig.
 - `stop`: AGENT_ABORT_PROCESS; `state`: AGENT_GUIDER_STATE.STATE (PHD2's state names);
 - `mark` and `rms`: the guide errors of every guide frame since `mark` (AGENT_GUIDER_STATS'
   DRIFT_X and DRIFT_Y, RA and Dec pixels, heard while the vector says Busy: guiding), so a
-  frame's header says how well it was guided during its own exposure.
+  frame's header says how well it was guided during its own exposure; `lost`: whether
+  AGENT_GUIDER_STATE left Guiding since `mark` (its star lost, LostLock), so a frame guided
+  only for part of its exposure is rejected (issue 93 item 3).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class IndiGuider:
         self.calibration_wait = calibration_wait
         self._errors: list[tuple[float, float]] = []
         self._last_frame: float | None = None
+        self._lost = False
         self._listening = contextlib.ExitStack()
         self._heard = False
 
@@ -92,7 +95,11 @@ class IndiGuider:
         self._listening.enter_context(self.client.waiters.watching(self._hear))
 
     def _hear(self, event: ev.Event) -> bool:
-        if isinstance(event, ev.setNumberVector) and event.devicename == self.name \
+        if isinstance(event, ev.setTextVector) and event.devicename == self.name \
+                and event.vectorname == "AGENT_GUIDER_STATE" \
+                and str(event.vector["STATE"]) != "Guiding":
+            self._lost = True
+        elif isinstance(event, ev.setNumberVector) and event.devicename == self.name \
                 and event.vectorname == "AGENT_GUIDER_STATS" \
                 and event.vector.state == State.BUSY:
             frame = float(event.vector["FRAME"])
@@ -104,6 +111,10 @@ class IndiGuider:
 
     def mark(self) -> None:
         self._errors = []
+        self._lost = False
+
+    def lost(self) -> bool:
+        return self._lost
 
     def rms(self) -> float | None:
         errors = self._errors

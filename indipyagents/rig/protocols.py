@@ -311,6 +311,10 @@ class Guider(Protocol):
         guided frame seen."""
         ...
 
+    def lost(self) -> bool:
+        """Whether it stopped guiding (its star lost) at any moment since `mark`."""
+        ...
+
 
 class Presence(Protocol):
     """Whether a device is there: the sequencer waits on it for a device lost past its

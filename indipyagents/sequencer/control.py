@@ -12,7 +12,9 @@ LocalProtocolError refuses what its state machine has no move for), changing not
 engine asks the table (`allows`) before a client's PAUSE or ABORT, and feeds nothing else a
 phase has no row for (tests/agents/sequencer and tests/agents/night would fail on it). The
 sky's verdict (SAFE, UNSAFE) has a row in every phase, as a step's outcome has in every phase
-a step may be in hand (RUNNING, PAUSING, ABORTING).
+a step may be in hand (RUNNING, PAUSING, ABORTING). Clouds (CLOUDS, CLEAR: the frames'
+grading, `cloudhold.py`) are a second verdict of the sky, kept apart from the client's so that
+neither ends the other's hold: the run is unsafe while either says so.
 
 A client's pause is the phase alone (PAUSING, then PAUSED; `pausing`): what cuts a wait short
 (`Hands.nap`) and stops a retry reads it there, nowhere else.
@@ -67,6 +69,8 @@ class Event(enum.Enum):
     ABORT = "abort"              # a client's abort
     UNSAFE = "unsafe"            # the sky's verdict
     SAFE = "safe"
+    CLOUDS = "clouds"            # the frames' stars collapsed: unsafe until a test frame
+    CLEAR = "clear"              # a cloud hold's test frame showed the stars again
     STEP_DONE = "step done"
     STEP_CUT = "step cut"        # not done: stays pending
     STEP_FAILED = "step failed"  # a device refusing (or lost, on a rig that cannot tell)
@@ -83,8 +87,8 @@ def _stays(phase: Phase, *events: Event) -> dict[Event, Phase]:
     return dict.fromkeys(events, phase)
 
 
-#: The sky's verdict, heard in any phase (the ledger's `unsafe`).
-_SKY = (Event.UNSAFE, Event.SAFE)
+#: The sky's verdicts, heard in any phase (the ledger's `unsafe`).
+_SKY = (Event.UNSAFE, Event.SAFE, Event.CLOUDS, Event.CLEAR)
 #: A step's outcome, heard where a step may be in hand.
 _ENDED = (Event.STEP_DONE, Event.STEP_CUT)
 
@@ -106,7 +110,9 @@ TABLE: dict[Phase, dict[Event, Phase]] = {
     Phase.PAUSING: {**_stays(Phase.PAUSING, *_SKY, *_ENDED),
                     Event.NEXT: Phase.PAUSED, Event.ABORT: Phase.ABORTING,
                     Event.STEP_FAILED: Phase.FAILED, Event.DEVICE_LOST: Phase.FAILED},
+    # Safe or clear moves on: the next boundary holds again while the other verdict stands.
     Phase.HELD: {Event.UNSAFE: Phase.HELD, Event.SAFE: Phase.RUNNING,
+                 Event.CLOUDS: Phase.HELD, Event.CLEAR: Phase.RUNNING,
                  Event.PAUSE: Phase.PAUSED,
                  Event.ABORT: Phase.ABORTING, Event.NIGHT_OVER: Phase.ABORTING},
     Phase.WAITING: {**_stays(Phase.WAITING, *_SKY),
@@ -173,19 +179,26 @@ HOLD = Hold()
 
 class Control(Generic[S]):
     """The table followed, with the ledger: `done` (step ids), `in_hand` (the step taken, not
-    yet ended) and `unsafe`. `sky_free` is the plan's ``sky_free_while_unsafe``."""
+    yet ended), `told_unsafe` (a client's verdict) and `clouded` (the frames'); `unsafe`
+    while either. `sky_free` is the plan's ``sky_free_while_unsafe``."""
 
     def __init__(self, steps: Sequence[S], *, sky_free: bool = False) -> None:
         self.steps = list(steps)
         self.sky_free = sky_free
         self.phase = Phase.IDLE
-        self.unsafe = False
+        self.told_unsafe = False
+        self.clouded = False
         self.done: set[str] = set()
         self.in_hand: S | None = None
 
     @property
     def state(self) -> RunState:
         return RUN_STATE[self.phase]
+
+    @property
+    def unsafe(self) -> bool:
+        """Whether the sky is unsafe: a client says so, or clouds hold the run."""
+        return self.told_unsafe or self.clouded
 
     @property
     def active(self) -> bool:
@@ -206,10 +219,10 @@ class Control(Generic[S]):
         changed) when the phase has no row for it."""
         if not self.allows(event):
             raise NoRow(self.phase, event)
-        if event is Event.UNSAFE:
-            self.unsafe = True
-        elif event is Event.SAFE:
-            self.unsafe = False
+        if event in (Event.UNSAFE, Event.SAFE):
+            self.told_unsafe = event is Event.UNSAFE
+        elif event in (Event.CLOUDS, Event.CLEAR):
+            self.clouded = event is Event.CLOUDS
         elif event in (Event.STEP_DONE, Event.STEP_CUT, Event.STEP_FAILED,
                        Event.DEVICE_LOST):
             # Whatever the phase: a frame saved while an abort came is still done.

@@ -134,7 +134,7 @@ class Sequencer:
         self.triggers = triggers(self.hands)
         self.work = StepWork(self.hands, store, self.triggers,
                              unsafe=lambda: self.control.unsafe, report=self._report,
-                             flat_book=flat_book, undo=self.control.undo)
+                             flat_book=flat_book, control=self.control)
         self.order = None if plan.schedule is None else \
             ScheduledOrder(plan, self.steps, self.control, self.hands)
         self.reason = ""
@@ -154,11 +154,11 @@ class Sequencer:
     @property
     def unsafe(self) -> bool:
         """Whether the run is told the sky is unsafe (by `set_safety`, or its journal)."""
-        return self.control.unsafe
+        return self.control.told_unsafe
 
     @property
     def cause(self) -> str:
-        return self._cause
+        return self._cause or (self.work.grades.clouds.cause if self.control.clouded else "")
 
     @property
     def rig(self) -> Rig:
@@ -209,15 +209,15 @@ class Sequencer:
         (the camera aborted, the frame not saved) and the run holds; safe: it goes on. Said to
         the journal while a run is under way, so a restart keeps the hold."""
         control = self.control
-        changed = control.unsafe == safe or (not safe and cause != self._cause)
+        changed = control.told_unsafe == safe or (not safe and cause != self._cause)
         control.feed(Event.SAFE if safe else Event.UNSAFE)
         self._cause = "" if safe else cause
         self._told = True
         if changed and self.state in (RunState.RUNNING, RunState.PAUSED):
-            self.journal.note("safety", unsafe=control.unsafe, cause=self._cause)
+            self.journal.note("safety", unsafe=control.told_unsafe, cause=self._cause)
         self._stir.set()
         step, task = control.in_hand, self._task
-        if control.cuts() and step is not None and task is not None and task.cancel():
+        if not safe and control.cuts() and step is not None and task is not None and task.cancel():
             logger.warning("unsafe (%s): %s cut short", cause or "no cause given", step.id)
             if step.as_frame is not None:  # the camera stops exposing it
                 await self.hands.quietly(self.rig.camera.abort(), self.rig.camera.name, "abort",
@@ -366,9 +366,9 @@ class Sequencer:
         """Wait, while held, until safe, a pause, an abort, or the plan's night_end (then the
         night ends: NIGHT_OVER). The mount is pointed again before the next sky frame."""
         self.reason = ""
-        logger.warning("held: unsafe (%s)", self._cause or "no cause given")
+        logger.warning("held: unsafe (%s)", self.cause or "no cause given")
         await self._report()
-        if await self._held(Phase.HELD) is Woke.NIGHT_OVER:
+        if await self._held(Phase.HELD, self.work.grades.clouds.testing()) is Woke.NIGHT_OVER:
             self._night_over(ENDED_UNSAFE)
             return
         if not self.control.unsafe:
@@ -429,7 +429,7 @@ class Sequencer:
         this run otherwise (then the journal is told)."""
         recorded = state.notes.get("safety")
         was_unsafe = bool(recorded and recorded.get("unsafe"))
-        unsafe = self.control.unsafe
+        unsafe = self.control.told_unsafe
         if not self._told:
             if was_unsafe and recorded is not None:
                 self.control.feed(Event.UNSAFE)

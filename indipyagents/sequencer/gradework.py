@@ -15,6 +15,10 @@ run takes it again (the first step not done) and the scheduler's frames done, wh
 steps done, count accepted frames only. The accepted frames' figures are read back from the
 journal at the first frame, so a resumed night judges against the same medians.
 
+Each verdict is told (`hands.Graded`: the HFR trigger's figures) and seen by the cloud hold
+(`cloudhold.CloudHold`: frames in a row through cloud hold the night). A guided frame whose
+guider lost its star during the exposure (`Guider.lost`, read as it is saved) is rejected.
+
 The guider's RMS is not in arcseconds on the rig (the guider agent's statistics are in guide
 pixels, `rig.guider`), so ``guide_rms_arcsec`` is None and the GUIDERMS card the guiding trigger
 writes (guide pixels) is left as it is.
@@ -24,11 +28,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 from typing import TYPE_CHECKING
+from typing import Any
 
 from indipycore import astro
 from indipycore.fits import Card
@@ -41,6 +45,9 @@ from ..plan.steps import FrameStep
 from ..plan.steps import expand
 from ..plan.steps import frames
 from ..rig.protocols import RigError
+from .cloudhold import CloudHold
+from .control import Control
+from .hands import Graded
 from .hands import Hands
 from .headers import with_cards
 
@@ -66,13 +73,16 @@ class Pending:
 
 class GradeWork:
     """The grading of `hands`' plan (nothing when it has no ``[grading]``), frames in `store`;
-    `undo` takes a step out of the run's steps done (the control's)."""
+    `control` the run's: a rejected step is undone there, clouds hold it there."""
 
-    def __init__(self, hands: Hands, store: FrameStore, undo: Callable[[str], None]) -> None:
+    def __init__(self, hands: Hands, store: FrameStore, control: Control[Any]) -> None:
         self.hands = hands
         self.store = store
-        self.undo = undo
+        self.undo = control.undo
         self.grading: Grading | None = hands.plan.grading
+        self.clouds = CloudHold(hands, self.grading, control,
+                                lambda step: self.accepted().get(kind_of(step), []),
+                                self.settle)
         self.pending: list[Pending] = []
         self._accepted: dict[Kind, list[FrameMeasure]] | None = None
         self._looked = self.grading is None  # the journal's ungraded frames looked for
@@ -102,6 +112,8 @@ class GradeWork:
                                        middle)
         accepted = list(self.accepted().get(kind_of(step), []))
         grading = self.grading
+        guider = hands.rig.guider
+        lost = guider is not None and target.slew and not late and guider.lost()
         try:
             from ..stars.framemeasure import measure_frame  # numpy and sep: a graded night's
         except ImportError as error:
@@ -115,7 +127,7 @@ class GradeWork:
             except Exception as error:  # noqa: BLE001 - a frame not measured still counts
                 logger.warning("%s: not measured, not graded: %s", step.id, error)
                 return None
-            reasons = judge(measured, accepted, grading)
+            reasons = judge(measured, accepted, grading, guiding_lost=lost)
             cards: list[Card] = measured.cards()
             if reasons:
                 cards.append(("REJECTED", "; ".join(reasons)[:68], "rejected by [grading]"))
@@ -161,6 +173,10 @@ class GradeWork:
         step, journal = pending.step, self.hands.journal
         journal.frame_graded(step.id, pending.file, measure,
                              "rejected" if reasons else "accepted", reasons)
+        stars, hfr = measure.get("stars"), measure.get("hfr_px")
+        if isinstance(stars, int) and isinstance(hfr, int | float):
+            self.hands.tell(Graded(step, stars, float(hfr)))
+        self.clouds.seen(step, reasons)
         if not reasons:
             self._remember(step, measure)
             return False

@@ -82,7 +82,16 @@ class Held:
     """The run held for safety: a watchdog may park the mount meanwhile."""
 
 
-News = Slewed | Flipped | Pointed | Framing | Framed | Held
+@dataclass(frozen=True, slots=True)
+class Graded:
+    """A light frame's grading came in: its star count and median HFR (pixels)."""
+
+    step: FrameStep
+    stars: int
+    hfr: float
+
+
+News = Slewed | Flipped | Pointed | Framing | Framed | Held | Graded
 
 
 class Listener(Protocol):

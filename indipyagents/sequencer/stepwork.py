@@ -21,6 +21,7 @@ from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Any
 
 from indipycore import astro
 from indipycore.fits import Card
@@ -34,6 +35,7 @@ from ..plan.steps import SlewStep
 from ..plan.steps import WaitStep
 from ..rig.protocols import DeviceRefused
 from ..rig.protocols import Frame
+from .control import Control
 from .flatdarkwork import flat_dark_exposure
 from .flatdarkwork import is_flat_dark
 from .flatwork import FlatWork
@@ -68,9 +70,9 @@ class StepWork:
     def __init__(self, hands: Hands, store: FrameStore, triggers: Sequence[Trigger], *,
                  unsafe: Callable[[], bool], report: Callable[[], Awaitable[None]],
                  flat_book: FlatBook | None = None,
-                 undo: Callable[[str], None] = lambda step_id: None) -> None:
+                 control: Control[Any] | None = None) -> None:
         self.hands = hands
-        self.grades = GradeWork(hands, store, undo)
+        self.grades = GradeWork(hands, store, control or Control([]))
         self.flats = FlatWork(hands, flat_book)
         self.sky_flats = SkyFlatWork(hands, self.flats, unsafe)
         self.store = store

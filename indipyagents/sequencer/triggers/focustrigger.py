@@ -1,12 +1,14 @@
 """`AutofocusTrigger`: the injected focus run (`focus/autofocus.py`'s), when the plan says
 (`autofocus_due`): at a target's start, on a filter change, every N minutes, on a temperature
-change of the focuser's thermometer. Not before a dark or bias frame while unsafe (it needs
+change of the focuser's thermometer; and, beside the temperature, when the frames' median HFR
+grew past the plan's ``[grading] hfr_autofocus_ratio`` (`hfrrise.HfrRise`). Not before a dark or bias frame while unsafe (it needs
 stars). Its HFR and position go into the next frames' headers (AFHFR, AFPOS); a failed run is
 journalled and imaging goes on.
 
 Memory: the target of the last frame (a target's start) and its filter, the targets focused,
 when and at what temperature the last run was, its HFR and position; all but the first two
-restored from the journal's note "autofocus".
+restored from the journal's note "autofocus". The frames' HFRs since the last run
+(`HfrRise`) are not restored.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ..hands import Framed
 from ..hands import Framing
 from ..hands import Hands
 from ..hands import News
+from .hfrrise import HfrRise
 from .trigger import Due
 from .trigger import FrameAt
 from .trigger import Notes
@@ -39,6 +42,7 @@ class AutofocusTrigger:
         self.temperature: float | None = None
         self.hfr: float | None = None
         self.position: int | None = None
+        self.rise = HfrRise(hands.plan.grading)
 
     def restore(self, notes: Notes) -> None:
         focus = notes.get("autofocus")
@@ -53,6 +57,7 @@ class AutofocusTrigger:
                 self.position = int(focus["position"])
 
     def hear(self, news: News) -> None:
+        self.rise.hear(news)
         if isinstance(news, Framing):
             self.first_of_target = self.target_now != news.step.target_index
             self.target_now = news.step.target_index
@@ -73,7 +78,7 @@ class AutofocusTrigger:
             minutes_since=None if self.time is None
             else (now - self.time).total_seconds() / 60.0,
             temperature_moved=None if temperature is None or self.temperature is None
-            else temperature - self.temperature)
+            else temperature - self.temperature) or self.rise.why(at.step)
         return None if why is None else Due(why, temperature)
 
     async def carry_out(self, at: FrameAt, due: Due) -> None:
@@ -88,6 +93,7 @@ class AutofocusTrigger:
         result = await hands.bounded(focus(hands.rig.camera, focuser, settings), bound,
                                      focuser.name)
         self.focused.add(at.step.target_index)
+        self.rise.focused()
         self.time = hands.clock()
         self.temperature = due.reading
         if result.ok:

@@ -5,7 +5,9 @@ stopped it), and the lights wait for its settle (the plan's [dither] settle); wh
 lost its star (PHD2's LostLock) or calibrates, the lights are held, looking every few
 seconds, and go on once it guides again; after the plan's [guiding] lost_wait seconds without
 guiding the night pauses with the reason naming the guider (`DeviceRefused`). A star lost
-during an exposure does not cut the frame: its GUIDERMS says how it went.
+during an exposure does not cut the frame: its GUIDERMS says how it went, its grading rejects
+it (``guiding lost during the exposure``, `gradework`), and the next light waits for the
+guider started again and settled, as after a slew (issue 93 item 3).
 
 Its card: GUIDERMS, the RMS guide error (guide-camera pixels, RA and Dec together) of the
 guide frames from the moment the lights went (after any dither's settle) to the frame's end.
@@ -22,6 +24,7 @@ from indipycore.fits import Card
 
 from ...rig.protocols import DeviceRefused
 from ..hands import Flipped
+from ..hands import Framed
 from ..hands import Framing
 from ..hands import Hands
 from ..hands import Held
@@ -54,6 +57,12 @@ class GuidingTrigger:
             self.moved = True
         elif isinstance(news, Framing):
             self.armed = False
+        elif isinstance(news, Framed) and self.armed:
+            guider = self.hands.rig.guider
+            if guider is not None and guider.lost():
+                logger.warning("%s: the guide star was lost during its exposure: the next "
+                               "light waits for guiding to settle", news.step.id)
+                self.moved = True
 
     async def due(self, at: FrameAt) -> Due | None:
         guider = self.hands.rig.guider

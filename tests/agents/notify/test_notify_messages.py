@@ -43,6 +43,10 @@ def note(kind: str, **data: object) -> dict[str, Any]:
     ({"kind": "aborted", "reason": ENDED_UNSAFE},
      [NightEvent("failed", cause=ENDED_UNSAFE), NightEvent("night_end", ended=ENDED_UNSAFE)]),
     ({"kind": "finished"}, [NightEvent("night_end", ended="finished")]),
+    (note("clouds", held=True, cause="clouds: 3 frames in a row (no stars)", target="M42"),
+     [NightEvent("clouds", cause="clouds: 3 frames in a row (no stars)", target="M42")]),
+    (note("clouds", held=False, target="M42", stars=120),
+     [NightEvent("clouds", target="M42", ended="clear")]),
     (note("autofocus", position=1000), []),
     ({"kind": "frame", "step": "M42/0/Red/Light/001", "file": "x", "size": 1, "sha256": "0"},
      []),
@@ -109,6 +113,9 @@ def test_every_event_renders() -> None:
         "M42: the last 3 frames were rejected (HFR 4.1 over 1.5 times the median 2.2).")
     assert said["clouds"].title == "Orion: clouds"
     assert "M42: the stars faded (stars 12, median 340)" in said["clouds"].body
+    clear = message_of(NightEvent("clouds", target="M42", ended="clear"), "Orion")
+    assert (clear.title, clear.kind) == ("Orion: clear again", "info")
+    assert clear.body == "M42: a test frame shows the stars again: the night goes on."
     assert said["night_end"].title == "Orion: night over"
     assert said["night_end"].body == ("Finished: the plan is done.\n"
                                       "M42: 10 of 10 frames taken, 8 accepted, 2 rejected")

@@ -133,7 +133,7 @@ def test_a_hold_never_loses_the_step_in_hand(before: list[Event | str],
     for move in before:
         play(control, move)
     # Bring the run to a light frame in hand, as the engine would.
-    for move in (Event.SAFE, Event.ABORT, Event.ABORT_DONE):
+    for move in (Event.SAFE, Event.CLEAR, Event.ABORT, Event.ABORT_DONE):
         offer(control, move)
     _, frame = first_in_hand(control)
     assert frame.id == "light0"
@@ -142,13 +142,13 @@ def test_a_hold_never_loses_the_step_in_hand(before: list[Event | str],
     control.feed(Event.STEP_CUT)
     assert "light0" not in control.done and control.in_hand is None
     for move in during:
-        if move in (Event.SAFE, Event.START, Event.RESTART):
+        if move in (Event.SAFE, Event.CLEAR, Event.START, Event.RESTART):
             continue
         play(control, move)
         assert control.in_hand is None or not control.in_hand.needs_sky
         assert "light0" not in control.done
-    for move in (Event.SAFE, Event.STEP_DONE, Event.DEVICE_BACK, Event.ABORT_DONE,
-                 Event.START):
+    for move in (Event.SAFE, Event.CLEAR, Event.STEP_DONE, Event.DEVICE_BACK,
+                 Event.ABORT_DONE, Event.START):
         offer(control, move)  # safe; a dark in hand ends; a lost device back; the abort's
         # end and a client's START (each where the phase has a row for it)
 
@@ -290,6 +290,7 @@ def test_a_lost_device_holds_the_run_and_its_return_resumes_it(during: list[Even
         assert control.in_hand is None and "light0" not in control.done
     assert control.feed(Event.DEVICE_BACK) is Phase.RUNNING
     control.feed(Event.SAFE)
+    control.feed(Event.CLEAR)
     assert control.choose() == (2, frame)
     assert control.take(frame)
 

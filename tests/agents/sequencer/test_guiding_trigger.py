@@ -87,6 +87,9 @@ class GuiderDouble:
             return None
         return (sum(x * x + y * y for x, y in self.errors) / len(self.errors)) ** 0.5
 
+    def lost(self) -> bool:
+        return False
+
 
 def guided(r: Rigged, guider: GuiderDouble, *, lost_wait: float = 60.0,
            every: int = 1) -> tuple[Hands, Plan]:
