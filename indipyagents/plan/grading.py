@@ -58,7 +58,7 @@ __all__ = ["CLOUDS", "GRADING_KEYS", "GUIDING_LOST", "NO_STARS", "Figures", "Gra
 
 GRADING_KEYS = ("hfr_ratio", "stars_ratio", "eccentricity_max", "guide_rms_max",
                 "background_ratio", "min_frames", "clouds_after", "clouds_ratio", "clouds_test",
-                "clouds_every", "hfr_autofocus_ratio")
+                "clouds_every", "hfr_autofocus_ratio", "retakes")
 #: The reason of a frame without a star.
 NO_STARS = "no stars"
 #: How a reason of a frame through cloud begins.
@@ -82,6 +82,10 @@ class Grading:
     clouds_test: float = 5.0
     clouds_every: float = 60.0
     hfr_autofocus_ratio: float | None = None
+    #: How many times one frame is taken again after it is rejected; rejected once more, it
+    #: is given up tonight (kept in ``rejected/``, said at the night's end) and the run goes
+    #: on: a camera whose frames always fail a rule must not hold a night in a loop.
+    retakes: int = 3
 
 
 def read_grading(data: Table | None) -> Grading | None:
@@ -113,7 +117,9 @@ def read_grading(data: Table | None) -> Grading | None:
         clouds_test=optional("clouds_test", 0, None, 60, "seconds, e.g. 5") or base.clouds_test,
         clouds_every=optional("clouds_every", 0, None, 600, "seconds, e.g. 60")
         or base.clouds_every,
-        hfr_autofocus_ratio=optional("hfr_autofocus_ratio", 1, None, 100, "e.g. 1.3"))
+        hfr_autofocus_ratio=optional("hfr_autofocus_ratio", 1, None, 100, "e.g. 1.3"),
+        retakes=fields.whole(data, path, "retakes", base.retakes, low=0, cap=100,
+                             hint="times one rejected frame is taken again, e.g. 3"))
 
 
 def grading_pairs(grading: Grading) -> dict[str, object]:
@@ -125,7 +131,7 @@ def grading_pairs(grading: Grading) -> dict[str, object]:
             **({} if grading.clouds_after is None else {
                 "clouds_after": grading.clouds_after, "clouds_ratio": grading.clouds_ratio,
                 "clouds_test": grading.clouds_test, "clouds_every": grading.clouds_every}),
-            "hfr_autofocus_ratio": grading.hfr_autofocus_ratio}
+            "hfr_autofocus_ratio": grading.hfr_autofocus_ratio, "retakes": grading.retakes}
 
 
 def judge(frame: Figures, accepted: Sequence[Figures], grading: Grading, *,

@@ -81,6 +81,7 @@ class Progress:
     note: str = ""              # what the night said at its start (e.g. its mount's sky)
     given_up: str = ""          # the [calibration] flats given up (panel, levels), "" none
     sky_short: str = ""         # the sky flats fewer than asked, and why; "" none
+    frames_given_up: str = ""   # light frames given up after their retakes, and why; "" none
 
 
 class Observer(Protocol):

@@ -12,7 +12,9 @@ reasons for a rejected one. The next exposure starts meanwhile.
 end, at a pause and at an abort's close. Each is journalled (`Journal.frame_graded`); a rejected
 frame is then moved to ``rejected/<filter>/`` (`journal.rejected`) and its step undone, so the
 run takes it again (the first step not done) and the scheduler's frames done, which count the
-steps done, count accepted frames only. The accepted frames' figures are read back from the
+steps done, count accepted frames only; a frame rejected again after its ``retakes`` is given
+up tonight (its step stays done, said at the night's end): a rig whose frames always fail a
+rule ends its night. The accepted frames' figures are read back from the
 journal at the first frame, so a resumed night judges against the same medians.
 
 Each verdict is told (`hands.Graded`: the HFR trigger's figures) and seen by the cloud hold
@@ -41,6 +43,7 @@ from ..journal import FrameStore
 from ..journal.rejected import move_rejected
 from ..plan.grading import Grading
 from ..plan.grading import judge
+from ..plan.grading import through_cloud
 from ..plan.steps import FrameStep
 from ..plan.steps import expand
 from ..plan.steps import frames
@@ -84,6 +87,8 @@ class GradeWork:
                                 lambda step: self.accepted().get(kind_of(step), []),
                                 self.settle)
         self.pending: list[Pending] = []
+        self._retaken: dict[str, int] = {}  # a step's rejections this run
+        self._gave_up: dict[str, str] = {}  # the steps given up tonight, with why
         self._accepted: dict[Kind, list[FrameMeasure]] | None = None
         self._looked = self.grading is None  # the journal's ungraded frames looked for
 
@@ -185,10 +190,34 @@ class GradeWork:
         except OSError as error:  # at its name still: the resume moves it (its REJECTED card)
             logger.error("%s: rejected, not moved aside: %s", step.id, error)
             return False
+        if self._spent(step, reasons):
+            return False
         self.undo(step.id)
         logger.warning("%s: rejected (%s), moved to %s: taken again", step.id,
                        "; ".join(reasons), moved)
         return True
+
+    def _spent(self, step: FrameStep, reasons: list[str]) -> bool:
+        """Whether `step` has been taken again its ``retakes`` times: then it is given up
+        tonight (its step stays done, the run goes on), journalled and said. A frame through
+        cloud that the cloud hold watches for is the weather's, never counted."""
+        assert self.grading is not None
+        if through_cloud(reasons, self.grading):
+            return False
+        count = self._retaken[step.id] = self._retaken.get(step.id, 0) + 1
+        if count <= self.grading.retakes:
+            return False
+        why = f"{step.id} rejected {count} times ({'; '.join(reasons)})"
+        self._gave_up[step.id] = why
+        logger.warning("%s: given up tonight", why)
+        self.hands.journal.note("retakes_spent", step=step.id, times=count, reasons=reasons)
+        return True
+
+    @property
+    def given_up(self) -> str:
+        """The frames given up this run after their retakes, with why ("": none), as the
+        run's report says them at its end."""
+        return "; ".join(self._gave_up.values())
 
     def accepted(self) -> dict[Kind, list[FrameMeasure]]:
         """The accepted frames' figures by target, filter and binning; read from the journal

@@ -63,7 +63,8 @@ def progress_of(run: Running, steps: int) -> Progress:
         block=order.in_hand() if order else "",
         schedule=order.listing() if order else "",
         picture=order.picture() if order else "",
-        given_up=run.work.flats.given_up, sky_short=run.work.sky_flats.short)
+        given_up=run.work.flats.given_up, sky_short=run.work.sky_flats.short,
+        frames_given_up=run.work.grades.given_up)
 
 
 def _hfd(triggers: Sequence[Trigger]) -> float:

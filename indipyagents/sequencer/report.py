@@ -49,12 +49,9 @@ class SequenceReport:
             state = "Busy"
             why = f"unsafe ({progress.cause})" if progress.cause else "unsafe"
             message = f"held: {why}" if progress.held else f"{why}: darks and bias only"
-        elif progress.state is RunState.DONE and progress.given_up:
-            state, message = "Alert", f"done; flats given up: {progress.given_up}"
-            if progress.sky_short:
-                message = f"{message}; {progress.sky_short}"
-        elif progress.state is RunState.DONE and progress.sky_short:
-            state, message = "Ok", f"done; {progress.sky_short}"
+        elif progress.state is RunState.DONE and (progress.given_up or progress.sky_short
+                                                  or progress.frames_given_up):
+            state, message = _short(progress)
         else:
             state = _STATES[progress.state]
             message = progress.reason or ("done" if progress.state is RunState.DONE else "")
@@ -103,3 +100,14 @@ class SequenceReport:
             cause["CAUSE"] = sequencer.cause
             await cause.send_setVector(state="Ok")
         await safety.send_setVector(state="Ok")
+
+
+def _short(progress: Progress) -> tuple[str, str]:
+    """A night done with fewer frames than asked: Alert where a device or a rule gave some
+    up (flats, light frames after their retakes), Ok where only the sky was short."""
+    parts = [*([f"flats given up: {progress.given_up}"] if progress.given_up else []),
+             *([f"frames given up: {progress.frames_given_up}"]
+               if progress.frames_given_up else []),
+             *([progress.sky_short] if progress.sky_short else [])]
+    state = "Alert" if progress.given_up or progress.frames_given_up else "Ok"
+    return state, "done; " + "; ".join(parts)

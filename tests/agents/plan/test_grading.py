@@ -16,6 +16,7 @@ from indipyagents.plan.grading import Grading
 from indipyagents.plan.grading import judge
 from indipyagents.plan.toml import PlanError
 from indipyagents.plan.toml import parse_plan
+from indipyagents.plan.toml import plan_to_toml
 from indipyagents.stars.framemeasure import FrameMeasure
 
 PLAN = """name = "graded"
@@ -55,12 +56,18 @@ def test_the_section_is_read() -> None:
                                         "background_ratio = 2\nmin_frames = 4"))
     assert plan.grading == Grading(1.5, 0.5, 0.6, 2.0, 2.0, 4)
     assert parse_plan(PLAN.format(rules="")).grading == Grading()
+    assert Grading().retakes == 3
+    for retakes in (0, 7):
+        again = parse_plan(PLAN.format(rules=f"retakes = {retakes}"))
+        assert again.grading is not None and again.grading.retakes == retakes
+        assert parse_plan(plan_to_toml(again)) == again
 
 
 @pytest.mark.parametrize("rule", ["hfr_ratio = 0.9", "stars_ratio = 1.5", "stars_ratio = 0",
                                   "eccentricity_max = 1.2", "guide_rms_max = -1",
                                   "background_ratio = 1", "min_frames = 0",
-                                  "min_frames = 2.5", 'hfr_ratio = "1.5"', "hrf_ratio = 1.5"])
+                                  "min_frames = 2.5", 'hfr_ratio = "1.5"', "hrf_ratio = 1.5",
+                                  "retakes = -1", "retakes = 1.5"])
 def test_a_wrong_rule_is_refused_at_its_line(rule: str) -> None:
     before = "guide_rms_max = 3" if rule.startswith("min_frames") else "min_frames = 3"
     text = PLAN.format(rules=f"{before}\n{rule}")
