@@ -10,6 +10,7 @@ import itertools
 import os
 import socket
 import ssl as ssl_
+import subprocess
 import sys
 import textwrap
 from collections.abc import AsyncIterator
@@ -405,6 +406,18 @@ def library_elsewhere(folder: Path) -> Path:
     for package in ("indipyserver", "indipydriver"):
         (other / package).symlink_to(BENCH_DIR.parent / package)
     return other
+
+
+def run_bench(script: str, *args: str, folder: Path, timeout: float
+              ) -> subprocess.CompletedProcess[str]:
+    """bench/`script` run whole with `args`, as a user would: its own process, the repository
+    on its path, its temporary files in `folder` (not left in /tmp); its stdout printed (the
+    figures, in the report of a run with -rA)."""
+    done = subprocess.run([sys.executable, str(BENCH_DIR / script), *args],
+                          capture_output=True, text=True, timeout=timeout, check=False,
+                          env={**os.environ, "PYTHONPATH": str(BENCH_DIR.parent), "TMPDIR": str(folder)})
+    print(done.stdout)
+    return done
 
 
 def load_bench(script: str, name: str | None = None) -> ModuleType:

@@ -7,15 +7,11 @@ exit status says whether one was missed."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "calibrate_night.py"
+from serverkit import run_bench
 
 
 @pytest.mark.timeout(240)
@@ -24,13 +20,9 @@ def test_each_figure_is_measured_and_judged(tmp_path: Path) -> None:
     light within 3 % (two runs at this size, 2026-11-29, both read raw 17.5-19.7 %,
     calibrated 1.85 % at worst: the camera's seed gives the same frames); the noise is
     printed, not judged."""
-    done = subprocess.run([sys.executable, str(BENCH), "--lights", "2", "--exposure", "2.5",
-                           "--binning", "4"],
-                          capture_output=True, text=True, timeout=220, check=False,
-                          env={**os.environ, "PYTHONPATH": str(BENCH.parents[1]),
-                               "TMPDIR": str(tmp_path)})
+    done = run_bench("calibrate_night.py", "--lights", "2", "--exposure", "2.5", "--binning",
+                     "4", folder=tmp_path, timeout=220)
     out = done.stdout
-    print(out)  # the figures, in the report of a run with -rA
     verdict = r"(PASS|FAIL)$"
     assert re.search(r"^Red_2_5s_bin4: 2 lights calibrated in ", out, re.MULTILINE), \
         out + done.stderr

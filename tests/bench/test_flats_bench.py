@@ -6,27 +6,20 @@ missed."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "flats.py"
+from serverkit import run_bench
 
 
 @pytest.mark.timeout(180)
 def test_each_figure_is_measured_and_judged(tmp_path: Path) -> None:
     """At most 3 test exposures a filter on the first night, none on the next (the
     exposures learnt), each night's flats all kept."""
-    done = subprocess.run([sys.executable, str(BENCH), "-r", "1", "-n", "1", "--binning", "2"],
-                          capture_output=True, text=True, timeout=160, check=False,
-                          env={**os.environ, "PYTHONPATH": str(BENCH.parents[1]),
-                               "TMPDIR": str(tmp_path)})
+    done = run_bench("flats.py", "-r", "1", "-n", "1", "--binning", "2", folder=tmp_path,
+                     timeout=160)
     out = done.stdout
-    print(out)  # the figures, in the report of a run with -rA
     verdict = r"(PASS|FAIL)$"
     rep = re.search(r"^rep 1: first night tests (\{.*\}) kept (\d+) in [\d.]+ s; "
                     r"next night tests (\{.*\}) kept (\d+) in [\d.]+ s$", out, re.MULTILINE)

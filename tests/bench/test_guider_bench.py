@@ -6,7 +6,6 @@ passed whatever the figures were could not fail)."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from peers import free_port
+from serverkit import run_bench
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "guider.py"
 
@@ -39,14 +39,10 @@ def test_each_figure_is_measured_and_judged(tmp_path: Path) -> None:
     # Its three ports from the suite's own helper (this worker's band, each claimed), so no
     # two alike: a server and the agent's PHD2 server once got the same one.
     ports = ",".join(str(free_port()) for _ in range(3))
-    done = subprocess.run([sys.executable, str(BENCH), "--window", "60", "--dithers", "1",
-                           "--exposure", "1", "--calibration-drift", "6",
-                           "--calibration-step", "1", "--ports", ports],
-                          capture_output=True, text=True, timeout=540, check=False,
-                          env={**os.environ, "PYTHONPATH": str(BENCH.parents[1]),
-                               "TMPDIR": str(tmp_path)})  # its logs, not left in /tmp
+    done = run_bench("guider.py", "--window", "60", "--dithers", "1", "--exposure", "1",
+                     "--calibration-drift", "6", "--calibration-step", "1", "--ports", ports,
+                     folder=tmp_path, timeout=540)
     out = done.stdout
-    print(out)  # the figures, in the report of a run with -rA
     verdict = r"(PASS|FAIL)$"
     calibration = re.search(r"^calibration: ([\d.]+) s \(target <= 120 s\) " + verdict, out,
                             re.MULTILINE)
