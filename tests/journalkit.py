@@ -4,15 +4,18 @@ the test moves, so the night's timeline (`indipyagents.journal.timeline`) and it
 out the same in every run.
 
 `graded` writes the record the sequencer's grading writes (issue 93 items 1 and 2),
-through ``Journal.frame_graded``.
+through ``Journal.frame_graded``; `journal_records` and `graded_records` read a night's
+journal back, as the night tests check it.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from agentkit import night
 from agentkit import target
@@ -117,3 +120,16 @@ def sample_night(nights: Path) -> NightWriter:
     w.journal.aborted("dawn: the night ended before M81 was done")
     w.journal.close()
     return w
+
+
+def journal_records(folder: Path) -> list[dict[str, Any]]:
+    """The records of the journals of the night's `folder` (its ``.journal/``), in order."""
+    found: list[dict[str, Any]] = []
+    for journal in sorted(folder.glob(".journal/*.journal")):
+        found += [json.loads(line) for line in journal.read_text().splitlines()]
+    return found
+
+
+def graded_records(folder: Path) -> list[dict[str, Any]]:
+    """The night's ``graded`` records (each frame's verdict), in order."""
+    return [record for record in journal_records(folder) if record.get("kind") == "graded"]

@@ -14,7 +14,6 @@ for, `guider.guide`) before the next light frame was saved.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,8 @@ from guiderkit import QUICK
 from guiderkit import guided_sky
 from guiderkit import seed_calibration
 from guiderkit import track_at
+from journalkit import graded_records
+from journalkit import journal_records
 from waiting import until
 
 from indipyagents.imageragent.driver import make_driver as make_imager
@@ -46,15 +47,6 @@ GUIDER = "Guider Agent"
 FRAMES = [f"lights/NoFilter/DoubleCluster_NoFilter_Light_{n:03d}.fits" for n in range(1, 5)]
 
 
-def records(folder: Path) -> list[dict[str, Any]]:
-    found = []
-    for journal in sorted(folder.glob(".journal/*.journal")):
-        found += [json.loads(line) for line in journal.read_text().splitlines()]
-    return found
-
-
-def graded(folder: Path) -> list[dict[str, Any]]:
-    return [r for r in records(folder) if r.get("kind") == "graded"]
 
 
 @pytest.mark.timeout(600)
@@ -87,7 +79,7 @@ async def test_a_frame_whose_guide_star_was_lost_is_rejected_and_the_next_waits_
             """Two frames saved (the first judged: accepted), the third exposing."""
             exposure = client.devices.vector(ccd.DEVICE, "CCD_EXPOSURE")
             return len(records_of(folder, "frame")) == 2 \
-                and [r["verdict"] for r in graded(folder)] == ["accepted"] \
+                and [r["verdict"] for r in graded_records(folder)] == ["accepted"] \
                 and exposure is not None and exposure.state.value == "Busy"
 
         await until(exposing_the_third, 150, "two frames accepted, the third exposing")
@@ -100,7 +92,7 @@ async def test_a_frame_whose_guide_star_was_lost_is_rejected_and_the_next_waits_
         sequence = client.vector(AGENT, "SEQUENCE_STATE")
         assert sequence.state.value == "Ok", sequence.message
 
-    said = records(folder)
+    said = journal_records(folder)
     verdicts = [r for r in said if r.get("kind") == "graded"]
     lost = [r for r in verdicts if r["verdict"] == "rejected"]
     assert lost and all(GUIDING_LOST in r["reasons"] for r in lost), verdicts
@@ -120,4 +112,4 @@ async def test_a_frame_whose_guide_star_was_lost_is_rejected_and_the_next_waits_
 
 
 def records_of(folder: Path, kind: str) -> list[dict[str, Any]]:
-    return [r for r in records(folder) if r.get("kind") == kind]
+    return [r for r in journal_records(folder) if r.get("kind") == kind]

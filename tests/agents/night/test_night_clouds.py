@@ -15,15 +15,15 @@ a row, the hold and its end.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
-from typing import Any
 
 import pytest
 from agentkit import AGENT
 from agentkit import night
 from agentkit import target
+from journalkit import graded_records
+from journalkit import journal_records
 from nightkit import CCD
 from nightkit import best_focus_from_here
 from nightkit import fits_files
@@ -49,16 +49,6 @@ from indipysimulators import telescope
 FRAMES = [f"lights/Red/Rich_Field_Red_Light_{n:03d}.fits" for n in range(1, 7)]
 
 
-def records(folder: Path) -> list[dict[str, Any]]:
-    """The night's journal records, in order."""
-    found = []
-    for journal in sorted(folder.glob(".journal/*.journal")):
-        found += [json.loads(line) for line in journal.read_text().splitlines()]
-    return found
-
-
-def graded(folder: Path) -> list[dict[str, Any]]:
-    return [r for r in records(folder) if r.get("kind") == "graded"]
 
 
 @pytest.mark.timeout(300)
@@ -84,7 +74,7 @@ async def test_clouds_hold_the_night_until_a_test_frame_shows_the_stars(
                                                events=("clouds", "rejected_in_a_row")))
             await load_and_start(client, tmp_path, plan)
             folder = tmp_path / "frames" / "night"
-            await until(lambda: sum(r["verdict"] == "accepted" for r in graded(folder)) >= 2,
+            await until(lambda: sum(r["verdict"] == "accepted" for r in graded_records(folder)) >= 2,
                         120, "two frames accepted")
             await client.set(CCD, "SIM_CLOUDS", {"TRANSPARENCY": 0.02}, timeout=10)
             await until(lambda: sequence(client)[1].startswith("held: unsafe (clouds: 2 "
@@ -100,7 +90,7 @@ async def test_clouds_hold_the_night_until_a_test_frame_shows_the_stars(
             assert await sequence_ends(client, 180) == ("Ok", "done")
             await until(lambda: len(hook.received) == 3, 30, lambda: hook.titles())
 
-    said = records(folder)
+    said = journal_records(folder)
     notes = [(i, r["data"]) for i, r in enumerate(said)
              if r.get("kind") == "note" and r.get("note") == "clouds"]
     assert [data["held"] for _, data in notes] == [True, False], notes
@@ -112,7 +102,7 @@ async def test_clouds_hold_the_night_until_a_test_frame_shows_the_stars(
                 and "/Light/" in r["step"]], said[began:ended]
     assert all(r["verdict"] == "rejected" for r in said[began:ended]
                if r.get("kind") == "graded")
-    verdicts = graded(folder)
+    verdicts = graded_records(folder)
     accepted = [r for r in verdicts if r["verdict"] == "accepted"]
     rejected = [r for r in verdicts if r["verdict"] == "rejected"]
     assert sorted(r["file"] for r in accepted) == FRAMES

@@ -12,14 +12,13 @@ rejected/Red with their REJECTED card, and a journal whose verdicts say so.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from agentkit import AGENT
 from agentkit import night
 from agentkit import target
+from journalkit import graded_records
 from nightkit import CCD
 from nightkit import best_focus_from_here
 from nightkit import fits_files
@@ -42,16 +41,6 @@ from indipysimulators import telescope
 FRAMES = [f"lights/Red/Rich_Field_Red_Light_{n:03d}.fits" for n in range(1, 6)]
 
 
-def graded(folder: Path) -> list[dict[str, Any]]:
-    """The night's graded records, in order."""
-    found = []
-    for journal in folder.glob(".journal/*.journal"):
-        for line in journal.read_text().splitlines():
-            record = json.loads(line)
-            if record.get("kind") == "graded":
-                found.append(record)
-    return found
-
 
 @pytest.mark.timeout(240)
 async def test_a_soft_frame_is_rejected_moved_and_taken_again(tmp_path: Path) -> None:
@@ -69,16 +58,16 @@ async def test_a_soft_frame_is_rejected_moved_and_taken_again(tmp_path: Path) ->
                      mount=telescope.DEVICE, grading=Grading(hfr_ratio=1.5, min_frames=2))
         await load_and_start(client, tmp_path, plan)
         folder = tmp_path / "frames" / "night"
-        await until(lambda: len(graded(folder)) >= 2, 120, "two frames graded")
+        await until(lambda: len(graded_records(folder)) >= 2, 120, "two frames graded")
         await client.set(focus.FOCUSER, "FOCUS_SIMULATION", {"BEST_POSITION": here + 150},
                          timeout=10)
-        await until(lambda: any(r["verdict"] == "rejected" for r in graded(folder)), 120,
+        await until(lambda: any(r["verdict"] == "rejected" for r in graded_records(folder)), 120,
                     "a frame rejected")
         await client.set(focus.FOCUSER, "FOCUS_SIMULATION", {"BEST_POSITION": here},
                          timeout=10)
         assert await sequence_ends(client, 150) == ("Ok", "done")
 
-    records = graded(folder)
+    records = graded_records(folder)
     accepted = [r for r in records if r["verdict"] == "accepted"]
     rejected = [r for r in records if r["verdict"] == "rejected"]
     assert sorted(r["file"] for r in accepted) == FRAMES

@@ -14,15 +14,15 @@ frames asked for, accepted.
 
 from __future__ import annotations
 
-import json
 import statistics
 from pathlib import Path
-from typing import Any
 
 import pytest
 from agentkit import AGENT
 from agentkit import night
 from agentkit import target
+from journalkit import graded_records
+from journalkit import journal_records
 from nightkit import CCD
 from nightkit import best_focus_from_here
 from nightkit import fits_files
@@ -45,16 +45,6 @@ from indipysimulators import telescope
 FRAMES = [f"lights/Red/Rich_Field_Red_Light_{n:03d}.fits" for n in range(1, 9)]
 
 
-def records(folder: Path) -> list[dict[str, Any]]:
-    """The night's journal records, in order."""
-    found = []
-    for journal in sorted(folder.glob(".journal/*.journal")):
-        found += [json.loads(line) for line in journal.read_text().splitlines()]
-    return found
-
-
-def graded(folder: Path) -> list[dict[str, Any]]:
-    return [r for r in records(folder) if r.get("kind") == "graded"]
 
 
 @pytest.mark.timeout(300)
@@ -75,7 +65,7 @@ async def test_a_grown_hfr_runs_autofocus_and_the_frames_after_it_are_sharp(
                      grading=Grading(hfr_ratio=1.5, min_frames=2, hfr_autofocus_ratio=1.3))
         await load_and_start(client, tmp_path, plan)
         folder = tmp_path / "frames" / "night"
-        await until(lambda: sum(r["verdict"] == "accepted" for r in graded(folder)) >= 2, 120,
+        await until(lambda: sum(r["verdict"] == "accepted" for r in graded_records(folder)) >= 2, 120,
                     "two frames accepted")
         warm = focus.TEMPERATURE + 1.5
         await client.set(focus.FOCUSER, "SIM_TEMPERATURE", {"TEMPERATURE": warm}, timeout=10)
@@ -88,7 +78,7 @@ async def test_a_grown_hfr_runs_autofocus_and_the_frames_after_it_are_sharp(
         await until(moved, 10, "the best position moved with the temperature")
         assert await sequence_ends(client, 240) == ("Ok", "done")
 
-    said = records(folder)
+    said = journal_records(folder)
     runs = [(i, r["data"]) for i, r in enumerate(said)
             if r.get("kind") == "note" and r.get("note") == "autofocus"]
     assert len(runs) == 1, runs

@@ -12,13 +12,13 @@ left in lights/.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from agentkit import AGENT
 from agentkit import night
 from agentkit import target
+from journalkit import journal_records
 from nightkit import CCD
 from nightkit import fits_files
 from nightkit import load_and_start
@@ -31,11 +31,6 @@ from indipyagents.imageragent.driver import make_driver
 from indipyagents.plan.grading import Grading
 from indipyagents.plan.model import Batch
 from indipysimulators import ccd
-
-
-def journal(folder: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for path in folder.glob(".journal/*.journal")
-            for line in path.read_text().splitlines()]
 
 
 @pytest.mark.timeout(120)
@@ -57,7 +52,7 @@ async def test_a_frame_rejected_after_its_retakes_is_given_up_and_the_night_ends
     for number in (1, 2):
         assert f"Overcast/0/NoFilter/Light/{number:03d} rejected 2 times (no stars)" in said
     folder = tmp_path / "frames" / "night"
-    records = journal(folder)
+    records = journal_records(folder)
     verdicts = [(r["step"], r["verdict"], r["reasons"]) for r in records
                 if r["kind"] == "graded"]
     # (a verdict comes while the next frame exposes: the order the frames were taken in may
