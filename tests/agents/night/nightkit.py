@@ -178,6 +178,35 @@ async def best_focus_from_here(client: indipyclient.Client, steps: int) -> int:
     return here
 
 
+@dataclass
+class RichField:
+    """`rich_field_rig`'s: the client, a rich field high now, and where the focuser stands
+    in focus."""
+
+    client: indipyclient.Client
+    ra: float
+    dec: float
+    focus: int
+
+
+@contextlib.asynccontextmanager
+async def rich_field_rig(folder: Path) -> AsyncIterator[RichField]:
+    """Our server hosting the imager agent (its state in `folder`/state, its frames in
+    `folder`/frames) and our camera, focuser with its wheel and mount in-process; the field
+    `rich_field`'s, the focuser in focus (`best_focus_from_here`)."""
+    from indipysimulators import ccd
+    from indipysimulators import focus
+    from indipysimulators import telescope
+    served = server(make_driver(state=folder / "state"), ccd.make_driver(),
+                    focus.make_driver(), telescope.make_driver())
+    async with running(served), indipyclient.connect("127.0.0.1", served.port) as client:
+        await client.wait_for(AGENT, "IMAGE_NAME", timeout=10)
+        await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(folder / "frames")},
+                         timeout=10)
+        ra, dec = await rich_field(client)
+        yield RichField(client, ra, dec, await best_focus_from_here(client, 0))
+
+
 async def rain(client: indipyclient.Client, falling: bool) -> None:
     """indilib's weather simulator made wet (or dry), then asked to say so at once."""
     await client.set(WEATHER, "WEATHER_CONTROL", {"Precip": 5 if falling else 0}, timeout=10)

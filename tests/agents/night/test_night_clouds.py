@@ -19,30 +19,23 @@ import logging
 from pathlib import Path
 
 import pytest
-from agentkit import AGENT
 from agentkit import night
 from agentkit import target
 from journalkit import graded_records
 from journalkit import journal_records
 from nightkit import CCD
-from nightkit import best_focus_from_here
 from nightkit import fits_files
 from nightkit import header
 from nightkit import load_and_start
-from nightkit import rich_field
+from nightkit import rich_field_rig
 from nightkit import sequence
 from nightkit import sequence_ends
 from notifykit import JsonReceiver
-from serverkit import running
-from serverkit import server
 from waiting import until
 
-import indipyclient
-from indipyagents.imageragent.driver import make_driver
 from indipyagents.plan.grading import Grading
 from indipyagents.plan.model import Batch
 from indipyagents.plan.notifying import NotifySettings
-from indipysimulators import ccd
 from indipysimulators import focus
 from indipysimulators import telescope
 
@@ -55,15 +48,9 @@ FRAMES = [f"lights/Red/Rich_Field_Red_Light_{n:03d}.fits" for n in range(1, 7)]
 async def test_clouds_hold_the_night_until_a_test_frame_shows_the_stars(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, "indipyagents.sequencer.cloudhold")
-    served = server(make_driver(state=tmp_path / "state"), ccd.make_driver(),
-                    focus.make_driver(), telescope.make_driver())
     with JsonReceiver().running() as hook:
-        async with running(served), indipyclient.connect("127.0.0.1", served.port) as client:
-            await client.wait_for(AGENT, "IMAGE_NAME", timeout=10)
-            await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(tmp_path / "frames")},
-                             timeout=10)
-            ra, dec = await rich_field(client)
-            await best_focus_from_here(client, 0)
+        async with rich_field_rig(tmp_path) as rig:
+            client, ra, dec = rig.client, rig.ra, rig.dec
             plan = night("clouded", target("Rich Field", Batch(6, 1, "Red"), ra=round(ra, 5),
                                            dec=round(dec, 4)),
                          camera=CCD, wheel=focus.WHEEL, focuser=focus.FOCUSER,

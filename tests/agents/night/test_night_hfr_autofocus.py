@@ -18,27 +18,20 @@ import statistics
 from pathlib import Path
 
 import pytest
-from agentkit import AGENT
 from agentkit import night
 from agentkit import target
 from journalkit import graded_records
 from journalkit import journal_records
 from nightkit import CCD
-from nightkit import best_focus_from_here
 from nightkit import fits_files
 from nightkit import load_and_start
-from nightkit import rich_field
+from nightkit import rich_field_rig
 from nightkit import sequence_ends
-from serverkit import running
-from serverkit import server
 from waiting import until
 
-import indipyclient
-from indipyagents.imageragent.driver import make_driver
 from indipyagents.plan.grading import Grading
 from indipyagents.plan.model import Autofocus
 from indipyagents.plan.model import Batch
-from indipysimulators import ccd
 from indipysimulators import focus
 from indipysimulators import telescope
 
@@ -50,14 +43,8 @@ FRAMES = [f"lights/Red/Rich_Field_Red_Light_{n:03d}.fits" for n in range(1, 9)]
 @pytest.mark.timeout(300)
 async def test_a_grown_hfr_runs_autofocus_and_the_frames_after_it_are_sharp(
         tmp_path: Path) -> None:
-    served = server(make_driver(state=tmp_path / "state"), ccd.make_driver(),
-                    focus.make_driver(), telescope.make_driver())
-    async with running(served), indipyclient.connect("127.0.0.1", served.port) as client:
-        await client.wait_for(AGENT, "IMAGE_NAME", timeout=10)
-        await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(tmp_path / "frames")},
-                         timeout=10)
-        ra, dec = await rich_field(client)
-        here = await best_focus_from_here(client, 0)
+    async with rich_field_rig(tmp_path) as rig:
+        client, ra, dec, here = rig.client, rig.ra, rig.dec, rig.focus
         plan = night("refocused", target("Rich Field", Batch(8, 1, "Red"), ra=round(ra, 5),
                                          dec=round(dec, 4)),
                      camera=CCD, wheel=focus.WHEEL, focuser=focus.FOCUSER,
