@@ -6,7 +6,8 @@ simulator's and focuser/wheel simulator's executables and indilib's
 it takes two flats for each filter and binning the lights used, each within 10 % of half the
 camera's full scale (numpy on the saved FITS), and turns the panel off; where 6 ms would be
 wanted, under the camera's shortest exposure, it dims the panel instead, and the next night
-sets the brightness learnt again and takes no test exposure. indilib's CCD
+sets the brightness learnt again and takes no test exposure; beyond the camera's longest
+(``--longest 2``) it brightens the panel. indilib's CCD
 simulator, which sees no panel: the flats of each filter are given up (journalled
 ``skipped``, naming the panel and the levels measured), the night goes on to its end and
 says Alert "done; flats given up: ..." with them; a level our camera's medians never give
@@ -213,6 +214,43 @@ async def test_an_exposure_below_the_cameras_shortest_dims_the_real_panel_the_ne
             assert fits.getheader(folder / name)["EXPTIME"] == pytest.approx(0.01), name
             assert abs(centre_median(folder / name) - 5000) <= 0.1 * 5000, name
     print(f"the panel dimmed to {now:g} of {most:g}; the next night too, no test exposure")
+
+
+async def test_a_level_beyond_the_cameras_longest_brightens_the_real_panel(
+        tmp_path: Path) -> None:
+    """Our camera with exposures of at most 2 s (``--longest 2``) and indilib's panel left by
+    a client at intensity 1: Luminance binned 2 at 20000 ADU would want about 24 s there,
+    beyond the camera's longest. The flats are taken at the longest exposure with the panel
+    brightened (NINA's dynamic brightness, the other way), each within the tolerance, the
+    brightness learnt."""
+    plan = night("brightened", target("M42", Batch(1, 0.2, "Luminance", 2)),
+                 folder="brightened", camera=CCD,
+                 calibration=CalibrationFrames(flats="panel", count=2, adu=20000))
+    plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, panel=PANEL))
+    async with hosted(tmp_path, (CCD_PROGRAM, "--longest", "2"), FOCUS_PROGRAM,
+                      "indi_simulator_lightpanel") as rig:
+        client = rig.client
+        await client.set(PANEL, "CONNECTION", {"CONNECT": "On"}, timeout=20)
+        await client.set(PANEL, "FLAT_LIGHT_INTENSITY", {"FLAT_LIGHT_INTENSITY_VALUE": 1},
+                         timeout=10)
+        await load_and_start(client, tmp_path, plan)
+        state, message = await sequence_ends(client, 180)
+        assert state == "Ok", message
+        exposure = client.devices.vector(CCD, "CCD_EXPOSURE")
+        assert exposure is not None
+        assert float(exposure.member("CCD_EXPOSURE_VALUE").max) == 2
+        now = float(client.get(PANEL, "FLAT_LIGHT_INTENSITY", "FLAT_LIGHT_INTENSITY_VALUE"))
+        assert 5 < now < 50, now  # brightened from 1: about 12
+        folder = rig.frames / "brightened"
+        flats = [name for name in fits_files(folder) if "/Calibration_" in name]
+        assert len(flats) == 2, flats
+        for name in flats:
+            assert fits.getheader(folder / name)["EXPTIME"] == pytest.approx(2.0), name
+            assert abs(centre_median(folder / name) - 20000) <= 0.1 * 20000, name
+        [learnt] = json.loads((tmp_path / "state" / "flats.json").read_text()).values()
+        assert learnt["seconds"] == pytest.approx(2.0)
+        assert learnt["brightness"] == pytest.approx(now)
+    print(f"the panel brightened from 1 to {now:g}")
 
 
 async def test_a_panel_with_a_dust_cap_has_it_closed_before_its_light(tmp_path: Path) -> None:
