@@ -79,7 +79,7 @@ QUOTED = [
      {"plan/flatfinder.py": ["no flat within {}% of {} ADU in {} tries ({})"],
       "sequencer/skyflatwork.py": ["no flat within {}% of {} ADU in {} tries ({})"]}),
     ("done; flats given up: <panel>: ...",
-     {"sequencer/report.py": ["done; flats given up: {}"]}),
+     {"sequencer/report.py": ["done; ", "flats given up: {}"]}),
     ("the sky is too dark for Red: 30000 ADU wants 94 s, outside the camera's 0.01-60 s "
      "(levels)",
      {"plan/skyflats.py": ["the sky is {} for {}: {} ({})", "too dark",
@@ -89,7 +89,7 @@ QUOTED = [
     ("fewer sky flats than asked: Red 2 of 5",
      {"plan/skyflats.py": ["{} {} of {}", "fewer sky flats than asked: "]}),
     ("done; fewer sky flats than asked: Red 2 of 5 (dusk: the sky is too dark)",
-     {"sequencer/report.py": ["done; {}"], "sequencer/skyflatwork.py": ["{} ({}: {})"]}),
+     {"sequencer/report.py": ["done; "], "sequencer/skyflatwork.py": ["{} ({}: {})"]}),
     ("the sky is too bright for H_Alpha yet: ..., waiting 120 s",
      {"plan/skyflats.py": ["the sky is {} for {} yet: {}, waiting {} s", "too bright"]}),
     ("the library has fresh darks for ...",
