@@ -6,6 +6,7 @@ runs the same)::
     indipy_simulator_ccd                    # serves itself on localhost:7624
     indipy_simulator_ccd --port 7625        # (any port; --host to listen elsewhere)
     indipy_simulator_ccd --bits 12          # a 12-bit camera (CCD_INFO; pixels up to 4095)
+    indipy_simulator_ccd --longest 2        # its exposures at most 2 s (CCD_EXPOSURE's max)
     indiserver -v indipy_simulator_ccd      # an executable driver under indilib's server
 
 It serves itself when given ``--port`` or ``--host``, or when its standard input is a
@@ -497,16 +498,23 @@ def make_driver(device_name: str = DEVICE, *, sensor: Sensor = SENSOR,
     return IPyDriver(device, camera=camera, cooler=cooler)
 
 
-def of_bits(bits: float) -> IPyDriver:
+def of_sensor(bits: float, longest: float = SENSOR.max_exposure) -> IPyDriver:
     """The camera with a sensor of `bits` bits per pixel (8 to 16; CCD_INFO says it, and its
-    pixels stop at 2**bits - 1): a 12-bit camera for a plan's levels checked against it."""
+    pixels stop at 2**bits - 1) whose exposures are at most `longest` seconds (CCD_EXPOSURE's
+    max): a 12-bit camera for a plan's levels checked against it, a short longest exposure
+    for flats that must brighten the panel instead."""
     if not 8 <= bits <= 16 or bits != int(bits):
         raise SystemExit(f"--bits must be a whole number from 8 to 16, not {bits:g}")
-    return make_driver(sensor=replace(SENSOR, bits=int(bits)))
+    if not SENSOR.min_exposure < longest <= SENSOR.max_exposure:
+        raise SystemExit(f"--longest must be over {SENSOR.min_exposure:g} s and at most "
+                         f"{SENSOR.max_exposure:g} s, not {longest:g}")
+    return make_driver(sensor=replace(SENSOR, bits=int(bits), max_exposure=longest))
 
 
 def main(argv: list[str] | None = None) -> None:
     """``indipy_simulator_ccd``: the camera served, or on stdin/stdout under an INDI server;
-    ``--bits 12`` a 12-bit camera."""
-    simulator_main(__doc__, argv, of_bits,
-                   knob=("--bits", float(SENSOR.bits), "bits per pixel, 8 to 16 (default 16)"))
+    ``--bits 12`` a 12-bit camera, ``--longest 2`` one whose exposures stop at 2 s."""
+    simulator_main(__doc__, argv, of_sensor,
+                   knob=("--bits", float(SENSOR.bits), "bits per pixel, 8 to 16 (default 16)"),
+                   more=[("--longest", SENSOR.max_exposure,
+                          f"the longest exposure, seconds (default {SENSOR.max_exposure:g})")])

@@ -1,7 +1,9 @@
 """`SkyFlatWork`: a flat by level from the twilight sky (a batch's ``source = "dusk"`` or
 ``"dawn"``), the thin side of `plan.skyflats.SkyFlats`. Each frame: the mount pointed opposite
 the Sun, 20 degrees from the zenith, a little apart from the last (`skyflats.pointing`: the
-stars that show through do not stack), the exposure the last frame's level and the sky's
+stars that show through do not stack; where the mount then says it points is journalled,
+``sky_flat_pointing``: J2000 RA and Dec, and the sky's time the pointing was reckoned for),
+the exposure the last frame's level and the sky's
 fading say, its median measured (`flatwork.flat_median`); a flat within the tolerance is
 kept, one outside is a test exposure, not kept (journalled ``sky_flat_test``). A sky too
 bright at dusk (too dark at dawn) is waited for in naps a pause cuts short; once a filter's
@@ -108,7 +110,7 @@ class SkyFlatWork:
             self._sky_open()
             if self.unsafe():
                 return None
-            await self._point(place)
+            await self._point(step, place)
             now = self.hands.clock()
             verdict = flats.next(label, self._seconds(now), fading(sun_rate(now, place)),
                                  self.pace)
@@ -135,8 +137,9 @@ class SkyFlatWork:
                                            f"{batch.adu:g} ADU in {TRIES} tries "
                                            f"({flats.levels(label)})")
 
-    async def _point(self, place: Place) -> None:
-        """The mount pointed opposite the Sun, a little apart from its last pointing."""
+    async def _point(self, step: FrameStep, place: Place) -> None:
+        """The mount pointed opposite the Sun, a little apart from its last pointing; where
+        it says it points then, journalled (the frames' pointings can be checked apart)."""
         hands, mount = self.hands, self.hands.rig.mount
         if mount is None:
             raise DeviceRefused(hands.plan.name, "sky flats need the plan's mount")
@@ -148,6 +151,9 @@ class SkyFlatWork:
         self._frame += 1
         await hands.move(mount.slew_to(*radec_of(altitude, azimuth, now, place.latitude,
                                                  place.longitude)), mount.name)
+        ra, dec = await hands.move(mount.pointing(), mount.name)
+        hands.journal.note("sky_flat_pointing", step=step.id, ra=round(ra, 5),
+                           dec=round(dec, 4), when=now.isoformat())
 
     async def _expose(self, step: FrameStep, seconds: float) -> tuple[Frame, float]:
         """A flat of `seconds` and its median; the sky clock's pace measured over it."""

@@ -2,10 +2,13 @@
 numpy on the frames the camera renders (and, for the panel, on the FITS frames it sends
 under our server beside indilib's real ``indi_simulator_lightpanel``): the bias level and
 read noise stated (`photometry`), a dark growing with the exposure and doubling every 6 C of
-the cooler's temperature, hot pixels and dust fixed on the sensor, vignetting (corners at
-least 20 % darker) in flats and in a light frame's sky, a panel flat proportional to its
-intensity, exposure and filter, and the twilight ten times darker every 2.5 degrees of the
-Sun's depression (`sensorfaults`, `flatlight`)."""
+the cooler's temperature, hot pixels and dust fixed on the sensor, the dust's shadows at the
+same places in a light frame as in a flat, vignetting (corners at least 20 % darker) in
+flats and in a light frame's sky, a panel flat proportional to its intensity, exposure and
+filter (our filter wheel simulator's Red against its Luminance), the twilight ten times
+darker every 2.5 degrees of the Sun's depression, and stars showing through a twilight flat
+as the sky darkens (found by the agents' own star finder, `indipyagents.stars`)
+(`sensorfaults`, `flatlight`)."""
 
 from __future__ import annotations
 
@@ -29,11 +32,13 @@ from serverkit import running
 import indipyclient
 from indipyagents.schedule.sky import Place
 from indipyagents.schedule.sky import sun_altitude as scheduler_sun_altitude
+from indipyagents.stars import measure
 from indipyclient import events
 from indipydriver.standard.camera import Exposure
 from indipyserver import IPyServer
 from indipysimulators import ccd
 from indipysimulators import flatlight
+from indipysimulators import focus
 from indipysimulators import photometry
 from indipysimulators import sensorfaults
 from indipysimulators import telescope
@@ -158,6 +163,32 @@ def test_dust_shadows_are_fixed_on_the_sensor() -> None:
             assert ring / around == pytest.approx(1 - mote.depth, abs=0.01), (seed, mote)
 
 
+def test_dust_shadows_in_a_light_frame_are_the_flats() -> None:
+    """A light frame's sky (600 s binned 2, through Red: the chip's motes and the filter's
+    own) is shaded by each mote about its depth, as a Red panel flat is; divided by that
+    flat, the shadows are gone (ring and surroundings within 1 %): the same places and
+    depths, so the flat calibrates them away."""
+    camera = SimulatedCamera(seed=3)
+    camera.filter_name = lambda: "Red"
+    light, dark = frame(camera, "Light", 600.0, binning=2), frame(camera, "Dark", 600.0, binning=2)
+    panel = lit_panel_camera(5)
+    panel.filter_name = lambda: "Red"
+    flat = frame(panel, "Flat", 0.5, binning=2) - photometry.BIAS
+    sky = light - np.median(dark)
+    motes = sensorfaults.through_filter(camera.defects(), "Red").dust
+    assert len(motes) > len(camera.defects().dust)  # the filter's own motes too
+    ys, xs = (np.mgrid[0:H // 2, 0:W // 2] + 0.5) * 2  # each binned pixel's centre, unbinned
+    shade = np.vectorize(sensorfaults.vignetting)(xs, ys, W, H)
+    for mote in motes:
+        r = np.hypot(xs - mote.x, ys - mote.y)
+        ring = (r > 0.6 * mote.radius) & (r < 0.9 * mote.radius)
+        around = (r > 1.3 * mote.radius) & (r < 2.0 * mote.radius)
+        for pixels, seen in ((sky / shade, 1 - mote.depth), (flat / shade, 1 - mote.depth),
+                             (sky / flat, 1.0)):  # the light's shadow, the flat's, none
+            shadow = np.median(pixels[ring]) / np.median(pixels[around])
+            assert shadow == pytest.approx(seen, abs=0.01), (mote, seen)
+
+
 def test_the_same_seed_gives_the_same_frame_bytes() -> None:
     """Two cameras of one seed render the same bytes, frame after frame, of every type."""
     for kind in ("Bias", "Dark", "Flat", "Light"):
@@ -254,6 +285,29 @@ def test_a_twilight_flat_follows_the_sun_on_the_sky_clock() -> None:
     assert level(-6.0, "Red") / bright == pytest.approx(flatlight.throughput("Red"), rel=0.03)
 
 
+def test_stars_show_through_a_twilight_flat_as_the_sky_darkens() -> None:
+    """With no panel, twilight flats at a flat's level (`photometry.FLAT_LEVEL`, binned 4)
+    as the Sun sinks from -3 to -11 degrees: the sky a thousand times darker, each flat's
+    exposure a thousand times longer, and the stars with it. The agents' star finder
+    (`measure.detect`, 5 background sigmas) finds none at -3, more at each step down,
+    and at -11 most of the field's 150."""
+    camera = SimulatedCamera()
+    found = {}
+    for sun_alt in (-3.0, -5.0, -7.0, -9.0, -11.0):
+        when = moment_at(sun_alt)
+        camera.clock = lambda when=when: when  # type: ignore[misc]
+        rate = flatlight.twilight_electrons(sun_alt, 1.0, camera.optics().arcsec_per_pixel,
+                                            None) * 16
+        pixels = frame(camera, "Flat", photometry.FLAT_LEVEL / rate, binning=4)
+        assert np.median(pixels) - photometry.BIAS == pytest.approx(photometry.FLAT_LEVEL,
+                                                                    rel=0.03)
+        _, objects, _ = measure.detect(pixels.astype(np.float32), measure.FOCUS_THRESHOLD)
+        found[sun_alt] = len(objects)
+    counts = list(found.values())
+    assert found[-3.0] == 0 and found[-11.0] >= 100, found
+    assert counts == sorted(counts) and len(set(counts)) == len(counts), found
+
+
 async def flat_level(client: indipyclient.Client, seconds: float) -> float:
     """Expose a flat and return its centre's median, bias taken off (numpy on the FITS)."""
     camera = ccd.DEVICE
@@ -270,15 +324,21 @@ async def flat_level(client: indipyclient.Client, seconds: float) -> float:
     raise AssertionError("no image")
 
 
-async def test_a_panel_flat_is_proportional_to_intensity_and_exposure(tmp_home: Path) -> None:
-    """Our server runs our camera's executable and indilib's indi_simulator_lightpanel;
-    ACTIVE_LIGHTBOX names the panel: a flat's level doubles with the exposure and with the
-    panel's intensity, and is the stated rate; the panel off, no light at all."""
+async def test_a_panel_flat_is_proportional_to_intensity_exposure_and_filter(
+        tmp_home: Path) -> None:
+    """Our server runs our camera's and focuser/wheel's executables and indilib's
+    indi_simulator_lightpanel; ACTIVE_LIGHTBOX names the panel. Through Luminance (all the
+    light): a flat's level doubles with the exposure and with the panel's intensity, and is
+    the stated rate; through Red, at the same intensity and exposure, the filter's stated
+    share of Luminance's (`flatlight.THROUGHPUT`, the filter's name snooped from the wheel);
+    the panel off, no light at all."""
     server = IPyServer(host=HOST, port=free_port(), handle_signals=False)
     server.add_exdriver(str(Path(sys.executable).with_name(ccd.EXEC)), max_restarts=0)
+    server.add_exdriver(str(Path(sys.executable).with_name(focus.EXEC)), max_restarts=0)
     server.add_exdriver("indi_simulator_lightpanel", max_restarts=0)
+    slot = {name: number for number, name in enumerate(focus.FILTERS, 1)}
     async with running(server), indipyclient.connect(HOST, server.port) as client:
-        for device in (ccd.DEVICE, PANEL):
+        for device in (ccd.DEVICE, focus.WHEEL, PANEL):
             await client.set(device, "CONNECTION", {"CONNECT": "On"}, timeout=20)
         await client.send_enableBLOB("Also", ccd.DEVICE)
         await client.set(ccd.DEVICE, "ACTIVE_DEVICES", {"ACTIVE_LIGHTBOX": PANEL}, timeout=10)
@@ -286,14 +346,22 @@ async def test_a_panel_flat_is_proportional_to_intensity_and_exposure(tmp_home: 
         await client.set(ccd.DEVICE, "CCD_BINNING", {"HOR_BIN": 4, "VER_BIN": 4}, timeout=10)
         await client.set(PANEL, "FLAT_LIGHT_CONTROL", {"FLAT_LIGHT_ON": "On"}, timeout=10)
         levels = {}
-        for intensity, seconds in ((10, 0.5), (10, 1.0), (20, 0.5)):
+        for name, intensity, seconds in (("Luminance", 10, 0.5), ("Luminance", 10, 1.0),
+                                         ("Luminance", 20, 0.5), ("Red", 20, 0.5)):
+            await client.set(focus.WHEEL, "FILTER_SLOT", {"FILTER_SLOT_VALUE": slot[name]},
+                             timeout=20)
             await client.set(PANEL, "FLAT_LIGHT_INTENSITY",
                              {"FLAT_LIGHT_INTENSITY_VALUE": intensity}, timeout=10)
-            levels[intensity, seconds] = await flat_level(client, seconds)
+            levels[name, intensity, seconds] = await flat_level(client, seconds)
         await client.set(PANEL, "FLAT_LIGHT_CONTROL", {"FLAT_LIGHT_OFF": "On"}, timeout=10)
         off = await flat_level(client, 1.0)
     stated = flatlight.PANEL_RATE * 10 * 0.5 * 16
-    assert levels[10, 0.5] == pytest.approx(stated, rel=0.03)
-    assert levels[10, 1.0] == pytest.approx(2 * levels[10, 0.5], rel=0.03)
-    assert levels[20, 0.5] == pytest.approx(2 * levels[10, 0.5], rel=0.03)
+    luminance = levels["Luminance", 10, 0.5]
+    assert luminance == pytest.approx(stated, rel=0.03)
+    assert levels["Luminance", 10, 1.0] == pytest.approx(2 * luminance, rel=0.03)
+    assert levels["Luminance", 20, 0.5] == pytest.approx(2 * luminance, rel=0.03)
+    share = flatlight.throughput("Red") / flatlight.throughput("Luminance")
+    assert share == 0.3
+    assert levels["Red", 20, 0.5] / levels["Luminance", 20, 0.5] == pytest.approx(share,
+                                                                                  rel=0.03)
     assert off < 100  # bias, dark current and its noise only: no panel, no sky

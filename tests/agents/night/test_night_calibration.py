@@ -5,13 +5,16 @@ simulator's and focuser/wheel simulator's executables and indilib's
 (binned 1) with ``flats = "panel"``, ``count = 2`` and no ``adu``: after the last light frame
 it takes two flats for each filter and binning the lights used, each within 10 % of half the
 camera's full scale (numpy on the saved FITS), and turns the panel off; where 6 ms would be
-wanted, under the camera's shortest exposure, it dims the panel instead. indilib's CCD
+wanted, under the camera's shortest exposure, it dims the panel instead, and the next night
+sets the brightness learnt again and takes no test exposure; beyond the camera's longest
+(``--longest 2``) it brightens the panel. indilib's CCD
 simulator, which sees no panel: the flats of each filter are given up (journalled
 ``skipped``, naming the panel and the levels measured), the night goes on to its end and
 says Alert "done; flats given up: ..." with them; a level our camera's medians never give
 is given up alike after five tries. A 12-bit camera refuses ``adu = 5000`` at START, at its
 line. indilib's Flip-Flat driver in its simulation mode (a panel with a dust cap): the cap is
-parked before the light is turned on."""
+parked before the light is turned on. ``flats = "dusk"`` (our mount simulator, on a sky
+clock): the sky flats, each within the tolerance, come before the light frame."""
 
 from __future__ import annotations
 
@@ -167,12 +170,14 @@ async def test_an_adu_above_a_12_bit_cameras_range_is_refused_at_start_at_its_li
         assert not rig.frames.exists() or fits_files(rig.frames) == []
 
 
-async def test_an_exposure_below_the_cameras_shortest_dims_the_real_panel(
+async def test_an_exposure_below_the_cameras_shortest_dims_the_real_panel_the_next_too(
         tmp_path: Path) -> None:
     """Luminance binned 4 at the panel's brightest gives about 800,000 ADU a second: 5000
     ADU would want about 6 ms, under our camera's shortest exposure (10 ms). The flats are
     taken at the shortest exposure with indilib's panel dimmed (FLAT_LIGHT_INTENSITY below
-    its most, NINA's dynamic brightness), each within the tolerance, the brightness learnt."""
+    its most, NINA's dynamic brightness), each within the tolerance, the brightness learnt.
+    The next night, the panel left at its brightest, sets the brightness ``flats.json``
+    learnt and takes its flats with no test exposure."""
     plan = night("dimmed", target("M42", Batch(1, 0.2, "Luminance", 4)), folder="dimmed",
                  camera=CCD, calibration=CalibrationFrames(flats="panel", count=2, adu=5000))
     async with panel_night(tmp_path, plan, 300) as rig:
@@ -191,7 +196,61 @@ async def test_an_exposure_below_the_cameras_shortest_dims_the_real_panel(
         [learnt] = book.values()
         assert learnt["seconds"] == pytest.approx(0.01)
         assert learnt["brightness"] == pytest.approx(now)
-    print(f"the panel dimmed to {now:g} of {most:g}")
+        await rig.client.set(PANEL, "FLAT_LIGHT_INTENSITY",
+                             {"FLAT_LIGHT_INTENSITY_VALUE": most}, timeout=10)
+        following = night("dimmed next", *plan.targets, folder="dimmed_next", camera=CCD,
+                          calibration=plan.calibration)
+        await load_and_start(rig.client, tmp_path, replace(
+            following, devices=Devices(camera=CCD, wheel=WHEEL, panel=PANEL)))
+        state, message = await sequence_ends(rig.client, 120)
+        assert state == "Ok", message
+        folder = rig.frames / "dimmed_next"
+        assert journal_notes(folder, "flat_test") == []
+        assert float(rig.client.get(PANEL, "FLAT_LIGHT_INTENSITY",
+                                    "FLAT_LIGHT_INTENSITY_VALUE")) == pytest.approx(now)
+        flats = [name for name in fits_files(folder) if "/Calibration_" in name]
+        assert len(flats) == 2, flats
+        for name in flats:
+            assert fits.getheader(folder / name)["EXPTIME"] == pytest.approx(0.01), name
+            assert abs(centre_median(folder / name) - 5000) <= 0.1 * 5000, name
+    print(f"the panel dimmed to {now:g} of {most:g}; the next night too, no test exposure")
+
+
+async def test_a_level_beyond_the_cameras_longest_brightens_the_real_panel(
+        tmp_path: Path) -> None:
+    """Our camera with exposures of at most 2 s (``--longest 2``) and indilib's panel left by
+    a client at intensity 1: Luminance binned 2 at 20000 ADU would want about 24 s there,
+    beyond the camera's longest. The flats are taken at the longest exposure with the panel
+    brightened (NINA's dynamic brightness, the other way), each within the tolerance, the
+    brightness learnt."""
+    plan = night("brightened", target("M42", Batch(1, 0.2, "Luminance", 2)),
+                 folder="brightened", camera=CCD,
+                 calibration=CalibrationFrames(flats="panel", count=2, adu=20000))
+    plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, panel=PANEL))
+    async with hosted(tmp_path, (CCD_PROGRAM, "--longest", "2"), FOCUS_PROGRAM,
+                      "indi_simulator_lightpanel") as rig:
+        client = rig.client
+        await client.set(PANEL, "CONNECTION", {"CONNECT": "On"}, timeout=20)
+        await client.set(PANEL, "FLAT_LIGHT_INTENSITY", {"FLAT_LIGHT_INTENSITY_VALUE": 1},
+                         timeout=10)
+        await load_and_start(client, tmp_path, plan)
+        state, message = await sequence_ends(client, 180)
+        assert state == "Ok", message
+        exposure = client.devices.vector(CCD, "CCD_EXPOSURE")
+        assert exposure is not None
+        assert float(exposure.member("CCD_EXPOSURE_VALUE").max) == 2
+        now = float(client.get(PANEL, "FLAT_LIGHT_INTENSITY", "FLAT_LIGHT_INTENSITY_VALUE"))
+        assert 5 < now < 50, now  # brightened from 1: about 12
+        folder = rig.frames / "brightened"
+        flats = [name for name in fits_files(folder) if "/Calibration_" in name]
+        assert len(flats) == 2, flats
+        for name in flats:
+            assert fits.getheader(folder / name)["EXPTIME"] == pytest.approx(2.0), name
+            assert abs(centre_median(folder / name) - 20000) <= 0.1 * 20000, name
+        [learnt] = json.loads((tmp_path / "state" / "flats.json").read_text()).values()
+        assert learnt["seconds"] == pytest.approx(2.0)
+        assert learnt["brightness"] == pytest.approx(now)
+    print(f"the panel brightened from 1 to {now:g}")
 
 
 async def test_a_panel_with_a_dust_cap_has_it_closed_before_its_light(tmp_path: Path) -> None:

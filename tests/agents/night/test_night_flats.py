@@ -5,16 +5,22 @@ indilib's ``indi_simulator_lightpanel``; a plan asks for flats through Red and L
 few test exposures (counted from the journal's ``flat_test`` notes: at most 3 frames a
 filter, the kept one counted), every flat kept is within the tolerance (numpy on the saved
 FITS), the panel's light is off after; the next night starts from the exposures learnt (the
-agent's state folder's ``flats.json``) and takes no test exposure."""
+agent's state folder's ``flats.json``) and takes no test exposure. A flat that drifts out
+of the tolerance mid-series (the panel dimmed by a client while it exposes) is a test
+exposure, not kept: that flat is taken again."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 from agentkit import night
 from agentkit import target
+from astropy.io import fits
 from nightkit import CCD
 from nightkit import CCD_PROGRAM
 from nightkit import FOCUS_PROGRAM
@@ -26,9 +32,11 @@ from nightkit import journal_notes
 from nightkit import load_and_start
 from nightkit import sequence_ends
 
+import indipyclient
 from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Devices
 from indipyagents.plan.model import Plan
+from indipyclient import events
 from indipysimulators.focus import WHEEL
 
 PANEL = "Light Panel Simulator"
@@ -79,6 +87,73 @@ async def test_flats_reach_their_level_and_the_next_night_needs_no_test(tmp_path
             else:
                 assert taken == {}, taken
     print(f"test exposures: first night {first}, next night none")
+
+
+def middle_median(data: bytes) -> float:
+    """A FITS frame's middle half's median (numpy): a flat's level."""
+    pixels = fits.getdata(io.BytesIO(data)).astype(np.float64)
+    h, w = pixels.shape
+    return float(np.median(pixels[h // 4:h - h // 4, w // 4:w - w // 4]))
+
+
+async def dim_during_the_next_flat(client: indipyclient.Client, level: float,
+                                   dimmed: list[float]) -> None:
+    """Once a flat within 10 % of `level` has come, the panel's FLAT_LIGHT_INTENSITY halved
+    as soon as the camera's next exposure begins (CCD_EXPOSURE Busy): that frame is read
+    out at half the light, as a panel drifting while it exposes gives."""
+    kept = False
+    async with client.events(maxsize=10_000) as stream:
+        async for event in stream:
+            if isinstance(event, events.setBLOBVector) and event.devicename == CCD \
+                    and "CCD1" in event.data:
+                kept = kept or abs(middle_median(event["CCD1"]) - level) <= 0.1 * level
+            elif kept and isinstance(event, events.setNumberVector) \
+                    and event.devicename == CCD and event.vectorname == "CCD_EXPOSURE" \
+                    and event.state is not None and event.state.value == "Busy":
+                now = float(client.get(PANEL, "FLAT_LIGHT_INTENSITY",
+                                       "FLAT_LIGHT_INTENSITY_VALUE"))
+                await client.set(PANEL, "FLAT_LIGHT_INTENSITY",
+                                 {"FLAT_LIGHT_INTENSITY_VALUE": now / 2}, timeout=10)
+                dimmed.append(now / 2)
+                return
+
+
+async def test_a_flat_that_drifts_out_of_the_tolerance_is_taken_again(tmp_path: Path) -> None:
+    """Three Luminance flats binned 2 at 20000 ADU, indilib's panel at intensity 10 and the
+    first guess (2.4 s) right: the first is kept; the panel halved by a client while the
+    second exposes gives a frame at about half the level, journalled ``flat_test``, not
+    kept; the second flat is taken again (the agent sets its brightness before each frame)
+    and three flats are kept, each within the tolerance."""
+    level = 20000.0
+    batch = Batch(3, 2.4, "Luminance", 2, "Flat", adu=level, tolerance=0.1)
+    plan = night("drift", target("Flats", batch), folder="drift", camera=CCD)
+    plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, panel=PANEL))
+    async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, "indi_simulator_lightpanel") as rig:
+        client = rig.client
+        await client.set(PANEL, "CONNECTION", {"CONNECT": "On"}, timeout=20)
+        await client.set(PANEL, "FLAT_LIGHT_INTENSITY", {"FLAT_LIGHT_INTENSITY_VALUE": 10},
+                         timeout=10)
+        await client.send_enableBLOB("Also", CCD)
+        dimmed: list[float] = []
+        watcher = asyncio.create_task(dim_during_the_next_flat(client, level, dimmed))
+        try:
+            await load_and_start(client, tmp_path, plan)
+            state, message = await sequence_ends(client, 180)
+        finally:
+            watcher.cancel()
+        assert state == "Ok", message
+        assert dimmed == [5.0], dimmed
+        folder = rig.frames / "drift"
+        names = fits_files(folder)
+        assert len(names) == 3, names
+        for name in names:
+            assert abs(centre_median(folder / name) - level) <= 0.1 * level, name
+        tests = journal_notes(folder, "flat_test")
+        assert tests and tests[0]["step"].endswith("/002"), tests
+        drifted = float(tests[0]["median"])
+        assert 0.4 * level < drifted < 0.6 * level, tests  # half the light, bias and all
+        assert all(one["step"].endswith("/002") for one in tests), tests
+    print(f"test exposures after the drift: {[(one['seconds'], one['median']) for one in tests]}")
 
 
 async def test_a_panel_whose_light_never_reaches_the_camera_is_said(tmp_path: Path) -> None:

@@ -6,14 +6,18 @@ the horizon on 2026-03-20: the camera's twilight (no panel) fades ten times ever
 of the Sun's depression. A plan asks three flats through each of H_Alpha, Red and
 Luminance at 30000 ADU within 10 %, in the sky's order, no exposure given. At least 90 % of
 the flats asked are kept, each within the tolerance (numpy on the saved FITS), the mount
-ends pointed about 20 degrees from the zenith opposite the Sun; and a plan begun with the
+ends pointed about 20 degrees from the zenith opposite the Sun, and at each frame (the
+journal's ``sky_flat_pointing``: where the mount said it pointed) it was within 2 degrees of
+that point and a little apart from the frame before, so the stars do not stack; and a plan begun with the
 Sun at -14 degrees says the sky is too dark and takes none, the night going on. Dawn the
 same from -6.5 degrees, Luminance first. UNSAFE holds them, even where darks may go on."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import math
 from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
@@ -47,6 +51,7 @@ from indipyagents.plan.steps import expand
 from indipyagents.plan.steps import frames
 from indipyagents.schedule import sky
 from indipyagents.schedule.sky import Place
+from indipyagents.schedule.slewing import separation
 from indipycore import astro
 from indipycore.skyclock import ENV_SKY_CLOCK
 from indipysimulators import telescope
@@ -112,6 +117,32 @@ async def test_nine_sky_flats_in_ten_are_kept_within_the_tolerance(
         sun_azimuth = sky.altaz(*sky.sun_radec(when), when, GREENWICH)[1]
         assert abs(altitude - 70.0) < 3.0, altitude
         assert abs((azimuth - sun_azimuth) % 360 - 180) < 10.0, (azimuth, sun_azimuth)
+        pointed_apart(folder, len(names))
+
+
+def pointed_apart(folder: Path, frames_saved: int) -> None:
+    """Each sky flat's pointing as the journal has it (where the mount said it pointed,
+    J2000, and the sky's time it was reckoned for): within 2 degrees of the point 20 degrees
+    from the zenith opposite the Sun (reckoned here from the Sun), and apart from the frame
+    before both on the sky (at least 0.02 degree, 29 unbinned pixels: no star stacks) and
+    about that point (at least 0.1 degree: the mount moved, not only the sky under it)."""
+    notes = journal_notes(folder, "sky_flat_pointing")
+    assert len(notes) >= frames_saved, notes
+    offsets, places = [], []
+    for one in notes:
+        when = datetime.fromisoformat(str(one["when"]))
+        ra, dec = astro.precess_from_j2000(float(one["ra"]), float(one["dec"]), when)
+        altitude, azimuth = sky.altaz(ra, dec, when, GREENWICH)
+        opposite = (sky.altaz(*sky.sun_radec(when), when, GREENWICH)[1] + 180.0) % 360.0
+        assert separation(azimuth / 15, altitude, opposite / 15, 70.0) < 2.0, one
+        offsets.append((altitude - 70.0, ((azimuth - opposite + 180.0) % 360.0 - 180.0)
+                        * math.cos(math.radians(altitude))))
+        places.append((float(one["ra"]), float(one["dec"])))
+    moved = [math.dist(a, b) for a, b in itertools.pairwise(offsets)]
+    apart = [separation(*a, *b) for a, b in itertools.pairwise(places)]
+    print(f"{len(notes)} pointings: moved {min(moved):.3f}-{max(moved):.3f} deg about the "
+          f"point, {min(apart):.3f}-{max(apart):.3f} deg apart on the sky")
+    assert min(moved) >= 0.1 and min(apart) >= 0.02, (moved, apart)
 
 
 async def mount_pointing(client: object) -> tuple[float, float]:
