@@ -188,6 +188,15 @@ def write_plan(path: Path, plan: Plan) -> Path:
     return path
 
 
+async def load_and_start(client: indipyclient.Client, folder: Path, plan: Plan) -> None:
+    """The plan written to `folder`/plan.toml, loaded through AGENT_PLAN (which must say Ok),
+    then AGENT_START_PROCESS.SEQUENCE."""
+    path = write_plan(folder / "plan.toml", plan)
+    loaded = await client.set(AGENT, "AGENT_PLAN", {"FILE": str(path)}, timeout=20)
+    assert loaded.state.value == "Ok", loaded
+    await client.set(AGENT, "AGENT_START_PROCESS", {"SEQUENCE": "On"}, wait=False)
+
+
 def darks_plan(camera: str, wheel: str = "", *, folder: str = "night", filter: str = "",
                count: int = 2, exposure: float = 0.5, kind: str = "") -> str:
     """A plan of `count` frames with no slew (dark frames, or light through `filter` when

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 from agentkit import AGENT
+from agentkit import load_and_start
 from agentkit import night
 from agentkit import target
-from agentkit import write_plan
 from guiderkit import FIELD
 from guiderkit import QUICK
 from guiderkit import make_guider
@@ -93,11 +93,8 @@ async def test_a_night_dithers_through_the_guider_and_holds_while_the_star_is_lo
                      dither=Dither(every=1, pixels=3.0, method="guider", settle=1.0,
                                    settle_pixels=1.5, settle_timeout=60.0),
                      flip=Flip(enabled=False), guiding=Guiding(lost_wait=300.0))
-        plan = replace(plan, devices=replace(plan.devices, guider=GUIDER))
-        path = write_plan(tmp_path / "plan.toml", plan)
-        loaded = await client.set(AGENT, "AGENT_PLAN", {"FILE": str(path)}, timeout=20)
-        assert loaded.state.value == "Ok", loaded
-        await client.set(AGENT, "AGENT_START_PROCESS", {"SEQUENCE": "On"}, wait=False)
+        await load_and_start(client, tmp_path,
+                             replace(plan, devices=replace(plan.devices, guider=GUIDER)))
 
         folder = tmp_path / "frames" / "night"
         # The guider started by the night: calibrated, guiding, settled; two frames.

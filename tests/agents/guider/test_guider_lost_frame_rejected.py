@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 from agentkit import AGENT
+from agentkit import load_and_start
 from agentkit import night
 from agentkit import target
-from agentkit import write_plan
 from guiderkit import CAMERA
 from guiderkit import FIELD
 from guiderkit import QUICK
@@ -68,11 +68,8 @@ async def test_a_frame_whose_guide_star_was_lost_is_rejected_and_the_next_waits_
                                    settle_timeout=60.0),
                      flip=Flip(enabled=False), guiding=Guiding(lost_wait=300.0),
                      grading=Grading(min_frames=2))
-        plan = replace(plan, devices=replace(plan.devices, guider=GUIDER))
-        path = write_plan(tmp_path / "plan.toml", plan)
-        loaded = await client.set(AGENT, "AGENT_PLAN", {"FILE": str(path)}, timeout=20)
-        assert loaded.state.value == "Ok", loaded
-        await client.set(AGENT, "AGENT_START_PROCESS", {"SEQUENCE": "On"}, wait=False)
+        await load_and_start(client, tmp_path,
+                             replace(plan, devices=replace(plan.devices, guider=GUIDER)))
         folder = tmp_path / "frames" / "night"
 
         def exposing_the_third() -> bool:

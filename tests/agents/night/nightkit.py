@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from agentkit import AGENT
+from agentkit import load_and_start
 from agentkit import target
-from agentkit import write_plan
 from serverkit import running
 from serverkit import server
 from waiting import until
@@ -107,13 +107,6 @@ async def panel_night(folder: Path, plan: Plan, timeout: float) -> AsyncIterator
         yield rig
 
 
-async def load_and_start(client: indipyclient.Client, folder: Path, plan: Plan) -> None:
-    """The plan written to `folder`/plan.toml, loaded through AGENT_PLAN (which must say Ok),
-    then AGENT_START_PROCESS.SEQUENCE."""
-    path = write_plan(folder / "plan.toml", plan)
-    loaded = await client.set(AGENT, "AGENT_PLAN", {"FILE": str(path)}, timeout=20)
-    assert loaded.state.value == "Ok", loaded
-    await client.set(AGENT, "AGENT_START_PROCESS", {"SEQUENCE": "On"}, wait=False)
 
 
 async def sequence_ends(client: indipyclient.Client, timeout: float,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from test_grading import PLAN as GRADED
 
 from indipyagents.plan.decisions import hfr_rise_due
 from indipyagents.plan.grading import GUIDING_LOST
@@ -20,18 +21,8 @@ from indipyagents.plan.toml import parse_plan
 from indipyagents.plan.toml import plan_to_toml
 from indipyagents.stars.framemeasure import FrameMeasure
 
-PLAN = """name = "graded"
-[devices]
-camera = "CCD"
-focuser = "Focuser"
-[grading]
-{rules}
-[[targets]]
-name = "M42"
-[[targets.batches]]
-count = 3
-exposure = 1
-"""
+#: test_grading's plan with a focuser (the HFR-autofocus rule needs one).
+PLAN = GRADED.replace('camera = "CCD"\n', 'camera = "CCD"\nfocuser = "Focuser"\n')
 
 
 def frame(stars: int, hfr: float = 2.0) -> FrameMeasure:
