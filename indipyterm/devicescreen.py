@@ -56,6 +56,7 @@ class DeviceScreen(TermScreen):
         self.group_of: dict[str, str] = {}  # vector name -> group
         self._drawing = asyncio.Lock()
         self._behind: set[str] = set()  # vectors whose panels the screen's task brings up to date
+        self._unseen: set[str] = set()  # changed while their tab was not shown: drawn when it is
         self._all_behind = False  # every panel and every vector the client has
         self._woken = asyncio.Event()
         self._wanted: str | None = None  # show_vector's, until its panel is mounted
@@ -82,17 +83,37 @@ class DeviceScreen(TermScreen):
         history: Mapping[str, Mapping[str, Sequence[float]]],
         removed: Sequence[str] = (),
     ) -> None:
-        """Draw at once the vectors whose panel is mounted as they are; leave the others (new,
-        redefined, a panel still mounting) and the `removed` ones to the screen's task."""
+        """Draw at once the vectors whose panel is mounted and in the tab shown; leave the
+        others (new, redefined, a panel still mounting) and the `removed` ones to the screen's
+        task, and those in another tab until it is shown (`on_tabbed_content_tab_activated`):
+        a panel no one sees is not drawn, and its update would lay the whole screen out
+        again (textual cannot tell how big a widget it does not show has become)."""
         behind = set(removed)
         for info in vectors:
             panel = self.panels.get(info.name)
             if panel is not None and panel.is_mounted and self._fits(panel, info):
-                panel.show(info, dict(history.get(info.name, {})))
+                if self._in_front(info.name):
+                    panel.show(info, dict(history.get(info.name, {})))
+                else:
+                    self._unseen.add(info.name)
             else:
                 behind.add(info.name)
         if behind:
             self._behind |= behind
+            self._woken.set()
+
+    def _in_front(self, name: str) -> bool:
+        """Whether `name`'s panel is in the tab shown."""
+        group = self.group_of.get(name)
+        return group is not None and self.groups.get(group) == self.tabs.active
+
+    def on_tabbed_content_tab_activated(self, _event: TabbedContent.TabActivated) -> None:
+        """The panels of the tab now shown that changed while it was not: the screen's task
+        draws them from the client's vectors as they are now."""
+        front = {name for name in self._unseen if self._in_front(name)}
+        if front:
+            self._unseen -= front
+            self._behind |= front
             self._woken.set()
 
     def redraw_all(self) -> None:
