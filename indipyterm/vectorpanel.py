@@ -110,6 +110,14 @@ def changed_switches(device: Mapping[str, bool], chosen: Mapping[str, bool]) -> 
             if on != device.get(name, False)}
 
 
+STATES = ("Idle", "Ok", "Busy", "Alert")
+
+
+def _state_class(state: str) -> str:
+    """The panel's class for a vector state (its border's colour, in indipyterm.tcss)."""
+    return f"-state-{str(state).lower()}"
+
+
 class VectorPanel(Vertical):
     """A vector's panel; ``key`` is (device, vector)."""
 
@@ -129,7 +137,10 @@ class VectorPanel(Vertical):
         member: str
 
     def __init__(self, info: VectorInfo) -> None:
-        super().__init__(classes="vector")
+        # Born with its state's class: the first `show` then changes no class, and textual
+        # does not style the panel and all its widgets a second time as it mounts.
+        state = str(info.state)
+        super().__init__(classes=f"vector {_state_class(state)}" if state in STATES else "vector")
         self.info = info
         self.key = (info.devicename, info.name)
         self.signature = info.signature()
@@ -227,8 +238,8 @@ class VectorPanel(Vertical):
         if titles != self._titles:
             self._titles = titles
             self.border_title, self.border_subtitle = titles
-        for state in ("Idle", "Ok", "Busy", "Alert"):
-            self.set_class(str(info.state) == state, f"-state-{state.lower()}")
+        for state in STATES:
+            self.set_class(str(info.state) == state, _state_class(state))
         self.message_label.show_text(info.message or "")
         self.message_label.display = bool(info.message)
         if info.kind == "Switch" and self.writable:
