@@ -56,6 +56,7 @@ class DeviceScreen(TermScreen):
         self.group_of: dict[str, str] = {}  # vector name -> group
         self._drawing = asyncio.Lock()
         self._behind: set[str] = set()  # vectors whose panels the screen's task brings up to date
+        self._unseen: set[str] = set()  # changed while their tab was not shown: drawn when it is
         self._all_behind = False  # every panel and every vector the client has
         self._woken = asyncio.Event()
         self._wanted: str | None = None  # show_vector's, until its panel is mounted
@@ -82,17 +83,37 @@ class DeviceScreen(TermScreen):
         history: Mapping[str, Mapping[str, Sequence[float]]],
         removed: Sequence[str] = (),
     ) -> None:
-        """Draw at once the vectors whose panel is mounted as they are; leave the others (new,
-        redefined, a panel still mounting) and the `removed` ones to the screen's task."""
+        """Draw at once the vectors whose panel is mounted and in the tab shown; leave the
+        others (new, redefined, a panel still mounting) and the `removed` ones to the screen's
+        task, and those in another tab until it is shown (`on_tabbed_content_tab_activated`):
+        a panel no one sees is not drawn, and its update would lay the whole screen out
+        again (textual cannot tell how big a widget it does not show has become)."""
         behind = set(removed)
         for info in vectors:
             panel = self.panels.get(info.name)
             if panel is not None and panel.is_mounted and self._fits(panel, info):
-                panel.show(info, dict(history.get(info.name, {})))
+                if self._in_front(info.name):
+                    panel.show(info, dict(history.get(info.name, {})))
+                else:
+                    self._unseen.add(info.name)
             else:
                 behind.add(info.name)
         if behind:
             self._behind |= behind
+            self._woken.set()
+
+    def _in_front(self, name: str) -> bool:
+        """Whether `name`'s panel is in the tab shown."""
+        group = self.group_of.get(name)
+        return group is not None and self.groups.get(group) == self.tabs.active
+
+    def on_tabbed_content_tab_activated(self, _event: TabbedContent.TabActivated) -> None:
+        """The panels of the tab now shown that changed while it was not: the screen's task
+        draws them from the client's vectors as they are now."""
+        front = {name for name in self._unseen if self._in_front(name)}
+        if front:
+            self._unseen -= front
+            self._behind |= front
             self._woken.set()
 
     def redraw_all(self) -> None:
@@ -123,7 +144,8 @@ class DeviceScreen(TermScreen):
     async def _bring_up_to_date(self, names: set[str], everything: bool) -> None:
         """The panels of these vectors (of every vector) as the client has them now, so the
         order in which they were left behind does not matter: added, rebuilt, drawn, or
-        removed when the client no longer has the vector; a panel mounted at a time."""
+        removed when the client no longer has the vector; the new panels of a group mounted
+        together."""
         vectors = self.term.device_vectors(self.device)
         known = {info.name for info in vectors}
         await self._remove([name for name in self.panels
@@ -162,6 +184,7 @@ class DeviceScreen(TermScreen):
     async def _update(
         self, vectors: Sequence[VectorInfo], history: Mapping[str, Mapping[str, Sequence[float]]]
     ) -> None:
+        new: list[VectorInfo] = []
         for info in vectors:
             panel = self.panels.get(info.name)
             if panel is not None and not self._fits(panel, info):
@@ -169,31 +192,40 @@ class DeviceScreen(TermScreen):
                 await self._remove([info.name])
                 panel = None
             if panel is None:
-                await self._add_panel(info)
+                new.append(info)
             else:
                 panel.show(info, dict(history.get(info.name, {})))
+        await self._add_panels(new)
         self._show_empty()
 
     def _fits(self, panel: VectorPanel, info: VectorInfo) -> bool:
         """Whether `panel` can draw `info` in place (same members, limits, rule and group)."""
         return panel.signature == info.signature() and self.group_of.get(info.name) == info.group
 
-    async def _add_panel(self, info: VectorInfo) -> None:
-        pane_id = self.groups.get(info.group)
-        if pane_id is None:
-            pane_id = f"g{next(_pane_ids)}"
-            self.groups[info.group] = pane_id
-            await self.tabs.add_pane(
-                TabPane(info.group or "(no group)", VerticalScroll(classes="vectors"), id=pane_id)
-            )
-        scroll = self.tabs.get_pane(pane_id).query_one(VerticalScroll)
-        panel = VectorPanel(info)
-        self.panels[info.name] = panel
-        self.group_of[info.name] = info.group
-        self._show_empty()  # gone with the first panel: the panels below it stay where they are
-        await scroll.mount(panel)
-        if self._wanted == info.name:
-            self.show_vector(info.name)
+    async def _add_panels(self, infos: Sequence[VectorInfo]) -> None:
+        """New panels for these vectors, a group at a time (its tab added first when new): a
+        group's panels mounted together, so textual lays the screen out once for them, not
+        once a panel."""
+        groups: dict[str, list[VectorInfo]] = {}  # in the order the vectors came
+        for info in infos:
+            groups.setdefault(info.group, []).append(info)
+        for group, members in groups.items():
+            pane_id = self.groups.get(group)
+            if pane_id is None:
+                pane_id = f"g{next(_pane_ids)}"
+                self.groups[group] = pane_id
+                await self.tabs.add_pane(
+                    TabPane(group or "(no group)", VerticalScroll(classes="vectors"), id=pane_id)
+                )
+            panels = [VectorPanel(info) for info in members]
+            for panel in panels:
+                self.panels[panel.info.name] = panel
+                self.group_of[panel.info.name] = group
+            self._show_empty()  # gone with the first panel: the panels below stay where they are
+            await self.tabs.get_pane(pane_id).query_one(VerticalScroll).mount_all(panels)
+            wanted = self._wanted
+            if wanted is not None and wanted in {info.name for info in members}:
+                self.show_vector(wanted)
 
     async def _remove(self, names: Sequence[str]) -> None:
         for name in names:

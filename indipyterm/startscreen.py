@@ -20,23 +20,21 @@ from textual.widgets import OptionList
 from textual.widgets import Static
 from textual.widgets.option_list import Option
 
+from .livetext import LiveText
 from .ports import TermPort
 
 __all__ = ["StartScreen", "StatusLine", "TermScreen"]
 
 
-class StatusLine(Static):
+class StatusLine(LiveText):
     """The connection state, coloured: green connected, yellow connecting, red lost or failing.
 
     The app shows it every second on every screen; the text is updated only when it changed
-    (see `StartScreen`: an update of the start screen's line repaints the whole screen above)."""
-
-    _shown: str | None = None
+    (see `StartScreen`: an update of the start screen's line repaints the whole screen above),
+    and the retry countdown's tick redraws the line alone (`LiveText`)."""
 
     def show(self, state: str, text: str) -> None:
-        if text != self._shown:
-            self._shown = text
-            self.update(text)
+        self.show_text(text)
         for name in ("connected", "connecting", "failed", "lost"):
             self.set_class(state == name, f"-{name}")
 

@@ -28,7 +28,6 @@ from textual.widgets import Label
 from textual.widgets import RadioButton
 from textual.widgets import RadioSet
 from textual.widgets import Sparkline
-from textual.widgets import Static
 
 from .edits import EditTracker
 from .formatting import STATE_COLOURS
@@ -41,6 +40,7 @@ from .inputcheck import InputRefused
 from .inputcheck import check_entries
 from .inputcheck import check_number
 from .inputcheck import toggle_switch
+from .livetext import LiveText
 from .vectorinfo import MemberInfo
 from .vectorinfo import VectorInfo
 
@@ -75,7 +75,7 @@ class MemberRow(Horizontal):
         self.vector = vector
         self.kind = kind
         self.writable = writable
-        self.value_label = Static("", classes="value", markup=False)
+        self.value_label = LiveText("", classes="value", markup=False)
         self.spark: Sparkline | None = None
         self.field: Input | None = None
 
@@ -110,6 +110,14 @@ def changed_switches(device: Mapping[str, bool], chosen: Mapping[str, bool]) -> 
             if on != device.get(name, False)}
 
 
+STATES = ("Idle", "Ok", "Busy", "Alert")
+
+
+def _state_class(state: str) -> str:
+    """The panel's class for a vector state (its border's colour, in indipyterm.tcss)."""
+    return f"-state-{str(state).lower()}"
+
+
 class VectorPanel(Vertical):
     """A vector's panel; ``key`` is (device, vector)."""
 
@@ -129,7 +137,10 @@ class VectorPanel(Vertical):
         member: str
 
     def __init__(self, info: VectorInfo) -> None:
-        super().__init__(classes="vector")
+        # Born with its state's class: the first `show` then changes no class, and textual
+        # does not style the panel and all its widgets a second time as it mounts.
+        state = str(info.state)
+        super().__init__(classes=f"vector {_state_class(state)}" if state in STATES else "vector")
         self.info = info
         self.key = (info.devicename, info.name)
         self.signature = info.signature()
@@ -139,10 +150,11 @@ class VectorPanel(Vertical):
         self.toggled: set[str] = set()  # AnyOfMany members the user set unlike the device
         self.switch_widgets: dict[str, RadioButton | Checkbox] = {}
         self.chosen_files: dict[str, Path] = {}
-        self.blob_labels: dict[str, Static] = {}
-        self.message_label = Static("", classes="vmessage", markup=False)
-        self.note_label = Static("", classes="note", markup=False)
-        self.error_label = Static("", classes="error", markup=False)
+        self.blob_labels: dict[str, LiveText] = {}
+        self.message_label = LiveText("", classes="vmessage", markup=False)
+        self.note_label = LiveText("", classes="note", markup=False)
+        self.error_label = LiveText("", classes="error", markup=False)
+        self._titles: tuple[str, str] | None = None  # the border's, as last drawn
         self._switch_radio: RadioSet | None = None
 
     @property
@@ -168,7 +180,7 @@ class VectorPanel(Vertical):
             for member in info.members:
                 with Horizontal(classes="member blob"):
                     yield Label(member.label, classes="mlabel", markup=False)
-                    self.blob_labels[member.name] = Static("", classes="value", markup=False)
+                    self.blob_labels[member.name] = LiveText("", classes="value", markup=False)
                     yield self.blob_labels[member.name]
                     if self.writable:
                         yield Button("Choose file", classes="choose", name=member.name, compact=True)
@@ -220,11 +232,15 @@ class VectorPanel(Vertical):
     def show(self, info: VectorInfo, history: dict[str, Sequence[float]] | None) -> None:
         """Draw the vector's current state; edits in progress are kept and conflicts noted."""
         self.info = info
-        self.border_title = f"{info.label} ({info.name})" if info.label != info.name else info.name
-        self.border_subtitle = f"{info.state}  {display_timestamp(info.timestamp)}"
-        for state in ("Idle", "Ok", "Busy", "Alert"):
-            self.set_class(str(info.state) == state, f"-state-{state.lower()}")
-        self.message_label.update(info.message or "")
+        # Set only when changed: each setting repaints the whole panel.
+        titles = (f"{info.label} ({info.name})" if info.label != info.name else info.name,
+                  f"{info.state}  {display_timestamp(info.timestamp)}")
+        if titles != self._titles:
+            self._titles = titles
+            self.border_title, self.border_subtitle = titles
+        for state in STATES:
+            self.set_class(str(info.state) == state, _state_class(state))
+        self.message_label.show_text(info.message or "")
         self.message_label.display = bool(info.message)
         if info.kind == "Switch" and self.writable:
             self._show_switches(info)
@@ -236,7 +252,7 @@ class VectorPanel(Vertical):
                 if row is None:
                     continue
                 shown = self._member_text(member)
-                row.value_label.update(shown)
+                row.value_label.show_text(shown)
                 if info.kind in ("Light", "Switch"):
                     colour = state_colour(member.value) if info.kind == "Light" else (
                         "green" if member.value == "On" else STATE_COLOURS["Idle"])
@@ -284,16 +300,16 @@ class VectorPanel(Vertical):
             chosen = self.chosen_files.get(member.name)
             if chosen is not None:
                 parts.append(f"to send: {chosen}")
-            label.update("  ".join(parts) if parts else "nothing received")
+            label.show_text("  ".join(parts) if parts else "nothing received")
 
     def _show_note(self) -> None:
         labels = {m.name: m.label for m in self.info.members}
         note = self.tracker.note(labels)
-        self.note_label.update(note)
+        self.note_label.show_text(note)
         self.note_label.display = bool(note)
 
     def show_error(self, text: str) -> None:
-        self.error_label.update(text)
+        self.error_label.show_text(text)
         self.set_class(bool(text), "-error")
 
     # --- the user's edits ---------------------------------------------------------------------
