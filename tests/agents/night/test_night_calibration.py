@@ -170,6 +170,16 @@ async def test_an_adu_above_a_12_bit_cameras_range_is_refused_at_start_at_its_li
         assert not rig.frames.exists() or fits_files(rig.frames) == []
 
 
+def panel_flats_kept(folder: Path, count: int, seconds: float, level: float) -> None:
+    """The night's `count` panel flats in `folder`: each exposed `seconds`, its centre within
+    10 % of `level`."""
+    flats = [name for name in fits_files(folder) if "/Calibration_" in name]
+    assert len(flats) == count, flats
+    for name in flats:
+        assert fits.getheader(folder / name)["EXPTIME"] == pytest.approx(seconds), name
+        assert abs(centre_median(folder / name) - level) <= 0.1 * level, name
+
+
 async def test_an_exposure_below_the_cameras_shortest_dims_the_real_panel_the_next_too(
         tmp_path: Path) -> None:
     """Luminance binned 4 at the panel's brightest gives about 800,000 ADU a second: 5000
@@ -187,11 +197,7 @@ async def test_an_exposure_below_the_cameras_shortest_dims_the_real_panel_the_ne
         most, now = float(member.max), float(intensity["FLAT_LIGHT_INTENSITY_VALUE"])
         assert 0 < now < 0.8 * most, (now, most)
         folder = rig.frames / "dimmed"
-        flats = [name for name in fits_files(folder) if "/Calibration_" in name]
-        assert len(flats) == 2, flats
-        for name in flats:
-            assert fits.getheader(folder / name)["EXPTIME"] == pytest.approx(0.01), name
-            assert abs(centre_median(folder / name) - 5000) <= 0.1 * 5000, name
+        panel_flats_kept(folder, 2, 0.01, 5000)
         book = json.loads((tmp_path / "state" / "flats.json").read_text())
         [learnt] = book.values()
         assert learnt["seconds"] == pytest.approx(0.01)
@@ -208,11 +214,7 @@ async def test_an_exposure_below_the_cameras_shortest_dims_the_real_panel_the_ne
         assert journal_notes(folder, "flat_test") == []
         assert float(rig.client.get(PANEL, "FLAT_LIGHT_INTENSITY",
                                     "FLAT_LIGHT_INTENSITY_VALUE")) == pytest.approx(now)
-        flats = [name for name in fits_files(folder) if "/Calibration_" in name]
-        assert len(flats) == 2, flats
-        for name in flats:
-            assert fits.getheader(folder / name)["EXPTIME"] == pytest.approx(0.01), name
-            assert abs(centre_median(folder / name) - 5000) <= 0.1 * 5000, name
+        panel_flats_kept(folder, 2, 0.01, 5000)
     print(f"the panel dimmed to {now:g} of {most:g}; the next night too, no test exposure")
 
 
@@ -242,11 +244,7 @@ async def test_a_level_beyond_the_cameras_longest_brightens_the_real_panel(
         now = float(client.get(PANEL, "FLAT_LIGHT_INTENSITY", "FLAT_LIGHT_INTENSITY_VALUE"))
         assert 5 < now < 50, now  # brightened from 1: about 12
         folder = rig.frames / "brightened"
-        flats = [name for name in fits_files(folder) if "/Calibration_" in name]
-        assert len(flats) == 2, flats
-        for name in flats:
-            assert fits.getheader(folder / name)["EXPTIME"] == pytest.approx(2.0), name
-            assert abs(centre_median(folder / name) - 20000) <= 0.1 * 20000, name
+        panel_flats_kept(folder, 2, 2.0, 20000)
         [learnt] = json.loads((tmp_path / "state" / "flats.json").read_text()).values()
         assert learnt["seconds"] == pytest.approx(2.0)
         assert learnt["brightness"] == pytest.approx(now)
