@@ -5,7 +5,7 @@ measured to be about 0.8 s of a solve's 0.95 s of CPU on a 1280 x 1024 frame.
 
 `star_list` returns None (the agent then solves the image as before) when numpy and sep are
 not installed, the frame is not a FITS image they read, or fewer than `MIN_STARS` are found.
-The list holds the `MAX_STARS` brightest, brightest first, in FITS' pixel convention (the
+The list holds the `MAX_STARS` (50) brightest, brightest first, in FITS' pixel convention (the
 first pixel's centre is 1, 1: image2xy's, measured to match sep's 0-based centres plus one),
 in the columns X, Y and FLUX of `indipycore.fits.table_bytes`.
 """
@@ -24,9 +24,13 @@ __all__ = ["DETECT_SIGMAS", "MAX_STARS", "MIN_STARS", "StarList", "star_list"]
 
 logger = logging.getLogger(__name__)
 
-#: The brightest stars handed over: the number solve-field itself is cut to (``--objs``),
-#: which solves the simulator's Tycho-2 fields (bench/astrometry_solve.py).
-MAX_STARS = MAX_OBJECTS
+#: The brightest stars handed over (at most solve-field's own cut, ``--objs``). Measured on
+#: 21 of the simulator's 5 s frames of the 0.89 degree field (bench/RESULTS.md, issue 90
+#: item 6): the 19 that solve at all solved from their 20 brightest as from 30, 50, 100 or
+#: 200; the sparse field that solves neither way searched 0.15 s of CPU with 20, 1.05 s with
+#: 50 and 5.5 s with 100 before giving up. 50 is 2.5 times what the sky needed, and a list
+#: that does not solve leaves the image to solve.
+MAX_STARS = min(50, MAX_OBJECTS)
 #: Fewer stars than this and the image is solved instead: astrometry.net matches quads of
 #: four stars and verifies them on the others; image2xy (8 sigma peaks on a smoothed image)
 #: may still find a faint one sep's threshold left out.
