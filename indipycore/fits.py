@@ -4,18 +4,22 @@ One primary HDU: the header's 80-character cards in 2880-byte blocks, then the p
 big-endian, padded to a whole block. 16-bit images are unsigned, stored as FITS does it:
 signed 16-bit values with ``BZERO = 32768``. 8-bit images are unsigned bytes as they are.
 `read_header` reads the cards back (clients and tests check NAXIS1/NAXIS2/BITPIX with it).
+`table_bytes` writes a binary table instead (an empty primary HDU, then one BINTABLE of
+64-bit float columns): the star list (xylist) astrometry.net's ``solve-field`` takes.
 """
 
 from __future__ import annotations
 
 import math
+import struct
 import sys
 from array import array
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["BLOCK", "Card", "FITSError", "fits_bytes", "format_card", "read_header"]
+__all__ = ["BLOCK", "Card", "FITSError", "fits_bytes", "format_card", "read_header",
+           "table_bytes"]
 
 BLOCK = 2880
 CARD = 80
@@ -111,6 +115,42 @@ def fits_bytes(width: int, height: int, pixels: Sequence[int] | bytes | bytearra
         *(format_card(k, v, c) for k, v, c in cards),
     ])
     return header + data + b"\x00" * (-len(data) % BLOCK)
+
+
+def table_bytes(columns: Sequence[tuple[str, Sequence[float]]], *,
+                cards: Iterable[Card] = ()) -> bytes:
+    """A FITS file of one binary table: `columns` (name, values), all of one length, each
+    written as FITS' 64-bit floats (TFORM ``D``, big-endian), row by row; `cards` go in the
+    table's header (astrometry.net reads IMAGEW/IMAGEH there)."""
+    if not columns:
+        raise FITSError("a table needs at least one column")
+    rows = len(columns[0][1])
+    if any(len(values) != rows for _, values in columns):
+        raise FITSError("a table's columns are all of one length")
+    primary = _header([format_card("SIMPLE", True, "file conforms to FITS standard"),
+                       format_card("BITPIX", 8, "no data"),
+                       format_card("NAXIS", 0, "no image: the table follows"),
+                       format_card("EXTEND", True, "extensions follow")])
+    header = _header([
+        format_card("XTENSION", "BINTABLE", "binary table extension"),
+        format_card("BITPIX", 8, "8-bit bytes"),
+        format_card("NAXIS", 2, "2-dimensional binary table"),
+        format_card("NAXIS1", 8 * len(columns), "width of table in bytes"),
+        format_card("NAXIS2", rows, "number of rows in table"),
+        format_card("PCOUNT", 0, "size of special data area"),
+        format_card("GCOUNT", 1, "one data group"),
+        format_card("TFIELDS", len(columns), "number of fields in each row"),
+        *(card for number, (name, _) in enumerate(columns, start=1)
+          for card in (format_card(f"TTYPE{number}", name),
+                       format_card(f"TFORM{number}", "D", "64-bit float"))),
+        *(format_card(k, v, c) for k, v, c in cards),
+    ])
+    row = struct.Struct(">" + "d" * len(columns))
+    try:
+        data = b"".join(row.pack(*values) for values in zip(*(v for _, v in columns)))
+    except struct.error as exc:
+        raise FITSError(f"a table's values are numbers: {exc}") from None
+    return primary + header + data + b"\x00" * (-len(data) % BLOCK)
 
 
 @dataclass(frozen=True)

@@ -335,4 +335,9 @@ class AstrometryFace(AgentRole):
 
 def _said(found: Solution) -> str:
     return (f"solved: RA {found.ra:.5f} h, Dec {found.dec:.4f} deg (J2000), "
-            f"{found.scale:.3f}\"/px, angle {found.angle:.2f} deg, index {found.index}")
+            f"{found.scale:.3f}\"/px, angle {found.angle:.2f} deg, index {found.index}"
+            + (f", by {_BY[found.via]}" if found.via in _BY else ""))
+
+
+#: How it solved, said in the process's message.
+_BY = {"stars": "its star list", "image": "the image"}

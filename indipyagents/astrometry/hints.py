@@ -4,7 +4,8 @@
 first); `arguments` the command line astrometry.net 0.93's ``solve-field`` takes for it: only
 the ``.wcs`` file written, the reference pixel at the frame's centre, the hints as ranges
 (the scale +-`SCALE_SLACK`), at most `MAX_OBJECTS` stars tried, and neither of the Python
-helpers it starts by default (removelines, uniformize).
+helpers it starts by default (removelines, uniformize); for a star list (xylist) instead of an
+image, the frame's size and the list's columns.
 
 `needed_indexes` chooses the Tycho-2 index files (Debian's ``astrometry-data-tycho2-*``) a
 field needs: those whose skymark scales meet 10 % to 100 % of the field's width, astrometry.net's
@@ -61,9 +62,10 @@ def plate_scale(pixel_size: float | None, focal_length: float | None,
 
 
 def arguments(hints: Hints, image: str, folder: str, *, program: str = "solve-field",
-              config: str | None = None) -> list[str]:
+              config: str | None = None, size: tuple[int, int] | None = None) -> list[str]:
     """``solve-field``'s command line for `image`, writing into `folder` (only
-    ``solve.wcs``), with astrometry.net's configuration file `config` when given."""
+    ``solve.wcs``), with astrometry.net's configuration file `config` when given; with
+    `size` (width, height in pixels), `image` is a star list (columns X, Y, FLUX)."""
     # --no-remove-lines and --uniformize 0 skip two Python helpers solve-field would start
     # (measured here: a hinted solve in 2.7 s instead of 6.2 s on a loaded machine).
     args = [program, "--overwrite", "--no-plots", "--no-verify", "--crpix-center",
@@ -87,6 +89,9 @@ def arguments(hints: Hints, image: str, folder: str, *, program: str = "solve-fi
         args += ["--downsample", str(hints.downsample)]
     if hints.depth > 0:
         args += ["--depth", str(hints.depth)]
+    if size is not None:
+        args += ["--width", str(size[0]), "--height", str(size[1]), "--x-column", "X",
+                 "--y-column", "Y", "--sort-column", "FLUX"]
     args.append(image)
     return args
 

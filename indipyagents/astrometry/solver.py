@@ -1,8 +1,10 @@
 """`Solver`: one frame solved by astrometry.net's ``solve-field``, a child process in a
 process group of its own, killed (the whole group) once its time is spent: ``--cpulimit``
-alone was measured not to stop a hopeless solve (42 s of CPU with a limit of 10 s). The frame
-and what solve-field writes live in a temporary folder removed whatever happens (a kill, a
-cancel). What is decided is pure (``hints``, ``wcs``); this is the thin layer that runs it.
+alone was measured not to stop a hopeless solve (42 s of CPU with a limit of 10 s). A FITS
+frame is solved by its star list first (`xylist`: our sep finds the stars, solve-field skips
+image2xy), and by the image itself when too few stars are found or the list does not solve,
+in what is left of the time. The frame and what solve-field writes live in a temporary folder
+removed whatever happens (a kill, a cancel). What is decided is pure (``hints``, ``wcs``); this is the thin layer that runs it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import shutil
 import signal
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from .hints import Hints
@@ -25,6 +28,7 @@ from .hints import installed_indexes
 from .wcs import Solution
 from .wcs import check_image
 from .wcs import solution
+from .xylist import star_list
 
 __all__ = ["INDEX_DIR", "KILL_GRACE", "SolveFailed", "Solver"]
 
@@ -34,6 +38,8 @@ logger = logging.getLogger(__name__)
 INDEX_DIR = "/usr/share/astrometry"
 #: Seconds past the limit the process is given between SIGTERM and SIGKILL.
 KILL_GRACE = 2.0
+#: How a solution was found, said in the log.
+_VIA = {"stars": "its star list (sep)", "image": "the image (image2xy)"}
 #: The last lines of solve-field's output kept to say why it failed.
 _TAIL = 4000
 
@@ -47,13 +53,16 @@ class Solver:
     folders under `workdir`."""
 
     def __init__(self, program: str = "solve-field", index_dir: str = INDEX_DIR,
-                 workdir: str | None = None) -> None:
+                 workdir: str | None = None, *, use_stars: bool = True) -> None:
         self.program = program
         self.index_dir = index_dir
         #: Where the temporary folders go (None: the system's).
         self.workdir = workdir
-        #: The last solve's wall time, seconds.
+        #: Whether a frame is solved by its star list first (`xylist`), the image after.
+        self.use_stars = use_stars
+        #: The last solve's wall time, seconds, and how it solved (`Solution.via`).
         self.last_seconds = 0.0
+        self.last_via = ""
 
     def installed(self) -> frozenset[int]:
         """The index numbers installed in `index_dir`."""
@@ -87,31 +96,65 @@ class Solver:
                               f"{report.text()}")
         folder = tempfile.mkdtemp(prefix="indipy-solve-", dir=self.workdir)
         try:
-            frame = Path(folder, "frame" + (suffix if suffix.startswith(".") else ".fits"))
-            frame.write_bytes(image)
             config = Path(folder, "astrometry.cfg")
             config.write_text(f"add_path {self.index_dir}\nautoindex\n")
-            args = arguments(hints, str(frame), folder, program=program, config=str(config))
             started = time.monotonic()
             try:
-                said = await self._run(args, hints.cpulimit)
+                found = await self._solve_stars(image, hints, folder, program, str(config),
+                                                started)
+                if found is None:
+                    found = await self._solve_image(image, hints, folder, program,
+                                                    str(config), suffix, started)
             finally:
                 self.last_seconds = time.monotonic() - started
-            wcs_file = Path(folder, "solve.wcs")
-            if not wcs_file.exists():
-                raise SolveFailed(_why_not(said, hints))
-            found = solution(wcs_file.read_bytes())
-            if not found.solved:
-                raise SolveFailed("solve-field's WCS: " + "; ".join(found.problems))
-            logger.info("solved in %.1f s: RA %.5f h, Dec %.4f deg, %.3f\"/px, index %d",
-                        self.last_seconds, found.ra, found.dec, found.scale, found.index)
+            self.last_via = found.via
+            logger.info("solved by %s in %.1f s: RA %.5f h, Dec %.4f deg, %.3f\"/px, index %d",
+                        _VIA[found.via], self.last_seconds, found.ra, found.dec, found.scale,
+                        found.index)
             return found
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    async def _run(self, args: list[str], limit: float) -> str:
-        """The child run to its end or killed (its process group) after `limit` seconds;
-        its output (the last `_TAIL` characters)."""
+    async def _solve_stars(self, image: bytes, hints: Hints, folder: str, program: str,
+                           config: str, started: float) -> Solution | None:
+        """`image` solved by its star list (`xylist`); None when there is none (too few
+        stars, no sep) or it did not solve: the image is then solved."""
+        stars = await asyncio.to_thread(star_list, image) if self.use_stars else None
+        if stars is None:
+            return None
+        listed = Path(folder, "stars.xyls")
+        listed.write_bytes(stars.data)
+        args = arguments(hints, str(listed), folder, program=program, config=config,
+                         size=(stars.width, stars.height))
+        said = await self._run(args, _left(hints, started), hints.cpulimit)
+        found = _read(folder)
+        if found is None or not found.solved:
+            logger.info("the %d brightest of %d stars found did not solve (%s): the image "
+                        "is solved instead", stars.kept, stars.found,
+                        _why_not(said, hints) if found is None else "; ".join(found.problems))
+            Path(folder, "solve.wcs").unlink(missing_ok=True)
+            return None
+        return replace(found, via="stars")
+
+    async def _solve_image(self, image: bytes, hints: Hints, folder: str, program: str,
+                           config: str, suffix: str, started: float) -> Solution:
+        """`image` solved by solve-field's own star finder (image2xy), in what is left of
+        `hints.cpulimit` since `started`."""
+        frame = Path(folder, "frame" + (suffix if suffix.startswith(".") else ".fits"))
+        frame.write_bytes(image)
+        args = arguments(hints, str(frame), folder, program=program, config=config)
+        said = await self._run(args, _left(hints, started), hints.cpulimit)
+        found = _read(folder)
+        if found is None:
+            raise SolveFailed(_why_not(said, hints))
+        if not found.solved:
+            raise SolveFailed("solve-field's WCS: " + "; ".join(found.problems))
+        return replace(found, via="image")
+
+    async def _run(self, args: list[str], limit: float, said_limit: float) -> str:
+        """The child run to its end or killed (its process group) after `limit` seconds
+        (the failure says `said_limit`, the hint's); its output (the last `_TAIL`
+        characters)."""
         process = await asyncio.create_subprocess_exec(
             *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT, start_new_session=True)
@@ -119,7 +162,7 @@ class Solver:
             async with asyncio.timeout(limit):
                 out, _ = await process.communicate()
         except TimeoutError:
-            raise SolveFailed(f"solve-field ran past its limit of {limit:g} s: killed") \
+            raise SolveFailed(f"solve-field ran past its limit of {said_limit:g} s: killed") \
                 from None
         finally:
             if process.returncode is None:
@@ -138,6 +181,17 @@ async def _kill(process: asyncio.subprocess.Process) -> None:
             return
         except TimeoutError:
             continue
+
+
+def _left(hints: Hints, started: float) -> float:
+    """Seconds left of `hints.cpulimit` since `started`."""
+    return max(hints.cpulimit - (time.monotonic() - started), 0.001)
+
+
+def _read(folder: str) -> Solution | None:
+    """The solution solve-field wrote in `folder`, None when it wrote none."""
+    wcs_file = Path(folder, "solve.wcs")
+    return solution(wcs_file.read_bytes()) if wcs_file.exists() else None
 
 
 def _why_not(output: str, hints: Hints) -> str:

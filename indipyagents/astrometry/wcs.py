@@ -49,6 +49,8 @@ class Solution:
     problems: tuple[str, ...] = field(default_factory=tuple)
     #: The WCS as solve-field wrote it: CRVAL1/2 (degrees), CRPIX1/2, CD1_1...CD2_2.
     wcs: tuple[tuple[str, float], ...] = ()
+    #: How it was solved: "stars" (our star list), "image" (solve-field's own star finder).
+    via: str = ""
 
     @property
     def solved(self) -> bool:

@@ -115,7 +115,7 @@ class CentreTarget:
             return
         self.centred.add(index)
         hands.journal.note("centre", target=index, ok=True, why=due.why,
-                           off_arcsec=round(off.total, 1))
+                           off_arcsec=round(off.total, 1), solved_by=self.solver.last_via)
         logger.info("%s: centred, %.1f\" off", target.name, off.total)
 
     def _failed(self, at: FrameAt, reason: str) -> None:

@@ -144,6 +144,14 @@ def test_solve_fields_arguments_follow_the_hints() -> None:
     assert hinted[hinted.index("--downsample") + 1] == "2"
     assert hinted[hinted.index("--depth") + 1] == "20"
     assert hinted[hinted.index("--config") + 1] == "/f/c"
+    assert "--width" not in hinted and "--x-column" not in hinted
+    # A star list (xylist) instead of the image: the frame's size and the list's columns.
+    listed = arguments(Hints(cpulimit=10), "/f/stars.xyls", "/f", size=(1280, 1024))
+    assert listed[-1] == "/f/stars.xyls"
+    assert listed[listed.index("--width") + 1] == "1280"
+    assert listed[listed.index("--height") + 1] == "1024"
+    assert [listed[listed.index(option) + 1] for option in
+            ("--x-column", "--y-column", "--sort-column")] == ["X", "Y", "FLUX"]
 
 
 def test_the_indexes_a_field_needs_and_those_installed() -> None:

@@ -19,11 +19,16 @@ from indipyagents.astrometry.wcs import separation
 
 
 def solver_failing_once(folder: Path) -> str:
-    """A solve-field that answers no solution the first time (clouds over that frame), then
-    is the real one."""
+    """A solve-field that answers no solution for the first frame (clouds over it: every
+    call in that solve's folder, its star list's and its image's), then is the real one."""
     program = folder / "solve-field"
-    program.write_text(f'#!/bin/sh\nif [ ! -e "{folder}/failed" ]; then\n'
-                       f'  touch "{folder}/failed"; exit 1\nfi\nexec solve-field "$@"\n')
+    failed = folder / "failed"
+    program.write_text(
+        '#!/bin/sh\ndir=""; prev=""\n'
+        'for arg in "$@"; do [ "$prev" = "--dir" ] && dir="$arg"; prev="$arg"; done\n'
+        f'[ -e "{failed}" ] || echo "$dir" > "{failed}"\n'
+        f'[ "$(cat "{failed}")" = "$dir" ] && exit 1\n'
+        'exec solve-field "$@"\n')
     program.chmod(0o755)
     return str(program)
 

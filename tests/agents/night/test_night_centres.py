@@ -110,6 +110,8 @@ async def test_a_target_is_centred_before_its_first_frame_and_its_frames_solved(
         note = centre_note(frames, plan)
         assert note["ok"] is True and note["why"] == "after its slew", note
         assert float(note["off_arcsec"]) <= 30.0  # type: ignore[arg-type]
+        # Solved by the frame's star list (sep's stars), not solve-field's image2xy.
+        assert note["solved_by"] == "stars", note
 
 
 @pytest.mark.timeout(240)
