@@ -30,7 +30,6 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,6 +47,8 @@ from agentkit import AGENT
 from agentkit import PANEL_RIG
 from agentkit import plan_toml
 from agentkit import target_toml
+from processes import free_ports
+from processes import listening
 from processes import stop
 
 import indipyclient
@@ -55,11 +56,6 @@ import indipyclient
 FILTERS = ("Luminance", "Red", "Green", "Blue")
 BIN = Path(sys.executable).parent
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def plan_text(name: str, count: int, adu: float, binning: int = 1) -> str:
@@ -130,16 +126,17 @@ def start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
 def rig(work: Path) -> Iterator[int]:
     """Our server with our camera and wheel simulators and indilib's light panel, and our
     imager agent as an executable (its state in `work`/state): yields the agent's port."""
-    server_port, agent_port = free_port(), free_port()
+    server_port, agent_port = free_ports(2)  # bound at once: never the same port twice
     server = start([str(BIN / "indipyserver"), "-p", str(server_port), "--no-announce",
                     str(BIN / "indipy_simulator_ccd"), str(BIN / "indipy_simulator_focus"),
                     "indi_simulator_lightpanel"], work / "server.log")
     agent = None
     try:
-        time.sleep(2.0)
+        listening(server_port, server)
         agent = start([str(BIN / "indipy_agent_imager"), "--port", str(agent_port),
                        "--indi-port", str(server_port), "--state-dir", str(work / "state"),
                        "--config-dir", str(work / "config")], work / "agent.log")
+        listening(agent_port, agent)
         yield agent_port
     finally:
         if agent is not None:

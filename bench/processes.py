@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,24 @@ def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
     finally:
         for probe in probes:
             probe.close()
+
+
+def listening(port: int, proc: subprocess.Popen[Any], timeout: float = 120.0,
+              host: str = "127.0.0.1") -> None:
+    """Wait until `proc` accepts connections on `port` (RuntimeError if it ends first or
+    takes `timeout` seconds): a server or an agent started on a loaded machine (a whole test
+    suite beside) took more than the 2 s once slept and the client's 10 s to connect."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args!r} ended ({proc.returncode}) before it listened "
+                               f"on {port}")
+        with socket.socket() as probe:
+            if probe.connect_ex((host, port)) == 0:
+                return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{proc.args!r} not listening on {port} after {timeout:g} s")
+        time.sleep(0.1)
 
 
 def stop(proc: subprocess.Popen[Any], timeout: float = 10.0) -> None:
