@@ -36,6 +36,8 @@ from indipycore.retrypolicy import Retry
 from ..journal import JournalError
 from ..link import AgentLink
 from ..plan.model import Devices
+from ..plan.model import FrameType
+from ..rig.camera import FRAME_SWITCHES
 from ..rig.protocols import DeviceLost
 from ..rig.protocols import Frame
 from ..rig.protocols import Rig
@@ -198,7 +200,10 @@ class BatchRun:
         image = next(exposing)
         self._at = (group, image)
         show(group, image)
-        frames = rig.camera.series(settings.exposure, len(todo), binning=settings.binning)
+        # No frame type of its own, as indilib's agent: the camera's, as a client set it.
+        kind = frame_type_of(await self.link.client(), rig.camera.name)
+        frames = rig.camera.series(settings.exposure, len(todo), binning=settings.binning,
+                                   frame_type=kind)
         async with contextlib.aclosing(frames):
             async for frame in frames:
                 attempts.succeeded()
@@ -330,3 +335,12 @@ class BatchRun:
             await asyncio.wait_for(rig.camera.abort(), 10)
         except (RigError, TimeoutError) as exc:
             self.log.warning("Aborting the exposure: %s", exc)
+
+
+def frame_type_of(client: Client, camera: str) -> FrameType:
+    """The frame type `camera`'s CCD_FRAME_TYPE is on (Light where it has none): a batch of
+    indilib's face takes what a client set (FRAME_FLAT: flats at the group's exposure), as
+    indilib's `indi_imager_agent`, whose groups have no frame type, does."""
+    found = client.devices.vector(camera, "CCD_FRAME_TYPE")
+    on = {member for member in found if str(found[member]) == "On"} if found else set()
+    return next((kind for kind, switch in FRAME_SWITCHES.items() if switch in on), "Light")

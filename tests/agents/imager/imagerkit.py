@@ -101,10 +101,12 @@ def set_agent(port: int, *specs: str) -> None:
     assert result.returncode == 0, result
 
 
-def run_comparison_batch(port: int, folder: Path, watcher: Watcher) -> list[tuple[str, str]]:
+def run_comparison_batch(port: int, folder: Path, watcher: Watcher,
+                         before_start: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """The comparison's batch, by indi_setprop as a user would: CONNECT, the folder, 2 groups
     (group 1: 2 images, bin 1, slot 1 (Red), 1 s; group 2: 1 image, bin 2, slot 2 (Green),
-    1 s), START; returns the order of states seen from START to PROGRESS Ok."""
+    1 s), `before_start`'s settings (indi_setprop specs, the devices connected), START;
+    returns the order of states seen from START to PROGRESS Ok."""
     # The agent defined first (an executable under a loaded indiserver takes a while to
     # start), so indi_setprop's few seconds are not spent waiting for it.
     wait_for(lambda: any(r[0].startswith("def") and r[1] == "CONNECTION"
@@ -120,6 +122,8 @@ def run_comparison_batch(port: int, folder: Path, watcher: Watcher) -> list[tupl
     set_agent(port, f"{AGENT}.GROUP_02.IMAGE_COUNT;CCD_BINNING;FILTER_SLOT;CCD_EXPOSURE_VALUE"
                     "=1;2;2;1")
     watcher.wait_set("GROUP_02", ("Ok",), 0, 10)
+    for spec in before_start:
+        set_agent(port, spec)
     since = watcher.mark()
     set_agent(port, f"{AGENT}.BATCH.START=On")
     done = watcher.wait_set("PROGRESS", ("Ok", "Alert"), since, 90)
@@ -136,12 +140,12 @@ def _lights_ok(watcher: Watcher) -> bool:
         found.get(f"{AGENT}.STATUS.FILTER") == "Ok"
 
 
-def headers(folder: Path) -> dict[str, tuple[object, object, object]]:
-    """Each .fits file of `folder` (no other file may be there): FILTER, EXPTIME, XBINNING."""
+def headers(folder: Path, keys: tuple[str, ...] = ("FILTER", "EXPTIME", "XBINNING")
+            ) -> dict[str, tuple[object, ...]]:
+    """Each .fits file of `folder` (no other file may be there): its cards `keys`."""
     found = {}
     for path in sorted(folder.iterdir()):
         assert path.suffix == ".fits", f"{path.name}: a file that is not a frame"
         header = read_header(path.read_bytes())
-        found[path.name] = (header.values.get("FILTER"), header.values.get("EXPTIME"),
-                            header.values.get("XBINNING"))
+        found[path.name] = tuple(header.values.get(key) for key in keys)
     return found

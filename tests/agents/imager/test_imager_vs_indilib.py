@@ -25,23 +25,32 @@ SIMULATORS = ("indi_simulator_ccd", "indi_simulator_wheel")
 NAMES = ["IMG_1_001.fits", "IMG_1_002.fits", "IMG_2_001.fits"]
 
 
-def _batch(port: int, folder: Path) -> tuple[dict[str, tuple[object, object, object]],
-                                            list[tuple[str, str]]]:
+Cards = dict[str, tuple[object, ...]]
+#: A client's setting of the camera before START: flats, for indilib's agent's groups have no
+#: frame type (issue 92 item 8).
+FLAT = ("CCD Simulator.CCD_FRAME_TYPE.FRAME_FLAT=On",)
+
+
+def _batch(port: int, folder: Path, before_start: tuple[str, ...] = (),
+           keys: tuple[str, ...] = ("FILTER", "EXPTIME", "XBINNING")
+           ) -> tuple[Cards, list[tuple[str, str]]]:
     folder.mkdir()
     watcher = Watcher(port)
     try:
-        order = run_comparison_batch(port, folder, watcher)
+        order = run_comparison_batch(port, folder, watcher, before_start)
     finally:
         watcher.close()
-    return headers(folder), order
+    return headers(folder, keys), order
 
 
-def _indilib(tmp_path: Path, indiserver_factory: Callable[..., IndiServer]
-             ) -> tuple[dict[str, tuple[object, object, object]], list[tuple[str, str]]]:
+def _indilib(tmp_path: Path, indiserver_factory: Callable[..., IndiServer],
+             before_start: tuple[str, ...] = (),
+             keys: tuple[str, ...] = ("FILTER", "EXPTIME", "XBINNING")
+             ) -> tuple[Cards, list[tuple[str, str]]]:
     with port_7624() as port:
         server = indiserver_factory("indi_imager_agent", *SIMULATORS, port=port)
         try:
-            return _batch(port, tmp_path / "indilib")
+            return _batch(port, tmp_path / "indilib", before_start, keys)
         finally:
             server.stop()
 
@@ -77,3 +86,17 @@ def test_ours_executable_under_indiserver(tmp_path: Path,
     assert ours == {"IMG_1_001.fits": ("Red", 1.0, 1), "IMG_1_002.fits": ("Red", 1.0, 1),
                     "IMG_2_001.fits": ("Green", 1.0, 2)}
     assert order[0] == ("PROGRESS", "Busy") and order[-1] == ("PROGRESS", "Ok"), order
+
+
+def test_a_batch_with_the_camera_on_flat_takes_flats_as_indilibs(
+        tmp_path: Path, indiserver_factory: Callable[..., IndiServer],
+        our_server: Callable[..., OurServer]) -> None:
+    """Issue 92 item 8 through indilib's face: with the CCD simulator's CCD_FRAME_TYPE set to
+    FRAME_FLAT by a client before START, both agents take the batch's frames as flats at the
+    groups' fixed exposure (IMAGETYP "Flat Frame", EXPTIME 1): indilib's agent sets no frame
+    type, and ours took Light frames over the client's setting before."""
+    keys = ("IMAGETYP", "EXPTIME")
+    theirs, _ = _indilib(tmp_path, indiserver_factory, FLAT, keys)
+    server = our_server("indipyagents.imager", *SIMULATORS, port=free_port())
+    ours, _ = _batch(server.port, tmp_path / "ours", FLAT, keys)
+    assert theirs == ours == dict.fromkeys(NAMES, ("Flat Frame", 1.0))
