@@ -196,3 +196,23 @@ async def test_indilibs_ccd_takes_flats_at_the_exposure_given(tmp_path: Path) ->
             assert str(cards["IMAGETYP"]).startswith("Flat"), cards
             assert float(str(cards["EXPTIME"])) == 0.5, cards
         assert journal_notes(folder, "flat_test") == []
+
+
+async def test_gain_and_offset_asked_are_in_the_frames_of_indilibs_ccd(tmp_path: Path) -> None:
+    """Issue 92 item 4's cards on real frames: a batch asking gain 60 and offset 10 of
+    indilib's CCD simulator (CCD_GAIN, CCD_OFFSET: our camera simulator has neither) gives
+    frames whose GAIN and OFFSET say so, with CCD-TEMP, XBINNING, EXPTIME and IMAGETYP, the
+    cards Siril and PixInsight match calibration frames by."""
+    camera = "CCD Simulator"
+    async with hosted(tmp_path, "indi_simulator_ccd") as rig:
+        plan = night("gain", target("Darks", Batch(1, 0.5, None, 2, "Dark", gain=60,
+                                                   offset=10)), folder="gain", camera=camera)
+        await load_and_start(rig.client, tmp_path, replace(plan, devices=Devices(camera=camera)))
+        state, message = await sequence_ends(rig.client, 120)
+        assert state == "Ok", message
+        folder = rig.frames / "gain"
+        [name] = fits_files(folder)
+        cards = header(folder / name)
+        assert float(str(cards["GAIN"])) == 60 and float(str(cards["OFFSET"])) == 10, cards
+        assert str(cards["IMAGETYP"]).startswith("Dark") and int(str(cards["XBINNING"])) == 2
+        assert float(str(cards["EXPTIME"])) == 0.5 and "CCD-TEMP" in cards, cards
