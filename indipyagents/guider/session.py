@@ -357,8 +357,9 @@ class Session:
         await self.tell_face()
         best = max(found, key=lambda s: s.flux) if found else None
         told = next((t for e in step.events if (t := told_of(e)) is not None), "")
+        scale = await self.pixel_scale()  # the frame's pixels are binned ones
         await self.face.show(self.machine, self.frames, None if best is None else best.snr,
-                             reason=told)
+                             reason=told, scale=scale * binning if scale else 0.0)
         if data:
             await self.face.frame(data)
         if problem:
