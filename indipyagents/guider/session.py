@@ -254,6 +254,16 @@ class Session:
             return None
         return 206.264806 * pixel / focal
 
+    async def frame_scale(self) -> float | None:
+        """Arcseconds a pixel of the guide frames: `pixel_scale` at the camera's binning now
+        (CCD_BINNING), as PHD2's get_pixel_scale answers (its GuideStep's pixels are the
+        binned frame's)."""
+        scale = await self.pixel_scale()
+        client = self.link._client
+        if scale is None or client is None:
+            return scale
+        return scale * int(_number(client, self.face.camera(), "CCD_BINNING", "HOR_BIN") or 1)
+
     async def _expected_rate(self) -> float:
         """Pixels a millisecond a West pulse should move the star (0.0: unknown): from the
         GUIDE_RATE of the device that takes the pulses only (a camera's ST4 port without one,
