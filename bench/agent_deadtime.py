@@ -94,8 +94,15 @@ class Rig:
         found = shutil.which(program) or str(Path(sys.executable).parent / program)
         self.folder = Path(tempfile.mkdtemp(prefix=f"agentbench-{kind}-"))
         self.log = (self.folder / "indiserver.log").open("w")
+        # A unix socket's path is at most 107 bytes: under a long TMPDIR (a test's tmp_path)
+        # indiserver could not bind it and never listened; then it goes in /tmp.
+        socket_path = self.folder / "indiserver.sock"
+        self.socket_dir = None if len(str(socket_path)) < 100 else \
+            Path(tempfile.mkdtemp(prefix="ab-", dir="/tmp"))
+        if self.socket_dir is not None:
+            socket_path = self.socket_dir / "indiserver.sock"
         self.proc = subprocess.Popen(
-            ["indiserver", "-p", str(port), "-r", "0", "-u", str(self.folder / "indiserver.sock"),
+            ["indiserver", "-p", str(port), "-r", "0", "-u", str(socket_path),
              found, "/usr/bin/indi_simulator_wheel", *agent_program(kind, port)],
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -127,6 +134,8 @@ class Rig:
             self.proc.wait()
         self.log.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+        if self.socket_dir is not None:
+            shutil.rmtree(self.socket_dir, ignore_errors=True)
 
 
 def cpu_seconds(pid: int) -> float:

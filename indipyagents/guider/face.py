@@ -163,9 +163,11 @@ class GuiderFace(AgentRole):
                       flip_dec=v("FLIP_REVERSES_DEC") >= 0.5)
 
     async def show(self, machine: GuiderMachine, frame: int = 0,
-                   snr: float | None = None, reason: str = "") -> None:
+                   snr: float | None = None, reason: str = "", *,
+                   scale: float | None = None) -> None:
         """The machine's state and statistics on AGENT_GUIDER_STATE and AGENT_GUIDER_STATS;
-        `reason`: why the state changed, in the state's message."""
+        `reason`: why the state changed, in the state's message; `scale`: the frame's
+        arcseconds a pixel (None: as before)."""
         state = machine.app_state
         if state != self._shown_state or reason:
             self._shown_state = state
@@ -185,6 +187,8 @@ class GuiderFace(AgentRole):
         s["RMSE_DITHERING"] = (dithered[0] ** 2 + dithered[1] ** 2) ** 0.5
         if snr is not None:
             s["SNR"] = snr
+        if scale is not None:
+            s["PIXEL_SCALE"] = scale
         await s.send_setVector(state="Busy" if state is AppState.GUIDING else "Idle")
 
     async def frame(self, data: bytes) -> None:

@@ -126,7 +126,7 @@ class Phd2Methods:
         return 0
 
     async def _pixel_scale(self, params: Params) -> Any:
-        return await self.session.pixel_scale()
+        return await self.session.frame_scale()
 
     async def _get_exposure(self, params: Params) -> Any:
         return round(self.session.face.exposure() * 1000)

@@ -254,6 +254,16 @@ class Session:
             return None
         return 206.264806 * pixel / focal
 
+    async def frame_scale(self) -> float | None:
+        """Arcseconds a pixel of the guide frames: `pixel_scale` at the camera's binning now
+        (CCD_BINNING), as PHD2's get_pixel_scale answers (its GuideStep's pixels are the
+        binned frame's)."""
+        scale = await self.pixel_scale()
+        client = self.link._client
+        if scale is None or client is None:
+            return scale
+        return scale * int(_number(client, self.face.camera(), "CCD_BINNING", "HOR_BIN") or 1)
+
     async def _expected_rate(self) -> float:
         """Pixels a millisecond a West pulse should move the star (0.0: unknown): from the
         GUIDE_RATE of the device that takes the pulses only (a camera's ST4 port without one,
@@ -357,8 +367,9 @@ class Session:
         await self.tell_face()
         best = max(found, key=lambda s: s.flux) if found else None
         told = next((t for e in step.events if (t := told_of(e)) is not None), "")
+        scale = await self.pixel_scale()  # the frame's pixels are binned ones
         await self.face.show(self.machine, self.frames, None if best is None else best.snr,
-                             reason=told)
+                             reason=told, scale=scale * binning if scale else 0.0)
         if data:
             await self.face.frame(data)
         if problem:

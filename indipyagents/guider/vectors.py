@@ -8,7 +8,9 @@ AGGRESSIVITY_RA/DEC %, I_GAIN_RA/DEC, STACK, MIN_ERROR, MIN_PULSE, MAX_PULSE; an
 HYSTERESIS %; FLIP_REVERSES_DEC: INDIGO's AGENT_GUIDER_FLIP_REVERSES_DEC as a number),
 AGENT_GUIDER_DITHER_SETTINGS (AMOUNT px, RA_ONLY, SETTLE_PIXELS, SETTLE_TIME, SETTLE_TIMEOUT:
 PHD2's settle), AGENT_GUIDER_DITHER (DITHER), AGENT_GUIDER_STATS (FRAME,
-DRIFT_X, DRIFT_Y, RMSE_RA, RMSE_DEC, RMSE_DITHERING, SNR; pixels), AGENT_GUIDER_STATE (PHD2's
+DRIFT_X, DRIFT_Y, RMSE_RA, RMSE_DEC, RMSE_DITHERING, SNR; pixels of the guide frames; and
+PIXEL_SCALE, their arcseconds a pixel at the frames' binning, 0 unknown: PHD2's
+get_pixel_scale, so a client turns the pixels into arcseconds), AGENT_GUIDER_STATE (PHD2's
 state name), AGENT_GUIDER_PHD2 (PORT, 0 when off) and AGENT_LAST_FRAME (the last guide frame,
 as the sequencer's).
 """
@@ -101,7 +103,8 @@ class GuiderVectors(FaceVectors):
             ("RMSE_RA", "RMSE RA (px)", "%.3f", 0, 1e4, 0, 0.0),
             ("RMSE_DEC", "RMSE Dec (px)", "%.3f", 0, 1e4, 0, 0.0),
             ("RMSE_DITHERING", "RMSE since dither (px)", "%.3f", 0, 1e4, 0, 0.0),
-            ("SNR", "SNR", "%.1f", 0, 1e6, 0, 0.0)))
+            ("SNR", "SNR", "%.1f", 0, 1e6, 0, 0.0),
+            ("PIXEL_SCALE", "Scale (\"/px)", "%.3f", 0, 3600, 0, 0.0)))
         self.phd2 = _numbers("AGENT_GUIDER_PHD2", "PHD2 server", OPTIONS, "ro", (
             ("PORT", "TCP port (0: off)", "%.f", 0, 65535, 1, 0.0),))
         self.last_frame = BLOBVector("AGENT_LAST_FRAME", "Last guide frame", STATS, "ro", "Idle",

@@ -9,7 +9,10 @@ INDIGO's names), through `indiset.command` like every instrument of the rig.
 - `stop`: AGENT_ABORT_PROCESS; `state`: AGENT_GUIDER_STATE.STATE (PHD2's state names);
 - `mark` and `rms`: the guide errors of every guide frame since `mark` (AGENT_GUIDER_STATS'
   DRIFT_X and DRIFT_Y, RA and Dec pixels, heard while the vector says Busy: guiding), so a
-  frame's header says how well it was guided during its own exposure; `lost`: whether
+  frame's header says how well it was guided during its own exposure; `rms_arcsec` the same
+  in arcseconds, each error at its frame's PIXEL_SCALE (the member PHD2's get_pixel_scale
+  answers; None where a frame said none: an agent without it, or a scale unknown, 0);
+  `lost`: whether
   AGENT_GUIDER_STATE left Guiding since `mark` (its star lost, LostLock), so a frame guided
   only for part of its exposure is rejected (issue 93 item 3).
 """
@@ -45,7 +48,8 @@ class IndiGuider:
         self.client = client
         self.name = device
         self.calibration_wait = calibration_wait
-        self._errors: list[tuple[float, float]] = []
+        #: Each guide frame's errors (pixels) and its scale (arcsec a pixel, None: unknown).
+        self._errors: list[tuple[float, float, float | None]] = []
         self._last_frame: float | None = None
         self._lost = False
         self._listening = contextlib.ExitStack()
@@ -102,11 +106,14 @@ class IndiGuider:
         elif isinstance(event, ev.setNumberVector) and event.devicename == self.name \
                 and event.vectorname == "AGENT_GUIDER_STATS" \
                 and event.vector.state == State.BUSY:
-            frame = float(event.vector["FRAME"])
+            vector = event.vector
+            frame = float(vector["FRAME"])
             if frame != self._last_frame:
                 self._last_frame = frame
-                self._errors = (self._errors + [(float(event.vector["DRIFT_X"]),
-                                                 float(event.vector["DRIFT_Y"]))])[-MAX_ERRORS:]
+                scale = float(vector["PIXEL_SCALE"]) if "PIXEL_SCALE" in vector.members() \
+                    else 0.0
+                error = (float(vector["DRIFT_X"]), float(vector["DRIFT_Y"]), scale or None)
+                self._errors = (self._errors + [error])[-MAX_ERRORS:]
         return False
 
     def mark(self) -> None:
@@ -120,7 +127,14 @@ class IndiGuider:
         errors = self._errors
         if not errors:
             return None
-        return math.sqrt(sum(x * x + y * y for x, y in errors) / len(errors))
+        return math.sqrt(sum(x * x + y * y for x, y, _scale in errors) / len(errors))
+
+    def rms_arcsec(self) -> float | None:
+        errors = self._errors
+        if not errors or any(scale is None for _x, _y, scale in errors):
+            return None
+        return math.sqrt(sum((x * x + y * y) * (scale or 0.0) ** 2 for x, y, scale in errors)
+                         / len(errors))
 
     def close(self) -> None:
         """Stop hearing the guide errors."""

@@ -311,6 +311,11 @@ class Guider(Protocol):
         guided frame seen."""
         ...
 
+    def rms_arcsec(self) -> float | None:
+        """`rms` in arcseconds, each guide frame's error at its own pixel scale; None: no
+        guided frame seen, or one whose scale the guider did not say."""
+        ...
+
     def lost(self) -> bool:
         """Whether it stopped guiding (its star lost) at any moment since `mark`."""
         ...

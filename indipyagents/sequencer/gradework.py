@@ -21,9 +21,10 @@ Each verdict is told (`hands.Graded`: the HFR trigger's figures) and seen by the
 (`cloudhold.CloudHold`: frames in a row through cloud hold the night). A guided frame whose
 guider lost its star during the exposure (`Guider.lost`, read as it is saved) is rejected.
 
-The guider's RMS is not in arcseconds on the rig (the guider agent's statistics are in guide
-pixels, `rig.guider`), so ``guide_rms_arcsec`` is None and the GUIDERMS card the guiding trigger
-writes (guide pixels) is left as it is.
+The guider's RMS over the exposure (``guide_rms_arcsec``, judged by ``guide_rms_max``) is the
+GUIDERMS card the guiding trigger wrote in the frame at its end, in arcseconds where the guider
+said its pixel scale (GUIDESCL beside it); a frame without them (unguided, or a guider that
+says no scale) has None, and its GUIDERMS in guide pixels is left as it is.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from typing import Any
 
 from indipycore import astro
 from indipycore.fits import Card
+from indipycore.fits import read_header
 
 from ..journal import FrameStore
 from ..journal.rejected import move_rejected
@@ -128,7 +130,7 @@ class GradeWork:
 
         def work() -> tuple[dict[str, object], list[str]] | None:
             try:
-                measured = measure_frame(data).with_context(None, altitude)
+                measured = measure_frame(data).with_context(guide_rms_of(data), altitude)
             except Exception as error:  # noqa: BLE001 - a frame not measured still counts
                 logger.warning("%s: not measured, not graded: %s", step.id, error)
                 return None
@@ -238,6 +240,16 @@ class GradeWork:
         except (KeyError, TypeError, ValueError):
             return
         self.accepted().setdefault(kind_of(step), []).append(figures)
+
+
+def guide_rms_of(data: bytes) -> float | None:
+    """The frame's GUIDERMS in arcseconds (the guiding trigger's card, with its GUIDESCL);
+    None: none, or in guide pixels."""
+    values = read_header(data).values
+    rms = values.get("GUIDERMS")
+    if "GUIDESCL" not in values or isinstance(rms, bool) or not isinstance(rms, int | float):
+        return None
+    return float(rms)
 
 
 def kind_of(step: FrameStep) -> Kind:

@@ -16,6 +16,7 @@ of its.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ import indipyclient
 from indipyagents.rig.camera import IndiCamera
 from indipyagents.rig.focuser import IndiFocuser
 from indipyagents.stars import measure
+from indipyclient.model import events as ev
 from indipydriver.standard.camera import Exposure
 from indipysimulators import ccd
 from indipysimulators import focus
@@ -178,12 +180,23 @@ async def test_our_focusers_fwhm_behaves_as_indilibs(tmp_home: Path) -> None:
             assert seeing == 3.5
             seen = []
             for position in (50000 - span, 50000, 50000 + span, 50000):
-                await client.set(device, "ABS_FOCUS_POSITION",
-                                 {"FOCUS_ABSOLUTE_POSITION": position}, timeout=60)
-                await asyncio.sleep(0.3)  # FWHM follows the move's end
+                # FWHM follows the move (each of these changes it, so both send it):
+                # waited for by its own set, heard from before the request
+                with client.waiters.watching(fwhm_set_by(device)) as told:
+                    await client.set(device, "ABS_FOCUS_POSITION",
+                                     {"FOCUS_ABSOLUTE_POSITION": position}, timeout=60)
+                    await until(told.done, 20, f"{device}'s FWHM after the move to {position}")
                 seen.append(float(client.get(device, "FWHM", "SIM_FWHM")))
             print(f"{device}: FWHM {seen} at 50000 -/+ {span}")
             assert min(seen) >= seeing
             assert seen[1] <= (seen[0] + seen[2]) / 2, seen  # convex
             assert seen[0] != seen[2] or seen[0] > seen[1]  # it moved with the focuser
             assert seen[3] == pytest.approx(seen[1], abs=0.01)  # back where it was
+
+
+def fwhm_set_by(device: str) -> Callable[[ev.Event], bool]:
+    """A check true at `device`'s next FWHM set."""
+    def check(event: ev.Event) -> bool:
+        return isinstance(event, ev.setNumberVector) and event.devicename == device \
+            and event.vectorname == "FWHM"
+    return check

@@ -9,8 +9,12 @@ during an exposure does not cut the frame: its GUIDERMS says how it went, its gr
 it (``guiding lost during the exposure``, `gradework`), and the next light waits for the
 guider started again and settled, as after a slew (issue 93 item 3).
 
-Its card: GUIDERMS, the RMS guide error (guide-camera pixels, RA and Dec together) of the
-guide frames from the moment the lights went (after any dither's settle) to the frame's end.
+Its cards: GUIDERMS, the RMS guide error (RA and Dec together) of the guide frames from the
+moment the lights went (after any dither's settle) to the frame's end, in arcseconds, each
+guide frame's error at the pixel scale the guider said with it (AGENT_GUIDER_STATS.PIXEL_SCALE),
+and GUIDESCL, the guide pixels' scale; where the guider said no scale, GUIDERMS in guide pixels
+(said in its comment) and no GUIDESCL. The grading judges ``guide_rms_max`` on the first
+(`gradework` reads it back: the figure of the frame's own exposure).
 
 Memory: whether the mount moved under the guider since it last started (a slew, a flip, a
 re-pointing, a hold). Not restored: a restarted run starts the guider again.
@@ -115,6 +119,11 @@ class GuidingTrigger:
     def cards(self) -> list[Card]:
         guider = self.hands.rig.guider
         rms = None if guider is None or not self.armed else guider.rms()
-        if rms is None:
+        if guider is None or rms is None:
             return []
-        return [("GUIDERMS", round(rms, 3), "guide RMS in the exposure, guide pixels")]
+        arcsec = guider.rms_arcsec()
+        if arcsec is None:
+            return [("GUIDERMS", round(rms, 3), "guide RMS in the exposure, guide pixels")]
+        return [("GUIDERMS", round(arcsec, 3), "guide RMS in the exposure, arcseconds"),
+                ("GUIDESCL", round(arcsec / rms, 4) if rms else 0.0,
+                 "guide camera pixel scale, arcsec per pixel")]

@@ -12,6 +12,7 @@ import math
 import time
 
 import pytest
+from guiderkit import CAMERA
 from guiderkit import FIELD
 from guiderkit import QUICK_CALIBRATION
 from guiderkit import field_now
@@ -69,6 +70,12 @@ async def test_a_phd2_client_guides_dithers_and_stops() -> None:
             assert (await phd2.call("get_calibrated"))["result"] is False
             scale = (await phd2.call("get_pixel_scale"))["result"]
             assert math.isclose(scale, 2.494, abs_tol=0.01)
+            # PHD2's scale is the binned frame's (its GuideStep pixels are those): twice it
+            # binned 2 (issue 93 item 1: the frames' GUIDERMS in arcseconds)
+            await client.set(CAMERA, "CCD_BINNING", {"HOR_BIN": 2, "VER_BIN": 2}, timeout=10)
+            binned = (await phd2.call("get_pixel_scale"))["result"]
+            assert math.isclose(binned, 2 * scale, rel_tol=1e-6), (binned, scale)
+            await client.set(CAMERA, "CCD_BINNING", {"HOR_BIN": 1, "VER_BIN": 1}, timeout=10)
 
             # Settles of 2 s (four 0.5 s frames within 1.5 px): SettleDone's status is the
             # proof, which 5 s proved no better (issue 90 item 6).

@@ -46,7 +46,8 @@ from indipyagents.sequencer.triggers.guiding import GuidingTrigger
 @dataclass
 class GuiderDouble:
     """A guider whose state the test scripts: `lost_for` looks say LostLock, then Guiding;
-    `calls` what it was asked; `errors` the guide errors it reports since `mark`."""
+    `calls` what it was asked; `errors` the guide errors it reports since `mark`, `scale`
+    their arcseconds a pixel (None: it says none)."""
 
     sky: Sky
     name: str = "Guider Agent"
@@ -55,6 +56,7 @@ class GuiderDouble:
     settles: bool = True
     calls: list[tuple[object, ...]] = field(default_factory=list)
     errors: list[tuple[float, float]] = field(default_factory=list)
+    scale: float | None = None
 
     async def state(self) -> str:
         if self.current == "LostLock":
@@ -86,6 +88,10 @@ class GuiderDouble:
         if not self.errors:
             return None
         return (sum(x * x + y * y for x, y in self.errors) / len(self.errors)) ** 0.5
+
+    def rms_arcsec(self) -> float | None:
+        rms = self.rms()
+        return None if rms is None or self.scale is None else rms * self.scale
 
     def lost(self) -> bool:
         return False
@@ -155,6 +161,9 @@ async def test_the_guider_is_started_before_the_first_light_frame_and_after_a_mo
     assert [n["started"] for n in notes(hands, "guiding")] == [True]
     guider.errors = [(0.3, 0.4), (0.3, -0.4)]
     assert trigger.cards() == [("GUIDERMS", 0.5, "guide RMS in the exposure, guide pixels")]
+    guider.scale = 2.0  # the guider says its pixel scale: GUIDERMS in arcseconds
+    assert trigger.cards() == [("GUIDERMS", 1.0, "guide RMS in the exposure, arcseconds"),
+                               ("GUIDESCL", 2.0, "guide camera pixel scale, arcsec per pixel")]
 
     trigger.hear(Framing(light.step))
     assert trigger.cards() == []  # this frame not armed yet
