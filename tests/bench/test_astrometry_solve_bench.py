@@ -28,10 +28,16 @@ def test_one_of_each_is_measured_and_judged() -> None:
                           capture_output=True, text=True, timeout=540, check=False,
                           env={**os.environ, "PYTHONPATH": str(BENCH.parents[1])})
     out = done.stdout
-    assert re.search(r"^hinted: median [\d.]+ s, .*, 0 failed of 1 \(target: median <= 5 s\)$",
-                     out, re.MULTILINE), out
-    assert re.search(r"^blind: median [\d.]+ s, .*, 0 failed of 1 \(target: each <= 60 s\)$",
-                     out, re.MULTILINE), out
+    for kind, target in (("hinted", "the agent's hinted median <= 5 s"),
+                         ("blind", "each of the agent's blind solves <= 60 s")):
+        cpu = {}
+        for path in ("stars", "image"):  # the agent's star list first, the image its fallback
+            found = re.search(rf"^{kind} by {path}: wall median [\d.]+ s, .*, 0 failed of 1; "
+                              r"CPU median ([\d.]+) s, .*, 0 failed of 1$", out, re.MULTILINE)
+            assert found, out
+            cpu[path] = float(found[1])
+        assert cpu["stars"] < cpu["image"], out  # the star list spares image2xy's CPU
+        assert f"(target: {target})" in out, out
     assert re.search(r"^center: 100% within 30\" in at most 3 tries", out, re.MULTILINE), out
     last = out.rstrip().splitlines()[-1]
     assert last == "all targets met" or last.startswith("missed: "), last
