@@ -30,7 +30,9 @@ from nightkit import CCD_PROGRAM
 from nightkit import FOCUS_PROGRAM
 from nightkit import fits_files
 from nightkit import hosted
+from nightkit import load_and_start
 from nightkit import sequence_ends
+from waiting import until
 
 import indipyclient
 from indipyagents.calframes.tonight import LIBRARY_COUNT
@@ -38,6 +40,7 @@ from indipyagents.plan.calibration import CalibrationFrames
 from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Devices
 from indipyagents.plan.model import Plan
+from indipyagents.plan.model import Safety
 from indipysimulators.ccd import AMBIENT
 from indipysimulators.focus import WHEEL
 
@@ -121,3 +124,40 @@ async def test_flat_darks_at_the_flats_exposures_and_bias_from_the_library(
             Path(path).is_relative_to(library.resolve()) for path in group["biases"])
         assert len(group["darks"]) == LIBRARY_COUNT
         assert sorted(library.rglob("*.fits")) == kept
+
+
+async def test_while_held_unsafe_the_librarys_darks_and_bias_are_taken_and_no_light(
+        tmp_path: Path) -> None:
+    """Item 4's "while a hold keeps the sky closed", with real peers: held unsafe before its
+    start (as the watchdog says it), a plan with ``darks = "library"`` and
+    ``sky_free_while_unsafe`` takes the darks and bias its lights need (the library lacks
+    them) while held, and no light frame; once safe, its lights; the night ends Ok."""
+    plan = night("held darks", target("M42", Batch(2, 0.2, "Red", 2)), folder="held",
+                 camera=CCD, calibration=CalibrationFrames(darks="library"),
+                 safety=Safety(sky_free_while_unsafe=True))
+    plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL))
+    async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM) as rig:
+        client = rig.client
+        said = await client.set(AGENT, "AGENT_SAFETY_CAUSE", {"CAUSE": "rain"}, timeout=10)
+        assert said.ok, said
+        said = await client.set(AGENT, "AGENT_SAFETY", {"UNSAFE": "On"}, timeout=10)
+        assert said.ok, said
+        await load_and_start(client, tmp_path, plan)
+        folder = rig.frames / "held"
+
+        def calibration() -> list[str]:
+            return [name for name in fits_files(folder) if not name.startswith("lights/")]
+
+        await until(lambda: len(calibration()) == 2 * LIBRARY_COUNT, 240,
+                    lambda: f"the library's darks and bias while held: {calibration()}")
+        names = fits_files(folder)
+        assert not [name for name in names if name.startswith("lights/")], names
+        assert {name.split("/")[0] for name in calibration()} == {"darks", "biases"}, names
+        vector = client.devices.vector(AGENT, "SEQUENCE_STATE")
+        assert vector is not None and "unsafe (rain)" in (vector.message or ""), vector.message
+        said = await client.set(AGENT, "AGENT_SAFETY", {"SAFE": "On"}, timeout=10)
+        assert said.ok, said
+        state, message = await sequence_ends(client, 120)
+        assert state == "Ok", message
+    lights = [name for name in fits_files(folder) if name.startswith("lights/")]
+    assert len(lights) == 2, lights
