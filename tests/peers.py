@@ -180,6 +180,19 @@ def pid_running(pid: int) -> bool:
         return False
 
 
+def children_named(parent: psutil.Process, name: str) -> set[int]:
+    """The ids of `parent`'s children named `name`; a child that exits between the listing and
+    its name is not one (a full run's NoSuchProcess: a driver stopped while it was listed)."""
+    found = set()
+    for child in parent.children():
+        try:
+            if child.name() == name:
+                found.add(child.pid)
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
 def unix_accepts(path: str) -> bool:
     """True when something accepts connections on the Unix socket `path` now (abstract on
     Linux, as indiserver's ``-u`` and libindiclient's ``localhost:PATH``)."""

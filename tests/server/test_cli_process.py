@@ -13,6 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 from peers import OurServer
+from peers import children_named
 from peers import getprop
 from peers import pid_alive
 from waiting import wait_for
@@ -124,7 +125,7 @@ def test_a_driver_stopped_and_started_in_one_write_serves_its_device_again(
     main = psutil.Process(server.process.pid)
 
     def domes() -> set[int]:
-        return {child.pid for child in main.children() if child.name() == "indi_simulator_dome"}
+        return children_named(main, "indi_simulator_dome")
 
     def served() -> bool:
         return bool(getprop(server.port, "Dome Simulator.CONNECTION.CONNECT", timeout=2))
