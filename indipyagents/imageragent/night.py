@@ -64,11 +64,13 @@ from ..plan.check import check_install
 from ..plan.model import Autofocus
 from ..plan.model import Devices
 from ..plan.model import Plan
+from ..plan.needs import needs
 from ..plan.steps import frames_folder
 from ..plan.steps import night_of
 from ..plan.toml import PlanError
 from ..plan.toml import load_plan
 from ..plan.toml import parse_plan
+from ..rig.camera import IndiCamera
 from ..rig.connect import open_rig
 from ..rig.focuser import IndiFocuser
 from ..rig.guider import IndiGuider
@@ -210,6 +212,9 @@ class Night:
                 logger.warning("plan %r: %s", plan.name, note)
                 self.notes.append(note)
                 observer = Noted(observer, note)
+        if isinstance(rig.camera, IndiCamera):  # indilib's CCD defines CCD_GAIN late
+            for kind in {need.kind for need in needs(plan)} & {"gain", "offset"}:
+                await rig.camera.wait_control(kind.upper())
         problems = check_install(plan, can_autofocus, text=plan_text, source=plan.name)
         problems += check_against(plan, RigFacts.of(rig), text=plan_text, source=plan.name)
         if problems:  # every one, each at its line (the face names the plan's file)

@@ -123,6 +123,11 @@ class IndiCamera:
             return "CCD_CONTROLS", control
         return None
 
+    async def wait_control(self, kind: str) -> bool:
+        """`_control` found, CCD_`kind` waited for as `_has` does (indilib's CCD_GAIN is late)."""
+        return self._control(kind) is not None or (
+            await self._has(f"CCD_{kind}") and self._control(kind) is not None)
+
     def has_gain(self) -> bool:
         return self._control("GAIN") is not None
 
@@ -186,7 +191,7 @@ class IndiCamera:
                 and self._vector("UPLOAD_SETTINGS") is not None)
 
     async def _has(self, vector: str) -> bool:
-        """Whether the camera defines `vector`, waited for (`OPTIONAL_WAIT`, once a connection):
+        """Whether `vector` is defined, waited for (`OPTIONAL_WAIT`, once a connection):
         indilib's CCD defines CCD_FRAME_TYPE well after CCD_EXPOSURE (a bias is no Light)."""
         if (self._vector(vector) is None and vector not in self._absent
                 and not await defined(self.client, self.name, vector, OPTIONAL_WAIT)):
@@ -216,9 +221,7 @@ class IndiCamera:
         for kind, value in (("GAIN", gain), ("OFFSET", offset)):
             if value is None:
                 continue
-            if self._control(kind) is None:
-                await self._has(f"CCD_{kind}")
-            where = self._control(kind)
+            where = self._control(kind) if await self.wait_control(kind) else None
             if where is None:
                 raise DeviceRefused(self.name, f"has no {kind.lower()} (CCD_{kind})")
             await self._set_if_different(where[0], {where[1]: value})
@@ -243,9 +246,8 @@ class IndiCamera:
         return None
 
     def _within_range(self, seconds: float, frame_type: FrameType) -> float:
-        """`seconds` checked against `exposure_range`: a bias shorter than the shortest (a
-        plan's 0 s; indilib's simulator takes 0.01 s at least) is taken at that shortest,
-        any other exposure outside it is refused (the run pauses saying why)."""
+        """`seconds` in `exposure_range`: a bias below it (a plan's 0 s; indilib's simulator
+        takes 0.01 s at least) is taken at the shortest; anything else outside is refused."""
         if (span := self.exposure_range()) is None:
             return seconds
         low, high = span
@@ -423,9 +425,8 @@ class IndiCamera:
             await self._set_if_different("ACTIVE_DEVICES", values)
 
     async def warm(self, *, timeout: float = ANSWER_WAIT) -> None:
-        """The cooler off, where the camera has CCD_COOLER (nothing sent when it is off).
-        indilib's cameras answer a cooler turned off Idle, not Ok: done when the switch says
-        COOLER_OFF, refused otherwise."""
+        """The cooler off where there is CCD_COOLER (on): indilib's cameras answer that Idle,
+        not Ok, so done when the switch says COOLER_OFF, refused otherwise."""
         cooler = self._vector("CCD_COOLER")
         if cooler is None or cooler["COOLER_OFF"] == "On":
             return
@@ -436,8 +437,7 @@ class IndiCamera:
 
 
 def _remove_orphans(folder: Path) -> None:
-    """Frame files taken by an agent process that is gone (killed before it read them):
-    their frames were never saved, so the batch takes them again, and the files go."""
+    """Frame files taken by an agent process now gone, never saved (the batch retakes them)."""
     for path in folder.glob(f"{TAKEN}*"):
         pid = path.name[len(TAKEN):].split("_", 1)[0]
         if not pid.isdigit() or int(pid) == os.getpid():

@@ -15,6 +15,7 @@ parked.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sys
 import textwrap
@@ -30,6 +31,7 @@ from serverkit import server
 from serverkit import stdio_driver
 
 import indipyclient
+from indipyagents.plan.model import Batch
 from indipyagents.rig.camera import IndiCamera
 from indipyagents.rig.dome import IndiDome
 from indipyagents.rig.indiset import OPTIONAL_WAIT
@@ -47,6 +49,14 @@ from indipycore.protocol import Switch
 from indipycore.protocol import SwitchState
 from indipycore.protocol import serialise
 
+sys.path.insert(0, str(Path(__file__).parents[1] / "night"))
+
+from agentkit import AGENT
+from agentkit import night
+from agentkit import target
+from nightkit import hosted
+from nightkit import load_and_start
+
 DEVICE = "Late CCD"
 MOUNT = "Late Mount"
 DOME = "Late Dome"
@@ -59,12 +69,13 @@ def _switches(on: str, members: tuple[str, ...] = TYPES) -> tuple[Switch, ...]:
                  for name in members)
 
 
-def late_camera(folder: Path) -> str:
+def late_camera(folder: Path, *, upload_early: bool = False) -> str:
     """An executable driver of `DEVICE`, connected: at each getProperties CONNECTION,
     CCD_EXPOSURE, CCD_BINNING and CCD1 at once, CCD_FRAME_TYPE (in the type it holds, Dark at
     first), CCD_GAIN and UPLOAD_MODE (Client) `LATE` seconds after, and no UPLOAD_SETTINGS;
     each set answered Ok; an exposure answered with a CCD1 BLOB whose bytes are the frame type
-    it holds."""
+    it holds. `upload_early`: UPLOAD_MODE at once, with the first (as indilib's CCD, which
+    defines it before a connection and CCD_GAIN after)."""
     early = b"".join(serialise(vector) for vector in (
         DefSwitchVector(DEVICE, "CONNECTION", State.OK, Perm.RW, Rule.ONE_OF_MANY, (
             Switch("CONNECT", SwitchState.ON), Switch("DISCONNECT", SwitchState.OFF))),
@@ -82,11 +93,13 @@ def late_camera(folder: Path) -> str:
         DEVICE, "CCD_FRAME_TYPE", _switches(name), state=State.OK)) for name in TYPES}
     frames = {name.encode(): blob_set(DEVICE, "CCD1", "CCD1", name.encode(), fmt=".fits")
               for name in TYPES}
-    rest = serialise(DefNumberVector(DEVICE, "CCD_GAIN", State.IDLE, Perm.RW, (
-        Number("GAIN", "0", format="%.0f", min="0", max="100", step="1"),))) + serialise(
-        DefSwitchVector(DEVICE, "UPLOAD_MODE", State.IDLE, Perm.RW, Rule.ONE_OF_MANY, (
-            Switch("UPLOAD_CLIENT", SwitchState.ON), Switch("UPLOAD_LOCAL", SwitchState.OFF),
-            Switch("UPLOAD_BOTH", SwitchState.OFF))))
+    gain = serialise(DefNumberVector(DEVICE, "CCD_GAIN", State.IDLE, Perm.RW, (
+        Number("GAIN", "0", format="%.0f", min="0", max="100", step="1"),)))
+    upload = serialise(DefSwitchVector(DEVICE, "UPLOAD_MODE", State.IDLE, Perm.RW,
+                                       Rule.ONE_OF_MANY, (
+        Switch("UPLOAD_CLIENT", SwitchState.ON), Switch("UPLOAD_LOCAL", SwitchState.OFF),
+        Switch("UPLOAD_BOTH", SwitchState.OFF))))
+    early, rest = (early + upload, gain) if upload_early else (early, gain + upload)
     path = folder / "late_camera.py"
     path.write_text(f"#!{sys.executable}\n" + stdio_driver(
         """
@@ -219,6 +232,24 @@ async def test_a_gain_is_set_on_a_camera_that_defines_it_late(tmp_path: Path) ->
         camera = IndiCamera(client, DEVICE)
         assert (await camera.expose(0.01, gain=40)).data == b"FRAME_LIGHT"
         assert client.get(DEVICE, "CCD_GAIN", "GAIN") == 40
+
+
+async def test_a_plan_asking_gain_is_checked_against_a_late_ccd_gain(tmp_path: Path) -> None:
+    """The imager agent checks a plan against the rig the moment the camera is connected, and
+    waits for a CCD_GAIN on its way: the batch's gain 40 is set (before, the start was refused
+    with "the camera has no gain (CCD_GAIN)", as it once was in CI on indilib's CCD simulator,
+    which defines CCD_GAIN a moment after its connection)."""
+    plan = night("gain", target("Darks", Batch(1, 0.01, None, 1, "Dark", gain=40)),
+                 folder="gain", camera=DEVICE)
+    async with (hosted(tmp_path, late_camera(tmp_path, upload_early=True)) as rig,
+                rig.client.events(maxsize=256) as stream, asyncio.timeout(30)):
+        await load_and_start(rig.client, tmp_path, plan)
+        async for _ in stream:
+            state = rig.client.devices.vector(AGENT, "SEQUENCE_STATE")
+            assert state is None or state.state != State.ALERT, state.message
+            if rig.client.devices.vector(DEVICE, "CCD_GAIN") is not None \
+                    and rig.client.get(DEVICE, "CCD_GAIN", "GAIN") == 40:
+                break
 
 
 async def test_a_vector_the_camera_lacks_costs_one_wait_a_connection(tmp_path: Path) -> None:
