@@ -48,6 +48,13 @@ from pathlib import Path
 os.environ["INDIPY_MDNS_INTERFACES"] = "lo"
 
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(1, str(Path(__file__).resolve().parent))
+
+from agentkit import plan_toml
+from agentkit import target_toml
+from processes import cpu_seconds
+from processes import free_ports
 
 import indipyclient
 
@@ -58,13 +65,6 @@ CCD = "CCD Simulator"
 CAMERAS = {"indilib": ("/usr/bin/indi_simulator_ccd", CCD),
            "ours": ("indipy_simulator_ccd", "Python CCD Simulator")}
 WHEEL = "Filter Simulator"
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def port_busy(port: int) -> bool:
@@ -106,6 +106,21 @@ class Rig:
              found, "/usr/bin/indi_simulator_wheel", *agent_program(kind, port)],
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
+    async def night_loaded(self, client: indipyclient.Client, plan: str) -> None:
+        """The camera connected, the agent's frames sent to the rig's folder and the plan
+        `plan` (its text) loaded through AGENT_PLAN: a night ready to start (RuntimeError if
+        the agent refused the plan)."""
+        path = self.folder / "plan.toml"
+        path.write_text(plan)
+        await client.wait_for(AGENT, "AGENT_PLAN", timeout=30)
+        await client.wait_for(self.ccd, "CONNECTION", timeout=30)
+        await client.set(self.ccd, "CONNECTION", {"CONNECT": "On"}, timeout=30)
+        await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(self.folder),
+                                               "IMAGE_PREFIX": "IMG"}, timeout=10)
+        loaded = await client.set(AGENT, "AGENT_PLAN", {"FILE": str(path)}, timeout=30)
+        if str(loaded.state) != "Ok":
+            raise RuntimeError(f"the plan was refused: {loaded.message}")
+
     def agent_pid(self) -> int:
         """The agent's process: the server's child whose command line names the agent."""
         mark = "indi_imager_agent" if self.kind == "indilib" else "indipy_agent_imager"
@@ -138,33 +153,13 @@ class Rig:
             shutil.rmtree(self.socket_dir, ignore_errors=True)
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-GRADED_PLAN = """name = "deadtime"
-folder = "night"
-
-[devices]
-camera = "{camera}"
-
-[grading]
-hfr_ratio = 1.5
-stars_ratio = 0.5
-eccentricity_max = 0.8
-background_ratio = 2.0
-min_frames = 3
-
-[[targets]]
-name = "Here"
-slew = false
-[[targets.batches]]
-type = "Light"
-count = {frames}
-exposure = {exposure}
-binning = 1
-"""
+def graded_lights(name: str, camera: str, frames: int, exposure: float, binning: int,
+                  **grading: object) -> str:
+    """A plan's text: `frames` lights of `exposure` s at `binning` on `camera` where the mount
+    points (no slew), in the folder ``night``, judged by `grading` (``[grading]``'s keys)."""
+    return plan_toml(name, {"camera": camera}, target_toml("Here", {
+        "type": "Light", "count": frames, "exposure": exposure, "binning": binning}),
+        folder="night", grading=grading)
 
 
 def gaps_of(stamps: list[tuple[float, str]]) -> list[float]:
@@ -189,17 +184,11 @@ def graded_frames(folder: Path) -> tuple[int, int]:
 
 async def run_graded(rig: Rig, frames: int, exposure: float) -> list[float]:
     """Ours: the frames as a plan with ``[grading]``; the dead times (ms)."""
-    plan = rig.folder / "plan.toml"
-    plan.write_text(GRADED_PLAN.format(camera=rig.ccd, frames=frames, exposure=exposure))
+    plan = graded_lights("deadtime", rig.ccd, frames, exposure, 1, hfr_ratio=1.5,
+                         stars_ratio=0.5, eccentricity_max=0.8, background_ratio=2.0,
+                         min_frames=3)
     async with indipyclient.connect("127.0.0.1", rig.port, connect_timeout=20) as client:
-        await client.wait_for(AGENT, "AGENT_PLAN", timeout=30)
-        await client.wait_for(rig.ccd, "CONNECTION", timeout=30)
-        await client.set(rig.ccd, "CONNECTION", {"CONNECT": "On"}, timeout=30)
-        await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(rig.folder),
-                                               "IMAGE_PREFIX": "IMG"}, timeout=10)
-        loaded = await client.set(AGENT, "AGENT_PLAN", {"FILE": str(plan)}, timeout=30)
-        if str(loaded.state) != "Ok":
-            raise RuntimeError(f"the plan was refused: {loaded.message}")
+        await rig.night_loaded(client, plan)
         stamps: list[tuple[float, str]] = []
         done = asyncio.Event()
 
@@ -318,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     for rep in range(args.reps):
         order = ("indilib", "ours") if rep % 2 == 0 else ("ours", "indilib")
         for kind in order:
-            rig = Rig(kind, 7624 if kind == "indilib" else free_port(), args.camera)
+            rig = Rig(kind, 7624 if kind == "indilib" else free_ports(1)[0], args.camera)
             try:
                 if args.grading and kind == "ours":
                     got, cpu = asyncio.run(run_graded(rig, args.frames, args.exposure)), None

@@ -39,34 +39,16 @@ from pathlib import Path
 # Multicast DNS and UDP broadcasts on the loopback only, as agent_deadtime.py.
 os.environ["INDIPY_MDNS_INTERFACES"] = "lo"
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent))
 
 from agent_deadtime import AGENT
 from agent_deadtime import Rig
-from agent_deadtime import free_port
+from agent_deadtime import graded_lights
+from processes import free_ports
 
 import indipyclient
 from indipycore.fits import read_header
 
-PLAN = """name = "clouds"
-folder = "night"
-
-[devices]
-camera = "{camera}"
-
-[grading]
-stars_ratio = 0.5
-min_frames = 2
-clouds_after = 3
-
-[[targets]]
-name = "Here"
-slew = false
-[[targets.batches]]
-type = "Light"
-count = {frames}
-exposure = {exposure}
-binning = 2
-"""
 #: An accepted frame's stars at least this share of the accepted frames' median.
 CLEAR = 0.7
 
@@ -79,18 +61,11 @@ def clouded(exposure: int) -> bool:
 async def night(rig: Rig, frames: int, exposure: float) -> tuple[str, list[bool]]:
     """The night run to its end: (SEQUENCE_STATE's state and message, each exposure clouded
     or not, in order)."""
-    plan = rig.folder / "plan.toml"
-    plan.write_text(PLAN.format(camera=rig.ccd, frames=frames, exposure=exposure))
+    plan = graded_lights("clouds", rig.ccd, frames, exposure, 2, stars_ratio=0.5,
+                         min_frames=2, clouds_after=3)
     async with indipyclient.connect("127.0.0.1", rig.port, connect_timeout=20) as client:
-        await client.wait_for(AGENT, "AGENT_PLAN", timeout=30)
-        await client.wait_for(rig.ccd, "CONNECTION", timeout=30)
-        await client.set(rig.ccd, "CONNECTION", {"CONNECT": "On"}, timeout=30)
+        await rig.night_loaded(client, plan)
         await client.wait_for(rig.ccd, "SIM_CLOUDS", timeout=30)
-        await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(rig.folder),
-                                               "IMAGE_PREFIX": "IMG"}, timeout=10)
-        loaded = await client.set(AGENT, "AGENT_PLAN", {"FILE": str(plan)}, timeout=30)
-        if str(loaded.state) != "Ok":
-            raise RuntimeError(f"the plan was refused: {loaded.message}")
         exposures: list[bool] = []
         changes: asyncio.Queue[float] = asyncio.Queue()
         done = asyncio.Event()
@@ -142,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.frames < 2 or args.frames % 2:
         parser.error("-n: an even number, at least 2 (a third of 3k exposures clouded)")
-    rig = Rig("ours", free_port(), "ours")
+    rig = Rig("ours", free_ports(1)[0], "ours")
     started = time.monotonic()
     try:
         ended, exposures = asyncio.run(night(rig, args.frames, args.exposure))

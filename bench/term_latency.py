@@ -46,6 +46,8 @@ import tempfile
 import termios
 import threading
 import time
+from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +102,7 @@ def run_child(port: int, out: Path) -> None:
                 first_unshown.append(float(event["v"]))
             super()._on_event(event)
 
-        def measure(self, drawn: list[VectorInfo]) -> None:
+        def measure(self, drawn: Sequence[VectorInfo]) -> None:
             for info in drawn:
                 if info.devicename == DEVICE and info.name == "NUM":
                     member = info.member("v")
@@ -201,22 +203,92 @@ def plain(tail: bytearray) -> bytes:
     return _ESCAPE.sub(b"", bytes(tail))
 
 
-def open_theirs(master: int, child: subprocess.Popen[bytes], tail: bytearray) -> None:
+class Drawing:
+    """`command` on a pseudo-terminal of `columns` x `rows` (`spawn_client`), what it draws
+    read and discarded on a thread (`drain`): the bytes so far in ``drawn[0]``, the last
+    64 KiB in `tail`."""
+
+    def __init__(self, command: list[str], columns: int, rows: int, pythonpath: str) -> None:
+        self.child, self.master = spawn_client(command, columns, rows, pythonpath)
+        self.drawn = [0]
+        self.tail = bytearray()
+        threading.Thread(target=drain, args=(self.master, self.drawn, self.tail),
+                         daemon=True).start()
+
+    def wait_ready(self, out: Path, what: str) -> None:
+        """Until our client child says its screen is open (it writes `out` with the suffix
+        ``.ready``); SystemExit with what it drew if it ends or 30 s pass first."""
+        deadline = time.monotonic() + 30
+        while not out.with_suffix(".ready").exists():
+            if self.child.poll() is not None or time.monotonic() > deadline:
+                shown = plain(self.tail)[-2000:].decode(errors="replace")
+                raise SystemExit(f"the client did not open {what}:\n{shown}")
+            time.sleep(0.1)
+
+    def quit(self) -> None:
+        """ctrl+q, as a user quits; the client's end waited for."""
+        os.write(self.master, b"\x11")
+        self.child.wait(timeout=20)
+
+    def close(self) -> None:
+        """The client stopped if it still runs, the terminal closed."""
+        stop(self.child)
+        with contextlib.suppress(OSError):
+            os.close(self.master)
+
+
+def child_command(script: str, port: int, out: Path) -> list[str]:
+    """The command that runs `script` as its own client child (`parsed`'s ``--child``)."""
+    return [sys.executable, str(Path(script).resolve()), "--child", "--port", str(port),
+            "--out", str(out)]
+
+
+def stop(process: subprocess.Popen[bytes] | None) -> None:
+    """A child stopped if it still runs: SIGTERM, then a kill after 10 s."""
+    if process is not None and process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def parsed(parser: argparse.ArgumentParser, run_child: Callable[[int, Path], None]
+           ) -> tuple[argparse.Namespace, int, int] | None:
+    """`parser`'s arguments (each terminal bench's own options first) with the ones every
+    terminal bench takes, and the terminal's size: (arguments, columns, rows). None when this
+    process was the client child (``--child``, started by the bench on the pty with
+    ``--port`` and ``--out``): `run_child` has run it."""
+    parser.add_argument("--size", default="120x40", help="terminal COLUMNSxROWS (120x40)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        run_child(args.port, args.out)
+        return None
+    columns, rows = (int(n) for n in args.size.lower().split("x"))
+    return args, columns, rows
+
+
+def open_theirs(pty: Drawing) -> None:
     """bernie-skipole's indipyterm: a device is a button on its start screen, which only a
     click opens reliably; click it (an SGR mouse press and release, as a terminal sends)."""
     deadline = time.monotonic() + 30
-    while b"Bench" not in plain(tail):
-        if child.poll() is not None or time.monotonic() > deadline:
-            shown = plain(tail)[-2000:].decode(errors="replace")
+    while b"Bench" not in plain(pty.tail):
+        if pty.child.poll() is not None or time.monotonic() > deadline:
+            shown = plain(pty.tail)[-2000:].decode(errors="replace")
             raise SystemExit(f"their client did not list the Bench device:\n{shown}")
         time.sleep(0.1)
     time.sleep(1.0)
     # The Devices pane is the left third; the first device's button is on the 4th row.
-    os.write(master, b"\x1b[<0;19;4M")
-    os.write(master, b"\x1b[<0;19;4m")
+    os.write(pty.master, b"\x1b[<0;19;4M")
+    os.write(pty.master, b"\x1b[<0;19;4m")
     deadline = time.monotonic() + 30
-    while b"Inputnewnumber" not in plain(tail).replace(b" ", b""):
-        if child.poll() is not None or time.monotonic() > deadline:
+    while b"Inputnewnumber" not in plain(pty.tail).replace(b" ", b""):
+        if pty.child.poll() is not None or time.monotonic() > deadline:
             raise SystemExit("their client did not open the Bench device screen")
         time.sleep(0.1)
     time.sleep(1.0)
@@ -234,59 +306,38 @@ def bench(
          str(DRIVER)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    child = None
-    master = -1
+    pty = None
     try:
         wait_port(port, 10)
         with tempfile.TemporaryDirectory(prefix="term-latency-") as folder:
             out = Path(folder) / "result.json"
             if theirs is None:
-                argv = [sys.executable, str(Path(__file__).resolve()), "--child",
-                           "--port", str(port), "--out", str(out)]
-                child, master = spawn_client(argv, columns, rows, python_path())
+                pty = Drawing(child_command(__file__, port, out), columns, rows, python_path())
+                pty.wait_ready(out, "the Bench device screen")
             else:
                 argv = [str(theirs / "bin" / "indipyterm"), "--port", str(port)]
-                child, master = spawn_client(argv, columns, rows, "")
-            drawn = [0]
-            tail = bytearray()
-            threading.Thread(target=drain, args=(master, drawn, tail), daemon=True).start()
-            if theirs is not None:
-                open_theirs(master, child, tail)
-            deadline = time.monotonic() + 30
-            while theirs is None and not out.with_suffix(".ready").exists():
-                if child.poll() is not None or time.monotonic() > deadline:
-                    shown = plain(tail)[-2000:].decode(errors="replace")
-                    raise SystemExit(f"the client did not open the Bench device screen:\n{shown}")
-                time.sleep(0.1)
+                pty = Drawing(argv, columns, rows, "")
+                open_theirs(pty)
             command(port, f"prepare id=1 kind=clock rate={rate:g} seconds={seconds:g}")
             time.sleep(0.5)
             samples: list[tuple[float, float]] = []
-            cpu0, wall0, bytes0 = cpu_seconds(child.pid), time.monotonic(), drawn[0]
+            cpu0, wall0, bytes0 = cpu_seconds(pty.child.pid), time.monotonic(), pty.drawn[0]
             command(port, "go id=1")
             while time.monotonic() - wall0 < seconds:
-                samples.append((time.monotonic() - wall0, rss_mib(child.pid)))
+                samples.append((time.monotonic() - wall0, rss_mib(pty.child.pid)))
                 time.sleep(0.25)
-            cpu1, wall1, bytes1 = cpu_seconds(child.pid), time.monotonic(), drawn[0]
+            cpu1, wall1, bytes1 = cpu_seconds(pty.child.pid), time.monotonic(), pty.drawn[0]
             time.sleep(1.0)  # the last refreshes
-            os.write(master, b"\x11")  # ctrl+q: quit as a user would
-            child.wait(timeout=20)
+            pty.quit()
             result = (
                 json.loads(out.read_text()) if theirs is None
                 else {"latencies": [], "waits": [], "refreshes": None, "events": None,
                       "dropped": None}
             )
     finally:
-        for process in (child, server):
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-        if master >= 0:
-            with contextlib.suppress(OSError):
-                os.close(master)
+        if pty is not None:
+            pty.close()
+        stop(server)
 
     latencies_ms = [1000 * x for x in result["latencies"]]
     waits_ms = [1000 * x for x in result["waits"]]
@@ -320,22 +371,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=1000.0, help="sets a second (1000)")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the stream (30)")
-    parser.add_argument("--size", default="120x40", help="terminal COLUMNSxROWS (120x40)")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument(
         "--theirs", type=Path, metavar="VENV",
         help="also run bernie-skipole's indipyterm from this venv (created with "
              "`python -m venv VENV && VENV/bin/pip install indipyterm` when missing); CPU and "
              "RSS only",
     )
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        run_child(args.port, args.out)
+    got = parsed(parser, run_child)
+    if got is None:
         return
-    columns, rows = (int(n) for n in args.size.lower().split("x"))
+    args, columns, rows = got
     results = [bench(args.rate, args.seconds, columns, rows)]
     if args.theirs is not None:
         if not (args.theirs / "bin" / "indipyterm").exists():

@@ -25,14 +25,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -47,11 +44,12 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(REPO))
 
 from processes import cpu_seconds
-from term_latency import drain
+from term_latency import Drawing
+from term_latency import child_command
 from term_latency import free_port
-from term_latency import plain
+from term_latency import parsed
 from term_latency import python_path
-from term_latency import spawn_client
+from term_latency import stop
 from term_latency import wait_port
 
 DRIVER_SCRIPT = """\
@@ -129,21 +127,10 @@ async def still_busy(port: int) -> bool:
         return str(coords.state) == "Busy"
 
 
-def stop(process: subprocess.Popen[bytes] | None) -> None:
-    if process is not None and process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def bench(seconds: float, rate: float, columns: int, rows: int) -> dict[str, Any]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": python_path()}
-    server = child = None
-    master = -1
+    server = pty = None
     with tempfile.TemporaryDirectory(prefix="term-slew-") as folder:
         script = Path(folder) / "slewing_mount.py"
         script.write_text(DRIVER_SCRIPT.format(rate=rate))
@@ -155,33 +142,20 @@ def bench(seconds: float, rate: float, columns: int, rows: int) -> dict[str, Any
                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
             wait_port(port, 10)
-            argv = [sys.executable, str(Path(__file__).resolve()), "--child",
-                    "--port", str(port), "--out", str(out)]
-            child, master = spawn_client(argv, columns, rows, python_path())
-            drawn = [0]
-            tail = bytearray()
-            threading.Thread(target=drain, args=(master, drawn, tail), daemon=True).start()
+            pty = Drawing(child_command(__file__, port, out), columns, rows, python_path())
             asyncio.run(connect_and_goto(port, seconds + 15, rate))
-            deadline = time.monotonic() + 30
-            while not out.with_suffix(".ready").exists():
-                if child.poll() is not None or time.monotonic() > deadline:
-                    shown = plain(tail)[-2000:].decode(errors="replace")
-                    raise SystemExit(f"the client did not open the mount's screen:\n{shown}")
-                time.sleep(0.1)
+            pty.wait_ready(out, "the mount's screen")
             time.sleep(2.0)  # the screen settled, the slew under way
-            cpu0, wall0, bytes0 = cpu_seconds(child.pid), time.monotonic(), drawn[0]
+            cpu0, wall0, bytes0 = cpu_seconds(pty.child.pid), time.monotonic(), pty.drawn[0]
             time.sleep(seconds)
-            cpu1, wall1, bytes1 = cpu_seconds(child.pid), time.monotonic(), drawn[0]
+            cpu1, wall1, bytes1 = cpu_seconds(pty.child.pid), time.monotonic(), pty.drawn[0]
             slewing = asyncio.run(still_busy(port))
-            os.write(master, b"\x11")  # ctrl+q: quit as a user would
-            child.wait(timeout=20)
+            pty.quit()
             result = json.loads(out.read_text())
         finally:
-            stop(child)
+            if pty is not None:
+                pty.close()
             stop(server)
-            if master >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(master)
     layouts = [t for t in result["layouts"] if wall0 <= t <= wall1]
     refreshes = [t for t in result["refreshes"] if wall0 <= t <= wall1]
     return {
@@ -200,16 +174,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="measured window (30)")
     parser.add_argument("--slew-rate", type=float, default=1.0, help="degrees a second (1)")
-    parser.add_argument("--size", default="120x40", help="terminal COLUMNSxROWS (120x40)")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        run_child(args.port, args.out)
+    got = parsed(parser, run_child)
+    if got is None:
         return
-    columns, rows = (int(n) for n in args.size.lower().split("x"))
+    args, columns, rows = got
     result = bench(args.seconds, args.slew_rate, columns, rows)
     if args.json:
         print(json.dumps(result, indent=2))

@@ -13,6 +13,7 @@ import json
 import sys
 import time
 from collections.abc import AsyncIterator
+from collections.abc import Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from datetime import timedelta
@@ -137,7 +138,7 @@ PANEL_RIG = {"camera": "Python CCD Simulator", "wheel": "Python Filter Wheel",
              "panel": "Light Panel Simulator"}
 
 
-def _toml_keys(keys: dict[str, object]) -> str:
+def _toml_keys(keys: Mapping[str, object]) -> str:
     def value(one: object) -> str:
         if isinstance(one, bool):
             return "true" if one else "false"
@@ -159,7 +160,7 @@ def plan_toml(name: str, devices: dict[str, str], *targets: str, folder: str | N
     then `targets` (`target_toml`'s); keys in the order given, strings quoted, ints as
     ints."""
     head = {"name": name} if folder is None else {"name": name, "folder": folder}
-    sections = {"devices": devices, **tables}
+    sections: dict[str, Mapping[str, object]] = {"devices": devices, **tables}
     return _toml_keys(head) + "".join(f"\n[{section}]\n" + _toml_keys(keys)
                                       for section, keys in sections.items()) + "".join(targets)
 

@@ -1,17 +1,22 @@
 """The guider tests' rig: our server with our mount and guide camera simulators and the Guider
 Agent in-process, the mount connected, and a client of it: the setting every end-to-end
-guider test starts from, written once."""
+guider test starts from, written once; and a guided night of the Imager Agent on it (the rig
+made ready, the plan), for the tests of what guiding does to a night's frames."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from agentkit import AGENT as IMAGER
+from agentkit import night
+from agentkit import target
 from phd2client import Phd2Client
 from serverkit import running
 from serverkit import server
@@ -24,9 +29,16 @@ from indipyagents.guider.agent import GuiderDriver
 from indipyagents.guider.guidemath import SIDEREAL_ARCSEC_PER_S
 from indipyagents.guider.guidemath import Calibration
 from indipyagents.guider.guidemath import expected_rate
+from indipyagents.plan.grading import Grading
+from indipyagents.plan.model import Batch
+from indipyagents.plan.model import Dither
+from indipyagents.plan.model import Flip
+from indipyagents.plan.model import Guiding
+from indipyagents.plan.model import Plan
 from indipyclient import setVector
 from indipycore.astro import precess_from_j2000
 from indipyserver import IPyServer
+from indipysimulators import ccd
 from indipysimulators import guidecamera
 from indipysimulators import telescope
 
@@ -102,6 +114,35 @@ async def guided_sky(*more: object, phd2_port: int = 0, state: str | None = None
             indipyclient.connect("127.0.0.1", ours.port) as client:
         await client.set(MOUNT, "CONNECTION", {"CONNECT": "On"}, timeout=10)
         yield ours, client
+
+
+#: The lights of `guided_night`, as the Imager Agent saves them.
+GUIDED_LIGHTS = [f"lights/NoFilter/DoubleCluster_NoFilter_Light_{n:03d}.fits"
+                 for n in range(1, 5)]
+
+
+async def ready_for_a_guided_night(client: indipyclient.Client, frames: Path,
+                                   state: Path) -> None:
+    """`guided_sky` with the Imager Agent beside it made ready for a night that is about the
+    frames, not calibrating: the mount tracking at FIELD, the guider on QUICK with a kept
+    calibration in its state folder `state` (`seed_calibration`), the agent's frames to
+    `frames`."""
+    await track_at(client)
+    await client.set(AGENT, "AGENT_GUIDER_SETTINGS", QUICK, timeout=10)
+    seed_calibration(client, state)
+    await client.wait_for(IMAGER, "IMAGE_NAME", timeout=10)
+    await client.set(IMAGER, "IMAGE_NAME", {"IMAGE_FOLDER": str(frames)}, timeout=10)
+
+
+def guided_night(grading: Grading) -> Plan:
+    """Four 3 s lights of FIELD (`GUIDED_LIGHTS`) on our camera and mount, guided by the
+    Guider Agent and judged by `grading`: no dither, the guider settled (1.5 px for 1 s,
+    within 60 s) before the first, no flip, a lost star waited for up to 300 s."""
+    plan = night("guided", target("DoubleCluster", Batch(4, 3.0), ra=FIELD[0], dec=FIELD[1]),
+                 camera=ccd.DEVICE, mount=MOUNT,
+                 dither=Dither(every=0, settle=1.0, settle_pixels=1.5, settle_timeout=60.0),
+                 flip=Flip(enabled=False), guiding=Guiding(lost_wait=300.0), grading=grading)
+    return replace(plan, devices=replace(plan.devices, guider=AGENT))
 
 
 async def phd2_guides_once(phd2_port: int, client: indipyclient.Client,

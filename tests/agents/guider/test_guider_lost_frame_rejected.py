@@ -14,21 +14,18 @@ for, `guider.guide`) before the next light frame was saved.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from agentkit import AGENT
 from agentkit import load_and_start
-from agentkit import night
-from agentkit import target
+from guiderkit import AGENT as GUIDER
 from guiderkit import CAMERA
-from guiderkit import FIELD
-from guiderkit import QUICK
+from guiderkit import GUIDED_LIGHTS as FRAMES
+from guiderkit import guided_night
 from guiderkit import guided_sky
-from guiderkit import seed_calibration
-from guiderkit import track_at
+from guiderkit import ready_for_a_guided_night
 from journalkit import graded_records
 from journalkit import journal_records
 from waiting import until
@@ -36,17 +33,7 @@ from waiting import until
 from indipyagents.imageragent.driver import make_driver as make_imager
 from indipyagents.plan.grading import GUIDING_LOST
 from indipyagents.plan.grading import Grading
-from indipyagents.plan.model import Batch
-from indipyagents.plan.model import Dither
-from indipyagents.plan.model import Flip
-from indipyagents.plan.model import Guiding
 from indipysimulators import ccd
-from indipysimulators import telescope
-
-GUIDER = "Guider Agent"
-FRAMES = [f"lights/NoFilter/DoubleCluster_NoFilter_Light_{n:03d}.fits" for n in range(1, 5)]
-
-
 
 
 @pytest.mark.timeout(600)
@@ -55,21 +42,8 @@ async def test_a_frame_whose_guide_star_was_lost_is_rejected_and_the_next_waits_
     state = tmp_path / "guider"
     imager = make_imager(state=tmp_path / "state")
     async with guided_sky(ccd.make_driver(), imager, state=str(state)) as (_ours, client):
-        await track_at(client)
-        await client.set(GUIDER, "AGENT_GUIDER_SETTINGS", QUICK, timeout=10)
-        seed_calibration(client, state)
-        await client.wait_for(AGENT, "IMAGE_NAME", timeout=10)
-        await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(tmp_path / "frames")},
-                         timeout=10)
-        plan = night("guided", target("DoubleCluster", Batch(4, 3.0), ra=FIELD[0],
-                                      dec=FIELD[1]),
-                     camera=ccd.DEVICE, mount=telescope.DEVICE,
-                     dither=Dither(every=0, settle=1.0, settle_pixels=1.5,
-                                   settle_timeout=60.0),
-                     flip=Flip(enabled=False), guiding=Guiding(lost_wait=300.0),
-                     grading=Grading(min_frames=2))
-        await load_and_start(client, tmp_path,
-                             replace(plan, devices=replace(plan.devices, guider=GUIDER)))
+        await ready_for_a_guided_night(client, tmp_path / "frames", state)
+        await load_and_start(client, tmp_path, guided_night(Grading(min_frames=2)))
         folder = tmp_path / "frames" / "night"
 
         def exposing_the_third() -> bool:

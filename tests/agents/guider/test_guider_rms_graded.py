@@ -17,23 +17,20 @@ ends with the four frames asked for, accepted.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from agentkit import AGENT
-from agentkit import night
-from agentkit import target
 from agentkit import write_plan
+from guiderkit import AGENT as GUIDER
 from guiderkit import CAMERA
-from guiderkit import FIELD
+from guiderkit import GUIDED_LIGHTS as FRAMES
 from guiderkit import MOUNT
-from guiderkit import QUICK
 from guiderkit import SCALE
+from guiderkit import guided_night
 from guiderkit import guided_sky
-from guiderkit import seed_calibration
-from guiderkit import track_at
+from guiderkit import ready_for_a_guided_night
 from journalkit import graded_records
 from journalkit import journal_records
 from waiting import until
@@ -41,17 +38,10 @@ from waiting import until
 from indipyagents.imageragent.driver import make_driver as make_imager
 from indipyagents.plan.grading import GUIDING_LOST
 from indipyagents.plan.grading import Grading
-from indipyagents.plan.model import Batch
-from indipyagents.plan.model import Dither
-from indipyagents.plan.model import Flip
-from indipyagents.plan.model import Guiding
 from indipyclient.model import events as ev
 from indipycore.fits import read_header
 from indipysimulators import ccd
-from indipysimulators import telescope
 
-GUIDER = "Guider Agent"
-FRAMES = [f"lights/NoFilter/DoubleCluster_NoFilter_Light_{n:03d}.fits" for n in range(1, 5)]
 #: Arcseconds: our simulators guide at 0.5-0.8", a wind at the guide rate over it.
 RMS_MAX = 2.0
 
@@ -115,21 +105,9 @@ async def test_frames_carry_the_guide_rms_in_arcseconds_and_a_frame_over_the_lim
     imager = make_imager(state=tmp_path / "state")
     heard = Heard()
     async with guided_sky(ccd.make_driver(), imager, state=str(state)) as (_ours, client):
-        await track_at(client)
-        await client.set(GUIDER, "AGENT_GUIDER_SETTINGS", QUICK, timeout=10)
-        seed_calibration(client, state)
-        await client.wait_for(AGENT, "IMAGE_NAME", timeout=10)
-        await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(tmp_path / "frames")},
-                         timeout=10)
-        plan = night("guided", target("DoubleCluster", Batch(4, 3.0), ra=FIELD[0],
-                                      dec=FIELD[1]),
-                     camera=ccd.DEVICE, mount=telescope.DEVICE,
-                     dither=Dither(every=0, settle=1.0, settle_pixels=1.5,
-                                   settle_timeout=60.0),
-                     flip=Flip(enabled=False), guiding=Guiding(lost_wait=300.0),
-                     # retakes: our guider swings for some 10 s after the gust (up to 40")
-                     grading=Grading(min_frames=2, guide_rms_max=RMS_MAX, retakes=8))
-        plan = replace(plan, devices=replace(plan.devices, guider=GUIDER))
+        await ready_for_a_guided_night(client, tmp_path / "frames", state)
+        # retakes: our guider swings for some 10 s after the gust (up to 40")
+        plan = guided_night(Grading(min_frames=2, guide_rms_max=RMS_MAX, retakes=8))
         path = write_plan(tmp_path / "plan.toml", plan)
         loaded = await client.set(AGENT, "AGENT_PLAN", {"FILE": str(path)}, timeout=20)
         assert loaded.state.value == "Ok", loaded
