@@ -4,7 +4,9 @@ not saturated), in a thread off the night's path.
 
 - `stars`: the objects sep finds above `measure.FOCUS_THRESHOLD` background sigmas that are
   whole, alone and not saturated, round or not (a trailed star is still a star: its
-  eccentricity says it is trailed); clouds take them away.
+  eccentricity says it is trailed), and more than one pixel (`measure.lone_pixels`: an
+  uncalibrated frame's hot pixels and cosmic rays are not stars, nor their HFR of a few
+  tenths of a pixel the frame's); clouds take them away.
 - `hfr_px`: their median half-flux radius; `fwhm_px`: their median FWHM from their second
   moments (2.3548 sigma, sigma the root mean square of sep's a and b); `fwhm_arcsec` from the
   header's PIXSIZE1 (binned, microns) and FOCALLEN (mm), None where either is missing.
@@ -105,7 +107,7 @@ def measure_frame(fits: bytes) -> FrameMeasure:
     if len(found) == 0:
         return FrameMeasure(0, 0.0, 0.0, None if scale is None else 0.0, 0.0, sky, noise)
     whole, unclipped = measure.whole_stars(pixels, full, found)
-    stars = found[whole & unclipped]
+    stars = found[whole & unclipped & ~measure.lone_pixels(signal, found, noise)]
     radii = measure.half_flux_radii(signal, stars) if len(stars) else np.array([])
     counted = np.isfinite(radii)
     stars, radii = stars[counted], radii[counted]

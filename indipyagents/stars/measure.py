@@ -14,6 +14,8 @@ threshold of background sigmas. On that one detection:
 - `guide_stars` / `stars_in` (the guider, in a thread: a few tens of milliseconds for a
   640 x 512 frame): the `MOST` brightest objects as `Star`s, each one's centre, flux, SNR,
   half-flux diameter and whether it saturates (95 % of full scale).
+- `lone_pixels` (the light frame's measure): the objects that are one pixel, a hot pixel or
+  a cosmic ray rather than a star (see its docstring).
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ except ImportError as exc:  # pragma: no cover - the message is tested in a subp
                       f"optional extra [agents] ({exc}): {install_hint('agents')}") from exc
 
 __all__ = ["MAX_ELONGATION", "FITSError", "Measurement", "Star", "aperture", "detect", "detect_on_sky",
-           "guide_stars", "half_flux_radii", "hfr", "image", "round_stars", "stars_in",
-           "whole_stars"]
+           "guide_stars", "half_flux_radii", "hfr", "image", "lone_pixels", "round_stars",
+           "stars_in", "whole_stars"]
 
 #: The smallest star in pixels.
 MIN_AREA = 5
@@ -51,6 +53,9 @@ MAX_ELONGATION = 1.5
 GUIDE_THRESHOLD = 6.0
 GUIDE_SATURATED = 0.95
 MOST = 40
+#: A star's brightest pixel has a neighbour at least this many background sigmas above the
+#: background; a hot pixel's neighbours are the background, within its noise.
+LONE_NEIGHBOUR = 4.0
 
 _TYPES = {8: ">u1", 16: ">i2", 32: ">i4", -32: ">f4", -64: ">f8"}
 
@@ -155,6 +160,24 @@ def whole_stars(pixels: Any, full: float | None, found: Any) -> tuple[Any, Any]:
 def round_stars(found: Any) -> Any:
     """The mask of objects no longer than `MAX_ELONGATION` times their width."""
     return np.maximum(found["a"], 0.5) <= MAX_ELONGATION * np.maximum(found["b"], 1e-9)
+
+
+def lone_pixels(signal: Any, found: Any, rms: float) -> Any:
+    """The mask of sep's `found` objects on the background-less `signal` that are one pixel:
+    none of the four neighbours of their brightest pixel is `LONE_NEIGHBOUR` background
+    sigmas (`rms`) above the background. A hot pixel or a cosmic ray lights one pixel,
+    however bright, and sep's smoothing makes it an object of several; a star's light, even
+    undersampled, spills into a neighbour by several sigmas once it is bright enough to be
+    found. A star narrower than a pixel whose neighbours stay within the noise is told from
+    a hot pixel by nothing in one frame, and is dropped with them. (A share of the flux in
+    the brightest pixel drops the bright undersampled stars of a binned frame too.) A peak
+    on the frame's edge is its own neighbour there: never lone (`whole_stars` drops it)."""
+    height, width = signal.shape
+    row, col = found["ypeak"], found["xpeak"]
+    brightest = np.maximum.reduce([
+        signal[np.maximum(row - 1, 0), col], signal[np.minimum(row + 1, height - 1), col],
+        signal[row, np.maximum(col - 1, 0)], signal[row, np.minimum(col + 1, width - 1)]])
+    return brightest < LONE_NEIGHBOUR * rms
 
 
 def aperture(found: Any) -> Any:
