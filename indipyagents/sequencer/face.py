@@ -4,7 +4,8 @@ SequencerFace(factory, parse)])``).
 
 - AGENT_PLAN (a file on the server) or AGENT_PLAN_UPLOAD (the file itself) loads a plan; a
   bad one is refused with the plan's own errors ("night.toml, line 12: ...") as the vector's
-  Alert and PLAN_STATUS's, before anything moves.
+  Alert and PLAN_STATUS's, before anything moves; so is one its `vet` refuses (the agent's
+  devices as its server already shows them).
 - AGENT_START_PROCESS: SEQUENCE runs the loaded plan, or resumes it where it stopped;
   FOCUSING runs autofocus alone. Either is refused at once (Alert naming what runs) while
   anything else runs on the agent's camera (its `Runner`, shared with indilib's face).
@@ -86,14 +87,18 @@ class SequenceFactory(Protocol):
 
 #: Autofocus alone (AGENT_START_PROCESS.FOCUSING), with the face told its progress.
 Focusing = Callable[[Observer], Awaitable[FocusOutcome]]
+#: A parsed plan checked at load, `(plan, text, source)`: raise `PlanError` to refuse it.
+Vet = Callable[[Plan, str, str], Awaitable[None]]
 
 
 class SequencerFace:
     """The sequencer's vectors and what a client's values on them do (a `Role`)."""
 
     def __init__(self, factory: SequenceFactory, parse: Callable[[str, str], Plan], *,
-                 focusing: Focusing | None = None, runner: Runner | None = None) -> None:
+                 focusing: Focusing | None = None, runner: Runner | None = None,
+                 vet: Vet | None = None) -> None:
         self.factory = factory
+        self.vet = vet
         #: One runner at a time on the agent's camera: shared with indilib's face.
         self.runner = runner if runner is not None else Runner()
         self.parse = parse
@@ -198,7 +203,9 @@ class SequencerFace:
         reads well replaces the loaded one (never while one runs: refused, naming it)."""
         try:
             plan = self.parse(text, source)
-            if self.running:
+            if self.vet is not None:
+                await self.vet(plan, text, source)
+            if self.running:  # after the vet's wait: a START in it is seen
                 raise ValueError(f"{source}: {plan.name} not loaded")
         except ValueError as exc:
             # Said on the vector written and on PLAN_STATUS, which every client receives (an
