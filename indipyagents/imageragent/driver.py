@@ -35,6 +35,7 @@ from ..link import AgentLink
 from ..runner import Runner
 from ..sequencer.engine import DEFAULT_RETRY
 from ..sequencer.face import SequencerFace
+from .camerarange import CameraRange
 from .night import Night
 from .night import Unfinished
 from .night import parse_for_install
@@ -211,9 +212,10 @@ def make_driver(host: str | None = None, port: int | None = None, *,
                   timing=timing, sky_clock=timing is not None,
                   clock=None if timing is None else _night_clock(timing),
                   plan_file=lambda: _loaded_from(sequencer))
-    # A plan is read for this install: one asking for what it cannot do is refused at load.
+    # A plan is read for this install: one asking for what it cannot do is refused at load,
+    # as is a flat's adu above the camera's range where the server already shows it.
     sequencer = SequencerFace(night, parse_for_install, focusing=night.focusing,
-                              runner=runner)
+                              runner=runner, vet=CameraRange(link))
     return AgentDriver(make_device([imager, sequencer], config_dir=config_dir), link=link,
                        night=night, sequencer=sequencer, plan=plan, start=start,
                        imager=imager)

@@ -1,8 +1,13 @@
 """A plan checked against the instruments as they are, once they are seen and before anything
 moves: a filter the wheel does not have, gain on a camera without CCD_GAIN, autofocus without a
 focuser, a slew or dithering without a mount, a dome named that the rig has not opened. Each
-problem is a `PlanError` at the plan line that asks for it. Pure: the rig is seen through `RigFacts`, which `RigFacts.of` reads from a
-`rig.protocols.Rig` (or anything shaped like one).
+problem is a `PlanError` at the plan line that asks for it. Pure: the rig is seen through
+`RigFacts`, which `RigFacts.of` reads from a `rig.protocols.Rig` (or anything shaped like one).
+
+A flat's ``adu`` above the camera's full scale is one of these problems, and the one the
+camera alone can say before the rig is opened: `check_levels` is that part, which the agent
+runs at load where its server already shows the camera's CCD_INFO (`check_against` at START
+stays the fallback).
 
 And against this install (`check_install`): autofocus asked for where the optional extra
 ``[agents]`` (numpy and sep, which measure the stars) is missing is refused, saying which
@@ -117,18 +122,23 @@ def _problem(plan: Plan, need: Need, facts: RigFacts) -> str | None:
             return None
         vector = "CCD_GAIN" if need.kind == "gain" else "CCD_OFFSET"
         return f"{where}: the camera {facts.camera!r} has no {need.kind} ({vector})"
+    if need.kind == "level":
+        return _level_problem(where, need.adu, facts)
     present = {"wheel": facts.wheel or facts.filters is not None,
                "focuser": facts.focuser, "mount": facts.mount,
                "guider": facts.guider, "panel": facts.panel}[need.kind]
     if not present:
         return f"{where} needs a {need.kind}, and the rig has none"
-    if need.kind == "panel" and need.adu is not None and facts.full is not None \
-            and need.adu > facts.full:
-        return (f"{where}: adu = {need.adu:g} is above the camera {facts.camera!r}'s range "
-                f"(0 to {facts.full:g} ADU)")
     if need.kind == "wheel" and need.filter is not None:
         return _filter_problem(where, need.filter, facts)
     return None
+
+
+def _level_problem(where: str, adu: float | None, facts: RigFacts) -> str | None:
+    if adu is None or facts.full is None or adu <= facts.full:
+        return None
+    return (f"{where}: adu = {adu:g} is above the camera {facts.camera!r}'s range "
+            f"(0 to {facts.full:g} ADU)")
 
 
 def _filter_problem(where: str, wanted: str | int, facts: RigFacts) -> str | None:
@@ -157,6 +167,15 @@ def check_against(plan: Plan, facts: RigFacts, *, text: str | None = None,
         if reason is not None:
             problems.append(located(source, text, need.path, reason))
     return problems
+
+
+def check_levels(plan: Plan, facts: RigFacts, *, text: str | None = None,
+                 source: str = "<plan>") -> list[PlanError]:
+    """`check_against`'s part that the camera's full scale alone decides (`facts.full`: a
+    flat's adu above it, the panel's or the sky's), each at its line: the check at load."""
+    found = ((need, _problem(plan, need, facts)) for need in needs(plan) if need.kind == "level")
+    return [located(source, text, need.path, reason) for need, reason in found
+            if reason is not None]
 
 
 #: What autofocus needs, said where it is missing.

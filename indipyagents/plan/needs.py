@@ -1,6 +1,6 @@
 """What a plan asks of the instruments, each with the key path that asks it: a wheel for a
 batch's filter, a mount for a slew or dithering, a focuser for autofocus, gain or offset on the
-camera, the site for a wait on altitude. The TOML reader checks these against the devices the
+camera, the site for a wait on altitude, a level (a flat's adu) within the camera's range. The TOML reader checks these against the devices the
 plan names, `check.check_against` against the devices as they are. Pure.
 """
 
@@ -15,13 +15,15 @@ from .model import Autofocus
 from .model import Plan
 from .model import Target
 
-NeedKind = Literal["wheel", "focuser", "mount", "guider", "gain", "offset", "site", "panel"]
+NeedKind = Literal["wheel", "focuser", "mount", "guider", "gain", "offset", "site", "panel",
+                   "level"]
 
 
 @dataclass(frozen=True)
 class Need:
     """`kind` is needed because of the value at `path` (`what` says it in words); `filter`
-    is the filter a wheel must have, where that is the need."""
+    is the filter a wheel must have, where that is the need; `adu` the level ("level") the
+    camera's full scale must reach."""
 
     path: KeyPath
     kind: NeedKind
@@ -54,7 +56,10 @@ def _target_needs(plan: Plan, index: int, target: Target) -> list[Need]:
             found.append(Need(at + ("source",), "mount", f"{batch.source} sky flats"))
             found.append(Need(at + ("source",), "site", f"{batch.source} sky flats"))
         elif batch.adu is not None:
-            found.append(Need(at + ("adu",), "panel", "flats by level", adu=batch.adu))
+            found.append(Need(at + ("adu",), "panel", "flats by level"))
+        if batch.adu is not None:  # the panel's flats and the sky's alike
+            what = "flats by level" if batch.source == "panel" else f"{batch.source} sky flats"
+            found.append(Need(at + ("adu",), "level", what, adu=batch.adu))
     if not any(batch.frame_type == "Light" for batch in target.batches):
         return found  # dithering and focus are for light frames only
     base = here if target.dither is not None else ()
@@ -86,8 +91,12 @@ def needs(plan: Plan, at: Sequence[int] | None = None) -> list[Need]:
     if plan.grading is not None and plan.grading.hfr_autofocus_ratio is not None:
         path = ("grading", "hfr_autofocus_ratio")
         found.setdefault((path, "focuser"), Need(path, "focuser", "autofocus as the HFR grows"))
-    if plan.calibration.flats == "panel":
-        path = ("calibration", "adu" if plan.calibration.adu is not None else "flats")
-        found.setdefault((path, "panel"), Need(path, "panel", "panel flats",
-                                               adu=plan.calibration.adu))
+    calibration = plan.calibration
+    if calibration.flats == "panel":
+        path = ("calibration", "adu" if calibration.adu is not None else "flats")
+        found.setdefault((path, "panel"), Need(path, "panel", "panel flats"))
+    if calibration.flats != "none" and calibration.adu is not None:  # None: half the range
+        path = ("calibration", "adu")
+        found.setdefault((path, "level"), Need(path, "level", f"{calibration.flats} flats",
+                                               adu=calibration.adu))
     return list(found.values())

@@ -4,7 +4,8 @@ SequencerFace(factory, parse)])``).
 
 - AGENT_PLAN (a file on the server) or AGENT_PLAN_UPLOAD (the file itself) loads a plan; a
   bad one is refused with the plan's own errors ("night.toml, line 12: ...") as the vector's
-  Alert and PLAN_STATUS's, before anything moves.
+  Alert and PLAN_STATUS's, before anything moves; so is one its `vet` refuses (the agent's
+  devices as its server already shows them).
 - AGENT_START_PROCESS: SEQUENCE runs the loaded plan, or resumes it where it stopped;
   FOCUSING runs autofocus alone. Either is refused at once (Alert naming what runs) while
   anything else runs on the agent's camera (its `Runner`, shared with indilib's face).
@@ -12,7 +13,7 @@ SequencerFace(factory, parse)])``).
   the camera aborted.
 - AGENT_SAFETY (SAFE, UNSAFE, with AGENT_SAFETY_CAUSE first): set by a watchdog or any
   client. UNSAFE cuts a sky frame in hand and holds the run; SAFE lets it go on. The face
-  keeps the verdict for the next run.
+  keeps the verdict for the next run (``safetyverdict.py``).
 - What the run reports is shown by its `Observer`, ``report.SequenceReport``.
 
 The face holds no rig, journal or store: `factory` builds the `Sequencer` for a loaded plan
@@ -61,6 +62,7 @@ from .contracts import RunState
 from .engine import Sequencer
 from .plancheck import PlanCheck
 from .report import SequenceReport
+from .safetyverdict import SafetyVerdict
 from .vectors import GROUP
 from .vectors import MESSAGE
 from .vectors import SequencerVectors
@@ -85,14 +87,18 @@ class SequenceFactory(Protocol):
 
 #: Autofocus alone (AGENT_START_PROCESS.FOCUSING), with the face told its progress.
 Focusing = Callable[[Observer], Awaitable[FocusOutcome]]
+#: A parsed plan checked at load, `(plan, text, source)`: raise `PlanError` to refuse it.
+Vet = Callable[[Plan, str, str], Awaitable[None]]
 
 
 class SequencerFace:
     """The sequencer's vectors and what a client's values on them do (a `Role`)."""
 
     def __init__(self, factory: SequenceFactory, parse: Callable[[str, str], Plan], *,
-                 focusing: Focusing | None = None, runner: Runner | None = None) -> None:
+                 focusing: Focusing | None = None, runner: Runner | None = None,
+                 vet: Vet | None = None) -> None:
         self.factory = factory
+        self.vet = vet
         #: One runner at a time on the agent's camera: shared with indilib's face.
         self.runner = runner if runner is not None else Runner()
         self.parse = parse
@@ -115,8 +121,8 @@ class SequencerFace:
         self._made = made
         #: The runs' `Observer`: what they report, shown on these vectors.
         self.report = SequenceReport(made, lambda: self.sequencer)
-        #: Whether a client set AGENT_SAFETY: then its verdict, not a journal's, holds a run.
-        self._safety_told = False
+        #: AGENT_SAFETY and its cause, a client's verdict kept for the next run.
+        self.verdict = SafetyVerdict(made.safety, made.safety_cause)
 
     # -- the Role ----------------------------------------------------------------------------
 
@@ -133,7 +139,7 @@ class SequencerFace:
 
     def attach(self, device: RoleDevice) -> None:
         self.device = device
-        self.logger = device.logger
+        self.logger = self.verdict.logger = device.logger
 
     async def connected(self) -> None:
         """Nothing starts by itself: a client loads a plan and starts it."""
@@ -147,10 +153,9 @@ class SequencerFace:
         if isinstance(event, newTextVector) and event.vectorname == "AGENT_PLAN":
             await self._load_file(str(event.get("FILE", "")).strip())
         elif isinstance(event, newTextVector) and event.vectorname == "AGENT_SAFETY_CAUSE":
-            self.safety_cause["CAUSE"] = str(event.get("CAUSE", self.safety_cause["CAUSE"]))
-            await self.safety_cause.send_setVector(state="Ok")
+            await self.verdict.cause_said(event)
         elif isinstance(event, newSwitchVector) and event.vectorname == "AGENT_SAFETY":
-            await self._set_safety(event)
+            await self.verdict.said(event, self.sequencer)
         elif isinstance(event, newBLOBVector) and event.vectorname == "AGENT_PLAN_UPLOAD":
             await self._load_upload(event)
         elif isinstance(event, newSwitchVector):
@@ -198,7 +203,9 @@ class SequencerFace:
         reads well replaces the loaded one (never while one runs: refused, naming it)."""
         try:
             plan = self.parse(text, source)
-            if self.running:
+            if self.vet is not None:
+                await self.vet(plan, text, source)
+            if self.running:  # after the vet's wait: a START in it is seen
                 raise ValueError(f"{source}: {plan.name} not loaded")
         except ValueError as exc:
             # Said on the vector written and on PLAN_STATUS, which every client receives (an
@@ -327,9 +334,7 @@ class SequencerFace:
                     claim.release()
                     await self._refuse_start(str(exc))
                     return
-            if self._safety_told:
-                await self.sequencer.set_safety(self.safety["SAFE"] == "On",
-                                                str(self.safety_cause["CAUSE"]))
+            await self.verdict.hand_to(self.sequencer)
         except BaseException:
             claim.release()
             raise
@@ -383,30 +388,6 @@ class SequencerFace:
             claim.release()
             self.start["FOCUSING"] = "Off"
             await self.start.send_setVector(state=state, message=message)
-
-    async def _set_safety(self, event: newSwitchVector) -> None:
-        """A client's verdict: UNSAFE (with AGENT_SAFETY_CAUSE's text) or SAFE; the vector is
-        Ok once the running sequence has taken it (a sky frame in hand already aborted)."""
-        if event.get("UNSAFE") == "On":
-            safe = False
-        elif event.get("SAFE") == "On":
-            safe = True
-        else:
-            await self.safety.send_setVector(state="Alert", message="set SAFE or UNSAFE On")
-            return
-        cause = "" if safe else str(self.safety_cause["CAUSE"])
-        self._safety_told = True
-        self.safety.update({"SAFE": "On" if safe else "Off", "UNSAFE": "Off" if safe else "On"})
-        if self.sequencer is not None:
-            await self.sequencer.set_safety(safe, cause)
-        if safe:
-            self.logger.info("safe: the sequence may use the sky")
-        else:
-            self.logger.warning("unsafe (%s): the sequence holds", cause or "no cause given")
-        await self.safety.send_setVector(state="Ok")
-        if safe and self.safety_cause["CAUSE"]:
-            self.safety_cause["CAUSE"] = ""
-            await self.safety_cause.send_setVector(state="Ok")
 
     def _said_refused(self, what: str, exc: ValueError) -> None:
         """Each error of a refused plan in the log, whole (a vector's message is cut at

@@ -11,8 +11,9 @@ sets the brightness learnt again and takes no test exposure; beyond the camera's
 simulator, which sees no panel: the flats of each filter are given up (journalled
 ``skipped``, naming the panel and the levels measured), the night goes on to its end and
 says Alert "done; flats given up: ..." with them; a level our camera's medians never give
-is given up alike after five tries. A 12-bit camera refuses ``adu = 5000`` at START, at its
-line. indilib's Flip-Flat driver in its simulation mode (a panel with a dust cap): the cap is
+is given up alike after five tries. A 12-bit camera refuses ``adu = 30000`` at load, at its
+line, once it is connected and says its bits; not connected at load, it refuses
+``adu = 5000`` at START, at its line (the fallback). indilib's Flip-Flat driver in its simulation mode (a panel with a dust cap): the cap is
 parked before the light is turned on. ``flats = "dusk"`` (our mount simulator, on a sky
 clock): the sky flats, each within the tolerance, come before the light frame."""
 
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import pytest
 from agentkit import AGENT
+from agentkit import line_of
 from agentkit import night
 from agentkit import target
 from astropy.io import fits
@@ -50,6 +52,7 @@ from waiting import until
 from indipyagents.plan.calibration import CalibrationFrames
 from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Devices
+from indipyagents.plan.toml import plan_to_toml
 from indipycore.skyclock import ENV_SKY_CLOCK
 from indipysimulators import telescope
 from indipysimulators.focus import WHEEL
@@ -143,8 +146,10 @@ async def test_an_adu_above_a_12_bit_cameras_range_is_refused_at_start_at_its_li
         tmp_path: Path) -> None:
     """Issue 92 item 7 through the agent's face: our camera as a 12-bit one (``--bits 12``:
     CCD_INFO says 12 bits, its pixels stop at 4095) and ``[calibration] adu = 5000``. The
-    plan loads (its file alone cannot tell the camera's range); START is Alert naming the
-    plan's file and the adu's line, the camera and its range; nothing is taken."""
+    camera is defined but not connected at load, so it does not say its bits yet (CCD_INFO
+    comes with the connection): the plan loads, and START, once the rig is opened, is Alert
+    naming the plan's file and the adu's line, the camera and its range; nothing is taken.
+    The check at load (next test) leaves this one as the fallback."""
     plan = night("deep", target("M42", Batch(1, 0.2, "Red", 2)), folder="deep", camera=CCD,
                  calibration=CalibrationFrames(flats="panel", adu=5000, count=2))
     plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, panel=PANEL))
@@ -168,6 +173,57 @@ async def test_an_adu_above_a_12_bit_cameras_range_is_refused_at_start_at_its_li
         info = rig.client.devices.vector(CCD, "CCD_INFO")
         assert info is not None and float(info["CCD_BITSPERPIXEL"]) == 12
         assert not rig.frames.exists() or fits_files(rig.frames) == []
+
+
+def flats_plan(folder: Path, adu: float) -> Path:
+    """`folder`/plan.toml: two flats by level `adu` from the panel, on our camera."""
+    flat = Batch(2, 0.5, frame_type="Flat", adu=adu)
+    plan = replace(night("flats", target("Flats", flat), folder="flats", camera=CCD),
+                   devices=Devices(camera=CCD, panel=PANEL))
+    path = folder / "plan.toml"
+    path.write_text(plan_to_toml(plan))
+    return path
+
+
+async def test_an_adu_above_a_12_bit_cameras_range_is_refused_at_load_at_its_line(
+        tmp_path: Path) -> None:
+    """Issue 92 item 7 at load: our 12-bit camera connected by a client (as a user connects
+    the devices before loading a plan), CCD_INFO saying 12 bits. A plan whose flat batch
+    asks ``adu = 30000`` is refused by AGENT_PLAN, Alert naming ``plan.toml``, the adu's line
+    and the range 0 to 4095, and PLAN_STATUS says it; uploaded, it is refused alike, naming
+    the uploaded plan; the same plan asking ``adu = 2000`` loads (Ok)."""
+    async with hosted(tmp_path, (CCD_PROGRAM, "--bits", "12")) as rig:
+        await rig.client.set(CCD, "CONNECTION", {"CONNECT": "On"}, timeout=30)
+        info = await rig.client.wait_for(CCD, "CCD_INFO", timeout=30)
+        assert float(info["CCD_BITSPERPIXEL"]) == 12
+        path = flats_plan(tmp_path, 30000)
+        text = path.read_text()
+        said = f"adu = 30000 is above the camera {CCD!r}'s range (0 to 4095 ADU)"
+        line = f"line {line_of(text, 'adu = 30000')}: targets[0].batches[0].adu"
+        loaded = await rig.client.set(AGENT, "AGENT_PLAN", {"FILE": str(path)}, timeout=30)
+        assert loaded.state.value == "Alert", loaded
+        assert f"plan.toml, {line}" in loaded.message and said in loaded.message, loaded
+        status = rig.client.devices.vector(AGENT, "PLAN_STATUS")
+        assert status is not None and said in (status.message or ""), status
+        uploaded = await rig.client.set(
+            AGENT, "AGENT_PLAN_UPLOAD", {"PLAN": (text.encode(), len(text), ".toml")},
+            timeout=30)
+        assert uploaded.state.value == "Alert", uploaded
+        assert f"the uploaded plan, {line}" in uploaded.message and said in uploaded.message
+        loaded = await rig.client.set(AGENT, "AGENT_PLAN", {"FILE": str(flats_plan(tmp_path, 2000))},
+                                      timeout=30)
+        assert loaded.state.value == "Ok", loaded
+
+
+async def test_a_flats_plan_loads_while_its_camera_is_not_defined(tmp_path: Path) -> None:
+    """Issue 92 item 7's fallback: no camera on the agent's server at load (its driver not
+    started yet), so nothing says its range: the plan asking ``adu = 30000`` loads (Ok), its
+    adu left to the check at START (the test before the last)."""
+    path = flats_plan(tmp_path, 30000)
+    async with hosted(tmp_path) as rig:
+        loaded = await rig.client.set(AGENT, "AGENT_PLAN", {"FILE": str(path)}, timeout=30)
+        assert loaded.state.value == "Ok", loaded
+        assert CCD not in rig.client
 
 
 def panel_flats_kept(folder: Path, count: int, seconds: float, level: float) -> None:

@@ -1,7 +1,9 @@
 """Issue 92 item 2: a plan asks for flats by level (a batch's ``adu`` and ``tolerance``, no
 ``exposure``) taken with the panel ``[devices] panel`` names; refused at load with its line
 where the level is out of range, the tolerance 0 or over 0.5, no panel named, or asked of a
-batch that is no flat; checked against the rig: an adu above the camera's full scale."""
+batch that is no flat; checked against the rig: an adu above the camera's full scale, the
+panel's flats and the sky's alike, and that part alone (`check_levels`) with only the
+camera's full scale known, as the agent checks at load (issue 92 item 7)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from agentkit import target_toml
 
 from indipyagents.plan.check import RigFacts
 from indipyagents.plan.check import check_against
+from indipyagents.plan.check import check_levels
 from indipyagents.plan.reading import FLAT_START
 from indipyagents.plan.toml import parse_plan
 from indipyagents.plan.toml import plan_to_toml
@@ -68,3 +71,36 @@ def test_an_adu_above_the_cameras_range_is_refused_against_the_rig() -> None:
                                         panel="Light Panel Simulator", full=65535.0)) == []
     [none] = check_against(plan, RigFacts(camera="Cam", filters=("Red",), wheel="W"))
     assert "needs a panel, and the rig has none" in str(none)
+
+
+SKY = {"camera": "Cam", "wheel": "Python Filter Wheel", "mount": "Python Mount"}
+#: Flats by level of every kind: a panel's batch, a dusk batch, ``[calibration]``'s dawn.
+LEVELS = plan_toml("Levels", {**SKY, "panel": "Light Panel Simulator"}, target_toml(
+    "Flats", {"type": "Flat", "count": 3, "filter": "Red", "adu": 30000},
+    {"type": "Flat", "count": 3, "filter": "Red", "adu": 20000, "source": "dusk"}),
+    calibration={"flats": "dawn", "adu": 10000})
+
+
+def test_the_camera_range_alone_refuses_every_adu_above_it_at_its_line() -> None:
+    """`check_levels` with only the camera's name and full scale (all the agent knows at
+    load): each adu above it (the panel's, a sky batch's, ``[calibration]``'s) at its own
+    line, naming the range; nothing else asked of the rig (no wheel, mount or panel in the
+    facts) is said; an unknown full scale says nothing. `check_against` says the same."""
+    plan = parse_plan(LEVELS)
+    facts = RigFacts(camera="Cam", full=4095.0)
+    errors = check_levels(plan, facts, text=LEVELS, source="levels.toml")
+    assert [error.line for error in errors] == [
+        line_of(LEVELS, "adu = 30000"), line_of(LEVELS, "adu = 20000"),
+        line_of(LEVELS, "adu = 10000")], [str(error) for error in errors]
+    assert all("levels.toml, line" in str(error) and "(0 to 4095 ADU)" in str(error)
+               for error in errors), [str(error) for error in errors]
+    assert "dusk sky flats" in str(errors[1]) and "dawn flats" in str(errors[2])
+    assert [str(error) for error in check_levels(plan, RigFacts(camera="Cam", full=25000.0),
+                                                 text=LEVELS)] == [str(errors[0]).replace(
+        "levels.toml", "<plan>").replace("4095", "25000")]
+    assert check_levels(plan, RigFacts(camera="Cam"), text=LEVELS) == []
+    rig = RigFacts(camera="Cam", filters=("Red",), wheel="W", mount="M",
+                   panel="Light Panel Simulator", full=4095.0)
+    assert [str(error) for error in check_against(plan, rig, text=LEVELS,
+                                                  source="levels.toml")] == \
+        [str(error) for error in errors]

@@ -100,6 +100,10 @@ QUOTED = [
     ("no flat of Red (bin 2) was kept tonight: no flat-darks for it",
      {"sequencer/flatdarkwork.py": ["no flat of {} (bin {}) was kept tonight: no flat-darks "
                                     "for it"]}),
+    ("plan.toml, line 14: targets[0].batches[0].adu (flats by level): adu = 30000 is above "
+     "the camera 'Python CCD Simulator''s range (0 to 4095 ADU)",
+     {"plan/toml.py": ["{}, line {}"], "plan/needs.py": ["flats by level"],
+      "plan/check.py": ["{} ({})", "{}: adu = {} is above the camera {}'s range (0 to {} ADU)"]}),
     ("indipy-calibrate: ... has no darks for: ...",
      {"calibrate/command.py": ["indipy-calibrate: {}", "{} has no darks for: "]}),
 ]
