@@ -129,7 +129,9 @@ async def test_a_phd2_client_guides_dithers_and_stops() -> None:
             await phd2.wait_event("GuidingStopped", 10)
             await until(lambda: client.get("Guider Agent", "AGENT_GUIDER_STATE", "STATE")
                         == "Stopped", timeout=30)
-            unguided = await spread(client, 30.0)
+            # One whole period of the periodic error: over half of one, the unguided RMS hangs
+            # on the phase the window starts at (4.25" in a CI run, 10.6" over a period).
+            unguided = await spread(client, 60.0)
             print(f"calibration {calibration_seconds:.0f} s, true pointing RMS guided "
                   f"{guided:.2f}\", unguided {unguided:.2f}\"")
             assert guided < unguided / 3, (guided, unguided)
