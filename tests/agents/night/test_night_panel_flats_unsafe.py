@@ -16,7 +16,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from agentkit import AGENT
 from agentkit import night
 from agentkit import target
