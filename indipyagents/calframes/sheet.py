@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..journal.durable import write_whole
+from ..journal.rejected import REJECTED
 from .facts import FrameFacts
 from .library import DarkLibrary
 from .library import bias_needs_of
@@ -38,13 +39,14 @@ CALIBRATED = "calibrated"
 
 def night_frames(folder: Path) -> list[FrameFacts]:
     """The frames below `folder` (no hidden part: no partial, not the journal; not the
-    ``calibrated/`` folder's), each named by its path relative to `folder`."""
+    ``calibrated/`` folder's, nor ``rejected/``'s: a frame the grading rejected is not
+    calibrated for stacking), each named by its path relative to `folder`."""
     found = []
     for path in sorted(folder.rglob("*.fit*")):
         relative = path.relative_to(folder)
         if path.suffix.lower() not in (".fits", ".fit", ".fts") or \
                 any(part.startswith(".") for part in relative.parts) or \
-                relative.parts[0] == CALIBRATED:
+                relative.parts[0] in (CALIBRATED, REJECTED):
             continue
         facts = read_facts(path)
         if facts is not None:

@@ -38,13 +38,15 @@ Record = dict[str, Any]
 @dataclass(frozen=True)
 class TargetSummary:
     """One target at the night's end: frames asked and taken; accepted and rejected where
-    the journal has graded frames (None: no frame was graded)."""
+    the journal has graded frames and the target has light frames (None: not graded);
+    `given_up`, its frames rejected past their retakes (``retakes_spent`` notes)."""
 
     name: str
     asked: int
     taken: int
     accepted: int | None = None
     rejected: int | None = None
+    given_up: int = 0
 
 
 @dataclass(frozen=True)
@@ -115,22 +117,27 @@ def summary_of(plan: Plan, records: Iterable[Record]) -> tuple[TargetSummary, ..
     key_of = {step.id.split("/")[0]: step.target_index for step in steps}
     taken: set[str] = set()
     verdicts: dict[str, str] = {}
+    given_up: list[str] = []
     for record in records:
         step = record.get("step")
         if record.get("kind") == "frame" and step in target_of:
             taken.add(step)
         elif record.get("kind") == "graded" and isinstance(step, str):
             verdicts[step] = str(record.get("verdict", ""))  # a regrade replaces it
-    graded = bool(verdicts)
+        elif record.get("kind") == "note" and record.get("note") == "retakes_spent":
+            given_up.append(str(record.get("data", {}).get("step", "")))
     found = []
     for index, target in enumerate(plan.targets):
         mine = {step.id for step in steps if step.target_index == index}
         said = [verdict for step, verdict in verdicts.items()
                 if target_of.get(step, key_of.get(step.split("/")[0])) == index]
+        graded = bool(verdicts) and any(b.frame_type == "Light" for b in target.batches)
         found.append(TargetSummary(
             target.name, len(mine), len(taken & mine),
             accepted=said.count("accepted") if graded else None,
-            rejected=said.count("rejected") if graded else None))
+            rejected=said.count("rejected") if graded else None,
+            given_up=sum(target_of.get(step, key_of.get(step.split("/")[0])) == index
+                         for step in given_up)))
     return tuple(found)
 
 
@@ -151,15 +158,19 @@ def message_of(event: NightEvent, plan_name: str, link: str = "") -> Message:
 
 def _ended(event: NightEvent) -> tuple[str, str, str]:
     finished = event.ended == FINISHED
-    lines = ["Finished: the plan is done." if finished
-             else f"Ended early: {event.ended}."]
+    given_up = sum(one.given_up for one in event.summary)
+    lines = [f"Ended early: {event.ended}." if not finished else
+             f"Finished, {given_up} frames given up (rejected past their retakes)." if given_up
+             else "Finished: the plan is done."]
     for one in event.summary:
         line = f"{one.name}: {one.taken} of {one.asked} frames taken"
         if one.accepted is not None:
             line += f", {one.accepted} accepted, {one.rejected} rejected"
+        if one.given_up:
+            line += f", {one.given_up} given up"
         lines.append(line)
     return ("night over" if finished else "night ended early", "\n".join(lines),
-            "success" if finished else "warning")
+            "success" if finished and not given_up else "warning")
 
 
 def _cause(text: str, otherwise: str) -> str:

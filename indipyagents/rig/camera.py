@@ -108,9 +108,7 @@ class IndiCamera:
 
     def _member(self, vector: str, member: str) -> Any:
         found = self._vector(vector)
-        if found is None or member not in found:
-            return None
-        return found[member]
+        return None if found is None or member not in found else found[member]
 
     def _control(self, kind: str) -> tuple[str, str] | None:
         """Where gain or offset (`kind` "GAIN"/"OFFSET") is set: CCD_GAIN.GAIN (indilib's
@@ -208,12 +206,13 @@ class IndiCamera:
         await command(self.client, self.name, vector, values)
 
     async def expose(self, seconds: float, *, binning: int = 1, frame_type: FrameType = "Light",
-                     gain: float | None = None, offset: float | None = None) -> Frame:
+                     gain: float | None = None, offset: float | None = None,
+                     sky: bool | None = None) -> Frame:
         """Take one frame; `DeviceRefused` when the camera answers Alert (or lacks what is
         asked: gain on a camera without it), `DeviceLost` when it goes away or is silent past
         `seconds` + `READOUT_MARGIN`."""
         await self.prepare()
-        self._sky.check(frame_type)
+        self._sky.check(frame_type, sky)  # sky False: a panel's flat, under a closed dome
         seconds = self._within_range(seconds, frame_type)
         await self._set_if_different("CCD_BINNING", {"HOR_BIN": binning, "VER_BIN": binning})
         if await self._has("CCD_FRAME_TYPE"):

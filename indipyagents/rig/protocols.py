@@ -107,8 +107,11 @@ class Camera(Protocol):
     name: str
 
     async def expose(self, seconds: float, *, binning: int = 1, frame_type: FrameType = "Light",
-                     gain: float | None = None, offset: float | None = None) -> Frame:
-        """Take one frame and return it whole (the BLOB)."""
+                     gain: float | None = None, offset: float | None = None,
+                     sky: bool | None = None) -> Frame:
+        """Take one frame and return it whole (the BLOB). `sky`: whether it needs the sky
+        (never through a closed dome); None: by `frame_type` (lights and flats do), False for
+        a flat lit by a panel, which needs none."""
         ...
 
     def series(self, seconds: float, count: int, *, binning: int = 1,

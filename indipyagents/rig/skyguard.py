@@ -4,7 +4,8 @@
 each exposure it starts, so a batch of indilib's face (BATCH.START), a plan's frame and any
 other capture are refused alike while a guarded dome is closed. Lights and flats need the
 sky; darks and bias do not (they measure the camera, not the sky: an observer takes them under
-a shut roof, on a cloudy night), so they are never refused here.
+a shut roof, on a cloudy night), so they are never refused here; nor is a flat lit by a panel
+(its caller says ``sky=False``: the panel is its light, the dome may stay closed).
 """
 
 from __future__ import annotations
@@ -51,15 +52,16 @@ class SkyGuard:
         self.guarded = guarded
         self.camera = camera
 
-    def refusal(self, frame_type: str) -> DeviceRefused | None:
-        if self.guarded is None:
+    def refusal(self, frame_type: str, sky: bool | None = None) -> DeviceRefused | None:
+        """`sky` False: the frame needs no sky whatever its type (a flat lit by a panel)."""
+        if self.guarded is None or sky is False:
             return None
         refused = sky_refusal(frame_type, self.guarded.domes())
         if refused is not None:
             logger.warning("%s: %s exposure refused: %s", self.camera, frame_type, refused)
         return refused
 
-    def check(self, frame_type: str) -> None:
-        refused = self.refusal(frame_type)
+    def check(self, frame_type: str, sky: bool | None = None) -> None:
+        refused = self.refusal(frame_type, sky)
         if refused is not None:
             raise refused

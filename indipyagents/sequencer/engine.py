@@ -116,8 +116,7 @@ class Sequencer:
                  rng: random.Random | None = None, retry: Retry = DEFAULT_RETRY,
                  move_bound: float = MOVE_BOUND, camera_margin: float = CAMERA_MARGIN,
                  solver: Solver | None = None, flat_book: FlatBook | None = None) -> None:
-        self.plan = plan
-        self.plan_text = plan_text
+        self.plan, self.plan_text = plan, plan_text
         self.journal = journal
         self.store = store
         self.observer: Observer = observer or Silent()
@@ -211,8 +210,9 @@ class Sequencer:
         control = self.control
         changed = control.told_unsafe == safe or (not safe and cause != self._cause)
         control.feed(Event.SAFE if safe else Event.UNSAFE)
-        self._cause = "" if safe else cause
-        self._told = True
+        self._cause, self._told = ("" if safe else cause), True
+        if not safe:  # a watchdog may park the mount now, while sky-free frames go on
+            self.hands.tell(Held())
         if changed and self.state in (RunState.RUNNING, RunState.PAUSED):
             self.journal.note("safety", unsafe=control.told_unsafe, cause=self._cause)
         self._stir.set()

@@ -113,7 +113,7 @@ class FlatWork:
             if asked.brightness is not None:
                 await hands.move(panel.set_brightness(asked.brightness), panel.name)
             frame = await hands.bounded(
-                camera.expose(asked.seconds, binning=batch.binning, frame_type="Flat",
+                camera.expose(asked.seconds, binning=batch.binning, frame_type="Flat", sky=False,
                               gain=batch.gain, offset=batch.offset),
                 asked.seconds + hands.camera_margin, camera.name)
             median = flat_median(frame.data)

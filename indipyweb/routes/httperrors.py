@@ -1,8 +1,11 @@
 """The one error handler: every `HTTPException` answered as the asker reads it -- JSON for the
 API and the stream, an htmx fragment for htmx, the error page otherwise; a page asked for by
-nobody (401) is a redirect to the login page."""
+nobody (401) is a redirect to the login page, which comes back to that page once logged in
+(``?next=``: the link a night's end notification sends, ``/night/<folder>``)."""
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -30,6 +33,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
         return HTMLResponse(site.renderer.env.from_string(_FRAGMENT).render(m=exc.detail),
                             exc.status_code)
     if exc.status_code == 401:
-        return RedirectResponse(f"{site.base}/login", 303)
+        back = path + (f"?{request.url.query}" if request.url.query else "")
+        asked = f"?next={quote(back)}" if request.method == "GET" and path not in ("", "/") \
+            else ""
+        return RedirectResponse(f"{site.base}/login{asked}", 303)
     return site.html(request, "error.html", exc.status_code, title="Error",
                      status=exc.status_code, message=exc.detail)

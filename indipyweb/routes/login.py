@@ -31,9 +31,20 @@ __all__ = ["ROUTES"]
 logger = logging.getLogger(__name__)
 
 
+def local_next(value: object) -> str:
+    """A page of this site to go back to after logging in (``?next=``), "" for anything
+    else: a path below the base, never another host (``//host``, ``/\\host``, a scheme)."""
+    text = str(value or "")
+    if not text.startswith("/") or text.startswith(("//", "/\\")) or len(text) > 2000 \
+            or any(ord(c) < 32 or c == "\\" for c in text):
+        return ""
+    return text
+
+
 def _login_page(request: Request, code: int = 200, **context: str) -> Response:
     site = site_of(request)
     token = secrets.token_urlsafe(24)
+    context.setdefault("next", local_next(request.query_params.get("next")))
     response = site.html(request, "login.html", code, anonymous=True, title="Log in",
                          login_csrf=token, **context)
     set_cookie(response, LOGIN_COOKIE, token, path=site.cookie_path(),
@@ -68,16 +79,18 @@ async def login(request: Request) -> Response:
     site = site_of(request)
     form = await request.form()
     name = str(form.get("username", ""))[:64]
+    back = local_next(form.get("next"))
     try:
         token = await _check_login(site, request, name, str(form.get("password", "")))
     except LockedOut as locked:
         response = _login_page(request, 429, username=name, error=locked.text(),
-                               locked=str(locked.minutes))
+                               locked=str(locked.minutes), next=back)
         response.headers["Retry-After"] = str(math.ceil(locked.seconds))
         return response
     if token is None:
-        return _login_page(request, 401, username=name, error="Wrong user name or password.")
-    redirect = RedirectResponse(f"{site.base}/", 303)
+        return _login_page(request, 401, username=name, error="Wrong user name or password.",
+                           next=back)
+    redirect = RedirectResponse(f"{site.base}{back or '/'}", 303)
     _session_cookie(site, request, redirect, token)
     redirect.delete_cookie(LOGIN_COOKIE, path=site.cookie_path())
     return redirect

@@ -64,7 +64,8 @@ def test_roles_are_stated_once_per_route_and_answered_401_303_or_403(web: TestCl
                                                                     backend: Backend) -> None:
     """Nobody: pages redirect to the login page, htmx and the API get 401; a viewer gets 403
     on a set and on the admin pages; an operator 403 on the admin pages, saying who they are."""
-    assert web.get(f"/device/{DEVICE}", follow_redirects=False).headers["location"] == "/login"
+    assert web.get(f"/device/{DEVICE}", follow_redirects=False).headers["location"] == \
+        f"/login?next=/device/{DEVICE}"  # back there once logged in
     assert web.get("/blobs", headers={"HX-Request": "true"}).status_code == 401
     assert web.post("/logout", follow_redirects=False).status_code == 303  # log in first
     assert web.post(f"/api/{DEVICE}/LEVEL", json={"members": {"LEVEL": 1}}).status_code == 401

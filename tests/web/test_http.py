@@ -15,6 +15,8 @@ import re
 import time
 import uuid
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 from peers import free_port
 from starlette.testclient import TestClient
@@ -35,15 +37,47 @@ from indipyweb.render import vector_id
 
 def test_pages_redirect_to_login_and_the_api_and_stream_answer_401_without_a_session(
         web: TestClient) -> None:
-    """Nothing is readable without logging in: pages redirect, API and SSE stream say 401."""
+    """Nothing is readable without logging in: pages redirect (to the login page, which is
+    told the page to come back to), API and SSE stream say 401."""
     for path in ("/", "/messages", f"/device/{DEVICE}", "/blobs", "/users"):
         answer = web.get(path, follow_redirects=False)
-        assert answer.status_code == 303 and answer.headers["location"] == "/login", path
+        back = "" if path == "/" else f"?next={quote(path)}"
+        assert answer.status_code == 303 and answer.headers["location"] == f"/login{back}", path
     for path in ("/api", f"/api/{DEVICE}", f"/api/{DEVICE}/LEVEL", "/api/session",
                  "/stream?page=devices"):
         answer = web.get(path)
         assert answer.status_code == 401, path
         assert "error" in answer.json()
+
+
+def test_login_comes_back_to_the_page_asked_and_never_to_another_host(web: TestClient) -> None:
+    """A page opened logged out (as the link a night's end notification sends,
+    ``/night/<folder>``) leads through the login page back to that page (the guide's night
+    landed on ``/``); a ``next`` naming another host (``//evil``, a scheme, a backslash) is
+    dropped."""
+    asked = f"/device/{DEVICE}?x=1"
+    answer = web.get(asked, follow_redirects=False)
+    assert answer.headers["location"] == f"/login?next={quote(asked)}"
+    page = web.get(answer.headers["location"])
+    assert f'name="next" value="{asked}"' in page.text
+
+    def post(next_page: str, password: str = PASSWORDS["view"]) -> Any:
+        web.cookies.clear()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', web.get("/login").text)
+        assert token
+        return web.post("/login", data={"username": "view", "password": password,
+                                         "csrf_token": token.group(1), "next": next_page},
+                        follow_redirects=False)
+
+    wrong = post("/blobs", "no")
+    assert wrong.status_code == 401 and 'name="next" value="/blobs"' in wrong.text
+    for bad in ("//evil.example/", "/\\evil.example", "https://evil.example/", "blobs"):
+        assert 'name="next"' not in web.get("/login", params={"next": bad}).text, bad
+        answer = post(bad)
+        assert (answer.status_code, answer.headers["location"]) == (303, "/"), bad
+    answer = post(asked)
+    assert (answer.status_code, answer.headers["location"]) == (303, asked)
+    assert web.get(answer.headers["location"]).status_code == 200
 
 
 def test_login_sets_a_strict_httponly_cookie_and_logout_ends_the_session(web: TestClient) -> None:

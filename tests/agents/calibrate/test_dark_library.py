@@ -166,7 +166,8 @@ def read(path: Path) -> dict[str, object]:
 def test_calibration_json_names_each_lights_darks_flats_and_bias(tmp_path: Path) -> None:
     """Two filters' lights at two temperatures: each group gets the darks within 1 C, its own
     filter's flats and their flat-darks, the bias; a group the night has no darks for gets
-    the library's, by their absolute paths; written whole beside the night."""
+    the library's, by their absolute paths; written whole beside the night. A light the
+    grading rejected (moved to ``rejected/``, issue 93) is in no group: not calibrated."""
     night = tmp_path / "night"
     for n in range(2):
         frame(night / "lights" / "Red" / f"R_{n}.fits", "Light", 60.0, -10.0, NOW, "Red")
@@ -177,6 +178,7 @@ def test_calibration_json_names_each_lights_darks_flats_and_bias(tmp_path: Path)
         frame(night / "darks" / f"D60warm_{n}.fits", "Dark", 60.0, -8.0, NOW)
         frame(night / "darks" / f"FD_{n}.fits", "Dark", 1.5, -10.0, NOW)
         frame(night / "biases" / f"B_{n}.fits", "Bias", 0.0, -10.0, NOW)
+    frame(night / "rejected" / "Red" / "R_2.fits", "Light", 60.0, -10.0, NOW, "Red")
     library = DarkLibrary(tmp_path / "library")
     library.keep([frame(tmp_path / "old" / f"D120_{n}.fits", "Dark", 120.0, -9.0,
                         NOW - timedelta(days=3)) for n in range(2)])
@@ -186,6 +188,7 @@ def test_calibration_json_names_each_lights_darks_flats_and_bias(tmp_path: Path)
     red, green = groups["Red"], groups["Green"]
     assert len(sheet["groups"]) == 2
     assert red["filter"] == "Red" and red["exposure"] == 60.0 and red["temperature"] == -10.0
+    assert red["lights"] == ["lights/Red/R_0.fits", "lights/Red/R_1.fits"]
     assert red["darks"] == ["darks/D60_0.fits", "darks/D60_1.fits"]
     assert red["flats"] == ["flats/Red/FR_0.fits", "flats/Red/FR_1.fits"]
     assert red["flat_darks"] == ["darks/FD_0.fits", "darks/FD_1.fits"]

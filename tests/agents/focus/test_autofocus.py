@@ -113,7 +113,8 @@ class RenderingCamera:
         self.taken: list[tuple[int, int]] = []  # (position, moves made before the frame)
 
     async def expose(self, seconds: float, *, binning: int = 1, frame_type: FrameType = "Light",
-                     gain: float | None = None, offset: float | None = None) -> Frame:
+                     gain: float | None = None, offset: float | None = None,
+                     sky: bool | None = None) -> Frame:
         self.taken.append((self.focuser.here, len(self.focuser.moves)))
         camera = self.blank if self.clouds(self.focuser.here) else self.sky
         image = camera.render(Exposure(seconds, 0, 0, 640, 512, binning, binning))

@@ -3,14 +3,19 @@ beside our camera and wheel simulators and indilib's ``indi_simulator_lightpanel
 ``indi_simulator_dome``; the plan names the dome and says ``sky_free_while_unsafe``. Told
 unsafe before it starts, with the dome closed: the plan's flats by level (after a light
 frame in the plan's order) are taken at once, the dome never opened for them, while the
-light frame is held; told safe, the dome is opened for the light frame and the night ends."""
+light frame is held; told safe, the dome is opened for the light frame and the night ends.
+The same with our watchdog (``indipy_agent_watchdog``) guarding that dome (its ACTIVE_DOME),
+as in the guide's night: a panel's flat is no light through the dome, so the camera's guard
+lets it be taken closed (the guide's night paused at its first flat, "the dome is closed")."""
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from agentkit import AGENT
 from agentkit import night
 from agentkit import target
@@ -33,6 +38,7 @@ from indipysimulators.focus import WHEEL
 
 PANEL = "Light Panel Simulator"
 DOME = "Dome Simulator"
+WATCHDOG_PROGRAM = str(Path(sys.executable).with_name("indipy_agent_watchdog"))
 
 
 def shutter_open(client: indipyclient.Client) -> bool:
@@ -40,14 +46,19 @@ def shutter_open(client: indipyclient.Client) -> bool:
     return shutter is not None and shutter["SHUTTER_OPEN"] == "On"
 
 
-async def test_panel_flats_go_on_while_unsafe_with_the_dome_closed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("watchdog", [False, True], ids=["no watchdog", "guarded by a watchdog"])
+async def test_panel_flats_go_on_while_unsafe_with_the_dome_closed(tmp_path: Path,
+                                                                   watchdog: bool) -> None:
     plan = night("unsafe flats", target("Flats", Batch(1, 0.2, "Red"),
                                         Batch(2, 1.0, "Red", frame_type="Flat", adu=20000)),
                  folder="night", camera=CCD, safety=Safety(sky_free_while_unsafe=True))
     plan = replace(plan, devices=Devices(camera=CCD, wheel=WHEEL, dome=DOME, panel=PANEL))
     async with hosted(tmp_path, CCD_PROGRAM, FOCUS_PROGRAM, "indi_simulator_lightpanel",
-                      "indi_simulator_dome") as rig:
+                      "indi_simulator_dome", *([WATCHDOG_PROGRAM] if watchdog else [])) as rig:
         client = rig.client
+        if watchdog:  # its ACTIVE_DOME (by default indilib's dome simulator) is guarded
+            active = await client.wait_for("WatchDog", "ACTIVE_DEVICES", timeout=20)
+            assert active["ACTIVE_DOME"] == DOME
         await use_device(client, DOME)  # connected, as the night will
         await client.wait_for(DOME, "DOME_SHUTTER", timeout=20)
         dome = IndiDome(client, DOME, timeout=60.0)

@@ -86,6 +86,29 @@ def test_graded_frames_are_counted_when_the_journal_has_them() -> None:
                                          TargetSummary("M31", 1, 0, accepted=0, rejected=0))
 
 
+def test_the_end_says_the_frames_given_up_and_grades_only_light_targets() -> None:
+    """The guide's night (issue 93): two frames rejected past their retakes (``retakes_spent``)
+    ended SEQUENCE_STATE Alert "done; frames given up", so its end is told as a warning
+    naming them, not "the plan is done"; its darks, never graded, say no "0 accepted"."""
+    plan = night("given up", target("M1", Batch(2, 3.0, "Green")),
+                 target("Darks", Batch(1, 3.0, frame_type="Dark"), slew=False), camera="C")
+    records: list[dict[str, Any]] = [
+        frame("M1/0/Green/Light/001"), frame("M1/0/Green/Light/002"),
+        frame("Darks/0/NoFilter/Dark/001"),
+        {"kind": "graded", "step": "M1/0/Green/Light/001", "verdict": "accepted"},
+        {"kind": "graded", "step": "M1/0/Green/Light/002", "verdict": "rejected"},
+        {"kind": "note", "note": "retakes_spent",
+         "data": {"step": "M1/0/Green/Light/002", "times": 4, "reasons": ["no stars"]}}]
+    summary = summary_of(plan, records)
+    assert summary == (TargetSummary("M1", 2, 2, accepted=1, rejected=1, given_up=1),
+                       TargetSummary("Darks", 1, 1))
+    said = message_of(NightEvent("night_end", ended="finished", summary=summary), "Orion")
+    assert (said.title, said.kind) == ("Orion: night over", "warning")
+    assert said.body == ("Finished, 1 frames given up (rejected past their retakes).\n"
+                         "M1: 2 of 2 frames taken, 1 accepted, 1 rejected, 1 given up\n"
+                         "Darks: 1 of 1 frames taken")
+
+
 def test_every_event_renders() -> None:
     """Each kind a plan may ask for has its message; the grading's two included."""
     samples = {

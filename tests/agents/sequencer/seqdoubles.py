@@ -143,7 +143,8 @@ class CameraDouble:
             yield await self.expose(seconds, binning=binning, frame_type=frame_type)
 
     async def expose(self, seconds: float, *, binning: int = 1, frame_type: FrameType = "Light",
-                     gain: float | None = None, offset: float | None = None) -> Frame:
+                     gain: float | None = None, offset: float | None = None,
+                     sky: bool | None = None) -> Frame:
         self.failing.check()
         start = self.sky.seconds
         self.sky.note(f"expose {seconds:g}")

@@ -99,6 +99,29 @@ async def test_unsafe_aborts_the_frame_in_hand_and_it_is_taken_again_once_safe()
         {"unsafe": False, "cause": ""}]
 
 
+async def test_safe_again_during_sky_free_frames_points_the_mount_again() -> None:
+    """A hold spent on sky_free_while_unsafe's darks, safe again before they are done (so the
+    run never held idle): a watchdog may have parked the mount the moment it said unsafe, so
+    the mount is pointed at the target again before the next light frame (a guide's night
+    took its lights at the park position, the pole, issue 93)."""
+    r, store, recorder = rigged(), MemoryStore(), Recorder()
+    seq = sequencer(night(sky_free_while_unsafe=True), r, store=store, observer=recorder)
+    run = asyncio.create_task(seq.run())
+    await into_second_frame(r)
+    slews = len(r.mount.slews)
+    shutter = r.camera.shutter
+    assert shutter is not None
+    await seq.set_safety(False, "rain")
+    await until(lambda: r.camera.exposing.is_set() and r.sky.log[-1][1] == "expose 10", 10,
+                "the first dark exposed while unsafe")
+    await seq.set_safety(True)
+    r.camera.shutter = None
+    shutter.release()
+    assert await run is RunState.DONE
+    assert sorted(store.order) == sorted([*LIGHTS, *CALIBRATION])
+    assert len(r.mount.slews) == slews + 1  # pointed again before the retaken light
+
+
 @pytest.mark.parametrize("sky_free", [True, False], ids=["sky free", "not sky free"])
 async def test_darks_and_bias_go_on_while_unsafe_only_when_the_plan_says_so(
         sky_free: bool) -> None:
