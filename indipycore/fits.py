@@ -79,6 +79,7 @@ def fits_bytes(width: int, height: int, pixels: Sequence[int] | bytes | bytearra
     if width < 1 or height < 1:
         raise FITSError(f"image size {width} x {height}")
     count = width * height
+    data: bytes | bytearray
     if bitpix == 16:
         if isinstance(pixels, (bytes, bytearray, memoryview)):
             values = array("H")
