@@ -5,19 +5,21 @@ Why: the camera simulators were the suite's biggest single cost (issue 90 item 6
 noise looked up and its stars added by Python's C loops over lists. numpy is optional: the
 base install has none, and the simulators, installed as executables, keep the standard
 library path (`sensorfaults.expose_pixels`, `ccd.SimulatedCamera._draw_stars`), which stays
-the definition; this module only redoes its arithmetic. Every random number is still drawn
-by the callers, in the same order; what is done here is exact in IEEE arithmetic alike in
-both (a table lookup, multiplication, addition, square root, round half to even, integer
-sums), so tests/simulators/test_fast_pixels.py holds both paths to byte-identical frames.
+the definition; this module only redoes its arithmetic. Every random number comes from the
+camera's own generator in the same order: drawn by the callers, or the frame's noise words
+by numpy's MT19937 from that generator's state (`random_words`: the same algorithm, its
+state handed back); what is done here is exact in IEEE arithmetic alike in both (a table
+lookup, multiplication, addition, square root, round half to even, integer sums), so
+tests/simulators/test_fast_pixels.py holds both paths to byte-identical frames.
 
 `ENABLED` says whether numpy was found; a test sets it False to run the pure path.
 """
 
 from __future__ import annotations
 
+import random
 from array import array
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
 try:
@@ -26,8 +28,8 @@ try:
 except ImportError:  # the base install: the standard library path
     ENABLED = False
 
-__all__ = ["ENABLED", "Frame", "StarRows", "add_stars", "clipped", "noisy_frame", "shade",
-           "to_pixels"]
+__all__ = ["ENABLED", "Frame", "StarRows", "add_stars", "clipped", "noisy_frame", "random_words",
+           "shade", "to_pixels"]
 
 #: A pixel's largest value (`photometry.FULL_SCALE`).
 FULL = 65535
@@ -55,10 +57,30 @@ def shade(deficit: array[float], light: float) -> Frame:
     return np.rint(np.frombuffer(deficit, dtype=np.float64) * light).astype(np.int32)
 
 
-def noisy_frame(table: Sequence[int], uniform: bytes, taken: Frame | None) -> Frame:
-    """Each 16-bit number of `uniform` (native order) looked up in `table`, plus the shade
+def random_words(rng: random.Random, count: int) -> Frame:
+    """``rng.randbytes(2 * count)`` as `count` native 16-bit numbers, drawn by numpy's
+    MT19937 from `rng`'s state, which is then handed back: the same generator as Python's
+    (its 624 words and position), so the same bytes and the same state after, at half the
+    CPU (Python makes the bytes through one big integer). The bytes are the 32-bit words in
+    little-endian order, the last one's top half when `count` is odd, as `getrandbits` fills
+    them."""
+    version, internal, gauss_next = rng.getstate()
+    generator = np.random.MT19937()
+    generator.state = {"bit_generator": "MT19937",
+                       "state": {"key": np.asarray(internal[:-1], dtype=np.uint32),
+                                 "pos": internal[-1]}}
+    words = generator.random_raw((count + 1) // 2).astype("<u4")
+    if count % 2:
+        words[-1] >>= 16
+    after = generator.state["state"]
+    rng.setstate((version, (*after["key"].tolist(), int(after["pos"])), gauss_next))
+    return np.frombuffer(words.tobytes(), dtype=np.uint16)[:count]  # read natively, as array
+
+
+def noisy_frame(table: Sequence[int], uniform: Frame, taken: Frame | None) -> Frame:
+    """Each 16-bit number of `uniform` (`random_words`) looked up in `table`, plus the shade
     `taken` (`shade`) when given: int32, unclipped."""
-    values = np.take(_table(table), np.frombuffer(uniform, dtype=np.uint16))
+    values = np.take(_table(table), uniform)
     if taken is not None:
         values += taken
     return values
@@ -95,9 +117,16 @@ class StarRows:
         return at
 
 
-@lru_cache(maxsize=2)
 def _normals(pool: tuple[float, ...], divisor: float) -> Frame:
-    return np.asarray(pool, dtype=np.float64) / divisor
+    kept = _POOLS.get(id(pool))
+    if kept is None or kept[0] is not pool:
+        _POOLS.clear()
+        kept = _POOLS[id(pool)] = (pool, np.asarray(pool, dtype=np.float64))
+    return kept[1] / divisor
+
+
+#: The normals' pool as an array, by its tuple's identity (`photometry.normals` keeps one).
+_POOLS: dict[int, tuple[tuple[float, ...], Frame]] = {}
 
 
 def add_stars(values: Frame, rows: StarRows, pool: tuple[float, ...], divisor: float) -> None:

@@ -249,7 +249,7 @@ def expose_values(sensor: Defects, exposure: Exposure, celsius: float, light: fl
     frame, dark, table = _levels(exposure, celsius, light)
     count = frame.image_width * frame.image_height
     gain = photometry.GAIN
-    uniform = rng.randbytes(2 * count)
+    uniform = fastpixels.random_words(rng, count)  # rng.randbytes(2 * count)'s
     shaded = light / gain >= 1.5
     values = fastpixels.noisy_frame(
         table, uniform, _shade_values(sensor, frame, round(light / gain, 2)) if shaded else None)

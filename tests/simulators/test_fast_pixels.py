@@ -2,13 +2,15 @@
 the pure path's frames byte for byte, so neither can drift from the other: two cameras of
 one seed, one rendering with numpy and one without, frame after frame (the noise generator
 and the seeing's carried from frame to frame) over binning 1, 2 and 4, windows, every frame
-type, stars bright enough to clip, a 12-bit camera and the guide camera; and the stars'
+type, stars bright enough to clip, a 12-bit camera and the guide camera; the stars'
 addition alone against the pure path's over frames near 0 and full scale, where its clipping
-after each star decides the pixels."""
+after each star decides the pixels; and numpy's Mersenne Twister's words against
+`random.Random.randbytes`."""
 
 from __future__ import annotations
 
 import math
+import random
 from array import array
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -142,6 +144,25 @@ def test_any_frame_is_the_same(seed: int, binning: int, box: tuple[int, int, int
     for camera in pair:
         camera.temperature = lambda: celsius
     assert_same_frames(pair, [Exposure(seconds, x, y, w, h, binning, binning, kind)] * 2)
+
+
+@settings(max_examples=60)
+@given(seed=st.integers(0, 2**32), count=st.integers(1, 5000), before=st.integers(0, 700),
+       gauss=st.booleans())
+def test_the_random_words_are_randbytes(seed: int, count: int, before: int,
+                                        gauss: bool) -> None:
+    """`random_words` gives `randbytes(2 * count)`'s numbers, odd counts too, from any
+    point of the generator's 624-word cycle (a half-used normal pair kept), and leaves the
+    generator where `randbytes` leaves it."""
+    one, two = random.Random(seed), random.Random(seed)
+    for rng in (one, two):
+        rng.randbytes(4 * before)
+        if gauss:
+            rng.gauss(0.0, 1.0)  # its pair's second normal kept for the next call
+    words = fastpixels.random_words(one, count)
+    assert words.tobytes() == two.randbytes(2 * count)
+    assert one.getstate() == two.getstate()
+    assert one.gauss(0.0, 1.0) == two.gauss(0.0, 1.0)
 
 
 SMALL = Sensor(width=48, height=40, pixel_size=5.2, bits=16, max_binning=4)
