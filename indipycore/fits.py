@@ -23,6 +23,9 @@ __all__ = ["BLOCK", "Card", "FITSError", "fits_bytes", "format_card", "read_head
 
 BLOCK = 2880
 CARD = 80
+#: Each byte with its top bit flipped (a big-endian 16-bit value's high byte: unsigned to
+#: FITS' signed with BZERO 32768).
+_TOP_BIT_FLIPPED = bytes(b ^ 0x80 for b in range(256))
 
 #: A header card: keyword, value (bool, int, float or str) and an optional comment.
 Card = tuple[str, "bool | int | float | str", str]
@@ -76,6 +79,7 @@ def fits_bytes(width: int, height: int, pixels: Sequence[int] | bytes | bytearra
     if width < 1 or height < 1:
         raise FITSError(f"image size {width} x {height}")
     count = width * height
+    data: bytes | bytearray
     if bitpix == 16:
         if isinstance(pixels, (bytes, bytearray, memoryview)):
             values = array("H")
@@ -86,16 +90,14 @@ def fits_bytes(width: int, height: int, pixels: Sequence[int] | bytes | bytearra
             values = array("H", pixels)
         if len(values) != count:
             raise FITSError(f"{len(values)} pixels for a {width} x {height} image")
-        raw = values.tobytes()
-        # Unsigned -> FITS' signed with BZERO 32768: flip the top bit of each 16-bit value,
-        # done on the whole buffer as one integer (linear, and fast in C).
-        order = sys.byteorder
-        flip = int.from_bytes((b"\x00\x80" if order == "little" else b"\x80\x00") * count, order)
-        flipped = array("H")
-        flipped.frombytes((int.from_bytes(raw, order) ^ flip).to_bytes(len(raw), order))
-        if order == "little":
-            flipped.byteswap()
-        data = flipped.tobytes()
+        # Big-endian, then unsigned -> FITS' signed with BZERO 32768: the top bit of each
+        # value flipped, its high byte (every other byte) looked up in a table at C speed
+        # (a third of the CPU of flipping the whole buffer as one integer).
+        swapped = array("H", values)
+        if sys.byteorder == "little":
+            swapped.byteswap()
+        data = bytearray(swapped)
+        data[0::2] = data[0::2].translate(_TOP_BIT_FLIPPED)
         scale: list[bytes] = [format_card("BZERO", 32768, "offset data range to that of unsigned short"),
                               format_card("BSCALE", 1, "default scaling factor")]
     elif bitpix == 8:
@@ -114,7 +116,7 @@ def fits_bytes(width: int, height: int, pixels: Sequence[int] | bytes | bytearra
         *scale,
         *(format_card(k, v, c) for k, v, c in cards),
     ])
-    return header + data + b"\x00" * (-len(data) % BLOCK)
+    return b"".join((header, data, b"\x00" * (-len(data) % BLOCK)))
 
 
 def table_bytes(columns: Sequence[tuple[str, Sequence[float]]], *,

@@ -77,6 +77,7 @@ from indipydriver.standard.vectortables import Param
 from indipydriver.standard.vectortables import VectorSpec
 from indipydriver.standard.vectortables import build
 
+from . import fastpixels
 from . import flatlight
 from . import photometry
 from . import sensorfaults
@@ -304,11 +305,21 @@ class SimulatedCamera:
         sensor = self.defects()
         if exposure.frame_type in ("Light", "Flat"):  # the filter's own dust too
             sensor = sensorfaults.through_filter(sensor, self.filter_name())
+        top = 2 ** self.sensor.bits - 1
+        if fastpixels.ENABLED:  # the same pixels, numpy's arithmetic (`fastpixels`)
+            values = sensorfaults.expose_values(sensor, exposure, self.temperature(), light,
+                                                self.rng)
+            if stars:
+                rows = fastpixels.StarRows()
+                self._draw_stars(rows, exposure, width, height, stars)
+                fastpixels.add_stars(values, rows, photometry.normals(),
+                                     math.sqrt(photometry.GAIN))
+            return Image(width, height, fastpixels.to_pixels(values, top),
+                         cards=[("OBJECT", "Simulated field", "")])
         pixels = sensorfaults.expose_pixels(sensor, exposure, self.temperature(), light,
                                             self.rng)
         if stars:
             self._draw_stars(pixels, exposure, width, height, stars)
-        top = 2 ** self.sensor.bits - 1
         if self.sensor.bits < 16 and max(pixels) > top:  # a 12-bit camera's pixels stop at 4095
             pixels = array("H", [min(top, value) for value in pixels])
         return Image(width, height, pixels, cards=[("OBJECT", "Simulated field", "")])
@@ -398,16 +409,19 @@ class SimulatedCamera:
         scale = self.optics().arcsec_per_pixel
         return min(fwhm / scale, MAX_FWHM_PIXELS) / FWHM_PER_SIGMA
 
-    def _draw_stars(self, pixels: array[int], exposure: Exposure, width: int,
-                    height: int, stars: list[tuple[float, float, float]]) -> None:
+    def _draw_stars(self, pixels: array[int] | fastpixels.StarRows, exposure: Exposure,
+                    width: int, height: int, stars: list[tuple[float, float, float]]) -> None:
         """Each star a Gaussian, drawn where it adds at least 1 ADU. Row by row, the profile
         is the star's column profile scaled by its row's factor (the Gaussian is separable),
         and the row's pixels are summed by `map` over slices: a wide, defocused star costs a
-        C loop per row, not a Python statement per pixel."""
+        C loop per row, not a Python statement per pixel. Given `fastpixels.StarRows`, each
+        row's place, scale and noise offset is kept there instead, for numpy to add."""
         bx, by = exposure.bin_x, exposure.bin_y
         sigma = self.star_sigma()
         # The star's own shot noise: sqrt(electrons) / gain ADU, normal deviates from a pool.
-        normals = [z / math.sqrt(photometry.GAIN) for z in photometry.normals()]
+        pool = len(photometry.normals())
+        normals = [] if isinstance(pixels, fastpixels.StarRows) else \
+            [z / math.sqrt(photometry.GAIN) for z in photometry.normals()]
         sx, sy = sigma / bx, sigma / by
         for star_x, star_y, flux in stars:
             # The star's centre in the binned image, (0, 0) at the frame's corner.
@@ -424,6 +438,7 @@ class SimulatedCamera:
             if c0 >= c1 or r0 >= r1:
                 continue
             profile = [math.exp(-0.5 * ((col + 0.5 - cx) / sx) ** 2) for col in range(c0, c1)]
+            kept = pixels.profile(profile) - c0 if isinstance(pixels, fastpixels.StarRows) else 0
             for row in range(r0, r1):
                 dy = (row + 0.5 - cy) / sy
                 scale = peak * math.exp(-0.5 * dy * dy)
@@ -435,8 +450,11 @@ class SimulatedCamera:
                 if a >= b:
                     continue
                 start = row * width
+                at = self.rng.randrange(pool - (b - a))
+                if isinstance(pixels, fastpixels.StarRows):
+                    pixels.rows.append((start + a, b - a, scale, kept + a, at))
+                    continue
                 light = list(map(scale.__mul__, profile[a - c0:b - c0]))
-                at = self.rng.randrange(len(normals) - (b - a))
                 shot = map(operator.mul, map(math.sqrt, light), normals[at:at + b - a])
                 added = list(map(operator.add, pixels[start + a:start + b],
                                  map(round, map(operator.add, light, shot))))

@@ -1,5 +1,5 @@
 """What the simulated sensor adds to every frame, and what it takes away: pure, seeded,
-standard library only.
+standard library only (with numpy, `fastpixels` does the same arithmetic faster).
 
 The figures (`photometry` states the bias, the read noise and the gain):
 
@@ -51,11 +51,12 @@ from functools import lru_cache
 
 from indipydriver.standard.cameratypes import Exposure
 
+from . import fastpixels
 from . import photometry
 from .photometry import dark_current
 
 __all__ = ["Defects", "Dust", "dark_current", "defects", "deficit", "expose_pixels",
-           "placed", "response_at", "through_filter", "vignetting"]
+           "expose_values", "placed", "response_at", "through_filter", "vignetting"]
 
 #: The share of the pixels that are hot.
 HOT_FRACTION = 1e-4
@@ -209,6 +210,12 @@ def _shade_lanes(sensor: Defects, frame: Exposure, light: float) -> tuple[int, i
     return int.from_bytes(taken.tobytes(), sys.byteorder), max(taken, default=0)
 
 
+@lru_cache(maxsize=8)
+def _shade_values(sensor: Defects, frame: Exposure, light: float) -> fastpixels.Frame:
+    """`_shade` as numpy's (`fastpixels.shade`), kept as `_shade_lanes` is."""
+    return fastpixels.shade(deficit(sensor, frame), light)
+
+
 @lru_cache(maxsize=4)
 def _deepest(sensor: Defects, frame: Exposure) -> float:
     """The frame's lowest `deficit` (its darkest corner's or mote's)."""
@@ -222,17 +229,46 @@ def _noise_table(mean: float, sigma: float) -> list[int]:
     return [round(mean + sigma * z) for z in photometry.quantiles()]
 
 
-def expose_pixels(sensor: Defects, exposure: Exposure, celsius: float, light: float,
-                  rng: random.Random) -> array[int]:
-    """`exposure`'s 16-bit pixels: `light` electrons a (binned) pixel at the centre of the
-    optical path, its seconds of dark current at `celsius`, the bias, the noise from `rng`."""
+def _levels(exposure: Exposure, celsius: float, light: float
+            ) -> tuple[Exposure, float, list[int]]:
+    """The frame's place, its dark current (ADU a binned pixel) and its noise table."""
     frame, seconds = placed(exposure), exposure.seconds
     binned = frame.bin_x * frame.bin_y
     dark = dark_current(celsius) * seconds * binned
     gain = photometry.GAIN
     mean = photometry.BIAS + (light + dark) / gain
     sigma = math.sqrt(light + dark + photometry.READ_NOISE ** 2 * binned) / gain
-    table = _noise_table(mean, sigma)
+    return frame, dark, _noise_table(mean, sigma)
+
+
+def expose_values(sensor: Defects, exposure: Exposure, celsius: float, light: float,
+                  rng: random.Random) -> fastpixels.Frame:
+    """`expose_pixels`' pixels as numpy's int64 (`fastpixels`: numpy importable), the same
+    random numbers drawn in the same order: for the stars to be added before they are
+    packed."""
+    frame, dark, table = _levels(exposure, celsius, light)
+    count = frame.image_width * frame.image_height
+    gain = photometry.GAIN
+    uniform = fastpixels.random_words(rng, count)  # rng.randbytes(2 * count)'s
+    shaded = light / gain >= 1.5
+    values = fastpixels.noisy_frame(
+        table, uniform, _shade_values(sensor, frame, round(light / gain, 2)) if shaded else None)
+    for at, value in _hot_pixels(values, sensor, frame,
+                                 dark / (frame.bin_x * frame.bin_y) / gain, rng).items():
+        values[at] = value
+    return fastpixels.clipped(values)
+
+
+def expose_pixels(sensor: Defects, exposure: Exposure, celsius: float, light: float,
+                  rng: random.Random) -> array[int]:
+    """`exposure`'s 16-bit pixels: `light` electrons a (binned) pixel at the centre of the
+    optical path, its seconds of dark current at `celsius`, the bias, the noise from `rng`.
+    With numpy (`fastpixels`) the same pixels from `expose_values`."""
+    if fastpixels.ENABLED:
+        return fastpixels.to_pixels(expose_values(sensor, exposure, celsius, light, rng))
+    frame, dark, table = _levels(exposure, celsius, light)
+    binned = frame.bin_x * frame.bin_y
+    gain = photometry.GAIN
     count = frame.image_width * frame.image_height
     uniform = array("H")
     uniform.frombytes(rng.randbytes(2 * count))

@@ -8,7 +8,9 @@ block, never below (so `indipyserver.routing` cannot import a client or a driver
 no module imports itself back through others; the driver side (`indipydriver`,
 `indipyserver`, `indipysimulators`) and the client side (`indipyclient` and its front-end
 packages) import nothing of each other but where the page's hosts block says a front end hosts
-a server; and `indipycore` imports no other package of the project. On the client side, the
+a server; `indipycore` imports no other package of the project; and the driver side and
+the core import nothing outside the standard library but the guarded optional imports the
+page lists (rule 6). On the client side, the
 page's client layers (model, then session, then front ends) hold too: every module of
 `indipyclient` is in one of them, none imports a layer below its own, and the model imports
 neither asyncio nor sockets.
@@ -38,6 +40,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
+import sys
 from collections.abc import Collection
 from collections.abc import Mapping
 from pathlib import Path
@@ -395,6 +398,51 @@ def test_the_core_imports_nothing_above_it() -> None:
     wrong = [f"{m} imports {t}" for m, path in known.items() if m.startswith("indipycore")
              for t in imports(m, path, known) if not t.startswith("indipycore")]
     assert wrong == []
+
+
+#: The driver side and the core: standard library only at run time (the page's rule 6).
+STANDARD_LIBRARY_ONLY = ("indipycore", "indipydriver", "indipyserver", "indipysimulators")
+
+
+def optional_imports() -> set[tuple[str, str]]:
+    """(module, outside package) pairs the page's optional-imports block lets through."""
+    text = DOC.read_text()
+    block = text.split("<!-- optional-imports -->", 1)[1].split("<!-- /optional-imports -->", 1)[0]
+    return {(line.split()[0], line.split()[1])
+            for line in block.strip().strip("`").strip().splitlines()}
+
+
+def outside_imports(module: str, path: Path) -> set[str]:
+    """The top-level names of what `module` imports from outside the standard library and
+    the project, anywhere in its file."""
+    ours = set(packages(REPO)) | {"__future__"}
+    stat = path.stat()
+    found = set()
+    for node in _import_nodes(path, (stat.st_mtime_ns, stat.st_size)):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module or ""] if node.level == 0 else []
+        found |= {n.split(".")[0] for n in names} - ours - sys.stdlib_module_names
+    return found
+
+
+def test_the_driver_side_and_the_core_import_only_the_standard_library() -> None:
+    """Rule 6: nothing outside the standard library on the driver side and the core but the
+    guarded optional imports the page lists (each listed one still imported, so the list
+    does not go stale); a third-party import elsewhere would break the base install."""
+    listed = optional_imports()
+    found = {(module, name) for module, path in modules().items()
+             if module.split(".")[0] in STANDARD_LIBRARY_ONLY
+             for name in outside_imports(module, path)}
+    assert found == listed
+
+
+def test_the_standard_library_check_sees_an_outside_import(tmp_path: Path) -> None:
+    """`outside_imports` finds a third-party import, and neither the standard library's
+    nor the project's."""
+    source = tmp_path / "m.py"
+    source.write_text("import os\nimport numpy as np\nfrom indipycore import fits\n"
+                      "def f() -> None:\n    from httpx import Client\n")
+    assert outside_imports("m", source) == {"numpy", "httpx"}
 
 
 def import_circles(package: str, known: dict[str, Path]) -> list[str]:

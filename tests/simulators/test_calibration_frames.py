@@ -37,6 +37,7 @@ from indipyclient import events
 from indipydriver.standard.camera import Exposure
 from indipyserver import IPyServer
 from indipysimulators import ccd
+from indipysimulators import fastpixels
 from indipysimulators import flatlight
 from indipysimulators import focus
 from indipysimulators import photometry
@@ -225,6 +226,7 @@ def reference_pixels(sensor: sensorfaults.Defects, exposure: Exposure, celsius: 
     return [min(photometry.FULL_SCALE, max(0, v)) for v in values]
 
 
+@pytest.mark.parametrize("numpy_path", [True, False])
 @pytest.mark.parametrize(("light", "celsius", "box", "binning"), [
     (0.0, 20.0, (0, 0, W, H), 4),         # a bias's level: no shade
     (40.0, 20.0, (0, 0, W, H), 4),        # a sky: shaded, every hot pixel in the frame
@@ -232,9 +234,12 @@ def reference_pixels(sensor: sensorfaults.Defects, exposure: Exposure, celsius: 
     (65000.0, 20.0, (0, 0, W, H), 4),     # past full scale: clipped
 ])
 def test_the_pixels_are_the_stated_model_pixel_for_pixel(
-        light: float, celsius: float, box: tuple[int, int, int, int], binning: int) -> None:
-    """`expose_pixels` (its noise looked up whole, its shade taken as one integer) gives the
-    pixels of its model written a pixel at a time, with the same draws, to the last one."""
+        light: float, celsius: float, box: tuple[int, int, int, int], binning: int,
+        numpy_path: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`expose_pixels` (its noise looked up whole, its shade taken as one integer; or, with
+    numpy, `fastpixels`' arithmetic) gives the pixels of its model written a pixel at a
+    time, with the same draws, to the last one."""
+    monkeypatch.setattr(fastpixels, "ENABLED", numpy_path)
     sensor = sensorfaults.defects(W, H, SENSOR.pixel_size)
     exposure = Exposure(30.0, *box, binning, binning, "Light")
     fast = sensorfaults.expose_pixels(sensor, exposure, celsius, light, random.Random(5))
