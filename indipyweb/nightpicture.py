@@ -4,8 +4,9 @@ text, pure, for the ``/night`` page.
 Time runs left to right (UTC marked), the night spread over about `SPREAD` pixels (between
 `PER_MINUTE` and `MOST_PER_MINUTE` pixels a minute), so a long night is wide: the page lets it
 scroll sideways on a phone, the rows' names at the left of the picture. From the top: the
-holds' causes, the marks (autofocus ``F``, meridian flip ``M``, centring ``C``, slew ``S``,
-each with its words as a tooltip), a row per filter with a bar per exposure coloured accepted
+holds' numbers (their causes as far as they fit; the page lists them whole under the same
+numbers), the marks (autofocus ``F``, meridian flip ``M``, centring ``C``, slew ``S``, each
+with its words as a tooltip), a row per filter with a bar per exposure coloured accepted
 (green), rejected (red) or unjudged (grey), its HFR written on it where it fits and in its
 tooltip; then, where the grades carry them, the guide RMS (arcseconds) and the target's
 altitude (degrees) as small lines. The holds are shaded across every row. Text is DejaVu Sans
@@ -38,6 +39,8 @@ MARK_LETTER = {"autofocus": "F", "flip": "M", "centre": "C", "slew": "S", "dithe
 BACKGROUND, INK, FAINT = "#0b1320", "#ffffff", "#c8d3e0"
 #: A number written on a bar: DejaVu Sans at 10 px, at most 6.5 px a character.
 CHAR = 6.5
+#: A hold's number marker's half width, and a character of its cause (capitals and all).
+HOLD_MARK, HOLD_CHAR = 8, 7.0
 
 
 def _span(night: Timeline) -> tuple[datetime, datetime]:
@@ -113,16 +116,45 @@ def _hours(start: datetime, end: datetime, x: Callable[[datetime], float],
 
 def _holds(night: Timeline, x: Callable[[datetime], float], end: datetime,
            bottom: int) -> list[str]:
+    """Each hold shaded, and in the band above the rows its number (the page's Holds list
+    says the whole cause, and the number links there: a phone has no tooltips), then as much
+    of its cause as fits before the next hold's number, cut at the next one's start by a clip
+    whatever the font's widths: two holds a minute apart never write over each other."""
     out = []
-    for hold in night.holds:
+    width = x(end) + RIGHT
+    beyond = 0.0  # where the last label ended
+    for number, hold in enumerate(night.holds, 1):
         left, right = x(hold.start), x(hold.end or end)
         words = escape(hold.cause)
         out.append(f'<rect class="hold" x="{left}" y="{TOP}" width="{max(2.0, right - left)}" '
                    f'height="{bottom - TOP}" fill="{HOLD}" fill-opacity="0.22">'
                    f'<title>held: {words}</title></rect>')
-        out.append(f'<text x="{left + 2}" y="{TOP + 11}" fill="{HOLD}" font-size="10">'
-                   f'{words}</text>')
+        centre = round(max(left + HOLD_MARK, beyond + HOLD_MARK + 2), 1)
+        later = [x(other.start) for other in night.holds[number:number + 1]]
+        limit = later[0] - 2 if later else width - 4
+        text, beyond = _cut(hold.cause, limit - centre - HOLD_MARK - 3), centre + HOLD_MARK
+        label = ""
+        if text:
+            start = centre + HOLD_MARK + 3
+            beyond = min(limit, start + HOLD_CHAR * len(text))
+            label = (f'<clipPath id="hold-clip-{number}"><rect x="{start}" y="{TOP}" '
+                     f'width="{round(beyond - start, 1)}" height="{HOLDS_ROW}"/></clipPath>'
+                     f'<text x="{start}" y="{TOP + 12}" fill="{HOLD}" font-size="10" '
+                     f'clip-path="url(#hold-clip-{number})">{escape(text)}</text>')
+        out.append(f'<a href="#hold-{number}"><g class="hold-label"><title>{number}: {words}'
+                   f'</title><circle cx="{centre}" cy="{TOP + 8}" r="{HOLD_MARK - 1}" '
+                   f'fill="{HOLD}"/><text x="{centre}" y="{TOP + 12}" fill="{BACKGROUND}" '
+                   f'font-size="10" font-weight="bold" text-anchor="middle">{number}</text>'
+                   f'{label}</g></a>')
     return out
+
+
+def _cut(words: str, room: float) -> str:
+    """`words` as they fit in `room` pixels (an ellipsis where cut); nothing under a word."""
+    most = int(room // HOLD_CHAR)
+    if len(words) <= most:
+        return words
+    return words[:most - 1].rstrip() + "…" if most >= 8 else ""
 
 
 def _marks(night: Timeline, x: Callable[[datetime], float]) -> list[str]:

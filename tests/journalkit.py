@@ -3,6 +3,10 @@
 the test moves, so the night's timeline (`indipyagents.journal.timeline`) and its picture come
 out the same in every run.
 
+`user_night` is the night of the guide as a user ran it (issue 93 item 5): two holds a minute
+apart, one rule rejecting many frames with different figures, four targets (the lights, the
+dark library, the flats, their darks).
+
 `graded` writes the record the sequencer's grading writes (issue 93 items 1 and 2),
 through ``Journal.frame_graded``; `journal_records` and `graded_records` read a night's
 journal back, as the night tests check it.
@@ -74,6 +78,15 @@ class NightWriter:
         self.wait(2)
         return step.id
 
+    def calibration(self, step_id: str, seconds: float) -> None:
+        """A frame the night added to its plan (a library dark, a flat, a flat's dark), by its
+        step id alone, not judged."""
+        self.journal.begin(step_id)
+        self.wait(seconds + 1)
+        self.journal.frame_saved(step_id, step_id.replace("/", "_") + ".fits", 1000, "0" * 64)
+        self.journal.done(step_id)
+        self.wait(1)
+
     def graded(self, step: str, file: str, verdict: str, reasons: tuple[str, ...], *,
                hfr: float, guide_rms: float | None, altitude: float | None) -> None:
         """The frame measured and judged (`Journal.frame_graded`, issue 93 items 1 and 2)."""
@@ -118,6 +131,49 @@ def sample_night(nights: Path) -> NightWriter:
     w.frame("rejected", ("guide_rms",), hfr=2.4, guide_rms=3.1, altitude=62.0)
     w.frame(None)  # not judged (no grade: a journal from before grading)
     w.journal.aborted("dawn: the night ended before M81 was done")
+    w.journal.close()
+    return w
+
+
+def user_night(nights: Path) -> NightWriter:
+    """The guide's night (`/night`'s phone test): M1 through Red and Green (3 s frames), the
+    weather unsafe and a minute later the dome closed (two holds a minute apart), the dark
+    library (bias and darks), eight Green frames rejected by one rule (stars under half the
+    median, each with its own figures) then given up, the flats and their darks, the end."""
+    plan = night("M1 graded", target("M1", Batch(5, 3.0, "Red"), Batch(5, 3.0, "Green"),
+                                     ra=5.575, dec=22.01),
+                 folder="graded", camera="Python CCD Simulator", wheel="Python Filter Wheel",
+                 mount="Python Mount")
+    w = NightWriter(nights, plan)
+    w.journal.note("slew", target=0, pier_side="WEST")
+    w.wait(20)
+    for _ in range(3):
+        w.frame("accepted", hfr=1.6, guide_rms=None, altitude=59.0)
+    w.journal.note("safety", unsafe=True,
+                   cause="weather 'Weather Simulator': WEATHER_STATUS is Alert")
+    w.wait(60)
+    w.journal.paused("Dome Simulator: the dome is closed (parked, its shutter closed): no "
+                     "light frame or flat is started through it; open it, then start again")
+    for index in range(15):
+        w.calibration(f"Dark_library/0/NoFilter/Bias/{index + 1:03d}", 0.0)
+    w.journal.note("safety", unsafe=False, cause="")
+    for index in range(15):
+        w.calibration(f"Dark_library/1/NoFilter/Dark/{index + 1:03d}", 3.0)
+    w.journal.resumed()
+    w.wait(10)
+    for _ in range(2):
+        w.frame("accepted", hfr=1.6, guide_rms=None, altitude=59.4)
+    given_up = w.frame("rejected", ("stars 153 < 0.5 x median 1107",), altitude=59.4)
+    for stars in (150, 149, 148, 147, 146, 145, 154):
+        w.frame("rejected", (f"stars {stars} < 0.5 x median 1107",), altitude=59.4,
+                step_id=given_up)
+    for batch, colour in enumerate(("Red", "Green")):
+        for index in range(3):
+            w.calibration(f"Calibration/{batch}/{colour}/Flat/{index + 1:03d}", 1.0)
+    for batch, colour in enumerate(("Red", "Green")):
+        for index in range(3):
+            w.calibration(f"Flat_darks/{batch}/{colour}/Dark/{index + 1:03d}", 1.0)
+    w.journal.finished()
     w.journal.close()
     return w
 

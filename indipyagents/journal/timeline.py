@@ -32,11 +32,13 @@ from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
+from ..plan.grading import reason_rule
 from ..plan.steps import expand
 from ..plan.steps import filter_label
 from ..plan.toml import parse_plan
 
-__all__ = ["Exposure", "HeldSpan", "Mark", "TargetCount", "Timeline", "timeline"]
+__all__ = ["Exposure", "HeldSpan", "Mark", "RuleCount", "TargetCount", "Timeline", "rule_counts",
+           "timeline"]
 
 #: The notes drawn as marks on the timeline.
 MARKS = ("autofocus", "flip", "centre", "slew", "dither")
@@ -89,8 +91,50 @@ class Mark:
 
 
 @dataclass(frozen=True)
+class RuleCount:
+    """The frames a grading rule rejected (`indipyagents.plan.grading.reason_rule`): the rule,
+    how many, their figures' range and the medians' (None: the rule has none), and all of it
+    as one line an observer reads (``stars < 0.5 x median: 8 (145–154 of 1107)``)."""
+
+    rule: str
+    frames: int
+    values: tuple[str, str] | None
+    medians: tuple[str, str] | None
+    text: str
+
+
+def _span_of(figures: list[str]) -> tuple[str, str] | None:
+    if not figures:
+        return None
+    ordered = sorted(figures, key=lambda figure: float(figure.rstrip('"')))
+    return ordered[0], ordered[-1]
+
+
+def _said_span(span: tuple[str, str]) -> str:
+    return span[0] if span[0] == span[1] else f"{span[0]}–{span[1]}"
+
+
+def rule_counts(reasons: list[str]) -> list[RuleCount]:
+    """`reasons` (one a rejection, raw) grouped by rule, the most frequent first."""
+    grouped: dict[str, list[tuple[str | None, str | None]]] = {}
+    for reason in reasons:
+        split = reason_rule(reason)
+        grouped.setdefault(split.rule, []).append((split.value, split.median))
+    counts = []
+    for rule, seen in grouped.items():
+        values = _span_of([value for value, _ in seen if value is not None])
+        medians = _span_of([median for _, median in seen if median is not None])
+        said = "" if values is None else _said_span(values) + (
+            "" if medians is None else f" of {_said_span(medians)}")
+        counts.append(RuleCount(rule, len(seen), values, medians,
+                                f"{rule}: {len(seen)}" + (f" ({said})" if said else "")))
+    return sorted(counts, key=lambda count: -count.frames)
+
+
+@dataclass(frozen=True)
 class TargetCount:
-    """A target's frames: planned, taken, accepted, rejected by reason, left."""
+    """A target's frames: planned, taken, accepted, rejected by reason (each reason's raw
+    words) and by rule (`RuleCount`: what the page shows), left."""
 
     target: str
     planned: int
@@ -99,6 +143,7 @@ class TargetCount:
     rejected: dict[str, int]
     rejected_frames: int
     left: int
+    rejected_rules: list[RuleCount] = field(default_factory=list)
 
 
 @dataclass
@@ -285,11 +330,12 @@ class _Reader:
         for name in names:
             mine = [e for e in self.night.exposures if e.target == name]
             rejected = [e for e in mine if e.verdict == "rejected"]
-            reasons = Counter(reason for e in rejected for reason in (e.reasons or ("rejected",)))
+            every = [reason for e in rejected for reason in (e.reasons or ("rejected",))]
             accepted = sum(e.verdict == "accepted" for e in mine)
             counted = len(mine) - len(rejected)
-            tallies.append(TargetCount(name, planned[name], len(mine), accepted, dict(reasons),
-                                       len(rejected), max(0, planned[name] - counted)))
+            tallies.append(TargetCount(name, planned[name], len(mine), accepted,
+                                       dict(Counter(every)), len(rejected),
+                                       max(0, planned[name] - counted), rule_counts(every)))
         return tallies
 
 

@@ -29,6 +29,7 @@ A graded frame without a star is always rejected (nothing to judge it by, nothin
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,7 +55,8 @@ class Figures(Protocol):
     def guide_rms_arcsec(self) -> float | None: ...
 
 __all__ = ["CLOUDS", "GRADING_KEYS", "GUIDING_LOST", "NO_STARS", "Figures", "Grading",
-           "clear_again", "grading_pairs", "judge", "read_grading", "through_cloud"]
+           "ReasonRule", "clear_again", "grading_pairs", "judge", "read_grading", "reason_rule",
+           "through_cloud"]
 
 GRADING_KEYS = ("hfr_ratio", "stars_ratio", "eccentricity_max", "guide_rms_max",
                 "background_ratio", "min_frames", "clouds_after", "clouds_ratio", "clouds_test",
@@ -184,3 +186,30 @@ def clear_again(stars: int, accepted: Sequence[Figures], grading: Grading) -> bo
         return stars > 0
     return stars > 0 and stars >= grading.clouds_ratio * statistics.median(
         one.stars for one in accepted)
+
+
+#: A reason `judge` writes with figures: the frame's figure (with its unit), the comparison and
+#: the limit, and the median the limit scales where it does.
+_NUMBER = r'-?\d+(?:\.\d+)?'
+_FIGURES = re.compile(rf'^(?P<head>.*?)(?P<value>{_NUMBER}"?) (?P<op>[<>]) '
+                      rf'(?P<limit>{_NUMBER}"?(?: x median)?)(?: (?P<median>{_NUMBER}))?$')
+
+
+@dataclass(frozen=True)
+class ReasonRule:
+    """A reason split into its rule (``stars < 0.5 x median``), the frame's figure (``153``)
+    and the median it was judged against (``1107``); a reason without figures is its own rule."""
+
+    rule: str
+    value: str | None = None
+    median: str | None = None
+
+
+def reason_rule(reason: str) -> ReasonRule:
+    """`reason` (one of `judge`'s) as its rule and figures: so a night's rejections read as
+    rules with counts, not one line a frame (issue 93 item 5)."""
+    found = _FIGURES.match(reason)
+    if found is None:
+        return ReasonRule(reason)
+    return ReasonRule(f"{found['head']}{found['op']} {found['limit']}", found["value"],
+                      found["median"])

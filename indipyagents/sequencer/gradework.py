@@ -103,7 +103,8 @@ class GradeWork:
 
     async def begin(self, step: FrameStep, data: bytes, *, late: bool = False) -> None:
         """`step`'s saved frame `data` measured, judged and its cards written, in a thread;
-        `late`: a frame saved before a restart (its altitude at mid exposure unknown)."""
+        `late`: a frame saved before a restart (its altitude at mid exposure unknown now: the
+        one its header has, the camera's OBJCTALT, is journalled, as where the mount is lost)."""
         assert self.grading is not None
         hands, target = self.hands, self.hands.plan.targets[step.target_index]
         altitude = None
@@ -130,12 +131,15 @@ class GradeWork:
 
         def work() -> tuple[dict[str, object], list[str]] | None:
             try:
-                measured = measure_frame(data).with_context(guide_rms_of(data), altitude)
+                told = altitude_of(data) if altitude is None else None
+                measured = measure_frame(data).with_context(
+                    guide_rms_of(data), altitude if told is None else told)
             except Exception as error:  # noqa: BLE001 - a frame not measured still counts
                 logger.warning("%s: not measured, not graded: %s", step.id, error)
                 return None
             reasons = judge(measured, accepted, grading, guiding_lost=lost)
-            cards: list[Card] = measured.cards()
+            cards: list[Card] = [card for card in measured.cards()  # the camera's card kept
+                                 if told is None or card[0] != "OBJCTALT"]
             if reasons:
                 cards.append(("REJECTED", "; ".join(reasons)[:68], "rejected by [grading]"))
             self.store.save(step.file_name, with_cards(data, cards), overwrite=True)
@@ -250,6 +254,13 @@ def guide_rms_of(data: bytes) -> float | None:
     if "GUIDESCL" not in values or isinstance(rms, bool) or not isinstance(rms, int | float):
         return None
     return float(rms)
+
+
+def altitude_of(data: bytes) -> float | None:
+    """The frame's OBJCTALT (degrees: the camera's, from the mount it snoops), None: none."""
+    altitude = read_header(data).values.get("OBJCTALT")
+    return None if isinstance(altitude, bool) or not isinstance(altitude, int | float) \
+        else float(altitude)
 
 
 def kind_of(step: FrameStep) -> Kind:

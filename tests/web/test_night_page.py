@@ -5,7 +5,10 @@ the `Journal`'s own writers (tests/journalkit.py: frames accepted, rejected and 
 hold, a camera lost, an autofocus, a flip, the end). Through the app (Starlette's test client,
 httpx): the page, its table and its JSON; in Debian's chromium at a phone's 390x844 and a
 desktop's 1280x800: the timeline scrolls sideways within its box on the phone (the page never
-does), and the page is the stored picture. INDIPYWEB_SCREENSHOTS=docs/images retakes the
+does), and the page is the stored picture. The guide's night as a user ran it
+(`journalkit.user_night`: two holds a minute apart, one rule rejecting eight frames, four
+targets) at both sizes: each hold's label clear of the other's (their boxes in the page), the
+targets table within the phone, the rejections grouped by rule. INDIPYWEB_SCREENSHOTS=docs/images retakes the
 pictures docs/web_client.rst shows."""
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import pytest
 from journalkit import NightWriter
 from journalkit import sample_night
 from journalkit import sample_plan
+from journalkit import user_night
 from pictures import element_picture
 from pictures import same_picture
 from playwright.sync_api import Browser
@@ -75,16 +79,19 @@ def test_the_latest_night_its_table_and_its_json(web: TestClient) -> None:
     # The table: M42 planned 10, 12 taken, 10 accepted, 2 rejected (hfr; stars and
     # background), none left; M81 planned 8, 3 taken, 1 accepted, 1 rejected, 6 left.
     assert "<th scope=\"row\">M42</th><td>10</td><td>12</td><td>10</td>" in html
-    assert "<li>hfr 1</li>" in html and "<li>guide_rms 1</li>" in html
+    assert "<li>hfr: 1</li>" in html and "<li>guide_rms: 1</li>" in html
     data = web.get("/api/night").json()
     assert data["folder"] == "winter" and data["plan"] == "Winter pair"
     assert data["ended"].startswith("aborted: dawn")
     assert data["rows"] == ["Red", "Green", "Luminance"]
     tallies = {t["target"]: t for t in data["targets"]}
-    assert tallies["M42"] | {"rejected": None} == {
+    assert tallies["M42"] | {"rejected": None, "rejected_rules": None} == {
         "target": "M42", "planned": 10, "taken": 12, "accepted": 10, "rejected": None,
-        "rejected_frames": 2, "left": 0}
+        "rejected_rules": None, "rejected_frames": 2, "left": 0}
     assert tallies["M42"]["rejected"] == {"hfr": 1, "stars": 1, "background": 1}
+    # the raw reasons above; grouped by rule beside them (reasons without figures: alone)
+    assert [r["text"] for r in tallies["M42"]["rejected_rules"]] == [
+        "hfr: 1", "stars: 1", "background: 1"]
     assert (tallies["M81"]["taken"], tallies["M81"]["accepted"], tallies["M81"]["left"]) == \
         (3, 1, 6)
     assert [h["cause"] for h in data["holds"]] == ["unsafe: rain",
@@ -148,3 +155,50 @@ def test_the_night_readable_on_a_phone_and_a_desktop(
                                 full_page=True)
             same_picture(element_picture(page.locator("main"), [page.locator("main time")]),
                          f"night_{name}.png", tmp_path)
+
+
+#: Whether two of the page's boxes (x, y, width, height) overlap.
+OVERLAP = ("(a, b) => a.x < b.x + b.width && b.x < a.x + a.width && "
+           "a.y < b.y + b.height && b.y < a.y + a.height")
+
+
+@pytest.mark.timeout(120)
+def test_the_guides_night_readable_on_a_phone_and_a_desktop(
+        browser: Browser, indi: ServerThread, dbfolder: Path, blobfolder: Path,  # noqa: F811
+        tmp_path: Path) -> None:
+    """The user's night (issue 93 item 5): the weather's hold and the dome's a minute later
+    each numbered in the band, their labels' boxes apart and each linking to its whole cause
+    in the Holds list; the table's every column within the phone's 390 px; eight frames
+    rejected by one rule read as one line with their count and figures."""
+    nights = tmp_path / "images"
+    user_night(nights)
+    with WebThread(indi.port, dbfolder, blobfolder, nights=nights) as web:
+        page = log_in(browser, web, "view")
+        for name, size in (("phone", PHONE), ("desk", DESKTOP)):
+            page.set_viewport_size(size)  # type: ignore[arg-type]
+            page.goto(f"{web.url}/night/graded")
+            labels = page.locator("#night-picture g.hold-label")
+            expect(labels).to_have_count(2)
+            boxes = [label.evaluate("g => g.getBoundingClientRect().toJSON()")
+                     for label in labels.all()]
+            assert not page.evaluate(f"([a, b]) => ({OVERLAP})(a, b)", boxes), boxes
+            assert [page.locator(f"#night-picture a[href='#hold-{n}']").count()
+                    for n in (1, 2)] == [1, 1]
+            causes = page.locator("ol.night-holds li").all_inner_texts()
+            assert "WEATHER_STATUS is Alert" in causes[0] and "open it, then start again" in \
+                causes[1], causes
+            assert page.evaluate(
+                "() => document.documentElement.scrollWidth <= window.innerWidth"), size
+            table = page.locator("div.night-table")
+            fits = table.evaluate("t => [t.scrollWidth, t.clientWidth]")
+            assert fits[0] <= fits[1], (size, fits)
+            rights = page.locator("table.night-targets th, table.night-targets td").evaluate_all(
+                "cells => cells.map(c => c.getBoundingClientRect().right)")
+            assert max(rights) <= size["width"], (size, max(rights))
+            assert page.locator("table.night-targets tbody th").all_inner_texts() == [
+                "M1", "Dark_library", "Calibration", "Flat_darks"]
+            assert page.locator("tr.reasons li").all_inner_texts() == [
+                "stars < 0.5 x median: 8 (145–154 of 1107)"]
+            page.screenshot(path=str(tmp_path / f"guide-night-{name}-full.png"), full_page=True)
+            same_picture(element_picture(page.locator("main"), [page.locator("main time")]),
+                         f"night_guide_{name}.png", tmp_path)

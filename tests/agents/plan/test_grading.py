@@ -1,6 +1,7 @@
 """Issue 93 item 2: the plan's [grading] section read (each wrong value refused at its own
 line) and the verdict on a frame against its target's running median of accepted frames in
-its filter (hypothesis: the rules' properties over any figures)."""
+its filter (hypothesis: the rules' properties over any figures). Issue 93 item 5: every reason
+splits into its rule and its figures (the night page groups the rejections by rule)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from indipyagents.journal.timeline import rule_counts
+from indipyagents.plan.grading import GUIDING_LOST
 from indipyagents.plan.grading import NO_STARS
 from indipyagents.plan.grading import Grading
 from indipyagents.plan.grading import judge
+from indipyagents.plan.grading import reason_rule
 from indipyagents.plan.toml import PlanError
 from indipyagents.plan.toml import parse_plan
 from indipyagents.plan.toml import plan_to_toml
@@ -123,3 +127,32 @@ def test_a_worse_frame_is_never_judged_better(frame: FrameMeasure, accepted: lis
         assert judge(worsened, accepted, grading) == [NO_STARS]
     else:
         assert len(judge(worsened, accepted, grading)) >= len(judge(frame, accepted, grading))
+
+
+@given(figures, st.lists(figures, max_size=8), rules, st.booleans())
+def test_every_reason_splits_into_its_rule_and_figures(
+        frame: FrameMeasure, accepted: list[FrameMeasure], grading: Grading, lost: bool) -> None:
+    """Each reason `judge` writes but the two without figures has a figure (and a median for
+    a ratio), and rule, figure and median rebuild it word for word: nothing is lost."""
+    for reason in judge(frame, accepted, grading, guiding_lost=lost):
+        split = reason_rule(reason)
+        if reason in (NO_STARS, GUIDING_LOST):
+            assert split.rule == reason and split.value is None
+            continue
+        assert split.value is not None and ("median" in split.rule) == (split.median is not None)
+        head, op, limit = split.rule.rpartition(" > " if " > " in split.rule else " < ")
+        rebuilt = f"{head} {split.value} {op.strip()} {limit}" + (
+            f" {split.median}" if split.median else "")
+        assert rebuilt == reason, (reason, split)
+
+
+def test_one_rule_rejecting_many_frames_reads_as_one_line() -> None:
+    """The guide's night: eight frames short of stars, each with its own count, are one line
+    with the count and the range; a clouds reason, a limit and one without figures apart."""
+    reasons = [f"stars {stars} < 0.5 x median 1107"
+               for stars in (153, 150, 149, 148, 147, 146, 145, 154)]
+    reasons += ['guide RMS 2.10" > 1.5"', 'guide RMS 3.40" > 1.5"',
+                "clouds: stars 3 < 0.3 x median 1100", NO_STARS]
+    assert [count.text for count in rule_counts(reasons)] == [
+        "stars < 0.5 x median: 8 (145–154 of 1107)", 'guide RMS > 1.5": 2 (2.10"–3.40")',
+        "clouds: stars < 0.3 x median: 1 (3 of 1100)", "no stars: 1"]

@@ -2,12 +2,16 @@
 is taken again before the mount leaves its target (the verdict is taken in before the slew to
 the next one), and before the night's end (the end is not done while a frame it closes on was
 rejected). The camera double draws our camera simulator's stars, sharp, or none at all (a
-frame through thick cloud) for the exposures the test names."""
+frame through thick cloud) for the exposures the test names. Killed between a frame's save and
+its verdict, the resumed night's verdict carries the altitude the frame's header has (issue 93
+item 5)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from seqdoubles import Crash
 from seqdoubles import MemoryJournal
 from seqdoubles import MemoryStore
 from seqdoubles import Rigged
@@ -20,7 +24,9 @@ from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Target
 from indipyagents.rig.protocols import Frame
+from indipyagents.rig.protocols import Rig
 from indipyagents.sequencer.contracts import RunState
+from indipyagents.sequencer.engine import Sequencer
 from indipycore.fits import fits_bytes
 from indipycore.fits import read_header
 from indipydriver.standard.camera import Exposure
@@ -48,6 +54,7 @@ def starry(r: Rigged, faults: dict[int, str]) -> None:
         taken = await plain(seconds, **options)
         cards = [(key, value, "") for key, value in read_header(taken.data).values.items()
                  if key in ("EXPTIME", "FILTER", "IMAGETYP", "XBINNING")]
+        cards.append(("OBJCTALT", 41.25 + len(r.camera.exposures), ""))  # the camera's own
         drawn = cameras[faults.get(len(r.camera.exposures), "")]
         image = drawn.render(Exposure(seconds, 0, 0, WIDTH, HEIGHT))
         return Frame(fits_bytes(WIDTH, HEIGHT, image.pixels, cards=cards))
@@ -107,3 +114,33 @@ async def test_a_plan_without_grading_judges_nothing() -> None:
     assert journal.kinds("graded") == [] and len(r.camera.exposures) == 4
     assert "HFR" not in read_header(store.path("lights/Red/M42_Red_Light_001.fits")
                                     .read_bytes()).values
+
+
+async def test_a_frame_judged_after_a_kill_carries_the_altitude_its_header_has() -> None:
+    """Killed after the first frame was saved and journalled, before its verdict (the
+    ``graded`` record never written: a SIGKILL there), the night started again judges it late,
+    the altitude at its mid exposure unknown now: the verdict's ``alt_deg`` is the frame's
+    OBJCTALT (not null), the header's card left as it was; the frames judged in their own run
+    keep the mount's altitude at mid exposure."""
+    r = rigged()
+    starry(r, {})
+    journal, store = MemoryJournal(), MemoryStore()
+    journal.crash_at = "graded"
+    with pytest.raises(Crash):
+        await sequencer(plan(), r, journal, store).run()
+    first = "M42/0/Red/Light/001"
+    assert journal.state().ungraded == {first: "lights/Red/M42_Red_Light_001.fits"}
+    header = read_header(store.path("lights/Red/M42_Red_Light_001.fits").read_bytes()).values
+    told = {"the plan's text": plan()}
+    again = Sequencer.resume(journal, store, Rig(r.camera, r.wheel, r.focuser, r.mount),
+                             parse=lambda text, source: told[text], clock=r.sky.clock,
+                             sleep=r.sky.sleep)
+    assert await again.run() is RunState.DONE
+    graded = {record["step"]: record["measure"] for record in journal.kinds("graded")}
+    assert isinstance(header["OBJCTALT"], float)
+    assert graded[first]["alt_deg"] == header["OBJCTALT"]
+    assert read_header(store.path("lights/Red/M42_Red_Light_001.fits").read_bytes()
+                       ).values["OBJCTALT"] == header["OBJCTALT"]
+    cameras = {41.25 + n for n in range(1, 10)}
+    assert all(measure["alt_deg"] is not None and measure["alt_deg"] not in cameras
+               for step, measure in graded.items() if step != first), graded
