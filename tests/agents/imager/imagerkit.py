@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import ownnetwork
 from agentkit import AGENT
 from framewatch import FrameWatcher
 from peers import HOST
@@ -24,16 +25,36 @@ from indipycore.protocol import serialise
 from indipycore.protocol.frames import Frame
 
 INDILIB_PORT = 7624
-#: One lock file for every test process of this machine that listens on 7624.
+#: The lock file of every process of the machine's own network namespace that listens on 7624
+#: (the benches and scripts/check-kstars take it too: ``flock`` on this path).
 PORT_LOCK = Path(tempfile.gettempdir()) / "indipy-tests-port-7624.lock"
+
+
+def port_lock(here: str, host: str) -> Path:
+    """The lock on 7624 of the network namespace `here` (``net:[inode]``), `host` the
+    machine's: `PORT_LOCK` in the machine's, one of its own in any other. Each xdist worker has
+    a namespace (and a 7624) of its own (tests/ownnetwork.py), so one lock for all made a worker
+    wait for a bench beside the suite holding the machine's: a fresh-clone run beside
+    agent_deadtime.py timed out after 240 s, most of them waiting."""
+    if here == host:
+        return PORT_LOCK
+    inode = "".join(ch for ch in here if ch.isdigit())
+    return PORT_LOCK.with_name(f"indipy-tests-port-7624-netns-{inode}.lock")
+
+
+def _this_port_lock() -> Path:
+    """This process's: the machine's namespace is the one it left (`ownnetwork.left`), if it
+    left one (/proc/1/ns/net is not readable in a container)."""
+    here = ownnetwork.namespace_id()
+    return port_lock(here, ownnetwork.left or here)
 
 
 @contextlib.contextmanager
 def port_7624() -> Iterator[int]:
-    """Hold port 7624 alone across pytest-xdist workers (and other runs of the suite): an
-    exclusive lock on `PORT_LOCK`, waited for; then fail clearly if something else (not a
-    test of ours) listens there."""
-    fd = os.open(PORT_LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    """Hold port 7624 alone in this network namespace (the workers of other runs of the
+    suite, a bench): an exclusive lock (`port_lock`), waited for; then fail clearly if
+    something else (not a test of ours) listens there."""
+    fd = os.open(_this_port_lock(), os.O_RDWR | os.O_CREAT, 0o666)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
