@@ -263,7 +263,7 @@ class Sequencer:
             while control.active:
                 await carry_out[control.phase]()
         finally:  # the night's measuring worker ended with its run
-            self.work.grades.close()
+            await self.work.grades.close()
         return self.state
 
     async def _next(self) -> None:

@@ -166,9 +166,9 @@ class GradeWork:
 
         return await asyncio.to_thread(finish)
 
-    def close(self) -> None:
+    async def close(self) -> None:
         """The night's measuring worker ended (the run's end); a later frame starts another."""
-        self.worker.close()
+        await self.worker.close()
 
     async def settle(self) -> bool:
         """Every verdict under way taken in (waiting for its thread): journalled, a rejected
