@@ -60,7 +60,8 @@ class MeasureWorker:
             if process is None or process.returncode is not None:
                 process = self._process = await asyncio.create_subprocess_exec(
                     sys.executable, "-m", __name__, str(os.getpid()),
-                    stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+                    stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                    start_new_session=True)  # as a server starts its drivers: a ^C is the agent's
             assert process.stdin is not None and process.stdout is not None
             try:
                 process.stdin.write(len(data).to_bytes(HEAD, "big") + data)
