@@ -1,12 +1,14 @@
 """`GradeWork`: each light frame measured and judged off the night's path (issue 93 items 1
 and 2), when the plan has a ``[grading]`` section.
 
-Once a light frame is saved and journalled, `begin` starts its work in a thread
-(`asyncio.to_thread`): `framemeasure.measure_frame`, the verdict (`plan.grading.judge`, against
-the running median of the target's frames ACCEPTED in that filter and binning), and the frame
-written again whole (`FrameStore.save`, atomic) with its cards: HFR, FWHM, STARS, ECCENTR,
-SKYLEVEL, SKYNOISE, OBJCTALT (the target's altitude at mid exposure), and REJECTED with its
-reasons for a rejected one. The next exposure starts meanwhile.
+Once a light frame is saved and journalled, `begin` starts its work:
+`framemeasure.measure_frame` in the night's worker process (`stars.measureworker`: sep holds
+the GIL, and in a thread it held the loop that asks the next exposure, issue 93 item 1), then
+in a thread the verdict (`plan.grading.judge`, against the running median of the target's
+frames ACCEPTED in that filter and binning), and the frame written again whole
+(`FrameStore.save`, atomic) with its cards: HFR, FWHM, STARS, ECCENTR, SKYLEVEL, SKYNOISE,
+OBJCTALT (the target's altitude at mid exposure), and REJECTED with its reasons for a rejected
+one. The next exposure starts meanwhile.
 
 `settle` takes the verdicts in: before the next frame is saved, before a slew, a wait or the
 end, at a pause and at an abort's close. Each is journalled (`Journal.frame_graded`); a rejected
