@@ -23,6 +23,7 @@ import logging
 import os
 import pickle
 import signal
+import subprocess
 import sys
 from typing import TYPE_CHECKING
 from typing import BinaryIO
@@ -83,8 +84,7 @@ class MeasureWorker:
     def _dropped(self, process: asyncio.subprocess.Process) -> None:
         if self._process is process:
             self._process = None
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
+        _reap(process)
 
     def pid(self) -> int | None:
         """The worker's process id (None: none running): the tests kill it."""
@@ -100,10 +100,23 @@ class MeasureWorker:
             if process.stdin is not None:
                 process.stdin.close()
             await asyncio.wait_for(process.wait(), END_BOUND)
-        except BaseException:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            raise
+        finally:
+            if process.returncode is None:  # late, or the run cancelled as its loop ends
+                _reap(process)
+
+
+def _reap(process: asyncio.subprocess.Process) -> None:
+    """`process` killed and waited for here and now (a SIGKILLed child ends in a moment): a
+    run cut short as its loop closes may never see the loop's watcher report it."""
+    with contextlib.suppress(ProcessLookupError):
+        process.kill()
+    transport = getattr(process, "_transport", None)  # asyncio says its Popen nowhere else
+    popen = None if transport is None else transport.get_extra_info("subprocess")
+    if isinstance(popen, subprocess.Popen):
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            popen.wait(END_BOUND)
+    if transport is not None:
+        transport.close()
 
 
 def serve(parent: int, frames: BinaryIO, answers: BinaryIO) -> None:
