@@ -37,6 +37,7 @@ from ..plan.grading import through_cloud
 from ..plan.steps import FrameStep
 from ..rig.protocols import Frame
 from ..rig.protocols import RigError
+from ..stars.measureworker import MeasureWorker
 from .control import Control
 from .control import Event
 from .hands import Hands
@@ -50,15 +51,17 @@ TEST_BINNING = 2
 
 
 class CloudHold:
-    """The clouds of `hands`' night under `grading`'s rules, held through `control`;
-    `accepted` gives the accepted frames' figures of a step's kind, `settle` takes the
-    verdicts under way in (`GradeWork`'s)."""
+    """The clouds of `hands`' night under `grading`'s rules, held through `control`, test
+    frames measured by the night's `worker` (a process: sep would hold the loop); `accepted`
+    gives the accepted frames' figures of a step's kind, `settle` takes the verdicts under
+    way in (`GradeWork`'s)."""
 
     def __init__(self, hands: Hands, grading: Grading | None, control: Control[Any],
-                 accepted: Callable[[FrameStep], Sequence[Figures]],
+                 worker: MeasureWorker, accepted: Callable[[FrameStep], Sequence[Figures]],
                  settle: Callable[[], Awaitable[bool]]) -> None:
         self.hands = hands
         self.settle = settle
+        self.worker = worker
         self.grading = grading
         self.control = control
         self.accepted = accepted
@@ -110,7 +113,7 @@ class CloudHold:
                     camera.expose(grading.clouds_test, binning=TEST_BINNING,
                                   frame_type="Light"),
                     grading.clouds_test + hands.camera_margin, camera.name)
-                stars = await asyncio.to_thread(_stars, frame)
+                stars = await self._stars(frame)
             except (RigError, ValueError) as error:
                 logger.warning("clouds: the test frame failed (%s): tried again later", error)
                 continue
@@ -127,16 +130,14 @@ class CloudHold:
             return
 
 
+    async def _stars(self, frame: Frame) -> int:
+        """The stars of a test frame (ValueError: not measured, the worker lost too)."""
+        try:
+            return (await self.worker.measure(frame.data)).stars
+        except Exception as error:  # a frame not measured is a failed test
+            raise ValueError(f"not measured: {error}") from error
+
     def _current(self) -> bool:
         """Whether the test frames under way are still wanted: held by clouds, and not left
         behind by another wait's (a cancel Python 3.11's `wait_for` swallowed)."""
         return self.control.clouded and asyncio.current_task() is self._testing
-
-
-def _stars(frame: Frame) -> int:
-    """The stars of a test frame (ValueError: not measured), its bytes read here (a thread)."""
-    from ..stars.framemeasure import measure_frame
-    try:
-        return measure_frame(frame.data).stars
-    except Exception as error:  # a frame not measured is a failed test
-        raise ValueError(f"not measured: {error}") from error

@@ -1,29 +1,26 @@
 """`Sequencer`: a plan run on the rig, one step at a time, each step journalled, so that a
 restart (the server killed, the power gone) continues exactly where the run stopped.
 
-The plan is expanded into steps with stable ids (a slew, a wait, one step per frame, the end);
-a run skips the steps the journal (and the frames on disk: `reconcile`) say are done. Where the
-run stands is `control.py`'s table; this class carries out what its phase asks (a step, a hold,
-the abort's park, dome close and warm) and feeds it what happened. The steps are carried out
-by `stepwork.py`; between frames the triggers (`triggers/`: the dome opened, re-point,
-meridian flip, dither, autofocus) each decide and act with their own memory, restored from
-the journal's notes.
+The plan is expanded into steps with stable ids (a slew, a wait, one step per frame, the end); a
+run skips the steps the journal (and the frames on disk: `reconcile`) say are done. Where the run
+stands is `control.py`'s table; this class carries out what its phase asks (a step, a hold, the
+abort's park, dome close and warm) and feeds it what happened. The steps are carried out by
+`stepwork.py`; between frames the triggers (`triggers/`: the dome opened, re-point, meridian flip,
+dither, autofocus) each decide and act with their own memory, restored from the journal's notes.
 
 Failures: a `DeviceLost` retries the step by the retry policy (a client's DISCONNECT not:
-`toolwait.POLICY`); past the retries the run waits
-(Alert naming it, `toolwait`) for the device its `Presence` sees back, or its tool's (the
-solver's) `retry_after`; else (a `DeviceRefused` too) it pauses naming it (journalled). Every
-rig call is bounded (`Hands`): a silent device is lost.
+`toolwait.POLICY`); past the retries the run waits (Alert naming it, `toolwait`) for the device its
+`Presence` sees back, or its tool's (the solver's) `retry_after`; else (a `DeviceRefused` too) it
+pauses naming it (journalled). Every rig call is bounded (`Hands`): a silent device is lost.
 
 Pause and abort, at any time: `pause()` lets the step in hand end (a frame being exposed is
-finished and saved, as INDIGO's pause does; a wait is cut short and waited again on resume),
-then the run returns PAUSED. `abort()` stops at once: the step's task is cancelled and the
-camera aborted (that frame is not saved), then the End's park and warm, and the run returns
-ABORTED.
+finished and saved, as INDIGO's pause does; a wait is cut short and waited again on resume), then
+the run returns PAUSED. `abort()` stops at once: the step's task is cancelled and the camera
+aborted (that frame is not saved), then the End's park and warm, and the run returns ABORTED.
 
-Safety (`set_safety`, the face's AGENT_SAFETY, a watchdog's verdict): see ``holding.py``.
-A plan with a [schedule] runs by tonight's schedule (`ScheduledOrder`), made again at a
-restart, after a hold and once a lost device is back.
+Safety (`set_safety`, the face's AGENT_SAFETY, a watchdog's verdict): see ``holding.py``. A
+plan with a [schedule] runs by tonight's schedule (`ScheduledOrder`), made again at a restart,
+after a hold and once a lost device is back.
 """
 
 from __future__ import annotations
@@ -262,8 +259,11 @@ class Sequencer:
         carry_out = {Phase.RUNNING: self._next, Phase.PAUSING: self._next,
                      Phase.HELD: self._hold, Phase.WAITING: self._wait_device,
                      Phase.ABORTING: self._wind_up}
-        while control.active:
-            await carry_out[control.phase]()
+        try:
+            while control.active:
+                await carry_out[control.phase]()
+        finally:  # the night's measuring worker ended with its run
+            await self.work.grades.close()
         return self.state
 
     async def _next(self) -> None:

@@ -1,12 +1,14 @@
 """`GradeWork`: each light frame measured and judged off the night's path (issue 93 items 1
 and 2), when the plan has a ``[grading]`` section.
 
-Once a light frame is saved and journalled, `begin` starts its work in a thread
-(`asyncio.to_thread`): `framemeasure.measure_frame`, the verdict (`plan.grading.judge`, against
-the running median of the target's frames ACCEPTED in that filter and binning), and the frame
-written again whole (`FrameStore.save`, atomic) with its cards: HFR, FWHM, STARS, ECCENTR,
-SKYLEVEL, SKYNOISE, OBJCTALT (the target's altitude at mid exposure), and REJECTED with its
-reasons for a rejected one. The next exposure starts meanwhile.
+Once a light frame is saved and journalled, `begin` starts its work:
+`framemeasure.measure_frame` in the night's worker process (`stars.measureworker`: sep holds
+the GIL, and in a thread it held the loop that asks the next exposure, issue 93 item 1), then
+in a thread the verdict (`plan.grading.judge`, against the running median of the target's
+frames ACCEPTED in that filter and binning), and the frame written again whole
+(`FrameStore.save`, atomic) with its cards: HFR, FWHM, STARS, ECCENTR, SKYLEVEL, SKYNOISE,
+OBJCTALT (the target's altitude at mid exposure), and REJECTED with its reasons for a rejected
+one. The next exposure starts meanwhile.
 
 `settle` takes the verdicts in: before the next frame is saved, before a slew, a wait or the
 end, at a pause and at an abort's close. Each is journalled (`Journal.frame_graded`); a rejected
@@ -50,6 +52,8 @@ from ..plan.steps import FrameStep
 from ..plan.steps import expand
 from ..plan.steps import frames
 from ..rig.protocols import RigError
+from ..stars.measureworker import MeasureWorker
+from ..stars.measureworker import WorkerLost
 from .cloudhold import CloudHold
 from .control import Control
 from .hands import Graded
@@ -85,7 +89,8 @@ class GradeWork:
         self.store = store
         self.undo = control.undo
         self.grading: Grading | None = hands.plan.grading
-        self.clouds = CloudHold(hands, self.grading, control,
+        self.worker = MeasureWorker()  # the night's frames measured in a process of its own
+        self.clouds = CloudHold(hands, self.grading, control, self.worker,
                                 lambda step: self.accepted().get(kind_of(step), []),
                                 self.settle)
         self.pending: list[Pending] = []
@@ -119,35 +124,53 @@ class GradeWork:
                 altitude = altitude_at(target.ra, target.dec, site.latitude, site.longitude,
                                        middle)
         accepted = list(self.accepted().get(kind_of(step), []))
-        grading = self.grading
         guider = hands.rig.guider
         lost = guider is not None and target.slew and not late and guider.lost()
         try:
-            from ..stars.framemeasure import measure_frame  # numpy and sep: a graded night's
+            from ..stars import framemeasure  # noqa: F401 - numpy and sep: a graded night's
         except ImportError as error:
             logger.warning("frames are not graded: %s", error)
             self.grading = None
             return
+        filter_name = None if step.batch.filter is None else str(step.batch.filter)
+        work = self._grade(step, data, accepted, altitude, lost=lost)
+        self.pending.append(Pending(step, step.file_name, filter_name,
+                                    asyncio.ensure_future(work)))
 
-        def work() -> tuple[dict[str, object], list[str]] | None:
-            try:
-                told = altitude_of(data) if altitude is None else None
-                measured = measure_frame(data).with_context(
-                    guide_rms_of(data), altitude if told is None else told)
-            except Exception as error:  # noqa: BLE001 - a frame not measured still counts
-                logger.warning("%s: not measured, not graded: %s", step.id, error)
-                return None
-            reasons = judge(measured, accepted, grading, guiding_lost=lost)
-            cards: list[Card] = [card for card in measured.cards()  # the camera's card kept
+    async def _grade(self, step: FrameStep, data: bytes, accepted: list[FrameMeasure],
+                     altitude: float | None, *, lost: bool
+                     ) -> tuple[dict[str, object], list[str]] | None:
+        """`begin`'s work: measured in the night's worker process (sep holds the GIL: in a
+        thread it would hold the loop that asks the next exposure), then judged and written
+        again in a thread. None: not measured (the frame still counts)."""
+        grading = self.grading
+        assert grading is not None
+        try:
+            measured = await self.worker.measure(data)
+        except WorkerLost as error:
+            logger.error("%s: not graded: %s", step.id, error)
+            return None
+        except Exception as error:  # noqa: BLE001 - a frame not measured still counts
+            logger.warning("%s: not measured, not graded: %s", step.id, error)
+            return None
+
+        def finish() -> tuple[dict[str, object], list[str]]:
+            told = altitude_of(data) if altitude is None else None
+            figures = measured.with_context(guide_rms_of(data),
+                                            altitude if told is None else told)
+            reasons = judge(figures, accepted, grading, guiding_lost=lost)
+            cards: list[Card] = [card for card in figures.cards()  # the camera's card kept
                                  if told is None or card[0] != "OBJCTALT"]
             if reasons:
                 cards.append(("REJECTED", "; ".join(reasons)[:68], "rejected by [grading]"))
             self.store.save(step.file_name, with_cards(data, cards), overwrite=True)
-            return measured.as_record(), reasons
+            return figures.as_record(), reasons
 
-        filter_name = None if step.batch.filter is None else str(step.batch.filter)
-        self.pending.append(Pending(step, step.file_name, filter_name,
-                                    asyncio.ensure_future(asyncio.to_thread(work))))
+        return await asyncio.to_thread(finish)
+
+    async def close(self) -> None:
+        """The night's measuring worker ended (the run's end); a later frame starts another."""
+        await self.worker.close()
 
     async def settle(self) -> bool:
         """Every verdict under way taken in (waiting for its thread): journalled, a rejected
