@@ -31,6 +31,9 @@ from playwright.sync_api import Page
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
+#: The two sizes a page is looked at (issue 93 item 5: "readable at 390 x 844 and on a desktop").
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
 FONTS_CONF = Path(__file__).resolve().parent / "data" / "fonts" / "fonts.conf"
 #: What every launch passes: no sandbox (root in a container), no GPU, nothing fetched.
 ARGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -176,3 +179,12 @@ def machine_prefers(folder: Path) -> Path:
         f"{fonts / 'MachineSans.ttf'}</string></test><edit name='family' mode='assign' "
         f"binding='same'><string>Machine Sans</string></edit></match>{aliases}</fontconfig>")
     return config
+
+
+def at_both_sizes(page: Page, url: str) -> Iterator[tuple[str, dict[str, int]]]:
+    """`url` opened in `page` at the phone's size, then at the desktop's: ("phone", `PHONE`)
+    and ("desk", `DESKTOP`) in turn, for the test to look at each."""
+    for name, size in (("phone", PHONE), ("desk", DESKTOP)):
+        page.set_viewport_size(size)  # type: ignore[arg-type]
+        page.goto(url)
+        yield name, size

@@ -20,6 +20,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from chromiumkit import PHONE
+from chromiumkit import at_both_sizes
 from journalkit import NightWriter
 from journalkit import sample_night
 from journalkit import sample_plan
@@ -39,9 +41,6 @@ from webpeers import login
 
 from indipyweb.app import make_app
 from indipyweb.memorysource import MemorySource
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
 
 
 @pytest.fixture
@@ -130,9 +129,7 @@ def test_the_night_readable_on_a_phone_and_a_desktop(
         blobfolder: Path, tmp_path: Path) -> None:
     with WebThread(indi.port, dbfolder, blobfolder, nights=nights) as web:
         page = log_in(browser, web, "view")
-        for name, size in (("phone", PHONE), ("desk", DESKTOP)):
-            page.set_viewport_size(size)  # type: ignore[arg-type]
-            page.goto(f"{web.url}/night")
+        for name, size in at_both_sizes(page, f"{web.url}/night"):
             box = page.locator("#night-picture")
             expect(box.locator("svg")).to_be_visible()
             # the page never scrolls sideways; the timeline does, within its box
@@ -174,9 +171,7 @@ def test_the_guides_night_readable_on_a_phone_and_a_desktop(
     user_night(nights)
     with WebThread(indi.port, dbfolder, blobfolder, nights=nights) as web:
         page = log_in(browser, web, "view")
-        for name, size in (("phone", PHONE), ("desk", DESKTOP)):
-            page.set_viewport_size(size)  # type: ignore[arg-type]
-            page.goto(f"{web.url}/night/graded")
+        for name, size in at_both_sizes(page, f"{web.url}/night/graded"):
             labels = page.locator("#night-picture g.hold-label")
             expect(labels).to_have_count(2)
             boxes = [label.evaluate("g => g.getBoundingClientRect().toJSON()")

@@ -23,6 +23,8 @@ from agentkit import NightClock
 from agentkit import night
 from agentkit import target
 from agentkit import write_plan
+from chromiumkit import PHONE
+from chromiumkit import at_both_sizes
 from peers import free_port
 from pictures import element_picture
 from pictures import same_picture
@@ -47,8 +49,6 @@ from indipysimulators.focus import WHEEL
 from indipysimulators.focus import make_driver as make_focus
 
 START = datetime(2026, 12, 3, 19, 0, tzinfo=UTC)
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
 PICTURE_FILE = Path("/tmp/web82-schedule-phone.png")
 
 
@@ -107,9 +107,7 @@ def test_tonight_is_drawn_readable_on_a_phone_and_a_desktop(
         page.goto(f"{web.url}/device/{AGENT}")  # the agent's page leads to its schedule
         page.click("p.schedule-link a")
         expect(page.locator("img#tonight")).to_be_visible(timeout=15000)
-        for name, size in (("phone", PHONE), ("desk", DESKTOP)):
-            page.set_viewport_size(size)
-            page.goto(f"{web.url}/schedule/{AGENT}")
+        for name, size in at_both_sizes(page, f"{web.url}/schedule/{AGENT}"):
             picture = page.locator("img#tonight")
             expect(picture).to_be_visible(timeout=15000)
             page.wait_for_function(
