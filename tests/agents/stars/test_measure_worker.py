@@ -1,9 +1,9 @@
 """Issue 93 item 1: a graded night's frames are measured in a process of its own
 (`MeasureWorker`), so the event loop that asks the next exposure is never held by sep.
 
-A ticker in the loop (a 1 ms sleep, each wake's gap kept) runs while a 1280x1024 frame of our
-camera simulator is measured: in the worker no gap comes near sep's hold; the same probe beside
-`measure_frame` in a thread (as grading measured before) sees it. A worker killed mid-frame
+While the worker measures a 1280x1024 frame of our camera simulator, this process spends a
+small share of the CPU the same measure costs in a thread of its own (as grading measured
+before, sep holding the GIL up to 21.5 ms): sep runs elsewhere. A worker killed mid-frame
 says so (`WorkerLost`) and the next frame is measured by a new one; an agent killed (SIGKILL)
 leaves no worker behind."""
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -30,11 +29,11 @@ from indipycore.fits import fits_bytes
 from indipydriver.standard.camera import Exposure
 from indipysimulators.ccd import SimulatedCamera
 
-#: A loop gap the worker must stay well under: sep holds the GIL ~20 ms and more on such a
-#: frame (21.5 ms seen beside a thread), the loop's own wakes a millisecond or two.
-HELD_MS = 10.0
-#: Frames measured for each median.
+#: Frames measured for each sum.
 ROUNDS = 5
+#: This process's share of a measure's CPU at most while the worker measures (the frame's
+#: bytes through a pipe and the answer back): sep runs elsewhere, so it cannot hold the loop.
+OWN_SHARE = 0.25
 
 
 @pytest.fixture(scope="module")
@@ -46,46 +45,32 @@ def frame() -> bytes:
     return fits_bytes(image.width, image.height, image.pixels)
 
 
-async def widest_gap(work: Awaitable[Any]) -> tuple[Any, float]:
-    """`work`'s outcome and the widest gap (ms) a 1 ms ticker in this loop saw meanwhile."""
-    gaps: list[float] = []
-    done = asyncio.Event()
-
-    async def ticker() -> None:
-        last = time.perf_counter()
-        while not done.is_set():
-            await asyncio.sleep(0.001)
-            now = time.perf_counter()
-            gaps.append(now - last)
-            last = now
-
-    ticking = asyncio.ensure_future(ticker())
-    try:
-        outcome = await work
-    finally:
-        done.set()
-        await ticking
-    return outcome, 1000.0 * max(gaps)
+async def own_cpu(work: Awaitable[Any]) -> tuple[Any, float]:
+    """`work`'s outcome and the CPU (s, every thread of this process) spent meanwhile."""
+    began = time.process_time()
+    outcome = await work
+    return outcome, time.process_time() - began
 
 
 async def test_the_loop_is_not_held_while_the_worker_measures(frame: bytes) -> None:
-    """The median of five measures' widest gaps: a shared machine's one late wake is not the
-    measure's."""
+    """Measured by CPU, not by the loop's wall-clock gaps (those follow the machine's load: a
+    loaded suite saw 11-73 ms gaps whatever the worker did): while the worker measures, this
+    process spends at most `OWN_SHARE` of what one measure costs in a thread of its own, as
+    grading measured before. sep holds the GIL only where it runs, so the loop is free."""
     worker = MeasureWorker()
     try:
         first = await worker.measure(frame)  # the worker started, numpy and sep imported
         assert first.stars > 0
-        gaps = []
+        spent = 0.0
         for _ in range(ROUNDS):
-            measured, gap = await widest_gap(worker.measure(frame))
+            measured, cpu = await own_cpu(worker.measure(frame))
             assert measured == first
-            gaps.append(gap)
-        gap = statistics.median(gaps)
-        assert gap < HELD_MS, f"the loop was held {gaps} ms while the worker measured"
-        # the same probe sees sep where it was: measured in a thread of this process
-        held = statistics.median([(await widest_gap(asyncio.to_thread(measure_frame, frame)))[1]
-                                  for _ in range(ROUNDS)])
-        assert held > gap, (held, gaps)
+            spent += cpu
+        here = 0.0
+        for _ in range(ROUNDS):
+            _, cpu = await own_cpu(asyncio.to_thread(measure_frame, frame))
+            here += cpu
+        assert spent < OWN_SHARE * here, (spent, here)
     finally:
         await worker.close()
 
