@@ -34,9 +34,11 @@ import json
 import logging
 import os
 import re
+import tomllib
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -57,18 +59,23 @@ from ..journal.flatbook import FlatBook
 from ..link import AgentLink
 from ..notify import NightWatch
 from ..notify import Notifier
+from ..plan import fields
 from ..plan.check import AUTOFOCUS_EXTRA
 from ..plan.check import RigFacts
 from ..plan.check import check_against
 from ..plan.check import check_install
+from ..plan.fields import Invalid
 from ..plan.model import Autofocus
 from ..plan.model import Devices
 from ..plan.model import Plan
 from ..plan.needs import needs
+from ..plan.notifying import NotifySettings
+from ..plan.notifying import read_notify
 from ..plan.steps import frames_folder
 from ..plan.steps import night_of
 from ..plan.toml import PlanError
 from ..plan.toml import load_plan
+from ..plan.toml import located
 from ..plan.toml import parse_plan
 from ..rig.camera import IndiCamera
 from ..rig.connect import open_rig
@@ -241,9 +248,11 @@ class Night:
                               focus=_autofocus_or_none(), observer=observer, retry=self.retry,
                               solver=self.solver, flat_book=FlatBook(self.state / "flats.json"),
                               **self.timing)
-        if plan.notify.urls:
+        told = sequencer.plan if plan.notify.urls else \
+            replace(sequencer.plan, notify=agent_notify(self.state))
+        if told.notify.urls:
             # The web client's /night/<folder> names a night by its folder's name.
-            journal.watchers.append(NightWatch(sequencer.plan, self.notifier, journal.records,
+            journal.watchers.append(NightWatch(told, self.notifier, journal.records,
                                                folder.name))
         if calibration.darks == "library":
             sequencer.hands.night_library = NightLibrary(DarkLibrary(
@@ -324,3 +333,25 @@ def _autofocus_or_none() -> FocusRun | None:
     except ImportError:
         return None
     return autofocus
+
+
+#: The agent's own ``[notify]``, in its state folder: who is told of a plan without one.
+NOTIFY_FILE = "notify.toml"
+
+
+def agent_notify(state: Path) -> NotifySettings:
+    """``STATE/notify.toml``'s ``[notify]`` (as a plan's: issue 93 item 4, "per plan or in the
+    agent's configuration"), for a plan that names no URL; none there, nobody is told. A file
+    that is not TOML, or a wrong value, refuses the night's start (ValueError, naming the
+    file and the line)."""
+    path = state / NOTIFY_FILE
+    if not path.exists():
+        return NotifySettings()
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+        return read_notify(fields.table(data, (), "notify"))
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"{path}: not TOML: {error}") from None
+    except Invalid as error:  # not a PlanError: the face would name the plan's file
+        raise ValueError(str(located(str(path), text, error.path, error.reason))) from None

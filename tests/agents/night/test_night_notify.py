@@ -175,3 +175,25 @@ async def test_a_camera_lost_and_back_is_told(tmp_path: Path) -> None:
     assert lost.startswith(f"{CCD} is lost (") and "tried 3 times" in lost, lost
     assert lost.endswith("The night waits for it to come back.")
     assert "Nowhere: 2 of 2 frames taken" in hook.received[2]["message"]
+
+
+@pytest.mark.timeout(120)
+async def test_the_agents_own_notify_tells_of_a_plan_without_one(tmp_path: Path) -> None:
+    """Issue 93 item 4's "or in the agent's configuration": the agent's state folder's
+    notify.toml names the webhook; a plan with no [notify] is told through it (the night's
+    end); a wrong value there refuses the start at its line."""
+    state = tmp_path / "state"
+    state.mkdir()
+    plan = night("told", target("Nowhere", Batch(1, 0.5), slew=False), camera=CCD)
+    with JsonReceiver().running() as hook:
+        (state / "notify.toml").write_text(f'[notify]\nurls = ["{hook.url()}"]\n')
+        async with hosted(tmp_path, CCD_PROGRAM) as agent:
+            await load_and_start(agent.client, tmp_path, plan)
+            assert await sequence_ends(agent.client, 60, ("Ok",)) == ("Ok", "done")
+            await until(lambda: hook.titles() == ["told: night over"], 30,
+                        lambda: f"the night's end told, not {hook.titles()}")
+            (state / "notify.toml").write_text('[notify]\nurls = []\nrejected_in_a_row = 0\n')
+            (tmp_path / "again").mkdir()
+            await load_and_start(agent.client, tmp_path / "again", replace(plan, folder="again"))
+            state_, message = await sequence_ends(agent.client, 60)
+            assert state_ == "Alert" and "notify.toml, line 3" in message, message
